@@ -1,0 +1,1 @@
+"""The demo's people and projects; installed inside the package as ``xmflow.examples``."""

@@ -1,0 +1,3 @@
+from xmflow.cli import main
+
+main()

@@ -1,0 +1,322 @@
+"""The command line: each command parses, calls one core function and prints the result."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import traceback
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+from typer.core import TyperGroup
+
+from xmflow import actions, demo as demo_mod, ledger, records, store, status as status_mod
+from xmflow.rules import ProjectView
+from xmflow.console import Out
+from xmflow.errors import UsageError, XmflowError
+from xmflow.schema import plain
+from xmflow.values import add_months, format_money, parse_date
+from xmflow.workspace import Workspace
+
+
+class _Group(TyperGroup):
+    """Turns xmflow's errors into a message and their exit code (1 rule, 2 input); 3 for a crash."""
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except XmflowError as exc:
+            _out(ctx).error(exc.message)
+            raise typer.Exit(exc.exit_code) from None
+        except Exception as exc:  # the one top-level handler
+            if hasattr(exc, "exit_code") or isinstance(exc, (typer.Exit, typer.Abort)):
+                raise  # the command line's own exits and usage errors
+            if (ctx.obj or {}).get("debug"):
+                traceback.print_exc()
+            _out(ctx).error(f"internal error: {exc!r} (run with --debug for the traceback)")
+            raise typer.Exit(3) from None
+
+
+app = typer.Typer(cls=_Group, no_args_is_help=True, add_completion=False, rich_markup_mode=None,
+                  help="xmflow: the marketing-project control procedure (营销项目作业控制程序) on git.")
+process_app = typer.Typer(no_args_is_help=True, help="The procedure as data: show or export it.")
+app.add_typer(process_app, name="process")
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+
+def _out(ctx: typer.Context) -> Out:
+    obj = ctx.find_root().obj or {}
+    return obj.get("out") or Out()
+
+
+def _ws(ctx: typer.Context) -> Workspace:
+    obj = ctx.find_root().obj
+    return Workspace.find(obj["path"])
+
+
+def _date(text: str | None, option: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return parse_date(text)
+    except ValueError as exc:
+        raise UsageError(f"{option}: {exc}") from None
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    path: Annotated[Optional[Path], typer.Option("-C", help="Run as if started in PATH.")] = None,
+    lang: Annotated[Optional[str], typer.Option("--lang", help="zh or en (default: the workspace's locale).")] = None,
+    no_color: Annotated[bool, typer.Option("--no-color", help="No colours (also: the NO_COLOR variable).")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show a traceback on an internal error.")] = False,
+) -> None:
+    start = path or Path.cwd()
+    if lang is None:
+        try:
+            lang = Workspace.find(start).config.locale
+        except XmflowError:
+            lang = "zh"
+    ctx.obj = {"path": start, "out": Out(lang, not no_color), "debug": debug}
+
+
+@app.command()
+def init(
+    ctx: typer.Context,
+    path: Annotated[Optional[Path], typer.Argument(help="Folder to make a workspace of (default: here).")] = None,
+    company: Annotated[str, typer.Option(help="The company's name, printed on every form.")] = "未命名公司",
+) -> None:
+    """Make a workspace: xmflow.yaml, people.yaml (you as the first admin), projects/, one commit."""
+    target = (path or ctx.find_root().obj["path"]).resolve()
+    target.mkdir(parents=True, exist_ok=True)
+    name, email = store.identity(target)
+    actions.init_workspace(target, company, name, email)
+    _out(ctx).line(f"workspace ready in {target}; you ({email}) are its admin. Add people to people.yaml.")
+
+
+@app.command()
+def new(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The project's name.")],
+    client: Annotated[str, typer.Option("--client", help="The client (甲方).")],
+    budget: Annotated[str, typer.Option("--budget", help="Budget: 1500000, 1,500,000, 150万, 1.5亿.")],
+    industry_need: Annotated[bool, typer.Option("--industry-need", help="Key project for industry need (3.1.2 A).")] = False,
+    special: Annotated[bool, typer.Option("--special", help="Special project; key once the VP approves (3.1.2 C).")] = False,
+    sales: Annotated[Optional[str], typer.Option("--sales", help="The project's salesperson (default: you).")] = None,
+    project_id: Annotated[Optional[str], typer.Option("--id", help="Project id (default YYYY-NNN).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Open a project (3.1.1) and print its id."""
+    session = actions.Session.start(_ws(ctx))
+    result = actions.new_project(session, name, client, budget, industry_need=industry_need, special=special,
+                                 sales=sales, project_id=project_id)
+    out = _out(ctx)
+    out.json({"id": result.project}) if as_json else out.line(result.project)
+
+
+@app.command("set")
+def set_(
+    ctx: typer.Context,
+    project: Annotated[str, typer.Argument(help="Project id.")],
+    assignments: Annotated[list[str], typer.Argument(help="FIELD=VALUE, e.g. contract.amount=150万.")],
+    reopen: Annotated[bool, typer.Option("--reopen", help="Change a completed stage (needs -m WHY).")] = False,
+    why: Annotated[Optional[str], typer.Option("-m", help="Why a completed stage is reopened.")] = None,
+) -> None:
+    """Set fields (VALUE read as YAML), all in one commit."""
+    result = actions.set_fields(actions.Session.start(_ws(ctx)), project, assignments, _reopen(reopen, why))
+    _report(ctx, result)
+
+
+@app.command()
+def edit(
+    ctx: typer.Context,
+    project: Annotated[str, typer.Argument(help="Project id.")],
+    stage: Annotated[str, typer.Argument(help="Stage, e.g. contract.")],
+    reopen: Annotated[bool, typer.Option("--reopen", help="Change a completed stage (needs -m WHY).")] = False,
+    why: Annotated[Optional[str], typer.Option("-m", help="Why a completed stage is reopened.")] = None,
+) -> None:
+    """Edit a stage file in $EDITOR; it is checked on save and committed."""
+    def run_editor(path: Path) -> None:
+        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+        if subprocess.call([*shlex.split(editor), str(path)]) != 0:
+            raise UsageError(f"the editor ({editor}) failed; nothing changed")
+
+    result = actions.edit_stage(actions.Session.start(_ws(ctx)), project, stage, run_editor, _reopen(reopen, why))
+    if result is None:
+        _out(ctx).line("no change")
+    else:
+        _report(ctx, result)
+
+
+def _reopen(reopen: bool, why: str | None) -> str | None:
+    if reopen and not (why and why.strip()):
+        raise UsageError("--reopen needs a reason: -m WHY")
+    return why.strip() if reopen and why else None
+
+
+def _report(ctx: typer.Context, result: actions.Result) -> None:
+    out = _out(ctx)
+    out.line(f"{result.summary} [{result.commit[:8]}]")
+    for note in result.notes:
+        out.note(note)
+
+
+@app.command()
+def sign(
+    ctx: typer.Context,
+    project: Annotated[str, typer.Argument(help="Project id.")],
+    step: Annotated[str, typer.Argument(help="Step, e.g. contract.supervisor_review.")],
+    reject: Annotated[bool, typer.Option("--reject", help="Reject (needs -m WHY).")] = False,
+    comment: Annotated[Optional[str], typer.Option("-m", help="A note, or the reason of a reject.")] = None,
+    role: Annotated[Optional[str], typer.Option("--role", help="The role you sign in (client for 甲方).")] = None,
+    signatory: Annotated[Optional[str], typer.Option("--signatory", help="The client's signer.")] = None,
+    evidence: Annotated[Optional[Path], typer.Option("--evidence", help="A scan of the signed paper.")] = None,
+    paper_date: Annotated[Optional[str], typer.Option("--date", help="The day signed on paper.")] = None,
+) -> None:
+    """Sign (or reject) a step, as yourself; one commit with the sign-off's trailers."""
+    result = actions.sign_step(actions.Session.start(_ws(ctx)), project, step, reject=reject, comment=comment,
+                               role=role, signatory=signatory, evidence=evidence,
+                               paper_date=_date(paper_date, "--date"))
+    _report(ctx, result)
+
+
+@app.command()
+def invoice(
+    ctx: typer.Context,
+    project: Annotated[str, typer.Argument(help="Project id.")],
+    amount: Annotated[str, typer.Argument(help="Amount, e.g. 45万.")],
+    number: Annotated[str, typer.Option("--number", help="The invoice number.")],
+    when: Annotated[Optional[str], typer.Option("--date", help="Invoice date (default today).")] = None,
+) -> None:
+    """Sales records an invoice (4.0)."""
+    entry = {"number": number, "date": _date(when, "--date")}
+    _report(ctx, ledger.add_entry(actions.Session.start(_ws(ctx)), project, "invoices", amount, entry))
+
+
+@app.command()
+def receive(
+    ctx: typer.Context,
+    project: Annotated[str, typer.Argument(help="Project id.")],
+    amount: Annotated[str, typer.Argument(help="Amount received, e.g. 45万.")],
+    when: Annotated[Optional[str], typer.Option("--date", help="Day received (default today).")] = None,
+    ref: Annotated[Optional[str], typer.Option("--ref", help="Bank reference.")] = None,
+) -> None:
+    """Finance records a confirmed receipt (4.0)."""
+    entry = {"date": _date(when, "--date"), "ref": ref}
+    _report(ctx, ledger.add_entry(actions.Session.start(_ws(ctx)), project, "receipts", amount, entry))
+
+
+@app.command()
+def show(
+    ctx: typer.Context,
+    project: Annotated[str, typer.Argument(help="Project id.")],
+    stage: Annotated[Optional[str], typer.Argument(help="Only this stage.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The project's records, with derived values (key, totals, warranty end)."""
+    ws = _ws(ctx)
+    proj = ws.project(project)
+    view = ProjectView(proj, ws.process, ws.config)
+    stages = [ws.process.stage(stage)] if stage and stage in [s.id for s in ws.process.stages] else None
+    if stage and stages is None:
+        raise UsageError(f"no stage {stage!r} (stages: {', '.join(s.id for s in ws.process.stages)})")
+    derived = _derived(view)
+    if as_json:
+        body = {rec.stage: {"data": plain(rec.data), "signoffs": [status_mod.signoff_json(s) for s in rec.signoffs]}
+                for rec in proj.records.values() if rec.exists and (not stages or rec.stage == stages[0].id)}
+        _out(ctx).json({"id": proj.id, "key": view.key, "derived": plain(derived), "stages": body})
+        return
+    out = _out(ctx)
+    out.line(f"# {proj.id}  " + "  ".join(f"{k}: {format_money(v) if k in _MONEY_KEYS and v is not None else plain(v)}"
+                                          for k, v in derived.items()), "bold")
+    for st in stages or ws.process.stages:
+        rec = proj.record(st.id)
+        if rec.exists:
+            out.line(f"\n## {st.id} — {out.title(st.title, st.title_en)} ({rec.path})", "bold cyan")
+            out.line(records.dump_record(st, rec).rstrip())
+
+
+_MONEY_KEYS = {"contract_amount", "invoiced", "received", "outstanding"}
+
+
+def _derived(view: ProjectView) -> dict[str, Any]:
+    accepted, months = view.value("acceptance.accepted_date"), view.value("contract.warranty_months")
+    amount = view.value("contract.amount")
+    received = ledger.total(view.value("collection.receipts"))
+    return {"key": view.key, "contract_amount": amount, "invoiced": ledger.total(view.value("collection.invoices")),
+            "received": received, "outstanding": (amount - received) if amount is not None else None,
+            "warranty_end": add_months(accepted, months) if accepted and months is not None else None}
+
+
+@app.command()
+def status(
+    ctx: typer.Context,
+    project: Annotated[Optional[str], typer.Argument(help="One project in full.")] = None,
+    mine: Annotated[bool, typer.Option("--mine", help="Only what waits on me.")] = False,
+    role: Annotated[Optional[str], typer.Option("--role", help="Only what waits on this role.")] = None,
+    overdue: Annotated[bool, typer.Option("--overdue", help="Only projects with overdue milestones.")] = False,
+    key: Annotated[bool, typer.Option("--key", help="Only key projects.")] = False,
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="The day figures are computed for (default today).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Where projects stand: the portfolio, or one project's every step."""
+    ws = _ws(ctx)
+    day = _date(as_of, "--as-of") or actions.now().date()
+    out = _out(ctx)
+    if project:
+        rep = status_mod.report(ws, ws.project(project), day)
+        out.json(status_mod.report_json(rep)) if as_json else out.report(rep, ws.process)
+        return
+    if role and role not in ws.process.roles:
+        raise UsageError(f"--role: no role {role!r} (roles: {', '.join(ws.process.roles)})")
+    rows = status_mod.portfolio(ws, day, mine=ws.actor() if mine else None, role=role, overdue=overdue, key=key)
+    out.json([status_mod.summary_json(r) for r in rows]) if as_json else out.portfolio(rows, ws.process)
+
+
+@process_app.command("show")
+def process_show(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """Print the procedure: stages, steps, roles, conditions, clauses, forms."""
+    proc = _process(ctx)
+    if as_json:
+        _out(ctx).json(proc.as_json())
+    else:
+        _out(ctx).process(proc)
+
+
+@process_app.command("export")
+def process_export(ctx: typer.Context) -> None:
+    """Write the procedure as YAML (to make a workspace's own revision of it)."""
+    typer.echo(_process(ctx).text, nl=False)
+
+
+def _process(ctx: typer.Context) -> Any:
+    try:
+        return _ws(ctx).process
+    except UsageError:  # outside a workspace: the packaged default
+        from xmflow import process as process_mod  # noqa: PLC0415
+
+        return process_mod.load(None)
+
+
+@app.command()
+def demo(
+    ctx: typer.Context,
+    path: Annotated[Optional[Path], typer.Argument(help="Where to build it (default: a new temporary folder).")] = None,
+) -> None:
+    """Build a demo workspace through the real commands, and show its status."""
+    root = demo_mod.build(path)
+    out = _out(ctx)
+    out.line(f"demo workspace: {root}", "bold")
+    ws = Workspace(root)
+    as_of = demo_mod.TODAY
+    out.portfolio(status_mod.portfolio(ws, as_of), ws.process)
+    out.line(f"\ntry: cd {root} && xmflow status {demo_mod.SHOWCASE} --as-of {as_of}")
+
+
+def main() -> None:
+    """The console script."""
+    app()

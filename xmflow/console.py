@@ -1,0 +1,120 @@
+"""The one module that draws with rich: tables and messages for a terminal, JSON for scripts."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from xmflow.model import StepState
+from xmflow.process import Process
+from xmflow.status import Report, Summary
+from xmflow.values import format_money
+
+LABELS = {
+    "zh": {"project": "项目", "name": "名称", "client": "客户", "sales": "销售", "key": "重点", "stage": "阶段",
+           "next": "下一步 / 待谁处理", "waiting": "等待(天)", "overdue": "逾期节点", "amount": "合同金额",
+           "step": "步骤", "state": "状态", "who": "签署 / 待签", "missing": "缺少", "clause": "条款",
+           "closed": "已结案", "none": "（无）", "roles": "角色", "title": "标题", "form": "表单",
+           "signed": "已签", "waiting_state": "待签", "blocked": "未就绪", "skipped": "不适用", "yes": "是"},
+    "en": {"project": "project", "name": "name", "client": "client", "sales": "sales", "key": "key",
+           "stage": "stage", "next": "next step / who", "waiting": "days waiting", "overdue": "overdue milestones",
+           "amount": "contract amount", "step": "step", "state": "state", "who": "signed / to sign",
+           "missing": "missing", "clause": "clause", "closed": "closed", "none": "(none)", "roles": "roles",
+           "title": "title", "form": "form", "signed": "signed", "waiting_state": "waiting", "blocked": "blocked",
+           "skipped": "skipped", "yes": "yes"},
+}
+_STATE_STYLE = {StepState.SIGNED: ("signed", "green"), StepState.READY: ("waiting_state", "yellow"),
+                StepState.BLOCKED: ("blocked", "red"), StepState.SKIPPED: ("skipped", "dim")}
+
+
+class Out:
+    """Where output goes, in which language, with or without colour."""
+
+    def __init__(self, lang: str = "zh", color: bool = True) -> None:
+        self.lang = lang if lang in LABELS else "zh"
+        no_color = not color or "NO_COLOR" in os.environ
+        self.console = Console(no_color=no_color, highlight=False, soft_wrap=False)
+        self.err = Console(stderr=True, no_color=no_color, highlight=False)
+
+    def t(self, key: str) -> str:
+        return LABELS[self.lang][key]
+
+    def json(self, data: Any) -> None:
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+    def line(self, text: str, style: str | None = None) -> None:
+        self.console.print(Text(text, style=style or ""))
+
+    def error(self, text: str) -> None:
+        self.err.print(Text(f"xmflow: {text}", style="bold red"))
+
+    def note(self, text: str) -> None:
+        self.err.print(Text(text, style="yellow"))
+
+    def title(self, stage_title: str, english: str) -> str:
+        return stage_title if self.lang == "zh" else english
+
+    # -- status ---------------------------------------------------------------------------------
+    def portfolio(self, rows: list[Summary], process: Process) -> None:
+        table = Table(show_lines=False, header_style="bold")
+        for key in ("project", "name", "client", "sales", "key", "stage", "next", "waiting", "overdue", "amount"):
+            table.add_column(self.t(key), overflow="fold")
+        for s in rows:
+            stage = self.t("closed") if s.closed else self.title(process.stage(s.stage).title, process.stage(s.stage).title_en)
+            nexts = "\n".join(f"{n.step.id} → {', '.join(p.name for p in n.people) or '/'.join(n.roles)}" for n in s.next)
+            table.add_row(s.id, s.name, s.client, s.sales, self.t("yes") if s.key else "", stage, nexts or "—",
+                          str(s.waiting_days), str(len(s.overdue)) if s.overdue else "",
+                          format_money(s.amount) if s.amount is not None else "")
+        if not rows:
+            self.line(self.t("none"))
+            return
+        self.console.print(table)
+
+    def report(self, r: Report, process: Process) -> None:
+        s = r.summary
+        key = f" [{self.t('key')}]" if s.key else ""
+        self.line(f"{s.id}  {s.name}  {s.client}{key}", "bold")
+        table = Table(header_style="bold")
+        for key_ in ("step", "title", "clause", "state", "who", "missing"):
+            table.add_column(self.t(key_), overflow="fold")
+        current = None
+        for st in r.steps:
+            if st.step.stage != current:
+                current = st.step.stage
+                stage = process.stage(current)
+                table.add_section()
+                table.add_row(Text(self.title(stage.title, stage.title_en), style="bold cyan"), "", stage.clause, "", "", "")
+            label, style = _STATE_STYLE[st.state]
+            who = [f"{x.by} ({x.role}{' · ' + x.signatory if x.signatory else ''}) {x.at.date()}" for x in st.signed]
+            if st.state in (StepState.READY, StepState.BLOCKED):
+                who.append("→ " + "/".join(st.waiting_roles))
+            notes = [str(m.message) for m in st.missing]
+            notes += [f"{x.by}'s signature ({x.at.date()}) no longer matches: sign again" for x in st.stale]
+            notes += [f"changed since {x.by} signed ({x.at.date()})" for x in st.changed_since]
+            if st.rejected:
+                notes.append(f"rejected by {st.rejected.by}: {st.rejected.comment}")
+            table.add_row(st.step.id, st.step.title, st.step.clause, Text(self.t(label), style=style),
+                          "\n".join(who), "\n".join(notes))
+        self.console.print(table)
+
+    def process(self, process: Process) -> None:
+        self.line(f"{process.name} ({process.name_en}) {process.document}", "bold")
+        table = Table(header_style="bold")
+        for col in ("step", "title", "roles", "clause", "when", "after", "form"):
+            table.add_column(self.t(col) if col in LABELS[self.lang] else col, overflow="fold")
+        for stage in process.stages:
+            table.add_section()
+            when = "" if stage.when.describe() == "always" else stage.when.describe()
+            table.add_row(Text(f"{stage.id} ({stage.file})", style="bold cyan"), stage.title, "", stage.clause, when, "",
+                          stage.form or "")
+            for step in stage.steps:
+                roles = (" + " if step.needs_all_roles else " | ").join(step.roles)
+                table.add_row(step.id, step.title, roles, step.clause, step.when.describe(),
+                              ", ".join(p.step for p in step.after), step.form or "")
+        self.console.print(table)

@@ -1,0 +1,100 @@
+"""Invoices and receipts (4.0): entries appended to the collection record by their own command.
+
+Which stage and field each ledger writes, who may write it and what must be signed first come
+from the process (`ledgers:`); the checks on the amounts are the table ``_CHECKS`` below.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from decimal import Decimal
+from typing import Any, Callable
+
+from xmflow.actions import Result, Session, commit_records
+from xmflow.errors import RuleError, UsageError
+from xmflow.model import Decision
+from xmflow.process import Ledger
+from xmflow.rules import ProjectView, holds_role
+from xmflow.values import format_money, parse_date, parse_money
+
+
+def total(entries: list[dict[str, Any]] | None) -> Decimal:
+    """The sum of the amounts of ledger entries, exact."""
+    return sum((e.get("amount") or Decimal(0) for e in entries or []), Decimal(0))
+
+
+def _check_invoice(session: Session, view: ProjectView, entry: dict[str, Any]) -> None:
+    number = entry["number"]
+    for pid in session.ws.project_ids():
+        other = view if pid == view.project.id else None
+        invoices = (other.value("collection.invoices") if other
+                    else session.ws.project(pid).record("collection").data.get("invoices"))
+        if any(inv.get("number") == number for inv in invoices or []):
+            raise RuleError(f"invoice number {number} is already recorded (project {pid}); clause 4.0")
+    invoiced = total(view.value("collection.invoices"))
+    amount = view.value("contract.amount") or Decimal(0)
+    if invoiced + entry["amount"] > amount:
+        raise RuleError(f"invoices would total {format_money(invoiced + entry['amount'])}, more than the contract's "
+                        f"{format_money(amount)} (clause 4.0)")
+
+
+def _check_receipt(session: Session, view: ProjectView, entry: dict[str, Any]) -> None:
+    received = total(view.value("collection.receipts"))
+    outstanding = (view.value("contract.amount") or Decimal(0)) - received
+    if entry["amount"] > outstanding:
+        raise RuleError(f"a receipt of {format_money(entry['amount'])} is more than the {format_money(outstanding)} "
+                        "outstanding on the contract (clause 4.0)")
+
+
+_CHECKS: dict[str, Callable[[Session, ProjectView, dict[str, Any]], None]] = {
+    "invoices": _check_invoice,
+    "receipts": _check_receipt,
+}
+
+
+def add_entry(session: Session, project_id: str, ledger_id: str, amount: str, entry: dict[str, Any]) -> Result:
+    """Append an invoice or a receipt to a project's collection record, in one commit."""
+    process = session.ws.process
+    ledger: Ledger = process.ledgers[ledger_id]
+    project = session.ws.project(project_id)
+    view = session.view(project)
+    try:
+        value = parse_money(amount)
+    except ValueError as exc:
+        raise UsageError(f"AMOUNT: {exc}") from None
+    if value <= 0:
+        raise UsageError(f"AMOUNT must be more than zero (got {format_money(value)})")
+    if not any(holds_role(session.actor, role, view) for role in ledger.roles):
+        raise RuleError(f"{session.actor.label()} may not record {ledger_id} for {project_id}: "
+                        f"only {' or '.join(ledger.roles)} (clause {ledger.clause})")
+    if not view.satisfied(ledger.after) or not view.applies(process.step(ledger.after)):
+        raise RuleError(f"{ledger_id} need {ledger.after} signed first (clause {ledger.clause})")
+    stage = process.stage(ledger.stage)
+    if view.stage_complete(stage):
+        raise RuleError(f"stage {stage.id} is complete; reopen it first (xmflow set ... --reopen -m WHY)")
+    entry = {**{k: v for k, v in entry.items() if v is not None}, "amount": value, "by": session.actor.id}
+    entry.setdefault("date", session.at.date())
+    _CHECKS[ledger_id](session, view, entry)
+    field = ledger.field.split(".", 1)[1]
+    record = project.record(stage.id)
+    data = {**record.data, field: [*(record.data.get(field) or []), _ordered(process, ledger, entry)]}
+    subject = f"{project_id} {ledger_id}: {format_money(value)}"
+    commit = commit_records(session, project_id, {stage.id: replace(record, data=data, exists=True)}, subject,
+                     {"Xmflow-Decision": Decision.RECORD.value, "Xmflow-Clause": ledger.clause})
+    return Result(project_id, commit, subject)
+
+
+def _ordered(process: Any, ledger: Ledger, entry: dict[str, Any]) -> dict[str, Any]:
+    item = process.field_type(ledger.field).item
+    return {k: entry[k] for k in item.fields if k in entry}
+
+
+def entry_date(text: str | None) -> date | None:
+    """Read a --date option, or None when not given."""
+    if text is None:
+        return None
+    try:
+        return parse_date(text)
+    except ValueError as exc:
+        raise UsageError(f"--date: {exc}") from None

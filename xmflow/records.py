@@ -1,0 +1,182 @@
+"""Reading, checking and writing stage records: the one place that knows the files' format.
+
+A stage file holds the stage's fields, then ``signoffs:``, the sign-offs made in that stage
+in order. Reading is strict: an unknown field or a value of the wrong type is an error that
+names the file, the line and the field.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from xmflow import yamlio
+from xmflow.errors import RecordError
+from xmflow.model import Decision, Evidence, Project, Signoff, StageRecord
+from xmflow.process import Process, Stage
+from xmflow.schema import FieldError, FieldType, convert, plain
+from xmflow.values import parse_date, parse_time
+
+SIGNOFFS = "signoffs"
+_SIGNOFF_FIELDS = ("step", "decision", "by", "role", "at", "digest", "comment", "signatory", "evidence", "signed_on")
+
+
+def project_dir(root: Path, project_id: str) -> Path:
+    return root / "projects" / project_id
+
+
+def load_project(root: Path, process: Process, project_id: str) -> Project:
+    """Read every stage file of a project (a missing file is an empty record)."""
+    base = project_dir(root, project_id)
+    records = {}
+    for stage in process.stages:
+        rel = f"projects/{project_id}/{stage.file}"
+        path = base / stage.file
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            records[stage.id] = StageRecord(stage.id, rel)
+            continue
+        records[stage.id] = parse_record(stage, text, rel)
+    return Project(project_id, records)
+
+
+def parse_record(stage: Stage, text: str, name: str) -> StageRecord:
+    """Parse the text of a stage file, strictly."""
+    doc = yamlio.load(text, name)
+    raw = doc.data if doc.data is not None else {}
+    if not isinstance(raw, dict):
+        raise RecordError(doc.where(()), "a stage file must be a mapping of fields")
+    raw = dict(raw)
+    raw_signoffs = raw.pop(SIGNOFFS, None) or []
+    try:
+        data = convert(stage.fields, raw)
+    except FieldError as exc:
+        dotted = ".".join(str(p) for p in (stage.id, *exc.path))
+        raise RecordError(doc.where(exc.path), f"{dotted}: {exc.message}") from None
+    if not isinstance(raw_signoffs, list):
+        raise RecordError(doc.where((SIGNOFFS,)), "`signoffs` must be a list")
+    signoffs = tuple(_signoff(item, doc, i) for i, item in enumerate(raw_signoffs))
+    return StageRecord(stage.id, name, _prune(data), signoffs, True)
+
+
+def _signoff(item: Any, doc: yamlio.Document, index: int) -> Signoff:
+    where = (SIGNOFFS, index)
+    if not isinstance(item, dict):
+        raise RecordError(doc.where(where), "a sign-off must be a mapping")
+    for key in item:
+        if key not in _SIGNOFF_FIELDS:
+            raise RecordError(doc.where(where + (key,)), f"unknown sign-off field {key!r}")
+    for key in ("step", "decision", "by", "role", "at", "digest"):
+        if not item.get(key):
+            raise RecordError(doc.where(where), f"sign-off {index + 1} has no `{key}`")
+    try:
+        evidence = item.get("evidence")
+        return Signoff(
+            step=str(item["step"]), decision=Decision(item["decision"]), by=str(item["by"]), role=str(item["role"]),
+            at=parse_time(item["at"]), digest=str(item["digest"]), comment=item.get("comment"),
+            signatory=item.get("signatory"),
+            evidence=Evidence(str(evidence["file"]), str(evidence["sha256"])) if isinstance(evidence, dict) else None,
+            signed_on=parse_date(item["signed_on"]) if item.get("signed_on") else None)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise RecordError(doc.where(where), f"sign-off {index + 1}: {exc}") from None
+
+
+def _prune(value: Any) -> Any:
+    """Drop unfilled entries (None) from mappings, so a record compares and digests by content."""
+    if isinstance(value, dict):
+        return {k: _prune(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_prune(v) for v in value]
+    return value
+
+
+def dump_record(stage: Stage, record: StageRecord) -> str:
+    """The text of a stage file: fields in the process's order, then the sign-offs."""
+    ordered = _ordered(stage.fields, record.data)
+    body = plain(ordered)
+    if record.signoffs:
+        body[SIGNOFFS] = [_plain_signoff(s) for s in record.signoffs]
+    return yamlio.dump(body) if body else ""
+
+
+def _ordered(ftype: FieldType, value: Any) -> Any:
+    if ftype.kind == "map" and isinstance(value, dict):
+        return {k: _ordered(ftype.fields[k], value[k]) for k in ftype.fields if k in value and value[k] is not None}
+    if ftype.kind == "list" and isinstance(value, list) and ftype.item:
+        return [_ordered(ftype.item, v) for v in value]
+    return value
+
+
+def _plain_signoff(s: Signoff) -> dict[str, Any]:
+    out: dict[str, Any] = {"step": s.step, "decision": s.decision.value, "by": s.by, "role": s.role,
+                           "at": s.at.isoformat(timespec="seconds"), "digest": s.digest}
+    if s.comment:
+        out["comment"] = s.comment
+    if s.signatory:
+        out["signatory"] = s.signatory
+    if s.evidence:
+        out["evidence"] = {"file": s.evidence.file, "sha256": s.evidence.sha256}
+    if s.signed_on:
+        out["signed_on"] = s.signed_on.isoformat()
+    return out
+
+
+def canonical(value: Any) -> str:
+    """The canonical encoding that digests are made of: sorted keys, no spaces, UTF-8 as is."""
+    return json.dumps(plain(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def digest(process: Process, stage: Stage, step_index: int, data: dict[str, Any]) -> str:
+    """SHA-256 of the part of a stage a step signs: its fields and those of the steps before it.
+
+    Fields that a later step of the stage fills in (the client's originals, the shipping
+    date) are left out, so filling them in does not undo the earlier signatures.
+    """
+    scope = {k: v for k, v in data.items() if process.owner(stage.id, k) <= step_index}
+    return "sha256:" + hashlib.sha256(canonical(scope).encode("utf-8")).hexdigest()
+
+
+def get_path(data: dict[str, Any], parts: list[str]) -> Any:
+    """The value at a path inside a stage's data (list items by index), or None."""
+    value: Any = data
+    for part in parts:
+        if isinstance(value, dict):
+            value = value.get(part)
+        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        else:
+            return None
+    return value
+
+
+def set_path(data: dict[str, Any], parts: list[str], value: Any) -> dict[str, Any]:
+    """A copy of *data* with the value at *parts* replaced (None removes it)."""
+    head, rest = parts[0], parts[1:]
+    result = dict(data)
+    if not rest:
+        if value is None:
+            result.pop(head, None)
+        else:
+            result[head] = value
+        return result
+    child = result.get(head)
+    if rest[0].isdigit():
+        items = list(child or [])
+        index = int(rest[0])
+        if index > len(items):
+            raise IndexError(f"item {index} of {head} does not exist (it has {len(items)})")
+        if index == len(items):
+            items.append({})
+        items[index] = set_path(items[index], rest[1:], value) if rest[1:] else value
+        result[head] = [item for item in items if item is not None]
+    else:
+        result[head] = set_path(child if isinstance(child, dict) else {}, rest, value)
+    return _prune(result)
+
+
+def with_signoff(record: StageRecord, signoff: Signoff) -> StageRecord:
+    return replace(record, signoffs=record.signoffs + (signoff,), exists=True)

@@ -1,0 +1,295 @@
+"""The procedure's rules, as generic functions over the process and a project's records.
+
+Nothing here knows a particular step: where a step stands, what it is missing, who may sign
+it and what a reject undoes all follow from the process definition.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import cached_property
+from typing import Any
+
+from xmflow import records
+from xmflow.conditions import resolve_ref
+from xmflow.model import Config, Decision, People, Person, Problem, Project, Signoff, StepState
+from xmflow.process import Process, Requirement, Stage, Step
+from xmflow.schema import FieldError, convert, is_filled, plain
+
+
+@dataclass
+class StageLedger:
+    """A stage's sign-offs replayed: which still count, which stand through a loop, the last reject."""
+
+    counting: dict[str, dict[str, Signoff]] = field(default_factory=dict)
+    standing: set[tuple[str, str]] = field(default_factory=set)
+    rejected: dict[str, Signoff] = field(default_factory=dict)
+    last: Signoff | None = None
+
+
+@dataclass(frozen=True)
+class StepStatus:
+    """Where one step of one project stands, and what it still needs."""
+
+    step: Step
+    state: StepState
+    signed: tuple[Signoff, ...] = ()          # the signatures that count
+    waiting_roles: tuple[str, ...] = ()       # roles still to sign
+    missing: tuple[Problem, ...] = ()         # prerequisites and fields not there yet
+    stale: tuple[Signoff, ...] = ()           # signatures undone by a later change
+    changed_since: tuple[Signoff, ...] = ()   # signatures that stand through a loop (3.5.3)
+    rejected: Signoff | None = None           # the reject that sent it back, if any
+
+
+class ProjectView:
+    """A project seen through the process: facts for conditions, and the state of every step."""
+
+    def __init__(self, project: Project, process: Process, config: Config) -> None:
+        self.project = project
+        self.process = process
+        self.config = config
+        self._ledgers: dict[str, StageLedger] = {}
+        self._derived: dict[str, bool] = {}
+
+    # -- facts asked by conditions ---------------------------------------------------------
+    def value(self, path: str) -> Any:
+        stage_id, _, rest = path.partition(".")
+        record = self.project.records.get(stage_id)
+        return records.get_path(record.data, rest.split(".")) if record and rest else None
+
+    def setting(self, name: str) -> Any:
+        return self.config.setting(name)
+
+    def derived(self, name: str) -> bool:
+        if name not in self._derived:
+            self._derived[name] = False  # guards against a definition that refers to itself
+            self._derived[name] = self.process.derived[name].holds(self)
+        return self._derived[name]
+
+    def is_signed(self, step_id: str) -> bool:
+        step = self.process.step(step_id)
+        valid = self.valid_signatures(step)
+        return bool(valid) and (not step.needs_all_roles or all(r in valid for r in step.roles))
+
+    # -- sign-offs ---------------------------------------------------------------------------
+    def ledger(self, stage: Stage) -> StageLedger:
+        if stage.id not in self._ledgers:
+            self._ledgers[stage.id] = replay(stage, self.project.record(stage.id).signoffs, self.process)
+        return self._ledgers[stage.id]
+
+    def current_digest(self, step: Step) -> str:
+        stage = self.process.stage(step.stage)
+        index = stage.steps.index(step)
+        return records.digest(self.process, stage, index, self.project.record(stage.id).data)
+
+    def valid_signatures(self, step: Step) -> dict[str, Signoff]:
+        """The signatures of a step that count: made on the data as it is now, or standing."""
+        ledger = self.ledger(self.process.stage(step.stage))
+        counting = ledger.counting.get(step.id, {})
+        if not counting:
+            return {}
+        digest = self.current_digest(step)
+        return {role: s for role, s in counting.items() if s.digest == digest or (step.id, role) in ledger.standing}
+
+    def applies(self, step: Step) -> bool:
+        return self.process.stage(step.stage).when.holds(self) and step.when.holds(self)
+
+    def satisfied(self, step_id: str) -> bool:
+        """A prerequisite is satisfied when the step is signed, or does not apply to this project."""
+        step = self.process.step(step_id)
+        return not self.applies(step) or self.is_signed(step_id)
+
+    def stage_complete(self, stage: Stage) -> bool:
+        return all(self.satisfied(step.id) for step in stage.steps) and any(self.applies(s) for s in stage.steps)
+
+    @cached_property
+    def key(self) -> bool:
+        return self.derived("key") if "key" in self.process.derived else False
+
+    # -- what a step needs -----------------------------------------------------------------
+    def missing_prerequisites(self, step: Step) -> list[Problem]:
+        problems = []
+        for pre in step.after:
+            if pre.when.holds(self) and not self.satisfied(pre.step):
+                needed = self.process.step(pre.step)
+                problems.append(Problem(step.id, f"needs {pre.step} ({needed.title}) signed first: "
+                                        f"xmflow sign {self.project.id} {pre.step}", needed.clause))
+        return problems
+
+    def missing_fields(self, step: Step) -> list[Problem]:
+        return [p for req in step.requires if (p := self.check_requirement(step, req)) is not None]
+
+    def check_requirement(self, step: Step, req: Requirement) -> Problem | None:
+        if not req.when.holds(self):
+            return None
+        value = self.value(req.field)
+
+        def problem(message: str) -> Problem:
+            return Problem(step.id, f"{req.field} {message}", step.clause, req.field)
+
+        if req.min_items is not None and len(value or []) < req.min_items:
+            return problem(f"needs at least {req.min_items} item(s)")
+        for i, item in enumerate(value or [] if req.each_has else []):
+            lacking = [name for name in req.each_has if not is_filled(item.get(name))]
+            if lacking:
+                return problem(f"item {i + 1} has no {', '.join(lacking)}")
+        if req.sum is not None:
+            total = sum((Decimal(item.get(req.sum) or 0) for item in value or []), Decimal(0))
+            expected = self._expected(req, req.sum)
+            if expected is not None and total != expected:
+                return problem(f"{req.sum} must add up to {plain(expected)} (now {plain(total)})")
+            return None
+        if req.all_true:
+            ftype = self.process.field_type(req.field)
+            names = list(ftype.fields) if ftype else []
+            unchecked = [n for n in names if (value or {}).get(n) is not True]
+            if unchecked:
+                return problem(f"not all checked: {', '.join(unchecked)} must be true")
+            return None
+        if req.equals is not None:
+            expected = self._expected(req, None)
+            if value != expected:
+                shown = "missing" if value is None else plain(value)
+                return problem(f"must be {plain(expected)} (is {shown})")
+            return None
+        if not is_filled(value):
+            return problem("is missing")
+        return None
+
+    def _expected(self, req: Requirement, sub: str | None) -> Any:
+        """The value a requirement expects, typed like the field it checks."""
+        expected = resolve_ref(req.equals, self)
+        ftype = self.process.field_type(req.field)
+        if sub and ftype is not None and ftype.item is not None:
+            ftype = ftype.item.child(sub)
+        if ftype is None or ftype.kind in ("list", "map") or expected is None:
+            return expected
+        try:
+            return convert(ftype, expected)
+        except FieldError:
+            return expected
+
+    # -- status --------------------------------------------------------------------------------
+    def status(self, step: Step) -> StepStatus:
+        ledger = self.ledger(self.process.stage(step.stage))
+        counting = ledger.counting.get(step.id, {})
+        valid = self.valid_signatures(step)
+        stale = tuple(s for role, s in counting.items() if role not in valid)
+        standing = tuple(s for role, s in valid.items() if s.digest != self.current_digest(step))
+        rejected = ledger.rejected.get(step.id)
+        if not self.applies(step):
+            return StepStatus(step, StepState.SKIPPED)
+        if self.is_signed(step.id):
+            return StepStatus(step, StepState.SIGNED, tuple(valid.values()), changed_since=standing)
+        waiting = tuple(r for r in step.roles if r not in valid) if step.needs_all_roles else step.roles
+        missing = tuple(self.missing_prerequisites(step) + self.missing_fields(step))
+        state = StepState.BLOCKED if missing else StepState.READY
+        return StepStatus(step, state, tuple(valid.values()), waiting, missing, stale, standing, rejected)
+
+    def statuses(self) -> list[StepStatus]:
+        return [self.status(step) for step in self.process.steps]
+
+    def last_signoff(self) -> Signoff | None:
+        signoffs = [s for r in self.project.records.values() for s in r.signoffs]
+        return max(signoffs, key=lambda s: s.at, default=None)
+
+
+def replay(stage: Stage, signoffs: tuple[Signoff, ...], process: Process) -> StageLedger:
+    """Replay a stage's sign-offs in order. A reject clears its return point and what follows
+    (except the signatures its loop keeps, 3.5.3); a reopen clears the whole stage."""
+    ledger = StageLedger()
+    order = [s.id for s in stage.steps]
+    for signoff in signoffs:
+        ledger.last = signoff
+        if signoff.decision in (Decision.APPROVE, Decision.RECORD) and signoff.step in order:
+            ledger.counting.setdefault(signoff.step, {})[signoff.role] = signoff
+            ledger.rejected.pop(signoff.step, None)
+        elif signoff.decision is Decision.REJECT and signoff.step in order:
+            step = process.step(signoff.step)
+            target = step.on_reject.to if step.on_reject else step.id
+            keeps = set(step.on_reject.keeps) if step.on_reject else set()
+            start = order.index(target) if target in order else order.index(step.id)
+            for step_id in order[start:]:
+                if step_id in keeps:
+                    ledger.standing.update((step_id, role) for role in ledger.counting.get(step_id, {}))
+                else:
+                    ledger.counting.pop(step_id, None)
+            ledger.rejected[signoff.step] = signoff
+        elif signoff.decision is Decision.REOPEN:
+            ledger.counting.clear()
+            ledger.standing.clear()
+    return ledger
+
+
+def holds_role(person: Person, role_id: str, view: ProjectView) -> bool:
+    """May *person* act in *role_id* on this project? A client role is recorded by its recorders."""
+    role = view.process.roles[role_id]
+    if role.external:
+        return any(holds_role(person, other, view) for other in role.recorded_by)
+    if role.is_global and role_id not in person.roles:
+        return False
+    if role.named_in:
+        named = [view.value(path) for path in role.named_in]
+        return any(person.id == v or (isinstance(v, list) and person.id in v) for v in named)
+    return True
+
+
+def people_for(role_id: str, view: ProjectView, people: People) -> list[Person]:
+    """Everyone who may act in a role on this project."""
+    return [p for p in people.persons if holds_role(p, role_id, view)]
+
+
+def makers(view: ProjectView, stage: Stage) -> set[str]:
+    """Who signed a stage's own work (its non-review, non-client steps): they may not approve it."""
+    result = set()
+    for step in stage.steps:
+        if step.review:
+            continue
+        for role, signoff in view.valid_signatures(step).items():
+            if not view.process.roles[role].external:
+                result.add(signoff.by)
+    return result
+
+
+def sign_refusals(view: ProjectView, step: Step, person: Person, role: str, decision: Decision) -> list[Problem]:
+    """Every reason the procedure refuses this sign-off; empty when it may go ahead."""
+    problems: list[Problem] = []
+    if not view.applies(step):
+        conds = [c.describe() for c in (view.process.stage(step.stage).when, step.when) if not c.holds(view)]
+        problems.append(Problem(step.id, f"does not apply to this project ({' and '.join(conds)} does not hold)", step.clause))
+        return problems
+    if not holds_role(person, role, view):
+        problems.append(Problem(step.id, f"{person.label()} may not sign as {role}: {role_requirement(view, role)}", step.clause))
+    valid = view.valid_signatures(step)
+    if role in valid and decision is not Decision.REJECT:
+        done = valid[role]
+        problems.append(Problem(step.id, f"already signed as {role} by {done.by} on {done.at.date()}", step.clause))
+    elif view.is_signed(step.id):
+        problems.append(Problem(step.id, "is already complete", step.clause))
+    if decision is Decision.REJECT and step.on_reject is None:
+        problems.append(Problem(step.id, "cannot be rejected: the procedure gives it no return point", step.clause))
+    problems += view.missing_prerequisites(step)
+    if decision is Decision.APPROVE:
+        problems += view.missing_fields(step)
+    if step.review and person.id in makers(view, view.process.stage(step.stage)):
+        problems.append(Problem(step.id, f"{person.label()} signed this stage's own work and may not approve it "
+                                "(nobody approves their own work)", step.clause))
+    return problems
+
+
+def role_requirement(view: ProjectView, role_id: str) -> str:
+    """In words, who holds a role on this project."""
+    role = view.process.roles[role_id]
+    if role.external:
+        return f"{role.title} ({role_id}) is recorded by {' or '.join(role.recorded_by)} with --signatory"
+    parts = [f"needs the role {role_id} in people.yaml"] if role.is_global else []
+    if role.named_in:
+        parts.append("must be named in " + " or ".join(role.named_in))
+    return " and ".join(parts)
+
+
+def eligible_roles(view: ProjectView, step: Step, person: Person) -> list[str]:
+    """The roles of a step this person could sign in now."""
+    valid = view.valid_signatures(step)
+    return [r for r in step.roles if holds_role(person, r, view) and not (step.needs_all_roles and r in valid)]

@@ -1,0 +1,172 @@
+"""Field types of stage records and the conversion of plain YAML values into typed values.
+
+Typed values are ``str``, ``int``, ``bool``, ``Decimal`` (money, numbers), ``date``, lists
+and dicts of them; a dict is keyed only by the names its schema declares.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any, Callable
+
+from xmflow.values import money_text, parse_date, parse_money
+
+SCALARS = ("text", "money", "date", "int", "number", "bool", "person", "enum")
+
+
+class FieldError(ValueError):
+    """A value does not fit its field; ``path`` is relative to where conversion started."""
+
+    def __init__(self, path: tuple[str | int, ...], message: str) -> None:
+        super().__init__(message)
+        self.path = path
+        self.message = message
+
+
+@dataclass(frozen=True)
+class FieldType:
+    """The type of one field: a scalar kind, an enum, a list of items or a map of named fields."""
+
+    kind: str
+    values: tuple[str, ...] = ()
+    item: "FieldType | None" = None
+    fields: dict[str, "FieldType"] = field(default_factory=dict)
+    readonly: bool = False
+
+    def child(self, name: str | int) -> "FieldType | None":
+        """The type of a sub-field or list item, or None when there is none."""
+        if self.kind == "map" and isinstance(name, str):
+            return self.fields.get(name)
+        if self.kind == "list" and isinstance(name, int):
+            return self.item
+        return None
+
+    def describe(self) -> str:
+        """A short human description: ``money``, ``one of 接触/咨询/跟踪``, ``list of date``."""
+        if self.kind == "enum":
+            return "one of " + "/".join(self.values)
+        if self.kind == "list":
+            return f"list of {self.item.describe() if self.item else 'items'}"
+        if self.kind == "map":
+            return "a mapping of " + ", ".join(self.fields)
+        return {"money": "an amount of money", "int": "a whole number", "number": "a number",
+                "bool": "true or false", "person": "a person's id", "date": "a date"}.get(self.kind, self.kind)
+
+
+def _bool(text: str) -> bool:
+    if text in ("true", "True", "TRUE"):
+        return True
+    if text in ("false", "False", "FALSE"):
+        return False
+    raise ValueError(f"{text!r} is not true or false")
+
+
+def _int(text: str) -> int:
+    if not text.lstrip("+-").isdigit():
+        raise ValueError(f"{text!r} is not a whole number")
+    return int(text)
+
+
+def _number(text: str) -> Decimal:
+    try:
+        value = Decimal(text.replace(",", ""))
+    except InvalidOperation:
+        raise ValueError(f"{text!r} is not a number") from None
+    if not value.is_finite():
+        raise ValueError(f"{text!r} is not a number")
+    return value
+
+
+def _text(text: str) -> str:
+    return text
+
+
+_CONVERT: dict[str, Callable[[str], Any]] = {
+    "text": _text, "person": _text, "money": parse_money, "date": parse_date,
+    "int": _int, "number": _number, "bool": _bool,
+}
+
+
+def convert(ftype: FieldType, raw: Any, path: tuple[str | int, ...] = ()) -> Any:
+    """Turn a plain YAML value into the typed value of *ftype*; None stays None (not filled in)."""
+    if raw is None:
+        return None
+    if ftype.kind == "map":
+        if not isinstance(raw, dict):
+            raise FieldError(path, f"must be {ftype.describe()}")
+        result = {}
+        for name, value in raw.items():
+            sub = ftype.fields.get(name)
+            if sub is None:
+                known = ", ".join(ftype.fields)
+                raise FieldError(path + (name,), f"unknown field {name!r} (known: {known})")
+            result[name] = convert(sub, value, path + (name,))
+        return result
+    if ftype.kind == "list":
+        if not isinstance(raw, list):
+            raise FieldError(path, f"must be a list (got {raw!r})")
+        assert ftype.item is not None
+        return [convert(ftype.item, value, path + (i,)) for i, value in enumerate(raw)]
+    if isinstance(raw, (dict, list)):
+        raise FieldError(path, f"must be {ftype.describe()}, not a {'mapping' if isinstance(raw, dict) else 'list'}")
+    if isinstance(raw, (bool, int, Decimal, date)):
+        raw = plain(raw)
+    text = str(raw).strip()
+    if ftype.kind == "enum":
+        if text not in ftype.values:
+            raise FieldError(path, f"must be {ftype.describe()} (got {text!r})")
+        return text
+    if ftype.kind != "text" and text == "":
+        return None
+    try:
+        return _CONVERT[ftype.kind](text)
+    except ValueError as exc:
+        raise FieldError(path, f"must be {ftype.describe()}: {exc}") from None
+
+
+def plain(value: Any) -> Any:
+    """The plain YAML/JSON form of a typed value: amounts and dates as text."""
+    if isinstance(value, bool) or value is None or isinstance(value, int):
+        return value
+    if isinstance(value, Decimal):
+        return money_text(value) if value == value.quantize(Decimal("0.01")) else f"{value:f}"
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
+
+
+def is_filled(value: Any) -> bool:
+    """True when a field is filled in: not None, not an empty string, list or mapping."""
+    return value is not None and value != "" and value != [] and value != {}
+
+
+def parse_field_type(spec: Any, where: Callable[[], str]) -> FieldType:
+    """Read a field type from the process definition (see the header of process.yaml)."""
+    if isinstance(spec, str):
+        if spec not in SCALARS or spec == "enum":
+            raise ValueError(f"{where()}: unknown field type {spec!r} (known: {', '.join(SCALARS[:-1])})")
+        return FieldType(spec)
+    if not isinstance(spec, dict):
+        raise ValueError(f"{where()}: a field type must be a name or a mapping")
+    readonly = spec.get("readonly") in (True, "true")
+    if "fields" in spec:
+        if not isinstance(spec["fields"], dict):
+            raise ValueError(f"{where()}: `fields` must be a mapping")
+        subs = {name: parse_field_type(sub, where) for name, sub in spec["fields"].items()}
+        return FieldType("map", fields=subs, readonly=readonly)
+    if "list" in spec:
+        return FieldType("list", item=parse_field_type(spec["list"], where), readonly=readonly)
+    if spec.get("type") == "enum":
+        values = spec.get("values")
+        if not isinstance(values, list) or not values:
+            raise ValueError(f"{where()}: an enum needs a list of `values`")
+        return FieldType("enum", values=tuple(str(v) for v in values), readonly=readonly)
+    if spec.get("type") in SCALARS:
+        return FieldType(spec["type"], readonly=readonly)
+    raise ValueError(f"{where()}: a field type needs `fields`, `list` or `type`")

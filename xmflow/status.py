@@ -1,0 +1,141 @@
+"""Where projects stand: the portfolio and one project, as data (console.py draws it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from xmflow.ledger import total
+from xmflow.model import Person, Project, Signoff, StepState
+from xmflow.process import Step
+from xmflow.rules import ProjectView, StepStatus, holds_role, people_for
+from xmflow.schema import plain
+from xmflow.workspace import Workspace
+
+MILESTONES = "plan.milestones"  # 3.3.1: the countersigned plan's milestones
+
+
+@dataclass(frozen=True)
+class NextStep:
+    """A step that can be worked on now, the roles it waits for and who holds them."""
+
+    status: StepStatus
+    roles: tuple[str, ...]
+    people: tuple[Person, ...]
+
+    @property
+    def step(self) -> Step:
+        return self.status.step
+
+
+@dataclass(frozen=True)
+class Summary:
+    """One line of the portfolio."""
+
+    id: str
+    name: str
+    client: str
+    sales: str
+    key: bool
+    stage: str
+    closed: bool
+    next: tuple[NextStep, ...]
+    waiting_days: int
+    last: Signoff | None
+    overdue: tuple[dict[str, Any], ...]
+    amount: Decimal | None
+    received: Decimal
+
+
+@dataclass(frozen=True)
+class Report:
+    """One project in full: its summary and every step's status, stage by stage."""
+
+    summary: Summary
+    steps: tuple[StepStatus, ...]
+
+
+def summarize(ws: Workspace, view: ProjectView, as_of: date) -> Summary:
+    """The portfolio line of a project as of a day."""
+    statuses = view.statuses()
+    return _summary(ws, view, statuses, as_of)
+
+
+def _summary(ws: Workspace, view: ProjectView, statuses: list[StepStatus], as_of: date) -> Summary:
+    process = view.process
+    nexts = []
+    for st in statuses:
+        if st.state in (StepState.READY, StepState.BLOCKED) and not view.missing_prerequisites(st.step):
+            people = {p.id: p for r in st.waiting_roles for p in people_for(r, view, ws.people)}
+            nexts.append(NextStep(st, st.waiting_roles, tuple(people.values())))
+    pending = [st for st in statuses if st.state in (StepState.READY, StepState.BLOCKED)]
+    stage = (nexts[0].step.stage if nexts else pending[0].step.stage) if pending else "closed"
+    last = view.last_signoff()
+    opened = view.value("initiation.opened") or as_of
+    since = last.at.date() if last else opened
+    milestones = view.value(MILESTONES) or []
+    overdue = tuple(m for m in milestones if m.get("due") and m["due"] < as_of and not m.get("done"))
+    return Summary(view.project.id, view.value("initiation.name") or "", view.value("initiation.client.name") or "",
+                   view.value("initiation.sales") or "", view.key, stage, not pending, tuple(nexts),
+                   max((as_of - since).days, 0), last, overdue, view.value("contract.amount"),
+                   total(view.value("collection.receipts")))
+
+
+def report(ws: Workspace, project: Project, as_of: date) -> Report:
+    """Every step of one project, and its summary."""
+    view = ProjectView(project, ws.process, ws.config)
+    statuses = view.statuses()
+    return Report(_summary(ws, view, statuses, as_of), tuple(statuses))
+
+
+def portfolio(ws: Workspace, as_of: date, *, mine: Person | None = None, role: str | None = None,
+              overdue: bool = False, key: bool = False) -> list[Summary]:
+    """Every project's line, filtered as asked."""
+    result = []
+    for pid in ws.project_ids():
+        view = ProjectView(ws.project(pid), ws.process, ws.config)
+        if key and not view.key:
+            continue
+        summary = summarize(ws, view, as_of)
+        if overdue and not summary.overdue:
+            continue
+        if role and not any(role in n.roles for n in summary.next):
+            continue
+        if mine and not any(holds_role(mine, r, view) for n in summary.next for r in n.roles):
+            continue
+        result.append(summary)
+    return result
+
+
+# -- JSON -------------------------------------------------------------------------------------
+def signoff_json(s: Signoff) -> dict[str, Any]:
+    return {"step": s.step, "decision": s.decision.value, "by": s.by, "role": s.role,
+            "at": s.at.isoformat(timespec="seconds"), "comment": s.comment, "signatory": s.signatory,
+            "digest": s.digest, "evidence": s.evidence.file if s.evidence else None,
+            "signed_on": s.signed_on.isoformat() if s.signed_on else None}
+
+
+def summary_json(s: Summary) -> dict[str, Any]:
+    return {"id": s.id, "name": s.name, "client": s.client, "sales": s.sales, "key": s.key, "stage": s.stage,
+            "closed": s.closed, "waiting_days": s.waiting_days,
+            "last_signoff": signoff_json(s.last) if s.last else None,
+            "next": [{"step": n.step.id, "title": n.step.title, "clause": n.step.clause, "roles": list(n.roles),
+                      "people": [p.id for p in n.people], "missing": [str(m) for m in n.status.missing]}
+                     for n in s.next],
+            "overdue_milestones": plain(list(s.overdue)),
+            "amount": plain(s.amount), "received": plain(s.received)}
+
+
+def step_json(st: StepStatus) -> dict[str, Any]:
+    return {"step": st.step.id, "title": st.step.title, "clause": st.step.clause, "state": st.state.value,
+            "roles": list(st.step.roles), "waiting_roles": list(st.waiting_roles) if st.state != StepState.SIGNED else [],
+            "signed": [signoff_json(s) for s in st.signed], "missing": [str(m) for m in st.missing],
+            "stale": [signoff_json(s) for s in st.stale],
+            "changed_since": [signoff_json(s) for s in st.changed_since],
+            "rejected": signoff_json(st.rejected) if st.rejected else None}
+
+
+def report_json(r: Report) -> dict[str, Any]:
+    return {**summary_json(r.summary), "steps": [step_json(st) for st in r.steps]}

@@ -1,0 +1,126 @@
+"""The one module that talks to git.
+
+xmflow commits through git itself (not GitPython's index), so the user's hooks and commit
+signing apply. A change is written and committed as one unit: if anything fails, the files
+are put back as they were and nothing is committed.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from xmflow.errors import StoreError
+
+
+@dataclass(frozen=True)
+class Author:
+    """Who a commit is by."""
+
+    name: str
+    email: str
+
+
+def git(root: Path, *args: str, env: dict[str, str] | None = None, check: bool = True) -> str:
+    """Run git in *root* and return its standard output; a failure becomes a StoreError."""
+    try:
+        proc = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True,
+                              env={**os.environ, **(env or {})}, check=False)
+    except FileNotFoundError:
+        raise StoreError("git is not installed or not on PATH") from None
+    if check and proc.returncode != 0:
+        detail = (proc.stderr or proc.stdout).strip()
+        raise StoreError(f"git {args[0]} failed: {detail}")
+    return proc.stdout
+
+
+def toplevel(path: Path) -> Path | None:
+    """The root of the git work tree containing *path*, or None."""
+    proc = subprocess.run(["git", "-C", str(path), "rev-parse", "--show-toplevel"], capture_output=True, text=True)
+    return Path(proc.stdout.strip()) if proc.returncode == 0 else None
+
+
+def init(path: Path) -> None:
+    """Make *path* a git repository (no-op when it already is the root of one)."""
+    path.mkdir(parents=True, exist_ok=True)
+    if toplevel(path) != path.resolve():
+        git(path, "init", "-q")
+
+
+def config_value(root: Path, key: str) -> str | None:
+    """A git configuration value as seen from *root*, or None."""
+    value = git(root, "config", "--get", key, check=False).strip()
+    return value or None
+
+
+def identity(root: Path) -> tuple[str, str]:
+    """git's author identity (name, email) as seen from *root*; refuses when there is none."""
+    email = os.environ.get("GIT_AUTHOR_EMAIL") or config_value(root, "user.email")
+    name = os.environ.get("GIT_AUTHOR_NAME") or config_value(root, "user.name")
+    if not email:
+        raise StoreError("git does not know who you are: git config --global user.email YOU@EXAMPLE.COM "
+                         "(and user.name)")
+    return name or email.split("@")[0], email
+
+
+def dirty_paths(root: Path, paths: list[str]) -> list[str]:
+    """Paths under *paths* with uncommitted changes (staged, unstaged or untracked)."""
+    out = git(root, "status", "--porcelain", "--untracked-files=all", "--", *paths)
+    return [line[3:] for line in out.splitlines() if line]
+
+
+def commit_files(root: Path, files: dict[str, bytes | None], message: str, author: Author,
+                 when: datetime | None = None) -> str:
+    """Write *files* (relative path → content, None deletes) and commit exactly them.
+
+    Refuses when any of them has uncommitted changes, so a sign-off never sweeps up an edit
+    made by hand. Returns the new commit id.
+    """
+    paths = sorted(files)
+    dirty = dirty_paths(root, paths)
+    if dirty:
+        raise StoreError("uncommitted changes in " + ", ".join(dirty) +
+                         ": commit or discard them first (git status shows them)")
+    before = {p: _read(root / p) for p in paths}
+    try:
+        for rel, content in files.items():
+            _write(root / rel, content)
+        git(root, "add", "-A", "--", *paths)
+        git(root, "commit", "-q", "--no-edit", "-m", message, "--", *paths, env=_identity(root, author, when))
+    except BaseException:
+        for rel, content in before.items():
+            _write(root / rel, content)
+        git(root, "reset", "-q", "--", *paths, check=False)
+        raise
+    return git(root, "rev-parse", "HEAD").strip()
+
+
+def _identity(root: Path, author: Author, when: datetime | None) -> dict[str, str]:
+    env = {"GIT_AUTHOR_NAME": author.name, "GIT_AUTHOR_EMAIL": author.email}
+    if "GIT_COMMITTER_EMAIL" not in os.environ and not config_value(root, "user.email"):
+        env.update(GIT_COMMITTER_NAME=author.name, GIT_COMMITTER_EMAIL=author.email)
+    if when is not None:
+        stamp = when.isoformat(timespec="seconds")
+        env.update(GIT_AUTHOR_DATE=stamp, GIT_COMMITTER_DATE=stamp)
+    return env
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def _write(path: Path, content: bytes | None) -> None:
+    """Replace a file atomically (write aside, then rename), or remove it."""
+    if content is None:
+        path.unlink(missing_ok=True)
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.xmflow-tmp")
+    tmp.write_bytes(content)
+    os.replace(tmp, path)

@@ -1,0 +1,77 @@
+"""Parsing and formatting of the procedure's values: money (CNY, exact), dates, times."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+CENT = Decimal("0.01")
+_UNITS = {"万": Decimal(10_000), "亿": Decimal(100_000_000), "": Decimal(1)}
+_MONEY = re.compile(r"^\s*(?:¥|￥|CNY\s*|RMB\s*)?([-+]?[\d,]*\.?\d+)\s*(万|亿|)\s*(?:元)?\s*$")
+_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+
+
+def parse_money(text: str) -> Decimal:
+    """Read an amount: ``1500000``, ``1,500,000``, ``1500000.00``, ``150万``, ``1.5亿``, ``¥1,500,000.00``.
+
+    Raises ValueError for anything else, including amounts finer than a fen.
+    """
+    match = _MONEY.match(str(text))
+    if not match:
+        raise ValueError(f"{text!r} is not an amount of money (e.g. 1500000, 1,500,000.00, 150万, 1.5亿)")
+    digits, unit = match.groups()
+    if "," in digits and not re.fullmatch(r"[-+]?\d{1,3}(,\d{3})*(\.\d+)?", digits):
+        raise ValueError(f"{text!r} has misplaced thousands separators")
+    try:
+        amount = Decimal(digits.replace(",", "")) * _UNITS[unit]
+    except InvalidOperation as exc:  # pragma: no cover - the regex admits only digits
+        raise ValueError(f"{text!r} is not an amount of money") from exc
+    if amount != amount.quantize(CENT):
+        raise ValueError(f"{text!r} is finer than a fen (0.01)")
+    return amount.quantize(CENT)
+
+
+def format_money(amount: Decimal) -> str:
+    """``Decimal('1500000')`` → ``¥1,500,000.00``."""
+    sign = "-" if amount < 0 else ""
+    return f"{sign}¥{abs(amount).quantize(CENT, rounding=ROUND_HALF_UP):,.2f}"
+
+
+def money_text(amount: Decimal) -> str:
+    """The canonical text of an amount, as stored in records and digests: ``1500000.00``."""
+    return f"{amount.quantize(CENT, rounding=ROUND_HALF_UP):f}"
+
+
+def parse_date(text: str) -> date:
+    """Read an ISO date; ``2017-12-5`` is accepted as well as ``2017-12-05``."""
+    match = _DATE.match(str(text).strip())
+    if not match:
+        raise ValueError(f"{text!r} is not a date (YYYY-MM-DD)")
+    try:
+        return date(*map(int, match.groups()))
+    except ValueError as exc:
+        raise ValueError(f"{text!r} is not a date: {exc}") from exc
+
+
+def parse_time(text: str) -> datetime:
+    """Read an ISO 8601 timestamp with a timezone."""
+    try:
+        value = datetime.fromisoformat(str(text).strip())
+    except ValueError as exc:
+        raise ValueError(f"{text!r} is not a timestamp (ISO 8601 with timezone)") from exc
+    if value.tzinfo is None:
+        raise ValueError(f"{text!r} has no timezone")
+    return value
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day *months* later, clamped to the month's end (1-31 + 1 month → 2-28/29)."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    for last in (31, 30, 29, 28):
+        try:
+            return date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    raise ValueError(f"cannot add {months} months to {day}")  # pragma: no cover

@@ -1,0 +1,91 @@
+"""The one YAML reader and writer.
+
+Reading composes the node tree (libyaml when available) and turns it into plain
+``dict``/``list``/``str``/``None`` values, remembering the line of every value. No implicit
+typing happens here: ``NO`` stays ``"NO"``, ``010`` stays ``"010"``; the schema converts.
+Writing keeps key order and Chinese text as is, with a fixed indent, so diffs stay small.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from xmflow.errors import RecordError
+
+try:
+    _Loader: Any = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - PyYAML without libyaml
+    _Loader = yaml.SafeLoader
+
+Path = tuple[str | int, ...]
+_NULLS = {"", "~", "null", "Null", "NULL"}
+
+
+@dataclass
+class Document:
+    """A parsed YAML document: its plain data and the line (1-based) of each value by path."""
+
+    name: str
+    data: Any
+    lines: dict[Path, int] = field(default_factory=dict)
+
+    def where(self, path: Path) -> str:
+        """``file:line`` of the value at *path*, or of its nearest ancestor."""
+        while path and path not in self.lines:
+            path = path[:-1]
+        line = self.lines.get(path)
+        return f"{self.name}:{line}" if line else self.name
+
+
+def load(text: str, name: str) -> Document:
+    """Parse *text* (named *name* in errors) into a :class:`Document`."""
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{name}:{mark.line + 1}" if mark else name
+        raise RecordError(where, f"not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    doc = Document(name, None)
+    if node is not None:
+        doc.data = _plain(node, (), doc)
+    return doc
+
+
+def _plain(node: yaml.Node, path: Path, doc: Document) -> Any:
+    doc.lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.ScalarNode):
+        if not node.style and node.value in _NULLS:
+            return None
+        return node.value
+    if isinstance(node, yaml.SequenceNode):
+        return [_plain(item, path + (i,), doc) for i, item in enumerate(node.value)]
+    if isinstance(node, yaml.MappingNode):
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise RecordError(f"{doc.name}:{key_node.start_mark.line + 1}", "a key must be a plain name")
+            key = key_node.value
+            if key in result:
+                raise RecordError(f"{doc.name}:{key_node.start_mark.line + 1}", f"field {key!r} appears twice")
+            result[key] = _plain(value_node, path + (key,), doc)
+        return result
+    raise RecordError(f"{doc.name}:{node.start_mark.line + 1}", "YAML aliases and tags are not supported")
+
+
+class _Dumper(yaml.SafeDumper):
+    """Quotes only what a YAML reader could take for null or a boolean; everything else plain."""
+
+
+_Dumper.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag.endswith((":null", ":bool"))]
+    for first, resolvers in yaml.SafeDumper.yaml_implicit_resolvers.items()
+}
+
+
+def dump(data: Any) -> str:
+    """Stable YAML text of plain data (dicts keep their order, Chinese stays readable)."""
+    return yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, indent=2, width=100,
+                     default_flow_style=False)
