@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from xmflow import records, store, yamlio
-from xmflow.errors import RecordError, RuleError, UsageError
+from xmflow.errors import RuleError, StoreError, UsageError
 from xmflow.model import Decision, Evidence, Person, Problem, Project, Signoff, StageRecord
 from xmflow.process import Stage, Step
 from xmflow.rules import ProjectView, eligible_roles, holds_role, role_requirement, sign_refusals
@@ -42,6 +42,16 @@ class Session:
     @classmethod
     def start(cls, ws: Workspace) -> "Session":
         return cls(ws, ws.actor())
+
+    def project_to_change(self, project_id: str) -> Project:
+        """Load a project that is about to change; refuses while its files have uncommitted edits,
+        so a change never builds on (or sweeps up) an edit made by hand."""
+        project = self.ws.project(project_id)
+        dirty = store.dirty_paths(self.ws.root, [f"projects/{project_id}"])
+        if dirty:
+            raise StoreError("uncommitted changes in " + ", ".join(dirty) +
+                             ": commit them with git or discard them (git checkout -- FILE) first")
+        return project
 
     def view(self, project: Project) -> ProjectView:
         return ProjectView(project, self.ws.process, self.ws.config)
@@ -139,16 +149,14 @@ def parse_assignment(session: Session, text: str) -> tuple[Stage, list[str], Any
     if parts[0] not in stage_ids or len(parts) < 2:
         raise UsageError(f"{path!r}: a field starts with its stage ({', '.join(stage_ids)}), e.g. contract.amount")
     stage = process.stage(parts[0])
-    schema_path = ".".join(p for p in parts if not p.isdigit())
-    ftype = process.field_type(schema_path)
+    ftype = process.field_type(path.strip())
     if ftype is None:
-        parent = process.field_type(schema_path.rsplit(".", 1)[0])
+        parent = process.field_type(path.strip().rsplit(".", 1)[0])
         known = list(parent.fields) if parent and parent.kind == "map" else []
         close = difflib.get_close_matches(parts[-1], known, n=1)
         hint = f" (did you mean {close[0]}?)" if close else (f" (known: {', '.join(known)})" if known else "")
         raise UsageError(f"{path}: no such field{hint}")
-    if any(process.field_type(".".join(parts[:i])) and process.field_type(".".join(parts[:i])).readonly
-           for i in range(2, len(parts) + 1)):
+    if any(getattr(process.field_type(".".join(parts[:i])), "readonly", False) for i in range(2, len(parts) + 1)):
         raise RuleError(f"{path} is written only by its own command (xmflow invoice / xmflow receive), clause 4.0")
     raw_value = yamlio.load(raw, f"value of {path}").data if raw.strip() else None
     try:
@@ -160,7 +168,7 @@ def parse_assignment(session: Session, text: str) -> tuple[Stage, list[str], Any
 
 def set_fields(session: Session, project_id: str, assignments: list[str], reopen: str | None = None) -> Result:
     """Set fields of one or more stages in one commit (SPEC §4 `set`)."""
-    project = session.ws.project(project_id)
+    project = session.project_to_change(project_id)
     if not assignments:
         raise UsageError("give at least one FIELD=VALUE")
     data = {sid: rec.data for sid, rec in project.records.items()}
@@ -179,7 +187,7 @@ def edit_stage(session: Session, project_id: str, stage_id: str, editor: Callabl
                reopen: str | None = None) -> Result | None:
     """Open a stage file in an editor (on a copy), check what was saved, commit it."""
     process = session.ws.process
-    project = session.ws.project(project_id)
+    project = session.project_to_change(project_id)
     stage = _stage(session, stage_id)
     record = project.record(stage.id)
     original = records.dump_record(stage, record)
@@ -270,6 +278,9 @@ def choose_role(view: ProjectView, step: Step, person: Person, role: str | None,
         if role not in step.roles:
             raise UsageError(f"{step.id} is signed by {', '.join(step.roles)}, not {role}")
         return role
+    if view.is_signed(step.id):
+        signers = ", ".join(f"{s.by} ({s.role})" for s in view.valid_signatures(step).values())
+        raise RuleError(f"{step.id} is already complete: signed by {signers} (clause {step.clause})")
     external = [r for r in step.roles if roles[r].external]
     if signatory and external:
         return external[0]
@@ -288,7 +299,7 @@ def sign_step(session: Session, project_id: str, step_id: str, *, reject: bool =
               role: str | None = None, signatory: str | None = None, evidence: Path | None = None,
               paper_date: date | None = None) -> Result:
     """Sign (or reject) a step of a project, as the person acting (SPEC §4 `sign`, §5)."""
-    project = session.ws.project(project_id)
+    project = session.project_to_change(project_id)
     step = find_step(session, step_id)
     view = session.view(project)
     if reject and not (comment and comment.strip()):

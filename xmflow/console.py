@@ -39,8 +39,8 @@ class Out:
     def __init__(self, lang: str = "zh", color: bool = True) -> None:
         self.lang = lang if lang in LABELS else "zh"
         no_color = not color or "NO_COLOR" in os.environ
-        self.console = Console(no_color=no_color, highlight=False, soft_wrap=False)
-        self.err = Console(stderr=True, no_color=no_color, highlight=False)
+        self.console = Console(no_color=no_color, highlight=False, soft_wrap=True)
+        self.err = Console(stderr=True, no_color=no_color, highlight=False, soft_wrap=True)
 
     def t(self, key: str) -> str:
         return LABELS[self.lang][key]

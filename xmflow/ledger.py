@@ -57,7 +57,7 @@ def add_entry(session: Session, project_id: str, ledger_id: str, amount: str, en
     """Append an invoice or a receipt to a project's collection record, in one commit."""
     process = session.ws.process
     ledger: Ledger = process.ledgers[ledger_id]
-    project = session.ws.project(project_id)
+    project = session.project_to_change(project_id)
     view = session.view(project)
     try:
         value = parse_money(amount)

@@ -155,6 +155,10 @@ class Process:
             return None
         ftype: FieldType | None = self._stages[stage_id].fields
         for part in rest.split("."):
+            if ftype is not None and ftype.kind == "list":
+                ftype = ftype.item  # a list item, by index (milestones.0.done) or for all items
+                if part.isdigit():
+                    continue
             ftype = ftype.child(part) if ftype else None
         return ftype
 

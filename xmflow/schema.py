@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any, Callable
 
-from xmflow.values import money_text, parse_date, parse_money
+from xmflow.values import parse_date, parse_money
 
 SCALARS = ("text", "money", "date", "int", "number", "bool", "person", "enum")
 
@@ -131,7 +131,7 @@ def plain(value: Any) -> Any:
     if isinstance(value, bool) or value is None or isinstance(value, int):
         return value
     if isinstance(value, Decimal):
-        return money_text(value) if value == value.quantize(Decimal("0.01")) else f"{value:f}"
+        return f"{value:f}"  # money is kept to the fen (two places) from parse_money on
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, dict):

@@ -1,0 +1,125 @@
+"""Fixtures: throw-away workspaces with an isolated git configuration, and people who act."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from importlib import resources
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from xmflow.cli import app
+
+EXAMPLE_PEOPLE = resources.files("xmflow.examples").joinpath("people.yaml").read_text(encoding="utf-8")
+EMAILS = {
+    "wangjg": "wangjg@example.com", "zhangsan": "zhangsan@example.com", "lisi": "lisi@example.com",
+    "hewu": "hewu@example.com", "zhaoliu": "zhaoliu@example.com", "qianqi": "qianqi@example.com",
+    "sunba": "sunba@example.com", "zhoujiu": "zhoujiu@example.com", "wushi": "wushi@example.com",
+    "zhengyi": "zhengyi@example.com", "fenger": "fenger@example.com", "chensan": "chensan@example.com",
+    "stranger": "stranger@example.org",
+}
+
+
+@pytest.fixture(autouse=True)
+def isolated_git(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test sees the developer's git configuration, identity or clock."""
+    home = tmp_path_factory.mktemp("home")
+    config = home / "gitconfig"
+    config.write_text("[user]\n\tname = Test Committer\n\temail = committer@example.invalid\n"
+                      "[init]\n\tdefaultBranch = main\n")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setenv("HOME", str(home))
+    for var in ("GIT_AUTHOR_EMAIL", "GIT_AUTHOR_NAME", "GIT_COMMITTER_EMAIL", "GIT_COMMITTER_NAME", "XMFLOW_NOW",
+                "EDITOR", "VISUAL", "NO_COLOR"):
+        monkeypatch.delenv(var, raising=False)
+
+
+def git(root: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, check=True).stdout
+
+
+@dataclass
+class Team:
+    """The example company acting in one workspace: ``team("zhangsan", "sign", ...)``."""
+
+    root: Path
+    clock: datetime = field(default_factory=lambda: datetime.fromisoformat("2026-09-01T09:00:00+08:00"))
+    runner: CliRunner = field(default_factory=CliRunner)
+
+    def __call__(self, who: str, *args: str, at: str | None = None, env: dict[str, str] | None = None):
+        self.clock = datetime.fromisoformat(at) if at else self.clock + timedelta(minutes=10)
+        variables = {"GIT_AUTHOR_EMAIL": EMAILS[who], "XMFLOW_NOW": self.clock.isoformat(), **(env or {})}
+        return self.runner.invoke(app, ["-C", str(self.root), *args], env=variables)
+
+    def ok(self, who: str, *args: str, **kwargs):
+        """Run a command that must succeed."""
+        result = self(who, *args, **kwargs)
+        assert result.exit_code == 0, f"xmflow {' '.join(args)} as {who} → {result.exit_code}:\n{result.output}"
+        return result
+
+    def json(self, who: str, *args: str, **kwargs):
+        return json.loads(self.ok(who, *args, "--json", **kwargs).stdout)
+
+    def status(self, project: str) -> dict:
+        return self.json("wangjg", "status", project, "--as-of", "2026-12-31")
+
+    def state(self, project: str, step: str) -> str:
+        return next(s for s in self.status(project)["steps"] if s["step"] == step)["state"]
+
+    def commits(self) -> int:
+        return int(git(self.root, "rev-list", "--count", "HEAD"))
+
+    def head(self) -> str:
+        return git(self.root, "rev-parse", "HEAD").strip()
+
+    def clean(self) -> bool:
+        return git(self.root, "status", "--porcelain") == ""
+
+
+@pytest.fixture
+def team(tmp_path: Path) -> Team:
+    """A fresh workspace with the example company's people, made through `xmflow init`."""
+    root = tmp_path / "ws"
+    runner = CliRunner()
+    result = runner.invoke(app, ["init", str(root), "--company", "测试公司"],
+                           env={"GIT_AUTHOR_EMAIL": EMAILS["wangjg"], "GIT_AUTHOR_NAME": "王建国"})
+    assert result.exit_code == 0, result.output
+    (root / "people.yaml").write_text(EXAMPLE_PEOPLE, encoding="utf-8")
+    git(root, "add", "people.yaml")
+    git(root, "-c", "user.email=wangjg@example.com", "commit", "-qm", "people")
+    return Team(root)
+
+
+ALL_TRUE = "{pricing: true, payment: true, delivery: true, warranty: true, liability: true}"
+TERMS = "[{name: 预付款, percent: 30, due: signing, days: 7}, {name: 尾款, percent: 70, due: acceptance, days: 30}]"
+
+
+def open_project(team: Team, budget: str = "35万", *extra: str, who: str = "zhangsan") -> str:
+    """A submitted project (3.1.1); returns its id."""
+    pid = team.json(who, "new", "测试项目", "--client", "甲方公司", "--budget", budget, *extra)["id"]
+    team.ok(who, "set", pid, "initiation.client.contact=刘经理", "initiation.phase=跟踪")
+    team.ok(who, "sign", pid, "initiation.submit")
+    return pid
+
+
+def draft_contract(team: Team, pid: str, amount: str = "34.8万", who: str = "zhangsan") -> None:
+    """Fill in and sign the contract draft and the self-review (3.4, 3.5.1)."""
+    team.ok(who, "set", pid, "contract.number=HT-1", "contract.template=company", f"contract.amount={amount}",
+            f"contract.payment_terms={TERMS}", "contract.warranty_months=12", "contract.delivery_date=2026-12-01",
+            f"contract.core_principles={ALL_TRUE}")
+    team.ok(who, "sign", pid, "contract.draft")
+    team.ok(who, "sign", pid, "contract.self_review")
+
+
+def sign_contract(team: Team, pid: str, who: str = "zhangsan") -> None:
+    """From the supervisor's review to the client's signature (3.5.2–3.6.2)."""
+    team.ok("zhaoliu", "sign", pid, "contract.supervisor_review")
+    team.ok("qianqi", "sign", pid, "contract.business_review")
+    team.ok("qianqi", "sign", pid, "contract.stamp")
+    team.ok(who, "set", pid, "contract.originals.copies=2", f"contract.originals.kept_by={who}")
+    team.ok(who, "sign", pid, "contract.client_sign", "--role", "client", "--signatory", "刘经理")

@@ -1,0 +1,179 @@
+"""The one YAML reader/writer: no implicit typing, line numbers, strict errors, stable output."""
+
+from __future__ import annotations
+
+import pytest
+
+from xmflow import yamlio
+from xmflow.errors import RecordError
+
+YAML_11_TRAPS = {
+    "answer": "NO",
+    "switch": "on",
+    "code": "010",
+    "mode": "0755",
+    "time": "1:30",
+    "version": "1.10",
+    "phone": "13800138000",
+    "flag": "true",
+    "hex": "0x1F",
+    "day": "2026-01-01",
+    "big": "1e3",
+}
+
+
+@pytest.mark.parametrize(("key", "text"), sorted(YAML_11_TRAPS.items()))
+def test_load_keeps_yaml_1_1_lookalikes_as_exact_strings(key: str, text: str) -> None:
+    doc = yamlio.load(f"{key}: {text}\n", "f.yaml")
+    assert doc.data == {key: text}
+    assert type(doc.data[key]) is str
+
+
+def test_load_keeps_lookalikes_inside_lists_and_nested_maps() -> None:
+    doc = yamlio.load("items:\n  - NO\n  - 010\nphone:\n  mobile: 13800138000\n", "f.yaml")
+    assert doc.data == {"items": ["NO", "010"], "phone": {"mobile": "13800138000"}}
+
+
+@pytest.mark.parametrize("text", ["empty:\n", "empty: ~\n", "empty: null\n", "empty: Null\n", "empty: NULL\n"])
+def test_load_plain_empty_tilde_and_null_are_none(text: str) -> None:
+    assert yamlio.load(text, "f.yaml").data == {"empty": None}
+
+
+@pytest.mark.parametrize(("text", "expected"), [("v: ''\n", ""), ('v: ""\n', ""), ("v: 'null'\n", "null"),
+                                                 ('v: "~"\n', "~")])
+def test_load_quoted_scalars_stay_strings(text: str, expected: str) -> None:
+    assert yamlio.load(text, "f.yaml").data == {"v": expected}
+
+
+def test_load_empty_text_is_none() -> None:
+    assert yamlio.load("", "f.yaml").data is None
+    assert yamlio.load("# only a comment\n", "f.yaml").data is None
+
+
+TEXT = """\
+name: 项目
+client:
+  name: 甲方公司
+  contact: 李四
+milestones:
+  - name: 方案
+    due: 2026-03-01
+  - name: 验收
+    due: 2026-06-01
+"""
+
+
+def test_document_lines_are_one_based_per_path() -> None:
+    doc = yamlio.load(TEXT, "plan.yaml")
+    assert doc.lines[()] == 1
+    assert doc.lines[("name",)] == 1
+    assert doc.lines[("client", "name")] == 3
+    assert doc.lines[("client", "contact")] == 4
+    assert doc.lines[("milestones", 0)] == 6
+    assert doc.lines[("milestones", 1, "due")] == 9
+
+
+def test_document_where_names_file_and_line_or_nearest_ancestor() -> None:
+    doc = yamlio.load(TEXT, "plan.yaml")
+    assert doc.where(("client", "contact")) == "plan.yaml:4"
+    assert doc.where(("milestones", 1, "name")) == "plan.yaml:8"
+    assert doc.where(("milestones", 1, "done")) == "plan.yaml:8"  # missing: its item
+    assert doc.where(("nothing", "here")) == "plan.yaml:1"  # missing: the document
+    assert yamlio.load("", "empty.yaml").where(("a",)) == "empty.yaml"
+
+
+def test_duplicate_key_is_a_record_error_naming_file_and_line() -> None:
+    with pytest.raises(RecordError) as info:
+        yamlio.load("number: A\namount: 1\nnumber: B\n", "projects/2026-001/contract.yaml")
+    assert info.value.message == "projects/2026-001/contract.yaml:3: field 'number' appears twice"
+    assert info.value.exit_code == 2
+
+
+def test_nested_duplicate_key_names_its_line() -> None:
+    with pytest.raises(RecordError, match=r"^c\.yaml:4: field 'name' appears twice$"):
+        yamlio.load("client:\n  name: a\n  contact: b\n  name: c\n", "c.yaml")
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "fragment"),
+    [
+        ("a: 1\nb: [1, 2\nc: 3\n", 3, "did not find expected ',' or ']'"),
+        ("a: b: c\n", 1, "mapping values are not allowed"),
+        ("x:\n  - a\n  b: c\n", 3, "did not find expected '-' indicator"),
+        ("a: 1\n---\nb: 2\n", 2, "but found another document"),
+    ],
+)
+def test_invalid_yaml_is_a_record_error_with_file_and_line(text: str, line: int, fragment: str) -> None:
+    with pytest.raises(RecordError) as info:
+        yamlio.load(text, "bad.yaml")
+    assert info.value.message.startswith(f"bad.yaml:{line}: not valid YAML: ")
+    assert fragment in info.value.message
+
+
+def test_complex_key_is_refused_with_its_line() -> None:
+    with pytest.raises(RecordError, match=r"^k\.yaml:2: a key must be a plain name$"):
+        yamlio.load("a: 1\n? [x, y]\n: 2\n", "k.yaml")
+
+
+def test_dump_keeps_chinese_unescaped_and_key_order() -> None:
+    text = yamlio.dump({"名称": "张三", "z": "last-first", "a": "甲方", "m": {"y": "1", "b": "2"}})
+    assert text == "名称: 张三\nz: last-first\na: 甲方\nm:\n  y: 1\n  b: 2\n"
+    assert "\\u" not in text
+
+
+@pytest.mark.parametrize(
+    ("value", "line"),
+    [
+        ("true", "v: 'true'\n"),
+        ("NO", "v: 'NO'\n"),
+        ("on", "v: 'on'\n"),
+        ("yes", "v: 'yes'\n"),
+        ("null", "v: 'null'\n"),
+        ("~", "v: '~'\n"),
+        ("", "v: ''\n"),
+        ("010", "v: 010\n"),
+        ("0755", "v: 0755\n"),
+        ("1:30", "v: 1:30\n"),
+        ("1.10", "v: 1.10\n"),
+        ("13800138000", "v: 13800138000\n"),
+        ("2026-11-28", "v: 2026-11-28\n"),
+        ("1500000.00", "v: 1500000.00\n"),
+    ],
+)
+def test_dump_quotes_only_null_and_bool_lookalikes(value: str, line: str) -> None:
+    assert yamlio.dump({"v": value}) == line
+
+
+def test_dump_writes_none_and_booleans_plainly() -> None:
+    assert yamlio.dump({"a": None, "b": True, "c": False}) == "a: null\nb: true\nc: false\n"
+
+
+def test_dump_uses_block_style_with_fixed_indent() -> None:
+    text = yamlio.dump({"terms": [{"name": "预付", "due": "signing"}], "core": {"pricing": True}})
+    assert text == "terms:\n- name: 预付\n  due: signing\ncore:\n  pricing: true\n"
+
+
+TRICKY = ["NO", "on", "Off", "yes", "y", "n", "true", "True", "FALSE", "null", "Null", "NULL", "~", "", "010",
+          "0755", "1:30", "1.10", "13800138000", "1e3", ".inf", ".nan", "0x1F", "1_000", "2026-01-01", "张三 甲方",
+          "a: b", "- x", "#c", "a #b", " lead", "trail ", "multi\nline", "*alias", "&anchor", "!tag", "%x", "@x",
+          "`x", "=", "<<", "-", "?", "'q'", '"dq"', "[x]", "{x}", "~x", "null ", ":x", "x:"]
+
+
+def test_load_of_dump_round_trips_strings() -> None:
+    data = {"values": TRICKY, "by_key": {(s or "empty"): s for s in TRICKY}}
+    assert yamlio.load(yamlio.dump(data), "rt.yaml").data == data
+
+
+@pytest.mark.parametrize("value", TRICKY)
+def test_each_tricky_string_round_trips_as_a_key_and_a_value(value: str) -> None:
+    if value == "":
+        data = {"k": ""}
+    else:
+        data = {value: value}
+    assert yamlio.load(yamlio.dump(data), "rt.yaml").data == data
+
+
+def test_dump_is_stable() -> None:
+    data = {"名称": "项目", "list": ["010", "NO"], "map": {"b": "1", "a": "2"}}
+    once = yamlio.dump(data)
+    assert yamlio.dump(yamlio.load(once, "x").data) == once
