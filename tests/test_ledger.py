@@ -196,7 +196,7 @@ def test_4_0_amounts_are_exact_to_the_fen(team: Team) -> None:
 
 def test_4_0_show_json_derives_exact_totals(team: Team) -> None:
     pid = signed_contract(team, "34.8万")
-    assert derived(team, pid)["invoiced"] == "0.00" and derived(team, pid)["outstanding"] == "348000.00"
+    assert derived(team, pid)["outstanding"] == "348000.00"
     team.ok("zhangsan", "invoice", pid, "34.8万", "--number", "FP-1")
     team.ok("fenger", "receive", pid, "10万")
     figures = derived(team, pid)

@@ -13,18 +13,18 @@ from rich.text import Text
 
 from xmflow.model import StepState
 from xmflow.process import Process
-from xmflow.status import Report, Summary
+from xmflow.status import NextStep, Report, Summary
 from xmflow.values import format_money
 
 LABELS = {
     "zh": {"project": "项目", "name": "名称", "client": "客户", "sales": "销售", "key": "重点", "stage": "阶段",
-           "next": "下一步 / 待谁处理", "waiting": "等待(天)", "overdue": "逾期节点", "amount": "合同金额",
-           "step": "步骤", "state": "状态", "who": "签署 / 待签", "missing": "缺少", "clause": "条款",
+           "next": "下一步", "who": "待谁处理", "waiting": "等待(天)", "overdue": "逾期节点", "amount": "合同金额",
+           "step": "步骤", "state": "状态", "signers": "签署 / 待签", "missing": "缺少", "clause": "条款",
            "closed": "已结案", "none": "（无）", "roles": "角色", "title": "标题", "form": "表单",
            "signed": "已签", "waiting_state": "待签", "blocked": "未就绪", "skipped": "不适用", "yes": "是"},
     "en": {"project": "project", "name": "name", "client": "client", "sales": "sales", "key": "key",
-           "stage": "stage", "next": "next step / who", "waiting": "days waiting", "overdue": "overdue milestones",
-           "amount": "contract amount", "step": "step", "state": "state", "who": "signed / to sign",
+           "stage": "stage", "next": "next step", "who": "waiting on", "waiting": "days waiting", "overdue": "overdue milestones",
+           "amount": "contract amount", "step": "step", "state": "state", "signers": "signed / to sign",
            "missing": "missing", "clause": "clause", "closed": "closed", "none": "(none)", "roles": "roles",
            "title": "title", "form": "form", "signed": "signed", "waiting_state": "waiting", "blocked": "blocked",
            "skipped": "skipped", "yes": "yes"},
@@ -40,6 +40,8 @@ class Out:
         self.lang = lang if lang in LABELS else "zh"
         no_color = not color or "NO_COLOR" in os.environ
         self.console = Console(no_color=no_color, highlight=False, soft_wrap=True)
+        if not self.console.is_terminal and "COLUMNS" not in os.environ:
+            self.console.width = 160  # piped or captured: a wide table beats a mangled one
         self.err = Console(stderr=True, no_color=no_color, highlight=False, soft_wrap=True)
 
     def t(self, key: str) -> str:
@@ -63,12 +65,13 @@ class Out:
     # -- status ---------------------------------------------------------------------------------
     def portfolio(self, rows: list[Summary], process: Process) -> None:
         table = Table(show_lines=False, header_style="bold")
-        for key in ("project", "name", "client", "sales", "key", "stage", "next", "waiting", "overdue", "amount"):
-            table.add_column(self.t(key), overflow="fold")
+        for key in ("project", "name", "client", "sales", "key", "stage", "next", "who", "waiting", "overdue", "amount"):
+            table.add_column(self.t(key), overflow="fold", justify="right" if key in ("waiting", "amount") else "left")
         for s in rows:
             stage = self.t("closed") if s.closed else self.title(process.stage(s.stage).title, process.stage(s.stage).title_en)
-            nexts = "\n".join(f"{n.step.id} → {', '.join(p.name for p in n.people) or '/'.join(n.roles)}" for n in s.next)
-            table.add_row(s.id, s.name, s.client, s.sales, self.t("yes") if s.key else "", stage, nexts or "—",
+            steps = "\n".join(n.step.id for n in s.next)
+            who = "\n".join(self.waiting_on(n, process) for n in s.next)
+            table.add_row(s.id, s.name, s.client, s.sales_name, self.t("yes") if s.key else "", stage, steps or "—", who,
                           str(s.waiting_days), str(len(s.overdue)) if s.overdue else "",
                           format_money(s.amount) if s.amount is not None else "")
         if not rows:
@@ -76,12 +79,22 @@ class Out:
             return
         self.console.print(table)
 
+    def waiting_on(self, n: NextStep, process: Process) -> str:
+        """``销售: 张三`` or, for the client's signature, ``甲方 ← 张三/吴十`` (who records it)."""
+        parts = []
+        for role_id in n.roles:
+            role = process.roles[role_id]
+            title = self.title(role.title, role.title_en)
+            names = "/".join(p.name for p in n.people if role.external or role_id in p.roles or not role.is_global)
+            parts.append(f"{title} ← {names}" if role.external else f"{title}: {names or '—'}")
+        return "; ".join(parts)
+
     def report(self, r: Report, process: Process) -> None:
         s = r.summary
         key = f" [{self.t('key')}]" if s.key else ""
         self.line(f"{s.id}  {s.name}  {s.client}{key}", "bold")
         table = Table(header_style="bold")
-        for key_ in ("step", "title", "clause", "state", "who", "missing"):
+        for key_ in ("step", "title", "clause", "state", "signers", "missing"):
             table.add_column(self.t(key_), overflow="fold")
         current = None
         for st in r.steps:

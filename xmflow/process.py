@@ -14,7 +14,7 @@ from typing import Any
 
 from xmflow import yamlio
 from xmflow.conditions import ALWAYS, Condition, parse_condition, referenced_fields, referenced_steps
-from xmflow.errors import ProcessError
+from xmflow.errors import ProcessError, RecordError
 from xmflow.schema import FieldType, parse_field_type
 
 DEFAULT_NAME = "process.yaml"
@@ -217,7 +217,13 @@ def load(path: Path | None, display: str | None = None) -> Process:
 
 def parse(text: str, name: str) -> Process:
     """Parse and validate a process definition; errors name the file, line and entry."""
-    return _Parser(yamlio.load(text, name)).process(text)
+    try:
+        doc = yamlio.load(text, name)
+    except ProcessError:
+        raise
+    except RecordError as exc:
+        raise ProcessError("", exc.message) from None
+    return _Parser(doc).process(text)
 
 
 class _Parser:
@@ -249,6 +255,9 @@ class _Parser:
         roles = {rid: self.role(rid, spec, ("roles", rid)) for rid, spec in self.get(data, (), "roles", kind=dict).items()}
         derived = {name: self.condition(spec, ("derived", name)) for name, spec in (data.get("derived") or {}).items()}
         stages = tuple(self.stage(spec, ("stages", i)) for i, spec in enumerate(self.get(data, (), "stages", kind=list)))
+        for i, stage in enumerate(stages):
+            if any(other.id == stage.id or other.file == stage.file for other in stages[:i]):
+                raise self.fail(("stages", i), f"stage {stage.id!r} or its file {stage.file!r} is defined twice")
         ledgers = {lid: self.ledger(lid, spec, ("ledgers", lid)) for lid, spec in (data.get("ledgers") or {}).items()}
         revisions = tuple({str(k): str(v) for k, v in rev.items()} for rev in data.get("revisions") or [])
         try:
@@ -270,10 +279,14 @@ class _Parser:
         if not isinstance(spec, dict):
             raise self.fail(path, "a stage must be a mapping")
         sid = self.get(spec, path, "id")
-        try:
-            fields = parse_field_type({"fields": self.get(spec, path, "fields", kind=dict)}, lambda: self.doc.where(path + ("fields",)))
-        except ValueError as exc:
-            raise ProcessError("", str(exc)) from None
+        subs = {}
+        for name, sub in self.get(spec, path, "fields", kind=dict).items():
+            where = self.doc.where(path + ("fields", name))
+            try:
+                subs[name] = parse_field_type(sub, lambda: f"{where}: {sid}.{name}")
+            except ValueError as exc:
+                raise ProcessError("", str(exc)) from None
+        fields = FieldType("map", fields=subs)
         steps = tuple(self.step(sid, st, path + ("steps", i)) for i, st in enumerate(self.get(spec, path, "steps", kind=list)))
         return Stage(sid, self.get(spec, path, "title"), str(spec.get("title_en", sid)), self.get(spec, path, "file"),
                      str(spec.get("clause", "")), fields, steps, self.condition(spec.get("when"), path + ("when",)),

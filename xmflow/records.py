@@ -86,9 +86,11 @@ def _signoff(item: Any, doc: yamlio.Document, index: int) -> Signoff:
 
 
 def _prune(value: Any) -> Any:
-    """Drop unfilled entries (None) from mappings, so a record compares and digests by content."""
+    """Drop unfilled entries (None, empty mappings) from mappings, so a record compares and
+    digests by content."""
     if isinstance(value, dict):
-        return {k: _prune(v) for k, v in value.items() if v is not None}
+        pruned = {k: _prune(v) for k, v in value.items()}
+        return {k: v for k, v in pruned.items() if v is not None and v != {}}
     if isinstance(value, list):
         return [_prune(v) for v in value]
     return value

@@ -51,6 +51,7 @@ class ProjectView:
         self.config = config
         self._ledgers: dict[str, StageLedger] = {}
         self._derived: dict[str, bool] = {}
+        self._digests: dict[str, str] = {}
 
     # -- facts asked by conditions ---------------------------------------------------------
     def value(self, path: str) -> Any:
@@ -79,9 +80,12 @@ class ProjectView:
         return self._ledgers[stage.id]
 
     def current_digest(self, step: Step) -> str:
-        stage = self.process.stage(step.stage)
-        index = stage.steps.index(step)
-        return records.digest(self.process, stage, index, self.project.record(stage.id).data)
+        """The digest a signature of *step* would carry now (the view's records never change)."""
+        if step.id not in self._digests:
+            stage = self.process.stage(step.stage)
+            index = stage.steps.index(step)
+            self._digests[step.id] = records.digest(self.process, stage, index, self.project.record(stage.id).data)
+        return self._digests[step.id]
 
     def valid_signatures(self, step: Step) -> dict[str, Signoff]:
         """The signatures of a step that count: made on the data as it is now, or standing."""

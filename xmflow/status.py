@@ -38,6 +38,7 @@ class Summary:
     name: str
     client: str
     sales: str
+    sales_name: str
     key: bool
     stage: str
     closed: bool
@@ -77,8 +78,10 @@ def _summary(ws: Workspace, view: ProjectView, statuses: list[StepStatus], as_of
     since = last.at.date() if last else opened
     milestones = view.value(MILESTONES) or []
     overdue = tuple(m for m in milestones if m.get("due") and m["due"] < as_of and not m.get("done"))
+    sales = view.value("initiation.sales") or ""
+    person = ws.people.by_id(sales)
     return Summary(view.project.id, view.value("initiation.name") or "", view.value("initiation.client.name") or "",
-                   view.value("initiation.sales") or "", view.key, stage, not pending, tuple(nexts),
+                   sales, person.name if person else sales, view.key, stage, not pending, tuple(nexts),
                    max((as_of - since).days, 0), last, overdue, view.value("contract.amount"),
                    total(view.value("collection.receipts")))
 
@@ -118,7 +121,7 @@ def signoff_json(s: Signoff) -> dict[str, Any]:
 
 
 def summary_json(s: Summary) -> dict[str, Any]:
-    return {"id": s.id, "name": s.name, "client": s.client, "sales": s.sales, "key": s.key, "stage": s.stage,
+    return {"id": s.id, "name": s.name, "client": s.client, "sales": s.sales, "sales_name": s.sales_name, "key": s.key, "stage": s.stage,
             "closed": s.closed, "waiting_days": s.waiting_days,
             "last_signoff": signoff_json(s.last) if s.last else None,
             "next": [{"step": n.step.id, "title": n.step.title, "clause": n.step.clause, "roles": list(n.roles),

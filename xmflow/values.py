@@ -8,7 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 CENT = Decimal("0.01")
 _UNITS = {"万": Decimal(10_000), "亿": Decimal(100_000_000), "": Decimal(1)}
-_MONEY = re.compile(r"^\s*(?:¥|￥|CNY\s*|RMB\s*)?([-+]?[\d,]*\.?\d+)\s*(万|亿|)\s*(?:元)?\s*$")
+_MONEY = re.compile(r"^\s*([-+]?)\s*(?:¥|￥|CNY\s*|RMB\s*)?([-+]?[\d,]*\.?\d+)\s*(万|亿|)\s*(?:元)?\s*$")
 _DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 
 
@@ -20,7 +20,10 @@ def parse_money(text: str) -> Decimal:
     match = _MONEY.match(str(text))
     if not match:
         raise ValueError(f"{text!r} is not an amount of money (e.g. 1500000, 1,500,000.00, 150万, 1.5亿)")
-    digits, unit = match.groups()
+    sign, digits, unit = match.groups()
+    if sign and digits[0] in "+-":
+        raise ValueError(f"{text!r} has two signs")
+    digits = sign + digits
     if "," in digits and not re.fullmatch(r"[-+]?\d{1,3}(,\d{3})*(\.\d+)?", digits):
         raise ValueError(f"{text!r} has misplaced thousands separators")
     try:
@@ -34,8 +37,9 @@ def parse_money(text: str) -> Decimal:
 
 def format_money(amount: Decimal) -> str:
     """``Decimal('1500000')`` → ``¥1,500,000.00``."""
-    sign = "-" if amount < 0 else ""
-    return f"{sign}¥{abs(amount).quantize(CENT, rounding=ROUND_HALF_UP):,.2f}"
+    rounded = amount.quantize(CENT, rounding=ROUND_HALF_UP)
+    sign = "-" if rounded < 0 else ""
+    return f"{sign}¥{abs(rounded):,.2f}"
 
 
 def money_text(amount: Decimal) -> str:

@@ -20,7 +20,7 @@ from xmflow.values import parse_money
 CONFIG = "xmflow.yaml"
 PEOPLE = "people.yaml"
 PROJECTS = "projects"
-_ID = re.compile(r"^[A-Za-z0-9_-]+$")
+_ID = re.compile(r"[A-Za-z0-9_-]+")
 _CONFIG_KEYS = {"company", "currency", "key_threshold", "locale", "process", "require_signed_commits"}
 
 
@@ -74,7 +74,7 @@ def parse_people(text: str, roles: set[str], name: str = PEOPLE) -> People:
         for key in ("id", "name", "email"):
             if not item.get(key):
                 raise RecordError(doc.where(where), f"person {i + 1} has no `{key}`")
-        if not _ID.match(item["id"]):
+        if not _ID.fullmatch(item["id"]):
             raise RecordError(doc.where(where + ("id",)), f"id {item['id']!r} may hold only letters, digits, - and _")
         person_roles = item.get("roles") or []
         if not isinstance(person_roles, list):
@@ -140,7 +140,7 @@ class Workspace:
         return sorted(p.name for p in base.iterdir() if p.is_dir() and not p.name.startswith("."))
 
     def project(self, project_id: str) -> Project:
-        if not _ID.match(project_id) or not (self.root / PROJECTS / project_id).is_dir():
+        if not _ID.fullmatch(project_id) or not (self.root / PROJECTS / project_id).is_dir():
             known = self.project_ids()
             hint = f" (projects: {', '.join(known[:8])}{' …' if len(known) > 8 else ''})" if known else ""
             raise UsageError(f"no project {project_id!r}{hint}")
@@ -151,7 +151,7 @@ class Workspace:
 
 
 def valid_project_id(text: str) -> bool:
-    return bool(_ID.match(text))
+    return bool(_ID.fullmatch(text))
 
 
 def next_project_id(existing: list[str], year: int) -> str:

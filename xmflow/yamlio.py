@@ -16,9 +16,20 @@ import yaml
 from xmflow.errors import RecordError
 
 try:
-    _Loader: Any = yaml.CSafeLoader
+    _Base: Any = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - PyYAML without libyaml
-    _Loader = yaml.SafeLoader
+    _Base = yaml.SafeLoader
+
+
+class _Loader(_Base):  # type: ignore[misc,valid-type]
+    """Composes nodes without resolving tags: the schema, not YAML 1.1, decides what a value is."""
+
+    def resolve(self, kind: type, value: Any, implicit: Any) -> str:
+        return _TAGS[kind]
+
+
+_TAGS = {yaml.ScalarNode: "tag:yaml.org,2002:str", yaml.SequenceNode: "tag:yaml.org,2002:seq",
+         yaml.MappingNode: "tag:yaml.org,2002:map"}
 
 Path = tuple[str | int, ...]
 _NULLS = {"", "~", "null", "Null", "NULL"}
@@ -72,11 +83,18 @@ def _plain(node: yaml.Node, path: Path, doc: Document) -> Any:
                 raise RecordError(f"{doc.name}:{key_node.start_mark.line + 1}", f"field {key!r} appears twice")
             result[key] = _plain(value_node, path + (key,), doc)
         return result
-    raise RecordError(f"{doc.name}:{node.start_mark.line + 1}", "YAML aliases and tags are not supported")
+    raise RecordError(f"{doc.name}:{node.start_mark.line + 1}", "not a YAML value xmflow can read")
 
 
 class _Dumper(yaml.SafeDumper):
     """Quotes only what a YAML reader could take for null or a boolean; everything else plain."""
+
+
+def _plain_int(dumper: yaml.SafeDumper, value: int) -> yaml.ScalarNode:
+    return dumper.represent_scalar("tag:yaml.org,2002:str", str(value))
+
+
+_Dumper.add_representer(int, _plain_int)  # bool keeps its own representer
 
 
 _Dumper.yaml_implicit_resolvers = {

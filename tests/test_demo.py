@@ -1,0 +1,37 @@
+"""`xmflow demo`: a workspace made through the real commands, with a real audit trail."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from conftest import git
+from xmflow.cli import app
+
+
+def test_demo_builds_a_workspace_and_shows_its_status(tmp_path: Path) -> None:
+    root = tmp_path / "demo"
+    result = CliRunner().invoke(app, ["demo", str(root)])
+    assert result.exit_code == 0, result.output
+    assert f"demo workspace: {root}" in result.stdout and "智慧园区显示系统" in result.stdout
+    authors = set(git(root, "log", "--format=%ae").split())
+    assert {"zhangsan@example.com", "zhaoliu@example.com", "qianqi@example.com", "fenger@example.com",
+            "chensan@example.com", "zhoujiu@example.com"} <= authors
+    assert git(root, "status", "--porcelain") == ""
+    steps = git(root, "log", "--format=%(trailers:key=Xmflow-Step,valueonly,separator=%x1f)").split()
+    assert "contract.supervisor_review" in steps and "archive.file" in steps
+    rows = json.loads(CliRunner().invoke(app, ["-C", str(root), "status", "--json", "--as-of", "2026-11-28"]).stdout)
+    by_id = {r["id"]: r for r in rows}
+    assert by_id["2026-002"]["closed"] is True
+    assert by_id["2026-003"]["next"][0]["step"] == "contract.business_review"
+    assert by_id["2026-005"]["key"] is True  # the special project the VP approved
+    assert by_id["2026-004"]["overdue_milestones"][0]["name"] == "方案会签"
+    assert len(rows) == 6
+
+
+def test_demo_refuses_a_folder_that_is_not_empty(tmp_path: Path) -> None:
+    (tmp_path / "something").write_text("x")
+    result = CliRunner().invoke(app, ["demo", str(tmp_path)])
+    assert result.exit_code == 2 and "not empty" in result.output

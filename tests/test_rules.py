@@ -1,0 +1,188 @@
+"""The rules on in-memory records: no git, no files."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from xmflow import process as process_mod
+from xmflow import records
+from xmflow.model import Config, Decision, Person, Project, Signoff, StageRecord, StepState
+from xmflow.rules import ProjectView, holds_role, sign_refusals
+from xmflow.values import parse_money
+
+PROCESS = process_mod.load(None)
+T0 = datetime(2026, 9, 1, 9, 0, tzinfo=timezone(timedelta(hours=8)))
+ZHANGSAN = Person("zhangsan", "张三", "zs@example.com", frozenset({"sales"}))
+DUAL = Person("dual", "双角色", "dual@example.com", frozenset({"sales", "sales_supervisor"}))
+ZHAOLIU = Person("zhaoliu", "赵六", "zl@example.com", frozenset({"sales_supervisor"}))
+WUSHI = Person("wushi", "吴十", "ws@example.com", frozenset({"customer_service"}))
+ZHENGYI = Person("zhengyi", "郑一", "zy@example.com", frozenset({"production_supervisor"}))
+
+
+class Build:
+    """A project built in memory: fields set and steps signed on the data as it then is."""
+
+    def __init__(self, budget: str = "35万", config: Config | None = None, **initiation: Any) -> None:
+        self.config = config or Config("测试公司")
+        self.project = Project("2026-001", {s.id: StageRecord(s.id, f"projects/2026-001/{s.file}") for s in PROCESS.stages})
+        self.clock = T0
+        fields = {"name": "项目", "client": {"name": "甲方", "contact": "刘经理"}, "phase": "跟踪",
+                  "budget": parse_money(budget), "sales": "zhangsan", **initiation}
+        self.set("initiation", **fields)
+
+    def set(self, stage: str, **fields: Any) -> "Build":
+        record = self.project.record(stage)
+        self.project.records[stage] = replace(record, data={**record.data, **fields}, exists=True)
+        return self
+
+    def sign(self, step_id: str, by: str = "zhangsan", role: str = "sales", decision: Decision = Decision.APPROVE,
+             comment: str | None = None) -> "Build":
+        self.clock += timedelta(hours=1)
+        step = PROCESS.step(step_id)
+        digest = self.view().current_digest(step)
+        signoff = Signoff(step_id, decision, by, role, self.clock, digest, comment)
+        self.project.records[step.stage] = records.with_signoff(self.project.record(step.stage), signoff)
+        return self
+
+    def view(self) -> ProjectView:
+        return ProjectView(self.project, PROCESS, self.config)
+
+    def state(self, step_id: str) -> StepState:
+        return self.view().status(PROCESS.step(step_id)).state
+
+
+def contract_ready(build: Build, who: str = "zhangsan") -> Build:
+    build.set("contract", number="HT-1", template="company", amount=parse_money("30万"),
+              payment_terms=[{"name": "全款", "percent": Decimal(100), "due": "acceptance", "days": 30}],
+              warranty_months=12, delivery_date=T0.date(),
+              core_principles={k: True for k in ("pricing", "payment", "delivery", "warranty", "liability")})
+    return build.sign("initiation.submit", by=who).sign("contract.draft", by=who).sign("contract.self_review", by=who)
+
+
+@pytest.mark.parametrize("budget, key", [("100万", True), ("999999.99", False), ("1.5亿", True)])
+def test_3_1_2_B_budget_at_the_threshold_is_key(budget: str, key: bool) -> None:
+    assert Build(budget).view().key is key
+
+
+def test_3_1_2_B_the_workspace_sets_the_threshold() -> None:
+    assert Build("60万", Config("c", key_threshold=parse_money("50万"))).view().key is True
+
+
+def test_3_1_2_A_industry_need_is_key() -> None:
+    assert Build("1万", key_criteria={"industry_need": True}).view().key is True
+
+
+def test_3_1_2_C_special_is_key_only_with_the_vps_approval() -> None:
+    build = Build("1万", key_criteria={"special": True}).sign("initiation.submit")
+    assert build.view().key is False
+    assert build.state("initiation.vp_approval") is StepState.READY
+    build.sign("initiation.vp_approval", by="zhoujiu", role="vp")
+    assert build.view().key is True
+    assert build.state("initiation.team") is StepState.BLOCKED  # team fields missing
+
+
+def test_3_1_3_team_and_plan_are_skipped_for_a_small_project() -> None:
+    build = Build().sign("initiation.submit")
+    for step in ("initiation.team", "plan.draft", "plan.sample_details", "plan.countersign"):
+        assert build.state(step) is StepState.SKIPPED
+    assert build.view().stage_complete(PROCESS.stage("initiation"))
+
+
+def test_a_change_after_a_signature_undoes_it() -> None:
+    build = contract_ready(Build())
+    assert build.state("contract.draft") is StepState.SIGNED
+    build.set("contract", amount=parse_money("31万"))
+    status = build.view().status(PROCESS.step("contract.draft"))
+    assert status.state is StepState.READY and status.stale[0].by == "zhangsan"
+    assert build.state("contract.self_review") is StepState.BLOCKED
+
+
+def test_a_field_a_later_step_fills_in_does_not_undo_earlier_signatures() -> None:
+    build = contract_ready(Build())
+    build.set("contract", originals={"copies": 2, "kept_by": "zhangsan"})
+    assert build.state("contract.draft") is StepState.SIGNED
+    assert build.state("contract.self_review") is StepState.SIGNED
+
+
+def test_3_5_2_reject_clears_the_return_point_and_what_follows() -> None:
+    build = contract_ready(Build())
+    build.sign("contract.supervisor_review", by="zhaoliu", role="sales_supervisor", decision=Decision.REJECT, comment="改")
+    view = build.view()
+    assert view.status(PROCESS.step("contract.draft")).state is StepState.READY
+    assert view.status(PROCESS.step("contract.self_review")).state is StepState.BLOCKED
+    assert view.status(PROCESS.step("contract.supervisor_review")).rejected.comment == "改"
+
+
+def test_3_5_3_business_reject_keeps_the_reviews_standing_through_the_change() -> None:
+    build = contract_ready(Build()).sign("contract.supervisor_review", by="zhaoliu", role="sales_supervisor")
+    build.sign("contract.business_review", by="qianqi", role="business_center", decision=Decision.REJECT, comment="红字")
+    build.set("contract", delivery_date=T0.date() + timedelta(days=9))
+    assert build.state("contract.draft") is StepState.READY
+    supervisor = build.view().status(PROCESS.step("contract.supervisor_review"))
+    assert supervisor.state is StepState.SIGNED and supervisor.changed_since[0].by == "zhaoliu"
+    build.sign("contract.draft")
+    assert build.state("contract.business_review") is StepState.READY
+
+
+def test_reopen_clears_every_signature_of_the_stage() -> None:
+    build = Build().sign("initiation.submit")
+    record = build.project.record("initiation")
+    reopen = Signoff("initiation", Decision.REOPEN, "zhangsan", "sales", T0 + timedelta(days=1), "sha256:x", "预算调整")
+    build.project.records["initiation"] = records.with_signoff(record, reopen)
+    assert build.state("initiation.submit") is StepState.READY
+
+
+def test_nobody_approves_their_own_work() -> None:
+    step = PROCESS.step("contract.supervisor_review")
+    others = contract_ready(Build())
+    assert sign_refusals(others.view(), step, DUAL, "sales_supervisor", Decision.APPROVE) == []
+    own = contract_ready(Build(sales="dual"), who="dual")
+    problems = sign_refusals(own.view(), step, DUAL, "sales_supervisor", Decision.APPROVE)
+    assert [p.message for p in problems] == [
+        "双角色 (dual) signed this stage's own work and may not approve it (nobody approves their own work)"]
+
+
+def test_1_1_roles_are_scoped_to_the_project() -> None:
+    view = Build().view()
+    lisi = Person("lisi", "李四", "ls@example.com", frozenset({"sales"}))
+    assert holds_role(ZHANGSAN, "sales", view) and not holds_role(lisi, "sales", view)
+    assert holds_role(WUSHI, "client", view) and holds_role(ZHANGSAN, "client", view)
+    assert not holds_role(ZHENGYI, "client", view)  # only sales or customer service record the client
+
+
+def test_requirements_report_every_missing_field_with_its_clause() -> None:
+    build = Build()
+    build.set("initiation", phase="咨询", client={"name": "甲方"})
+    problems = build.view().missing_fields(PROCESS.step("initiation.submit"))
+    assert [str(p) for p in problems] == [
+        "initiation.submit: initiation.client.contact is missing (clause 3.1.1)",
+        "initiation.submit: initiation.phase must be 跟踪 (is 咨询) (clause 3.1.1)",
+    ]
+
+
+def test_4_1_archive_needs_the_plan_only_for_key_projects_and_the_process_form_only_on_site() -> None:
+    build = Build()
+    build.set("archive", documents={"contract": True, "acceptance_report": True},
+              copies={"sales": True, "customer_service": True})
+    assert build.view().missing_fields(PROCESS.step("archive.collate")) == []
+    build.set("installation", on_site=True)
+    missing = build.view().missing_fields(PROCESS.step("archive.collate"))
+    assert [p.field for p in missing] == ["archive.documents.process_form"]
+    key = Build("150万")
+    key.set("archive", documents={"contract": True, "acceptance_report": True, "process_form": True},
+            copies={"sales": True, "customer_service": True})
+    assert [p.field for p in key.view().missing_fields(PROCESS.step("archive.collate"))] == ["archive.documents.plan"]
+
+
+def test_4_0_settled_needs_receipts_equal_to_the_contract_amount() -> None:
+    build = Build().set("contract", amount=parse_money("34.8万"))
+    build.set("collection", receipts=[{"amount": parse_money("10万")}, {"amount": parse_money("24.79万")}])
+    (problem,) = build.view().missing_fields(PROCESS.step("collection.settled"))
+    assert "must add up to 348000.00 (now 347900.00)" in problem.message
+    build.set("collection", receipts=[{"amount": parse_money("10万")}, {"amount": parse_money("24.8万")}])
+    assert build.view().missing_fields(PROCESS.step("collection.settled")) == []

@@ -1,0 +1,78 @@
+"""`xmflow status` and `show`: where each project stands and who must act, for people and scripts."""
+
+from __future__ import annotations
+
+from conftest import Team, draft_contract, open_project
+
+
+def test_portfolio_lists_each_project_with_its_next_step_and_who(team: Team) -> None:
+    small = open_project(team)
+    other = team.json("lisi", "new", "新项目", "--client", "乙公司", "--budget", "5万")["id"]
+    rows = {r["id"]: r for r in team.json("wangjg", "status", "--as-of", "2026-09-11")}
+    assert rows[small]["stage"] == "contract" and rows[small]["next"][0]["step"] == "contract.draft"
+    assert rows[small]["next"][0]["people"] == ["zhangsan"] and rows[small]["sales_name"] == "张三"
+    assert rows[other]["next"][0]["step"] == "initiation.submit"
+    assert "initiation.client.contact is missing" in " ".join(rows[other]["next"][0]["missing"])
+    assert rows[small]["waiting_days"] == 10  # since the last sign-off on 2026-09-01
+
+
+def test_portfolio_table_in_a_terminal(team: Team) -> None:
+    pid = open_project(team)
+    text = team.ok("wangjg", "status", "--as-of", "2026-09-02").stdout
+    assert pid in text and "contract.draft" in text and "销售: 张三" in text and "下一步" in text
+    english = team.ok("wangjg", "--lang", "en", "status", "--as-of", "2026-09-02").stdout
+    assert "next step" in english and "sales: 张三" in english
+
+
+def test_filters_mine_role_key(team: Team) -> None:
+    small = open_project(team)
+    big = open_project(team, "150万", who="lisi")
+    draft_contract(team, small)
+    ids = lambda rows: [r["id"] for r in rows]  # noqa: E731
+    assert ids(team.json("zhaoliu", "status", "--mine")) == [small]  # the supervisor's review waits on zhaoliu
+    assert ids(team.json("lisi", "status", "--mine")) == [big]
+    assert ids(team.json("wangjg", "status", "--role", "sales_supervisor")) == [small]
+    assert ids(team.json("wangjg", "status", "--key")) == [big]
+    assert team("wangjg", "status", "--role", "boss").exit_code == 2
+
+
+def test_1_4_overdue_milestones_of_key_projects(team: Team) -> None:
+    pid = open_project(team, "150万")
+    team.ok("zhangsan", "set", pid, "plan.milestones=[{name: 样机评审, due: 2026-09-25}, {name: 合同签订, due: 2026-10-15}]")
+    assert [r["id"] for r in team.json("wangjg", "status", "--overdue", "--as-of", "2026-09-20")] == []
+    rows = team.json("wangjg", "status", "--overdue", "--as-of", "2026-09-30")
+    assert [m["name"] for m in rows[0]["overdue_milestones"]] == ["样机评审"]
+    team.ok("zhangsan", "set", pid, "plan.milestones.0.done=2026-09-24")
+    assert team.json("wangjg", "status", "--overdue", "--as-of", "2026-09-30") == []
+
+
+def test_one_project_shows_every_step_signed_waiting_or_skipped(team: Team) -> None:
+    pid = open_project(team)
+    report = team.status(pid)
+    states = {s["step"]: s["state"] for s in report["steps"]}
+    assert states["initiation.submit"] == "signed"
+    assert states["plan.draft"] == "skipped"
+    assert states["contract.draft"] == "blocked"
+    draft = next(s for s in report["steps"] if s["step"] == "contract.draft")
+    assert "contract.number is missing" in draft["missing"][0]
+    assert report["steps"][0]["signed"][0]["by"] == "zhangsan"
+    text = team.ok("wangjg", "status", pid).stdout
+    assert "已签" in text and "不适用" in text and "contract.number is missing" in text
+
+
+def test_show_gives_records_and_derived_values(team: Team) -> None:
+    pid = open_project(team, "150万")
+    shown = team.json("wangjg", "show", pid)
+    assert shown["key"] is True and shown["id"] == pid
+    assert shown["stages"]["initiation"]["data"]["budget"] == "1500000.00"
+    assert shown["stages"]["initiation"]["signoffs"][0]["step"] == "initiation.submit"
+    text = team.ok("wangjg", "show", pid, "initiation").stdout
+    assert "budget: 1500000.00" in text and "## contract" not in text
+    assert "client:" in text and "刘经理" in text
+    assert team("wangjg", "show", pid, "nosuchstage").exit_code == 2
+
+
+def test_reading_needs_no_identity(team: Team) -> None:
+    pid = open_project(team)
+    assert team("stranger", "status", pid).exit_code == 0
+    assert team("stranger", "show", pid).exit_code == 0
