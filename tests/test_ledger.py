@@ -139,6 +139,8 @@ def test_4_0_an_invoice_number_is_recorded_once(team: Team) -> None:
     before = team.commits()
     message = refused(team, team("zhangsan", "invoice", pid, "5万", "--number", "FP-1"), 1, before)
     assert "FP-1" in message and pid in message
+    refused(team, team("zhangsan", "invoice", pid, "5万", "--number", " FP-1 "), 1, before)
+    assert "needs its number" in refused(team, team("zhangsan", "invoice", pid, "5万", "--number", " "), 2, before)
 
 
 def test_4_0_an_invoice_number_is_unique_across_projects(team: Team) -> None:
@@ -197,6 +199,7 @@ def test_4_0_amounts_are_exact_to_the_fen(team: Team) -> None:
 def test_4_0_show_json_derives_exact_totals(team: Team) -> None:
     pid = signed_contract(team, "34.8万")
     assert derived(team, pid)["outstanding"] == "348000.00"
+    assert derived(team, pid)["invoiced"] == "0.00" and derived(team, pid)["received"] == "0.00"
     team.ok("zhangsan", "invoice", pid, "34.8万", "--number", "FP-1")
     team.ok("fenger", "receive", pid, "10万")
     figures = derived(team, pid)

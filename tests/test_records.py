@@ -172,7 +172,7 @@ def test_dump_then_parse_round_trips_data_and_signoffs() -> None:
 
 
 def test_round_trip_keeps_yaml_lookalike_text() -> None:
-    data = {"number": "010", "subject": "true", "notes": "1:30", "special_reason": "", "amount": Decimal("0.50")}
+    data = {"number": "010", "subject": "true", "notes": "1:30", "special_reason": "NO", "amount": Decimal("0.50")}
     record = StageRecord("contract", NAME, data)
     back = records.parse_record(CONTRACT, records.dump_record(CONTRACT, record), NAME)
     assert back.data == data

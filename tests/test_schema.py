@@ -23,7 +23,7 @@ CLIENT = FieldType("map", fields={"name": TEXT, "contact": TEXT})
         (TEXT, "甲方公司", "甲方公司"),
         (TEXT, "010", "010"),
         (TEXT, "  padded  ", "padded"),
-        (TEXT, "", ""),
+        (TEXT, "", None),  # an empty text is not filled in
         (MONEY, "150万", Decimal("1500000.00")),
         (MONEY, "1,500,000", Decimal("1500000.00")),
         (MONEY, "¥1,490,000.00", Decimal("1490000.00")),
@@ -33,7 +33,7 @@ CLIENT = FieldType("map", fields={"name": TEXT, "contact": TEXT})
         (DATE, "2017-12-5", date(2017, 12, 5)),
         (DATE, date(2026, 1, 2), date(2026, 1, 2)),
         (INT, "12", 12),
-        (INT, "-3", -3),
+        (INT, "+3", 3),
         (INT, 7, 7),
         (NUMBER, "33.5", Decimal("33.5")),
         (NUMBER, "1,234.5", Decimal("1234.5")),
@@ -50,6 +50,12 @@ def test_convert_scalar_kinds(ftype: FieldType, raw: Any, expected: Any) -> None
     value = convert(ftype, raw)
     assert value == expected
     assert type(value) is type(expected)
+
+
+@pytest.mark.parametrize("ftype, raw", [(MONEY, "-5"), (INT, "-3"), (NUMBER, "-0.5")])
+def test_amounts_and_counts_are_never_negative(ftype: FieldType, raw: str) -> None:
+    with pytest.raises(FieldError, match="must not be negative"):
+        convert(ftype, raw)
 
 
 @pytest.mark.parametrize("ftype", [TEXT, MONEY, DATE, INT, NUMBER, BOOL, PERSON, PHASE, TERMS, CLIENT])

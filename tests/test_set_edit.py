@@ -64,7 +64,42 @@ def test_unknown_field_is_bad_input(team: Team) -> None:
     before = team.commits()
     result = team("zhangsan", "set", pid, "contract.amout=1")
     refused_without_commit(team, result, 2, before)
-    assert "contract.amout" in said(result) and "no such field" in said(result)
+    assert "contract.amout" in said(result) and "no such field (did you mean amount?)" in said(result)
+
+
+def test_a_person_field_takes_someone_in_people_yaml(team: Team) -> None:
+    pid = new_project(team)
+    before = team.commits()
+    result = team("zhangsan", "set", pid, "contract.originals.kept_by=nobody")
+    refused_without_commit(team, result, 2, before)
+    assert "nobody not in people.yaml" in said(result)
+    team.ok("zhangsan", "set", pid, "contract.originals.kept_by=lisi")
+
+
+@pytest.mark.parametrize("assignment", ["contract.amount=-5", "contract.warranty_months=-3"])
+def test_negative_amounts_and_counts_are_bad_input(team: Team, assignment: str) -> None:
+    pid = new_project(team)
+    before = team.commits()
+    result = team("zhangsan", "set", pid, assignment)
+    refused_without_commit(team, result, 2, before)
+    assert "must not be negative" in said(result)
+
+
+def test_1_4_a_milestone_is_marked_done_after_the_countersign_without_reopening(team: Team) -> None:
+    pid = open_project(team, "150万")
+    team.ok("zhangsan", "set", pid, "initiation.team.kickoff_date=2026-09-03", "initiation.team.members=[zhangsan]")
+    team.ok("zhangsan", "sign", pid, "initiation.team")
+    team.ok("zhangsan", "set", pid, "plan.approach=方案", "plan.samples.model=M", "plan.samples.configuration=C",
+            "plan.samples.drawings=D", "plan.samples.color=黑", "plan.samples.silkscreen=S",
+            "plan.milestones=[{name: 合同签订, due: 2026-10-15}]")
+    for step in ("plan.draft", "plan.sample_details", "plan.countersign"):
+        team.ok("zhangsan", "sign", pid, step)
+    team.ok("zhangsan", "sign", pid, "plan.countersign", "--role", "client", "--signatory", "刘经理")
+    team.ok("zhangsan", "set", pid, "plan.milestones.0.done=2026-10-14")
+    assert trailers(team.root)["Xmflow-Decision"] == "record"
+    assert team.state(pid, "plan.countersign") == "signed"  # the client's signature still stands
+    result = team("zhangsan", "set", pid, "plan.milestones.0.due=2026-10-20")  # the plan itself: needs --reopen
+    assert result.exit_code == 1 and "--reopen" in said(result)
 
 
 def test_unknown_sub_field_gets_a_did_you_mean_hint(team: Team) -> None:

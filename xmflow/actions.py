@@ -20,7 +20,7 @@ from xmflow.errors import RuleError, StoreError, UsageError
 from xmflow.model import Decision, Evidence, Person, Problem, Project, Signoff, StageRecord
 from xmflow.process import Stage, Step
 from xmflow.rules import ProjectView, eligible_roles, holds_role, role_requirement, sign_refusals
-from xmflow.schema import FieldError, convert
+from xmflow.schema import FieldError, convert, persons, signed_part
 from xmflow.values import parse_money, parse_time
 from xmflow.workspace import Workspace, next_project_id, valid_project_id
 
@@ -151,7 +151,7 @@ def parse_assignment(session: Session, text: str) -> tuple[Stage, list[str], Any
     stage = process.stage(parts[0])
     ftype = process.field_type(path.strip())
     if ftype is None:
-        parent = process.field_type(path.strip().rsplit(".", 1)[0])
+        parent = process.field_type(".".join(parts[:-1])) if len(parts) > 2 else stage.fields
         known = list(parent.fields) if parent and parent.kind == "map" else []
         close = difflib.get_close_matches(parts[-1], known, n=1)
         hint = f" (did you mean {close[0]}?)" if close else (f" (known: {', '.join(known)})" if known else "")
@@ -220,7 +220,9 @@ def _change_stages(session: Session, project: Project, data: dict[str, dict[str,
         record = project.record(stage.id)
         if data[stage.id] == record.data:
             continue
-        if before.stage_complete(stage):
+        _check_persons(session, stage, record.data, data[stage.id])
+        tracking_only = signed_part(stage.fields, data[stage.id]) == signed_part(stage.fields, record.data)
+        if before.stage_complete(stage) and not tracking_only:
             if not reopen:
                 raise RuleError(f"stage {stage.id} ({stage.title}) is complete: to change it, "
                                 f"add --reopen -m WHY (its sign-offs will need signing again)")
@@ -240,6 +242,14 @@ def _change_stages(session: Session, project: Project, data: dict[str, dict[str,
     decision = Decision.REOPEN if reopen else Decision.RECORD
     commit = commit_records(session, project.id, changed, subject, {"Xmflow-Decision": decision.value}, reopen)
     return Result(project.id, commit, subject, notes=notes)
+
+
+def _check_persons(session: Session, stage: Stage, old: dict[str, Any], new: dict[str, Any]) -> None:
+    """Person fields name people in people.yaml (checked for the ids a change brings in)."""
+    unknown = persons(stage.fields, new) - persons(stage.fields, old)
+    unknown = {pid for pid in unknown if session.ws.people.by_id(pid) is None}
+    if unknown:
+        raise UsageError(f"{stage.id}: {', '.join(sorted(unknown))} not in people.yaml (a person field takes a person's id)")
 
 
 def _reopen_role(session: Session, view: ProjectView, stage: Stage) -> str:

@@ -21,11 +21,13 @@ from xmflow.values import format_money, parse_date, parse_money
 
 def total(entries: list[dict[str, Any]] | None) -> Decimal:
     """The sum of the amounts of ledger entries, exact."""
-    return sum((e.get("amount") or Decimal(0) for e in entries or []), Decimal(0))
+    return sum((e.get("amount") or Decimal(0) for e in entries or []), Decimal("0.00"))
 
 
 def _check_invoice(session: Session, view: ProjectView, entry: dict[str, Any]) -> None:
-    number = entry["number"]
+    number = entry["number"] = (entry.get("number") or "").strip()
+    if not number:
+        raise UsageError("--number: an invoice needs its number")
     for pid in session.ws.project_ids():
         other = view if pid == view.project.id else None
         invoices = (other.value("collection.invoices") if other

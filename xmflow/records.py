@@ -17,7 +17,7 @@ from xmflow import yamlio
 from xmflow.errors import RecordError
 from xmflow.model import Decision, Evidence, Project, Signoff, StageRecord
 from xmflow.process import Process, Stage
-from xmflow.schema import FieldError, FieldType, convert, plain
+from xmflow.schema import FieldError, FieldType, convert, plain, signed_part
 from xmflow.values import parse_date, parse_time
 
 SIGNOFFS = "signoffs"
@@ -138,7 +138,7 @@ def digest(process: Process, stage: Stage, step_index: int, data: dict[str, Any]
     Fields that a later step of the stage fills in (the client's originals, the shipping
     date) are left out, so filling them in does not undo the earlier signatures.
     """
-    scope = {k: v for k, v in data.items() if process.owner(stage.id, k) <= step_index}
+    scope = signed_part(stage.fields, {k: v for k, v in data.items() if process.owner(stage.id, k) <= step_index})
     return "sha256:" + hashlib.sha256(canonical(scope).encode("utf-8")).hexdigest()
 
 

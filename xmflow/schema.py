@@ -34,6 +34,7 @@ class FieldType:
     item: "FieldType | None" = None
     fields: dict[str, "FieldType"] = field(default_factory=dict)
     readonly: bool = False
+    tracking: bool = False  # progress noted after signing (a milestone done): not part of what is signed
 
     def child(self, name: str | int) -> "FieldType | None":
         """The type of a sub-field or list item, or None when there is none."""
@@ -118,12 +119,15 @@ def convert(ftype: FieldType, raw: Any, path: tuple[str | int, ...] = ()) -> Any
         if text not in ftype.values:
             raise FieldError(path, f"must be {ftype.describe()} (got {text!r})")
         return text
-    if ftype.kind != "text" and text == "":
+    if text == "":
         return None
     try:
-        return _CONVERT[ftype.kind](text)
+        value = _CONVERT[ftype.kind](text)
     except ValueError as exc:
         raise FieldError(path, f"must be {ftype.describe()}: {exc}") from None
+    if ftype.kind in ("money", "int", "number") and value < 0:
+        raise FieldError(path, f"must not be negative (got {text})")
+    return value
 
 
 def plain(value: Any) -> Any:
@@ -141,6 +145,29 @@ def plain(value: Any) -> Any:
     return value
 
 
+def signed_part(ftype: FieldType, value: Any) -> Any:
+    """*value* without its tracking fields: the part a signature covers."""
+    if ftype.kind == "map" and isinstance(value, dict):
+        return {k: signed_part(ftype.fields[k], v) for k, v in value.items()
+                if k in ftype.fields and not ftype.fields[k].tracking}
+    if ftype.kind == "list" and isinstance(value, list) and ftype.item is not None:
+        return [signed_part(ftype.item, v) for v in value]
+    return value
+
+
+def persons(ftype: FieldType, value: Any) -> set[str]:
+    """Every person id held by *value* (for checking them against people.yaml)."""
+    if value is None:
+        return set()
+    if ftype.kind == "person":
+        return {value}
+    if ftype.kind == "map" and isinstance(value, dict):
+        return set().union(*(persons(ftype.fields[k], v) for k, v in value.items() if k in ftype.fields))
+    if ftype.kind == "list" and isinstance(value, list) and ftype.item is not None:
+        return set().union(*(persons(ftype.item, v) for v in value))
+    return set()
+
+
 def is_filled(value: Any) -> bool:
     """True when a field is filled in: not None, not an empty string, list or mapping."""
     return value is not None and value != "" and value != [] and value != {}
@@ -154,19 +181,19 @@ def parse_field_type(spec: Any, where: Callable[[], str]) -> FieldType:
         return FieldType(spec)
     if not isinstance(spec, dict):
         raise ValueError(f"{where()}: a field type must be a name or a mapping")
-    readonly = spec.get("readonly") in (True, "true")
+    flags = {"readonly": spec.get("readonly") in (True, "true"), "tracking": spec.get("tracking") in (True, "true")}
     if "fields" in spec:
         if not isinstance(spec["fields"], dict):
             raise ValueError(f"{where()}: `fields` must be a mapping")
         subs = {name: parse_field_type(sub, where) for name, sub in spec["fields"].items()}
-        return FieldType("map", fields=subs, readonly=readonly)
+        return FieldType("map", fields=subs, **flags)
     if "list" in spec:
-        return FieldType("list", item=parse_field_type(spec["list"], where), readonly=readonly)
+        return FieldType("list", item=parse_field_type(spec["list"], where), **flags)
     if spec.get("type") == "enum":
         values = spec.get("values")
         if not isinstance(values, list) or not values:
             raise ValueError(f"{where()}: an enum needs a list of `values`")
-        return FieldType("enum", values=tuple(str(v) for v in values), readonly=readonly)
+        return FieldType("enum", values=tuple(str(v) for v in values), **flags)
     if spec.get("type") in SCALARS:
-        return FieldType(spec["type"], readonly=readonly)
+        return FieldType(spec["type"], **flags)
     raise ValueError(f"{where()}: a field type needs `fields`, `list` or `type`")
