@@ -12,7 +12,7 @@ def next_steps(team: Team, pid: str) -> dict[str, list[str]]:
     return {n["step"]: n["people"] for n in row["next"]}
 
 
-def test_3_1_2_B_key_project_goes_through_every_step(team: Team) -> None:
+def test_2_2_key_project_goes_through_every_step(team: Team) -> None:
     pid = open_project(team, "150万")
     assert team.json("wangjg", "show", pid)["key"] is True
     assert next_steps(team, pid) == {"initiation.team": ["zhangsan"]}

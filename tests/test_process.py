@@ -183,12 +183,15 @@ def test_field_type_of_dotted_paths() -> None:
     assert P.field_type("contract") is None
 
 
-def test_owner_is_the_first_step_that_requires_or_fills_a_field() -> None:
-    assert P.owner("contract", "amount") == 0
-    assert P.owner("contract", "core_principles") == 1
-    assert P.owner("contract", "originals") == 6
-    assert P.owner("installation", "ship_order_no") == 3  # ship_order fills it
-    assert P.owner("installation", "notes") == 0
+def test_a_step_signs_its_own_fields_those_of_the_steps_it_follows_and_the_unnamed_ones() -> None:
+    assert P.signed_fields("contract.draft") == {
+        "number", "template", "amount", "payment_terms", "warranty_months", "delivery_date",
+        "subject", "special", "special_reason", "notes"}
+    assert P.signed_fields("contract.self_review") == P.signed_fields("contract.draft") | {"core_principles"}
+    assert "originals" in P.signed_fields("contract.client_sign")
+    assert "ship_order_no" in P.signed_fields("installation.shipped")  # ship_order fills it, shipped follows it
+    assert "staff" not in P.signed_fields("installation.shipped")  # scheduling is a parallel branch
+    assert {"staff", "shipped_date"} <= P.signed_fields("installation.commissioned")
 
 
 def test_as_json_lists_stages_and_steps() -> None:

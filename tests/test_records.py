@@ -236,10 +236,16 @@ def test_canonical_sorts_keys_and_keeps_chinese() -> None:
         '{"a":["2026-01-02",true,null],"b":"张三"}'
 
 
+def signed(step: str, data: dict) -> str:
+    """The digest a signature of *step* carries for *data*."""
+    return records.digest(CONTRACT, data, P.signed_fields(step))
+
+
 def test_digest_is_sha256_of_the_canonical_scope() -> None:
     data = {"number": "HT-1", "amount": Decimal("1500000.00")}
     expected = hashlib.sha256('{"amount":"1500000.00","number":"HT-1"}'.encode()).hexdigest()
-    assert records.digest(P, CONTRACT, 0, data) == f"sha256:{expected}"
+    assert signed("contract.draft", data) == f"sha256:{expected}"
+    assert records.digest(CONTRACT, data) == f"sha256:{expected}"  # the whole stage
 
 
 def test_digest_does_not_depend_on_key_order() -> None:
@@ -247,39 +253,45 @@ def test_digest_does_not_depend_on_key_order() -> None:
     shuffled = dict(reversed(list(data.items())))
     shuffled["core_principles"] = dict(reversed(list(data["core_principles"].items())))
     shuffled["payment_terms"] = [dict(reversed(list(t.items()))) for t in data["payment_terms"]]
-    for index in range(len(CONTRACT.steps)):
-        assert records.digest(P, CONTRACT, index, shuffled) == records.digest(P, CONTRACT, index, data)
+    for step in CONTRACT.steps:
+        assert signed(step.id, shuffled) == signed(step.id, data)
 
 
 def test_digest_of_draft_ignores_fields_of_later_steps() -> None:
     data = contract_data()
     with_originals = {**data, "originals": {"copies": 2, "kept_by": "zhangsan"}}
-    draft = [s.id for s in CONTRACT.steps].index("contract.draft")
-    client_sign = [s.id for s in CONTRACT.steps].index("contract.client_sign")
-    assert draft == 0
-    assert records.digest(P, CONTRACT, 0, with_originals) == records.digest(P, CONTRACT, 0, data)
-    assert records.digest(P, CONTRACT, client_sign, with_originals) != records.digest(P, CONTRACT, client_sign, data)
+    assert signed("contract.draft", with_originals) == signed("contract.draft", data)
+    assert signed("contract.client_sign", with_originals) != signed("contract.client_sign", data)
 
 
 def test_digest_of_draft_changes_with_the_amount() -> None:
     data = contract_data()
     changed = {**data, "amount": Decimal("1500000.00")}
-    assert records.digest(P, CONTRACT, 0, changed) != records.digest(P, CONTRACT, 0, data)
+    assert signed("contract.draft", changed) != signed("contract.draft", data)
 
 
 def test_self_review_fields_are_outside_the_draft_scope_but_inside_later_ones() -> None:
     data = contract_data()
     unchecked = {**data, "core_principles": {"pricing": False}}
-    assert P.owner("contract", "core_principles") == 1
-    assert records.digest(P, CONTRACT, 0, unchecked) == records.digest(P, CONTRACT, 0, data)
-    assert records.digest(P, CONTRACT, 1, unchecked) != records.digest(P, CONTRACT, 1, data)
-    assert records.digest(P, CONTRACT, 2, unchecked) != records.digest(P, CONTRACT, 2, data)
+    assert signed("contract.draft", unchecked) == signed("contract.draft", data)
+    assert signed("contract.self_review", unchecked) != signed("contract.self_review", data)
+    assert signed("contract.supervisor_review", unchecked) != signed("contract.supervisor_review", data)
 
 
-def test_field_no_step_names_belongs_to_the_first_step() -> None:
+def test_field_no_step_names_is_signed_by_every_step() -> None:
     data = contract_data()
-    assert P.owner("contract", "notes") == 0
-    assert records.digest(P, CONTRACT, 0, {**data, "notes": "改"}) != records.digest(P, CONTRACT, 0, data)
+    for step in CONTRACT.steps:
+        assert signed(step.id, {**data, "notes": "改"}) != signed(step.id, data)
+
+
+def test_parallel_branches_do_not_sign_each_others_fields() -> None:
+    install = P.stage("installation")
+    data = {"on_site": True, "shipped_date": date(2026, 10, 30)}
+    scheduled = {**data, "staff": ["王师傅"], "scheduled_date": date(2026, 11, 3)}
+    shipped = P.signed_fields("installation.shipped")
+    assert records.digest(install, scheduled, shipped) == records.digest(install, data, shipped)
+    commissioned = P.signed_fields("installation.commissioned")
+    assert records.digest(install, scheduled, commissioned) != records.digest(install, data, commissioned)
 
 
 # --- paths ------------------------------------------------------------------------------------

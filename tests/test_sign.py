@@ -286,3 +286,28 @@ def test_3_7_2_shipping_follows_the_signed_contract_and_the_shipping_order(team:
     assert "needs installation.ship_order" in refused(team, "zhangsan", "sign", pid, "installation.shipped")
     team.ok("qianqi", "sign", pid, "installation.ship_order")
     team.ok("zhangsan", "sign", pid, "installation.shipped")
+
+
+def test_3_2_2_sample_details_need_model_configuration_drawings_colour_and_silkscreen(team: Team) -> None:
+    pid = open_project(team, "150万")
+    team.ok("zhangsan", "set", pid, "initiation.team.kickoff_date=2026-09-03", "initiation.team.members=[zhangsan]")
+    team.ok("zhangsan", "sign", pid, "initiation.team")
+    team.ok("zhangsan", "set", pid, "plan.approach=方案", "plan.samples.model=M")
+    team.ok("zhangsan", "sign", pid, "plan.draft")
+    message = refused(team, "zhangsan", "sign", pid, "plan.sample_details")
+    for detail in ("configuration", "drawings", "color", "silkscreen"):
+        assert f"plan.samples.{detail} is missing" in message
+    assert "plan.samples.model" not in message
+
+
+def test_3_2_3_changing_the_sample_details_after_signing_needs_a_new_signature(team: Team) -> None:
+    pid = open_project(team, "150万")
+    team.ok("zhangsan", "set", pid, "initiation.team.kickoff_date=2026-09-03", "initiation.team.members=[zhangsan]")
+    team.ok("zhangsan", "sign", pid, "initiation.team")
+    team.ok("zhangsan", "set", pid, "plan.approach=方案", "plan.samples.model=M", "plan.samples.configuration=C",
+            "plan.samples.drawings=D", "plan.samples.color=黑", "plan.samples.silkscreen=S")
+    team.ok("zhangsan", "sign", pid, "plan.draft")
+    team.ok("zhangsan", "sign", pid, "plan.sample_details")
+    result = team.ok("zhangsan", "set", pid, "plan.samples.color=白")
+    assert "plan.sample_details" in result.output and "signed again" in result.output
+    assert team.state(pid, "plan.sample_details") == "waiting"

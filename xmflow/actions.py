@@ -226,7 +226,7 @@ def _change_stages(session: Session, project: Project, data: dict[str, dict[str,
             if not reopen:
                 raise RuleError(f"stage {stage.id} ({stage.title}) is complete: to change it, "
                                 f"add --reopen -m WHY (its sign-offs will need signing again)")
-            signed = records.digest(process, stage, len(stage.steps), record.data)
+            signed = records.digest(stage, record.data)
             reopen_signoff = Signoff(stage.id, Decision.REOPEN, session.actor.id, _reopen_role(session, before, stage),
                                      session.at, signed, reopen)
             record = records.with_signoff(record, reopen_signoff)

@@ -162,10 +162,9 @@ class Process:
             ftype = ftype.child(part) if ftype else None
         return ftype
 
-    def owner(self, stage_id: str, top_field: str) -> int:
-        """Index of the step of a stage that owns a top-level field: the first that requires or fills
-        it; a field no step names belongs to the first step, so every signature covers it."""
-        return self._owners.get((stage_id, top_field), 0)
+    def signed_fields(self, step_id: str) -> frozenset[str]:
+        """The top-level fields of its stage that a signature of *step_id* covers."""
+        return self._signed[step_id]
 
     def as_json(self) -> dict[str, Any]:
         """The process as plain data, for `process show --json`."""
@@ -184,14 +183,36 @@ class Process:
     def __post_init__(self) -> None:
         object.__setattr__(self, "_stages", {s.id: s for s in self.stages})
         object.__setattr__(self, "_steps", {st.id: st for s in self.stages for st in s.steps})
-        owners: dict[tuple[str, str], int] = {}
-        for stage in self.stages:
-            for index, step in enumerate(stage.steps):
-                for path in (*(req.field for req in step.requires), *step.fills):
-                    path_stage, top = path.split(".")[:2]
-                    if path_stage == stage.id:
-                        owners.setdefault((stage.id, top), index)
-        object.__setattr__(self, "_owners", owners)
+        object.__setattr__(self, "_signed", {step_id: fields for stage in self.stages
+                                             for step_id, fields in _signed_fields(stage).items()})
+
+
+def _signed_fields(stage: Stage) -> dict[str, frozenset[str]]:
+    """What each step of a stage signs: the fields it requires or fills, those of the steps it
+    follows within the stage, and every field no step names.
+
+    Steps on parallel branches (scheduling the on-site staff, shipping the goods) do not cover
+    each other's fields, and a field a later step fills in (the client's originals, the shipping
+    date) does not undo the signatures made before it.
+    """
+    owned: dict[str, str] = {}
+    for step in stage.steps:
+        for path in (*(req.field for req in step.requires), *step.fills):
+            path_stage, top = path.split(".")[:2]
+            if path_stage == stage.id:
+                owned.setdefault(top, step.id)
+    unowned = frozenset(name for name in stage.fields.fields if name not in owned)
+    local = {step.id: step for step in stage.steps}
+
+    def lineage(step_id: str) -> set[str]:
+        found = {step_id}
+        for pre in local[step_id].after:
+            if pre.step in local and pre.step not in found:
+                found |= lineage(pre.step)
+        return found
+
+    return {step.id: unowned | {name for name, owner in owned.items() if owner in lineage(step.id)}
+            for step in stage.steps}
 
 
 def default_text() -> str:

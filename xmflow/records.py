@@ -132,14 +132,11 @@ def canonical(value: Any) -> str:
     return json.dumps(plain(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def digest(process: Process, stage: Stage, step_index: int, data: dict[str, Any]) -> str:
-    """SHA-256 of the part of a stage a step signs: its fields and those of the steps before it.
-
-    Fields that a later step of the stage fills in (the client's originals, the shipping
-    date) are left out, so filling them in does not undo the earlier signatures.
-    """
-    scope = signed_part(stage.fields, {k: v for k, v in data.items() if process.owner(stage.id, k) <= step_index})
-    return "sha256:" + hashlib.sha256(canonical(scope).encode("utf-8")).hexdigest()
+def digest(stage: Stage, data: dict[str, Any], fields: frozenset[str] | None = None) -> str:
+    """SHA-256 of the canonical encoding of a stage's data, or of the given top-level *fields*
+    of it (what a step signs, Process.signed_fields); tracking fields are never part of it."""
+    scope = {k: v for k, v in data.items() if fields is None or k in fields}
+    return "sha256:" + hashlib.sha256(canonical(signed_part(stage.fields, scope)).encode("utf-8")).hexdigest()
 
 
 def get_path(data: dict[str, Any], parts: list[str]) -> Any:

@@ -83,8 +83,8 @@ class ProjectView:
         """The digest a signature of *step* would carry now (the view's records never change)."""
         if step.id not in self._digests:
             stage = self.process.stage(step.stage)
-            index = stage.steps.index(step)
-            self._digests[step.id] = records.digest(self.process, stage, index, self.project.record(stage.id).data)
+            data = self.project.record(stage.id).data
+            self._digests[step.id] = records.digest(stage, data, self.process.signed_fields(step.id))
         return self._digests[step.id]
 
     def valid_signatures(self, step: Step) -> dict[str, Signoff]:
