@@ -21,16 +21,20 @@ LABELS = {
            "next": "下一步", "who": "待谁处理", "waiting": "等待(天)", "overdue": "逾期节点", "amount": "合同金额",
            "step": "步骤", "state": "状态", "signers": "签署 / 待签", "missing": "缺少", "clause": "条款",
            "closed": "已结案", "none": "（无）", "roles": "角色", "title": "标题", "form": "表单",
-           "signed": "已签", "waiting_state": "待签", "blocked": "未就绪", "skipped": "不适用", "yes": "是"},
+           "signed": "已签", "waiting_state": "待签", "blocked": "未就绪", "skipped": "不适用", "yes": "是", "when": "适用条件", "after": "前置步骤"},
     "en": {"project": "project", "name": "name", "client": "client", "sales": "sales", "key": "key",
            "stage": "stage", "next": "next step", "who": "waiting on", "waiting": "days waiting", "overdue": "overdue milestones",
            "amount": "contract amount", "step": "step", "state": "state", "signers": "signed / to sign",
            "missing": "missing", "clause": "clause", "closed": "closed", "none": "(none)", "roles": "roles",
            "title": "title", "form": "form", "signed": "signed", "waiting_state": "waiting", "blocked": "blocked",
-           "skipped": "skipped", "yes": "yes"},
+           "skipped": "skipped", "yes": "yes", "when": "applies when", "after": "after"},
 }
 _STATE_STYLE = {StepState.SIGNED: ("signed", "green"), StepState.READY: ("waiting_state", "yellow"),
                 StepState.BLOCKED: ("blocked", "red"), StepState.SKIPPED: ("skipped", "dim")}
+
+
+_REVISION_COLUMNS = {"version": "版序", "chapter": "章节", "content": "修订内容", "date": "修订日期",
+                     "prepared_by": "编制", "reviewed_by": "审核", "approved_by": "批准"}
 
 
 class Out:
@@ -120,7 +124,7 @@ class Out:
         self.line(f"{process.name} ({process.name_en}) {process.document}", "bold")
         table = Table(header_style="bold")
         for col in ("step", "title", "roles", "clause", "when", "after", "form"):
-            table.add_column(self.t(col) if col in LABELS[self.lang] else col, overflow="fold")
+            table.add_column(self.t(col), overflow="fold")
         for stage in process.stages:
             table.add_section()
             when = "" if stage.when.describe() == "always" else stage.when.describe()
@@ -131,3 +135,10 @@ class Out:
                 table.add_row(step.id, step.title, roles, step.clause, step.when.describe(),
                               ", ".join(p.step for p in step.after), step.form or "")
         self.console.print(table)
+        if process.revisions:
+            revisions = Table(title="修订记录" if self.lang == "zh" else "revisions", header_style="bold")
+            for key, zh in _REVISION_COLUMNS.items():
+                revisions.add_column(zh if self.lang == "zh" else key.replace("_", " "))
+            for rev in process.revisions:
+                revisions.add_row(*(rev.get(key, "") for key in _REVISION_COLUMNS))
+            self.console.print(revisions)
