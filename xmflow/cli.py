@@ -312,7 +312,7 @@ def demo(
     out = _out(ctx)
     out.line(f"demo workspace: {root}", "bold")
     ws = Workspace(root)
-    as_of = demo_mod.TODAY
+    as_of = demo_mod.script().today
     out.portfolio(status_mod.portfolio(ws, as_of), ws.process)
     out.line(f"\ntry: cd {root} && xmflow status {demo_mod.SHOWCASE} --as-of {as_of}")
 

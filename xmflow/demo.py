@@ -9,11 +9,13 @@ import os
 import shlex
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from importlib import resources
 from pathlib import Path
 
 from xmflow import store, yamlio
+from xmflow.actions import init_workspace
 from xmflow.errors import UsageError, XmflowError
 from xmflow.values import parse_date
 from xmflow.workspace import PEOPLE
@@ -26,49 +28,51 @@ def _examples() -> resources.abc.Traversable:
     return resources.files("xmflow.examples")
 
 
-def script() -> tuple[str, date, list[tuple[datetime, str, str]]]:
-    """The demo's company, its "today" and its commands (time, person, command) in time order."""
+@dataclass(frozen=True)
+class Script:
+    """The demo: its company, the day its status is shown for, its commands in time order."""
+
+    company: str
+    today: date
+    lines: list[tuple[datetime, str, str]]  # (when, person id, command line)
+
+
+def script() -> Script:
+    """Read ``examples/demo.yaml``."""
     doc = yamlio.load(_examples().joinpath("demo.yaml").read_text(encoding="utf-8"), "examples/demo.yaml")
-    lines = []
-    for i, (when, who, command) in enumerate(doc.data["script"]):
-        lines.append((datetime.fromisoformat(when).replace(tzinfo=TZ), who, command))
-    lines.sort(key=lambda line: line[0])
-    return doc.data["company"], parse_date(doc.data["today"]), lines
-
-
-TODAY = date(2026, 11, 28)
+    lines = [(datetime.fromisoformat(when).replace(tzinfo=TZ), who, command)
+             for when, who, command in doc.data["script"]]
+    lines.sort(key=lambda line: line[0])  # stable: the file's order within a minute
+    return Script(doc.data["company"], parse_date(doc.data["today"]), lines)
 
 
 def build(path: Path | None = None) -> Path:
     """Build the demo workspace at *path* (default: a new temporary folder); return its root."""
-    from xmflow.cli import app  # noqa: PLC0415 - the demo drives the real command line
     import typer  # noqa: PLC0415
+
+    from xmflow.cli import app  # noqa: PLC0415 - the demo drives the real command line
 
     root = (path or Path(tempfile.mkdtemp(prefix="xmflow-demo-"))).resolve()
     if root.exists() and any(root.iterdir()):
         raise UsageError(f"{root} is not empty: give the demo a new folder")
-    company, _, lines = script()
+    demo = script()
     people = yamlio.load(_examples().joinpath(PEOPLE).read_text(encoding="utf-8"), PEOPLE).data["people"]
     emails = {p["id"]: p["email"] for p in people}
     admin = people[0]
-    start = lines[0][0] - timedelta(days=1)
-    from xmflow.actions import init_workspace  # noqa: PLC0415
-
-    init_workspace(root, company, admin["name"], admin["email"], start)
+    start = demo.lines[0][0] - timedelta(days=1)
+    init_workspace(root, demo.company, admin["name"], admin["email"], start)
     people_text = _examples().joinpath(PEOPLE).read_bytes()
     store.commit_files(root, {PEOPLE: people_text}, "people: the demo company's staff\n\nXmflow-Decision: record\n",
                        store.Author(admin["name"], admin["email"]), start + timedelta(minutes=5))
     command = typer.main.get_command(app)
-    scan_dir = Path(tempfile.mkdtemp(prefix="xmflow-demo-files-"))
-    scan = scan_dir / "acceptance-scan.txt"
-    scan.write_bytes(_examples().joinpath("acceptance-scan.txt").read_bytes())
-    for when, who, text in lines:
-        args = ["-C", str(root), *shlex.split(text.replace("{examples}", str(scan_dir)))]
-        with _acting(emails[who], when), contextlib.redirect_stdout(io.StringIO()), \
-                contextlib.redirect_stderr(io.StringIO()) as err:
-            code = command.main(args, prog_name="xmflow", standalone_mode=False)
-        if code:
-            raise XmflowError(f"demo step failed ({who} at {when:%Y-%m-%d %H:%M}): xmflow {text}\n{err.getvalue()}")
+    with resources.as_file(_examples()) as examples:
+        for when, who, text in demo.lines:
+            args = ["-C", str(root), *shlex.split(text.replace("{examples}", str(examples)))]
+            with _acting(emails[who], when), contextlib.redirect_stdout(io.StringIO()), \
+                    contextlib.redirect_stderr(io.StringIO()) as err:
+                code = command.main(args, prog_name="xmflow", standalone_mode=False)
+            if code:
+                raise XmflowError(f"demo step failed ({who} at {when:%Y-%m-%d %H:%M}): xmflow {text}\n{err.getvalue()}")
     return root
 
 
