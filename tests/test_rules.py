@@ -80,7 +80,7 @@ def test_3_1_2_A_industry_need_is_key() -> None:
 def test_3_1_2_C_special_is_key_only_with_the_vps_approval() -> None:
     build = Build("1万", key_criteria={"special": True}).sign("initiation.submit")
     assert build.view().key is False
-    assert build.state("initiation.vp_approval") is StepState.READY
+    assert build.state("initiation.vp_approval") is StepState.WAITING
     build.sign("initiation.vp_approval", by="zhoujiu", role="vp")
     assert build.view().key is True
     assert build.state("initiation.team") is StepState.BLOCKED  # team fields missing
@@ -98,7 +98,7 @@ def test_a_change_after_a_signature_undoes_it() -> None:
     assert build.state("contract.draft") is StepState.SIGNED
     build.set("contract", amount=parse_money("31万"))
     status = build.view().status(PROCESS.step("contract.draft"))
-    assert status.state is StepState.READY and status.stale[0].by == "zhangsan"
+    assert status.state is StepState.WAITING and status.stale[0].by == "zhangsan"
     assert build.state("contract.self_review") is StepState.BLOCKED
 
 
@@ -113,7 +113,7 @@ def test_3_5_2_reject_clears_the_return_point_and_what_follows() -> None:
     build = contract_ready(Build())
     build.sign("contract.supervisor_review", by="zhaoliu", role="sales_supervisor", decision=Decision.REJECT, comment="改")
     view = build.view()
-    assert view.status(PROCESS.step("contract.draft")).state is StepState.READY
+    assert view.status(PROCESS.step("contract.draft")).state is StepState.WAITING
     assert view.status(PROCESS.step("contract.self_review")).state is StepState.BLOCKED
     assert view.status(PROCESS.step("contract.supervisor_review")).rejected.comment == "改"
 
@@ -122,11 +122,11 @@ def test_3_5_3_business_reject_keeps_the_reviews_standing_through_the_change() -
     build = contract_ready(Build()).sign("contract.supervisor_review", by="zhaoliu", role="sales_supervisor")
     build.sign("contract.business_review", by="qianqi", role="business_center", decision=Decision.REJECT, comment="红字")
     build.set("contract", delivery_date=T0.date() + timedelta(days=9))
-    assert build.state("contract.draft") is StepState.READY
+    assert build.state("contract.draft") is StepState.WAITING
     supervisor = build.view().status(PROCESS.step("contract.supervisor_review"))
     assert supervisor.state is StepState.SIGNED and supervisor.changed_since[0].by == "zhaoliu"
     build.sign("contract.draft")
-    assert build.state("contract.business_review") is StepState.READY
+    assert build.state("contract.business_review") is StepState.WAITING
 
 
 def test_reopen_clears_every_signature_of_the_stage() -> None:
@@ -134,7 +134,7 @@ def test_reopen_clears_every_signature_of_the_stage() -> None:
     record = build.project.record("initiation")
     reopen = Signoff("initiation", Decision.REOPEN, "zhangsan", "sales", T0 + timedelta(days=1), "sha256:x", "预算调整")
     build.project.records["initiation"] = records.with_signoff(record, reopen)
-    assert build.state("initiation.submit") is StepState.READY
+    assert build.state("initiation.submit") is StepState.WAITING
 
 
 def test_nobody_approves_their_own_work() -> None:
@@ -186,3 +186,50 @@ def test_4_0_settled_needs_receipts_equal_to_the_contract_amount() -> None:
     assert "must add up to 348000.00 (now 347900.00)" in problem.message
     build.set("collection", receipts=[{"amount": parse_money("10万")}, {"amount": parse_money("24.8万")}])
     assert build.view().missing_fields(PROCESS.step("collection.settled")) == []
+
+
+def test_3_5_3_a_later_reject_ends_the_standing_of_kept_signatures() -> None:
+    build = contract_ready(Build()).sign("contract.supervisor_review", by="zhaoliu", role="sales_supervisor")
+    build.sign("contract.business_review", by="qianqi", role="business_center", decision=Decision.REJECT, comment="红字")
+    build.set("contract", special=True)
+    build.sign("contract.draft").sign("contract.business_review", by="qianqi", role="business_center")
+    build.sign("contract.gm_approval", by="sunba", role="gm", decision=Decision.REJECT, comment="重做")
+    build.sign("contract.draft").sign("contract.self_review")
+    build.sign("contract.supervisor_review", by="zhaoliu", role="sales_supervisor")
+    build.set("contract", amount=parse_money("10万"))
+    status = build.view().status(PROCESS.step("contract.supervisor_review"))
+    assert status.state is not StepState.SIGNED and status.stale[0].by == "zhaoliu"
+
+
+def test_nobody_approves_work_they_signed_in_an_earlier_round() -> None:
+    build = contract_ready(Build(sales="dual"), who="dual")
+    build.sign("contract.supervisor_review", by="zhaoliu", role="sales_supervisor")
+    build.sign("contract.business_review", by="qianqi", role="business_center", decision=Decision.REJECT, comment="改")
+    build.set("contract", notes="客户确认").sign("contract.draft", by="zhangsan")  # someone else re-signs the draft
+    dual_bc = Person("dual", "双角色", "dual@example.com", frozenset({"sales", "business_center"}))
+    problems = sign_refusals(build.view(), PROCESS.step("contract.business_review"), dual_bc, "business_center",
+                             Decision.APPROVE)
+    assert any("may not approve it" in p.message for p in problems)
+
+
+def test_3_6_1_the_business_centre_does_not_stamp_its_own_contract() -> None:
+    dual_bc = Person("dual", "双角色", "dual@example.com", frozenset({"sales", "business_center"}))
+    build = contract_ready(Build(sales="dual"), who="dual")
+    build.sign("contract.supervisor_review", by="zhaoliu", role="sales_supervisor")
+    build.sign("contract.business_review", by="qianqi", role="business_center")
+    problems = sign_refusals(build.view(), PROCESS.step("contract.stamp"), dual_bc, "business_center", Decision.APPROVE)
+    assert any("may not approve it" in p.message for p in problems)
+
+
+def test_a_step_after_a_reopened_stage_waits_for_it_again() -> None:
+    build = contract_ready(Build()).sign("contract.supervisor_review", by="zhaoliu", role="sales_supervisor")
+    build.sign("contract.business_review", by="qianqi", role="business_center")
+    build.sign("contract.stamp", by="qianqi", role="business_center")
+    build.set("contract", originals={"copies": 2, "kept_by": "zhangsan"})
+    build.sign("contract.client_sign", role="client")
+    build.sign("installation.ready_to_ship", by="zhengyi", role="production_supervisor")
+    assert build.state("installation.ready_to_ship") is StepState.SIGNED
+    reopen = Signoff("contract", Decision.REOPEN, "zhangsan", "sales", build.clock, "sha256:x", "改价")
+    build.project.records["contract"] = records.with_signoff(build.project.record("contract"), reopen)
+    assert build.state("installation.ready_to_ship") is StepState.BLOCKED
+    assert build.state("installation.ship_order") is StepState.BLOCKED  # its prerequisite no longer holds

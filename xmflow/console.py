@@ -29,7 +29,7 @@ LABELS = {
            "title": "title", "form": "form", "signed": "signed", "waiting_state": "waiting", "blocked": "blocked",
            "skipped": "skipped", "yes": "yes", "when": "applies when", "after": "after"},
 }
-_STATE_STYLE = {StepState.SIGNED: ("signed", "green"), StepState.READY: ("waiting_state", "yellow"),
+_STATE_STYLE = {StepState.SIGNED: ("signed", "green"), StepState.WAITING: ("waiting_state", "yellow"),
                 StepState.BLOCKED: ("blocked", "red"), StepState.SKIPPED: ("skipped", "dim")}
 
 
@@ -109,7 +109,7 @@ class Out:
                 table.add_row(Text(self.title(stage.title, stage.title_en), style="bold cyan"), "", stage.clause, "", "", "")
             label, style = _STATE_STYLE[st.state]
             who = [f"{x.by} ({x.role}{' · ' + x.signatory if x.signatory else ''}) {x.at.date()}" for x in st.signed]
-            if st.state in (StepState.READY, StepState.BLOCKED):
+            if st.state in (StepState.WAITING, StepState.BLOCKED):
                 who.append("→ " + "/".join(st.waiting_roles))
             notes = [str(m.message) for m in st.missing]
             notes += [f"{x.by}'s signature ({x.at.date()}) no longer matches: sign again" for x in st.stale]

@@ -22,7 +22,7 @@ class StepState(StrEnum):
     """Where a step stands."""
 
     SIGNED = "signed"
-    READY = "waiting"      # everything it needs is there: waiting for its signer
+    WAITING = "waiting"    # everything it needs is there: waiting for its signer
     BLOCKED = "blocked"    # something it needs is missing
     SKIPPED = "skipped"    # its condition does not hold for this project
 

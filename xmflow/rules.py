@@ -19,13 +19,13 @@ from xmflow.schema import FieldError, convert, is_filled, plain
 
 
 @dataclass
-class StageLedger:
-    """A stage's sign-offs replayed: which still count, which stand through a loop, the last reject."""
+class Replay:
+    """A stage's sign-offs replayed in order: which still count, which stand through a loop
+    (3.5.3), and the reject that sent a step back."""
 
     counting: dict[str, dict[str, Signoff]] = field(default_factory=dict)
-    standing: set[tuple[str, str]] = field(default_factory=set)
+    standing: set[Signoff] = field(default_factory=set)
     rejected: dict[str, Signoff] = field(default_factory=dict)
-    last: Signoff | None = None
 
 
 @dataclass(frozen=True)
@@ -49,9 +49,10 @@ class ProjectView:
         self.project = project
         self.process = process
         self.config = config
-        self._ledgers: dict[str, StageLedger] = {}
+        self._replays: dict[str, Replay] = {}
         self._derived: dict[str, bool] = {}
         self._digests: dict[str, str] = {}
+        self._satisfied: dict[str, bool] = {}
 
     # -- facts asked by conditions ---------------------------------------------------------
     def value(self, path: str) -> Any:
@@ -74,10 +75,10 @@ class ProjectView:
         return bool(valid) and (not step.needs_all_roles or all(r in valid for r in step.roles))
 
     # -- sign-offs ---------------------------------------------------------------------------
-    def ledger(self, stage: Stage) -> StageLedger:
-        if stage.id not in self._ledgers:
-            self._ledgers[stage.id] = replay(stage, self.project.record(stage.id).signoffs, self.process)
-        return self._ledgers[stage.id]
+    def replay(self, stage: Stage) -> Replay:
+        if stage.id not in self._replays:
+            self._replays[stage.id] = replay(stage, self.project.record(stage.id).signoffs, self.process)
+        return self._replays[stage.id]
 
     def current_digest(self, step: Step) -> str:
         """The digest a signature of *step* would carry now (the view's records never change)."""
@@ -89,20 +90,31 @@ class ProjectView:
 
     def valid_signatures(self, step: Step) -> dict[str, Signoff]:
         """The signatures of a step that count: made on the data as it is now, or standing."""
-        ledger = self.ledger(self.process.stage(step.stage))
-        counting = ledger.counting.get(step.id, {})
+        replayed = self.replay(self.process.stage(step.stage))
+        counting = replayed.counting.get(step.id, {})
         if not counting:
             return {}
         digest = self.current_digest(step)
-        return {role: s for role, s in counting.items() if s.digest == digest or (step.id, role) in ledger.standing}
+        return {role: s for role, s in counting.items() if s.digest == digest or s in replayed.standing}
+
+    def stands(self, step: Step) -> bool:
+        """Signed, and kept through a reject loop (3.5.3): it holds while the loop goes round."""
+        standing = self.replay(self.process.stage(step.stage)).standing
+        valid = self.valid_signatures(step)
+        return bool(valid) and all(s in standing for s in valid.values())
 
     def applies(self, step: Step) -> bool:
         return self.process.stage(step.stage).when.holds(self) and step.when.holds(self)
 
     def satisfied(self, step_id: str) -> bool:
-        """A prerequisite is satisfied when the step is signed, or does not apply to this project."""
-        step = self.process.step(step_id)
-        return not self.applies(step) or self.is_signed(step_id)
+        """A step is satisfied when it does not apply to this project, or when it is signed and
+        everything it follows is satisfied in turn (a reopened contract holds up what came after)."""
+        if step_id not in self._satisfied:
+            self._satisfied[step_id] = False  # guards against a cycle in the process
+            step = self.process.step(step_id)
+            self._satisfied[step_id] = not self.applies(step) or (
+                self.is_signed(step_id) and (self.stands(step) or not self.missing_prerequisites(step)))
+        return self._satisfied[step_id]
 
     def stage_complete(self, stage: Stage) -> bool:
         return all(self.satisfied(step.id) for step in stage.steps) and any(self.applies(s) for s in stage.steps)
@@ -176,54 +188,55 @@ class ProjectView:
 
     # -- status --------------------------------------------------------------------------------
     def status(self, step: Step) -> StepStatus:
-        ledger = self.ledger(self.process.stage(step.stage))
-        counting = ledger.counting.get(step.id, {})
+        replayed = self.replay(self.process.stage(step.stage))
+        counting = replayed.counting.get(step.id, {})
         valid = self.valid_signatures(step)
         stale = tuple(s for role, s in counting.items() if role not in valid)
         standing = tuple(s for role, s in valid.items() if s.digest != self.current_digest(step))
-        rejected = ledger.rejected.get(step.id)
+        rejected = replayed.rejected.get(step.id)
         if not self.applies(step):
             return StepStatus(step, StepState.SKIPPED)
-        if self.is_signed(step.id):
+        if self.satisfied(step.id):
             return StepStatus(step, StepState.SIGNED, tuple(valid.values()), changed_since=standing)
         waiting = tuple(r for r in step.roles if r not in valid) if step.needs_all_roles else step.roles
         missing = tuple(self.missing_prerequisites(step) + self.missing_fields(step))
-        state = StepState.BLOCKED if missing else StepState.READY
+        state = StepState.BLOCKED if missing else StepState.WAITING
         return StepStatus(step, state, tuple(valid.values()), waiting, missing, stale, standing, rejected)
 
     def statuses(self) -> list[StepStatus]:
         return [self.status(step) for step in self.process.steps]
 
     def last_signoff(self) -> Signoff | None:
+        """The latest sign-off of the project, in any stage."""
         signoffs = [s for r in self.project.records.values() for s in r.signoffs]
         return max(signoffs, key=lambda s: s.at, default=None)
 
 
-def replay(stage: Stage, signoffs: tuple[Signoff, ...], process: Process) -> StageLedger:
-    """Replay a stage's sign-offs in order. A reject clears its return point and what follows
-    (except the signatures its loop keeps, 3.5.3); a reopen clears the whole stage."""
-    ledger = StageLedger()
+def replay(stage: Stage, signoffs: tuple[Signoff, ...], process: Process) -> Replay:
+    """Replay a stage's sign-offs in order. A reject clears its return point and what follows,
+    except the signatures its loop keeps, which stand through the change (3.5.3); a reopen
+    clears the whole stage."""
+    replayed = Replay()
     order = [s.id for s in stage.steps]
     for signoff in signoffs:
-        ledger.last = signoff
-        if signoff.decision in (Decision.APPROVE, Decision.RECORD) and signoff.step in order:
-            ledger.counting.setdefault(signoff.step, {})[signoff.role] = signoff
-            ledger.rejected.pop(signoff.step, None)
+        if signoff.decision is Decision.APPROVE and signoff.step in order:
+            replayed.counting.setdefault(signoff.step, {})[signoff.role] = signoff
+            replayed.rejected.pop(signoff.step, None)
         elif signoff.decision is Decision.REJECT and signoff.step in order:
             step = process.step(signoff.step)
             target = step.on_reject.to if step.on_reject else step.id
             keeps = set(step.on_reject.keeps) if step.on_reject else set()
-            start = order.index(target) if target in order else order.index(step.id)
+            start = min(order.index(target) if target in order else len(order), order.index(step.id))
             for step_id in order[start:]:
                 if step_id in keeps:
-                    ledger.standing.update((step_id, role) for role in ledger.counting.get(step_id, {}))
+                    replayed.standing.update(replayed.counting.get(step_id, {}).values())
                 else:
-                    ledger.counting.pop(step_id, None)
-            ledger.rejected[signoff.step] = signoff
+                    replayed.counting.pop(step_id, None)
+            replayed.rejected[signoff.step] = signoff
         elif signoff.decision is Decision.REOPEN:
-            ledger.counting.clear()
-            ledger.standing.clear()
-    return ledger
+            replayed.counting.clear()
+            replayed.standing.clear()
+    return replayed
 
 
 def holds_role(person: Person, role_id: str, view: ProjectView) -> bool:
@@ -245,15 +258,11 @@ def people_for(role_id: str, view: ProjectView, people: People) -> list[Person]:
 
 
 def makers(view: ProjectView, stage: Stage) -> set[str]:
-    """Who signed a stage's own work (its non-review, non-client steps): they may not approve it."""
-    result = set()
-    for step in stage.steps:
-        if step.review:
-            continue
-        for role, signoff in view.valid_signatures(step).items():
-            if not view.process.roles[role].external:
-                result.add(signoff.by)
-    return result
+    """Who ever signed a stage's own work (its steps that are not reviews and not the
+    client's): they may not review it, however often the stage has gone round since."""
+    own = {step.id for step in stage.steps if not step.review}
+    return {s.by for s in view.project.record(stage.id).signoffs
+            if s.step in own and s.decision is Decision.APPROVE and not view.process.roles[s.role].external}
 
 
 def sign_refusals(view: ProjectView, step: Step, person: Person, role: str, decision: Decision) -> list[Problem]:

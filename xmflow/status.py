@@ -68,10 +68,10 @@ def _summary(ws: Workspace, view: ProjectView, statuses: list[StepStatus], as_of
     process = view.process
     nexts = []
     for st in statuses:
-        if st.state in (StepState.READY, StepState.BLOCKED) and not view.missing_prerequisites(st.step):
+        if st.state in (StepState.WAITING, StepState.BLOCKED) and not view.missing_prerequisites(st.step):
             people = {p.id: p for r in st.waiting_roles for p in people_for(r, view, ws.people)}
             nexts.append(NextStep(st, st.waiting_roles, tuple(people.values())))
-    pending = [st for st in statuses if st.state in (StepState.READY, StepState.BLOCKED)]
+    pending = [st for st in statuses if st.state in (StepState.WAITING, StepState.BLOCKED)]
     stage = (nexts[0].step.stage if nexts else pending[0].step.stage) if pending else "closed"
     last = view.last_signoff()
     opened = view.value("initiation.opened") or as_of
