@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from xmflow.cli import app
+from xmflow.session import fixed_time
 
 EXAMPLE_PEOPLE = resources.files("xmflow.examples").joinpath("people.yaml").read_text(encoding="utf-8")
 EMAILS = {
@@ -34,7 +35,7 @@ def isolated_git(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
     monkeypatch.setenv("HOME", str(home))
-    for var in ("GIT_AUTHOR_EMAIL", "GIT_AUTHOR_NAME", "GIT_COMMITTER_EMAIL", "GIT_COMMITTER_NAME", "XMFLOW_NOW",
+    for var in ("GIT_AUTHOR_EMAIL", "GIT_AUTHOR_NAME", "GIT_COMMITTER_EMAIL", "GIT_COMMITTER_NAME",
                 "EDITOR", "VISUAL", "NO_COLOR"):
         monkeypatch.delenv(var, raising=False)
 
@@ -53,8 +54,8 @@ class Team:
 
     def __call__(self, who: str, *args: str, at: str | None = None, env: dict[str, str] | None = None):
         self.clock = datetime.fromisoformat(at) if at else self.clock + timedelta(minutes=10)
-        variables = {"GIT_AUTHOR_EMAIL": EMAILS[who], "XMFLOW_NOW": self.clock.isoformat(), **(env or {})}
-        return self.runner.invoke(app, ["-C", str(self.root), *args], env=variables)
+        with fixed_time(self.clock):
+            return self.runner.invoke(app, ["-C", str(self.root), *args], env={"GIT_AUTHOR_EMAIL": EMAILS[who], **(env or {})})
 
     def ok(self, who: str, *args: str, **kwargs):
         """Run a command that must succeed."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from typer.testing import CliRunner
 
 from conftest import Team, git, open_project
 from xmflow.cli import app
+from xmflow.session import fixed_time
 from xmflow.process import default_text
 
 
@@ -23,8 +25,9 @@ def said(result) -> str:
 
 def run(*args: str, email: str | None = "zhangsan@example.com", **env: str):
     """Run xmflow as given (no implied -C), as the person with *email*."""
-    variables = {"XMFLOW_NOW": "2026-09-01T09:00:00+08:00", **({"GIT_AUTHOR_EMAIL": email} if email else {}), **env}
-    return CliRunner().invoke(app, list(args), env=variables)
+    variables = {**({"GIT_AUTHOR_EMAIL": email} if email else {}), **env}
+    with fixed_time(datetime.fromisoformat("2026-09-01T09:00:00+08:00")):
+        return CliRunner().invoke(app, list(args), env=variables)
 
 
 def trailers(root: Path) -> dict[str, str]:

@@ -169,13 +169,13 @@ def test_3_6_2_client_signature_is_recorded_with_signatory_evidence_and_paper_da
     scan.write_bytes(b"%PDF-1.4 scan of the signed contract")
     digest = hashlib.sha256(scan.read_bytes()).hexdigest()
     team.ok("zhangsan", "sign", pid, "contract.client_sign", "--role", "client", "--signatory", "刘经理",
-            "--evidence", str(scan), "--date", "2026-10-2")
+            "--evidence", str(scan), "--date", "2026-9-1")
     found = trailers(team)
     assert found["Xmflow-Signatory"] == "刘经理" and found["Xmflow-Evidence"] == f"sha256:{digest}"
     copied = team.root / "projects" / pid / "files" / f"contract.client_sign-{digest[:12]}.pdf"
     assert copied.read_bytes() == scan.read_bytes()
     text = (team.root / "projects" / pid / "contract.yaml").read_text(encoding="utf-8")
-    assert f"sha256: {digest}" in text and "signed_on: 2026-10-02" in text and "signatory: 刘经理" in text
+    assert f"sha256: {digest}" in text and "signed_on: 2026-09-01" in text and "signatory: 刘经理" in text
     assert "files/contract.client_sign-" in git(team.root, "show", "--stat", "--format=", "HEAD")
 
 

@@ -13,12 +13,14 @@ from typing import Annotated, Any, Optional
 import typer
 from typer.core import TyperGroup
 
-from xmflow import actions, demo as demo_mod, ledger, records, store, status as status_mod
+from xmflow import actions, demo as demo_mod, ledger, records, signing, store, status as status_mod
+from xmflow.session import Result, Session, now
 from xmflow.rules import ProjectView
 from xmflow.console import Out
 from xmflow.errors import UsageError, XmflowError
 from xmflow.schema import plain
-from xmflow.values import add_months, format_money, parse_date
+from xmflow.figures import figures
+from xmflow.values import format_money, parse_date
 from xmflow.workspace import Workspace
 
 
@@ -111,7 +113,7 @@ def new(
     as_json: JsonOpt = False,
 ) -> None:
     """Open a project (3.1.1) and print its id."""
-    session = actions.Session.start(_ws(ctx))
+    session = Session.start(_ws(ctx))
     result = actions.new_project(session, name, client, budget, industry_need=industry_need, special=special,
                                  sales=sales, project_id=project_id)
     out = _out(ctx)
@@ -124,10 +126,10 @@ def set_(
     project: Annotated[str, typer.Argument(help="Project id.")],
     assignments: Annotated[list[str], typer.Argument(help="FIELD=VALUE, e.g. contract.amount=150万.")],
     reopen: Annotated[bool, typer.Option("--reopen", help="Change a completed stage (needs -m WHY).")] = False,
-    why: Annotated[Optional[str], typer.Option("-m", help="Why a completed stage is reopened.")] = None,
+    why: Annotated[Optional[str], typer.Option("-m", help="Why a stage is reopened, or a note for the commit.")] = None,
 ) -> None:
-    """Set fields (VALUE read as YAML), all in one commit."""
-    result = actions.set_fields(actions.Session.start(_ws(ctx)), project, assignments, _reopen(reopen, why))
+    """Set fields, all in one commit (lists and mappings are read as YAML)."""
+    result = actions.set_fields(Session.start(_ws(ctx)), project, assignments, *_reopen(reopen, why))
     _report(ctx, result)
 
 
@@ -137,7 +139,7 @@ def edit(
     project: Annotated[str, typer.Argument(help="Project id.")],
     stage: Annotated[str, typer.Argument(help="Stage, e.g. contract.")],
     reopen: Annotated[bool, typer.Option("--reopen", help="Change a completed stage (needs -m WHY).")] = False,
-    why: Annotated[Optional[str], typer.Option("-m", help="Why a completed stage is reopened.")] = None,
+    why: Annotated[Optional[str], typer.Option("-m", help="Why a stage is reopened, or a note for the commit.")] = None,
 ) -> None:
     """Edit a stage file in $EDITOR; it is checked on save and committed."""
     def run_editor(path: Path) -> None:
@@ -145,20 +147,22 @@ def edit(
         if subprocess.call([*shlex.split(editor), str(path)]) != 0:
             raise UsageError(f"the editor ({editor}) failed; nothing changed")
 
-    result = actions.edit_stage(actions.Session.start(_ws(ctx)), project, stage, run_editor, _reopen(reopen, why))
+    result = actions.edit_stage(Session.start(_ws(ctx)), project, stage, run_editor, *_reopen(reopen, why))
     if result is None:
         _out(ctx).line("no change")
     else:
         _report(ctx, result)
 
 
-def _reopen(reopen: bool, why: str | None) -> str | None:
-    if reopen and not (why and why.strip()):
+def _reopen(reopen: bool, why: str | None) -> tuple[str | None, str | None]:
+    """(reason to reopen, note): -m is the reason with --reopen, else a note for the commit."""
+    why = why.strip() if why else None
+    if reopen and not why:
         raise UsageError("--reopen needs a reason: -m WHY")
-    return why.strip() if reopen and why else None
+    return (why, None) if reopen else (None, why)
 
 
-def _report(ctx: typer.Context, result: actions.Result) -> None:
+def _report(ctx: typer.Context, result: Result) -> None:
     out = _out(ctx)
     out.line(f"{result.summary} [{result.commit[:8]}]")
     for note in result.notes:
@@ -178,7 +182,7 @@ def sign(
     paper_date: Annotated[Optional[str], typer.Option("--date", help="The day signed on paper.")] = None,
 ) -> None:
     """Sign (or reject) a step, as yourself; one commit with the sign-off's trailers."""
-    result = actions.sign_step(actions.Session.start(_ws(ctx)), project, step, reject=reject, comment=comment,
+    result = signing.sign_step(Session.start(_ws(ctx)), project, step, reject=reject, comment=comment,
                                role=role, signatory=signatory, evidence=evidence,
                                paper_date=_date(paper_date, "--date"))
     _report(ctx, result)
@@ -194,7 +198,7 @@ def invoice(
 ) -> None:
     """Sales records an invoice (4.0)."""
     entry = {"number": number, "date": _date(when, "--date")}
-    _report(ctx, ledger.add_entry(actions.Session.start(_ws(ctx)), project, "invoices", amount, entry))
+    _report(ctx, ledger.add_entry(Session.start(_ws(ctx)), project, "invoices", amount, entry))
 
 
 @app.command()
@@ -207,7 +211,7 @@ def receive(
 ) -> None:
     """Finance records a confirmed receipt (4.0)."""
     entry = {"date": _date(when, "--date"), "ref": ref}
-    _report(ctx, ledger.add_entry(actions.Session.start(_ws(ctx)), project, "receipts", amount, entry))
+    _report(ctx, ledger.add_entry(Session.start(_ws(ctx)), project, "receipts", amount, entry))
 
 
 @app.command()
@@ -224,7 +228,7 @@ def show(
     stages = [ws.process.stage(stage)] if stage and stage in [s.id for s in ws.process.stages] else None
     if stage and stages is None:
         raise UsageError(f"no stage {stage!r} (stages: {', '.join(s.id for s in ws.process.stages)})")
-    derived = _derived(view)
+    derived = figures(view).as_dict()
     if as_json:
         body = {rec.stage: {"data": plain(rec.data), "signoffs": [status_mod.signoff_json(s) for s in rec.signoffs]}
                 for rec in proj.records.values() if rec.exists and (not stages or rec.stage == stages[0].id)}
@@ -243,15 +247,6 @@ def show(
 _MONEY_KEYS = {"contract_amount", "invoiced", "received", "outstanding"}
 
 
-def _derived(view: ProjectView) -> dict[str, Any]:
-    accepted, months = view.value("acceptance.accepted_date"), view.value("contract.warranty_months")
-    amount = view.value("contract.amount")
-    received = ledger.total(view.value("collection.receipts"))
-    return {"key": view.key, "contract_amount": amount, "invoiced": ledger.total(view.value("collection.invoices")),
-            "received": received, "outstanding": (amount - received) if amount is not None else None,
-            "warranty_end": add_months(accepted, months) if accepted and months is not None else None}
-
-
 @app.command()
 def status(
     ctx: typer.Context,
@@ -265,7 +260,7 @@ def status(
 ) -> None:
     """Where projects stand: the portfolio, or one project's every step."""
     ws = _ws(ctx)
-    day = _date(as_of, "--as-of") or actions.now().date()
+    day = _date(as_of, "--as-of") or now().date()
     out = _out(ctx)
     if project:
         rep = status_mod.report(ws, ws.project(project), day)

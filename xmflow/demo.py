@@ -16,6 +16,7 @@ from pathlib import Path
 
 from xmflow import store, yamlio
 from xmflow.actions import init_workspace
+from xmflow.session import fixed_time
 from xmflow.errors import UsageError, XmflowError
 from xmflow.values import parse_date
 from xmflow.workspace import PEOPLE
@@ -78,13 +79,13 @@ def build(path: Path | None = None) -> Path:
 
 @contextlib.contextmanager
 def _acting(email: str, when: datetime) -> Iterator[None]:
-    """Run as this person (git author identity) at this time (XMFLOW_NOW)."""
-    saved = {k: os.environ.get(k) for k in ("GIT_AUTHOR_EMAIL", "GIT_AUTHOR_NAME", "XMFLOW_NOW")}
+    """Run as this person (their git author identity) at this time."""
+    saved = {k: os.environ.get(k) for k in ("GIT_AUTHOR_EMAIL", "GIT_AUTHOR_NAME")}
     os.environ["GIT_AUTHOR_EMAIL"] = email
     os.environ.pop("GIT_AUTHOR_NAME", None)
-    os.environ["XMFLOW_NOW"] = when.isoformat()
     try:
-        yield
+        with fixed_time(when):
+            yield
     finally:
         for key, value in saved.items():
             if value is None:

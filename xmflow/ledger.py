@@ -11,39 +11,33 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Callable
 
-from xmflow.actions import Result, Session, commit_records
+from xmflow.session import Result, Session, single_line
 from xmflow.errors import RuleError, UsageError
 from xmflow.model import Decision
 from xmflow.process import Ledger
 from xmflow.rules import ProjectView, holds_role
+from xmflow.figures import ZERO, figure, ledger_total
 from xmflow.values import format_money, parse_date, parse_money
-
-
-def total(entries: list[dict[str, Any]] | None) -> Decimal:
-    """The sum of the amounts of ledger entries, exact."""
-    return sum((e.get("amount") or Decimal(0) for e in entries or []), Decimal("0.00"))
 
 
 def _check_invoice(session: Session, view: ProjectView, entry: dict[str, Any]) -> None:
     number = entry["number"] = (entry.get("number") or "").strip()
     if not number:
         raise UsageError("--number: an invoice needs its number")
+    field = view.process.ledgers["invoices"].field
     for pid in session.ws.project_ids():
-        other = view if pid == view.project.id else None
-        invoices = (other.value("collection.invoices") if other
-                    else session.ws.project(pid).record("collection").data.get("invoices"))
-        if any(inv.get("number") == number for inv in invoices or []):
+        other = view if pid == view.project.id else session.view(session.ws.project(pid))
+        if any(inv.get("number") == number for inv in other.value(field) or []):
             raise RuleError(f"invoice number {number} is already recorded (project {pid}); clause 4.0")
-    invoiced = total(view.value("collection.invoices"))
-    amount = view.value("contract.amount") or Decimal(0)
+    invoiced = ledger_total(view, "invoices")
+    amount = figure(view, "contract_amount") or ZERO
     if invoiced + entry["amount"] > amount:
         raise RuleError(f"invoices would total {format_money(invoiced + entry['amount'])}, more than the contract's "
                         f"{format_money(amount)} (clause 4.0)")
 
 
 def _check_receipt(session: Session, view: ProjectView, entry: dict[str, Any]) -> None:
-    received = total(view.value("collection.receipts"))
-    outstanding = (view.value("contract.amount") or Decimal(0)) - received
+    outstanding = (figure(view, "contract_amount") or ZERO) - ledger_total(view, "receipts")
     if entry["amount"] > outstanding:
         raise RuleError(f"a receipt of {format_money(entry['amount'])} is more than the {format_money(outstanding)} "
                         "outstanding on the contract (clause 4.0)")
@@ -75,28 +69,19 @@ def add_entry(session: Session, project_id: str, ledger_id: str, amount: str, en
     stage = process.stage(ledger.stage)
     if view.stage_complete(stage):
         raise RuleError(f"stage {stage.id} is complete; reopen it first (xmflow set ... --reopen -m WHY)")
-    entry = {**{k: v for k, v in entry.items() if v is not None}, "amount": value, "by": session.actor.id}
+    entry = {**{k: single_line(v, k) if isinstance(v, str) else v for k, v in entry.items() if v is not None},
+             "amount": value, "by": session.actor.id}
     entry.setdefault("date", session.at.date())
     _CHECKS[ledger_id](session, view, entry)
     field = ledger.field.split(".", 1)[1]
     record = project.record(stage.id)
     data = {**record.data, field: [*(record.data.get(field) or []), _ordered(process, ledger, entry)]}
     subject = f"{project_id} {ledger_id}: {format_money(value)}"
-    commit = commit_records(session, project_id, {stage.id: replace(record, data=data, exists=True)}, subject,
-                     {"Xmflow-Decision": Decision.RECORD.value, "Xmflow-Clause": ledger.clause})
+    commit = session.commit(project_id, {stage.id: replace(record, data=data, exists=True)}, subject,
+                            {"Xmflow-Decision": Decision.RECORD.value, "Xmflow-Clause": ledger.clause})
     return Result(project_id, commit, subject)
 
 
 def _ordered(process: Any, ledger: Ledger, entry: dict[str, Any]) -> dict[str, Any]:
     item = process.field_type(ledger.field).item
     return {k: entry[k] for k in item.fields if k in entry}
-
-
-def entry_date(text: str | None) -> date | None:
-    """Read a --date option, or None when not given."""
-    if text is None:
-        return None
-    try:
-        return parse_date(text)
-    except ValueError as exc:
-        raise UsageError(f"--date: {exc}") from None

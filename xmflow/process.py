@@ -13,11 +13,15 @@ from pathlib import Path
 from typing import Any
 
 from xmflow import yamlio
-from xmflow.conditions import ALWAYS, Condition, parse_condition, referenced_fields, referenced_steps
+from xmflow.conditions import ALWAYS, Condition
 from xmflow.errors import ProcessError, RecordError
-from xmflow.schema import FieldType, parse_field_type
+from xmflow.schema import FieldType
 
 DEFAULT_NAME = "process.yaml"
+
+# The facts xmflow reports and works with, and so needs to find in any revision of the process.
+FIGURES = ("name", "client", "budget", "salesperson", "opened", "industry_need", "special",
+           "contract_amount", "warranty_start", "warranty_months", "milestones")
 
 
 @dataclass(frozen=True)
@@ -129,6 +133,7 @@ class Process:
     derived: dict[str, Condition]
     stages: tuple[Stage, ...]
     ledgers: dict[str, Ledger]
+    figures: dict[str, str]
     source: str
     text: str = field(repr=False, default="")
 
@@ -161,6 +166,10 @@ class Process:
                     continue
             ftype = ftype.child(part) if ftype else None
         return ftype
+
+    def figure(self, name: str) -> str:
+        """The field path of one of the facts xmflow reports (FIGURES), e.g. ``contract.amount``."""
+        return self.figures[name]
 
     def signed_fields(self, step_id: str) -> frozenset[str]:
         """The top-level fields of its stage that a signature of *step_id* covers."""
@@ -238,177 +247,12 @@ def load(path: Path | None, display: str | None = None) -> Process:
 
 def parse(text: str, name: str) -> Process:
     """Parse and validate a process definition; errors name the file, line and entry."""
+    from xmflow.process_file import Parser  # noqa: PLC0415 - the parser builds this module's types
+
     try:
         doc = yamlio.load(text, name)
     except ProcessError:
         raise
     except RecordError as exc:
         raise ProcessError("", exc.message) from None
-    return _Parser(doc).process(text)
-
-
-class _Parser:
-    def __init__(self, doc: yamlio.Document) -> None:
-        self.doc = doc
-        if not isinstance(doc.data, dict):
-            raise ProcessError(doc.name, "a process file must be a mapping with `stages`")
-        self.data: dict[str, Any] = doc.data
-
-    def fail(self, path: tuple, message: str) -> ProcessError:
-        return ProcessError(self.doc.where(path), message)
-
-    def get(self, node: dict, path: tuple, key: str, default: Any = ..., kind: type = str) -> Any:
-        value = node.get(key, default)
-        if value is ...:
-            raise self.fail(path, f"missing `{key}`")
-        if value is not default and not isinstance(value, kind):
-            raise self.fail(path + (key,), f"`{key}` must be a {kind.__name__}")
-        return value
-
-    def condition(self, spec: Any, path: tuple) -> Condition:
-        try:
-            return parse_condition(spec, set(self.data.get("derived") or {}))
-        except ValueError as exc:
-            raise self.fail(path, str(exc)) from None
-
-    def process(self, text: str) -> Process:
-        data = self.data
-        roles = {rid: self.role(rid, spec, ("roles", rid)) for rid, spec in self.get(data, (), "roles", kind=dict).items()}
-        derived = {name: self.condition(spec, ("derived", name)) for name, spec in (data.get("derived") or {}).items()}
-        stages = tuple(self.stage(spec, ("stages", i)) for i, spec in enumerate(self.get(data, (), "stages", kind=list)))
-        for i, stage in enumerate(stages):
-            if any(other.id == stage.id or other.file == stage.file for other in stages[:i]):
-                raise self.fail(("stages", i), f"stage {stage.id!r} or its file {stage.file!r} is defined twice")
-        ledgers = {lid: self.ledger(lid, spec, ("ledgers", lid)) for lid, spec in (data.get("ledgers") or {}).items()}
-        revisions = tuple({str(k): str(v) for k, v in rev.items()} for rev in data.get("revisions") or [])
-        try:
-            process = Process(str(data.get("name", "")), str(data.get("name_en", "")), str(data.get("document", "")),
-                              revisions, roles, derived, stages, ledgers, self.doc.name, text)
-        except KeyError as exc:  # pragma: no cover - duplicate ids are caught in _check
-            raise self.fail((), f"duplicate id {exc}") from None
-        self.check(process)
-        return process
-
-    def role(self, rid: str, spec: Any, path: tuple) -> Role:
-        if not isinstance(spec, dict):
-            raise self.fail(path, "a role must be a mapping with `title`")
-        return Role(rid, str(spec.get("title", rid)), str(spec.get("title_en", rid)),
-                    spec.get("global", "true") == "true", tuple(spec.get("named_in") or ()),
-                    spec.get("external") == "true", tuple(spec.get("recorded_by") or ()))
-
-    def stage(self, spec: Any, path: tuple) -> Stage:
-        if not isinstance(spec, dict):
-            raise self.fail(path, "a stage must be a mapping")
-        sid = self.get(spec, path, "id")
-        subs = {}
-        for name, sub in self.get(spec, path, "fields", kind=dict).items():
-            where = self.doc.where(path + ("fields", name))
-            try:
-                subs[name] = parse_field_type(sub, lambda: f"{where}: {sid}.{name}")
-            except ValueError as exc:
-                raise ProcessError("", str(exc)) from None
-        fields = FieldType("map", fields=subs)
-        steps = tuple(self.step(sid, st, path + ("steps", i)) for i, st in enumerate(self.get(spec, path, "steps", kind=list)))
-        return Stage(sid, self.get(spec, path, "title"), str(spec.get("title_en", sid)), self.get(spec, path, "file"),
-                     str(spec.get("clause", "")), fields, steps, self.condition(spec.get("when"), path + ("when",)),
-                     spec.get("form"))
-
-    def step(self, stage_id: str, spec: Any, path: tuple) -> Step:
-        if not isinstance(spec, dict):
-            raise self.fail(path, "a step must be a mapping")
-        known = {"id", "title", "clause", "roles", "mode", "review", "when", "after", "requires", "on_reject", "form",
-                 "fills"}
-        for key in spec:
-            if key not in known:
-                raise self.fail(path + (key,), f"unknown step field {key!r} (known: {', '.join(sorted(known))})")
-        after = tuple(self.prerequisite(p, path + ("after", i)) for i, p in enumerate(spec.get("after") or []))
-        requires = tuple(self.requirement(r, path + ("requires", i)) for i, r in enumerate(spec.get("requires") or []))
-        reject = spec.get("on_reject")
-        on_reject = Reject(reject["to"], tuple(reject.get("keeps") or ())) if isinstance(reject, dict) else None
-        mode = spec.get("mode", "any")
-        if mode not in ("any", "all"):
-            raise self.fail(path + ("mode",), "`mode` must be `any` or `all` (会签)")
-        return Step(f"{stage_id}.{self.get(spec, path, 'id')}", stage_id, self.get(spec, path, "title"),
-                    str(spec.get("clause", "")), tuple(self.get(spec, path, "roles", kind=list)), mode,
-                    spec.get("review") == "true", self.condition(spec.get("when"), path + ("when",)),
-                    after, requires, on_reject, spec.get("form"), tuple(spec.get("fills") or ()))
-
-    def prerequisite(self, spec: Any, path: tuple) -> Prerequisite:
-        if isinstance(spec, str):
-            return Prerequisite(spec)
-        if isinstance(spec, dict) and "step" in spec:
-            return Prerequisite(spec["step"], self.condition(spec.get("when"), path + ("when",)))
-        raise self.fail(path, "a prerequisite is a step id or {step, when}")
-
-    def requirement(self, spec: Any, path: tuple) -> Requirement:
-        if not isinstance(spec, dict) or "field" not in spec:
-            raise self.fail(path, "a requirement needs `field`")
-        min_items = spec.get("min_items")
-        if min_items is not None and not str(min_items).isdigit():
-            raise self.fail(path + ("min_items",), "`min_items` must be a whole number")
-        return Requirement(spec["field"], self.condition(spec.get("when"), path + ("when",)), spec.get("equals"),
-                           int(min_items) if min_items is not None else None, tuple(spec.get("each_has") or ()),
-                           spec.get("all_true") == "true", spec.get("sum"))
-
-    def ledger(self, lid: str, spec: Any, path: tuple) -> Ledger:
-        if not isinstance(spec, dict):
-            raise self.fail(path, "a ledger must be a mapping")
-        return Ledger(lid, self.get(spec, path, "stage"), self.get(spec, path, "field"),
-                      tuple(self.get(spec, path, "roles", kind=list)), str(spec.get("clause", "")),
-                      self.get(spec, path, "after"))
-
-    def check(self, process: Process) -> None:
-        """Every reference in the process points at something that exists."""
-        seen_stages: set[str] = set()
-        seen_files: set[str] = set()
-        for i, stage in enumerate(process.stages):
-            spath = ("stages", i)
-            if stage.id in seen_stages or stage.file in seen_files:
-                raise self.fail(spath, f"stage {stage.id!r} or its file {stage.file!r} is defined twice")
-            seen_stages.add(stage.id)
-            seen_files.add(stage.file)
-            self.check_condition(process, stage.when, spath + ("when",))
-            step_ids: set[str] = set()
-            for j, step in enumerate(stage.steps):
-                path = spath + ("steps", j)
-                if step.id in step_ids:
-                    raise self.fail(path, f"step {step.id!r} is defined twice")
-                step_ids.add(step.id)
-                for role in step.roles:
-                    if role not in process.roles:
-                        raise self.fail(path + ("roles",), f"unknown role {role!r} in {step.id}")
-                self.check_condition(process, step.when, path + ("when",))
-                for k, pre in enumerate(step.after):
-                    self.check_step_ref(process, pre.step, path + ("after", k))
-                for ref in step.fills:
-                    self.check_field_ref(process, ref, path + ("fills",))
-                for k, req in enumerate(step.requires):
-                    self.check_field_ref(process, req.field, path + ("requires", k))
-                    if isinstance(req.equals, str) and req.equals.startswith("$") and "." in req.equals:
-                        self.check_field_ref(process, req.equals[1:], path + ("requires", k))
-                if step.on_reject:
-                    for ref in (step.on_reject.to, *step.on_reject.keeps):
-                        self.check_step_ref(process, ref, path + ("on_reject",))
-        for rid, role in process.roles.items():
-            for ref in role.recorded_by:
-                if ref not in process.roles:
-                    raise self.fail(("roles", rid), f"unknown role {ref!r} in recorded_by")
-        for name, cond in process.derived.items():
-            self.check_condition(process, cond, ("derived", name))
-        for lid, ledger in process.ledgers.items():
-            self.check_field_ref(process, ledger.field, ("ledgers", lid))
-            self.check_step_ref(process, ledger.after, ("ledgers", lid))
-
-    def check_step_ref(self, process: Process, ref: str, path: tuple) -> None:
-        if not process.has_step(ref):
-            raise self.fail(path, f"unknown step {ref!r}")
-
-    def check_field_ref(self, process: Process, ref: str, path: tuple) -> None:
-        if process.field_type(ref) is None:
-            raise self.fail(path, f"unknown field {ref!r}")
-
-    def check_condition(self, process: Process, cond: Condition, path: tuple) -> None:
-        for ref in referenced_fields(cond):
-            self.check_field_ref(process, ref, path)
-        for ref in referenced_steps(cond):
-            self.check_step_ref(process, ref, path)
+    return Parser(doc).process(text)

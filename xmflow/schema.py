@@ -35,6 +35,7 @@ class FieldType:
     fields: dict[str, "FieldType"] = field(default_factory=dict)
     readonly: bool = False
     tracking: bool = False  # progress noted after signing (a milestone done): not part of what is signed
+    role: str | None = None  # a person field: the role the person must hold
 
     def child(self, name: str | int) -> "FieldType | None":
         """The type of a sub-field or list item, or None when there is none."""
@@ -155,12 +156,12 @@ def signed_part(ftype: FieldType, value: Any) -> Any:
     return value
 
 
-def persons(ftype: FieldType, value: Any) -> set[str]:
-    """Every person id held by *value* (for checking them against people.yaml)."""
+def persons(ftype: FieldType, value: Any) -> set[tuple[str, str | None]]:
+    """Every (person id, role they must hold) in *value*, for checking against people.yaml."""
     if value is None:
         return set()
     if ftype.kind == "person":
-        return {value}
+        return {(value, ftype.role)}
     if ftype.kind == "map" and isinstance(value, dict):
         return set().union(*(persons(ftype.fields[k], v) for k, v in value.items() if k in ftype.fields))
     if ftype.kind == "list" and isinstance(value, list) and ftype.item is not None:
@@ -194,6 +195,8 @@ def parse_field_type(spec: Any, where: Callable[[], str]) -> FieldType:
         if not isinstance(values, list) or not values:
             raise ValueError(f"{where()}: an enum needs a list of `values`")
         return FieldType("enum", values=tuple(str(v) for v in values), **flags)
+    if spec.get("type") == "person":
+        return FieldType("person", role=spec.get("role"), **flags)
     if spec.get("type") in SCALARS:
         return FieldType(spec["type"], **flags)
     raise ValueError(f"{where()}: a field type needs `fields`, `list` or `type`")

@@ -7,15 +7,12 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from xmflow.ledger import total
+from xmflow.figures import figure, ledger_total, overdue_milestones
 from xmflow.model import Person, Project, Signoff, StepState
 from xmflow.process import Step
 from xmflow.rules import ProjectView, StepStatus, holds_role, people_for
 from xmflow.schema import plain
 from xmflow.workspace import Workspace
-
-MILESTONES = "plan.milestones"  # 3.3.1: the countersigned plan's milestones
-
 
 @dataclass(frozen=True)
 class NextStep:
@@ -74,16 +71,13 @@ def _summary(ws: Workspace, view: ProjectView, statuses: list[StepStatus], as_of
     pending = [st for st in statuses if st.state in (StepState.WAITING, StepState.BLOCKED)]
     stage = (nexts[0].step.stage if nexts else pending[0].step.stage) if pending else "closed"
     last = view.last_signoff()
-    opened = view.value("initiation.opened") or as_of
-    since = last.at.date() if last else opened
-    milestones = view.value(MILESTONES) or []
-    overdue = tuple(m for m in milestones if m.get("due") and m["due"] < as_of and not m.get("done"))
-    sales = view.value("initiation.sales") or ""
+    since = last.at.date() if last else figure(view, "opened") or as_of
+    sales = figure(view, "salesperson") or ""
     person = ws.people.by_id(sales)
-    return Summary(view.project.id, view.value("initiation.name") or "", view.value("initiation.client.name") or "",
+    return Summary(view.project.id, figure(view, "name") or "", figure(view, "client") or "",
                    sales, person.name if person else sales, view.key, stage, not pending, tuple(nexts),
-                   max((as_of - since).days, 0), last, overdue, view.value("contract.amount"),
-                   total(view.value("collection.receipts")))
+                   max((as_of - since).days, 0), last, tuple(overdue_milestones(view, as_of)),
+                   figure(view, "contract_amount"), ledger_total(view, "receipts"))
 
 
 def report(ws: Workspace, project: Project, as_of: date) -> Report:

@@ -1,0 +1,60 @@
+"""The figures xmflow derives from a project's records: key or not, money, warranty, milestones.
+
+Where each fact lives is the process's `figures:` table; nothing here names a field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from xmflow.rules import ProjectView
+from xmflow.values import add_months
+
+ZERO = Decimal("0.00")
+
+
+def total(entries: list[dict[str, Any]] | None) -> Decimal:
+    """The sum of the amounts of ledger entries (invoices, receipts), exact."""
+    return sum((e.get("amount") or ZERO for e in entries or []), ZERO)
+
+
+def figure(view: ProjectView, name: str) -> Any:
+    """The value of one of the process's figures for this project."""
+    return view.value(view.process.figure(name))
+
+
+def ledger_total(view: ProjectView, ledger_id: str) -> Decimal:
+    return total(view.value(view.process.ledgers[ledger_id].field))
+
+
+@dataclass(frozen=True)
+class Figures:
+    """What `show` and `status` report besides the records themselves."""
+
+    key: bool
+    contract_amount: Decimal | None
+    invoiced: Decimal
+    received: Decimal
+    outstanding: Decimal | None
+    warranty_end: date | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def figures(view: ProjectView) -> Figures:
+    """Key or not (3.1.2), the money (4.0) and the end of after-sales service (3.9.2)."""
+    amount = figure(view, "contract_amount")
+    received = ledger_total(view, "receipts")
+    start, months = figure(view, "warranty_start"), figure(view, "warranty_months")
+    return Figures(view.key, amount, ledger_total(view, "invoices"), received,
+                   amount - received if amount is not None else None,
+                   add_months(start, months) if start and months is not None else None)
+
+
+def overdue_milestones(view: ProjectView, as_of: date) -> list[dict[str, Any]]:
+    """Milestones due before *as_of* and not done (1.4, 3.3.1)."""
+    return [m for m in figure(view, "milestones") or [] if m.get("due") and m["due"] < as_of and not m.get("done")]

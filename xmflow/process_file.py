@@ -1,0 +1,209 @@
+"""Reading a process file: its YAML into the typed process, every key known, every reference
+checked, each error naming the file and line."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from xmflow import yamlio
+from xmflow.conditions import Condition, parse_condition, referenced_fields, referenced_steps
+from xmflow.errors import ProcessError
+from xmflow.process import FIGURES, Ledger, Prerequisite, Process, Reject, Requirement, Role, Stage, Step
+from xmflow.schema import FieldType, parse_field_type
+
+_TOP = {"name", "name_en", "document", "revisions", "roles", "derived", "stages", "ledgers", "figures"}
+_ROLE = {"title", "title_en", "global", "named_in", "external", "recorded_by"}
+_STAGE = {"id", "title", "title_en", "file", "clause", "form", "when", "fields", "steps"}
+_STEP = {"id", "title", "clause", "roles", "mode", "review", "when", "after", "requires", "on_reject", "form", "fills"}
+_REQUIREMENT = {"field", "when", "equals", "min_items", "each_has", "all_true", "sum"}
+_REJECT = {"to", "keeps"}
+_LEDGER = {"stage", "field", "roles", "clause", "after"}
+
+
+class Parser:
+    """One process document → :class:`Process`."""
+
+    def __init__(self, doc: yamlio.Document) -> None:
+        self.doc = doc
+        if not isinstance(doc.data, dict):
+            raise ProcessError(doc.name, "a process file must be a mapping with `stages`")
+        self.data: dict[str, Any] = doc.data
+
+    def fail(self, path: tuple, message: str) -> ProcessError:
+        return ProcessError(self.doc.where(path), message)
+
+    def mapping(self, spec: Any, path: tuple, known: set[str], what: str) -> dict[str, Any]:
+        """*spec* as a mapping whose keys are all *known*."""
+        if not isinstance(spec, dict):
+            raise self.fail(path, f"a {what} must be a mapping")
+        for key in spec:
+            if key not in known:
+                raise self.fail(path + (key,), f"unknown {what} field {key!r} (known: {', '.join(sorted(known))})")
+        return spec
+
+    def get(self, node: dict, path: tuple, key: str, default: Any = ..., kind: type = str) -> Any:
+        value = node.get(key, default)
+        if value is ...:
+            raise self.fail(path, f"missing `{key}`")
+        if value is not default and not isinstance(value, kind):
+            raise self.fail(path + (key,), f"`{key}` must be a {kind.__name__}")
+        return value
+
+    def flag(self, node: dict, path: tuple, key: str, default: bool = False) -> bool:
+        value = node.get(key)
+        if value is None:
+            return default
+        if str(value).lower() not in ("true", "false"):
+            raise self.fail(path + (key,), f"`{key}` must be true or false")
+        return str(value).lower() == "true"
+
+    def names(self, node: dict, path: tuple, key: str) -> tuple[str, ...]:
+        value = node.get(key) or []
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.fail(path + (key,), f"`{key}` must be a list of names")
+        return tuple(value)
+
+    def condition(self, spec: Any, path: tuple) -> Condition:
+        try:
+            return parse_condition(spec, set(self.data.get("derived") or {}))
+        except ValueError as exc:
+            raise self.fail(path, str(exc)) from None
+
+    def process(self, text: str) -> Process:
+        data = self.mapping(self.data, (), _TOP, "process")
+        roles = {rid: self.role(rid, spec, ("roles", rid)) for rid, spec in self.get(data, (), "roles", kind=dict).items()}
+        derived = {name: self.condition(spec, ("derived", name)) for name, spec in (data.get("derived") or {}).items()}
+        stages = tuple(self.stage(spec, ("stages", i)) for i, spec in enumerate(self.get(data, (), "stages", kind=list)))
+        ledgers = {lid: self.ledger(lid, spec, ("ledgers", lid)) for lid, spec in (data.get("ledgers") or {}).items()}
+        figures = self.get(data, (), "figures", kind=dict)
+        missing = [name for name in FIGURES if name not in figures]
+        if missing:
+            raise self.fail(("figures",), f"`figures` must name the field of: {', '.join(missing)}")
+        revisions = tuple({str(k): str(v) for k, v in rev.items()} for rev in data.get("revisions") or [])
+        self.check_unique(stages)
+        process = Process(str(data.get("name", "")), str(data.get("name_en", "")), str(data.get("document", "")),
+                          revisions, roles, derived, stages, ledgers, {k: str(v) for k, v in figures.items()},
+                          self.doc.name, text)
+        self.check(process)
+        return process
+
+    def role(self, rid: str, spec: Any, path: tuple) -> Role:
+        spec = self.mapping(spec, path, _ROLE, "role")
+        return Role(rid, str(spec.get("title", rid)), str(spec.get("title_en", rid)), self.flag(spec, path, "global", True),
+                    self.names(spec, path, "named_in"), self.flag(spec, path, "external"),
+                    self.names(spec, path, "recorded_by"))
+
+    def stage(self, spec: Any, path: tuple) -> Stage:
+        spec = self.mapping(spec, path, _STAGE, "stage")
+        sid = self.get(spec, path, "id")
+        fields = {name: self.field_type(sid, name, sub, path + ("fields", name))
+                  for name, sub in self.get(spec, path, "fields", kind=dict).items()}
+        steps = tuple(self.step(sid, st, path + ("steps", i)) for i, st in enumerate(self.get(spec, path, "steps", kind=list)))
+        return Stage(sid, self.get(spec, path, "title"), str(spec.get("title_en", sid)), self.get(spec, path, "file"),
+                     str(spec.get("clause", "")), FieldType("map", fields=fields), steps,
+                     self.condition(spec.get("when"), path + ("when",)), spec.get("form"))
+
+    def field_type(self, stage_id: str, name: str, spec: Any, path: tuple) -> FieldType:
+        where = f"{self.doc.where(path)}: {stage_id}.{name}"
+        try:
+            return parse_field_type(spec, lambda: where)
+        except ValueError as exc:
+            raise ProcessError("", str(exc)) from None
+
+    def step(self, stage_id: str, spec: Any, path: tuple) -> Step:
+        spec = self.mapping(spec, path, _STEP, "step")
+        after = tuple(self.prerequisite(p, path + ("after", i)) for i, p in enumerate(spec.get("after") or []))
+        requires = tuple(self.requirement(r, path + ("requires", i)) for i, r in enumerate(spec.get("requires") or []))
+        on_reject = None
+        if spec.get("on_reject") is not None:
+            reject = self.mapping(spec["on_reject"], path + ("on_reject",), _REJECT, "on_reject")
+            on_reject = Reject(self.get(reject, path + ("on_reject",), "to"), self.names(reject, path, "keeps"))
+        mode = spec.get("mode", "any")
+        if mode not in ("any", "all"):
+            raise self.fail(path + ("mode",), "`mode` must be `any` or `all` (会签)")
+        return Step(f"{stage_id}.{self.get(spec, path, 'id')}", stage_id, self.get(spec, path, "title"),
+                    str(spec.get("clause", "")), self.names(spec, path, "roles"), mode, self.flag(spec, path, "review"),
+                    self.condition(spec.get("when"), path + ("when",)), after, requires, on_reject, spec.get("form"),
+                    self.names(spec, path, "fills"))
+
+    def prerequisite(self, spec: Any, path: tuple) -> Prerequisite:
+        if isinstance(spec, str):
+            return Prerequisite(spec)
+        spec = self.mapping(spec, path, {"step", "when"}, "prerequisite")
+        return Prerequisite(self.get(spec, path, "step"), self.condition(spec.get("when"), path + ("when",)))
+
+    def requirement(self, spec: Any, path: tuple) -> Requirement:
+        spec = self.mapping(spec, path, _REQUIREMENT, "requirement")
+        min_items = spec.get("min_items")
+        if min_items is not None and not str(min_items).isdigit():
+            raise self.fail(path + ("min_items",), "`min_items` must be a whole number")
+        return Requirement(self.get(spec, path, "field"), self.condition(spec.get("when"), path + ("when",)),
+                           spec.get("equals"), int(min_items) if min_items is not None else None,
+                           self.names(spec, path, "each_has"), self.flag(spec, path, "all_true"), spec.get("sum"))
+
+    def ledger(self, lid: str, spec: Any, path: tuple) -> Ledger:
+        spec = self.mapping(spec, path, _LEDGER, "ledger")
+        return Ledger(lid, self.get(spec, path, "stage"), self.get(spec, path, "field"), self.names(spec, path, "roles"),
+                      str(spec.get("clause", "")), self.get(spec, path, "after"))
+
+    def check_unique(self, stages: tuple[Stage, ...]) -> None:
+        seen: set[str] = set()
+        for i, stage in enumerate(stages):
+            if stage.id in seen or stage.file in seen:
+                raise self.fail(("stages", i), f"stage {stage.id!r} or its file {stage.file!r} is defined twice")
+            seen |= {stage.id, stage.file}
+            step_ids: set[str] = set()
+            for j, step in enumerate(stage.steps):
+                if step.id in step_ids:
+                    raise self.fail(("stages", i, "steps", j), f"step {step.id!r} is defined twice")
+                step_ids.add(step.id)
+
+    def check(self, process: Process) -> None:
+        """Every reference in the process points at something that exists."""
+        for i, stage in enumerate(process.stages):
+            self.check_condition(process, stage.when, ("stages", i, "when"))
+            for j, step in enumerate(stage.steps):
+                self.check_step(process, step, ("stages", i, "steps", j))
+        for rid, role in process.roles.items():
+            for ref in role.recorded_by:
+                if ref not in process.roles:
+                    raise self.fail(("roles", rid), f"unknown role {ref!r} in recorded_by")
+        for name, cond in process.derived.items():
+            self.check_condition(process, cond, ("derived", name))
+        for lid, ledger in process.ledgers.items():
+            self.check_field_ref(process, ledger.field, ("ledgers", lid))
+            self.check_step_ref(process, ledger.after, ("ledgers", lid))
+        for name, ref in process.figures.items():
+            self.check_field_ref(process, ref, ("figures", name))
+
+    def check_step(self, process: Process, step: Step, path: tuple) -> None:
+        for role in step.roles:
+            if role not in process.roles:
+                raise self.fail(path + ("roles",), f"unknown role {role!r} in {step.id}")
+        self.check_condition(process, step.when, path + ("when",))
+        for k, pre in enumerate(step.after):
+            self.check_step_ref(process, pre.step, path + ("after", k))
+        for ref in step.fills:
+            self.check_field_ref(process, ref, path + ("fills",))
+        for k, req in enumerate(step.requires):
+            self.check_field_ref(process, req.field, path + ("requires", k))
+            self.check_condition(process, req.when, path + ("requires", k))
+            if isinstance(req.equals, str) and req.equals.startswith("$") and "." in req.equals:
+                self.check_field_ref(process, req.equals[1:], path + ("requires", k))
+        if step.on_reject:
+            for ref in (step.on_reject.to, *step.on_reject.keeps):
+                self.check_step_ref(process, ref, path + ("on_reject",))
+
+    def check_step_ref(self, process: Process, ref: str, path: tuple) -> None:
+        if not process.has_step(ref):
+            raise self.fail(path, f"unknown step {ref!r}")
+
+    def check_field_ref(self, process: Process, ref: str, path: tuple) -> None:
+        if process.field_type(ref) is None:
+            raise self.fail(path, f"unknown field {ref!r}")
+
+    def check_condition(self, process: Process, cond: Condition, path: tuple) -> None:
+        for ref in referenced_fields(cond):
+            self.check_field_ref(process, ref, path)
+        for ref in referenced_steps(cond):
+            self.check_step_ref(process, ref, path)

@@ -1,0 +1,107 @@
+"""Signing a step (SPEC §4 `sign`, §5): the role it is signed in, the procedure's refusals, the
+sign-off written into the stage file and the commit's trailers."""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+from datetime import date
+from pathlib import Path
+
+from xmflow import records
+from xmflow.errors import RuleError, UsageError
+from xmflow.model import Decision, Evidence, Person, Signoff
+from xmflow.process import Step
+from xmflow.rules import ProjectView, eligible_roles, holds_role, role_requirement, sign_refusals
+from xmflow.session import Result, Session, single_line
+
+
+def find_step(session: Session, step_id: str) -> Step:
+    """The step named, or a usage error suggesting the nearest names."""
+    process = session.ws.process
+    if not process.has_step(step_id):
+        close = difflib.get_close_matches(step_id, [s.id for s in process.steps], n=3)
+        hint = f" (did you mean {', '.join(close)}?)" if close else " (xmflow process show lists them)"
+        raise UsageError(f"no step {step_id!r}{hint}")
+    return process.step(step_id)
+
+
+def choose_role(view: ProjectView, step: Step, person: Person, role: str | None, signatory: str | None) -> str:
+    """The role a sign-off is made in: the one given, the client's when a signatory is named,
+    or the only one of the step's roles this person may sign now."""
+    roles = view.process.roles
+    if role is not None:
+        if role not in step.roles:
+            raise UsageError(f"{step.id} is signed by {', '.join(step.roles)}, not {role}")
+        return role
+    if view.is_signed(step.id):
+        signers = ", ".join(f"{s.by} ({s.role})" for s in view.valid_signatures(step).values())
+        raise RuleError(f"{step.id} is already complete: signed by {signers} (clause {step.clause})")
+    external = [r for r in step.roles if roles[r].external]
+    if signatory and external:
+        return external[0]
+    mine = [r for r in eligible_roles(view, step, person) if not roles[r].external]
+    if len(mine) == 1:
+        return mine[0]
+    if len(mine) > 1:
+        raise UsageError(f"you may sign {step.id} as {' or '.join(mine)}: say which with --role")
+    if any(holds_role(person, r, view) for r in external):
+        raise UsageError(f"{step.id}: record the client's (甲方) signature with --role {external[0]} --signatory NAME")
+    wanted = "; ".join(f"{r} {role_requirement(view, r)}" for r in step.roles if not roles[r].external)
+    raise RuleError(f"{person.label()} may not sign {step.id} (clause {step.clause}): {wanted}")
+
+
+def sign_step(session: Session, project_id: str, step_id: str, *, reject: bool = False, comment: str | None = None,
+              role: str | None = None, signatory: str | None = None, evidence: Path | None = None,
+              paper_date: date | None = None) -> Result:
+    """Sign (or reject) a step of a project as the person acting, in one commit."""
+    project = session.project_to_change(project_id)
+    step = find_step(session, step_id)
+    view = session.view(project)
+    if reject and not (comment and comment.strip()):
+        raise UsageError("a reject needs a reason: -m WHY")
+    signatory = single_line(signatory, "--signatory")
+    chosen = choose_role(view, step, session.actor, role, signatory)
+    _check_client_options(session, chosen, signatory, evidence, paper_date)
+    decision = Decision.REJECT if reject else Decision.APPROVE
+    problems = sign_refusals(view, step, session.actor, chosen, decision)
+    if problems:
+        raise RuleError(f"cannot sign {step.id} for {project_id}:\n" + "\n".join(f"  - {p}" for p in problems))
+    extra, proof = _evidence(project_id, step, evidence)
+    signoff = Signoff(step.id, decision, session.actor.id, chosen, session.at, view.current_digest(step),
+                      comment.strip() if comment else None, signatory, proof, paper_date)
+    record = records.with_signoff(project.record(step.stage), signoff)
+    trailers = {"Xmflow-Step": step.id, "Xmflow-Decision": decision.value, "Xmflow-Role": chosen,
+                "Xmflow-Clause": step.clause, "Xmflow-Digest": signoff.digest, "Xmflow-Signatory": signatory,
+                "Xmflow-Evidence": f"sha256:{proof.sha256}" if proof else None}
+    verb = "rejects" if reject else "signs"
+    subject = f"{project_id} {step.id}: {session.actor.id} {verb} as {chosen}"
+    commit = session.commit(project_id, {step.stage: record}, subject, trailers, comment, extra)
+    return Result(project_id, commit, f"{step.id} {decision.value} by {session.actor.label()} as {chosen}", signoff)
+
+
+def _check_client_options(session: Session, role: str, signatory: str | None, evidence: Path | None,
+                          paper_date: date | None) -> None:
+    """--signatory, --evidence and --date belong to the client's (甲方) signatures, made on paper."""
+    if session.ws.process.roles[role].external:
+        if not signatory:
+            raise UsageError(f"as {role}: name the client's signer with --signatory NAME")
+        if paper_date and paper_date > session.at.date():
+            raise UsageError(f"--date {paper_date}: a paper cannot be signed in the future")
+        return
+    for given, option in ((signatory, "--signatory"), (evidence, "--evidence"), (paper_date, "--date")):
+        if given:
+            raise UsageError(f"{option} is only for the client's (甲方) signatures (--role client)")
+
+
+def _evidence(project_id: str, step: Step, path: Path | None) -> tuple[dict[str, bytes], Evidence | None]:
+    """The scan of the signed paper: copied into the project, named by its SHA-256."""
+    if path is None:
+        return {}, None
+    try:
+        content = path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"--evidence {path}: {exc.strerror}") from None
+    digest = hashlib.sha256(content).hexdigest()
+    rel = f"projects/{project_id}/files/{step.id}-{digest[:12]}{path.suffix.lower()}"
+    return {rel: content}, Evidence(rel.split("/", 2)[2], digest)
