@@ -102,7 +102,7 @@ def test_wrong_item_type_in_a_list_names_its_index() -> None:
     with pytest.raises(FieldError) as info:
         convert(FieldType("list", item=INT), ["1", "x", "3"], ("staff",))
     assert info.value.path == ("staff", 1)
-    assert info.value.message == "must be a whole number: 'x' is not a whole number"
+    assert info.value.message == "must be a whole number: 'x' is not a whole number (up to 9 digits)"
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,7 @@ import os
 import shlex
 import subprocess
 import traceback
+from enum import Enum
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Optional
@@ -47,6 +48,13 @@ app = typer.Typer(cls=_Group, no_args_is_help=True, add_completion=False, rich_m
 process_app = typer.Typer(no_args_is_help=True, help="The procedure as data: show or export it.")
 app.add_typer(process_app, name="process")
 
+class Lang(str, Enum):
+    """The languages of xmflow's tables."""
+
+    zh = "zh"
+    en = "en"
+
+
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
 
@@ -73,17 +81,18 @@ def _date(text: str | None, option: str) -> date | None:
 def main_options(
     ctx: typer.Context,
     path: Annotated[Optional[Path], typer.Option("-C", help="Run as if started in PATH.")] = None,
-    lang: Annotated[Optional[str], typer.Option("--lang", help="zh or en (default: the workspace's locale).")] = None,
+    lang: Annotated[Optional[Lang], typer.Option("--lang", help="zh or en (default: the workspace's locale).")] = None,
     no_color: Annotated[bool, typer.Option("--no-color", help="No colours (also: the NO_COLOR variable).")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show a traceback on an internal error.")] = False,
 ) -> None:
     start = path or Path.cwd()
-    if lang is None:
+    language = lang.value if lang else None
+    if language is None:
         try:
-            lang = Workspace.find(start).config.locale
+            language = Workspace.find(start).config.locale
         except XmflowError:
-            lang = "zh"
-    ctx.obj = {"path": start, "out": Out(lang, not no_color), "debug": debug}
+            language = "zh"
+    ctx.obj = {"path": start, "out": Out(language, not no_color), "debug": debug}
 
 
 @app.command()
@@ -268,8 +277,13 @@ def status(
         return
     if role and role not in ws.process.roles:
         raise UsageError(f"--role: no role {role!r} (roles: {', '.join(ws.process.roles)})")
-    rows = status_mod.portfolio(ws, day, mine=ws.actor() if mine else None, role=role, overdue=overdue, key=key)
+    rows, problems = status_mod.portfolio(ws, day, mine=ws.actor() if mine else None, role=role, overdue=overdue,
+                                          key=key)
     out.json([status_mod.summary_json(r) for r in rows]) if as_json else out.portfolio(rows, ws.process)
+    for problem in problems:
+        out.error(problem)
+    if problems:
+        raise typer.Exit(2)
 
 
 @process_app.command("show")
@@ -308,7 +322,7 @@ def demo(
     out.line(f"demo workspace: {root}", "bold")
     ws = Workspace(root)
     as_of = demo_mod.script().today
-    out.portfolio(status_mod.portfolio(ws, as_of), ws.process)
+    out.portfolio(status_mod.portfolio(ws, as_of)[0], ws.process)
     out.line(f"\ntry: cd {root} && xmflow status {demo_mod.SHOWCASE} --as-of {as_of}")
 
 

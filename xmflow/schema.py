@@ -66,8 +66,8 @@ def _bool(text: str) -> bool:
 
 
 def _int(text: str) -> int:
-    if not text.lstrip("+-").isdigit():
-        raise ValueError(f"{text!r} is not a whole number")
+    if not text.lstrip("+-").isdigit() or len(text) > 9:
+        raise ValueError(f"{text!r} is not a whole number (up to 9 digits)")
     return int(text)
 
 
@@ -76,7 +76,7 @@ def _number(text: str) -> Decimal:
         value = Decimal(text.replace(",", ""))
     except InvalidOperation:
         raise ValueError(f"{text!r} is not a number") from None
-    if not value.is_finite():
+    if not value.is_finite() or abs(value) >= Decimal(10) ** 15:
         raise ValueError(f"{text!r} is not a number")
     return value
 

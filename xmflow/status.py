@@ -10,7 +10,8 @@ from typing import Any
 from xmflow.figures import figure, ledger_total, overdue_milestones
 from xmflow.model import Person, Project, Signoff, StepState
 from xmflow.process import Step
-from xmflow.rules import ProjectView, StepStatus, holds_role, people_for
+from xmflow.errors import XmflowError
+from xmflow.rules import ProjectView, StepStatus, holds_role, makers, people_for
 from xmflow.schema import plain
 from xmflow.workspace import Workspace
 
@@ -55,19 +56,9 @@ class Report:
     steps: tuple[StepStatus, ...]
 
 
-def summarize(ws: Workspace, view: ProjectView, as_of: date) -> Summary:
-    """The portfolio line of a project as of a day."""
-    statuses = view.statuses()
-    return _summary(ws, view, statuses, as_of)
-
-
 def _summary(ws: Workspace, view: ProjectView, statuses: list[StepStatus], as_of: date) -> Summary:
-    process = view.process
-    nexts = []
-    for st in statuses:
-        if st.state in (StepState.WAITING, StepState.BLOCKED) and not view.missing_prerequisites(st.step):
-            people = {p.id: p for r in st.waiting_roles for p in people_for(r, view, ws.people)}
-            nexts.append(NextStep(st, st.waiting_roles, tuple(people.values())))
+    nexts = tuple(_next_step(ws, view, st) for st in statuses
+                  if st.state in (StepState.WAITING, StepState.BLOCKED) and not view.missing_prerequisites(st.step))
     pending = [st for st in statuses if st.state in (StepState.WAITING, StepState.BLOCKED)]
     stage = (nexts[0].step.stage if nexts else pending[0].step.stage) if pending else "closed"
     last = view.last_signoff()
@@ -75,9 +66,17 @@ def _summary(ws: Workspace, view: ProjectView, statuses: list[StepStatus], as_of
     sales = figure(view, "salesperson") or ""
     person = ws.people.by_id(sales)
     return Summary(view.project.id, figure(view, "name") or "", figure(view, "client") or "",
-                   sales, person.name if person else sales, view.key, stage, not pending, tuple(nexts),
+                   sales, person.name if person else sales, view.key, stage, not pending, nexts,
                    max((as_of - since).days, 0), last, tuple(overdue_milestones(view, as_of)),
                    figure(view, "contract_amount"), ledger_total(view, "receipts"))
+
+
+def _next_step(ws: Workspace, view: ProjectView, st: StepStatus) -> NextStep:
+    """Who may act on a step: holders of its waiting roles, less anyone barred from reviewing
+    their own work."""
+    barred = makers(view, view.process.stage(st.step.stage)) if st.step.review else set()
+    people = {p.id: p for r in st.waiting_roles for p in people_for(r, view, ws.people) if p.id not in barred}
+    return NextStep(st, st.waiting_roles, tuple(people.values()))
 
 
 def report(ws: Workspace, project: Project, as_of: date) -> Report:
@@ -87,23 +86,40 @@ def report(ws: Workspace, project: Project, as_of: date) -> Report:
     return Report(_summary(ws, view, statuses, as_of), tuple(statuses))
 
 
+def waits_on(person: Person, summary: Summary, view: ProjectView) -> bool:
+    """Does a next step wait on this person? A client's signature waits on the project's own
+    salesperson, the first of those who record it, not on everyone who may."""
+    for n in summary.next:
+        for role_id in n.roles:
+            role = view.process.roles[role_id]
+            acting = role.recorded_by[:1] if role.external else (role_id,)
+            if person in n.people and any(holds_role(person, r, view) for r in acting):
+                return True
+    return False
+
+
 def portfolio(ws: Workspace, as_of: date, *, mine: Person | None = None, role: str | None = None,
-              overdue: bool = False, key: bool = False) -> list[Summary]:
-    """Every project's line, filtered as asked."""
-    result = []
+              overdue: bool = False, key: bool = False) -> tuple[list[Summary], list[str]]:
+    """Every project's line, filtered as asked, and the projects whose records could not be
+    read (each with its error): one broken file does not hide the rest."""
+    rows, problems = [], []
     for pid in ws.project_ids():
-        view = ProjectView(ws.project(pid), ws.process, ws.config)
+        try:
+            view = ProjectView(ws.project(pid), ws.process, ws.config)
+        except XmflowError as exc:
+            problems.append(exc.message)
+            continue
         if key and not view.key:
             continue
-        summary = summarize(ws, view, as_of)
+        summary = _summary(ws, view, view.statuses(), as_of)
         if overdue and not summary.overdue:
             continue
         if role and not any(role in n.roles for n in summary.next):
             continue
-        if mine and not any(holds_role(mine, r, view) for n in summary.next for r in n.roles):
+        if mine and not waits_on(mine, summary, view):
             continue
-        result.append(summary)
-    return result
+        rows.append(summary)
+    return rows, problems
 
 
 # -- JSON -------------------------------------------------------------------------------------

@@ -32,15 +32,16 @@ def git(root: Path, *args: str, env: dict[str, str] | None = None, check: bool =
     except FileNotFoundError:
         raise StoreError("git is not installed or not on PATH") from None
     if check and proc.returncode != 0:
-        detail = (proc.stderr or proc.stdout).strip()
-        raise StoreError(f"git {args[0]} failed: {detail}")
+        detail = (proc.stderr or proc.stdout).strip() or f"exit status {proc.returncode}"
+        verb = next((a for a in args if not a.startswith("-") and "=" not in a), "command")
+        raise StoreError(f"git {verb} failed: {detail}")
     return proc.stdout
 
 
 def toplevel(path: Path) -> Path | None:
     """The root of the git work tree containing *path*, or None."""
-    proc = subprocess.run(["git", "-C", str(path), "rev-parse", "--show-toplevel"], capture_output=True, text=True)
-    return Path(proc.stdout.strip()) if proc.returncode == 0 else None
+    out = git(path, "rev-parse", "--show-toplevel", check=False).strip()
+    return Path(out) if out else None
 
 
 def init(path: Path) -> None:
@@ -68,7 +69,7 @@ def identity(root: Path) -> tuple[str, str]:
 
 def dirty_paths(root: Path, paths: list[str]) -> list[str]:
     """Paths under *paths* with uncommitted changes (staged, unstaged or untracked)."""
-    out = git(root, "status", "--porcelain", "--untracked-files=all", "--", *paths)
+    out = git(root, "-c", "core.quotePath=false", "status", "--porcelain", "--untracked-files=all", "--", *paths)
     return [line[3:] for line in out.splitlines() if line]
 
 
@@ -85,6 +86,7 @@ def commit_files(root: Path, files: dict[str, bytes | None], message: str, autho
         raise StoreError("uncommitted changes in " + ", ".join(dirty) +
                          ": commit or discard them first (git status shows them)")
     before = {p: _read(root / p) for p in paths}
+    new_dirs = _missing_dirs(root, paths)
     try:
         for rel, content in files.items():
             _write(root / rel, content)
@@ -94,8 +96,22 @@ def commit_files(root: Path, files: dict[str, bytes | None], message: str, autho
         for rel, content in before.items():
             _write(root / rel, content)
         git(root, "reset", "-q", "--", *paths, check=False)
+        for folder in sorted(new_dirs, key=lambda d: len(d.parts), reverse=True):
+            if folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
         raise
     return git(root, "rev-parse", "HEAD").strip()
+
+
+def _missing_dirs(root: Path, paths: list[str]) -> set[Path]:
+    """The folders that writing *paths* would create (removed again if the commit fails)."""
+    missing = set()
+    for rel in paths:
+        folder = (root / rel).parent
+        while folder != root and not folder.exists():
+            missing.add(folder)
+            folder = folder.parent
+    return missing
 
 
 def _identity(root: Path, author: Author, when: datetime | None) -> dict[str, str]:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 
 CENT = Decimal("0.01")
+MAX_MONEY = Decimal(10) ** 15  # 1,000 万亿: beyond any contract, and within exact Decimal arithmetic
 _UNITS = {"万": Decimal(10_000), "亿": Decimal(100_000_000), "": Decimal(1)}
 _MONEY = re.compile(r"^\s*([-+]?)\s*(?:¥|￥|CNY\s*|RMB\s*)?([-+]?[\d,]*\.?\d+)\s*(万|亿|)\s*(?:元)?\s*$")
 _DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
@@ -26,10 +27,9 @@ def parse_money(text: str) -> Decimal:
     digits = sign + digits
     if "," in digits and not re.fullmatch(r"[-+]?\d{1,3}(,\d{3})*(\.\d+)?", digits):
         raise ValueError(f"{text!r} has misplaced thousands separators")
-    try:
-        amount = Decimal(digits.replace(",", "")) * _UNITS[unit]
-    except InvalidOperation as exc:  # pragma: no cover - the regex admits only digits
-        raise ValueError(f"{text!r} is not an amount of money") from exc
+    amount = Decimal(digits.replace(",", "")) * _UNITS[unit]
+    if abs(amount) >= MAX_MONEY:
+        raise ValueError(f"{text!r} is too large an amount")
     if amount != amount.quantize(CENT):
         raise ValueError(f"{text!r} is finer than a fen (0.01)")
     return amount.quantize(CENT)
@@ -40,11 +40,6 @@ def format_money(amount: Decimal) -> str:
     rounded = amount.quantize(CENT, rounding=ROUND_HALF_UP)
     sign = "-" if rounded < 0 else ""
     return f"{sign}¥{abs(rounded):,.2f}"
-
-
-def money_text(amount: Decimal) -> str:
-    """The canonical text of an amount, as stored in records and digests: ``1500000.00``."""
-    return f"{amount.quantize(CENT, rounding=ROUND_HALF_UP):f}"
 
 
 def parse_date(text: str) -> date:

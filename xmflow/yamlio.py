@@ -65,14 +65,18 @@ def load(text: str, name: str) -> Document:
     return doc
 
 
-def _plain(node: yaml.Node, path: Path, doc: Document) -> Any:
+def _plain(node: yaml.Node, path: Path, doc: Document, seen: set[int] | None = None) -> Any:
+    seen = set() if seen is None else seen
+    if id(node) in seen:  # the same node twice: an alias (&name / *name)
+        raise RecordError(f"{doc.name}:{node.start_mark.line + 1}", "YAML aliases (&name, *name) are not supported")
+    seen.add(id(node))
     doc.lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.ScalarNode):
         if not node.style and node.value in _NULLS:
             return None
         return node.value
     if isinstance(node, yaml.SequenceNode):
-        return [_plain(item, path + (i,), doc) for i, item in enumerate(node.value)]
+        return [_plain(item, path + (i,), doc, seen) for i, item in enumerate(node.value)]
     if isinstance(node, yaml.MappingNode):
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
@@ -81,7 +85,7 @@ def _plain(node: yaml.Node, path: Path, doc: Document) -> Any:
             key = key_node.value
             if key in result:
                 raise RecordError(f"{doc.name}:{key_node.start_mark.line + 1}", f"field {key!r} appears twice")
-            result[key] = _plain(value_node, path + (key,), doc)
+            result[key] = _plain(value_node, path + (key,), doc, seen)
         return result
     raise RecordError(f"{doc.name}:{node.start_mark.line + 1}", "not a YAML value xmflow can read")
 
