@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from conftest import git
 from typer.testing import CliRunner
 
-from conftest import git
 from xmflow.cli import app
 
 

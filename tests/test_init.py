@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import Team, git, open_project
 from typer.testing import CliRunner
 
-from conftest import Team, git, open_project
 from xmflow.cli import app
-from xmflow.session import fixed_time
 from xmflow.process import default_text
+from xmflow.session import fixed_time
 
 
 def said(result) -> str:

@@ -243,7 +243,7 @@ def signed(step: str, data: dict) -> str:
 
 def test_digest_is_sha256_of_the_canonical_scope() -> None:
     data = {"number": "HT-1", "amount": Decimal("1500000.00")}
-    expected = hashlib.sha256('{"amount":"1500000.00","number":"HT-1"}'.encode()).hexdigest()
+    expected = hashlib.sha256(b'{"amount":"1500000.00","number":"HT-1"}').hexdigest()
     assert signed("contract.draft", data) == f"sha256:{expected}"
     assert records.digest(CONTRACT, data) == f"sha256:{expected}"  # the whole stage
 

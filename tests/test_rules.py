@@ -35,13 +35,13 @@ class Build:
                   "budget": parse_money(budget), "sales": "zhangsan", **initiation}
         self.set("initiation", **fields)
 
-    def set(self, stage: str, **fields: Any) -> "Build":
+    def set(self, stage: str, **fields: Any) -> Build:
         record = self.project.record(stage)
         self.project.records[stage] = replace(record, data={**record.data, **fields}, exists=True)
         return self
 
     def sign(self, step_id: str, by: str = "zhangsan", role: str = "sales", decision: Decision = Decision.APPROVE,
-             comment: str | None = None) -> "Build":
+             comment: str | None = None) -> Build:
         self.clock += timedelta(hours=1)
         step = PROCESS.step(step_id)
         digest = self.view().current_digest(step)

@@ -28,7 +28,7 @@ def test_filters_mine_role_key(team: Team) -> None:
     small = open_project(team)
     big = open_project(team, "150万", who="lisi")
     draft_contract(team, small)
-    ids = lambda rows: [r["id"] for r in rows]  # noqa: E731
+    ids = lambda rows: [r["id"] for r in rows]
     assert ids(team.json("zhaoliu", "status", "--mine")) == [small]  # the supervisor's review waits on zhaoliu
     assert ids(team.json("lisi", "status", "--mine")) == [big]
     assert ids(team.json("wangjg", "status", "--role", "sales_supervisor")) == [small]

@@ -6,21 +6,23 @@ import os
 import shlex
 import subprocess
 import traceback
-from enum import Enum
 from datetime import date
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 from typer.core import TyperGroup
 
-from xmflow import actions, demo as demo_mod, ledger, records, signing, store, status as status_mod
-from xmflow.session import Result, Session, now
-from xmflow.rules import ProjectView
+from xmflow import actions, ledger, records, signing, store
+from xmflow import demo as demo_mod
+from xmflow import status as status_mod
 from xmflow.console import Out
 from xmflow.errors import UsageError, XmflowError
-from xmflow.schema import plain
 from xmflow.figures import figures
+from xmflow.rules import ProjectView
+from xmflow.schema import plain
+from xmflow.session import Result, Session, now
 from xmflow.values import format_money, parse_date
 from xmflow.workspace import Workspace
 
@@ -48,7 +50,7 @@ app = typer.Typer(cls=_Group, no_args_is_help=True, add_completion=False, rich_m
 process_app = typer.Typer(no_args_is_help=True, help="The procedure as data: show or export it.")
 app.add_typer(process_app, name="process")
 
-class Lang(str, Enum):
+class Lang(StrEnum):
     """The languages of xmflow's tables."""
 
     zh = "zh"
@@ -80,8 +82,8 @@ def _date(text: str | None, option: str) -> date | None:
 @app.callback()
 def main_options(
     ctx: typer.Context,
-    path: Annotated[Optional[Path], typer.Option("-C", help="Run as if started in PATH.")] = None,
-    lang: Annotated[Optional[Lang], typer.Option("--lang", help="zh or en (default: the workspace's locale).")] = None,
+    path: Annotated[Path | None, typer.Option("-C", help="Run as if started in PATH.")] = None,
+    lang: Annotated[Lang | None, typer.Option("--lang", help="zh or en (default: the workspace's locale).")] = None,
     no_color: Annotated[bool, typer.Option("--no-color", help="No colours (also: the NO_COLOR variable).")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show a traceback on an internal error.")] = False,
 ) -> None:
@@ -98,7 +100,7 @@ def main_options(
 @app.command()
 def init(
     ctx: typer.Context,
-    path: Annotated[Optional[Path], typer.Argument(help="Folder to make a workspace of (default: here).")] = None,
+    path: Annotated[Path | None, typer.Argument(help="Folder to make a workspace of (default: here).")] = None,
     company: Annotated[str, typer.Option(help="The company's name, printed on every form.")] = "未命名公司",
 ) -> None:
     """Make a workspace: xmflow.yaml, people.yaml (you as the first admin), projects/, one commit."""
@@ -117,8 +119,8 @@ def new(
     budget: Annotated[str, typer.Option("--budget", help="Budget: 1500000, 1,500,000, 150万, 1.5亿.")],
     industry_need: Annotated[bool, typer.Option("--industry-need", help="Key project for industry need (3.1.2 A).")] = False,
     special: Annotated[bool, typer.Option("--special", help="Special project; key once the VP approves (3.1.2 C).")] = False,
-    sales: Annotated[Optional[str], typer.Option("--sales", help="The project's salesperson (default: you).")] = None,
-    project_id: Annotated[Optional[str], typer.Option("--id", help="Project id (default YYYY-NNN).")] = None,
+    sales: Annotated[str | None, typer.Option("--sales", help="The project's salesperson (default: you).")] = None,
+    project_id: Annotated[str | None, typer.Option("--id", help="Project id (default YYYY-NNN).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Open a project (3.1.1) and print its id."""
@@ -135,7 +137,7 @@ def set_(
     project: Annotated[str, typer.Argument(help="Project id.")],
     assignments: Annotated[list[str], typer.Argument(help="FIELD=VALUE, e.g. contract.amount=150万.")],
     reopen: Annotated[bool, typer.Option("--reopen", help="Change a completed stage (needs -m WHY).")] = False,
-    why: Annotated[Optional[str], typer.Option("-m", help="Why a stage is reopened, or a note for the commit.")] = None,
+    why: Annotated[str | None, typer.Option("-m", help="Why a stage is reopened, or a note for the commit.")] = None,
 ) -> None:
     """Set fields, all in one commit (lists and mappings are read as YAML)."""
     result = actions.set_fields(Session.start(_ws(ctx)), project, assignments, *_reopen(reopen, why))
@@ -148,7 +150,7 @@ def edit(
     project: Annotated[str, typer.Argument(help="Project id.")],
     stage: Annotated[str, typer.Argument(help="Stage, e.g. contract.")],
     reopen: Annotated[bool, typer.Option("--reopen", help="Change a completed stage (needs -m WHY).")] = False,
-    why: Annotated[Optional[str], typer.Option("-m", help="Why a stage is reopened, or a note for the commit.")] = None,
+    why: Annotated[str | None, typer.Option("-m", help="Why a stage is reopened, or a note for the commit.")] = None,
 ) -> None:
     """Edit a stage file in $EDITOR; it is checked on save and committed."""
     def run_editor(path: Path) -> None:
@@ -184,11 +186,11 @@ def sign(
     project: Annotated[str, typer.Argument(help="Project id.")],
     step: Annotated[str, typer.Argument(help="Step, e.g. contract.supervisor_review.")],
     reject: Annotated[bool, typer.Option("--reject", help="Reject (needs -m WHY).")] = False,
-    comment: Annotated[Optional[str], typer.Option("-m", help="A note, or the reason of a reject.")] = None,
-    role: Annotated[Optional[str], typer.Option("--role", help="The role you sign in (client for 甲方).")] = None,
-    signatory: Annotated[Optional[str], typer.Option("--signatory", help="The client's signer.")] = None,
-    evidence: Annotated[Optional[Path], typer.Option("--evidence", help="A scan of the signed paper.")] = None,
-    paper_date: Annotated[Optional[str], typer.Option("--date", help="The day signed on paper.")] = None,
+    comment: Annotated[str | None, typer.Option("-m", help="A note, or the reason of a reject.")] = None,
+    role: Annotated[str | None, typer.Option("--role", help="The role you sign in (client for 甲方).")] = None,
+    signatory: Annotated[str | None, typer.Option("--signatory", help="The client's signer.")] = None,
+    evidence: Annotated[Path | None, typer.Option("--evidence", help="A scan of the signed paper.")] = None,
+    paper_date: Annotated[str | None, typer.Option("--date", help="The day signed on paper.")] = None,
 ) -> None:
     """Sign (or reject) a step, as yourself; one commit with the sign-off's trailers."""
     result = signing.sign_step(Session.start(_ws(ctx)), project, step, reject=reject, comment=comment,
@@ -203,7 +205,7 @@ def invoice(
     project: Annotated[str, typer.Argument(help="Project id.")],
     amount: Annotated[str, typer.Argument(help="Amount, e.g. 45万.")],
     number: Annotated[str, typer.Option("--number", help="The invoice number.")],
-    when: Annotated[Optional[str], typer.Option("--date", help="Invoice date (default today).")] = None,
+    when: Annotated[str | None, typer.Option("--date", help="Invoice date (default today).")] = None,
 ) -> None:
     """Sales records an invoice (4.0)."""
     entry = {"number": number, "date": _date(when, "--date")}
@@ -215,8 +217,8 @@ def receive(
     ctx: typer.Context,
     project: Annotated[str, typer.Argument(help="Project id.")],
     amount: Annotated[str, typer.Argument(help="Amount received, e.g. 45万.")],
-    when: Annotated[Optional[str], typer.Option("--date", help="Day received (default today).")] = None,
-    ref: Annotated[Optional[str], typer.Option("--ref", help="Bank reference.")] = None,
+    when: Annotated[str | None, typer.Option("--date", help="Day received (default today).")] = None,
+    ref: Annotated[str | None, typer.Option("--ref", help="Bank reference.")] = None,
 ) -> None:
     """Finance records a confirmed receipt (4.0)."""
     entry = {"date": _date(when, "--date"), "ref": ref}
@@ -227,7 +229,7 @@ def receive(
 def show(
     ctx: typer.Context,
     project: Annotated[str, typer.Argument(help="Project id.")],
-    stage: Annotated[Optional[str], typer.Argument(help="Only this stage.")] = None,
+    stage: Annotated[str | None, typer.Argument(help="Only this stage.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """The project's records, with derived values (key, totals, warranty end)."""
@@ -259,12 +261,12 @@ _MONEY_KEYS = {"contract_amount", "invoiced", "received", "outstanding"}
 @app.command()
 def status(
     ctx: typer.Context,
-    project: Annotated[Optional[str], typer.Argument(help="One project in full.")] = None,
+    project: Annotated[str | None, typer.Argument(help="One project in full.")] = None,
     mine: Annotated[bool, typer.Option("--mine", help="Only what waits on me.")] = False,
-    role: Annotated[Optional[str], typer.Option("--role", help="Only what waits on this role.")] = None,
+    role: Annotated[str | None, typer.Option("--role", help="Only what waits on this role.")] = None,
     overdue: Annotated[bool, typer.Option("--overdue", help="Only projects with overdue milestones.")] = False,
     key: Annotated[bool, typer.Option("--key", help="Only key projects.")] = False,
-    as_of: Annotated[Optional[str], typer.Option("--as-of", help="The day figures are computed for (default today).")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="The day figures are computed for (default today).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Where projects stand: the portfolio, or one project's every step."""
@@ -306,7 +308,7 @@ def _process(ctx: typer.Context) -> Any:
     try:
         return _ws(ctx).process
     except UsageError:  # outside a workspace: the packaged default
-        from xmflow import process as process_mod  # noqa: PLC0415
+        from xmflow import process as process_mod
 
         return process_mod.load(None)
 
@@ -314,7 +316,7 @@ def _process(ctx: typer.Context) -> Any:
 @app.command()
 def demo(
     ctx: typer.Context,
-    path: Annotated[Optional[Path], typer.Argument(help="Where to build it (default: a new temporary folder).")] = None,
+    path: Annotated[Path | None, typer.Argument(help="Where to build it (default: a new temporary folder).")] = None,
 ) -> None:
     """Build a demo workspace through the real commands, and show its status."""
     root = demo_mod.build(path)

@@ -16,8 +16,8 @@ from pathlib import Path
 
 from xmflow import store, yamlio
 from xmflow.actions import init_workspace
-from xmflow.session import fixed_time
 from xmflow.errors import UsageError, XmflowError
+from xmflow.session import fixed_time
 from xmflow.values import parse_date
 from xmflow.workspace import PEOPLE
 
@@ -49,9 +49,9 @@ def script() -> Script:
 
 def build(path: Path | None = None) -> Path:
     """Build the demo workspace at *path* (default: a new temporary folder); return its root."""
-    import typer  # noqa: PLC0415
+    import typer
 
-    from xmflow.cli import app  # noqa: PLC0415 - the demo drives the real command line
+    from xmflow.cli import app
 
     root = (path or Path(tempfile.mkdtemp(prefix="xmflow-demo-"))).resolve()
     if root.exists() and any(root.iterdir()):

@@ -6,18 +6,17 @@ from the process (`ledgers:`); the checks on the amounts are the table ``_CHECKS
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
-from datetime import date
-from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
 
-from xmflow.session import Result, Session, single_line
 from xmflow.errors import RuleError, UsageError
+from xmflow.figures import ZERO, figure, ledger_total
 from xmflow.model import Decision
 from xmflow.process import Ledger
 from xmflow.rules import ProjectView, holds_role
-from xmflow.figures import ZERO, figure, ledger_total
-from xmflow.values import format_money, parse_date, parse_money
+from xmflow.session import Result, Session, single_line
+from xmflow.values import format_money, parse_money
 
 
 def _check_invoice(session: Session, view: ProjectView, entry: dict[str, Any]) -> None:

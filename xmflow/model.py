@@ -54,9 +54,6 @@ class People:
         email = email.strip().lower()
         return next((p for p in self.persons if p.email.lower() == email), None)
 
-    def with_role(self, role: str) -> tuple[Person, ...]:
-        return tuple(p for p in self.persons if role in p.roles)
-
 
 @dataclass(frozen=True)
 class Config:

@@ -85,10 +85,6 @@ class Step:
     fills: tuple[str, ...] = ()
 
     @property
-    def name(self) -> str:
-        return self.id.split(".", 1)[1]
-
-    @property
     def needs_all_roles(self) -> bool:
         """A 会签 step: complete only when each of its roles has signed."""
         return self.mode == "all"
@@ -247,7 +243,7 @@ def load(path: Path | None, display: str | None = None) -> Process:
 
 def parse(text: str, name: str) -> Process:
     """Parse and validate a process definition; errors name the file, line and entry."""
-    from xmflow.process_file import Parser  # noqa: PLC0415 - the parser builds this module's types
+    from xmflow.process_file import Parser
 
     try:
         doc = yamlio.load(text, name)

@@ -6,10 +6,11 @@ and dicts of them; a dict is keyed only by the names its schema declares.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any, Callable
+from typing import Any
 
 from xmflow.values import parse_date, parse_money
 
@@ -31,13 +32,13 @@ class FieldType:
 
     kind: str
     values: tuple[str, ...] = ()
-    item: "FieldType | None" = None
-    fields: dict[str, "FieldType"] = field(default_factory=dict)
+    item: FieldType | None = None
+    fields: dict[str, FieldType] = field(default_factory=dict)
     readonly: bool = False
     tracking: bool = False  # progress noted after signing (a milestone done): not part of what is signed
     role: str | None = None  # a person field: the role the person must hold
 
-    def child(self, name: str | int) -> "FieldType | None":
+    def child(self, name: str | int) -> FieldType | None:
         """The type of a sub-field or list item, or None when there is none."""
         if self.kind == "map" and isinstance(name, str):
             return self.fields.get(name)

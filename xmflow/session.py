@@ -53,7 +53,7 @@ class Session:
     at: datetime = field(default_factory=now)
 
     @classmethod
-    def start(cls, ws: Workspace) -> "Session":
+    def start(cls, ws: Workspace) -> Session:
         return cls(ws, ws.actor())
 
     def project_to_change(self, project_id: str) -> Project:

@@ -7,13 +7,14 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from xmflow.errors import XmflowError
 from xmflow.figures import figure, ledger_total, overdue_milestones
 from xmflow.model import Person, Project, Signoff, StepState
 from xmflow.process import Step
-from xmflow.errors import XmflowError
 from xmflow.rules import ProjectView, StepStatus, holds_role, makers, people_for
 from xmflow.schema import plain
 from xmflow.workspace import Workspace
+
 
 @dataclass(frozen=True)
 class NextStep:

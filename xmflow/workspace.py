@@ -5,10 +5,8 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
-from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
-from typing import Any
 
 from xmflow import process as process_mod
 from xmflow import records, store, yamlio
@@ -95,7 +93,7 @@ class Workspace:
     root: Path
 
     @classmethod
-    def find(cls, start: Path) -> "Workspace":
+    def find(cls, start: Path) -> Workspace:
         return cls(find_root(start))
 
     def _text(self, name: str) -> str:
@@ -146,9 +144,6 @@ class Workspace:
             raise UsageError(f"no project {project_id!r}{hint}")
         return records.load_project(self.root, self.process, project_id)
 
-    def settings(self) -> dict[str, Any]:
-        return {"key_threshold": self.config.key_threshold}
-
 
 def valid_project_id(text: str) -> bool:
     return bool(_ID.fullmatch(text))
@@ -158,7 +153,3 @@ def next_project_id(existing: list[str], year: int) -> str:
     """``YYYY-NNN``: the year of creation and the next free number in that year."""
     numbers = [int(pid[5:]) for pid in existing if re.fullmatch(rf"{year}-\d+", pid)]
     return f"{year}-{max(numbers, default=0) + 1:03d}"
-
-
-def threshold_text(value: Decimal) -> str:
-    return f"{value:f}"
