@@ -76,3 +76,14 @@ def test_reading_needs_no_identity(team: Team) -> None:
     pid = open_project(team)
     assert team("stranger", "status", pid).exit_code == 0
     assert team("stranger", "show", pid).exit_code == 0
+
+
+def test_the_portfolio_cache_follows_every_change(team: Team) -> None:
+    pid = open_project(team)
+    first = team.json("wangjg", "status")
+    assert list((team.root / ".git" / "xmflow").glob("records-*.pickle"))  # kept out of the work tree
+    assert team.clean()
+    path = team.root / "projects" / pid / "project.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("name: 测试项目", "name: 改名"), encoding="utf-8")
+    second = team.json("wangjg", "status")
+    assert first[0]["name"] == "测试项目" and second[0]["name"] == "改名"

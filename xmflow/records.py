@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from xmflow import yamlio
+from xmflow.cache import RecordCache
 from xmflow.errors import RecordError
 from xmflow.model import Decision, Evidence, Project, Signoff, StageRecord
 from xmflow.process import Process, Stage
@@ -28,20 +29,32 @@ def project_dir(root: Path, project_id: str) -> Path:
     return root / "projects" / project_id
 
 
-def load_project(root: Path, process: Process, project_id: str) -> Project:
+def load_project(root: Path, process: Process, project_id: str, cache: RecordCache | None = None) -> Project:
     """Read every stage file of a project (a missing file is an empty record)."""
     base = project_dir(root, project_id)
     records = {}
     for stage in process.stages:
         rel = f"projects/{project_id}/{stage.file}"
-        path = base / stage.file
         try:
-            text = path.read_text(encoding="utf-8")
+            content = (base / stage.file).read_bytes()
         except FileNotFoundError:
             records[stage.id] = StageRecord(stage.id, rel)
             continue
-        records[stage.id] = parse_record(stage, text, rel)
+        key = RecordCache.key(rel, content) if cache else ""
+        record = cache.get(key) if cache else None
+        if record is None:
+            record = parse_record(stage, _text(content, rel), rel)
+            if cache:
+                cache.put(key, record)
+        records[stage.id] = record
     return Project(project_id, records)
+
+
+def _text(content: bytes, rel: str) -> str:
+    try:
+        return content.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RecordError(rel, f"not UTF-8 text (byte {exc.start})") from None
 
 
 def parse_record(stage: Stage, text: str, name: str) -> StageRecord:
@@ -129,7 +142,7 @@ def _plain_signoff(s: Signoff) -> dict[str, Any]:
 
 def canonical(value: Any) -> str:
     """The canonical encoding that digests are made of: sorted keys, no spaces, UTF-8 as is."""
-    return json.dumps(plain(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=plain)
 
 
 def digest(stage: Stage, data: dict[str, Any], fields: frozenset[str] | None = None) -> str:

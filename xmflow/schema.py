@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -37,6 +38,12 @@ class FieldType:
     readonly: bool = False
     tracking: bool = False  # progress noted after signing (a milestone done): not part of what is signed
     role: str | None = None  # a person field: the role the person must hold
+
+    @cached_property
+    def has_tracking(self) -> bool:
+        """Whether this type or anything inside it is a tracking field."""
+        inner = [*self.fields.values(), *([self.item] if self.item else [])]
+        return self.tracking or any(sub.has_tracking for sub in inner)
 
     def child(self, name: str | int) -> FieldType | None:
         """The type of a sub-field or list item, or None when there is none."""
@@ -149,6 +156,8 @@ def plain(value: Any) -> Any:
 
 def signed_part(ftype: FieldType, value: Any) -> Any:
     """*value* without its tracking fields: the part a signature covers."""
+    if not ftype.has_tracking:
+        return value
     if ftype.kind == "map" and isinstance(value, dict):
         return {k: signed_part(ftype.fields[k], v) for k, v in value.items()
                 if k in ftype.fields and not ftype.fields[k].tracking}

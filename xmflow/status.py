@@ -106,7 +106,7 @@ def portfolio(ws: Workspace, as_of: date, *, mine: Person | None = None, role: s
     rows, problems = [], []
     for pid in ws.project_ids():
         try:
-            view = ProjectView(ws.project(pid), ws.process, ws.config)
+            view = ProjectView(ws.project(pid, cached=True), ws.process, ws.config)
         except XmflowError as exc:
             problems.append(exc.message)
             continue
@@ -120,6 +120,8 @@ def portfolio(ws: Workspace, as_of: date, *, mine: Person | None = None, role: s
         if mine and not waits_on(mine, summary, view):
             continue
         rows.append(summary)
+    if ws.record_cache is not None:
+        ws.record_cache.save()
     return rows, problems
 
 

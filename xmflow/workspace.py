@@ -10,6 +10,7 @@ from pathlib import Path
 
 from xmflow import process as process_mod
 from xmflow import records, store, yamlio
+from xmflow.cache import RecordCache
 from xmflow.errors import RecordError, RuleError, UsageError
 from xmflow.model import Config, People, Person, Project
 from xmflow.process import Process
@@ -137,12 +138,18 @@ class Workspace:
             return []
         return sorted(p.name for p in base.iterdir() if p.is_dir() and not p.name.startswith("."))
 
-    def project(self, project_id: str) -> Project:
+    @cached_property
+    def record_cache(self) -> RecordCache | None:
+        """The parsed-record cache in .git (None where .git is not a folder, as in a worktree)."""
+        git_dir = self.root / ".git"
+        return RecordCache(git_dir, self.process.text) if git_dir.is_dir() else None
+
+    def project(self, project_id: str, cached: bool = False) -> Project:
         if not _ID.fullmatch(project_id) or not (self.root / PROJECTS / project_id).is_dir():
             known = self.project_ids()
             hint = f" (projects: {', '.join(known[:8])}{' …' if len(known) > 8 else ''})" if known else ""
             raise UsageError(f"no project {project_id!r}{hint}")
-        return records.load_project(self.root, self.process, project_id)
+        return records.load_project(self.root, self.process, project_id, self.record_cache if cached else None)
 
 
 def valid_project_id(text: str) -> bool:
