@@ -231,13 +231,13 @@ def test_workspace_refuses_client_and_team_roles_in_people(tmp_path: Path) -> No
     (tmp_path / "xmflow.yaml").write_text("company: X\n", encoding="utf-8")
     (tmp_path / "people.yaml").write_text(PEOPLE.replace("roles: [sales]", "roles: [client]"), encoding="utf-8")
     with pytest.raises(RecordError, match=r"^people\.yaml:5: unknown role 'client'"):
-        workspace.Workspace(tmp_path).people
+        _ = workspace.Workspace(tmp_path).people
 
 
 def test_workspace_with_missing_people_file(tmp_path: Path) -> None:
     (tmp_path / "xmflow.yaml").write_text("company: X\n", encoding="utf-8")
     with pytest.raises(RecordError, match=r"^people\.yaml: missing"):
-        workspace.Workspace(tmp_path).people
+        _ = workspace.Workspace(tmp_path).people
 
 
 def test_unknown_project_is_a_usage_error(tmp_path: Path) -> None:
