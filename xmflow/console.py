@@ -116,7 +116,7 @@ class Out:
             notes += [f"changed since {x.by} signed ({x.at.date()})" for x in st.changed_since]
             if st.rejected:
                 notes.append(f"rejected by {st.rejected.by}: {st.rejected.comment}")
-            table.add_row(st.step.id, st.step.title, st.step.clause, Text(self.t(label), style=style),
+            table.add_row(st.step.id, self.title(st.step.title, st.step.title_en or st.step.title), st.step.clause, Text(self.t(label), style=style),
                           "\n".join(who), "\n".join(notes))
         self.console.print(table)
 
@@ -128,11 +128,11 @@ class Out:
         for stage in process.stages:
             table.add_section()
             when = "" if stage.when.describe() == "always" else stage.when.describe()
-            table.add_row(Text(f"{stage.id} ({stage.file})", style="bold cyan"), stage.title, "", stage.clause, when, "",
+            table.add_row(Text(f"{stage.id} ({stage.file})", style="bold cyan"), self.title(stage.title, stage.title_en), "", stage.clause, when, "",
                           stage.form or "")
             for step in stage.steps:
                 roles = (" + " if step.needs_all_roles else " | ").join(step.roles)
-                table.add_row(step.id, step.title, roles, step.clause, step.when.describe(),
+                table.add_row(step.id, self.title(step.title, step.title_en or step.title), roles, step.clause, step.when.describe(),
                               ", ".join(p.step for p in step.after), step.form or "")
         self.console.print(table)
         if process.revisions:

@@ -83,6 +83,7 @@ class Step:
     on_reject: Reject | None = None
     form: str | None = None
     fills: tuple[str, ...] = ()
+    title_en: str = ""
 
     @property
     def needs_all_roles(self) -> bool:
@@ -178,7 +179,7 @@ class Process:
             "roles": {r.id: {"title": r.title, "title_en": r.title_en, "external": r.external} for r in self.roles.values()},
             "stages": [{"id": s.id, "title": s.title, "title_en": s.title_en, "file": s.file, "clause": s.clause,
                         "form": s.form, "when": s.when.describe(),
-                        "steps": [{"id": st.id, "title": st.title, "clause": st.clause, "roles": list(st.roles),
+                        "steps": [{"id": st.id, "title": st.title, "title_en": st.title_en, "clause": st.clause, "roles": list(st.roles),
                                    "mode": st.mode, "review": st.review, "when": st.when.describe(),
                                    "after": [p.step for p in st.after], "requires": [r.field for r in st.requires],
                                    "on_reject": st.on_reject.to if st.on_reject else None, "form": st.form}

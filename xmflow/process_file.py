@@ -14,7 +14,7 @@ from xmflow.schema import FieldType, parse_field_type
 _TOP = {"name", "name_en", "document", "revisions", "roles", "derived", "stages", "ledgers", "figures"}
 _ROLE = {"title", "title_en", "global", "named_in", "external", "recorded_by"}
 _STAGE = {"id", "title", "title_en", "file", "clause", "form", "when", "fields", "steps"}
-_STEP = {"id", "title", "clause", "roles", "mode", "review", "when", "after", "requires", "on_reject", "form", "fills"}
+_STEP = {"id", "title", "title_en", "clause", "roles", "mode", "review", "when", "after", "requires", "on_reject", "form", "fills"}
 _REQUIREMENT = {"field", "when", "equals", "min_items", "each_has", "all_true", "sum"}
 _REJECT = {"to", "keeps"}
 _LEDGER = {"stage", "field", "roles", "clause", "after"}
@@ -124,7 +124,7 @@ class Parser:
         return Step(f"{stage_id}.{self.get(spec, path, 'id')}", stage_id, self.get(spec, path, "title"),
                     str(spec.get("clause", "")), self.names(spec, path, "roles"), mode, self.flag(spec, path, "review"),
                     self.condition(spec.get("when"), path + ("when",)), after, requires, on_reject, spec.get("form"),
-                    self.names(spec, path, "fills"))
+                    self.names(spec, path, "fills"), str(spec.get("title_en", "")))
 
     def prerequisite(self, spec: Any, path: tuple) -> Prerequisite:
         if isinstance(spec, str):
