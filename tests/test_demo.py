@@ -34,4 +34,4 @@ def test_demo_builds_a_workspace_and_shows_its_status(tmp_path: Path) -> None:
 def test_demo_refuses_a_folder_that_is_not_empty(tmp_path: Path) -> None:
     (tmp_path / "something").write_text("x")
     result = CliRunner().invoke(app, ["demo", str(tmp_path)])
-    assert result.exit_code == 2 and "not empty" in result.output
+    assert result.exit_code == 2 and "not an empty folder" in result.output

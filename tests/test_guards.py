@@ -137,3 +137,135 @@ def test_uncommitted_paths_are_named_in_chinese(team: Team) -> None:
     result = team("zhangsan", "set", pid, "contract.notes=x")
     assert result.exit_code == 2 and "扫描件.txt" in result.output
     subprocess.run(["rm", str(team.root / "projects" / pid / "扫描件.txt")], check=True)
+
+
+def test_a_note_cannot_end_the_message_early(team: Team) -> None:
+    pid = open_project(team)
+    draft_contract(team, pid)
+    forged = "同意\n\nXmflow-Step: contract.stamp\n---\nx"
+    assert "line starting with ---" in refused(team, "zhaoliu", "sign", pid, "contract.supervisor_review", "-m", forged,
+                                              code=2)
+
+
+def test_names_with_markup_print_as_written(team: Team) -> None:
+    pid = team.json("lisi", "new", "展厅[/bold][red]x", "--client", "[/x]", "--budget", "1万")["id"]
+    text = team.ok("wangjg", "status").stdout
+    assert "展厅[/bold][red]x" in text and "[/x]" in text and pid in text
+
+
+def test_a_signatory_with_a_unicode_line_break_is_refused(team: Team) -> None:
+    pid = open_project(team)
+    assert "single line" in refused(team, "zhangsan", "sign", pid, "contract.draft", "--signatory", "吴\u0085总", code=2)
+
+
+def test_a_scan_with_an_odd_suffix_is_kept_under_a_plain_name(team: Team, tmp_path) -> None:
+    pid = open_project(team, "150万")
+    team.ok("zhangsan", "set", pid, "initiation.team.kickoff_date=2026-09-03", "initiation.team.members=[zhangsan]")
+    team.ok("zhangsan", "sign", pid, "initiation.team")
+    team.ok("zhangsan", "set", pid, "plan.approach=方案", "plan.samples.model=M", "plan.samples.configuration=C",
+            "plan.samples.drawings=D", "plan.samples.color=黑", "plan.samples.silkscreen=S",
+            "plan.milestones=[{name: 合同签订, due: 2026-10-15}]")
+    for step in ("plan.draft", "plan.sample_details"):
+        team.ok("zhangsan", "sign", pid, step)
+    scan = tmp_path / ("s." + "x" * 240)
+    scan.write_text("scan")
+    team.ok("zhangsan", "sign", pid, "plan.countersign", "--signatory", "吴总", "--evidence", str(scan))
+    assert list((team.root / "projects" / pid / "files").iterdir())[0].name.startswith("plan.countersign-")
+
+
+def test_evidence_is_kept_even_where_gitignore_ignores_scans(team: Team, tmp_path) -> None:
+    (team.root / ".gitignore").write_text("*.pdf\n")
+    git(team.root, "add", ".gitignore")
+    git(team.root, "commit", "-qm", "ignore pdfs")
+    pid = open_project(team, "150万")
+    team.ok("zhangsan", "set", pid, "initiation.team.kickoff_date=2026-09-03", "initiation.team.members=[zhangsan]")
+    team.ok("zhangsan", "sign", pid, "initiation.team")
+    team.ok("zhangsan", "set", pid, "plan.approach=方案", "plan.samples.model=M", "plan.samples.configuration=C",
+            "plan.samples.drawings=D", "plan.samples.color=黑", "plan.samples.silkscreen=S",
+            "plan.milestones=[{name: 合同签订, due: 2026-10-15}]")
+    for step in ("plan.draft", "plan.sample_details"):
+        team.ok("zhangsan", "sign", pid, step)
+    scan = tmp_path / "scan.pdf"
+    scan.write_bytes(b"%PDF")
+    team.ok("zhangsan", "sign", pid, "plan.countersign", "--signatory", "吴总", "--evidence", str(scan))
+    assert ".pdf" in git(team.root, "show", "--stat", "--format=", "HEAD")
+
+
+def test_3_5_1_a_kept_self_review_does_not_survive_an_unchecked_principle(team: Team) -> None:
+    pid = open_project(team)
+    draft_contract(team, pid)
+    team.ok("zhaoliu", "sign", pid, "contract.supervisor_review")
+    team.ok("qianqi", "sign", pid, "contract.business_review", "--reject", "-m", "改交期")
+    team.ok("zhangsan", "set", pid, "contract.core_principles.liability=false")
+    team.ok("zhangsan", "sign", pid, "contract.draft")
+    assert team.state(pid, "contract.self_review") == "blocked"
+    assert "needs contract.supervisor_review" in refused(team, "qianqi", "sign", pid, "contract.business_review")
+
+
+def test_4_0_a_new_contract_amount_needs_the_settlement_confirmed_again(team: Team) -> None:
+    from test_delivery import accepted, contracted
+
+    pid = contracted(team, on_site=False)
+    accepted(team, pid)
+    team.ok("zhangsan", "invoice", pid, "34.8万", "--number", "FP-1")
+    team.ok("fenger", "receive", pid, "34.8万")
+    team.ok("fenger", "sign", pid, "collection.settled")
+    message = refused(team, "zhangsan", "set", pid, "contract.amount=30万")
+    assert "stage contract" in message and "collection.settled" in message
+    team.ok("zhangsan", "set", pid, "contract.amount=30万", "--reopen", "-m", "降价")
+    assert team.state(pid, "collection.settled") == "blocked"
+
+
+def test_3_3_3_requiring_a_sample_after_the_contract_needs_reopen(team: Team) -> None:
+    pid = open_project(team, "150万")
+    team.ok("zhangsan", "set", pid, "initiation.team.kickoff_date=2026-09-03", "initiation.team.members=[zhangsan]")
+    team.ok("zhangsan", "sign", pid, "initiation.team")
+    team.ok("zhangsan", "set", pid, "plan.approach=方案", "plan.samples.model=M", "plan.samples.configuration=C",
+            "plan.samples.drawings=D", "plan.samples.color=黑", "plan.samples.silkscreen=S",
+            "plan.milestones=[{name: 合同签订, due: 2026-10-15}]")
+    for step in ("plan.draft", "plan.sample_details", "plan.countersign"):
+        team.ok("zhangsan", "sign", pid, step)
+    team.ok("zhangsan", "sign", pid, "plan.countersign", "--signatory", "吴总")
+    draft_contract(team, pid, "140万")
+    message = refused(team, "zhangsan", "set", pid, "samples.required=true")
+    assert "holds up contract.draft" in message
+
+
+def test_lists_hold_no_blank_items(team: Team) -> None:
+    pid = open_project(team, "150万")
+    assert "is empty" in refused(team, "zhangsan", "set", pid, "initiation.team.members=[~]", code=2)
+    assert "is empty" in refused(team, "zhangsan", "set", pid, "contract.payment_terms=[null]", code=2)
+
+
+def test_odd_paths_and_editors_are_bad_input(team: Team, tmp_path) -> None:
+    pid = open_project(team, "150万")
+    refused(team, "zhangsan", "set", pid, "plan.milestones.\u00b2.done=2026-11-20", code=2)
+    result = team("zhangsan", "edit", pid, "contract", env={"EDITOR": "no-such-editor-xyz"})
+    assert result.exit_code == 2 and "cannot start the editor" in result.output
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    assert team("wangjg", "init", str(afile)).exit_code == 2
+    assert team("wangjg", "demo", str(afile)).exit_code == 2
+
+
+def test_a_closed_project_waits_on_nobody(team: Team) -> None:
+    rows = {r["id"]: r for r in team.json("wangjg", "status")}
+    assert rows == {}
+    from test_lifecycle import test_3_1_1_small_project_skips_plan_and_countersign
+
+    test_3_1_1_small_project_skips_plan_and_countersign(team)
+    (row,) = team.json("wangjg", "status", "--as-of", "2027-06-01")
+    assert row["closed"] and row["waiting_days"] == 0 and row["overdue_milestones"] == []
+
+
+def test_dates_are_sane(team: Team) -> None:
+    pid = open_project(team)
+    draft_contract(team, pid)
+    team.ok("zhaoliu", "sign", pid, "contract.supervisor_review")
+    team.ok("qianqi", "sign", pid, "contract.business_review")
+    team.ok("qianqi", "sign", pid, "contract.stamp")
+    team.ok("zhangsan", "set", pid, "contract.originals.copies=2", "contract.originals.kept_by=zhangsan")
+    assert "before the project was opened" in refused(team, "zhangsan", "sign", pid, "contract.client_sign",
+                                                      "--signatory", "刘经理", "--date", "1900-01-01", code=2)
+    team.ok("zhangsan", "sign", pid, "contract.client_sign", "--signatory", "刘经理")
+    assert "in the future" in refused(team, "fenger", "receive", pid, "1万", "--date", "2099-01-01", code=2)

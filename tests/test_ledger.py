@@ -85,7 +85,7 @@ def test_4_0_only_the_projects_sales_records_invoices(team: Team) -> None:
 def test_4_0_invoice_and_receipt_are_commits_with_their_trailers(team: Team) -> None:
     pid = signed_contract(team)
     before = team.commits()
-    team.ok("zhangsan", "invoice", pid, "10万", "--number", "FP-1", "--date", "2026-10-1")
+    team.ok("zhangsan", "invoice", pid, "10万", "--number", "FP-1", "--date", "2026-9-1")
     assert team.commits() == before + 1 and team.clean()
     assert trailers(team.root) == {"Xmflow-Project": pid, "Xmflow-Decision": "record", "Xmflow-Clause": "4.0"}
     assert git(team.root, "log", "-1", "--format=%ae").strip() == "zhangsan@example.com"
@@ -93,7 +93,7 @@ def test_4_0_invoice_and_receipt_are_commits_with_their_trailers(team: Team) -> 
     assert trailers(team.root)["Xmflow-Decision"] == "record"
     assert git(team.root, "log", "-1", "--format=%ae").strip() == "fenger@example.com"
     collection = team.json("wangjg", "show", pid)["stages"]["collection"]["data"]
-    assert collection["invoices"] == [{"number": "FP-1", "amount": "100000.00", "date": "2026-10-01", "by": "zhangsan"}]
+    assert collection["invoices"] == [{"number": "FP-1", "amount": "100000.00", "date": "2026-09-01", "by": "zhangsan"}]
     assert collection["receipts"] == [{"amount": "100000.00", "date": "2026-09-01", "ref": "工行 0001", "by": "fenger"}]
     text = (team.root / "projects" / pid / "collection.yaml").read_text(encoding="utf-8")
     assert "amount: 100000.00\n" in text

@@ -303,7 +303,33 @@ def test_signed_condition_on_an_unknown_step() -> None:
 
 def test_unknown_role_in_recorded_by() -> None:
     text, message = broken("recorded_by: [sales, customer_service]", "recorded_by: [sales, cs]")
-    assert message == f"p.yaml:{line_of(text, 'recorded_by: [sales, cs]')}: unknown role 'cs' in recorded_by"
+    assert message == (f"p.yaml:{line_of(text, 'recorded_by: [sales, cs]')}: recorded_by names 'cs', "
+                       "which is not a company role")
+
+
+def test_the_client_is_recorded_by_a_company_role_not_by_itself() -> None:
+    _, message = broken("recorded_by: [sales, customer_service]", "recorded_by: [client]")
+    assert "recorded_by names 'client', which is not a company role" in message
+
+
+def test_figures_name_fields_of_the_right_kind() -> None:
+    _, message = broken("contract_amount: contract.amount", "contract_amount: contract.number")
+    assert "figure contract_amount must name a money field (contract.number is text)" in message
+
+
+def test_at_least_compares_numbers() -> None:
+    _, message = broken("at_least: $key_threshold", "at_least: $nosuch")
+    assert "at_least '$nosuch' is neither a number, a $setting nor a $field" in message
+
+
+def test_a_stage_file_is_a_plain_file_name() -> None:
+    _, message = broken("file: contract.yaml", "file: ../../people.yaml")
+    assert "a plain file name ending in .yaml" in message
+
+
+def test_revisions_are_a_list_of_mappings() -> None:
+    _, message = broken("revisions:\n  - version: A/0", "revisions:\n  - abc\n  - version: A/0")
+    assert "`revisions` must be a list of mappings" in message
 
 
 def test_process_must_be_a_mapping() -> None:

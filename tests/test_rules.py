@@ -233,3 +233,17 @@ def test_a_step_after_a_reopened_stage_waits_for_it_again() -> None:
     build.project.records["contract"] = records.with_signoff(build.project.record("contract"), reopen)
     assert build.state("installation.ready_to_ship") is StepState.BLOCKED
     assert build.state("installation.ship_order") is StepState.BLOCKED  # its prerequisite no longer holds
+
+
+def test_3_7_2_the_salesperson_does_not_issue_the_shipping_order_for_their_own_project() -> None:
+    dual_bc = Person("dual", "双角色", "dual@example.com", frozenset({"sales", "business_center"}))
+    build = contract_ready(Build(sales="dual"), who="dual")
+    build.sign("contract.supervisor_review", by="zhaoliu", role="sales_supervisor")
+    build.sign("contract.business_review", by="qianqi", role="business_center")
+    build.sign("contract.stamp", by="qianqi", role="business_center")
+    build.set("contract", originals={"copies": 2, "kept_by": "dual"})
+    build.sign("contract.client_sign", by="dual", role="client")
+    build.sign("installation.ready_to_ship", by="zhengyi", role="production_supervisor")
+    step = PROCESS.step("installation.ship_order")
+    problems = sign_refusals(build.view(), step, dual_bc, "business_center", Decision.APPROVE)
+    assert any("may not approve it" in p.message for p in problems)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import tempfile
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
@@ -17,7 +18,7 @@ from typing import Any
 from xmflow import records, store, yamlio
 from xmflow.errors import RuleError, UsageError
 from xmflow.model import Decision, Person, Project, Signoff, StageRecord
-from xmflow.process import Stage
+from xmflow.process import Stage, Step
 from xmflow.rules import ProjectView, holds_role
 from xmflow.schema import FieldError, FieldType, convert, persons, signed_part
 from xmflow.session import Result, Session, message, single_line
@@ -100,7 +101,7 @@ def parse_assignment(session: Session, text: str) -> tuple[Stage, list[str], Any
     stage = process.stage(parts[0])
     ftype: FieldType | None = stage.fields
     for i, part in enumerate(parts[1:], start=1):
-        if ftype is not None and ftype.kind == "list" and not part.isdigit():
+        if ftype is not None and ftype.kind == "list" and not (part.isascii() and part.isdigit()):
             raise UsageError(f"{path}: {'.'.join(parts[:i])} is a list: name an item by its index "
                              f"({'.'.join(parts[:i])}.0.{part}) or set the whole list")
         if ftype is not None and ftype.readonly:
@@ -143,13 +144,11 @@ def edit_stage(session: Session, project_id: str, stage_id: str, editor: Callabl
         raise UsageError(f"no stage {stage_id!r} (stages: {', '.join(stages)})")
     stage = stages[stage_id]
     record = project.record(stage.id)
-    scratch = session.ws.root / ".git" / f"xmflow-edit-{project_id}-{stage.file}"
-    scratch.write_text(records.dump_record(stage, record) or f"# {stage.title}\n", encoding="utf-8")
-    try:
+    with tempfile.TemporaryDirectory(prefix="xmflow-edit-") as folder:
+        scratch = Path(folder) / f"{project_id}-{stage.file}"
+        scratch.write_text(records.dump_record(stage, record) or f"# {stage.title}\n", encoding="utf-8")
         editor(scratch)
         edited = scratch.read_text(encoding="utf-8")
-    finally:
-        scratch.unlink(missing_ok=True)
     new = records.parse_record(stage, edited, record.path)
     if new.signoffs != record.signoffs:
         raise RuleError(f"{record.path}: sign-offs are written only by `xmflow sign`; your edit changed them")
@@ -187,15 +186,18 @@ def _change_stages(session: Session, project: Project, data: dict[str, dict[str,
         if before.applies(step) and not after.applies(step) and _has_signoffs(before, step):
             must_reopen.setdefault(step.stage, f"this change makes {step.id} no longer apply, though it was "
                                                "signed or rejected")
+        elif step.stage not in changed and before.is_signed(step.id) and _held_up(before, after, step):
+            must_reopen.setdefault(step.stage, f"this change holds up {step.id}, already signed")
     if must_reopen and not reopen:
         raise RuleError("; ".join(must_reopen.values()) + ": to change it, add --reopen -m WHY "
                         "(its sign-offs will need signing again)")
     if reopen and not must_reopen:
         raise UsageError("--reopen is only for a completed stage or a signed step; this change needs none")
+    roles = _reopen_roles(session, before, list(must_reopen)) if must_reopen else {}
     for stage_id in must_reopen:
         stage, record = process.stage(stage_id), changed.get(stage_id) or project.record(stage_id)
-        signoff = Signoff(stage_id, Decision.REOPEN, session.actor.id, _reopen_role(session, before, stage),
-                          session.at, records.digest(stage, project.record(stage_id).data), reopen)
+        signoff = Signoff(stage_id, Decision.REOPEN, session.actor.id, roles[stage_id], session.at,
+                          records.digest(stage, project.record(stage_id).data), reopen)
         changed[stage_id] = records.with_signoff(record, signoff)
     after = session.view(replace(project, records={**project.records, **changed}))
     notes = tuple(f"this undoes {s.by}'s signature of {st.step.id}: it must be signed again"
@@ -205,6 +207,18 @@ def _change_stages(session: Session, project: Project, data: dict[str, dict[str,
     trailers = {"Xmflow-Decision": decision.value, "Xmflow-Stage": ", ".join(must_reopen) if reopen else None}
     commit = session.commit(project.id, changed, subject, trailers, reopen or note)
     return Result(project.id, commit, subject, notes=notes)
+
+
+def _held_up(before: ProjectView, after: ProjectView, step: Step) -> bool:
+    """Does a change undo a signed step elsewhere: a step it follows now applies and is not
+    signed (3.3.3: samples now required before the contract), or what it needs no longer holds
+    (a settlement against a changed contract amount)? Prerequisites that are merely being
+    signed again do not count: the step holds again once they are."""
+    if not before.satisfied(step.id):
+        return False
+    newly = [pre.step for pre in step.after if not before.applies(before.process.step(pre.step))
+             and after.applies(after.process.step(pre.step)) and not after.is_signed(pre.step)]
+    return bool(newly) or bool(after.missing_fields(step))
 
 
 def _has_signoffs(view: ProjectView, step: Any) -> bool:
@@ -222,21 +236,28 @@ def _check_persons(session: Session, stage: Stage, old: dict[str, Any], new: dic
             raise RuleError(f"{stage.id}: {person.label()} does not hold the role {role}")
 
 
-def _reopen_role(session: Session, view: ProjectView, stage: Stage) -> str:
-    """Reopening a stage is for someone who signs in it (or an admin): the role they act in."""
-    roles = [r for step in stage.steps for r in step.roles
-             if not view.process.roles[r].external and holds_role(session.actor, r, view)]
-    if roles:
-        return roles[0]
-    if "admin" in session.actor.roles:
-        return "admin"
-    raise RuleError(f"only someone who signs in stage {stage.id} (or an admin) may reopen it")
+def _reopen_roles(session: Session, view: ProjectView, stage_ids: list[str]) -> dict[str, str]:
+    """The role each stage is reopened in. Reopening is for someone who signs in the stage (or an
+    admin); a stage reopened only as a consequence (the settlement, when the contract amount
+    changes) takes the role the change is made in."""
+    def own_role(stage_id: str) -> str | None:
+        stage = view.process.stage(stage_id)
+        return next((r for step in stage.steps for r in step.roles
+                     if not view.process.roles[r].external and holds_role(session.actor, r, view)), None)
+
+    found = {sid: own_role(sid) for sid in stage_ids}
+    fallback = next((r for r in found.values() if r), "admin" if "admin" in session.actor.roles else None)
+    if fallback is None:
+        raise RuleError(f"only someone who signs in stage {stage_ids[0]} (or an admin) may reopen it")
+    return {sid: role or fallback for sid, role in found.items()}
 
 
 # -- init -------------------------------------------------------------------------------------
 def init_workspace(path: Path, company: str, admin_name: str, admin_email: str,
                    when: datetime | None = None) -> str:
     """Make a workspace: xmflow.yaml, people.yaml with the first admin, projects/, one commit."""
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"{path} is a file, not a folder")
     taken = [name for name in (CONFIG, PEOPLE) if (path / name).exists()]
     if taken:
         raise UsageError(f"{path / taken[0]} exists: {'this is already a workspace' if CONFIG in taken else 'move it away first'}")

@@ -105,7 +105,12 @@ def init(
 ) -> None:
     """Make a workspace: xmflow.yaml, people.yaml (you as the first admin), projects/, one commit."""
     target = (path or ctx.find_root().obj["path"]).resolve()
-    target.mkdir(parents=True, exist_ok=True)
+    if target.exists() and not target.is_dir():
+        raise UsageError(f"{target} is a file, not a folder")
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot make {target}: {exc.strerror}") from None
     name, email = store.identity(target)
     actions.init_workspace(target, company, name, email)
     _out(ctx).line(f"workspace ready in {target}; you ({email}) are its admin. Add people to people.yaml.")
@@ -155,7 +160,11 @@ def edit(
     """Edit a stage file in $EDITOR; it is checked on save and committed."""
     def run_editor(path: Path) -> None:
         editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
-        if subprocess.call([*shlex.split(editor), str(path)]) != 0:
+        try:
+            code = subprocess.call([*shlex.split(editor), str(path)])
+        except OSError as exc:
+            raise UsageError(f"cannot start the editor ({editor}): {exc.strerror}; set EDITOR") from None
+        if code != 0:
             raise UsageError(f"the editor ({editor}) failed; nothing changed")
 
     result = actions.edit_stage(Session.start(_ws(ctx)), project, stage, run_editor, *_reopen(reopen, why))

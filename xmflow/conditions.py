@@ -177,3 +177,14 @@ def referenced_steps(cond: Condition) -> list[str]:
     if isinstance(cond, (AnyOf, AllOf)):
         return [step for part in cond.parts for step in referenced_steps(part)]
     return []
+
+
+def bounds(cond: Condition) -> list[AtLeast]:
+    """Every `at_least` comparison in a condition (for validating the process)."""
+    if isinstance(cond, AtLeast):
+        return [cond]
+    if isinstance(cond, Not):
+        return bounds(cond.inner)
+    if isinstance(cond, (AnyOf, AllOf)):
+        return [found for part in cond.parts for found in bounds(part)]
+    return []

@@ -37,6 +37,11 @@ _REVISION_COLUMNS = {"version": "版序", "chapter": "章节", "content": "修�
                      "prepared_by": "编制", "reviewed_by": "审核", "approved_by": "批准"}
 
 
+def _row(table: Table, *cells: str | Text) -> None:
+    """Add a row whose text is shown as written: user data never reaches rich's markup."""
+    table.add_row(*(cell if isinstance(cell, Text) else Text(str(cell)) for cell in cells))
+
+
 class Out:
     """Where output goes, in which language, with or without colour."""
 
@@ -75,7 +80,7 @@ class Out:
             stage = self.t("closed") if s.closed else self.title(process.stage(s.stage).title, process.stage(s.stage).title_en)
             steps = "\n".join(n.step.id for n in s.next)
             who = "\n".join(self.waiting_on(n, process) for n in s.next)
-            table.add_row(s.id, s.name, s.client, s.sales_name, self.t("yes") if s.key else "", stage, steps or "—", who,
+            _row(table, s.id, s.name, s.client, s.sales_name, self.t("yes") if s.key else "", stage, steps or "—", who,
                           str(s.waiting_days), str(len(s.overdue)) if s.overdue else "",
                           format_money(s.amount) if s.amount is not None else "")
         if not rows:
@@ -106,7 +111,7 @@ class Out:
                 current = st.step.stage
                 stage = process.stage(current)
                 table.add_section()
-                table.add_row(Text(self.title(stage.title, stage.title_en), style="bold cyan"), "", stage.clause, "", "", "")
+                _row(table, Text(self.title(stage.title, stage.title_en), style="bold cyan"), "", stage.clause, "", "", "")
             label, style = _STATE_STYLE[st.state]
             who = [f"{x.by} ({x.role}{' · ' + x.signatory if x.signatory else ''}) {x.at.date()}" for x in st.signed]
             if st.state in (StepState.WAITING, StepState.BLOCKED):
@@ -116,7 +121,7 @@ class Out:
             notes += [f"changed since {x.by} signed ({x.at.date()})" for x in st.changed_since]
             if st.rejected:
                 notes.append(f"rejected by {st.rejected.by}: {st.rejected.comment}")
-            table.add_row(st.step.id, self.title(st.step.title, st.step.title_en or st.step.title), st.step.clause, Text(self.t(label), style=style),
+            _row(table, st.step.id, self.title(st.step.title, st.step.title_en or st.step.title), st.step.clause, Text(self.t(label), style=style),
                           "\n".join(who), "\n".join(notes))
         self.console.print(table)
 
@@ -128,11 +133,11 @@ class Out:
         for stage in process.stages:
             table.add_section()
             when = "" if stage.when.describe() == "always" else stage.when.describe()
-            table.add_row(Text(f"{stage.id} ({stage.file})", style="bold cyan"), self.title(stage.title, stage.title_en), "", stage.clause, when, "",
+            _row(table, Text(f"{stage.id} ({stage.file})", style="bold cyan"), self.title(stage.title, stage.title_en), "", stage.clause, when, "",
                           stage.form or "")
             for step in stage.steps:
                 roles = (" + " if step.needs_all_roles else " | ").join(step.roles)
-                table.add_row(step.id, self.title(step.title, step.title_en or step.title), roles, step.clause, step.when.describe(),
+                _row(table, step.id, self.title(step.title, step.title_en or step.title), roles, step.clause, step.when.describe(),
                               ", ".join(p.step for p in step.after), step.form or "")
         self.console.print(table)
         if process.revisions:
@@ -140,5 +145,5 @@ class Out:
             for key, zh in _REVISION_COLUMNS.items():
                 revisions.add_column(zh if self.lang == "zh" else key.replace("_", " "))
             for rev in process.revisions:
-                revisions.add_row(*(rev.get(key, "") for key in _REVISION_COLUMNS))
+                _row(revisions, *(rev.get(key, "") for key in _REVISION_COLUMNS))
             self.console.print(revisions)

@@ -54,8 +54,8 @@ def build(path: Path | None = None) -> Path:
     from xmflow.cli import app
 
     root = (path or Path(tempfile.mkdtemp(prefix="xmflow-demo-"))).resolve()
-    if root.exists() and any(root.iterdir()):
-        raise UsageError(f"{root} is not empty: give the demo a new folder")
+    if root.exists() and (not root.is_dir() or any(root.iterdir())):
+        raise UsageError(f"{root} is not an empty folder: give the demo a new one")
     demo = script()
     people = yamlio.load(_examples().joinpath(PEOPLE).read_text(encoding="utf-8"), PEOPLE).data["people"]
     emails = {p["id"]: p["email"] for p in people}

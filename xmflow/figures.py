@@ -50,9 +50,12 @@ def figures(view: ProjectView) -> Figures:
     amount = figure(view, "contract_amount")
     received = ledger_total(view, "receipts")
     start, months = figure(view, "warranty_start"), figure(view, "warranty_months")
+    try:
+        warranty_end = add_months(start, months) if start and months is not None else None
+    except (ValueError, OverflowError):
+        warranty_end = None  # beyond the calendar: no end date to show
     return Figures(view.key, amount, ledger_total(view, "invoices"), received,
-                   amount - received if amount is not None else None,
-                   add_months(start, months) if start and months is not None else None)
+                   amount - received if amount is not None else None, warranty_end)
 
 
 def overdue_milestones(view: ProjectView, as_of: date) -> list[dict[str, Any]]:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from xmflow.errors import RuleError, UsageError
+from xmflow.errors import RuleError, UsageError, XmflowError
 from xmflow.figures import ZERO, figure, ledger_total
 from xmflow.model import Decision
 from xmflow.process import Ledger
@@ -25,7 +25,10 @@ def _check_invoice(session: Session, view: ProjectView, entry: dict[str, Any]) -
         raise UsageError("--number: an invoice needs its number")
     field = view.process.ledgers["invoices"].field
     for pid in session.ws.project_ids():
-        other = view if pid == view.project.id else session.view(session.ws.project(pid))
+        try:
+            other = view if pid == view.project.id else session.view(session.ws.project(pid, cached=True))
+        except XmflowError:
+            continue  # a record that cannot be read holds no invoice; `status` names it
         if any(inv.get("number") == number for inv in other.value(field) or []):
             raise RuleError(f"invoice number {number} is already recorded (project {pid}); clause 4.0")
     invoiced = ledger_total(view, "invoices")
@@ -71,6 +74,8 @@ def add_entry(session: Session, project_id: str, ledger_id: str, amount: str, en
     entry = {**{k: single_line(v, k) if isinstance(v, str) else v for k, v in entry.items() if v is not None},
              "amount": value, "by": session.actor.id}
     entry.setdefault("date", session.at.date())
+    if entry["date"] > session.at.date():
+        raise UsageError(f"--date {entry['date']}: that is in the future")
     _CHECKS[ledger_id](session, view, entry)
     field = ledger.field.split(".", 1)[1]
     record = project.record(stage.id)

@@ -3,10 +3,12 @@ checked, each error naming the file and line."""
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from xmflow import yamlio
-from xmflow.conditions import Condition, parse_condition, referenced_fields, referenced_steps
+from xmflow.conditions import Condition, bounds, parse_condition, referenced_fields, referenced_steps
 from xmflow.errors import ProcessError
 from xmflow.process import FIGURES, Ledger, Prerequisite, Process, Reject, Requirement, Role, Stage, Step
 from xmflow.schema import FieldType, parse_field_type
@@ -18,6 +20,21 @@ _STEP = {"id", "title", "title_en", "clause", "roles", "mode", "review", "when",
 _REQUIREMENT = {"field", "when", "equals", "min_items", "each_has", "all_true", "sum"}
 _REJECT = {"to", "keeps"}
 _LEDGER = {"stage", "field", "roles", "clause", "after"}
+_FIGURE_KINDS = {"name": "text", "client": "text", "budget": "money", "salesperson": "person", "opened": "date",
+                 "industry_need": "bool", "special": "bool", "contract_amount": "money", "warranty_start": "date",
+                 "warranty_months": "int", "milestones": "list"}
+_SETTINGS = {"key_threshold"}
+
+
+def _bound_known(process: Process, bound: str) -> bool:
+    if bound.startswith("$"):
+        name = bound[1:]
+        return process.field_type(name) is not None if "." in name else name in _SETTINGS
+    try:
+        Decimal(bound)
+    except InvalidOperation:
+        return False
+    return True
 
 
 class Parser:
@@ -79,13 +96,21 @@ class Parser:
         missing = [name for name in FIGURES if name not in figures]
         if missing:
             raise self.fail(("figures",), f"`figures` must name the field of: {', '.join(missing)}")
-        revisions = tuple({str(k): str(v) for k, v in rev.items()} for rev in data.get("revisions") or [])
+        revisions = self.revisions(data.get("revisions"))
         self.check_unique(stages)
         process = Process(str(data.get("name", "")), str(data.get("name_en", "")), str(data.get("document", "")),
                           revisions, roles, derived, stages, ledgers, {k: str(v) for k, v in figures.items()},
                           self.doc.name, text)
         self.check(process)
         return process
+
+    def revisions(self, spec: Any) -> tuple[dict[str, str], ...]:
+        """The revision record (版序, 章节, 修订内容, 修订日期, 编制, 审核, 批准)."""
+        if spec is None:
+            return ()
+        if not isinstance(spec, list) or not all(isinstance(rev, dict) for rev in spec):
+            raise self.fail(("revisions",), "`revisions` must be a list of mappings (version, chapter, content, …)")
+        return tuple({str(k): str(v) for k, v in rev.items()} for rev in spec)
 
     def role(self, rid: str, spec: Any, path: tuple) -> Role:
         spec = self.mapping(spec, path, _ROLE, "role")
@@ -96,6 +121,10 @@ class Parser:
     def stage(self, spec: Any, path: tuple) -> Stage:
         spec = self.mapping(spec, path, _STAGE, "stage")
         sid = self.get(spec, path, "id")
+        if not re.fullmatch(r"[A-Za-z0-9_-]+\.yaml", self.get(spec, path, "file")):
+            raise self.fail(path + ("file",), "a stage's `file` is a plain file name ending in .yaml")
+        if spec.get("form") is not None and not isinstance(spec["form"], str):
+            raise self.fail(path + ("form",), "`form` must be a form's name")
         fields = {name: self.field_type(sid, name, sub, path + ("fields", name))
                   for name, sub in self.get(spec, path, "fields", kind=dict).items()}
         steps = tuple(self.step(sid, st, path + ("steps", i)) for i, st in enumerate(self.get(spec, path, "steps", kind=list)))
@@ -118,6 +147,8 @@ class Parser:
         if spec.get("on_reject") is not None:
             reject = self.mapping(spec["on_reject"], path + ("on_reject",), _REJECT, "on_reject")
             on_reject = Reject(self.get(reject, path + ("on_reject",), "to"), self.names(reject, path, "keeps"))
+        if spec.get("form") is not None and not isinstance(spec["form"], str):
+            raise self.fail(path + ("form",), "`form` must be a form's name")
         mode = spec.get("mode", "any")
         if mode not in ("any", "all"):
             raise self.fail(path + ("mode",), "`mode` must be `any` or `all` (会签)")
@@ -166,8 +197,8 @@ class Parser:
                 self.check_step(process, step, ("stages", i, "steps", j))
         for rid, role in process.roles.items():
             for ref in role.recorded_by:
-                if ref not in process.roles:
-                    raise self.fail(("roles", rid), f"unknown role {ref!r} in recorded_by")
+                if ref not in process.roles or process.roles[ref].external:
+                    raise self.fail(("roles", rid), f"recorded_by names {ref!r}, which is not a company role")
         for name, cond in process.derived.items():
             self.check_condition(process, cond, ("derived", name))
         for lid, ledger in process.ledgers.items():
@@ -175,6 +206,9 @@ class Parser:
             self.check_step_ref(process, ledger.after, ("ledgers", lid))
         for name, ref in process.figures.items():
             self.check_field_ref(process, ref, ("figures", name))
+            kind = process.field_type(ref).kind
+            if name in _FIGURE_KINDS and kind != _FIGURE_KINDS[name]:
+                raise self.fail(("figures", name), f"figure {name} must name a {_FIGURE_KINDS[name]} field ({ref} is {kind})")
 
     def check_step(self, process: Process, step: Step, path: tuple) -> None:
         for role in step.roles:
@@ -205,5 +239,10 @@ class Parser:
     def check_condition(self, process: Process, cond: Condition, path: tuple) -> None:
         for ref in referenced_fields(cond):
             self.check_field_ref(process, ref, path)
+        for bound in bounds(cond):
+            if bound.path and process.field_type(bound.path).kind not in ("money", "number", "int"):
+                raise self.fail(path, f"at_least compares numbers: {bound.path} is not one")
+            if not _bound_known(process, bound.bound):
+                raise self.fail(path, f"at_least {bound.bound!r} is neither a number, a $setting nor a $field")
         for ref in referenced_steps(cond):
             self.check_step_ref(process, ref, path)

@@ -86,6 +86,9 @@ def _signoff(item: Any, doc: yamlio.Document, index: int) -> Signoff:
     for key in ("step", "decision", "by", "role", "at", "digest"):
         if not item.get(key):
             raise RecordError(doc.where(where), f"sign-off {index + 1} has no `{key}`")
+    for key in ("step", "decision", "by", "role", "at", "digest", "comment", "signatory", "signed_on"):
+        if item.get(key) is not None and not isinstance(item[key], str):
+            raise RecordError(doc.where(where + (key,)), f"sign-off {index + 1}: `{key}` must be text")
     try:
         evidence = item.get("evidence")
         return Signoff(
@@ -168,6 +171,8 @@ def get_path(data: dict[str, Any], parts: list[str]) -> Any:
 def set_path(data: dict[str, Any], parts: list[str], value: Any) -> dict[str, Any]:
     """A copy of *data* with the value at *parts* replaced (None removes it)."""
     head, rest = parts[0], parts[1:]
+    if rest and rest[0].isdigit() and not rest[0].isascii():
+        raise IndexError(f"{rest[0]!r} is not an item number")
     result = dict(data)
     if not rest:
         if value is None:

@@ -6,6 +6,7 @@ it and what a reject undoes all follow from the process definition.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
@@ -26,6 +27,7 @@ class Replay:
     counting: dict[str, dict[str, Signoff]] = field(default_factory=dict)
     standing: set[Signoff] = field(default_factory=set)
     rejected: dict[str, Signoff] = field(default_factory=dict)
+    looping: set[str] = field(default_factory=set)  # steps a loop waits to have signed again
 
 
 @dataclass(frozen=True)
@@ -103,17 +105,25 @@ class ProjectView:
         valid = self.valid_signatures(step)
         return bool(valid) and all(s in standing for s in valid.values())
 
+    def looping(self, step_id: str) -> bool:
+        """A step a reject loop sent back (3.5.3: the draft, for the client round)."""
+        return step_id in self.replay(self.process.stage(self.process.step(step_id).stage)).looping
+
     def applies(self, step: Step) -> bool:
         return self.process.stage(step.stage).when.holds(self) and step.when.holds(self)
 
     def satisfied(self, step_id: str) -> bool:
-        """A step is satisfied when it does not apply to this project, or when it is signed and
-        everything it follows is satisfied in turn (a reopened contract holds up what came after)."""
+        """A step is satisfied when it does not apply to this project, or when it is signed, what
+        it needs still holds (a settlement against a changed contract amount does not), and
+        everything it follows is satisfied in turn (a reopened contract holds up what came
+        after). A signature kept through a loop waits for the loop's own steps, nothing else."""
         if step_id not in self._satisfied:
             self._satisfied[step_id] = False  # guards against a cycle in the process
             step = self.process.step(step_id)
+            exempt = self.stands(step)
             self._satisfied[step_id] = not self.applies(step) or (
-                self.is_signed(step_id) and (self.stands(step) or not self.missing_prerequisites(step)))
+                self.is_signed(step_id) and not self.missing_fields(step)
+                and not self.missing_prerequisites(step, lambda pre: exempt and self.looping(pre)))
         return self._satisfied[step_id]
 
     def stage_complete(self, stage: Stage) -> bool:
@@ -124,10 +134,10 @@ class ProjectView:
         return self.derived("key") if "key" in self.process.derived else False
 
     # -- what a step needs -----------------------------------------------------------------
-    def missing_prerequisites(self, step: Step) -> list[Problem]:
+    def missing_prerequisites(self, step: Step, exempt: Callable[[str], bool] = lambda _: False) -> list[Problem]:
         problems = []
         for pre in step.after:
-            if pre.when.holds(self) and not self.satisfied(pre.step):
+            if pre.when.holds(self) and not self.satisfied(pre.step) and not exempt(pre.step):
                 needed = self.process.step(pre.step)
                 problems.append(Problem(step.id, f"needs {pre.step} ({needed.title}) signed first: "
                                         f"xmflow sign {self.project.id} {pre.step}", needed.clause))
@@ -222,6 +232,7 @@ def replay(stage: Stage, signoffs: tuple[Signoff, ...], process: Process) -> Rep
         if signoff.decision is Decision.APPROVE and signoff.step in order:
             replayed.counting.setdefault(signoff.step, {})[signoff.role] = signoff
             replayed.rejected.pop(signoff.step, None)
+            replayed.looping.discard(signoff.step)
         elif signoff.decision is Decision.REJECT and signoff.step in order:
             step = process.step(signoff.step)
             target = step.on_reject.to if step.on_reject else step.id
@@ -232,18 +243,23 @@ def replay(stage: Stage, signoffs: tuple[Signoff, ...], process: Process) -> Rep
                     replayed.standing.update(replayed.counting.get(step_id, {}).values())
                 else:
                     replayed.counting.pop(step_id, None)
+            if keeps:
+                replayed.looping.add(target)
             replayed.rejected[signoff.step] = signoff
         elif signoff.decision is Decision.REOPEN:
             replayed.counting.clear()
             replayed.standing.clear()
+            replayed.looping.clear()
     return replayed
 
 
 def holds_role(person: Person, role_id: str, view: ProjectView) -> bool:
     """May *person* act in *role_id* on this project? A client role is recorded by its recorders."""
-    role = view.process.roles[role_id]
+    role = view.process.roles.get(role_id)
+    if role is None:
+        return False
     if role.external:
-        return any(holds_role(person, other, view) for other in role.recorded_by)
+        return any(holds_role(person, other, view) for other in role.recorded_by if other != role_id)
     if role.is_global and role_id not in person.roles:
         return False
     if role.named_in:
@@ -258,11 +274,21 @@ def people_for(role_id: str, view: ProjectView, people: People) -> list[Person]:
 
 
 def makers(view: ProjectView, stage: Stage) -> set[str]:
-    """Who ever signed a stage's own work (its steps that are not reviews and not the
-    client's): they may not review it, however often the stage has gone round since."""
-    own = {step.id for step in stage.steps if not step.review}
-    return {s.by for s in view.project.record(stage.id).signoffs
-            if s.step in own and s.decision is Decision.APPROVE and not view.process.roles[s.role].external}
+    """Whose work a stage is: whoever ever signed its own steps (not reviews, not the client's),
+    however often it has gone round since, and whoever its own project-scoped roles name (the
+    project's salesperson does not issue the shipping order for their own project). They may
+    not review it."""
+    roles = view.process.roles
+    own = [step for step in stage.steps if not step.review]
+    ids = {step.id for step in own}
+    signed = {s.by for s in view.project.record(stage.id).signoffs
+              if s.step in ids and s.decision is Decision.APPROVE and s.role in roles and not roles[s.role].external}
+    named: set[str] = set()
+    for role in {roles[r] for step in own for r in step.roles if r in roles and not roles[r].external}:
+        for path in role.named_in:
+            value = view.value(path)
+            named.update(value if isinstance(value, list) else [value] if value else [])
+    return signed | named
 
 
 def sign_refusals(view: ProjectView, step: Step, person: Person, role: str, decision: Decision) -> list[Problem]:

@@ -83,8 +83,8 @@ def _number(text: str) -> Decimal:
     try:
         value = Decimal(text.replace(",", ""))
     except InvalidOperation:
-        raise ValueError(f"{text!r} is not a number") from None
-    if not value.is_finite() or abs(value) >= Decimal(10) ** 15:
+        raise ValueError(f"{text!r} is not a number (up to 15 digits, 6 decimal places)") from None
+    if not value.is_finite() or abs(value) >= Decimal(10) ** 15 or value.as_tuple().exponent < -6:
         raise ValueError(f"{text!r} is not a number")
     return value
 
@@ -118,7 +118,11 @@ def convert(ftype: FieldType, raw: Any, path: tuple[str | int, ...] = ()) -> Any
         if not isinstance(raw, list):
             raise FieldError(path, f"must be a list (got {raw!r})")
         assert ftype.item is not None
-        return [convert(ftype.item, value, path + (i,)) for i, value in enumerate(raw)]
+        items = [convert(ftype.item, value, path + (i,)) for i, value in enumerate(raw)]
+        for i, item in enumerate(items):
+            if item is None:
+                raise FieldError(path + (i,), "is empty: a list holds no blank items")
+        return items
     if isinstance(raw, (dict, list)):
         raise FieldError(path, f"must be {ftype.describe()}, not a {'mapping' if isinstance(raw, dict) else 'list'}")
     if isinstance(raw, (bool, int, Decimal, date)):

@@ -16,7 +16,8 @@ from xmflow.rules import ProjectView
 from xmflow.workspace import CONFIG, PEOPLE, Workspace
 
 _FIXED_TIME: ContextVar[datetime | None] = ContextVar("xmflow_fixed_time", default=None)
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
+_DIVIDER = re.compile(r"^---", re.M)  # git interpret-trailers stops at such a line
 
 
 def now() -> datetime:
@@ -108,6 +109,8 @@ def message(subject: str, trailers: dict[str, str | None], body: str | None = No
     last paragraph, where `git interpret-trailers --parse` finds them."""
     for key, value in trailers.items():
         single_line(value, key)
+    if body and _DIVIDER.search(body):
+        raise UsageError("a note may not have a line starting with --- (git would read it as the end of the message)")
     lines = [f"{key}: {value}" for key, value in trailers.items() if value]
     parts = [" ".join(subject.split())] + ([body.strip()] if body and body.strip() else []) + ["\n".join(lines)]
     return "\n\n".join(parts) + "\n"

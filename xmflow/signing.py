@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import re
 from datetime import date
 from pathlib import Path
 
 from xmflow import records
 from xmflow.errors import RuleError, UsageError
+from xmflow.figures import figure
 from xmflow.model import Decision, Evidence, Person, Signoff
 from xmflow.process import Step
 from xmflow.rules import ProjectView, eligible_roles, holds_role, role_requirement, sign_refusals
@@ -62,7 +64,7 @@ def sign_step(session: Session, project_id: str, step_id: str, *, reject: bool =
         raise UsageError("a reject needs a reason: -m WHY")
     signatory = single_line(signatory, "--signatory")
     chosen = choose_role(view, step, session.actor, role, signatory)
-    _check_client_options(session, chosen, signatory, evidence, paper_date)
+    _check_client_options(session, view, chosen, signatory, evidence, paper_date)
     decision = Decision.REJECT if reject else Decision.APPROVE
     problems = sign_refusals(view, step, session.actor, chosen, decision)
     if problems:
@@ -80,14 +82,17 @@ def sign_step(session: Session, project_id: str, step_id: str, *, reject: bool =
     return Result(project_id, commit, f"{step.id} {decision.value} by {session.actor.label()} as {chosen}", signoff)
 
 
-def _check_client_options(session: Session, role: str, signatory: str | None, evidence: Path | None,
-                          paper_date: date | None) -> None:
+def _check_client_options(session: Session, view: ProjectView, role: str, signatory: str | None,
+                          evidence: Path | None, paper_date: date | None) -> None:
     """--signatory, --evidence and --date belong to the client's (甲方) signatures, made on paper."""
     if session.ws.process.roles[role].external:
         if not signatory:
             raise UsageError(f"as {role}: name the client's signer with --signatory NAME")
         if paper_date and paper_date > session.at.date():
             raise UsageError(f"--date {paper_date}: a paper cannot be signed in the future")
+        opened = figure(view, "opened")
+        if paper_date and opened and paper_date < opened:
+            raise UsageError(f"--date {paper_date}: before the project was opened ({opened})")
         return
     for given, option in ((signatory, "--signatory"), (evidence, "--evidence"), (paper_date, "--date")):
         if given:
@@ -103,5 +108,6 @@ def _evidence(project_id: str, step: Step, path: Path | None) -> tuple[dict[str,
     except OSError as exc:
         raise UsageError(f"--evidence {path}: {exc.strerror}") from None
     digest = hashlib.sha256(content).hexdigest()
-    rel = f"projects/{project_id}/files/{step.id}-{digest[:12]}{path.suffix.lower()}"
+    suffix = path.suffix.lower() if re.fullmatch(r"\.[a-z0-9]{1,8}", path.suffix.lower()) else ""
+    rel = f"projects/{project_id}/files/{step.id}-{digest[:12]}{suffix}"
     return {rel: content}, Evidence(rel.split("/", 2)[2], digest)

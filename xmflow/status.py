@@ -66,9 +66,11 @@ def _summary(ws: Workspace, view: ProjectView, statuses: list[StepStatus], as_of
     since = last.at.date() if last else figure(view, "opened") or as_of
     sales = figure(view, "salesperson") or ""
     person = ws.people.by_id(sales)
+    closed = not pending  # nothing waits on a closed project, and none of its milestones is late
     return Summary(view.project.id, figure(view, "name") or "", figure(view, "client") or "",
-                   sales, person.name if person else sales, view.key, stage, not pending, nexts,
-                   max((as_of - since).days, 0), last, tuple(overdue_milestones(view, as_of)),
+                   sales, person.name if person else sales, view.key, stage, closed, nexts,
+                   0 if closed else max((as_of - since).days, 0), last,
+                   () if closed else tuple(overdue_milestones(view, as_of)),
                    figure(view, "contract_amount"), ledger_total(view, "receipts"))
 
 
@@ -89,11 +91,12 @@ def report(ws: Workspace, project: Project, as_of: date) -> Report:
 
 def waits_on(person: Person, summary: Summary, view: ProjectView) -> bool:
     """Does a next step wait on this person? A client's signature waits on the project's own
-    salesperson, the first of those who record it, not on everyone who may."""
+    salesperson (the first of its recorders) and on whoever signs the step's other part (customer
+    service records the registration form it signs), not on everyone who may record it."""
     for n in summary.next:
         for role_id in n.roles:
             role = view.process.roles[role_id]
-            acting = role.recorded_by[:1] if role.external else (role_id,)
+            acting = [*role.recorded_by[:1], *(r for r in n.step.roles if r != role_id)] if role.external else [role_id]
             if person in n.people and any(holds_role(person, r, view) for r in acting):
                 return True
     return False

@@ -90,17 +90,27 @@ def commit_files(root: Path, files: dict[str, bytes | None], message: str, autho
     try:
         for rel, content in files.items():
             _write(root / rel, content)
-        git(root, "add", "-A", "--", *paths)
+        git(root, "add", "-A", "-f", "--", *paths)  # -f: a scan is evidence even where .gitignore says *.pdf
         git(root, "commit", "-q", "--no-edit", "-m", message, "--", *paths, env=_identity(root, author, when))
-    except BaseException:
-        for rel, content in before.items():
-            _write(root / rel, content)
+    except BaseException as exc:
+        _restore(root, before, new_dirs)
         git(root, "reset", "-q", "--", *paths, check=False)
-        for folder in sorted(new_dirs, key=lambda d: len(d.parts), reverse=True):
-            if folder.is_dir() and not any(folder.iterdir()):
-                folder.rmdir()
+        if isinstance(exc, OSError):
+            raise StoreError(f"cannot write {exc.filename or 'a file'}: {exc.strerror}") from None
         raise
     return git(root, "rev-parse", "HEAD").strip()
+
+
+def _restore(root: Path, before: dict[str, bytes | None], new_dirs: set[Path]) -> None:
+    """Put every file back as it was and remove the folders made, whatever else fails."""
+    for rel, content in before.items():
+        try:
+            _write(root / rel, content)
+        except OSError:
+            continue
+    for folder in sorted(new_dirs, key=lambda d: len(d.parts), reverse=True):
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
 
 
 def _missing_dirs(root: Path, paths: list[str]) -> set[Path]:

@@ -32,7 +32,7 @@ def parse_money(text: str) -> Decimal:
         raise ValueError(f"{text!r} is too large an amount")
     if amount != amount.quantize(CENT):
         raise ValueError(f"{text!r} is finer than a fen (0.01)")
-    return amount.quantize(CENT)
+    return amount.quantize(CENT) + 0  # + 0: no negative zero
 
 
 def format_money(amount: Decimal) -> str:
@@ -68,6 +68,8 @@ def add_months(day: date, months: int) -> date:
     """The same day *months* later, clamped to the month's end (1-31 + 1 month → 2-28/29)."""
     index = day.month - 1 + months
     year, month = day.year + index // 12, index % 12 + 1
+    if not 1 <= year <= 9999:
+        raise ValueError(f"cannot add {months} months to {day}")
     for last in (31, 30, 29, 28):
         try:
             return date(year, month, min(day.day, last))
