@@ -247,3 +247,8 @@ def test_3_7_2_the_salesperson_does_not_issue_the_shipping_order_for_their_own_p
     step = PROCESS.step("installation.ship_order")
     problems = sign_refusals(build.view(), step, dual_bc, "business_center", Decision.APPROVE)
     assert any("may not approve it" in p.message for p in problems)
+
+
+def test_a_sign_off_in_a_role_the_step_does_not_have_counts_for_nothing() -> None:
+    build = contract_ready(Build()).sign("contract.supervisor_review", by="zhaoliu", role="finance")
+    assert build.state("contract.supervisor_review") is StepState.WAITING

@@ -229,7 +229,8 @@ def replay(stage: Stage, signoffs: tuple[Signoff, ...], process: Process) -> Rep
     replayed = Replay()
     order = [s.id for s in stage.steps]
     for signoff in signoffs:
-        if signoff.decision is Decision.APPROVE and signoff.step in order:
+        if signoff.decision is Decision.APPROVE and signoff.step in order \
+                and signoff.role in process.step(signoff.step).roles:  # a sign-off in another role is no signature
             replayed.counting.setdefault(signoff.step, {})[signoff.role] = signoff
             replayed.rejected.pop(signoff.step, None)
             replayed.looping.discard(signoff.step)
