@@ -124,3 +124,14 @@ def sign_contract(team: Team, pid: str, who: str = "zhangsan") -> None:
     team.ok("qianqi", "sign", pid, "contract.stamp")
     team.ok(who, "set", pid, "contract.originals.copies=2", f"contract.originals.kept_by={who}")
     team.ok(who, "sign", pid, "contract.client_sign", "--role", "client", "--signatory", "刘经理")
+
+
+def plan_ready(team: Team, pid: str, who: str = "zhangsan") -> None:
+    """A key project's team, plan and sample details signed, milestones set: the countersign is next."""
+    team.ok(who, "set", pid, "initiation.team.kickoff_date=2026-09-03", f"initiation.team.members=[{who}]")
+    team.ok(who, "sign", pid, "initiation.team")
+    team.ok(who, "set", pid, "plan.approach=方案", "plan.samples.model=M", "plan.samples.configuration=C",
+            "plan.samples.drawings=D", "plan.samples.color=黑", "plan.samples.silkscreen=S",
+            "plan.milestones=[{name: 合同签订, due: 2026-10-15}]")
+    for step in ("plan.draft", "plan.sample_details"):
+        team.ok(who, "sign", pid, step)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 
-from conftest import Team, draft_contract, git, open_project
+from conftest import Team, draft_contract, git, open_project, plan_ready
 
 
 def refused(team: Team, who: str, *args: str, code: int = 1) -> str:
@@ -160,13 +160,7 @@ def test_a_signatory_with_a_unicode_line_break_is_refused(team: Team) -> None:
 
 def test_a_scan_with_an_odd_suffix_is_kept_under_a_plain_name(team: Team, tmp_path) -> None:
     pid = open_project(team, "150万")
-    team.ok("zhangsan", "set", pid, "initiation.team.kickoff_date=2026-09-03", "initiation.team.members=[zhangsan]")
-    team.ok("zhangsan", "sign", pid, "initiation.team")
-    team.ok("zhangsan", "set", pid, "plan.approach=方案", "plan.samples.model=M", "plan.samples.configuration=C",
-            "plan.samples.drawings=D", "plan.samples.color=黑", "plan.samples.silkscreen=S",
-            "plan.milestones=[{name: 合同签订, due: 2026-10-15}]")
-    for step in ("plan.draft", "plan.sample_details"):
-        team.ok("zhangsan", "sign", pid, step)
+    plan_ready(team, pid)
     scan = tmp_path / ("s." + "x" * 240)
     scan.write_text("scan")
     team.ok("zhangsan", "sign", pid, "plan.countersign", "--signatory", "吴总", "--evidence", str(scan))
@@ -178,13 +172,7 @@ def test_evidence_is_kept_even_where_gitignore_ignores_scans(team: Team, tmp_pat
     git(team.root, "add", ".gitignore")
     git(team.root, "commit", "-qm", "ignore pdfs")
     pid = open_project(team, "150万")
-    team.ok("zhangsan", "set", pid, "initiation.team.kickoff_date=2026-09-03", "initiation.team.members=[zhangsan]")
-    team.ok("zhangsan", "sign", pid, "initiation.team")
-    team.ok("zhangsan", "set", pid, "plan.approach=方案", "plan.samples.model=M", "plan.samples.configuration=C",
-            "plan.samples.drawings=D", "plan.samples.color=黑", "plan.samples.silkscreen=S",
-            "plan.milestones=[{name: 合同签订, due: 2026-10-15}]")
-    for step in ("plan.draft", "plan.sample_details"):
-        team.ok("zhangsan", "sign", pid, step)
+    plan_ready(team, pid)
     scan = tmp_path / "scan.pdf"
     scan.write_bytes(b"%PDF")
     team.ok("zhangsan", "sign", pid, "plan.countersign", "--signatory", "吴总", "--evidence", str(scan))
@@ -218,13 +206,8 @@ def test_4_0_a_new_contract_amount_needs_the_settlement_confirmed_again(team: Te
 
 def test_3_3_3_requiring_a_sample_after_the_contract_needs_reopen(team: Team) -> None:
     pid = open_project(team, "150万")
-    team.ok("zhangsan", "set", pid, "initiation.team.kickoff_date=2026-09-03", "initiation.team.members=[zhangsan]")
-    team.ok("zhangsan", "sign", pid, "initiation.team")
-    team.ok("zhangsan", "set", pid, "plan.approach=方案", "plan.samples.model=M", "plan.samples.configuration=C",
-            "plan.samples.drawings=D", "plan.samples.color=黑", "plan.samples.silkscreen=S",
-            "plan.milestones=[{name: 合同签订, due: 2026-10-15}]")
-    for step in ("plan.draft", "plan.sample_details", "plan.countersign"):
-        team.ok("zhangsan", "sign", pid, step)
+    plan_ready(team, pid)
+    team.ok("zhangsan", "sign", pid, "plan.countersign")
     team.ok("zhangsan", "sign", pid, "plan.countersign", "--signatory", "吴总")
     draft_contract(team, pid, "140万")
     message = refused(team, "zhangsan", "set", pid, "samples.required=true")

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import Team, draft_contract, git, open_project
+from conftest import Team, draft_contract, git, open_project, plan_ready
 
 
 def said(result) -> str:
@@ -86,13 +86,8 @@ def test_negative_amounts_and_counts_are_bad_input(team: Team, assignment: str) 
 
 def test_1_4_a_milestone_is_marked_done_after_the_countersign_without_reopening(team: Team) -> None:
     pid = open_project(team, "150万")
-    team.ok("zhangsan", "set", pid, "initiation.team.kickoff_date=2026-09-03", "initiation.team.members=[zhangsan]")
-    team.ok("zhangsan", "sign", pid, "initiation.team")
-    team.ok("zhangsan", "set", pid, "plan.approach=方案", "plan.samples.model=M", "plan.samples.configuration=C",
-            "plan.samples.drawings=D", "plan.samples.color=黑", "plan.samples.silkscreen=S",
-            "plan.milestones=[{name: 合同签订, due: 2026-10-15}]")
-    for step in ("plan.draft", "plan.sample_details", "plan.countersign"):
-        team.ok("zhangsan", "sign", pid, step)
+    plan_ready(team, pid)
+    team.ok("zhangsan", "sign", pid, "plan.countersign")
     team.ok("zhangsan", "sign", pid, "plan.countersign", "--role", "client", "--signatory", "刘经理")
     team.ok("zhangsan", "set", pid, "plan.milestones.0.done=2026-10-14")
     assert trailers(team.root)["Xmflow-Decision"] == "record"
