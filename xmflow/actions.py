@@ -163,31 +163,20 @@ def edit_stage(session: Session, project_id: str, stage_id: str, editor: Callabl
 
 def _change_stages(session: Session, project: Project, data: dict[str, dict[str, Any]], subject: str,
                    reopen: str | None, note: str | None) -> Result:
-    """Commit new data for a project's stages. A change to a completed stage, or one that makes
-    a signed or rejected step no longer apply, needs --reopen: the stage's sign-offs then need
-    signing again."""
+    """Commit new data for a project's stages; what needs --reopen is reopened with it, and the
+    signatures the change undoes are reported."""
     process = session.ws.process
     before = session.view(project)
     changed: dict[str, StageRecord] = {}
-    must_reopen: dict[str, str] = {}
     for stage in process.stages:
         record = project.record(stage.id)
-        if data[stage.id] == record.data:
-            continue
-        _check_persons(session, stage, record.data, data[stage.id])
-        changed[stage.id] = replace(record, data=data[stage.id], exists=True)
-        signed_changed = signed_part(stage.fields, data[stage.id]) != signed_part(stage.fields, record.data)
-        if before.stage_complete(stage) and signed_changed:
-            must_reopen[stage.id] = f"stage {stage.id} ({stage.title}) is complete"
+        if data[stage.id] != record.data:
+            _check_persons(session, stage, record.data, data[stage.id])
+            changed[stage.id] = replace(record, data=data[stage.id], exists=True)
     if not changed:
         raise UsageError("nothing changes: the fields already hold these values")
-    after = session.view(replace(project, records={**project.records, **changed}))
-    for step in process.steps:
-        if before.applies(step) and not after.applies(step) and _has_signoffs(before, step):
-            must_reopen.setdefault(step.stage, f"this change makes {step.id} no longer apply, though it was "
-                                               "signed or rejected")
-        elif step.stage not in changed and before.is_signed(step.id) and _held_up(before, after, step):
-            must_reopen.setdefault(step.stage, f"this change holds up {step.id}, already signed")
+    must_reopen = _reopen_reasons(before, session.view(replace(project, records={**project.records, **changed})),
+                                  data, changed)
     if must_reopen and not reopen:
         raise RuleError("; ".join(must_reopen.values()) + ": to change it, add --reopen -m WHY "
                         "(its sign-offs will need signing again)")
@@ -207,6 +196,25 @@ def _change_stages(session: Session, project: Project, data: dict[str, dict[str,
     trailers = {"Xmflow-Decision": decision.value, "Xmflow-Stage": ", ".join(must_reopen) if reopen else None}
     commit = session.commit(project.id, changed, subject, trailers, reopen or note)
     return Result(project.id, commit, subject, notes=notes)
+
+
+def _reopen_reasons(before: ProjectView, after: ProjectView, data: dict[str, dict[str, Any]],
+                    changed: dict[str, StageRecord]) -> dict[str, str]:
+    """The stages a change must reopen, and why: a completed stage whose signed data changes; a
+    stage with a signed or rejected step the change makes no longer apply; a stage with a signed
+    step the change holds up elsewhere."""
+    reasons: dict[str, str] = {}
+    for stage_id in changed:
+        stage = before.process.stage(stage_id)
+        old = before.project.record(stage_id).data
+        if before.stage_complete(stage) and signed_part(stage.fields, data[stage_id]) != signed_part(stage.fields, old):
+            reasons[stage_id] = f"stage {stage_id} ({stage.title}) is complete"
+    for step in before.process.steps:
+        if before.applies(step) and not after.applies(step) and _has_signoffs(before, step):
+            reasons.setdefault(step.stage, f"this change makes {step.id} no longer apply, though it was signed or rejected")
+        elif step.stage not in changed and before.is_signed(step.id) and _held_up(before, after, step):
+            reasons.setdefault(step.stage, f"this change holds up {step.id}, already signed")
+    return reasons
 
 
 def _held_up(before: ProjectView, after: ProjectView, step: Step) -> bool:
