@@ -135,3 +135,20 @@ def plan_ready(team: Team, pid: str, who: str = "zhangsan") -> None:
             "plan.milestones=[{name: 合同签订, due: 2026-10-15}]")
     for step in ("plan.draft", "plan.sample_details"):
         team.ok(who, "sign", pid, step)
+
+
+def shipped(team: Team, pid: str) -> None:
+    """Ready, ordered and shipped (3.7.2)."""
+    team.ok("zhengyi", "sign", pid, "installation.ready_to_ship")
+    team.ok("qianqi", "sign", pid, "installation.ship_order")
+    team.ok("zhangsan", "set", pid, "installation.shipped_date=2026-10-30")
+    team.ok("zhangsan", "sign", pid, "installation.shipped")
+
+
+def accepted(team: Team, pid: str) -> None:
+    """Shipped, acceptance requested and signed by the client (3.7.2, 3.8)."""
+    shipped(team, pid)
+    team.ok("zhangsan", "set", pid, "acceptance.request_date=2026-11-07", "acceptance.accepted_date=2026-11-10",
+            "acceptance.copies=2")
+    team.ok("zhangsan", "sign", pid, "acceptance.request")
+    team.ok("zhangsan", "sign", pid, "acceptance.client_sign", "--role", "client", "--signatory", "刘经理")

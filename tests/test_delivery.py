@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import Team, draft_contract, open_project, sign_contract
+from conftest import Team, accepted, draft_contract, open_project, shipped, sign_contract
 
 
 def refused(team: Team, who: str, *args: str, code: int = 1) -> str:
@@ -19,21 +19,6 @@ def contracted(team: Team, on_site: bool = True) -> str:
     sign_contract(team, pid)
     team.ok("zhangsan", "set", pid, f"installation.on_site={'true' if on_site else 'false'}")
     return pid
-
-
-def shipped(team: Team, pid: str) -> None:
-    team.ok("zhengyi", "sign", pid, "installation.ready_to_ship")
-    team.ok("qianqi", "sign", pid, "installation.ship_order")
-    team.ok("zhangsan", "set", pid, "installation.shipped_date=2026-10-30")
-    team.ok("zhangsan", "sign", pid, "installation.shipped")
-
-
-def accepted(team: Team, pid: str) -> None:
-    shipped(team, pid)
-    team.ok("zhangsan", "set", pid, "acceptance.request_date=2026-11-07", "acceptance.accepted_date=2026-11-10",
-            "acceptance.copies=2")
-    team.ok("zhangsan", "sign", pid, "acceptance.request")
-    team.ok("zhangsan", "sign", pid, "acceptance.client_sign", "--role", "client", "--signatory", "刘经理")
 
 
 def test_3_6_1_the_client_signs_only_the_stamped_contract(team: Team) -> None:

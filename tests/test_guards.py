@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 
-from conftest import Team, draft_contract, git, open_project, plan_ready
+from conftest import Team, accepted, draft_contract, git, open_project, plan_ready
 
 
 def refused(team: Team, who: str, *args: str, code: int = 1) -> str:
@@ -191,7 +191,7 @@ def test_3_5_1_a_kept_self_review_does_not_survive_an_unchecked_principle(team: 
 
 
 def test_4_0_a_new_contract_amount_needs_the_settlement_confirmed_again(team: Team) -> None:
-    from test_delivery import accepted, contracted
+    from test_delivery import contracted
 
     pid = contracted(team, on_site=False)
     accepted(team, pid)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from conftest import Team, draft_contract, git, open_project, sign_contract
+from conftest import Team, accepted, draft_contract, git, open_project, sign_contract
 
 
 def said(result) -> str:
@@ -33,18 +33,6 @@ def signed_contract(team: Team, amount: str = "34.8万", budget: str = "35万") 
     draft_contract(team, pid, amount)
     sign_contract(team, pid)
     return pid
-
-
-def accepted(team: Team, pid: str) -> None:
-    """Shipped (not on site) and accepted by the client (3.7.2, 3.8)."""
-    team.ok("zhengyi", "sign", pid, "installation.ready_to_ship")
-    team.ok("qianqi", "sign", pid, "installation.ship_order")
-    team.ok("zhangsan", "set", pid, "installation.shipped_date=2026-10-08")
-    team.ok("zhangsan", "sign", pid, "installation.shipped")
-    team.ok("zhangsan", "set", pid, "acceptance.request_date=2026-10-15")
-    team.ok("zhangsan", "sign", pid, "acceptance.request")
-    team.ok("zhangsan", "set", pid, "acceptance.accepted_date=2026-10-20", "acceptance.copies=2")
-    team.ok("zhangsan", "sign", pid, "acceptance.client_sign", "--role", "client", "--signatory", "黄女士")
 
 
 def derived(team: Team, pid: str) -> dict:
