@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from xmflow.values import add_months, format_money, parse_date, parse_money, parse_time
+from xmflow.values import add_months, format_money, money_in_words, parse_date, parse_money, parse_time
 
 
 @pytest.mark.parametrize(
@@ -150,3 +150,32 @@ def test_parse_time_needs_a_timezone() -> None:
 )
 def test_add_months_clamps_and_crosses_years(start: date, months: int, expected: date) -> None:
     assert add_months(start, months) == expected
+
+
+@pytest.mark.parametrize(
+    ("amount", "words"),
+    [
+        ("1490000", "人民币壹佰肆拾玖万元整"),
+        ("0.50", "人民币伍角"),
+        ("0.05", "人民币伍分"),
+        ("0", "人民币零元整"),
+        ("1.05", "人民币壹元零伍分"),
+        ("1.50", "人民币壹元伍角"),
+        ("10", "人民币壹拾元整"),
+        ("1001", "人民币壹仟零壹元整"),
+        ("100010", "人民币壹拾万零壹拾元整"),
+        ("1050000", "人民币壹佰零伍万元整"),
+        ("105000", "人民币壹拾万伍仟元整"),
+        ("1000000000", "人民币壹拾亿元整"),
+        ("1000010000", "人民币壹拾亿零壹万元整"),
+        ("1234567890.12", "人民币壹拾贰亿叁仟肆佰伍拾陆万柒仟捌佰玖拾元壹角贰分"),
+        ("348000", "人民币叁拾肆万捌仟元整"),
+    ],
+)
+def test_amounts_in_capital_numerals_as_contracts_write_them(amount: str, words: str) -> None:
+    assert money_in_words(Decimal(amount)) == words
+
+
+def test_a_negative_amount_has_no_capital_form() -> None:
+    with pytest.raises(ValueError):
+        money_in_words(Decimal("-1"))

@@ -76,3 +76,46 @@ def add_months(day: date, months: int) -> date:
         except ValueError:
             continue
     raise ValueError(f"cannot add {months} months to {day}")  # pragma: no cover
+
+
+_DIGITS = "零壹贰叁肆伍陆柒捌玖"
+
+
+def _four(n: int) -> str:
+    """0 < n < 10,000 in capital numerals: ``1001`` → 壹仟零壹, ``10`` → 壹拾."""
+    out, zero = "", False
+    for unit, value in (("仟", 1000), ("佰", 100), ("拾", 10), ("", 1)):
+        digit = n // value % 10
+        if digit == 0:
+            zero = zero or bool(out)
+            continue
+        out += ("零" if zero else "") + _DIGITS[digit] + unit
+        zero = False
+    return out
+
+
+def _whole(n: int) -> str:
+    """A whole number of yuan in capital numerals, with 万 and 亿 and one 零 for each gap."""
+    for size, unit in ((10**8, "亿"), (10**4, "万")):
+        if n >= size:
+            high, low = divmod(n, size)
+            gap = "零" if 0 < low < size // 10 else ""
+            return _whole(high) + unit + (gap + _whole(low) if low else "")
+    return _four(n)
+
+
+def money_in_words(amount: Decimal) -> str:
+    """An amount in capital Chinese numerals as contracts write it: ``¥1,490,000.00`` →
+    人民币壹佰肆拾玖万元整, ``¥0.50`` → 人民币伍角, ``¥1.05`` → 人民币壹元零伍分."""
+    cents = int(amount.quantize(CENT, rounding=ROUND_HALF_UP) * 100)
+    if cents < 0:
+        raise ValueError("a negative amount has no capital form")
+    yuan, jiao, fen = cents // 100, cents // 10 % 10, cents % 10
+    if not jiao and not fen:
+        return f"人民币{_whole(yuan) if yuan else '零'}元整"
+    words = f"{_whole(yuan)}元" if yuan else ""
+    if jiao:
+        words += _DIGITS[jiao] + "角"
+    elif yuan:
+        words += "零"
+    return "人民币" + words + (_DIGITS[fen] + "分" if fen else "")
