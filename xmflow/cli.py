@@ -14,16 +14,15 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from xmflow import actions, ledger, records, signing, store
+from xmflow import actions, ledger, signing, store
 from xmflow import demo as demo_mod
 from xmflow import status as status_mod
 from xmflow.console import Out
 from xmflow.errors import UsageError, XmflowError
 from xmflow.figures import figures
 from xmflow.rules import ProjectView
-from xmflow.schema import plain
 from xmflow.session import Result, Session, now
-from xmflow.values import format_money, parse_date
+from xmflow.values import parse_date
 from xmflow.workspace import Workspace
 
 
@@ -243,28 +242,15 @@ def show(
 ) -> None:
     """The project's records, with derived values (key, totals, warranty end)."""
     ws = _ws(ctx)
-    proj = ws.project(project)
-    view = ProjectView(proj, ws.process, ws.config)
-    stages = [ws.process.stage(stage)] if stage and stage in [s.id for s in ws.process.stages] else None
-    if stage and stages is None:
-        raise UsageError(f"no stage {stage!r} (stages: {', '.join(s.id for s in ws.process.stages)})")
-    derived = figures(view).as_dict()
+    stage_ids = [s.id for s in ws.process.stages]
+    if stage and stage not in stage_ids:
+        raise UsageError(f"no stage {stage!r} (stages: {', '.join(stage_ids)})")
+    view = ProjectView(ws.project(project), ws.process, ws.config)
+    shown = [ws.process.stage(stage)] if stage else list(ws.process.stages)
     if as_json:
-        body = {rec.stage: {"data": plain(rec.data), "signoffs": [status_mod.signoff_json(s) for s in rec.signoffs]}
-                for rec in proj.records.values() if rec.exists and (not stages or rec.stage == stages[0].id)}
-        _out(ctx).json({"id": proj.id, "key": view.key, "derived": plain(derived), "stages": body})
-        return
-    out = _out(ctx)
-    out.line(f"# {proj.id}  " + "  ".join(f"{k}: {format_money(v) if k in _MONEY_KEYS and v is not None else plain(v)}"
-                                          for k, v in derived.items()), "bold")
-    for st in stages or ws.process.stages:
-        rec = proj.record(st.id)
-        if rec.exists:
-            out.line(f"\n## {st.id} — {out.title(st.title, st.title_en)} ({rec.path})", "bold cyan")
-            out.line(records.dump_record(st, rec).rstrip())
-
-
-_MONEY_KEYS = {"contract_amount", "invoiced", "received", "outstanding"}
+        _out(ctx).json(status_mod.show_json(view, figures(view), shown))
+    else:
+        _out(ctx).show(view.project, shown, figures(view))
 
 
 @app.command()

@@ -11,8 +11,11 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from xmflow.model import StepState
-from xmflow.process import Process
+from xmflow.figures import Figures
+from xmflow.model import Project, StepState
+from xmflow.process import Process, Stage
+from xmflow.records import dump_record
+from xmflow.schema import plain
 from xmflow.status import NextStep, Report, Summary
 from xmflow.values import format_money
 
@@ -87,6 +90,18 @@ class Out:
             self.line(self.t("none"))
             return
         self.console.print(table)
+
+    def show(self, project: Project, stages: list[Stage], derived: Figures) -> None:
+        """`show`: the derived figures on one line, then each stage's record as stored."""
+        money = {"contract_amount", "invoiced", "received", "outstanding"}
+        figures = "  ".join(f"{k}: {format_money(v) if k in money and v is not None else plain(v)}"
+                            for k, v in derived.as_dict().items())
+        self.line(f"# {project.id}  {figures}", "bold")
+        for stage in stages:
+            record = project.record(stage.id)
+            if record.exists:
+                self.line(f"\n## {stage.id} — {self.title(stage.title, stage.title_en)} ({record.path})", "bold cyan")
+                self.line(dump_record(stage, record).rstrip())
 
     def waiting_on(self, n: NextStep, process: Process) -> str:
         """``销售: 张三`` or, for the client's signature, ``甲方 ← 张三/吴十`` (who records it)."""

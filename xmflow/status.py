@@ -8,9 +8,9 @@ from decimal import Decimal
 from typing import Any
 
 from xmflow.errors import XmflowError
-from xmflow.figures import figure, ledger_total, overdue_milestones
+from xmflow.figures import Figures, figure, ledger_total, overdue_milestones
 from xmflow.model import Person, Project, Signoff, StepState
-from xmflow.process import Step
+from xmflow.process import Stage, Step
 from xmflow.rules import ProjectView, StepStatus, holds_role, makers, people_for
 from xmflow.schema import plain
 from xmflow.workspace import Workspace
@@ -158,3 +158,11 @@ def step_json(st: StepStatus) -> dict[str, Any]:
 
 def report_json(r: Report) -> dict[str, Any]:
     return {**summary_json(r.summary), "steps": [step_json(st) for st in r.steps]}
+
+
+def show_json(view: ProjectView, derived: Figures, stages: list[Stage]) -> dict[str, Any]:
+    """`show --json`: the records as stored, their sign-offs, and the derived figures; "key" on top."""
+    wanted = {stage.id for stage in stages}
+    body = {rec.stage: {"data": plain(rec.data), "signoffs": [signoff_json(s) for s in rec.signoffs]}
+            for rec in view.project.records.values() if rec.exists and rec.stage in wanted}
+    return {"id": view.project.id, "key": view.key, "derived": plain(derived.as_dict()), "stages": body}
