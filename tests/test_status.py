@@ -87,3 +87,8 @@ def test_the_portfolio_cache_follows_every_change(team: Team) -> None:
     path.write_text(path.read_text(encoding="utf-8").replace("name: 测试项目", "name: 改名"), encoding="utf-8")
     second = team.json("wangjg", "status")
     assert first[0]["name"] == "测试项目" and second[0]["name"] == "改名"
+
+
+def test_mine_needs_an_identity_in_people_yaml(team: Team) -> None:
+    result = team("stranger", "status", "--mine")
+    assert result.exit_code == 2 and "--mine" in result.output and "people.yaml" in result.output

@@ -274,8 +274,13 @@ def status(
         return
     if role and role not in ws.process.roles:
         raise UsageError(f"--role: no role {role!r} (roles: {', '.join(ws.process.roles)})")
-    rows, problems = status_mod.portfolio(ws, day, mine=ws.actor() if mine else None, role=role, overdue=overdue,
-                                          key=key)
+    me = None
+    if mine:
+        email = ws.identity_email()
+        me = ws.people.by_email(email) if email else None
+        if me is None:
+            raise UsageError(f"--mine: {email or 'your git identity'} is not in people.yaml (git config user.email)")
+    rows, problems = status_mod.portfolio(ws, day, mine=me, role=role, overdue=overdue, key=key)
     out.json([status_mod.summary_json(r) for r in rows]) if as_json else out.portfolio(rows, ws.process)
     for problem in problems:
         out.error(problem)
