@@ -117,22 +117,27 @@ def draft_contract(team: Team, pid: str, amount: str = "34.8万", who: str = "zh
     team.ok(who, "sign", pid, "contract.self_review")
 
 
-def sign_contract(team: Team, pid: str, who: str = "zhangsan") -> None:
-    """From the supervisor's review to the client's signature (3.5.2–3.6.2)."""
+def stamp_contract(team: Team, pid: str, who: str = "zhangsan") -> None:
+    """From the supervisor's review to the stamp, originals recorded: the client's signature is next."""
     team.ok("zhaoliu", "sign", pid, "contract.supervisor_review")
     team.ok("qianqi", "sign", pid, "contract.business_review")
     team.ok("qianqi", "sign", pid, "contract.stamp")
     team.ok(who, "set", pid, "contract.originals.copies=2", f"contract.originals.kept_by={who}")
+
+
+def sign_contract(team: Team, pid: str, who: str = "zhangsan") -> None:
+    """From the supervisor's review to the client's signature (3.5.2–3.6.2)."""
+    stamp_contract(team, pid, who)
     team.ok(who, "sign", pid, "contract.client_sign", "--role", "client", "--signatory", "刘经理")
 
 
-def plan_ready(team: Team, pid: str, who: str = "zhangsan") -> None:
-    """A key project's team, plan and sample details signed, milestones set: the countersign is next."""
+def plan_ready(team: Team, pid: str, who: str = "zhangsan", milestones: bool = True) -> None:
+    """A key project's team, plan and sample details signed (and milestones set): the countersign is next."""
     team.ok(who, "set", pid, "initiation.team.kickoff_date=2026-09-03", f"initiation.team.members=[{who}]")
     team.ok(who, "sign", pid, "initiation.team")
     team.ok(who, "set", pid, "plan.approach=方案", "plan.samples.model=M", "plan.samples.configuration=C",
             "plan.samples.drawings=D", "plan.samples.color=黑", "plan.samples.silkscreen=S",
-            "plan.milestones=[{name: 合同签订, due: 2026-10-15}]")
+            *(["plan.milestones=[{name: 合同签订, due: 2026-10-15}]"] if milestones else []))
     for step in ("plan.draft", "plan.sample_details"):
         team.ok(who, "sign", pid, step)
 

@@ -6,7 +6,7 @@ import hashlib
 import subprocess
 from pathlib import Path
 
-from conftest import TERMS, Team, draft_contract, git, open_project, sign_contract
+from conftest import TERMS, Team, draft_contract, git, open_project, plan_ready, sign_contract, stamp_contract
 
 
 def refused(team: Team, who: str, *args: str, code: int = 1) -> str:
@@ -158,10 +158,7 @@ def test_3_5_4_gm_approval_does_not_apply_to_an_ordinary_contract(team: Team) ->
 def test_3_6_2_client_signature_is_recorded_with_signatory_evidence_and_paper_date(team: Team, tmp_path: Path) -> None:
     pid = open_project(team)
     draft_contract(team, pid)
-    team.ok("zhaoliu", "sign", pid, "contract.supervisor_review")
-    team.ok("qianqi", "sign", pid, "contract.business_review")
-    team.ok("qianqi", "sign", pid, "contract.stamp")
-    team.ok("zhangsan", "set", pid, "contract.originals.copies=2", "contract.originals.kept_by=zhangsan")
+    stamp_contract(team, pid)
     assert "--signatory" in refused(team, "zhangsan", "sign", pid, "contract.client_sign", code=2)
     assert "--signatory" in refused(team, "zhangsan", "sign", pid, "contract.client_sign", "--role", "client", code=2)
     refused(team, "zhengyi", "sign", pid, "contract.client_sign", "--role", "client", "--signatory", "刘经理")
@@ -181,12 +178,7 @@ def test_3_6_2_client_signature_is_recorded_with_signatory_evidence_and_paper_da
 
 def test_3_3_1_countersign_needs_both_sales_and_the_client(team: Team) -> None:
     pid = open_project(team, "150万")
-    team.ok("zhangsan", "set", pid, "initiation.team.kickoff_date=2026-09-03", "initiation.team.members=[zhangsan]")
-    team.ok("zhangsan", "sign", pid, "initiation.team")
-    team.ok("zhangsan", "set", pid, "plan.approach=方案", "plan.samples.model=M", "plan.samples.configuration=C",
-            "plan.samples.drawings=D", "plan.samples.color=黑", "plan.samples.silkscreen=S")
-    team.ok("zhangsan", "sign", pid, "plan.draft")
-    team.ok("zhangsan", "sign", pid, "plan.sample_details")
+    plan_ready(team, pid, milestones=False)
     assert "plan.milestones needs at least 1" in refused(team, "zhangsan", "sign", pid, "plan.countersign")
     team.ok("zhangsan", "set", pid, "plan.milestones=[{name: 合同签订}]")
     assert "item 1 has no due" in refused(team, "zhangsan", "sign", pid, "plan.countersign")
@@ -302,12 +294,7 @@ def test_3_2_2_sample_details_need_model_configuration_drawings_colour_and_silks
 
 def test_3_2_3_changing_the_sample_details_after_signing_needs_a_new_signature(team: Team) -> None:
     pid = open_project(team, "150万")
-    team.ok("zhangsan", "set", pid, "initiation.team.kickoff_date=2026-09-03", "initiation.team.members=[zhangsan]")
-    team.ok("zhangsan", "sign", pid, "initiation.team")
-    team.ok("zhangsan", "set", pid, "plan.approach=方案", "plan.samples.model=M", "plan.samples.configuration=C",
-            "plan.samples.drawings=D", "plan.samples.color=黑", "plan.samples.silkscreen=S")
-    team.ok("zhangsan", "sign", pid, "plan.draft")
-    team.ok("zhangsan", "sign", pid, "plan.sample_details")
+    plan_ready(team, pid, milestones=False)
     result = team.ok("zhangsan", "set", pid, "plan.samples.color=白")
     assert "plan.sample_details" in result.output and "signed again" in result.output
     assert team.state(pid, "plan.sample_details") == "waiting"
