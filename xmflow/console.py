@@ -24,13 +24,15 @@ LABELS = {
            "next": "下一步", "who": "待谁处理", "waiting": "等待(天)", "overdue": "逾期节点", "amount": "合同金额",
            "step": "步骤", "state": "状态", "signers": "签署 / 待签", "missing": "缺少", "clause": "条款",
            "closed": "已结案", "none": "（无）", "roles": "角色", "title": "标题", "form": "表单",
-           "signed": "已签", "waiting_state": "待签", "blocked": "未就绪", "skipped": "不适用", "yes": "是", "when": "适用条件", "after": "前置步骤"},
+           "signed": "已签", "waiting_state": "待签", "blocked": "未就绪", "skipped": "不适用", "yes": "是", "when": "适用条件", "after": "前置步骤",
+           "number": "编号"},
     "en": {"project": "project", "name": "name", "client": "client", "sales": "sales", "key": "key",
            "stage": "stage", "next": "next step", "who": "waiting on", "waiting": "days waiting", "overdue": "overdue milestones",
            "amount": "contract amount", "step": "step", "state": "state", "signers": "signed / to sign",
            "missing": "missing", "clause": "clause", "closed": "closed", "none": "(none)", "roles": "roles",
            "title": "title", "form": "form", "signed": "signed", "waiting_state": "waiting", "blocked": "blocked",
-           "skipped": "skipped", "yes": "yes", "when": "applies when", "after": "after"},
+           "skipped": "skipped", "yes": "yes", "when": "applies when", "after": "after",
+           "number": "number"},
 }
 _STATE_STYLE = {StepState.SIGNED: ("signed", "green"), StepState.WAITING: ("waiting_state", "yellow"),
                 StepState.BLOCKED: ("blocked", "red"), StepState.SKIPPED: ("skipped", "dim")}
@@ -155,6 +157,14 @@ class Out:
                 _row(table, step.id, self.title(step.title, step.title_en or step.title), roles, step.clause, step.when.describe(),
                               ", ".join(p.step for p in step.after), step.form or "")
         self.console.print(table)
+        if process.forms:
+            forms = Table(title="表单" if self.lang == "zh" else "forms", header_style="bold")
+            for col in ("form", "number", "title", "when", "step"):
+                forms.add_column(self.t(col), overflow="fold")
+            for form in process.forms.values():
+                title = f"{form.title}（{form.annex}）" if form.annex else form.title
+                _row(forms, form.id, form.number, self.title(title, form.title_en), form.when.describe(), ", ".join(form.steps))
+            self.console.print(forms)
         if process.revisions:
             revisions = Table(title="修订记录" if self.lang == "zh" else "revisions", header_style="bold")
             for key, zh in _REVISION_COLUMNS.items():

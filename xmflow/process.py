@@ -119,6 +119,27 @@ class Ledger:
 
 
 @dataclass(frozen=True)
+class Form:
+    """A printed form (附表): its number on paper, the steps whose signatures it carries, and
+    the parties who stamp it. A form applies to a project when its condition holds."""
+
+    id: str
+    number: str
+    title: str
+    title_en: str
+    annex: str = ""                     # 附表1…附表4: the procedure's own numbering
+    clause: str = ""
+    copies: int = 1                     # 3.8.2: the acceptance report is made in duplicate
+    stamps: tuple[str, ...] = ()        # the parties who stamp it: company, client
+    when: Condition = ALWAYS
+    steps: tuple[str, ...] = ()         # the steps whose `form` (or whose stage's) is this one
+
+    def names(self) -> tuple[str, ...]:
+        """Every name the form goes by on the command line: id, title, annex, number."""
+        return tuple(n for n in (self.id, self.title, self.annex, self.number) if n)
+
+
+@dataclass(frozen=True)
 class Process:
     """The whole procedure, loaded and checked."""
 
@@ -131,6 +152,7 @@ class Process:
     stages: tuple[Stage, ...]
     ledgers: dict[str, Ledger]
     figures: dict[str, str]
+    forms: dict[str, Form]
     source: str
     text: str = field(repr=False, default="")
 
@@ -168,6 +190,15 @@ class Process:
         """The field path of one of the facts xmflow reports (FIGURES), e.g. ``contract.amount``."""
         return self.figures[name]
 
+    def form(self, name: str) -> Form | None:
+        """A form by any of its names (``form4``, ``项目验收报告``, ``附表4``, ``XM-F04``), or None."""
+        wanted = name.strip().casefold()
+        return next((f for f in self.forms.values() if wanted in (n.casefold() for n in f.names())), None)
+
+    def form_of(self, step: Step) -> str | None:
+        """The form that carries a step's signature: its own, or its stage's."""
+        return step.form or self.stage(step.stage).form
+
     def signed_fields(self, step_id: str) -> frozenset[str]:
         """The top-level fields of its stage that a signature of *step_id* covers."""
         return self._signed[step_id]
@@ -184,6 +215,9 @@ class Process:
                                    "after": [p.step for p in st.after], "requires": [r.field for r in st.requires],
                                    "on_reject": st.on_reject.to if st.on_reject else None, "form": st.form}
                                   for st in s.steps]} for s in self.stages],
+            "forms": [{"id": f.id, "number": f.number, "title": f.title, "title_en": f.title_en, "annex": f.annex,
+                       "clause": f.clause, "copies": f.copies, "stamps": list(f.stamps), "when": f.when.describe(),
+                       "steps": list(f.steps)} for f in self.forms.values()],
         }
 
     def __post_init__(self) -> None:

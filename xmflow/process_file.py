@@ -10,16 +10,18 @@ from typing import Any
 from xmflow import yamlio
 from xmflow.conditions import Condition, bounds, parse_condition, referenced_fields, referenced_steps
 from xmflow.errors import ProcessError
-from xmflow.process import FIGURES, Ledger, Prerequisite, Process, Reject, Requirement, Role, Stage, Step
+from xmflow.process import FIGURES, Form, Ledger, Prerequisite, Process, Reject, Requirement, Role, Stage, Step
 from xmflow.schema import FieldType, parse_field_type
 
-_TOP = {"name", "name_en", "document", "revisions", "roles", "derived", "stages", "ledgers", "figures"}
+_TOP = {"name", "name_en", "document", "revisions", "roles", "derived", "stages", "ledgers", "figures", "forms"}
 _ROLE = {"title", "title_en", "global", "named_in", "external", "recorded_by"}
 _STAGE = {"id", "title", "title_en", "file", "clause", "form", "when", "fields", "steps"}
 _STEP = {"id", "title", "title_en", "clause", "roles", "mode", "review", "when", "after", "requires", "on_reject", "form", "fills"}
 _REQUIREMENT = {"field", "when", "equals", "min_items", "each_has", "all_true", "sum"}
 _REJECT = {"to", "keeps"}
 _LEDGER = {"stage", "field", "roles", "clause", "after"}
+_FORM = {"number", "title", "title_en", "annex", "clause", "copies", "stamps", "when"}
+_PARTIES = {"company", "client"}
 _FIGURE_KINDS = {"name": "text", "client": "text", "budget": "money", "salesperson": "person", "opened": "date",
                  "industry_need": "bool", "special": "bool", "contract_amount": "money", "warranty_start": "date",
                  "warranty_months": "int", "milestones": "list"}
@@ -98,9 +100,10 @@ class Parser:
             raise self.fail(("figures",), f"`figures` must name the field of: {', '.join(missing)}")
         revisions = self.revisions(data.get("revisions"))
         self.check_unique(stages)
+        forms = self.forms(data.get("forms"), stages)
         process = Process(str(data.get("name", "")), str(data.get("name_en", "")), str(data.get("document", "")),
                           revisions, roles, derived, stages, ledgers, {k: str(v) for k, v in figures.items()},
-                          self.doc.name, text)
+                          forms, self.doc.name, text)
         self.check(process)
         return process
 
@@ -177,6 +180,46 @@ class Parser:
         return Ledger(lid, self.get(spec, path, "stage"), self.get(spec, path, "field"), self.names(spec, path, "roles"),
                       str(spec.get("clause", "")), self.get(spec, path, "after"))
 
+    def forms(self, spec: Any, stages: tuple[Stage, ...]) -> dict[str, Form]:
+        """The printed forms, in the order a project's volume binds them (4.2). A process without
+        a `forms:` table still names its forms on its stages and steps: those are made plain."""
+        covered: dict[str, list[str]] = {}
+        for stage in stages:
+            for step in stage.steps:
+                if step.form or stage.form:
+                    covered.setdefault(step.form or stage.form, []).append(step.id)  # type: ignore[arg-type]
+        if spec is None:
+            return {fid: Form(fid, fid, fid, fid, steps=tuple(steps)) for fid, steps in covered.items()}
+        if not isinstance(spec, dict):
+            raise self.fail(("forms",), "`forms` must be a mapping of form name → number, title, …")
+        forms = {fid: self.form(fid, entry, ("forms", fid), tuple(covered.get(fid, ())))
+                 for fid, entry in spec.items()}
+        for fid in covered:
+            if fid not in forms:
+                where = next(("stages", i) for i, st in enumerate(stages)
+                             if st.form == fid or any(step.form == fid for step in st.steps))
+                raise self.fail(where, f"form {fid!r} is not in the `forms` table")
+        names = [name.casefold() for form in forms.values() for name in set(form.names())]
+        clash = next((n for n in names if names.count(n) > 1), None)
+        if clash:
+            raise self.fail(("forms",), f"two forms go by the name {clash!r}")
+        return forms
+
+    def form(self, fid: str, spec: Any, path: tuple, steps: tuple[str, ...]) -> Form:
+        if not re.fullmatch(r"[A-Za-z0-9_-]+", str(fid)):
+            raise self.fail(path, "a form's name has only letters, digits, - and _ (it names its template)")
+        spec = self.mapping(spec, path, _FORM, "form")
+        copies = str(spec.get("copies", 1))
+        if not copies.isdigit() or int(copies) < 1:
+            raise self.fail(path + ("copies",), "`copies` must be a whole number of at least 1")
+        stamps = self.names(spec, path, "stamps")
+        unknown = [p for p in stamps if p not in _PARTIES]
+        if unknown:
+            raise self.fail(path + ("stamps",), f"unknown party {unknown[0]!r} (parties: company, client)")
+        return Form(str(fid), self.get(spec, path, "number"), self.get(spec, path, "title"),
+                    str(spec.get("title_en", fid)), str(spec.get("annex", "")), str(spec.get("clause", "")),
+                    int(copies), stamps, self.condition(spec.get("when"), path + ("when",)), steps)
+
     def check_unique(self, stages: tuple[Stage, ...]) -> None:
         seen: set[str] = set()
         for i, stage in enumerate(stages):
@@ -204,6 +247,8 @@ class Parser:
         for lid, ledger in process.ledgers.items():
             self.check_field_ref(process, ledger.field, ("ledgers", lid))
             self.check_step_ref(process, ledger.after, ("ledgers", lid))
+        for fid, form in process.forms.items():
+            self.check_condition(process, form.when, ("forms", fid, "when"))
         for name, ref in process.figures.items():
             self.check_field_ref(process, ref, ("figures", name))
             kind = process.field_type(ref).kind
