@@ -67,6 +67,20 @@ def identity(root: Path) -> tuple[str, str]:
     return name or email.split("@")[0], email
 
 
+def log(root: Path, fmt: str, *paths: str) -> str:
+    """``git log`` of the current branch in one pass, newest first, each entry in *fmt*; empty
+    when there is no commit yet."""
+    if not git(root, "rev-parse", "--verify", "-q", "HEAD", check=False).strip():
+        return ""
+    return git(root, "-c", "core.quotePath=false", "log", f"--format={fmt}", "HEAD", "--", *paths)
+
+
+def read_at(root: Path, rev: str, path: str) -> str | None:
+    """A file's text as of a commit, or None when it did not exist there."""
+    out = subprocess.run(["git", "-C", str(root), "show", f"{rev}:{path}"], capture_output=True, check=False)
+    return out.stdout.decode("utf-8") if out.returncode == 0 else None
+
+
 def dirty_paths(root: Path, paths: list[str]) -> list[str]:
     """Paths under *paths* with uncommitted changes (staged, unstaged or untracked)."""
     out = git(root, "-c", "core.quotePath=false", "status", "--porcelain", "--untracked-files=all", "--", *paths)
