@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from xmflow import actions, ledger, signing, store
+from xmflow import actions, ledger, rendering, signing, store
 from xmflow import demo as demo_mod
 from xmflow import status as status_mod
 from xmflow.console import Out
@@ -286,6 +286,40 @@ def status(
         out.error(problem)
     if problems:
         raise typer.Exit(2)
+
+
+class Format(StrEnum):
+    """The output formats of a form."""
+
+    md = "md"
+    html = "html"
+    pdf = "pdf"
+
+
+@app.command()
+def render(
+    ctx: typer.Context,
+    project: Annotated[str, typer.Argument(help="Project id.")],
+    form: Annotated[str, typer.Argument(help="form1…form4, sample-request, shipping-order, registration, "
+                                              "archive-list (or the Chinese title), or volume: the whole project.")],
+    fmt: Annotated[Format | None, typer.Option("--format", "-f", help="md (default), html (A4) or pdf "
+                                                                    "(default: from -o's extension).")] = None,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write to FILE (default: standard output).")] = None,
+) -> None:
+    """Print a form (附表1–4 and the others) from the records, to sign on paper."""
+    chosen = (fmt.value if fmt else None) or rendering.format_for(output)
+    if chosen == "pdf" and output is None and _is_terminal():
+        raise UsageError("a PDF is not for the terminal: give -o FILE.pdf (or redirect the output)")
+    ws = _ws(ctx)
+    if form.strip().casefold() == rendering.VOLUME:
+        content = rendering.render_volume(ws, project, chosen)
+    else:
+        content = rendering.render_form(ws, project, form, chosen)
+    rendering.write(content, output)
+
+
+def _is_terminal() -> bool:
+    return os.isatty(1)
 
 
 @process_app.command("show")

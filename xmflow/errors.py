@@ -36,3 +36,7 @@ class RuleError(XmflowError):
 
 class StoreError(XmflowError):
     """git failed or the repository is not in a state xmflow can work in (exit 2)."""
+
+
+class TemplateError(XmflowError):
+    """A form's template is missing or broken, or its output cannot be made (exit 2)."""

@@ -53,6 +53,11 @@ def parse_date(text: str) -> date:
         raise ValueError(f"{text!r} is not a date: {exc}") from exc
 
 
+def chinese_date(day: date) -> str:
+    """A date as Chinese forms write it: 2026年11月28日."""
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
 def parse_time(text: str) -> datetime:
     """Read an ISO 8601 timestamp with a timezone."""
     try:

@@ -1,0 +1,242 @@
+"""What a printed form shows: the project's typed data, one opinion line (意见栏) per step and
+role with the commit that signed it, the stamps, and for form 2 what changed in the contract
+since the supervisor signed it (3.5.3). Templates receive these objects, never raw YAML."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from xmflow import history, records, store
+from xmflow.figures import Figures, figures
+from xmflow.history import Commit
+from xmflow.model import Decision, People, Person, Signoff
+from xmflow.process import Form, Process, Role, Step
+from xmflow.rules import ProjectView
+from xmflow.schema import FieldType, plain
+from xmflow.values import chinese_date, format_money
+from xmflow.workspace import Workspace
+
+
+class Fields:
+    """A stage's data, read by the names its schema declares (``contract.amount``): typed
+    values, nested fields as Fields, person ids as people, and None where nothing is filled in.
+    A name the schema does not declare is an error, so a template's typo does not print a blank."""
+
+    def __init__(self, ftype: FieldType, data: dict[str, Any] | None, people: People, where: str) -> None:
+        self._type, self._data, self._people, self._where = ftype, data or {}, people, where
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_") or name not in self._type.fields:
+            raise AttributeError(f"{self._where} has no field {name!r} (fields: {', '.join(self._type.fields)})")
+        return _typed(self._type.fields[name], self._data.get(name), self._people, f"{self._where}.{name}")
+
+    def __getitem__(self, name: str) -> Any:
+        return self.__getattr__(name)
+
+    def __bool__(self) -> bool:
+        return bool(self._data)
+
+
+def _typed(ftype: FieldType, value: Any, people: People, where: str) -> Any:
+    if ftype.kind == "map":
+        return Fields(ftype, value, people, where)
+    if ftype.kind == "list":
+        item = ftype.item or FieldType("text")
+        return [_typed(item, v, people, f"{where}.{i}") for i, v in enumerate(value or [])]
+    if ftype.kind == "person" and value is not None:
+        return people.by_id(value) or Person(value, value, "", frozenset())
+    return value
+
+
+@dataclass(frozen=True)
+class Signature:
+    """One line of a form's opinion column: a step signed in one role, or a blank to sign by hand."""
+
+    step: Step
+    roles: tuple[Role, ...]                 # who may sign this line
+    signoff: Signoff | None = None
+    person: Person | None = None            # the company person who signed (or recorded the client's)
+    commit: str | None = None               # the short id of the commit that made the sign-off
+    changed_since: bool = False             # 3.5.3: stands, though the data changed after it
+
+    @property
+    def signed(self) -> bool:
+        return self.signoff is not None
+
+    @property
+    def role(self) -> Role:
+        """The role it was signed in, or the first that may sign it."""
+        return next((r for r in self.roles if self.signoff and r.id == self.signoff.role), self.roles[0])
+
+    @property
+    def name(self) -> str | None:
+        """Who signed: the client's signatory as written on paper, else the person."""
+        if self.signoff is None:
+            return None
+        return self.signoff.signatory or (self.person.name if self.person else self.signoff.by)
+
+    @property
+    def decision(self) -> Decision | None:
+        return self.signoff.decision if self.signoff else None
+
+    @property
+    def comment(self) -> str | None:
+        return self.signoff.comment if self.signoff else None
+
+    @property
+    def date(self) -> date | None:
+        """The date on paper for a client's signature, else the day it was signed."""
+        if self.signoff is None:
+            return None
+        return self.signoff.signed_on or self.signoff.at.date()
+
+
+@dataclass(frozen=True)
+class Change:
+    """A field of a stage that differs from what a signature was made on (shown in red, 3.5.3),
+    with its values before and after as a form prints them."""
+
+    field: str
+    before: str
+    after: str
+
+
+@dataclass(frozen=True)
+class Party:
+    """Someone who stamps a form (盖章处)."""
+
+    id: str        # company | client
+    name: str | None
+
+
+@dataclass(frozen=True)
+class FormPage:
+    """Everything a form's template receives."""
+
+    form: Form
+    company: str
+    revision: str                          # the procedure's document number and version
+    project_id: str
+    name: str | None                       # the project's name and client, from the process's figures
+    client: str | None
+    key: bool
+    threshold: Decimal                     # the workspace's key-project budget (3.1.2 B)
+    applies: bool
+    stages: dict[str, Fields]
+    figures: Figures
+    signatures: dict[str, tuple[Signature, ...]]
+    stamps: tuple[Party, ...]
+    changes: tuple[Change, ...]
+    changes_since: Signature | None        # the signature the changes are counted from
+    data_commit: str | None                # the last commit of the project's data
+    uncommitted: bool                      # the data printed has changes not yet committed
+    printed: datetime
+
+    def lines(self, *step_ids: str) -> list[Signature]:
+        """The opinion lines of these steps, in order; a step that does not apply has none."""
+        unknown = [s for s in step_ids if s not in self.form.steps]
+        if unknown:
+            raise KeyError(f"{unknown[0]} is not a step of {self.form.id} (its steps: {', '.join(self.form.steps)})")
+        return [line for step_id in step_ids for line in self.signatures.get(step_id, ())]
+
+    def was(self, field: str) -> str | None:
+        """None when a field is as it was signed; else what it was (empty when the change is
+        inside it and the changes table says which part)."""
+        changes = [c for c in self.changes if c.field == field or c.field.startswith(field + ".")]
+        if not changes:
+            return None
+        return changes[0].before if len(changes) == 1 and changes[0].field == field else ""
+
+    def changed(self, field: str) -> bool:
+        """Whether a field (``amount``, ``payment_terms``) changed since :attr:`changes_since`."""
+        return any(c.field == field or c.field.startswith(field + ".") for c in self.changes)
+
+
+def form_page(ws: Workspace, view: ProjectView, form: Form, commits: list[Commit], printed: datetime) -> FormPage:
+    """The page of one form for one project, as of its records now."""
+    process, project = ws.process, view.project
+    stages = {s.id: Fields(s.fields, project.record(s.id).data, ws.people, s.id) for s in process.stages}
+    signatures = {step_id: _signatures(view, process.step(step_id), ws.people, commits) for step_id in form.steps
+                  if view.applies(process.step(step_id))}
+    since, changes = _changes_in_red(ws.root, view, signatures)
+    client = view.value(process.figure("client"))
+    stamps = tuple(Party(p, ws.config.company if p == "company" else client) for p in form.stamps)
+    revision = " ".join(filter(None, [process.document, process.revisions[-1].get("version") if process.revisions else None]))
+    dirty = bool(store.dirty_paths(ws.root, [f"projects/{project.id}"]))
+    return FormPage(form, ws.config.company, revision, project.id, view.value(process.figure("name")), client, view.key,
+                    ws.config.key_threshold, form.when.holds(view), stages,
+                    figures(view), signatures, stamps, changes, since, commits[0].short if commits else None,
+                    dirty, printed)
+
+
+def _signatures(view: ProjectView, step: Step, people: People, commits: list[Commit]) -> tuple[Signature, ...]:
+    """The opinion lines of a step: one per role for a 会签 step, else one. A signature that no
+    longer counts is a blank line again; a reject that sent the step back is shown with its reason."""
+    status = view.status(step)
+    roles = tuple(view.process.roles[r] for r in step.roles)
+    shown = list(status.signed) or ([status.rejected] if status.rejected else [])
+    lines = []
+    for group in ([(r,) for r in roles] if step.needs_all_roles else [roles]):
+        signoff = next((s for s in shown if s.role in {r.id for r in group}), None)
+        commit = history.signoff_commit(commits, view.project.id, signoff) if signoff else None
+        lines.append(Signature(step, group, signoff, people.by_id(signoff.by) if signoff else None,
+                               commit.short if commit else None, signoff in status.changed_since))
+    return tuple(lines)
+
+
+def _changes_in_red(root: Path, view: ProjectView, signatures: dict[str, tuple[Signature, ...]]) -> tuple[Signature | None, tuple[Change, ...]]:
+    """What changed in the stage since the earliest standing review signature on this form that
+    the data moved away from (3.5.3: the supervisor signed, the business centre's changes are
+    shown in red), read from the stage file as it was at that signature's commit."""
+    standing = [line for lines in signatures.values() for line in lines if line.changed_since and line.commit]
+    for line in sorted(standing, key=lambda line: not line.step.review):  # the reviewer's signature first
+        stage = view.process.stage(line.step.stage)
+        rel = f"projects/{view.project.id}/{stage.file}"
+        text = store.read_at(root, line.commit or "", rel)
+        if text is not None:
+            before = records.parse_record(stage, text, f"{rel}@{line.commit}").data
+            signed = view.process.signed_fields(line.step.id)  # not what later steps fill in
+            after = view.project.record(stage.id).data
+            return line, tuple(_diff(stage.fields, {k: v for k, v in before.items() if k in signed},
+                                     {k: v for k, v in after.items() if k in signed}))
+    return None, ()
+
+
+def _diff(ftype: FieldType | None, before: Any, after: Any, path: str = "") -> list[Change]:
+    """The leaf fields that differ between two versions of a stage's data (items of a list of
+    the same length one by one, else the whole list)."""
+    if isinstance(before, dict) and isinstance(after, dict) and ftype is not None:
+        return [c for key in dict.fromkeys([*before, *after]) if key != "signoffs"
+                for c in _diff(ftype.child(key), before.get(key), after.get(key), f"{path}.{key}" if path else key)]
+    if isinstance(before, list) and isinstance(after, list) and len(before) == len(after) and ftype is not None:
+        return [c for i, (b, a) in enumerate(zip(before, after, strict=True))
+                for c in _diff(ftype.item, b, a, f"{path}.{i + 1}")]
+    if plain(before) == plain(after):
+        return []
+    return [Change(path, shown(ftype, before), shown(ftype, after))]
+
+
+def shown(ftype: FieldType | None, value: Any) -> str:
+    """A value as a form prints it: amounts as ¥1,490,000.00, yes/no as 是/否, lists compactly."""
+    if value is None or value == [] or value == {}:
+        return "（空）"
+    if ftype is not None and ftype.kind == "money":
+        return format_money(value)
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, date):
+        return chinese_date(value)
+    if isinstance(value, list):
+        return "；".join(shown(ftype.item if ftype else None, v) for v in value)
+    if isinstance(value, dict):
+        return "，".join(f"{k}: {shown(ftype.child(k) if ftype else None, v)}" for k, v in value.items())
+    return str(plain(value))
+
+
+def forms_of(process: Process, view: ProjectView) -> list[Form]:
+    """The forms a project's volume binds (4.2), in order: those that apply to it."""
+    return [f for f in process.forms.values() if f.when.holds(view)]

@@ -1,0 +1,209 @@
+"""Printing forms: one Jinja environment over the workspace's templates and the packaged ones,
+in Markdown for a terminal, HTML for an A4 page, PDF made from the HTML.
+
+Templates come from the repository, which everyone with push access can change, so they run
+in Jinja's sandbox; user data is escaped for HTML (and for Markdown, where it would otherwise
+be read as markup); a name a template uses that the data does not have is an error, never a
+silent blank.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Callable
+from datetime import date, datetime
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import Markup
+
+from xmflow import forms, history
+from xmflow.errors import TemplateError, UsageError
+from xmflow.model import Person
+from xmflow.process import Form
+from xmflow.rules import ProjectView
+from xmflow.session import now
+from xmflow.values import chinese_date, format_money, money_in_words
+from xmflow.workspace import Workspace
+
+FORMATS = ("md", "html", "pdf")
+VOLUME = "volume"
+_BLANK_LINES = re.compile(r"\n{3,}")
+_MD_SPECIAL = re.compile(r"([\\`*_<>|\[\]#])")
+
+
+def environment(root: Path | None, fmt: str) -> SandboxedEnvironment:
+    """The Jinja environment of one output format: the workspace's templates/ before the packaged
+    ones (a file of the same name overrides), strict about undefined names, HTML autoescape."""
+    folders = ([str(root / "templates")] if root and (root / "templates").is_dir() else [])
+    folders.append(str(resources.files("xmflow.templates")))
+    env = SandboxedEnvironment(loader=jinja2.FileSystemLoader(folders), undefined=jinja2.StrictUndefined,
+                               autoescape=True, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+                               finalize=_markdown_finalize if fmt == "md" else _finalize)
+    env.filters.update(money=_money, words=_words, day=_day, check=_check, person=_person, people=_people,
+                       percent=_percent, oneline=_oneline)
+    env.globals.update(format="md" if fmt == "md" else "html", base=f"base.{'md' if fmt == 'md' else 'html'}.j2",
+                       ui=f"ui.{'md' if fmt == 'md' else 'html'}.j2")
+    return env
+
+
+def _finalize(value: Any) -> Any:
+    """What ``{{ value }}`` prints: nothing for a blank; anything else as itself (then escaped)."""
+    return "" if value is None else value
+
+
+def _markdown_finalize(value: Any) -> Any:
+    """In Markdown, user data is escaped so that nothing in it reads as markup (a client named
+    ``<script>`` or ``a|b`` stays text, and does not break a table)."""
+    if value is None:
+        return ""
+    if isinstance(value, Markup):
+        return value
+    return Markup(_MD_SPECIAL.sub(r"\\\1", str(value)))
+
+
+def _oneline(value: Any) -> str:
+    """A value on one line (a Markdown table cell): nothing for a blank, newlines as spaces."""
+    return "" if value is None else " ".join(str(value).splitlines())
+
+
+def _money(value: Decimal | None) -> str:
+    return format_money(value) if value is not None else ""
+
+
+def _words(value: Decimal | None) -> str:
+    """An amount in capital numerals (人民币壹佰肆拾玖万元整), as contracts write it."""
+    return money_in_words(value) if value is not None else ""
+
+
+def _day(value: date | datetime | None, blank: str = "　　年　　月　　日") -> str:
+    """A date as Chinese forms write it (2026年11月28日); a blank to fill in by hand."""
+    return blank if value is None else chinese_date(value)
+
+
+def _check(value: Any) -> str:
+    """A tick box: ☑ when checked, ☐ when not."""
+    return "☑" if value is True else "☐"
+
+
+def _person(value: Person | None) -> str:
+    return value.name if value is not None else ""
+
+
+def _people(values: list[Person] | None) -> str:
+    return "、".join(p.name for p in values or [])
+
+
+def _percent(value: Decimal | None) -> str:
+    return f"{value.normalize():f}%" if value is not None else ""
+
+
+def render_form(ws: Workspace, project_id: str, form_name: str, fmt: str) -> str | bytes:
+    """One form of one project, in *fmt* (md, html or pdf)."""
+    form = _form(ws, form_name)
+    view = ProjectView(ws.project(project_id), ws.process, ws.config)
+    env = environment(ws.root, fmt)
+    page = forms.form_page(ws, view, form, history.project_commits(ws.root, project_id), now())
+    text = _render(env, f"{form.id}.j2", **_context(page), standalone=True)
+    return html_to_pdf(text) if fmt == "pdf" else text
+
+
+def render_volume(ws: Workspace, project_id: str, fmt: str) -> str | bytes:
+    """The project bound as one document for archiving (4.2 装订成册): a cover with the project
+    and its volume number, a table of contents, then every form that applies, in order."""
+    view = ProjectView(ws.project(project_id), ws.process, ws.config)
+    env = environment(ws.root, fmt)
+    commits = history.project_commits(ws.root, project_id)
+    printed = now()
+    pages = [forms.form_page(ws, view, form, commits, printed) for form in forms.forms_of(ws.process, view)]
+    bodies = [Markup(_render(env, f"{page.form.id}.j2", **_context(page), standalone=False)) for page in pages]
+    cover = pages[0] if pages else forms.form_page(ws, view, next(iter(ws.process.forms.values())), commits, printed)
+    text = _render(env, "volume.j2", **_context(cover), pages=list(zip(pages, bodies, strict=True)), standalone=True,
+                   volume=view.value("archive.volume"))
+    return html_to_pdf(text) if fmt == "pdf" else text
+
+
+def _context(page: forms.FormPage) -> dict[str, Any]:
+    """A template's names: ``page``, and each stage's fields by the stage's id (``contract``)."""
+    return {**page.stages, "page": page}
+
+
+def format_for(output: Path | None) -> str:
+    """The format an output file's extension asks for (``form4.pdf``); Markdown otherwise."""
+    suffix = output.suffix.lower().lstrip(".") if output else ""
+    return {"htm": "html", "markdown": "md"}.get(suffix, suffix) if suffix in (*FORMATS, "htm", "markdown") else "md"
+
+
+def write(content: str | bytes, output: Path | None) -> None:
+    """Write a rendered form to *output* whole (written aside, then renamed), or to standard output."""
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    if output is None:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    tmp = output.with_name(f".{output.name}.xmflow-tmp")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, output)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise UsageError(f"cannot write {output}: {exc.strerror}") from None
+
+
+def _form(ws: Workspace, name: str) -> Form:
+    form = ws.process.form(name)
+    if form is None:
+        names = ", ".join(f"{f.id} ({f.title})" for f in ws.process.forms.values())
+        raise UsageError(f"no form {name!r} (forms: {names}, or {VOLUME} for the whole project)")
+    return form
+
+
+def _render(env: SandboxedEnvironment, name: str, **context: Any) -> str:
+    """Render one template; a missing or broken template names itself and the line."""
+    try:
+        text = env.get_template(name).render(**context)
+        return _BLANK_LINES.sub("\n\n", text) if env.globals["format"] == "md" else text
+    except jinja2.TemplateNotFound as exc:
+        raise TemplateError(f"no template {exc.name} (in templates/ or the packaged ones)") from None
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(f"{exc.filename or exc.name}:{exc.lineno}: {exc.message}") from None
+    except (jinja2.UndefinedError, jinja2.exceptions.SecurityError, AttributeError, TypeError) as exc:
+        raise TemplateError(f"template {name}{_template_line(exc)}: {exc}") from None
+
+
+def _template_line(exc: BaseException) -> str:
+    """Where in a template an error happened, from the traceback Jinja rewrites to point there."""
+    tb = exc.__traceback__
+    where = ""
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename.endswith(".j2"):
+            where = f" ({Path(filename).name}:{tb.tb_lineno})"
+        tb = tb.tb_next
+    return where
+
+
+def html_to_pdf(html: str, loader: Callable[[], Any] | None = None) -> bytes:
+    """The PDF of an HTML page, through WeasyPrint (the optional extra ``xmflow[pdf]``)."""
+    try:
+        weasyprint = (loader or _import_weasyprint)()
+    except ImportError:
+        raise UsageError("PDF needs WeasyPrint, an optional extra: pip install 'xmflow[pdf]' "
+                         "(or use --format html and print it from a browser)") from None
+    except OSError as exc:  # WeasyPrint is there, but the Pango libraries it needs are not
+        raise UsageError(f"WeasyPrint cannot start ({exc}); install Pango and a CJK font, e.g. "
+                         "apt-get install libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk") from None
+    return weasyprint.HTML(string=html).write_pdf()
+
+
+def _import_weasyprint() -> Any:
+    import weasyprint
+
+    return weasyprint
