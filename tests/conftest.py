@@ -25,19 +25,24 @@ EMAILS = {
 }
 
 
-@pytest.fixture(autouse=True)
-def isolated_git(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """No test sees the developer's git configuration, identity or clock."""
-    home = tmp_path_factory.mktemp("home")
+def isolate_git(home: Path, mp: pytest.MonkeyPatch) -> None:
+    """Point git at a fresh configuration in *home*: a fixed committer, no identity from the
+    environment, no system configuration."""
     config = home / "gitconfig"
     config.write_text("[user]\n\tname = Test Committer\n\temail = committer@example.invalid\n"
                       "[init]\n\tdefaultBranch = main\n")
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    monkeypatch.setenv("HOME", str(home))
+    mp.setenv("GIT_CONFIG_GLOBAL", str(config))
+    mp.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    mp.setenv("HOME", str(home))
     for var in ("GIT_AUTHOR_EMAIL", "GIT_AUTHOR_NAME", "GIT_COMMITTER_EMAIL", "GIT_COMMITTER_NAME",
-                "EDITOR", "VISUAL", "NO_COLOR"):
-        monkeypatch.delenv(var, raising=False)
+                "GIT_AUTHOR_DATE", "GIT_COMMITTER_DATE", "EDITOR", "VISUAL", "NO_COLOR"):
+        mp.delenv(var, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def isolated_git(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test sees the developer's git configuration, identity or clock."""
+    isolate_git(tmp_path_factory.mktemp("home"), monkeypatch)
 
 
 def git(root: Path, *args: str) -> str:
@@ -157,3 +162,14 @@ def accepted(team: Team, pid: str) -> None:
             "acceptance.copies=2")
     team.ok("zhangsan", "sign", pid, "acceptance.request")
     team.ok("zhangsan", "sign", pid, "acceptance.client_sign", "--role", "client", "--signatory", "刘经理")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-golden", action="store_true", default=False,
+                     help="rewrite the golden files of the printed forms (tests/golden/) from the current output")
+
+
+@pytest.fixture
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    """Whether this run rewrites the golden files instead of comparing with them."""
+    return bool(request.config.getoption("--update-golden"))

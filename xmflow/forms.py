@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from xmflow import history, records, store
+from xmflow.errors import TemplateError
 from xmflow.figures import Figures, figures
 from xmflow.history import Commit
 from xmflow.model import Decision, People, Person, Signoff
@@ -140,8 +141,13 @@ class FormPage:
         """The opinion lines of these steps, in order; a step that does not apply has none."""
         unknown = [s for s in step_ids if s not in self.form.steps]
         if unknown:
-            raise KeyError(f"{unknown[0]} is not a step of {self.form.id} (its steps: {', '.join(self.form.steps)})")
+            raise TemplateError(f"{unknown[0]} is not a step of {self.form.id} "
+                                f"(its steps: {', '.join(self.form.steps)})")
         return [line for step_id in step_ids for line in self.signatures.get(step_id, ())]
+
+    def signer(self, step_id: str) -> str | None:
+        """Who signed a step (the client's signatory for a client step), or None."""
+        return next((line.name for line in self.lines(step_id) if line.signed), None)
 
     def was(self, field: str) -> str | None:
         """None when a field is as it was signed; else what it was (empty when the change is
@@ -153,7 +159,7 @@ class FormPage:
 
     def changed(self, field: str) -> bool:
         """Whether a field (``amount``, ``payment_terms``) changed since :attr:`changes_since`."""
-        return any(c.field == field or c.field.startswith(field + ".") for c in self.changes)
+        return self.was(field) is not None
 
 
 def form_page(ws: Workspace, view: ProjectView, form: Form, commits: list[Commit], printed: datetime) -> FormPage:
@@ -165,10 +171,11 @@ def form_page(ws: Workspace, view: ProjectView, form: Form, commits: list[Commit
     since, changes = _changes_in_red(ws.root, view, signatures)
     client = view.value(process.figure("client"))
     stamps = tuple(Party(p, ws.config.company if p == "company" else client) for p in form.stamps)
-    revision = " ".join(filter(None, [process.document, process.revisions[-1].get("version") if process.revisions else None]))
+    version = process.revisions[-1].get("version") if process.revisions else None
+    revision = " ".join(filter(None, [process.document, version]))
     dirty = bool(store.dirty_paths(ws.root, [f"projects/{project.id}"]))
-    return FormPage(form, ws.config.company, revision, project.id, view.value(process.figure("name")), client, view.key,
-                    ws.config.key_threshold, form.when.holds(view), stages,
+    return FormPage(form, ws.config.company, revision, project.id, view.value(process.figure("name")), client,
+                    view.key, ws.config.key_threshold, form.when.holds(view), stages,
                     figures(view), signatures, stamps, changes, since, commits[0].short if commits else None,
                     dirty, printed)
 
@@ -188,7 +195,8 @@ def _signatures(view: ProjectView, step: Step, people: People, commits: list[Com
     return tuple(lines)
 
 
-def _changes_in_red(root: Path, view: ProjectView, signatures: dict[str, tuple[Signature, ...]]) -> tuple[Signature | None, tuple[Change, ...]]:
+def _changes_in_red(root: Path, view: ProjectView,
+                    signatures: dict[str, tuple[Signature, ...]]) -> tuple[Signature | None, tuple[Change, ...]]:
     """What changed in the stage since the earliest standing review signature on this form that
     the data moved away from (3.5.3: the supervisor signed, the business centre's changes are
     shown in red), read from the stage file as it was at that signature's commit."""

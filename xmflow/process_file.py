@@ -194,15 +194,18 @@ class Parser:
             raise self.fail(("forms",), "`forms` must be a mapping of form name → number, title, …")
         forms = {fid: self.form(fid, entry, ("forms", fid), tuple(covered.get(fid, ())))
                  for fid, entry in spec.items()}
-        for fid in covered:
-            if fid not in forms:
-                where = next(("stages", i) for i, st in enumerate(stages)
-                             if st.form == fid or any(step.form == fid for step in st.steps))
-                raise self.fail(where, f"form {fid!r} is not in the `forms` table")
-        names = [name.casefold() for form in forms.values() for name in set(form.names())]
-        clash = next((n for n in names if names.count(n) > 1), None)
-        if clash:
-            raise self.fail(("forms",), f"two forms go by the name {clash!r}")
+        for i, stage in enumerate(stages):
+            named = [(("stages", i, "form"), stage.form)] + [(("stages", i, "steps", j, "form"), step.form)
+                                                             for j, step in enumerate(stage.steps)]
+            for path, fid in named:
+                if fid is not None and fid not in forms:
+                    raise self.fail(path, f"form {fid!r} is not in the `forms` table (forms: {', '.join(forms)})")
+        seen: dict[str, str] = {}
+        for fid, form in forms.items():
+            for name in {n.casefold() for n in form.names()}:
+                if name in seen:
+                    raise self.fail(("forms", fid), f"forms {seen[name]} and {fid} both go by the name {name!r}")
+                seen[name] = fid
         return forms
 
     def form(self, fid: str, spec: Any, path: tuple, steps: tuple[str, ...]) -> Form:

@@ -24,7 +24,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
 from xmflow import forms, history
-from xmflow.errors import TemplateError, UsageError
+from xmflow.errors import TemplateError, UsageError, XmflowError
 from xmflow.model import Person
 from xmflow.process import Form
 from xmflow.rules import ProjectView
@@ -47,7 +47,7 @@ def environment(root: Path | None, fmt: str) -> SandboxedEnvironment:
                                autoescape=True, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
                                finalize=_markdown_finalize if fmt == "md" else _finalize)
     env.filters.update(money=_money, words=_words, day=_day, check=_check, person=_person, people=_people,
-                       percent=_percent, oneline=_oneline)
+                       percent=_percent, oneline=_oneline, unit=_unit)
     env.globals.update(format="md" if fmt == "md" else "html", base=f"base.{'md' if fmt == 'md' else 'html'}.j2",
                        ui=f"ui.{'md' if fmt == 'md' else 'html'}.j2")
     return env
@@ -71,6 +71,11 @@ def _markdown_finalize(value: Any) -> Any:
 def _oneline(value: Any) -> str:
     """A value on one line (a Markdown table cell): nothing for a blank, newlines as spaces."""
     return "" if value is None else " ".join(str(value).splitlines())
+
+
+def _unit(value: Any, unit: str) -> str | None:
+    """A count with its unit (``12 个月``, ``2 份``), or a blank."""
+    return None if value is None else f"{value} {unit}"
 
 
 def _money(value: Decimal | None) -> str:
@@ -174,8 +179,12 @@ def _render(env: SandboxedEnvironment, name: str, **context: Any) -> str:
         raise TemplateError(f"no template {exc.name} (in templates/ or the packaged ones)") from None
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(f"{exc.filename or exc.name}:{exc.lineno}: {exc.message}") from None
-    except (jinja2.UndefinedError, jinja2.exceptions.SecurityError, AttributeError, TypeError) as exc:
+    except (jinja2.UndefinedError, jinja2.exceptions.SecurityError) as exc:
         raise TemplateError(f"template {name}{_template_line(exc)}: {exc}") from None
+    except XmflowError as exc:  # a step the form does not have, asked for by the template
+        raise TemplateError(f"template {name}{_template_line(exc)}: {exc.message}") from None
+    except Exception as exc:  # a template is code from the repository: whatever it raises is its own error
+        raise TemplateError(f"template {name}{_template_line(exc)}: {type(exc).__name__}: {exc}") from None
 
 
 def _template_line(exc: BaseException) -> str:
