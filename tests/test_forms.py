@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 from datetime import datetime
+from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -148,11 +149,31 @@ GOLDEN_CASES = [
 ]
 
 
+STYLE = resources.files("xmflow.templates").joinpath("style.css").read_text(encoding="utf-8")
+
+
+def without_style(html: str) -> str:
+    """A page with its inlined style sheet (templates/style.css, the same on every page) left
+    out, so that a change of layout does not rewrite every golden file; the sheet must be there."""
+    if "<style>" not in html:
+        return html
+    assert html.count(STYLE) == 1, "the page does not inline templates/style.css"
+    return html.replace(STYLE, "/* templates/style.css */\n")
+
+
+def test_html_pages_have_no_external_resources(demo_ws: Path) -> None:
+    """A print-ready page stands alone: the style sheet inlined, no links, scripts or remote fonts."""
+    html = rendered(demo_ws, SHOWCASE, "volume", "--format", "html")
+    assert html.count("<style>") == 1 and STYLE in html
+    assert not re.search(r"<link|<script|<img|@import|url\(|https?://", html)
+    assert re.search(r"@page\s*\{\s*size: A4", STYLE) and "Noto Serif CJK SC" in STYLE
+
+
 @pytest.mark.parametrize(("project", "form", "fmt"), GOLDEN_CASES,
                          ids=[f"{p}-{f}.{x}" for p, f, x in GOLDEN_CASES])
 def test_forms_of_the_demo_match_their_golden_files(demo_ws: Path, update_golden: bool,
                                                     project: str, form: str, fmt: str) -> None:
-    text = rendered(demo_ws, project, form, "--format", fmt)
+    text = without_style(rendered(demo_ws, project, form, "--format", fmt))
     path = GOLDEN / f"{project}-{form}.{fmt}"
     if update_golden:
         path.parent.mkdir(exist_ok=True)
