@@ -11,6 +11,7 @@ import difflib
 import re
 import shutil
 import subprocess
+import sys
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
@@ -195,15 +196,24 @@ def test_form2_prints_the_amount_in_figures_and_in_capitals(demo_ws: Path) -> No
     assert row_of(md, "合同金额") == [["合同金额", "¥1,490,000.00"]]
     assert row_of(md, "大写") == [["大写", "人民币壹佰肆拾玖万元整"]]
     assert row_of(md, "甲方（客户）") == [["甲方（客户）", CLIENT]]
-    assert "数据版本 " + git(demo_ws, "log", "-1", "--format=%h", "--abbrev=7", "--", f"projects/{SHOWCASE}").strip() in md
+    assert "数据版本 " + git(demo_ws, "rev-parse", "--short=7", "HEAD").strip() in md
     assert "打印于 2026年11月28日" in md
 
 
-def test_the_footer_says_when_the_data_printed_is_not_committed(demo_copy: Path) -> None:
-    head = git(demo_copy, "log", "-1", "--format=%h", "--abbrev=7", "--", f"projects/{SHOWCASE}").strip()
+@pytest.mark.parametrize("edited", ["projects/2026-001/acceptance.yaml", "people.yaml", "xmflow.yaml",
+                                    "templates/form4.j2"])
+def test_the_footer_says_when_the_data_printed_is_not_committed(demo_copy: Path, edited: str) -> None:
+    """The footer names the commit the page was printed from (the project, the people, the
+    settings and the templates as of that commit) and says when any of them had changes not
+    committed yet, so a paper copy leads back to exactly what it shows."""
+    head = git(demo_copy, "rev-parse", "--short=7", "HEAD").strip()
     assert rendered(demo_copy, SHOWCASE, "form4").rstrip().endswith(f"数据版本 {head} · 打印于 2026年11月28日")
-    with (demo_copy / "projects" / SHOWCASE / "acceptance.yaml").open("a", encoding="utf-8") as f:
-        f.write("# a note made by hand\n")
+    path = demo_copy / edited
+    if edited.startswith("templates/"):
+        path.write_text("{% extends base %}{% block body %}{% endblock %}\n", encoding="utf-8")
+    else:
+        with path.open("a", encoding="utf-8") as f:
+            f.write("# a note made by hand\n")
     assert f"数据版本 {head}（含未提交修改） · 打印于" in rendered(demo_copy, SHOWCASE, "form4")
 
 
@@ -219,8 +229,8 @@ def test_a_client_name_with_markup_is_escaped_in_html_and_markdown(team: Team) -
     assert "<script" not in html
     md = rendered(team.root, pid, "form2")
     client_rows = [line for line in md.splitlines() if line.startswith("| 甲方（客户） |")]
-    assert client_rows == [r'| 甲方（客户） | \<script\>alert(1)\</script\> & "A\|B" |']
-    assert cells(client_rows[0]) == ["甲方（客户）", r'\<script\>alert(1)\</script\> & "A\|B"']
+    assert client_rows == [r'| 甲方（客户） | \<script\>alert(1)\</script\> \& "A\|B" |']
+    assert cells(client_rows[0]) == ["甲方（客户）", r'\<script\>alert(1)\</script\> \& "A\|B"']
     # Every row of every table has as many cells as its header: nothing broke a table.
     table: list[str] = []
     for line in [*md.splitlines(), ""]:
@@ -232,7 +242,7 @@ def test_a_client_name_with_markup_is_escaped_in_html_and_markdown(team: Team) -
             assert len(widths) == 1, table
         table = []
     stamp = next(line for line in rendered(team.root, pid, "form4").splitlines() if "甲方（盖章）" in line)
-    assert r'\<script\>alert(1)\</script\> & "A\|B"' in stamp
+    assert r'\<script\>alert(1)\</script\> \& "A\|B"' in stamp
 
 
 # --- 3. templates of the workspace ------------------------------------------------------------
@@ -350,7 +360,7 @@ def test_signed_steps_show_signer_date_decision_and_the_commit_that_signed(demo_
             signer = found.get("Xmflow-Signatory") if role == "甲方" else found["author"]
             assert name == signer, where
             lines += 1
-    assert lines == 25  # every step of the complete project that is on a form, one line per role
+    assert lines == 27  # every step of the complete project that is on a form, one line per role
 
 
 def test_unsigned_steps_print_a_blank_line_to_sign_by_hand(demo_ws: Path) -> None:
@@ -592,3 +602,107 @@ def test_the_default_forms_table() -> None:
         ("XM-F04", "附表4", "项目验收报告", 2, ("client", "company"))
     assert form4.steps == ("acceptance.request", "acceptance.client_sign", "handover.endorse")
     assert PROCESS.form("xm-f04") is form4 and PROCESS.form("附表4") is form4 and PROCESS.form("附表9") is None
+
+
+# --- 11. what a review found: a template may not reach outside, paper must be right ---------
+
+def test_a_template_linking_outside_its_folder_is_refused(demo_copy: Path, tmp_path: Path) -> None:
+    """A link committed in templates/ (leak.txt → a secret file) must not print the file of
+    whoever renders the form."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET-42\n", encoding="utf-8")
+    (demo_copy / "templates" / "leak.txt").symlink_to(secret)
+    (demo_copy / "templates" / "form4.j2").write_text('{% include "leak.txt" %}\n', encoding="utf-8")
+    message = refused(demo_copy, SHOWCASE, "form4", "--format", "html")
+    assert "leak.txt links outside its folder" in message and "TOP-SECRET-42" not in message
+
+
+def test_a_pdf_carries_no_file_and_calls_no_server(tmp_path: Path) -> None:
+    """WeasyPrint fetches nothing: a template cannot attach a local file to the PDF nor make
+    the renderer call out (the forms have no external resources)."""
+    require_weasyprint()
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET-42\n", encoding="utf-8")
+    html = (f'<html><head><link rel="attachment" href="{secret.as_uri()}"></head>'
+            f'<body><p>表</p><img src="{secret.as_uri()}"><img src="http://192.0.2.1/track.png"></body></html>')
+    pdf = rendering.html_to_pdf(html)
+    assert pdf.startswith(b"%PDF") and b"TOP-SECRET-42" not in pdf and b"EmbeddedFile" not in pdf
+
+
+def test_a_shallow_clone_is_refused_rather_than_printing_signatures_without_commits(demo_ws: Path,
+                                                                                    tmp_path: Path) -> None:
+    shallow = tmp_path / "shallow"
+    subprocess.run(["git", "clone", "-q", "--depth", "3", demo_ws.as_uri(), str(shallow)], check=True)
+    message = refused(shallow, SHOWCASE, "form2")
+    assert "shallow" in message and "git fetch --unshallow" in message
+
+
+def test_a_line_break_in_user_data_does_not_make_markdown(team: Team) -> None:
+    pid = team.json("zhangsan", "new", "政府展厅", "--client", "会展中心", "--budget", "35万")["id"]
+    team.ok("zhangsan", "set", pid, "initiation.name=政府展厅\n---\n- 伪造条目", "initiation.client.name=会展\n# 中心")
+    md = rendered(team.root, pid, "form4")
+    assert md.splitlines()[0] == r"# 项目验收报告（附表4）"
+    assert [line for line in md.splitlines() if line.startswith(("---", "- 伪造", "#"))] == \
+        ["# 项目验收报告（附表4）", "## 一、项目及交付情况", "## 二、验收", "## 验收结论（甲方填写）", "## 备注",
+         "## 验收签字", "## 三、背书栏（客服中心，3.9.1）", "## 客服中心意见", "## 背书签字", "---"]
+    assert "项目 2026-001 政府展厅 --- - 伪造条目 ·" in md.splitlines()[2]
+    assert row_of(md, "甲方（客户）") == [["甲方（客户）", r"会展 \# 中心"]]
+
+
+def test_3_5_3_a_reject_prints_its_reason_and_a_blank_line_for_the_next_signature(team: Team) -> None:
+    pid = open_project(team)
+    draft_contract(team, pid, "34.8万")
+    team.ok("zhaoliu", "sign", pid, "contract.supervisor_review", "-m", "同意")
+    team.ok("qianqi", "sign", pid, "contract.business_review", "--reject", "-m", "付款比例请与客户再确认")
+    rows = [r for r in opinion_rows(rendered(team.root, pid, "form2")) if r[0] == "商务中心审核（3.5.3）"]
+    assert rows[0][1:4] == ["商务中心", "退回：付款比例请与客户再确认", "钱七"]
+    assert re.fullmatch(r"[0-9a-f]{7}", rows[0][5])
+    assert rows[1][1:] == ["商务中心", "□同意 □退回", "________", BLANK_DAY, ""]  # the business centre signs here next
+
+
+def test_payment_terms_add_up_to_the_contract_amount_to_the_fen(team: Team) -> None:
+    pid = open_project(team)
+    draft_contract(team, pid, "100000.01")
+    team.ok("zhangsan", "set", pid, "contract.payment_terms=[{name: 预付款, percent: 33.33, due: signing, days: 7}, "
+            "{name: 到货款, percent: 33.33, due: shipment, days: 7}, {name: 验收款, percent: 33.34, due: acceptance}]")
+    rows = [cells(line) for line in rendered(team.root, pid, "form2").splitlines() if re.match(r"\| [123] \|", line)]
+    assert [r[-1] for r in rows] == ["¥33,330.00", "¥33,330.00", "¥33,340.01"]  # ¥100,000.01 in all
+
+
+def test_split_amount_is_exact_and_leaves_no_fen_behind() -> None:
+    from decimal import Decimal as D
+
+    from xmflow.figures import split_amount
+    assert split_amount(D("100000.01"), [D("33.33"), D("33.33"), D("33.34")]) == \
+        [D("33330.00"), D("33330.00"), D("33340.01")]
+    assert split_amount(D("1490000.00"), [D(30), D(60), D(10)]) == [D("447000.00"), D("894000.00"), D("149000.00")]
+    assert split_amount(D("100.00"), [D(50), None]) == [D("50.00"), None]  # terms not yet complete: no remainder
+
+
+def test_a_format_that_contradicts_the_output_file_is_refused(demo_ws: Path, tmp_path: Path) -> None:
+    message = refused(demo_ws, SHOWCASE, "form4", "--format", "pdf", "-o", str(tmp_path / "form4.md"))
+    assert "--format pdf does not fit" in message and not (tmp_path / "form4.md").exists()
+
+
+def test_a_signature_is_matched_only_to_a_commit_by_its_signer() -> None:
+    from xmflow.history import Commit, signoff_commit
+    from xmflow.model import Decision, Signoff
+
+    at = datetime.fromisoformat("2026-10-02T09:00:00+08:00")
+    signoff = Signoff("contract.supervisor_review", Decision.APPROVE, "zhaoliu", "sales_supervisor", at, "sha256:x")
+    trailer = {"Xmflow-Project": "2026-001", "Xmflow-Step": signoff.step, "Xmflow-Decision": "approve",
+               "Xmflow-Role": "sales_supervisor"}
+    forged = Commit("a" * 40, "李四", "lisi@example.com", at, trailer)
+    genuine = Commit("b" * 40, "赵六", "zhaoliu@example.com", at, trailer)
+    assert signoff_commit([forged], "2026-001", signoff, "zhaoliu@example.com") is None
+    assert signoff_commit([forged, genuine], "2026-001", signoff, "ZhaoLiu@example.com") is genuine
+
+
+def test_a_reader_that_stops_early_is_not_an_error(demo_ws: Path) -> None:
+    proc = subprocess.Popen([sys.executable, "-m", "xmflow", "-C", str(demo_ws), "render", SHOWCASE, "volume"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.read(5) == "# 项".encode()[:5]
+    proc.stdout.close()  # like `| head -c 5`
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 0 and "internal error" not in err, err

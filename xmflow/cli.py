@@ -307,7 +307,7 @@ def render(
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Write to FILE (default: standard output).")] = None,
 ) -> None:
     """Print a form (附表1–4 and the others) from the records, to sign on paper."""
-    chosen = (fmt.value if fmt else None) or rendering.format_for(output)
+    chosen = rendering.format_for(output, fmt.value if fmt else None)
     if chosen == "pdf" and output is None and _is_terminal():
         raise UsageError("a PDF is not for the terminal: give -o FILE.pdf (or redirect the output)")
     ws = _ws(ctx)

@@ -7,18 +7,32 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from xmflow.rules import ProjectView
 from xmflow.values import add_months
 
 ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
 
 
 def total(entries: list[dict[str, Any]] | None) -> Decimal:
     """The sum of the amounts of ledger entries (invoices, receipts), exact."""
     return sum((e.get("amount") or ZERO for e in entries or []), ZERO)
+
+
+def split_amount(amount: Decimal, percents: list[Decimal | None]) -> list[Decimal | None]:
+    """An amount in shares by percent, each to the fen, adding up exactly: the last share takes
+    what rounding left (¥100,000.01 at 33.33/33.33/33.34 → 33,330.00 + 33,330.00 + 33,340.01).
+    A share without a percent is None."""
+    shares: list[Decimal | None] = [(amount * p / 100).quantize(CENT, ROUND_HALF_UP) if p is not None else None
+                                    for p in percents]
+    known = [i for i, share in enumerate(shares) if share is not None]
+    if known and sum((p for p in percents if p is not None), Decimal(0)) == 100:
+        last = known[-1]
+        shares[last] = amount - sum((shares[i] for i in known[:-1]), ZERO)  # type: ignore[misc]
+    return shares
 
 
 def figure(view: ProjectView, name: str) -> Any:

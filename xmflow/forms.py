@@ -19,7 +19,7 @@ from xmflow.process import Form, Process, Role, Step
 from xmflow.rules import ProjectView
 from xmflow.schema import FieldType, plain
 from xmflow.values import chinese_date, format_money
-from xmflow.workspace import Workspace
+from xmflow.workspace import CONFIG, PEOPLE, Workspace
 
 
 class Fields:
@@ -115,6 +115,23 @@ class Party:
 
 
 @dataclass(frozen=True)
+class Printing:
+    """What a printed page says about itself: the commit of the data it shows (project, people,
+    settings, process and templates as of that commit), whether any of them had changes not yet
+    committed, and when it was printed."""
+
+    commit: str | None
+    uncommitted: bool
+    at: datetime
+
+    @classmethod
+    def now(cls, ws: Workspace, project_id: str, at: datetime) -> Printing:
+        sources = [f"projects/{project_id}", PEOPLE, CONFIG, "templates", *([ws.config.process] if ws.config.process else [])]
+        commit = store.head(ws.root)
+        return cls(commit[:7] if commit else None, bool(store.dirty_paths(ws.root, sources)), at)
+
+
+@dataclass(frozen=True)
 class FormPage:
     """Everything a form's template receives."""
 
@@ -133,9 +150,19 @@ class FormPage:
     stamps: tuple[Party, ...]
     changes: tuple[Change, ...]
     changes_since: Signature | None        # the signature the changes are counted from
-    data_commit: str | None                # the last commit of the project's data
-    uncommitted: bool                      # the data printed has changes not yet committed
-    printed: datetime
+    printing: Printing
+
+    @property
+    def data_commit(self) -> str | None:
+        return self.printing.commit
+
+    @property
+    def uncommitted(self) -> bool:
+        return self.printing.uncommitted
+
+    @property
+    def printed(self) -> datetime:
+        return self.printing.at
 
     def lines(self, *step_ids: str) -> list[Signature]:
         """The opinion lines of these steps, in order; a step that does not apply has none."""
@@ -162,7 +189,7 @@ class FormPage:
         return self.was(field) is not None
 
 
-def form_page(ws: Workspace, view: ProjectView, form: Form, commits: list[Commit], printed: datetime) -> FormPage:
+def form_page(ws: Workspace, view: ProjectView, form: Form, commits: list[Commit], printing: Printing) -> FormPage:
     """The page of one form for one project, as of its records now."""
     process, project = ws.process, view.project
     stages = {s.id: Fields(s.fields, project.record(s.id).data, ws.people, s.id) for s in process.stages}
@@ -173,25 +200,29 @@ def form_page(ws: Workspace, view: ProjectView, form: Form, commits: list[Commit
     stamps = tuple(Party(p, ws.config.company if p == "company" else client) for p in form.stamps)
     version = process.revisions[-1].get("version") if process.revisions else None
     revision = " ".join(filter(None, [process.document, version]))
-    dirty = bool(store.dirty_paths(ws.root, [f"projects/{project.id}"]))
     return FormPage(form, ws.config.company, revision, project.id, view.value(process.figure("name")), client,
                     view.key, ws.config.key_threshold, form.when.holds(view), stages,
-                    figures(view), signatures, stamps, changes, since, commits[0].short if commits else None,
-                    dirty, printed)
+                    figures(view), signatures, stamps, changes, since, printing)
 
 
 def _signatures(view: ProjectView, step: Step, people: People, commits: list[Commit]) -> tuple[Signature, ...]:
-    """The opinion lines of a step: one per role for a 会签 step, else one. A signature that no
-    longer counts is a blank line again; a reject that sent the step back is shown with its reason."""
+    """The opinion lines of a step: one per role for a 会签 step, else one; a signature that no
+    longer counts is a blank line again. A reject that sent the step back is shown with its
+    reason, above the blank line its next signature goes on."""
     status = view.status(step)
-    roles = tuple(view.process.roles[r] for r in step.roles)
-    shown = list(status.signed) or ([status.rejected] if status.rejected else [])
-    lines = []
-    for group in ([(r,) for r in roles] if step.needs_all_roles else [roles]):
-        signoff = next((s for s in shown if s.role in {r.id for r in group}), None)
-        commit = history.signoff_commit(commits, view.project.id, signoff) if signoff else None
-        lines.append(Signature(step, group, signoff, people.by_id(signoff.by) if signoff else None,
-                               commit.short if commit else None, signoff in status.changed_since))
+    roles = view.process.roles
+
+    def line(group: tuple[Role, ...], signoff: Signoff | None, changed: bool = False) -> Signature:
+        person = people.by_id(signoff.by) if signoff else None
+        commit = history.signoff_commit(commits, view.project.id, signoff, person.email) if signoff and person else None
+        return Signature(step, group, signoff, person, commit.short if commit else None, changed)
+
+    groups = [(roles[r],) for r in step.roles] if step.needs_all_roles else [tuple(roles[r] for r in step.roles)]
+    rejected = status.rejected
+    lines = [line(next((g for g in groups if rejected.role in {r.id for r in g}), groups[0]), rejected)] if rejected else []
+    for group in groups:
+        signoff = next((s for s in status.signed if s.role in {r.id for r in group}), None)
+        lines.append(line(group, signoff, signoff in status.changed_since))
     return tuple(lines)
 
 

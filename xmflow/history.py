@@ -48,10 +48,11 @@ def _commit(entry: str) -> Commit:
     return Commit(sha, author, email, parse_time(at), trailers)
 
 
-def signoff_commit(commits: list[Commit], project_id: str, signoff: Signoff) -> Commit | None:
-    """The commit that made a sign-off: same project, step, decision and role, at the same time."""
+def signoff_commit(commits: list[Commit], project_id: str, signoff: Signoff, email: str) -> Commit | None:
+    """The commit that made a sign-off: by the signer (*email*), at the same time, with the same
+    project, step, decision and role in its trailers."""
     for commit in commits:
-        if (commit.at == signoff.at and commit.trailer("Project") == project_id
+        if (commit.at == signoff.at and commit.email.lower() == email.lower() and commit.trailer("Project") == project_id
                 and commit.trailer("Step") == signoff.step and commit.trailer("Decision") == signoff.decision.value
                 and commit.trailer("Role") == signoff.role):
             return commit

@@ -23,8 +23,9 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
-from xmflow import forms, history
+from xmflow import forms, history, store
 from xmflow.errors import TemplateError, UsageError, XmflowError
+from xmflow.figures import split_amount
 from xmflow.model import Person
 from xmflow.process import Form
 from xmflow.rules import ProjectView
@@ -35,7 +36,7 @@ from xmflow.workspace import Workspace
 FORMATS = ("md", "html", "pdf")
 VOLUME = "volume"
 _BLANK_LINES = re.compile(r"\n{3,}")
-_MD_SPECIAL = re.compile(r"([\\`*_<>|\[\]#])")
+_MD_SPECIAL = re.compile(r"([\\`*_<>|\[\]#&~])")
 
 
 def environment(root: Path | None, fmt: str) -> SandboxedEnvironment:
@@ -43,14 +44,28 @@ def environment(root: Path | None, fmt: str) -> SandboxedEnvironment:
     ones (a file of the same name overrides), strict about undefined names, HTML autoescape."""
     folders = ([str(root / "templates")] if root and (root / "templates").is_dir() else [])
     folders.append(str(resources.files("xmflow.templates")))
-    env = SandboxedEnvironment(loader=jinja2.FileSystemLoader(folders), undefined=jinja2.StrictUndefined,
+    env = SandboxedEnvironment(loader=_ConfinedLoader(folders), undefined=jinja2.StrictUndefined,
                                autoescape=True, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
                                finalize=_markdown_finalize if fmt == "md" else _finalize)
     env.filters.update(money=_money, words=_words, day=_day, check=_check, person=_person, people=_people,
-                       percent=_percent, oneline=_oneline, unit=_unit)
+                       percent=_percent, unit=_unit,
+                       paragraphs=_markdown_paragraphs if fmt == "md" else _finalize, shares=_shares)
     env.globals.update(format="md" if fmt == "md" else "html", base=f"base.{'md' if fmt == 'md' else 'html'}.j2",
                        ui=f"ui.{'md' if fmt == 'md' else 'html'}.j2")
     return env
+
+
+class _ConfinedLoader(jinja2.FileSystemLoader):
+    """Templates from these folders only: a link in a workspace's templates/ pointing elsewhere
+    (``leak.j2 → /etc/passwd``) is refused, so a template pushed by a colleague cannot print
+    the files of whoever renders it."""
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str | None, Any]:
+        source, filename, uptodate = super().get_source(environment, template)
+        real = Path(filename or "").resolve()
+        if not any(real.is_relative_to(Path(folder).resolve()) for folder in self.searchpath):
+            raise TemplateError(f"template {template} links outside its folder ({filename} → {real}): refused")
+        return source, filename, uptodate
 
 
 def _finalize(value: Any) -> Any:
@@ -65,12 +80,19 @@ def _markdown_finalize(value: Any) -> Any:
         return ""
     if isinstance(value, Markup):
         return value
-    return Markup(_MD_SPECIAL.sub(r"\\\1", str(value)))
+    return Markup(_MD_SPECIAL.sub(r"\\\1", " ".join(str(value).splitlines())))
 
 
-def _oneline(value: Any) -> str:
-    """A value on one line (a Markdown table cell): nothing for a blank, newlines as spaces."""
-    return "" if value is None else " ".join(str(value).splitlines())
+def _markdown_paragraphs(value: Any) -> Any:
+    """Text of several lines (a plan's approach) as Markdown paragraphs, each line escaped."""
+    if value is None:
+        return None
+    return Markup("\n\n".join(_markdown_finalize(line) for line in str(value).splitlines() if line.strip()))
+
+
+def _shares(amount: Decimal | None, percents: list[Decimal | None]) -> list[Decimal | None]:
+    """An amount split by percents to the fen, adding up exactly (payment terms)."""
+    return split_amount(amount, percents) if amount is not None else [None for _ in percents]
 
 
 def _unit(value: Any, unit: str) -> str | None:
@@ -114,7 +136,7 @@ def render_form(ws: Workspace, project_id: str, form_name: str, fmt: str) -> str
     form = _form(ws, form_name)
     view = ProjectView(ws.project(project_id), ws.process, ws.config)
     env = environment(ws.root, fmt)
-    page = forms.form_page(ws, view, form, history.project_commits(ws.root, project_id), now())
+    page = forms.form_page(ws, view, form, _history(ws, project_id), forms.Printing.now(ws, project_id, now()))
     text = _render(env, f"{form.id}.j2", **_context(page), standalone=True)
     return html_to_pdf(text) if fmt == "pdf" else text
 
@@ -124,8 +146,8 @@ def render_volume(ws: Workspace, project_id: str, fmt: str) -> str | bytes:
     and its volume number, a table of contents, then every form that applies, in order."""
     view = ProjectView(ws.project(project_id), ws.process, ws.config)
     env = environment(ws.root, fmt)
-    commits = history.project_commits(ws.root, project_id)
-    printed = now()
+    commits = _history(ws, project_id)
+    printed = forms.Printing.now(ws, project_id, now())
     pages = [forms.form_page(ws, view, form, commits, printed) for form in forms.forms_of(ws.process, view)]
     bodies = [Markup(_render(env, f"{page.form.id}.j2", **_context(page), standalone=False)) for page in pages]
     cover = pages[0] if pages else forms.form_page(ws, view, next(iter(ws.process.forms.values())), commits, printed)
@@ -134,24 +156,40 @@ def render_volume(ws: Workspace, project_id: str, fmt: str) -> str | bytes:
     return html_to_pdf(text) if fmt == "pdf" else text
 
 
+def _history(ws: Workspace, project_id: str) -> list[history.Commit]:
+    """The project's commits, which the forms print next to each signature; a shallow clone
+    has not got them all, and a paper form must not show a signature as unrecorded when it is not."""
+    if store.is_shallow(ws.root):
+        raise UsageError("this clone is shallow: a form prints the commit of every signature, which needs "
+                         "the whole history (git fetch --unshallow)")
+    return history.project_commits(ws.root, project_id)
+
+
 def _context(page: forms.FormPage) -> dict[str, Any]:
     """A template's names: ``page``, and each stage's fields by the stage's id (``contract``)."""
     return {**page.stages, "page": page}
 
 
-def format_for(output: Path | None) -> str:
-    """The format an output file's extension asks for (``form4.pdf``); Markdown otherwise."""
+def format_for(output: Path | None, chosen: str | None = None) -> str:
+    """The format to write: the one chosen, else the one an output file's extension asks for
+    (``form4.pdf``), else Markdown. A chosen format that contradicts the extension is refused."""
     suffix = output.suffix.lower().lstrip(".") if output else ""
-    return {"htm": "html", "markdown": "md"}.get(suffix, suffix) if suffix in (*FORMATS, "htm", "markdown") else "md"
+    implied = {"htm": "html", "markdown": "md"}.get(suffix, suffix) if suffix in (*FORMATS, "htm", "markdown") else None
+    if chosen and implied and chosen != implied:
+        raise UsageError(f"--format {chosen} does not fit -o {output} (a .{suffix} file): change one of them")
+    return chosen or implied or "md"
 
 
 def write(content: str | bytes, output: Path | None) -> None:
     """Write a rendered form to *output* whole (written aside, then renamed), or to standard output."""
     data = content.encode("utf-8") if isinstance(content, str) else content
     if output is None:
-        sys.stdout.flush()
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
+        try:
+            sys.stdout.flush()
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
+        except BrokenPipeError:  # the reader stopped early (| head): not an error of ours
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return
     tmp = output.with_name(f".{output.name}.xmflow-tmp")
     try:
@@ -209,7 +247,20 @@ def html_to_pdf(html: str, loader: Callable[[], Any] | None = None) -> bytes:
     except OSError as exc:  # WeasyPrint is there, but the Pango libraries it needs are not
         raise UsageError(f"WeasyPrint cannot start ({exc}); install Pango and a CJK font, e.g. "
                          "apt-get install libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk") from None
-    return weasyprint.HTML(string=html).write_pdf()
+    return weasyprint.HTML(string=html, url_fetcher=_fetch_nothing(weasyprint)).write_pdf()
+
+
+def _fetch_nothing(weasyprint: Any) -> Any:
+    """A URL fetcher that fetches nothing: a form is self-contained, and a template must not make
+    the PDF carry a local file or call a server."""
+    fetcher = getattr(weasyprint.urls, "URLFetcher", None)
+    if fetcher is not None:
+        return fetcher(allowed_protocols=())
+
+    def refuse(url: str, *args: Any, **kwargs: Any) -> Any:  # WeasyPrint before URLFetcher existed
+        raise ValueError(f"a form loads nothing from outside ({url})")
+
+    return refuse
 
 
 def _import_weasyprint() -> Any:

@@ -75,6 +75,16 @@ def log(root: Path, fmt: str, *paths: str) -> str:
     return git(root, "-c", "core.quotePath=false", "log", f"--format={fmt}", "HEAD", "--", *paths)
 
 
+def head(root: Path) -> str | None:
+    """The commit checked out, or None before the first commit."""
+    return git(root, "rev-parse", "--verify", "-q", "HEAD", check=False).strip() or None
+
+
+def is_shallow(root: Path) -> bool:
+    """Whether this clone lacks part of the history (``git clone --depth``)."""
+    return git(root, "rev-parse", "--is-shallow-repository", check=False).strip() == "true"
+
+
 def read_at(root: Path, rev: str, path: str) -> str | None:
     """A file's text as of a commit, or None when it did not exist there."""
     out = subprocess.run(["git", "-C", str(root), "show", f"{rev}:{path}"], capture_output=True, check=False)
