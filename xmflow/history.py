@@ -12,17 +12,32 @@ from xmflow.model import Signoff
 from xmflow.values import parse_time
 
 _FIELDS = "%H%x1f%an%x1f%ae%x1f%aI%x1f%(trailers:only,unfold)%x1e"
+_WALK = "%x1e%H%x1f%P%x1f%an%x1f%ae%x1f%aI%x1f%(trailers:only,unfold)%x1f%s%x1f%b%x1f"
+_ZERO = "0" * 40
+
+
+@dataclass(frozen=True)
+class Change:
+    """A file a commit added, changed or deleted; ``blob`` is its new content's id (None: deleted)."""
+
+    path: str
+    blob: str | None
 
 
 @dataclass(frozen=True)
 class Commit:
-    """One commit of the history: who, when, and its Xmflow- trailers."""
+    """One commit of the history: who, when, its Xmflow- trailers and (from :func:`walk`) the
+    files it changed and its message."""
 
     sha: str
     author: str
     email: str
     at: datetime
     trailers: dict[str, str]
+    parents: tuple[str, ...] = ()
+    subject: str = ""
+    body: str = ""
+    changes: tuple[Change, ...] = ()
 
     @property
     def short(self) -> str:
@@ -40,12 +55,46 @@ def project_commits(root: Path, project_id: str) -> list[Commit]:
 
 def _commit(entry: str) -> Commit:
     sha, author, email, at, trailer_text = entry.strip("\n").split("\x1f")
+    return Commit(sha, author, email, parse_time(at), _trailers(trailer_text))
+
+
+def _trailers(text: str) -> dict[str, str]:
+    """The Xmflow- trailers as git parsed them, by their canonical names (git matches keys
+    case-insensitively, so does this)."""
     trailers: dict[str, str] = {}
-    for line in trailer_text.splitlines():
+    for line in text.splitlines():
         key, sep, value = line.partition(":")
-        if sep and key.startswith("Xmflow-"):
-            trailers.setdefault(key.strip(), value.strip())
-    return Commit(sha, author, email, parse_time(at), trailers)
+        canonical = "-".join(part.capitalize() for part in key.strip().split("-"))
+        if sep and canonical.startswith("Xmflow-"):
+            trailers.setdefault(canonical, value.strip())
+    return trailers
+
+
+def walk(root: Path, rev: str = "HEAD") -> list[Commit]:
+    """Every commit from the first to *rev* (the first-parent line), oldest first, with the files
+    each changed and its message: the whole history in one ``git log``."""
+    commits = []
+    for entry in store.log_raw(root, _WALK, rev).split("\x1e"):
+        if not entry.strip():
+            continue
+        sha, parents, author, email, at, trailer_text, subject, body, raw = entry.split("\x1f", 8)
+        changes = []
+        for line in raw.splitlines():
+            if line.startswith(":"):
+                meta, _, path = line.partition("\t")
+                new_blob = meta.split()[3]
+                changes.append(Change(path, None if new_blob == _ZERO else new_blob))
+        commits.append(Commit(sha, author, email, parse_time(at), _trailers(trailer_text), tuple(parents.split()),
+                              subject, _note(body), tuple(changes)))
+    return commits
+
+
+def _note(body: str) -> str:
+    """A message's note: its body without the closing paragraph of trailers."""
+    paragraphs = body.strip().split("\n\n")
+    if paragraphs and all(":" in line for line in paragraphs[-1].splitlines()):
+        paragraphs = paragraphs[:-1]
+    return "\n\n".join(paragraphs).strip()
 
 
 def signoff_commit(commits: list[Commit], project_id: str, signoff: Signoff, email: str) -> Commit | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,8 @@ from xmflow.schema import FieldError, FieldType, convert, plain, signed_part
 from xmflow.values import parse_date, parse_time
 
 SIGNOFFS = "signoffs"
-_SIGNOFF_FIELDS = ("step", "decision", "by", "role", "at", "digest", "comment", "signatory", "evidence", "signed_on")
+_SIGNOFF_FIELDS = ("step", "decision", "by", "role", "at", "digest", "comment", "signatory", "evidence", "signed_on",
+                   "on_behalf_of")
 
 
 def project_dir(root: Path, project_id: str) -> Path:
@@ -32,12 +34,25 @@ def project_dir(root: Path, project_id: str) -> Path:
 def load_project(root: Path, process: Process, project_id: str, cache: RecordCache | None = None) -> Project:
     """Read every stage file of a project (a missing file is an empty record)."""
     base = project_dir(root, project_id)
+
+    def read(name: str) -> bytes | None:
+        try:
+            return (base / name).read_bytes()
+        except FileNotFoundError:
+            return None
+
+    return project_from(process, project_id, read, cache)
+
+
+def project_from(process: Process, project_id: str, read: Callable[[str], bytes | None],
+                 cache: RecordCache | None = None) -> Project:
+    """A project from its stage files as *read* gives them (by file name; None: no such file),
+    from the working tree or from any commit of the history."""
     records = {}
     for stage in process.stages:
         rel = f"projects/{project_id}/{stage.file}"
-        try:
-            content = (base / stage.file).read_bytes()
-        except FileNotFoundError:
+        content = read(stage.file)
+        if content is None:
             records[stage.id] = StageRecord(stage.id, rel)
             continue
         key = RecordCache.key(rel, content) if cache else ""
@@ -86,7 +101,7 @@ def _signoff(item: Any, doc: yamlio.Document, index: int) -> Signoff:
     for key in ("step", "decision", "by", "role", "at", "digest"):
         if not item.get(key):
             raise RecordError(doc.where(where), f"sign-off {index + 1} has no `{key}`")
-    for key in ("step", "decision", "by", "role", "at", "digest", "comment", "signatory", "signed_on"):
+    for key in ("step", "decision", "by", "role", "at", "digest", "comment", "signatory", "signed_on", "on_behalf_of"):
         if item.get(key) is not None and not isinstance(item[key], str):
             raise RecordError(doc.where(where + (key,)), f"sign-off {index + 1}: `{key}` must be text")
     try:
@@ -96,7 +111,8 @@ def _signoff(item: Any, doc: yamlio.Document, index: int) -> Signoff:
             at=parse_time(item["at"]), digest=str(item["digest"]), comment=item.get("comment"),
             signatory=item.get("signatory"),
             evidence=Evidence(str(evidence["file"]), str(evidence["sha256"])) if isinstance(evidence, dict) else None,
-            signed_on=parse_date(item["signed_on"]) if item.get("signed_on") else None)
+            signed_on=parse_date(item["signed_on"]) if item.get("signed_on") else None,
+            on_behalf_of=item.get("on_behalf_of"))
     except (ValueError, KeyError, TypeError) as exc:
         raise RecordError(doc.where(where), f"sign-off {index + 1}: {exc}") from None
 
@@ -140,6 +156,8 @@ def _plain_signoff(s: Signoff) -> dict[str, Any]:
         out["evidence"] = {"file": s.evidence.file, "sha256": s.evidence.sha256}
     if s.signed_on:
         out["signed_on"] = s.signed_on.isoformat()
+    if s.on_behalf_of:
+        out["on_behalf_of"] = s.on_behalf_of
     return out
 
 

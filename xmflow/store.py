@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -75,9 +76,70 @@ def log(root: Path, fmt: str, *paths: str) -> str:
     return git(root, "-c", "core.quotePath=false", "log", f"--format={fmt}", "HEAD", "--", *paths)
 
 
+def log_raw(root: Path, fmt: str, rev: str = "HEAD", *paths: str) -> str:
+    """``git log --raw`` from *rev* back, oldest first, following the first parent (a merge shows
+    as what it changed on the branch): each entry in *fmt*, then its changed files, one pass."""
+    if not git(root, "rev-parse", "--verify", "-q", f"{rev}^{{commit}}", check=False).strip():
+        return ""
+    return git(root, "-c", "core.quotePath=false", "log", "--reverse", "--first-parent", "-m", "--raw",
+               "--no-abbrev", "--no-renames", f"--format={fmt}", rev, "--", *paths)
+
+
+def read_blobs(root: Path, ids: list[str]) -> dict[str, bytes]:
+    """The contents of these blobs, through one ``git cat-file --batch``."""
+    wanted = list(dict.fromkeys(ids))
+    if not wanted:
+        return {}
+    proc = subprocess.run(["git", "-C", str(root), "cat-file", "--batch"], input="\n".join(wanted).encode() + b"\n",
+                          capture_output=True, check=False)
+    if proc.returncode != 0:
+        raise StoreError(f"git cat-file failed: {proc.stderr.decode(errors='replace').strip()}")
+    out, pos, found = proc.stdout, 0, {}
+    for blob in wanted:
+        end = out.index(b"\n", pos)
+        header = out[pos:end].decode().split()
+        if len(header) < 3:  # "<id> missing"
+            pos = end + 1
+            continue
+        size = int(header[2])
+        found[blob] = out[end + 1:end + 1 + size]
+        pos = end + 1 + size + 1
+    return found
+
+
+def signatures(root: Path, commits: list[str], allowed_signers: str) -> dict[str, tuple[str, str, str]]:
+    """How git judges the signatures of *commits* (``%G?``, signer, key) against an SSH
+    allowed-signers file with this text."""
+    if not commits:
+        return {}
+    with tempfile.NamedTemporaryFile("w", suffix=".allowed_signers", encoding="utf-8", delete=False) as f:
+        f.write(allowed_signers)
+    try:
+        out = git(root, "-c", f"gpg.ssh.allowedSignersFile={f.name}", "log", "--no-walk=unsorted",
+                  "--format=%H%x1f%G?%x1f%GS%x1f%GK", *commits)
+    finally:
+        os.unlink(f.name)
+    found = {}
+    for line in out.splitlines():
+        sha, status, signer, key = (line.split("\x1f") + ["", "", ""])[:4]
+        found[sha] = (status, signer, key)
+    return found
+
+
 def head(root: Path) -> str | None:
     """The commit checked out, or None before the first commit."""
     return git(root, "rev-parse", "--verify", "-q", "HEAD", check=False).strip() or None
+
+
+def is_bare(path: Path) -> bool:
+    """Whether *path* is a bare repository (one people push to, with no working tree)."""
+    return git(path, "rev-parse", "--is-bare-repository", check=False).strip() == "true"
+
+
+def hooks_dir(path: Path) -> Path:
+    """Where git looks for this repository's hooks (core.hooksPath honoured)."""
+    found = Path(git(path, "rev-parse", "--git-path", "hooks").strip())
+    return found if found.is_absolute() else path / found
 
 
 def is_shallow(root: Path) -> bool:
