@@ -63,6 +63,7 @@ class Signature:
     person: Person | None = None            # the company person who signed (or recorded the client's)
     commit: str | None = None               # the short id of the commit that made the sign-off
     changed_since: bool = False             # 3.5.3: stands, though the data changed after it
+    for_person: Person | None = None        # 代签: signed for this person, under a delegation
 
     @property
     def signed(self) -> bool:
@@ -78,7 +79,10 @@ class Signature:
         """Who signed: the client's signatory as written on paper, else the person."""
         if self.signoff is None:
             return None
-        return self.signoff.signatory or (self.person.name if self.person else self.signoff.by)
+        name = self.signoff.signatory or (self.person.name if self.person else self.signoff.by)
+        if self.signoff.on_behalf_of:
+            name += f"（代 {self.for_person.name if self.for_person else self.signoff.on_behalf_of}）"
+        return name
 
     @property
     def decision(self) -> Decision | None:
@@ -215,7 +219,8 @@ def _signatures(view: ProjectView, step: Step, people: People, commits: list[Com
     def line(group: tuple[Role, ...], signoff: Signoff | None, changed: bool = False) -> Signature:
         person = people.by_id(signoff.by) if signoff else None
         commit = history.signoff_commit(commits, view.project.id, signoff, person.email) if signoff and person else None
-        return Signature(step, group, signoff, person, commit.short if commit else None, changed)
+        deputy_for = people.by_id(signoff.on_behalf_of) if signoff and signoff.on_behalf_of else None
+        return Signature(step, group, signoff, person, commit.short if commit else None, changed, deputy_for)
 
     groups = [(roles[r],) for r in step.roles] if step.needs_all_roles else [tuple(roles[r] for r in step.roles)]
     rejected = status.rejected

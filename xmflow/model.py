@@ -42,10 +42,29 @@ class Person:
 
 
 @dataclass(frozen=True)
+class Delegation:
+    """转交/代签: *to* signs for *by* in these roles, from *since* (if given) until *until*."""
+
+    by: str
+    to: str
+    roles: frozenset[str]
+    until: date
+    since: date | None = None
+
+    def covers(self, role: str, day: date) -> bool:
+        return role in self.roles and day <= self.until and (self.since is None or self.since <= day)
+
+
+@dataclass(frozen=True)
 class People:
-    """Everyone in ``people.yaml``, by id and by email."""
+    """Everyone in ``people.yaml``, by id and by email, and who signs for whom."""
 
     persons: tuple[Person, ...]
+    delegations: tuple[Delegation, ...] = ()
+
+    def grant(self, to: str, by: str, role: str, day: date) -> Delegation | None:
+        """The delegation that lets *to* sign for *by* in *role* on *day*, if there is one."""
+        return next((d for d in self.delegations if d.to == to and d.by == by and d.covers(role, day)), None)
 
     def by_id(self, person_id: str) -> Person | None:
         return next((p for p in self.persons if p.id == person_id), None)
@@ -92,6 +111,7 @@ class Signoff:
     signatory: str | None = None
     evidence: Evidence | None = None
     signed_on: date | None = None
+    on_behalf_of: str | None = None    # 代签: signed by `by` for this person, under a delegation
 
 
 @dataclass(frozen=True)

@@ -282,8 +282,9 @@ def makers(view: ProjectView, stage: Stage) -> set[str]:
     roles = view.process.roles
     own = [step for step in stage.steps if not step.review]
     ids = {step.id for step in own}
-    signed = {s.by for s in view.project.record(stage.id).signoffs
-              if s.step in ids and s.decision is Decision.APPROVE and s.role in roles and not roles[s.role].external}
+    signed = {who for s in view.project.record(stage.id).signoffs
+              if s.step in ids and s.decision is Decision.APPROVE and s.role in roles and not roles[s.role].external
+              for who in (s.by, s.on_behalf_of) if who}
     named: set[str] = set()
     for role in {roles[r] for step in own for r in step.roles if r in roles and not roles[r].external}:
         for path in role.named_in:

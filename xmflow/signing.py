@@ -12,9 +12,9 @@ from pathlib import Path
 from xmflow import records
 from xmflow.errors import RuleError, UsageError
 from xmflow.figures import figure
-from xmflow.model import Decision, Evidence, Person, Signoff
+from xmflow.model import Decision, Evidence, People, Person, Problem, Signoff
 from xmflow.process import Step
-from xmflow.rules import ProjectView, eligible_roles, holds_role, role_requirement, sign_refusals
+from xmflow.rules import ProjectView, eligible_roles, holds_role, makers, role_requirement, sign_refusals
 from xmflow.session import Result, Session, single_line
 
 
@@ -55,31 +55,57 @@ def choose_role(view: ProjectView, step: Step, person: Person, role: str | None,
 
 def sign_step(session: Session, project_id: str, step_id: str, *, reject: bool = False, comment: str | None = None,
               role: str | None = None, signatory: str | None = None, evidence: Path | None = None,
-              paper_date: date | None = None) -> Result:
-    """Sign (or reject) a step of a project as the person acting, in one commit."""
+              paper_date: date | None = None, on_behalf_of: str | None = None) -> Result:
+    """Sign (or reject) a step of a project as the person acting (or for someone who delegated
+    the role to them), in one commit."""
     project = session.project_to_change(project_id)
     step = find_step(session, step_id)
     view = session.view(project)
     if reject and not (comment and comment.strip()):
         raise UsageError("a reject needs a reason: -m WHY")
     signatory = single_line(signatory, "--signatory")
-    chosen = choose_role(view, step, session.actor, role, signatory)
+    signer = _delegator(session, on_behalf_of) if on_behalf_of else session.actor
+    chosen = choose_role(view, step, signer, role, signatory)
     _check_client_options(session, view, chosen, signatory, evidence, paper_date)
     decision = Decision.REJECT if reject else Decision.APPROVE
-    problems = sign_refusals(view, step, session.actor, chosen, decision)
+    problems = sign_refusals(view, step, signer, chosen, decision)
+    if on_behalf_of:
+        problems += delegation_refusals(view, step, session.actor, signer, chosen, session.ws.people, session.at.date())
     if problems:
         raise RuleError(f"cannot sign {step.id} for {project_id}:\n" + "\n".join(f"  - {p}" for p in problems))
     extra, proof = _evidence(project_id, step, evidence)
     signoff = Signoff(step.id, decision, session.actor.id, chosen, session.at, view.current_digest(step),
-                      comment.strip() if comment else None, signatory, proof, paper_date)
+                      comment.strip() if comment else None, signatory, proof, paper_date, on_behalf_of)
     record = records.with_signoff(project.record(step.stage), signoff)
     trailers = {"Xmflow-Step": step.id, "Xmflow-Decision": decision.value, "Xmflow-Role": chosen,
                 "Xmflow-Clause": step.clause, "Xmflow-Digest": signoff.digest, "Xmflow-Signatory": signatory,
-                "Xmflow-Evidence": f"sha256:{proof.sha256}" if proof else None}
+                "Xmflow-Evidence": f"sha256:{proof.sha256}" if proof else None, "Xmflow-On-Behalf-Of": on_behalf_of}
     verb = "rejects" if reject else "signs"
-    subject = f"{project_id} {step.id}: {session.actor.id} {verb} as {chosen}"
+    subject = f"{project_id} {step.id}: {session.actor.id} {verb} as {chosen}" + \
+        (f" for {on_behalf_of}" if on_behalf_of else "")
     commit = session.commit(project_id, {step.stage: record}, subject, trailers, comment, extra)
     return Result(project_id, commit, f"{step.id} {decision.value} by {session.actor.label()} as {chosen}", signoff)
+
+
+def _delegator(session: Session, person_id: str) -> Person:
+    person = session.ws.people.by_id(person_id)
+    if person is None:
+        raise UsageError(f"--on-behalf-of {person_id}: no such person in people.yaml")
+    return person
+
+
+def delegation_refusals(view: ProjectView, step: Step, actor: Person, signer: Person, role: str, people: People,
+                        day: date) -> list[Problem]:
+    """代签: *actor* signs for *signer* only under a delegation of that role valid on *day*, and
+    neither of them may approve their own work."""
+    problems = []
+    if people.grant(actor.id, signer.id, role, day) is None:
+        problems.append(Problem(step.id, f"{actor.label()} may not sign for {signer.label()} as {role} on {day}: "
+                                "people.yaml has no such delegation (delegations: from, to, roles, until)", step.clause))
+    if step.review and actor.id in makers(view, view.process.stage(step.stage)):
+        problems.append(Problem(step.id, f"{actor.label()} signed this stage's own work and may not approve it, "
+                                "not even for someone else", step.clause))
+    return problems
 
 
 def _check_client_options(session: Session, view: ProjectView, role: str, signatory: str | None,

@@ -7,14 +7,15 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from xmflow import process as process_mod
 from xmflow import records, store, yamlio
 from xmflow.cache import RecordCache
 from xmflow.errors import RecordError, RuleError, UsageError
-from xmflow.model import Config, People, Person, Project
+from xmflow.model import Config, Delegation, People, Person, Project
 from xmflow.process import Process
-from xmflow.values import parse_money
+from xmflow.values import parse_date, parse_money
 
 CONFIG = "xmflow.yaml"
 PEOPLE = "people.yaml"
@@ -62,6 +63,9 @@ def parse_people(text: str, roles: set[str], name: str = PEOPLE) -> People:
     data = doc.data or {}
     if not isinstance(data, dict) or not isinstance(data.get("people") or [], list):
         raise RecordError(name, "must have a `people:` list")
+    for key in data:
+        if key not in ("people", "delegations"):
+            raise RecordError(doc.where((key,)), f"unknown section {key!r} (known: people, delegations)")
     persons: list[Person] = []
     for i, item in enumerate(data.get("people") or []):
         where = ("people", i)
@@ -84,7 +88,44 @@ def parse_people(text: str, roles: set[str], name: str = PEOPLE) -> People:
         if any(p.id == item["id"] for p in persons) or any(p.email.lower() == item["email"].lower() for p in persons):
             raise RecordError(doc.where(where), f"id {item['id']!r} or email {item['email']!r} appears twice")
         persons.append(Person(item["id"], item["name"], item["email"], frozenset(person_roles), item.get("signing_key")))
-    return People(tuple(persons))
+    return People(tuple(persons), _delegations(doc, data.get("delegations"), persons))
+
+
+def _delegations(doc: yamlio.Document, spec: Any, persons: list[Person]) -> tuple[Delegation, ...]:
+    """``delegations:`` (转交/代签): ``{from: ID, to: ID, roles: [...], until: DATE, since: DATE}``;
+    *to* may sign for *from* in those roles, which *from* must hold, until that day."""
+    if spec is None:
+        return ()
+    if not isinstance(spec, list):
+        raise RecordError(doc.where(("delegations",)), "`delegations` must be a list")
+    ids = {p.id: p for p in persons}
+    found = []
+    for i, item in enumerate(spec):
+        where = ("delegations", i)
+        if not isinstance(item, dict) or set(item) - {"from", "to", "roles", "until", "since"}:
+            raise RecordError(doc.where(where), "a delegation is {from, to, roles, until, since}")
+        for key in ("from", "to", "until"):
+            if not item.get(key):
+                raise RecordError(doc.where(where), f"delegation {i + 1} has no `{key}`")
+        for key in ("from", "to"):
+            if item[key] not in ids:
+                raise RecordError(doc.where(where + (key,)), f"{item[key]!r} is not a person in people.yaml")
+        roles = item.get("roles") or []
+        if not isinstance(roles, list) or not roles:
+            raise RecordError(doc.where(where + ("roles",)), "roles must be a list of the roles delegated")
+        missing = [r for r in roles if r not in ids[item["from"]].roles]
+        if missing:
+            raise RecordError(doc.where(where + ("roles",)), f"{item['from']} does not hold {', '.join(missing)}: "
+                                                             "only a role one holds can be delegated")
+        if item["from"] == item["to"]:
+            raise RecordError(doc.where(where), "a person does not delegate to themselves")
+        try:
+            until = parse_date(item["until"])
+            since = parse_date(item["since"]) if item.get("since") else None
+        except ValueError as exc:
+            raise RecordError(doc.where(where), f"delegation {i + 1}: {exc}") from None
+        found.append(Delegation(item["from"], item["to"], frozenset(roles), until, since))
+    return tuple(found)
 
 
 @dataclass
