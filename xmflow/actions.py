@@ -175,7 +175,7 @@ def _change_stages(session: Session, project: Project, data: dict[str, dict[str,
             changed[stage.id] = replace(record, data=data[stage.id], exists=True)
     if not changed:
         raise UsageError("nothing changes: the fields already hold these values")
-    must_reopen = _reopen_reasons(before, session.view(replace(project, records={**project.records, **changed})),
+    must_reopen = reopen_reasons(before, session.view(replace(project, records={**project.records, **changed})),
                                   data, changed)
     if must_reopen and not reopen:
         raise RuleError("; ".join(must_reopen.values()) + ": to change it, add --reopen -m WHY "
@@ -198,7 +198,7 @@ def _change_stages(session: Session, project: Project, data: dict[str, dict[str,
     return Result(project.id, commit, subject, notes=notes)
 
 
-def _reopen_reasons(before: ProjectView, after: ProjectView, data: dict[str, dict[str, Any]],
+def reopen_reasons(before: ProjectView, after: ProjectView, data: dict[str, dict[str, Any]],
                     changed: dict[str, StageRecord]) -> dict[str, str]:
     """The stages a change must reopen, and why: a completed stage whose signed data changes; a
     stage with a signed or rejected step the change makes no longer apply; a stage with a signed

@@ -14,16 +14,17 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from xmflow import actions, ledger, rendering, signing, store
+from xmflow import actions, audit, checks, hooks, ledger, rendering, signing, store
 from xmflow import demo as demo_mod
 from xmflow import status as status_mod
+from xmflow import trail as trail_mod
 from xmflow.console import Out
 from xmflow.errors import UsageError, XmflowError
 from xmflow.figures import figures
 from xmflow.rules import ProjectView
 from xmflow.session import Result, Session, now
 from xmflow.values import parse_date
-from xmflow.workspace import Workspace
+from xmflow.workspace import Workspace, valid_project_id
 
 
 class _Group(TyperGroup):
@@ -48,6 +49,8 @@ app = typer.Typer(cls=_Group, no_args_is_help=True, add_completion=False, rich_m
                   help="xmflow: the marketing-project control procedure (营销项目作业控制程序) on git.")
 process_app = typer.Typer(no_args_is_help=True, help="The procedure as data: show or export it.")
 app.add_typer(process_app, name="process")
+hooks_app = typer.Typer(no_args_is_help=True, help="git hooks that run xmflow's checks.")
+app.add_typer(hooks_app, name="hooks")
 
 class Lang(StrEnum):
     """The languages of xmflow's tables."""
@@ -199,11 +202,13 @@ def sign(
     signatory: Annotated[str | None, typer.Option("--signatory", help="The client's signer.")] = None,
     evidence: Annotated[Path | None, typer.Option("--evidence", help="A scan of the signed paper.")] = None,
     paper_date: Annotated[str | None, typer.Option("--date", help="The day signed on paper.")] = None,
+    on_behalf_of: Annotated[str | None, typer.Option("--on-behalf-of", help="Sign for this person, who delegated "
+                                                                           "the role to you in people.yaml (代签).")] = None,
 ) -> None:
     """Sign (or reject) a step, as yourself; one commit with the sign-off's trailers."""
     result = signing.sign_step(Session.start(_ws(ctx)), project, step, reject=reject, comment=comment,
                                role=role, signatory=signatory, evidence=evidence,
-                               paper_date=_date(paper_date, "--date"))
+                               paper_date=_date(paper_date, "--date"), on_behalf_of=on_behalf_of)
     _report(ctx, result)
 
 
@@ -286,6 +291,76 @@ def status(
         out.error(problem)
     if problems:
         raise typer.Exit(2)
+
+
+@app.command()
+def log(
+    ctx: typer.Context,
+    project: Annotated[str | None, typer.Argument(help="Only this project.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The audit trail from git: who did what, in which role, when, why; waits and reject loops."""
+    ws = _ws(ctx)
+    if project:
+        ws.project(project)  # an unknown project is bad usage, not an empty trail
+    entries, loops = trail_mod.trail(ws.root, ws.process, ws.people, project)
+    if as_json:
+        _out(ctx).json({"entries": [e.as_json() for e in entries], "loops": [loop.as_json() for loop in loops]})
+    else:
+        _out(ctx).trail(entries, loops, ws.process)
+
+
+@app.command()
+def verify(
+    ctx: typer.Context,
+    project: Annotated[str | None, typer.Argument(help="Only this project's findings.")] = None,
+    rev: Annotated[str, typer.Option("--rev", help="Verify the history up to this commit (default HEAD).")] = "HEAD",
+    as_json: JsonOpt = False,
+) -> None:
+    """Check the records against the history (SPEC §5); exit 1 on any finding."""
+    root = _repository(ctx)
+    if project and not valid_project_id(project):
+        raise UsageError(f"{project!r} is not a project id")
+    findings = audit.verify(root, rev, project)
+    if as_json:
+        _out(ctx).json([f.as_json() for f in findings])
+    else:
+        _out(ctx).findings(findings, f"verified: no findings up to {rev}")
+    if findings:
+        raise typer.Exit(1)
+
+
+@app.command()
+def check(ctx: typer.Context) -> None:
+    """Validate every record and rule of the working tree; quiet when all is well (pre-commit, CI)."""
+    problems = checks.check(_ws(ctx))
+    _out(ctx).findings(problems, "")
+    if problems:
+        raise typer.Exit(1)
+
+
+@hooks_app.command("install")
+def hooks_install(
+    ctx: typer.Context,
+    server: Annotated[bool, typer.Option("--server", help="In a bare repository: a pre-receive hook that refuses "
+                                                          "pushes failing verify.")] = False,
+) -> None:
+    """Install the pre-commit hook (runs check), or with --server the pre-receive hook (runs verify)."""
+    path = ctx.find_root().obj["path"].resolve()
+    root = path if server else _ws(ctx).root
+    hook = hooks.install(root, server)
+    _out(ctx).line(f"installed {hook}")
+
+
+def _repository(ctx: typer.Context) -> Path:
+    """The workspace, or (for the server's hook) the bare repository named by -C."""
+    try:
+        return _ws(ctx).root
+    except UsageError:
+        path = ctx.find_root().obj["path"].resolve()
+        if store.is_bare(path):
+            return path
+        raise
 
 
 class Format(StrEnum):

@@ -17,6 +17,7 @@ from xmflow.process import Process, Stage
 from xmflow.records import dump_record
 from xmflow.schema import plain
 from xmflow.status import NextStep, Report, Summary
+from xmflow.trail import Entry, Loop
 from xmflow.values import format_money
 
 LABELS = {
@@ -25,14 +26,18 @@ LABELS = {
            "step": "步骤", "state": "状态", "signers": "签署 / 待签", "missing": "缺少", "clause": "条款",
            "closed": "已结案", "none": "（无）", "roles": "角色", "title": "标题", "form": "表单",
            "signed": "已签", "waiting_state": "待签", "blocked": "未就绪", "skipped": "不适用", "yes": "是", "when": "适用条件", "after": "前置步骤",
-           "number": "编号"},
+           "number": "编号", "role": "角色", "time": "时间", "note": "说明", "waited": "等待(天)", "commit": "提交", "decision": "决定",
+           "by": "经办人", "for": "代", "loop": "退回", "again": "再签用时", "days": "天",
+           "d_approve": "同意", "d_reject": "退回", "d_record": "记录", "d_reopen": "重开"},
     "en": {"project": "project", "name": "name", "client": "client", "sales": "sales", "key": "key",
            "stage": "stage", "next": "next step", "who": "waiting on", "waiting": "days waiting", "overdue": "overdue milestones",
            "amount": "contract amount", "step": "step", "state": "state", "signers": "signed / to sign",
            "missing": "missing", "clause": "clause", "closed": "closed", "none": "(none)", "roles": "roles",
            "title": "title", "form": "form", "signed": "signed", "waiting_state": "waiting", "blocked": "blocked",
            "skipped": "skipped", "yes": "yes", "when": "applies when", "after": "after",
-           "number": "number"},
+           "number": "number", "role": "role", "time": "time", "note": "note", "waited": "days waited", "commit": "commit", "decision": "decision",
+           "by": "by", "for": "for", "loop": "reject", "again": "signed again after", "days": "days",
+           "d_approve": "approve", "d_reject": "reject", "d_record": "record", "d_reopen": "reopen"},
 }
 _STATE_STYLE = {StepState.SIGNED: ("signed", "green"), StepState.WAITING: ("waiting_state", "yellow"),
                 StepState.BLOCKED: ("blocked", "red"), StepState.SKIPPED: ("skipped", "dim")}
@@ -172,3 +177,36 @@ class Out:
             for rev in process.revisions:
                 _row(revisions, *(rev.get(key, "") for key in _REVISION_COLUMNS))
             self.console.print(revisions)
+
+    # -- the audit trail ------------------------------------------------------------------------
+    def trail(self, entries: list[Entry], loops: list[Loop], process: Process) -> None:
+        """`log`: one row per change, then the reject loops."""
+        table = Table(header_style="bold")
+        for key in ("time", "project", "step", "decision", "by", "role", "note", "waited", "commit"):
+            table.add_column(self.t(key), overflow="fold", justify="right" if key == "waited" else "left")
+        for e in entries:
+            step = e.step or e.subject.split(" ", 1)[-1]
+            who = e.who + (f" ({self.t('for')} {e.on_behalf_of})" if e.on_behalf_of else "")
+            if e.signatory:
+                who = f"{e.signatory} ← {who}"
+            note = " ".join(filter(None, [e.note, f"[{e.evidence[:19]}…]" if e.evidence else ""]))
+            role = process.roles[e.role].title if e.role in process.roles and self.lang == "zh" else (e.role or "")
+            waited = f"{e.waited.total_seconds() / 86400:.1f}" if e.waited is not None else ""
+            _row(table, e.at.strftime("%Y-%m-%d %H:%M"), e.project, step, self.t(f"d_{e.decision}") if e.decision else "",
+                 who, role, note, waited, e.commit[:7])
+        if not entries:
+            self.line(self.t("none"))
+            return
+        self.console.print(table)
+        for loop in loops:
+            days = f"{(loop.resolved_at - loop.rejected_at).total_seconds() / 86400:.1f}" if loop.resolved_at else "…"
+            self.line(f"{self.t('loop')} {loop.project} {loop.step} → {loop.back_to}: {loop.by} "
+                      f"{loop.rejected_at:%Y-%m-%d} “{loop.reason}”, {self.t('again')} {days} {self.t('days')}", "yellow")
+
+    def findings(self, findings: list[Any], checked: str) -> None:
+        """`verify` and `check`: each finding on stderr, or one line saying all is well."""
+        for finding in findings:
+            self.err.print(Text(str(finding), style="red"))
+        if not findings and checked:
+            self.line(checked, "green")
+

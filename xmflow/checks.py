@@ -1,0 +1,97 @@
+"""`xmflow check`: every record and rule of the working tree, fit for a pre-commit hook and CI.
+
+It reads everything strictly (settings, people, process, every stage file), checks that each
+sign-off names a known person, role and step and that each scan is the one signed, and, against
+the last commit, that the pending change is one xmflow could have made: sign-offs only added,
+scans never changed, a completed stage changed only with --reopen.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from xmflow import records, store
+from xmflow.audit import unreopened_changes
+from xmflow.errors import XmflowError
+from xmflow.model import Decision, Problem, Project
+from xmflow.workspace import Workspace
+
+
+def check(ws: Workspace) -> list[Problem]:
+    """Every problem of the working tree; empty when all is well."""
+    try:
+        _ = (ws.config, ws.process, ws.people)  # each read strictly: an error names the file and line
+    except XmflowError as exc:
+        return [Problem("", exc.message)]
+    problems: list[Problem] = []
+    dirty = {path.split("/")[1] for path in store.dirty_paths(ws.root, ["projects"]) if path.count("/") >= 2}
+    for project_id in ws.project_ids():
+        try:
+            project = ws.project(project_id)
+        except XmflowError as exc:
+            problems.append(Problem("", exc.message))
+            continue
+        problems += _signoffs(ws, project)
+        if project_id in dirty:
+            problems += _pending(ws, project)
+    return problems
+
+
+def _signoffs(ws: Workspace, project: Project) -> list[Problem]:
+    """Each sign-off names a step of its stage, a role of that step, a person of people.yaml,
+    and a scan that is there with the hash it was signed with."""
+    process, people = ws.process, ws.people
+    problems = []
+    for stage in process.stages:
+        record = project.record(stage.id)
+        for i, s in enumerate(record.signoffs):
+            where = f"{record.path}: sign-off {i + 1} ({s.step})"
+            if s.decision is Decision.REOPEN:
+                if s.step != stage.id or s.role not in process.roles:
+                    problems.append(Problem(where, f"a reopen of stage {stage.id} names {s.step} as {s.role}"))
+            elif not process.has_step(s.step) or process.step(s.step).stage != stage.id:
+                problems.append(Problem(where, f"{s.step} is not a step of stage {stage.id}"))
+            elif s.role not in process.step(s.step).roles:
+                problems.append(Problem(where, f"{s.step} is not signed in the role {s.role}"))
+            for who in filter(None, (s.by, s.on_behalf_of)):
+                if people.by_id(who) is None:
+                    problems.append(Problem(where, f"{who} is not in people.yaml"))
+            if s.evidence:
+                path = ws.root / "projects" / project.id / s.evidence.file
+                try:
+                    actual = hashlib.sha256(path.read_bytes()).hexdigest()
+                except OSError:
+                    problems.append(Problem(where, f"the scan {s.evidence.file} is missing"))
+                    continue
+                if actual != s.evidence.sha256:
+                    problems.append(Problem(where, f"the scan {s.evidence.file} is not the one signed (its SHA-256 "
+                                                   "differs from the sign-off's)"))
+    return problems
+
+
+def _pending(ws: Workspace, project: Project) -> list[Problem]:
+    """The uncommitted change to a project, against the last commit: one xmflow could make."""
+    if store.head(ws.root) is None:
+        return []
+    base = f"projects/{project.id}/"
+
+    def read(name: str) -> bytes | None:
+        text = store.read_at(ws.root, "HEAD", base + name)
+        return text.encode("utf-8") if text is not None else None
+
+    try:
+        committed = records.project_from(ws.process, project.id, read)
+    except XmflowError:
+        return []  # the last commit's files are verify's business
+    problems = []
+    for stage in ws.process.stages:
+        old, now = committed.record(stage.id).signoffs, project.record(stage.id).signoffs
+        if now[:len(old)] != old:
+            problems.append(Problem(project.record(stage.id).path, "a sign-off was rewritten or removed (sign-offs "
+                                    "are only ever added, by `xmflow sign`)"))
+    for path in store.dirty_paths(ws.root, [base + "files"]):
+        if store.read_at(ws.root, "HEAD", path) is not None:
+            problems.append(Problem(path, "the scan of a signed paper was changed or removed"))
+    for stage_id, why in unreopened_changes(ws.process, ws.config, committed, project).items():
+        problems.append(Problem(project.record(stage_id).path, f"{why}: change it with xmflow set --reopen -m WHY"))
+    return problems

@@ -1,0 +1,52 @@
+"""`xmflow hooks install`: git hooks that run xmflow's checks — a pre-commit hook in a workspace
+(advice: it stops a bad commit before it is made) and a pre-receive hook in the bare repository
+people push to (enforcement: it refuses a push whose commits fail verification)."""
+
+from __future__ import annotations
+
+import shlex
+import stat
+import sys
+from pathlib import Path
+
+from xmflow import store
+from xmflow.errors import UsageError
+
+MARK = "xmflow-hook"
+
+_PRE_COMMIT = """#!/bin/sh
+# {mark}: runs `xmflow check` before each commit (installed by `xmflow hooks install`).
+exec {python} -m xmflow check
+"""
+
+_PRE_RECEIVE = """#!/bin/sh
+# {mark}: refuses a push whose commits fail `xmflow verify` (installed by `xmflow hooks install --server`).
+zero=0000000000000000000000000000000000000000
+status=0
+while read -r old new ref; do
+    [ "$new" = "$zero" ] && continue
+    echo "xmflow: verifying $ref" >&2
+    {python} -m xmflow -C "$PWD" verify --rev "$new" >&2 || status=1
+done
+exit $status
+"""
+
+
+def install(path: Path, server: bool = False) -> Path:
+    """Install the hook and return its path; an existing hook that is not xmflow's is left alone."""
+    bare = store.is_bare(path)
+    if server and not bare:
+        raise UsageError(f"{path} is not a bare repository: --server installs the pre-receive hook in the "
+                         "repository people push to (git init --bare)")
+    if not server and bare:
+        raise UsageError(f"{path} is a bare repository: use --server there")
+    name, text = ("pre-receive", _PRE_RECEIVE) if server else ("pre-commit", _PRE_COMMIT)
+    hook = store.hooks_dir(path) / name
+    if hook.exists() and MARK not in hook.read_text(encoding="utf-8", errors="replace"):
+        command = 'verify --rev "$new" (for each pushed ref)' if server else "check"
+        raise UsageError(f"{hook} exists and is not xmflow's: it is left as it is. Add this to it instead: "
+                         f"{shlex.quote(sys.executable)} -m xmflow {command}")
+    hook.parent.mkdir(parents=True, exist_ok=True)
+    hook.write_text(text.format(mark=MARK, python=shlex.quote(sys.executable)), encoding="utf-8")
+    hook.chmod(hook.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    return hook

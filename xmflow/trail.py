@@ -1,0 +1,114 @@
+"""`xmflow log`: the audit trail of the projects, read from git history in one pass — who did
+what, in which role, when, with what decision and reason, the client's signatory and scan, how
+long each step waited, and the reject loops (3.5.2, 3.5.3)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from xmflow.history import Commit, walk
+from xmflow.model import People
+from xmflow.process import Process
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One change of a project: a sign-off, a reject, a reopen or a change of its records."""
+
+    commit: str
+    at: datetime
+    project: str
+    decision: str
+    step: str | None
+    role: str | None
+    who: str                       # the person's name (their id when no longer in people.yaml)
+    on_behalf_of: str | None
+    signatory: str | None
+    evidence: str | None
+    note: str
+    subject: str
+    waited: timedelta | None       # since the step could first be signed: what it follows was done
+
+    def as_json(self) -> dict[str, Any]:
+        return {"commit": self.commit, "at": self.at.isoformat(), "project": self.project, "decision": self.decision,
+                "step": self.step, "role": self.role, "who": self.who, "on_behalf_of": self.on_behalf_of,
+                "signatory": self.signatory, "evidence": self.evidence, "note": self.note, "subject": self.subject,
+                "waited_days": round(self.waited.total_seconds() / 86400, 2) if self.waited is not None else None}
+
+
+@dataclass(frozen=True)
+class Loop:
+    """A reject and what came of it: the step sent back, and when it was signed again."""
+
+    project: str
+    step: str
+    rejected_at: datetime
+    by: str
+    reason: str
+    back_to: str
+    resolved_at: datetime | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"project": self.project, "step": self.step, "rejected_at": self.rejected_at.isoformat(), "by": self.by,
+                "reason": self.reason, "back_to": self.back_to,
+                "resolved_at": self.resolved_at.isoformat() if self.resolved_at else None}
+
+
+def trail(root: Path, process: Process, people: People, project: str | None = None) -> tuple[list[Entry], list[Loop]]:
+    """The audit trail (oldest first) and the reject loops of every project, or of one."""
+    commits = [c for c in walk(root) if c.trailer("Project") and (project is None or c.trailer("Project") == project)]
+    entries: list[Entry] = []
+    ready: dict[tuple[str, str], datetime] = {}       # (project, step) → when it was signed, or sent back to
+    last: dict[str, datetime] = {}                    # project → its previous change
+    for commit in commits:
+        pid = commit.trailer("Project") or ""
+        step = commit.trailer("Step")
+        decision = commit.trailer("Decision") or ""
+        entries.append(_entry(commit, pid, step, decision, people, _waited(process, commit, pid, step, ready, last)))
+        if step and decision == "approve":
+            ready[(pid, step)] = commit.at
+        elif step and decision == "reject" and process.has_step(step):
+            back = process.step(step).on_reject
+            ready[(pid, f"sent back to {back.to if back else step}")] = commit.at
+        last[pid] = commit.at
+    return entries, _loops(process, entries)
+
+
+def _entry(commit: Commit, pid: str, step: str | None, decision: str, people: People,
+           waited: timedelta | None) -> Entry:
+    person = people.by_email(commit.email)
+    deputy = commit.trailer("On-Behalf-Of")
+    deputy_person = people.by_id(deputy) if deputy else None
+    return Entry(commit.sha, commit.at, pid, decision, step, commit.trailer("Role"), person.name if person else commit.author,
+                 deputy_person.name if deputy_person else deputy, commit.trailer("Signatory"), commit.trailer("Evidence"),
+                 commit.body, commit.subject, waited)
+
+
+def _waited(process: Process, commit: Commit, pid: str, step: str | None, ready: dict[tuple[str, str], datetime],
+            last: dict[str, datetime]) -> timedelta | None:
+    """How long a sign-off waited: since the latest of the steps it follows was signed or a reject
+    sent the work back to it (or, when nothing of the kind happened yet, since the project's
+    previous change)."""
+    if not step or not process.has_step(step):
+        return None
+    keys = [(pid, pre.step) for pre in process.step(step).after] + [(pid, f"sent back to {step}")]
+    since = [ready[key] for key in keys if key in ready]
+    start = max(since) if since else last.get(pid)
+    return commit.at - start if start else None
+
+
+def _loops(process: Process, entries: list[Entry]) -> list[Loop]:
+    """Each reject, where it sent the work back, and when its step was signed again."""
+    loops = []
+    for i, entry in enumerate(entries):
+        if entry.decision != "reject" or not entry.step or not process.has_step(entry.step):
+            continue
+        step = process.step(entry.step)
+        again = next((e.at for e in entries[i + 1:] if e.project == entry.project and e.step == entry.step
+                      and e.decision == "approve"), None)
+        loops.append(Loop(entry.project, entry.step, entry.at, entry.who, entry.note,
+                          step.on_reject.to if step.on_reject else entry.step, again))
+    return loops
