@@ -19,6 +19,7 @@ from typing import Any
 from xmflow import process as process_mod
 from xmflow import records, store
 from xmflow.actions import reopen_reasons
+from xmflow.cache import ParsedRecords
 from xmflow.errors import XmflowError
 from xmflow.history import Commit, walk
 from xmflow.model import Config, Decision, People, Person, Project, Signoff
@@ -105,7 +106,8 @@ class Tree:
             blob = old[path] if old is not None and path in old else self.files.get(path)
             return self.blobs[blob] if blob else None
 
-        return records.project_from(process, project_id, read)
+        parsed = self._once(("records", id(process)), ParsedRecords)
+        return records.project_from(process, project_id, read, parsed)
 
 
 def verify(root: Path, rev: str = "HEAD", project: str | None = None) -> list[Finding]:

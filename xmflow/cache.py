@@ -18,32 +18,43 @@ from xmflow.model import StageRecord
 _VERSION = b"xmflow-records-1"
 
 
-class RecordCache:
-    """Parsed records by content; :meth:`save` keeps only the entries used since loading."""
+class ParsedRecords:
+    """Parsed records by content, in memory (a replay of the history reads each version once)."""
 
-    def __init__(self, git_dir: Path, process_text: str) -> None:
-        tag = hashlib.sha1(_VERSION + process_text.encode("utf-8")).hexdigest()[:16]
-        self.path = git_dir / "xmflow" / f"records-{tag}.pickle"
-        self.old: dict[str, StageRecord] = {}
+    def __init__(self) -> None:
         self.used: dict[str, StageRecord] = {}
-        try:
-            with self.path.open("rb") as handle:
-                self.old = pickle.load(handle)
-        except (OSError, pickle.PickleError, EOFError, AttributeError, TypeError, ValueError):
-            self.old = {}
 
     @staticmethod
     def key(rel: str, content: bytes) -> str:
         return hashlib.sha1(rel.encode("utf-8") + b"\0" + content).hexdigest()
 
     def get(self, key: str) -> StageRecord | None:
+        return self.used.get(key)
+
+    def put(self, key: str, record: StageRecord) -> None:
+        self.used[key] = record
+
+
+class RecordCache(ParsedRecords):
+    """Parsed records by content, kept in .git between runs; :meth:`save` keeps only the
+    entries used since loading."""
+
+    def __init__(self, git_dir: Path, process_text: str) -> None:
+        tag = hashlib.sha1(_VERSION + process_text.encode("utf-8")).hexdigest()[:16]
+        super().__init__()
+        self.path = git_dir / "xmflow" / f"records-{tag}.pickle"
+        self.old: dict[str, StageRecord] = {}
+        try:
+            with self.path.open("rb") as handle:
+                self.old = pickle.load(handle)
+        except (OSError, pickle.PickleError, EOFError, AttributeError, TypeError, ValueError):
+            self.old = {}
+
+    def get(self, key: str) -> StageRecord | None:
         record = self.old.get(key)
         if record is not None:
             self.used[key] = record
         return record
-
-    def put(self, key: str, record: StageRecord) -> None:
-        self.used[key] = record
 
     def save(self) -> None:
         """Write the entries used (atomically); a cache that cannot be written is no error."""

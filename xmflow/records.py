@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from xmflow import yamlio
-from xmflow.cache import RecordCache
+from xmflow.cache import ParsedRecords, RecordCache
 from xmflow.errors import RecordError
 from xmflow.model import Decision, Evidence, Project, Signoff, StageRecord
 from xmflow.process import Process, Stage
@@ -45,7 +45,7 @@ def load_project(root: Path, process: Process, project_id: str, cache: RecordCac
 
 
 def project_from(process: Process, project_id: str, read: Callable[[str], bytes | None],
-                 cache: RecordCache | None = None) -> Project:
+                 cache: ParsedRecords | None = None) -> Project:
     """A project from its stage files as *read* gives them (by file name; None: no such file),
     from the working tree or from any commit of the history."""
     records = {}
@@ -55,7 +55,7 @@ def project_from(process: Process, project_id: str, read: Callable[[str], bytes 
         if content is None:
             records[stage.id] = StageRecord(stage.id, rel)
             continue
-        key = RecordCache.key(rel, content) if cache else ""
+        key = ParsedRecords.key(rel, content) if cache else ""
         record = cache.get(key) if cache else None
         if record is None:
             record = parse_record(stage, _text(content, rel), rel)
