@@ -172,14 +172,13 @@ def _project_change(commit: Commit, settings: Settings, old_files: dict[str, str
     def finding(message: str, stage: str = "", step: str = "", clause: str = "") -> Finding:
         return Finding(commit.sha, message, project_id, stage, step, clause)
 
-    stages = sorted({path.split("/")[2] for path in (c.path for c in commit.changes)
-                     if path.startswith(f"projects/{project_id}/")})
-    if commit.trailer("Project") != project_id:
-        shown = ", ".join(stages)
-        return [finding(f"{shown} changed outside xmflow: the commit does not say it acts on {project_id} "
-                        "(no Xmflow-Project trailer for it); the files no longer match their signatures' history",
-                        stage=shown)]
     process = settings.process
+    if commit.trailer("Project") != project_id:
+        files = sorted({c.path.split("/")[2] for c in commit.changes if c.path.startswith(f"projects/{project_id}/")})
+        stages = [stage.id for name in files if (stage := process.stage_of_file(name))]
+        return [finding(f"{', '.join(files)} changed outside xmflow: the commit does not say it acts on {project_id} "
+                        "(no Xmflow-Project trailer for it), so no signature covers this change",
+                        stage=", ".join(stages or files))]
     try:
         before, after = tree.project(process, project_id, old_files), tree.project(process, project_id)
     except XmflowError as exc:
