@@ -352,6 +352,22 @@ def hooks_install(
     _out(ctx).line(f"installed {hook}")
 
 
+@app.command()
+def sync(
+    ctx: typer.Context,
+    remote: Annotated[str, typer.Option("--remote", help="The shared repository's remote.")] = "origin",
+    branch: Annotated[str | None, typer.Option("--branch", help="The shared branch (default: the current one).")] = None,
+) -> None:
+    """Pull (rebase), check, push; retries when someone pushed first; never loses a local sign-off."""
+    from xmflow import sync as sync_mod
+
+    report = sync_mod.sync(_ws(ctx), remote, branch)
+    out = _out(ctx)
+    for old, new in report.renumbered.items():
+        out.note(f"project {old} was also made in another clone: yours is now {new}")
+    out.line(f"synced with {remote}: {report.pulled} commit(s) received, {report.pushed} pushed")
+
+
 def _repository(ctx: typer.Context) -> Path:
     """The workspace, or (for the server's hook) the bare repository named by -C."""
     try:

@@ -1,0 +1,270 @@
+"""`xmflow sync`: two clones of one shared (bare) repository, each acting through the CLI."""
+
+from __future__ import annotations
+
+import subprocess
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from conftest import Team, draft_contract, git, open_project
+
+from xmflow import sync as sync_mod
+from xmflow.workspace import Workspace
+
+_LOG = "%an|%ae|%aI|%s|%(trailers:key=Xmflow-Project,valueonly,separator=)|%(trailers:key=Xmflow-Digest,valueonly)"
+
+
+@pytest.fixture
+def clones(team: Team, tmp_path: Path) -> tuple[Team, Team, Path]:
+    """Clone A (the `team` workspace) pushed to a bare server, and clone B made from the server.
+    The server logs every update of a branch (old new), to show it only ever moves forward."""
+    server = tmp_path / "server.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(server)], check=True)
+    hook = server / "hooks" / "update"
+    hook.write_text(f'#!/bin/sh\necho "$2 $3" >> "{server / "pushes.log"}"\n')
+    hook.chmod(0o755)
+    git(team.root, "remote", "add", "origin", str(server))
+    git(team.root, "push", "-q", "-u", "origin", "main")
+    clone = tmp_path / "b"
+    subprocess.run(["git", "clone", "-q", str(server), str(clone)], check=True)
+    return team, Team(clone, clock=datetime.fromisoformat("2026-09-01T14:00:00+08:00")), server
+
+
+def server_head(server: Path) -> str:
+    return git(server, "rev-parse", "main").strip()
+
+
+def assert_only_forward(server: Path) -> None:
+    """Every push moved the branch forward: each old tip is an ancestor of the new one."""
+    for line in (server / "pushes.log").read_text().splitlines():
+        old, new = line.split()
+        if set(old) != {"0"}:
+            ancestor = subprocess.run(["git", "-C", str(server), "merge-base", "--is-ancestor", old, new])
+            assert ancestor.returncode == 0, f"the server's branch was forced from {old} to {new}"
+
+
+def local_log(t: Team, since: str) -> list[str]:
+    return git(t.root, "log", "--reverse", f"--format={_LOG}", f"{since}..HEAD").splitlines()
+
+
+def sync(t: Team, who: str = "zhangsan"):
+    return t(who, "sync")
+
+
+def test_a_clean_sync_pushes_and_the_other_clone_receives_it(clones):
+    a, b, server = clones
+    pid = open_project(a)
+    result = sync(a)
+    assert result.exit_code == 0, result.output
+    assert "0 commit(s) received, 3 pushed" in result.output
+    assert server_head(server) == a.head()
+    assert git(a.root, "rev-parse", "origin/main").strip() == a.head()
+    result = sync(b, "lisi")
+    assert result.exit_code == 0, result.output
+    assert "3 commit(s) received, 0 pushed" in result.output
+    assert b.head() == a.head() and b.state(pid, "initiation.submit") == "signed"
+    again = sync(b, "lisi")
+    assert again.exit_code == 0 and "0 commit(s) received, 0 pushed" in again.output
+    assert_only_forward(server)
+
+
+def test_both_clones_sign_different_projects_and_nothing_is_lost(clones):
+    a, b, server = clones
+    p1, p2 = open_project(a), open_project(a, who="lisi")
+    a.ok("zhangsan", "sync")
+    b.ok("lisi", "sync")
+    draft_contract(a, p1)
+    draft_contract(b, p2, who="lisi")
+    signed_a, signed_b = local_log(a, "origin/main"), local_log(b, "origin/main")
+    a.ok("zhangsan", "sync")
+    result = b.ok("lisi", "sync")
+    assert "3 commit(s) received, 3 pushed" in result.output
+    a.ok("zhangsan", "sync")
+    assert a.head() == b.head() == server_head(server)
+    assert git(a.root, "rev-list", "--merges", "HEAD") == ""  # linear: rebased, never merged
+    assert local_log(a, "HEAD~6") == signed_a + signed_b  # every commit, author, date and digest kept
+    for t, pid in ((a, p1), (a, p2), (b, p1), (b, p2)):
+        assert t.state(pid, "contract.self_review") == "signed"
+    assert a.ok("wangjg", "verify").exit_code == 0
+    assert_only_forward(server)
+
+
+def test_someone_pushed_first_so_sync_fetches_and_tries_again(clones, monkeypatch):
+    a, b, server = clones
+    p1, p2 = open_project(a), open_project(a, who="lisi")
+    a.ok("zhangsan", "sync")
+    b.ok("lisi", "sync")
+    draft_contract(a, p1)
+    draft_contract(b, p2, who="lisi")
+    real_fetch, fetches = sync_mod._fetch, []
+
+    def fetch_then_b_pushes(root, target):
+        tip = real_fetch(root, target)
+        fetches.append(tip)
+        if len(fetches) == 1:  # B gets in between A's fetch and A's push
+            git(b.root, "push", "-q", "origin", "main")
+        return tip
+
+    monkeypatch.setattr(sync_mod, "_fetch", fetch_then_b_pushes)
+    report = sync_mod.sync(Workspace(a.root))
+    assert (report.attempts, report.pulled, report.pushed) == (2, 3, 3)
+    assert server_head(server) == a.head() and git(a.root, "rev-parse", "HEAD~3").strip() == b.head()
+    assert a.state(p1, "contract.self_review") == a.state(p2, "contract.self_review") == "signed"
+    assert_only_forward(server)
+
+
+def test_a_branch_that_keeps_moving_gives_up_and_leaves_the_branch_as_it_was(clones, monkeypatch):
+    a, b, server = clones
+    open_project(a)
+    before, real_fetch = a.head(), sync_mod._fetch
+
+    def fetch_then_b_pushes(root, target):
+        tip = real_fetch(root, target)
+        (b.root / "NOTES.md").write_text(f"{tip}\n")
+        git(b.root, "add", "NOTES.md")
+        git(b.root, "commit", "-qm", "notes")
+        git(b.root, "push", "-q", "origin", "main")
+        return tip
+
+    monkeypatch.setattr(sync_mod, "_fetch", fetch_then_b_pushes)
+    result = sync(a)
+    assert result.exit_code == 2 and f"others pushed first {sync_mod.ATTEMPTS} times" in result.output
+    assert a.head() == before and a.clean()
+    assert git(a.root, "for-each-ref", sync_mod.SAVED) == ""
+    assert_only_forward(server)
+
+
+def test_the_same_new_id_in_two_clones_is_renumbered_with_its_signoffs_intact(clones):
+    a, b, server = clones
+    theirs = open_project(a)
+    mine = b.json("lisi", "new", "乙方的项目", "--client", "乙公司", "--budget", "20万")["id"]
+    assert mine == theirs == "2026-001"
+    b.ok("lisi", "set", mine, "initiation.client.contact=王经理", "initiation.phase=跟踪")
+    b.ok("lisi", "sign", mine, "initiation.submit")
+    draft_contract(b, mine, who="lisi")
+    before = local_log(b, "origin/main")
+    a.ok("zhangsan", "sync")
+    result = sync(b, "lisi")
+    assert result.exit_code == 0, result.output
+    assert "project 2026-001 was also made in another clone: yours is now 2026-002" in result.output
+    assert "3 commit(s) received, 6 pushed" in result.output
+    after = local_log(b, "origin/main~6")
+    assert after == [line.replace("2026-001", "2026-002") for line in before]  # authors, dates, digests kept
+    assert not git(b.root, "log", "--format=%s", "origin/main~6..HEAD").count("2026-001")
+    assert b.json("lisi", "show", "2026-002")["stages"]["initiation"]["data"]["name"] == "乙方的项目"
+    assert b.state("2026-002", "contract.self_review") == "signed"
+    a.ok("zhangsan", "sync")
+    assert a.json("zhangsan", "show", "2026-001")["stages"]["initiation"]["data"]["name"] == "测试项目"
+    assert a.state("2026-002", "initiation.submit") == "signed"
+    assert a.ok("wangjg", "verify").exit_code == 0
+    assert_only_forward(server)
+
+
+def test_renumbering_reports_the_new_id(clones):
+    a, b, _ = clones
+    open_project(a)
+    b.json("lisi", "new", "乙方的项目", "--client", "乙公司", "--budget", "20万")
+    b.json("lisi", "new", "乙方的第二个项目", "--client", "乙公司", "--budget", "20万")
+    a.ok("zhangsan", "sync")
+    report = sync_mod.sync(Workspace(b.root))
+    assert report.renumbered == {"2026-001": "2026-003"}  # its 2026-002 is free on the shared branch: kept
+    ids = sorted(p.name for p in (b.root / "projects").iterdir() if p.is_dir())
+    assert ids == ["2026-001", "2026-002", "2026-003"]
+
+
+def test_the_same_stage_changed_in_both_clones_stops_with_the_local_work_intact(clones):
+    a, b, server = clones
+    pid = open_project(a)
+    a.ok("zhangsan", "sync")
+    b.ok("lisi", "sync")
+    draft_contract(a, pid)
+    a.json("zhangsan", "new", "甲方的新项目", "--client", "甲公司", "--budget", "20万")
+    b.json("lisi", "new", "乙方的新项目", "--client", "乙公司", "--budget", "20万")  # 2026-002 as well
+    b.ok("zhangsan", "set", pid, "contract.number=HT-2", "contract.amount=30万")
+    a.ok("zhangsan", "sync")
+    head, status, pushed = b.head(), git(b.root, "status", "--porcelain", "--untracked-files=all"), server_head(server)
+    result = sync(b)
+    assert result.exit_code == 1
+    assert f"{pid} contract (contract.yaml): changed here (your commit {head[:7]}" in result.output
+    assert "张三 (zhangsan)" in result.output and "nothing was pushed" in result.output.lower()
+    assert b.head() == head and git(b.root, "status", "--porcelain", "--untracked-files=all") == status
+    assert git(b.root, "rev-parse", "--abbrev-ref", "HEAD").strip() == "main"
+    assert "乙方的新项目" in (b.root / "projects" / "2026-002" / "project.yaml").read_text(encoding="utf-8")
+    assert not (b.root / "projects" / "2026-003").exists()
+    assert git(b.root, "for-each-ref", sync_mod.SAVED) == ""
+    assert server_head(server) == pushed
+    assert_only_forward(server)
+
+
+def test_a_combination_that_breaks_the_records_is_not_pushed(clones):
+    a, b, server = clones
+    pid = open_project(a)
+    draft_contract(a, pid)
+    a.ok("zhangsan", "sync")
+    b.ok("lisi", "sync")
+    b.ok("zhaoliu", "sign", pid, "contract.supervisor_review")
+    people = (a.root / "people.yaml").read_text(encoding="utf-8")
+    (a.root / "people.yaml").write_text(people.replace("roles: [sales_supervisor]", "roles: [presales]"),
+                                        encoding="utf-8")
+    git(a.root, "-c", "user.email=wangjg@example.com", "commit", "-qam", "赵六 moves to presales")
+    a.ok("wangjg", "sync")
+    head, pushed = b.head(), server_head(server)
+    result = sync(b, "zhaoliu")
+    assert result.exit_code == 1
+    assert "no longer check out" in result.output and "contract.supervisor_review" in result.output
+    assert f"commit {head[:7]}" in result.output  # the user's own commit, not the rebased copy that is gone
+    assert b.head() == head and b.clean() and server_head(server) == pushed
+
+
+def test_uncommitted_changes_are_refused_before_anything_is_fetched(clones):
+    a, b, _ = clones
+    pid = open_project(a)
+    a.ok("zhangsan", "sync")
+    b.ok("lisi", "sync")
+    a.ok("zhangsan", "set", pid, "contract.number=HT-9")
+    a.ok("zhangsan", "sync")
+    record = b.root / "projects" / pid / "project.yaml"
+    record.write_text(record.read_text(encoding="utf-8") + "# a note\n", encoding="utf-8")
+    tracking, head = git(b.root, "rev-parse", "origin/main"), b.head()
+    result = sync(b, "lisi")
+    assert result.exit_code == 2
+    assert f"uncommitted changes in projects/{pid}/project.yaml" in result.output
+    assert git(b.root, "rev-parse", "origin/main") == tracking and b.head() == head
+    assert record.read_text(encoding="utf-8").endswith("# a note\n")
+
+
+@pytest.mark.parametrize("setup, message", [
+    (lambda t: git(t.root, "remote", "remove", "origin"), "no remote 'origin'"),
+    (lambda t: git(t.root, "checkout", "-q", "--detach"), "detached HEAD"),
+])
+def test_sync_refuses_without_a_remote_or_a_branch(clones, setup, message):
+    _, b, _ = clones
+    setup(b)
+    result = sync(b, "lisi")
+    assert result.exit_code == 2 and message in result.output
+
+
+def test_the_first_push_creates_the_shared_branch(team, tmp_path):
+    server = tmp_path / "empty.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(server)], check=True)
+    git(team.root, "remote", "add", "origin", str(server))
+    result = team("zhangsan", "sync")
+    assert result.exit_code == 0, result.output
+    assert server_head(server) == team.head()
+    assert f"0 commit(s) received, {team.commits()} pushed" in result.output
+
+
+def test_renumbering_rewrites_the_subject_id_and_the_project_trailer_only():
+    message = ("2026-001 contract.draft: lisi approve as sales\n\nsee 2026-001 on paper\n\n"
+               "Xmflow-Project: 2026-001\nXmflow-Step: contract.draft\nXmflow-Digest: sha256:ab\n")
+    assert sync_mod._renamed_message(message, {"2026-001": "2026-004"}) == (
+        "2026-004 contract.draft: lisi approve as sales\n\nsee 2026-001 on paper\n\n"
+        "Xmflow-Project: 2026-004\nXmflow-Step: contract.draft\nXmflow-Digest: sha256:ab\n")
+
+
+def test_a_clashing_id_takes_the_next_free_number_of_its_year():
+    taken = {"2026-001", "2026-002", "2025-009", "ACME", "ACME-2"}
+    assert sync_mod._free_id("2026-001", taken) == "2026-003"
+    assert sync_mod._free_id("2025-009", taken) == "2025-010"
+    assert sync_mod._free_id("ACME", taken) == "ACME-3"  # an id given with --id keeps its name

@@ -1,0 +1,392 @@
+"""`xmflow sync`: fetch the shared branch, put the local commits on top of it, check the result,
+push; again when someone pushed first. Never a force push, never a lost local commit.
+
+Project ids stay ``YYYY-NNN`` (SPEC §3). When two clones opened the same id, the unpushed one
+is renumbered: its local commits are rewritten (files moved to the new folder, the
+``Xmflow-Project`` trailer and the subject's id changed, authors and dates kept) before the
+rebase. A stage's digest does not include the project id, so its sign-offs stay valid.
+
+Before anything moves, the branch tip is saved under ``refs/xmflow/pre-sync``; whatever fails
+(a conflict, a check, a refused push), the branch, index and files are put back to it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from xmflow import audit, checks, store
+from xmflow.errors import RuleError, StoreError, UsageError, XmflowError
+from xmflow.model import Problem
+from xmflow.workspace import CONFIG, PEOPLE, PROJECTS, Workspace, next_project_id
+
+ATTEMPTS = 5
+SAVED = "refs/xmflow/pre-sync"
+_UNFINISHED = ("rebase-merge", "rebase-apply", "MERGE_HEAD", "CHERRY_PICK_HEAD", "REVERT_HEAD")
+_PERSON = re.compile(r"^(author|committer) (.*) <(.*)> (\d+ [+-]\d{4})$", re.M)
+_PROJECT_TRAILER = re.compile(r"^(Xmflow-Project[ \t]*:[ \t]*)(\S+)([ \t]*)$", re.I | re.M)
+_YEAR_ID = re.compile(r"(\d{4})-\d+")
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    """What a sync did: commits received and pushed, projects renumbered (old id → new id)."""
+
+    pulled: int
+    pushed: int
+    renumbered: dict[str, str]
+    attempts: int
+
+
+class SyncConflict(RuleError):
+    """The same stage was changed here and on the shared branch (exit 1); nothing moved."""
+
+
+@dataclass(frozen=True)
+class _Target:
+    """The shared branch: a remote and a branch name on it."""
+
+    remote: str
+    branch: str
+
+    @property
+    def tracking(self) -> str:
+        return f"refs/remotes/{self.remote}/{self.branch}"
+
+    @property
+    def shown(self) -> str:
+        return f"{self.remote}/{self.branch}"
+
+
+def sync(ws: Workspace, remote: str = "origin", branch: str | None = None) -> SyncReport:
+    """Pull (rebase), re-check, push, up to ATTEMPTS times; on any failure the branch is as it was."""
+    root = ws.root
+    target = _preflight(ws, remote, branch)
+    orig = _rev(root, "HEAD")
+    store.git(root, "update-ref", "-m", "xmflow sync: the branch before syncing", SAVED, orig)
+    try:
+        report = _attempts(ws, target, orig)
+    except BaseException:
+        _restore(root, orig)
+        store.git(root, "update-ref", "-d", SAVED, check=False)
+        raise
+    store.git(root, "update-ref", "-d", SAVED, check=False)
+    return report
+
+
+def _attempts(ws: Workspace, target: _Target, orig: str) -> SyncReport:
+    """Fetch, combine, push; again while someone else's push gets in first."""
+    root, renumbered = ws.root, {}
+    for attempt in range(1, ATTEMPTS + 1):
+        tip = _fetch(root, target)
+        if tip is None:  # the branch's first push
+            if _push(root, target, None):
+                return SyncReport(0, _count(root, "HEAD"), renumbered, attempt)
+            continue
+        _combine(ws, target, tip, renumbered)
+        head = _rev(root, "HEAD")
+        pulled, pushed = _count(root, f"{orig}..{tip}"), _count(root, f"{tip}..{head}")
+        if not pushed or _push(root, target, tip):
+            return SyncReport(pulled, pushed, renumbered, attempt)
+    raise StoreError(f"{target.shown} kept moving: others pushed first {ATTEMPTS} times in a row. Nothing was "
+                     "pushed and your branch is as it was; run `xmflow sync` again in a moment")
+
+
+# -- before anything moves ------------------------------------------------------------------
+def _preflight(ws: Workspace, remote: str, branch: str | None) -> _Target:
+    """Refuse what sync cannot safely work on: no commit, an unfinished rebase or merge, no such
+    remote, a detached HEAD, uncommitted changes."""
+    root = ws.root
+    if store.head(root) is None:
+        raise UsageError("nothing to sync: this workspace has no commit yet (xmflow init makes the first)")
+    for found in store.git(root, "rev-parse", *[a for name in _UNFINISHED for a in ("--git-path", name)]).split("\n"):
+        if found and (root / found).exists():
+            raise UsageError("a git rebase, merge or cherry-pick is unfinished here: finish it or abort it "
+                             "(git rebase --abort, git merge --abort) before `xmflow sync`")
+    remotes = store.git(root, "remote").split()
+    if remote not in remotes:
+        known = f" (remotes: {', '.join(remotes)})" if remotes else ""
+        raise UsageError(f"no remote {remote!r}{known}: add the shared repository with `git remote add {remote} URL` "
+                         "or name one with --remote")
+    current = store.git(root, "symbolic-ref", "--short", "-q", "HEAD", check=False).strip()
+    if not current:
+        raise UsageError("not on a branch (detached HEAD): `git switch BRANCH` first")
+    name = branch or current
+    if not store.git(root, "check-ref-format", "--branch", name, check=False).strip():
+        raise UsageError(f"--branch: {name!r} is not a valid branch name")
+    _require_clean(ws)
+    return _Target(remote, name)
+
+
+def _require_clean(ws: Workspace) -> None:
+    """No uncommitted change to the records or settings (new files included), nor to any tracked
+    file: the rebase must not touch, or be stopped by, work nobody committed."""
+    try:
+        process = [ws.config.process] if ws.config.process else []
+    except XmflowError:
+        process = []  # a broken xmflow.yaml is still synced (perhaps the fix is on the shared branch)
+    dirty = store.dirty_paths(ws.root, [CONFIG, PEOPLE, PROJECTS, *process])
+    tracked = store.git(ws.root, "-c", "core.quotePath=false", "status", "--porcelain", "--untracked-files=no")
+    dirty += [line[3:] for line in tracked.splitlines() if line and line[3:] not in dirty]
+    if dirty:
+        raise UsageError("uncommitted changes in " + ", ".join(dirty) + ": commit them (xmflow set/edit, or git "
+                         "commit) or discard them (git checkout -- FILE) before `xmflow sync`")
+
+
+# -- the remote -----------------------------------------------------------------------------
+def _fetch(root: Path, target: _Target) -> str | None:
+    """Fetch the shared branch into its remote-tracking ref; its commit, or None when the remote
+    has no such branch yet."""
+    try:
+        store.git(root, "fetch", "-q", target.remote, f"+refs/heads/{target.branch}:{target.tracking}")
+    except StoreError as exc:
+        if _remote_tip(root, target) is None:
+            return None
+        raise StoreError(f"cannot fetch {target.branch} from {target.remote}: {exc.message}") from None
+    return _rev(root, target.tracking)
+
+
+def _remote_tip(root: Path, target: _Target) -> str | None:
+    """The shared branch's commit as the remote has it now (None: no such branch)."""
+    try:
+        out = store.git(root, "ls-remote", "--heads", target.remote, f"refs/heads/{target.branch}")
+    except StoreError as exc:
+        raise StoreError(f"cannot reach {target.remote}: {exc.message}") from None
+    return out.split()[0] if out.strip() else None
+
+
+def _push(root: Path, target: _Target, tip: str | None) -> bool:
+    """Push HEAD to the shared branch, never forced. False when someone pushed first (the
+    branch is no longer at *tip*): the caller fetches and tries again."""
+    head = _rev(root, "HEAD")
+    try:
+        store.git(root, "push", "-q", target.remote, f"{head}:refs/heads/{target.branch}")
+    except StoreError as exc:
+        # Judged by where the branch is now, not by git's wording (which may be translated).
+        if _remote_tip(root, target) != tip:
+            return False
+        raise StoreError(f"{target.remote} refused the push to {target.branch}, so nothing was pushed and your "
+                         f"branch is as it was: {exc.message}") from None
+    store.git(root, "update-ref", target.tracking, head)
+    return True
+
+
+# -- combining with the shared branch -------------------------------------------------------
+def _combine(ws: Workspace, target: _Target, tip: str, renumbered: dict[str, str]) -> None:
+    """Put the local commits on top of *tip*: renumber clashing projects, rebase, re-check."""
+    root = ws.root
+    head = _rev(root, "HEAD")
+    if _is_ancestor(root, tip, head):
+        return  # nothing new on the shared branch
+    if _is_ancestor(root, head, tip):
+        store.git(root, "merge", "-q", "--ff-only", tip)  # nothing local: a fast-forward, nothing to check
+        return
+    renames, originals = _clashes(root, tip, head), {}
+    if renames:
+        rewritten = _renumber(root, tip, head, renames)
+        originals = {new: old for old, new in rewritten.items()}
+        head = rewritten[head]
+        store.git(root, "reset", "-q", "--keep", head)
+        for old, new in renames.items():
+            first = next((k for k, v in renumbered.items() if v == old), old)
+            renumbered[first] = new
+    before = checks.check(Workspace(root))
+    _rebase(ws, target, tip, originals)
+    _recheck(root, target, tip, head, before, originals)
+
+
+def _rebase(ws: Workspace, target: _Target, tip: str, originals: dict[str, str]) -> None:
+    """``git rebase tip``; a conflict is aborted (the caller restores the branch) and reported
+    as the projects and stages both sides changed."""
+    root = ws.root
+    try:
+        store.git(root, "-c", "rebase.autoStash=false", "-c", "rebase.updateRefs=false", "rebase", "-q", tip)
+    except StoreError as exc:
+        if not _rebasing(root):
+            raise StoreError(f"cannot put your commits on top of {target.shown}: {exc.message}") from None
+        paths = [p for p in store.git(root, "-c", "core.quotePath=false", "diff", "--name-only",
+                                      "--diff-filter=U").splitlines() if p]
+        stopped = store.git(root, "rev-parse", "-q", "--verify", "REBASE_HEAD", check=False).strip()
+        ours = store.git(root, "log", "-1", "--format=%h “%s”", originals.get(stopped, stopped)).strip()
+        store.git(root, "rebase", "--abort")
+        if not paths:
+            raise StoreError(f"cannot put your commits on top of {target.shown}: {exc.message}") from None
+        raise SyncConflict(_conflict_message(ws, target, tip, paths, ours)) from None
+
+
+def _conflict_message(ws: Workspace, target: _Target, tip: str, paths: list[str], ours: str) -> str:
+    """Which project and stage both sides changed, who changed it there, and what to do."""
+    base = store.git(ws.root, "merge-base", tip, "HEAD").strip()
+    lines, people = [], set()
+    for path in paths:
+        theirs = store.git(ws.root, "log", "-1", "--format=%h%x1f%an%x1f%ae%x1f%s", f"{base}..{tip}", "--", path)
+        sha, name, email, subject = (theirs.strip().split("\x1f") + ["", "", "", ""])[:4]
+        who = _who(ws, name, email)
+        people.add(who)
+        lines.append(f"{_describe(ws, path)}: changed here (your commit {ours}) and by {who} on {target.shown} "
+                     f"(commit {sha} “{subject}”)")
+    return ("\n".join(lines) + f"\nNothing was pushed; your commits and files are as they were. Talk to "
+            f"{', '.join(sorted(people))} and agree whose change stands. To build on theirs, drop your commit(s) to "
+            f"that stage (git rebase -i {target.shown}), run `xmflow sync`, then make your change again.")
+
+
+def _describe(ws: Workspace, path: str) -> str:
+    """``projects/2026-003/contract.yaml`` → ``2026-003 contract (contract.yaml)``."""
+    parts = path.split("/")
+    if len(parts) != 3 or parts[0] != PROJECTS:
+        return path
+    try:
+        stage = next((s.id for s in ws.process.stages if s.file == parts[2]), None)
+    except XmflowError:
+        stage = None
+    return f"{parts[1]} {stage} ({parts[2]})" if stage else f"{parts[1]} ({parts[2]})"
+
+
+def _who(ws: Workspace, name: str, email: str) -> str:
+    try:
+        person = ws.people.by_email(email)
+    except XmflowError:
+        person = None
+    return person.label() if person else f"{name} <{email}>"
+
+
+def _recheck(root: Path, target: _Target, tip: str, before_head: str, before: list[Problem],
+             originals: dict[str, str]) -> None:
+    """After the rebase, the working tree passes `xmflow check` and the rebased commits pass
+    `xmflow verify`, except for what was already wrong before combining."""
+    seen = {str(p) for p in before}
+    problems = [str(p) for p in checks.check(Workspace(root)) if str(p) not in seen]
+    mine = set(store.git(root, "rev-list", f"{tip}..HEAD").split())
+    found = [f for f in audit.verify(root) if f.commit in mine]
+    if found:
+        local = set(store.git(root, "rev-list", f"{tip}..{before_head}").split())
+        known = {_key(f) for f in audit.verify(root, before_head) if f.commit in local}
+        was = _rebased_from(root, tip, before_head)  # the rebased commits vanish: name the user's own
+        problems += [str(replace(f, commit=originals.get(was.get(f.commit, ""), was.get(f.commit, f.commit))))
+                     for f in found if _key(f) not in known]
+    if problems:
+        raise RuleError(f"your commits on top of {target.shown} no longer check out, so nothing was pushed and your "
+                        "branch is as it was:\n  - " + "\n  - ".join(problems) + "\nTalk to whoever made the other "
+                        f"change (git log {target.shown}), then sync again once one of you has set it right.")
+
+
+def _rebased_from(root: Path, tip: str, before_head: str) -> dict[str, str]:
+    """Each rebased commit → the local commit it was made from (the rebase keeps author, date and message)."""
+    local = {content: sha for sha, content in _by_content(root, f"{tip}..{before_head}")}
+    return {sha: local[content] for sha, content in _by_content(root, f"{tip}..HEAD") if content in local}
+
+
+def _by_content(root: Path, spec: str) -> list[tuple[str, str]]:
+    """(commit, its author, date and message) for each commit of *spec*."""
+    out = store.git(root, "log", "--format=%H%x1f%aI%x1f%ae%x1f%B%x1e", spec)
+    entries = [entry.strip("\n").partition("\x1f") for entry in out.split("\x1e") if entry.strip()]
+    return [(sha, content) for sha, _, content in entries]
+
+
+def _key(finding: audit.Finding) -> tuple[str, ...]:
+    return finding.project, finding.stage, finding.step, finding.clause, finding.message
+
+
+# -- renumbering ----------------------------------------------------------------------------
+def _clashes(root: Path, tip: str, head: str) -> dict[str, str]:
+    """Projects opened both here and on the shared branch since they parted (the same id, two
+    projects), each with the next free id for it."""
+    base = store.git(root, "merge-base", tip, head, check=False).strip()
+    mine, theirs = _project_ids(root, head), _project_ids(root, tip)
+    common = _project_ids(root, base) if base else set()
+    taken = mine | theirs | common
+    renames = {}
+    for old in sorted((mine - common) & (theirs - common)):
+        renames[old] = _free_id(old, taken)
+        taken.add(renames[old])
+    return renames
+
+
+def _free_id(old: str, taken: set[str]) -> str:
+    """The next ``YYYY-NNN`` of the id's year; an id given with --id gets ``-2``, ``-3``…"""
+    year = _YEAR_ID.fullmatch(old)
+    if year:
+        return next_project_id(sorted(taken), int(year.group(1)))
+    return next(f"{old}-{n}" for n in range(2, len(taken) + 3) if f"{old}-{n}" not in taken)
+
+
+def _project_ids(root: Path, rev: str) -> set[str]:
+    out = store.git(root, "-c", "core.quotePath=false", "ls-tree", "-d", "--name-only", rev, f"{PROJECTS}/")
+    return {line.split("/", 1)[1] for line in out.splitlines() if "/" in line}
+
+
+def _renumber(root: Path, tip: str, head: str, renames: dict[str, str]) -> dict[str, str]:
+    """Rewrite the local commits (those not on *tip*) so each renamed project lives under its new
+    id: each old commit → its rewrite. Authors, committers, dates and other trailers are kept."""
+    mapping: dict[str, str] = {}
+    with tempfile.TemporaryDirectory(prefix="xmflow-sync-") as scratch:
+        index = {"GIT_INDEX_FILE": os.path.join(scratch, "index")}
+        local = store.git(root, "rev-list", "--reverse", "--topo-order", "--parents", f"{tip}..{head}")
+        for line in local.splitlines():
+            sha, *parents = line.split()
+            tree = _renamed_tree(root, sha, renames, index)
+            raw = store.git(root, "cat-file", "commit", sha)
+            header, _, message = raw.partition("\n\n")
+            msg_file = Path(scratch, "message")
+            msg_file.write_text(_renamed_message(message, renames), encoding="utf-8")
+            env = {f"GIT_{role.upper()}_{part}": value for role, name, email, stamp in _PERSON.findall(header)
+                   for part, value in (("NAME", name), ("EMAIL", email), ("DATE", f"@{stamp}"))}
+            args = [a for p in parents for a in ("-p", mapping.get(p, p))]
+            mapping[sha] = store.git(root, "commit-tree", tree, *args, "-F", str(msg_file), env=env).strip()
+    return mapping
+
+
+def _renamed_tree(root: Path, sha: str, renames: dict[str, str], index: dict[str, str]) -> str:
+    """The commit's tree with ``projects/OLD/`` moved to ``projects/NEW/`` (built in a scratch index)."""
+    present = _project_ids(root, sha) & set(renames)
+    if not present:
+        return _rev(root, f"{sha}^{{tree}}")
+    store.git(root, "read-tree", sha, env=index)
+    for old in sorted(present):
+        store.git(root, "rm", "--cached", "-r", "-q", "-f", "--", f"{PROJECTS}/{old}", env=index)
+        store.git(root, "read-tree", f"--prefix={PROJECTS}/{renames[old]}/", f"{sha}:{PROJECTS}/{old}", env=index)
+    return store.git(root, "write-tree", env=index).strip()
+
+
+def _renamed_message(message: str, renames: dict[str, str]) -> str:
+    """The subject's leading id and the ``Xmflow-Project`` trailer (last paragraph) renamed."""
+    first, space, rest = message.partition(" ")
+    if first in renames:
+        message = renames[first] + space + rest
+    body, sep, trailers = message.rpartition("\n\n")
+    trailers = _PROJECT_TRAILER.sub(lambda m: m[1] + renames.get(m[2], m[2]) + m[3], trailers)
+    return body + sep + trailers
+
+
+# -- git ------------------------------------------------------------------------------------
+def _restore(root: Path, orig: str) -> None:
+    """Put the branch, index and files back to the saved tip; say where it is if that fails."""
+    try:
+        if _rebasing(root):
+            store.git(root, "rebase", "--abort")
+        if _rev(root, "HEAD") != orig:
+            store.git(root, "reset", "-q", "--keep", orig)
+    except StoreError as exc:
+        raise StoreError(f"sync stopped and could not put your branch back by itself ({exc.message}); your "
+                         f"commits are safe at {SAVED}: git reset --keep {SAVED}") from None
+
+
+def _rev(root: Path, rev: str) -> str:
+    return store.git(root, "rev-parse", "--verify", "-q", rev).strip()
+
+
+def _count(root: Path, spec: str) -> int:
+    return int(store.git(root, "rev-list", "--count", spec).strip())
+
+
+def _is_ancestor(root: Path, older: str, newer: str) -> bool:
+    return _count(root, f"{newer}..{older}") == 0
+
+
+def _rebasing(root: Path) -> bool:
+    """Whether a rebase is stopped half-way here."""
+    found = store.git(root, "rev-parse", "--git-path", "rebase-merge", "--git-path", "rebase-apply").split("\n")
+    return any(path and (root / path).exists() for path in found)
