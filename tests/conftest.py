@@ -173,3 +173,52 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def update_golden(request: pytest.FixtureRequest) -> bool:
     """Whether this run rewrites the golden files instead of comparing with them."""
     return bool(request.config.getoption("--update-golden"))
+
+
+def hand_commit(team: Team, who: str, message: str, at: str | None = None, env: dict[str, str] | None = None) -> str:
+    """Commit every change of the working tree with plain git, as *who* would by hand (their
+    identity, dated by the team's clock, moved on as for a command); returns the commit id."""
+    import os
+
+    team.clock = datetime.fromisoformat(at) if at else team.clock + timedelta(minutes=10)
+    stamp = team.clock.isoformat()
+    git(team.root, "add", "-A")
+    subprocess.run(["git", "-C", str(team.root), "-c", f"user.email={EMAILS[who]}", "-c", f"user.name={who}",
+                    "commit", "-q", "-m", message], capture_output=True, text=True, check=True,
+                   env={**os.environ, "GIT_AUTHOR_DATE": stamp, "GIT_COMMITTER_DATE": stamp, **(env or {})})
+    return team.head()
+
+
+def trailer_message(subject: str, **trailers: str) -> str:
+    """A commit message ending in Xmflow- trailers: ``On_Behalf_Of="x"`` → ``Xmflow-On-Behalf-Of: x``."""
+    return subject + "\n\n" + "\n".join(f"Xmflow-{key.replace('_', '-')}: {value}" for key, value in trailers.items())
+
+
+def append_signoff(root: Path, project: str, stage: str, **fields: str) -> None:
+    """Add a sign-off to the end of a stage file by hand (its `signoffs:` list comes last)."""
+    path = root / "projects" / project / f"{stage}.yaml"
+    text = path.read_text(encoding="utf-8")
+    if not text.startswith("signoffs:") and "\nsignoffs:" not in text:
+        text += "signoffs:\n"
+    lines = [f"{'-' if i == 0 else ' '} {key}: {value}" for i, (key, value) in enumerate(fields.items())]
+    path.write_text(text + "\n".join(lines) + "\n", encoding="utf-8")
+
+
+def digest_now(root: Path, project: str, step: str) -> str:
+    """The digest a sign-off of *step* would carry on the working tree's data (what a forger computes)."""
+    from xmflow.rules import ProjectView
+    from xmflow.workspace import Workspace
+
+    ws = Workspace(root)
+    return ProjectView(ws.project(project), ws.process, ws.config).current_digest(ws.process.step(step))
+
+
+def new_team(root: Path) -> Team:
+    """A workspace as the `team` fixture makes it, for one built once per module."""
+    result = CliRunner().invoke(app, ["init", str(root), "--company", "测试公司"],
+                                env={"GIT_AUTHOR_EMAIL": EMAILS["wangjg"], "GIT_AUTHOR_NAME": "王建国"})
+    assert result.exit_code == 0, result.output
+    (root / "people.yaml").write_text(EXAMPLE_PEOPLE, encoding="utf-8")
+    git(root, "add", "people.yaml")
+    git(root, "-c", "user.email=wangjg@example.com", "commit", "-qm", "people")
+    return Team(root)

@@ -20,11 +20,11 @@ from xmflow import process as process_mod
 from xmflow import records, store
 from xmflow.actions import reopen_reasons
 from xmflow.cache import ParsedRecords
-from xmflow.errors import XmflowError
+from xmflow.errors import UsageError, XmflowError
 from xmflow.history import Commit, walk
 from xmflow.model import Config, Decision, People, Person, Project, Signoff
 from xmflow.process import Process
-from xmflow.rules import ProjectView, sign_refusals
+from xmflow.rules import ProjectView, holds_role, sign_refusals
 from xmflow.signing import delegation_refusals
 from xmflow.workspace import CONFIG, PEOPLE, parse_config, parse_people
 
@@ -112,6 +112,8 @@ class Tree:
 
 def verify(root: Path, rev: str = "HEAD", project: str | None = None) -> list[Finding]:
     """Every finding of the history up to *rev*, oldest first (only *project*'s when given)."""
+    if not store.git(root, "rev-parse", "--verify", "-q", f"{rev}^{{commit}}", check=False).strip():
+        raise UsageError(f"--rev {rev}: no such commit here")
     commits = walk(root, rev)
     tree = Tree(root)
     tree.blobs = store.read_blobs(root, [c.blob for commit in commits for c in commit.changes if c.blob])
@@ -129,8 +131,15 @@ def verify(root: Path, rev: str = "HEAD", project: str | None = None) -> list[Fi
         if before is None:
             continue
         findings += _settings_changes(commit, before, tree, changed)
-        for project_id in sorted(_projects(changed)):
+        touched = _projects(changed)
+        for project_id in sorted(touched):
             findings += _project_change(commit, before, old_files, tree, project_id)
+        claimed = commit.trailer("Project")
+        if claimed and claimed not in touched and commit.trailer("Decision") != Decision.RECORD.value:
+            findings.append(Finding(commit.sha, f"says it {commit.trailer('Decision')}s {commit.trailer('Step') or 'a step'} "
+                                    "but changes none of the project's files (a commit with no matching signature)",
+                                    claimed, (commit.trailer("Step") or "").partition(".")[0],
+                                    commit.trailer("Step") or ""))
         if before.config.require_signed_commits:
             to_check_signatures.setdefault(before.people_blob, (before.people, []))[1].append(commit)
     findings += _signatures(root, to_check_signatures)
@@ -203,6 +212,8 @@ def _project_change(commit: Commit, settings: Settings, old_files: dict[str, str
             problems.append(finding("a sign-off was added by a commit that is not a sign-off (Xmflow-Decision: "
                                     f"{decision})", new[0].step.split(".")[0], new[0].step))
         problems += _record_commit(settings, before, after, finding)
+        problems += _reopens(settings, before, [s for s in new if s.decision is Decision.REOPEN], author, finding)
+        problems += _ledgers(settings, before, after, author, finding)
     else:
         problems.append(finding(f"unknown Xmflow-Decision {decision!r}"))
     return problems
@@ -259,6 +270,43 @@ def _record_commit(settings: Settings, before: Project, after: Project, finding:
     """A change of the records: a completed stage changes only with --reopen (a reopen sign-off)."""
     return [finding(f"{why}, yet it was changed without --reopen (the signatures it had no longer match)", stage_id)
             for stage_id, why in unreopened_changes(settings.process, settings.config, before, after).items()]
+
+
+def _reopens(settings: Settings, before: Project, reopens: list[Signoff], author: Person | None,
+             finding: Any) -> list[Finding]:
+    """A reopen is its author's, in a role they hold (or as admin), as `set --reopen` makes it."""
+    view = ProjectView(before, settings.process, settings.config)
+    problems = []
+    for s in reopens:
+        if author is None or s.by != author.id:
+            problems.append(finding(f"a reopen in the name of {s.by}, committed by {author.label() if author else '?'}",
+                                    s.step))
+        elif not (holds_role(author, s.role, view) or (s.role == "admin" and "admin" in author.roles)):
+            problems.append(finding(f"reopened by {author.label()} as {s.role}, a role they do not hold "
+                                    "(only someone who signs in the stage, or an admin, reopens it)", s.step))
+    return problems
+
+
+def _ledgers(settings: Settings, before: Project, after: Project, author: Person | None,
+             finding: Any) -> list[Finding]:
+    """Invoices and receipts (4.0) are only added, each by its author, in a role the ledger names."""
+    view = ProjectView(before, settings.process, settings.config)
+    problems = []
+    for ledger in settings.process.ledgers.values():
+        old = view.value(ledger.field) or []
+        new = ProjectView(after, settings.process, settings.config).value(ledger.field) or []
+        if new[:len(old)] != old:
+            problems.append(finding(f"{ledger.field}: an entry was changed or removed (they are only ever added)",
+                                    ledger.stage))
+            continue
+        for entry in new[len(old):]:
+            if author is None or entry.get("by") != author.id:
+                problems.append(finding(f"{ledger.field}: an entry in the name of {entry.get('by')}, committed by "
+                                        f"{author.label() if author else '?'}", ledger.stage))
+            elif not any(holds_role(author, role, view) for role in ledger.roles):
+                problems.append(finding(f"{ledger.field}: recorded by {author.label()}, who is not "
+                                        f"{' or '.join(ledger.roles)}", ledger.stage, clause=ledger.clause))
+    return problems
 
 
 def unreopened_changes(process: Process, config: Config, before: Project, after: Project) -> dict[str, str]:

@@ -321,6 +321,8 @@ def verify(
     root = _repository(ctx)
     if project and not valid_project_id(project):
         raise UsageError(f"{project!r} is not a project id")
+    if project and not store.is_bare(root):
+        _ws(ctx).project(project)  # an unknown project is bad usage, as for log
     findings = audit.verify(root, rev, project)
     if as_json:
         _out(ctx).json([f.as_json() for f in findings])

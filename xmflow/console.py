@@ -17,7 +17,7 @@ from xmflow.process import Process, Stage
 from xmflow.records import dump_record
 from xmflow.schema import plain
 from xmflow.status import NextStep, Report, Summary
-from xmflow.trail import Entry, Loop
+from xmflow.trail import OUTSIDE, Entry, Loop
 from xmflow.values import format_money
 
 LABELS = {
@@ -28,7 +28,8 @@ LABELS = {
            "signed": "已签", "waiting_state": "待签", "blocked": "未就绪", "skipped": "不适用", "yes": "是", "when": "适用条件", "after": "前置步骤",
            "number": "编号", "role": "角色", "time": "时间", "note": "说明", "waited": "等待(天)", "commit": "提交", "decision": "决定",
            "by": "经办人", "for": "代", "loop": "退回", "again": "再签用时", "days": "天",
-           "d_approve": "同意", "d_reject": "退回", "d_record": "记录", "d_reopen": "重开"},
+           "d_approve": "同意", "d_reject": "退回", "d_record": "记录", "d_reopen": "重开",
+           "d_outside": "非xmflow修改"},
     "en": {"project": "project", "name": "name", "client": "client", "sales": "sales", "key": "key",
            "stage": "stage", "next": "next step", "who": "waiting on", "waiting": "days waiting", "overdue": "overdue milestones",
            "amount": "contract amount", "step": "step", "state": "state", "signers": "signed / to sign",
@@ -37,7 +38,8 @@ LABELS = {
            "skipped": "skipped", "yes": "yes", "when": "applies when", "after": "after",
            "number": "number", "role": "role", "time": "time", "note": "note", "waited": "days waited", "commit": "commit", "decision": "decision",
            "by": "by", "for": "for", "loop": "reject", "again": "signed again after", "days": "days",
-           "d_approve": "approve", "d_reject": "reject", "d_record": "record", "d_reopen": "reopen"},
+           "d_approve": "approve", "d_reject": "reject", "d_record": "record", "d_reopen": "reopen",
+           "d_outside": "outside xmflow"},
 }
 _STATE_STYLE = {StepState.SIGNED: ("signed", "green"), StepState.WAITING: ("waiting_state", "yellow"),
                 StepState.BLOCKED: ("blocked", "red"), StepState.SKIPPED: ("skipped", "dim")}
@@ -185,7 +187,7 @@ class Out:
         for key in ("time", "project", "step", "decision", "by", "role", "note", "waited", "commit"):
             table.add_column(self.t(key), overflow="fold", justify="right" if key == "waited" else "left")
         for e in entries:
-            step = e.step or e.subject.split(" ", 1)[-1]
+            step = e.step or (e.subject if e.decision == OUTSIDE else e.subject.split(" ", 1)[-1])
             who = e.who + (f" ({self.t('for')} {e.on_behalf_of})" if e.on_behalf_of else "")
             if e.signatory:
                 who = f"{e.signatory} ← {who}"

@@ -4,6 +4,7 @@ long each step waited, and the reject loops (3.5.2, 3.5.3)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -12,6 +13,8 @@ from typing import Any
 from xmflow.history import Commit, walk
 from xmflow.model import People
 from xmflow.process import Process
+
+OUTSIDE = "outside"  # a change made with plain git, not through xmflow (verify names it)
 
 
 @dataclass(frozen=True)
@@ -59,14 +62,13 @@ class Loop:
 
 def trail(root: Path, process: Process, people: People, project: str | None = None) -> tuple[list[Entry], list[Loop]]:
     """The audit trail (oldest first) and the reject loops of every project, or of one."""
-    commits = [c for c in walk(root) if c.trailer("Project") and (project is None or c.trailer("Project") == project)]
     entries: list[Entry] = []
     ready: dict[tuple[str, str], datetime] = {}       # (project, step) → when it was signed, or sent back to
     last: dict[str, datetime] = {}                    # project → its previous change
-    for commit in commits:
-        pid = commit.trailer("Project") or ""
-        step = commit.trailer("Step")
-        decision = commit.trailer("Decision") or ""
+    for commit, pid in _changes(walk(root), project):
+        ours = commit.trailer("Project") == pid
+        step = commit.trailer("Step") if ours else None
+        decision = (commit.trailer("Decision") or "") if ours else OUTSIDE
         entries.append(_entry(commit, pid, step, decision, people, _waited(process, commit, pid, step, ready, last)))
         if step and decision == "approve":
             ready[(pid, step)] = commit.at
@@ -75,6 +77,18 @@ def trail(root: Path, process: Process, people: People, project: str | None = No
             ready[(pid, f"sent back to {back.to if back else step}")] = commit.at
         last[pid] = commit.at
     return entries, _loops(process, entries)
+
+
+def _changes(commits: list[Commit], project: str | None) -> Iterator[tuple[Commit, str]]:
+    """Each commit with each project whose files it changed: what its trailers claim is not
+    enough to appear (a commit that changes nothing did nothing), and a change made with plain
+    git appears too, as made outside xmflow."""
+    for commit in commits:
+        touched = sorted({parts[1] for parts in (c.path.split("/") for c in commit.changes)
+                          if parts[0] == "projects" and len(parts) > 2})
+        for pid in touched:
+            if project is None or pid == project:
+                yield commit, pid
 
 
 def _entry(commit: Commit, pid: str, step: str | None, decision: str, people: People,

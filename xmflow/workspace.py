@@ -124,6 +124,8 @@ def _delegations(doc: yamlio.Document, spec: Any, persons: list[Person]) -> tupl
             since = parse_date(item["since"]) if item.get("since") else None
         except ValueError as exc:
             raise RecordError(doc.where(where), f"delegation {i + 1}: {exc}") from None
+        if since and since > until:
+            raise RecordError(doc.where(where), f"delegation {i + 1}: since {since} is after until {until}")
         found.append(Delegation(item["from"], item["to"], frozenset(roles), until, since))
     return tuple(found)
 
