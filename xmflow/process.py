@@ -21,7 +21,7 @@ DEFAULT_NAME = "process.yaml"
 
 # The facts xmflow reports and works with, and so needs to find in any revision of the process.
 FIGURES = ("name", "client", "budget", "salesperson", "opened", "industry_need", "special",
-           "contract_amount", "warranty_start", "warranty_months", "milestones")
+           "contract_amount", "warranty_start", "warranty_months", "milestones", "payment_terms")
 
 
 @dataclass(frozen=True)
@@ -84,6 +84,7 @@ class Step:
     form: str | None = None
     fills: tuple[str, ...] = ()
     title_en: str = ""
+    due_days: int | None = None    # how long it may wait before it is late (an escalation in status)
 
     @property
     def needs_all_roles(self) -> bool:
@@ -116,6 +117,15 @@ class Ledger:
     roles: tuple[str, ...]
     clause: str
     after: str
+
+
+@dataclass(frozen=True)
+class PaymentEvent:
+    """What a payment term's `due` counts from (4.0): the day a step was signed (the client's
+    signature on paper, else the sign-off), a date field, or a derived figure (warranty end)."""
+
+    kind: str        # step | field | figure
+    ref: str
 
 
 @dataclass(frozen=True)
@@ -153,6 +163,7 @@ class Process:
     ledgers: dict[str, Ledger]
     figures: dict[str, str]
     forms: dict[str, Form]
+    payment_events: dict[str, PaymentEvent]
     source: str
     text: str = field(repr=False, default="")
 

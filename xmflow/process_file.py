@@ -10,13 +10,27 @@ from typing import Any
 from xmflow import yamlio
 from xmflow.conditions import Condition, bounds, parse_condition, referenced_fields, referenced_steps
 from xmflow.errors import ProcessError
-from xmflow.process import FIGURES, Form, Ledger, Prerequisite, Process, Reject, Requirement, Role, Stage, Step
+from xmflow.process import (
+    FIGURES,
+    Form,
+    Ledger,
+    PaymentEvent,
+    Prerequisite,
+    Process,
+    Reject,
+    Requirement,
+    Role,
+    Stage,
+    Step,
+)
 from xmflow.schema import FieldType, parse_field_type
 
-_TOP = {"name", "name_en", "document", "revisions", "roles", "derived", "stages", "ledgers", "figures", "forms"}
+_TOP = {"name", "name_en", "document", "revisions", "roles", "derived", "stages", "ledgers", "figures", "forms",
+        "payment_events"}
 _ROLE = {"title", "title_en", "global", "named_in", "external", "recorded_by"}
 _STAGE = {"id", "title", "title_en", "file", "clause", "form", "when", "fields", "steps"}
-_STEP = {"id", "title", "title_en", "clause", "roles", "mode", "review", "when", "after", "requires", "on_reject", "form", "fills"}
+_STEP = {"id", "title", "title_en", "clause", "roles", "mode", "review", "when", "after", "requires", "on_reject", "form",
+         "fills", "due_days"}
 _REQUIREMENT = {"field", "when", "equals", "min_items", "each_has", "all_true", "sum"}
 _REJECT = {"to", "keeps"}
 _LEDGER = {"stage", "field", "roles", "clause", "after"}
@@ -24,7 +38,7 @@ _FORM = {"number", "title", "title_en", "annex", "clause", "copies", "stamps", "
 _PARTIES = {"company", "client"}
 _FIGURE_KINDS = {"name": "text", "client": "text", "budget": "money", "salesperson": "person", "opened": "date",
                  "industry_need": "bool", "special": "bool", "contract_amount": "money", "warranty_start": "date",
-                 "warranty_months": "int", "milestones": "list"}
+                 "warranty_months": "int", "milestones": "list", "payment_terms": "list"}
 _SETTINGS = {"key_threshold"}
 
 
@@ -101,9 +115,10 @@ class Parser:
         revisions = self.revisions(data.get("revisions"))
         self.check_unique(stages)
         forms = self.forms(data.get("forms"), stages)
+        events = self.payment_events(data.get("payment_events"))
         process = Process(str(data.get("name", "")), str(data.get("name_en", "")), str(data.get("document", "")),
                           revisions, roles, derived, stages, ledgers, {k: str(v) for k, v in figures.items()},
-                          forms, self.doc.name, text)
+                          forms, events, self.doc.name, text)
         self.check(process)
         return process
 
@@ -152,13 +167,17 @@ class Parser:
             on_reject = Reject(self.get(reject, path + ("on_reject",), "to"), self.names(reject, path, "keeps"))
         if spec.get("form") is not None and not isinstance(spec["form"], str):
             raise self.fail(path + ("form",), "`form` must be a form's name")
+        due_days = spec.get("due_days")
+        if due_days is not None and not str(due_days).isdigit():
+            raise self.fail(path + ("due_days",), "`due_days` must be a whole number of days")
         mode = spec.get("mode", "any")
         if mode not in ("any", "all"):
             raise self.fail(path + ("mode",), "`mode` must be `any` or `all` (会签)")
         return Step(f"{stage_id}.{self.get(spec, path, 'id')}", stage_id, self.get(spec, path, "title"),
                     str(spec.get("clause", "")), self.names(spec, path, "roles"), mode, self.flag(spec, path, "review"),
                     self.condition(spec.get("when"), path + ("when",)), after, requires, on_reject, spec.get("form"),
-                    self.names(spec, path, "fills"), str(spec.get("title_en", "")))
+                    self.names(spec, path, "fills"), str(spec.get("title_en", "")),
+                    int(due_days) if due_days is not None else None)
 
     def prerequisite(self, spec: Any, path: tuple) -> Prerequisite:
         if isinstance(spec, str):
@@ -179,6 +198,21 @@ class Parser:
         spec = self.mapping(spec, path, _LEDGER, "ledger")
         return Ledger(lid, self.get(spec, path, "stage"), self.get(spec, path, "field"), self.names(spec, path, "roles"),
                       str(spec.get("clause", "")), self.get(spec, path, "after"))
+
+    def payment_events(self, spec: Any) -> dict[str, PaymentEvent]:
+        """What each payment term's `due` counts from: {EVENT: {step|field|figure: REF}}."""
+        if spec is None:
+            return {}
+        if not isinstance(spec, dict):
+            raise self.fail(("payment_events",), "`payment_events` must be a mapping of event → {step|field|figure: …}")
+        events = {}
+        for name, entry in spec.items():
+            path = ("payment_events", name)
+            if not isinstance(entry, dict) or len(entry) != 1 or next(iter(entry)) not in ("step", "field", "figure"):
+                raise self.fail(path, "an event is one of {step: STEP}, {field: FIELD}, {figure: warranty_end}")
+            kind, ref = next(iter(entry.items()))
+            events[str(name)] = PaymentEvent(kind, str(ref))
+        return events
 
     def forms(self, spec: Any, stages: tuple[Stage, ...]) -> dict[str, Form]:
         """The printed forms, in the order a project's volume binds them (4.2). A process without
@@ -252,6 +286,14 @@ class Parser:
             self.check_step_ref(process, ledger.after, ("ledgers", lid))
         for fid, form in process.forms.items():
             self.check_condition(process, form.when, ("forms", fid, "when"))
+        for name, event in process.payment_events.items():
+            path = ("payment_events", name)
+            if event.kind == "step":
+                self.check_step_ref(process, event.ref, path)
+            elif event.kind == "field":
+                self.check_field_ref(process, event.ref, path)
+            elif event.ref != "warranty_end":
+                raise self.fail(path, f"unknown figure {event.ref!r} (an event's figure can be warranty_end)")
         for name, ref in process.figures.items():
             self.check_field_ref(process, ref, ("figures", name))
             kind = process.field_type(ref).kind
