@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from xmflow import actions, audit, checks, hooks, ledger, rendering, signing, store
+from xmflow import actions, audit, checks, hooks, ledger, receivables, rendering, signing, spreadsheets, store
 from xmflow import demo as demo_mod
 from xmflow import status as status_mod
 from xmflow import trail as trail_mod
@@ -255,7 +255,7 @@ def show(
     if as_json:
         _out(ctx).json(status_mod.show_json(view, figures(view), shown))
     else:
-        _out(ctx).show(view.project, shown, figures(view))
+        _out(ctx).show(view.project, shown, figures(view), receivables.schedule(view))
 
 
 @app.command()
@@ -266,6 +266,9 @@ def status(
     role: Annotated[str | None, typer.Option("--role", help="Only what waits on this role.")] = None,
     overdue: Annotated[bool, typer.Option("--overdue", help="Only projects with overdue milestones.")] = False,
     key: Annotated[bool, typer.Option("--key", help="Only key projects.")] = False,
+    late: Annotated[bool, typer.Option("--late", help="Only projects with a step waiting longer than its due_days.")] = False,
+    warranty: Annotated[bool, typer.Option("--warranty", help="Only projects whose warranty ends within 60 days.")] = False,
+    xlsx: Annotated[Path | None, typer.Option("--xlsx", help="Write the portfolio as an Excel workbook.")] = None,
     as_of: Annotated[str | None, typer.Option("--as-of", help="The day figures are computed for (default today).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -285,8 +288,58 @@ def status(
         me = ws.people.by_email(email) if email else None
         if me is None:
             raise UsageError(f"--mine: {email or 'your git identity'} is not in people.yaml (git config user.email)")
-    rows, problems = status_mod.portfolio(ws, day, mine=me, role=role, overdue=overdue, key=key)
-    out.json([status_mod.summary_json(r) for r in rows]) if as_json else out.portfolio(rows, ws.process)
+    rows, problems = status_mod.portfolio(ws, day, mine=me, role=role, overdue=overdue, key=key, late=late,
+                                          warranty=warranty)
+    if xlsx:
+        spreadsheets.write_table(xlsx, f"项目状态 {day.isoformat()}", status_mod.portfolio_table(rows, ws.process))
+        out.line(f"wrote {xlsx}")
+    elif as_json:
+        out.json([status_mod.summary_json(r) for r in rows])
+    else:
+        out.portfolio(rows, ws.process)
+        out.glance(rows, ws.process)
+    for problem in problems:
+        out.error(problem)
+    if problems:
+        raise typer.Exit(2)
+
+
+@app.command()
+def ar(
+    ctx: typer.Context,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="The day the figures are for (default today).")] = None,
+    by_sales: Annotated[bool, typer.Option("--by-salesperson", help="Group the projects by salesperson.")] = False,
+    as_json: JsonOpt = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV (one row per project, then the total).")] = False,
+    xlsx: Annotated[Path | None, typer.Option("--xlsx", help="Write an Excel workbook for finance.")] = None,
+) -> None:
+    """Receivables: contract, due, invoiced, received, outstanding, ageing 0–30/31–60/61–90/90+ days.
+
+    Ageing is by due date: what is invoiced and not yet received is laid over the contract's
+    payment schedule in order (receipts pay the earliest term first), and each part is as old as
+    the due date of its term (the term's event + its days); a part not yet due is "not yet due".
+    Only invoices and receipts dated on or before --as-of count.
+    """
+    ws = _ws(ctx)
+    day = _date(as_of, "--as-of") or now().date()
+    rows, problems = receivables.ar(ws, day)
+    grand = receivables.total(rows, "合计")
+    groups: dict[str, list[receivables.Receivable]] | None = None
+    if by_sales:
+        groups = {}
+        for row in sorted(rows, key=lambda r: r.salesperson):
+            person = ws.people.by_id(row.salesperson)
+            groups.setdefault(person.name if person else row.salesperson, []).append(row)
+    out = _out(ctx)
+    if xlsx:
+        spreadsheets.write_ar(xlsx, rows, grand, day)
+        out.line(f"wrote {xlsx}")
+    elif as_json:
+        out.json({"as_of": day.isoformat(), "projects": [r.as_json() for r in rows], "total": grand.as_json()})
+    elif as_csv:
+        typer.echo(spreadsheets.ar_csv(rows, grand), nl=False)
+    else:
+        out.ar(rows, groups, grand)
     for problem in problems:
         out.error(problem)
     if problems:

@@ -7,6 +7,7 @@ import os
 import sys
 from typing import Any
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -14,6 +15,7 @@ from rich.text import Text
 from xmflow.figures import Figures
 from xmflow.model import Project, StepState
 from xmflow.process import Process, Stage
+from xmflow.receivables import BUCKETS, NOT_DUE, Installment, Receivable, total
 from xmflow.records import dump_record
 from xmflow.schema import plain
 from xmflow.status import NextStep, Report, Summary
@@ -26,7 +28,10 @@ LABELS = {
            "step": "步骤", "state": "状态", "signers": "签署 / 待签", "missing": "缺少", "clause": "条款",
            "closed": "已结案", "none": "（无）", "roles": "角色", "title": "标题", "form": "表单",
            "signed": "已签", "waiting_state": "待签", "blocked": "未就绪", "skipped": "不适用", "yes": "是", "when": "适用条件", "after": "前置步骤",
-           "number": "编号", "role": "角色", "time": "时间", "note": "说明", "waited": "等待(天)", "commit": "提交", "decision": "决定",
+           "number": "编号", "role": "角色", "sum": "金额", "schedule": "付款计划", "percent": "比例", "event": "付款节点",
+           "event_date": "节点日期", "due_date": "到期日", "warranty_end": "保修截止", "due": "已到期", "invoiced": "已开票", "received": "已收款",
+           "receivable": "应收未收", "not_due": "未到期", "subtotal": "小计", "ageing": "应收账龄（按到期日）",
+           "total": "合计", "pipeline": "各阶段项目数", "late": "超时", "late_steps": "超时待办", "time": "时间", "note": "说明", "waited": "等待(天)", "commit": "提交", "decision": "决定",
            "by": "经办人", "for": "代", "loop": "退回", "again": "再签用时", "days": "天",
            "d_approve": "同意", "d_reject": "退回", "d_record": "记录", "d_reopen": "重开",
            "d_outside": "非xmflow修改"},
@@ -36,7 +41,11 @@ LABELS = {
            "missing": "missing", "clause": "clause", "closed": "closed", "none": "(none)", "roles": "roles",
            "title": "title", "form": "form", "signed": "signed", "waiting_state": "waiting", "blocked": "blocked",
            "skipped": "skipped", "yes": "yes", "when": "applies when", "after": "after",
-           "number": "number", "role": "role", "time": "time", "note": "note", "waited": "days waited", "commit": "commit", "decision": "decision",
+           "number": "number", "role": "role", "sum": "amount", "schedule": "payment schedule", "percent": "percent", "event": "event",
+           "event_date": "event date", "due_date": "due", "warranty_end": "warranty ends", "due": "due", "invoiced": "invoiced", "received": "received",
+           "receivable": "receivable", "not_due": "not yet due", "subtotal": "subtotal",
+           "ageing": "receivables ageing (by due date)", "total": "total", "pipeline": "projects by stage",
+           "late": "late", "late_steps": "late steps", "time": "time", "note": "note", "waited": "days waited", "commit": "commit", "decision": "decision",
            "by": "by", "for": "for", "loop": "reject", "again": "signed again after", "days": "days",
            "d_approve": "approve", "d_reject": "reject", "d_record": "record", "d_reopen": "reopen",
            "d_outside": "outside xmflow"},
@@ -100,12 +109,13 @@ class Out:
             return
         self.console.print(table)
 
-    def show(self, project: Project, stages: list[Stage], derived: Figures) -> None:
+    def show(self, project: Project, stages: list[Stage], derived: Figures, plan: list[Installment]) -> None:
         """`show`: the derived figures on one line, then each stage's record as stored."""
         money = {"contract_amount", "invoiced", "received", "outstanding"}
         figures = "  ".join(f"{k}: {format_money(v) if k in money and v is not None else plain(v)}"
                             for k, v in derived.as_dict().items())
         self.line(f"# {project.id}  {figures}", "bold")
+        self.schedule(plan, None)
         for stage in stages:
             record = project.record(stage.id)
             if record.exists:
@@ -137,7 +147,8 @@ class Out:
                 table.add_section()
                 _row(table, Text(self.title(stage.title, stage.title_en), style="bold cyan"), "", stage.clause, "", "", "")
             label, style = _STATE_STYLE[st.state]
-            who = [f"{x.by} ({x.role}{' · ' + x.signatory if x.signatory else ''}) {x.at.date()}" for x in st.signed]
+            who = [f"{x.by}{' ← ' + x.on_behalf_of if x.on_behalf_of else ''} ({x.role}"
+                   f"{' · ' + x.signatory if x.signatory else ''}) {x.at.date()}" for x in st.signed]
             if st.state in (StepState.WAITING, StepState.BLOCKED):
                 who.append("→ " + "/".join(st.waiting_roles))
             notes = [str(m.message) for m in st.missing]
@@ -145,9 +156,25 @@ class Out:
             notes += [f"changed since {x.by} signed ({x.at.date()})" for x in st.changed_since]
             if st.rejected:
                 notes.append(f"rejected by {st.rejected.by}: {st.rejected.comment}")
+            if any(n.step.id == st.step.id for n in s.late):
+                notes.append(f"{self.t('late')}: {s.waiting_days} > {st.step.due_days} {self.t('days')}")
             _row(table, st.step.id, self.title(st.step.title, st.step.title_en or st.step.title), st.step.clause, Text(self.t(label), style=style),
                           "\n".join(who), "\n".join(notes))
         self.console.print(table)
+        self.schedule(list(r.schedule), s.warranty_end)
+
+    def schedule(self, plan: list[Installment], warranty_end: Any) -> None:
+        """The contract's payment schedule (4.0) and the end of after-sales service (3.9.2)."""
+        if plan:
+            table = Table(title=self.t("schedule"), header_style="bold")
+            for key in ("name", "percent", "event", "event_date", "due_date", "sum"):
+                table.add_column(self.t(key), justify="right" if key in ("percent", "sum") else "left")
+            for i in plan:
+                _row(table, i.name, f"{i.percent}%" if i.percent is not None else "", f"{i.event} +{i.days}",
+                     str(i.event_date or "—"), str(i.due or "—"), format_money(i.amount) if i.amount is not None else "")
+            self.console.print(table)
+        if warranty_end:
+            self.line(f"{self.t('warranty_end')}: {warranty_end}")
 
     def process(self, process: Process) -> None:
         self.line(f"{process.name} ({process.name_en}) {process.document}", "bold")
@@ -211,4 +238,57 @@ class Out:
             self.err.print(Text(str(finding), style="red"))
         if not findings and checked:
             self.line(checked, "green")
+
+    # -- receivables ----------------------------------------------------------------------------
+    def ar(self, rows: list[Receivable], groups: dict[str, list[Receivable]] | None, total_row: Receivable) -> None:
+        """`ar`: a row per project (grouped by salesperson on request), the total, the ageing as bars."""
+        table = Table(header_style="bold")
+        for key in ("project", "name", "sales", "amount", "due", "invoiced", "received", "receivable", "not_due",
+                    *BUCKETS):
+            table.add_column(self.t(key) if key in LABELS["zh"] else key, justify="left" if key in
+                             ("project", "name", "sales") else "right", overflow="fold")
+
+        def add(r: Receivable, style: str = "") -> None:
+            cells = [r.project, r.name, r.salesperson, *(format_money(v) for v in
+                     (r.contract, r.due, r.invoiced, r.received, r.outstanding)),
+                     *(format_money(r.ageing[k]) if r.ageing[k] else "" for k in (NOT_DUE, *BUCKETS))]
+            table.add_row(*(Text(str(c), style=style) for c in cells))
+
+        for person, members in (groups or {"": rows}).items():
+            for r in members:
+                add(r)
+            if groups is not None:
+                add(total(members, f"{self.t('subtotal')} {person}"), "italic")
+            table.add_section()
+        add(total_row, "bold")
+        self.console.print(table)
+        self.bars(self.t("ageing"), {k: total_row.ageing[k] for k in (NOT_DUE, *BUCKETS)}, money=True)
+
+    def bars(self, title: str, values: dict[str, Any], money: bool = False, width: int = 40) -> None:
+        """A bar chart in the terminal: one bar per label, as long as its share of the largest."""
+        top = max((v for v in values.values()), default=0) or 1
+        self.line(title, "bold")
+        label_width = max((cell_len(self.t(k) if k in LABELS["zh"] else k) for k in values), default=0)
+        for key, value in values.items():
+            label = self.t(key) if key in LABELS["zh"] else key
+            label += " " * (label_width - cell_len(label))
+            bar = "█" * round(width * value / top) if value else ""
+            shown = format_money(value) if money else str(value)
+            self.console.print(Text(f"  {label} ") + Text(bar, style="cyan") + Text(f" {shown}"))
+
+    def glance(self, rows: list[Summary], process: Process) -> None:
+        """Under the portfolio: how many projects at each stage, and the steps waiting too long."""
+        if not rows:
+            return
+        counts = {self.title(st.title, st.title_en): sum(1 for r in rows if not r.closed and r.stage == st.id)
+                  for st in process.stages}
+        counts[self.t("closed")] = sum(1 for r in rows if r.closed)
+        self.line("")
+        self.bars(self.t("pipeline"), {k: v for k, v in counts.items() if v})
+        late = [(r, n) for r in rows for n in r.late]
+        if late:
+            self.line(self.t("late_steps"), "bold red")
+            for r, n in late:
+                self.line(f"  {r.id} {n.step.id}: {r.waiting_days} > {n.step.due_days} {self.t('days')} — "
+                          f"{self.waiting_on(n, process)}", "red")
 

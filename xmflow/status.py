@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 from xmflow.errors import XmflowError
-from xmflow.figures import Figures, figure, ledger_total, overdue_milestones
+from xmflow.figures import Figures, figure, figures, ledger_total, overdue_milestones
 from xmflow.model import Person, Project, Signoff, StepState
-from xmflow.process import Stage, Step
+from xmflow.process import Process, Stage, Step
+from xmflow.receivables import Installment, schedule
 from xmflow.rules import ProjectView, StepStatus, holds_role, makers, people_for
 from xmflow.schema import plain
 from xmflow.workspace import Workspace
+
+WARRANTY_SOON = timedelta(days=60)  # `status --warranty`: warranties ending within this of --as-of
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,12 @@ class Summary:
     overdue: tuple[dict[str, Any], ...]
     amount: Decimal | None
     received: Decimal
+    warranty_end: date | None = None
+
+    @property
+    def late(self) -> tuple[NextStep, ...]:
+        """The next steps waiting longer than the process allows them (their `due_days`)."""
+        return tuple(n for n in self.next if n.step.due_days is not None and self.waiting_days > n.step.due_days)
 
 
 @dataclass(frozen=True)
@@ -55,6 +64,7 @@ class Report:
 
     summary: Summary
     steps: tuple[StepStatus, ...]
+    schedule: tuple[Installment, ...] = ()
 
 
 def _summary(ws: Workspace, view: ProjectView, statuses: list[StepStatus], as_of: date) -> Summary:
@@ -71,7 +81,7 @@ def _summary(ws: Workspace, view: ProjectView, statuses: list[StepStatus], as_of
                    sales, person.name if person else sales, view.key, stage, closed, nexts,
                    0 if closed else max((as_of - since).days, 0), last,
                    () if closed else tuple(overdue_milestones(view, as_of)),
-                   figure(view, "contract_amount"), ledger_total(view, "receipts"))
+                   figure(view, "contract_amount"), ledger_total(view, "receipts"), figures(view).warranty_end)
 
 
 def _next_step(ws: Workspace, view: ProjectView, st: StepStatus) -> NextStep:
@@ -86,7 +96,7 @@ def report(ws: Workspace, project: Project, as_of: date) -> Report:
     """Every step of one project, and its summary."""
     view = ProjectView(project, ws.process, ws.config)
     statuses = view.statuses()
-    return Report(_summary(ws, view, statuses, as_of), tuple(statuses))
+    return Report(_summary(ws, view, statuses, as_of), tuple(statuses), tuple(schedule(view)))
 
 
 def waits_on(person: Person, summary: Summary, view: ProjectView) -> bool:
@@ -103,7 +113,8 @@ def waits_on(person: Person, summary: Summary, view: ProjectView) -> bool:
 
 
 def portfolio(ws: Workspace, as_of: date, *, mine: Person | None = None, role: str | None = None,
-              overdue: bool = False, key: bool = False) -> tuple[list[Summary], list[str]]:
+              overdue: bool = False, key: bool = False, late: bool = False,
+              warranty: bool = False) -> tuple[list[Summary], list[str]]:
     """Every project's line, filtered as asked, and the projects whose records could not be
     read (each with its error): one broken file does not hide the rest."""
     rows, problems = [], []
@@ -117,6 +128,10 @@ def portfolio(ws: Workspace, as_of: date, *, mine: Person | None = None, role: s
             continue
         summary = _summary(ws, view, view.statuses(), as_of)
         if overdue and not summary.overdue:
+            continue
+        if late and not summary.late:
+            continue
+        if warranty and not (summary.warranty_end and as_of <= summary.warranty_end <= as_of + WARRANTY_SOON):
             continue
         if role and not any(role in n.roles for n in summary.next):
             continue
@@ -133,7 +148,7 @@ def signoff_json(s: Signoff) -> dict[str, Any]:
     return {"step": s.step, "decision": s.decision.value, "by": s.by, "role": s.role,
             "at": s.at.isoformat(timespec="seconds"), "comment": s.comment, "signatory": s.signatory,
             "digest": s.digest, "evidence": s.evidence.file if s.evidence else None,
-            "signed_on": s.signed_on.isoformat() if s.signed_on else None}
+            "signed_on": s.signed_on.isoformat() if s.signed_on else None, "on_behalf_of": s.on_behalf_of}
 
 
 def summary_json(s: Summary) -> dict[str, Any]:
@@ -144,6 +159,8 @@ def summary_json(s: Summary) -> dict[str, Any]:
                       "people": [p.id for p in n.people], "missing": [str(m) for m in n.status.missing]}
                      for n in s.next],
             "overdue_milestones": plain(list(s.overdue)),
+            "late": [{"step": n.step.id, "due_days": n.step.due_days} for n in s.late],
+            "warranty_end": plain(s.warranty_end),
             "amount": plain(s.amount), "received": plain(s.received)}
 
 
@@ -157,7 +174,8 @@ def step_json(st: StepStatus) -> dict[str, Any]:
 
 
 def report_json(r: Report) -> dict[str, Any]:
-    return {**summary_json(r.summary), "steps": [step_json(st) for st in r.steps]}
+    return {**summary_json(r.summary), "steps": [step_json(st) for st in r.steps],
+            "payment_schedule": [i.as_json() for i in r.schedule]}
 
 
 def show_json(view: ProjectView, derived: Figures, stages: list[Stage]) -> dict[str, Any]:
@@ -165,4 +183,15 @@ def show_json(view: ProjectView, derived: Figures, stages: list[Stage]) -> dict[
     wanted = {stage.id for stage in stages}
     body = {rec.stage: {"data": plain(rec.data), "signoffs": [signoff_json(s) for s in rec.signoffs]}
             for rec in view.project.records.values() if rec.exists and rec.stage in wanted}
-    return {"id": view.project.id, "key": view.key, "derived": plain(derived.as_dict()), "stages": body}
+    return {"id": view.project.id, "key": view.key, "derived": plain(derived.as_dict()),
+            "payment_schedule": [i.as_json() for i in schedule(view)], "stages": body}
+
+
+def portfolio_table(rows: list[Summary], process: Process) -> list[list[Any]]:
+    """The portfolio as rows for a spreadsheet, the first row the header."""
+    header = ["项目", "名称", "客户", "销售", "重点", "阶段", "下一步", "等待(天)", "超时", "逾期节点", "保修截止", "合同金额", "已收款"]
+    body = [[s.id, s.name, s.client, s.sales_name, "是" if s.key else "", "已结案" if s.closed else process.stage(s.stage).title,
+             ", ".join(n.step.id for n in s.next), s.waiting_days, ", ".join(n.step.id for n in s.late),
+             len(s.overdue), s.warranty_end, s.amount, s.received] for s in rows]
+    return [header, *body]
+

@@ -1,0 +1,163 @@
+"""Money over time (1.3, 4.0): a contract's payment schedule from its terms, and the receivables
+of a project on any day — what is due, invoiced, received, and how long the invoiced and unpaid
+amounts have been due, in the buckets finance reads (0–30, 31–60, 61–90, 90+ days).
+
+Ageing is by due date: the amounts invoiced and not yet paid are laid over the payment schedule
+in its order (receipts pay the earliest term first), and each part is as old as the due date of
+the term it belongs to. A part whose term has no due date yet, or is due later, is not yet due.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from xmflow.errors import XmflowError
+from xmflow.figures import ZERO, figure, figures, split_amount
+from xmflow.rules import ProjectView
+from xmflow.schema import plain
+from xmflow.workspace import Workspace
+
+BUCKETS = ("0-30", "31-60", "61-90", "90+")
+NOT_DUE = "not_due"
+
+
+@dataclass(frozen=True)
+class Installment:
+    """One term of payment: its share of the contract and the day it falls due (None until the
+    event it counts from has happened)."""
+
+    name: str
+    percent: Decimal | None
+    event: str
+    days: int
+    amount: Decimal | None
+    event_date: date | None
+    due: date | None
+
+    def as_json(self) -> dict[str, Any]:
+        return plain({"name": self.name, "percent": self.percent, "event": self.event, "days": self.days,
+                      "amount": self.amount, "event_date": self.event_date, "due": self.due})
+
+
+def event_date(view: ProjectView, event: str) -> date | None:
+    """When a payment event happened for this project (4.0), per the process's payment_events."""
+    source = view.process.payment_events.get(event)
+    if source is None:
+        return None
+    if source.kind == "field":
+        return view.value(source.ref)
+    if source.kind == "figure":
+        return getattr(figures(view), source.ref, None)
+    signed = view.valid_signatures(view.process.step(source.ref)) if view.satisfied(source.ref) else {}
+    days = [s.signed_on or s.at.date() for s in signed.values()]
+    return max(days) if days else None
+
+
+def schedule(view: ProjectView) -> list[Installment]:
+    """The contract's payment schedule: each term's amount (to the fen, adding up to the
+    contract) and due date."""
+    terms = figure(view, "payment_terms") or []
+    amount = figure(view, "contract_amount")
+    shares = split_amount(amount, [t.get("percent") for t in terms]) if amount is not None else [None] * len(terms)
+    found = []
+    for term, share in zip(terms, shares, strict=True):
+        when = event_date(view, term.get("due") or "")
+        days = term.get("days") or 0
+        found.append(Installment(term.get("name") or "", term.get("percent"), term.get("due") or "", days, share,
+                                 when, when + timedelta(days=days) if when else None))
+    return found
+
+
+@dataclass(frozen=True)
+class Receivable:
+    """One project's receivables on a day."""
+
+    project: str
+    name: str
+    client: str
+    salesperson: str
+    contract: Decimal
+    due: Decimal              # what the schedule says has fallen due by that day
+    invoiced: Decimal
+    received: Decimal
+    ageing: dict[str, Decimal] = field(default_factory=dict)   # invoiced and unpaid, by bucket
+
+    @property
+    def outstanding(self) -> Decimal:
+        """Invoiced and not yet received: what the client owes."""
+        return self.invoiced - self.received
+
+    def as_json(self) -> dict[str, Any]:
+        return plain({"project": self.project, "name": self.name, "client": self.client,
+                      "salesperson": self.salesperson, "contract": self.contract, "due": self.due,
+                      "invoiced": self.invoiced, "received": self.received, "outstanding": self.outstanding,
+                      "ageing": self.ageing})
+
+
+def receivable(view: ProjectView, as_of: date) -> Receivable:
+    """What a project's client owes on *as_of* and since when (only invoices and receipts dated
+    on or before that day count, so every figure can be reproduced)."""
+    plan = schedule(view)
+    invoiced = _total_until(view, "invoices", as_of)
+    received = _total_until(view, "receipts", as_of)
+    due = sum((i.amount or ZERO for i in plan if i.due and i.due <= as_of), ZERO)
+    return Receivable(view.project.id, figure(view, "name") or "", figure(view, "client") or "",
+                      figure(view, "salesperson") or "", figure(view, "contract_amount") or ZERO, due, invoiced,
+                      received, _age(plan, received, invoiced, as_of))
+
+
+def _total_until(view: ProjectView, ledger: str, as_of: date) -> Decimal:
+    entries = view.value(view.process.ledgers[ledger].field) or []
+    return sum((e.get("amount") or ZERO for e in entries if not e.get("date") or e["date"] <= as_of), ZERO)
+
+
+def _age(plan: list[Installment], received: Decimal, invoiced: Decimal, as_of: date) -> dict[str, Decimal]:
+    """The invoiced and unpaid amount — the span [received, invoiced) of the schedule laid end
+    to end — split by how long each term's part of it has been due."""
+    ageing = dict.fromkeys((NOT_DUE, *BUCKETS), ZERO)
+    start = ZERO
+    for item in plan:
+        end = start + (item.amount or ZERO)
+        part = max(ZERO, min(end, invoiced) - max(start, received))
+        if part:
+            ageing[bucket(item.due, as_of)] += part
+        start = end
+    beyond = max(ZERO, invoiced - max(start, received))  # invoiced beyond the schedule (no terms yet)
+    ageing[NOT_DUE] += beyond
+    return ageing
+
+
+def bucket(due: date | None, as_of: date) -> str:
+    """The ageing bucket of an amount due on *due*, seen on *as_of*."""
+    if due is None or due > as_of:
+        return NOT_DUE
+    days = (as_of - due).days
+    return "0-30" if days <= 30 else "31-60" if days <= 60 else "61-90" if days <= 90 else "90+"
+
+
+def total(rows: list[Receivable], label: str = "") -> Receivable:
+    """The sum of several projects' receivables (the total row; a salesperson's subtotal)."""
+    ageing = {k: sum((r.ageing.get(k, ZERO) for r in rows), ZERO) for k in (NOT_DUE, *BUCKETS)}
+    return Receivable("", label, "", "", sum((r.contract for r in rows), ZERO), sum((r.due for r in rows), ZERO),
+                      sum((r.invoiced for r in rows), ZERO), sum((r.received for r in rows), ZERO), ageing)
+
+
+def ar(ws: Workspace, as_of: date) -> tuple[list[Receivable], list[str]]:
+    """The receivables of every project whose contract the client has signed (or that has an
+    invoice), and the projects whose records could not be read."""
+    rows, problems = [], []
+    for pid in ws.project_ids():
+        try:
+            view = ProjectView(ws.project(pid, cached=True), ws.process, ws.config)
+        except XmflowError as exc:
+            problems.append(exc.message)
+            continue
+        signed = event_date(view, "signing")
+        if (signed and signed <= as_of) or _total_until(view, "invoices", as_of):
+            rows.append(receivable(view, as_of))
+    if ws.record_cache is not None:
+        ws.record_cache.save()
+    return rows, problems
