@@ -328,8 +328,7 @@ def ar(
     if by_sales:
         groups = {}
         for row in sorted(rows, key=lambda r: r.salesperson):
-            person = ws.people.by_id(row.salesperson)
-            groups.setdefault(person.name if person else row.salesperson, []).append(row)
+            groups.setdefault(row.salesperson_name or row.salesperson, []).append(row)
     out = _out(ctx)
     if xlsx:
         spreadsheets.write_ar(xlsx, rows, grand, day)

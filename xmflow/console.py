@@ -245,11 +245,12 @@ class Out:
         table = Table(header_style="bold")
         for key in ("project", "name", "sales", "amount", "due", "invoiced", "received", "receivable", "not_due",
                     *BUCKETS):
-            table.add_column(self.t(key) if key in LABELS["zh"] else key, justify="left" if key in
-                             ("project", "name", "sales") else "right", overflow="fold")
+            text = key in ("project", "name", "sales")
+            table.add_column(self.t(key) if key in LABELS["zh"] else key, justify="left" if text else "right",
+                             overflow="fold", no_wrap=not text)
 
         def add(r: Receivable, style: str = "") -> None:
-            cells = [r.project, r.name, r.salesperson, *(format_money(v) for v in
+            cells = [r.project, r.name, r.salesperson_name or r.salesperson, *(format_money(v) for v in
                      (r.contract, r.due, r.invoiced, r.received, r.outstanding)),
                      *(format_money(r.ageing[k]) if r.ageing[k] else "" for k in (NOT_DUE, *BUCKETS))]
             table.add_row(*(Text(str(c), style=style) for c in cells))

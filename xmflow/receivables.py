@@ -9,7 +9,7 @@ the term it belongs to. A part whose term has no due date yet, or is due later, 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -84,6 +84,7 @@ class Receivable:
     invoiced: Decimal
     received: Decimal
     ageing: dict[str, Decimal] = field(default_factory=dict)   # invoiced and unpaid, by bucket
+    salesperson_name: str = ""
 
     @property
     def outstanding(self) -> Decimal:
@@ -92,7 +93,8 @@ class Receivable:
 
     def as_json(self) -> dict[str, Any]:
         return plain({"project": self.project, "name": self.name, "client": self.client,
-                      "salesperson": self.salesperson, "contract": self.contract, "due": self.due,
+                      "salesperson": self.salesperson, "salesperson_name": self.salesperson_name,
+                      "contract": self.contract, "due": self.due,
                       "invoiced": self.invoiced, "received": self.received, "outstanding": self.outstanding,
                       "ageing": self.ageing})
 
@@ -157,7 +159,9 @@ def ar(ws: Workspace, as_of: date) -> tuple[list[Receivable], list[str]]:
             continue
         signed = event_date(view, "signing")
         if (signed and signed <= as_of) or _total_until(view, "invoices", as_of):
-            rows.append(receivable(view, as_of))
+            row = receivable(view, as_of)
+            person = ws.people.by_id(row.salesperson)
+            rows.append(replace(row, salesperson_name=person.name if person else row.salesperson))
     if ws.record_cache is not None:
         ws.record_cache.save()
     return rows, problems
