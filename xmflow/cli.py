@@ -6,7 +6,6 @@ import os
 import shlex
 import subprocess
 import traceback
-from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -14,17 +13,16 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from xmflow import actions, audit, checks, hooks, ledger, receivables, rendering, signing, spreadsheets, store
+from xmflow import actions, cli_trust, ledger, receivables, rendering, signing, spreadsheets, store
 from xmflow import demo as demo_mod
 from xmflow import status as status_mod
-from xmflow import trail as trail_mod
+from xmflow.cli_common import JsonOpt, day_of, out_of, workspace_of
 from xmflow.console import Out
 from xmflow.errors import UsageError, XmflowError
 from xmflow.figures import figures
 from xmflow.rules import ProjectView
 from xmflow.session import Result, Session, now
-from xmflow.values import parse_date
-from xmflow.workspace import Workspace, valid_project_id
+from xmflow.workspace import Workspace
 
 
 class _Group(TyperGroup):
@@ -34,14 +32,14 @@ class _Group(TyperGroup):
         try:
             return super().invoke(ctx)
         except XmflowError as exc:
-            _out(ctx).error(exc.message)
+            out_of(ctx).error(exc.message)
             raise typer.Exit(exc.exit_code) from None
         except Exception as exc:  # the one top-level handler
             if hasattr(exc, "exit_code") or isinstance(exc, (typer.Exit, typer.Abort)):
                 raise  # the command line's own exits and usage errors
             if (ctx.obj or {}).get("debug"):
                 traceback.print_exc()
-            _out(ctx).error(f"internal error: {exc!r} (run with --debug for the traceback)")
+            out_of(ctx).error(f"internal error: {exc!r} (run with --debug for the traceback)")
             raise typer.Exit(3) from None
 
 
@@ -49,8 +47,7 @@ app = typer.Typer(cls=_Group, no_args_is_help=True, add_completion=False, rich_m
                   help="xmflow: the marketing-project control procedure (营销项目作业控制程序) on git.")
 process_app = typer.Typer(no_args_is_help=True, help="The procedure as data: show or export it.")
 app.add_typer(process_app, name="process")
-hooks_app = typer.Typer(no_args_is_help=True, help="git hooks that run xmflow's checks.")
-app.add_typer(hooks_app, name="hooks")
+app.add_typer(cli_trust.app)
 
 class Lang(StrEnum):
     """The languages of xmflow's tables."""
@@ -59,26 +56,6 @@ class Lang(StrEnum):
     en = "en"
 
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
-
-
-def _out(ctx: typer.Context) -> Out:
-    obj = ctx.find_root().obj or {}
-    return obj.get("out") or Out()
-
-
-def _ws(ctx: typer.Context) -> Workspace:
-    obj = ctx.find_root().obj
-    return Workspace.find(obj["path"])
-
-
-def _date(text: str | None, option: str) -> date | None:
-    if text is None:
-        return None
-    try:
-        return parse_date(text)
-    except ValueError as exc:
-        raise UsageError(f"{option}: {exc}") from None
 
 
 @app.callback()
@@ -115,7 +92,7 @@ def init(
         raise UsageError(f"cannot make {target}: {exc.strerror}") from None
     name, email = store.identity(target)
     actions.init_workspace(target, company, name, email)
-    _out(ctx).line(f"workspace ready in {target}; you ({email}) are its admin. Add people to people.yaml.")
+    out_of(ctx).line(f"workspace ready in {target}; you ({email}) are its admin. Add people to people.yaml.")
 
 
 @app.command()
@@ -131,10 +108,10 @@ def new(
     as_json: JsonOpt = False,
 ) -> None:
     """Open a project (3.1.1) and print its id."""
-    session = Session.start(_ws(ctx))
+    session = Session.start(workspace_of(ctx))
     result = actions.new_project(session, name, client, budget, industry_need=industry_need, special=special,
                                  sales=sales, project_id=project_id)
-    out = _out(ctx)
+    out = out_of(ctx)
     out.json({"id": result.project}) if as_json else out.line(result.project)
 
 
@@ -147,7 +124,7 @@ def set_(
     why: Annotated[str | None, typer.Option("-m", help="Why a stage is reopened, or a note for the commit.")] = None,
 ) -> None:
     """Set fields, all in one commit (lists and mappings are read as YAML)."""
-    result = actions.set_fields(Session.start(_ws(ctx)), project, assignments, *_reopen(reopen, why))
+    result = actions.set_fields(Session.start(workspace_of(ctx)), project, assignments, *_reopen(reopen, why))
     _report(ctx, result)
 
 
@@ -169,9 +146,9 @@ def edit(
         if code != 0:
             raise UsageError(f"the editor ({editor}) failed; nothing changed")
 
-    result = actions.edit_stage(Session.start(_ws(ctx)), project, stage, run_editor, *_reopen(reopen, why))
+    result = actions.edit_stage(Session.start(workspace_of(ctx)), project, stage, run_editor, *_reopen(reopen, why))
     if result is None:
-        _out(ctx).line("no change")
+        out_of(ctx).line("no change")
     else:
         _report(ctx, result)
 
@@ -185,7 +162,7 @@ def _reopen(reopen: bool, why: str | None) -> tuple[str | None, str | None]:
 
 
 def _report(ctx: typer.Context, result: Result) -> None:
-    out = _out(ctx)
+    out = out_of(ctx)
     out.line(f"{result.summary} [{result.commit[:8]}]")
     for note in result.notes:
         out.note(note)
@@ -206,9 +183,9 @@ def sign(
                                                                            "the role to you in people.yaml (代签).")] = None,
 ) -> None:
     """Sign (or reject) a step, as yourself; one commit with the sign-off's trailers."""
-    result = signing.sign_step(Session.start(_ws(ctx)), project, step, reject=reject, comment=comment,
+    result = signing.sign_step(Session.start(workspace_of(ctx)), project, step, reject=reject, comment=comment,
                                role=role, signatory=signatory, evidence=evidence,
-                               paper_date=_date(paper_date, "--date"), on_behalf_of=on_behalf_of)
+                               paper_date=day_of(paper_date, "--date"), on_behalf_of=on_behalf_of)
     _report(ctx, result)
 
 
@@ -221,8 +198,8 @@ def invoice(
     when: Annotated[str | None, typer.Option("--date", help="Invoice date (default today).")] = None,
 ) -> None:
     """Sales records an invoice (4.0)."""
-    entry = {"number": number, "date": _date(when, "--date")}
-    _report(ctx, ledger.add_entry(Session.start(_ws(ctx)), project, "invoices", amount, entry))
+    entry = {"number": number, "date": day_of(when, "--date")}
+    _report(ctx, ledger.add_entry(Session.start(workspace_of(ctx)), project, "invoices", amount, entry))
 
 
 @app.command()
@@ -234,8 +211,8 @@ def receive(
     ref: Annotated[str | None, typer.Option("--ref", help="Bank reference.")] = None,
 ) -> None:
     """Finance records a confirmed receipt (4.0)."""
-    entry = {"date": _date(when, "--date"), "ref": ref}
-    _report(ctx, ledger.add_entry(Session.start(_ws(ctx)), project, "receipts", amount, entry))
+    entry = {"date": day_of(when, "--date"), "ref": ref}
+    _report(ctx, ledger.add_entry(Session.start(workspace_of(ctx)), project, "receipts", amount, entry))
 
 
 @app.command()
@@ -246,16 +223,16 @@ def show(
     as_json: JsonOpt = False,
 ) -> None:
     """The project's records, with derived values (key, totals, warranty end)."""
-    ws = _ws(ctx)
+    ws = workspace_of(ctx)
     stage_ids = [s.id for s in ws.process.stages]
     if stage and stage not in stage_ids:
         raise UsageError(f"no stage {stage!r} (stages: {', '.join(stage_ids)})")
     view = ProjectView(ws.project(project), ws.process, ws.config)
     shown = [ws.process.stage(stage)] if stage else list(ws.process.stages)
     if as_json:
-        _out(ctx).json(status_mod.show_json(view, figures(view), shown))
+        out_of(ctx).json(status_mod.show_json(view, figures(view), shown))
     else:
-        _out(ctx).show(view.project, shown, figures(view), receivables.schedule(view))
+        out_of(ctx).show(view.project, shown, figures(view), receivables.schedule(view))
 
 
 @app.command()
@@ -273,9 +250,9 @@ def status(
     as_json: JsonOpt = False,
 ) -> None:
     """Where projects stand: the portfolio, or one project's every step."""
-    ws = _ws(ctx)
-    day = _date(as_of, "--as-of") or now().date()
-    out = _out(ctx)
+    ws = workspace_of(ctx)
+    day = day_of(as_of, "--as-of") or now().date()
+    out = out_of(ctx)
     if project:
         rep = status_mod.report(ws, ws.project(project), day)
         out.json(status_mod.report_json(rep)) if as_json else out.report(rep, ws.process)
@@ -320,8 +297,8 @@ def ar(
     the due date of its term (the term's event + its days); a part not yet due is "not yet due".
     Only invoices and receipts dated on or before --as-of count.
     """
-    ws = _ws(ctx)
-    day = _date(as_of, "--as-of") or now().date()
+    ws = workspace_of(ctx)
+    day = day_of(as_of, "--as-of") or now().date()
     rows, problems = receivables.ar(ws, day)
     grand = receivables.total(rows, "合计")
     groups: dict[str, list[receivables.Receivable]] | None = None
@@ -329,7 +306,7 @@ def ar(
         groups = {}
         for row in sorted(rows, key=lambda r: r.salesperson):
             groups.setdefault(row.salesperson_name or row.salesperson, []).append(row)
-    out = _out(ctx)
+    out = out_of(ctx)
     if xlsx:
         spreadsheets.write_ar(xlsx, rows, grand, day)
         out.line(f"wrote {xlsx}")
@@ -343,94 +320,6 @@ def ar(
         out.error(problem)
     if problems:
         raise typer.Exit(2)
-
-
-@app.command()
-def log(
-    ctx: typer.Context,
-    project: Annotated[str | None, typer.Argument(help="Only this project.")] = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """The audit trail from git: who did what, in which role, when, why; waits and reject loops."""
-    ws = _ws(ctx)
-    if project:
-        ws.project(project)  # an unknown project is bad usage, not an empty trail
-    entries, loops = trail_mod.trail(ws.root, ws.process, ws.people, project)
-    if as_json:
-        _out(ctx).json({"entries": [e.as_json() for e in entries], "loops": [loop.as_json() for loop in loops]})
-    else:
-        _out(ctx).trail(entries, loops, ws.process)
-
-
-@app.command()
-def verify(
-    ctx: typer.Context,
-    project: Annotated[str | None, typer.Argument(help="Only this project's findings.")] = None,
-    rev: Annotated[str, typer.Option("--rev", help="Verify the history up to this commit (default HEAD).")] = "HEAD",
-    as_json: JsonOpt = False,
-) -> None:
-    """Check the records against the history (SPEC §5); exit 1 on any finding."""
-    root = _repository(ctx)
-    if project and not valid_project_id(project):
-        raise UsageError(f"{project!r} is not a project id")
-    if project and not store.is_bare(root):
-        _ws(ctx).project(project)  # an unknown project is bad usage, as for log
-    findings = audit.verify(root, rev, project)
-    if as_json:
-        _out(ctx).json([f.as_json() for f in findings])
-    else:
-        _out(ctx).findings(findings, f"verified: no findings up to {rev}")
-    if findings:
-        raise typer.Exit(1)
-
-
-@app.command()
-def check(ctx: typer.Context) -> None:
-    """Validate every record and rule of the working tree; quiet when all is well (pre-commit, CI)."""
-    problems = checks.check(_ws(ctx))
-    _out(ctx).findings(problems, "")
-    if problems:
-        raise typer.Exit(1)
-
-
-@hooks_app.command("install")
-def hooks_install(
-    ctx: typer.Context,
-    server: Annotated[bool, typer.Option("--server", help="In a bare repository: a pre-receive hook that refuses "
-                                                          "pushes failing verify.")] = False,
-) -> None:
-    """Install the pre-commit hook (runs check), or with --server the pre-receive hook (runs verify)."""
-    path = ctx.find_root().obj["path"].resolve()
-    root = path if server else _ws(ctx).root
-    hook = hooks.install(root, server)
-    _out(ctx).line(f"installed {hook}")
-
-
-@app.command()
-def sync(
-    ctx: typer.Context,
-    remote: Annotated[str, typer.Option("--remote", help="The shared repository's remote.")] = "origin",
-    branch: Annotated[str | None, typer.Option("--branch", help="The shared branch (default: the current one).")] = None,
-) -> None:
-    """Pull (rebase), check, push; retries when someone pushed first; never loses a local sign-off."""
-    from xmflow import sync as sync_mod
-
-    report = sync_mod.sync(_ws(ctx), remote, branch)
-    out = _out(ctx)
-    for old, new in report.renumbered.items():
-        out.note(f"project {old} was also made in another clone: yours is now {new}")
-    out.line(f"synced with {remote}: {report.pulled} commit(s) received, {report.pushed} pushed")
-
-
-def _repository(ctx: typer.Context) -> Path:
-    """The workspace, or (for the server's hook) the bare repository named by -C."""
-    try:
-        return _ws(ctx).root
-    except UsageError:
-        path = ctx.find_root().obj["path"].resolve()
-        if store.is_bare(path):
-            return path
-        raise
 
 
 class Format(StrEnum):
@@ -455,7 +344,7 @@ def render(
     chosen = rendering.format_for(output, fmt.value if fmt else None)
     if chosen == "pdf" and output is None and _is_terminal():
         raise UsageError("a PDF is not for the terminal: give -o FILE.pdf (or redirect the output)")
-    ws = _ws(ctx)
+    ws = workspace_of(ctx)
     if form.strip().casefold() == rendering.VOLUME:
         content = rendering.render_volume(ws, project, chosen)
     else:
@@ -472,9 +361,9 @@ def process_show(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """Print the procedure: stages, steps, roles, conditions, clauses, forms."""
     proc = _process(ctx)
     if as_json:
-        _out(ctx).json(proc.as_json())
+        out_of(ctx).json(proc.as_json())
     else:
-        _out(ctx).process(proc)
+        out_of(ctx).process(proc)
 
 
 @process_app.command("export")
@@ -485,7 +374,7 @@ def process_export(ctx: typer.Context) -> None:
 
 def _process(ctx: typer.Context) -> Any:
     try:
-        return _ws(ctx).process
+        return workspace_of(ctx).process
     except UsageError:  # outside a workspace: the packaged default
         from xmflow import process as process_mod
 
@@ -499,7 +388,7 @@ def demo(
 ) -> None:
     """Build a demo workspace through the real commands, and show its status."""
     root = demo_mod.build(path)
-    out = _out(ctx)
+    out = out_of(ctx)
     out.line(f"demo workspace: {root}", "bold")
     ws = Workspace(root)
     as_of = demo_mod.script().today
