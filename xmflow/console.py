@@ -156,8 +156,8 @@ class Out:
             notes += [f"changed since {x.by} signed ({x.at.date()})" for x in st.changed_since]
             if st.rejected:
                 notes.append(f"rejected by {st.rejected.by}: {st.rejected.comment}")
-            if any(n.step.id == st.step.id for n in s.late):
-                notes.append(f"{self.t('late')}: {s.waiting_days} > {st.step.due_days} {self.t('days')}")
+            for n in (n for n in s.late if n.step.id == st.step.id):
+                notes.append(f"{self.t('late')}: {n.waiting_days} > {st.step.due_days} {self.t('days')}")
             _row(table, st.step.id, self.title(st.step.title, st.step.title_en or st.step.title), st.step.clause, Text(self.t(label), style=style),
                           "\n".join(who), "\n".join(notes))
         self.console.print(table)
@@ -290,6 +290,6 @@ class Out:
         if late:
             self.line(self.t("late_steps"), "bold red")
             for r, n in late:
-                self.line(f"  {r.id} {n.step.id}: {r.waiting_days} > {n.step.due_days} {self.t('days')} — "
+                self.line(f"  {r.id} {n.step.id}: {n.waiting_days} > {n.step.due_days} {self.t('days')} — "
                           f"{self.waiting_on(n, process)}", "red")
 

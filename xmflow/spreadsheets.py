@@ -48,6 +48,7 @@ def write_table(path: Path, title: str, rows: list[list[Any]], money_from: int |
 def _write(path: Path, title: str, rows: list[list[Any]], money_from: int | None) -> None:
     try:
         from openpyxl import Workbook
+        from openpyxl.styles import Font
     except ImportError:
         raise UsageError("Excel output needs openpyxl, an optional extra: pip install 'xmflow[xlsx]' "
                          "(or use --csv)") from None
@@ -57,7 +58,7 @@ def _write(path: Path, title: str, rows: list[list[Any]], money_from: int | None
     for row in rows:
         sheet.append(row)
     for cell in sheet[1]:
-        cell.font = cell.font.copy(bold=True)
+        cell.font = Font(bold=True)
     if money_from is not None:
         for row in sheet.iter_rows(min_row=2, min_col=money_from + 1):
             for cell in row:

@@ -9,7 +9,7 @@ from typing import Any
 
 from xmflow.errors import XmflowError
 from xmflow.figures import Figures, figure, figures, ledger_total, overdue_milestones
-from xmflow.model import Person, Project, Signoff, StepState
+from xmflow.model import Decision, Person, Project, Signoff, StepState
 from xmflow.process import Process, Stage, Step
 from xmflow.receivables import Installment, schedule
 from xmflow.rules import ProjectView, StepStatus, holds_role, makers, people_for
@@ -26,6 +26,12 @@ class NextStep:
     status: StepStatus
     roles: tuple[str, ...]
     people: tuple[Person, ...]
+    waiting_days: int = 0     # since it could first be signed: what it follows was done, or a reject sent it back
+
+    @property
+    def late(self) -> bool:
+        """Waiting longer than the process allows it (its `due_days`): the escalation."""
+        return self.step.due_days is not None and self.waiting_days > self.step.due_days
 
     @property
     def step(self) -> Step:
@@ -55,7 +61,7 @@ class Summary:
     @property
     def late(self) -> tuple[NextStep, ...]:
         """The next steps waiting longer than the process allows them (their `due_days`)."""
-        return tuple(n for n in self.next if n.step.due_days is not None and self.waiting_days > n.step.due_days)
+        return tuple(n for n in self.next if n.late)
 
 
 @dataclass(frozen=True)
@@ -68,7 +74,7 @@ class Report:
 
 
 def _summary(ws: Workspace, view: ProjectView, statuses: list[StepStatus], as_of: date) -> Summary:
-    nexts = tuple(_next_step(ws, view, st) for st in statuses
+    nexts = tuple(_next_step(ws, view, st, as_of) for st in statuses
                   if st.state in (StepState.WAITING, StepState.BLOCKED) and not view.missing_prerequisites(st.step))
     pending = [st for st in statuses if st.state in (StepState.WAITING, StepState.BLOCKED)]
     stage = (nexts[0].step.stage if nexts else pending[0].step.stage) if pending else "closed"
@@ -84,12 +90,25 @@ def _summary(ws: Workspace, view: ProjectView, statuses: list[StepStatus], as_of
                    figure(view, "contract_amount"), ledger_total(view, "receipts"), figures(view).warranty_end)
 
 
-def _next_step(ws: Workspace, view: ProjectView, st: StepStatus) -> NextStep:
+def _next_step(ws: Workspace, view: ProjectView, st: StepStatus, as_of: date) -> NextStep:
     """Who may act on a step: holders of its waiting roles, less anyone barred from reviewing
-    their own work."""
+    their own work; and how long it has waited."""
     barred = makers(view, view.process.stage(st.step.stage)) if st.step.review else set()
     people = {p.id: p for r in st.waiting_roles for p in people_for(r, view, ws.people) if p.id not in barred}
-    return NextStep(st, st.waiting_roles, tuple(people.values()))
+    since = _ready_since(view, st) or as_of
+    return NextStep(st, st.waiting_roles, tuple(people.values()), max((as_of - since).days, 0))
+
+
+def _ready_since(view: ProjectView, st: StepStatus) -> date | None:
+    """When a step could first be signed: the latest signature of what it follows, or the reject
+    that sent the work back to it; for a first step, the day the project was opened."""
+    days = [s.at.date() for pre in st.step.after if view.applies(view.process.step(pre.step))
+            for s in view.valid_signatures(view.process.step(pre.step)).values()]
+    for s in view.project.record(st.step.stage).signoffs:
+        back = view.process.step(s.step).on_reject if view.process.has_step(s.step) else None
+        if s.decision is Decision.REJECT and back is not None and back.to == st.step.id:
+            days.append(s.at.date())
+    return max(days) if days else figure(view, "opened")
 
 
 def report(ws: Workspace, project: Project, as_of: date) -> Report:
@@ -159,7 +178,7 @@ def summary_json(s: Summary) -> dict[str, Any]:
                       "people": [p.id for p in n.people], "missing": [str(m) for m in n.status.missing]}
                      for n in s.next],
             "overdue_milestones": plain(list(s.overdue)),
-            "late": [{"step": n.step.id, "due_days": n.step.due_days} for n in s.late],
+            "late": [{"step": n.step.id, "due_days": n.step.due_days, "waiting_days": n.waiting_days} for n in s.late],
             "warranty_end": plain(s.warranty_end),
             "amount": plain(s.amount), "received": plain(s.received)}
 
