@@ -90,15 +90,7 @@ class Team:
 @pytest.fixture
 def team(tmp_path: Path) -> Team:
     """A fresh workspace with the example company's people, made through `xmflow init`."""
-    root = tmp_path / "ws"
-    runner = CliRunner()
-    result = runner.invoke(app, ["init", str(root), "--company", "测试公司"],
-                           env={"GIT_AUTHOR_EMAIL": EMAILS["wangjg"], "GIT_AUTHOR_NAME": "王建国"})
-    assert result.exit_code == 0, result.output
-    (root / "people.yaml").write_text(EXAMPLE_PEOPLE, encoding="utf-8")
-    git(root, "add", "people.yaml")
-    git(root, "-c", "user.email=wangjg@example.com", "commit", "-qm", "people")
-    return Team(root)
+    return new_team(tmp_path / "ws")
 
 
 ALL_TRUE = "{pricing: true, payment: true, delivery: true, warranty: true, liability: true}"

@@ -14,7 +14,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from xmflow.errors import XmflowError
 from xmflow.figures import ZERO, figure, figures, split_amount
 from xmflow.rules import ProjectView
 from xmflow.schema import plain
@@ -150,18 +149,12 @@ def total(rows: list[Receivable], label: str = "") -> Receivable:
 def ar(ws: Workspace, as_of: date) -> tuple[list[Receivable], list[str]]:
     """The receivables of every project whose contract the client has signed (or that has an
     invoice), and the projects whose records could not be read."""
-    rows, problems = [], []
-    for pid in ws.project_ids():
-        try:
-            view = ProjectView(ws.project(pid, cached=True), ws.process, ws.config)
-        except XmflowError as exc:
-            problems.append(exc.message)
-            continue
+    views, problems = ws.views()
+    rows = []
+    for view in views:
         signed = event_date(view, "signing")
         if (signed and signed <= as_of) or _total_until(view, "invoices", as_of):
             row = receivable(view, as_of)
             person = ws.people.by_id(row.salesperson)
             rows.append(replace(row, salesperson_name=person.name if person else row.salesperson))
-    if ws.record_cache is not None:
-        ws.record_cache.save()
     return rows, problems

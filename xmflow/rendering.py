@@ -26,6 +26,7 @@ from markupsafe import Markup
 from xmflow import forms, history, store
 from xmflow.errors import TemplateError, UsageError, XmflowError
 from xmflow.figures import split_amount
+from xmflow.files import write_whole
 from xmflow.model import Person
 from xmflow.process import Form
 from xmflow.rules import ProjectView
@@ -191,13 +192,7 @@ def write(content: str | bytes, output: Path | None) -> None:
         except BrokenPipeError:  # the reader stopped early (| head): not an error of ours
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return
-    tmp = output.with_name(f".{output.name}.xmflow-tmp")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, output)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise UsageError(f"cannot write {output}: {exc.strerror}") from None
+    write_whole(output, data)
 
 
 def _form(ws: Workspace, name: str) -> Form:

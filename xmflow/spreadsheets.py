@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from xmflow.errors import UsageError
+from xmflow.files import write_whole
 from xmflow.receivables import BUCKETS, NOT_DUE, Receivable
 
 AR_COLUMNS = ("project", "name", "client", "salesperson", "contract", "due", "invoiced", "received", "outstanding",
@@ -63,10 +63,6 @@ def _write(path: Path, title: str, rows: list[list[Any]], money_from: int | None
         for row in sheet.iter_rows(min_row=2, min_col=money_from + 1):
             for cell in row:
                 cell.number_format = "#,##0.00"
-    tmp = path.with_name(f".{path.name}.xmflow-tmp")
-    try:
-        book.save(tmp)
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
+    buffer = io.BytesIO()
+    book.save(buffer)
+    write_whole(path, buffer.getvalue())

@@ -7,7 +7,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from xmflow.errors import XmflowError
 from xmflow.figures import Figures, figure, figures, ledger_total, overdue_milestones
 from xmflow.model import Decision, Person, Project, Signoff, StepState
 from xmflow.process import Process, Stage, Step
@@ -136,13 +135,9 @@ def portfolio(ws: Workspace, as_of: date, *, mine: Person | None = None, role: s
               warranty: bool = False) -> tuple[list[Summary], list[str]]:
     """Every project's line, filtered as asked, and the projects whose records could not be
     read (each with its error): one broken file does not hide the rest."""
-    rows, problems = [], []
-    for pid in ws.project_ids():
-        try:
-            view = ProjectView(ws.project(pid, cached=True), ws.process, ws.config)
-        except XmflowError as exc:
-            problems.append(exc.message)
-            continue
+    views, problems = ws.views()
+    rows = []
+    for view in views:
         if key and not view.key:
             continue
         summary = _summary(ws, view, view.statuses(), as_of)
@@ -157,8 +152,6 @@ def portfolio(ws: Workspace, as_of: date, *, mine: Person | None = None, role: s
         if mine and not waits_on(mine, summary, view):
             continue
         rows.append(summary)
-    if ws.record_cache is not None:
-        ws.record_cache.save()
     return rows, problems
 
 

@@ -12,9 +12,10 @@ from typing import Any
 from xmflow import process as process_mod
 from xmflow import records, store, yamlio
 from xmflow.cache import RecordCache
-from xmflow.errors import RecordError, RuleError, UsageError
+from xmflow.errors import RecordError, RuleError, UsageError, XmflowError
 from xmflow.model import Config, Delegation, People, Person, Project
 from xmflow.process import Process
+from xmflow.rules import ProjectView
 from xmflow.values import parse_date, parse_money
 
 CONFIG = "xmflow.yaml"
@@ -186,6 +187,19 @@ class Workspace:
         """The parsed-record cache in .git (None where .git is not a folder, as in a worktree)."""
         git_dir = self.root / ".git"
         return RecordCache(git_dir, self.process.text) if git_dir.is_dir() else None
+
+    def views(self) -> tuple[list[ProjectView], list[str]]:
+        """Every project seen through the process, and the errors of those whose records cannot
+        be read: one broken file does not hide the rest. Read through the record cache."""
+        views, problems = [], []
+        for pid in self.project_ids():
+            try:
+                views.append(ProjectView(self.project(pid, cached=True), self.process, self.config))
+            except XmflowError as exc:
+                problems.append(exc.message)
+        if self.record_cache is not None:
+            self.record_cache.save()
+        return views, problems
 
     def project(self, project_id: str, cached: bool = False) -> Project:
         if not _ID.fullmatch(project_id) or not (self.root / PROJECTS / project_id).is_dir():
