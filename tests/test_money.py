@@ -529,3 +529,35 @@ def test_1_4_status_xlsx_keeps_the_filters(team: Team, tmp_path: Path) -> None:
     rows = list(openpyxl.load_workbook(path).active.iter_rows(values_only=True))
     assert [r[0] for r in rows[1:]] == [big]
     assert git(team.root, "status", "--porcelain") == ""
+
+
+# -- after review ---------------------------------------------------------------------------------
+
+def test_1_3_status_counts_the_receipts_made_by_its_as_of_day(books) -> None:
+    team, ids = books
+    rows = {r["id"]: r for r in team.json("wangjg", "status", "--as-of", "2026-10-01")}
+    assert rows[ids["A"]]["received"] == "20000.00"  # the 12-20 receipt had not come yet
+    rows = {r["id"]: r for r in team.json("wangjg", "status", "--as-of", "2026-12-31")}
+    assert rows[ids["A"]]["received"] == "60000.00"
+
+
+def test_4_0_a_term_due_beyond_the_calendar_has_no_due_date_and_crashes_nothing(team: Team) -> None:
+    pid = opened(team, "远期项目", "甲方公司", "11万")
+    contract_with(team, pid, "10万", "[{name: 尾款, percent: 100, due: signing, days: 999999999}]")
+    stamp_contract(team, pid)
+    client_signs(team, pid)
+    schedule = team.json("wangjg", "show", pid, "--json")["payment_schedule"]
+    assert schedule[0]["due"] is None and schedule[0]["event_date"] is not None
+    assert team.ok("wangjg", "ar").exit_code == 0
+
+
+def test_4_0_an_invoice_number_differing_only_in_case_is_the_same_number(books) -> None:
+    team, ids = books
+    message = refused(team, team("zhangsan", "invoice", ids["A"], "1", "--number", "fp-a1", "--date", "2026-12-20"), 1)
+    assert "invoice number fp-a1 is already recorded" in message
+
+
+def test_1_3_the_total_row_speaks_the_chosen_language(books) -> None:
+    team, _ = books
+    assert team.json("wangjg", "--lang", "en", "ar", "--as-of", "2026-12-31")["total"]["name"] == "total"
+    assert team.json("wangjg", "ar", "--as-of", "2026-12-31")["total"]["name"] == "合计"

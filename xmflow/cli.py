@@ -268,7 +268,8 @@ def status(
     rows, problems = status_mod.portfolio(ws, day, mine=me, role=role, overdue=overdue, key=key, late=late,
                                           warranty=warranty)
     if xlsx:
-        spreadsheets.write_table(xlsx, f"项目状态 {day.isoformat()}", status_mod.portfolio_table(rows, ws.process))
+        spreadsheets.write_table(xlsx, f"项目状态 {day.isoformat()}", status_mod.portfolio_table(rows, ws.process),
+                                 money_from=11)
         out.line(f"wrote {xlsx}")
     elif as_json:
         out.json([status_mod.summary_json(r) for r in rows])
@@ -300,7 +301,7 @@ def ar(
     ws = workspace_of(ctx)
     day = day_of(as_of, "--as-of") or now().date()
     rows, problems = receivables.ar(ws, day)
-    grand = receivables.total(rows, "合计")
+    grand = receivables.total(rows, out_of(ctx).t("total"))
     groups: dict[str, list[receivables.Receivable]] | None = None
     if by_sales:
         groups = {}

@@ -30,7 +30,7 @@ def _check_invoice(session: Session, view: ProjectView, entry: dict[str, Any]) -
             other = view if pid == view.project.id else session.view(session.ws.project(pid, cached=True))
         except XmflowError:
             continue  # a record that cannot be read holds no invoice; `status` names it
-        if any(inv.get("number") == number for inv in other.value(field) or []):
+        if any((inv.get("number") or "").casefold() == number.casefold() for inv in other.value(field) or []):
             raise RuleError(f"invoice number {number} is already recorded (project {pid}); clause 4.0")
     invoiced = ledger_total(view, "invoices")
     amount = figure(view, "contract_amount") or ZERO

@@ -66,8 +66,21 @@ def schedule(view: ProjectView) -> list[Installment]:
         when = event_date(view, term.get("due") or "")
         days = term.get("days") or 0
         found.append(Installment(term.get("name") or "", term.get("percent"), term.get("due") or "", days, share,
-                                 when, when + timedelta(days=days) if when else None))
+                                 when, _later(when, days)))
     return found
+
+
+def _later(day: date | None, days: int) -> date | None:
+    """*days* after *day*; None when there is no day yet, or it would be past the calendar's end."""
+    try:
+        return day + timedelta(days=days) if day else None
+    except OverflowError:
+        return None
+
+
+def received_until(view: ProjectView, as_of: date) -> Decimal:
+    """What finance confirmed received on or before *as_of*."""
+    return _total_until(view, "receipts", as_of)
 
 
 @dataclass(frozen=True)

@@ -35,8 +35,10 @@ def ar_csv(rows: list[Receivable], grand: Receivable) -> str:
 
 
 def write_ar(path: Path, rows: list[Receivable], grand: Receivable, as_of: date) -> None:
-    """`ar --xlsx`: one sheet, Chinese headers, amounts as numbers in yuan with two decimals."""
-    sheet_rows = [list(AR_HEADERS_ZH), *(_ar_cells(r) for r in [*rows, grand])]
+    """`ar --xlsx`: one sheet, Chinese headers, salespeople by name, amounts as numbers in yuan
+    with two decimals."""
+    named = [[*cells[:3], r.salesperson_name or r.salesperson, *cells[4:]] for r in rows if (cells := _ar_cells(r))]
+    sheet_rows = [list(AR_HEADERS_ZH), *named, _ar_cells(grand)]
     _write(path, f"应收账款 {as_of.isoformat()}", sheet_rows, money_from=4)
 
 

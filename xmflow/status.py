@@ -7,10 +7,10 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from xmflow.figures import Figures, figure, figures, ledger_total, overdue_milestones
+from xmflow.figures import Figures, figure, figures, overdue_milestones
 from xmflow.model import Decision, Person, Project, Signoff, StepState
 from xmflow.process import Process, Stage, Step
-from xmflow.receivables import Installment, schedule
+from xmflow.receivables import Installment, received_until, schedule
 from xmflow.rules import ProjectView, StepStatus, holds_role, makers, people_for
 from xmflow.schema import plain
 from xmflow.workspace import Workspace
@@ -86,7 +86,7 @@ def _summary(ws: Workspace, view: ProjectView, statuses: list[StepStatus], as_of
                    sales, person.name if person else sales, view.key, stage, closed, nexts,
                    0 if closed else max((as_of - since).days, 0), last,
                    () if closed else tuple(overdue_milestones(view, as_of)),
-                   figure(view, "contract_amount"), ledger_total(view, "receipts"), figures(view).warranty_end)
+                   figure(view, "contract_amount"), received_until(view, as_of), figures(view).warranty_end)
 
 
 def _next_step(ws: Workspace, view: ProjectView, st: StepStatus, as_of: date) -> NextStep:
