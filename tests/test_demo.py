@@ -29,6 +29,17 @@ def test_demo_builds_a_workspace_and_shows_its_status(tmp_path: Path) -> None:
     assert by_id["2026-005"]["key"] is True  # the special project the VP approved
     assert by_id["2026-004"]["overdue_milestones"][0]["name"] == "方案会签"
     assert len(rows) == 6
+    # 1.3, 1.4 at a glance: the business centre's review is late; the settlement, still waiting for
+    # the client's money (nothing finance can sign yet), is not late for finance.
+    assert [n["step"] for n in by_id["2026-003"]["late"]] == ["contract.business_review"]
+    assert by_id["2026-001"]["late"] == []
+    glance = CliRunner().invoke(app, ["-C", str(root), "status", "--as-of", "2026-11-28"], env={"COLUMNS": "200"}).stdout
+    assert "各阶段项目数" in glance and "应收账龄（按到期日）" in glance
+    assert "2026-003 contract.business_review: 25 > 3 天 — 商务中心: 钱七" in glance
+    owed = json.loads(CliRunner().invoke(app, ["-C", str(root), "ar", "--as-of", "2026-11-28", "--by-salesperson",
+                                               "--json"]).stdout)
+    assert owed["by_salesperson"]["张三"]["outstanding"] == owed["total"]["outstanding"] == "941000.00"
+    assert owed["total"]["ageing"]["31-60"] == "47000.00" and owed["total"]["ageing"]["not_due"] == "894000.00"
 
 
 def test_demo_refuses_a_folder_that_is_not_empty(tmp_path: Path) -> None:

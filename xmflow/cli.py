@@ -275,7 +275,8 @@ def status(
         out.json([status_mod.summary_json(r) for r in rows])
     else:
         out.portfolio(rows, ws.process)
-        out.glance(rows, ws.process)
+        owed = receivables.total([r for r in receivables.ar(ws, day)[0] if r.project in {s.id for s in rows}])
+        out.glance(rows, ws.process, owed)
     for problem in problems:
         out.error(problem)
     if problems:
@@ -312,7 +313,9 @@ def ar(
         spreadsheets.write_ar(xlsx, rows, grand, day)
         out.line(f"wrote {xlsx}")
     elif as_json:
-        out.json({"as_of": day.isoformat(), "projects": [r.as_json() for r in rows], "total": grand.as_json()})
+        subtotals = {name: receivables.total(members, name).as_json() for name, members in (groups or {}).items()}
+        out.json({"as_of": day.isoformat(), "projects": [r.as_json() for r in rows], "total": grand.as_json(),
+                  **({"by_salesperson": subtotals} if groups is not None else {})})
     elif as_csv:
         typer.echo(spreadsheets.ar_csv(rows, grand), nl=False)
     else:

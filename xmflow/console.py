@@ -277,8 +277,9 @@ class Out:
             shown = format_money(value) if money else str(value)
             self.console.print(Text(f"  {label} ") + Text(bar, style="cyan") + Text(f" {shown}"))
 
-    def glance(self, rows: list[Summary], process: Process) -> None:
-        """Under the portfolio: how many projects at each stage, and the steps waiting too long."""
+    def glance(self, rows: list[Summary], process: Process, owed: Receivable) -> None:
+        """Under the portfolio: how many projects at each stage, what clients owe by age, and the
+        steps waiting too long."""
         if not rows:
             return
         counts = {self.title(st.title, st.title_en): sum(1 for r in rows if not r.closed and r.stage == st.id)
@@ -286,6 +287,8 @@ class Out:
         counts[self.t("closed")] = sum(1 for r in rows if r.closed)
         self.line("")
         self.bars(self.t("pipeline"), {k: v for k, v in counts.items() if v})
+        if owed.outstanding:
+            self.bars(self.t("ageing"), {k: owed.ageing[k] for k in (NOT_DUE, *BUCKETS)}, money=True)
         late = [(r, n) for r in rows for n in r.late]
         if late:
             self.line(self.t("late_steps"), "bold red")

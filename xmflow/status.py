@@ -29,8 +29,11 @@ class NextStep:
 
     @property
     def late(self) -> bool:
-        """Waiting longer than the process allows it (its `due_days`): the escalation."""
-        return self.step.due_days is not None and self.waiting_days > self.step.due_days
+        """Ready to be signed (everything it needs is there) and waiting longer than the process
+        allows it (its `due_days`): the escalation. A step still missing something (a settlement
+        waiting for the client's money) is not late for its signer."""
+        return (self.status.state is StepState.WAITING and self.step.due_days is not None
+                and self.waiting_days > self.step.due_days)
 
     @property
     def step(self) -> Step:
