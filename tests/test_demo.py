@@ -40,6 +40,8 @@ def test_demo_builds_a_workspace_and_shows_its_status(tmp_path: Path) -> None:
                                                "--json"]).stdout)
     assert owed["by_salesperson"]["张三"]["outstanding"] == owed["total"]["outstanding"] == "941000.00"
     assert owed["total"]["ageing"]["31-60"] == "47000.00" and owed["total"]["ageing"]["not_due"] == "894000.00"
+    csv = CliRunner().invoke(app, ["-C", str(root), "ar", "--as-of", "2026-11-28", "--by-salesperson", "--csv"]).stdout
+    assert [line.split(",")[1] for line in csv.splitlines()[-2:]] == ["小计 张三", "合计"]
 
 
 def test_demo_refuses_a_folder_that_is_not_empty(tmp_path: Path) -> None:

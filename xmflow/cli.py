@@ -310,20 +310,28 @@ def ar(
             groups.setdefault(row.salesperson_name or row.salesperson, []).append(row)
     out = out_of(ctx)
     if xlsx:
-        spreadsheets.write_ar(xlsx, rows, grand, day)
+        spreadsheets.write_ar(xlsx, _with_subtotals(rows, groups), grand, day)
         out.line(f"wrote {xlsx}")
     elif as_json:
         subtotals = {name: receivables.total(members, name).as_json() for name, members in (groups or {}).items()}
         out.json({"as_of": day.isoformat(), "projects": [r.as_json() for r in rows], "total": grand.as_json(),
                   **({"by_salesperson": subtotals} if groups is not None else {})})
     elif as_csv:
-        typer.echo(spreadsheets.ar_csv(rows, grand), nl=False)
+        typer.echo(spreadsheets.ar_csv(_with_subtotals(rows, groups), grand), nl=False)
     else:
         out.ar(rows, groups, grand)
     for problem in problems:
         out.error(problem)
     if problems:
         raise typer.Exit(2)
+
+
+def _with_subtotals(rows: list[receivables.Receivable],
+                    groups: dict[str, list[receivables.Receivable]] | None) -> list[receivables.Receivable]:
+    """The rows, or with --by-salesperson each salesperson's projects followed by their subtotal."""
+    if groups is None:
+        return rows
+    return [row for name, members in groups.items() for row in (*members, receivables.total(members, f"小计 {name}"))]
 
 
 class Format(StrEnum):
