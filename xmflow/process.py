@@ -224,11 +224,13 @@ class Process:
                         "steps": [{"id": st.id, "title": st.title, "title_en": st.title_en, "clause": st.clause, "roles": list(st.roles),
                                    "mode": st.mode, "review": st.review, "when": st.when.describe(),
                                    "after": [p.step for p in st.after], "requires": [r.field for r in st.requires],
-                                   "on_reject": st.on_reject.to if st.on_reject else None, "form": st.form}
+                                   "on_reject": st.on_reject.to if st.on_reject else None, "form": st.form,
+                                   "due_days": st.due_days}
                                   for st in s.steps]} for s in self.stages],
             "forms": [{"id": f.id, "number": f.number, "title": f.title, "title_en": f.title_en, "annex": f.annex,
                        "clause": f.clause, "copies": f.copies, "stamps": list(f.stamps), "when": f.when.describe(),
                        "steps": list(f.steps)} for f in self.forms.values()],
+            "payment_events": {name: {e.kind: e.ref} for name, e in self.payment_events.items()},
         }
 
     def __post_init__(self) -> None:
