@@ -190,7 +190,12 @@ class Workspace:
 
     def views(self) -> tuple[list[ProjectView], list[str]]:
         """Every project seen through the process, and the errors of those whose records cannot
-        be read: one broken file does not hide the rest. Read through the record cache."""
+        be read: one broken file does not hide the rest. Read once per command, through the
+        record cache (the portfolio and its receivables share them)."""
+        return self._views
+
+    @cached_property
+    def _views(self) -> tuple[list[ProjectView], list[str]]:
         views, problems = [], []
         for pid in self.project_ids():
             try:
