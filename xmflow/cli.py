@@ -6,6 +6,7 @@ import os
 import shlex
 import subprocess
 import traceback
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -275,8 +276,7 @@ def status(
         out.json([status_mod.summary_json(r) for r in rows])
     else:
         out.portfolio(rows, ws.process)
-        owed = receivables.total([r for r in receivables.ar(ws, day)[0] if r.project in {s.id for s in rows}])
-        out.glance(rows, ws.process, owed)
+        _glance(out, ws, rows, day)
     for problem in problems:
         out.error(problem)
     if problems:
@@ -368,6 +368,12 @@ def _is_terminal() -> bool:
     return os.isatty(1)
 
 
+def _glance(out: Out, ws: Workspace, rows: list[status_mod.Summary], day: date) -> None:
+    """Under a portfolio: projects per stage, what their clients owe by age, the late steps."""
+    shown = {s.id for s in rows}
+    out.glance(rows, ws.process, receivables.total([r for r in receivables.ar(ws, day)[0] if r.project in shown]))
+
+
 @process_app.command("show")
 def process_show(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """Print the procedure: stages, steps, roles, conditions, clauses, forms."""
@@ -404,7 +410,9 @@ def demo(
     out.line(f"demo workspace: {root}", "bold")
     ws = Workspace(root)
     as_of = demo_mod.script().today
-    out.portfolio(status_mod.portfolio(ws, as_of)[0], ws.process)
+    rows = status_mod.portfolio(ws, as_of)[0]
+    out.portfolio(rows, ws.process)
+    _glance(out, ws, rows, as_of)
     out.line(f"\ntry: cd {root} && xmflow status {demo_mod.SHOWCASE} --as-of {as_of}")
 
 
