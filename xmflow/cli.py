@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from xmflow import actions, cli_trust, ledger, receivables, rendering, signing, spreadsheets, store
+from xmflow import actions, cli_trust, ledger, receivables, signing, spreadsheets, store
 from xmflow import demo as demo_mod
 from xmflow import status as status_mod
 from xmflow.cli_common import JsonOpt, day_of, out_of, workspace_of
@@ -353,6 +353,8 @@ def render(
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Write to FILE (default: standard output).")] = None,
 ) -> None:
     """Print a form (附表1–4 and the others) from the records, to sign on paper."""
+    from xmflow import rendering  # Jinja is loaded by the one command that prints forms
+
     chosen = rendering.format_for(output, fmt.value if fmt else None)
     if chosen == "pdf" and output is None and _is_terminal():
         raise UsageError("a PDF is not for the terminal: give -o FILE.pdf (or redirect the output)")
