@@ -11,7 +11,6 @@ from xmflow import store
 from xmflow.model import Signoff
 from xmflow.values import parse_time
 
-_FIELDS = "%H%x1f%an%x1f%ae%x1f%aI%x1f%(trailers:only,unfold)%x1e"
 _WALK = "%x1e%H%x1f%P%x1f%an%x1f%ae%x1f%aI%x1f%(trailers:only,unfold)%x1f%s%x1f%b%x1f"
 _ZERO = "0" * 40
 
@@ -48,14 +47,8 @@ class Commit:
 
 
 def project_commits(root: Path, project_id: str) -> list[Commit]:
-    """The commits that touched a project's folder, newest first (one `git log`)."""
-    return [_commit(entry) for entry in store.log(root, _FIELDS, f"projects/{project_id}").split("\x1e")
-            if entry.strip()]
-
-
-def _commit(entry: str) -> Commit:
-    sha, author, email, at, trailer_text = entry.strip("\n").split("\x1f")
-    return Commit(sha, author, email, parse_time(at), _trailers(trailer_text))
+    """The commits that changed a project's folder, oldest first (one `git log`)."""
+    return walk(root, "HEAD", f"projects/{project_id}")
 
 
 def _trailers(text: str) -> dict[str, str]:
@@ -70,11 +63,12 @@ def _trailers(text: str) -> dict[str, str]:
     return trailers
 
 
-def walk(root: Path, rev: str = "HEAD") -> list[Commit]:
-    """Every commit from the first to *rev* (the first-parent line), oldest first, with the files
-    each changed and its message: the whole history in one ``git log``."""
+def walk(root: Path, rev: str = "HEAD", *paths: str) -> list[Commit]:
+    """Every commit from the first to *rev* (the first-parent line) that changed *paths* (all
+    of them when none are given), oldest first, with the files each changed and its message:
+    in one ``git log``."""
     commits = []
-    for entry in store.log_raw(root, _WALK, rev).split("\x1e"):
+    for entry in store.log_raw(root, _WALK, rev, *paths).split("\x1e"):
         if not entry.strip():
             continue
         sha, parents, author, email, at, trailer_text, subject, body, raw = entry.split("\x1f", 8)

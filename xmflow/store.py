@@ -68,14 +68,6 @@ def identity(root: Path) -> tuple[str, str]:
     return name or email.split("@")[0], email
 
 
-def log(root: Path, fmt: str, *paths: str) -> str:
-    """``git log`` of the current branch in one pass, newest first, each entry in *fmt*; empty
-    when there is no commit yet."""
-    if not git(root, "rev-parse", "--verify", "-q", "HEAD", check=False).strip():
-        return ""
-    return git(root, "-c", "core.quotePath=false", "log", f"--format={fmt}", "HEAD", "--", *paths)
-
-
 def log_raw(root: Path, fmt: str, rev: str = "HEAD", *paths: str) -> str:
     """``git log --raw`` from *rev* back, oldest first, following the first parent (a merge shows
     as what it changed on the branch): each entry in *fmt*, then its changed files, one pass."""
