@@ -14,7 +14,7 @@ from xmflow.errors import RuleError, UsageError, XmflowError
 from xmflow.figures import ZERO, figure, ledger_total
 from xmflow.model import Decision
 from xmflow.process import Ledger
-from xmflow.receivables import event_date
+from xmflow.receivables import signed_on
 from xmflow.rules import ProjectView, holds_role
 from xmflow.session import Result, Session, single_line
 from xmflow.values import format_money, parse_money
@@ -77,10 +77,10 @@ def add_entry(session: Session, project_id: str, ledger_id: str, amount: str, en
     entry.setdefault("date", session.at.date())
     if entry["date"] > session.at.date():
         raise UsageError(f"--date {entry['date']}: that is in the future")
-    signed = event_date(view, "signing")
+    signed = signed_on(view, ledger.after)
     if signed and entry["date"] < signed:
-        raise RuleError(f"--date {entry['date']}: before the client signed the contract ({signed}); "
-                        f"{ledger_id} follow the contract (clause {ledger.clause})")
+        raise RuleError(f"--date {entry['date']}: before {ledger.after} was signed ({signed}); "
+                        f"{ledger_id} follow it (clause {ledger.clause})")
     _CHECKS[ledger_id](session, view, entry)
     field = ledger.field.split(".", 1)[1]
     record = project.record(stage.id)

@@ -50,7 +50,13 @@ def event_date(view: ProjectView, event: str) -> date | None:
         return view.value(source.ref)
     if source.kind == "figure":
         return getattr(figures(view), source.ref, None)
-    signed = view.valid_signatures(view.process.step(source.ref)) if view.satisfied(source.ref) else {}
+    return signed_on(view, source.ref)
+
+
+def signed_on(view: ProjectView, step_id: str) -> date | None:
+    """The day a step was completed: its last signature's paper date (a client's), else the
+    day it was signed; None while it is not done."""
+    signed = view.valid_signatures(view.process.step(step_id)) if view.satisfied(step_id) else {}
     days = [s.signed_on or s.at.date() for s in signed.values()]
     return max(days) if days else None
 
@@ -165,7 +171,7 @@ def ar(ws: Workspace, as_of: date) -> tuple[list[Receivable], list[str]]:
     views, problems = ws.views()
     rows = []
     for view in views:
-        signed = event_date(view, "signing")
+        signed = signed_on(view, view.process.ledgers["invoices"].after)  # invoices follow the contract (4.0)
         if (signed and signed <= as_of) or _total_until(view, "invoices", as_of):
             row = receivable(view, as_of)
             person = ws.people.by_id(row.salesperson)
