@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from xmflow import records, store, yamlio
+from xmflow.conformance import reopen_reasons
 from xmflow.errors import RuleError, UsageError
 from xmflow.model import Decision, Person, Project, Signoff, StageRecord
-from xmflow.process import Stage, Step
+from xmflow.process import Stage
 from xmflow.rules import ProjectView, holds_role
-from xmflow.schema import FieldError, FieldType, convert, persons, signed_part
+from xmflow.schema import FieldError, FieldType, convert, persons
 from xmflow.session import Result, Session, message, single_line
 from xmflow.workspace import CONFIG, PEOPLE, next_project_id, valid_project_id
 
@@ -196,42 +197,6 @@ def _change_stages(session: Session, project: Project, data: dict[str, dict[str,
     trailers = {"Xmflow-Decision": decision.value, "Xmflow-Stage": ", ".join(must_reopen) if reopen else None}
     commit = session.commit(project.id, changed, subject, trailers, reopen or note)
     return Result(project.id, commit, subject, notes=notes)
-
-
-def reopen_reasons(before: ProjectView, after: ProjectView, data: dict[str, dict[str, Any]],
-                    changed: dict[str, StageRecord]) -> dict[str, str]:
-    """The stages a change must reopen, and why: a completed stage whose signed data changes; a
-    stage with a signed or rejected step the change makes no longer apply; a stage with a signed
-    step the change holds up elsewhere."""
-    reasons: dict[str, str] = {}
-    for stage_id in changed:
-        stage = before.process.stage(stage_id)
-        old = before.project.record(stage_id).data
-        if before.stage_complete(stage) and signed_part(stage.fields, data[stage_id]) != signed_part(stage.fields, old):
-            reasons[stage_id] = f"stage {stage_id} ({stage.title}) is complete"
-    for step in before.process.steps:
-        if before.applies(step) and not after.applies(step) and _has_signoffs(before, step):
-            reasons.setdefault(step.stage, f"this change makes {step.id} no longer apply, though it was signed or rejected")
-        elif step.stage not in changed and before.is_signed(step.id) and _held_up(before, after, step):
-            reasons.setdefault(step.stage, f"this change holds up {step.id}, already signed")
-    return reasons
-
-
-def _held_up(before: ProjectView, after: ProjectView, step: Step) -> bool:
-    """Does a change undo a signed step elsewhere: a step it follows now applies and is not
-    signed (3.3.3: samples now required before the contract), or what it needs no longer holds
-    (a settlement against a changed contract amount)? Prerequisites that are merely being
-    signed again do not count: the step holds again once they are."""
-    if not before.satisfied(step.id):
-        return False
-    newly = [pre.step for pre in step.after if not before.applies(before.process.step(pre.step))
-             and after.applies(after.process.step(pre.step)) and not after.is_signed(pre.step)]
-    return bool(newly) or bool(after.missing_fields(step))
-
-
-def _has_signoffs(view: ProjectView, step: Any) -> bool:
-    replayed = view.replay(view.process.stage(step.stage))
-    return bool(replayed.counting.get(step.id) or step.id in replayed.rejected)
 
 
 def _check_persons(session: Session, stage: Stage, old: dict[str, Any], new: dict[str, Any]) -> None:

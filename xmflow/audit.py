@@ -12,20 +12,19 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from xmflow import process as process_mod
 from xmflow import records, store
-from xmflow.actions import reopen_reasons
 from xmflow.cache import ParsedRecords
+from xmflow.conformance import unreopened_changes
 from xmflow.errors import UsageError, XmflowError
 from xmflow.history import Commit, walk
 from xmflow.model import Config, Decision, People, Person, Project, Signoff
 from xmflow.process import Process
-from xmflow.rules import ProjectView, holds_role, sign_refusals
-from xmflow.signing import delegation_refusals
+from xmflow.rules import ProjectView, delegation_refusals, holds_role, sign_refusals
 from xmflow.workspace import CONFIG, PEOPLE, parse_config, parse_people
 
 _SIGNING = (Decision.APPROVE.value, Decision.REJECT.value)
@@ -307,22 +306,6 @@ def _ledgers(settings: Settings, before: Project, after: Project, author: Person
                 problems.append(finding(f"{ledger.field}: recorded by {author.label()}, who is not "
                                         f"{' or '.join(ledger.roles)}", ledger.stage, clause=ledger.clause))
     return problems
-
-
-def unreopened_changes(process: Process, config: Config, before: Project, after: Project) -> dict[str, str]:
-    """The stages a change of the records should have reopened (`xmflow set --reopen`) and did
-    not, with the reason: a completed stage changed, a signed step undone elsewhere."""
-    changed = {s.id: after.record(s.id) for s in process.stages if before.record(s.id).data != after.record(s.id).data}
-    if not changed:
-        return {}
-    data = {s.id: after.record(s.id).data for s in process.stages}
-    without_reopen = replace(after, records={sid: replace(r, signoffs=before.record(sid).signoffs)
-                                             for sid, r in after.records.items()})
-    reasons = reopen_reasons(ProjectView(before, process, config), ProjectView(without_reopen, process, config),
-                             data, changed)
-    reopened = {s.step for st in process.stages for s in after.record(st.id).signoffs[len(before.record(st.id).signoffs):]
-                 if s.decision is Decision.REOPEN}
-    return {stage_id: why for stage_id, why in reasons.items() if stage_id not in reopened}
 
 
 def _evidence_files(commit: Commit, project_id: str, old_files: dict[str, str | None], tree: Tree, after: Project,

@@ -84,6 +84,7 @@ class Config:
     locale: str = "zh"
     process: str | None = None
     require_signed_commits: bool = False
+    max_backdate_days: int = 30   # the server refuses commits dated further back (or in the future)
 
     def setting(self, name: str) -> Any:
         return getattr(self, name, None)

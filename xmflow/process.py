@@ -105,6 +105,7 @@ class Stage:
     steps: tuple[Step, ...]
     when: Condition = ALWAYS
     form: str | None = None
+    editors: tuple[str, ...] = ()   # who may change its fields (set, edit): see Process.editors
 
 
 @dataclass(frozen=True)
@@ -166,6 +167,7 @@ class Process:
     payment_events: dict[str, PaymentEvent]
     source: str
     text: str = field(repr=False, default="")
+    editors_everywhere: tuple[str, ...] = ()  # roles that may edit every stage (`editors:` at the top)
 
     def stage(self, stage_id: str) -> Stage:
         return self._stages[stage_id]
@@ -206,6 +208,13 @@ class Process:
         wanted = name.strip().casefold()
         return next((f for f in self.forms.values() if wanted in (n.casefold() for n in f.names())), None)
 
+    def editors(self, stage_id: str) -> tuple[str, ...]:
+        """The roles that may change a stage's fields (`set`, `edit`): the stage's own `editors`
+        when the process gives them, else the company roles that sign its steps and the roles
+        the process lets edit every stage (`editors:` at its top: the salesperson, the team,
+        admin). Project-scoped roles hold only for the people the project names."""
+        return self._editors[stage_id]
+
     def form_of(self, step: Step) -> str | None:
         """The form that carries a step's signature: its own, or its stage's."""
         return step.form or self.stage(step.stage).form
@@ -226,7 +235,7 @@ class Process:
                                    "after": [p.step for p in st.after], "requires": [r.field for r in st.requires],
                                    "on_reject": st.on_reject.to if st.on_reject else None, "form": st.form,
                                    "due_days": st.due_days}
-                                  for st in s.steps]} for s in self.stages],
+                                  for st in s.steps], "editors": list(self.editors(s.id))} for s in self.stages],
             "forms": [{"id": f.id, "number": f.number, "title": f.title, "title_en": f.title_en, "annex": f.annex,
                        "clause": f.clause, "copies": f.copies, "stamps": list(f.stamps), "when": f.when.describe(),
                        "steps": list(f.steps)} for f in self.forms.values()],
@@ -238,6 +247,15 @@ class Process:
         object.__setattr__(self, "_steps", {st.id: st for s in self.stages for st in s.steps})
         object.__setattr__(self, "_signed", {step_id: fields for stage in self.stages
                                              for step_id, fields in _signed_fields(stage).items()})
+        object.__setattr__(self, "_editors", {stage.id: stage.editors or _default_editors(self, stage)
+                                              for stage in self.stages})
+
+
+def _default_editors(process: Process, stage: Stage) -> tuple[str, ...]:
+    """Who edits a stage when the process does not say: whoever signs its steps for the company
+    (not the client, whose paper is recorded, not typed), and the roles that edit everywhere."""
+    signing = [r for step in stage.steps for r in step.roles if r in process.roles and not process.roles[r].external]
+    return tuple(dict.fromkeys([*signing, *process.editors_everywhere]))
 
 
 def _signed_fields(stage: Stage) -> dict[str, frozenset[str]]:

@@ -26,9 +26,9 @@ from xmflow.process import (
 from xmflow.schema import FieldType, parse_field_type
 
 _TOP = {"name", "name_en", "document", "revisions", "roles", "derived", "stages", "ledgers", "figures", "forms",
-        "payment_events"}
+        "payment_events", "editors"}
 _ROLE = {"title", "title_en", "global", "named_in", "external", "recorded_by"}
-_STAGE = {"id", "title", "title_en", "file", "clause", "form", "when", "fields", "steps"}
+_STAGE = {"id", "title", "title_en", "file", "clause", "form", "when", "fields", "steps", "editors"}
 _STEP = {"id", "title", "title_en", "clause", "roles", "mode", "review", "when", "after", "requires", "on_reject", "form",
          "fills", "due_days"}
 _REQUIREMENT = {"field", "when", "equals", "min_items", "each_has", "all_true", "sum"}
@@ -118,7 +118,7 @@ class Parser:
         events = self.payment_events(data.get("payment_events"))
         process = Process(str(data.get("name", "")), str(data.get("name_en", "")), str(data.get("document", "")),
                           revisions, roles, derived, stages, ledgers, {k: str(v) for k, v in figures.items()},
-                          forms, events, self.doc.name, text)
+                          forms, events, self.doc.name, text, self.names(data, (), "editors"))
         self.check(process)
         return process
 
@@ -148,7 +148,7 @@ class Parser:
         steps = tuple(self.step(sid, st, path + ("steps", i)) for i, st in enumerate(self.get(spec, path, "steps", kind=list)))
         return Stage(sid, self.get(spec, path, "title"), str(spec.get("title_en", sid)), self.get(spec, path, "file"),
                      str(spec.get("clause", "")), FieldType("map", fields=fields), steps,
-                     self.condition(spec.get("when"), path + ("when",)), spec.get("form"))
+                     self.condition(spec.get("when"), path + ("when",)), spec.get("form"), self.names(spec, path, "editors"))
 
     def field_type(self, stage_id: str, name: str, spec: Any, path: tuple) -> FieldType:
         where = f"{self.doc.where(path)}: {stage_id}.{name}"
@@ -275,6 +275,11 @@ class Parser:
             self.check_condition(process, stage.when, ("stages", i, "when"))
             for j, step in enumerate(stage.steps):
                 self.check_step(process, step, ("stages", i, "steps", j))
+        for path, editors in [(("editors",), process.editors_everywhere),
+                              *((("stages", i, "editors"), s.editors) for i, s in enumerate(process.stages))]:
+            for role in editors:
+                if role not in process.roles or process.roles[role].external:
+                    raise self.fail(path, f"editors names {role!r}, which is not a company role")
         for rid, role in process.roles.items():
             for ref in role.recorded_by:
                 if ref not in process.roles or process.roles[ref].external:

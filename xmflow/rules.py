@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from functools import cached_property
 from typing import Any
@@ -316,6 +317,20 @@ def sign_refusals(view: ProjectView, step: Step, person: Person, role: str, deci
     if step.review and person.id in makers(view, view.process.stage(step.stage)):
         problems.append(Problem(step.id, f"{person.label()} signed this stage's own work and may not approve it "
                                 "(nobody approves their own work)", step.clause))
+    return problems
+
+
+def delegation_refusals(view: ProjectView, step: Step, actor: Person, signer: Person, role: str, people: People,
+                        day: date) -> list[Problem]:
+    """代签: *actor* signs for *signer* only under a delegation of that role valid on *day*, and
+    neither of them may approve their own work."""
+    problems = []
+    if people.grant(actor.id, signer.id, role, day) is None:
+        problems.append(Problem(step.id, f"{actor.label()} may not sign for {signer.label()} as {role} on {day}: "
+                                "people.yaml has no such delegation (delegations: from, to, roles, until)", step.clause))
+    if step.review and actor.id in makers(view, view.process.stage(step.stage)):
+        problems.append(Problem(step.id, f"{actor.label()} signed this stage's own work and may not approve it, "
+                                "not even for someone else", step.clause))
     return problems
 
 

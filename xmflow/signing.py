@@ -12,9 +12,9 @@ from pathlib import Path
 from xmflow import records
 from xmflow.errors import RuleError, UsageError
 from xmflow.figures import figure
-from xmflow.model import Decision, Evidence, People, Person, Problem, Signoff
+from xmflow.model import Decision, Evidence, Person, Signoff
 from xmflow.process import Step
-from xmflow.rules import ProjectView, eligible_roles, holds_role, makers, role_requirement, sign_refusals
+from xmflow.rules import ProjectView, delegation_refusals, eligible_roles, holds_role, role_requirement, sign_refusals
 from xmflow.session import Result, Session, single_line
 
 
@@ -92,20 +92,6 @@ def _delegator(session: Session, person_id: str) -> Person:
     if person is None:
         raise UsageError(f"--on-behalf-of {person_id}: no such person in people.yaml")
     return person
-
-
-def delegation_refusals(view: ProjectView, step: Step, actor: Person, signer: Person, role: str, people: People,
-                        day: date) -> list[Problem]:
-    """代签: *actor* signs for *signer* only under a delegation of that role valid on *day*, and
-    neither of them may approve their own work."""
-    problems = []
-    if people.grant(actor.id, signer.id, role, day) is None:
-        problems.append(Problem(step.id, f"{actor.label()} may not sign for {signer.label()} as {role} on {day}: "
-                                "people.yaml has no such delegation (delegations: from, to, roles, until)", step.clause))
-    if step.review and actor.id in makers(view, view.process.stage(step.stage)):
-        problems.append(Problem(step.id, f"{actor.label()} signed this stage's own work and may not approve it, "
-                                "not even for someone else", step.clause))
-    return problems
 
 
 def _check_client_options(session: Session, view: ProjectView, role: str, signatory: str | None,

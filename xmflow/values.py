@@ -11,6 +11,9 @@ MAX_MONEY = Decimal(10) ** 15  # 1,000 万亿: beyond any contract, and within e
 _UNITS = {"万": Decimal(10_000), "亿": Decimal(100_000_000), "": Decimal(1)}
 _MONEY = re.compile(r"^\s*([-+]?)\s*(?:¥|￥|CNY\s*|RMB\s*)?([-+]?[\d,]*\.?\d+)\s*(万|亿|)\s*(?:元)?\s*$")
 _DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+# Control characters: C0 (but tab and newline), DEL, C1, and the Unicode line and paragraph
+# separators. None belongs in a record; printed raw, an ANSI escape repaints the terminal.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def parse_money(text: str) -> Decimal:
@@ -33,6 +36,17 @@ def parse_money(text: str) -> Decimal:
     if amount != amount.quantize(CENT):
         raise ValueError(f"{text!r} is finer than a fen (0.01)")
     return amount.quantize(CENT) + 0  # + 0: no negative zero
+
+
+def check_text(text: str, *, multiline: bool = False) -> str:
+    """A piece of text a person typed, as it may be kept: no control characters, and on one
+    line unless *multiline*. Returns it unchanged; raises ValueError saying what is wrong."""
+    bad = _CONTROL.search(text)
+    if bad:
+        raise ValueError(f"has a control character (U+{ord(bad.group()):04X}) at position {bad.start() + 1}")
+    if not multiline and ("\n" in text or "\r" in text):
+        raise ValueError("must be a single line (it has a line break)")
+    return text
 
 
 def format_money(amount: Decimal) -> str:

@@ -22,7 +22,7 @@ CONFIG = "xmflow.yaml"
 PEOPLE = "people.yaml"
 PROJECTS = "projects"
 _ID = re.compile(r"[A-Za-z0-9_-]+")
-_CONFIG_KEYS = {"company", "currency", "key_threshold", "locale", "process", "require_signed_commits"}
+_CONFIG_KEYS = {"company", "currency", "key_threshold", "locale", "process", "require_signed_commits", "max_backdate_days"}
 
 
 def find_root(start: Path) -> Path:
@@ -53,9 +53,12 @@ def parse_config(text: str, name: str = CONFIG) -> Config:
     signed = data.get("require_signed_commits") or "false"
     if signed not in ("true", "false"):
         raise RecordError(doc.where(("require_signed_commits",)), "require_signed_commits must be true or false")
+    backdate = str(data.get("max_backdate_days") or "30")
+    if not backdate.isascii() or not backdate.isdigit() or len(backdate) > 5:
+        raise RecordError(doc.where(("max_backdate_days",)), "max_backdate_days must be a whole number of days")
     return Config(company=str(data.get("company") or ""), currency=str(data.get("currency") or "CNY"),
                   key_threshold=threshold, locale=locale, process=data.get("process") or None,
-                  require_signed_commits=signed == "true")
+                  require_signed_commits=signed == "true", max_backdate_days=int(backdate))
 
 
 def parse_people(text: str, roles: set[str], name: str = PEOPLE) -> People:
