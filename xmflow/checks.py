@@ -1,19 +1,23 @@
 """`xmflow check`: every record and rule of the working tree, fit for a pre-commit hook and CI.
 
-It reads everything strictly (settings, people, process, every stage file), checks that each
-sign-off names a known person, role and step and that each scan is the one signed, and, against
-the last commit, that the pending change is one xmflow could have made: sign-offs only added,
-scans never changed, a completed stage changed only with --reopen.
+It reads everything strictly (settings, people, process, acknowledgements, every stage file),
+checks that each sign-off names a known person, role and step and that each scan is the one
+signed, that the settings in force are an admin's, and judges the pending change of each
+project against the last commit with the same checks `verify` runs on every commit
+(:mod:`xmflow.conformance`): sign-offs only added, scans never changed, a completed stage changed
+only with --reopen, its fields changed only by its editors, no fact dated in the future.
 """
 
 from __future__ import annotations
 
 import hashlib
 
-from xmflow import records, store
-from xmflow.audit import unreopened_changes
+from xmflow import acknowledgements, records, store
+from xmflow.audit import untrusted_settings
+from xmflow.conformance import ProjectChange, Scan, Settings, judge
 from xmflow.errors import XmflowError
 from xmflow.model import Decision, Problem, Project
+from xmflow.session import now
 from xmflow.workspace import Workspace
 
 
@@ -21,9 +25,13 @@ def check(ws: Workspace) -> list[Problem]:
     """Every problem of the working tree; empty when all is well."""
     try:
         _ = (ws.config, ws.process, ws.people)  # each read strictly: an error names the file and line
+        acknowledgements.parse(ws.text_if_any(acknowledgements.ACKNOWLEDGEMENTS) or "")
     except XmflowError as exc:
         return [Problem("", exc.message)]
     problems: list[Problem] = []
+    untrusted = untrusted_settings(ws.root)
+    if untrusted:
+        problems.append(Problem("", untrusted))
     dirty = {path.split("/")[1] for path in store.dirty_paths(ws.root, ["projects"]) if path.count("/") >= 2}
     for project_id in ws.project_ids():
         try:
@@ -70,28 +78,30 @@ def _signoffs(ws: Workspace, project: Project) -> list[Problem]:
 
 
 def _pending(ws: Workspace, project: Project) -> list[Problem]:
-    """The uncommitted change to a project, against the last commit: one xmflow could make."""
+    """The uncommitted change to a project, against the last commit, judged as the change xmflow
+    would make for whoever is about to commit it."""
     if store.head(ws.root) is None:
         return []
     base = f"projects/{project.id}/"
 
     def read(name: str) -> bytes | None:
-        text = store.read_at(ws.root, "HEAD", base + name)
-        return text.encode("utf-8") if text is not None else None
+        return store.read_bytes_at(ws.root, "HEAD", base + name)
 
     try:
         committed = records.project_from(ws.process, project.id, read)
     except XmflowError:
         return []  # the last commit's files are verify's business
-    problems = []
-    for stage in ws.process.stages:
-        old, now = committed.record(stage.id).signoffs, project.record(stage.id).signoffs
-        if now[:len(old)] != old:
-            problems.append(Problem(project.record(stage.id).path, "a sign-off was rewritten or removed (sign-offs "
-                                    "are only ever added, by `xmflow sign`)"))
-    for path in store.dirty_paths(ws.root, [base + "files"]):
-        if store.read_at(ws.root, "HEAD", path) is not None:
-            problems.append(Problem(path, "the scan of a signed paper was changed or removed"))
-    for stage_id, why in unreopened_changes(ws.process, ws.config, committed, project).items():
-        problems.append(Problem(project.record(stage_id).path, f"{why}: change it with xmflow set --reopen -m WHY"))
-    return problems
+    scans = tuple(Scan(path[len(base):], store.read_bytes_at(ws.root, "HEAD", path) is not None, _sha256(ws, path))
+                  for path in store.dirty_paths(ws.root, [base + "files"]))
+    change = ProjectChange(project.id, "", ws.identity_email() or "", now(), None,
+                           Settings(ws.config, ws.process, ws.people), committed, project, scans)
+    paths = {stage.id: project.record(stage.id).path for stage in ws.process.stages}
+    return [Problem(base + f.file if f.file else paths.get(f.stage, base.rstrip("/")), f.message, f.clause)
+            for f in judge(change)]
+
+
+def _sha256(ws: Workspace, path: str) -> str | None:
+    try:
+        return hashlib.sha256((ws.root / path).read_bytes()).hexdigest()
+    except OSError:
+        return None

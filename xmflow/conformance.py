@@ -1,24 +1,429 @@
-"""Whether a change to the records is one the procedure allows.
+"""Whether a change to a project is one the procedure allows: one list of pure checks.
 
-These are the rules about *changes* (before → after), as opposed to the rules about where a
-project stands (``rules``): which stages a change must reopen, and why. `set` and `edit` apply
-them before they commit; `check`, `verify`, `sync` and the server's hook apply them to changes
-made by any means.
+A change is a project before and after a commit (or, for `xmflow check`, before and after the
+working tree's pending edit), with who made it, when, and what its commit says it does. The
+checks in :data:`CHECKS` are small pure functions over such a change; `verify` (and so the
+server's hook and `sync`) runs them on every commit of the history, `check` on the pending
+change, and `set`/`edit` apply the same rules before they commit. Nothing here reads git or
+files.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from functools import cached_property
 from typing import Any
 
-from xmflow.model import Config, Decision, Project, StageRecord
-from xmflow.process import Process, Step
-from xmflow.rules import ProjectView
-from xmflow.schema import signed_part
+from xmflow.model import Config, Decision, People, Person, Project, Signoff, StageRecord
+from xmflow.process import Process, Stage, Step
+from xmflow.rules import ProjectView, delegation_refusals, holds_role, sign_refusals
+from xmflow.schema import FieldType, signed_part
+
+SKEW = timedelta(minutes=10)  # clocks of two machines may disagree this much (a rebase elsewhere)
+_SIGNING = (Decision.APPROVE.value, Decision.REJECT.value)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing wrong with a change: which commit, project, stage and step, what, and its kind
+    (a short name an admin can acknowledge it by)."""
+
+    commit: str
+    message: str
+    project: str = ""
+    stage: str = ""
+    step: str = ""
+    clause: str = ""
+    kind: str = ""
+    file: str = ""      # the file of the project it is about, when one (``contract.yaml``, ``files/…``)
+
+    def __str__(self) -> str:
+        where = " ".join(filter(None, [self.project, self.stage, f"({self.step})" if self.step else ""]))
+        clause = f" (clause {self.clause})" if self.clause else ""
+        kind = f" [{self.kind}]" if self.kind else ""
+        commit = f"commit {self.commit[:7]}" if self.commit else "working tree"
+        return f"{commit}{' · ' + where if where else ''}: {self.text}{clause}{kind}"
+
+    @property
+    def text(self) -> str:
+        """The message, with the file it is about."""
+        return f"{self.file}: {self.message}" if self.file else self.message
+
+    def as_json(self) -> dict[str, str]:
+        return {"commit": self.commit, "project": self.project, "stage": self.stage, "step": self.step,
+                "clause": self.clause, "kind": self.kind, "file": self.file, "message": self.text}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The workspace's rules a change was made under: its settings, process and people."""
+
+    config: Config
+    process: Process
+    people: People
+
+
+@dataclass(frozen=True)
+class Scan:
+    """A file under a project's ``files/`` that a change added, changed or removed."""
+
+    path: str              # inside the project's folder: ``files/…``
+    existed: bool          # it was there before the change
+    sha256: str | None     # the SHA-256 of its new content (None: removed)
+
+
+@dataclass(frozen=True)
+class ProjectChange:
+    """One change to one project: before and after, who, when, and what its commit says."""
+
+    project: str
+    commit: str                        # its commit; "" for the working tree's pending change
+    email: str                         # its author (pending: whoever is about to commit it; "" unknown)
+    at: datetime                       # when its author made it
+    trailers: dict[str, str] | None    # its commit's Xmflow- trailers; None: not committed yet
+    settings: Settings
+    before: Project
+    after: Project
+    scans: tuple[Scan, ...] = ()
+    _view: dict[str, ProjectView] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def process(self) -> Process:
+        return self.settings.process
+
+    @property
+    def pending(self) -> bool:
+        return self.trailers is None
+
+    def trailer(self, key: str) -> str | None:
+        return (self.trailers or {}).get(f"Xmflow-{key}")
+
+    @cached_property
+    def author(self) -> Person | None:
+        return self.settings.people.by_email(self.email) if self.email else None
+
+    def view(self, which: str) -> ProjectView:
+        """The project ``before`` or ``after`` the change, seen through the process."""
+        if which not in self._view:
+            project = self.before if which == "before" else self.after
+            self._view[which] = ProjectView(project, self.process, self.settings.config)
+        return self._view[which]
+
+    @cached_property
+    def created(self) -> bool:
+        """The change opens the project: nothing of it existed before."""
+        return not any(r.exists for r in self.before.records.values())
+
+    @cached_property
+    def added(self) -> list[Signoff]:
+        """The sign-offs the change appends (of stages whose earlier sign-offs it kept)."""
+        found = []
+        for stage in self.process.stages:
+            old, new = self.before.record(stage.id).signoffs, self.after.record(stage.id).signoffs
+            if new[:len(old)] == old:
+                found += new[len(old):]
+        return found
+
+    @cached_property
+    def decision(self) -> str:
+        """What the change does: its commit's Xmflow-Decision, or for a pending change what the
+        sign-off it adds says (a reopen when it adds only reopens, a record when it adds none)."""
+        if not self.pending:
+            return self.trailer("Decision") or ""
+        signs = [s for s in self.added if s.decision is not Decision.REOPEN]
+        if signs:
+            return signs[0].decision.value
+        return Decision.REOPEN.value if self.added else Decision.RECORD.value
+
+    def finding(self, message: str, kind: str, stage: str = "", step: str = "", clause: str = "",
+                file: str = "") -> Finding:
+        return Finding(self.commit, message, self.project, stage, step, clause, kind, file)
+
+
+Check = Callable[[ProjectChange], Iterator[Finding]]
+
+
+def judge(change: ProjectChange) -> list[Finding]:
+    """Every finding of one change of a project that xmflow made (or could make: a pending change)."""
+    return [finding for check in CHECKS for finding in check(change)]
+
+
+def outside_xmflow(commit: str, project: str, files: list[str], process: Process) -> Finding:
+    """A commit changed a project's files without saying it acts on that project: not xmflow's,
+    so no signature covers it, and nothing else it did can be judged by what it claims."""
+    stages = [stage.id for name in files if (stage := process.stage_of_file(name))]
+    return Finding(commit, f"{', '.join(files)} changed outside xmflow: the commit does not say it acts on {project} "
+                           "(no Xmflow-Project trailer for it), so no signature covers this change",
+                   project, ", ".join(stages or files), kind="outside-xmflow")
+
+
+# -- every change ---------------------------------------------------------------------------
+def signoffs_only_added(change: ProjectChange) -> Iterator[Finding]:
+    """A stage's sign-offs are only ever appended, by `xmflow sign` (SPEC §5)."""
+    for stage in change.process.stages:
+        old, new = change.before.record(stage.id).signoffs, change.after.record(stage.id).signoffs
+        if new[:len(old)] != old:
+            yield change.finding("a sign-off was rewritten or removed (sign-offs are only ever added, by `xmflow sign`)",
+                                 "signoff-rewritten", stage.id, file=stage.file)
+
+
+def scans_kept(change: ProjectChange) -> Iterator[Finding]:
+    """A scan of a signed paper is added once, with the sign-off that names its hash, and never
+    changed or removed."""
+    named = {s.evidence.file: s.evidence.sha256 for r in change.after.records.values() for s in r.signoffs if s.evidence}
+    for scan in change.scans:
+        if scan.existed:
+            yield change.finding("the scan of a signed paper was changed or removed", "scan-changed", file=scan.path)
+        elif not change.pending and scan.sha256 and named.get(scan.path) != scan.sha256:
+            yield change.finding("added without a sign-off naming its SHA-256", "scan-unnamed", file=scan.path)
+
+
+def author_known(change: ProjectChange) -> Iterator[Finding]:
+    """Only the people in people.yaml change anything (SPEC §2)."""
+    if change.email and change.author is None:
+        yield change.finding(f"made by {change.email}, who is not in people.yaml", "author-unknown")
+
+
+def decision_known(change: ProjectChange) -> Iterator[Finding]:
+    known = {d.value for d in Decision}
+    if change.decision not in known:
+        yield change.finding(f"unknown Xmflow-Decision {change.decision!r}", "unknown-decision")
+
+
+def facts_not_in_future(change: ProjectChange) -> Iterator[Finding]:
+    """A date that records something that happened (`past: true` in the process: the day it
+    shipped, the day the client accepted) is not later than the day it is recorded."""
+    day = change.at.date()
+    for stage, path, value in future_facts(change.process, change.before, change.after, day):
+        yield change.finding(f"{path} is {value}, after the day it was recorded ({day}): a date that records what "
+                             "happened cannot be in the future", "future-date", stage.id)
+
+
+# -- a change of the records (record, reopen) -----------------------------------------------
+def record_adds_no_signoff(change: ProjectChange) -> Iterator[Finding]:
+    """Fields are changed by `set`/`edit`; a sign-off only by `sign` (a reopen by --reopen)."""
+    if change.decision in _SIGNING:
+        return
+    signs = [s for s in change.added if s.decision is not Decision.REOPEN]
+    reopens = [s for s in change.added if s.decision is Decision.REOPEN]
+    odd = signs or (reopens if change.decision == Decision.RECORD.value else [])
+    if odd:
+        yield change.finding(f"a sign-off was added by a commit that is not a sign-off (Xmflow-Decision: "
+                             f"{change.decision})", "signoff-by-record", odd[0].step.split(".")[0], odd[0].step)
+
+
+def reopened_where_needed(change: ProjectChange) -> Iterator[Finding]:
+    """A completed stage changes only with --reopen, nor may a change undo a signed step elsewhere."""
+    if change.decision in _SIGNING:
+        return
+    for stage_id, why in unreopened_changes(change.process, change.settings.config, change.before, change.after).items():
+        yield change.finding(f"{why}, yet it was changed without --reopen (the signatures it had no longer match): "
+                             "change it with xmflow set --reopen -m WHY", "not-reopened", stage_id)
+
+
+def reopens_by_signers(change: ProjectChange) -> Iterator[Finding]:
+    """A reopen is its author's, in a role they hold (or as admin), as `set --reopen` makes it."""
+    author, view = change.author, change.view("before")
+    for s in (s for s in change.added if s.decision is Decision.REOPEN):
+        if author is None or s.by != author.id:
+            yield change.finding(f"a reopen in the name of {s.by}, committed by {author.label() if author else '?'}",
+                                 "reopen-by-other", s.step)
+        elif not (holds_role(author, s.role, view) or (s.role == "admin" and "admin" in author.roles)):
+            yield change.finding(f"reopened by {author.label()} as {s.role}, a role they do not hold (only someone who "
+                                 "signs in the stage, or an admin, reopens it)", "reopen-role", s.step)
+
+
+def ledgers_append_only(change: ProjectChange) -> Iterator[Finding]:
+    """Invoices and receipts (4.0) are only added, each by its author, in a role the ledger names."""
+    before, after, author = change.view("before"), change.view("after"), change.author
+    for ledger in change.process.ledgers.values():
+        old, new = before.value(ledger.field) or [], after.value(ledger.field) or []
+        if new[:len(old)] != old:
+            yield change.finding(f"{ledger.field}: an entry was changed or removed (they are only ever added)",
+                                 "ledger-changed", ledger.stage)
+            continue
+        for entry in new[len(old):]:
+            if author is None or entry.get("by") != author.id:
+                yield change.finding(f"{ledger.field}: an entry in the name of {entry.get('by')}, made by "
+                                     f"{author.label() if author else change.email or '?'}", "ledger-author", ledger.stage)
+            elif not any(holds_role(author, role, before) for role in ledger.roles):
+                yield change.finding(f"{ledger.field}: recorded by {author.label()}, who is not "
+                                     f"{' or '.join(ledger.roles)}", "ledger-role", ledger.stage, clause=ledger.clause)
+
+
+def editors_only(change: ProjectChange) -> Iterator[Finding]:
+    """Who may change what: a stage's fields are changed only by its editors (the process's
+    `editors`: by default the project's salesperson and team, whoever signs the stage, admin)."""
+    if change.author is None:
+        return
+    for stage_id in edited_stages(change.process, change.before, change.after):
+        if not may_edit(change.author, change.process, stage_id, change.view("after" if change.created else "before")):
+            stage = change.process.stage(stage_id)
+            yield change.finding(f"{stage.id} ({stage.title}) changed by {change.author.label()}, who may not change "
+                                 f"it ({editors_wording(change.process, stage_id)})", "not-an-editor", stage_id)
+
+
+# -- a sign-off (approve, reject) -------------------------------------------------------------
+def signoff_as_described(change: ProjectChange) -> Iterator[Finding]:
+    """A sign-off commit adds exactly the sign-off its trailers describe, by its author, at its
+    time, on data it does not change."""
+    if change.decision not in _SIGNING:
+        return
+    step_id = change.trailer("Step") if not change.pending else _signed(change)[0].step if _signed(change) else ""
+    if not change.process.has_step(step_id or ""):
+        yield change.finding(f"signs an unknown step {step_id!r}", "unknown-step", step=step_id or "")
+        return
+    step = change.process.step(step_id)  # type: ignore[arg-type]
+    signoff = _signoff_of(change, step)
+    if signoff is None:
+        yield change.finding(f"the commit signs {step.id} but its files {'add no' if not change.added else 'add other'} "
+                             "sign-off for it (a commit with no matching signature)", "no-signoff", step.stage, step.id,
+                             step.clause)
+        return
+    if not change.pending:
+        trailers = {"Decision": signoff.decision.value, "Role": signoff.role, "Digest": signoff.digest,
+                    "On-Behalf-Of": signoff.on_behalf_of}
+        for key, value in trailers.items():
+            if change.trailer(key) != value:
+                yield change.finding(f"the sign-off in the file says {key.lower()} {value}, its commit says "
+                                     f"{change.trailer(key)}", "trailer-mismatch", step.stage, step.id, step.clause)
+        if signoff.at != change.at:
+            yield change.finding(f"the sign-off is dated {signoff.at.isoformat()}, its commit {change.at.isoformat()}",
+                                 "signoff-time", step.stage, step.id, step.clause)
+    if change.author is not None and signoff.by != change.author.id:
+        yield change.finding(f"signed in the name of {signoff.by} but committed by {change.author.label()} (nobody "
+                             "signs for someone else)", "signed-for-another", step.stage, step.id, step.clause)
+    if any(change.before.record(s.id).data != change.after.record(s.id).data for s in change.process.stages):
+        yield change.finding("a sign-off commit also changed the records' data", "signoff-changed-data", step.stage,
+                             step.id, step.clause)
+
+
+def signoff_allowed(change: ProjectChange) -> Iterator[Finding]:
+    """The procedure would have allowed the sign-off when it was made: the signer held the role,
+    what it follows was signed, what it needs was there, nobody approved their own work, a
+    delegation covered it, and its digest is that of the data signed."""
+    step, signoff = _step_and_signoff(change)
+    if step is None or signoff is None:
+        return
+    people, view = change.settings.people, change.view("before")
+    actor = people.by_id(signoff.by)
+    signer = people.by_id(signoff.on_behalf_of) if signoff.on_behalf_of else actor
+    if actor is None or signer is None:
+        yield change.finding(f"signed by {signoff.on_behalf_of or signoff.by}, who is not in people.yaml at that commit",
+                             "signer-unknown", step.stage, step.id)
+        return
+    if view.current_digest(step) != signoff.digest:
+        yield change.finding("the sign-off's digest is not that of the data it was made on", "digest-mismatch",
+                             step.stage, step.id, step.clause)
+    refusals = sign_refusals(view, step, signer, signoff.role, signoff.decision)
+    if signoff.on_behalf_of:
+        refusals += delegation_refusals(view, step, actor, signer, signoff.role, people, signoff.at.date())
+    for problem in refusals:
+        yield change.finding(f"signed when the procedure refused it: {problem.message}", "refused", step.stage, step.id,
+                             problem.clause or step.clause)
+
+
+def signoff_in_order(change: ProjectChange) -> Iterator[Finding]:
+    """A sign-off is not dated before the signatures of the steps it follows (a backdated
+    sign-off), nor a client's paper before the company's signature it was signed on."""
+    step, signoff = _step_and_signoff(change)
+    if step is None or signoff is None:
+        return
+    view = change.view("before")
+    for pre in step.after:
+        if not change.process.has_step(pre.step):
+            continue
+        for earlier in view.valid_signatures(change.process.step(pre.step)).values():
+            if earlier.at > signoff.at + SKEW:
+                yield change.finding(f"dated {signoff.at.isoformat(timespec='minutes')}, before {pre.step}'s signature "
+                                     f"of {earlier.at.isoformat(timespec='minutes')} that it follows (a backdated "
+                                     "sign-off)", "backdated", step.stage, step.id, step.clause)
+            elif signoff.signed_on and signoff.signed_on < (earlier.signed_on or earlier.at.date()):
+                yield change.finding(f"the client's paper is dated {signoff.signed_on}, before {pre.step} was signed "
+                                     f"({earlier.signed_on or earlier.at.date()})", "backdated", step.stage, step.id,
+                                     step.clause)
+
+
+def _signed(change: ProjectChange) -> list[Signoff]:
+    return [s for s in change.added if s.decision is not Decision.REOPEN]
+
+
+def _signoff_of(change: ProjectChange, step: Step) -> Signoff | None:
+    """The one sign-off of *step* the change adds, or None when it adds none or others too."""
+    mine = [s for s in change.added if s.step == step.id]
+    return mine[0] if len(change.added) == 1 and mine else None
+
+
+def _step_and_signoff(change: ProjectChange) -> tuple[Step | None, Signoff | None]:
+    if change.decision not in _SIGNING:
+        return None, None
+    signed = _signed(change)
+    step_id = change.trailer("Step") if not change.pending else signed[0].step if signed else None
+    if not step_id or not change.process.has_step(step_id):
+        return None, None
+    step = change.process.step(step_id)
+    return step, _signoff_of(change, step)
+
+
+CHECKS: tuple[Check, ...] = (
+    signoffs_only_added, scans_kept, author_known, decision_known, facts_not_in_future,
+    record_adds_no_signoff, reopened_where_needed, reopens_by_signers, ledgers_append_only, editors_only,
+    signoff_as_described, signoff_allowed, signoff_in_order,
+)
+
+
+# -- the rules these checks share with the commands -----------------------------------------
+def may_edit(person: Person, process: Process, stage_id: str, view: ProjectView) -> bool:
+    """May *person* change this stage's fields on this project (`set`, `edit`)?"""
+    return any(holds_role(person, role, view) for role in process.editors(stage_id))
+
+
+def editors_wording(process: Process, stage_id: str) -> str:
+    """Who edits a stage, in words: ``only sales (the project's own), team, sales_supervisor … may``."""
+    names = [f"{r} (the project's own)" if process.roles[r].named_in and process.roles[r].is_global else r
+             for r in process.editors(stage_id) if r in process.roles]
+    return f"only {', '.join(names)} may change stage {stage_id}"
+
+
+def edited_stages(process: Process, before: Project, after: Project) -> list[str]:
+    """The stages whose fields a change edits, leaving out the ledgers, which their own command
+    writes under their own rule (invoices, receipts)."""
+    return [s.id for s in process.stages
+            if _editable(s, before.record(s.id).data) != _editable(s, after.record(s.id).data)]
+
+
+def _editable(stage: Stage, data: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if not (k in stage.fields.fields and stage.fields.fields[k].readonly)}
+
+
+def future_facts(process: Process, before: Project, after: Project, day: date) -> list[tuple[Stage, str, date]]:
+    """The fact dates (`past: true`) a change sets or changes to a day after *day*."""
+    found = []
+    for stage in process.stages:
+        old = dict(_dates(stage.fields, before.record(stage.id).data, stage.id))
+        for path, value in _dates(stage.fields, after.record(stage.id).data, stage.id):
+            if value > day and old.get(path) != value:
+                found.append((stage, path, value))
+    return found
+
+
+def _dates(ftype: FieldType, value: Any, path: str) -> Iterator[tuple[str, date]]:
+    """Each fact date inside a value, with its dotted path."""
+    if ftype.kind == "date" and getattr(ftype, "past", False) and isinstance(value, date):
+        yield path, value
+    elif ftype.kind == "map" and isinstance(value, dict):
+        for name, sub in ftype.fields.items():
+            if name in value:
+                yield from _dates(sub, value[name], f"{path}.{name}")
+    elif ftype.kind == "list" and isinstance(value, list) and ftype.item is not None:
+        for i, item in enumerate(value):
+            yield from _dates(ftype.item, item, f"{path}.{i}")
 
 
 def reopen_reasons(before: ProjectView, after: ProjectView, data: dict[str, dict[str, Any]],
-                    changed: dict[str, StageRecord]) -> dict[str, str]:
+                   changed: dict[str, StageRecord]) -> dict[str, str]:
     """The stages a change must reopen, and why: a completed stage whose signed data changes; a
     stage with a signed or rejected step the change makes no longer apply; a stage with a signed
     step the change holds up elsewhere."""
@@ -65,7 +470,5 @@ def unreopened_changes(process: Process, config: Config, before: Project, after:
     reasons = reopen_reasons(ProjectView(before, process, config), ProjectView(without_reopen, process, config),
                              data, changed)
     reopened = {s.step for st in process.stages for s in after.record(st.id).signoffs[len(before.record(st.id).signoffs):]
-                 if s.decision is Decision.REOPEN}
+                if s.decision is Decision.REOPEN}
     return {stage_id: why for stage_id, why in reasons.items() if stage_id not in reopened}
-
-

@@ -11,7 +11,7 @@ from xmflow import store
 from xmflow.model import Signoff
 from xmflow.values import parse_time
 
-_WALK = "%x1e%H%x1f%P%x1f%an%x1f%ae%x1f%aI%x1f%(trailers:only,unfold)%x1f%s%x1f%b%x1f"
+_WALK = "%x1e%H%x1f%P%x1f%an%x1f%ae%x1f%aI%x1f%cI%x1f%(trailers:only,unfold)%x1f%s%x1f%b%x1f"
 _ZERO = "0" * 40
 
 
@@ -37,6 +37,7 @@ class Commit:
     subject: str = ""
     body: str = ""
     changes: tuple[Change, ...] = ()
+    committed_at: datetime | None = None   # the committer's date (a rebase moves it, not the author's)
 
     @property
     def short(self) -> str:
@@ -71,7 +72,7 @@ def walk(root: Path, rev: str = "HEAD", *paths: str) -> list[Commit]:
     for entry in store.log_raw(root, _WALK, rev, *paths).split("\x1e"):
         if not entry.strip():
             continue
-        sha, parents, author, email, at, trailer_text, subject, body, raw = entry.split("\x1f", 8)
+        sha, parents, author, email, at, committed, trailer_text, subject, body, raw = entry.split("\x1f", 9)
         changes = []
         for line in raw.splitlines():
             if line.startswith(":"):
@@ -79,7 +80,7 @@ def walk(root: Path, rev: str = "HEAD", *paths: str) -> list[Commit]:
                 new_blob = meta.split()[3]
                 changes.append(Change(path, None if new_blob == _ZERO else new_blob))
         commits.append(Commit(sha, author, email, parse_time(at), _trailers(trailer_text), tuple(parents.split()),
-                              subject, _note(body), tuple(changes)))
+                              subject, _note(body), tuple(changes), parse_time(committed)))
     return commits
 
 

@@ -140,9 +140,18 @@ def is_shallow(root: Path) -> bool:
 
 
 def read_at(root: Path, rev: str, path: str) -> str | None:
-    """A file's text as of a commit, or None when it did not exist there."""
+    """A file's text as of a commit, or None when it did not exist there (or is not UTF-8 text)."""
+    content = read_bytes_at(root, rev, path)
+    try:
+        return content.decode("utf-8") if content is not None else None
+    except UnicodeDecodeError:
+        return None
+
+
+def read_bytes_at(root: Path, rev: str, path: str) -> bytes | None:
+    """A file's bytes as of a commit (a scan, say), or None when it did not exist there."""
     out = subprocess.run(["git", "-C", str(root), "show", f"{rev}:{path}"], capture_output=True, check=False)
-    return out.stdout.decode("utf-8") if out.returncode == 0 else None
+    return out.stdout if out.returncode == 0 else None
 
 
 def dirty_paths(root: Path, paths: list[str]) -> list[str]:

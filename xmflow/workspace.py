@@ -144,6 +144,15 @@ class Workspace:
     def find(cls, start: Path) -> Workspace:
         return cls(find_root(start))
 
+    def text_if_any(self, name: str) -> str | None:
+        """A workspace file's text, or None when there is none."""
+        try:
+            return (self.root / name).read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise RecordError(name, f"cannot be read: {getattr(exc, 'strerror', None) or exc}") from None
+
     def _text(self, name: str) -> str:
         try:
             return (self.root / name).read_text(encoding="utf-8")
