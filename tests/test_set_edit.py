@@ -155,6 +155,7 @@ def test_money_finer_than_a_fen_is_refused(team: Team) -> None:
 # -- one commit, its trailers, its author ----------------------------------------------------------
 def test_fields_of_two_stages_go_in_one_commit_by_the_acting_person(team: Team) -> None:
     pid = new_project(team)
+    team.ok("zhangsan", "set", pid, "initiation.team.members=[lisi]")  # lisi joins the project's team
     before = team.commits()
     team.ok("lisi", "set", pid, "initiation.client.contact=刘经理", "contract.number=HT-7", "contract.warranty_months=12")
     assert team.commits() == before + 1

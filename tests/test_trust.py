@@ -31,13 +31,15 @@ from conftest import (
 )
 from typer.testing import CliRunner
 
-from xmflow import demo, records
+from xmflow import audit, demo, records
 from xmflow.cli import app
 from xmflow.workspace import Workspace
 
 REASON = "违约责任未设上限"
 SCAN = "甲方签字盖章的合同（扫描件）\n".encode()
 WIDE = {"COLUMNS": "400"}  # no wrapped lines in what rich prints
+# Where commits need no signature, verify says once that identities are not authenticated.
+UNAUTHENTICATED_NOTE = f"note: {audit.UNAUTHENTICATED}"
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,7 @@ def verify_findings(team: Team, *args: str) -> tuple[list[dict], str]:
     assert as_json.exit_code == 1, as_json.output
     text = team("wangjg", "verify", *args, env=WIDE)
     assert text.exit_code == 1 and text.stdout == "", text.output
-    return json.loads(as_json.stdout), text.stderr
+    return json.loads(as_json.stdout)["findings"], text.stderr
 
 
 def assert_finding(team: Team, commit: str, project: str = "", stage: str = "", step: str = "",
@@ -112,7 +114,8 @@ def assert_finding(team: Team, commit: str, project: str = "", stage: str = "", 
 def verified_clean(team: Team) -> None:
     result = team("wangjg", "verify")
     assert result.exit_code == 0, result.output
-    assert result.stdout.strip() == "verified: no findings up to HEAD" and result.stderr == ""
+    assert result.stdout.strip() == "verified: no findings up to HEAD"
+    assert " ".join(result.stderr.split()) in ("", UNAUTHENTICATED_NOTE)  # no note where commits are signed
 
 
 def edit(team: Team, project: str, stage: str, old: str, new: str) -> None:
@@ -155,8 +158,9 @@ def test_5_the_demo_verifies_clean_and_checks_quietly(demo_ws: Path) -> None:
     runner = CliRunner()
     result = runner.invoke(app, ["-C", str(demo_ws), "verify"])
     assert result.exit_code == 0, result.output
-    assert "verified: no findings" in result.stdout and result.stderr == ""
-    assert json.loads(runner.invoke(app, ["-C", str(demo_ws), "verify", "--json"]).stdout) == []
+    assert "verified: no findings" in result.stdout and " ".join(result.stderr.split()) == UNAUTHENTICATED_NOTE
+    verified = json.loads(runner.invoke(app, ["-C", str(demo_ws), "verify", "--json"]).stdout)
+    assert (verified["findings"], verified["acknowledged"], verified["notes"]) == ([], [], [audit.UNAUTHENTICATED])
     result = runner.invoke(app, ["-C", str(demo_ws), "check"])
     assert (result.exit_code, result.stdout, result.stderr) == (0, "", "")
 

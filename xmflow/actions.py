@@ -15,14 +15,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from xmflow import acknowledgements as acks_mod
 from xmflow import records, store, yamlio
-from xmflow.conformance import reopen_reasons
+from xmflow.acknowledgements import ACKNOWLEDGEMENTS
+from xmflow.conformance import edited_stages, editors_wording, future_facts, may_edit, reopen_reasons
 from xmflow.errors import RuleError, UsageError
 from xmflow.model import Decision, Person, Project, Signoff, StageRecord
 from xmflow.process import Stage
 from xmflow.rules import ProjectView, holds_role
 from xmflow.schema import FieldError, FieldType, convert, persons
 from xmflow.session import Result, Session, message, single_line
+from xmflow.values import check_text
 from xmflow.workspace import CONFIG, PEOPLE, next_project_id, valid_project_id
 
 
@@ -54,6 +57,9 @@ def new_project(session: Session, name: str, client: str, budget: str, *, indust
         if value is not None:
             data = records.set_path(data, process.figure(figure).split(".")[1:], value)
     record = StageRecord(stage.id, f"projects/{project_id}/{stage.file}", data, (), True)
+    empty = records.project_from(process, project_id, lambda _name: None)
+    _check_editor(session, session.view(empty), replace(empty, records={**empty.records, stage.id: record}),
+                  creating=True)
     commit = session.commit(project_id, {stage.id: record}, f"{project_id} new: {values['name']}",
                             {"Xmflow-Decision": Decision.RECORD.value, "Xmflow-Clause": first.clause})
     return Result(project_id, commit, f"opened {project_id} {values['name']} for {owner.label()}")
@@ -176,8 +182,10 @@ def _change_stages(session: Session, project: Project, data: dict[str, dict[str,
             changed[stage.id] = replace(record, data=data[stage.id], exists=True)
     if not changed:
         raise UsageError("nothing changes: the fields already hold these values")
-    must_reopen = reopen_reasons(before, session.view(replace(project, records={**project.records, **changed})),
-                                  data, changed)
+    edited = replace(project, records={**project.records, **changed})
+    _check_editor(session, before, edited)
+    _check_facts(session, project, edited)
+    must_reopen = reopen_reasons(before, session.view(edited), data, changed)
     if must_reopen and not reopen:
         raise RuleError("; ".join(must_reopen.values()) + ": to change it, add --reopen -m WHY "
                         "(its sign-offs will need signing again)")
@@ -197,6 +205,28 @@ def _change_stages(session: Session, project: Project, data: dict[str, dict[str,
     trailers = {"Xmflow-Decision": decision.value, "Xmflow-Stage": ", ".join(must_reopen) if reopen else None}
     commit = session.commit(project.id, changed, subject, trailers, reopen or note)
     return Result(project.id, commit, subject, notes=notes)
+
+
+def _check_editor(session: Session, before: ProjectView, after: Project, creating: bool = False) -> None:
+    """Who may change what: each stage the change edits is one the person acting may edit on
+    this project (the process's `editors`), judged on the project as it was (a new one: as it
+    will be), so nobody hands over a colleague's project or rewrites a contract not theirs."""
+    process = session.ws.process
+    view = session.view(after) if creating else before
+    for stage_id in edited_stages(process, before.project, after):
+        if not may_edit(session.actor, process, stage_id, view):
+            stage = process.stage(stage_id)
+            raise RuleError(f"{session.actor.label()} may not change {stage.id} ({stage.title}) of project "
+                            f"{after.id}: {editors_wording(process, stage_id)} (the process's `editors`)")
+
+
+def _check_facts(session: Session, before: Project, after: Project) -> None:
+    """A date that records what happened (the day it shipped, the client's acceptance) is not in
+    the future: form 4 must not print an acceptance dated after the client's signature."""
+    today = session.at.date()
+    for _stage, path, value in future_facts(session.ws.process, before, after, today):
+        raise UsageError(f"{path}: {value} is in the future (today is {today}); it records what happened, so it "
+                         "is at most today")
 
 
 def _check_persons(session: Session, stage: Stage, old: dict[str, Any], new: dict[str, Any]) -> None:
@@ -245,3 +275,39 @@ def init_workspace(path: Path, company: str, admin_name: str, admin_email: str,
     }
     msg = message("xmflow init", {"Xmflow-Decision": Decision.RECORD.value})
     return store.commit_files(path, files, msg, store.Author(admin_name, admin_email), when)
+
+
+# -- acknowledging a finding ------------------------------------------------------------------
+def acknowledge(session: Session, commit: str, kind: str | None, why: str) -> Result:
+    """An admin records, in a commit of its own, that the findings of *commit* (of one *kind*,
+    or all it has) are known and why; `verify` then lists them as acknowledged, not as findings."""
+    from xmflow import audit  # verify is needed only here
+
+    ws = session.ws
+    if "admin" not in session.actor.roles:
+        raise RuleError(f"{session.actor.label()} is not an admin: only an admin acknowledges a finding")
+    sha = store.git(ws.root, "rev-parse", "--verify", "-q", f"{commit}^{{commit}}", check=False).strip()
+    if not sha:
+        raise UsageError(f"--acknowledge {commit}: no such commit here")
+    why = _text(why, "-m", multiline=True).strip()
+    session.require_clean(ACKNOWLEDGEMENTS)
+    findings = [f for f in audit.verify(ws.root) if f.commit == sha]
+    chosen = [f for f in findings if kind is None or f.kind == kind]
+    if not chosen:
+        kinds = sorted({f.kind for f in findings})
+        raise UsageError(f"commit {sha[:7]} has no {'findings' if not kinds else kind + ' finding'}"
+                         + (f" (its findings: {', '.join(kinds)})" if kinds else " to acknowledge"))
+    entries = acks_mod.parse(ws.text_if_any(ACKNOWLEDGEMENTS) or "")
+    new = tuple(dict.fromkeys(acks_mod.Acknowledgement(sha, f.kind, f.project, why) for f in chosen))
+    subject = f"acknowledge {len(new)} finding(s) of {sha[:7]}: {', '.join(sorted({a.finding for a in new}))}"
+    msg = message(subject, {"Xmflow-Decision": Decision.RECORD.value, "Xmflow-Acknowledges": sha}, why)
+    files: dict[str, bytes | None] = {ACKNOWLEDGEMENTS: acks_mod.dump(entries + new).encode("utf-8")}
+    done = store.commit_files(ws.root, files, msg, store.Author(session.actor.name, session.actor.email), session.at)
+    return Result("", done, subject)
+
+
+def _text(value: str, option: str, multiline: bool = False) -> str:
+    try:
+        return check_text(value, multiline=multiline)
+    except ValueError as exc:
+        raise UsageError(f"{option} {exc}") from None

@@ -8,10 +8,11 @@ from typing import Annotated
 
 import typer
 
-from xmflow import audit, checks, hooks, store
+from xmflow import actions, audit, checks, hooks, store
 from xmflow import trail as trail_mod
 from xmflow.cli_common import JsonOpt, out_of, workspace_of
 from xmflow.errors import UsageError
+from xmflow.session import Session
 from xmflow.workspace import valid_project_id
 
 app = typer.Typer()
@@ -41,21 +42,45 @@ def verify(
     ctx: typer.Context,
     project: Annotated[str | None, typer.Argument(help="Only this project's findings.")] = None,
     rev: Annotated[str, typer.Option("--rev", help="Verify the history up to this commit (default HEAD).")] = "HEAD",
+    acknowledge: Annotated[str | None, typer.Option("--acknowledge", metavar="COMMIT", help=(
+        "Admin: record that the findings of COMMIT are known (with -m WHY), in a commit of their own; "
+        "verify then lists them as acknowledged."))] = None,
+    kind: Annotated[str | None, typer.Option("--finding", metavar="KIND", help=(
+        "With --acknowledge: only the findings of this kind (the name in brackets after each finding)."))] = None,
+    why: Annotated[str | None, typer.Option("-m", help="With --acknowledge: why the findings are known and stand.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Check the records against the history (SPEC §5); exit 1 on any finding."""
+    if acknowledge is not None:
+        _acknowledge(ctx, acknowledge, kind, why)
+        return
+    if kind is not None or why is not None:
+        raise UsageError("--finding and -m go with --acknowledge COMMIT")
     root = _repository(ctx)
-    if project and not valid_project_id(project):
+    if project is not None and not valid_project_id(project):
         raise UsageError(f"{project!r} is not a project id")
     if project and not store.is_bare(root):
         workspace_of(ctx).project(project)  # an unknown project is bad usage, as for log
-    findings = audit.verify(root, rev, project)
+    found = audit.report(root, rev, project)
+    out = out_of(ctx)
     if as_json:
-        out_of(ctx).json([f.as_json() for f in findings])
+        out.json(found.as_json())
     else:
-        out_of(ctx).findings(findings, f"verified: no findings up to {rev}")
-    if findings:
+        for finding, reason in found.acknowledged:
+            out.line(f"acknowledged: {finding} — {' '.join(reason.split())}")
+        out.findings(found.findings, f"verified: no findings up to {rev}")
+        for note in found.notes:
+            out.note(f"note: {note}")
+    if found.findings:
         raise typer.Exit(1)
+
+
+def _acknowledge(ctx: typer.Context, commit: str, kind: str | None, why: str | None) -> None:
+    """`verify --acknowledge COMMIT -m WHY`: an admin acknowledges the findings of a commit."""
+    if not (why and why.strip()):
+        raise UsageError("--acknowledge needs the reason: -m WHY")
+    result = actions.acknowledge(Session.start(workspace_of(ctx)), commit, kind, why)
+    out_of(ctx).line(f"{result.summary} [{result.commit[:8]}]")
 
 
 @app.command()
