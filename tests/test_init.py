@@ -192,6 +192,14 @@ def test_new_refuses_a_bad_budget(team: Team) -> None:
     assert not (team.root / "projects" / "2026-001").exists()
 
 
+@pytest.mark.parametrize("budget", ["", "   "])
+def test_new_refuses_an_empty_budget(team: Team, budget: str) -> None:
+    before = team.commits()
+    result = team("zhangsan", "new", "项目", "--client", "甲方", "--budget", budget)
+    assert result.exit_code == 2 and "--budget: a project needs its budget" in said(result)
+    assert team.commits() == before and team.clean()
+
+
 def test_new_marks_the_key_criteria(team: Team) -> None:
     pid = team.json("zhangsan", "new", "行业项目", "--client", "甲方", "--budget", "10万", "--industry-need")["id"]
     assert team.json("wangjg", "show", pid)["key"] is True

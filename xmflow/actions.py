@@ -51,6 +51,9 @@ def new_project(session: Session, name: str, client: str, budget: str, *, indust
     if not values["name"] or not values["client"]:
         raise UsageError("a project needs a name and --client")
     values["budget"] = _value(process.field_type(process.figure("budget")), budget, "--budget")
+    if values["budget"] is None:
+        raise UsageError("--budget: a project needs its budget (e.g. --budget 150万); it decides whether the "
+                         "project is a key project (clause 3.1.2)")
     stage = process.stage(process.figure("name").split(".")[0])
     data: dict[str, Any] = {}
     for figure, value in values.items():
