@@ -36,7 +36,7 @@ from xmflow.workspace import CONFIG, PEOPLE, parse_config, parse_people
 SKEW = timedelta(minutes=5)  # how far a commit's clock may run ahead of the server's
 PUSHER_VARIABLES = ("XMFLOW_PUSHER", "GITEA_PUSHER_EMAIL", "GITEA_PUSHER_NAME", "GL_USERNAME")
 GROWS = ("history on the shared repository only grows; to undo a change, make a new commit "
-         "(xmflow set … --reopen -m WHY, or git revert) and push that (xmflow sync)")
+         "(xmflow set … --reopen -m WHY, or git revert) and push it (xmflow sync)")
 _LINE = re.compile(r"([0-9a-f]{40}|[0-9a-f]{64}) ([0-9a-f]{40}|[0-9a-f]{64}) (refs/\S+)")
 _NEW = "%H%x1f%P%x1f%an%x1f%ae%x1f%aI%x1f%ce%x1f%cI%x1e"
 _SAME = "%H%x1f%P%x1f%an%x1f%ae%x1f%aI%x1f%B%x1e"  # what a rebase keeps of a commit
@@ -182,9 +182,8 @@ def _judge_ref(push: _Push, update: Update, report: Report) -> str | None:
         dropped = _count(root, f"{commit}..{old}")
         if dropped:
             report.refusals.append(f"{ref}: {commit[:7]} is not a fast-forward of the server's {old[:7]}: it would "
-                                   f"remove {dropped} commit(s) from the shared history. A forced push, an amended "
-                                   f"or rebased commit is refused: {GROWS}; to bring your clone up to date first: "
-                                   "xmflow sync")
+                                   f"remove {dropped} commit(s) from the shared history (a forced push, an amended "
+                                   f"or a rebased commit): {GROWS}. To bring your clone up to date: xmflow sync")
             return None
     if not push.first_history:
         roots = store.git(root, "rev-list", "--max-parents=0", commit, "--not", "--all").split()
