@@ -177,8 +177,8 @@ def _judge_ref(push: _Push, update: Update, report: Report) -> str | None:
         report.refusals.append(f"{ref}: {update.new[:7]} is a {_kind(root, update.new)}, not a commit: refs on the "
                                "shared repository point at commits (a tag at a commit)")
         return None
-    if not update.created:
-        old = _commit_of(root, update.old) or update.old
+    old = None if update.created else _commit_of(root, update.old)  # None too for a ref at no commit
+    if old is not None:
         dropped = _count(root, f"{commit}..{old}")
         if dropped:
             report.refusals.append(f"{ref}: {commit[:7]} is not a fast-forward of the server's {old[:7]}: it would "
@@ -198,48 +198,46 @@ def _judge_ref(push: _Push, update: Update, report: Report) -> str | None:
 def _judge_commits(push: _Push, update: Update, commit: str, config: Config, report: Report) -> bool:
     """The pusher, and the authors and dates of the commits new to the server; whether there are
     any (and so something to verify)."""
-    person = _pusher_person(push, update, commit, report) if push.pusher is not None else None
+    person = _pusher_person(push, push.pusher, update, commit, report) if push.pusher else None
     new = _new_commits(push.root, commit)
     oldest = push.now - _window(config)
     for c in new:
         if c.sha in push.judged:
             continue
         push.judged.add(c.sha)
-        others = person is not None and not push.first_history and c.email.lower() != person.email.lower()
-        needs_original = not push.first_history and (others or c.authored < oldest)
+        by_other = person is not None and not push.first_history and c.email.lower() != person.email.lower()
+        needs_original = not push.first_history and (by_other or c.authored < oldest)
         original = _original_of(push.root, c) if needs_original else None
-        if others:
+        if by_other and person is not None and push.pusher is not None:
             report.refusals += _authorship(c, person, push.pusher, original)
         report.refusals += _dates(c, config, push, original is not None)
     return bool(new)
 
 
-def _pusher_person(push: _Push, update: Update, commit: str, report: Report) -> Person | None:
+def _pusher_person(push: _Push, pusher: Pusher, update: Update, commit: str, report: Report) -> Person | None:
     """The pusher as a person of the people.yaml the server trusted before this push (the first
     history: its own, and an admin there); None (refused) when they are not in it."""
-    assert push.pusher is not None
     trusted = commit if push.first_history else _trusted_rev(push.root, update)
     try:
         people = _people_at(push, trusted)
     except XmflowError as exc:
-        report.refusals.append(f"{update.ref}: cannot tell who pushes ({push.pusher.shown()}): people.yaml as of "
+        report.refusals.append(f"{update.ref}: cannot tell who pushes ({pusher.shown()}): people.yaml as of "
                                f"{trusted[:7]} cannot be read: {exc.message}")
         return None
-    person = person_of(push.pusher, people)
+    person = person_of(pusher, people)
     if person is None:
-        report.refusals.append(f"{update.ref}: the pusher ({push.pusher.shown()}) is nobody in people.yaml as of "
+        report.refusals.append(f"{update.ref}: the pusher ({pusher.shown()}) is nobody in people.yaml as of "
                                f"{trusted[:7]}: only the people listed there push to the shared repository; an "
                                "admin adds them (their id, and the email their git server account uses)")
     elif push.first_history and "admin" not in person.roles:
         report.refusals.append(f"{update.ref}: the first history of this repository is pushed by an admin of its "
-                               f"people.yaml, and {person.label()} ({push.pusher.shown()}) is not one")
+                               f"people.yaml, and {person.label()} ({pusher.shown()}) is not one")
         return None
     return person
 
 
-def _authorship(c: NewCommit, person: Person | None, pusher: Pusher | None, original: str | None) -> list[str]:
+def _authorship(c: NewCommit, person: Person, pusher: Pusher, original: str | None) -> list[str]:
     """A commit by someone else passes only as a copy of one the server has, committed by the pusher."""
-    assert person is not None and pusher is not None
     if original is not None and c.committer_email.lower() == person.email.lower():
         return []
     why = (f"it copies {original[:7]}, already here, but was committed by {c.committer_email}, not by the pusher"
@@ -314,8 +312,9 @@ def _new_commits(root: Path, commit: str) -> list[NewCommit]:
 def _trusted_rev(root: Path, update: Update) -> str:
     """Whose people.yaml judges the pusher: the ref's commit before the push; for a new ref the
     repository's HEAD branch (else its most recently changed branch, else any ref)."""
-    if not update.created:
-        return _commit_of(root, update.old) or update.old
+    old = None if update.created else _commit_of(root, update.old)
+    if old:
+        return old
     head = _commit_of(root, "HEAD")
     if head:
         return head
