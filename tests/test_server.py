@@ -202,15 +202,13 @@ def test_a_ref_that_points_at_no_commit_is_refused(shared: Shared) -> None:
 # --- who pushes ---------------------------------------------------------------------------
 
 
-PUSHERS = {  # how each git server names lisi, then wangjg
-    "XMFLOW_PUSHER": ("lisi", "wangjg"), "GITEA_PUSHER_EMAIL": ("LiSi@Example.com", EMAILS["wangjg"]),
-    "GITEA_PUSHER_NAME": ("lisi", "wangjg"), "GL_USERNAME": ("lisi", "wangjg"),
-}
+PUSHERS = {"XMFLOW_PUSHER": "lisi", "GITEA_PUSHER_EMAIL": "LiSi@Example.com", "GITEA_PUSHER_NAME": "lisi",
+           "GL_USERNAME": "lisi"}  # how each git server names lisi (an email matches ignoring case)
 
 
 @pytest.mark.parametrize("variable", list(PUSHERS))
 def test_a_forged_author_with_a_known_pusher_is_refused(shared: Shared, variable: str) -> None:
-    team, (lisi, wangjg) = shared.team, PUSHERS[variable]
+    team, lisi = shared.team, PUSHERS[variable]
     pusher = {variable: lisi}
     open_new(team, "lisi")
     shared.accepted("-q", "origin", "main", pusher=pusher)  # lisi's own commit
@@ -222,8 +220,6 @@ def test_a_forged_author_with_a_known_pusher_is_refused(shared: Shared, variable
     shared.refused("origin", "main", pusher=pusher,
                    says=(f"commit {forged[:7]} is authored by wangjg <wangjg@example.com> but pushed by 李四 (lisi)",
                          f"{variable}={lisi}", "not a copy of a commit already on the server"))
-    said = shared.accepted("-q", "origin", "main", pusher={variable: wangjg})  # the admin pushes his own: fine
-    assert UNAUTHENTICATED not in said
 
 
 def test_a_sync_rebased_copy_of_a_colleagues_commit_is_accepted(shared: Shared) -> None:
@@ -234,7 +230,8 @@ def test_a_sync_rebased_copy_of_a_colleagues_commit_is_accepted(shared: Shared) 
     shared.accepted("-q", "origin", "zhangsan-work", pusher={"GL_USERNAME": "zhangsan"})
     git(root, "checkout", "-q", "main")
     admin_sets(team, "max_backdate_days: 45")  # meanwhile the shared branch moves on
-    shared.accepted("-q", "origin", "main", pusher={"GL_USERNAME": "wangjg"})
+    said = shared.accepted("-q", "origin", "main", pusher={"GL_USERNAME": "wangjg"})
+    assert UNAUTHENTICATED not in said  # the server says who pushes
     git(root, "checkout", "-q", "-b", "lisi-work", base)
     git(root, "merge", "-q", "--ff-only", "zhangsan-work")  # lisi builds on zhangsan's commit
     open_new(team, "lisi")
