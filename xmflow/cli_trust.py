@@ -98,11 +98,44 @@ def hooks_install(
     server: Annotated[bool, typer.Option("--server", help="In a bare repository: a pre-receive hook that refuses "
                                                           "pushes failing verify.")] = False,
 ) -> None:
-    """Install the pre-commit hook (runs check), or with --server the pre-receive hook (runs verify)."""
+    """Install the pre-commit hook (runs check), or with --server the pre-receive hook (guards the shared history)."""
     path = ctx.find_root().obj["path"].resolve()
     root = path if server else workspace_of(ctx).root
     hook = hooks.install(root, server)
-    out_of(ctx).line(f"installed {hook}")
+    out = out_of(ctx)
+    out.line(f"installed {hook}")
+    if server:
+        settings = ", ".join(f"{key}={value}" for key, value in hooks.SERVER_SETTINGS.items())
+        out.line(f"set {settings} in {root} (git's own guard for branches)")
+
+
+@hooks_app.command("pre-receive", hidden=True)
+def hooks_pre_receive(ctx: typer.Context) -> None:
+    """Run by git in the shared repository, not by people: reads git's `old new ref` lines and refuses
+    the whole push unless every rule holds (README: running the server hook)."""
+    import os
+    import sys
+    from datetime import UTC, datetime
+
+    from xmflow import receive
+    from xmflow.errors import RuleError
+
+    root = ctx.find_root().obj["path"].resolve()
+    updates = receive.read_updates(sys.stdin.read())
+    report = receive.receive(root, updates, os.environ, datetime.now(UTC))
+    out = out_of(ctx)
+    for refusal in report.refusals:
+        out.error(refusal)
+    for ref, commit, findings in report.verified:
+        if findings:
+            out.error(f"{ref}: {len(findings)} finding(s) of `xmflow verify` up to {commit[:7]}:")
+            out.findings(findings, "")
+        else:
+            out.note(f"xmflow: {ref}: verified, no findings up to {commit[:7]}")
+    for note in report.notes:
+        out.note(f"xmflow: note: {note}")
+    if not report.accepted:
+        raise RuleError("push refused, nothing was updated: each reason is above")
 
 
 @app.command()

@@ -1,6 +1,7 @@
 """`xmflow hooks install`: git hooks that run xmflow's checks — a pre-commit hook in a workspace
 (advice: it stops a bad commit before it is made) and a pre-receive hook in the bare repository
-people push to (enforcement: it refuses a push whose commits fail verification)."""
+people push to (enforcement: :mod:`xmflow.receive` judges each push; this module only installs
+the few lines of shell that run it, and git's own settings that say the same)."""
 
 from __future__ import annotations
 
@@ -20,20 +21,19 @@ exec {python} -m xmflow check
 """
 
 _PRE_RECEIVE = """#!/bin/sh
-# {mark}: refuses a push whose commits fail `xmflow verify` (installed by `xmflow hooks install --server`).
-zero=0000000000000000000000000000000000000000
-status=0
-while read -r old new ref; do
-    [ "$new" = "$zero" ] && continue
-    echo "xmflow: verifying $ref" >&2
-    {python} -m xmflow -C "$PWD" verify --rev "$new" >&2 || status=1
-done
-exit $status
+# {mark}: the shared repository's guard (installed by `xmflow hooks install --server`): history only
+# grows, pushers push their own commits, dates are sane, and each pushed tip passes `xmflow verify`.
+exec {python} -m xmflow -C "$PWD" hooks pre-receive
 """
+
+# git's own guards, which say the same for branches (git applies them after the hook).
+SERVER_SETTINGS = {"receive.denyNonFastForwards": "true", "receive.denyDeletes": "true"}
 
 
 def install(path: Path, server: bool = False) -> Path:
-    """Install the hook and return its path; an existing hook that is not xmflow's is left alone."""
+    """Install the hook and return its path; an existing hook that is not xmflow's is left alone
+    (and nothing is changed). An older hook of xmflow's is replaced. With *server*, also sets
+    :data:`SERVER_SETTINGS` in the repository's git configuration."""
     bare = store.is_bare(path)
     if server and not bare:
         raise UsageError(f"{path} is not a bare repository: --server installs the pre-receive hook in the "
@@ -43,10 +43,13 @@ def install(path: Path, server: bool = False) -> Path:
     name, text = ("pre-receive", _PRE_RECEIVE) if server else ("pre-commit", _PRE_COMMIT)
     hook = store.hooks_dir(path) / name
     if hook.exists() and MARK not in hook.read_text(encoding="utf-8", errors="replace"):
-        command = 'verify --rev "$new" (for each pushed ref)' if server else "check"
+        command = '-C "$PWD" hooks pre-receive (with the same standard input)' if server else "check"
         raise UsageError(f"{hook} exists and is not xmflow's: it is left as it is. Add this to it instead: "
                          f"{shlex.quote(sys.executable)} -m xmflow {command}")
     hook.parent.mkdir(parents=True, exist_ok=True)
     hook.write_text(text.format(mark=MARK, python=shlex.quote(sys.executable)), encoding="utf-8")
     hook.chmod(hook.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    if server:
+        for key, value in SERVER_SETTINGS.items():
+            store.git(path, "config", key, value)
     return hook
