@@ -370,6 +370,50 @@ def test_5_the_server_accepts_clean_pushes_and_refuses_a_tampered_commit(shared:
                                                  "finding(s) of `xmflow verify`"))
 
 
+def test_settings_broken_at_the_tip_are_refused(shared: Shared) -> None:
+    ws = shared.team
+    (ws.root / "people.yaml").write_text("people: [\n", encoding="utf-8")
+    broken = hand_commit(ws, "wangjg", "people: 误删", at=ws.clock.isoformat())
+    shared.refused("-q", "origin", "main", says=(f"commit {broken[:7]}", "settings of the last commit cannot be read",
+                                                 "people.yaml"))
+
+
+def test_a_role_given_by_a_non_admin_is_refused(shared: Shared, origin: Origin) -> None:
+    ws = shared.team
+    people = ws.root / "people.yaml"
+    people.write_text(people.read_text(encoding="utf-8").replace("roles: [sales]}", "roles: [sales, admin]}", 1),
+                      encoding="utf-8")
+    bad = hand_commit(ws, "zhangsan", "people: 张三 admin", at=ws.clock.isoformat())
+    shared.refused("-q", "origin", "main", says=(f"commit {bad[:7]}", "who is not an admin"))
+
+
+def test_an_acknowledged_finding_no_longer_blocks_the_shared_branch(shared: Shared, origin: Origin,
+                                                                    tmp_path: Path) -> None:
+    ws = shared.team
+    contract = ws.root / "projects" / origin.review / "contract.yaml"
+    contract.write_text(contract.read_text(encoding="utf-8").replace("amount: 490000.00", "amount: 480000.00"),
+                        encoding="utf-8")
+    bad = hand_commit(ws, "lisi", "改一下金额", at=ws.clock.isoformat())
+    # The bad commit reached the server before it had the hook (or past it): every later push is refused …
+    plain = tmp_path / "plain.git"
+    shutil.copytree(shared.server, plain, symlinks=True)
+    (plain / "hooks" / "pre-receive").unlink()
+    git(ws.root, "push", "-q", str(plain), "main")
+    shutil.rmtree(shared.server)
+    shutil.copytree(plain, shared.server, symlinks=True)
+    make_server_hook = CliRunner().invoke(app, ["-C", str(shared.server), "hooks", "install", "--server"])
+    assert make_server_hook.exit_code == 0, make_server_hook.output
+    ws.ok("lisi", "set", origin.review, "contract.notes=按新金额执行")
+    shared.refused("-q", "origin", "main", says=(f"commit {bad[:7]}", "changed outside xmflow"))
+    # … until an admin acknowledges it, in a commit of its own; a later bad commit is still refused.
+    ws.ok("wangjg", "verify", "--acknowledge", bad, "-m", "金额由商务确认，见邮件")
+    shared.accepted("-q", "origin", "main")
+    contract.write_text(contract.read_text(encoding="utf-8").replace("amount: 480000.00", "amount: 470000.00"),
+                        encoding="utf-8")
+    later = hand_commit(ws, "lisi", "再改一下", at=ws.clock.isoformat())
+    shared.refused("-q", "origin", "main", says=(f"commit {later[:7]}",))
+
+
 def keygen(folder: Path, name: str) -> Path:
     if shutil.which("ssh-keygen") is None:
         pytest.fail("ssh-keygen is needed to test signed commits: install openssh-client (apt-get install openssh-client)")
