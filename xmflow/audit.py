@@ -34,7 +34,7 @@ __all__ = ["Finding", "Report", "report", "verify"]
 
 UNAUTHENTICATED = ("identities are taken from each commit's author and are not authenticated: xmflow.yaml does not "
                    "require signed commits, so anyone who can commit can set GIT_AUTHOR_EMAIL to another person's "
-                   "(the admin's too). Turn on require_signed_commits (README: signed commits), and run the server's "
+                   "(the admin's too). Turn on require_signed_commits (README: Running the server hook), and run the server's "
                    "hook where the server says who pushes")
 
 
