@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import Team, draft_contract, git, open_project
 
+from xmflow import renumber
 from xmflow import sync as sync_mod
 from xmflow.workspace import Workspace
 
@@ -258,13 +259,13 @@ def test_the_first_push_creates_the_shared_branch(team, tmp_path):
 def test_renumbering_rewrites_the_subject_id_and_the_project_trailer_only():
     message = ("2026-001 contract.draft: lisi approve as sales\n\nsee 2026-001 on paper\n\n"
                "Xmflow-Project: 2026-001\nXmflow-Step: contract.draft\nXmflow-Digest: sha256:ab\n")
-    assert sync_mod._renamed_message(message, {"2026-001": "2026-004"}) == (
+    assert renumber.renamed_message(message, {"2026-001": "2026-004"}) == (
         "2026-004 contract.draft: lisi approve as sales\n\nsee 2026-001 on paper\n\n"
         "Xmflow-Project: 2026-004\nXmflow-Step: contract.draft\nXmflow-Digest: sha256:ab\n")
 
 
 def test_a_clashing_id_takes_the_next_free_number_of_its_year():
     taken = {"2026-001", "2026-002", "2025-009", "ACME", "ACME-2"}
-    assert sync_mod._free_id("2026-001", taken) == "2026-003"
-    assert sync_mod._free_id("2025-009", taken) == "2025-010"
-    assert sync_mod._free_id("ACME", taken) == "ACME-3"  # an id given with --id keeps its name
+    assert renumber.free_id("2026-001", taken) == "2026-003"
+    assert renumber.free_id("2025-009", taken) == "2025-010"
+    assert renumber.free_id("ACME", taken) == "ACME-3"  # an id given with --id keeps its name
