@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from conftest import Team, draft_contract, git, open_project
+from conftest import Team, draft_contract, git, hand_commit, open_project
 
 from xmflow import renumber
 from xmflow import sync as sync_mod
@@ -269,3 +269,81 @@ def test_a_clashing_id_takes_the_next_free_number_of_its_year():
     assert renumber.free_id("2026-001", taken) == "2026-003"
     assert renumber.free_id("2025-009", taken) == "2025-010"
     assert renumber.free_id("ACME", taken) == "ACME-3"  # an id given with --id keeps its name
+
+
+# -- nothing verify rejects is pushed (issue 9) ----------------------------------------------
+def edit_by_hand(t: Team, pid: str, old: str, new: str, who: str = "zhangsan") -> str:
+    """Change a signed contract with a plain file edit (as sed would) and commit it with plain git."""
+    path = t.root / "projects" / pid / "contract.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    return hand_commit(t, who, "合同金额改一下")
+
+
+@pytest.mark.parametrize("others_pushed", [False, True], ids=["just-ahead", "rebased"])
+def test_a_contract_edited_with_sed_and_committed_with_git_is_not_pushed(clones, others_pushed):
+    a, b, server = clones
+    pid = open_project(a)
+    draft_contract(a, pid)
+    a.ok("zhangsan", "sync")
+    if others_pushed:  # the commit was already bad before the rebase: no excuse for pushing it
+        b.ok("lisi", "sync")
+        open_project(b, who="lisi")
+        b.ok("lisi", "sync")
+    bad = edit_by_hand(a, pid, "348000", "48000")
+    head, pushed = a.head(), server_head(server)
+    result = sync(a)
+    assert result.exit_code == 1, result.output
+    assert f"commit {bad[:7]} · {pid} contract" in result.output and "changed outside xmflow" in result.output
+    assert "nothing was pushed" in result.output.lower() and "git reset --soft" in result.output
+    assert "xmflow set" in result.output
+    assert server_head(server) == pushed
+    assert a.head() == head and a.clean() and git(a.root, "for-each-ref", sync_mod.SAVED) == ""
+    assert_only_forward(server)
+
+
+def test_a_bad_commit_already_on_the_server_does_not_block_a_clean_local_commit(clones):
+    a, b, server = clones
+    pid = open_project(a)
+    draft_contract(a, pid)
+    a.ok("zhangsan", "sync")
+    b.ok("lisi", "sync")
+    edit_by_hand(a, pid, "348000", "48000")
+    git(a.root, "push", "-q", "origin", "main")  # before the server had its hook
+    assert a("wangjg", "verify").exit_code == 1
+    open_project(b, who="lisi")  # clean, and made before B saw the bad commit: a rebase
+    result = sync(b, "lisi")
+    assert result.exit_code == 0, result.output
+    assert "1 commit(s) received, 3 pushed" in result.output
+    b.ok("lisi", "set", "2026-002", "contract.number=HT-7")  # now just ahead of the server
+    result = sync(b, "lisi")
+    assert result.exit_code == 0 and "0 commit(s) received, 1 pushed" in result.output
+    assert server_head(server) == b.head()
+
+
+def test_a_bad_commit_in_a_renumbered_project_is_named_by_your_own_commit_id(clones):
+    a, b, server = clones
+    open_project(a)
+    mine = open_project(b, who="lisi")  # 2026-001 as well: renumbered when B syncs
+    draft_contract(b, mine, who="lisi")
+    bad = edit_by_hand(b, mine, "348000", "48000", who="lisi")
+    a.ok("zhangsan", "sync")
+    head, pushed = b.head(), server_head(server)
+    result = sync(b, "lisi")
+    assert result.exit_code == 1, result.output
+    assert f"commit {bad[:7]} · 2026-002 contract" in result.output  # neither the renumbered nor the rebased copy
+    assert b.head() == head and b.clean() and server_head(server) == pushed
+    assert (b.root / "projects" / "2026-001" / "contract.yaml").exists()
+
+
+def test_the_first_push_of_a_history_with_a_bad_commit_is_refused(team, tmp_path):
+    server = tmp_path / "empty.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(server)], check=True)
+    git(team.root, "remote", "add", "origin", str(server))
+    pid = open_project(team)
+    draft_contract(team, pid)
+    bad = edit_by_hand(team, pid, "348000", "48000")
+    result = team("zhangsan", "sync")
+    assert result.exit_code == 1 and f"commit {bad[:7]}" in result.output, result.output
+    assert git(server, "for-each-ref") == ""

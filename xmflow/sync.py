@@ -4,18 +4,18 @@ push; again when someone pushed first. Never a force push, never a lost local co
 Project ids stay ``YYYY-NNN`` (SPEC §3). When two clones opened the same id, the unpushed one
 is renumbered before the rebase (see :mod:`xmflow.renumber`).
 
-Before anything moves, the branch tip is saved under ``refs/xmflow/pre-sync``; whatever fails
-(a conflict, a check, a refused push), the branch, index and files are put back to it.
+Nothing `xmflow verify` rejects is pushed (see :mod:`xmflow.outgoing`). Before anything moves,
+the branch tip is saved under ``refs/xmflow/pre-sync``; whatever fails (a conflict, a check, a refused push), the
+branch, index and files are put back to it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from xmflow import audit, checks, renumber, store
+from xmflow import checks, outgoing, renumber, store
 from xmflow.errors import RuleError, StoreError, UsageError, XmflowError
-from xmflow.model import Problem
 from xmflow.workspace import CONFIG, PEOPLE, PROJECTS, Workspace
 
 ATTEMPTS = 5
@@ -69,20 +69,32 @@ def sync(ws: Workspace, remote: str = "origin", branch: str | None = None) -> Sy
     return report
 
 
+@dataclass
+class _Run:
+    """One sync across its attempts: the branch before it, the ids renumbered (first id → last),
+    each rewritten commit → the user's own commit, and the `xmflow check` problems the working
+    tree had before it first moved (None while it has not)."""
+
+    orig: str
+    renumbered: dict[str, str] = field(default_factory=dict)
+    origins: dict[str, str] = field(default_factory=dict)
+    forgiven: set[str] | None = None
+
+
 def _attempts(ws: Workspace, target: _Target, orig: str) -> SyncReport:
-    """Fetch, combine, push; again while someone else's push gets in first."""
-    root, renumbered = ws.root, {}
+    """Fetch, combine, check, push; again while someone else's push gets in first."""
+    root, run = ws.root, _Run(orig)
     for attempt in range(1, ATTEMPTS + 1):
         tip = _fetch(root, target)
-        if tip is None:  # the branch's first push
-            if _push(root, target, None):
-                return SyncReport(0, _count(root, "HEAD"), renumbered, attempt)
-            continue
-        _combine(ws, target, tip, renumbered)
-        head = _rev(root, "HEAD")
-        pulled, pushed = _count(root, f"{orig}..{tip}"), _count(root, f"{tip}..{head}")
-        if not pushed or _push(root, target, tip):
-            return SyncReport(pulled, pushed, renumbered, attempt)
+        if tip is not None:
+            _combine(ws, target, tip, run)
+        pulled = _count(root, f"{orig}..{tip}") if tip else 0
+        pushed = _count(root, f"{tip}..HEAD" if tip else "HEAD")
+        if not pushed:
+            return SyncReport(pulled, 0, run.renumbered, attempt)
+        outgoing.refuse_unpushable(root, target.shown, tip, orig, run.forgiven, run.origins)
+        if _push(root, target, tip):
+            return SyncReport(pulled, pushed, run.renumbered, attempt)
     raise StoreError(f"{target.shown} kept moving: others pushed first {ATTEMPTS} times in a row. Nothing was "
                      "pushed and your branch is as it was; run `xmflow sync` again in a moment")
 
@@ -157,40 +169,49 @@ def _push(root: Path, target: _Target, tip: str | None) -> bool:
     try:
         store.git(root, "push", "-q", target.remote, f"{head}:refs/heads/{target.branch}")
     except StoreError as exc:
-        # Judged by where the branch is now, not by git's wording (which may be translated).
+        # Someone pushed first: judged by where the branch is now, not by git's wording.
         if _remote_tip(root, target) != tip:
             return False
-        raise StoreError(f"{target.remote} refused the push to {target.branch}, so nothing was pushed and your "
-                         f"branch is as it was: {exc.message}") from None
+        detail = "\n".join(line.rstrip() for line in exc.message.splitlines())
+        raise StoreError(f"cannot push to {target.branch} on {target.remote}, so nothing was pushed and your branch "
+                         f"is as it was: {detail}") from None
     store.git(root, "update-ref", target.tracking, head)
     return True
 
 
 # -- combining with the shared branch -------------------------------------------------------
-def _combine(ws: Workspace, target: _Target, tip: str, renumbered: dict[str, str]) -> None:
-    """Put the local commits on top of *tip*: renumber clashing projects, rebase, re-check."""
+def _combine(ws: Workspace, target: _Target, tip: str, run: _Run) -> None:
+    """Put the local commits on top of *tip*: renumber clashing projects, rebase."""
     root = ws.root
     head = _rev(root, "HEAD")
     if _is_ancestor(root, tip, head):
         return  # nothing new on the shared branch
     if _is_ancestor(root, head, tip):
-        store.git(root, "merge", "-q", "--ff-only", tip)  # nothing local: a fast-forward, nothing to check
+        store.git(root, "merge", "-q", "--ff-only", tip)  # nothing local: a fast-forward
         return
-    renames, originals = renumber.clashes(root, tip, head), {}
+    if run.forgiven is None:
+        run.forgiven = {str(p) for p in checks.check(Workspace(root))}
+    renames = renumber.clashes(root, tip, head)
     if renames:
         rewritten = renumber.renumber(root, tip, head, renames)
-        originals = {new: old for old, new in rewritten.items()}
+        _trace(run.origins, {new: old for old, new in rewritten.items()})
         head = rewritten[head]
         store.git(root, "reset", "-q", "--keep", head)
         for old, new in renames.items():
-            first = next((k for k, v in renumbered.items() if v == old), old)
-            renumbered[first] = new
-    before = checks.check(Workspace(root))
-    _rebase(ws, target, tip, originals)
-    _recheck(root, target, tip, head, before, originals)
+            first = next((k for k, v in run.renumbered.items() if v == old), old)
+            run.renumbered[first] = new
+    _rebase(ws, target, tip, run.origins)
+    _trace(run.origins, _rebased_from(root, tip, head))
 
 
-def _rebase(ws: Workspace, target: _Target, tip: str, originals: dict[str, str]) -> None:
+def _trace(origins: dict[str, str], rewritten: dict[str, str]) -> None:
+    """Record that each new commit of *rewritten* (new → the commit it was made from) comes from
+    that commit's original."""
+    for new, old in rewritten.items():
+        origins[new] = origins.get(old, old)
+
+
+def _rebase(ws: Workspace, target: _Target, tip: str, origins: dict[str, str]) -> None:
     """``git rebase tip``; a conflict is aborted (the caller restores the branch) and reported
     as the projects and stages both sides changed."""
     root = ws.root
@@ -202,7 +223,7 @@ def _rebase(ws: Workspace, target: _Target, tip: str, originals: dict[str, str])
         paths = [p for p in store.git(root, "-c", "core.quotePath=false", "diff", "--name-only",
                                       "--diff-filter=U").splitlines() if p]
         stopped = store.git(root, "rev-parse", "-q", "--verify", "REBASE_HEAD", check=False).strip()
-        ours = store.git(root, "log", "-1", "--format=%h “%s”", originals.get(stopped, stopped)).strip()
+        ours = store.git(root, "log", "-1", "--format=%h “%s”", origins.get(stopped, stopped)).strip()
         store.git(root, "rebase", "--abort")
         if not paths:
             raise StoreError(f"cannot put your commits on top of {target.shown}: {exc.message}") from None
@@ -245,26 +266,6 @@ def _who(ws: Workspace, name: str, email: str) -> str:
     return person.label() if person else f"{name} <{email}>"
 
 
-def _recheck(root: Path, target: _Target, tip: str, before_head: str, before: list[Problem],
-             originals: dict[str, str]) -> None:
-    """After the rebase, the working tree passes `xmflow check` and the rebased commits pass
-    `xmflow verify`, except for what was already wrong before combining."""
-    seen = {str(p) for p in before}
-    problems = [str(p) for p in checks.check(Workspace(root)) if str(p) not in seen]
-    mine = set(store.git(root, "rev-list", f"{tip}..HEAD").split())
-    found = [f for f in audit.verify(root) if f.commit in mine]
-    if found:
-        local = set(store.git(root, "rev-list", f"{tip}..{before_head}").split())
-        known = {_key(f) for f in audit.verify(root, before_head) if f.commit in local}
-        was = _rebased_from(root, tip, before_head)  # the rebased commits vanish: name the user's own
-        problems += [str(replace(f, commit=originals.get(was.get(f.commit, ""), was.get(f.commit, f.commit))))
-                     for f in found if _key(f) not in known]
-    if problems:
-        raise RuleError(f"your commits on top of {target.shown} no longer check out, so nothing was pushed and your "
-                        "branch is as it was:\n  - " + "\n  - ".join(problems) + "\nTalk to whoever made the other "
-                        f"change (git log {target.shown}), then sync again once one of you has set it right.")
-
-
 def _rebased_from(root: Path, tip: str, before_head: str) -> dict[str, str]:
     """Each rebased commit → the local commit it was made from (the rebase keeps author, date and message)."""
     local = {content: sha for sha, content in _by_content(root, f"{tip}..{before_head}")}
@@ -276,10 +277,6 @@ def _by_content(root: Path, spec: str) -> list[tuple[str, str]]:
     out = store.git(root, "log", "--format=%H%x1f%aI%x1f%ae%x1f%B%x1e", spec)
     entries = [entry.strip("\n").partition("\x1f") for entry in out.split("\x1e") if entry.strip()]
     return [(sha, content) for sha, _, content in entries]
-
-
-def _key(finding: audit.Finding) -> tuple[str, ...]:
-    return finding.project, finding.stage, finding.step, finding.clause, finding.message
 
 
 # -- git ------------------------------------------------------------------------------------
