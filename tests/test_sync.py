@@ -347,3 +347,77 @@ def test_the_first_push_of_a_history_with_a_bad_commit_is_refused(team, tmp_path
     result = team("zhangsan", "sync")
     assert result.exit_code == 1 and f"commit {bad[:7]}" in result.output, result.output
     assert git(server, "for-each-ref") == ""
+
+
+# -- a signature from the other side undone by the rebase -------------------------------------
+def test_a_rebased_change_that_undoes_a_signature_from_the_shared_branch_stops_the_sync(clones):
+    a, b, server = clones
+    pid = open_project(a)
+    draft_contract(a, pid)
+    a.ok("zhaoliu", "sign", pid, "contract.supervisor_review")
+    a.ok("zhangsan", "sync")
+    b.ok("lisi", "sync")  # B has the contract, reviewed by the supervisor
+    a.ok("qianqi", "sign", pid, "contract.business_review")
+    signed = a.head()
+    a.ok("qianqi", "sync")
+    b.ok("zhangsan", "set", pid, "contract.notes=客户要求月底前交货")  # B had not seen the business review
+    contract = b.root / "projects" / pid / "contract.yaml"
+    head, text, pushed = b.head(), contract.read_text(encoding="utf-8"), server_head(server)
+    result = sync(b)
+    assert result.exit_code == 1, result.output
+    assert f"{pid} contract.business_review" in result.output
+    assert "钱七 (qianqi)" in result.output and f"commit {signed[:7]}" in result.output
+    assert f"your commit {head[:7]}" in result.output
+    assert "nothing was pushed" in result.output.lower()
+    assert b.head() == head and b.clean() and contract.read_text(encoding="utf-8") == text
+    assert git(b.root, "for-each-ref", sync_mod.SAVED) == ""
+    assert server_head(server) == pushed and a.state(pid, "contract.business_review") == "signed"
+    assert_only_forward(server)
+    # Talked it over: B drops the change, syncs, and makes it again on top, knowingly.
+    git(b.root, "reset", "-q", "--hard", "HEAD~1")
+    b.ok("zhangsan", "sync")
+    b.ok("zhangsan", "set", pid, "contract.notes=客户要求月底前交货")
+    assert b.ok("zhangsan", "sync").exit_code == 0 and server_head(server) == b.head()
+
+
+def test_a_rebased_change_that_undoes_only_your_own_signatures_syncs(clones):
+    a, b, server = clones
+    pid = open_project(a)
+    draft_contract(a, pid)
+    a.ok("zhangsan", "sync")
+    b.ok("lisi", "sync")
+    b.ok("zhaoliu", "sign", pid, "contract.supervisor_review")
+    b.ok("zhangsan", "set", pid, "contract.notes=客户要求月底前交货")  # undoes B's own review, and the draft
+    open_project(a, who="lisi")  # something else arrives on the shared branch meanwhile
+    a.ok("lisi", "sync")
+    result = sync(b)
+    assert result.exit_code == 0, result.output
+    assert "3 commit(s) received, 2 pushed" in result.output and server_head(server) == b.head()
+    assert b.state(pid, "contract.supervisor_review") != "signed"
+
+
+def test_a_signature_made_while_sync_was_pushing_is_caught_on_the_next_attempt(clones, monkeypatch):
+    a, b, server = clones
+    pid = open_project(a)
+    draft_contract(a, pid)
+    a.ok("zhaoliu", "sign", pid, "contract.supervisor_review")
+    a.ok("zhangsan", "sync")
+    b.ok("lisi", "sync")
+    open_project(a, who="lisi")
+    a.ok("lisi", "sync")  # B will have to rebase
+    b.ok("zhangsan", "set", pid, "contract.notes=客户要求月底前交货")
+    head, real_fetch, fetches = b.head(), sync_mod._fetch, []
+
+    def fetch_then_a_signs(root, target):
+        tip = real_fetch(root, target)
+        fetches.append(tip)
+        if len(fetches) == 1:  # between B's first fetch and its push
+            a.ok("qianqi", "sign", pid, "contract.business_review")
+            git(a.root, "push", "-q", "origin", "main")
+        return tip
+
+    monkeypatch.setattr(sync_mod, "_fetch", fetch_then_a_signs)
+    result = sync(b)
+    assert result.exit_code == 1 and len(fetches) == 2, result.output
+    assert "contract.business_review" in result.output and f"your commit {head[:7]}" in result.output
+    assert b.head() == head and server_head(server) == a.head()

@@ -4,8 +4,9 @@ push; again when someone pushed first. Never a force push, never a lost local co
 Project ids stay ``YYYY-NNN`` (SPEC §3). When two clones opened the same id, the unpushed one
 is renumbered before the rebase (see :mod:`xmflow.renumber`).
 
-Nothing `xmflow verify` rejects is pushed (see :mod:`xmflow.outgoing`). Before anything moves,
-the branch tip is saved under ``refs/xmflow/pre-sync``; whatever fails (a conflict, a check, a refused push), the
+Nothing `xmflow verify` rejects is pushed, nor a change that undoes, unknowingly, a signature
+made on the shared branch (see :mod:`xmflow.outgoing`). Before anything moves, the branch tip is
+saved under ``refs/xmflow/pre-sync``; whatever fails (a conflict, a check, a refused push), the
 branch, index and files are put back to it.
 """
 
