@@ -421,3 +421,38 @@ def test_a_signature_made_while_sync_was_pushing_is_caught_on_the_next_attempt(c
     assert result.exit_code == 1 and len(fetches) == 2, result.output
     assert "contract.business_review" in result.output and f"your commit {head[:7]}" in result.output
     assert b.head() == head and server_head(server) == a.head()
+
+
+# -- the server's own refusal ---------------------------------------------------------------
+def refuse_pushes(server: Path, reason: str) -> None:
+    hook = server / "hooks" / "pre-receive"
+    hook.write_text(f'#!/bin/sh\necho "{reason}" >&2\nexit 1\n', encoding="utf-8")
+    hook.chmod(0o755)
+
+
+def test_a_push_the_server_hook_refuses_exits_1_with_its_reasons(clones):
+    a, b, server = clones
+    open_project(a, who="lisi")
+    a.ok("lisi", "sync")
+    b.ok("lisi", "sync")
+    open_project(b, who="lisi")
+    b.ok("lisi", "sync")
+    open_project(a)  # to be rebased on B's project, then refused
+    refuse_pushes(server, "周末不接受推送 (no pushes at the weekend)")
+    head, pushed = a.head(), server_head(server)
+    result = sync(a)
+    assert result.exit_code == 1, result.output
+    assert "周末不接受推送 (no pushes at the weekend)" in result.output
+    assert "nothing was pushed" in result.output.lower()
+    assert a.head() == head and a.clean() and server_head(server) == pushed
+
+
+def test_a_push_that_fails_on_the_server_for_another_reason_stays_exit_2(clones):
+    a, _, server = clones
+    open_project(a)
+    git(server, "config", "receive.maxInputSize", "10")
+    head, pushed = a.head(), server_head(server)
+    result = sync(a)
+    assert result.exit_code == 2, result.output
+    assert "nothing was pushed" in result.output.lower()
+    assert a.head() == head and server_head(server) == pushed

@@ -12,6 +12,7 @@ branch, index and files are put back to it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +23,10 @@ from xmflow.workspace import CONFIG, PEOPLE, PROJECTS, Workspace
 ATTEMPTS = 5
 SAVED = "refs/xmflow/pre-sync"
 _UNFINISHED = ("rebase-merge", "rebase-apply", "MERGE_HEAD", "CHERRY_PICK_HEAD", "REVERT_HEAD")
+# git prints the server's refusal untranslated: `! [remote rejected] main -> main (pre-receive hook declined)`
+_DECLINED = re.compile(r"\[remote rejected\][^\n]*\(([^)\n]*declined[^)\n]*)\)")
+_REMOTE_LINE = re.compile(r"^(?:git push failed: )?remote: ?(.*?)\s*$", re.M)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True)
@@ -173,11 +178,23 @@ def _push(root: Path, target: _Target, tip: str | None) -> bool:
         # Someone pushed first: judged by where the branch is now, not by git's wording.
         if _remote_tip(root, target) != tip:
             return False
+        declined = _DECLINED.search(exc.message)
+        if declined:
+            raise RuleError(_declined_message(target, exc.message, declined.group(1))) from None
         detail = "\n".join(line.rstrip() for line in exc.message.splitlines())
         raise StoreError(f"cannot push to {target.branch} on {target.remote}, so nothing was pushed and your branch "
                          f"is as it was: {detail}") from None
     store.git(root, "update-ref", target.tracking, head)
     return True
+
+
+def _declined_message(target: _Target, stderr: str, why: str) -> str:
+    """The server's own rules refused the push: its reasons, as its hook printed them."""
+    said = [_CONTROL.sub("", line) for line in _REMOTE_LINE.findall(stderr)]
+    reasons = "\n".join(f"  remote: {line}" for line in said if line.strip()) or f"  ({why})"
+    return (f"{target.remote} refused the push to {target.branch} ({why}); its reasons:\n{reasons}\nNothing was "
+            "pushed and your branch is as it was. Set right what the server names (or ask whoever runs it), then "
+            "`xmflow sync` again.")
 
 
 # -- combining with the shared branch -------------------------------------------------------
