@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import subprocess
+import threading
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -11,6 +13,8 @@ from conftest import Team, draft_contract, git, hand_commit, open_project
 
 from xmflow import renumber
 from xmflow import sync as sync_mod
+from xmflow.errors import StoreError
+from xmflow.lock import workspace_lock
 from xmflow.workspace import Workspace
 
 _LOG = "%an|%ae|%aI|%s|%(trailers:key=Xmflow-Project,valueonly,separator=)|%(trailers:key=Xmflow-Digest,valueonly)"
@@ -456,3 +460,39 @@ def test_a_push_that_fails_on_the_server_for_another_reason_stays_exit_2(clones)
     assert result.exit_code == 2, result.output
     assert "nothing was pushed" in result.output.lower()
     assert a.head() == head and server_head(server) == pushed
+
+
+# -- the workspace lock -----------------------------------------------------------------------
+def test_sync_holds_the_workspace_lock_from_start_to_end(clones, monkeypatch):
+    a, b, _ = clones
+    open_project(b, who="lisi")
+    b.ok("lisi", "sync")
+    open_project(a)
+    git_dir = Path(git(a.root, "rev-parse", "--absolute-git-dir").strip())
+    real_fetch, refusals = sync_mod._fetch, []
+
+    def fetch_while_someone_signs(root, target):
+        with pytest.raises(StoreError) as refused, workspace_lock(git_dir, wait=0.2):
+            pass  # a `sign` started now would have committed in the middle of the rebase
+        refusals.append(refused.value.message)
+        return real_fetch(root, target)
+
+    monkeypatch.setattr(sync_mod, "_fetch", fetch_while_someone_signs)
+    sync_mod.sync(Workspace(a.root))
+    assert refusals and "another xmflow command is running" in refusals[0]
+    with workspace_lock(git_dir, wait=0):  # and let go when done
+        pass
+
+
+def test_sync_waits_for_a_command_that_holds_the_lock(clones):
+    a, _, server = clones
+    open_project(a)
+    git_dir = Path(git(a.root, "rev-parse", "--absolute-git-dir").strip())
+    reports: list[sync_mod.SyncReport] = []
+    waiting = threading.Thread(target=lambda: reports.append(sync_mod.sync(Workspace(a.root))))
+    with workspace_lock(git_dir):  # another command is running
+        waiting.start()
+        time.sleep(0.5)
+        assert waiting.is_alive() and server_head(server) != a.head()  # waiting, not pushing
+    waiting.join(30)
+    assert reports and reports[0].pushed == 3 and server_head(server) == a.head()

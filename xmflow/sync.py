@@ -7,7 +7,8 @@ is renumbered before the rebase (see :mod:`xmflow.renumber`).
 Nothing `xmflow verify` rejects is pushed, nor a change that undoes, unknowingly, a signature
 made on the shared branch (see :mod:`xmflow.outgoing`). Before anything moves, the branch tip is
 saved under ``refs/xmflow/pre-sync``; whatever fails (a conflict, a check, a refused push), the
-branch, index and files are put back to it.
+branch, index and files are put back to it. The workspace lock is held throughout, so a command
+started meanwhile waits instead of committing in the middle of a rebase.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 
 from xmflow import checks, outgoing, renumber, store
 from xmflow.errors import RuleError, StoreError, UsageError, XmflowError
+from xmflow.lock import workspace_lock
 from xmflow.workspace import CONFIG, PEOPLE, PROJECTS, Workspace
 
 ATTEMPTS = 5
@@ -62,16 +64,17 @@ class _Target:
 def sync(ws: Workspace, remote: str = "origin", branch: str | None = None) -> SyncReport:
     """Pull (rebase), re-check, push, up to ATTEMPTS times; on any failure the branch is as it was."""
     root = ws.root
-    target = _preflight(ws, remote, branch)
-    orig = _rev(root, "HEAD")
-    store.git(root, "update-ref", "-m", "xmflow sync: the branch before syncing", SAVED, orig)
-    try:
-        report = _attempts(ws, target, orig)
-    except BaseException:
-        _restore(root, orig)
+    with workspace_lock(Path(store.git(root, "rev-parse", "--absolute-git-dir").strip())):
+        target = _preflight(ws, remote, branch)
+        orig = _rev(root, "HEAD")
+        store.git(root, "update-ref", "-m", "xmflow sync: the branch before syncing", SAVED, orig)
+        try:
+            report = _attempts(ws, target, orig)
+        except BaseException:
+            _restore(root, orig)
+            store.git(root, "update-ref", "-d", SAVED, check=False)
+            raise
         store.git(root, "update-ref", "-d", SAVED, check=False)
-        raise
-    store.git(root, "update-ref", "-d", SAVED, check=False)
     return report
 
 
