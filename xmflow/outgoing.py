@@ -15,6 +15,7 @@ commit it was made from (*origins*: rewritten commit → the user's commit).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -122,23 +123,24 @@ def _projects_at(root: Path, process: Process, rev: str, ids: list[str]) -> dict
     """These projects as commit *rev* has them (one ``ls-tree``, one ``cat-file``); a project
     missing there, or whose records cannot be read, is left out (verify speaks of those)."""
     out = store.git(root, "-c", "core.quotePath=false", "ls-tree", "-r", rev, "--", *[f"{PROJECTS}/{i}/" for i in ids])
-    files = {}
-    for line in out.splitlines():
-        meta, _, path = line.partition("\t")
-        files[path] = meta.split()[2]
+    files = {path: meta.split()[2] for meta, _, path in (line.partition("\t") for line in out.splitlines())}
     blobs = store.read_blobs(root, list(files.values()))
     found = {}
     for pid in ids:
-        if not any(path.startswith(f"{PROJECTS}/{pid}/") for path in files):
-            continue
-        def read(name: str, pid: str = pid) -> bytes | None:
-            blob = files.get(f"{PROJECTS}/{pid}/{name}")
-            return blobs.get(blob) if blob else None
-        try:
-            found[pid] = records.project_from(process, pid, read)
-        except XmflowError:
-            continue
+        if any(path.startswith(f"{PROJECTS}/{pid}/") for path in files):
+            try:
+                found[pid] = records.project_from(process, pid, _reader(files, blobs, f"{PROJECTS}/{pid}/"))
+            except XmflowError:
+                continue
     return found
+
+
+def _reader(files: dict[str, str], blobs: dict[str, bytes], folder: str) -> Callable[[str], bytes | None]:
+    """Read a project's stage file by name from the blobs of one commit (None: no such file)."""
+    def read(name: str) -> bytes | None:
+        blob = files.get(folder + name)
+        return blobs.get(blob) if blob else None
+    return read
 
 
 def _counting(ws: Workspace, project: Project) -> set[tuple[str, Signoff]]:
@@ -171,11 +173,12 @@ def _undone_message(people: People, shown: str, undone: list[Undone]) -> str:
     for u in undone:
         who = _signer(people, u.signoff)
         signers.append(who)
-        yours = (f"your commit{'s' if len(u.changed_by) > 1 else ''} {', '.join(u.changed_by)}" if u.changed_by
-                 else "your commits")
+        one = len(u.changed_by) == 1
+        yours = (f"your commit{'' if one else 's'} {', '.join(u.changed_by)} change{'s' if one else ''}"
+                 if u.changed_by else "your commits change")
         lines.append(f"  - {u.project} {u.step.id} ({u.step.title}): signed by {who} on "
-                     f"{u.signoff.at.date().isoformat()} in commit {u.made_in}; {yours} change what it signed, so "
-                     "it no longer counts")
+                     f"{u.signoff.at.date().isoformat()} in commit {u.made_in}; {yours} what it signed, so it no "
+                     "longer counts")
     talk = ", ".join(dict.fromkeys(signers))
     some = "a signature" if len(undone) == 1 else "signatures"
     return (f"your changes would undo {some} made on {shown} since you last synced, which you had not seen:\n"

@@ -64,7 +64,7 @@ class _Target:
 def sync(ws: Workspace, remote: str = "origin", branch: str | None = None) -> SyncReport:
     """Pull (rebase), re-check, push, up to ATTEMPTS times; on any failure the branch is as it was."""
     root = ws.root
-    with workspace_lock(Path(store.git(root, "rev-parse", "--absolute-git-dir").strip())):
+    with workspace_lock(_git_dir(root)):
         target = _preflight(ws, remote, branch)
         orig = _rev(root, "HEAD")
         store.git(root, "update-ref", "-m", "xmflow sync: the branch before syncing", SAVED, orig)
@@ -76,6 +76,14 @@ def sync(ws: Workspace, remote: str = "origin", branch: str | None = None) -> Sy
             raise
         store.git(root, "update-ref", "-d", SAVED, check=False)
     return report
+
+
+def _git_dir(root: Path) -> Path:
+    """The repository's own git folder, absolute: where the workspace lock lives."""
+    found = store.git(root, "rev-parse", "--absolute-git-dir", check=False).strip()
+    if not found:
+        raise UsageError("nothing to sync: this workspace is not in a git repository (xmflow init makes one)")
+    return Path(found)
 
 
 @dataclass
@@ -97,11 +105,11 @@ def _attempts(ws: Workspace, target: _Target, orig: str) -> SyncReport:
         tip = _fetch(root, target)
         if tip is not None:
             _combine(ws, target, tip, run)
-        pulled = _count(root, f"{orig}..{tip}") if tip else 0
+        pulled = _count(root, f"{run.orig}..{tip}") if tip else 0
         pushed = _count(root, f"{tip}..HEAD" if tip else "HEAD")
         if not pushed:
             return SyncReport(pulled, 0, run.renumbered, attempt)
-        outgoing.refuse_unpushable(root, target.shown, tip, orig, run.forgiven, run.origins)
+        outgoing.refuse_unpushable(root, target.shown, tip, run.orig, run.forgiven, run.origins)
         if _push(root, target, tip):
             return SyncReport(pulled, pushed, run.renumbered, attempt)
     raise StoreError(f"{target.shown} kept moving: others pushed first {ATTEMPTS} times in a row. Nothing was "
