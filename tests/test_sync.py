@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import subprocess
+import threading
+import time
 from datetime import datetime
 from pathlib import Path
 
 import pytest
-from conftest import Team, draft_contract, git, open_project
+from conftest import Team, draft_contract, git, hand_commit, open_project
 
+from xmflow import renumber
 from xmflow import sync as sync_mod
+from xmflow.errors import StoreError
+from xmflow.lock import workspace_lock
 from xmflow.workspace import Workspace
 
 _LOG = "%an|%ae|%aI|%s|%(trailers:key=Xmflow-Project,valueonly,separator=)|%(trailers:key=Xmflow-Digest,valueonly)"
@@ -258,13 +263,236 @@ def test_the_first_push_creates_the_shared_branch(team, tmp_path):
 def test_renumbering_rewrites_the_subject_id_and_the_project_trailer_only():
     message = ("2026-001 contract.draft: lisi approve as sales\n\nsee 2026-001 on paper\n\n"
                "Xmflow-Project: 2026-001\nXmflow-Step: contract.draft\nXmflow-Digest: sha256:ab\n")
-    assert sync_mod._renamed_message(message, {"2026-001": "2026-004"}) == (
+    assert renumber.renamed_message(message, {"2026-001": "2026-004"}) == (
         "2026-004 contract.draft: lisi approve as sales\n\nsee 2026-001 on paper\n\n"
         "Xmflow-Project: 2026-004\nXmflow-Step: contract.draft\nXmflow-Digest: sha256:ab\n")
 
 
 def test_a_clashing_id_takes_the_next_free_number_of_its_year():
     taken = {"2026-001", "2026-002", "2025-009", "ACME", "ACME-2"}
-    assert sync_mod._free_id("2026-001", taken) == "2026-003"
-    assert sync_mod._free_id("2025-009", taken) == "2025-010"
-    assert sync_mod._free_id("ACME", taken) == "ACME-3"  # an id given with --id keeps its name
+    assert renumber.free_id("2026-001", taken) == "2026-003"
+    assert renumber.free_id("2025-009", taken) == "2025-010"
+    assert renumber.free_id("ACME", taken) == "ACME-3"  # an id given with --id keeps its name
+
+
+# -- nothing verify rejects is pushed (issue 9) ----------------------------------------------
+def edit_by_hand(t: Team, pid: str, old: str, new: str, who: str = "zhangsan") -> str:
+    """Change a signed contract with a plain file edit (as sed would) and commit it with plain git."""
+    path = t.root / "projects" / pid / "contract.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    return hand_commit(t, who, "合同金额改一下")
+
+
+@pytest.mark.parametrize("others_pushed", [False, True], ids=["just-ahead", "rebased"])
+def test_a_contract_edited_with_sed_and_committed_with_git_is_not_pushed(clones, others_pushed):
+    a, b, server = clones
+    pid = open_project(a)
+    draft_contract(a, pid)
+    a.ok("zhangsan", "sync")
+    if others_pushed:  # the commit was already bad before the rebase: no excuse for pushing it
+        b.ok("lisi", "sync")
+        open_project(b, who="lisi")
+        b.ok("lisi", "sync")
+    bad = edit_by_hand(a, pid, "348000", "48000")
+    head, pushed = a.head(), server_head(server)
+    result = sync(a)
+    assert result.exit_code == 1, result.output
+    assert f"commit {bad[:7]} · {pid} contract" in result.output and "changed outside xmflow" in result.output
+    assert "nothing was pushed" in result.output.lower() and "git reset --soft" in result.output
+    assert "xmflow set" in result.output
+    assert server_head(server) == pushed
+    assert a.head() == head and a.clean() and git(a.root, "for-each-ref", sync_mod.SAVED) == ""
+    assert_only_forward(server)
+
+
+def test_a_bad_commit_already_on_the_server_does_not_block_a_clean_local_commit(clones):
+    a, b, server = clones
+    pid = open_project(a)
+    draft_contract(a, pid)
+    a.ok("zhangsan", "sync")
+    b.ok("lisi", "sync")
+    edit_by_hand(a, pid, "348000", "48000")
+    git(a.root, "push", "-q", "origin", "main")  # before the server had its hook
+    assert a("wangjg", "verify").exit_code == 1
+    open_project(b, who="lisi")  # clean, and made before B saw the bad commit: a rebase
+    result = sync(b, "lisi")
+    assert result.exit_code == 0, result.output
+    assert "1 commit(s) received, 3 pushed" in result.output
+    b.ok("lisi", "set", "2026-002", "contract.number=HT-7")  # now just ahead of the server
+    result = sync(b, "lisi")
+    assert result.exit_code == 0 and "0 commit(s) received, 1 pushed" in result.output
+    assert server_head(server) == b.head()
+
+
+def test_a_bad_commit_in_a_renumbered_project_is_named_by_your_own_commit_id(clones):
+    a, b, server = clones
+    open_project(a)
+    mine = open_project(b, who="lisi")  # 2026-001 as well: renumbered when B syncs
+    draft_contract(b, mine, who="lisi")
+    bad = edit_by_hand(b, mine, "348000", "48000", who="lisi")
+    a.ok("zhangsan", "sync")
+    head, pushed = b.head(), server_head(server)
+    result = sync(b, "lisi")
+    assert result.exit_code == 1, result.output
+    assert f"commit {bad[:7]} · 2026-002 contract" in result.output  # neither the renumbered nor the rebased copy
+    assert b.head() == head and b.clean() and server_head(server) == pushed
+    assert (b.root / "projects" / "2026-001" / "contract.yaml").exists()
+
+
+def test_the_first_push_of_a_history_with_a_bad_commit_is_refused(team, tmp_path):
+    server = tmp_path / "empty.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(server)], check=True)
+    git(team.root, "remote", "add", "origin", str(server))
+    pid = open_project(team)
+    draft_contract(team, pid)
+    bad = edit_by_hand(team, pid, "348000", "48000")
+    result = team("zhangsan", "sync")
+    assert result.exit_code == 1 and f"commit {bad[:7]}" in result.output, result.output
+    assert git(server, "for-each-ref") == ""
+
+
+# -- a signature from the other side undone by the rebase -------------------------------------
+def test_a_rebased_change_that_undoes_a_signature_from_the_shared_branch_stops_the_sync(clones):
+    a, b, server = clones
+    pid = open_project(a)
+    draft_contract(a, pid)
+    a.ok("zhaoliu", "sign", pid, "contract.supervisor_review")
+    a.ok("zhangsan", "sync")
+    b.ok("lisi", "sync")  # B has the contract, reviewed by the supervisor
+    a.ok("qianqi", "sign", pid, "contract.business_review")
+    signed = a.head()
+    a.ok("qianqi", "sync")
+    b.ok("zhangsan", "set", pid, "contract.notes=客户要求月底前交货")  # B had not seen the business review
+    contract = b.root / "projects" / pid / "contract.yaml"
+    head, text, pushed = b.head(), contract.read_text(encoding="utf-8"), server_head(server)
+    result = sync(b)
+    assert result.exit_code == 1, result.output
+    assert f"{pid} contract.business_review" in result.output
+    assert "钱七 (qianqi)" in result.output and f"commit {signed[:7]}" in result.output
+    assert f"your commit {head[:7]}" in result.output
+    assert "nothing was pushed" in result.output.lower()
+    assert b.head() == head and b.clean() and contract.read_text(encoding="utf-8") == text
+    assert git(b.root, "for-each-ref", sync_mod.SAVED) == ""
+    assert server_head(server) == pushed and a.state(pid, "contract.business_review") == "signed"
+    assert_only_forward(server)
+    # Talked it over: B drops the change, syncs, and makes it again on top, knowingly.
+    git(b.root, "reset", "-q", "--hard", "HEAD~1")
+    b.ok("zhangsan", "sync")
+    b.ok("zhangsan", "set", pid, "contract.notes=客户要求月底前交货")
+    assert b.ok("zhangsan", "sync").exit_code == 0 and server_head(server) == b.head()
+
+
+def test_a_rebased_change_that_undoes_only_your_own_signatures_syncs(clones):
+    a, b, server = clones
+    pid = open_project(a)
+    draft_contract(a, pid)
+    a.ok("zhangsan", "sync")
+    b.ok("lisi", "sync")
+    b.ok("zhaoliu", "sign", pid, "contract.supervisor_review")
+    b.ok("zhangsan", "set", pid, "contract.notes=客户要求月底前交货")  # undoes B's own review, and the draft
+    open_project(a, who="lisi")  # something else arrives on the shared branch meanwhile
+    a.ok("lisi", "sync")
+    result = sync(b)
+    assert result.exit_code == 0, result.output
+    assert "3 commit(s) received, 2 pushed" in result.output and server_head(server) == b.head()
+    assert b.state(pid, "contract.supervisor_review") != "signed"
+
+
+def test_a_signature_made_while_sync_was_pushing_is_caught_on_the_next_attempt(clones, monkeypatch):
+    a, b, server = clones
+    pid = open_project(a)
+    draft_contract(a, pid)
+    a.ok("zhaoliu", "sign", pid, "contract.supervisor_review")
+    a.ok("zhangsan", "sync")
+    b.ok("lisi", "sync")
+    open_project(a, who="lisi")
+    a.ok("lisi", "sync")  # B will have to rebase
+    b.ok("zhangsan", "set", pid, "contract.notes=客户要求月底前交货")
+    head, real_fetch, fetches = b.head(), sync_mod._fetch, []
+
+    def fetch_then_a_signs(root, target):
+        tip = real_fetch(root, target)
+        fetches.append(tip)
+        if len(fetches) == 1:  # between B's first fetch and its push
+            a.ok("qianqi", "sign", pid, "contract.business_review")
+            git(a.root, "push", "-q", "origin", "main")
+        return tip
+
+    monkeypatch.setattr(sync_mod, "_fetch", fetch_then_a_signs)
+    result = sync(b)
+    assert result.exit_code == 1 and len(fetches) == 2, result.output
+    assert "contract.business_review" in result.output and f"your commit {head[:7]}" in result.output
+    assert b.head() == head and server_head(server) == a.head()
+
+
+# -- the server's own refusal ---------------------------------------------------------------
+def refuse_pushes(server: Path, reason: str) -> None:
+    hook = server / "hooks" / "pre-receive"
+    hook.write_text(f'#!/bin/sh\necho "{reason}" >&2\nexit 1\n', encoding="utf-8")
+    hook.chmod(0o755)
+
+
+def test_a_push_the_server_hook_refuses_exits_1_with_its_reasons(clones):
+    a, b, server = clones
+    open_project(a, who="lisi")
+    a.ok("lisi", "sync")
+    b.ok("lisi", "sync")
+    open_project(b, who="lisi")
+    b.ok("lisi", "sync")
+    open_project(a)  # to be rebased on B's project, then refused
+    refuse_pushes(server, "周末不接受推送 (no pushes at the weekend)")
+    head, pushed = a.head(), server_head(server)
+    result = sync(a)
+    assert result.exit_code == 1, result.output
+    assert "周末不接受推送 (no pushes at the weekend)" in result.output
+    assert "nothing was pushed" in result.output.lower()
+    assert a.head() == head and a.clean() and server_head(server) == pushed
+
+
+def test_a_push_that_fails_on_the_server_for_another_reason_stays_exit_2(clones):
+    a, _, server = clones
+    open_project(a)
+    git(server, "config", "receive.maxInputSize", "10")
+    head, pushed = a.head(), server_head(server)
+    result = sync(a)
+    assert result.exit_code == 2, result.output
+    assert "nothing was pushed" in result.output.lower()
+    assert a.head() == head and server_head(server) == pushed
+
+
+# -- the workspace lock -----------------------------------------------------------------------
+def test_sync_holds_the_workspace_lock_from_start_to_end(clones, monkeypatch):
+    a, b, _ = clones
+    open_project(b, who="lisi")
+    b.ok("lisi", "sync")
+    open_project(a)
+    git_dir = Path(git(a.root, "rev-parse", "--absolute-git-dir").strip())
+    real_fetch, refusals = sync_mod._fetch, []
+
+    def fetch_while_someone_signs(root, target):
+        with pytest.raises(StoreError) as refused, workspace_lock(git_dir, wait=0.2):
+            pass  # a `sign` started now would have committed in the middle of the rebase
+        refusals.append(refused.value.message)
+        return real_fetch(root, target)
+
+    monkeypatch.setattr(sync_mod, "_fetch", fetch_while_someone_signs)
+    sync_mod.sync(Workspace(a.root))
+    assert refusals and "another xmflow command is running" in refusals[0]
+    with workspace_lock(git_dir, wait=0):  # and let go when done
+        pass
+
+
+def test_sync_waits_for_a_command_that_holds_the_lock(clones):
+    a, _, server = clones
+    open_project(a)
+    git_dir = Path(git(a.root, "rev-parse", "--absolute-git-dir").strip())
+    reports: list[sync_mod.SyncReport] = []
+    waiting = threading.Thread(target=lambda: reports.append(sync_mod.sync(Workspace(a.root))))
+    with workspace_lock(git_dir):  # another command is running
+        waiting.start()
+        time.sleep(0.5)
+        assert waiting.is_alive() and server_head(server) != a.head()  # waiting, not pushing
+    waiting.join(30)
+    assert reports and reports[0].pushed == 3 and server_head(server) == a.head()

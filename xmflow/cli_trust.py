@@ -144,7 +144,7 @@ def sync(
     remote: Annotated[str, typer.Option("--remote", help="The shared repository's remote.")] = "origin",
     branch: Annotated[str | None, typer.Option("--branch", help="The shared branch (default: the current one).")] = None,
 ) -> None:
-    """Pull (rebase), check, push; retries when someone pushed first; never loses a local sign-off."""
+    """Pull (rebase), check, push nothing verify rejects; retries when someone pushed first; never loses a local sign-off."""
     from xmflow import sync as sync_mod
 
     report = sync_mod.sync(workspace_of(ctx), remote, branch)

@@ -2,33 +2,33 @@
 push; again when someone pushed first. Never a force push, never a lost local commit.
 
 Project ids stay ``YYYY-NNN`` (SPEC §3). When two clones opened the same id, the unpushed one
-is renumbered: its local commits are rewritten (files moved to the new folder, the
-``Xmflow-Project`` trailer and the subject's id changed, authors and dates kept) before the
-rebase. A stage's digest does not include the project id, so its sign-offs stay valid.
+is renumbered before the rebase (see :mod:`xmflow.renumber`).
 
-Before anything moves, the branch tip is saved under ``refs/xmflow/pre-sync``; whatever fails
-(a conflict, a check, a refused push), the branch, index and files are put back to it.
+Nothing `xmflow verify` rejects is pushed, nor a change that undoes, unknowingly, a signature
+made on the shared branch (see :mod:`xmflow.outgoing`). Before anything moves, the branch tip is
+saved under ``refs/xmflow/pre-sync``; whatever fails (a conflict, a check, a refused push), the
+branch, index and files are put back to it. The workspace lock is held throughout, so a command
+started meanwhile waits instead of committing in the middle of a rebase.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from xmflow import audit, checks, store
+from xmflow import checks, outgoing, renumber, store
 from xmflow.errors import RuleError, StoreError, UsageError, XmflowError
-from xmflow.model import Problem
-from xmflow.workspace import CONFIG, PEOPLE, PROJECTS, Workspace, next_project_id
+from xmflow.lock import workspace_lock
+from xmflow.workspace import CONFIG, PEOPLE, PROJECTS, Workspace
 
 ATTEMPTS = 5
 SAVED = "refs/xmflow/pre-sync"
 _UNFINISHED = ("rebase-merge", "rebase-apply", "MERGE_HEAD", "CHERRY_PICK_HEAD", "REVERT_HEAD")
-_PERSON = re.compile(r"^(author|committer) (.*) <(.*)> (\d+ [+-]\d{4})$", re.M)
-_PROJECT_TRAILER = re.compile(r"^(Xmflow-Project[ \t]*:[ \t]*)(\S+)([ \t]*)$", re.I | re.M)
-_YEAR_ID = re.compile(r"(\d{4})-\d+")
+# git prints the server's refusal untranslated: `! [remote rejected] main -> main (pre-receive hook declined)`
+_DECLINED = re.compile(r"\[remote rejected\][^\n]*\(([^)\n]*declined[^)\n]*)\)")
+_REMOTE_LINE = re.compile(r"^(?:git push failed: )?remote: ?(.*?)\s*$", re.M)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True)
@@ -64,33 +64,54 @@ class _Target:
 def sync(ws: Workspace, remote: str = "origin", branch: str | None = None) -> SyncReport:
     """Pull (rebase), re-check, push, up to ATTEMPTS times; on any failure the branch is as it was."""
     root = ws.root
-    target = _preflight(ws, remote, branch)
-    orig = _rev(root, "HEAD")
-    store.git(root, "update-ref", "-m", "xmflow sync: the branch before syncing", SAVED, orig)
-    try:
-        report = _attempts(ws, target, orig)
-    except BaseException:
-        _restore(root, orig)
+    with workspace_lock(_git_dir(root)):
+        target = _preflight(ws, remote, branch)
+        orig = _rev(root, "HEAD")
+        store.git(root, "update-ref", "-m", "xmflow sync: the branch before syncing", SAVED, orig)
+        try:
+            report = _attempts(ws, target, orig)
+        except BaseException:
+            _restore(root, orig)
+            store.git(root, "update-ref", "-d", SAVED, check=False)
+            raise
         store.git(root, "update-ref", "-d", SAVED, check=False)
-        raise
-    store.git(root, "update-ref", "-d", SAVED, check=False)
     return report
 
 
+def _git_dir(root: Path) -> Path:
+    """The repository's own git folder, absolute: where the workspace lock lives."""
+    found = store.git(root, "rev-parse", "--absolute-git-dir", check=False).strip()
+    if not found:
+        raise UsageError("nothing to sync: this workspace is not in a git repository (xmflow init makes one)")
+    return Path(found)
+
+
+@dataclass
+class _Run:
+    """One sync across its attempts: the branch before it, the ids renumbered (first id → last),
+    each rewritten commit → the user's own commit, and the `xmflow check` problems the working
+    tree had before it first moved (None while it has not)."""
+
+    orig: str
+    renumbered: dict[str, str] = field(default_factory=dict)
+    origins: dict[str, str] = field(default_factory=dict)
+    forgiven: set[str] | None = None
+
+
 def _attempts(ws: Workspace, target: _Target, orig: str) -> SyncReport:
-    """Fetch, combine, push; again while someone else's push gets in first."""
-    root, renumbered = ws.root, {}
+    """Fetch, combine, check, push; again while someone else's push gets in first."""
+    root, run = ws.root, _Run(orig)
     for attempt in range(1, ATTEMPTS + 1):
         tip = _fetch(root, target)
-        if tip is None:  # the branch's first push
-            if _push(root, target, None):
-                return SyncReport(0, _count(root, "HEAD"), renumbered, attempt)
-            continue
-        _combine(ws, target, tip, renumbered)
-        head = _rev(root, "HEAD")
-        pulled, pushed = _count(root, f"{orig}..{tip}"), _count(root, f"{tip}..{head}")
-        if not pushed or _push(root, target, tip):
-            return SyncReport(pulled, pushed, renumbered, attempt)
+        if tip is not None:
+            _combine(ws, target, tip, run)
+        pulled = _count(root, f"{run.orig}..{tip}") if tip else 0
+        pushed = _count(root, f"{tip}..HEAD" if tip else "HEAD")
+        if not pushed:
+            return SyncReport(pulled, 0, run.renumbered, attempt)
+        outgoing.refuse_unpushable(root, target.shown, tip, run.orig, run.forgiven, run.origins)
+        if _push(root, target, tip):
+            return SyncReport(pulled, pushed, run.renumbered, attempt)
     raise StoreError(f"{target.shown} kept moving: others pushed first {ATTEMPTS} times in a row. Nothing was "
                      "pushed and your branch is as it was; run `xmflow sync` again in a moment")
 
@@ -165,40 +186,61 @@ def _push(root: Path, target: _Target, tip: str | None) -> bool:
     try:
         store.git(root, "push", "-q", target.remote, f"{head}:refs/heads/{target.branch}")
     except StoreError as exc:
-        # Judged by where the branch is now, not by git's wording (which may be translated).
+        # Someone pushed first: judged by where the branch is now, not by git's wording.
         if _remote_tip(root, target) != tip:
             return False
-        raise StoreError(f"{target.remote} refused the push to {target.branch}, so nothing was pushed and your "
-                         f"branch is as it was: {exc.message}") from None
+        declined = _DECLINED.search(exc.message)
+        if declined:
+            raise RuleError(_declined_message(target, exc.message, declined.group(1))) from None
+        detail = "\n".join(line.rstrip() for line in exc.message.splitlines())
+        raise StoreError(f"cannot push to {target.branch} on {target.remote}, so nothing was pushed and your branch "
+                         f"is as it was: {detail}") from None
     store.git(root, "update-ref", target.tracking, head)
     return True
 
 
+def _declined_message(target: _Target, stderr: str, why: str) -> str:
+    """The server's own rules refused the push: its reasons, as its hook printed them."""
+    said = [_CONTROL.sub("", line) for line in _REMOTE_LINE.findall(stderr)]
+    reasons = "\n".join(f"  remote: {line}" for line in said if line.strip()) or f"  ({why})"
+    return (f"{target.remote} refused the push to {target.branch} ({why}); its reasons:\n{reasons}\nNothing was "
+            "pushed and your branch is as it was. Set right what the server names (or ask whoever runs it), then "
+            "`xmflow sync` again.")
+
+
 # -- combining with the shared branch -------------------------------------------------------
-def _combine(ws: Workspace, target: _Target, tip: str, renumbered: dict[str, str]) -> None:
-    """Put the local commits on top of *tip*: renumber clashing projects, rebase, re-check."""
+def _combine(ws: Workspace, target: _Target, tip: str, run: _Run) -> None:
+    """Put the local commits on top of *tip*: renumber clashing projects, rebase."""
     root = ws.root
     head = _rev(root, "HEAD")
     if _is_ancestor(root, tip, head):
         return  # nothing new on the shared branch
     if _is_ancestor(root, head, tip):
-        store.git(root, "merge", "-q", "--ff-only", tip)  # nothing local: a fast-forward, nothing to check
+        store.git(root, "merge", "-q", "--ff-only", tip)  # nothing local: a fast-forward
         return
-    renames, originals = _clashes(root, tip, head), {}
+    if run.forgiven is None:
+        run.forgiven = {str(p) for p in checks.check(Workspace(root))}
+    renames = renumber.clashes(root, tip, head)
     if renames:
-        rewritten = _renumber(root, tip, head, renames)
-        originals = {new: old for old, new in rewritten.items()}
+        rewritten = renumber.renumber(root, tip, head, renames)
+        _trace(run.origins, {new: old for old, new in rewritten.items()})
         head = rewritten[head]
         store.git(root, "reset", "-q", "--keep", head)
         for old, new in renames.items():
-            first = next((k for k, v in renumbered.items() if v == old), old)
-            renumbered[first] = new
-    before = checks.check(Workspace(root))
-    _rebase(ws, target, tip, originals)
-    _recheck(root, target, tip, head, before, originals)
+            first = next((k for k, v in run.renumbered.items() if v == old), old)
+            run.renumbered[first] = new
+    _rebase(ws, target, tip, run.origins)
+    _trace(run.origins, _rebased_from(root, tip, head))
 
 
-def _rebase(ws: Workspace, target: _Target, tip: str, originals: dict[str, str]) -> None:
+def _trace(origins: dict[str, str], rewritten: dict[str, str]) -> None:
+    """Record that each new commit of *rewritten* (new → the commit it was made from) comes from
+    that commit's original."""
+    for new, old in rewritten.items():
+        origins[new] = origins.get(old, old)
+
+
+def _rebase(ws: Workspace, target: _Target, tip: str, origins: dict[str, str]) -> None:
     """``git rebase tip``; a conflict is aborted (the caller restores the branch) and reported
     as the projects and stages both sides changed."""
     root = ws.root
@@ -210,7 +252,7 @@ def _rebase(ws: Workspace, target: _Target, tip: str, originals: dict[str, str])
         paths = [p for p in store.git(root, "-c", "core.quotePath=false", "diff", "--name-only",
                                       "--diff-filter=U").splitlines() if p]
         stopped = store.git(root, "rev-parse", "-q", "--verify", "REBASE_HEAD", check=False).strip()
-        ours = store.git(root, "log", "-1", "--format=%h “%s”", originals.get(stopped, stopped)).strip()
+        ours = store.git(root, "log", "-1", "--format=%h “%s”", origins.get(stopped, stopped)).strip()
         store.git(root, "rebase", "--abort")
         if not paths:
             raise StoreError(f"cannot put your commits on top of {target.shown}: {exc.message}") from None
@@ -253,26 +295,6 @@ def _who(ws: Workspace, name: str, email: str) -> str:
     return person.label() if person else f"{name} <{email}>"
 
 
-def _recheck(root: Path, target: _Target, tip: str, before_head: str, before: list[Problem],
-             originals: dict[str, str]) -> None:
-    """After the rebase, the working tree passes `xmflow check` and the rebased commits pass
-    `xmflow verify`, except for what was already wrong before combining."""
-    seen = {str(p) for p in before}
-    problems = [str(p) for p in checks.check(Workspace(root)) if str(p) not in seen]
-    mine = set(store.git(root, "rev-list", f"{tip}..HEAD").split())
-    found = [f for f in audit.verify(root) if f.commit in mine]
-    if found:
-        local = set(store.git(root, "rev-list", f"{tip}..{before_head}").split())
-        known = {_key(f) for f in audit.verify(root, before_head) if f.commit in local}
-        was = _rebased_from(root, tip, before_head)  # the rebased commits vanish: name the user's own
-        problems += [str(replace(f, commit=originals.get(was.get(f.commit, ""), was.get(f.commit, f.commit))))
-                     for f in found if _key(f) not in known]
-    if problems:
-        raise RuleError(f"your commits on top of {target.shown} no longer check out, so nothing was pushed and your "
-                        "branch is as it was:\n  - " + "\n  - ".join(problems) + "\nTalk to whoever made the other "
-                        f"change (git log {target.shown}), then sync again once one of you has set it right.")
-
-
 def _rebased_from(root: Path, tip: str, before_head: str) -> dict[str, str]:
     """Each rebased commit → the local commit it was made from (the rebase keeps author, date and message)."""
     local = {content: sha for sha, content in _by_content(root, f"{tip}..{before_head}")}
@@ -284,81 +306,6 @@ def _by_content(root: Path, spec: str) -> list[tuple[str, str]]:
     out = store.git(root, "log", "--format=%H%x1f%aI%x1f%ae%x1f%B%x1e", spec)
     entries = [entry.strip("\n").partition("\x1f") for entry in out.split("\x1e") if entry.strip()]
     return [(sha, content) for sha, _, content in entries]
-
-
-def _key(finding: audit.Finding) -> tuple[str, ...]:
-    return finding.project, finding.stage, finding.step, finding.clause, finding.message
-
-
-# -- renumbering ----------------------------------------------------------------------------
-def _clashes(root: Path, tip: str, head: str) -> dict[str, str]:
-    """Projects opened both here and on the shared branch since they parted (the same id, two
-    projects), each with the next free id for it."""
-    base = store.git(root, "merge-base", tip, head, check=False).strip()
-    mine, theirs = _project_ids(root, head), _project_ids(root, tip)
-    common = _project_ids(root, base) if base else set()
-    taken = mine | theirs | common
-    renames = {}
-    for old in sorted((mine - common) & (theirs - common)):
-        renames[old] = _free_id(old, taken)
-        taken.add(renames[old])
-    return renames
-
-
-def _free_id(old: str, taken: set[str]) -> str:
-    """The next ``YYYY-NNN`` of the id's year; an id given with --id gets ``-2``, ``-3``…"""
-    year = _YEAR_ID.fullmatch(old)
-    if year:
-        return next_project_id(sorted(taken), int(year.group(1)))
-    return next(f"{old}-{n}" for n in range(2, len(taken) + 3) if f"{old}-{n}" not in taken)
-
-
-def _project_ids(root: Path, rev: str) -> set[str]:
-    out = store.git(root, "-c", "core.quotePath=false", "ls-tree", "-d", "--name-only", rev, f"{PROJECTS}/")
-    return {line.split("/", 1)[1] for line in out.splitlines() if "/" in line}
-
-
-def _renumber(root: Path, tip: str, head: str, renames: dict[str, str]) -> dict[str, str]:
-    """Rewrite the local commits (those not on *tip*) so each renamed project lives under its new
-    id: each old commit → its rewrite. Authors, committers, dates and other trailers are kept."""
-    mapping: dict[str, str] = {}
-    with tempfile.TemporaryDirectory(prefix="xmflow-sync-") as scratch:
-        index = {"GIT_INDEX_FILE": os.path.join(scratch, "index")}
-        local = store.git(root, "rev-list", "--reverse", "--topo-order", "--parents", f"{tip}..{head}")
-        for line in local.splitlines():
-            sha, *parents = line.split()
-            tree = _renamed_tree(root, sha, renames, index)
-            raw = store.git(root, "cat-file", "commit", sha)
-            header, _, message = raw.partition("\n\n")
-            msg_file = Path(scratch, "message")
-            msg_file.write_text(_renamed_message(message, renames), encoding="utf-8")
-            env = {f"GIT_{role.upper()}_{part}": value for role, name, email, stamp in _PERSON.findall(header)
-                   for part, value in (("NAME", name), ("EMAIL", email), ("DATE", f"@{stamp}"))}
-            args = [a for p in parents for a in ("-p", mapping.get(p, p))]
-            mapping[sha] = store.git(root, "commit-tree", tree, *args, "-F", str(msg_file), env=env).strip()
-    return mapping
-
-
-def _renamed_tree(root: Path, sha: str, renames: dict[str, str], index: dict[str, str]) -> str:
-    """The commit's tree with ``projects/OLD/`` moved to ``projects/NEW/`` (built in a scratch index)."""
-    present = _project_ids(root, sha) & set(renames)
-    if not present:
-        return _rev(root, f"{sha}^{{tree}}")
-    store.git(root, "read-tree", sha, env=index)
-    for old in sorted(present):
-        store.git(root, "rm", "--cached", "-r", "-q", "-f", "--", f"{PROJECTS}/{old}", env=index)
-        store.git(root, "read-tree", f"--prefix={PROJECTS}/{renames[old]}/", f"{sha}:{PROJECTS}/{old}", env=index)
-    return store.git(root, "write-tree", env=index).strip()
-
-
-def _renamed_message(message: str, renames: dict[str, str]) -> str:
-    """The subject's leading id and the ``Xmflow-Project`` trailer (last paragraph) renamed."""
-    first, space, rest = message.partition(" ")
-    if first in renames:
-        message = renames[first] + space + rest
-    body, sep, trailers = message.rpartition("\n\n")
-    trailers = _PROJECT_TRAILER.sub(lambda m: m[1] + renames.get(m[2], m[2]) + m[3], trailers)
-    return body + sep + trailers
 
 
 # -- git ------------------------------------------------------------------------------------

@@ -1,0 +1,202 @@
+"""What `xmflow sync` may push: the local commits, put on top of the shared branch, checked
+before they leave the clone.
+
+Two refusals (exit 1), each naming what and who:
+
+- a finding of ``xmflow verify`` on any commit that would be pushed (the server's hook would
+  refuse it too). Findings on commits already on the shared branch are not the pusher's: the
+  server accepted them, perhaps with an admin's acknowledgement, and they do not block;
+- a signature that came from the shared branch and no longer counts on top of the local
+  commits: someone signed there while this clone, not knowing, changed what they signed.
+
+Commit ids in messages are the user's own: a rebased or renumbered commit is named by the
+commit it was made from (*origins*: rewritten commit → the user's commit).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from xmflow import audit, checks, records, store
+from xmflow.errors import RuleError, XmflowError
+from xmflow.history import signoff_commit, walk
+from xmflow.model import People, Project, Signoff
+from xmflow.process import Process, Step
+from xmflow.rules import ProjectView
+from xmflow.workspace import PROJECTS, Workspace
+
+
+@dataclass(frozen=True)
+class Undone:
+    """A signature from the shared branch that the local commits undo."""
+
+    project: str
+    step: Step
+    signoff: Signoff
+    made_in: str                  # the commit that made it: ``abc1234 “subject”``
+    changed_by: tuple[str, ...]   # the user's commits that changed its stage file, likewise
+
+
+def refuse_unpushable(root: Path, shown: str, tip: str | None, orig: str, forgiven: set[str] | None,
+                      origins: dict[str, str]) -> None:
+    """Raise RuleError, naming each problem, unless the commits on top of *tip* (all of HEAD's
+    when *tip* is None: a first push) may be pushed. *orig*: the branch before the sync;
+    *forgiven*: the `xmflow check` problems its working tree had (None: the tree has not moved,
+    so whatever check finds was there before)."""
+    ws = Workspace(root)
+    problems = [str(p) for p in checks.check(ws) if str(p) not in forgiven] if forgiven is not None else []
+    mine = set(store.git(root, "rev-list", f"{tip}..HEAD" if tip else "HEAD").split())
+    found = [f for f in audit.verify(root) if f.commit in mine]
+    if problems or found:
+        raise RuleError(_unverified_message(root, shown, tip, orig, problems, found, origins))
+    if tip is not None:
+        undone = undone_signatures(ws, tip, orig, origins)
+        if undone:
+            raise RuleError(_undone_message(ws.people, shown, undone))
+
+
+# -- verify ---------------------------------------------------------------------------------
+def _unverified_message(root: Path, shown: str, tip: str | None, orig: str, problems: list[str],
+                        found: list[audit.Finding], origins: dict[str, str]) -> str:
+    """The findings, under the user's own commit ids, split into what the local commits had
+    before the sync (theirs to redo through xmflow) and what the combination brought."""
+    local = set(store.git(root, "rev-list", f"{tip}..{orig}" if tip else orig).split())
+    earlier = {_key(f) for f in audit.verify(root, orig) if f.commit in local}
+    own = [f for f in found if _key(f) in earlier]
+    combined = problems + [str(replace(f, commit=origins.get(f.commit, f.commit))) for f in found if f not in own]
+    failed = " and ".join(name for name, has in (("`xmflow verify`", found), ("`xmflow check`", problems)) if has)
+    lines = [f"nothing was pushed and your branch is as it was: your commits do not pass {failed}"
+             + (" (the shared repository's hook would refuse them too)." if found else ".")]
+    if own:
+        lines.append("Wrong in your commits themselves (a file changed by hand and committed with git, say):")
+        lines += [f"  - {replace(f, commit=origins.get(f.commit, f.commit))}" for f in own]
+        lines.append("Take such a commit out and make the change through xmflow: for your last commit, "
+                     "`git reset --soft HEAD~1`, then `git restore --staged --worktree FILE`; for an earlier one, "
+                     f"`git rebase -i {shown}` and drop it. Then `xmflow set PROJECT FIELD=VALUE` (or `xmflow edit`) "
+                     "and `xmflow sync` again.")
+    if combined:
+        lines.append(f"Your commits no longer check out on top of {shown} (combined with what others pushed):")
+        lines += [f"  - {line}" for line in combined]
+        lines.append(f"Talk to whoever made the other change (git log {shown}), then sync again once one of you has "
+                     "set it right.")
+    return "\n".join(lines)
+
+
+def _key(finding: audit.Finding) -> tuple[str, ...]:
+    return finding.project, finding.stage, finding.step, finding.clause, finding.message
+
+
+# -- signatures from the shared branch ------------------------------------------------------
+def undone_signatures(ws: Workspace, tip: str, orig: str, origins: dict[str, str]) -> list[Undone]:
+    """Each signature that counts at *tip*, is not in the records of *orig* (it came from the
+    other side) and no longer counts at HEAD, in the projects the local commits change."""
+    root, process = ws.root, ws.process
+    touched = sorted(_touched(root, tip))
+    if not touched:
+        return []
+    at = {rev: _projects_at(root, process, rev, touched) for rev in (tip, orig, "HEAD")}
+    undone = []
+    for pid in touched:
+        theirs, before, now = at[tip].get(pid), at[orig].get(pid), at["HEAD"].get(pid)
+        if theirs is None:
+            continue
+        known = {s for r in before.records.values() for s in r.signoffs} if before else set()
+        still = _counting(ws, now) if now else set()
+        lost = [(step_id, s) for step_id, s in sorted(_counting(ws, theirs), key=lambda c: c[1].at)
+                if s not in known and (step_id, s) not in still]
+        for step_id, s in lost:
+            step = process.step(step_id)
+            path = f"{PROJECTS}/{pid}/{process.stage(step.stage).file}"
+            undone.append(Undone(pid, step, s, _made_in(ws, tip, pid, s), _changed_by(root, tip, path, origins)))
+    return undone
+
+
+def _touched(root: Path, tip: str) -> set[str]:
+    """The projects whose files differ between *tip* and HEAD (what the local commits change)."""
+    out = store.git(root, "-c", "core.quotePath=false", "diff", "--name-only", tip, "HEAD", "--", f"{PROJECTS}/")
+    return {parts[1] for parts in (line.split("/") for line in out.splitlines()) if len(parts) > 2}
+
+
+def _projects_at(root: Path, process: Process, rev: str, ids: list[str]) -> dict[str, Project]:
+    """These projects as commit *rev* has them (one ``ls-tree``, one ``cat-file``); a project
+    missing there, or whose records cannot be read, is left out (verify speaks of those)."""
+    out = store.git(root, "-c", "core.quotePath=false", "ls-tree", "-r", rev, "--", *[f"{PROJECTS}/{i}/" for i in ids])
+    files = {path: meta.split()[2] for meta, _, path in (line.partition("\t") for line in out.splitlines())}
+    blobs = store.read_blobs(root, list(files.values()))
+    found = {}
+    for pid in ids:
+        if any(path.startswith(f"{PROJECTS}/{pid}/") for path in files):
+            try:
+                found[pid] = records.project_from(process, pid, _reader(files, blobs, f"{PROJECTS}/{pid}/"))
+            except XmflowError:
+                continue
+    return found
+
+
+def _reader(files: dict[str, str], blobs: dict[str, bytes], folder: str) -> Callable[[str], bytes | None]:
+    """Read a project's stage file by name from the blobs of one commit (None: no such file)."""
+    def read(name: str) -> bytes | None:
+        blob = files.get(folder + name)
+        return blobs.get(blob) if blob else None
+    return read
+
+
+def _counting(ws: Workspace, project: Project) -> set[tuple[str, Signoff]]:
+    """The signatures that count on these records, by step id (of the steps that apply)."""
+    view = ProjectView(project, ws.process, ws.config)
+    return {(step.id, s) for step in ws.process.steps if view.applies(step)
+            for s in view.valid_signatures(step).values()}
+
+
+def _made_in(ws: Workspace, tip: str, pid: str, signoff: Signoff) -> str:
+    """The commit of the shared branch that made a sign-off, as ``abc1234 “subject”``."""
+    person = ws.people.by_id(signoff.by)
+    commit = signoff_commit(walk(ws.root, tip, f"{PROJECTS}/{pid}"), pid, signoff, person.email) if person else None
+    return f"{commit.short} “{commit.subject}”" if commit else "(its commit is not on the shared branch's main line)"
+
+
+def _changed_by(root: Path, tip: str, path: str, origins: dict[str, str]) -> tuple[str, ...]:
+    """The local commits that changed *path*, oldest first, as ``abc1234 “subject”`` by the
+    user's own ids."""
+    shas = store.git(root, "log", "--reverse", "--format=%H", f"{tip}..HEAD", "--", path).split()
+    if not shas:
+        return ()
+    out = store.git(root, "log", "--no-walk=unsorted", "--format=%h “%s”", *[origins.get(c, c) for c in shas])
+    return tuple(line for line in out.splitlines() if line)
+
+
+def _undone_message(people: People, shown: str, undone: list[Undone]) -> str:
+    """Which signatures, who made them and where, what undoes them, and what to do."""
+    lines, signers = [], []
+    for u in undone:
+        who = _signer(people, u.signoff)
+        signers.append(who)
+        one = len(u.changed_by) == 1
+        yours = (f"your commit{'' if one else 's'} {', '.join(u.changed_by)} change{'s' if one else ''}"
+                 if u.changed_by else "your commits change")
+        lines.append(f"  - {u.project} {u.step.id} ({u.step.title}): signed by {who} on "
+                     f"{u.signoff.at.date().isoformat()} in commit {u.made_in}; {yours} what it signed, so it no "
+                     "longer counts")
+    talk = ", ".join(dict.fromkeys(signers))
+    some = "a signature" if len(undone) == 1 else "signatures"
+    return (f"your changes would undo {some} made on {shown} since you last synced, which you had not seen:\n"
+            + "\n".join(lines) + f"\nNothing was pushed; your commits and files are as they were. Talk to {talk} "
+            f"first. To keep what they signed, drop your commit(s) to that stage (git rebase -i {shown}) and run "
+            "`xmflow sync`. To make your change all the same, knowingly: drop them, run `xmflow sync`, make the "
+            "change again on top of theirs (xmflow set then says whose signature it undoes), and ask them to sign "
+            "again.")
+
+
+def _signer(people: People, s: Signoff) -> str:
+    """Who made a sign-off, by name: a client's signatory with who recorded it, a 代签 with for whom."""
+    def label(person_id: str) -> str:
+        person = people.by_id(person_id)
+        return person.label() if person else person_id
+
+    if s.signatory:
+        return f"{s.signatory} ({s.role}), recorded by {label(s.by)}"
+    if s.on_behalf_of:
+        return f"{label(s.by)} for {label(s.on_behalf_of)}"
+    return label(s.by)
