@@ -7,8 +7,10 @@ from typing import Annotated
 
 import typer
 
+from xmflow import journal
 from xmflow.console import Out
 from xmflow.errors import UsageError
+from xmflow.session import end_of_command
 from xmflow.values import parse_date
 from xmflow.workspace import Workspace
 
@@ -22,8 +24,14 @@ def out_of(ctx: typer.Context) -> Out:
 
 
 def workspace_of(ctx: typer.Context) -> Workspace:
-    """The workspace this command works in (found from -C or the current folder upwards)."""
-    return Workspace.find(ctx.find_root().obj["path"])
+    """The workspace this command works in (found from -C or the current folder upwards). A
+    change that a killed command left half done is finished first, unless another command is
+    running (a changing command then finishes it under the lock, in `Session.start`); the lock a
+    changing command takes is released when the command ends."""
+    ws = Workspace.find(ctx.find_root().obj["path"])
+    ctx.call_on_close(end_of_command)
+    journal.finish_if_free(ws.root)
+    return ws
 
 
 def day_of(text: str | None, option: str) -> date | None:

@@ -1,10 +1,13 @@
 """The workspace lock: one changing xmflow command at a time in a clone.
 
 A command that changes the records holds the lock from the moment it reads them to the moment
-its commit is in place, so two commands started together never build on the same state (the
-second would silently undo the first). The lock is an advisory ``flock`` on a file in the
-repository's own git folder: the kernel releases it when its holder exits, even after
+its commit and files are in place, so two commands started together never build on the same
+state (the second would silently undo the first). The lock is an advisory ``flock`` on a file in
+the repository's own git folder: the kernel releases it when its holder exits, even after
 ``kill -9``, so a killed command never leaves it behind.
+
+The lock is reentrant within a process: the command holds it through `Session`, and
+`store.commit_files`, which takes it too (for callers without a session), then simply goes on.
 """
 
 from __future__ import annotations
@@ -19,40 +22,81 @@ from typing import TextIO
 
 from xmflow.errors import StoreError
 
-WAIT = 10.0       # seconds a second command waits for the first before it gives up
+
+def _wait_from_environment(default: float = 10.0) -> float:
+    """How long a second command waits: XMFLOW_LOCK_WAIT seconds when set to a number."""
+    try:
+        return max(0.0, float(os.environ.get("XMFLOW_LOCK_WAIT", default)))
+    except ValueError:
+        return default
+
+
+WAIT = _wait_from_environment()  # seconds a second command waits for the first before it gives up
 _POLL = 0.05
+_held: dict[str, int] = {}  # the git folders whose lock this process holds → how many holders
 
 
 @contextlib.contextmanager
 def workspace_lock(git_dir: Path, wait: float = WAIT) -> Iterator[None]:
     """Hold the workspace's lock (``<git dir>/xmflow/lock``), waiting up to *wait* seconds for
     another command to finish; then refuse, saying that one is running."""
+    key = _key(git_dir)
+    if _held.get(key):
+        with _holding(key):
+            yield
+        return
     handle = _open(git_dir)
     try:
         deadline = time.monotonic() + wait
         while not _try(handle):
             if time.monotonic() >= deadline:
                 raise StoreError(f"another xmflow command is running in this workspace ({_holder(handle)}); "
-                                 f"waited {wait:.0f} s for it. Try again when it has finished")
+                                 f"waited {wait:g} s for it. Try again when it has finished")
             time.sleep(_POLL)
         handle.seek(0)
         handle.truncate()
         handle.write(f"pid {os.getpid()}, since {time.strftime('%H:%M:%S')}\n")
         handle.flush()
-        yield
+        with _holding(key):
+            yield
     finally:
         handle.close()  # closing the file releases the lock
 
 
 @contextlib.contextmanager
 def lock_if_free(git_dir: Path) -> Iterator[bool]:
-    """Take the lock only if nobody holds it; yields whether it was taken. For work that may be
-    skipped while another command runs (a reading command finishing an interrupted change)."""
+    """Take the lock only if nobody else holds it; yields whether this process holds it. For work
+    that may be skipped while another command runs (a reading command finishing an interrupted
+    change)."""
+    key = _key(git_dir)
+    if _held.get(key):
+        with _holding(key):
+            yield True
+        return
     handle = _open(git_dir)
     try:
-        yield _try(handle)
+        if not _try(handle):
+            yield False
+            return
+        with _holding(key):
+            yield True
     finally:
         handle.close()
+
+
+@contextlib.contextmanager
+def _holding(key: str) -> Iterator[None]:
+    _held[key] = _held.get(key, 0) + 1
+    try:
+        yield
+    finally:
+        _held[key] -= 1
+        if not _held[key]:
+            del _held[key]
+
+
+def _key(git_dir: Path) -> str:
+    return os.path.realpath(git_dir)
 
 
 def _open(git_dir: Path) -> TextIO:

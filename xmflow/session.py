@@ -8,9 +8,11 @@ from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import TracebackType
 
-from xmflow import records, store
+from xmflow import journal, records, store
 from xmflow.errors import StoreError, UsageError
+from xmflow.lock import workspace_lock
 from xmflow.model import Person, Project, Signoff, StageRecord
 from xmflow.rules import ProjectView
 from xmflow.workspace import CONFIG, PEOPLE, Workspace
@@ -18,6 +20,7 @@ from xmflow.workspace import CONFIG, PEOPLE, Workspace
 _FIXED_TIME: ContextVar[datetime | None] = ContextVar("xmflow_fixed_time", default=None)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
 _DIVIDER = re.compile(r"^---", re.M)  # git interpret-trailers stops at such a line
+_HELD: list[contextlib.ExitStack] = []  # the workspace locks of the sessions started and not yet closed
 
 
 def now() -> datetime:
@@ -47,15 +50,51 @@ def single_line(value: str | None, what: str) -> str | None:
 
 @dataclass
 class Session:
-    """Who is acting, where, and when."""
+    """Who is acting, where, and when; holding the workspace lock from before the records are
+    read until the change is committed and its files are in place."""
 
     ws: Workspace
     actor: Person
     at: datetime = field(default_factory=now)
+    _held: contextlib.ExitStack = field(default_factory=contextlib.ExitStack, init=False, repr=False,
+                                        compare=False)
 
     @classmethod
     def start(cls, ws: Workspace) -> Session:
-        return cls(ws, ws.actor())
+        """Begin a change: take the workspace lock (a second command waits for the first, then
+        refuses), finish any change a killed command left half done, then see who is acting.
+
+        The command line releases the lock when the command ends (`end_of_command`, registered by
+        `cli_common.workspace_of` with the command's context: under typer's CliRunner and in the
+        demo, many commands run in one process); a caller outside a command uses the session as a
+        context manager or calls :meth:`close`.
+        """
+        gdir = store.git_dir(ws.root)
+        if journal.in_own_commit(gdir):
+            raise StoreError("xmflow cannot change the records from the hooks of its own commit in progress")
+        held = contextlib.ExitStack()
+        held.enter_context(workspace_lock(gdir))
+        try:
+            journal.finish_interrupted(ws.root, gdir)
+            session = cls(ws, ws.actor())
+        except BaseException:
+            held.close()
+            raise
+        session._held = held
+        _HELD.append(held)
+        return session
+
+    def close(self) -> None:
+        """Release the workspace lock (again is harmless)."""
+        self._held.close()
+        if self._held in _HELD:
+            _HELD.remove(self._held)
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
 
     def project_to_change(self, project_id: str) -> Project:
         """Load a project that is about to change. Refuses while its files, people.yaml,
@@ -66,11 +105,10 @@ class Session:
         return project
 
     def require_clean(self, *paths: str) -> None:
+        """Refuse while *paths*, people.yaml, xmflow.yaml or the process file hold uncommitted
+        edits, saying how to put each right (`store.refuse_hand_edits`)."""
         settings = [CONFIG, PEOPLE, *([self.ws.config.process] if self.ws.config.process else [])]
-        dirty = store.dirty_paths(self.ws.root, [*settings, *paths])
-        if dirty:
-            raise StoreError("uncommitted changes in " + ", ".join(dirty) +
-                             ": commit them with git or discard them (git checkout -- FILE) first")
+        store.refuse_hand_edits(self.ws.root, [*settings, *paths])
 
     def view(self, project: Project) -> ProjectView:
         return ProjectView(project, self.ws.process, self.ws.config)
@@ -91,6 +129,12 @@ class Session:
         files.update(extra or {})
         msg = message(subject, {"Xmflow-Project": project_id, **trailers}, body)
         return store.commit_files(self.ws.root, files, msg, store.Author(self.actor.name, self.actor.email), self.at)
+
+
+def end_of_command() -> None:
+    """Release the workspace lock of every session the command started (when it ends, however)."""
+    while _HELD:
+        _HELD.pop().close()
 
 
 @dataclass(frozen=True)

@@ -1,15 +1,24 @@
-"""The one module that talks to git.
+"""The one module that runs git.
 
 xmflow commits through git itself (not GitPython's index), so the user's hooks and commit
-signing apply. A change is written and committed as one unit: if anything fails, the files
-are put back as they were and nothing is committed.
+signing apply. A change is one commit, there whole or not at all: `commit_files` hands it to
+`xmflow.journal`, which builds the commit in a scratch index before anything in the working
+tree is touched and keeps a journal that lets the next command finish a killed one. The git run
+here takes no optional locks (``GIT_OPTIONAL_LOCKS=0``): reading never writes git's index.
 """
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import os
+import shlex
+import shutil
+import signal
 import subprocess
+import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -25,18 +34,66 @@ class Author:
     email: str
 
 
-def git(root: Path, *args: str, env: dict[str, str] | None = None, check: bool = True) -> str:
-    """Run git in *root* and return its standard output; a failure becomes a StoreError."""
+def git(root: Path, *args: str, env: dict[str, str] | None = None, check: bool = True,
+        data: str | bytes | None = None, tied: bool = False) -> str:
+    """Run git in *root* and return its standard output; a failure becomes a StoreError. *data*
+    goes to its standard input; a *tied* git dies with xmflow (on Linux, see `_tie`)."""
+    binary = isinstance(data, bytes)
+    prefix, before_exec = _tie() if tied else ([], None)
     try:
-        proc = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True,
-                              env={**os.environ, **(env or {})}, check=False)
+        proc = subprocess.run([*prefix, "git", "-C", str(root), *args], input=data, capture_output=True,
+                              text=not binary, env={**os.environ, "GIT_OPTIONAL_LOCKS": "0", **(env or {})},
+                              check=False, preexec_fn=before_exec)
     except FileNotFoundError:
         raise StoreError("git is not installed or not on PATH") from None
+    out, err = (proc.stdout.decode("utf-8", "replace"), proc.stderr.decode("utf-8", "replace")) if binary else \
+        (proc.stdout, proc.stderr)
     if check and proc.returncode != 0:
-        detail = (proc.stderr or proc.stdout).strip() or f"exit status {proc.returncode}"
+        detail = (err or out).strip() or f"exit status {proc.returncode}"
         verb = next((a for a in args if not a.startswith("-") and "=" not in a), "command")
         raise StoreError(f"git {verb} failed: {detail}")
-    return proc.stdout
+    return out
+
+
+@functools.cache
+def _tie() -> tuple[list[str], Callable[[], None] | None]:
+    """How to start a git that the kernel kills when xmflow dies (Linux's ``PR_SET_PDEATHSIG``):
+    a ``git commit`` left running after ``kill -9`` of xmflow would otherwise land its commit
+    after the next command had found that it never did. util-linux's ``setpriv`` sets it for the
+    git it starts; without it, the child sets it itself (slower: Python forks instead of
+    spawning). Elsewhere there is no such thing, and git is started as it is."""
+    if not sys.platform.startswith("linux"):
+        return [], None
+    setpriv = shutil.which("setpriv")
+    if setpriv and subprocess.run([setpriv, "--pdeathsig", "KILL", "--", "true"], capture_output=True,
+                                  check=False).returncode == 0:
+        return [setpriv, "--pdeathsig", "KILL", "--"], None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return [], None
+    parent = os.getpid()
+
+    def tie() -> None:
+        prctl(1, signal.SIGKILL, 0, 0, 0)  # 1: PR_SET_PDEATHSIG
+        if os.getppid() != parent:  # xmflow died before the tie was made
+            os._exit(1)
+    return [], tie
+
+
+def git_dir(root: Path) -> Path:
+    """The repository's own folder for this work tree: ``.git``, or a linked worktree's folder."""
+    dot = root / ".git"
+    if "GIT_DIR" not in os.environ:
+        if dot.is_dir():
+            return dot
+        try:  # a linked worktree's `.git` file: "gitdir: PATH"
+            text = dot.read_text(encoding="utf-8").strip()
+        except OSError:
+            text = ""
+        if text.startswith("gitdir: "):
+            return (root / text[len("gitdir: "):]).resolve()
+    return Path(git(root, "rev-parse", "--absolute-git-dir").strip())
 
 
 def toplevel(path: Path) -> Path | None:
@@ -156,62 +213,64 @@ def read_bytes_at(root: Path, rev: str, path: str) -> bytes | None:
 
 def dirty_paths(root: Path, paths: list[str]) -> list[str]:
     """Paths under *paths* with uncommitted changes (staged, unstaged or untracked)."""
-    out = git(root, "-c", "core.quotePath=false", "status", "--porcelain", "--untracked-files=all", "--", *paths)
-    return [line[3:] for line in out.splitlines() if line]
+    return [path for _, path in _changes(root, paths)]
+
+
+def _changes(root: Path, paths: list[str]) -> list[tuple[str, str]]:
+    """Each uncommitted change under *paths*: its two-letter status (``??`` untracked) and path."""
+    out = git(root, "status", "--porcelain", "-z", "--no-renames", "--untracked-files=all", "--", *paths)
+    return [(entry[:2], entry[3:]) for entry in out.split("\0") if entry]
+
+
+def refuse_hand_edits(root: Path, paths: list[str]) -> None:
+    """Refuse while any of *paths* holds uncommitted changes, saying how to put each right: a
+    project's files change only through xmflow (a commit of them made with plain git is a
+    `verify` finding); people.yaml, xmflow.yaml and the process file are the admin's to commit."""
+    changes = _changes(root, paths)
+    if changes:
+        raise StoreError("uncommitted changes in " + ", ".join(path for _, path in changes) + ": " +
+                         "; ".join(_advice(changes)))
+
+
+def _advice(changes: list[tuple[str, str]]) -> list[str]:
+    records = [path for code, path in changes if path.startswith("projects/") and code != "??"]
+    strays = [path for code, path in changes if path.startswith("projects/") and code == "??"]
+    settings = [path for code, path in changes if not path.startswith("projects/") and code != "??"]
+    new_settings = [path for code, path in changes if not path.startswith("projects/") and code == "??"]
+    advice = []
+    if records:
+        advice.append(f"put {_quoted(records)} back with `git restore --staged --worktree -- {_quoted(records)}`, "
+                      "then make the change with `xmflow set` or `xmflow edit` (a project's files change only "
+                      "through xmflow: a commit made with plain git is a `verify` finding)")
+    if strays:
+        advice.append(f"move {_quoted(strays)} out of the workspace (a scan of a signed paper goes in with "
+                      "`xmflow sign … --evidence FILE`)")
+    if settings:
+        advice.append(f"if you are the admin, commit {_quoted(settings)} with git; if not, put it back with "
+                      f"`git restore --staged --worktree -- {_quoted(settings)}`")
+    if new_settings:
+        advice.append(f"if you are the admin, commit {_quoted(new_settings)} with git; if not, remove it")
+    return advice
+
+
+def _quoted(paths: list[str]) -> str:
+    return " ".join(shlex.quote(path) for path in paths)
 
 
 def commit_files(root: Path, files: dict[str, bytes | None], message: str, author: Author,
                  when: datetime | None = None) -> str:
-    """Write *files* (relative path → content, None deletes) and commit exactly them.
+    """Commit *files* (relative path → content, None deletes) as one change, authored by
+    *author*, and put them in the working tree; returns the new commit id. Refuses when any of
+    them has uncommitted changes, so a change never sweeps up an edit made by hand. A change is
+    there whole or not at all, even when the command is killed (see `xmflow.journal`)."""
+    from xmflow import journal  # it runs its git through this module
 
-    Refuses when any of them has uncommitted changes, so a sign-off never sweeps up an edit
-    made by hand. Returns the new commit id.
-    """
-    paths = sorted(files)
-    dirty = dirty_paths(root, paths)
-    if dirty:
-        raise StoreError("uncommitted changes in " + ", ".join(dirty) +
-                         ": commit or discard them first (git status shows them)")
-    before = {p: _read(root / p) for p in paths}
-    new_dirs = _missing_dirs(root, paths)
-    try:
-        for rel, content in files.items():
-            _write(root / rel, content)
-        git(root, "add", "-A", "-f", "--", *paths)  # -f: a scan is evidence even where .gitignore says *.pdf
-        git(root, "commit", "-q", "--no-edit", "-m", message, "--", *paths, env=_identity(root, author, when))
-    except BaseException as exc:
-        _restore(root, before, new_dirs)
-        git(root, "reset", "-q", "--", *paths, check=False)
-        if isinstance(exc, OSError):
-            raise StoreError(f"cannot write {exc.filename or 'a file'}: {exc.strerror}") from None
-        raise
-    return git(root, "rev-parse", "HEAD").strip()
+    return journal.commit(root, files, message, author, when)
 
 
-def _restore(root: Path, before: dict[str, bytes | None], new_dirs: set[Path]) -> None:
-    """Put every file back as it was and remove the folders made, whatever else fails."""
-    for rel, content in before.items():
-        try:
-            _write(root / rel, content)
-        except OSError:
-            continue
-    for folder in sorted(new_dirs, key=lambda d: len(d.parts), reverse=True):
-        if folder.is_dir() and not any(folder.iterdir()):
-            folder.rmdir()
-
-
-def _missing_dirs(root: Path, paths: list[str]) -> set[Path]:
-    """The folders that writing *paths* would create (removed again if the commit fails)."""
-    missing = set()
-    for rel in paths:
-        folder = (root / rel).parent
-        while folder != root and not folder.exists():
-            missing.add(folder)
-            folder = folder.parent
-    return missing
-
-
-def _identity(root: Path, author: Author, when: datetime | None) -> dict[str, str]:
+def identity_env(root: Path, author: Author, when: datetime | None) -> dict[str, str]:
+    """The environment that makes git commit as *author* at *when* (and, where git knows no
+    committer, as the author's committer too)."""
     env = {"GIT_AUTHOR_NAME": author.name, "GIT_AUTHOR_EMAIL": author.email}
     if "GIT_COMMITTER_EMAIL" not in os.environ and not config_value(root, "user.email"):
         env.update(GIT_COMMITTER_NAME=author.name, GIT_COMMITTER_EMAIL=author.email)
@@ -219,21 +278,3 @@ def _identity(root: Path, author: Author, when: datetime | None) -> dict[str, st
         stamp = when.isoformat(timespec="seconds")
         env.update(GIT_AUTHOR_DATE=stamp, GIT_COMMITTER_DATE=stamp)
     return env
-
-
-def _read(path: Path) -> bytes | None:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        return None
-
-
-def _write(path: Path, content: bytes | None) -> None:
-    """Replace a file atomically (write aside, then rename), or remove it."""
-    if content is None:
-        path.unlink(missing_ok=True)
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.xmflow-tmp")
-    tmp.write_bytes(content)
-    os.replace(tmp, path)
