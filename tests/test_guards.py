@@ -118,7 +118,7 @@ def test_mine_and_who_must_act_leave_out_whoever_drafted(team: Team) -> None:
     people = team.root / "people.yaml"
     people.write_text(people.read_text(encoding="utf-8").replace(
         "roles: [sales]}\n  - {id: lisi", "roles: [sales, sales_supervisor]}\n  - {id: lisi"), encoding="utf-8")
-    git(team.root, "commit", "-qam", "zhangsan supervises too")
+    git(team.root, "-c", "user.email=wangjg@example.com", "commit", "-qam", "zhangsan supervises too")  # the admin
     pid = open_project(team)
     draft_contract(team, pid)
     row = next(r for r in team.json("wangjg", "status") if r["id"] == pid)

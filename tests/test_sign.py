@@ -65,7 +65,7 @@ def test_nobody_approves_their_own_work(team: Team) -> None:
     people = (team.root / "people.yaml").read_text(encoding="utf-8")
     people = people.replace("roles: [sales]}\n  - {id: lisi", "roles: [sales, sales_supervisor]}\n  - {id: lisi")
     (team.root / "people.yaml").write_text(people, encoding="utf-8")
-    git(team.root, "commit", "-qam", "zhangsan is also a supervisor")
+    git(team.root, "-c", "user.email=wangjg@example.com", "commit", "-qam", "zhangsan is also a supervisor")  # the admin
     pid = open_project(team)
     draft_contract(team, pid)
     message = refused(team, "zhangsan", "sign", pid, "contract.supervisor_review", "--role", "sales_supervisor")

@@ -471,10 +471,17 @@ def test_sync_holds_the_workspace_lock_from_start_to_end(clones, monkeypatch):
     git_dir = Path(git(a.root, "rev-parse", "--absolute-git-dir").strip())
     real_fetch, refusals = sync_mod._fetch, []
 
+    def someone_signs() -> None:  # another command (its own thread: the lock is reentrant only within one)
+        try:
+            with workspace_lock(git_dir, wait=0.2):
+                pass  # a `sign` started now would have committed in the middle of the rebase
+        except StoreError as exc:
+            refusals.append(exc.message)
+
     def fetch_while_someone_signs(root, target):
-        with pytest.raises(StoreError) as refused, workspace_lock(git_dir, wait=0.2):
-            pass  # a `sign` started now would have committed in the middle of the rebase
-        refusals.append(refused.value.message)
+        other = threading.Thread(target=someone_signs)
+        other.start()
+        other.join()
         return real_fetch(root, target)
 
     monkeypatch.setattr(sync_mod, "_fetch", fetch_while_someone_signs)

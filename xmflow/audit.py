@@ -286,12 +286,21 @@ _SIGNATURE_PROBLEMS = {
 
 
 # -- the settings in force ------------------------------------------------------------------
-def untrusted_settings(root: Path, rev: str = "HEAD") -> str | None:
-    """Why the settings of *rev* are not the ones an admin last committed — naming the commit
-    that changed them and who made it — or None when they are. Commands act only on settings an
-    admin committed (a salesman who gives himself a role with plain git gains nothing)."""
+@dataclass(frozen=True)
+class SettingsInForce:
+    """The settings of a commit judged against the history: the trusted ones (as an admin last
+    committed them; None before the first commit or where they cannot be read) and, when the
+    commit's own differ, why they are not trusted."""
+
+    trusted: Settings | None
+    refusal: str | None
+
+
+def settings_in_force(root: Path, rev: str = "HEAD") -> SettingsInForce:
+    """Replay the commits that changed the settings files (one path-limited `git log`): whose
+    changes were an admin's, and whether the settings of *rev* are the ones an admin left."""
     if not store.git(root, "rev-parse", "--verify", "-q", f"{rev}^{{commit}}", check=False).strip():
-        return None
+        return SettingsInForce(None, None)
     commits = walk(root, rev, *_settings_paths(root, rev))
     tree = Tree(root)
     tree.blobs = store.read_blobs(root, [c.blob for commit in commits for c in commit.changes if c.blob])
@@ -307,16 +316,28 @@ def untrusted_settings(root: Path, rev: str = "HEAD") -> str | None:
         if problems:
             refused.append((commit, problems[0].message))
     try:
+        trusted: Settings | None = tree.settings() if CONFIG in tree.trusted else None
+    except XmflowError:
+        trusted = None
+    try:
         current = tree.guarded(tree.config(tree.files))
     except XmflowError:
         current = tree.guarded(None)
     now_files = {p: tree.files[p] for p in current | set(tree.trusted) if p in tree.files}
     if now_files == tree.trusted or not refused:
-        return None
+        return SettingsInForce(trusted, None)
     commit, why = refused[-1]
-    return (f"commit {commit.short}: {why}. xmflow acts only on people, settings and the process as an admin last "
-            f"committed them; an admin sets it right by committing the file as it should be (or acknowledges the change: "
-            f"xmflow verify --acknowledge {commit.short} -m WHY)")
+    return SettingsInForce(trusted, (
+        f"commit {commit.short}: {why}. xmflow acts only on people, settings and the process as an admin last "
+        "committed them; an admin sets it right by committing the files as they should be, or acknowledges the "
+        f"change, taking the settings up as they are (xmflow verify --acknowledge {commit.short} -m WHY)"))
+
+
+def untrusted_settings(root: Path, rev: str = "HEAD") -> str | None:
+    """Why the settings of *rev* are not the ones an admin last committed — naming the commit
+    that changed them and who made it — or None when they are. Commands act only on settings an
+    admin committed (a salesman who gives himself a role with plain git gains nothing)."""
+    return settings_in_force(root, rev).refusal
 
 
 def _settings_paths(root: Path, rev: str) -> list[str]:

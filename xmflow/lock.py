@@ -6,8 +6,9 @@ state (the second would silently undo the first). The lock is an advisory ``floc
 the repository's own git folder: the kernel releases it when its holder exits, even after
 ``kill -9``, so a killed command never leaves it behind.
 
-The lock is reentrant within a process: the command holds it through `Session`, and
+The lock is reentrant within a thread: the command holds it through `Session`, and
 `store.commit_files`, which takes it too (for callers without a session), then simply goes on.
+Another thread, like another process, waits (flock locks of two open files conflict).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,7 +35,13 @@ def _wait_from_environment(default: float = 10.0) -> float:
 
 WAIT = _wait_from_environment()  # seconds a second command waits for the first before it gives up
 _POLL = 0.05
-_held: dict[str, int] = {}  # the git folders whose lock this process holds → how many holders
+_local = threading.local()  # per thread: the git folders whose lock it holds → how many holders
+
+
+def _holds() -> dict[str, int]:
+    if not hasattr(_local, "held"):
+        _local.held = {}
+    return _local.held
 
 
 @contextlib.contextmanager
@@ -41,7 +49,7 @@ def workspace_lock(git_dir: Path, wait: float = WAIT) -> Iterator[None]:
     """Hold the workspace's lock (``<git dir>/xmflow/lock``), waiting up to *wait* seconds for
     another command to finish; then refuse, saying that one is running."""
     key = _key(git_dir)
-    if _held.get(key):
+    if _holds().get(key):
         with _holding(key):
             yield
         return
@@ -69,7 +77,7 @@ def lock_if_free(git_dir: Path) -> Iterator[bool]:
     that may be skipped while another command runs (a reading command finishing an interrupted
     change)."""
     key = _key(git_dir)
-    if _held.get(key):
+    if _holds().get(key):
         with _holding(key):
             yield True
         return
@@ -86,13 +94,14 @@ def lock_if_free(git_dir: Path) -> Iterator[bool]:
 
 @contextlib.contextmanager
 def _holding(key: str) -> Iterator[None]:
-    _held[key] = _held.get(key, 0) + 1
+    held = _holds()
+    held[key] = held.get(key, 0) + 1
     try:
         yield
     finally:
-        _held[key] -= 1
-        if not _held[key]:
-            del _held[key]
+        held[key] -= 1
+        if not held[key]:
+            del held[key]
 
 
 def _key(git_dir: Path) -> str:

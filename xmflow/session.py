@@ -11,7 +11,8 @@ from datetime import datetime
 from types import TracebackType
 
 from xmflow import journal, records, store
-from xmflow.errors import StoreError, UsageError
+from xmflow.acknowledgements import ACKNOWLEDGEMENTS
+from xmflow.errors import RuleError, StoreError, UsageError
 from xmflow.lock import workspace_lock
 from xmflow.model import Person, Project, Signoff, StageRecord
 from xmflow.rules import ProjectView
@@ -60,9 +61,11 @@ class Session:
                                         compare=False)
 
     @classmethod
-    def start(cls, ws: Workspace) -> Session:
+    def start(cls, ws: Workspace, *, untrusted_settings_ok: bool = False) -> Session:
         """Begin a change: take the workspace lock (a second command waits for the first, then
-        refuses), finish any change a killed command left half done, then see who is acting.
+        refuses), finish any change a killed command left half done, refuse settings that are not
+        as an admin last committed them (only an admin's acknowledgement, *untrusted_settings_ok*,
+        works on those: an admin of the trusted people.yaml), then see who is acting.
 
         The command line releases the lock when the command ends (`end_of_command`, registered by
         `cli_common.workspace_of` with the command's context: under typer's CliRunner and in the
@@ -77,6 +80,7 @@ class Session:
         try:
             journal.finish_interrupted(ws.root, gdir)
             session = cls(ws, ws.actor())
+            _require_trusted(ws, session.actor, untrusted_settings_ok)
         except BaseException:
             held.close()
             raise
@@ -107,7 +111,7 @@ class Session:
     def require_clean(self, *paths: str) -> None:
         """Refuse while *paths*, people.yaml, xmflow.yaml or the process file hold uncommitted
         edits, saying how to put each right (`store.refuse_hand_edits`)."""
-        settings = [CONFIG, PEOPLE, *([self.ws.config.process] if self.ws.config.process else [])]
+        settings = [CONFIG, PEOPLE, ACKNOWLEDGEMENTS, *([self.ws.config.process] if self.ws.config.process else [])]
         store.refuse_hand_edits(self.ws.root, [*settings, *paths])
 
     def view(self, project: Project) -> ProjectView:
@@ -129,6 +133,18 @@ class Session:
         files.update(extra or {})
         msg = message(subject, {"Xmflow-Project": project_id, **trailers}, body)
         return store.commit_files(self.ws.root, files, msg, store.Author(self.actor.name, self.actor.email), self.at)
+
+
+def _require_trusted(ws: Workspace, actor: Person, admin_may: bool) -> None:
+    """Commands act only on people, settings and process as an admin last committed them."""
+    from xmflow import audit  # the history of the settings is read only by changing commands
+
+    found = audit.settings_in_force(ws.root)
+    if found.refusal is None:
+        return
+    admin = found.trusted and found.trusted.people.by_email(actor.email)
+    if not (admin_may and admin and "admin" in admin.roles):
+        raise RuleError(found.refusal)
 
 
 def end_of_command() -> None:
