@@ -213,10 +213,10 @@ def read_bytes_at(root: Path, rev: str, path: str) -> bytes | None:
 
 def dirty_paths(root: Path, paths: list[str]) -> list[str]:
     """Paths under *paths* with uncommitted changes (staged, unstaged or untracked)."""
-    return [path for _, path in _changes(root, paths)]
+    return [path for _, path in changes(root, paths)]
 
 
-def _changes(root: Path, paths: list[str]) -> list[tuple[str, str]]:
+def changes(root: Path, paths: list[str]) -> list[tuple[str, str]]:
     """Each uncommitted change under *paths*: its two-letter status (``??`` untracked) and path."""
     out = git(root, "status", "--porcelain", "-z", "--no-renames", "--untracked-files=all", "--", *paths)
     return [(entry[:2], entry[3:]) for entry in out.split("\0") if entry]
@@ -226,10 +226,10 @@ def refuse_hand_edits(root: Path, paths: list[str]) -> None:
     """Refuse while any of *paths* holds uncommitted changes, saying how to put each right: a
     project's files change only through xmflow (a commit of them made with plain git is a
     `verify` finding); people.yaml, xmflow.yaml and the process file are the admin's to commit."""
-    changes = _changes(root, paths)
-    if changes:
-        raise StoreError("uncommitted changes in " + ", ".join(path for _, path in changes) + ": " +
-                         "; ".join(_advice(changes)))
+    found = changes(root, paths)
+    if found:
+        raise StoreError("uncommitted changes in " + ", ".join(path for _, path in found) + ": " +
+                         "; ".join(_advice(found)))
 
 
 def _advice(changes: list[tuple[str, str]]) -> list[str]:

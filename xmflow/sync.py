@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from xmflow import checks, outgoing, renumber, store
+from xmflow.acknowledgements import ACKNOWLEDGEMENTS
 from xmflow.errors import RuleError, StoreError, UsageError, XmflowError
 from xmflow.lock import workspace_lock
 from xmflow.workspace import CONFIG, PEOPLE, PROJECTS, Workspace
@@ -149,12 +150,11 @@ def _require_clean(ws: Workspace) -> None:
         process = [ws.config.process] if ws.config.process else []
     except XmflowError:
         process = []  # a broken xmflow.yaml is still synced (perhaps the fix is on the shared branch)
-    dirty = store.dirty_paths(ws.root, [CONFIG, PEOPLE, PROJECTS, *process])
-    tracked = store.git(ws.root, "-c", "core.quotePath=false", "status", "--porcelain", "--untracked-files=no")
-    dirty += [line[3:] for line in tracked.splitlines() if line and line[3:] not in dirty]
-    if dirty:
-        raise UsageError("uncommitted changes in " + ", ".join(dirty) + ": commit them (xmflow set/edit, or git "
-                         "commit) or discard them (git checkout -- FILE) before `xmflow sync`")
+    store.refuse_hand_edits(ws.root, [CONFIG, PEOPLE, ACKNOWLEDGEMENTS, PROJECTS, *process])
+    others = [path for code, path in store.changes(ws.root, []) if code != "??"]
+    if others:
+        raise UsageError("uncommitted changes in " + ", ".join(others) + ": commit them with git or put them back "
+                         f"(git restore --staged --worktree -- {' '.join(others)}) before `xmflow sync`")
 
 
 # -- the remote -----------------------------------------------------------------------------
