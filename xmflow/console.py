@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from typing import Any
 
@@ -58,9 +59,30 @@ _REVISION_COLUMNS = {"version": "版序", "chapter": "章节", "content": "修�
                      "prepared_by": "编制", "reviewed_by": "审核", "approved_by": "批准"}
 
 
+# What must not reach a terminal as it is: C0 controls but tab and newline, DEL, C1, the line and
+# paragraph separators, the bidirectional overrides and isolates (text that reads backwards), and
+# lone surrogates (the bytes of an argument that was not UTF-8), which cannot even be encoded.
+_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")  # json escapes C0
+
+
+def visible(text: str) -> str:
+    """Text as it may be shown: each control character as its escape (``\\x1b``, ``\\u202e``),
+    so an ANSI escape in a record prints as text and never repaints the terminal."""
+    return _UNPRINTABLE.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
+                            else f"\\u{ord(m.group()):04x}", text)
+
+
+def _cell(cell: object, style: str = "") -> Text:
+    """A table cell shown as written: never read as rich markup, control characters made visible."""
+    if isinstance(cell, Text):
+        return Text(visible(cell.plain), style=cell.style)
+    return Text(visible(str(cell)), style=style)
+
+
 def _row(table: Table, *cells: str | Text) -> None:
     """Add a row whose text is shown as written: user data never reaches rich's markup."""
-    table.add_row(*(cell if isinstance(cell, Text) else Text(str(cell)) for cell in cells))
+    table.add_row(*(_cell(cell) for cell in cells))
 
 
 class Out:
@@ -78,16 +100,18 @@ class Out:
         return LABELS[self.lang][key]
 
     def json(self, data: Any) -> None:
-        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        """JSON for scripts: the data exactly, with every control character written as an escape."""
+        text = json.dumps(data, ensure_ascii=False, indent=2)
+        sys.stdout.write(_JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n")
 
     def line(self, text: str, style: str | None = None) -> None:
-        self.console.print(Text(text, style=style or ""))
+        self.console.print(Text(visible(text), style=style or ""))
 
     def error(self, text: str) -> None:
-        self.err.print(Text(f"xmflow: {text}", style="bold red"))
+        self.err.print(Text(f"xmflow: {visible(text)}", style="bold red"))
 
     def note(self, text: str) -> None:
-        self.err.print(Text(text, style="yellow"))
+        self.err.print(Text(visible(text), style="yellow"))
 
     def title(self, stage_title: str, english: str) -> str:
         return stage_title if self.lang == "zh" else english
@@ -235,7 +259,7 @@ class Out:
     def findings(self, findings: list[Any], checked: str) -> None:
         """`verify` and `check`: each finding on stderr, or one line saying all is well."""
         for finding in findings:
-            self.err.print(Text(str(finding), style="red"))
+            self.err.print(Text(visible(str(finding)), style="red"))
         if not findings and checked:
             self.line(checked, "green")
 
@@ -253,7 +277,7 @@ class Out:
             cells = [r.project, r.name, r.salesperson_name or r.salesperson, *(format_money(v) for v in
                      (r.contract, r.due, r.invoiced, r.received, r.outstanding)),
                      *(format_money(r.ageing[k]) if r.ageing[k] else "" for k in (NOT_DUE, *BUCKETS))]
-            table.add_row(*(Text(str(c), style=style) for c in cells))
+            table.add_row(*(_cell(c, style) for c in cells))
 
         for person, members in (groups or {"": rows}).items():
             for r in members:
@@ -275,7 +299,7 @@ class Out:
             label += " " * (label_width - cell_len(label))
             bar = "█" * round(width * value / top) if value else ""
             shown = format_money(value) if money else str(value)
-            self.console.print(Text(f"  {label} ") + Text(bar, style="cyan") + Text(f" {shown}"))
+            self.console.print(Text(f"  {visible(label)} ") + Text(bar, style="cyan") + Text(f" {shown}"))
 
     def glance(self, rows: list[Summary], process: Process, owed: Receivable) -> None:
         """Under the portfolio: how many projects at each stage, what clients owe by age, and the
