@@ -231,7 +231,9 @@ EMPTY_CASES = [
     ("sign", "{pid}", "acceptance.request", "--date", ""), ("sign", "{pid}", ""),
     ("new", "x", "--client", "c", "--budget", "1", "--sales", ""),
     ("new", "x", "--client", "c", "--budget", "1", "--id", ""),
-    ("new", "x", "--client", "c", "--budget", ""), ("new", "x", "--client", "", "--budget", "1"),
+    ("new", "x", "--client", "c", "--budget", ""), ("new", "x", "--client", "c", "--budget", " "),
+    ("new", "x", "--client", "", "--budget", "1"), ("receive", "{pid}", "1", "--ref", "  "),
+    ("sign", "{pid}", "acceptance.request", "-m", " "), ("init", "--company", " "),
     ("new", "", "--client", "c", "--budget", "1"), ("set", "{pid}", "contract.notes=x", "-m", ""),
     ("set", "{pid}", ""), ("set", "", "contract.notes=x"), ("edit", "{pid}", ""),
     ("edit", "{pid}", "contract", "-m", " "),
@@ -314,7 +316,7 @@ def test_typed_text_with_control_characters_is_refused_naming_the_option(odd, te
     ]
     for args, option in cases:
         message = refused(team, "zhangsan", *args)
-        assert message.startswith(f"xmflow: {option}:"), message
+        assert message.startswith(f"xmflow: {option} must be"), message
         assert "\x1b" not in message and "\x9b" not in message
 
 

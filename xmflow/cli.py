@@ -101,7 +101,7 @@ def init(
     company: Annotated[str, typer.Option(help="The company's name, printed on every form.")] = "未命名公司",
 ) -> None:
     """Make a workspace: xmflow.yaml, people.yaml (you as the first admin), projects/, one commit."""
-    company = text_of(company, "--company") or ""
+    company = text_of(company, "--company", blank=False) or ""
     target = (folder_of(path, "PATH") or ctx.find_root().obj["path"]).resolve()
     if target.exists() and not target.is_dir():
         raise UsageError(f"{target} is a file, not a folder")
@@ -128,6 +128,7 @@ def new(
 ) -> None:
     """Open a project (3.1.1) and print its id."""
     name, client = text_of(name, "NAME") or "", text_of(client, "--client") or ""
+    budget = text_of(budget, "--budget", blank=False, required=True) or ""
     session = Session.start(workspace_of(ctx))
     result = actions.new_project(session, name, client, budget, industry_need=industry_need, special=special,
                                  sales=sales, project_id=project_id)
@@ -144,7 +145,7 @@ def set_(
     why: Annotated[str | None, typer.Option("-m", help="Why a stage is reopened, or a note for the commit.")] = None,
 ) -> None:
     """Set fields, all in one commit (lists and mappings are read as YAML)."""
-    why = text_of(why, "-m", multiline=True)
+    why = text_of(why, "-m", multiline=True, blank=False)
     result = actions.set_fields(Session.start(workspace_of(ctx)), project, assignments, *_reopen(reopen, why))
     _report(ctx, result)
 
@@ -158,7 +159,7 @@ def edit(
     why: Annotated[str | None, typer.Option("-m", help="Why a stage is reopened, or a note for the commit.")] = None,
 ) -> None:
     """Edit a stage file in $EDITOR; it is checked on save and committed."""
-    why = text_of(why, "-m", multiline=True)
+    why = text_of(why, "-m", multiline=True, blank=False)
     editor = editor_command()
 
     def run_editor(path: Path) -> None:
@@ -207,7 +208,7 @@ def sign(
                                                                            "the role to you in people.yaml (代签).")] = None,
 ) -> None:
     """Sign (or reject) a step, as yourself; one commit with the sign-off's trailers."""
-    comment, signatory = text_of(comment, "-m", multiline=True), text_of(signatory, "--signatory")
+    comment, signatory = text_of(comment, "-m", multiline=True, blank=False), text_of(signatory, "--signatory")
     result = signing.sign_step(Session.start(workspace_of(ctx)), project, step, reject=reject, comment=comment,
                                role=role, signatory=signatory, evidence=Path(evidence) if evidence else None,
                                paper_date=day_of(paper_date, "--date"), on_behalf_of=on_behalf_of)
@@ -236,7 +237,7 @@ def receive(
     ref: Annotated[str | None, typer.Option("--ref", help="Bank reference.")] = None,
 ) -> None:
     """Finance records a confirmed receipt (4.0)."""
-    entry = {"date": day_of(when, "--date"), "ref": text_of(ref, "--ref")}
+    entry = {"date": day_of(when, "--date"), "ref": text_of(ref, "--ref", blank=False)}
     _report(ctx, ledger.add_entry(Session.start(workspace_of(ctx)), project, "receipts", amount, entry))
 
 

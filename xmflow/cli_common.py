@@ -45,17 +45,19 @@ MAX_ID = 255  # a project id is a folder's name
 
 
 def check_values(command: Any, parent: typer.Context, args: list[str]) -> None:
-    """Before *command* runs, refuse what no option or argument may be given: an empty (or blank)
-    value — ``status ''`` is a mistake in a script, not ``status``, nor ``--role ''`` no role —
-    and a project id longer than a folder's name can be."""
+    """Before *command* runs, refuse what no option or argument may be given: an empty value —
+    ``status ''`` is a mistake in a script, not ``status``, nor ``--role ''`` no role — and a
+    project id longer than a folder's name can be. (A value of blanks is the command's to judge:
+    ``--number ' '`` has no number, ``-m ' '`` no text.)"""
     ctx = command.context_class(command, info_name=command.name, parent=parent, resilient_parsing=True)
     values, rest, _ = command.make_parser(ctx).parse_args(args=list(args))
     for param in command.params:
         given = values.get(param.name)
         name = "/".join(param.opts) if param.param_type_name == "option" else (param.name or "").upper()
         for value in given if isinstance(given, (list, tuple)) else [given]:
-            if isinstance(value, str) and not value.strip():
-                raise UsageError(f"{name}: an empty value; give one, or leave {name} out")
+            if value == "":
+                leave = "" if param.required else f", or leave {name} out"
+                raise UsageError(f"{name}: an empty value; give one{leave}")
             if param.name in ("project", "project_id") and isinstance(value, str) and len(value) > MAX_ID:
                 raise UsageError(f"{name}: a project id of {len(value):,} characters is not one "
                                  f"(at most {MAX_ID})")
@@ -64,17 +66,24 @@ def check_values(command: Any, parent: typer.Context, args: list[str]) -> None:
         check_values(sub, ctx, rest[1:])
 
 
-def text_of(value: str | None, option: str, multiline: bool = False) -> str | None:
+def text_of(value: str | None, option: str, multiline: bool = False, blank: bool = True,
+            required: bool = False) -> str | None:
     """Text typed on the command line that is kept (a name, a note, a reference): no control
-    characters, and on one line unless *multiline*; None stays None."""
+    characters, on one line unless *multiline*, and not only blanks unless *blank* (where blanks
+    would be taken for no value); None stays None."""
     if value is None:
         return None
+    what = "a single line of text" if not multiline else "plain text"
     if any("\ud800" <= c <= "\udfff" for c in value):  # bytes that were not UTF-8
-        raise UsageError(f"{option}: is not UTF-8 text (got {value[:60]!r}); type it again")
+        raise UsageError(f"{option} must be {what}, in UTF-8 (got {value[:60]!r}); type it again")
+    if not blank and not value.strip():
+        leave = "" if required else f", or leave {option} out"
+        raise UsageError(f"{option}: an empty text (only blanks); give one{leave}")
     try:
         return check_text(value, multiline=multiline)
     except ValueError as exc:
-        raise UsageError(f"{option}: {exc}; type it without (got {value[:60]!r})") from None
+        why = "it has a line break" if not multiline and ("\n" in value or "\r" in value) else f"it {exc}"
+        raise UsageError(f"{option} must be {what}: {why} (got {value[:60]!r})") from None
 
 
 def output_of(text: str | None, option: str, example: str) -> Path | None:
