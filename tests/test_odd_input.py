@@ -125,6 +125,32 @@ def test_render_to_a_standard_output_that_is_full_reports_the_failure(odd) -> No
     assert result.returncode == 2 and "standard output" in result.stderr and "No space left" in result.stderr
 
 
+@pytest.mark.parametrize("args", [("status",), ("status", "--json"), ("log",), ("ar", "--csv"), ("process", "export")])
+def test_a_standard_output_that_is_full_is_reported_and_one_closed_early_is_not_an_error(odd, args) -> None:
+    team, _ = odd
+    command = [sys.executable, "-m", "xmflow", "-C", str(team.root), *args]
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(command, stdout=full, stderr=subprocess.PIPE, text=True, timeout=60)
+    assert done.returncode == 2 and "cannot write to the standard output" in done.stderr, done.stderr
+    reader = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert reader.stdout is not None and reader.stderr is not None
+    reader.stdout.read(1)
+    reader.stdout.close()  # like `| head -c 1`
+    assert reader.wait(timeout=60) == 0 and b"internal error" not in reader.stderr.read()
+
+
+def test_a_change_whose_report_cannot_be_written_is_made_and_says_so(team: Team) -> None:
+    pid = open_project(team)
+    head = team.head()
+    env = {**os.environ, "GIT_AUTHOR_EMAIL": EMAILS["zhangsan"]}
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([sys.executable, "-m", "xmflow", "-C", str(team.root), "set", pid,
+                               "contract.notes=备注"], stdout=full, stderr=subprocess.PIPE, text=True, timeout=60,
+                              env=env)
+    assert done.returncode == 0 and "the change is made all the same" in done.stderr, done.stderr
+    assert team.head() != head and team.clean()
+
+
 def test_render_o_a_fifo_nobody_reads_is_refused_without_waiting(odd, tmp_path: Path) -> None:
     team, pid = odd
     fifo = tmp_path / "pipe"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import traceback
+from collections.abc import Iterator
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -27,7 +29,7 @@ from xmflow.cli_common import (
     text_of,
     workspace_of,
 )
-from xmflow.console import Out
+from xmflow.console import Out, OutputError
 from xmflow.errors import UsageError, XmflowError
 from xmflow.figures import figures
 from xmflow.rules import ProjectView
@@ -111,7 +113,8 @@ def init(
         raise UsageError(f"cannot make {target}: {exc.strerror}") from None
     name, email = store.identity(target)
     actions.init_workspace(target, company, name, email)
-    out_of(ctx).line(f"workspace ready in {target}; you ({email}) are its admin. Add people to people.yaml.")
+    with _made(ctx, f"the workspace in {target}"):
+        out_of(ctx).line(f"workspace ready in {target}; you ({email}) are its admin. Add people to people.yaml.")
 
 
 @app.command()
@@ -132,8 +135,9 @@ def new(
     session = Session.start(workspace_of(ctx))
     result = actions.new_project(session, name, client, budget, industry_need=industry_need, special=special,
                                  sales=sales, project_id=project_id)
-    out = out_of(ctx)
-    out.json({"id": result.project}) if as_json else out.line(result.project)
+    with _made(ctx, f"{result.project} [{result.commit[:8]}]"):
+        out = out_of(ctx)
+        out.json({"id": result.project}) if as_json else out.line(result.project)
 
 
 @app.command("set")
@@ -187,9 +191,20 @@ def _reopen(reopen: bool, why: str | None) -> tuple[str | None, str | None]:
 
 def _report(ctx: typer.Context, result: Result) -> None:
     out = out_of(ctx)
-    out.line(f"{result.summary} [{result.commit[:8]}]")
+    with _made(ctx, f"{result.project} [{result.commit[:8]}]"):
+        out.line(f"{result.summary} [{result.commit[:8]}]")
     for note in result.notes:
         out.note(note)
+
+
+@contextlib.contextmanager
+def _made(ctx: typer.Context, made: str) -> Iterator[None]:
+    """Saying what a change did: if the standard output cannot take it, the change is made all
+    the same, and exit 2 would tell a script it was refused; say so on stderr, and end with 0."""
+    try:
+        yield
+    except OutputError as exc:
+        out_of(ctx).error(f"{exc.message}; the change is made all the same: {made}")
 
 
 @app.command()
@@ -348,7 +363,7 @@ def ar(
         out.json({"as_of": day.isoformat(), "projects": [r.as_json() for r in rows], "total": grand.as_json(),
                   **({"by_salesperson": subtotals} if groups is not None else {})})
     elif as_csv:
-        typer.echo(spreadsheets.ar_csv(_with_subtotals(rows, groups), grand), nl=False)
+        out.text(spreadsheets.ar_csv(_with_subtotals(rows, groups), grand))
     else:
         out.ar(rows, groups, grand)
     for problem in problems:
@@ -422,7 +437,7 @@ def process_show(ctx: typer.Context, as_json: JsonOpt = False) -> None:
 @process_app.command("export")
 def process_export(ctx: typer.Context) -> None:
     """Write the procedure as YAML (to make a workspace's own revision of it)."""
-    typer.echo(_process(ctx).text, nl=False)
+    out_of(ctx).text(_process(ctx).text)
 
 
 def _process(ctx: typer.Context) -> Any:
