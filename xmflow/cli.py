@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
-import shlex
 import subprocess
 import traceback
+from collections.abc import Iterator
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -17,8 +18,18 @@ from typer.core import TyperGroup
 from xmflow import actions, cli_trust, ledger, receivables, signing, spreadsheets, store
 from xmflow import demo as demo_mod
 from xmflow import status as status_mod
-from xmflow.cli_common import JsonOpt, day_of, out_of, workspace_of
-from xmflow.console import Out
+from xmflow.cli_common import (
+    JsonOpt,
+    check_values,
+    day_of,
+    editor_command,
+    folder_of,
+    out_of,
+    output_of,
+    text_of,
+    workspace_of,
+)
+from xmflow.console import Out, OutputError
 from xmflow.errors import UsageError, XmflowError
 from xmflow.figures import figures
 from xmflow.rules import ProjectView
@@ -43,6 +54,13 @@ class _Group(TyperGroup):
             out_of(ctx).error(f"internal error: {exc!r} (run with --debug for the traceback)")
             raise typer.Exit(3) from None
 
+    def resolve_command(self, ctx: typer.Context, args: list[str]) -> Any:
+        """The command to run, once its options and arguments pass the checks every command makes."""
+        name, command, rest = super().resolve_command(ctx, args)
+        if command is not None and not ctx.resilient_parsing:
+            check_values(command, ctx, rest)
+        return name, command, rest
+
 
 app = typer.Typer(cls=_Group, no_args_is_help=True, add_completion=False, rich_markup_mode=None,
                   help="xmflow: the marketing-project control procedure (营销项目作业控制程序) on git.")
@@ -62,12 +80,12 @@ class Lang(StrEnum):
 @app.callback()
 def main_options(
     ctx: typer.Context,
-    path: Annotated[Path | None, typer.Option("-C", help="Run as if started in PATH.")] = None,
+    path: Annotated[str | None, typer.Option("-C", metavar="PATH", help="Run as if started in PATH.")] = None,
     lang: Annotated[Lang | None, typer.Option("--lang", help="zh or en (default: the workspace's locale).")] = None,
     no_color: Annotated[bool, typer.Option("--no-color", help="No colours (also: the NO_COLOR variable).")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show a traceback on an internal error.")] = False,
 ) -> None:
-    start = path or Path.cwd()
+    start = folder_of(path, "-C") or Path.cwd()
     language = lang.value if lang else None
     if language is None:
         try:
@@ -80,11 +98,13 @@ def main_options(
 @app.command()
 def init(
     ctx: typer.Context,
-    path: Annotated[Path | None, typer.Argument(help="Folder to make a workspace of (default: here).")] = None,
+    path: Annotated[str | None, typer.Argument(metavar="PATH",
+                                               help="Folder to make a workspace of (default: here).")] = None,
     company: Annotated[str, typer.Option(help="The company's name, printed on every form.")] = "未命名公司",
 ) -> None:
     """Make a workspace: xmflow.yaml, people.yaml (you as the first admin), projects/, one commit."""
-    target = (path or ctx.find_root().obj["path"]).resolve()
+    company = text_of(company, "--company", blank=False) or ""
+    target = (folder_of(path, "PATH") or ctx.find_root().obj["path"]).resolve()
     if target.exists() and not target.is_dir():
         raise UsageError(f"{target} is a file, not a folder")
     try:
@@ -93,7 +113,8 @@ def init(
         raise UsageError(f"cannot make {target}: {exc.strerror}") from None
     name, email = store.identity(target)
     actions.init_workspace(target, company, name, email)
-    out_of(ctx).line(f"workspace ready in {target}; you ({email}) are its admin. Add people to people.yaml.")
+    with _made(ctx, f"the workspace in {target}"):
+        out_of(ctx).line(f"workspace ready in {target}; you ({email}) are its admin. Add people to people.yaml.")
 
 
 @app.command()
@@ -109,11 +130,14 @@ def new(
     as_json: JsonOpt = False,
 ) -> None:
     """Open a project (3.1.1) and print its id."""
+    name, client = text_of(name, "NAME") or "", text_of(client, "--client") or ""
+    budget = text_of(budget, "--budget", blank=False, required=True) or ""
     session = Session.start(workspace_of(ctx))
     result = actions.new_project(session, name, client, budget, industry_need=industry_need, special=special,
                                  sales=sales, project_id=project_id)
-    out = out_of(ctx)
-    out.json({"id": result.project}) if as_json else out.line(result.project)
+    with _made(ctx, f"{result.project} [{result.commit[:8]}]"):
+        out = out_of(ctx)
+        out.json({"id": result.project}) if as_json else out.line(result.project)
 
 
 @app.command("set")
@@ -125,6 +149,7 @@ def set_(
     why: Annotated[str | None, typer.Option("-m", help="Why a stage is reopened, or a note for the commit.")] = None,
 ) -> None:
     """Set fields, all in one commit (lists and mappings are read as YAML)."""
+    why = text_of(why, "-m", multiline=True, blank=False)
     result = actions.set_fields(Session.start(workspace_of(ctx)), project, assignments, *_reopen(reopen, why))
     _report(ctx, result)
 
@@ -138,14 +163,16 @@ def edit(
     why: Annotated[str | None, typer.Option("-m", help="Why a stage is reopened, or a note for the commit.")] = None,
 ) -> None:
     """Edit a stage file in $EDITOR; it is checked on save and committed."""
+    why = text_of(why, "-m", multiline=True, blank=False)
+    editor = editor_command()
+
     def run_editor(path: Path) -> None:
-        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
         try:
-            code = subprocess.call([*shlex.split(editor), str(path)])
+            code = subprocess.call([*editor, str(path)])
         except OSError as exc:
-            raise UsageError(f"cannot start the editor ({editor}): {exc.strerror}; set EDITOR") from None
+            raise UsageError(f"cannot start the editor ({' '.join(editor)}): {exc.strerror}; set EDITOR") from None
         if code != 0:
-            raise UsageError(f"the editor ({editor}) failed; nothing changed")
+            raise UsageError(f"the editor ({' '.join(editor)}) failed; nothing changed")
 
     result = actions.edit_stage(Session.start(workspace_of(ctx)), project, stage, run_editor, *_reopen(reopen, why))
     if result is None:
@@ -164,9 +191,20 @@ def _reopen(reopen: bool, why: str | None) -> tuple[str | None, str | None]:
 
 def _report(ctx: typer.Context, result: Result) -> None:
     out = out_of(ctx)
-    out.line(f"{result.summary} [{result.commit[:8]}]")
+    with _made(ctx, f"{result.project} [{result.commit[:8]}]"):
+        out.line(f"{result.summary} [{result.commit[:8]}]")
     for note in result.notes:
         out.note(note)
+
+
+@contextlib.contextmanager
+def _made(ctx: typer.Context, made: str) -> Iterator[None]:
+    """Saying what a change did: if the standard output cannot take it, the change is made all
+    the same, and exit 2 would tell a script it was refused; say so on stderr, and end with 0."""
+    try:
+        yield
+    except OutputError as exc:
+        out_of(ctx).error(f"{exc.message}; the change is made all the same: {made}")
 
 
 @app.command()
@@ -178,14 +216,16 @@ def sign(
     comment: Annotated[str | None, typer.Option("-m", help="A note, or the reason of a reject.")] = None,
     role: Annotated[str | None, typer.Option("--role", help="The role you sign in (client for 甲方).")] = None,
     signatory: Annotated[str | None, typer.Option("--signatory", help="The client's signer.")] = None,
-    evidence: Annotated[Path | None, typer.Option("--evidence", help="A scan of the signed paper.")] = None,
+    evidence: Annotated[str | None, typer.Option("--evidence", metavar="FILE",
+                                                 help="A scan of the signed paper (a file of at most 20 MB).")] = None,
     paper_date: Annotated[str | None, typer.Option("--date", help="The day signed on paper.")] = None,
     on_behalf_of: Annotated[str | None, typer.Option("--on-behalf-of", help="Sign for this person, who delegated "
                                                                            "the role to you in people.yaml (代签).")] = None,
 ) -> None:
     """Sign (or reject) a step, as yourself; one commit with the sign-off's trailers."""
+    comment, signatory = text_of(comment, "-m", multiline=True, blank=False), text_of(signatory, "--signatory")
     result = signing.sign_step(Session.start(workspace_of(ctx)), project, step, reject=reject, comment=comment,
-                               role=role, signatory=signatory, evidence=evidence,
+                               role=role, signatory=signatory, evidence=Path(evidence) if evidence else None,
                                paper_date=day_of(paper_date, "--date"), on_behalf_of=on_behalf_of)
     _report(ctx, result)
 
@@ -199,7 +239,7 @@ def invoice(
     when: Annotated[str | None, typer.Option("--date", help="Invoice date (default today).")] = None,
 ) -> None:
     """Sales records an invoice (4.0)."""
-    entry = {"number": number, "date": day_of(when, "--date")}
+    entry = {"number": text_of(number, "--number"), "date": day_of(when, "--date")}
     _report(ctx, ledger.add_entry(Session.start(workspace_of(ctx)), project, "invoices", amount, entry))
 
 
@@ -212,7 +252,7 @@ def receive(
     ref: Annotated[str | None, typer.Option("--ref", help="Bank reference.")] = None,
 ) -> None:
     """Finance records a confirmed receipt (4.0)."""
-    entry = {"date": day_of(when, "--date"), "ref": ref}
+    entry = {"date": day_of(when, "--date"), "ref": text_of(ref, "--ref", blank=False)}
     _report(ctx, ledger.add_entry(Session.start(workspace_of(ctx)), project, "receipts", amount, entry))
 
 
@@ -246,15 +286,19 @@ def status(
     key: Annotated[bool, typer.Option("--key", help="Only key projects.")] = False,
     late: Annotated[bool, typer.Option("--late", help="Only projects with a step waiting longer than its due_days.")] = False,
     warranty: Annotated[bool, typer.Option("--warranty", help="Only projects whose warranty ends within 60 days.")] = False,
-    xlsx: Annotated[Path | None, typer.Option("--xlsx", help="Write the portfolio as an Excel workbook.")] = None,
+    xlsx: Annotated[str | None, typer.Option("--xlsx", metavar="FILE",
+                                             help="Write the portfolio as an Excel workbook.")] = None,
     as_of: Annotated[str | None, typer.Option("--as-of", help="The day figures are computed for (default today).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Where projects stand: the portfolio, or one project's every step."""
+    workbook = output_of(xlsx, "--xlsx", "status.xlsx")
     ws = workspace_of(ctx)
     day = day_of(as_of, "--as-of") or now().date()
     out = out_of(ctx)
     if project:
+        if workbook:
+            raise UsageError("--xlsx writes the portfolio: leave out PROJECT (or use --json for one project)")
         rep = status_mod.report(ws, ws.project(project), day)
         out.json(status_mod.report_json(rep)) if as_json else out.report(rep, ws.process)
         return
@@ -268,10 +312,10 @@ def status(
             raise UsageError(f"--mine: {email or 'your git identity'} is not in people.yaml (git config user.email)")
     rows, problems = status_mod.portfolio(ws, day, mine=me, role=role, overdue=overdue, key=key, late=late,
                                           warranty=warranty)
-    if xlsx:
-        spreadsheets.write_table(xlsx, f"项目状态 {day.isoformat()}", status_mod.portfolio_table(rows, ws.process),
-                                 money_from=11)
-        out.line(f"wrote {xlsx}")
+    if workbook:
+        table = status_mod.portfolio_table(rows, ws.process)
+        spreadsheets.write_table(workbook, f"项目状态 {day.isoformat()}", table, money_from=11)
+        out.line(f"wrote {workbook}")
     elif as_json:
         out.json([status_mod.summary_json(r) for r in rows])
     else:
@@ -290,7 +334,8 @@ def ar(
     by_sales: Annotated[bool, typer.Option("--by-salesperson", help="Group the projects by salesperson.")] = False,
     as_json: JsonOpt = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV (one row per project, then the total).")] = False,
-    xlsx: Annotated[Path | None, typer.Option("--xlsx", help="Write an Excel workbook for finance.")] = None,
+    xlsx: Annotated[str | None, typer.Option("--xlsx", metavar="FILE",
+                                             help="Write an Excel workbook for finance.")] = None,
 ) -> None:
     """Receivables: contract, due, invoiced, received, outstanding, ageing 0–30/31–60/61–90/90+ days.
 
@@ -299,6 +344,7 @@ def ar(
     the due date of its term (the term's event + its days); a part not yet due is "not yet due".
     Only invoices and receipts dated on or before --as-of count.
     """
+    workbook = output_of(xlsx, "--xlsx", "ar.xlsx")
     ws = workspace_of(ctx)
     day = day_of(as_of, "--as-of") or now().date()
     rows, problems = receivables.ar(ws, day)
@@ -309,15 +355,15 @@ def ar(
         for row in sorted(rows, key=lambda r: r.salesperson):
             groups.setdefault(row.salesperson_name or row.salesperson, []).append(row)
     out = out_of(ctx)
-    if xlsx:
-        spreadsheets.write_ar(xlsx, _with_subtotals(rows, groups), grand, day)
-        out.line(f"wrote {xlsx}")
+    if workbook:
+        spreadsheets.write_ar(workbook, _with_subtotals(rows, groups), grand, day)
+        out.line(f"wrote {workbook}")
     elif as_json:
         subtotals = {name: receivables.total(members, name).as_json() for name, members in (groups or {}).items()}
         out.json({"as_of": day.isoformat(), "projects": [r.as_json() for r in rows], "total": grand.as_json(),
                   **({"by_salesperson": subtotals} if groups is not None else {})})
     elif as_csv:
-        typer.echo(spreadsheets.ar_csv(_with_subtotals(rows, groups), grand), nl=False)
+        out.text(spreadsheets.ar_csv(_with_subtotals(rows, groups), grand))
     else:
         out.ar(rows, groups, grand)
     for problem in problems:
@@ -350,20 +396,22 @@ def render(
                                               "archive-list (or the Chinese title), or volume: the whole project.")],
     fmt: Annotated[Format | None, typer.Option("--format", "-f", help="md (default), html (A4) or pdf "
                                                                     "(default: from -o's extension).")] = None,
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write to FILE (default: standard output).")] = None,
+    output: Annotated[str | None, typer.Option("-o", "--output", metavar="FILE",
+                                               help="Write to FILE (default: standard output).")] = None,
 ) -> None:
     """Print a form (附表1–4 and the others) from the records, to sign on paper."""
     from xmflow import rendering  # Jinja is loaded by the one command that prints forms
 
-    chosen = rendering.format_for(output, fmt.value if fmt else None)
-    if chosen == "pdf" and output is None and _is_terminal():
+    target = output_of(output, "-o", f"{project}-{form}.md")
+    chosen = rendering.format_for(target, fmt.value if fmt else None)
+    if chosen == "pdf" and target is None and _is_terminal():
         raise UsageError("a PDF is not for the terminal: give -o FILE.pdf (or redirect the output)")
     ws = workspace_of(ctx)
     if form.strip().casefold() == rendering.VOLUME:
         content = rendering.render_volume(ws, project, chosen)
     else:
         content = rendering.render_form(ws, project, form, chosen)
-    rendering.write(content, output)
+    rendering.write(content, target)
 
 
 def _is_terminal() -> bool:
@@ -389,7 +437,7 @@ def process_show(ctx: typer.Context, as_json: JsonOpt = False) -> None:
 @process_app.command("export")
 def process_export(ctx: typer.Context) -> None:
     """Write the procedure as YAML (to make a workspace's own revision of it)."""
-    typer.echo(_process(ctx).text, nl=False)
+    out_of(ctx).text(_process(ctx).text)
 
 
 def _process(ctx: typer.Context) -> Any:
@@ -404,10 +452,11 @@ def _process(ctx: typer.Context) -> Any:
 @app.command()
 def demo(
     ctx: typer.Context,
-    path: Annotated[Path | None, typer.Argument(help="Where to build it (default: a new temporary folder).")] = None,
+    path: Annotated[str | None, typer.Argument(metavar="PATH",
+                                               help="Where to build it (default: a new temporary folder).")] = None,
 ) -> None:
     """Build a demo workspace through the real commands, and show its status."""
-    root = demo_mod.build(path)
+    root = demo_mod.build(folder_of(path, "PATH"))
     out = out_of(ctx)
     out.line(f"demo workspace: {root}", "bold")
     ws = Workspace(root)

@@ -1,17 +1,22 @@
-"""What the command modules share: the workspace and console of a command, and common options."""
+"""What the command modules share: the workspace and console of a command, common options, and
+the checks of what was typed on the command line, made before a command does anything."""
 
 from __future__ import annotations
 
+import os
+import shlex
 from datetime import date
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 
 from xmflow import journal
 from xmflow.console import Out
 from xmflow.errors import UsageError
+from xmflow.files import output_path
 from xmflow.session import end_of_command
-from xmflow.values import parse_date
+from xmflow.values import check_text, parse_date
 from xmflow.workspace import Workspace
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
@@ -42,3 +47,87 @@ def day_of(text: str | None, option: str) -> date | None:
         return parse_date(text)
     except ValueError as exc:
         raise UsageError(f"{option}: {exc}") from None
+
+
+MAX_ID = 255  # a project id is a folder's name
+
+
+def check_values(command: Any, parent: typer.Context, args: list[str]) -> None:
+    """Before *command* runs, refuse what no option or argument may be given: an empty value —
+    ``status ''`` is a mistake in a script, not ``status``, nor ``--role ''`` no role — and a
+    project id longer than a folder's name can be. (A value of blanks is the command's to judge:
+    ``--number ' '`` has no number, ``-m ' '`` no text.)"""
+    ctx = command.context_class(command, info_name=command.name, parent=parent, resilient_parsing=True)
+    values, rest, _ = command.make_parser(ctx).parse_args(args=list(args))
+    for param in command.params:
+        given = values.get(param.name)
+        name = "/".join(param.opts) if param.param_type_name == "option" else (param.name or "").upper()
+        for value in given if isinstance(given, (list, tuple)) else [given]:
+            if value == "":
+                leave = "" if param.required else f", or leave {name} out"
+                raise UsageError(f"{name}: an empty value; give one{leave}")
+            if param.name in ("project", "project_id") and isinstance(value, str) and len(value) > MAX_ID:
+                raise UsageError(f"{name}: a project id of {len(value):,} characters is not one "
+                                 f"(at most {MAX_ID})")
+    sub = command.get_command(ctx, rest[0]) if hasattr(command, "commands") and rest else None
+    if sub is not None:
+        check_values(sub, ctx, rest[1:])
+
+
+def text_of(value: str | None, option: str, multiline: bool = False, blank: bool = True,
+            required: bool = False) -> str | None:
+    """Text typed on the command line that is kept (a name, a note, a reference): no control
+    characters, on one line unless *multiline*, and not only blanks unless *blank* (where blanks
+    would be taken for no value); None stays None."""
+    if value is None:
+        return None
+    what = "a single line of text" if not multiline else "plain text"
+    if any("\ud800" <= c <= "\udfff" for c in value):  # bytes that were not UTF-8
+        raise UsageError(f"{option} must be {what}, in UTF-8 (got {value[:60]!r}); type it again")
+    if not blank and not value.strip():
+        leave = "" if required else f", or leave {option} out"
+        raise UsageError(f"{option}: an empty text (only blanks); give one{leave}")
+    try:
+        return check_text(value, multiline=multiline)
+    except ValueError as exc:
+        why = "it has a line break" if not multiline and ("\n" in value or "\r" in value) else f"it {exc}"
+        raise UsageError(f"{option} must be {what}: {why} (got {value[:60]!r})") from None
+
+
+def output_of(text: str | None, option: str, example: str) -> Path | None:
+    """An output file named by *option*, checked before any work is done; None when not given."""
+    return None if text is None else output_path(text, option, example)
+
+
+def folder_of(text: str | None, option: str) -> Path | None:
+    """A folder named on the command line (``-C``, ``init PATH``); an empty name is refused, not
+    taken for the current folder."""
+    if text is None:
+        return None
+    if not text.strip():
+        raise UsageError(f"{option}: an empty path; give a folder, or leave {option} out")
+    try:
+        os.stat(text)
+    except (FileNotFoundError, NotADirectoryError):
+        pass  # said by whoever looks for the workspace there, or makes it
+    except OSError as exc:  # a name too long, a loop of links
+        raise UsageError(f"{option} {text}: {exc.strerror}") from None
+    return Path(text)
+
+
+def editor_command() -> list[str]:
+    """The editor to run, from $VISUAL or else $EDITOR (vi when neither is set); an empty one or
+    one that is not valid shell words is bad usage naming the variable."""
+    for variable in ("VISUAL", "EDITOR"):
+        value = os.environ.get(variable)
+        if value is None:
+            continue
+        try:
+            words = shlex.split(value)
+        except ValueError as exc:
+            raise UsageError(f"${variable} ({value!r}) cannot be read as a command: {exc}; "
+                             f"fix it, e.g. {variable}=nano") from None
+        if not words:
+            raise UsageError(f"${variable} is empty; set it to your editor, e.g. {variable}=nano, or unset it")
+        return words
+    return ["vi"]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
 import sys
 from typing import Any
 
@@ -12,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from xmflow.errors import UsageError
 from xmflow.figures import Figures
 from xmflow.model import Project, StepState
 from xmflow.process import Process, Stage
@@ -58,9 +61,51 @@ _REVISION_COLUMNS = {"version": "版序", "chapter": "章节", "content": "修�
                      "prepared_by": "编制", "reviewed_by": "审核", "approved_by": "批准"}
 
 
+# What must not reach a terminal as it is: C0 controls but tab and newline, DEL, C1, the line and
+# paragraph separators, the bidirectional overrides and isolates (text that reads backwards), and
+# lone surrogates (the bytes of an argument that was not UTF-8), which cannot even be encoded.
+_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")  # json escapes C0
+
+
+def visible(text: str) -> str:
+    """Text as it may be shown: each control character as its escape (``\\x1b``, ``\\u202e``),
+    so an ANSI escape in a record prints as text and never repaints the terminal."""
+    return _UNPRINTABLE.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
+                            else f"\\u{ord(m.group()):04x}", text)
+
+
+def _cell(cell: object, style: str = "") -> Text:
+    """A table cell shown as written: never read as rich markup, control characters made visible."""
+    if isinstance(cell, Text):
+        return Text(visible(cell.plain), style=cell.style)
+    return Text(visible(str(cell)), style=style)
+
+
 def _row(table: Table, *cells: str | Text) -> None:
     """Add a row whose text is shown as written: user data never reaches rich's markup."""
-    table.add_row(*(cell if isinstance(cell, Text) else Text(str(cell)) for cell in cells))
+    table.add_row(*(_cell(cell) for cell in cells))
+
+
+class OutputError(UsageError):
+    """The standard output cannot be written (a full disk): bad usage, said on stderr."""
+
+
+def _quiet_stdout() -> None:
+    """Send what is left for the standard output to /dev/null, so that the interpreter's last
+    flush does not fail again (and end the command with exit 120)."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+class _Console(Console):
+    """rich's console, but a reader that stops early (``| head``) is not an error of ours: the
+    rest is not written, and the command ends as it would (rich's own ends it with exit 1,
+    which means "refused")."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        _quiet_stdout()
 
 
 class Out:
@@ -69,25 +114,51 @@ class Out:
     def __init__(self, lang: str = "zh", color: bool = True) -> None:
         self.lang = lang if lang in LABELS else "zh"
         no_color = not color or "NO_COLOR" in os.environ
-        self.console = Console(no_color=no_color, highlight=False, soft_wrap=True)
+        self.console = _Console(no_color=no_color, highlight=False, soft_wrap=True)
         if not self.console.is_terminal and "COLUMNS" not in os.environ:
             self.console.width = 160  # piped or captured: a wide table beats a mangled one
-        self.err = Console(stderr=True, no_color=no_color, highlight=False, soft_wrap=True)
+        self.err = _Console(stderr=True, no_color=no_color, highlight=False, soft_wrap=True)
 
     def t(self, key: str) -> str:
         return LABELS[self.lang][key]
 
+    def _print(self, *objects: Any) -> None:
+        """Print on the standard output; one that cannot be written (a full disk) is bad usage,
+        said on stderr, and a reader that has gone is the end of the output."""
+        try:
+            self.console.print(*objects)
+        except OSError as exc:
+            _quiet_stdout()
+            raise OutputError(f"cannot write to the standard output ({exc.strerror})") from None
+
+    def _print_err(self, *objects: Any) -> None:
+        with contextlib.suppress(OSError):  # a standard error that cannot be written: nowhere left to say it
+            self.err.print(*objects)
+
+    def text(self, text: str) -> None:
+        """Plain text as it is (CSV, the process file), for files and scripts."""
+        try:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            _quiet_stdout()
+        except OSError as exc:
+            _quiet_stdout()
+            raise OutputError(f"cannot write to the standard output ({exc.strerror})") from None
+
     def json(self, data: Any) -> None:
-        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        """JSON for scripts: the data exactly, with every control character written as an escape."""
+        text = json.dumps(data, ensure_ascii=False, indent=2)
+        self.text(_JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n")
 
     def line(self, text: str, style: str | None = None) -> None:
-        self.console.print(Text(text, style=style or ""))
+        self._print(Text(visible(text), style=style or ""))
 
     def error(self, text: str) -> None:
-        self.err.print(Text(f"xmflow: {text}", style="bold red"))
+        self._print_err(Text(f"xmflow: {visible(text)}", style="bold red"))
 
     def note(self, text: str) -> None:
-        self.err.print(Text(text, style="yellow"))
+        self._print_err(Text(visible(text), style="yellow"))
 
     def title(self, stage_title: str, english: str) -> str:
         return stage_title if self.lang == "zh" else english
@@ -107,7 +178,7 @@ class Out:
         if not rows:
             self.line(self.t("none"))
             return
-        self.console.print(table)
+        self._print(table)
 
     def show(self, project: Project, stages: list[Stage], derived: Figures, plan: list[Installment]) -> None:
         """`show`: the derived figures on one line, then each stage's record as stored."""
@@ -160,7 +231,7 @@ class Out:
                 notes.append(f"{self.t('late')}: {n.waiting_days} > {st.step.due_days} {self.t('days')}")
             _row(table, st.step.id, self.title(st.step.title, st.step.title_en or st.step.title), st.step.clause, Text(self.t(label), style=style),
                           "\n".join(who), "\n".join(notes))
-        self.console.print(table)
+        self._print(table)
         self.schedule(list(r.schedule), s.warranty_end)
 
     def schedule(self, plan: list[Installment], warranty_end: Any) -> None:
@@ -172,7 +243,7 @@ class Out:
             for i in plan:
                 _row(table, i.name, f"{i.percent}%" if i.percent is not None else "", f"{i.event} +{i.days}",
                      str(i.event_date or "—"), str(i.due or "—"), format_money(i.amount) if i.amount is not None else "")
-            self.console.print(table)
+            self._print(table)
         if warranty_end:
             self.line(f"{self.t('warranty_end')}: {warranty_end}")
 
@@ -190,7 +261,7 @@ class Out:
                 roles = (" + " if step.needs_all_roles else " | ").join(step.roles)
                 _row(table, step.id, self.title(step.title, step.title_en or step.title), roles, step.clause, step.when.describe(),
                               ", ".join(p.step for p in step.after), step.form or "")
-        self.console.print(table)
+        self._print(table)
         if process.forms:
             forms = Table(title="表单" if self.lang == "zh" else "forms", header_style="bold")
             for col in ("form", "number", "title", "when", "step"):
@@ -198,14 +269,14 @@ class Out:
             for form in process.forms.values():
                 title = f"{form.title}（{form.annex}）" if form.annex else form.title
                 _row(forms, form.id, form.number, self.title(title, form.title_en), form.when.describe(), ", ".join(form.steps))
-            self.console.print(forms)
+            self._print(forms)
         if process.revisions:
             revisions = Table(title="修订记录" if self.lang == "zh" else "revisions", header_style="bold")
             for key, zh in _REVISION_COLUMNS.items():
                 revisions.add_column(zh if self.lang == "zh" else key.replace("_", " "))
             for rev in process.revisions:
                 _row(revisions, *(rev.get(key, "") for key in _REVISION_COLUMNS))
-            self.console.print(revisions)
+            self._print(revisions)
 
     # -- the audit trail ------------------------------------------------------------------------
     def trail(self, entries: list[Entry], loops: list[Loop], process: Process) -> None:
@@ -226,7 +297,7 @@ class Out:
         if not entries:
             self.line(self.t("none"))
             return
-        self.console.print(table)
+        self._print(table)
         for loop in loops:
             days = f"{(loop.resolved_at - loop.rejected_at).total_seconds() / 86400:.1f}" if loop.resolved_at else "…"
             self.line(f"{self.t('loop')} {loop.project} {loop.step} → {loop.back_to}: {loop.by} "
@@ -235,7 +306,7 @@ class Out:
     def findings(self, findings: list[Any], checked: str) -> None:
         """`verify` and `check`: each finding on stderr, or one line saying all is well."""
         for finding in findings:
-            self.err.print(Text(str(finding), style="red"))
+            self._print_err(Text(visible(str(finding)), style="red"))
         if not findings and checked:
             self.line(checked, "green")
 
@@ -253,7 +324,7 @@ class Out:
             cells = [r.project, r.name, r.salesperson_name or r.salesperson, *(format_money(v) for v in
                      (r.contract, r.due, r.invoiced, r.received, r.outstanding)),
                      *(format_money(r.ageing[k]) if r.ageing[k] else "" for k in (NOT_DUE, *BUCKETS))]
-            table.add_row(*(Text(str(c), style=style) for c in cells))
+            table.add_row(*(_cell(c, style) for c in cells))
 
         for person, members in (groups or {"": rows}).items():
             for r in members:
@@ -262,7 +333,7 @@ class Out:
                 add(total(members, f"{self.t('subtotal')} {person}"), "italic")
             table.add_section()
         add(total_row, "bold")
-        self.console.print(table)
+        self._print(table)
         self.bars(self.t("ageing"), {k: total_row.ageing[k] for k in (NOT_DUE, *BUCKETS)}, money=True)
 
     def bars(self, title: str, values: dict[str, Any], money: bool = False, width: int = 40) -> None:
@@ -275,7 +346,7 @@ class Out:
             label += " " * (label_width - cell_len(label))
             bar = "█" * round(width * value / top) if value else ""
             shown = format_money(value) if money else str(value)
-            self.console.print(Text(f"  {label} ") + Text(bar, style="cyan") + Text(f" {shown}"))
+            self._print(Text(f"  {visible(label)} ") + Text(bar, style="cyan") + Text(f" {shown}"))
 
     def glance(self, rows: list[Summary], process: Process, owed: Receivable) -> None:
         """Under the portfolio: how many projects at each stage, what clients owe by age, and the

@@ -2,9 +2,10 @@
 in Markdown for a terminal, HTML for an A4 page, PDF made from the HTML.
 
 Templates come from the repository, which everyone with push access can change, so they run
-in Jinja's sandbox; user data is escaped for HTML (and for Markdown, where it would otherwise
-be read as markup); a name a template uses that the data does not have is an error, never a
-silent blank.
+in Jinja's sandbox, bounded (:class:`BoundedSandbox`) so that no template can hang `render` or
+fill the memory; user data is escaped for HTML (and for Markdown, where it would otherwise be
+read as markup), with control characters made visible; a name a template uses that the data does
+not have is an error, never a silent blank.
 """
 
 from __future__ import annotations
@@ -20,39 +21,47 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
 from xmflow import forms, history, store
+from xmflow.console import visible
 from xmflow.errors import TemplateError, UsageError, XmflowError
 from xmflow.figures import split_amount
 from xmflow.files import write_whole
 from xmflow.model import Person
 from xmflow.process import Form
 from xmflow.rules import ProjectView
+from xmflow.sandbox import BUDGET, BoundedSandbox, spend
 from xmflow.session import now
 from xmflow.values import chinese_date, format_money, money_in_words
 from xmflow.workspace import Workspace
 
 FORMATS = ("md", "html", "pdf")
+_EXTENSIONS = {"": "md", "md": "md", "markdown": "md", "txt": "md", "html": "html", "htm": "html", "pdf": "pdf"}
 VOLUME = "volume"
 _BLANK_LINES = re.compile(r"\n{3,}")
 _MD_SPECIAL = re.compile(r"([\\`*_<>|\[\]#&~])")
+_MD_NUMBERED = re.compile(r"^([ \t]*\d{1,9})([.)])(?=\s|$)")  # 1. or 1) starts a numbered list
+_MD_BULLET = re.compile(r"^([ \t]*)([-+](?=\s|$)|[-=](?=[-= \t]*$))")  # a list item, a rule, a heading's line
 
 
-def environment(root: Path | None, fmt: str) -> SandboxedEnvironment:
+def environment(root: Path | None, fmt: str) -> BoundedSandbox:
     """The Jinja environment of one output format: the workspace's templates/ before the packaged
-    ones (a file of the same name overrides), strict about undefined names, HTML autoescape."""
+    ones (a file of the same name overrides), strict about undefined names, HTML autoescape,
+    bounded work."""
     folders = ([str(root / "templates")] if root and (root / "templates").is_dir() else [])
     folders.append(str(resources.files("xmflow.templates")))
-    env = SandboxedEnvironment(loader=_ConfinedLoader(folders), undefined=jinja2.StrictUndefined,
-                               autoescape=True, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-                               finalize=_markdown_finalize if fmt == "md" else _finalize)
+    env = BoundedSandbox(loader=_ConfinedLoader(folders), undefined=jinja2.StrictUndefined,
+                         autoescape=True, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+                         finalize=_markdown_finalize if fmt == "md" else _finalize)
     env.filters.update(money=_money, words=_words, day=_day, check=_check, person=_person, people=_people,
                        percent=_percent, unit=_unit,
                        paragraphs=_markdown_paragraphs if fmt == "md" else _finalize, shares=_shares)
+    if fmt == "md":
+        env.filters.update(join=_markdown_join, replace=_markdown_replace)
     env.globals.update(format="md" if fmt == "md" else "html", base=f"base.{'md' if fmt == 'md' else 'html'}.j2",
                        ui=f"ui.{'md' if fmt == 'md' else 'html'}.j2")
+    env.bound_filters()
     return env
 
 
@@ -70,25 +79,57 @@ class _ConfinedLoader(jinja2.FileSystemLoader):
 
 
 def _finalize(value: Any) -> Any:
-    """What ``{{ value }}`` prints: nothing for a blank; anything else as itself (then escaped)."""
-    return "" if value is None else value
+    """What ``{{ value }}`` prints in HTML: nothing for a blank; anything else as itself (then
+    escaped), with control characters made visible; what it writes counts against the render's
+    budget."""
+    if value is None:
+        return ""
+    spend(0, len(str(value)))
+    if isinstance(value, Markup):
+        return Markup(visible(value))
+    return visible(value) if isinstance(value, str) else value
 
 
 def _markdown_finalize(value: Any) -> Any:
     """In Markdown, user data is escaped so that nothing in it reads as markup (a client named
-    ``<script>`` or ``a|b`` stays text, and does not break a table)."""
+    ``<script>`` or ``a|b`` stays text and does not break a table, ``- x`` or ``1. x`` does not
+    start a list), on one line, with control characters made visible."""
     if value is None:
         return ""
+    spend(0, len(str(value)))
     if isinstance(value, Markup):
-        return value
-    return Markup(_MD_SPECIAL.sub(r"\\\1", " ".join(str(value).splitlines())))
+        return Markup(visible(value))
+    return Markup(_markdown_line(" ".join(visible(str(value)).splitlines())))
+
+
+def _markdown_line(text: str) -> str:
+    """One line of text, escaped for Markdown: its special characters, and a list marker, a rule
+    or a numbered item at its start."""
+    text = _MD_SPECIAL.sub(r"\\\1", text)
+    text = _MD_NUMBERED.sub(r"\1\\\2", text, count=1)
+    return _MD_BULLET.sub(r"\1\\\2", text, count=1)
 
 
 def _markdown_paragraphs(value: Any) -> Any:
-    """Text of several lines (a plan's approach) as Markdown paragraphs, each line escaped."""
+    """Text of several lines (a plan's approach) as Markdown paragraphs, each line escaped (and
+    not indented: four spaces would make it code)."""
     if value is None:
         return None
-    return Markup("\n\n".join(_markdown_finalize(line) for line in str(value).splitlines() if line.strip()))
+    spend(0, len(str(value)))
+    lines = visible(str(value)).splitlines()
+    return Markup("\n\n".join(_markdown_line(line.lstrip(" \t")) for line in lines if line.strip()))
+
+
+@jinja2.pass_environment
+def _markdown_join(env: jinja2.Environment, value: Any, d: str = "", attribute: str | int | None = None) -> Markup:
+    """``join`` in Markdown: each item escaped for Markdown (Jinja's own escapes them for HTML)."""
+    items = map(jinja2.filters.make_attrgetter(env, attribute), value) if attribute is not None else value
+    return Markup(d.join(_markdown_finalize(item) for item in items))
+
+
+def _markdown_replace(value: Any, old: str, new: str, count: int | None = None) -> str:
+    """``replace`` in Markdown: a plain text (escaped when printed), not HTML."""
+    return str(value).replace(old, new, -1 if count is None else count)
 
 
 def _shares(amount: Decimal | None, percents: list[Decimal | None]) -> list[Decimal | None]:
@@ -173,26 +214,33 @@ def _context(page: forms.FormPage) -> dict[str, Any]:
 
 def format_for(output: Path | None, chosen: str | None = None) -> str:
     """The format to write: the one chosen, else the one an output file's extension asks for
-    (``form4.pdf``), else Markdown. A chosen format that contradicts the extension is refused."""
+    (``form4.pdf``; a ``.txt`` file or a name without extension gets Markdown), else Markdown.
+    A chosen format that contradicts the extension is refused, and so is an extension xmflow
+    cannot write (``.docx``) unless --format says what to write into it."""
     suffix = output.suffix.lower().lstrip(".") if output else ""
-    implied = {"htm": "html", "markdown": "md"}.get(suffix, suffix) if suffix in (*FORMATS, "htm", "markdown") else None
-    if chosen and implied and chosen != implied:
+    implied = _EXTENSIONS.get(suffix)
+    if chosen and implied and suffix and chosen != implied:
         raise UsageError(f"--format {chosen} does not fit -o {output} (a .{suffix} file): change one of them")
+    if not chosen and implied is None:
+        raise UsageError(f"-o {output}: xmflow cannot write a .{suffix} file; name a .md, .html or .pdf file "
+                         f"(or say what to write into it with --format md|html|pdf)")
     return chosen or implied or "md"
 
 
 def write(content: str | bytes, output: Path | None) -> None:
-    """Write a rendered form to *output* whole (written aside, then renamed), or to standard output."""
+    """Write a rendered form to *output* whole (see files.write_whole), or to standard output."""
     data = content.encode("utf-8") if isinstance(content, str) else content
-    if output is None:
-        try:
-            sys.stdout.flush()
-            sys.stdout.buffer.write(data)
-            sys.stdout.buffer.flush()
-        except BrokenPipeError:  # the reader stopped early (| head): not an error of ours
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    if output is not None:
+        write_whole(output, data, "-o")
         return
-    write_whole(output, data)
+    try:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    except BrokenPipeError:  # the reader stopped early (| head): not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except OSError as exc:  # > /dev/full, a disk that is full
+        raise UsageError(f"cannot write the form to the standard output ({exc.strerror})") from None
 
 
 def _form(ws: Workspace, name: str) -> Form:
@@ -203,8 +251,10 @@ def _form(ws: Workspace, name: str) -> Form:
     return form
 
 
-def _render(env: SandboxedEnvironment, name: str, **context: Any) -> str:
-    """Render one template; a missing or broken template names itself and the line."""
+def _render(env: BoundedSandbox, name: str, **context: Any) -> str:
+    """Render one template, within the budget of the environment's render; a missing, broken or
+    runaway template names itself and the line."""
+    token = BUDGET.set(env.budget)
     try:
         text = env.get_template(name).render(**context)
         return _BLANK_LINES.sub("\n\n", text) if env.globals["format"] == "md" else text
@@ -218,6 +268,8 @@ def _render(env: SandboxedEnvironment, name: str, **context: Any) -> str:
         raise TemplateError(f"template {name}{_template_line(exc)}: {exc.message}") from None
     except Exception as exc:  # a template is code from the repository: whatever it raises is its own error
         raise TemplateError(f"template {name}{_template_line(exc)}: {type(exc).__name__}: {exc}") from None
+    finally:
+        BUDGET.reset(token)
 
 
 def _template_line(exc: BaseException) -> str:

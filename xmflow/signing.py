@@ -9,7 +9,7 @@ import re
 from datetime import date
 from pathlib import Path
 
-from xmflow import records
+from xmflow import files, records
 from xmflow.errors import RuleError, UsageError
 from xmflow.figures import figure
 from xmflow.model import Decision, Evidence, Person, Signoff
@@ -96,10 +96,13 @@ def _delegator(session: Session, person_id: str) -> Person:
 
 def _check_client_options(session: Session, view: ProjectView, role: str, signatory: str | None,
                           evidence: Path | None, paper_date: date | None) -> None:
-    """--signatory, --evidence and --date belong to the client's (甲方) signatures, made on paper."""
+    """--signatory, --evidence and --date belong to the client's (甲方) signatures, made on paper;
+    a scan is a regular file of at most 20 MB (looked at, not opened, here)."""
     if session.ws.process.roles[role].external:
         if not signatory:
             raise UsageError(f"as {role}: name the client's signer with --signatory NAME")
+        if evidence is not None:
+            files.check_scan(evidence, "--evidence")
         if paper_date and paper_date > session.at.date():
             raise UsageError(f"--date {paper_date}: a paper cannot be signed in the future")
         opened = figure(view, "opened")
@@ -115,10 +118,7 @@ def _evidence(project_id: str, step: Step, path: Path | None) -> tuple[dict[str,
     """The scan of the signed paper: copied into the project, named by its SHA-256."""
     if path is None:
         return {}, None
-    try:
-        content = path.read_bytes()
-    except OSError as exc:
-        raise UsageError(f"--evidence {path}: {exc.strerror}") from None
+    content = files.read_scan(path, "--evidence")
     digest = hashlib.sha256(content).hexdigest()
     suffix = path.suffix.lower() if re.fullmatch(r"\.[a-z0-9]{1,8}", path.suffix.lower()) else ""
     rel = f"projects/{project_id}/files/{step.id}-{digest[:12]}{suffix}"
