@@ -123,8 +123,8 @@ def test_wrong_item_type_in_a_list_names_its_index() -> None:
         (INT, {"a": "1"}, "must be a whole number, not a mapping"),
         (TEXT, ["a"], "must be text, not a list"),
         (MONEY, ["1"], "must be an amount of money, not a list"),
-        (TERMS, "30%", "must be a list (got '30%')"),
-        (TERMS, {"name": "x"}, "must be a list (got {'name': 'x'})"),
+        (TERMS, "30%", "must be a list, not '30%'"),
+        (TERMS, {"name": "x"}, "must be a list, not a mapping"),
         (CLIENT, "甲方", "must be a mapping of name, contact"),
         (CLIENT, ["甲方"], "must be a mapping of name, contact"),
     ],
@@ -160,7 +160,7 @@ def test_is_filled(value: Any, filled: bool) -> None:
     assert is_filled(value) is filled
 
 
-def where() -> str:
+def where(path: tuple = ()) -> str:
     return "p.yaml:12"
 
 
@@ -196,7 +196,7 @@ def test_field_type_describe_and_child() -> None:
         ({"type": "enum", "values": []}, "p.yaml:12: an enum needs a list of `values`"),
         ({"type": "enum", "values": "a"}, "p.yaml:12: an enum needs a list of `values`"),
         ({}, "p.yaml:12: a field type needs `fields`, `list` or `type`"),
-        ({"type": "float"}, "p.yaml:12: a field type needs `fields`, `list` or `type`"),
+        ({"type": "float"}, "p.yaml:12: unknown field type 'float'"),
         ({"fields": {"a": "bogus"}}, "p.yaml:12: unknown field type 'bogus'"),
         ({"list": "nope"}, "p.yaml:12: unknown field type 'nope'"),
     ],

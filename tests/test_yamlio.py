@@ -177,3 +177,59 @@ def test_dump_is_stable() -> None:
     data = {"名称": "项目", "list": ["010", "NO"], "map": {"b": "1", "a": "2"}}
     once = yamlio.dump(data)
     assert yamlio.dump(yamlio.load(once, "x").data) == once
+
+
+# --- hostile input (issue 9) ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("text", ["[" * 600 + "]" * 600, "{a: " * 600 + "x" + "}" * 600,
+                                  "".join("  " * i + "a:\n" for i in range(600)),
+                                  "".join("  " * i + "-\n" for i in range(600)), "[" * 100_000])
+def test_nesting_600_levels_deep_is_a_record_error_not_a_recursion_error(text: str) -> None:
+    with pytest.raises(RecordError) as info:
+        yamlio.load(text, "projects/x/plan.yaml")
+    assert info.value.message.startswith("projects/x/plan.yaml:")
+    assert "nested too deeply" in info.value.message or "nesting depth" in info.value.message
+
+
+def test_nesting_up_to_the_limit_is_read() -> None:
+    depth = yamlio.MAX_DEPTH
+    assert yamlio.load("[" * depth + "]" * depth, "f.yaml").data is not None
+    with pytest.raises(RecordError, match=r"^f\.yaml:1: nested too deeply"):
+        yamlio.load("[" * (depth + 1) + "]" * (depth + 1), "f.yaml")
+
+
+def test_deep_nesting_names_the_line_where_it_goes_too_deep() -> None:
+    text = "ok: 1\nv:\n" + "".join("  " * i + "- \n" for i in range(1, 80))
+    with pytest.raises(RecordError, match=rf"^f\.yaml:{yamlio.MAX_DEPTH + 2}: nested too deeply"):
+        yamlio.load(text.replace("- \n", "-\n"), "f.yaml")
+
+
+@pytest.mark.parametrize("text", ["a: !!python/object:os.system echo\n", "a: !!int 5\n", "a: !!binary aGk=\n",
+                                  "a: !!map x\n", "a: !custom x\n", "!!set {a: null}\n", "a: !!seq x\n"])
+def test_explicit_tags_are_refused_with_file_and_line(text: str) -> None:
+    with pytest.raises(RecordError, match=r"^t\.yaml:1: YAML tags \(.+\) are not supported"):
+        yamlio.load(text, "t.yaml")
+
+
+def test_the_tag_of_what_a_value_already_is_changes_nothing() -> None:
+    assert yamlio.load("a: !!str 010\nb: ! x\nc: !!map {}\nd: !!seq []\n", "t.yaml").data == \
+        {"a": "010", "b": "x", "c": {}, "d": []}
+
+
+@pytest.mark.parametrize("text", ["a: &x [1]\nb: *x\n", "- &a x\n- *a\n", "a: &x {b: 1}\nc: *x\n"])
+def test_aliases_are_refused(text: str) -> None:
+    with pytest.raises(RecordError, match="aliases"):
+        yamlio.load(text, "a.yaml")
+
+
+def test_a_billion_laughs_is_refused_at_once() -> None:
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 10)]
+    with pytest.raises(RecordError, match="aliases"):
+        yamlio.load("\n".join(lines) + "\n", "lol.yaml")
+
+
+@pytest.mark.parametrize("text", ["a:\n\tb: 1\n", "a: 'x\n", "a: \"\\q\"\n", "- a\nb: c\n", "\x00\n"])
+def test_malformed_yaml_names_file_and_line(text: str) -> None:
+    with pytest.raises(RecordError, match=r"^m\.yaml(:\d+)?: "):
+        yamlio.load(text, "m.yaml")

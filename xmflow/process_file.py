@@ -53,6 +53,18 @@ def _bound_known(process: Process, bound: str) -> bool:
     return True
 
 
+def _dotted(sub: tuple) -> str:
+    """The field names in a path inside a field type: ``("fields", "a", "list", "type")`` → ``.a``."""
+    names, i = [], 0
+    while i < len(sub):
+        if sub[i] == "fields" and i + 1 < len(sub):
+            names.append(str(sub[i + 1]))
+            i += 2
+        else:
+            i += 1
+    return "".join("." + name for name in names)
+
+
 class Parser:
     """One process document → :class:`Process`."""
 
@@ -151,9 +163,10 @@ class Parser:
                      self.condition(spec.get("when"), path + ("when",)), spec.get("form"), self.names(spec, path, "editors"))
 
     def field_type(self, stage_id: str, name: str, spec: Any, path: tuple) -> FieldType:
-        where = f"{self.doc.where(path)}: {stage_id}.{name}"
+        if name == "signoffs":
+            raise self.fail(path, "`signoffs` is where a stage file keeps its sign-offs: name the field otherwise")
         try:
-            return parse_field_type(spec, lambda: where)
+            return parse_field_type(spec, lambda sub: f"{self.doc.where(path + sub)}: {stage_id}.{name}{_dotted(sub)}")
         except ValueError as exc:
             raise ProcessError("", str(exc)) from None
 

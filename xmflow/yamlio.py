@@ -3,6 +3,9 @@
 Reading composes the node tree (libyaml when available) and turns it into plain
 ``dict``/``list``/``str``/``None`` values, remembering the line of every value. No implicit
 typing happens here: ``NO`` stays ``"NO"``, ``010`` stays ``"010"``; the schema converts.
+Nesting is bounded (:data:`MAX_DEPTH`): no record or process needs more, and everything that
+walks the values afterwards may recurse without fear. Explicit tags (``!!python/object``) and
+aliases are refused rather than silently read as text.
 Writing keeps key order and Chinese text as is, with a fixed indent, so diffs stay small.
 """
 
@@ -33,6 +36,9 @@ _TAGS = {yaml.ScalarNode: "tag:yaml.org,2002:str", yaml.SequenceNode: "tag:yaml.
 
 Path = tuple[str | int, ...]
 _NULLS = {"", "~", "null", "Null", "NULL"}
+# Mappings and lists inside one another, counting the document itself as level 1. The default
+# process goes 9 deep and a stage file 4; libyaml's own limit is 1,000, beyond Python's stack.
+MAX_DEPTH = 32
 
 
 @dataclass
@@ -59,16 +65,24 @@ def load(text: str, name: str) -> Document:
         mark = getattr(exc, "problem_mark", None)
         where = f"{name}:{mark.line + 1}" if mark else name
         raise RecordError(where, f"not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    except RecursionError:  # pragma: no cover - only the pure-Python composer recurses
+        raise RecordError(name, f"nested too deeply (more than {MAX_DEPTH} levels of lists and mappings)") from None
     doc = Document(name, None)
     if node is not None:
-        doc.data = _plain(node, (), doc)
+        doc.data = _plain(node, (), doc, set())
     return doc
 
 
-def _plain(node: yaml.Node, path: Path, doc: Document, seen: set[int] | None = None) -> Any:
-    seen = set() if seen is None else seen
+def _plain(node: yaml.Node, path: Path, doc: Document, seen: set[int]) -> Any:
+    """The plain value of *node*; its depth is the length of *path* (bounded by MAX_DEPTH)."""
+    where = f"{doc.name}:{node.start_mark.line + 1}"
     if id(node) in seen:  # the same node twice: an alias (&name / *name)
-        raise RecordError(f"{doc.name}:{node.start_mark.line + 1}", "YAML aliases (&name, *name) are not supported")
+        raise RecordError(where, "YAML aliases (&name, *name) are not supported")
+    if node.tag != _TAGS.get(type(node)):
+        raise RecordError(where, f"YAML tags ({node.tag.replace('tag:yaml.org,2002:', '!!')}) are not supported: "
+                                 "write the value plainly")
+    if len(path) >= MAX_DEPTH and not isinstance(node, yaml.ScalarNode):
+        raise RecordError(where, f"nested too deeply (more than {MAX_DEPTH} levels of lists and mappings)")
     seen.add(id(node))
     doc.lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.ScalarNode):
