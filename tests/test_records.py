@@ -137,12 +137,12 @@ def test_signoff_missing_a_required_key_is_refused(missing: str) -> None:
 
 def test_signoff_with_a_bad_decision_is_refused() -> None:
     message = parse_error(SIGNOFF.replace("decision: approve", "decision: maybe"))
-    assert message == f"{NAME}:3: sign-off 1: 'maybe' is not a valid Decision"
+    assert message == f"{NAME}:4: sign-off 1: `decision` must be one of approve/reject/record/reopen (got 'maybe')"
 
 
 def test_signoff_time_without_timezone_is_refused() -> None:
     message = parse_error(SIGNOFF.replace("+08:00", ""))
-    assert message == f"{NAME}:3: sign-off 1: '2026-01-02T10:30:00' has no timezone"
+    assert message == f"{NAME}:7: sign-off 1: '2026-01-02T10:30:00' has no timezone"
 
 
 def test_signoff_with_an_unknown_key_is_refused() -> None:

@@ -53,26 +53,26 @@ def test_parse_config_reads_every_setting() -> None:
 
 def test_parse_config_unknown_setting_names_the_line() -> None:
     message = config_error("company: X\nlocale: zh\ncolour: red\n")
-    assert message.startswith("xmflow.yaml:3: unknown setting 'colour' (known: company, currency, key_threshold, ")
+    assert message.startswith("xmflow.yaml:3: colour: unknown field 'colour' (known: company, currency, key_threshold, ")
 
 
 @pytest.mark.parametrize("locale", ["fr", "zh-CN", "ZH"])
 def test_parse_config_bad_locale(locale: str) -> None:
-    assert config_error(f"company: X\nlocale: {locale}\n") == "xmflow.yaml:2: locale must be zh or en"
+    assert config_error(f"company: X\nlocale: {locale}\n") == f"xmflow.yaml:2: locale: must be one of zh/en (got {locale!r})"
 
 
 def test_parse_config_bad_threshold() -> None:
     message = config_error("company: X\n\nkey_threshold: 一百万\n")
-    assert message.startswith("xmflow.yaml:3: key_threshold: '一百万' is not an amount of money")
+    assert message.startswith("xmflow.yaml:3: key_threshold: must be an amount of money: '一百万' is not an amount of money")
 
 
 def test_parse_config_bad_signed_commits_flag() -> None:
     assert config_error("require_signed_commits: yes\n") == \
-        "xmflow.yaml:1: require_signed_commits must be true or false"
+        "xmflow.yaml:1: require_signed_commits: must be true or false: 'yes' is not true or false"
 
 
 def test_parse_config_must_be_a_mapping() -> None:
-    assert config_error("- company\n") == "xmflow.yaml: must be a mapping of settings"
+    assert config_error("- company\n") == "xmflow.yaml:1: must be a mapping of settings, not a list"
 
 
 def test_parse_config_duplicate_setting() -> None:
@@ -114,7 +114,8 @@ def test_parse_people_of_an_empty_file_is_nobody() -> None:
 
 def test_parse_people_unknown_key_names_the_line() -> None:
     text = PEOPLE.replace("    roles: [sales]\n", "    roles: [sales]\n    phone: 13800138000\n")
-    assert people_error(text) == "people.yaml:6: unknown field 'phone'"
+    assert people_error(text) == \
+        "people.yaml:6: people.0.phone: unknown field 'phone' (known: id, name, email, roles, signing_key)"
 
 
 def test_parse_people_unknown_role_names_the_line() -> None:
@@ -148,17 +149,18 @@ def test_parse_people_missing_key_names_the_person(key: str, old: str, new: str)
 
 def test_parse_people_bad_id() -> None:
     assert people_error(PEOPLE.replace("id: lisi", "id: li si")) == \
-        "people.yaml:6: id 'li si' may hold only letters, digits, - and _"
+        "people.yaml:6: id 'li si' may hold only letters, digits, - and _ (at most 64)"
 
 
 def test_parse_people_roles_must_be_a_list() -> None:
-    assert people_error(PEOPLE.replace("roles: [sales]", "roles: sales")) == "people.yaml:5: roles must be a list"
+    assert people_error(PEOPLE.replace("roles: [sales]", "roles: sales")) == \
+        "people.yaml:5: people.0.roles: must be a list, not 'sales'"
 
 
 def test_parse_people_needs_a_people_list() -> None:
     assert people_error("people: zhangsan\n") == "people.yaml: must have a `people:` list"
     assert people_error("people:\n  - zhangsan\n") == \
-        "people.yaml:2: each person is a mapping with id, name, email, roles"
+        "people.yaml:2: people.0: must be a mapping with id, name, email, roles, not 'zhangsan'"
 
 
 # --- project ids ------------------------------------------------------------------------------
