@@ -306,7 +306,11 @@ def load(path: Path | None, display: str | None = None) -> Process:
     name = display or str(path)
     if display and not _inside(path, display):
         raise ProcessError(name, "the process file is a link that leads out of the workspace")
-    content = _read_regular(path, name)
+    return parse_bytes(_read_regular(path, name), name)
+
+
+def parse_bytes(content: bytes, name: str) -> Process:
+    """The process in a file's bytes (UTF-8 text, else an error naming the file)."""
     try:
         text = content.decode("utf-8")
     except UnicodeDecodeError as exc:

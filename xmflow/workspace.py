@@ -21,8 +21,8 @@ from xmflow.schema import FieldError, FieldType, convert
 CONFIG = "xmflow.yaml"
 PEOPLE = "people.yaml"
 PROJECTS = "projects"
-_ID = re.compile(r"[A-Za-z0-9_-]+")
 MAX_ID = 64  # characters of a project's or a person's id: a folder name stays far below 255 bytes
+_ID = re.compile(rf"[A-Za-z0-9_-]{{1,{MAX_ID}}}")
 
 _TEXT = FieldType("text")
 _ROLE_NAMES = FieldType("list", item=FieldType("text", label="a role name"))
@@ -110,7 +110,7 @@ def _person(doc: yamlio.Document, i: int, item: dict[str, Any], roles: set[str],
     for key in ("id", "name", "email"):
         if not item.get(key):
             raise RecordError(doc.where(where), f"person {i + 1} has no `{key}`")
-    if not _ID.fullmatch(item["id"]) or len(item["id"]) > MAX_ID:
+    if not _ID.fullmatch(item["id"]):
         raise RecordError(doc.where(where + ("id",)), f"id {item['id']!r} may hold only letters, digits, - and _ "
                                                       f"(at most {MAX_ID})")
     if any(c.isspace() for c in item["email"]):
@@ -240,7 +240,7 @@ class Workspace:
 
 def valid_project_id(text: str) -> bool:
     """Letters, digits, - and _, at most MAX_ID of them: a folder name on every system."""
-    return len(text) <= MAX_ID and bool(_ID.fullmatch(text))
+    return bool(_ID.fullmatch(text))
 
 
 def next_project_id(existing: list[str], year: int) -> str:
