@@ -362,3 +362,68 @@ def test_load_project_names_the_file_of_a_bad_record(tmp_path: Path) -> None:
     (base / "project.yaml").write_text("name: x\nbudget: 很多\n", encoding="utf-8")
     with pytest.raises(RecordError, match=r"^projects/2026-002/project\.yaml:2: initiation\.budget: "):
         records.load_project(tmp_path, P, "2026-002")
+
+
+# --- hostile input (issue 9) ---------------------------------------------------------------------
+
+INITIATION = "projects/2026-001/project.yaml"
+
+
+def test_nesting_600_levels_deep_in_a_stage_file_is_a_record_error() -> None:
+    message = parse_error("name: x\nclient: " + "[" * 600 + "]" * 600 + "\n", "initiation", INITIATION)
+    assert message == f"{INITIATION}:2: nested too deeply (more than 32 levels of lists and mappings)"
+
+
+def test_a_newline_in_a_one_line_field_is_refused_when_read_from_a_file() -> None:
+    message = parse_error('name: "智慧园区\\n---\\n- 伪造"\n', "initiation", INITIATION)
+    assert message == f"{INITIATION}:1: initiation.name: must be a single line (it has a line break)"
+
+
+def test_a_multiline_field_keeps_its_lines() -> None:
+    record = records.parse_record(P.stage("plan"), "approach: |\n  一期：户外\n  二期：室内\n", "plan.yaml")
+    assert record.data["approach"] == "一期：户外\n二期：室内"
+
+
+@pytest.mark.parametrize("text", ['notes: "\\e[31m红\\e[0m"\n', 'number: "HT\\x07"\n', 'notes: "a\\u2028b"\n'])
+def test_control_characters_are_refused_in_a_stage_file(text: str) -> None:
+    assert "has a control character" in parse_error(text)
+
+
+SIGNED_BY_CLIENT = SIGNOFF.replace("role: sales\n", "role: client\n    signatory: 刘经理\n")
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    ("    evidence: notamap\n", "sign-off 1: `evidence` must be a mapping of file, sha256, not 'notamap'"),
+    ("    evidence: [a]\n", "sign-off 1: `evidence` must be a mapping of file, sha256, not a list"),
+    ("    evidence: {file: files/a.pdf}\n", "sign-off 1: `evidence` needs both `file` and `sha256`"),
+    ("    evidence: {file: files/a.pdf, sha256: abc}\n", "sign-off 1: `evidence.sha256` must be 64 hex digits"),
+    ("    evidence: {file: ../../../dev/zero, sha256: " + "0" * 64 + "}\n",
+     "sign-off 1: `evidence.file` must name a file in the project's files/ folder"),
+    ("    evidence: {file: /dev/zero, sha256: " + "0" * 64 + "}\n", "`evidence.file` must name a file in the project's"),
+    ("    evidence: {file: files/x, sha256: " + "0" * 64 + ", size: 1}\n", "`evidence.size` unknown field 'size'"),
+])
+def test_a_signoff_evidence_that_is_not_a_file_and_hash_is_an_error_not_dropped(extra: str, message: str) -> None:
+    assert message in parse_error(SIGNED_BY_CLIENT + extra)
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    ("    comment: [a]\n", "sign-off 1: `comment` must be text, not a list"),
+    ("    signatory: {a: b}\n", "sign-off 1: `signatory` must be text, not a mapping"),
+    ('    signatory: "刘\\n经理"\n', "sign-off 1: `signatory` must be a single line"),
+    ('    comment: "同意\\e[2J"\n', "sign-off 1: `comment` has a control character (U+001B)"),
+    ("    signed_on: soon\n", "sign-off 1: `signed_on` must be a date"),
+    ("    on_behalf_of: [x]\n", "sign-off 1: `on_behalf_of` must be a person's id, not a list"),
+])
+def test_a_signoff_field_of_the_wrong_type_is_refused(extra: str, message: str) -> None:
+    assert message in parse_error(SIGNOFF + extra)
+
+
+def test_a_signoff_comment_may_span_lines() -> None:
+    (signoff,) = records.parse_record(CONTRACT, SIGNOFF + "    comment: |\n      第一条\n      第二条\n", NAME).signoffs
+    assert signoff.comment == "第一条\n第二条"
+
+
+def test_a_signoff_time_with_a_fraction_is_written_back_as_read() -> None:
+    record = records.parse_record(CONTRACT, SIGNOFF.replace("10:30:00+08:00", "10:30:00.250000+08:00"), NAME)
+    again = records.parse_record(CONTRACT, records.dump_record(CONTRACT, record), NAME)
+    assert again.signoffs == record.signoffs

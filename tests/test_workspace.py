@@ -250,3 +250,90 @@ def test_unknown_project_is_a_usage_error(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match=r"^no project '2026-002' \(projects: 2026-001\)$"):
         ws.project("2026-002")
     assert ws.project("2026-001").id == "2026-001"
+
+
+# --- strictly typed settings and people (issue 9) ------------------------------------------------
+
+@pytest.mark.parametrize(("setting", "message"), [
+    ("process: [a]", "process: must be a file's path, not a list"),
+    ("key_threshold: -1", "key_threshold: must not be negative (got -1)"),
+    ("company: {a: b}", "company: must be text, not a mapping"),
+    ("currency: [CNY]", "currency: must be text, not a list"),
+    ("locale: [zh]", "locale: must be one of zh/en, not a list"),
+    ("require_signed_commits: [true]", "require_signed_commits: must be true or false, not a list"),
+    ("max_backdate_days: -3", "max_backdate_days: must not be negative"),
+    ("max_backdate_days: 1e3", "max_backdate_days: must be a whole number"),
+    ("max_backdate_days: 100000", "max_backdate_days: at most 99999 days"),
+    ('company: "星辰\\e[31m"', "company: has a control character (U+001B)"),
+    ('company: "星辰\\n科技"', "company: must be a single line"),
+    ("process: /dev/zero", "process: '/dev/zero' must be a path relative to the workspace"),
+    ("process: ../shared/process.yaml", "process: '../shared/process.yaml' must name a file inside the workspace"),
+    ("process: a/../../x.yaml", "must name a file inside the workspace"),
+    ("process: .git/config", "must name a file inside the workspace"),
+    ("process: 'C:\\x.yaml'", "must be a path relative to the workspace"),
+    ("process: procs/", "must name a file inside the workspace"),
+])
+def test_parse_config_refuses_a_wrong_type_naming_the_line(setting: str, message: str) -> None:
+    error = config_error(f"company: X\n{setting}\n".replace("company: X\ncompany", "company"))
+    assert error.startswith(f"xmflow.yaml:{1 if setting.startswith('company') else 2}: ") and message in error
+
+
+def test_parse_config_keeps_max_backdate_days_and_its_default() -> None:
+    assert workspace.parse_config("company: X\n").max_backdate_days == 30
+    assert workspace.parse_config("max_backdate_days: 7\n").max_backdate_days == 7
+    assert workspace.parse_config("max_backdate_days: 0\n").max_backdate_days == 0
+
+
+def test_parse_config_takes_a_process_in_a_folder_of_the_workspace() -> None:
+    assert workspace.parse_config("process: procs/process.yaml\n").process == "procs/process.yaml"
+    assert workspace.parse_config("key_threshold: 0\n").key_threshold == 0
+
+
+@pytest.mark.parametrize(("old", "new", "message"), [
+    ("id: zhangsan", "id: [x]", "people.yaml:2: people.0.id: must be a person's id, not a list"),
+    ("roles: [sales]", "roles: [[sales]]", "people.yaml:5: people.0.roles.0: must be a role name, not a list"),
+    ("email: zhangsan@example.com", "email: [a]", "people.yaml:4: people.0.email: must be an email address, not a list"),
+    ("name: 张三", "name: {a: b}", "people.yaml:3: people.0.name: must be text, not a mapping"),
+    ("signing_key: ssh-ed25519 AAAAC3Nz lisi", "signing_key: [x]",
+     "people.yaml:10: people.1.signing_key: must be a public key on one line, not a list"),
+    ("signing_key: ssh-ed25519 AAAAC3Nz lisi", 'signing_key: "ssh-ed25519 AAAA\\nevil@x namespaces=\\"git\\" k"',
+     "people.yaml:10: people.1.signing_key: must be a single line"),
+    ("name: 张三", 'name: "\\e]0;pwned\\a张三"', "people.yaml:3: people.0.name: has a control character (U+001B)"),
+    ("email: zhangsan@example.com", "email: zhang san@example.com",
+     "people.yaml:4: email 'zhang san@example.com': an email address has no spaces"),
+    ("id: zhangsan", "id: " + "z" * 65, "people.yaml:2: id '" + "z" * 65 + "' may hold only letters, digits, - and _"),
+])
+def test_parse_people_refuses_a_wrong_type_naming_the_line(old: str, new: str, message: str) -> None:
+    assert old in PEOPLE
+    assert people_error(PEOPLE.replace(old, new, 1)).startswith(message)
+
+
+DELEGATING = PEOPLE + "delegations:\n  - {from: lisi, to: zhangsan, roles: [sales_supervisor], until: 2026-12-31}\n"
+
+
+@pytest.mark.parametrize(("old", "new", "message"), [
+    ("from: lisi", "from: [x]", "delegations.0.from: must be a person's id, not a list"),
+    ("to: zhangsan", "to: {a: b}", "delegations.0.to: must be a person's id, not a mapping"),
+    ("roles: [sales_supervisor]", "roles: [[sales_supervisor]]", "delegations.0.roles.0: must be a role name, not a list"),
+    ("until: 2026-12-31", "until: [2026-12-31]", "delegations.0.until: must be a date, not a list"),
+    ("until: 2026-12-31", "until: soon", "delegations.0.until: must be a date: 'soon' is not a date (YYYY-MM-DD)"),
+    ("until: 2026-12-31}", "until: 2026-12-31, since: {a: b}}", "delegations.0.since: must be a date, not a mapping"),
+])
+def test_parse_people_refuses_a_delegation_of_the_wrong_type(old: str, new: str, message: str) -> None:
+    assert people_error(DELEGATING.replace(old, new, 1)) == f"people.yaml:12: {message}"
+
+
+def test_parse_people_delegations_must_be_a_list() -> None:
+    assert people_error(PEOPLE + "delegations: lisi\n") == "people.yaml:11: delegations: must be a list, not 'lisi'"
+
+
+def test_valid_project_id_bounds_the_length() -> None:
+    assert workspace.valid_project_id("P" * 64)
+    assert not workspace.valid_project_id("P" * 65)
+    assert not workspace.valid_project_id("P" * 300)
+
+
+def test_an_unknown_project_with_an_over_long_id_is_a_usage_error_not_an_os_error(tmp_path: Path) -> None:
+    (tmp_path / "xmflow.yaml").write_text("company: X\n", encoding="utf-8")
+    with pytest.raises(UsageError, match=r"^no project 'PPPP"):
+        workspace.Workspace(tmp_path).project("P" * 300)

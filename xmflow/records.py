@@ -171,8 +171,9 @@ def _ordered(ftype: FieldType, value: Any) -> Any:
 
 
 def _plain_signoff(s: Signoff) -> dict[str, Any]:
-    out: dict[str, Any] = {"step": s.step, "decision": s.decision.value, "by": s.by, "role": s.role,
-                           "at": s.at.isoformat(timespec="seconds"), "digest": s.digest}
+    at = s.at.isoformat(timespec="seconds" if not s.at.microsecond else "auto")  # as read: a hand-written fraction stays
+    out: dict[str, Any] = {"step": s.step, "decision": s.decision.value, "by": s.by, "role": s.role, "at": at,
+                           "digest": s.digest}
     if s.comment:
         out["comment"] = s.comment
     if s.signatory:

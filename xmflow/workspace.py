@@ -71,12 +71,8 @@ def parse_config(text: str, name: str = CONFIG) -> Config:
     process = data.get("process")
     if process is not None:
         _check_process_path(process, doc)
-    defaults = Config(company="")
-    return Config(company=data.get("company") or "", currency=data.get("currency") or defaults.currency,
-                  key_threshold=data.get("key_threshold") or defaults.key_threshold,
-                  locale=data.get("locale") or defaults.locale, process=process,
-                  require_signed_commits=bool(data.get("require_signed_commits")),
-                  max_backdate_days=defaults.max_backdate_days if backdate is None else backdate)
+    given = {key: value for key, value in data.items() if value is not None}  # the others keep their defaults
+    return Config(**{"company": "", **given})
 
 
 def _check_process_path(path: str, doc: yamlio.Document) -> None:
