@@ -410,7 +410,7 @@ def test_derived_names_defined_by_one_another_are_refused() -> None:
      "a payment event's field must be a date"),
     ("shipment: {field: installation.shipped_date}", "shipment: {field: [x]}", "an event is one of"),
     ("client: initiation.client.name", "client: contract.subject", "are fields of the record `new` opens"),
-    ("copies: 2, stamps", "copies: 1000, stamps", "`copies` must be a whole number"),
+    ("copies: 2, stamps", "copies: 1000, stamps", "`copies`: at most 99"),
     ("title: 主管审核", "title: [主管审核]", "`title` must be text"),
     ("name_en: Marketing Project Operation Control Procedure", "name_en: {a: b}", "`name_en` must be text"),
     ("revisions:\n  - version: A/0", "revisions:\n  - version: [A/0]", "`revisions` must be a list of mappings"),

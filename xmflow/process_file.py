@@ -284,16 +284,18 @@ class Parser:
         if not re.fullmatch(r"[A-Za-z0-9_-]+", fid):
             raise self.fail(path, "a form's name has only letters, digits, - and _ (it names its template)")
         spec = self.mapping(spec, path, _FORM, "form")
-        copies = self.number(spec, path, "copies", "copies")
-        if copies == 0 or copies is not None and copies > 99:
-            raise self.fail(path + ("copies",), "`copies` must be a whole number from 1 to 99")
+        copies = str(spec.get("copies", 1))
+        if not copies.isascii() or not copies.isdigit() or int(copies) < 1:
+            raise self.fail(path + ("copies",), "`copies` must be a whole number of at least 1")
+        if int(copies) > 99:
+            raise self.fail(path + ("copies",), "`copies`: at most 99")
         stamps = self.names(spec, path, "stamps")
         unknown = [p for p in stamps if p not in _PARTIES]
         if unknown:
             raise self.fail(path + ("stamps",), f"unknown party {unknown[0]!r} (parties: company, client)")
         return Form(fid, self.get(spec, path, "number"), self.get(spec, path, "title"),
                     self.get(spec, path, "title_en", fid), self.get(spec, path, "annex", ""),
-                    self.get(spec, path, "clause", ""), copies or 1, stamps,
+                    self.get(spec, path, "clause", ""), int(copies), stamps,
                     self.condition(spec.get("when"), path + ("when",)), steps)
 
     def check_unique(self, stages: tuple[Stage, ...]) -> None:
