@@ -165,7 +165,7 @@ def mutated(draw: st.DrawFn, base: Any) -> Any:
     pieces of the document itself in the wrong place (a step's id where a field belongs)."""
     data, paths = copy.deepcopy(base), _paths(base)
     pieces = st.sampled_from(paths).map(lambda path: copy.deepcopy(_at(base, path)))
-    for _ in range(draw(st.integers(1, 3))):
+    for _ in range(draw(st.sampled_from([1, 1, 1, 2, 3]))):  # mostly one: the first fault hides the others
         op = draw(st.sampled_from(["replace", "replace", "delete", "add"]))
         value = draw(st.one_of(VALUES, pieces))
         data = _apply(data, draw(st.sampled_from(paths)), op, value, draw(KEYS))

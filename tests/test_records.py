@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from xmflow import process, records
+from xmflow import process, records, yamlio
 from xmflow.errors import RecordError
 from xmflow.model import Decision, Evidence, Signoff, StageRecord
+from xmflow.schema import FieldType
 
 P = process.load(None)
 CONTRACT = P.stage("contract")
@@ -427,3 +428,28 @@ def test_a_signoff_time_with_a_fraction_is_written_back_as_read() -> None:
     record = records.parse_record(CONTRACT, SIGNOFF.replace("10:30:00+08:00", "10:30:00.250000+08:00"), NAME)
     again = records.parse_record(CONTRACT, records.dump_record(CONTRACT, record), NAME)
     assert again.signoffs == record.signoffs
+
+
+def text_fields(ftype: FieldType, path: str) -> list[tuple[str, FieldType]]:
+    """(dotted path, type) of every text field inside *ftype* (list items as item 0)."""
+    if ftype.kind == "map":
+        return [found for name, sub in ftype.fields.items() for found in text_fields(sub, f"{path}.{name}")]
+    if ftype.kind == "list":
+        return text_fields(ftype.item, f"{path}.0")
+    return [(path, ftype)] if ftype.kind == "text" else []
+
+
+EVERY_TEXT = [(stage.id, path, ftype) for stage in P.stages for path, ftype in text_fields(stage.fields, stage.id)]
+
+
+@pytest.mark.parametrize(("stage_id", "path", "ftype"), EVERY_TEXT, ids=[path for _, path, _ in EVERY_TEXT])
+def test_every_text_field_of_the_default_process_refuses_control_characters_and_stray_line_breaks(
+        stage_id: str, path: str, ftype: FieldType) -> None:
+    stage = P.stage(stage_id)
+    for value, multiline_ok in (("红\x1b[31m", False), ("一\n二", True)):
+        data = records.set_path({}, path.split(".")[1:], value)
+        text = yamlio.dump(data)
+        if multiline_ok and ftype.multiline:
+            assert records.get_path(records.parse_record(stage, text, "f.yaml").data, path.split(".")[1:]) == value
+        else:
+            assert f"{path}: " in parse_error(text, stage_id, "f.yaml")
