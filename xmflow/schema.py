@@ -70,8 +70,7 @@ class FieldType:
         if self.kind == "map":
             return "a mapping of " + ", ".join(self.fields)
         return {"money": "an amount of money", "int": "a whole number", "number": "a number",
-                "bool": "true or false", "person": "a person's id", "date": "a date",
-                "text": "text"}.get(self.kind, self.kind)
+                "bool": "true or false", "person": "a person's id", "date": "a date"}.get(self.kind, self.kind)
 
 
 def _bool(text: str) -> bool:

@@ -75,14 +75,13 @@ def load(text: str, name: str) -> Document:
 
 def _plain(node: yaml.Node, path: Path, doc: Document, seen: set[int]) -> Any:
     """The plain value of *node*; its depth is the length of *path* (bounded by MAX_DEPTH)."""
-    where = f"{doc.name}:{node.start_mark.line + 1}"
     if id(node) in seen:  # the same node twice: an alias (&name / *name)
-        raise RecordError(where, "YAML aliases (&name, *name) are not supported")
+        raise _error(node, doc, "YAML aliases (&name, *name) are not supported")
     if node.tag != _TAGS.get(type(node)):
-        raise RecordError(where, f"YAML tags ({node.tag.replace('tag:yaml.org,2002:', '!!')}) are not supported: "
-                                 "write the value plainly")
+        raise _error(node, doc, f"YAML tags ({node.tag.replace('tag:yaml.org,2002:', '!!')}) are not supported: "
+                                "write the value plainly")
     if len(path) >= MAX_DEPTH and not isinstance(node, yaml.ScalarNode):
-        raise RecordError(where, f"nested too deeply (more than {MAX_DEPTH} levels of lists and mappings)")
+        raise _error(node, doc, f"nested too deeply (more than {MAX_DEPTH} levels of lists and mappings)")
     seen.add(id(node))
     doc.lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.ScalarNode):
@@ -94,14 +93,18 @@ def _plain(node: yaml.Node, path: Path, doc: Document, seen: set[int]) -> Any:
     if isinstance(node, yaml.MappingNode):
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
-            if not isinstance(key_node, yaml.ScalarNode):
-                raise RecordError(f"{doc.name}:{key_node.start_mark.line + 1}", "a key must be a plain name")
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != _TAGS[yaml.ScalarNode]:
+                raise _error(key_node, doc, "a key must be a plain name")
             key = key_node.value
             if key in result:
-                raise RecordError(f"{doc.name}:{key_node.start_mark.line + 1}", f"field {key!r} appears twice")
+                raise _error(key_node, doc, f"field {key!r} appears twice")
             result[key] = _plain(value_node, path + (key,), doc, seen)
         return result
-    raise RecordError(f"{doc.name}:{node.start_mark.line + 1}", "not a YAML value xmflow can read")
+    raise _error(node, doc, "not a YAML value xmflow can read")
+
+
+def _error(node: yaml.Node, doc: Document, message: str) -> RecordError:
+    return RecordError(f"{doc.name}:{node.start_mark.line + 1}", message)
 
 
 class _Dumper(yaml.SafeDumper):
