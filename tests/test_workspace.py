@@ -337,3 +337,8 @@ def test_an_unknown_project_with_an_over_long_id_is_a_usage_error_not_an_os_erro
     (tmp_path / "xmflow.yaml").write_text("company: X\n", encoding="utf-8")
     with pytest.raises(UsageError, match=r"^no project 'PPPP"):
         workspace.Workspace(tmp_path).project("P" * 300)
+
+
+def test_find_root_of_a_path_with_a_name_too_long_is_a_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="cannot look for a workspace in .*File name too long"):
+        workspace.find_root(tmp_path / ("a" * 300))

@@ -45,10 +45,14 @@ _MAX_BACKDATE = 99_999  # days: a date that far back is still a date
 
 def find_root(start: Path) -> Path:
     """The nearest folder at or above *start* holding ``xmflow.yaml``, like git finds ``.git``."""
-    start = start.resolve()
-    for folder in (start, *start.parents):
-        if (folder / CONFIG).is_file():
-            return folder
+    try:
+        start = start.resolve()
+        for folder in (start, *start.parents):
+            if (folder / CONFIG).is_file():
+                return folder
+    except (OSError, ValueError) as exc:  # a name too long, a NUL byte: no folder of that name
+        raise UsageError(f"cannot look for a workspace in {str(start)[:80]!r}: {getattr(exc, 'strerror', None) or exc}") \
+            from None
     raise UsageError(f"no xmflow workspace here or above {start} (no {CONFIG}): run `xmflow init` or pass -C PATH")
 
 
