@@ -646,6 +646,23 @@ def test_hangs_none_when_the_process_file_is_a_fifo_a_device_or_a_folder(templat
             assert result.returncode in (1, 2) and "process.yaml" in result.stderr, result.stderr
 
 
+@pytest.mark.parametrize("make", ["link", "fifo"])
+def test_hangs_none_when_a_stage_file_is_a_link_to_a_device_or_a_fifo(template: tuple[Path, datetime],
+                                                                       make: str) -> None:
+    rel = f"projects/{OPEN}/project.yaml"
+    with workspace_with(template, {}) as team:
+        path = team.root / rel
+        path.unlink()
+        if make == "link":  # git keeps a link: pushed, it would stop every clone reading /dev/zero
+            path.symlink_to("/dev/zero")
+            admin_commit(team.root, "a link where a stage file belongs")
+        else:
+            os.mkfifo(path)
+        for args in (("status",), ("status", OPEN), ("check",)):
+            result = xmflow_in_subprocess(team.root, *args)
+            assert result.returncode in (1, 2) and rel in result.stderr, result.stderr
+
+
 def test_hangs_none_on_an_amount_of_a_hundred_thousand_digits(template: tuple[Path, datetime]) -> None:
     rel = f"projects/{OPEN}/project.yaml"
     with workspace_with(template, {rel: ("budget: " + "1" * 100_000 + "x\n").encode()}) as team:

@@ -453,3 +453,15 @@ def test_every_text_field_of_the_default_process_refuses_control_characters_and_
             assert records.get_path(records.parse_record(stage, text, "f.yaml").data, path.split(".")[1:]) == value
         else:
             assert f"{path}: " in parse_error(text, stage_id, "f.yaml")
+
+
+@pytest.mark.parametrize("make", ["link", "fifo", "folder"])
+def test_a_stage_file_that_is_a_link_a_fifo_or_a_folder_is_a_record_error_naming_it(tmp_path: Path, make: str) -> None:
+    import os
+
+    folder = tmp_path / "projects" / "2026-001"
+    folder.mkdir(parents=True)
+    path = folder / "contract.yaml"
+    {"link": lambda: path.symlink_to("/dev/zero"), "fifo": lambda: os.mkfifo(path), "folder": path.mkdir}[make]()
+    with pytest.raises(RecordError, match=r"^projects/2026-001/contract\.yaml: is (a link|not a regular file)"):
+        records.load_project(tmp_path, P, "2026-001")

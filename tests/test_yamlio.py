@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import re
+from collections.abc import Callable
+from pathlib import Path
+
 import pytest
 
 from xmflow import yamlio
@@ -233,3 +238,39 @@ def test_a_billion_laughs_is_refused_at_once() -> None:
 def test_malformed_yaml_names_file_and_line(text: str) -> None:
     with pytest.raises(RecordError, match=r"^m\.yaml(:\d+)?: "):
         yamlio.load(text, "m.yaml")
+
+
+# --- reading a file: only a regular file, bounded --------------------------------------------------
+
+def test_read_file_gives_the_bytes_of_a_regular_file_and_none_for_a_missing_one(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_bytes(b"a: 1\n")
+    assert yamlio.read_file(tmp_path / "a.yaml", "a.yaml") == b"a: 1\n"
+    assert yamlio.read_file(tmp_path / "missing.yaml", "missing.yaml") is None
+
+
+@pytest.mark.parametrize(("make", "message"), [
+    (lambda p: os.mkfifo(p), "is not a regular file"),
+    (lambda p: p.mkdir(), "is not a regular file"),
+    (lambda p: p.symlink_to("/dev/zero"), "is a link, not a file"),
+    (lambda p: p.write_bytes(b"#" * (yamlio.MAX_BYTES + 1)), "bytes: more than 1,000,000 is no file of xmflow's"),
+], ids=["fifo", "folder", "link-to-a-device", "too-big"])
+def test_read_file_refuses_what_is_not_a_small_regular_file_without_waiting(tmp_path: Path, make: Callable[[Path], object],
+                                                                            message: str) -> None:
+    path = tmp_path / "contract.yaml"
+    make(path)
+    with pytest.raises(RecordError, match=rf"^projects/x/contract\.yaml: .*{re.escape(message)}"):
+        yamlio.read_file(path, "projects/x/contract.yaml")
+
+
+def test_read_file_follows_a_link_only_when_asked(tmp_path: Path) -> None:
+    (tmp_path / "real.yaml").write_bytes(b"a: 1\n")
+    (tmp_path / "link.yaml").symlink_to(tmp_path / "real.yaml")
+    assert yamlio.read_file(tmp_path / "link.yaml", "link.yaml", follow_links=True) == b"a: 1\n"
+    with pytest.raises(RecordError, match="is a link"):
+        yamlio.read_file(tmp_path / "link.yaml", "link.yaml")
+
+
+def test_decode_names_the_file_and_the_byte() -> None:
+    assert yamlio.decode("名".encode(), "f.yaml") == "名"
+    with pytest.raises(RecordError, match=r"^f\.yaml: not UTF-8 text \(byte 2\)$"):
+        yamlio.decode(b"a:\xff", "f.yaml")

@@ -6,8 +6,6 @@ revision in ``xmflow.yaml``. Everything the rules know about the procedure comes
 
 from __future__ import annotations
 
-import os
-import stat
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -20,7 +18,6 @@ from xmflow.errors import ProcessError, RecordError
 from xmflow.schema import FieldType
 
 DEFAULT_NAME = "process.yaml"
-MAX_BYTES = 1_000_000  # a process file: the default is about 20 kB
 
 # The facts xmflow reports and works with, and so needs to find in any revision of the process.
 FIGURES = ("name", "client", "budget", "salesperson", "opened", "industry_need", "special",
@@ -300,21 +297,28 @@ def _parse_cached(text: str, name: str) -> Process:
 
 
 def load(path: Path | None, display: str | None = None) -> Process:
-    """Load the process at *path*, or the packaged default when *path* is None."""
+    """Load the process at *path*, or the packaged default when *path* is None. The file must
+    be a regular file (not a FIFO or a device: reading one would never end) inside the workspace."""
     if path is None:
         return _parse_cached(default_text(), f"(default) {DEFAULT_NAME}")
     name = display or str(path)
     if display and not _inside(path, display):
         raise ProcessError(name, "the process file is a link that leads out of the workspace")
-    return parse_bytes(_read_regular(path, name), name)
+    try:
+        content = yamlio.read_file(path, name, follow_links=True)
+    except RecordError as exc:
+        raise ProcessError("", exc.message) from None
+    if content is None:
+        raise ProcessError(name, "cannot read the process file: No such file or directory")
+    return parse_bytes(content, name)
 
 
 def parse_bytes(content: bytes, name: str) -> Process:
     """The process in a file's bytes (UTF-8 text, else an error naming the file)."""
     try:
-        text = content.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ProcessError(name, f"not UTF-8 text (byte {exc.start})") from None
+        text = yamlio.decode(content, name)
+    except RecordError as exc:
+        raise ProcessError("", exc.message) from None
     return _parse_cached(text, name)
 
 
@@ -324,26 +328,6 @@ def _inside(path: Path, relative: str) -> bool:
     for _ in PurePosixPath(relative).parts:
         root = root.parent
     return path.resolve().is_relative_to(root.resolve())
-
-
-def _read_regular(path: Path, name: str) -> bytes:
-    """The bytes of a regular file of at most MAX_BYTES. Opened without blocking and checked
-    before it is read, so a FIFO, a device (/dev/zero) or a folder is refused, not waited on."""
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except OSError as exc:
-        raise ProcessError(name, f"cannot read the process file: {exc.strerror}") from None
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise ProcessError(name, "the process file is not a regular file (a folder, a device or a pipe?)")
-        if info.st_size > MAX_BYTES:
-            raise ProcessError(name, f"the process file is {info.st_size:,} bytes: more than {MAX_BYTES:,} is no process")
-        return os.read(fd, MAX_BYTES)
-    except OSError as exc:
-        raise ProcessError(name, f"cannot read the process file: {exc.strerror}") from None
-    finally:
-        os.close(fd)
 
 
 def parse(text: str, name: str) -> Process:

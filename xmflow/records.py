@@ -42,14 +42,12 @@ def project_dir(root: Path, project_id: str) -> Path:
 
 
 def load_project(root: Path, process: Process, project_id: str, cache: RecordCache | None = None) -> Project:
-    """Read every stage file of a project (a missing file is an empty record)."""
+    """Read every stage file of a project (a missing file is an empty record; a link, a FIFO or a
+    device where a stage file belongs is an error naming it)."""
     base = project_dir(root, project_id)
 
     def read(name: str) -> bytes | None:
-        try:
-            return (base / name).read_bytes()
-        except FileNotFoundError:
-            return None
+        return yamlio.read_file(base / name, f"projects/{project_id}/{name}")
 
     return project_from(process, project_id, read, cache)
 
@@ -68,18 +66,11 @@ def project_from(process: Process, project_id: str, read: Callable[[str], bytes 
         key = ParsedRecords.key(rel, content) if cache else ""
         record = cache.get(key) if cache else None
         if record is None:
-            record = parse_record(stage, _text(content, rel), rel)
+            record = parse_record(stage, yamlio.decode(content, rel), rel)
             if cache:
                 cache.put(key, record)
         records[stage.id] = record
     return Project(project_id, records)
-
-
-def _text(content: bytes, rel: str) -> str:
-    try:
-        return content.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise RecordError(rel, f"not UTF-8 text (byte {exc.start})") from None
 
 
 def parse_record(stage: Stage, text: str, name: str) -> StageRecord:

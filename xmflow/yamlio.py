@@ -11,6 +11,10 @@ Writing keeps key order and Chinese text as is, with a fixed indent, so diffs st
 
 from __future__ import annotations
 
+import errno
+import os
+import pathlib
+import stat
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +43,7 @@ _NULLS = {"", "~", "null", "Null", "NULL"}
 # Mappings and lists inside one another, counting the document itself as level 1. The default
 # process goes 9 deep and a stage file 4; libyaml's own limit is 1,000, beyond Python's stack.
 MAX_DEPTH = 32
+MAX_BYTES = 1_000_000  # a YAML file of xmflow's: the default process is about 20 kB, a stage file 2 kB
 
 
 @dataclass
@@ -105,6 +110,42 @@ def _plain(node: yaml.Node, path: Path, doc: Document, seen: set[int]) -> Any:
 
 def _error(node: yaml.Node, doc: Document, message: str) -> RecordError:
     return RecordError(f"{doc.name}:{node.start_mark.line + 1}", message)
+
+
+def read_file(path: pathlib.Path, name: str, follow_links: bool = False) -> bytes | None:
+    """The bytes of the YAML file at *path* (named *name* in errors), None when there is none.
+
+    Only a regular file of at most MAX_BYTES is read: it is opened without blocking and looked
+    at before it is read, so a FIFO, a device (/dev/zero), a folder or a link (unless
+    *follow_links*) is an error naming the file, not a hang or a crash."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | (0 if follow_links else getattr(os, "O_NOFOLLOW", 0))
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise RecordError(name, "is a link, not a file: xmflow reads only the files it writes") from None
+        raise RecordError(name, f"cannot be read: {exc.strerror}") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise RecordError(name, "is not a regular file (a folder, a device or a pipe?)")
+        if info.st_size > MAX_BYTES:
+            raise RecordError(name, f"is {info.st_size:,} bytes: more than {MAX_BYTES:,} is no file of xmflow's")
+        return os.read(fd, MAX_BYTES + 1)[:MAX_BYTES]
+    except OSError as exc:
+        raise RecordError(name, f"cannot be read: {exc.strerror}") from None
+    finally:
+        os.close(fd)
+
+
+def decode(content: bytes, name: str) -> str:
+    """*content* as UTF-8 text, or an error naming the file and the first byte that is not."""
+    try:
+        return content.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RecordError(name, f"not UTF-8 text (byte {exc.start})") from None
 
 
 class _Dumper(yaml.SafeDumper):
