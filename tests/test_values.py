@@ -209,3 +209,8 @@ def test_check_text_keeps_a_line_to_one_line_unless_multiline() -> None:
     assert check_text("一\n二", multiline=True) == "一\n二"
     with pytest.raises(ValueError, match="must be a single line"):
         check_text("一\n二")
+
+
+def test_check_text_refuses_what_python_made_of_bytes_that_are_not_utf8() -> None:
+    with pytest.raises(ValueError, match="has a byte that is not UTF-8 text at position 2"):
+        check_text(b"x\x9by".decode("utf-8", "surrogateescape"))

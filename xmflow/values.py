@@ -14,6 +14,7 @@ _DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 # Control characters: C0 (but tab and newline), DEL, C1, and the Unicode line and paragraph
 # separators. None belongs in a record; printed raw, an ANSI escape repaints the terminal.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")  # what Python makes of bytes that are not UTF-8 (a shell's $'\x9b')
 MAX_SCALAR = 100  # characters of an amount, a date or a number: beyond it, the text is not one
 
 
@@ -53,6 +54,9 @@ def check_text(text: str, *, multiline: bool = False) -> str:
     bad = _CONTROL.search(text)
     if bad:
         raise ValueError(f"has a control character (U+{ord(bad.group()):04X}) at position {bad.start() + 1}")
+    bad = _SURROGATE.search(text)
+    if bad:
+        raise ValueError(f"has a byte that is not UTF-8 text at position {bad.start() + 1}")
     if not multiline and ("\n" in text or "\r" in text):
         raise ValueError("must be a single line (it has a line break)")
     return text
