@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
-from xmflow import process
+from xmflow import process, yamlio
 from xmflow.conditions import ALWAYS, Derived, FieldTrue
 from xmflow.errors import ProcessError, RecordError
 
@@ -341,3 +342,171 @@ def test_process_that_is_not_yaml_names_its_line() -> None:
     text = TEXT.replace("name: 营销项目作业控制程序", "name: [营销", 1)
     with pytest.raises(RecordError, match=rf"^p\.yaml:{line_of(text, 'name_en:')}: not valid YAML: "):
         process.parse(text, "p.yaml")
+
+
+# --- hostile process files (issue 9) ---------------------------------------------------------------
+
+def test_a_cycle_in_after_is_refused_naming_the_steps_in_it() -> None:
+    text, message = broken("        after: [contract.draft]\n", "        after: [contract.draft, contract.stamp]\n")
+    assert message.startswith(f"p.yaml:{line_of(text, 'after: [contract.draft, contract.stamp]')}: ")
+    assert "`after:` goes round in a circle: contract.self_review → contract.supervisor_review → " \
+           "contract.business_review → contract.stamp → contract.self_review" in message
+
+
+def test_a_step_that_follows_itself_is_refused() -> None:
+    _, message = broken("after: [plan.sample_details]", "after: [plan.countersign]")
+    assert "goes round in a circle: plan.countersign → plan.countersign" in message
+
+
+def test_a_chain_of_steps_is_bounded() -> None:
+    steps = "".join(f"      - {{id: s{i}, title: S, roles: [sales], after: [initiation.s{i - 1}]}}\n"
+                    for i in range(1, 150))
+    text = TEXT.replace("    steps:\n      - id: submit\n", "    steps:\n      - {id: s0, title: S, roles: [sales]}\n"
+                        + steps + "      - id: submit\n", 1)
+    with pytest.raises(ProcessError, match="150 steps one after another: at most 100"):
+        process.parse(text, "p.yaml")
+
+
+def test_derived_names_defined_by_one_another_are_refused() -> None:
+    _, message = broken("derived:\n", "derived:\n  a: b\n  b: a\n")
+    assert "derived names defined by one another: a → b → a" in message
+
+
+@pytest.mark.parametrize(("old", "new", "fragment"), [
+    ("roles: [vp]", "roles: [[vp]]", "`roles` must be a list of names"),
+    ("  - id: plan\n", "  - plan\n  - id: plan\n", "a stage must be a mapping"),
+    ("      - id: draft\n        title: 方案初稿", "      - draft\n      - id: draft\n        title: 方案初稿",
+     "a step must be a mapping"),
+    ("      budget: money", "      budget: [money]", "initiation.budget: a field type must be a name or a mapping"),
+    ("due_days: 3\n        roles: [vp]", "due_days: [1]\n        roles: [vp]", "`due_days` must be a whole number"),
+    ("due_days: 3\n        roles: [vp]", "due_days: 99999999999\n        roles: [vp]", "`due_days` must be a whole number"),
+    ("when: initiation.key_criteria.special\n", "when: {any: 5}\n", "not a condition"),
+    ("when: initiation.key_criteria.special\n", "when: {field: initiation.name, at_least: 1}\n",
+     "at_least compares numbers: initiation.name is not one"),
+    ("at_least: $key_threshold}", "at_least: $initiation.name}", "is neither a number, a $setting nor a $field"),
+    ("at_least: $key_threshold}", "at_least: NaN}", "is neither a number"),
+    ("- field: initiation.name\n", "- field: initiation\n", "'initiation' is not a field (STAGE.FIELD"),
+    ("- field: initiation.name\n", "- field: [initiation.name]\n", "is not a field"),
+    ("fills: [installation.ship_order_no]", "fills: [ship_order_no]", "'ship_order_no' is not a field"),
+    ("{field: initiation.team.members, min_items: 1}", "{field: initiation.budget, min_items: 1}",
+     "min_items, each_has and sum count the items of a list: initiation.budget is not one"),
+    ("each_has: [name, due]", "each_has: [name, when]", "the items of plan.milestones have no field 'when'"),
+    ("sum: percent", "sum: name", "the items of contract.payment_terms have no number field 'name'"),
+    ("{field: contract.core_principles, all_true: true}", "{field: contract.amount, all_true: true}",
+     "all_true checks a mapping of true/false fields"),
+    ("{field: initiation.phase, equals: 跟踪}", "{field: initiation.phase, equals: $nosuch}", "'$nosuch' is not a setting"),
+    ("kept_by: {type: person, role: sales}", "kept_by: {type: person, role: boss}", "unknown role 'boss'"),
+    ("      name: text\n      client:", "      signoffs: text\n      name: text\n      client:", "`signoffs` is where"),
+    ("  - id: initiation\n", "  - id: init.iation\n", "'init.iation' is not an id"),
+    ("invoices: {stage: collection,", "bills: {stage: collection,", "`ledgers` must have `invoices`"),
+    ("invoices: {stage: collection,", "invoices: {stage: contract,", "a field of another stage than contract"),
+    ("fields: {number: text, amount: money, date: {type: date, past: true}, by: person}",
+     "fields: {number: text, amount: text, date: {type: date, past: true}, by: person}",
+     "collection.invoices must be a list of mappings whose `amount` is money"),
+    ("fields: {name: text, due: date, done: {type: date, tracking: true, past: true}}",
+     "fields: {name: text, due: text, done: {type: date, tracking: true, past: true}}",
+     "plan.milestones must be a list of mappings whose `due` is date"),
+    ("shipment: {field: installation.shipped_date}", "shipment: {field: installation.ship_order_no}",
+     "a payment event's field must be a date"),
+    ("shipment: {field: installation.shipped_date}", "shipment: {field: [x]}", "an event is one of"),
+    ("client: initiation.client.name", "client: contract.subject", "are fields of the record `new` opens"),
+    ("copies: 2, stamps", "copies: 1000, stamps", "`copies`: at most 99"),
+    ("title: 主管审核", "title: [主管审核]", "`title` must be text"),
+    ("name_en: Marketing Project Operation Control Procedure", "name_en: {a: b}", "`name_en` must be text"),
+    ("revisions:\n  - version: A/0", "revisions:\n  - version: [A/0]", "`revisions` must be a list of mappings"),
+])
+def test_a_wrong_type_in_the_process_is_a_process_error_with_file_and_line(old: str, new: str, fragment: str) -> None:
+    _, message = broken(old, new)
+    assert message.startswith("p.yaml:") and fragment in message, message
+
+
+@pytest.mark.parametrize(("section", "value", "fragment"), [
+    ("roles", ["sales"], "`roles` must be a mapping"), ("stages", {"a": "b"}, "`stages` must be a list"),
+    ("derived", ["key"], "`derived` must be a mapping"), ("ledgers", "x", "`ledgers` must be a mapping"),
+    ("figures", ["name"], "`figures` must be a mapping"), ("forms", ["form1"], "`forms` must be a mapping"),
+])
+def test_a_section_of_the_wrong_type_is_a_process_error(section: str, value: object, fragment: str) -> None:
+    text = yamlio.dump({**yamlio.load(TEXT, "p").data, section: value})
+    with pytest.raises(ProcessError, match=r"^p\.yaml:\d+: " + re.escape(fragment)):
+        process.parse(text, "p.yaml")
+
+
+def test_deep_conditions_are_refused_by_depth() -> None:
+    deep = "{not: " * 40 + "key" + "}" * 40
+    _, message = broken("when: initiation.key_criteria.special\n", f"when: {deep}\n")
+    assert message.startswith("p.yaml:") and "nested too deeply" in message
+
+
+def test_a_process_without_any_step_is_refused() -> None:
+    text = yamlio.dump({**yamlio.load(TEXT, "p").data, "stages": []})
+    with pytest.raises(ProcessError, match="a process needs at least one step|`figures`|unknown field"):
+        process.parse(text, "p.yaml")
+
+
+def test_a_process_file_that_is_not_utf8_names_the_file() -> None:
+    with pytest.raises(ProcessError, match=r"^process\.yaml: not UTF-8 text \(byte 0\)$"):
+        process.parse_bytes(b"\xff" + TEXT.encode(), "process.yaml")
+
+
+@pytest.mark.parametrize("make", ["fifo", "device", "folder"])
+def test_load_refuses_what_is_not_a_regular_file_without_waiting(tmp_path: Path, make: str) -> None:
+    import os
+
+    path = tmp_path / "process.yaml"
+    {"fifo": lambda: os.mkfifo(path), "device": lambda: None, "folder": lambda: path.mkdir()}[make]()
+    with pytest.raises(ProcessError, match=r"^(process\.yaml|/dev/zero): is not a regular file"):
+        process.load(Path("/dev/zero") if make == "device" else path, None if make == "device" else "process.yaml")
+
+
+def test_load_refuses_a_process_file_over_a_megabyte(tmp_path: Path) -> None:
+    path = tmp_path / "process.yaml"
+    path.write_text(TEXT + "#" * yamlio.MAX_BYTES, encoding="utf-8")
+    with pytest.raises(ProcessError, match=r"^process\.yaml: is 1,0\d\d,\d\d\d bytes: more than 1,000,000"):
+        process.load(path, "process.yaml")
+
+
+def test_load_refuses_a_link_out_of_the_workspace(tmp_path: Path) -> None:
+    outside = tmp_path / "outside.yaml"
+    outside.write_text(TEXT, encoding="utf-8")
+    (tmp_path / "ws").mkdir()
+    (tmp_path / "ws" / "process.yaml").symlink_to(outside)
+    with pytest.raises(ProcessError, match="a link that leads out of the workspace"):
+        process.load(tmp_path / "ws" / "process.yaml", "process.yaml")
+
+
+# --- what the default process marks ------------------------------------------------------------------
+
+PAST = {"initiation.opened", "initiation.team.kickoff_date", "plan.milestones.done", "installation.shipped_date",
+        "installation.commissioned_date", "acceptance.request_date", "acceptance.accepted_date",
+        "collection.invoices.date", "collection.receipts.date"}
+MULTILINE = {"initiation.team.briefing", "plan.approach", "plan.notes", "samples.notes", "contract.notes",
+             "installation.requirements", "installation.notes", "acceptance.result", "acceptance.remarks",
+             "handover.endorsement", "handover.notes", "collection.notes"}
+
+
+def marked(flag: str) -> set[str]:
+    found = set()
+
+    def walk(path: str, ftype) -> None:
+        if getattr(ftype, flag):
+            found.add(path)
+        for name, sub in ftype.fields.items():
+            walk(f"{path}.{name}", sub)
+        if ftype.item is not None:
+            walk(path, ftype.item)
+
+    for stage in P.stages:
+        for name, ftype in stage.fields.fields.items():
+            walk(f"{stage.id}.{name}", ftype)
+    return found
+
+
+def test_the_dates_that_record_what_happened_are_marked_past() -> None:
+    assert marked("past") == PAST
+    assert not {"plan.milestones.due", "samples.delivery_date", "contract.delivery_date",
+                "installation.scheduled_date"} & marked("past")  # planned, not happened
+
+
+def test_the_texts_people_write_at_length_are_marked_multiline() -> None:
+    assert marked("multiline") == MULTILINE
+    assert "initiation.name" not in MULTILINE and all(P.field_type(f).kind == "text" for f in MULTILINE)

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from xmflow import process, records
+from xmflow import process, records, yamlio
 from xmflow.errors import RecordError
 from xmflow.model import Decision, Evidence, Signoff, StageRecord
+from xmflow.schema import FieldType
 
 P = process.load(None)
 CONTRACT = P.stage("contract")
@@ -137,12 +138,12 @@ def test_signoff_missing_a_required_key_is_refused(missing: str) -> None:
 
 def test_signoff_with_a_bad_decision_is_refused() -> None:
     message = parse_error(SIGNOFF.replace("decision: approve", "decision: maybe"))
-    assert message == f"{NAME}:3: sign-off 1: 'maybe' is not a valid Decision"
+    assert message == f"{NAME}:4: sign-off 1: `decision` must be one of approve/reject/record/reopen (got 'maybe')"
 
 
 def test_signoff_time_without_timezone_is_refused() -> None:
     message = parse_error(SIGNOFF.replace("+08:00", ""))
-    assert message == f"{NAME}:3: sign-off 1: '2026-01-02T10:30:00' has no timezone"
+    assert message == f"{NAME}:7: sign-off 1: '2026-01-02T10:30:00' has no timezone"
 
 
 def test_signoff_with_an_unknown_key_is_refused() -> None:
@@ -362,3 +363,105 @@ def test_load_project_names_the_file_of_a_bad_record(tmp_path: Path) -> None:
     (base / "project.yaml").write_text("name: x\nbudget: 很多\n", encoding="utf-8")
     with pytest.raises(RecordError, match=r"^projects/2026-002/project\.yaml:2: initiation\.budget: "):
         records.load_project(tmp_path, P, "2026-002")
+
+
+# --- hostile input (issue 9) ---------------------------------------------------------------------
+
+INITIATION = "projects/2026-001/project.yaml"
+
+
+def test_nesting_600_levels_deep_in_a_stage_file_is_a_record_error() -> None:
+    message = parse_error("name: x\nclient: " + "[" * 600 + "]" * 600 + "\n", "initiation", INITIATION)
+    assert message == f"{INITIATION}:2: nested too deeply (more than 32 levels of lists and mappings)"
+
+
+def test_a_newline_in_a_one_line_field_is_refused_when_read_from_a_file() -> None:
+    message = parse_error('name: "智慧园区\\n---\\n- 伪造"\n', "initiation", INITIATION)
+    assert message == f"{INITIATION}:1: initiation.name: must be a single line (it has a line break)"
+
+
+def test_a_multiline_field_keeps_its_lines() -> None:
+    record = records.parse_record(P.stage("plan"), "approach: |\n  一期：户外\n  二期：室内\n", "plan.yaml")
+    assert record.data["approach"] == "一期：户外\n二期：室内"
+
+
+@pytest.mark.parametrize("text", ['notes: "\\e[31m红\\e[0m"\n', 'number: "HT\\x07"\n', 'notes: "a\\u2028b"\n'])
+def test_control_characters_are_refused_in_a_stage_file(text: str) -> None:
+    assert "has a control character" in parse_error(text)
+
+
+SIGNED_BY_CLIENT = SIGNOFF.replace("role: sales\n", "role: client\n    signatory: 刘经理\n")
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    ("    evidence: notamap\n", "sign-off 1: `evidence` must be a mapping of file, sha256, not 'notamap'"),
+    ("    evidence: [a]\n", "sign-off 1: `evidence` must be a mapping of file, sha256, not a list"),
+    ("    evidence: {file: files/a.pdf}\n", "sign-off 1: `evidence` needs both `file` and `sha256`"),
+    ("    evidence: {file: files/a.pdf, sha256: abc}\n", "sign-off 1: `evidence.sha256` must be 64 hex digits"),
+    ("    evidence: {file: ../../../dev/zero, sha256: " + "0" * 64 + "}\n",
+     "sign-off 1: `evidence.file` must name a file in the project's files/ folder"),
+    ("    evidence: {file: /dev/zero, sha256: " + "0" * 64 + "}\n", "`evidence.file` must name a file in the project's"),
+    ("    evidence: {file: files/x, sha256: " + "0" * 64 + ", size: 1}\n", "`evidence.size` unknown field 'size'"),
+])
+def test_a_signoff_evidence_that_is_not_a_file_and_hash_is_an_error_not_dropped(extra: str, message: str) -> None:
+    assert message in parse_error(SIGNED_BY_CLIENT + extra)
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    ("    comment: [a]\n", "sign-off 1: `comment` must be text, not a list"),
+    ("    signatory: {a: b}\n", "sign-off 1: `signatory` must be text, not a mapping"),
+    ('    signatory: "刘\\n经理"\n', "sign-off 1: `signatory` must be a single line"),
+    ('    comment: "同意\\e[2J"\n', "sign-off 1: `comment` has a control character (U+001B)"),
+    ("    signed_on: soon\n", "sign-off 1: `signed_on` must be a date"),
+    ("    on_behalf_of: [x]\n", "sign-off 1: `on_behalf_of` must be a person's id, not a list"),
+])
+def test_a_signoff_field_of_the_wrong_type_is_refused(extra: str, message: str) -> None:
+    assert message in parse_error(SIGNOFF + extra)
+
+
+def test_a_signoff_comment_may_span_lines() -> None:
+    (signoff,) = records.parse_record(CONTRACT, SIGNOFF + "    comment: |\n      第一条\n      第二条\n", NAME).signoffs
+    assert signoff.comment == "第一条\n第二条"
+
+
+def test_a_signoff_time_with_a_fraction_is_written_back_as_read() -> None:
+    record = records.parse_record(CONTRACT, SIGNOFF.replace("10:30:00+08:00", "10:30:00.250000+08:00"), NAME)
+    again = records.parse_record(CONTRACT, records.dump_record(CONTRACT, record), NAME)
+    assert again.signoffs == record.signoffs
+
+
+def text_fields(ftype: FieldType, path: str) -> list[tuple[str, FieldType]]:
+    """(dotted path, type) of every text field inside *ftype* (list items as item 0)."""
+    if ftype.kind == "map":
+        return [found for name, sub in ftype.fields.items() for found in text_fields(sub, f"{path}.{name}")]
+    if ftype.kind == "list":
+        return text_fields(ftype.item, f"{path}.0")
+    return [(path, ftype)] if ftype.kind == "text" else []
+
+
+EVERY_TEXT = [(stage.id, path, ftype) for stage in P.stages for path, ftype in text_fields(stage.fields, stage.id)]
+
+
+@pytest.mark.parametrize(("stage_id", "path", "ftype"), EVERY_TEXT, ids=[path for _, path, _ in EVERY_TEXT])
+def test_every_text_field_of_the_default_process_refuses_control_characters_and_stray_line_breaks(
+        stage_id: str, path: str, ftype: FieldType) -> None:
+    stage = P.stage(stage_id)
+    for value, multiline_ok in (("红\x1b[31m", False), ("一\n二", True)):
+        data = records.set_path({}, path.split(".")[1:], value)
+        text = yamlio.dump(data)
+        if multiline_ok and ftype.multiline:
+            assert records.get_path(records.parse_record(stage, text, "f.yaml").data, path.split(".")[1:]) == value
+        else:
+            assert f"{path}: " in parse_error(text, stage_id, "f.yaml")
+
+
+@pytest.mark.parametrize("make", ["link", "fifo", "folder"])
+def test_a_stage_file_that_is_a_link_a_fifo_or_a_folder_is_a_record_error_naming_it(tmp_path: Path, make: str) -> None:
+    import os
+
+    folder = tmp_path / "projects" / "2026-001"
+    folder.mkdir(parents=True)
+    path = folder / "contract.yaml"
+    {"link": lambda: path.symlink_to("/dev/zero"), "fifo": lambda: os.mkfifo(path), "folder": path.mkdir}[make]()
+    with pytest.raises(RecordError, match=r"^projects/2026-001/contract\.yaml: is (a link|not a regular file)"):
+        records.load_project(tmp_path, P, "2026-001")

@@ -123,8 +123,8 @@ def test_wrong_item_type_in_a_list_names_its_index() -> None:
         (INT, {"a": "1"}, "must be a whole number, not a mapping"),
         (TEXT, ["a"], "must be text, not a list"),
         (MONEY, ["1"], "must be an amount of money, not a list"),
-        (TERMS, "30%", "must be a list (got '30%')"),
-        (TERMS, {"name": "x"}, "must be a list (got {'name': 'x'})"),
+        (TERMS, "30%", "must be a list, not '30%'"),
+        (TERMS, {"name": "x"}, "must be a list, not a mapping"),
         (CLIENT, "甲方", "must be a mapping of name, contact"),
         (CLIENT, ["甲方"], "must be a mapping of name, contact"),
     ],
@@ -160,7 +160,7 @@ def test_is_filled(value: Any, filled: bool) -> None:
     assert is_filled(value) is filled
 
 
-def where() -> str:
+def where(path: tuple = ()) -> str:
     return "p.yaml:12"
 
 
@@ -196,7 +196,7 @@ def test_field_type_describe_and_child() -> None:
         ({"type": "enum", "values": []}, "p.yaml:12: an enum needs a list of `values`"),
         ({"type": "enum", "values": "a"}, "p.yaml:12: an enum needs a list of `values`"),
         ({}, "p.yaml:12: a field type needs `fields`, `list` or `type`"),
-        ({"type": "float"}, "p.yaml:12: a field type needs `fields`, `list` or `type`"),
+        ({"type": "float"}, "p.yaml:12: unknown field type 'float'"),
         ({"fields": {"a": "bogus"}}, "p.yaml:12: unknown field type 'bogus'"),
         ({"list": "nope"}, "p.yaml:12: unknown field type 'nope'"),
     ],
@@ -205,3 +205,86 @@ def test_parse_field_type_errors(spec: Any, message: str) -> None:
     with pytest.raises(ValueError) as info:
         parse_field_type(spec, where)
     assert str(info.value).startswith(message)
+
+
+# --- text, multiline, past (issue 9) -------------------------------------------------------------
+
+NOTES = FieldType("text", multiline=True)
+
+
+@pytest.mark.parametrize("raw", ["一\n二", "a\r\nb", "a\rb"])
+def test_a_line_break_in_a_one_line_text_is_refused(raw: str) -> None:
+    with pytest.raises(FieldError, match="must be a single line|control character"):
+        convert(TEXT, raw, ("name",))
+
+
+def test_a_multiline_text_keeps_its_line_breaks() -> None:
+    assert convert(NOTES, "第一行\n第二行\n") == "第一行\n第二行"
+
+
+@pytest.mark.parametrize("ftype", [TEXT, NOTES, PERSON])
+@pytest.mark.parametrize("raw", ["\x1b[31m红\x1b[0m", "清屏\x1b[2J", "bell\x07", "nul\x00x"])
+def test_control_characters_are_refused_in_every_text(ftype: FieldType, raw: str) -> None:
+    with pytest.raises(FieldError, match=r"has a control character \(U\+00"):
+        convert(ftype, raw, ("f",))
+
+
+def test_a_value_nested_deeper_than_its_type_is_refused_at_the_first_level() -> None:
+    deep: Any = "x"
+    for _ in range(5000):
+        deep = [deep]
+    with pytest.raises(FieldError) as info:
+        convert(CLIENT, {"name": deep})
+    assert info.value.path == ("name",) and info.value.message == "must be text, not a list"
+
+
+def test_a_long_wrong_value_is_cut_short_in_the_message() -> None:
+    with pytest.raises(FieldError) as info:
+        convert(TERMS, "x" * 100_000)
+    assert len(info.value.message) < 120
+    with pytest.raises(FieldError, match="not 200 characters of text"):
+        convert(MONEY, "1" * 200)
+
+
+def test_parse_field_type_reads_multiline_and_past() -> None:
+    assert parse_field_type({"type": "text", "multiline": "true"}, where) == FieldType("text", multiline=True)
+    assert parse_field_type({"type": "date", "past": "true", "tracking": "true"}, where) == \
+        FieldType("date", tracking=True, past=True)
+    assert not parse_field_type("date", where).past and not parse_field_type("text", where).multiline
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ({"type": "text", "past": "true"}, "unknown key 'past' in a field type (known here: multiline, readonly, "),
+        ({"type": "date", "multiline": "true"}, "unknown key 'multiline' in a field type"),
+        ({"list": "text", "multiline": "true"}, "unknown key 'multiline' in a field type"),
+        ({"type": "text", "multilne": "true"}, "unknown key 'multilne' in a field type"),
+        ({"type": "text", "multiline": "yes"}, "`multiline` must be true or false"),
+        ({"type": "date", "readonly": ["x"]}, "`readonly` must be true or false"),
+        ({"type": ["text"]}, "unknown field type \"['text']\""),
+        ({"type": "text", "list": "text"}, "a field type needs `fields`, `list` or `type` (one of them)"),
+        ({"type": "enum", "values": [["a"]]}, "each of an enum's `values` is a name"),
+        ({"type": "enum", "values": ["a", "a"]}, "an enum's `values` are each named once"),
+        ({"type": "enum", "values": ["\x1b[31m"]}, "an enum's value has a control character"),
+        ({"type": "person", "role": ["sales"]}, "`role` must be a role's name"),
+        ({"fields": {"1st": "text"}}, "'1st' is not a field name"),
+        ({"fields": {"a.b": "text"}}, "'a.b' is not a field name"),
+    ],
+)
+def test_parse_field_type_is_strict(spec: Any, message: str) -> None:
+    with pytest.raises(ValueError) as info:
+        parse_field_type(spec, where)
+    assert str(info.value).startswith("p.yaml:12: " + message)
+
+
+def test_parse_field_type_places_an_error_at_the_part_at_fault() -> None:
+    seen: list[tuple] = []
+
+    def at(path: tuple = ()) -> str:
+        seen.append(path)
+        return f"p.yaml:{len(path)}"
+
+    with pytest.raises(ValueError, match=r"^p\.yaml:3: unknown field type 'nope'"):
+        parse_field_type({"list": {"fields": {"due": "nope"}}}, at)
+    assert seen[-1] == ("list", "fields", "due")

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from xmflow.values import add_months, format_money, money_in_words, parse_date, parse_money, parse_time
+from xmflow.values import add_months, check_text, format_money, money_in_words, parse_date, parse_money, parse_time
 
 
 @pytest.mark.parametrize(
@@ -179,3 +179,38 @@ def test_amounts_in_capital_numerals_as_contracts_write_them(amount: str, words:
 def test_a_negative_amount_has_no_capital_form() -> None:
     with pytest.raises(ValueError):
         money_in_words(Decimal("-1"))
+
+
+# --- hostile input (issue 9) ---------------------------------------------------------------------
+
+def test_a_hundred_thousand_digit_amount_is_refused_at_once() -> None:
+    import time
+
+    started = time.perf_counter()
+    with pytest.raises(ValueError, match="too long for an amount of money"):
+        parse_money("1" * 100_000 + "x")
+    assert time.perf_counter() - started < 0.5  # the pattern would backtrack for minutes
+
+
+def test_a_long_value_is_cut_short_in_the_message() -> None:
+    with pytest.raises(ValueError) as info:
+        parse_date("x" * 10_000)
+    assert len(str(info.value)) < 120 and "(10000 characters)" in str(info.value)
+
+
+@pytest.mark.parametrize("text", ["\x1b[31m红\x1b[0m", "a\x00b", "a\x07", "a\x7f", "a\x9b", "a\u2028b", "a\rb"])
+def test_check_text_refuses_control_characters_even_in_multiline_text(text: str) -> None:
+    with pytest.raises(ValueError, match=r"control character \(U\+00|control character \(U\+2028"):
+        check_text(text, multiline=True)
+
+
+def test_check_text_keeps_a_line_to_one_line_unless_multiline() -> None:
+    assert check_text("a\tb") == "a\tb"
+    assert check_text("一\n二", multiline=True) == "一\n二"
+    with pytest.raises(ValueError, match="must be a single line"):
+        check_text("一\n二")
+
+
+def test_check_text_refuses_what_python_made_of_bytes_that_are_not_utf8() -> None:
+    with pytest.raises(ValueError, match="has a byte that is not UTF-8 text at position 2"):
+        check_text(b"x\x9by".decode("utf-8", "surrogateescape"))

@@ -53,26 +53,26 @@ def test_parse_config_reads_every_setting() -> None:
 
 def test_parse_config_unknown_setting_names_the_line() -> None:
     message = config_error("company: X\nlocale: zh\ncolour: red\n")
-    assert message.startswith("xmflow.yaml:3: unknown setting 'colour' (known: company, currency, key_threshold, ")
+    assert message.startswith("xmflow.yaml:3: colour: unknown field 'colour' (known: company, currency, key_threshold, ")
 
 
 @pytest.mark.parametrize("locale", ["fr", "zh-CN", "ZH"])
 def test_parse_config_bad_locale(locale: str) -> None:
-    assert config_error(f"company: X\nlocale: {locale}\n") == "xmflow.yaml:2: locale must be zh or en"
+    assert config_error(f"company: X\nlocale: {locale}\n") == f"xmflow.yaml:2: locale: must be one of zh/en (got {locale!r})"
 
 
 def test_parse_config_bad_threshold() -> None:
     message = config_error("company: X\n\nkey_threshold: 一百万\n")
-    assert message.startswith("xmflow.yaml:3: key_threshold: '一百万' is not an amount of money")
+    assert message.startswith("xmflow.yaml:3: key_threshold: must be an amount of money: '一百万' is not an amount of money")
 
 
 def test_parse_config_bad_signed_commits_flag() -> None:
     assert config_error("require_signed_commits: yes\n") == \
-        "xmflow.yaml:1: require_signed_commits must be true or false"
+        "xmflow.yaml:1: require_signed_commits: must be true or false: 'yes' is not true or false"
 
 
 def test_parse_config_must_be_a_mapping() -> None:
-    assert config_error("- company\n") == "xmflow.yaml: must be a mapping of settings"
+    assert config_error("- company\n") == "xmflow.yaml:1: must be a mapping of settings, not a list"
 
 
 def test_parse_config_duplicate_setting() -> None:
@@ -114,7 +114,8 @@ def test_parse_people_of_an_empty_file_is_nobody() -> None:
 
 def test_parse_people_unknown_key_names_the_line() -> None:
     text = PEOPLE.replace("    roles: [sales]\n", "    roles: [sales]\n    phone: 13800138000\n")
-    assert people_error(text) == "people.yaml:6: unknown field 'phone'"
+    assert people_error(text) == \
+        "people.yaml:6: people.0.phone: unknown field 'phone' (known: id, name, email, roles, signing_key)"
 
 
 def test_parse_people_unknown_role_names_the_line() -> None:
@@ -148,17 +149,18 @@ def test_parse_people_missing_key_names_the_person(key: str, old: str, new: str)
 
 def test_parse_people_bad_id() -> None:
     assert people_error(PEOPLE.replace("id: lisi", "id: li si")) == \
-        "people.yaml:6: id 'li si' may hold only letters, digits, - and _"
+        "people.yaml:6: id 'li si' may hold only letters, digits, - and _ (at most 64)"
 
 
 def test_parse_people_roles_must_be_a_list() -> None:
-    assert people_error(PEOPLE.replace("roles: [sales]", "roles: sales")) == "people.yaml:5: roles must be a list"
+    assert people_error(PEOPLE.replace("roles: [sales]", "roles: sales")) == \
+        "people.yaml:5: people.0.roles: must be a list, not 'sales'"
 
 
 def test_parse_people_needs_a_people_list() -> None:
     assert people_error("people: zhangsan\n") == "people.yaml: must have a `people:` list"
     assert people_error("people:\n  - zhangsan\n") == \
-        "people.yaml:2: each person is a mapping with id, name, email, roles"
+        "people.yaml:2: people.0: must be a mapping with id, name, email, roles, not 'zhangsan'"
 
 
 # --- project ids ------------------------------------------------------------------------------
@@ -248,3 +250,95 @@ def test_unknown_project_is_a_usage_error(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match=r"^no project '2026-002' \(projects: 2026-001\)$"):
         ws.project("2026-002")
     assert ws.project("2026-001").id == "2026-001"
+
+
+# --- strictly typed settings and people (issue 9) ------------------------------------------------
+
+@pytest.mark.parametrize(("setting", "message"), [
+    ("process: [a]", "process: must be a file's path, not a list"),
+    ("key_threshold: -1", "key_threshold: must not be negative (got -1)"),
+    ("company: {a: b}", "company: must be text, not a mapping"),
+    ("currency: [CNY]", "currency: must be text, not a list"),
+    ("locale: [zh]", "locale: must be one of zh/en, not a list"),
+    ("require_signed_commits: [true]", "require_signed_commits: must be true or false, not a list"),
+    ("max_backdate_days: -3", "max_backdate_days: must not be negative"),
+    ("max_backdate_days: 1e3", "max_backdate_days: must be a whole number"),
+    ("max_backdate_days: 100000", "max_backdate_days: at most 99999 days"),
+    ('company: "星辰\\e[31m"', "company: has a control character (U+001B)"),
+    ('company: "星辰\\n科技"', "company: must be a single line"),
+    ("process: /dev/zero", "process: '/dev/zero' must be a path relative to the workspace"),
+    ("process: ../shared/process.yaml", "process: '../shared/process.yaml' must name a file inside the workspace"),
+    ("process: a/../../x.yaml", "must name a file inside the workspace"),
+    ("process: .git/config", "must name a file inside the workspace"),
+    ("process: 'C:\\x.yaml'", "must be a path relative to the workspace"),
+    ("process: procs/", "must name a file inside the workspace"),
+])
+def test_parse_config_refuses_a_wrong_type_naming_the_line(setting: str, message: str) -> None:
+    error = config_error(f"company: X\n{setting}\n".replace("company: X\ncompany", "company"))
+    assert error.startswith(f"xmflow.yaml:{1 if setting.startswith('company') else 2}: ") and message in error
+
+
+def test_parse_config_keeps_max_backdate_days_and_its_default() -> None:
+    assert workspace.parse_config("company: X\n").max_backdate_days == 30
+    assert workspace.parse_config("max_backdate_days: 7\n").max_backdate_days == 7
+    assert workspace.parse_config("max_backdate_days: 0\n").max_backdate_days == 0
+
+
+def test_parse_config_takes_a_process_in_a_folder_of_the_workspace() -> None:
+    assert workspace.parse_config("process: procs/process.yaml\n").process == "procs/process.yaml"
+    assert workspace.parse_config("key_threshold: 0\n").key_threshold == 0
+
+
+@pytest.mark.parametrize(("old", "new", "message"), [
+    ("id: zhangsan", "id: [x]", "people.yaml:2: people.0.id: must be a person's id, not a list"),
+    ("roles: [sales]", "roles: [[sales]]", "people.yaml:5: people.0.roles.0: must be a role name, not a list"),
+    ("email: zhangsan@example.com", "email: [a]", "people.yaml:4: people.0.email: must be an email address, not a list"),
+    ("name: 张三", "name: {a: b}", "people.yaml:3: people.0.name: must be text, not a mapping"),
+    ("signing_key: ssh-ed25519 AAAAC3Nz lisi", "signing_key: [x]",
+     "people.yaml:10: people.1.signing_key: must be a public key on one line, not a list"),
+    ("signing_key: ssh-ed25519 AAAAC3Nz lisi", 'signing_key: "ssh-ed25519 AAAA\\nevil@x namespaces=\\"git\\" k"',
+     "people.yaml:10: people.1.signing_key: must be a single line"),
+    ("name: 张三", 'name: "\\e]0;pwned\\a张三"', "people.yaml:3: people.0.name: has a control character (U+001B)"),
+    ("email: zhangsan@example.com", "email: zhang san@example.com",
+     "people.yaml:4: email 'zhang san@example.com': an email address has no spaces"),
+    ("id: zhangsan", "id: " + "z" * 65, "people.yaml:2: id '" + "z" * 65 + "' may hold only letters, digits, - and _"),
+])
+def test_parse_people_refuses_a_wrong_type_naming_the_line(old: str, new: str, message: str) -> None:
+    assert old in PEOPLE
+    assert people_error(PEOPLE.replace(old, new, 1)).startswith(message)
+
+
+DELEGATING = PEOPLE + "delegations:\n  - {from: lisi, to: zhangsan, roles: [sales_supervisor], until: 2026-12-31}\n"
+
+
+@pytest.mark.parametrize(("old", "new", "message"), [
+    ("from: lisi", "from: [x]", "delegations.0.from: must be a person's id, not a list"),
+    ("to: zhangsan", "to: {a: b}", "delegations.0.to: must be a person's id, not a mapping"),
+    ("roles: [sales_supervisor]", "roles: [[sales_supervisor]]", "delegations.0.roles.0: must be a role name, not a list"),
+    ("until: 2026-12-31", "until: [2026-12-31]", "delegations.0.until: must be a date, not a list"),
+    ("until: 2026-12-31", "until: soon", "delegations.0.until: must be a date: 'soon' is not a date (YYYY-MM-DD)"),
+    ("until: 2026-12-31}", "until: 2026-12-31, since: {a: b}}", "delegations.0.since: must be a date, not a mapping"),
+])
+def test_parse_people_refuses_a_delegation_of_the_wrong_type(old: str, new: str, message: str) -> None:
+    assert people_error(DELEGATING.replace(old, new, 1)) == f"people.yaml:12: {message}"
+
+
+def test_parse_people_delegations_must_be_a_list() -> None:
+    assert people_error(PEOPLE + "delegations: lisi\n") == "people.yaml:11: delegations: must be a list, not 'lisi'"
+
+
+def test_valid_project_id_bounds_the_length() -> None:
+    assert workspace.valid_project_id("P" * 64)
+    assert not workspace.valid_project_id("P" * 65)
+    assert not workspace.valid_project_id("P" * 300)
+
+
+def test_an_unknown_project_with_an_over_long_id_is_a_usage_error_not_an_os_error(tmp_path: Path) -> None:
+    (tmp_path / "xmflow.yaml").write_text("company: X\n", encoding="utf-8")
+    with pytest.raises(UsageError, match=r"^no project 'PPPP"):
+        workspace.Workspace(tmp_path).project("P" * 300)
+
+
+def test_find_root_of_a_path_with_a_name_too_long_is_a_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="cannot look for a workspace in .*File name too long"):
+        workspace.find_root(tmp_path / ("a" * 300))

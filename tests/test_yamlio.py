@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import re
+from collections.abc import Callable
+from pathlib import Path
+
 import pytest
 
 from xmflow import yamlio
@@ -177,3 +182,95 @@ def test_dump_is_stable() -> None:
     data = {"名称": "项目", "list": ["010", "NO"], "map": {"b": "1", "a": "2"}}
     once = yamlio.dump(data)
     assert yamlio.dump(yamlio.load(once, "x").data) == once
+
+
+# --- hostile input (issue 9) ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("text", ["[" * 600 + "]" * 600, "{a: " * 600 + "x" + "}" * 600,
+                                  "".join("  " * i + "a:\n" for i in range(600)),
+                                  "".join("  " * i + "-\n" for i in range(600)), "[" * 100_000])
+def test_nesting_600_levels_deep_is_a_record_error_not_a_recursion_error(text: str) -> None:
+    with pytest.raises(RecordError) as info:
+        yamlio.load(text, "projects/x/plan.yaml")
+    assert info.value.message.startswith("projects/x/plan.yaml:")
+    assert "nested too deeply" in info.value.message or "nesting depth" in info.value.message
+
+
+def test_nesting_up_to_the_limit_is_read() -> None:
+    depth = yamlio.MAX_DEPTH
+    assert yamlio.load("[" * depth + "]" * depth, "f.yaml").data is not None
+    with pytest.raises(RecordError, match=r"^f\.yaml:1: nested too deeply"):
+        yamlio.load("[" * (depth + 1) + "]" * (depth + 1), "f.yaml")
+
+
+def test_deep_nesting_names_the_line_where_it_goes_too_deep() -> None:
+    text = "ok: 1\nv:\n" + "".join("  " * i + "- \n" for i in range(1, 80))
+    with pytest.raises(RecordError, match=rf"^f\.yaml:{yamlio.MAX_DEPTH + 2}: nested too deeply"):
+        yamlio.load(text.replace("- \n", "-\n"), "f.yaml")
+
+
+@pytest.mark.parametrize("text", ["a: !!python/object:os.system echo\n", "a: !!int 5\n", "a: !!binary aGk=\n",
+                                  "a: !!map x\n", "a: !custom x\n", "!!set {a: null}\n", "a: !!seq x\n"])
+def test_explicit_tags_are_refused_with_file_and_line(text: str) -> None:
+    with pytest.raises(RecordError, match=r"^t\.yaml:1: YAML tags \(.+\) are not supported"):
+        yamlio.load(text, "t.yaml")
+
+
+def test_the_tag_of_what_a_value_already_is_changes_nothing() -> None:
+    assert yamlio.load("a: !!str 010\nb: ! x\nc: !!map {}\nd: !!seq []\n", "t.yaml").data == \
+        {"a": "010", "b": "x", "c": {}, "d": []}
+
+
+@pytest.mark.parametrize("text", ["a: &x [1]\nb: *x\n", "- &a x\n- *a\n", "a: &x {b: 1}\nc: *x\n"])
+def test_aliases_are_refused(text: str) -> None:
+    with pytest.raises(RecordError, match="aliases"):
+        yamlio.load(text, "a.yaml")
+
+
+def test_a_billion_laughs_is_refused_at_once() -> None:
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 10)]
+    with pytest.raises(RecordError, match="aliases"):
+        yamlio.load("\n".join(lines) + "\n", "lol.yaml")
+
+
+@pytest.mark.parametrize("text", ["a:\n\tb: 1\n", "a: 'x\n", "a: \"\\q\"\n", "- a\nb: c\n", "\x00\n"])
+def test_malformed_yaml_names_file_and_line(text: str) -> None:
+    with pytest.raises(RecordError, match=r"^m\.yaml(:\d+)?: "):
+        yamlio.load(text, "m.yaml")
+
+
+# --- reading a file: only a regular file, bounded --------------------------------------------------
+
+def test_read_file_gives_the_bytes_of_a_regular_file_and_none_for_a_missing_one(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_bytes(b"a: 1\n")
+    assert yamlio.read_file(tmp_path / "a.yaml", "a.yaml") == b"a: 1\n"
+    assert yamlio.read_file(tmp_path / "missing.yaml", "missing.yaml") is None
+
+
+@pytest.mark.parametrize(("make", "message"), [
+    (lambda p: os.mkfifo(p), "is not a regular file"),
+    (lambda p: p.mkdir(), "is not a regular file"),
+    (lambda p: p.symlink_to("/dev/zero"), "is a link, not a file"),
+    (lambda p: p.write_bytes(b"#" * (yamlio.MAX_BYTES + 1)), "bytes: more than 1,000,000 is no file of xmflow's"),
+], ids=["fifo", "folder", "link-to-a-device", "too-big"])
+def test_read_file_refuses_what_is_not_a_small_regular_file_without_waiting(tmp_path: Path, make: Callable[[Path], object],
+                                                                            message: str) -> None:
+    path = tmp_path / "contract.yaml"
+    make(path)
+    with pytest.raises(RecordError, match=rf"^projects/x/contract\.yaml: .*{re.escape(message)}"):
+        yamlio.read_file(path, "projects/x/contract.yaml")
+
+
+def test_read_file_follows_a_link_only_when_asked(tmp_path: Path) -> None:
+    (tmp_path / "real.yaml").write_bytes(b"a: 1\n")
+    (tmp_path / "link.yaml").symlink_to(tmp_path / "real.yaml")
+    assert yamlio.read_file(tmp_path / "link.yaml", "link.yaml", follow_links=True) == b"a: 1\n"
+    with pytest.raises(RecordError, match="is a link"):
+        yamlio.read_file(tmp_path / "link.yaml", "link.yaml")
+
+
+def test_decode_names_the_file_and_the_byte() -> None:
+    assert yamlio.decode("名".encode(), "f.yaml") == "名"
+    with pytest.raises(RecordError, match=r"^f\.yaml: not UTF-8 text \(byte 2\)$"):
+        yamlio.decode(b"a:\xff", "f.yaml")

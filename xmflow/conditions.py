@@ -6,11 +6,13 @@ workspace settings; it never knows which step or stage it belongs to.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
 
 from xmflow.schema import is_filled
+from xmflow.values import brief
 
 
 class Facts(Protocol):
@@ -142,7 +144,8 @@ def parse_condition(spec: Any, derived_names: set[str]) -> Condition:
             return Derived(spec)
         if "." in spec:
             return FieldTrue(spec)
-        raise ValueError(f"unknown condition {spec!r}: not a derived name ({', '.join(sorted(derived_names))}) nor a field path")
+        raise ValueError(f"unknown condition {brief(spec)}: not a derived name ({', '.join(sorted(derived_names))}) "
+                         "nor a field path")
     if isinstance(spec, dict) and len(spec) == 1:
         ((kind, arg),) = spec.items()
         if kind in ("any", "all") and isinstance(arg, list) and arg:
@@ -152,39 +155,38 @@ def parse_condition(spec: Any, derived_names: set[str]) -> Condition:
             return Not(parse_condition(arg, derived_names))
         if kind == "signed" and isinstance(arg, str):
             return Signed(arg)
-    if isinstance(spec, dict) and set(spec) == {"field", "at_least"}:
-        return AtLeast(str(spec["field"]), str(spec["at_least"]))
-    raise ValueError(f"not a condition: {spec!r}")
+    if isinstance(spec, dict) and set(spec) == {"field", "at_least"} and \
+            isinstance(spec["field"], str) and isinstance(spec["at_least"], str):
+        return AtLeast(spec["field"], spec["at_least"])
+    raise ValueError(f"not a condition: {brief(str(spec))} (a derived name, a field, {{any: [...]}}, {{all: [...]}}, "
+                     "{not: ...}, {signed: STEP} or {field: F, at_least: X})")
+
+
+def walk(cond: Condition) -> Iterator[Condition]:
+    """*cond* and every condition inside it (their depth is bounded by the YAML they came from)."""
+    yield cond
+    if isinstance(cond, Not):
+        yield from walk(cond.inner)
+    elif isinstance(cond, (AnyOf, AllOf)):
+        for part in cond.parts:
+            yield from walk(part)
 
 
 def referenced_fields(cond: Condition) -> list[str]:
     """Every field path a condition reads (for validating the process)."""
-    if isinstance(cond, (FieldTrue, AtLeast)):
-        return [cond.path]
-    if isinstance(cond, Not):
-        return referenced_fields(cond.inner)
-    if isinstance(cond, (AnyOf, AllOf)):
-        return [path for part in cond.parts for path in referenced_fields(part)]
-    return []
+    return [c.path for c in walk(cond) if isinstance(c, (FieldTrue, AtLeast))]
 
 
 def referenced_steps(cond: Condition) -> list[str]:
     """Every step a condition asks about (for validating the process)."""
-    if isinstance(cond, Signed):
-        return [cond.step]
-    if isinstance(cond, Not):
-        return referenced_steps(cond.inner)
-    if isinstance(cond, (AnyOf, AllOf)):
-        return [step for part in cond.parts for step in referenced_steps(part)]
-    return []
+    return [c.step for c in walk(cond) if isinstance(c, Signed)]
+
+
+def referenced_derived(cond: Condition) -> list[str]:
+    """Every derived name a condition asks about (for ordering the derived names)."""
+    return [c.name for c in walk(cond) if isinstance(c, Derived)]
 
 
 def bounds(cond: Condition) -> list[AtLeast]:
     """Every `at_least` comparison in a condition (for validating the process)."""
-    if isinstance(cond, AtLeast):
-        return [cond]
-    if isinstance(cond, Not):
-        return bounds(cond.inner)
-    if isinstance(cond, (AnyOf, AllOf)):
-        return [found for part in cond.parts for found in bounds(part)]
-    return []
+    return [c for c in walk(cond) if isinstance(c, AtLeast)]

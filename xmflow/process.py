@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from xmflow import yamlio
@@ -297,14 +297,37 @@ def _parse_cached(text: str, name: str) -> Process:
 
 
 def load(path: Path | None, display: str | None = None) -> Process:
-    """Load the process at *path*, or the packaged default when *path* is None."""
+    """Load the process at *path*, or the packaged default when *path* is None. The file must
+    be a regular file (not a FIFO or a device: reading one would never end) inside the workspace."""
     if path is None:
         return _parse_cached(default_text(), f"(default) {DEFAULT_NAME}")
+    name = display or str(path)
+    if display and not _inside(path, display):
+        raise ProcessError(name, "the process file is a link that leads out of the workspace")
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ProcessError(display or str(path), f"cannot read the process file: {exc.strerror}") from None
-    return _parse_cached(text, display or str(path))
+        content = yamlio.read_file(path, name, follow_links=True)
+    except RecordError as exc:
+        raise ProcessError("", exc.message) from None
+    if content is None:
+        raise ProcessError(name, "cannot read the process file: No such file or directory")
+    return parse_bytes(content, name)
+
+
+def parse_bytes(content: bytes, name: str) -> Process:
+    """The process in a file's bytes (UTF-8 text, else an error naming the file)."""
+    try:
+        text = yamlio.decode(content, name)
+    except RecordError as exc:
+        raise ProcessError("", exc.message) from None
+    return _parse_cached(text, name)
+
+
+def _inside(path: Path, relative: str) -> bool:
+    """Whether *path*, which names *relative* inside a workspace, stays inside it once links are followed."""
+    root = path
+    for _ in PurePosixPath(relative).parts:
+        root = root.parent
+    return path.resolve().is_relative_to(root.resolve())
 
 
 def parse(text: str, name: str) -> Process:

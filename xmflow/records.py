@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -20,11 +21,20 @@ from xmflow.errors import RecordError
 from xmflow.model import Decision, Evidence, Project, Signoff, StageRecord
 from xmflow.process import Process, Stage
 from xmflow.schema import FieldError, FieldType, convert, plain, signed_part
-from xmflow.values import parse_date, parse_time
+from xmflow.values import brief, parse_time
 
 SIGNOFFS = "signoffs"
-_SIGNOFF_FIELDS = ("step", "decision", "by", "role", "at", "digest", "comment", "signatory", "evidence", "signed_on",
-                   "on_behalf_of")
+_TEXT = FieldType("text")
+# A sign-off as a stage file keeps it, typed like the stage's own fields: one line each, but
+# the comment (a reviewer's reasons may run to several lines); `at` is read as a time below.
+SIGNOFF_TYPE = FieldType("map", fields={
+    "step": _TEXT, "decision": FieldType("enum", values=tuple(d.value for d in Decision)),
+    "by": FieldType("person"), "role": _TEXT, "at": _TEXT, "digest": _TEXT,
+    "comment": FieldType("text", multiline=True), "signatory": _TEXT,
+    "evidence": FieldType("map", fields={"file": _TEXT, "sha256": _TEXT}),
+    "signed_on": FieldType("date"), "on_behalf_of": FieldType("person")})
+_EVIDENCE_FILE = re.compile(r"files/[^/\\.][^/\\]*")  # what `sign --evidence` writes: files/STEP-HASH.ext
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 def project_dir(root: Path, project_id: str) -> Path:
@@ -32,14 +42,12 @@ def project_dir(root: Path, project_id: str) -> Path:
 
 
 def load_project(root: Path, process: Process, project_id: str, cache: RecordCache | None = None) -> Project:
-    """Read every stage file of a project (a missing file is an empty record)."""
+    """Read every stage file of a project (a missing file is an empty record; a link, a FIFO or a
+    device where a stage file belongs is an error naming it)."""
     base = project_dir(root, project_id)
 
     def read(name: str) -> bytes | None:
-        try:
-            return (base / name).read_bytes()
-        except FileNotFoundError:
-            return None
+        return yamlio.read_file(base / name, f"projects/{project_id}/{name}")
 
     return project_from(process, project_id, read, cache)
 
@@ -58,18 +66,11 @@ def project_from(process: Process, project_id: str, read: Callable[[str], bytes 
         key = ParsedRecords.key(rel, content) if cache else ""
         record = cache.get(key) if cache else None
         if record is None:
-            record = parse_record(stage, _text(content, rel), rel)
+            record = parse_record(stage, yamlio.decode(content, rel), rel)
             if cache:
                 cache.put(key, record)
         records[stage.id] = record
     return Project(project_id, records)
-
-
-def _text(content: bytes, rel: str) -> str:
-    try:
-        return content.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise RecordError(rel, f"not UTF-8 text (byte {exc.start})") from None
 
 
 def parse_record(stage: Stage, text: str, name: str) -> StageRecord:
@@ -96,25 +97,40 @@ def _signoff(item: Any, doc: yamlio.Document, index: int) -> Signoff:
     if not isinstance(item, dict):
         raise RecordError(doc.where(where), "a sign-off must be a mapping")
     for key in item:
-        if key not in _SIGNOFF_FIELDS:
-            raise RecordError(doc.where(where + (key,)), f"unknown sign-off field {key!r}")
-    for key in ("step", "decision", "by", "role", "at", "digest"):
-        if not item.get(key):
-            raise RecordError(doc.where(where), f"sign-off {index + 1} has no `{key}`")
-    for key in ("step", "decision", "by", "role", "at", "digest", "comment", "signatory", "signed_on", "on_behalf_of"):
-        if item.get(key) is not None and not isinstance(item[key], str):
-            raise RecordError(doc.where(where + (key,)), f"sign-off {index + 1}: `{key}` must be text")
+        if key not in SIGNOFF_TYPE.fields:
+            raise RecordError(doc.where(where + (key,)), f"unknown sign-off field {brief(key)}")
     try:
-        evidence = item.get("evidence")
-        return Signoff(
-            step=str(item["step"]), decision=Decision(item["decision"]), by=str(item["by"]), role=str(item["role"]),
-            at=parse_time(item["at"]), digest=str(item["digest"]), comment=item.get("comment"),
-            signatory=item.get("signatory"),
-            evidence=Evidence(str(evidence["file"]), str(evidence["sha256"])) if isinstance(evidence, dict) else None,
-            signed_on=parse_date(item["signed_on"]) if item.get("signed_on") else None,
-            on_behalf_of=item.get("on_behalf_of"))
-    except (ValueError, KeyError, TypeError) as exc:
-        raise RecordError(doc.where(where), f"sign-off {index + 1}: {exc}") from None
+        typed = convert(SIGNOFF_TYPE, item, where)
+    except FieldError as exc:
+        inner = ".".join(str(p) for p in exc.path[2:])
+        raise RecordError(doc.where(exc.path), f"sign-off {index + 1}: `{inner}` {exc.message}") from None
+    for key in ("step", "decision", "by", "role", "at", "digest"):
+        if not typed.get(key):
+            raise RecordError(doc.where(where), f"sign-off {index + 1} has no `{key}`")
+    evidence = typed.get("evidence")
+    if evidence is not None:
+        evidence = _evidence(evidence, doc, where + ("evidence",), index)
+    try:
+        at = parse_time(typed["at"])
+    except ValueError as exc:
+        raise RecordError(doc.where(where + ("at",)), f"sign-off {index + 1}: {exc}") from None
+    return Signoff(step=typed["step"], decision=Decision(typed["decision"]), by=typed["by"], role=typed["role"],
+                   at=at, digest=typed["digest"], comment=typed.get("comment"), signatory=typed.get("signatory"),
+                   evidence=evidence, signed_on=typed.get("signed_on"), on_behalf_of=typed.get("on_behalf_of"))
+
+
+def _evidence(value: dict[str, str], doc: yamlio.Document, where: yamlio.Path, index: int) -> Evidence:
+    """The scan a client's sign-off names: a file of the project's ``files/`` and its SHA-256."""
+    file, sha256 = value.get("file"), value.get("sha256")
+    if not file or not sha256:
+        raise RecordError(doc.where(where), f"sign-off {index + 1}: `evidence` needs both `file` and `sha256`")
+    if not _EVIDENCE_FILE.fullmatch(file):
+        raise RecordError(doc.where(where + ("file",)), f"sign-off {index + 1}: `evidence.file` must name a file in "
+                                                        f"the project's files/ folder (got {brief(file)})")
+    if not _SHA256.fullmatch(sha256):
+        raise RecordError(doc.where(where + ("sha256",)), f"sign-off {index + 1}: `evidence.sha256` must be 64 hex "
+                                                          f"digits (got {brief(sha256)})")
+    return Evidence(file, sha256)
 
 
 def _prune(value: Any) -> Any:
@@ -146,8 +162,9 @@ def _ordered(ftype: FieldType, value: Any) -> Any:
 
 
 def _plain_signoff(s: Signoff) -> dict[str, Any]:
-    out: dict[str, Any] = {"step": s.step, "decision": s.decision.value, "by": s.by, "role": s.role,
-                           "at": s.at.isoformat(timespec="seconds"), "digest": s.digest}
+    at = s.at.isoformat(timespec="seconds" if not s.at.microsecond else "auto")  # as read: a hand-written fraction stays
+    out: dict[str, Any] = {"step": s.step, "decision": s.decision.value, "by": s.by, "role": s.role, "at": at,
+                           "digest": s.digest}
     if s.comment:
         out["comment"] = s.comment
     if s.signatory:

@@ -1,11 +1,14 @@
 """Field types of stage records and the conversion of plain YAML values into typed values.
 
 Typed values are ``str``, ``int``, ``bool``, ``Decimal`` (money, numbers), ``date``, lists
-and dicts of them; a dict is keyed only by the names its schema declares.
+and dicts of them; a dict is keyed only by the names its schema declares. Text is one line
+without control characters unless its field is ``multiline`` (then line breaks are allowed).
+The same types describe the settings files (people.yaml, xmflow.yaml) as well as the stages.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -13,7 +16,7 @@ from decimal import Decimal, InvalidOperation
 from functools import cached_property
 from typing import Any
 
-from xmflow.values import parse_date, parse_money
+from xmflow.values import MAX_SCALAR, brief, check_text, parse_date, parse_money
 
 SCALARS = ("text", "money", "date", "int", "number", "bool", "person", "enum")
 
@@ -38,6 +41,9 @@ class FieldType:
     readonly: bool = False
     tracking: bool = False  # progress noted after signing (a milestone done): not part of what is signed
     role: str | None = None  # a person field: the role the person must hold
+    multiline: bool = False  # a text field that may hold line breaks (an approach, remarks, notes)
+    past: bool = False       # a date that records something that happened (shipped, accepted)
+    label: str = ""          # what messages call a value of this type, where the kind says less
 
     @cached_property
     def has_tracking(self) -> bool:
@@ -55,6 +61,8 @@ class FieldType:
 
     def describe(self) -> str:
         """A short human description: ``money``, ``one of 接触/咨询/跟踪``, ``list of date``."""
+        if self.label:
+            return self.label
         if self.kind == "enum":
             return "one of " + "/".join(self.values)
         if self.kind == "list":
@@ -100,40 +108,35 @@ _CONVERT: dict[str, Callable[[str], Any]] = {
 
 
 def convert(ftype: FieldType, raw: Any, path: tuple[str | int, ...] = ()) -> Any:
-    """Turn a plain YAML value into the typed value of *ftype*; None stays None (not filled in)."""
+    """Turn a plain YAML value into the typed value of *ftype*; None stays None (not filled in).
+
+    Recursion follows the type, not the value: a value nested deeper than its type is refused
+    at the first level that does not fit."""
     if raw is None:
         return None
     if ftype.kind == "map":
-        if not isinstance(raw, dict):
-            raise FieldError(path, f"must be {ftype.describe()}")
-        result = {}
-        for name, value in raw.items():
-            sub = ftype.fields.get(name)
-            if sub is None:
-                known = ", ".join(ftype.fields)
-                raise FieldError(path + (name,), f"unknown field {name!r} (known: {known})")
-            result[name] = convert(sub, value, path + (name,))
-        return result
+        return _convert_map(ftype, raw, path)
     if ftype.kind == "list":
-        if not isinstance(raw, list):
-            raise FieldError(path, f"must be a list (got {raw!r})")
-        assert ftype.item is not None
-        items = [convert(ftype.item, value, path + (i,)) for i, value in enumerate(raw)]
-        for i, item in enumerate(items):
-            if item is None:
-                raise FieldError(path + (i,), "is empty: a list holds no blank items")
-        return items
+        return _convert_list(ftype, raw, path)
     if isinstance(raw, (dict, list)):
         raise FieldError(path, f"must be {ftype.describe()}, not a {'mapping' if isinstance(raw, dict) else 'list'}")
     if isinstance(raw, (bool, int, Decimal, date)):
         raw = plain(raw)
     text = str(raw).strip()
+    if ftype.kind in ("text", "person"):
+        try:
+            check_text(text, multiline=ftype.multiline)
+        except ValueError as exc:
+            raise FieldError(path, str(exc)) from None
+        return text or None
     if ftype.kind == "enum":
         if text not in ftype.values:
-            raise FieldError(path, f"must be {ftype.describe()} (got {text!r})")
+            raise FieldError(path, f"must be {ftype.describe()} (got {brief(text)})")
         return text
     if text == "":
         return None
+    if len(text) > MAX_SCALAR:
+        raise FieldError(path, f"must be {ftype.describe()}, not {len(text)} characters of text")
     try:
         value = _CONVERT[ftype.kind](text)
     except ValueError as exc:
@@ -141,6 +144,39 @@ def convert(ftype: FieldType, raw: Any, path: tuple[str | int, ...] = ()) -> Any
     if ftype.kind in ("money", "int", "number") and value < 0:
         raise FieldError(path, f"must not be negative (got {text})")
     return value
+
+
+def _convert_map(ftype: FieldType, raw: Any, path: tuple[str | int, ...]) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        raise FieldError(path, f"must be {ftype.describe()}, not {_kind_of(raw)}")
+    result = {}
+    for name, value in raw.items():
+        sub = ftype.fields.get(name)
+        if sub is None:
+            known = ", ".join(ftype.fields)
+            raise FieldError(path + (name,), f"unknown field {brief(str(name))} (known: {known})")
+        result[name] = convert(sub, value, path + (name,))
+    return result
+
+
+def _convert_list(ftype: FieldType, raw: Any, path: tuple[str | int, ...]) -> list[Any]:
+    if not isinstance(raw, list):
+        raise FieldError(path, f"must be a list, not {_kind_of(raw)}")
+    assert ftype.item is not None
+    items = [convert(ftype.item, value, path + (i,)) for i, value in enumerate(raw)]
+    for i, item in enumerate(items):
+        if item is None:
+            raise FieldError(path + (i,), "is empty: a list holds no blank items")
+    return items
+
+
+def _kind_of(raw: Any) -> str:
+    """What a plain value is, for a message: ``a mapping``, ``a list``, ``'TBD'``."""
+    if isinstance(raw, dict):
+        return "a mapping"
+    if isinstance(raw, list):
+        return "a list"
+    return brief(str(plain(raw)))
 
 
 def plain(value: Any) -> Any:
@@ -188,29 +224,81 @@ def is_filled(value: Any) -> bool:
     return value is not None and value != "" and value != [] and value != {}
 
 
-def parse_field_type(spec: Any, where: Callable[[], str]) -> FieldType:
-    """Read a field type from the process definition (see the header of process.yaml)."""
+_NAME = re.compile(r"[^\W\d]\w*")  # a field's name: a word (Chinese too), not a number (those index lists)
+_SHAPES = ("fields", "list", "type")
+_KEYS = {"enum": {"values"}, "person": {"role"},
+         "text": {"multiline"}, "date": {"past"}}
+_FLAGS = ("readonly", "tracking", "multiline", "past")
+
+Where = Callable[[tuple[str | int, ...]], str]
+
+
+def parse_field_type(spec: Any, where: Where, path: tuple[str | int, ...] = ()) -> FieldType:
+    """Read a field type from the process definition (see the header of process.yaml); every
+    error is a ValueError starting with ``where(path)`` of the part at fault."""
+    def fail(message: str, at: tuple[str | int, ...] = ()) -> ValueError:
+        return ValueError(f"{where(path + at)}: {message}")
+
     if isinstance(spec, str):
         if spec not in SCALARS or spec == "enum":
-            raise ValueError(f"{where()}: unknown field type {spec!r} (known: {', '.join(SCALARS[:-1])})")
+            raise fail(f"unknown field type {brief(spec)} (known: {', '.join(SCALARS[:-1])})")
         return FieldType(spec)
     if not isinstance(spec, dict):
-        raise ValueError(f"{where()}: a field type must be a name or a mapping")
-    flags = {"readonly": spec.get("readonly") in (True, "true"), "tracking": spec.get("tracking") in (True, "true")}
-    if "fields" in spec:
-        if not isinstance(spec["fields"], dict):
-            raise ValueError(f"{where()}: `fields` must be a mapping")
-        subs = {name: parse_field_type(sub, where) for name, sub in spec["fields"].items()}
-        return FieldType("map", fields=subs, **flags)
-    if "list" in spec:
-        return FieldType("list", item=parse_field_type(spec["list"], where), **flags)
-    if spec.get("type") == "enum":
-        values = spec.get("values")
-        if not isinstance(values, list) or not values:
-            raise ValueError(f"{where()}: an enum needs a list of `values`")
-        return FieldType("enum", values=tuple(str(v) for v in values), **flags)
-    if spec.get("type") == "person":
-        return FieldType("person", role=spec.get("role"), **flags)
-    if spec.get("type") in SCALARS:
-        return FieldType(spec["type"], **flags)
-    raise ValueError(f"{where()}: a field type needs `fields`, `list` or `type`")
+        raise fail("a field type must be a name or a mapping")
+    shapes = [key for key in _SHAPES if key in spec]
+    if len(shapes) != 1:
+        raise fail("a field type needs `fields`, `list` or `type`" + (" (one of them)" if shapes else ""))
+    shape = shapes[0]
+    kind = spec["type"] if shape == "type" else shape
+    if shape == "type" and (not isinstance(kind, str) or kind not in SCALARS):
+        raise fail(f"unknown field type {brief(str(kind))} (known: {', '.join(SCALARS)})", ("type",))
+    known = {shape, "readonly", "tracking", *_KEYS.get(kind, ())}
+    for key in spec:
+        if key not in known:
+            raise fail(f"unknown key {brief(str(key))} in a field type (known here: {', '.join(sorted(known))})",
+                       (key,))
+    flags = {name: _flag(spec, name, fail) for name in _FLAGS if name in known}
+    if shape == "fields":
+        return FieldType("map", fields=_parse_fields(spec["fields"], where, path + ("fields",)), **flags)
+    if shape == "list":
+        return FieldType("list", item=parse_field_type(spec["list"], where, path + ("list",)), **flags)
+    if kind == "enum":
+        return FieldType("enum", values=_enum_values(spec.get("values"), fail), **flags)
+    role = spec.get("role")
+    if role is not None and not isinstance(role, str):
+        raise fail("`role` must be a role's name", ("role",))
+    return FieldType(kind, role=role, **flags)
+
+
+def _parse_fields(spec: Any, where: Where, path: tuple[str | int, ...]) -> dict[str, FieldType]:
+    if not isinstance(spec, dict):
+        raise ValueError(f"{where(path)}: `fields` must be a mapping")
+    for name in spec:
+        if not _NAME.fullmatch(name):
+            raise ValueError(f"{where(path + (name,))}: {brief(name)} is not a field name (a word: letters, digits "
+                             "and _, not starting with a digit)")
+    return {name: parse_field_type(sub, where, path + (name,)) for name, sub in spec.items()}
+
+
+def _enum_values(values: Any, fail: Callable[..., ValueError]) -> tuple[str, ...]:
+    if not isinstance(values, list) or not values:
+        raise fail("an enum needs a list of `values`")
+    for i, value in enumerate(values):
+        if not isinstance(value, str) or not value.strip() or value.strip() != value:
+            raise fail("each of an enum's `values` is a name (text, no spaces around it)", ("values", i))
+        try:
+            check_text(value)
+        except ValueError as exc:
+            raise fail(f"an enum's value {exc}", ("values", i)) from None
+    if len(set(values)) != len(values):
+        raise fail("an enum's `values` are each named once", ("values",))
+    return tuple(values)
+
+
+def _flag(spec: dict[str, Any], name: str, fail: Callable[..., ValueError]) -> bool:
+    value = spec.get(name)
+    if value is None or value is False or value in ("false", "False"):
+        return False
+    if value is True or value in ("true", "True"):
+        return True
+    raise fail(f"`{name}` must be true or false", (name,))

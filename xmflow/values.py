@@ -14,6 +14,13 @@ _DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 # Control characters: C0 (but tab and newline), DEL, C1, and the Unicode line and paragraph
 # separators. None belongs in a record; printed raw, an ANSI escape repaints the terminal.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")  # what Python makes of bytes that are not UTF-8 (a shell's $'\x9b')
+MAX_SCALAR = 100  # characters of an amount, a date or a number: beyond it, the text is not one
+
+
+def brief(text: str) -> str:
+    """*text* quoted for a message, cut short: a value pasted by mistake may be a megabyte."""
+    return repr(text) if len(text) <= 40 else repr(text[:40]) + f"… ({len(text)} characters)"
 
 
 def parse_money(text: str) -> Decimal:
@@ -21,7 +28,10 @@ def parse_money(text: str) -> Decimal:
 
     Raises ValueError for anything else, including amounts finer than a fen.
     """
-    match = _MONEY.match(str(text))
+    text = str(text)
+    if len(text) > MAX_SCALAR:  # the pattern backtracks: a long run of digits would take minutes
+        raise ValueError(f"{brief(text)} is too long for an amount of money")
+    match = _MONEY.match(text)
     if not match:
         raise ValueError(f"{text!r} is not an amount of money (e.g. 1500000, 1,500,000.00, 150万, 1.5亿)")
     sign, digits, unit = match.groups()
@@ -44,6 +54,9 @@ def check_text(text: str, *, multiline: bool = False) -> str:
     bad = _CONTROL.search(text)
     if bad:
         raise ValueError(f"has a control character (U+{ord(bad.group()):04X}) at position {bad.start() + 1}")
+    bad = _SURROGATE.search(text)
+    if bad:
+        raise ValueError(f"has a byte that is not UTF-8 text at position {bad.start() + 1}")
     if not multiline and ("\n" in text or "\r" in text):
         raise ValueError("must be a single line (it has a line break)")
     return text
@@ -60,7 +73,7 @@ def parse_date(text: str) -> date:
     """Read an ISO date; ``2017-12-5`` is accepted as well as ``2017-12-05``."""
     match = _DATE.match(str(text).strip())
     if not match:
-        raise ValueError(f"{text!r} is not a date (YYYY-MM-DD)")
+        raise ValueError(f"{brief(str(text))} is not a date (YYYY-MM-DD)")
     try:
         return date(*map(int, match.groups()))
     except ValueError as exc:

@@ -6,7 +6,7 @@ import os
 import re
 from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
 from xmflow import process as process_mod
@@ -16,98 +16,123 @@ from xmflow.errors import RecordError, RuleError, UsageError, XmflowError
 from xmflow.model import Config, Delegation, People, Person, Project
 from xmflow.process import Process
 from xmflow.rules import ProjectView
-from xmflow.values import parse_date, parse_money
+from xmflow.schema import FieldError, FieldType, convert
 
 CONFIG = "xmflow.yaml"
 PEOPLE = "people.yaml"
 PROJECTS = "projects"
-_ID = re.compile(r"[A-Za-z0-9_-]+")
-_CONFIG_KEYS = {"company", "currency", "key_threshold", "locale", "process", "require_signed_commits", "max_backdate_days"}
+MAX_ID = 64  # characters of a project's or a person's id: a folder name stays far below 255 bytes
+_ID = re.compile(rf"[A-Za-z0-9_-]{{1,{MAX_ID}}}")
+
+_TEXT = FieldType("text")
+_ROLE_NAMES = FieldType("list", item=FieldType("text", label="a role name"))
+# xmflow.yaml and people.yaml are typed like the stages' fields and read by the same convert().
+CONFIG_TYPE = FieldType("map", label="a mapping of settings", fields={
+    "company": _TEXT, "currency": _TEXT, "key_threshold": FieldType("money"),
+    "locale": FieldType("enum", values=("zh", "en")), "process": FieldType("text", label="a file's path"),
+    "require_signed_commits": FieldType("bool"), "max_backdate_days": FieldType("int")})
+PERSON_TYPE = FieldType("map", label="a mapping with id, name, email, roles", fields={
+    "id": FieldType("text", label="a person's id"), "name": _TEXT,
+    "email": FieldType("text", label="an email address"), "roles": _ROLE_NAMES,
+    "signing_key": FieldType("text", label="a public key on one line")})
+DELEGATION_TYPE = FieldType("map", label="a delegation {from, to, roles, until, since}", fields={
+    "from": FieldType("person"), "to": FieldType("person"), "roles": _ROLE_NAMES,
+    "until": FieldType("date"), "since": FieldType("date")})
+PEOPLE_TYPE = FieldType("map", label="a mapping with a `people:` list", fields={
+    "people": FieldType("list", item=PERSON_TYPE), "delegations": FieldType("list", item=DELEGATION_TYPE)})
+_MAX_BACKDATE = 99_999  # days: a date that far back is still a date
 
 
 def find_root(start: Path) -> Path:
     """The nearest folder at or above *start* holding ``xmflow.yaml``, like git finds ``.git``."""
-    start = start.resolve()
-    for folder in (start, *start.parents):
-        if (folder / CONFIG).is_file():
-            return folder
+    try:
+        start = start.resolve()
+        for folder in (start, *start.parents):
+            if (folder / CONFIG).is_file():
+                return folder
+    except (OSError, ValueError) as exc:  # a name too long, a NUL byte: no folder of that name
+        raise UsageError(f"cannot look for a workspace in {str(start)[:80]!r}: {getattr(exc, 'strerror', None) or exc}") \
+            from None
     raise UsageError(f"no xmflow workspace here or above {start} (no {CONFIG}): run `xmflow init` or pass -C PATH")
 
 
-def parse_config(text: str, name: str = CONFIG) -> Config:
-    """Read ``xmflow.yaml`` strictly."""
-    doc = yamlio.load(text, name)
-    data = doc.data or {}
-    if not isinstance(data, dict):
-        raise RecordError(name, "must be a mapping of settings")
-    for key in data:
-        if key not in _CONFIG_KEYS:
-            raise RecordError(doc.where((key,)), f"unknown setting {key!r} (known: {', '.join(sorted(_CONFIG_KEYS))})")
+def _typed(doc: yamlio.Document, ftype: FieldType) -> dict[str, Any]:
+    """A settings file's data converted by its type; an error names file, line and field."""
     try:
-        threshold = parse_money(data.get("key_threshold") or "1000000")
-    except ValueError as exc:
-        raise RecordError(doc.where(("key_threshold",)), f"key_threshold: {exc}") from None
-    locale = data.get("locale") or "zh"
-    if locale not in ("zh", "en"):
-        raise RecordError(doc.where(("locale",)), "locale must be zh or en")
-    signed = data.get("require_signed_commits") or "false"
-    if signed not in ("true", "false"):
-        raise RecordError(doc.where(("require_signed_commits",)), "require_signed_commits must be true or false")
-    backdate = str(data.get("max_backdate_days") or "30")
-    if not backdate.isascii() or not backdate.isdigit() or len(backdate) > 5:
-        raise RecordError(doc.where(("max_backdate_days",)), "max_backdate_days must be a whole number of days")
-    return Config(company=str(data.get("company") or ""), currency=str(data.get("currency") or "CNY"),
-                  key_threshold=threshold, locale=locale, process=data.get("process") or None,
-                  require_signed_commits=signed == "true", max_backdate_days=int(backdate))
+        return convert(ftype, doc.data) or {}
+    except FieldError as exc:
+        dotted = ".".join(str(p) for p in exc.path)
+        raise RecordError(doc.where(exc.path), f"{dotted}: {exc.message}" if dotted else exc.message) from None
+
+
+def parse_config(text: str, name: str = CONFIG) -> Config:
+    """Read ``xmflow.yaml`` strictly: each setting of its type (CONFIG_TYPE)."""
+    doc = yamlio.load(text, name)
+    data = _typed(doc, CONFIG_TYPE)
+    backdate = data.get("max_backdate_days")
+    if backdate is not None and backdate > _MAX_BACKDATE:
+        raise RecordError(doc.where(("max_backdate_days",)), f"max_backdate_days: at most {_MAX_BACKDATE} days")
+    process = data.get("process")
+    if process is not None:
+        _check_process_path(process, doc)
+    given = {key: value for key, value in data.items() if value is not None}  # the others keep their defaults
+    return Config(**{"company": "", **given})
+
+
+def _check_process_path(path: str, doc: yamlio.Document) -> None:
+    """`process:` names a file of the workspace: a relative path that stays inside it."""
+    parts = PurePosixPath(path).parts
+    if path.startswith(("/", "\\")) or PureWindowsPath(path).drive or "\\" in path:
+        raise RecordError(doc.where(("process",)), f"process: {path!r} must be a path relative to the workspace "
+                                                   "(e.g. process.yaml), with / between folders")
+    if ".." in parts or ".git" in parts or not parts or path.endswith("/"):
+        raise RecordError(doc.where(("process",)), f"process: {path!r} must name a file inside the workspace "
+                                                   "(no .., not in .git)")
 
 
 def parse_people(text: str, roles: set[str], name: str = PEOPLE) -> People:
-    """Read ``people.yaml`` strictly: known keys, unique ids and emails, roles the process knows."""
+    """Read ``people.yaml`` strictly (PEOPLE_TYPE): known keys, unique ids and emails, roles the
+    process knows."""
     doc = yamlio.load(text, name)
-    data = doc.data or {}
-    if not isinstance(data, dict) or not isinstance(data.get("people") or [], list):
+    listed = doc.data.get("people") if isinstance(doc.data, dict) else None
+    if doc.data is not None and not isinstance(doc.data, dict) or isinstance(listed, (str, dict)):
         raise RecordError(name, "must have a `people:` list")
-    for key in data:
-        if key not in ("people", "delegations"):
-            raise RecordError(doc.where((key,)), f"unknown section {key!r} (known: people, delegations)")
+    data = _typed(doc, PEOPLE_TYPE)
     persons: list[Person] = []
     for i, item in enumerate(data.get("people") or []):
-        where = ("people", i)
-        if not isinstance(item, dict):
-            raise RecordError(doc.where(where), "each person is a mapping with id, name, email, roles")
-        for key in item:
-            if key not in ("id", "name", "email", "roles", "signing_key"):
-                raise RecordError(doc.where(where + (key,)), f"unknown field {key!r}")
-        for key in ("id", "name", "email"):
-            if not item.get(key):
-                raise RecordError(doc.where(where), f"person {i + 1} has no `{key}`")
-        if not _ID.fullmatch(item["id"]):
-            raise RecordError(doc.where(where + ("id",)), f"id {item['id']!r} may hold only letters, digits, - and _")
-        person_roles = item.get("roles") or []
-        if not isinstance(person_roles, list):
-            raise RecordError(doc.where(where + ("roles",)), "roles must be a list")
-        for role in person_roles:
-            if role not in roles:
-                raise RecordError(doc.where(where + ("roles",)), f"unknown role {role!r} (known: {', '.join(sorted(roles))})")
-        if any(p.id == item["id"] for p in persons) or any(p.email.lower() == item["email"].lower() for p in persons):
-            raise RecordError(doc.where(where), f"id {item['id']!r} or email {item['email']!r} appears twice")
-        persons.append(Person(item["id"], item["name"], item["email"], frozenset(person_roles), item.get("signing_key")))
+        persons.append(_person(doc, i, item, roles, persons))
     return People(tuple(persons), _delegations(doc, data.get("delegations"), persons))
 
 
-def _delegations(doc: yamlio.Document, spec: Any, persons: list[Person]) -> tuple[Delegation, ...]:
-    """``delegations:`` (转交/代签): ``{from: ID, to: ID, roles: [...], until: DATE, since: DATE}``;
-    *to* may sign for *from* in those roles, which *from* must hold, until that day."""
-    if spec is None:
-        return ()
-    if not isinstance(spec, list):
-        raise RecordError(doc.where(("delegations",)), "`delegations` must be a list")
+def _person(doc: yamlio.Document, i: int, item: dict[str, Any], roles: set[str], persons: list[Person]) -> Person:
+    """One entry of ``people:``, already typed, checked against the process's roles and the others."""
+    where = ("people", i)
+    for key in ("id", "name", "email"):
+        if not item.get(key):
+            raise RecordError(doc.where(where), f"person {i + 1} has no `{key}`")
+    if not _ID.fullmatch(item["id"]):
+        raise RecordError(doc.where(where + ("id",)), f"id {item['id']!r} may hold only letters, digits, - and _ "
+                                                      f"(at most {MAX_ID})")
+    if any(c.isspace() for c in item["email"]):
+        raise RecordError(doc.where(where + ("email",)), f"email {item['email']!r}: an email address has no spaces")
+    person_roles = item.get("roles") or []
+    for j, role in enumerate(person_roles):
+        if role not in roles:
+            raise RecordError(doc.where(where + ("roles", j)), f"unknown role {role!r} (known: {', '.join(sorted(roles))})")
+    if any(p.id == item["id"] for p in persons) or any(p.email.lower() == item["email"].lower() for p in persons):
+        raise RecordError(doc.where(where), f"id {item['id']!r} or email {item['email']!r} appears twice")
+    return Person(item["id"], item["name"], item["email"], frozenset(person_roles), item.get("signing_key"))
+
+
+def _delegations(doc: yamlio.Document, spec: list[dict[str, Any]] | None,
+                 persons: list[Person]) -> tuple[Delegation, ...]:
+    """``delegations:`` (转交/代签): ``{from: ID, to: ID, roles: [...], until: DATE, since: DATE}``,
+    typed by DELEGATION_TYPE; *to* may sign for *from* in those roles, which *from* must hold,
+    until that day."""
     ids = {p.id: p for p in persons}
     found = []
-    for i, item in enumerate(spec):
+    for i, item in enumerate(spec or []):
         where = ("delegations", i)
-        if not isinstance(item, dict) or set(item) - {"from", "to", "roles", "until", "since"}:
-            raise RecordError(doc.where(where), "a delegation is {from, to, roles, until, since}")
         for key in ("from", "to", "until"):
             if not item.get(key):
                 raise RecordError(doc.where(where), f"delegation {i + 1} has no `{key}`")
@@ -115,7 +140,7 @@ def _delegations(doc: yamlio.Document, spec: Any, persons: list[Person]) -> tupl
             if item[key] not in ids:
                 raise RecordError(doc.where(where + (key,)), f"{item[key]!r} is not a person in people.yaml")
         roles = item.get("roles") or []
-        if not isinstance(roles, list) or not roles:
+        if not roles:
             raise RecordError(doc.where(where + ("roles",)), "roles must be a list of the roles delegated")
         missing = [r for r in roles if r not in ids[item["from"]].roles]
         if missing:
@@ -123,11 +148,7 @@ def _delegations(doc: yamlio.Document, spec: Any, persons: list[Person]) -> tupl
                                                              "only a role one holds can be delegated")
         if item["from"] == item["to"]:
             raise RecordError(doc.where(where), "a person does not delegate to themselves")
-        try:
-            until = parse_date(item["until"])
-            since = parse_date(item["since"]) if item.get("since") else None
-        except ValueError as exc:
-            raise RecordError(doc.where(where), f"delegation {i + 1}: {exc}") from None
+        until, since = item["until"], item.get("since")
         if since and since > until:
             raise RecordError(doc.where(where), f"delegation {i + 1}: since {since} is after until {until}")
         found.append(Delegation(item["from"], item["to"], frozenset(roles), until, since))
@@ -227,6 +248,7 @@ class Workspace:
 
 
 def valid_project_id(text: str) -> bool:
+    """Letters, digits, - and _, at most MAX_ID of them: a folder name on every system."""
     return bool(_ID.fullmatch(text))
 
 
