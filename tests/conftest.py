@@ -77,6 +77,12 @@ class Team:
     def state(self, project: str, step: str) -> str:
         return next(s for s in self.status(project)["steps"] if s["step"] == step)["state"]
 
+    def on(self, day: str) -> str | None:
+        """The time to record something that happened on *day*: that day at 17:00 while the clock
+        is before it (a fact is not dated after the day it is recorded), else the clock's next step."""
+        end = datetime.fromisoformat(f"{day}T17:00:00+08:00")
+        return end.isoformat() if self.clock + timedelta(minutes=10) < end else None
+
     def commits(self) -> int:
         return int(git(self.root, "rev-list", "--count", "HEAD"))
 
@@ -130,7 +136,7 @@ def sign_contract(team: Team, pid: str, who: str = "zhangsan") -> None:
 
 def plan_ready(team: Team, pid: str, who: str = "zhangsan", milestones: bool = True) -> None:
     """A key project's team, plan and sample details signed (and milestones set): the countersign is next."""
-    team.ok(who, "set", pid, "initiation.team.kickoff_date=2026-09-03", f"initiation.team.members=[{who}]")
+    team.ok(who, "set", pid, "initiation.team.kickoff_date=2026-09-01", f"initiation.team.members=[{who}]")
     team.ok(who, "sign", pid, "initiation.team")
     team.ok(who, "set", pid, "plan.approach=方案", "plan.samples.model=M", "plan.samples.configuration=C",
             "plan.samples.drawings=D", "plan.samples.color=黑", "plan.samples.silkscreen=S",
@@ -143,7 +149,7 @@ def shipped(team: Team, pid: str) -> None:
     """Ready, ordered and shipped (3.7.2)."""
     team.ok("zhengyi", "sign", pid, "installation.ready_to_ship")
     team.ok("qianqi", "sign", pid, "installation.ship_order")
-    team.ok("zhangsan", "set", pid, "installation.shipped_date=2026-10-30")
+    team.ok("zhangsan", "set", pid, "installation.shipped_date=2026-10-30", at=team.on("2026-10-30"))
     team.ok("zhangsan", "sign", pid, "installation.shipped")
 
 
@@ -151,7 +157,7 @@ def accepted(team: Team, pid: str) -> None:
     """Shipped, acceptance requested and signed by the client (3.7.2, 3.8)."""
     shipped(team, pid)
     team.ok("zhangsan", "set", pid, "acceptance.request_date=2026-11-07", "acceptance.accepted_date=2026-11-10",
-            "acceptance.copies=2")
+            "acceptance.copies=2", at=team.on("2026-11-10"))
     team.ok("zhangsan", "sign", pid, "acceptance.request")
     team.ok("zhangsan", "sign", pid, "acceptance.client_sign", "--role", "client", "--signatory", "刘经理")
 

@@ -66,7 +66,7 @@ def test_3_7_1_without_on_site_installation_customer_service_is_not_involved(tea
 def test_3_7_3_sales_or_presales_confirm_commissioning_after_shipping_and_scheduling(team: Team) -> None:
     pid = contracted(team)
     team.ok("zhangsan", "set", pid, "installation.site.address=深圳", "installation.site.contact=刘经理",
-            "installation.requirements=规范", "installation.commissioned_date=2026-11-06")
+            "installation.requirements=规范", "installation.commissioned_date=2026-11-06", at=team.on("2026-11-06"))
     team.ok("zhangsan", "sign", pid, "installation.notify_service")
     shipped(team, pid)
     assert "needs installation.schedule" in refused(team, "hewu", "sign", pid, "installation.commissioned")
@@ -79,7 +79,7 @@ def test_3_7_3_sales_or_presales_confirm_commissioning_after_shipping_and_schedu
 
 def test_3_8_1_acceptance_is_requested_after_shipping_by_sales_or_customer_service(team: Team) -> None:
     pid = contracted(team, on_site=False)
-    team.ok("wushi", "set", pid, "acceptance.request_date=2026-11-07")
+    team.ok("wushi", "set", pid, "acceptance.request_date=2026-11-07", at=team.on("2026-11-07"))
     assert "needs installation.shipped" in refused(team, "wushi", "sign", pid, "acceptance.request")
     shipped(team, pid)
     refused(team, "zhengyi", "sign", pid, "acceptance.request")
@@ -90,7 +90,7 @@ def test_3_8_2_the_client_signs_the_acceptance_report_in_duplicate(team: Team) -
     pid = contracted(team, on_site=False)
     shipped(team, pid)
     team.ok("zhangsan", "set", pid, "acceptance.request_date=2026-11-07", "acceptance.accepted_date=2026-11-10",
-            "acceptance.copies=1")
+            "acceptance.copies=1", at=team.on("2026-11-10"))
     team.ok("zhangsan", "sign", pid, "acceptance.request")
     assert "acceptance.copies must be 2 (is 1)" in refused(team, "zhangsan", "sign", pid, "acceptance.client_sign",
                                                            "--signatory", "刘经理")
@@ -104,7 +104,7 @@ def test_3_9_1_customer_service_endorses_the_acceptance_report(team: Team) -> No
     shipped(team, pid)
     assert "needs acceptance.client_sign" in refused(team, "wushi", "sign", pid, "handover.endorse")
     team.ok("zhangsan", "set", pid, "acceptance.request_date=2026-11-07", "acceptance.accepted_date=2026-11-10",
-            "acceptance.copies=2")
+            "acceptance.copies=2", at=team.on("2026-11-10"))
     team.ok("zhangsan", "sign", pid, "acceptance.request")
     team.ok("zhangsan", "sign", pid, "acceptance.client_sign", "--signatory", "刘经理")
     refused(team, "zhangsan", "sign", pid, "handover.endorse")

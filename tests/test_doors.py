@@ -8,7 +8,7 @@ import json
 import shutil
 import subprocess
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -218,6 +218,30 @@ def test_a_commit_dated_after_it_was_committed_is_named(ws: Team, base: Base) ->
     bad = hand_commit(ws, "zhangsan", trailer_message(f"{base.drafted} set contract.amount", Project=base.drafted,
                                                       Decision="record"), env={"GIT_AUTHOR_DATE": ahead})
     assert (bad, "future-dated") in kinds(ws)
+
+
+def test_a_fact_date_in_the_future_is_refused_by_set(ws: Team, base: Base) -> None:
+    ahead = (ws.clock + timedelta(days=30)).date().isoformat()
+    before = ws.head()
+    result = ws("zhangsan", "set", base.signed, f"installation.shipped_date={ahead}")
+    assert result.exit_code == 2 and f"installation.shipped_date: {ahead} is in the future" in said(result)
+    assert ws.head() == before and ws.clean()
+    ws.ok("zhangsan", "set", base.signed, "contract.delivery_date=2027-06-30", "--reopen", "-m", "客户推迟交期")  # planned
+
+
+def test_a_fact_date_in_the_future_committed_by_hand_is_named(ws: Team, base: Base) -> None:
+    ahead = (ws.clock + timedelta(days=30)).date().isoformat()
+    path = ws.root / "projects" / base.signed / "acceptance.yaml"
+    path.write_text(f"accepted_date: {ahead}\n", encoding="utf-8")
+    bad = hand_commit(ws, "zhangsan", trailer_message(f"{base.signed} set acceptance.accepted_date",
+                                                      Project=base.signed, Decision="record"))
+    found = [f for f in findings(ws) if f["commit"] == bad]
+    assert [f["kind"] for f in found] == ["future-date"], found
+    assert f"acceptance.accepted_date is {ahead}" in found[0]["message"]
+    check = ws("zhangsan", "check")
+    assert check.exit_code == 0  # committed: verify's to name; check judges only pending changes
+    path.write_text(f"accepted_date: {ahead}\nrequest_date: {ahead}\n", encoding="utf-8")
+    assert "acceptance.request_date" in said(ws("zhangsan", "check"))
 
 
 # --- the history itself ---------------------------------------------------------------------

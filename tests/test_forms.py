@@ -639,13 +639,18 @@ def test_a_shallow_clone_is_refused_rather_than_printing_signatures_without_comm
 
 def test_a_line_break_in_user_data_does_not_make_markdown(team: Team) -> None:
     pid = team.json("zhangsan", "new", "政府展厅", "--client", "会展中心", "--budget", "35万")["id"]
-    team.ok("zhangsan", "set", pid, "initiation.name=政府展厅\n---\n- 伪造条目", "initiation.client.name=会展\n# 中心")
+    refused = team("zhangsan", "set", pid, "initiation.name=政府展厅\n---\n- 伪造条目")  # a name is one line
+    assert refused.exit_code == 2 and "single line" in " ".join(refused.output.split())
+    team.ok("zhangsan", "set", pid, "initiation.client.name=会展 # 中心",
+            "acceptance.remarks=第一行\n---\n- 伪造条目\n1. 第二条\n# 标题")  # remarks take several lines
     md = rendered(team.root, pid, "form4")
     assert md.splitlines()[0] == r"# 项目验收报告（附表4）"
-    assert [line for line in md.splitlines() if line.startswith(("---", "- 伪造", "#"))] == \
+    data = [line for line in md.splitlines() if any(word in line for word in ("伪造条目", "第二条", "标题"))]
+    assert len(data) >= 3, md
+    assert not [line for line in data if line.lstrip().startswith(("---", "- ", "1. ", "#"))], data
+    assert [line for line in md.splitlines() if line.startswith(("---", "#"))] == \
         ["# 项目验收报告（附表4）", "## 一、项目及交付情况", "## 二、验收", "## 验收结论（甲方填写）", "## 备注",
          "## 验收签字", "## 三、背书栏（客服中心，3.9.1）", "## 客服中心意见", "## 背书签字", "---"]
-    assert "项目 2026-001 政府展厅 --- - 伪造条目 ·" in md.splitlines()[2]
     assert row_of(md, "甲方（客户）") == [["甲方（客户）", r"会展 \# 中心"]]
 
 

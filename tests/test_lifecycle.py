@@ -18,7 +18,7 @@ def test_2_2_key_project_goes_through_every_step(team: Team) -> None:
     assert next_steps(team, pid) == {"initiation.team": ["zhangsan"]}
 
     # 3.1.3 the project team; 3.2 the plan; 3.3.1 the countersign with the client.
-    team.ok("zhangsan", "set", pid, "initiation.team.kickoff_date=2026-09-03", "initiation.team.members=[zhangsan, hewu]")
+    team.ok("zhangsan", "set", pid, "initiation.team.kickoff_date=2026-09-01", "initiation.team.members=[zhangsan, hewu]")
     team.ok("zhangsan", "sign", pid, "initiation.team")
     assert next_steps(team, pid) == {"plan.draft": ["zhangsan", "hewu"]}
     team.ok("hewu", "set", pid, "plan.approach=分两期实施")
@@ -47,15 +47,15 @@ def test_2_2_key_project_goes_through_every_step(team: Team) -> None:
     team.ok("wushi", "sign", pid, "installation.schedule")
     team.ok("zhengyi", "sign", pid, "installation.ready_to_ship")
     team.ok("qianqi", "sign", pid, "installation.ship_order")
-    team.ok("zhangsan", "set", pid, "installation.shipped_date=2026-10-30")
+    team.ok("zhangsan", "set", pid, "installation.shipped_date=2026-10-30", at=team.on("2026-10-30"))
     team.ok("zhangsan", "sign", pid, "installation.shipped")
-    team.ok("hewu", "set", pid, "installation.commissioned_date=2026-11-06")
+    team.ok("hewu", "set", pid, "installation.commissioned_date=2026-11-06", at=team.on("2026-11-06"))
     team.ok("hewu", "sign", pid, "installation.commissioned")
 
     # 3.8 acceptance, 3.9 handover, 4.0 collection, 4.1–4.2 archive.
-    team.ok("wushi", "set", pid, "acceptance.request_date=2026-11-07")
+    team.ok("wushi", "set", pid, "acceptance.request_date=2026-11-07", at=team.on("2026-11-07"))
     team.ok("wushi", "sign", pid, "acceptance.request")
-    team.ok("zhangsan", "set", pid, "acceptance.accepted_date=2026-11-10", "acceptance.copies=2")
+    team.ok("zhangsan", "set", pid, "acceptance.accepted_date=2026-11-10", "acceptance.copies=2", at=team.on("2026-11-10"))
     team.ok("zhangsan", "sign", pid, "acceptance.client_sign", "--role", "client", "--signatory", "刘经理")
     team.ok("wushi", "sign", pid, "handover.endorse")
     team.ok("wushi", "set", pid, "handover.registration_no=SH-1")
@@ -91,12 +91,12 @@ def test_3_1_1_small_project_skips_plan_and_countersign(team: Team) -> None:
     sign_contract(team, pid)
     team.ok("zhengyi", "sign", pid, "installation.ready_to_ship")
     team.ok("qianqi", "sign", pid, "installation.ship_order")
-    team.ok("zhangsan", "set", pid, "installation.shipped_date=2026-10-08")
+    team.ok("zhangsan", "set", pid, "installation.shipped_date=2026-10-08", at=team.on("2026-10-08"))
     team.ok("zhangsan", "sign", pid, "installation.shipped")
     assert team.state(pid, "installation.commissioned") == "skipped"  # not on site
-    team.ok("zhangsan", "set", pid, "acceptance.request_date=2026-10-15")
+    team.ok("zhangsan", "set", pid, "acceptance.request_date=2026-10-15", at=team.on("2026-10-15"))
     team.ok("zhangsan", "sign", pid, "acceptance.request")
-    team.ok("zhangsan", "set", pid, "acceptance.accepted_date=2026-10-20", "acceptance.copies=2")
+    team.ok("zhangsan", "set", pid, "acceptance.accepted_date=2026-10-20", "acceptance.copies=2", at=team.on("2026-10-20"))
     team.ok("zhangsan", "sign", pid, "acceptance.client_sign", "--role", "client", "--signatory", "黄女士")
     team.ok("wushi", "sign", pid, "handover.endorse")
     team.ok("wushi", "set", pid, "handover.registration_no=SH-2")

@@ -94,7 +94,7 @@ def books(tmp_path_factory: pytest.TempPathFactory) -> tuple[Team, dict[str, str
             stamp_contract(team, pid, who)
         client_signs(team, a, "--date", "2026-09-10", at=LATER)
         client_signs(team, b, "--date", "2026-09-20", who="lisi")
-        team.ok("zhangsan", "set", a, "installation.shipped_date=2026-10-01", "acceptance.accepted_date=2026-11-10")
+        team.ok("zhangsan", "set", a, "installation.shipped_date=2026-10-01", "acceptance.accepted_date=2026-11-10", at=team.on("2026-11-10"))
         for number, amount, day in (("FP-A1", "33330.00", "2026-09-10"), ("FP-A2", "33330.00", "2026-10-11"),
                                     ("FP-A3", "33340.01", "2026-12-10")):
             team.ok("zhangsan", "invoice", a, amount, "--number", number, "--date", day)
@@ -162,10 +162,10 @@ def test_4_0_schedule_events_signing_day_shipment_acceptance_and_warranty_end(te
     amounts = ["99900.00", "99900.00", "116550.00", "16650.00"]
     assert plan() == [(a, None, None) for a in amounts]  # nothing has happened yet
     client_signs(team, pid, at="2026-10-12T10:00:00+08:00")  # no paper date: the day it was recorded
-    team.ok("zhangsan", "set", pid, "installation.shipped_date=2026-10-30")
+    team.ok("zhangsan", "set", pid, "installation.shipped_date=2026-10-30", at=team.on("2026-10-30"))
     assert plan() == [("99900.00", "2026-10-12", "2026-10-19"), ("99900.00", "2026-10-30", "2026-11-14"),
                       ("116550.00", None, None), ("16650.00", None, None)]
-    team.ok("zhangsan", "set", pid, "acceptance.accepted_date=2026-11-30")
+    team.ok("zhangsan", "set", pid, "acceptance.accepted_date=2026-11-30", at=team.on("2026-11-30"))
     assert plan()[2:] == [("116550.00", "2026-11-30", "2026-12-30"), ("16650.00", "2027-11-30", "2027-11-30")]
 
 
@@ -381,7 +381,7 @@ def test_3_3_1_overdue_milestones_and_marking_one_done_on_a_countersigned_plan(t
     assert overdue("2026-10-21") == ["样机评审", "合同签订"]
     report = team.json("wangjg", "status", pid, "--as-of", "2026-10-21")
     assert report["overdue_milestones"] == [{"name": "样机评审", "due": "2026-10-10"}, {"name": "合同签订", "due": "2026-10-20"}]
-    team.ok("zhangsan", "set", pid, "plan.milestones.0.done=2026-10-12")  # no --reopen: progress, not a change
+    team.ok("zhangsan", "set", pid, "plan.milestones.0.done=2026-10-12", at=team.on("2026-10-12"))  # no --reopen: progress, not a change
     assert overdue("2026-10-21") == ["合同签订"]
     assert team.state(pid, "plan.countersign") == "signed"
     text = team.ok("wangjg", "status", "--as-of", "2026-10-21", env=WIDE).stdout
@@ -472,16 +472,16 @@ def test_1_4_the_pipeline_bars_count_projects_per_stage(team: Team) -> None:
 ])
 def test_3_9_2_warranty_end_is_acceptance_plus_warranty_months(team: Team, accepted: str, months: int, end: str) -> None:
     pid = team.json("zhangsan", "new", "保修项目", "--client", "甲方公司", "--budget", "5万")["id"]
-    team.ok("zhangsan", "set", pid, f"acceptance.accepted_date={accepted}", f"contract.warranty_months={months}")
+    team.ok("zhangsan", "set", pid, f"acceptance.accepted_date={accepted}", f"contract.warranty_months={months}", at=team.on(str(accepted)))
     assert team.json("wangjg", "show", pid)["derived"]["warranty_end"] == end
     assert next(r for r in team.json("wangjg", "status") if r["id"] == pid)["warranty_end"] == end
 
 
 def test_3_9_2_status_warranty_lists_warranties_ending_within_60_days(team: Team) -> None:
     ending = team.json("zhangsan", "new", "保修项目", "--client", "甲方公司", "--budget", "5万")["id"]
-    team.ok("zhangsan", "set", ending, "acceptance.accepted_date=2026-11-10", "contract.warranty_months=12")
+    team.ok("zhangsan", "set", ending, "acceptance.accepted_date=2026-11-10", "contract.warranty_months=12", at=team.on("2026-11-10"))
     later = team.json("zhangsan", "new", "另一项目", "--client", "甲方公司", "--budget", "5万")["id"]
-    team.ok("zhangsan", "set", later, "acceptance.accepted_date=2027-01-10", "contract.warranty_months=12")
+    team.ok("zhangsan", "set", later, "acceptance.accepted_date=2027-01-10", "contract.warranty_months=12", at=team.on("2027-01-10"))
     team.json("zhangsan", "new", "未验收", "--client", "甲方公司", "--budget", "5万")
 
     def soon(as_of: str) -> list[str]:
@@ -502,7 +502,7 @@ def test_1_4_status_xlsx_writes_a_header_and_a_row_per_project(team: Team, tmp_p
     first = open_project(team, "150万")
     second = team.json("lisi", "new", "新项目", "--client", "乙公司", "--budget", "5万")["id"]
     team.ok("lisi", "set", second, "contract.amount=4.99万", "acceptance.accepted_date=2026-11-10",
-            "contract.warranty_months=12")
+            "contract.warranty_months=12", at=team.on("2026-11-10"))
     path = tmp_path / "状态.xlsx"
     before = team.head()
     result = team.ok("wangjg", "status", "--xlsx", str(path), "--as-of", "2026-09-02")

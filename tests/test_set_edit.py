@@ -89,7 +89,7 @@ def test_1_4_a_milestone_is_marked_done_after_the_countersign_without_reopening(
     plan_ready(team, pid)
     team.ok("zhangsan", "sign", pid, "plan.countersign")
     team.ok("zhangsan", "sign", pid, "plan.countersign", "--role", "client", "--signatory", "刘经理")
-    team.ok("zhangsan", "set", pid, "plan.milestones.0.done=2026-10-14")
+    team.ok("zhangsan", "set", pid, "plan.milestones.0.done=2026-10-14", at=team.on("2026-10-14"))
     assert trailers(team.root)["Xmflow-Decision"] == "record"
     assert team.state(pid, "plan.countersign") == "signed"  # the client's signature still stands
     result = team("zhangsan", "set", pid, "plan.milestones.0.due=2026-10-20")  # the plan itself: needs --reopen
@@ -195,7 +195,7 @@ def test_list_items_are_set_by_index(team: Team) -> None:
     pid = open_project(team, "150万")
     team.ok("zhangsan", "set", pid, "plan.milestones=[{name: A, due: 2026-10-01}]")
     before = team.commits()
-    team.ok("zhangsan", "set", pid, "plan.milestones.0.done=2026-10-02")  # a milestone marked done
+    team.ok("zhangsan", "set", pid, "plan.milestones.0.done=2026-10-02", at=team.on("2026-10-02"))  # a milestone marked done
     assert team.commits() == before + 1
     assert trailers(team.root)["Xmflow-Decision"] == "record"
     team.ok("zhangsan", "set", pid, "plan.milestones.1={name: B, due: 2026-11-01}")

@@ -194,7 +194,7 @@ def test_3_3_1_countersign_needs_both_sales_and_the_client(team: Team) -> None:
 
 def test_3_3_3_key_project_contract_waits_for_the_clients_sample_review(team: Team) -> None:
     pid = open_project(team, "150万")
-    team.ok("zhangsan", "set", pid, "initiation.team.kickoff_date=2026-09-03", "initiation.team.members=[zhangsan]")
+    team.ok("zhangsan", "set", pid, "initiation.team.kickoff_date=2026-09-01", "initiation.team.members=[zhangsan]")
     team.ok("zhangsan", "sign", pid, "initiation.team")
     team.ok("zhangsan", "set", pid, "plan.approach=方案", "plan.samples.model=M", "plan.samples.configuration=C",
             "plan.samples.drawings=D", "plan.samples.color=黑", "plan.samples.silkscreen=S",
@@ -260,7 +260,7 @@ def test_a_failing_git_hook_leaves_nothing_behind(team: Team) -> None:
 
 def test_3_2_1_the_plan_is_drafted_by_a_team_member(team: Team) -> None:
     pid = open_project(team, "150万")
-    team.ok("zhangsan", "set", pid, "initiation.team.kickoff_date=2026-09-03", "initiation.team.members=[zhangsan, hewu]")
+    team.ok("zhangsan", "set", pid, "initiation.team.kickoff_date=2026-09-01", "initiation.team.members=[zhangsan, hewu]")
     team.ok("zhangsan", "sign", pid, "initiation.team")
     team.ok("zhangsan", "set", pid, "plan.approach=方案")
     assert "initiation.team.members" in refused(team, "lisi", "sign", pid, "plan.draft")
@@ -274,7 +274,7 @@ def test_3_7_2_shipping_follows_the_signed_contract_and_the_shipping_order(team:
     assert "needs contract.client_sign" in refused(team, "zhengyi", "sign", pid, "installation.ready_to_ship")
     sign_contract(team, pid)
     team.ok("zhengyi", "sign", pid, "installation.ready_to_ship")
-    team.ok("zhangsan", "set", pid, "installation.shipped_date=2026-10-08")
+    team.ok("zhangsan", "set", pid, "installation.shipped_date=2026-10-08", at=team.on("2026-10-08"))
     assert "needs installation.ship_order" in refused(team, "zhangsan", "sign", pid, "installation.shipped")
     team.ok("qianqi", "sign", pid, "installation.ship_order")
     team.ok("zhangsan", "sign", pid, "installation.shipped")
@@ -282,7 +282,7 @@ def test_3_7_2_shipping_follows_the_signed_contract_and_the_shipping_order(team:
 
 def test_3_2_2_sample_details_need_model_configuration_drawings_colour_and_silkscreen(team: Team) -> None:
     pid = open_project(team, "150万")
-    team.ok("zhangsan", "set", pid, "initiation.team.kickoff_date=2026-09-03", "initiation.team.members=[zhangsan]")
+    team.ok("zhangsan", "set", pid, "initiation.team.kickoff_date=2026-09-01", "initiation.team.members=[zhangsan]")
     team.ok("zhangsan", "sign", pid, "initiation.team")
     team.ok("zhangsan", "set", pid, "plan.approach=方案", "plan.samples.model=M")
     team.ok("zhangsan", "sign", pid, "plan.draft")

@@ -42,7 +42,7 @@ def test_1_4_overdue_milestones_of_key_projects(team: Team) -> None:
     assert [r["id"] for r in team.json("wangjg", "status", "--overdue", "--as-of", "2026-09-20")] == []
     rows = team.json("wangjg", "status", "--overdue", "--as-of", "2026-09-30")
     assert [m["name"] for m in rows[0]["overdue_milestones"]] == ["样机评审"]
-    team.ok("zhangsan", "set", pid, "plan.milestones.0.done=2026-09-24")
+    team.ok("zhangsan", "set", pid, "plan.milestones.0.done=2026-09-24", at=team.on("2026-09-24"))
     assert team.json("wangjg", "status", "--overdue", "--as-of", "2026-09-30") == []
 
 

@@ -26,7 +26,7 @@ from xmflow.rules import ProjectView, holds_role
 from xmflow.schema import FieldError, FieldType, convert, persons
 from xmflow.session import Result, Session, message, single_line
 from xmflow.values import check_text
-from xmflow.workspace import CONFIG, PEOPLE, next_project_id, valid_project_id
+from xmflow.workspace import CONFIG, MAX_ID, PEOPLE, next_project_id, valid_project_id
 
 
 # -- new ----------------------------------------------------------------------------------
@@ -41,7 +41,8 @@ def new_project(session: Session, name: str, client: str, budget: str, *, indust
     existing = ws.project_ids()
     project_id = project_id if project_id is not None else next_project_id(existing, session.at.year)
     if not valid_project_id(project_id):
-        raise UsageError(f"project id {project_id!r} may hold only letters, digits, - and _")
+        raise UsageError(f"--id: a project id holds only letters, digits, - and _, at most {MAX_ID} of them "
+                         f"(got {project_id[:80]!r}{'…' if len(project_id) > 80 else ''})")
     if project_id in existing:
         raise UsageError(f"project {project_id} already exists")
     session.require_clean(f"projects/{project_id}")
@@ -158,7 +159,7 @@ def edit_stage(session: Session, project_id: str, stage_id: str, editor: Callabl
         scratch = Path(folder) / f"{project_id}-{stage.file}"
         scratch.write_text(records.dump_record(stage, record) or f"# {stage.title}\n", encoding="utf-8")
         editor(scratch)
-        edited = scratch.read_text(encoding="utf-8")
+        edited = yamlio.decode(scratch.read_bytes(), record.path)
     new = records.parse_record(stage, edited, record.path)
     if new.signoffs != record.signoffs:
         raise RuleError(f"{record.path}: sign-offs are written only by `xmflow sign`; your edit changed them")

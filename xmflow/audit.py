@@ -20,7 +20,7 @@ from typing import Any
 
 from xmflow import acknowledgements as acks_mod
 from xmflow import process as process_mod
-from xmflow import records, store
+from xmflow import records, store, yamlio
 from xmflow.acknowledgements import ACKNOWLEDGEMENTS, Acknowledgement
 from xmflow.cache import ParsedRecords
 from xmflow.conformance import SKEW, Finding, ProjectChange, Scan, Settings, judge, outside_xmflow
@@ -63,8 +63,9 @@ class Tree:
     blobs: dict[str, bytes] = field(default_factory=dict)
     _parsed: dict[tuple[Any, ...], Any] = field(default_factory=dict)
 
-    def text(self, blob: str | None) -> str | None:
-        return self.blobs[blob].decode("utf-8") if blob else None
+    def text(self, blob: str | None, name: str) -> str | None:
+        """A settings file's text (None: no such file); not UTF-8 is an error naming it."""
+        return yamlio.decode(self.blobs[blob], name) if blob else None
 
     def settings(self, files: dict[str, str] | None = None) -> Settings:
         """The settings, process and people of *files* (default: the trusted ones), parsed once
@@ -78,11 +79,11 @@ class Tree:
 
     def config(self, files: dict[str, str]) -> Config:
         blob = files.get(CONFIG)
-        return self._once(("config", blob), lambda: parse_config(self.text(blob) or "company: ''\n"))
+        return self._once(("config", blob), lambda: parse_config(self.text(blob, CONFIG) or "company: ''\n"))
 
     def acknowledgements(self) -> tuple[Acknowledgement, ...]:
         blob = self.trusted.get(ACKNOWLEDGEMENTS)
-        return self._once(("acks", blob), lambda: acks_mod.parse(self.text(blob) or ""))
+        return self._once(("acks", blob), lambda: acks_mod.parse(self.text(blob, ACKNOWLEDGEMENTS) or ""))
 
     def guarded(self, config: Config | None) -> set[str]:
         """The settings files: people, settings, acknowledgements and the process file."""
@@ -102,12 +103,12 @@ class Tree:
         return self._parsed[key]
 
     def _process(self, config: Config, files: dict[str, str]) -> Process:
-        text = self.text(files.get(config.process)) if config.process else None
+        text = self.text(files.get(config.process), config.process) if config.process else None
         return process_mod.parse(text, config.process) if text and config.process else process_mod.load(None)
 
     def _people(self, process: Process, files: dict[str, str]) -> People:
         roles = {rid for rid, role in process.roles.items() if role.is_global and not role.external}
-        return parse_people(self.text(files.get(PEOPLE)) or "people: []\n", roles)
+        return parse_people(self.text(files.get(PEOPLE), PEOPLE) or "people: []\n", roles)
 
     def project(self, process: Process, project_id: str, old: dict[str, str | None] | None = None) -> Project:
         """A project as this tree has it, or as it was before a commit changed the files in *old*."""
@@ -252,7 +253,7 @@ def _tip_settings(tree: Tree, tip: str) -> list[Finding]:
         return []
     try:
         tree.settings(tree.files)
-        acks_mod.parse(tree.text(tree.files.get(ACKNOWLEDGEMENTS)) or "")
+        acks_mod.parse(tree.text(tree.files.get(ACKNOWLEDGEMENTS), ACKNOWLEDGEMENTS) or "")
     except XmflowError as exc:
         return [Finding(tip, f"the settings of the last commit cannot be read, so no xmflow command can work on it: "
                              f"{exc.message}", kind="settings-unreadable")]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from xmflow.model import StageRecord
 
-_VERSION = b"xmflow-records-1"
+_VERSION = b"xmflow-records-2"  # 2: text is one line unless multiline, sign-offs typed
 
 
 class ParsedRecords:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 
-from xmflow import acknowledgements, records, store
+from xmflow import acknowledgements, files, records, store
 from xmflow.audit import untrusted_settings
 from xmflow.conformance import ProjectChange, Scan, Settings, judge
 from xmflow.errors import XmflowError
@@ -67,9 +67,10 @@ def _signoffs(ws: Workspace, project: Project) -> list[Problem]:
             if s.evidence:
                 path = ws.root / "projects" / project.id / s.evidence.file
                 try:
-                    actual = hashlib.sha256(path.read_bytes()).hexdigest()
-                except OSError:
-                    problems.append(Problem(where, f"the scan {s.evidence.file} is missing"))
+                    actual = hashlib.sha256(files.read_scan(path, s.evidence.file)).hexdigest()
+                except XmflowError as exc:
+                    problems.append(Problem(where, f"the scan {s.evidence.file} cannot be read"
+                                                   f"{' (it is missing)' if not path.exists() else ': ' + exc.message}"))
                     continue
                 if actual != s.evidence.sha256:
                     problems.append(Problem(where, f"the scan {s.evidence.file} is not the one signed (its SHA-256 "
@@ -102,6 +103,6 @@ def _pending(ws: Workspace, project: Project) -> list[Problem]:
 
 def _sha256(ws: Workspace, path: str) -> str | None:
     try:
-        return hashlib.sha256((ws.root / path).read_bytes()).hexdigest()
-    except OSError:
+        return hashlib.sha256(files.read_scan(ws.root / path, path)).hexdigest()
+    except XmflowError:
         return None

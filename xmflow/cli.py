@@ -51,7 +51,8 @@ class _Group(TyperGroup):
                 raise  # the command line's own exits and usage errors
             if (ctx.obj or {}).get("debug"):
                 traceback.print_exc()
-            out_of(ctx).error(f"internal error: {exc!r} (run with --debug for the traceback)")
+            shown = repr(exc) if len(repr(exc)) <= 300 else repr(exc)[:300] + "…"
+            out_of(ctx).error(f"internal error: {shown} (run with --debug for the traceback)")
             raise typer.Exit(3) from None
 
     def resolve_command(self, ctx: typer.Context, args: list[str]) -> Any:

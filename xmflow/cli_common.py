@@ -49,14 +49,11 @@ def day_of(text: str | None, option: str) -> date | None:
         raise UsageError(f"{option}: {exc}") from None
 
 
-MAX_ID = 255  # a project id is a folder's name
-
-
 def check_values(command: Any, parent: typer.Context, args: list[str]) -> None:
-    """Before *command* runs, refuse what no option or argument may be given: an empty value —
-    ``status ''`` is a mistake in a script, not ``status``, nor ``--role ''`` no role — and a
-    project id longer than a folder's name can be. (A value of blanks is the command's to judge:
-    ``--number ' '`` has no number, ``-m ' '`` no text.)"""
+    """Before *command* runs, refuse an empty value, which no option or argument may be given:
+    ``status ''`` is a mistake in a script, not ``status``, nor ``--role ''`` no role. (A value of
+    blanks is the command's to judge: ``--number ' '`` has no number, ``-m ' '`` no text; an id too
+    long for a folder, the workspace's: no project has it.)"""
     ctx = command.context_class(command, info_name=command.name, parent=parent, resilient_parsing=True)
     values, rest, _ = command.make_parser(ctx).parse_args(args=list(args))
     for param in command.params:
@@ -66,9 +63,6 @@ def check_values(command: Any, parent: typer.Context, args: list[str]) -> None:
             if value == "":
                 leave = "" if param.required else f", or leave {name} out"
                 raise UsageError(f"{name}: an empty value; give one{leave}")
-            if param.name in ("project", "project_id") and isinstance(value, str) and len(value) > MAX_ID:
-                raise UsageError(f"{name}: a project id of {len(value):,} characters is not one "
-                                 f"(at most {MAX_ID})")
     sub = command.get_command(ctx, rest[0]) if hasattr(command, "commands") and rest else None
     if sub is not None:
         check_values(sub, ctx, rest[1:])

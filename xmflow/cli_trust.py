@@ -58,7 +58,7 @@ def verify(
         raise UsageError("--finding and -m go with --acknowledge COMMIT")
     root = _repository(ctx)
     if project is not None and not valid_project_id(project):
-        raise UsageError(f"{project!r} is not a project id")
+        raise UsageError(f"{project[:80]!r}{'…' if len(project) > 80 else ''} is not a project id")
     if project and not store.is_bare(root):
         workspace_of(ctx).project(project)  # an unknown project is bad usage, as for log
     found = audit.report(root, rev, project)

@@ -192,6 +192,8 @@ def render_volume(ws: Workspace, project_id: str, fmt: str) -> str | bytes:
     printed = forms.Printing.now(ws, project_id, now())
     pages = [forms.form_page(ws, view, form, commits, printed) for form in forms.forms_of(ws.process, view)]
     bodies = [Markup(_render(env, f"{page.form.id}.j2", **_context(page), standalone=False)) for page in pages]
+    if not pages and not ws.process.forms:
+        raise TemplateError(f"the process ({ws.process.source}) has no forms: there is no volume to bind")
     cover = pages[0] if pages else forms.form_page(ws, view, next(iter(ws.process.forms.values())), commits, printed)
     text = _render(env, "volume.j2", **_context(cover), pages=list(zip(pages, bodies, strict=True)), standalone=True,
                    volume=view.value("archive.volume"))

@@ -16,17 +16,17 @@ from xmflow.errors import RuleError, StoreError, UsageError
 from xmflow.lock import workspace_lock
 from xmflow.model import Person, Project, Signoff, StageRecord
 from xmflow.rules import ProjectView
+from xmflow.values import check_text
 from xmflow.workspace import CONFIG, PEOPLE, Workspace
 
 _FIXED_TIME: ContextVar[datetime | None] = ContextVar("xmflow_fixed_time", default=None)
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
 _DIVIDER = re.compile(r"^---", re.M)  # git interpret-trailers stops at such a line
 _HELD: list[contextlib.ExitStack] = []  # the workspace locks of the sessions started and not yet closed
 
 
 def now() -> datetime:
     """The current time, timezone-aware (fixed inside :func:`fixed_time`)."""
-    return _FIXED_TIME.get() or datetime.now().astimezone()
+    return _FIXED_TIME.get() or datetime.now().astimezone().replace(microsecond=0)  # git keeps whole seconds
 
 
 @contextlib.contextmanager
@@ -44,9 +44,10 @@ def single_line(value: str | None, what: str) -> str | None:
     """A value that goes into a commit trailer or subject: one line, no control characters."""
     if value is None:
         return None
-    if _CONTROL.search(value):
-        raise UsageError(f"{what} must be a single line of text")
-    return value.strip()
+    try:
+        return check_text(value).strip()
+    except ValueError as exc:
+        raise UsageError(f"{what}: {exc}") from None
 
 
 @dataclass

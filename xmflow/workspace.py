@@ -166,19 +166,16 @@ class Workspace:
         return cls(find_root(start))
 
     def text_if_any(self, name: str) -> str | None:
-        """A workspace file's text, or None when there is none."""
-        try:
-            return (self.root / name).read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise RecordError(name, f"cannot be read: {getattr(exc, 'strerror', None) or exc}") from None
+        """A workspace file's text, or None when there is none; only a regular UTF-8 file is read
+        (a FIFO, a device or a link is an error naming it, not a hang)."""
+        content = yamlio.read_file(self.root / name, name)
+        return yamlio.decode(content, name) if content is not None else None
 
     def _text(self, name: str) -> str:
-        try:
-            return (self.root / name).read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise RecordError(name, "missing: this workspace is incomplete (xmflow init makes it)") from None
+        text = self.text_if_any(name)
+        if text is None:
+            raise RecordError(name, "missing: this workspace is incomplete (xmflow init makes it)")
+        return text
 
     @cached_property
     def config(self) -> Config:
@@ -243,7 +240,8 @@ class Workspace:
         if not _ID.fullmatch(project_id) or not (self.root / PROJECTS / project_id).is_dir():
             known = self.project_ids()
             hint = f" (projects: {', '.join(known[:8])}{' …' if len(known) > 8 else ''})" if known else ""
-            raise UsageError(f"no project {project_id!r}{hint}")
+            shown = project_id if len(project_id) <= MAX_ID else project_id[:MAX_ID] + "…"
+            raise UsageError(f"no project {shown!r}{hint}")
         return records.load_project(self.root, self.process, project_id, self.record_cache if cached else None)
 
 
