@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -220,3 +221,21 @@ def new_team(root: Path) -> Team:
     git(root, "add", "people.yaml")
     git(root, "-c", "user.email=wangjg@example.com", "commit", "-qm", "people")
     return Team(root)
+
+
+def keygen(folder: Path, name: str) -> Path:
+    """A throw-away SSH key (ed25519, no passphrase) named *name* in *folder*."""
+    if shutil.which("ssh-keygen") is None:
+        pytest.fail("ssh-keygen is needed to test signed commits: install openssh-client (apt-get install openssh-client)")
+    key = folder / name
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", str(key)], check=True)
+    return key
+
+
+def signing(key: Path) -> dict[str, str]:
+    """The environment that makes git (and so xmflow, which commits through git) sign with *key*."""
+    config = {"gpg.format": "ssh", "user.signingkey": str(key), "commit.gpgsign": "true"}
+    env = {"GIT_CONFIG_COUNT": str(len(config))}
+    for i, (name, value) in enumerate(config.items()):
+        env |= {f"GIT_CONFIG_KEY_{i}": name, f"GIT_CONFIG_VALUE_{i}": value}
+    return env

@@ -17,7 +17,18 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from conftest import EMAILS, Team, draft_contract, git, hand_commit, isolate_git, new_team, open_project
+from conftest import (
+    EMAILS,
+    Team,
+    draft_contract,
+    git,
+    hand_commit,
+    isolate_git,
+    keygen,
+    new_team,
+    open_project,
+    signing,
+)
 from typer.testing import CliRunner
 
 from xmflow import receive
@@ -412,23 +423,6 @@ def test_an_acknowledged_finding_no_longer_blocks_the_shared_branch(shared: Shar
                         encoding="utf-8")
     later = hand_commit(ws, "lisi", "再改一下", at=ws.clock.isoformat())
     shared.refused("-q", "origin", "main", says=(f"commit {later[:7]}",))
-
-
-def keygen(folder: Path, name: str) -> Path:
-    if shutil.which("ssh-keygen") is None:
-        pytest.fail("ssh-keygen is needed to test signed commits: install openssh-client (apt-get install openssh-client)")
-    key = folder / name
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", str(key)], check=True)
-    return key
-
-
-def signing(key: Path) -> dict[str, str]:
-    """The environment that makes git (and so xmflow, which commits through git) sign with *key*."""
-    config = {"gpg.format": "ssh", "user.signingkey": str(key), "commit.gpgsign": "true"}
-    env = {"GIT_CONFIG_COUNT": str(len(config))}
-    for i, (name, value) in enumerate(config.items()):
-        env |= {f"GIT_CONFIG_KEY_{i}": name, f"GIT_CONFIG_VALUE_{i}": value}
-    return env
 
 
 def test_5_the_server_refuses_an_unsigned_commit_where_signing_is_required(shared: Shared, origin: Origin,

@@ -24,8 +24,10 @@ from conftest import (
     git,
     hand_commit,
     isolate_git,
+    keygen,
     new_team,
     open_project,
+    signing,
     trailer_message,
 )
 from typer.testing import CliRunner
@@ -353,23 +355,6 @@ class Keys:
 
     files: dict[str, Path]
     stray: Path
-
-
-def keygen(folder: Path, name: str) -> Path:
-    if shutil.which("ssh-keygen") is None:
-        pytest.fail("ssh-keygen is needed to test signed commits: install openssh-client (apt-get install openssh-client)")
-    key = folder / name
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", str(key)], check=True)
-    return key
-
-
-def signing(key: Path) -> dict[str, str]:
-    """The environment that makes git (and so xmflow, which commits through git) sign with *key*."""
-    config = {"gpg.format": "ssh", "user.signingkey": str(key), "commit.gpgsign": "true"}
-    env = {"GIT_CONFIG_COUNT": str(len(config))}
-    for i, (name, value) in enumerate(config.items()):
-        env |= {f"GIT_CONFIG_KEY_{i}": name, f"GIT_CONFIG_VALUE_{i}": value}
-    return env
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ from typing import Any
 from xmflow import acknowledgements as acks_mod
 from xmflow import records, store, yamlio
 from xmflow.acknowledgements import ACKNOWLEDGEMENTS
-from xmflow.conformance import edited_stages, editors_wording, future_facts, may_edit, reopen_reasons
+from xmflow.edits import edited_stages, editors_wording, future_facts, may_edit, reopen_reasons
 from xmflow.errors import RuleError, UsageError
 from xmflow.model import Decision, Person, Project, Signoff, StageRecord
 from xmflow.process import Stage

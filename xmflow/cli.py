@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import subprocess
 import traceback
-from collections.abc import Iterator
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -15,7 +13,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from xmflow import actions, cli_trust, ledger, receivables, signing, spreadsheets, store
+from xmflow import actions, cli_money, cli_trust, receivables, signing, spreadsheets, store
 from xmflow import demo as demo_mod
 from xmflow import status as status_mod
 from xmflow.cli_common import (
@@ -24,16 +22,18 @@ from xmflow.cli_common import (
     day_of,
     editor_command,
     folder_of,
+    made,
     out_of,
     output_of,
+    report_change,
     text_of,
     workspace_of,
 )
-from xmflow.console import Out, OutputError
+from xmflow.console import Out
 from xmflow.errors import UsageError, XmflowError
 from xmflow.figures import figures
 from xmflow.rules import ProjectView
-from xmflow.session import Result, Session, now
+from xmflow.session import Session, now
 from xmflow.workspace import Workspace
 
 
@@ -67,6 +67,7 @@ app = typer.Typer(cls=_Group, no_args_is_help=True, add_completion=False, rich_m
                   help="xmflow: the marketing-project control procedure (营销项目作业控制程序) on git.")
 process_app = typer.Typer(no_args_is_help=True, help="The procedure as data: show or export it.")
 app.add_typer(process_app, name="process")
+app.add_typer(cli_money.app)
 app.add_typer(cli_trust.app)
 
 class Lang(StrEnum):
@@ -114,7 +115,7 @@ def init(
         raise UsageError(f"cannot make {target}: {exc.strerror}") from None
     name, email = store.identity(target)
     actions.init_workspace(target, company, name, email)
-    with _made(ctx, f"the workspace in {target}"):
+    with made(ctx, f"the workspace in {target}"):
         out_of(ctx).line(f"workspace ready in {target}; you ({email}) are its admin. Add people to people.yaml.")
 
 
@@ -136,7 +137,7 @@ def new(
     session = Session.start(workspace_of(ctx))
     result = actions.new_project(session, name, client, budget, industry_need=industry_need, special=special,
                                  sales=sales, project_id=project_id)
-    with _made(ctx, f"{result.project} [{result.commit[:8]}]"):
+    with made(ctx, f"{result.project} [{result.commit[:8]}]"):
         out = out_of(ctx)
         out.json({"id": result.project}) if as_json else out.line(result.project)
 
@@ -152,7 +153,7 @@ def set_(
     """Set fields, all in one commit (lists and mappings are read as YAML)."""
     why = text_of(why, "-m", multiline=True, blank=False)
     result = actions.set_fields(Session.start(workspace_of(ctx)), project, assignments, *_reopen(reopen, why))
-    _report(ctx, result)
+    report_change(ctx, result)
 
 
 @app.command()
@@ -179,7 +180,7 @@ def edit(
     if result is None:
         out_of(ctx).line("no change")
     else:
-        _report(ctx, result)
+        report_change(ctx, result)
 
 
 def _reopen(reopen: bool, why: str | None) -> tuple[str | None, str | None]:
@@ -188,24 +189,6 @@ def _reopen(reopen: bool, why: str | None) -> tuple[str | None, str | None]:
     if reopen and not why:
         raise UsageError("--reopen needs a reason: -m WHY")
     return (why, None) if reopen else (None, why)
-
-
-def _report(ctx: typer.Context, result: Result) -> None:
-    out = out_of(ctx)
-    with _made(ctx, f"{result.project} [{result.commit[:8]}]"):
-        out.line(f"{result.summary} [{result.commit[:8]}]")
-    for note in result.notes:
-        out.note(note)
-
-
-@contextlib.contextmanager
-def _made(ctx: typer.Context, made: str) -> Iterator[None]:
-    """Saying what a change did: if the standard output cannot take it, the change is made all
-    the same, and exit 2 would tell a script it was refused; say so on stderr, and end with 0."""
-    try:
-        yield
-    except OutputError as exc:
-        out_of(ctx).error(f"{exc.message}; the change is made all the same: {made}")
 
 
 @app.command()
@@ -228,33 +211,7 @@ def sign(
     result = signing.sign_step(Session.start(workspace_of(ctx)), project, step, reject=reject, comment=comment,
                                role=role, signatory=signatory, evidence=Path(evidence) if evidence else None,
                                paper_date=day_of(paper_date, "--date"), on_behalf_of=on_behalf_of)
-    _report(ctx, result)
-
-
-@app.command()
-def invoice(
-    ctx: typer.Context,
-    project: Annotated[str, typer.Argument(help="Project id.")],
-    amount: Annotated[str, typer.Argument(help="Amount, e.g. 45万.")],
-    number: Annotated[str, typer.Option("--number", help="The invoice number.")],
-    when: Annotated[str | None, typer.Option("--date", help="Invoice date (default today).")] = None,
-) -> None:
-    """Sales records an invoice (4.0)."""
-    entry = {"number": text_of(number, "--number"), "date": day_of(when, "--date")}
-    _report(ctx, ledger.add_entry(Session.start(workspace_of(ctx)), project, "invoices", amount, entry))
-
-
-@app.command()
-def receive(
-    ctx: typer.Context,
-    project: Annotated[str, typer.Argument(help="Project id.")],
-    amount: Annotated[str, typer.Argument(help="Amount received, e.g. 45万.")],
-    when: Annotated[str | None, typer.Option("--date", help="Day received (default today).")] = None,
-    ref: Annotated[str | None, typer.Option("--ref", help="Bank reference.")] = None,
-) -> None:
-    """Finance records a confirmed receipt (4.0)."""
-    entry = {"date": day_of(when, "--date"), "ref": text_of(ref, "--ref", blank=False)}
-    _report(ctx, ledger.add_entry(Session.start(workspace_of(ctx)), project, "receipts", amount, entry))
+    report_change(ctx, result)
 
 
 @app.command()
@@ -326,59 +283,6 @@ def status(
         out.error(problem)
     if problems:
         raise typer.Exit(2)
-
-
-@app.command()
-def ar(
-    ctx: typer.Context,
-    as_of: Annotated[str | None, typer.Option("--as-of", help="The day the figures are for (default today).")] = None,
-    by_sales: Annotated[bool, typer.Option("--by-salesperson", help="Group the projects by salesperson.")] = False,
-    as_json: JsonOpt = False,
-    as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV (one row per project, then the total).")] = False,
-    xlsx: Annotated[str | None, typer.Option("--xlsx", metavar="FILE",
-                                             help="Write an Excel workbook for finance.")] = None,
-) -> None:
-    """Receivables: contract, due, invoiced, received, outstanding, ageing 0–30/31–60/61–90/90+ days.
-
-    Ageing is by due date: what is invoiced and not yet received is laid over the contract's
-    payment schedule in order (receipts pay the earliest term first), and each part is as old as
-    the due date of its term (the term's event + its days); a part not yet due is "not yet due".
-    Only invoices and receipts dated on or before --as-of count.
-    """
-    workbook = output_of(xlsx, "--xlsx", "ar.xlsx")
-    ws = workspace_of(ctx)
-    day = day_of(as_of, "--as-of") or now().date()
-    rows, problems = receivables.ar(ws, day)
-    grand = receivables.total(rows, out_of(ctx).t("total"))
-    groups: dict[str, list[receivables.Receivable]] | None = None
-    if by_sales:
-        groups = {}
-        for row in sorted(rows, key=lambda r: r.salesperson):
-            groups.setdefault(row.salesperson_name or row.salesperson, []).append(row)
-    out = out_of(ctx)
-    if workbook:
-        spreadsheets.write_ar(workbook, _with_subtotals(rows, groups), grand, day)
-        out.line(f"wrote {workbook}")
-    elif as_json:
-        subtotals = {name: receivables.total(members, name).as_json() for name, members in (groups or {}).items()}
-        out.json({"as_of": day.isoformat(), "projects": [r.as_json() for r in rows], "total": grand.as_json(),
-                  **({"by_salesperson": subtotals} if groups is not None else {})})
-    elif as_csv:
-        out.text(spreadsheets.ar_csv(_with_subtotals(rows, groups), grand))
-    else:
-        out.ar(rows, groups, grand)
-    for problem in problems:
-        out.error(problem)
-    if problems:
-        raise typer.Exit(2)
-
-
-def _with_subtotals(rows: list[receivables.Receivable],
-                    groups: dict[str, list[receivables.Receivable]] | None) -> list[receivables.Receivable]:
-    """The rows, or with --by-salesperson each salesperson's projects followed by their subtotal."""
-    if groups is None:
-        return rows
-    return [row for name, members in groups.items() for row in (*members, receivables.total(members, f"小计 {name}"))]
 
 
 class Format(StrEnum):

@@ -3,8 +3,10 @@ the checks of what was typed on the command line, made before a command does any
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -12,10 +14,10 @@ from typing import Annotated, Any
 import typer
 
 from xmflow import journal
-from xmflow.console import Out
+from xmflow.console import Out, OutputError
 from xmflow.errors import UsageError
 from xmflow.files import output_path
-from xmflow.session import end_of_command
+from xmflow.session import Result, end_of_command
 from xmflow.values import check_text, parse_date
 from xmflow.workspace import Workspace
 
@@ -125,3 +127,22 @@ def editor_command() -> list[str]:
             raise UsageError(f"${variable} is empty; set it to your editor, e.g. {variable}=nano, or unset it")
         return words
     return ["vi"]
+
+
+def report_change(ctx: typer.Context, result: Result) -> None:
+    """What a change did, one line (and its notes): the same for every changing command."""
+    out = out_of(ctx)
+    with made(ctx, f"{result.project} [{result.commit[:8]}]"):
+        out.line(f"{result.summary} [{result.commit[:8]}]")
+    for note in result.notes:
+        out.note(note)
+
+
+@contextlib.contextmanager
+def made(ctx: typer.Context, made_what: str) -> Iterator[None]:
+    """Saying what a change did: if the standard output cannot take it, the change is made all
+    the same, and exit 2 would tell a script it was refused; say so on stderr, and end with 0."""
+    try:
+        yield
+    except OutputError as exc:
+        out_of(ctx).error(f"{exc.message}; the change is made all the same: {made_what}")
