@@ -303,6 +303,18 @@ def test_a_future_dated_commit_is_refused(shared: Shared) -> None:
                                            "allows 5 minutes of skew"))
 
 
+def test_a_commit_dated_before_its_parent_is_judged_by_history_not_by_dates(shared: Shared) -> None:
+    """Clocks disagree: a commit made on a computer whose clock is behind is older than its parent.
+    git's `A..B` walks by date and would take the parent for a commit the push removes."""
+    ws = shared.team
+    open_new(ws, "lisi", at=datetime.now(CHINA) - timedelta(hours=2))
+    shared.accepted("-q", "origin", "main")
+    behind = open_new(ws, "zhangsan", at=datetime.now(CHINA) - timedelta(days=5))
+    shared.accepted("-q", "origin", "main")
+    assert git(shared.server, "rev-parse", "main").strip() == behind
+    shared.refused("-f", "-q", "origin", "HEAD~1:main", says=("not a fast-forward", "remove 1 commit(s)"))
+
+
 @pytest.mark.parametrize(("ahead", "refused"), [(timedelta(minutes=4), False), (timedelta(minutes=6), True)])
 def test_a_clock_up_to_five_minutes_ahead_is_allowed(shared: Shared, ahead: timedelta, refused: bool) -> None:
     """In process, with the server's clock given: the skew, to the minute."""

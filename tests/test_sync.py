@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import Team, draft_contract, git, hand_commit, open_project
 
-from xmflow import renumber
+from xmflow import audit, renumber
 from xmflow import sync as sync_mod
 from xmflow.errors import StoreError
 from xmflow.lock import workspace_lock
@@ -72,6 +72,29 @@ def test_a_clean_sync_pushes_and_the_other_clone_receives_it(clones):
     again = sync(b, "lisi")
     assert again.exit_code == 0 and "0 commit(s) received, 0 pushed" in again.output
     assert_only_forward(server)
+
+
+def test_a_shared_branch_rewritten_on_the_server_is_refused_and_kept_as_received(clones):
+    a, b, server = clones
+    open_project(a)
+    a.ok("zhangsan", "sync")
+    b.ok("lisi", "sync")
+    received = a.head()
+    git(server, "update-ref", "refs/heads/main", "main~2")  # a forced push past (or without) the server's hook
+    open_project(a, who="lisi")
+    before = a.head()
+    result = a("lisi", "sync")
+    assert result.exit_code == 1, result.output
+    said = " ".join(result.output.split())
+    assert "origin/main was rewritten on the shared repository: 2 commit(s)" in said and "Tell your admin" in said
+    assert a.head() == before and a.clean()
+    assert git(a.root, "rev-parse", "origin/main").strip() == received  # what this clone received is kept
+    assert server_head(server) != before
+    # verify, too, names the rewrite (git's reflog keeps the forced update), and so does a plain `git fetch`.
+    found = [f for f in audit.verify(a.root) if f.kind == "history-rewritten"]
+    assert len(found) == 1 and "origin/main was rewritten on the shared repository" in found[0].message
+    git(b.root, "fetch", "-q")
+    assert [f.kind for f in audit.verify(b.root)] == ["history-rewritten"]
 
 
 def test_both_clones_sign_different_projects_and_nothing_is_lost(clones):

@@ -142,6 +142,7 @@ def report(root: Path, rev: str = "HEAD", project: str | None = None) -> Report:
     for commit in commits:
         findings += _replay(tree, commit, signed)
     findings += _signatures(root, signed)
+    findings += _rewritten_shared_history(root)
     tip = commits[-1].sha if commits else ""
     findings += _tip_settings(tree, tip)
     try:
@@ -245,6 +246,27 @@ def _project_change(commit: Commit, settings: Settings, old_files: dict[str, str
                   for c in commit.changes if c.path.startswith(base + "files/"))
     return judge(ProjectChange(project_id, commit.sha, commit.email, commit.at, commit.trailers, settings, before,
                                after, scans))
+
+
+def _rewritten_shared_history(root: Path) -> list[Finding]:
+    """A shared branch that was rewritten on the server (a forced push past or without its hook)
+    shows in this clone's reflog of its remote-tracking ref, as git's own ``forced-update``:
+    commits that were there, and any sign-off they held, are gone from it."""
+    if store.is_bare(root):
+        return []  # the server's own refs: its hook refuses a rewrite before it happens
+    findings = []
+    for ref in store.git(root, "for-each-ref", "--format=%(refname)", "refs/remotes").split():
+        log = store.git(root, "reflog", "show", "--format=%H%x1f%gs%x1f%cI", ref, "--", check=False)
+        entries = [line.split("\x1f") for line in log.splitlines() if line.count("\x1f") == 2]
+        for i, (sha, subject, _when) in enumerate(entries):
+            if "forced-update" in subject:
+                old = entries[i + 1][0] if i + 1 < len(entries) else ""
+                was = f" from {old[:7]}" if old else ""
+                findings.append(Finding(sha, f"{ref.removeprefix('refs/remotes/')} was rewritten on the shared "
+                                             f"repository (git fetch took a forced update{was} to {sha[:7]}): commits "
+                                             "it held, and any sign-off in them, are gone from it; its admin "
+                                             "restores them", kind="history-rewritten"))
+    return findings
 
 
 def _tip_settings(tree: Tree, tip: str) -> list[Finding]:

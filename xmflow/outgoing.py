@@ -47,7 +47,7 @@ def refuse_unpushable(root: Path, shown: str, tip: str | None, orig: str, forgiv
     so whatever check finds was there before)."""
     ws = Workspace(root)
     problems = [str(p) for p in checks.check(ws) if str(p) not in forgiven] if forgiven is not None else []
-    mine = set(store.git(root, "rev-list", f"{tip}..HEAD" if tip else "HEAD").split())
+    mine = set(store.commits_only_in(root, "HEAD", *([tip] if tip else [])))
     found = [f for f in audit.verify(root) if f.commit in mine]
     if problems or found:
         raise RuleError(_unverified_message(root, shown, tip, orig, problems, found, origins))
@@ -62,7 +62,7 @@ def _unverified_message(root: Path, shown: str, tip: str | None, orig: str, prob
                         found: list[audit.Finding], origins: dict[str, str]) -> str:
     """The findings, under the user's own commit ids, split into what the local commits had
     before the sync (theirs to redo through xmflow) and what the combination brought."""
-    local = set(store.git(root, "rev-list", f"{tip}..{orig}" if tip else orig).split())
+    local = set(store.commits_only_in(root, orig, *([tip] if tip else [])))
     earlier = {_key(f) for f in audit.verify(root, orig) if f.commit in local}
     own = [f for f in found if _key(f) in earlier]
     combined = problems + [str(replace(f, commit=origins.get(f.commit, f.commit))) for f in found if f not in own]
@@ -160,7 +160,8 @@ def _made_in(ws: Workspace, tip: str, pid: str, signoff: Signoff) -> str:
 def _changed_by(root: Path, tip: str, path: str, origins: dict[str, str]) -> tuple[str, ...]:
     """The local commits that changed *path*, oldest first, as ``abc1234 “subject”`` by the
     user's own ids."""
-    shas = store.git(root, "log", "--reverse", "--format=%H", f"{tip}..HEAD", "--", path).split()
+    local = set(store.commits_only_in(root, "HEAD", tip))
+    shas = [sha for sha in store.git(root, "log", "--reverse", "--format=%H", "HEAD", "--", path).split() if sha in local]
     if not shas:
         return ()
     out = store.git(root, "log", "--no-walk=unsorted", "--format=%h “%s”", *[origins.get(c, c) for c in shas])

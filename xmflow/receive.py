@@ -179,14 +179,15 @@ def _judge_ref(push: _Push, update: Update, report: Report) -> str | None:
         return None
     old = None if update.created else _commit_of(root, update.old)  # None too for a ref at no commit
     if old is not None:
-        dropped = _count(root, f"{commit}..{old}")
+        dropped = 0 if store.is_ancestor(root, old, commit) else len(store.commits_only_in(root, old, commit))
         if dropped:
             report.refusals.append(f"{ref}: {commit[:7]} is not a fast-forward of the server's {old[:7]}: it would "
                                    f"remove {dropped} commit(s) from the shared history (a forced push, an amended "
                                    f"or a rebased commit): {GROWS}. To bring your clone up to date: xmflow sync")
             return None
     if not push.first_history:
-        roots = store.git(root, "rev-list", "--max-parents=0", commit, "--not", "--all").split()
+        new = set(store.commits_only_in(root, commit, "--all"))
+        roots = [sha for sha in store.git(root, "rev-list", "--max-parents=0", commit).split() if sha in new]
         if roots:
             report.refusals.append(f"{ref}: {commit[:7]} starts a history of its own (root commit {roots[0][:7]}), "
                                    "unrelated to the shared repository's: clone the shared repository (git clone) "
@@ -300,8 +301,11 @@ def _same_patch(root: Path, original: str, copy: str) -> bool:
 def _new_commits(root: Path, commit: str) -> list[NewCommit]:
     """The commits reachable from *commit* that no ref of the server reaches: exactly those new
     to it (in pre-receive, the refs have not moved yet)."""
+    new = store.commits_only_in(root, commit, "--all")
     commits = []
-    for entry in store.git(root, "log", f"--format={_NEW}", commit, "--not", "--all").split("\x1e"):
+    if not new:
+        return commits
+    for entry in store.git(root, "log", "--no-walk=unsorted", f"--format={_NEW}", *new).split("\x1e"):
         if entry.strip():
             sha, parents, author, email, authored, committer, committed = entry.strip("\n").split("\x1f")
             commits.append(NewCommit(sha, tuple(parents.split()), author, email, datetime.fromisoformat(authored),
@@ -370,6 +374,3 @@ def _kind(root: Path, sha: str) -> str:
         return f"tag of a {store.git(root, 'cat-file', '-t', f'{sha}^{{}}', check=False).strip() or 'missing object'}"
     return kind
 
-
-def _count(root: Path, spec: str) -> int:
-    return int(store.git(root, "rev-list", "--count", spec).strip())

@@ -56,8 +56,9 @@ def renumber(root: Path, tip: str, head: str, renames: dict[str, str]) -> dict[s
     mapping: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="xmflow-sync-") as scratch:
         index = {"GIT_INDEX_FILE": os.path.join(scratch, "index")}
-        local = store.git(root, "rev-list", "--reverse", "--topo-order", "--parents", f"{tip}..{head}")
-        for line in local.splitlines():
+        local = set(store.commits_only_in(root, head, tip))
+        lines = store.git(root, "rev-list", "--reverse", "--topo-order", "--parents", head).splitlines()
+        for line in (line for line in lines if line.split()[0] in local):
             sha, *parents = line.split()
             tree = _renamed_tree(root, sha, renames, index)
             raw = store.git(root, "cat-file", "commit", sha)

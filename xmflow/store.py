@@ -180,6 +180,23 @@ def head(root: Path) -> str | None:
     return git(root, "rev-parse", "--verify", "-q", "HEAD", check=False).strip() or None
 
 
+def is_ancestor(root: Path, older: str, newer: str) -> bool:
+    """Whether *older* is in the history of *newer* (git's own reachability, not commit dates)."""
+    return subprocess.run(["git", "-C", str(root), "merge-base", "--is-ancestor", older, newer],
+                          capture_output=True, check=False).returncode == 0
+
+
+def commits_only_in(root: Path, rev: str, *others: str) -> list[str]:
+    """The commits reachable from *rev* and from none of *others* (``--all`` for every ref), newest
+    first, topologically. Counted exactly: git's ``A..B`` walks by commit date and, where clocks
+    disagreed (a child dated before its parent), can list commits that both histories share."""
+    mine = git(root, "rev-list", "--topo-order", rev).split()
+    if not others:
+        return mine
+    theirs = set(git(root, "rev-list", *others).split())
+    return [sha for sha in mine if sha not in theirs]
+
+
 def is_bare(path: Path) -> bool:
     """Whether *path* is a bare repository (one people push to, with no working tree)."""
     return git(path, "rev-parse", "--is-bare-repository", check=False).strip() == "true"

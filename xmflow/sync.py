@@ -106,8 +106,8 @@ def _attempts(ws: Workspace, target: _Target, orig: str) -> SyncReport:
         tip = _fetch(root, target)
         if tip is not None:
             _combine(ws, target, tip, run)
-        pulled = _count(root, f"{run.orig}..{tip}") if tip else 0
-        pushed = _count(root, f"{tip}..HEAD" if tip else "HEAD")
+        pulled = len(store.commits_only_in(root, tip, run.orig)) if tip else 0
+        pushed = len(store.commits_only_in(root, "HEAD", *([tip] if tip else [])))
         if not pushed:
             return SyncReport(pulled, 0, run.renumbered, attempt)
         outgoing.refuse_unpushable(root, target.shown, tip, run.orig, run.forgiven, run.origins)
@@ -160,14 +160,25 @@ def _require_clean(ws: Workspace) -> None:
 # -- the remote -----------------------------------------------------------------------------
 def _fetch(root: Path, target: _Target) -> str | None:
     """Fetch the shared branch into its remote-tracking ref; its commit, or None when the remote
-    has no such branch yet."""
+    has no such branch yet. A shared branch that no longer holds what this clone received from it
+    was rewritten (a forced push past the server's hook): refused, the tracking ref kept."""
+    known = store.git(root, "rev-parse", "--verify", "-q", target.tracking, check=False).strip() or None
     try:
         store.git(root, "fetch", "-q", target.remote, f"+refs/heads/{target.branch}:{target.tracking}")
     except StoreError as exc:
         if _remote_tip(root, target) is None:
             return None
         raise StoreError(f"cannot fetch {target.branch} from {target.remote}: {exc.message}") from None
-    return _rev(root, target.tracking)
+    tip = _rev(root, target.tracking)
+    if known and not _is_ancestor(root, known, tip):
+        store.git(root, "update-ref", "-m", "xmflow sync: the shared branch was rewritten; kept as received",
+                  target.tracking, known)
+        lost = len(store.commits_only_in(root, known, tip))
+        raise RuleError(f"{target.shown} was rewritten on the shared repository: {lost} commit(s) this clone received "
+                        f"from it are no longer there (a forced push, past or without the server's hook), and with "
+                        f"them the sign-offs they held. Nothing was pushed and your branch is as it was. Tell your "
+                        f"admin; the commits are still here: git log {tip}..{known}")
+    return tip
 
 
 def _remote_tip(root: Path, target: _Target) -> str | None:
@@ -325,12 +336,9 @@ def _rev(root: Path, rev: str) -> str:
     return store.git(root, "rev-parse", "--verify", "-q", rev).strip()
 
 
-def _count(root: Path, spec: str) -> int:
-    return int(store.git(root, "rev-list", "--count", spec).strip())
-
 
 def _is_ancestor(root: Path, older: str, newer: str) -> bool:
-    return _count(root, f"{newer}..{older}") == 0
+    return store.is_ancestor(root, older, newer)
 
 
 def _rebasing(root: Path) -> bool:
