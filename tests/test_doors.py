@@ -316,3 +316,167 @@ def test_verify_names_the_kind_of_each_finding(ws: Team, base: Base) -> None:
     result = ws("wangjg", "verify", env=WIDE)
     assert f"commit {bad[:7]}" in result.stderr and "[outside-xmflow]" in result.stderr
     assert audit.verify(ws.root)[0].kind == "outside-xmflow"
+
+
+# --- what the commands refuse, verify names too (the review's findings) -----------------------
+
+
+def forge(team: Team, project: str, what: str, decision: str, by: str, role: str, who: str | None = None,
+          **extra: str) -> str:
+    """A sign-off (or a reopen, *what* a stage) appended by hand with the right digest and trailers,
+    committed with plain git by *who* (default: *by*) at the team's next minute."""
+    from xmflow import records as records_mod
+    from xmflow.model import Decision, Signoff
+    from xmflow.rules import ProjectView
+    from xmflow.values import parse_date
+    from xmflow.workspace import Workspace
+
+    ws = Workspace(team.root)
+    project_rec = ws.project(project)
+    team.clock += timedelta(minutes=10)
+    if decision == "reopen":
+        stage = ws.process.stage(what)
+        digest = records_mod.digest(stage, project_rec.record(stage.id).data)
+        trailers = {"Project": project, "Decision": "reopen", "Stage": what}
+    else:
+        step = ws.process.step(what)
+        stage = ws.process.stage(step.stage)
+        digest = ProjectView(project_rec, ws.process, ws.config).current_digest(step)
+        trailers = {"Project": project, "Step": what, "Decision": decision, "Role": role, "Digest": digest,
+                    **({"Signatory": extra["signatory"]} if "signatory" in extra else {})}
+    signoff = Signoff(what, Decision(decision), by, role, team.clock, digest, extra.get("comment"),
+                      extra.get("signatory"), signed_on=parse_date(extra["signed_on"]) if "signed_on" in extra else None)
+    record = records_mod.with_signoff(project_rec.record(stage.id), signoff)
+    (team.root / record.path).write_text(records_mod.dump_record(stage, record), encoding="utf-8")
+    return hand_commit(team, who or by, trailer_message(f"{project} {what}: {by} {decision}", **trailers),
+                       at=team.clock.isoformat())
+
+
+def test_a_reject_in_a_role_the_step_does_not_have_is_named_and_sends_nothing_back(ws: Team, base: Base) -> None:
+    ws.ok("zhaoliu", "sign", base.drafted, "contract.supervisor_review")
+    bad = forge(ws, base.drafted, "contract.business_review", "reject", "fenger", "finance", comment="金额有误")
+    found = [f for f in findings(ws) if f["commit"] == bad]
+    assert "refused" in {f["kind"] for f in found} and any("is not signed as finance" in f["message"] for f in found)
+    assert ws.state(base.drafted, "contract.self_review") == "signed"  # the stray reject counts for nothing
+
+
+def test_a_sign_off_in_a_role_of_another_step_is_named(ws: Team, base: Base) -> None:
+    ws.ok("zhaoliu", "sign", base.drafted, "contract.supervisor_review")
+    bad = forge(ws, base.drafted, "contract.business_review", "approve", "zhaoliu", "sales_supervisor")
+    assert (bad, "refused") in kinds(ws)
+
+
+def test_a_reopen_that_nothing_needs_by_someone_who_does_not_sign_there_is_named(ws: Team, base: Base) -> None:
+    bad = forge(ws, base.signed, "contract", "reopen", "fenger", "finance")
+    found = {f["kind"] for f in findings(ws) if f["commit"] == bad}
+    assert {"reopen-role", "reopen-unneeded"} <= found, found
+
+
+def test_a_sign_off_put_in_another_stages_file_is_named(ws: Team, base: Base) -> None:
+    from xmflow import records as records_mod
+    from xmflow.model import Decision, Signoff
+    from xmflow.workspace import Workspace
+
+    w = Workspace(ws.root)
+    record = w.project(base.drafted).record("initiation")
+    stray = Signoff("contract.supervisor_review", Decision.APPROVE, "zhaoliu", "sales_supervisor", ws.clock, "sha256:x")
+    path = ws.root / record.path
+    path.write_text(records_mod.dump_record(w.process.stage("initiation"), records_mod.with_signoff(record, stray)),
+                    encoding="utf-8")
+    bad = hand_commit(ws, "zhaoliu", trailer_message("x", Project=base.drafted, Decision="record"))
+    assert (bad, "signoff-misplaced") in kinds(ws)
+
+
+def add_invoice_by_hand(team: Team, project: str, line: str) -> str:
+    path = team.root / "projects" / project / "collection.yaml"
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    path.write_text(text + ("invoices:\n" if "invoices:" not in text else "") + line, encoding="utf-8")
+    return hand_commit(team, "zhangsan", trailer_message(f"{project} invoices", Project=project, Decision="record"))
+
+
+def test_an_invoice_recorded_by_hand_before_the_client_signed_is_named(ws: Team, base: Base) -> None:
+    day = ws.clock.date().isoformat()
+    bad = add_invoice_by_hand(ws, base.drafted, f"- {{number: FP-1, amount: '1000.00', date: {day}, by: zhangsan}}\n")
+    found = [f for f in findings(ws) if f["commit"] == bad]
+    assert [f["kind"] for f in found] == ["ledger-refused"] and "contract.client_sign signed first" in found[0]["message"]
+
+
+def test_an_invoice_over_the_contract_recorded_by_hand_is_named(ws: Team, base: Base) -> None:
+    day = ws.clock.date().isoformat()
+    bad = add_invoice_by_hand(ws, base.signed, f"- {{number: FP-9, amount: '100000000.00', date: {day}, by: zhangsan}}\n")
+    found = [f for f in findings(ws) if f["commit"] == bad]
+    assert [f["kind"] for f in found] == ["ledger-refused"] and "more than the contract" in found[0]["message"]
+
+
+def test_a_client_paper_dated_in_the_future_is_named(ws: Team, base: Base) -> None:
+    from conftest import stamp_contract
+
+    stamp_contract(ws, base.drafted)
+    ahead = (ws.clock + timedelta(days=90)).date().isoformat()
+    bad = forge(ws, base.drafted, "contract.client_sign", "approve", "zhangsan", "client", signatory="刘经理",
+                signed_on=ahead)
+    found = [f for f in findings(ws) if f["commit"] == bad]
+    assert [f["kind"] for f in found] == ["future-date"] and f"paper is dated {ahead}" in found[0]["message"]
+
+
+def test_a_person_field_naming_someone_without_its_role_is_named(ws: Team, base: Base) -> None:
+    path = ws.root / "projects" / base.drafted / "contract.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("signoffs:", "originals:\n  kept_by: fenger\nsignoffs:"),
+                    encoding="utf-8")
+    bad = hand_commit(ws, "zhangsan", trailer_message(f"{base.drafted} set", Project=base.drafted, Decision="record"))
+    found = [f for f in findings(ws) if f["commit"] == bad and f["kind"] == "unknown-person"]
+    assert found and "冯二 (fenger) where the field needs the role sales" in found[0]["message"]
+
+
+def test_a_commit_with_no_author_email_is_named(ws: Team, base: Base) -> None:
+    edit_file(ws, f"projects/{base.drafted}/contract.yaml", "amount: 190000.00", "amount: 180000.00")
+    git(ws.root, "add", "-A")
+    subprocess.run(["git", "-C", str(ws.root), "commit", "-q", "--author=钱七 <>", "-m",
+                    trailer_message("x", Project=base.drafted, Decision="record")], check=True, capture_output=True)
+    assert (ws.head(), "author-unknown") in kinds(ws)
+
+
+# --- files only an admin changes, besides the settings ---------------------------------------
+
+
+def test_a_template_changed_by_a_non_admin_is_named_and_no_form_prints_through_it(ws: Team, base: Base) -> None:
+    (ws.root / "templates").mkdir()
+    (ws.root / "templates" / "form2.md.j2").write_text("{{ contract.amount }} × 10\n", encoding="utf-8")
+    bad = hand_commit(ws, "zhangsan", "好看一点的合同审核表")
+    assert (bad, "settings-by-non-admin") in kinds(ws)
+    result = ws("zhangsan", "render", base.signed, "form2")
+    assert result.exit_code == 1 and f"commit {bad[:7]}" in said(result) and "× 10" not in result.output
+
+
+@pytest.mark.parametrize("path", [".gitattributes", "projects/{pid}/.gitattributes", "acknowledgements.yaml/README"])
+def test_files_that_change_how_every_clone_reads_are_the_admins(ws: Team, base: Base, path: str) -> None:
+    target = ws.root / path.format(pid=base.signed)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text("*.yaml eol=crlf\n", encoding="utf-8")  # every clone would write the records otherwise
+    bad = hand_commit(ws, "zhangsan", "attributes")
+    assert (bad, "settings-by-non-admin") in kinds(ws)
+    assert ws("zhangsan", "set", base.drafted, "contract.notes=x").exit_code == 1
+
+
+def test_a_process_named_with_dot_slash_is_refused(ws: Team) -> None:
+    config = ws.root / "xmflow.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + "process: ./process.yaml\n", encoding="utf-8")
+    result = ws("wangjg", "check")
+    assert result.exit_code == 1 and "write 'process.yaml', not './process.yaml'" in said(result)
+
+
+def test_a_process_file_that_is_missing_at_the_tip_is_named(ws: Team) -> None:
+    config = ws.root / "xmflow.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + "process: missing.yaml\n", encoding="utf-8")
+    tip = hand_commit(ws, "wangjg", "use our own process")
+    found = [f for f in findings(ws) if f["commit"] == tip]
+    assert [f["kind"] for f in found] == ["settings-unreadable"] and "missing.yaml" in found[0]["message"]
+
+
+def test_check_names_a_pending_settings_change_by_someone_who_is_not_an_admin(ws: Team) -> None:
+    people = ws.root / "people.yaml"
+    people.write_text(people.read_text(encoding="utf-8").replace("roles: [sales]}", "roles: [sales, admin]}", 1),
+                      encoding="utf-8")
+    result = ws("zhangsan", "check", env=WIDE)
+    assert result.exit_code == 1 and "people.yaml: changed, and 张三 (zhangsan) is not an admin" in result.stderr
+    assert ws("wangjg", "check").exit_code == 0  # the admin may commit it

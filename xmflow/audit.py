@@ -23,8 +23,9 @@ from xmflow import process as process_mod
 from xmflow import records, store, yamlio
 from xmflow.acknowledgements import ACKNOWLEDGEMENTS, Acknowledgement
 from xmflow.cache import ParsedRecords
-from xmflow.conformance import SKEW, Finding, ProjectChange, Scan, Settings, judge, outside_xmflow
-from xmflow.errors import UsageError, XmflowError
+from xmflow.change import Finding, ProjectChange, Scan, Settings
+from xmflow.conformance import SKEW, judge, outside_xmflow
+from xmflow.errors import RecordError, UsageError, XmflowError
 from xmflow.history import Commit, walk
 from xmflow.model import Config, Decision, People, Project
 from xmflow.process import Process
@@ -32,6 +33,7 @@ from xmflow.workspace import CONFIG, PEOPLE, parse_config, parse_people
 
 __all__ = ["Finding", "Report", "report", "verify"]
 
+TEMPLATES = "templates/"  # the workspace's own form templates (rendering.py reads them)
 UNAUTHENTICATED = ("identities are taken from each commit's author and are not authenticated: xmflow.yaml does not "
                    "require signed commits, so anyone who can commit can set GIT_AUTHOR_EMAIL to another person's "
                    "(the admin's too). Turn on require_signed_commits (README: Running the server hook), and run the server's "
@@ -86,16 +88,24 @@ class Tree:
         return self._once(("acks", blob), lambda: acks_mod.parse(self.text(blob, ACKNOWLEDGEMENTS) or ""))
 
     def guarded(self, config: Config | None) -> set[str]:
-        """The settings files: people, settings, acknowledgements and the process file."""
+        """The settings files: people, settings, acknowledgements and the process file (see
+        :func:`is_guarded` for the others an admin alone changes)."""
         return {PEOPLE, CONFIG, ACKNOWLEDGEMENTS, *filter(None, [config.process if config else None])}
+
+    def guarded_files(self, *configs: Config | None) -> dict[str, str]:
+        """The files of the tree an admin alone changes, under the settings *configs* name."""
+        exact = set().union(*(self.guarded(config) for config in configs))
+        return {path: blob for path, blob in self.files.items() if is_guarded(path, exact)}
+
+    def current_config(self) -> Config | None:
+        try:
+            return self.config(self.files)
+        except XmflowError:
+            return None
 
     def trust_current(self) -> None:
         """Take the settings as the tree has them now (an admin committed them)."""
-        try:
-            config: Config | None = self.config(self.files)
-        except XmflowError:
-            config = None
-        self.trusted = {p: self.files[p] for p in self.guarded(config) if p in self.files}
+        self.trusted = self.guarded_files(self.current_config())
 
     def _once(self, key: tuple[Any, ...], make: Any) -> Any:
         if key not in self._parsed:
@@ -103,8 +113,11 @@ class Tree:
         return self._parsed[key]
 
     def _process(self, config: Config, files: dict[str, str]) -> Process:
-        text = self.text(files.get(config.process), config.process) if config.process else None
-        return process_mod.parse(text, config.process) if text and config.process else process_mod.load(None)
+        if not config.process:
+            return process_mod.load(None)
+        if config.process not in files:
+            raise RecordError(config.process, "missing: xmflow.yaml names it as the process, and there is no such file")
+        return process_mod.parse(self.text(files[config.process], config.process) or "", config.process)
 
     def _people(self, process: Process, files: dict[str, str]) -> People:
         roles = {rid for rid, role in process.roles.items() if role.is_global and not role.external}
@@ -205,12 +218,8 @@ def _settings(tree: Tree, commit: Commit, findings: list[Finding]) -> Settings |
 def _settings_change(tree: Tree, commit: Commit, before: Settings | None, changed: dict[str, str | None]) -> list[Finding]:
     """people.yaml, xmflow.yaml, the process and the acknowledgements change only by an admin
     (SPEC §2). An admin's change is taken up whole; anyone else's is a finding and is not."""
-    guarded = tree.guarded(before.config if before else None)
-    try:
-        guarded |= tree.guarded(tree.config(tree.files))
-    except XmflowError:
-        pass
-    touched = sorted(guarded & set(changed))
+    guarded = tree.guarded(before.config if before else None) | tree.guarded(tree.current_config())
+    touched = sorted(path for path in changed if is_guarded(path, guarded))
     if not touched:
         return []
     if before is None:  # the workspace's first settings, or settings nobody can read: take them
@@ -342,12 +351,8 @@ def settings_in_force(root: Path, rev: str = "HEAD") -> SettingsInForce:
         trusted: Settings | None = tree.settings() if CONFIG in tree.trusted else None
     except XmflowError:
         trusted = None
-    try:
-        current = tree.guarded(tree.config(tree.files))
-    except XmflowError:
-        current = tree.guarded(None)
-    now_files = {p: tree.files[p] for p in current | set(tree.trusted) if p in tree.files}
-    if now_files == tree.trusted or not refused:
+    trusted_config = trusted.config if trusted else None
+    if tree.guarded_files(tree.current_config(), trusted_config) == tree.trusted or not refused:
         return SettingsInForce(trusted, None)
     commit, why = refused[-1]
     return SettingsInForce(trusted, (
@@ -363,9 +368,17 @@ def untrusted_settings(root: Path, rev: str = "HEAD") -> str | None:
     return settings_in_force(root, rev).refusal
 
 
+def is_guarded(path: str, settings: set[str]) -> bool:
+    """Whether only an admin changes *path*: the settings files (and anything put where one
+    goes), the workspace's own form templates (a form must print what the records say), and
+    `.gitattributes` anywhere (it changes how git writes the files out in every clone)."""
+    return (path in settings or path.split("/", 1)[0] in settings or path.startswith(TEMPLATES)
+            or path.rsplit("/", 1)[-1] == ".gitattributes")
+
+
 def _settings_paths(root: Path, rev: str) -> list[str]:
     """Every path that has been a settings file up to *rev*: people, settings, acknowledgements,
-    and each process file xmflow.yaml has named."""
+    each process file xmflow.yaml has named, templates and `.gitattributes` (as pathspecs)."""
     commits = walk(root, rev, CONFIG)
     blobs = store.read_blobs(root, [c.blob for commit in commits for c in commit.changes if c.blob])
     named = set()
@@ -376,4 +389,4 @@ def _settings_paths(root: Path, rev: str) -> list[str]:
             continue
         if process:
             named.add(process)
-    return [PEOPLE, CONFIG, ACKNOWLEDGEMENTS, *sorted(named)]
+    return [PEOPLE, CONFIG, ACKNOWLEDGEMENTS, *sorted(named), TEMPLATES.rstrip("/"), ":(glob)**/.gitattributes"]

@@ -13,12 +13,14 @@ from __future__ import annotations
 import hashlib
 
 from xmflow import acknowledgements, files, records, store
-from xmflow.audit import untrusted_settings
-from xmflow.conformance import ProjectChange, Scan, Settings, judge
+from xmflow.acknowledgements import ACKNOWLEDGEMENTS
+from xmflow.audit import TEMPLATES, is_guarded, settings_in_force
+from xmflow.change import ProjectChange, Scan, Settings
+from xmflow.conformance import judge
 from xmflow.errors import XmflowError
 from xmflow.model import Decision, Problem, Project
 from xmflow.session import now
-from xmflow.workspace import Workspace
+from xmflow.workspace import CONFIG, PEOPLE, Workspace
 
 
 def check(ws: Workspace) -> list[Problem]:
@@ -29,9 +31,7 @@ def check(ws: Workspace) -> list[Problem]:
     except XmflowError as exc:
         return [Problem("", exc.message)]
     problems: list[Problem] = []
-    untrusted = untrusted_settings(ws.root)
-    if untrusted:
-        problems.append(Problem("", untrusted))
+    problems += _settings(ws)
     dirty = {path.split("/")[1] for path in store.dirty_paths(ws.root, ["projects"]) if path.count("/") >= 2}
     for project_id in ws.project_ids():
         try:
@@ -42,6 +42,24 @@ def check(ws: Workspace) -> list[Problem]:
         problems += _signoffs(ws, project)
         if project_id in dirty:
             problems += _pending(ws, project)
+    return problems
+
+
+def _settings(ws: Workspace) -> list[Problem]:
+    """The settings in force are an admin's; a pending change of them is one only an admin may
+    commit (judged by the people.yaml an admin last committed, not by the edited one)."""
+    found = settings_in_force(ws.root)
+    problems = [Problem("", found.refusal)] if found.refusal else []
+    process = [ws.config.process] if ws.config.process else []
+    pending = [path for path in store.dirty_paths(ws.root, [PEOPLE, CONFIG, ACKNOWLEDGEMENTS, *process,
+                                                            TEMPLATES.rstrip("/")])
+               if is_guarded(path, {PEOPLE, CONFIG, ACKNOWLEDGEMENTS, *process})]
+    email = ws.identity_email() or ""
+    admin = found.trusted.people.by_email(email) if found.trusted and email else None
+    if pending and not (admin and "admin" in admin.roles):
+        who = admin.label() if admin else email or "whoever commits next (no git identity)"
+        problems += [Problem(path, f"changed, and {who} is not an admin: only an admin commits people.yaml, "
+                                   "xmflow.yaml, the process, the acknowledgements and the templates") for path in pending]
     return problems
 
 

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from xmflow import actions, cli_money, cli_trust, receivables, signing, spreadsheets, store
+from xmflow import actions, audit, cli_money, cli_trust, receivables, signing, spreadsheets, store
 from xmflow import demo as demo_mod
 from xmflow import status as status_mod
 from xmflow.cli_common import (
@@ -30,7 +30,7 @@ from xmflow.cli_common import (
     workspace_of,
 )
 from xmflow.console import Out
-from xmflow.errors import UsageError, XmflowError
+from xmflow.errors import RuleError, UsageError, XmflowError
 from xmflow.figures import figures
 from xmflow.rules import ProjectView
 from xmflow.session import Session, now
@@ -312,6 +312,9 @@ def render(
     if chosen == "pdf" and target is None and _is_terminal():
         raise UsageError("a PDF is not for the terminal: give -o FILE.pdf (or redirect the output)")
     ws = workspace_of(ctx)
+    untrusted = audit.untrusted_settings(ws.root)  # a form prints only through templates an admin committed
+    if untrusted:
+        raise RuleError(untrusted)
     if form.strip().casefold() == rendering.VOLUME:
         content = rendering.render_volume(ws, project, chosen)
     else:

@@ -5,141 +5,33 @@ working tree's pending edit), with who made it, when, and what its commit says i
 checks in :data:`CHECKS` are small pure functions over such a change; `verify` (and so the
 server's hook and `sync`) runs them on every commit of the history, `check` on the pending
 change; `set`, `edit` and `new` apply the same rules (:mod:`xmflow.edits`) before they commit.
-Nothing here reads git or
-files.
+Nothing here reads git or files.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from functools import cached_property
+from datetime import timedelta
 
-from xmflow.edits import edited_stages, editors_wording, future_facts, may_edit, unreopened_changes
-from xmflow.model import Config, Decision, People, Person, Project, Signoff
+from xmflow.change import Finding, ProjectChange
+from xmflow.edits import (
+    edited_stages,
+    editors_wording,
+    future_facts,
+    ledger_refusals,
+    may_edit,
+    reopen_needed,
+    reopen_role_ok,
+    unreopened_changes,
+)
+from xmflow.figures import figure
+from xmflow.model import Decision, Signoff
 from xmflow.process import Process, Step
-from xmflow.rules import ProjectView, delegation_refusals, holds_role, sign_refusals
+from xmflow.rules import delegation_refusals, holds_role, sign_refusals
+from xmflow.schema import persons
 
 SKEW = timedelta(minutes=10)  # clocks of two machines may disagree this much (a rebase elsewhere)
 _SIGNING = (Decision.APPROVE.value, Decision.REJECT.value)
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One thing wrong with a change: which commit, project, stage and step, what, and its kind
-    (a short name an admin can acknowledge it by)."""
-
-    commit: str
-    message: str
-    project: str = ""
-    stage: str = ""
-    step: str = ""
-    clause: str = ""
-    kind: str = ""
-    file: str = ""      # the file of the project it is about, when one (``contract.yaml``, ``files/…``)
-
-    def __str__(self) -> str:
-        where = " ".join(filter(None, [self.project, self.stage, f"({self.step})" if self.step else ""]))
-        clause = f" (clause {self.clause})" if self.clause else ""
-        kind = f" [{self.kind}]" if self.kind else ""
-        commit = f"commit {self.commit[:7]}" if self.commit else "working tree"
-        return f"{commit}{' · ' + where if where else ''}: {self.text}{clause}{kind}"
-
-    @property
-    def text(self) -> str:
-        """The message, with the file it is about."""
-        return f"{self.file}: {self.message}" if self.file else self.message
-
-    def as_json(self) -> dict[str, str]:
-        return {"commit": self.commit, "project": self.project, "stage": self.stage, "step": self.step,
-                "clause": self.clause, "kind": self.kind, "file": self.file, "message": self.text}
-
-
-@dataclass(frozen=True)
-class Settings:
-    """The workspace's rules a change was made under: its settings, process and people."""
-
-    config: Config
-    process: Process
-    people: People
-
-
-@dataclass(frozen=True)
-class Scan:
-    """A file under a project's ``files/`` that a change added, changed or removed."""
-
-    path: str              # inside the project's folder: ``files/…``
-    existed: bool          # it was there before the change
-    sha256: str | None     # the SHA-256 of its new content (None: removed)
-
-
-@dataclass(frozen=True)
-class ProjectChange:
-    """One change to one project: before and after, who, when, and what its commit says."""
-
-    project: str
-    commit: str                        # its commit; "" for the working tree's pending change
-    email: str                         # its author (pending: whoever is about to commit it; "" unknown)
-    at: datetime                       # when its author made it
-    trailers: dict[str, str] | None    # its commit's Xmflow- trailers; None: not committed yet
-    settings: Settings
-    before: Project
-    after: Project
-    scans: tuple[Scan, ...] = ()
-    _view: dict[str, ProjectView] = field(default_factory=dict, compare=False, repr=False)
-
-    @property
-    def process(self) -> Process:
-        return self.settings.process
-
-    @property
-    def pending(self) -> bool:
-        return self.trailers is None
-
-    def trailer(self, key: str) -> str | None:
-        return (self.trailers or {}).get(f"Xmflow-{key}")
-
-    @cached_property
-    def author(self) -> Person | None:
-        return self.settings.people.by_email(self.email) if self.email else None
-
-    def view(self, which: str) -> ProjectView:
-        """The project ``before`` or ``after`` the change, seen through the process."""
-        if which not in self._view:
-            project = self.before if which == "before" else self.after
-            self._view[which] = ProjectView(project, self.process, self.settings.config)
-        return self._view[which]
-
-    @cached_property
-    def created(self) -> bool:
-        """The change opens the project: nothing of it existed before."""
-        return not any(r.exists for r in self.before.records.values())
-
-    @cached_property
-    def added(self) -> list[Signoff]:
-        """The sign-offs the change appends (of stages whose earlier sign-offs it kept)."""
-        found = []
-        for stage in self.process.stages:
-            old, new = self.before.record(stage.id).signoffs, self.after.record(stage.id).signoffs
-            if new[:len(old)] == old:
-                found += new[len(old):]
-        return found
-
-    @cached_property
-    def decision(self) -> str:
-        """What the change does: its commit's Xmflow-Decision, or for a pending change what the
-        sign-off it adds says (a reopen when it adds only reopens, a record when it adds none)."""
-        if not self.pending:
-            return self.trailer("Decision") or ""
-        signs = [s for s in self.added if s.decision is not Decision.REOPEN]
-        if signs:
-            return signs[0].decision.value
-        return Decision.REOPEN.value if self.added else Decision.RECORD.value
-
-    def finding(self, message: str, kind: str, stage: str = "", step: str = "", clause: str = "",
-                file: str = "") -> Finding:
-        return Finding(self.commit, message, self.project, stage, step, clause, kind, file)
 
 
 Check = Callable[[ProjectChange], Iterator[Finding]]
@@ -181,9 +73,11 @@ def scans_kept(change: ProjectChange) -> Iterator[Finding]:
 
 
 def author_known(change: ProjectChange) -> Iterator[Finding]:
-    """Only the people in people.yaml change anything (SPEC §2)."""
+    """Only the people in people.yaml change anything (SPEC §2); a commit says who made it."""
     if change.email and change.author is None:
         yield change.finding(f"made by {change.email}, who is not in people.yaml", "author-unknown")
+    elif not change.email and not change.pending:
+        yield change.finding("made by nobody: the commit has no author email", "author-unknown")
 
 
 def decision_known(change: ProjectChange) -> Iterator[Finding]:
@@ -224,15 +118,68 @@ def reopened_where_needed(change: ProjectChange) -> Iterator[Finding]:
 
 
 def reopens_by_signers(change: ProjectChange) -> Iterator[Finding]:
-    """A reopen is its author's, in a role they hold (or as admin), as `set --reopen` makes it."""
+    """A reopen is its author's, in a role they hold for the change (someone who signs in the
+    stage, or an admin), and only where the change needs it (a completed stage changed, a signed
+    step undone), as `set --reopen` makes it."""
+    reopens = [s for s in change.added if s.decision is Decision.REOPEN]
+    if not reopens:
+        return
     author, view = change.author, change.view("before")
-    for s in (s for s in change.added if s.decision is Decision.REOPEN):
+    needed = reopen_needed(change.process, change.settings.config, change.before, change.after)
+    related = sorted({s.step for s in reopens} | set(edited_stages(change.process, change.before, change.after)))
+    for s in reopens:
         if author is None or s.by != author.id:
             yield change.finding(f"a reopen in the name of {s.by}, committed by {author.label() if author else '?'}",
                                  "reopen-by-other", s.step)
-        elif not (holds_role(author, s.role, view) or (s.role == "admin" and "admin" in author.roles)):
-            yield change.finding(f"reopened by {author.label()} as {s.role}, a role they do not hold (only someone who "
-                                 "signs in the stage, or an admin, reopens it)", "reopen-role", s.step)
+        elif not reopen_role_ok(author, s.role, related, view):
+            yield change.finding(f"reopened by {author.label()} as {s.role}, not a role they sign in for this change "
+                                 "(only someone who signs in the stage, or an admin, reopens it)", "reopen-role", s.step)
+        if s.step not in needed:
+            yield change.finding(f"stage {s.step} reopened, though the change needs no reopening there (--reopen is "
+                                 "for a completed stage or a signed step the change undoes)", "reopen-unneeded", s.step)
+
+
+def signoffs_in_place(change: ProjectChange) -> Iterator[Finding]:
+    """Each sign-off added names a step of the stage whose file holds it, and a reopen its own stage."""
+    process = change.process
+    for stage in process.stages:
+        old, new = change.before.record(stage.id).signoffs, change.after.record(stage.id).signoffs
+        for s in new[len(old):] if new[:len(old)] == old else ():
+            if s.decision is Decision.REOPEN:
+                wrong = s.step != stage.id or (s.role not in process.roles)
+            else:
+                wrong = not process.has_step(s.step) or process.step(s.step).stage != stage.id
+            if wrong:
+                yield change.finding(f"a sign-off of {s.step} as {s.role} in the file of stage {stage.id}, where it "
+                                     "does not belong", "signoff-misplaced", stage.id, file=stage.file)
+
+
+def persons_known(change: ProjectChange) -> Iterator[Finding]:
+    """A person field names someone in people.yaml who holds the role it asks for (the project's
+    salesperson holds `sales`), as `set` checks."""
+    people = change.settings.people
+    for stage in change.process.stages:
+        new = persons(stage.fields, change.after.record(stage.id).data) - \
+            persons(stage.fields, change.before.record(stage.id).data)
+        for person_id, role in sorted(new, key=str):
+            person = people.by_id(person_id)
+            if person is None:
+                yield change.finding(f"names {person_id}, who is not in people.yaml", "unknown-person", stage.id)
+            elif role and role not in person.roles:
+                yield change.finding(f"names {person.label()} where the field needs the role {role}", "unknown-person",
+                                     stage.id)
+
+
+def ledger_entries_allowed(change: ProjectChange) -> Iterator[Finding]:
+    """Invoices and receipts (4.0) follow the client's signature, stay within the contract, are
+    dated no earlier than it and numbered once — what `xmflow invoice`/`receive` refuse."""
+    before, after = change.view("before"), change.view("after")
+    for ledger in change.process.ledgers.values():
+        old, new = before.value(ledger.field) or [], after.value(ledger.field) or []
+        if new[:len(old)] == old and len(new) > len(old):
+            for problem in ledger_refusals(before, ledger, new[len(old):]):
+                yield change.finding(f"{ledger.field}: recorded when the procedure refused it: {problem}",
+                                     "ledger-refused", ledger.stage, clause=ledger.clause)
 
 
 def ledgers_append_only(change: ProjectChange) -> Iterator[Finding]:
@@ -346,6 +293,21 @@ def signoff_in_order(change: ProjectChange) -> Iterator[Finding]:
                                      step.clause)
 
 
+def paper_dated_sanely(change: ProjectChange) -> Iterator[Finding]:
+    """The day a client signed on paper (`--date`) is not after the day it was recorded, nor
+    before the project was opened."""
+    step, signoff = _step_and_signoff(change)
+    if step is None or signoff is None or signoff.signed_on is None:
+        return
+    opened = figure(change.view("before"), "opened")
+    if signoff.signed_on > signoff.at.date():
+        yield change.finding(f"the client's paper is dated {signoff.signed_on}, after the day it was recorded "
+                             f"({signoff.at.date()})", "future-date", step.stage, step.id, step.clause)
+    elif opened and signoff.signed_on < opened:
+        yield change.finding(f"the client's paper is dated {signoff.signed_on}, before the project was opened "
+                             f"({opened})", "backdated", step.stage, step.id, step.clause)
+
+
 def _signed(change: ProjectChange) -> list[Signoff]:
     return [s for s in change.added if s.decision is not Decision.REOPEN]
 
@@ -368,7 +330,8 @@ def _step_and_signoff(change: ProjectChange) -> tuple[Step | None, Signoff | Non
 
 
 CHECKS: tuple[Check, ...] = (
-    signoffs_only_added, scans_kept, author_known, decision_known, facts_not_in_future,
-    record_adds_no_signoff, reopened_where_needed, reopens_by_signers, ledgers_append_only, editors_only,
-    signoff_as_described, signoff_allowed, signoff_in_order,
+    signoffs_only_added, signoffs_in_place, scans_kept, author_known, decision_known, facts_not_in_future,
+    persons_known, record_adds_no_signoff, reopened_where_needed, reopens_by_signers, ledgers_append_only,
+    ledger_entries_allowed, editors_only, signoff_as_described, signoff_allowed, signoff_in_order,
+    paper_dated_sanely,
 )

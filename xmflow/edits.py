@@ -10,10 +10,12 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
+from xmflow.figures import ZERO, figure, ledger_total, signed_on
 from xmflow.model import Config, Decision, Person, Project, StageRecord
-from xmflow.process import Process, Stage, Step
+from xmflow.process import Ledger, Process, Stage, Step
 from xmflow.rules import ProjectView, holds_role
 from xmflow.schema import FieldType, signed_part
+from xmflow.values import format_money
 
 
 def may_edit(person: Person, process: Process, stage_id: str, view: ProjectView) -> bool:
@@ -99,17 +101,74 @@ def _has_signoffs(view: ProjectView, step: Any) -> bool:
     return bool(replayed.counting.get(step.id) or step.id in replayed.rejected)
 
 
-def unreopened_changes(process: Process, config: Config, before: Project, after: Project) -> dict[str, str]:
-    """The stages a change of the records should have reopened (`xmflow set --reopen`) and did
-    not, with the reason: a completed stage changed, a signed step undone elsewhere."""
+def reopen_needed(process: Process, config: Config, before: Project, after: Project) -> dict[str, str]:
+    """The stages a change of the records must reopen, and why (the reopens it adds aside)."""
     changed = {s.id: after.record(s.id) for s in process.stages if before.record(s.id).data != after.record(s.id).data}
     if not changed:
         return {}
     data = {s.id: after.record(s.id).data for s in process.stages}
     without_reopen = replace(after, records={sid: replace(r, signoffs=before.record(sid).signoffs)
                                              for sid, r in after.records.items()})
-    reasons = reopen_reasons(ProjectView(before, process, config), ProjectView(without_reopen, process, config),
-                             data, changed)
+    return reopen_reasons(ProjectView(before, process, config), ProjectView(without_reopen, process, config),
+                          data, changed)
+
+
+def unreopened_changes(process: Process, config: Config, before: Project, after: Project) -> dict[str, str]:
+    """The stages a change of the records should have reopened (`xmflow set --reopen`) and did
+    not, with the reason: a completed stage changed, a signed step undone elsewhere."""
+    reasons = reopen_needed(process, config, before, after)
     reopened = {s.step for st in process.stages for s in after.record(st.id).signoffs[len(before.record(st.id).signoffs):]
                 if s.decision is Decision.REOPEN}
     return {stage_id: why for stage_id, why in reasons.items() if stage_id not in reopened}
+
+
+def reopen_role_ok(person: Person, role: str, stage_ids: list[str], view: ProjectView) -> bool:
+    """May *person* reopen in *role* as part of a change that edits or reopens *stage_ids*? An
+    admin may; so may whoever signs in one of those stages, in that role (`set --reopen` gives a
+    stage reopened only as a consequence — the settlement, when the contract amount changes —
+    the role the person signs in for the change)."""
+    if role == "admin":
+        return "admin" in person.roles
+    process = view.process
+    signing = {r for sid in stage_ids for step in process.stage(sid).steps for r in step.roles
+               if r in process.roles and not process.roles[r].external}
+    return role in signing and holds_role(person, role, view)
+
+
+def ledger_refusals(before: ProjectView, ledger: Ledger, entries: list[dict[str, Any]]) -> list[str]:
+    """Why the procedure refuses to add *entries* to a project's ledger (4.0), empty when it may:
+    they follow the ledger's step (invoices and receipts come after the client signed the
+    contract), the stage is open, each amount is more than zero and dated no earlier than that
+    step, an invoice number is used once, and the totals stay within the contract."""
+    process = before.process
+    if not before.satisfied(ledger.after) or not before.applies(process.step(ledger.after)):
+        return [f"{ledger.id} need {ledger.after} signed first (clause {ledger.clause})"]
+    stage = process.stage(ledger.stage)
+    if before.stage_complete(stage):
+        return [f"stage {stage.id} is complete; reopen it first (xmflow set ... --reopen -m WHY)"]
+    problems = []
+    signed = signed_on(before, ledger.after)
+    contract = figure(before, "contract_amount") or ZERO
+    running = ledger_total(before, ledger.id)
+    numbers = {str(e.get("number") or "").casefold() for e in before.value(ledger.field) or []}
+    for entry in entries:
+        amount, day = entry.get("amount") or ZERO, entry.get("date")
+        if amount <= 0:
+            problems.append(f"{ledger.id}: an amount must be more than zero (got {format_money(amount)})")
+        if signed and day and day < signed:
+            problems.append(f"--date {day}: before {ledger.after} was signed ({signed}); {ledger.id} follow it "
+                            f"(clause {ledger.clause})")
+        running += amount
+        if ledger.id == "invoices":
+            number = str(entry.get("number") or "").casefold()
+            if number in numbers:
+                problems.append(f"invoice number {entry.get('number')} is already recorded (project "
+                                f"{before.project.id}); clause 4.0")
+            numbers.add(number)
+            if running > contract:
+                problems.append(f"invoices would total {format_money(running)}, more than the contract's "
+                                f"{format_money(contract)} (clause 4.0)")
+        elif ledger.id == "receipts" and running > contract:
+            problems.append(f"a receipt of {format_money(amount)} is more than the "
+                            f"{format_money(contract - running + amount)} outstanding on the contract (clause 4.0)")
+    return problems

@@ -40,6 +40,14 @@ def figure(view: ProjectView, name: str) -> Any:
     return view.value(view.process.figure(name))
 
 
+def signed_on(view: ProjectView, step_id: str) -> date | None:
+    """The day a step was completed: its last signature's paper date (a client's), else the
+    day it was signed; None while it is not done."""
+    signed = view.valid_signatures(view.process.step(step_id)) if view.satisfied(step_id) else {}
+    days = [s.signed_on or s.at.date() for s in signed.values()]
+    return max(days) if days else None
+
+
 def ledger_total(view: ProjectView, ledger_id: str) -> Decimal:
     return total(view.value(view.process.ledgers[ledger_id].field))
 

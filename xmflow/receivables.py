@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from xmflow.figures import ZERO, figure, figures, split_amount
+from xmflow.figures import ZERO, figure, figures, signed_on, split_amount
 from xmflow.rules import ProjectView
 from xmflow.schema import plain
 from xmflow.workspace import Workspace
@@ -51,14 +51,6 @@ def event_date(view: ProjectView, event: str) -> date | None:
     if source.kind == "figure":
         return getattr(figures(view), source.ref, None)
     return signed_on(view, source.ref)
-
-
-def signed_on(view: ProjectView, step_id: str) -> date | None:
-    """The day a step was completed: its last signature's paper date (a client's), else the
-    day it was signed; None while it is not done."""
-    signed = view.valid_signatures(view.process.step(step_id)) if view.satisfied(step_id) else {}
-    days = [s.signed_on or s.at.date() for s in signed.values()]
-    return max(days) if days else None
 
 
 def schedule(view: ProjectView) -> list[Installment]:

@@ -235,7 +235,8 @@ def replay(stage: Stage, signoffs: tuple[Signoff, ...], process: Process) -> Rep
             replayed.counting.setdefault(signoff.step, {})[signoff.role] = signoff
             replayed.rejected.pop(signoff.step, None)
             replayed.looping.discard(signoff.step)
-        elif signoff.decision is Decision.REJECT and signoff.step in order:
+        elif signoff.decision is Decision.REJECT and signoff.step in order \
+                and signoff.role in process.step(signoff.step).roles:  # nor is a reject in another role
             step = process.step(signoff.step)
             target = step.on_reject.to if step.on_reject else step.id
             keeps = set(step.on_reject.keeps) if step.on_reject else set()
@@ -301,7 +302,9 @@ def sign_refusals(view: ProjectView, step: Step, person: Person, role: str, deci
         conds = [c.describe() for c in (view.process.stage(step.stage).when, step.when) if not c.holds(view)]
         problems.append(Problem(step.id, f"does not apply to this project ({' and '.join(conds)} does not hold)", step.clause))
         return problems
-    if not holds_role(person, role, view):
+    if role not in step.roles:
+        problems.append(Problem(step.id, f"is not signed as {role}: it is signed by {', '.join(step.roles)}", step.clause))
+    elif not holds_role(person, role, view):
         problems.append(Problem(step.id, f"{person.label()} may not sign as {role}: {role_requirement(view, role)}", step.clause))
     valid = view.valid_signatures(step)
     if role in valid and decision is not Decision.REJECT:

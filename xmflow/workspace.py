@@ -88,6 +88,9 @@ def _check_process_path(path: str, doc: yamlio.Document) -> None:
     if ".." in parts or ".git" in parts or not parts or path.endswith("/"):
         raise RecordError(doc.where(("process",)), f"process: {path!r} must name a file inside the workspace "
                                                    "(no .., not in .git)")
+    if "/".join(parts) != path:  # ./process.yaml, a//b: git names the file otherwise, and guards would miss it
+        raise RecordError(doc.where(("process",)), f"process: write {'/'.join(parts)!r}, not {path!r} (the file's "
+                                                   "name as git gives it)")
 
 
 def parse_people(text: str, roles: set[str], name: str = PEOPLE) -> People:
