@@ -526,3 +526,13 @@ def test_sync_waits_for_a_command_that_holds_the_lock(clones):
         assert waiting.is_alive() and server_head(server) != a.head()  # waiting, not pushing
     waiting.join(30)
     assert reports and reports[0].pushed == 3 and server_head(server) == a.head()
+
+
+def test_a_sync_killed_in_its_rebase_says_how_to_put_the_branch_back(clones):
+    a, _, _ = clones
+    open_project(a)
+    git(a.root, "update-ref", sync_mod.SAVED, "HEAD")  # what a killed sync leaves: its saved tip, a rebase half done
+    (a.root / ".git" / "rebase-merge").mkdir()
+    result = a("zhangsan", "sync")
+    said = " ".join(result.output.split())
+    assert result.exit_code == 2 and f"git rebase --abort && git reset --keep {sync_mod.SAVED}" in said

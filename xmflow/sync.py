@@ -126,8 +126,11 @@ def _preflight(ws: Workspace, remote: str, branch: str | None) -> _Target:
         raise UsageError("nothing to sync: this workspace has no commit yet (xmflow init makes the first)")
     for found in store.git(root, "rev-parse", *[a for name in _UNFINISHED for a in ("--git-path", name)]).split("\n"):
         if found and (root / found).exists():
+            saved = store.git(root, "rev-parse", "--verify", "-q", SAVED, check=False).strip()
+            back = (f"; an interrupted `xmflow sync` left it: put your branch back as it was with "
+                    f"`git rebase --abort && git reset --keep {SAVED}`" if saved else "")
             raise UsageError("a git rebase, merge or cherry-pick is unfinished here: finish it or abort it "
-                             "(git rebase --abort, git merge --abort) before `xmflow sync`")
+                             f"(git rebase --abort, git merge --abort) before `xmflow sync`{back}")
     remotes = store.git(root, "remote").split()
     if remote not in remotes:
         known = f" (remotes: {', '.join(remotes)})" if remotes else ""
