@@ -210,6 +210,38 @@ def test_a_ref_that_points_at_no_commit_is_refused(shared: Shared) -> None:
     shared.refused("origin", "refs/tags/tree", says=("refs/tags/tree", "is a tree, not a commit"))
 
 
+def test_a_merge_is_refused_even_when_it_is_a_fast_forward(shared: Shared) -> None:
+    """A merge whose first parent is three commits back, with that commit's tree: the old tip is in
+    its history, yet on the first-parent line the three commits are gone."""
+    root, team = shared.team.root, shared.team
+    old, tip = git(root, "rev-parse", "HEAD~3").strip(), team.head()
+    stamp = team.clock.isoformat()
+    merge = subprocess.run(["git", "-C", str(root), "commit-tree", f"{old}^{{tree}}", "-p", old, "-p", tip, "-m", "merge"],
+                           capture_output=True, text=True, check=True,
+                           env={**os.environ, "GIT_AUTHOR_EMAIL": EMAILS["lisi"], "GIT_COMMITTER_EMAIL": EMAILS["lisi"],
+                                "GIT_AUTHOR_DATE": stamp, "GIT_COMMITTER_DATE": stamp}).stdout.strip()
+    shared.refused("origin", f"{merge}:refs/heads/main", pusher={"XMFLOW_PUSHER": "lisi"},
+                   says=(f"commit {merge[:7]} is a merge", "merges are refused", "xmflow sync"))
+
+
+def test_a_replace_ref_is_refused(shared: Shared) -> None:
+    root = shared.team.root
+    git(root, "replace", "HEAD~1", "HEAD~2")
+    old = git(root, "rev-parse", "HEAD~1").strip()
+    shared.refused("origin", f"refs/replace/{old}", says=(f"refs/replace/{old}: replace refs are refused",))
+
+
+def test_a_commit_whose_date_is_no_time_is_refused(shared: Shared) -> None:
+    root = shared.team.root
+    tree = git(root, "rev-parse", "HEAD^{tree}").strip()
+    email = EMAILS["lisi"]
+    text = (f"tree {tree}\nparent {shared.team.head()}\nauthor lisi <{email}> 1790000000 +9999\n"
+            f"committer lisi <{email}> 1790000000 +9999\n\nno time\n").encode()
+    bad = subprocess.run(["git", "-C", str(root), "hash-object", "-t", "commit", "-w", "--literally", "--stdin"],
+                         input=text, capture_output=True, check=True).stdout.decode().strip()
+    shared.refused("origin", f"{bad}:refs/heads/main", says=(f"commit {bad[:7]}: its author date", "is no time"))
+
+
 # --- who pushes ---------------------------------------------------------------------------
 
 
@@ -359,7 +391,7 @@ def test_install_sets_gits_own_guards_and_replaces_an_older_xmflow_hook(tmp_path
     assert f"installed {hook}" in result.output and os.access(hook, os.X_OK)
     assert "hooks pre-receive" in hook.read_text(encoding="utf-8")
     assert "receive.denyNonFastForwards=true, receive.denyDeletes=true" in result.output
-    for key in ("receive.denyNonFastForwards", "receive.denyDeletes"):
+    for key in ("receive.denyNonFastForwards", "receive.denyDeletes", "receive.fsckObjects"):
         assert git(bare, "config", "--get", key).strip() == "true"
 
 

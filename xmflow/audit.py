@@ -13,7 +13,6 @@ findings an admin acknowledged are set apart.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,7 @@ from xmflow.cache import ParsedRecords
 from xmflow.change import Finding, ProjectChange, Scan, Settings
 from xmflow.conformance import SKEW, judge, outside_xmflow
 from xmflow.errors import RecordError, UsageError, XmflowError
-from xmflow.history import Commit, walk
+from xmflow.history import Commit, Contents, processes_named, read_contents, walk
 from xmflow.model import Config, Decision, People, Project
 from xmflow.process import Process
 from xmflow.workspace import CONFIG, PEOPLE, parse_config, parse_people
@@ -147,13 +146,15 @@ def report(root: Path, rev: str = "HEAD", project: str | None = None) -> Report:
     if store.is_shallow(root):
         raise UsageError("this clone has only part of the history (a shallow clone), so it cannot be verified: "
                          "fetch the rest with `git fetch --unshallow`, then verify again")
-    commits = walk(root, rev)
+    contents = read_contents(root, walk(root, rev))  # only what verify reads, each blob within its limit
+    commits = contents.commits
     tree = Tree(root)
-    tree.blobs = store.read_blobs(root, [c.blob for commit in commits for c in commit.changes if c.blob])
+    tree.blobs = contents.blobs
+    unreadable = _unreadable(contents)
     findings: list[Finding] = []
     signed: dict[str | None, tuple[People, list[Commit]]] = {}
     for commit in commits:
-        findings += _replay(tree, commit, signed)
+        findings += _commit_shape(commit) + unreadable.get(commit.sha, []) + _replay(tree, commit, signed)
     findings += _signatures(root, signed)
     findings += _rewritten_shared_history(root)
     tip = commits[-1].sha if commits else ""
@@ -168,6 +169,37 @@ def report(root: Path, rev: str = "HEAD", project: str | None = None) -> Report:
              for f in mine if any(a.covers(f.commit, f.kind, f.project) for a in acked)]
     left = [f for f in mine if not any(f is k for k, _ in known)]
     return Report(rev, left, known, notes)
+
+
+def _commit_shape(commit: Commit) -> list[Finding]:
+    """What neither xmflow nor git's own commands make on xmflow's line of history: a merge (the
+    history is a line, and verify follows the first parent: what a merge brings from its other
+    parents is never judged, so twenty commits can vanish behind one), or a date that is no time."""
+    findings = []
+    if len(commit.parents) > 1:
+        findings.append(Finding(commit.sha, f"is a merge (of {', '.join(p[:7] for p in commit.parents)}): xmflow's "
+                                            "history is a line, and what a merge brings from its other parents is not "
+                                            "verified; an admin puts the line right (xmflow sync rebases, it never "
+                                            "merges)", commit.trailer("Project") or "", kind="merge"))
+    if commit.bad_dates:
+        findings.append(Finding(commit.sha, f"its {' and '.join(commit.bad_dates)} is no time (a timezone or a year "
+                                            "git does not make: the commit was made by hand); verify reads it as "
+                                            f"{commit.at.isoformat()}", commit.trailer("Project") or "",
+                                kind="bad-date"))
+    return findings
+
+
+def _unreadable(contents: Contents) -> dict[str, list[Finding]]:
+    """By commit, the files verify could not read (not a file, too large): each a finding; for the
+    replay, no file of the workspace."""
+    findings: dict[str, list[Finding]] = {}
+    for item in contents.unreadable:
+        parts = item.path.split("/", 2)
+        project, file = (parts[1], parts[2]) if parts[0] == "projects" and len(parts) == 3 else ("", item.path)
+        findings.setdefault(item.commit, []).append(Finding(
+            item.commit, f"{item.why}; verify judges the commit as if it had removed the file", project,
+            kind=item.kind, file=file))
+    return findings
 
 
 def _replay(tree: Tree, commit: Commit, signed: dict[str | None, tuple[People, list[Commit]]]) -> list[Finding]:
@@ -250,9 +282,8 @@ def _project_change(commit: Commit, settings: Settings, old_files: dict[str, str
         before, after = tree.project(settings.process, project_id, old_files), tree.project(settings.process, project_id)
     except XmflowError as exc:
         return [Finding(commit.sha, f"a record cannot be read: {exc.message}", project_id, kind="record-unreadable")]
-    scans = tuple(Scan(c.path[len(base):], old_files.get(c.path) is not None,
-                       hashlib.sha256(tree.blobs[c.blob]).hexdigest() if c.blob else None)
-                  for c in commit.changes if c.path.startswith(base + "files/"))
+    scans = tuple(Scan(c.path[len(base):], old_files.get(c.path) is not None, c.digest if c.blob else None)
+                  for c in commit.changes if c.path.startswith(base + "files/"))  # read_contents took each digest
     return judge(ProjectChange(project_id, commit.sha, commit.email, commit.at, commit.trailers, settings, before,
                                after, scans))
 
@@ -333,9 +364,10 @@ def settings_in_force(root: Path, rev: str = "HEAD") -> SettingsInForce:
     changes were an admin's, and whether the settings of *rev* are the ones an admin left."""
     if not store.git(root, "rev-parse", "--verify", "-q", f"{rev}^{{commit}}", check=False).strip():
         return SettingsInForce(None, None)
-    commits = walk(root, rev, *_settings_paths(root, rev))
+    contents = read_contents(root, walk(root, rev, *_settings_paths(root, rev)))
+    commits = contents.commits
     tree = Tree(root)
-    tree.blobs = store.read_blobs(root, [c.blob for commit in commits for c in commit.changes if c.blob])
+    tree.blobs = contents.blobs
     refused: list[tuple[Commit, str]] = []
     for commit in commits:
         before = _settings(tree, commit, [])
@@ -379,14 +411,5 @@ def is_guarded(path: str, settings: set[str]) -> bool:
 def _settings_paths(root: Path, rev: str) -> list[str]:
     """Every path that has been a settings file up to *rev*: people, settings, acknowledgements,
     each process file xmflow.yaml has named, templates and `.gitattributes` (as pathspecs)."""
-    commits = walk(root, rev, CONFIG)
-    blobs = store.read_blobs(root, [c.blob for commit in commits for c in commit.changes if c.blob])
-    named = set()
-    for content in blobs.values():
-        try:
-            process = parse_config(content.decode("utf-8")).process
-        except (XmflowError, UnicodeDecodeError):
-            continue
-        if process:
-            named.add(process)
+    named = processes_named(root, walk(root, rev, CONFIG))
     return [PEOPLE, CONFIG, ACKNOWLEDGEMENTS, *sorted(named), TEMPLATES.rstrip("/"), ":(glob)**/.gitattributes"]

@@ -3,30 +3,44 @@ one pass, and the sign-offs of the stage files matched to the commits that made 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 
-from xmflow import store
+from xmflow import store, yamlio
+from xmflow.acknowledgements import ACKNOWLEDGEMENTS
+from xmflow.errors import XmflowError
+from xmflow.files import MAX_SCAN
 from xmflow.model import Signoff
-from xmflow.values import parse_time
+from xmflow.workspace import CONFIG, PEOPLE, parse_config
 
-_WALK = "%x1e%H%x1f%P%x1f%an%x1f%ae%x1f%aI%x1f%cI%x1f%(trailers:only,unfold)%x1f%s%x1f%b%x1f"
+# What `walk` reads of each commit; git's output is cut on a token of the call (store.log_fields).
+_WALK = ("%H", "%P", "%an", "%ae", "%aI", "%at", "%cI", "%ct", "%(trailers:only,unfold)", "%s", "%b")
 _ZERO = "0" * 40
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+FILE_MODES = ("100644", "100755", "100664")  # what git keeps a file as (the last: in old repositories)
+_LINKS = {"120000": "a symbolic link", "160000": "a submodule (a link to a commit of another repository)"}
+SETTINGS_READ = (PEOPLE, CONFIG, ACKNOWLEDGEMENTS, ".gitattributes")  # with every process xmflow.yaml names
+FOLDERS_READ = ("projects/", "templates/")
 
 
 @dataclass(frozen=True)
 class Change:
-    """A file a commit added, changed or deleted; ``blob`` is its new content's id (None: deleted)."""
+    """A file a commit added, changed or deleted; ``blob`` is its new content's id (None: deleted),
+    ``mode`` its git mode (a file, a symbolic link, a submodule) and ``digest`` the SHA-256 of its
+    content where `read_contents` read it for one (the scans under a project's folder)."""
 
     path: str
     blob: str | None
+    mode: str = "100644"
+    digest: str | None = None
 
 
 @dataclass(frozen=True)
 class Commit:
     """One commit of the history: who, when, its Xmflow- trailers and (from :func:`walk`) the
-    files it changed and its message."""
+    files it changed and its message. ``bad_dates`` names a date git printed that is no time (a
+    timezone such as +9999, made by hand): ``at`` is then read in UTC from the seconds."""
 
     sha: str
     author: str
@@ -38,6 +52,7 @@ class Commit:
     body: str = ""
     changes: tuple[Change, ...] = ()
     committed_at: datetime | None = None   # the committer's date (a rebase moves it, not the author's)
+    bad_dates: tuple[str, ...] = ()
 
     @property
     def short(self) -> str:
@@ -67,21 +82,43 @@ def _trailers(text: str) -> dict[str, str]:
 def walk(root: Path, rev: str = "HEAD", *paths: str) -> list[Commit]:
     """Every commit from the first to *rev* (the first-parent line) that changed *paths* (all
     of them when none are given), oldest first, with the files each changed and its message:
-    in one ``git log``."""
+    in one ``git log``. Whatever a commit's author wrote, it is read as that commit's own."""
     commits = []
-    for entry in store.log_raw(root, _WALK, rev, *paths).split("\x1e"):
-        if not entry.strip():
-            continue
-        sha, parents, author, email, at, committed, trailer_text, subject, body, raw = entry.split("\x1f", 9)
-        changes = []
-        for line in raw.splitlines():
-            if line.startswith(":"):
-                meta, _, path = line.partition("\t")
-                new_blob = meta.split()[3]
-                changes.append(Change(path, None if new_blob == _ZERO else new_blob))
-        commits.append(Commit(sha, author, email, parse_time(at), _trailers(trailer_text), tuple(parents.split()),
-                              subject, _note(body), tuple(changes), parse_time(committed)))
+    for fields, raw in store.log_raw(root, _WALK, rev, *paths):
+        sha, parents, author, email, at, at_epoch, committed, committed_epoch, trailer_text, subject, body = fields
+        authored, commit_time, bad = commit_times(at, at_epoch, committed, committed_epoch)
+        changes = tuple(Change(c.path, None if c.blob == _ZERO else c.blob, c.mode) for c in raw)
+        commits.append(Commit(sha, author, email, authored, _trailers(trailer_text), tuple(parents.split()),
+                              subject, _note(body), changes, commit_time, bad))
     return commits
+
+
+def commit_times(authored: str, authored_epoch: str, committed: str,
+                 committed_epoch: str) -> tuple[datetime, datetime, tuple[str, ...]]:
+    """A commit's author and committer dates (``%aI %at %cI %ct``), and which of them is no time
+    (see `git_time`), named for a message."""
+    (at, bad_author), (committed_at, bad_committer) = git_time(authored, authored_epoch), \
+        git_time(committed, committed_epoch)
+    bad = tuple(f"{what} date {text!r}" for what, text, is_bad in
+                (("author", authored, bad_author), ("committer", committed, bad_committer)) if is_bad)
+    return at, committed_at, bad
+
+
+def git_time(iso: str, epoch: str) -> tuple[datetime, bool]:
+    """A commit's date as git prints it (``%aI`` and ``%at``), and whether it was no time: a
+    timezone out of range (``+9999``, ``-2400``, made by hand), a year past 9998 or nothing
+    readable. Such a date is taken in UTC from the seconds, or as the epoch; it never raises."""
+    try:
+        value = datetime.fromisoformat(iso.strip())
+        if value.tzinfo is not None and value.year < 9999:
+            return value, False
+    except ValueError:
+        pass
+    try:
+        value = datetime.fromtimestamp(int(epoch.strip()), UTC)
+        return (value, True) if value.year < 9999 else (_EPOCH, True)
+    except (ValueError, OverflowError, OSError):
+        return _EPOCH, True
 
 
 def _note(body: str) -> str:
@@ -101,3 +138,108 @@ def signoff_commit(commits: list[Commit], project_id: str, signoff: Signoff, ema
                 and commit.trailer("Role") == signoff.role):
             return commit
     return None
+
+
+# -- what verify reads of the history -------------------------------------------------------
+@dataclass(frozen=True)
+class Unreadable:
+    """A file a commit made that verify cannot read: not a file (a symbolic link, a submodule,
+    content missing from the repository) or too large; ``kind`` names the finding."""
+
+    commit: str
+    path: str
+    kind: str
+    why: str
+
+
+@dataclass
+class Contents:
+    """What verify reads of a history: the commits, each change it cannot read taken as the
+    file's removal (it is no file of the workspace); the blobs it parses (settings, templates and
+    stage files); and what could not be read. Scans carry their SHA-256 (``Change.digest``)."""
+
+    commits: list[Commit]
+    blobs: dict[str, bytes] = field(default_factory=dict)
+    unreadable: list[Unreadable] = field(default_factory=list)
+
+
+def read_contents(root: Path, commits: list[Commit]) -> Contents:
+    """Read what verify needs of *commits*, and nothing else: the settings files (people.yaml,
+    xmflow.yaml, acknowledgements.yaml, each process file a version of xmflow.yaml named,
+    .gitattributes, templates/) and what is under projects/ — a stage file whole, anything deeper
+    (a scan) as its SHA-256, streamed. Each blob's size is asked first: one over its limit is
+    never read. Files elsewhere (a stranger's 100 MB file at the top) are not read at all."""
+    settings = set(SETTINGS_READ) | processes_named(root, commits)
+    sizes = store.blob_sizes(root, [ch.blob for c in commits for ch in c.changes
+                                    if ch.blob and ch.mode in FILE_MODES and _reading(ch.path, settings)])
+    kept, unreadable = [], []
+    for commit in commits:
+        changes = []
+        for change in commit.changes:
+            read = change.blob is not None and _reading(change.path, settings) is not None
+            problem = _problem(change, sizes, _limit(change.path, settings)) if read else None
+            if problem:
+                unreadable.append(Unreadable(commit.sha, change.path, *problem))
+                change = replace(change, blob=None)  # for the replay, no file of the workspace
+            changes.append(change)
+        kept.append(replace(commit, changes=tuple(changes)))
+    read = [(ch.blob, _reading(ch.path, settings)) for c in kept for ch in c.changes if ch.blob]
+    blobs = store.read_blobs(root, [blob for blob, how in read if how == "text"])
+    digests = store.blob_digests(root, [blob for blob, how in read if how == "digest"])
+    if digests:
+        kept = [replace(c, changes=tuple(replace(ch, digest=digests.get(ch.blob or "")) for ch in c.changes))
+                for c in kept]
+    return Contents(kept, blobs, unreadable)
+
+
+def _reading(path: str, settings: set[str]) -> str | None:
+    """How verify reads a file: ``text`` (it parses it), ``digest`` (a scan: only its SHA-256
+    counts) or None (not at all)."""
+    parts = path.split("/")
+    if path in settings or (parts[0] == "projects" and len(parts) == 3) or path.startswith("templates/"):
+        return "text"
+    return "digest" if parts[0] == "projects" and len(parts) > 3 else None
+
+
+def _limit(path: str, settings: set[str]) -> int:
+    """The largest file verify reads at *path*: a YAML file of xmflow's (a setting, a stage file)
+    as the working tree reads it (yamlio.MAX_BYTES); a template or a scan, as a scan (files.MAX_SCAN)."""
+    parts = path.split("/")
+    yaml_file = (path in settings and path != ".gitattributes") or (parts[0] == "projects" and len(parts) == 3)
+    return yamlio.MAX_BYTES if yaml_file else MAX_SCAN
+
+
+def _problem(change: Change, sizes: dict[str, tuple[str, int]], limit: int) -> tuple[str, str] | None:
+    """Why a file a commit made cannot be read — (finding kind, what it is and what to do) — or
+    None when it can."""
+    if change.mode not in FILE_MODES:
+        what = _LINKS.get(change.mode, f"an entry of git mode {change.mode}")
+        return "not-a-file", f"is {what}, not a file: xmflow's files are plain files; an admin commits it as one"
+    found = sizes.get(change.blob or "")
+    if found is None:
+        return "not-a-file", (f"its content ({(change.blob or '')[:7]}) is missing from this repository: fetch it "
+                              "(git fetch), or an admin commits the file again")
+    kind, size = found
+    if kind != "blob":
+        return "not-a-file", f"is a git {kind}, not a file's content: an admin commits it as a file"
+    if size > limit:
+        return "too-large", (f"is {size:,} bytes: more than {limit:,} is no file of xmflow's, so it is not read; "
+                             "an admin removes it")
+    return None
+
+
+def processes_named(root: Path, commits: list[Commit]) -> set[str]:
+    """The process files the versions of xmflow.yaml in *commits* name (one that cannot be read,
+    or is larger than any of xmflow's, names none)."""
+    configs = [ch for c in commits for ch in c.changes if ch.path == CONFIG and ch.blob and ch.mode in FILE_MODES]
+    sizes = store.blob_sizes(root, [ch.blob for ch in configs if ch.blob])
+    named = set()
+    for content in store.read_blobs(root, [ch.blob for ch in configs
+                                           if ch.blob and not _problem(ch, sizes, yamlio.MAX_BYTES)]).values():
+        try:
+            process = parse_config(yamlio.decode(content, CONFIG)).process
+        except XmflowError:
+            continue
+        if process:
+            named.add(process)
+    return named

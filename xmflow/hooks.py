@@ -26,8 +26,10 @@ _PRE_RECEIVE = """#!/bin/sh
 exec {python} -m xmflow -C "$PWD" hooks pre-receive
 """
 
-# git's own guards, which say the same for branches (git applies them after the hook).
-SERVER_SETTINGS = {"receive.denyNonFastForwards": "true", "receive.denyDeletes": "true"}
+# git's own guards: branches only grow (git applies these after the hook), and an object that is
+# not well formed (a commit with no author line, a tree entry named `..`) is refused before the hook runs.
+SERVER_SETTINGS = {"receive.denyNonFastForwards": "true", "receive.denyDeletes": "true",
+                   "receive.fsckObjects": "true"}
 
 
 def install(path: Path, server: bool = False) -> Path:

@@ -7,7 +7,10 @@ quarantine; a refusal refuses the whole push. The rules, in the order they are a
   no update that is not a fast-forward of the ref's current commit, no ref that does not point
   at a commit (annotated tags are peeled), and, once the repository holds any ref, no new root
   commit (an unrelated history, such as a fresh ``xmflow init``). An empty repository accepts
-  its first history.
+  its first history. History is a line: no new commit is a merge (verify follows the first
+  parent, so what a merge's other parents bring, or take away, would go unjudged). Nothing is
+  pushed under ``refs/replace/`` (a replace ref shows another commit in place of one), and every
+  git the hook runs ignores replace refs (``GIT_NO_REPLACE_OBJECTS``).
 - Where the git server says who pushes (:data:`PUSHER_VARIABLES`), the pusher is a person of the
   people.yaml the server trusted before the push, and each new commit is the pusher's own, or a
   copy of a commit already on the server (same author, author date, message and patch) that the
@@ -30,6 +33,7 @@ from pathlib import Path
 from xmflow import audit, store
 from xmflow import process as process_mod
 from xmflow.errors import UsageError, XmflowError
+from xmflow.history import commit_times
 from xmflow.model import Config, People, Person
 from xmflow.workspace import CONFIG, PEOPLE, parse_config, parse_people
 
@@ -38,8 +42,9 @@ PUSHER_VARIABLES = ("XMFLOW_PUSHER", "GITEA_PUSHER_EMAIL", "GITEA_PUSHER_NAME", 
 GROWS = ("history on the shared repository only grows; to undo a change, make a new commit "
          "(xmflow set … --reopen -m WHY, or git revert) and push it (xmflow sync)")
 _LINE = re.compile(r"([0-9a-f]{40}|[0-9a-f]{64}) ([0-9a-f]{40}|[0-9a-f]{64}) (refs/\S+)")
-_NEW = "%H%x1f%P%x1f%an%x1f%ae%x1f%aI%x1f%ce%x1f%cI%x1e"
-_SAME = "%H%x1f%P%x1f%an%x1f%ae%x1f%aI%x1f%B%x1e"  # what a rebase keeps of a commit
+_NEW = ("%H", "%P", "%an", "%ae", "%aI", "%at", "%ce", "%cI", "%ct")
+_SAME = ("%H", "%P", "%an", "%ae", "%aI", "%B")  # what a rebase keeps of a commit
+LINE = "xmflow's history is a line: merges are refused; use xmflow sync (it puts your commits on top, never merges)"
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,7 @@ class NewCommit:
     authored: datetime
     committer_email: str
     committed: datetime
+    bad_dates: tuple[str, ...] = ()  # a date git printed that is no time (a timezone of +9999, made by hand)
 
     @property
     def short(self) -> str:
@@ -169,6 +175,11 @@ def _judge_ref(push: _Push, update: Update, report: Report) -> str | None:
     """The shape of one ref's update: the commit it brings, or None when it is refused (or a
     deletion) and nothing more is to be judged."""
     root, ref = push.root, update.ref
+    if ref.startswith("refs/replace/"):
+        report.refusals.append(f"{ref}: replace refs are refused: a ref under refs/replace/ makes git show another "
+                               "commit in place of one in the history, rewriting it as readers see it; to change "
+                               "something, make a new commit and push it (xmflow sync)")
+        return None
     if update.deleted:
         report.refusals.append(f"{ref}: deleting a ref is refused: {GROWS}")
         return None
@@ -206,6 +217,8 @@ def _judge_commits(push: _Push, update: Update, commit: str, config: Config, rep
         if c.sha in push.judged:
             continue
         push.judged.add(c.sha)
+        if len(c.parents) > 1:
+            report.refusals.append(f"commit {c.short} is a merge (of {', '.join(p[:7] for p in c.parents)}): {LINE}")
         by_other = person is not None and not push.first_history and c.email.lower() != person.email.lower()
         needs_original = not push.first_history and (by_other or c.authored < oldest)
         original = _original_of(push.root, c) if needs_original else None
@@ -251,6 +264,9 @@ def _authorship(c: NewCommit, person: Person, pusher: Pusher, original: str | No
 def _dates(c: NewCommit, config: Config, push: _Push, copy: bool) -> list[str]:
     """Not in the future (beyond the skew); not older than max_backdate_days (the first history
     and a copy's author date excepted: they were made, or judged, before)."""
+    if c.bad_dates:
+        return [f"commit {c.short}: its {' and '.join(c.bad_dates)} is no time (a timezone or a year git does not "
+                "make: the commit was made by hand); make the commit again with git or xmflow"]
     problems = []
     oldest = push.now - _window(config)
     for what, when in (("authored", c.authored), ("committed", c.committed)):
@@ -282,13 +298,8 @@ def _original_of(root: Path, c: NewCommit) -> str | None:
 
 def _same(root: Path, *args: str) -> list[tuple[str, tuple[str, ...]]]:
     """(commit, what a rebase keeps of it: author, author date, message) of single-parent commits."""
-    found = []
-    for entry in store.git(root, "log", f"--format={_SAME}", *args).split("\x1e"):
-        if entry.strip():
-            sha, parents, *kept = entry.lstrip("\n").split("\x1f")
-            if len(parents.split()) == 1:
-                found.append((sha, tuple(kept)))
-    return found
+    return [(sha, tuple(kept)) for (sha, parents, *kept), _ in store.log_fields(root, _SAME, *args)
+            if len(parents.split()) == 1]
 
 
 def _same_patch(root: Path, original: str, copy: str) -> bool:
@@ -305,11 +316,10 @@ def _new_commits(root: Path, commit: str) -> list[NewCommit]:
     commits = []
     if not new:
         return commits
-    for entry in store.git(root, "log", "--no-walk=unsorted", f"--format={_NEW}", *new).split("\x1e"):
-        if entry.strip():
-            sha, parents, author, email, authored, committer, committed = entry.strip("\n").split("\x1f")
-            commits.append(NewCommit(sha, tuple(parents.split()), author, email, datetime.fromisoformat(authored),
-                                     committer, datetime.fromisoformat(committed)))
+    for fields, _ in store.log_fields(root, _NEW, "--no-walk=unsorted", *new):
+        sha, parents, author, email, authored, authored_epoch, committer, committed, committed_epoch = fields
+        at, committed_at, bad = commit_times(authored, authored_epoch, committed, committed_epoch)
+        commits.append(NewCommit(sha, tuple(parents.split()), author, email, at, committer, committed_at, bad))
     return commits
 
 

@@ -3,27 +3,42 @@
 xmflow commits through git itself (not GitPython's index), so the user's hooks and commit
 signing apply. A change is one commit, there whole or not at all: `commit_files` hands it to
 `xmflow.journal`, which builds the commit in a scratch index before anything in the working
-tree is touched and keeps a journal that lets the next command finish a killed one. The git run
-here takes no optional locks (``GIT_OPTIONAL_LOCKS=0``): reading never writes git's index.
+tree is touched and keeps a journal that lets the next command finish a killed one. Every git
+run here (:data:`GIT_ENV`) takes no optional locks, so reading never writes git's index, and
+ignores replace refs (``refs/replace/``), so xmflow reads each commit as it is, not the one git
+would show in its place.
+
+What git prints of a commit that its author wrote (message, name, email, trailers) can hold any
+byte, so it is never cut on a byte: `log_fields` cuts git's output on a random token made for that
+call, which nothing written before it can hold, and reads changed paths NUL-separated.
 """
 
 from __future__ import annotations
 
 import ctypes
 import functools
+import hashlib
 import os
+import secrets
 import shlex
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from xmflow.errors import StoreError
+
+# The environment of every git xmflow runs: no optional locks (reading never writes the index) and
+# no replace refs (a `refs/replace/` ref would make git show another commit in place of one).
+GIT_ENV = {"GIT_OPTIONAL_LOCKS": "0", "GIT_NO_REPLACE_OBJECTS": "1"}
+# What `git log` is told, whatever the configuration says: no signature check, note or --follow
+# printed into the fields, and messages in UTF-8.
+_LOG_OPTIONS = ("--no-show-signature", "--no-notes", "--no-follow", "--encoding=UTF-8", "--no-color")
 
 
 @dataclass(frozen=True)
@@ -39,20 +54,28 @@ def git(root: Path, *args: str, env: dict[str, str] | None = None, check: bool =
     """Run git in *root* and return its standard output; a failure becomes a StoreError. *data*
     goes to its standard input; a *tied* git dies with xmflow (on Linux, see `_tie`)."""
     binary = isinstance(data, bytes)
+    if isinstance(data, str):
+        data = data.encode("utf-8", "surrogateescape")
     prefix, before_exec = _tie() if tied else ([], None)
     try:
         proc = subprocess.run([*prefix, "git", "-C", str(root), *args], input=data, capture_output=True,
-                              text=not binary, env={**os.environ, "GIT_OPTIONAL_LOCKS": "0", **(env or {})},
-                              check=False, preexec_fn=before_exec)
+                              env=environment(env), check=False, preexec_fn=before_exec)
     except FileNotFoundError:
         raise StoreError("git is not installed or not on PATH") from None
-    out, err = (proc.stdout.decode("utf-8", "replace"), proc.stderr.decode("utf-8", "replace")) if binary else \
-        (proc.stdout, proc.stderr)
+    # Text that is not UTF-8 (a crafted commit's name or message, a path) is kept byte for byte
+    # as lone surrogates: passed back to git it names the same thing; shown, it is escaped.
+    out = proc.stdout.decode("utf-8", "replace" if binary else "surrogateescape")
+    err = proc.stderr.decode("utf-8", "replace")
     if check and proc.returncode != 0:
         detail = (err or out).strip() or f"exit status {proc.returncode}"
         verb = next((a for a in args if not a.startswith("-") and "=" not in a), "command")
         raise StoreError(f"git {verb} failed: {detail}")
     return out
+
+
+def environment(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment git runs in: xmflow's own (:data:`GIT_ENV`) over the process's, *extra* over both."""
+    return {**os.environ, **GIT_ENV, **(extra or {})}
 
 
 @functools.cache
@@ -125,34 +148,137 @@ def identity(root: Path) -> tuple[str, str]:
     return name or email.split("@")[0], email
 
 
-def log_raw(root: Path, fmt: str, rev: str = "HEAD", *paths: str) -> str:
+def log_fields(root: Path, placeholders: Sequence[str], *args: str,
+               config: dict[str, str] | None = None) -> list[tuple[list[str], str]]:
+    """``git log ARGS`` with each commit's *placeholders* (``%H``, ``%an``, ``%B``…): for each commit,
+    the fields exactly as git printed them, and what git printed after them (``--raw``'s changes).
+    The fields are cut on a random token made for this call: a commit message may hold any byte
+    (the \\x1e and \\x1f xmflow once cut on included), but not a token made after it was written.
+    *config* is git configuration for this run (``-c KEY=VALUE``)."""
+    token = secrets.token_hex(16)
+    start, sep, end = f"{token}<", f"{token}|", f"{token}>"
+    options = [a for key, value in (config or {}).items() for a in ("-c", f"{key}={value}")]
+    out = git(root, *options, "log", *_LOG_OPTIONS, f"--format={start}{sep.join(placeholders)}{end}", *args)
+    before, *chunks = out.split(start)
+    entries = []
+    for chunk in chunks:
+        fields, found, rest = chunk.partition(end)
+        values = fields.split(sep)
+        if not found or len(values) != len(placeholders):
+            raise StoreError(f"git log printed a commit xmflow cannot read: {chunk[:200]!r}")
+        entries.append((values, rest))
+    if before.strip():
+        raise StoreError(f"git log printed what xmflow does not expect: {before.strip()[:200]!r}")
+    return entries
+
+
+@dataclass(frozen=True)
+class RawChange:
+    """One file a commit changed, as ``git log --raw`` gives it: its new mode (``000000``:
+    deleted), its new content's id and its path, verbatim."""
+
+    mode: str
+    blob: str
+    path: str
+
+
+def log_raw(root: Path, placeholders: Sequence[str], rev: str = "HEAD",
+            *paths: str) -> list[tuple[list[str], list[RawChange]]]:
     """``git log --raw`` from *rev* back, oldest first, following the first parent (a merge shows
-    as what it changed on the branch): each entry in *fmt*, then its changed files, one pass."""
+    as what it changed on the branch): each commit's *placeholders* (see `log_fields`) and the
+    files it changed, in one pass. Paths come NUL-separated, so any name is read as it is."""
     if not git(root, "rev-parse", "--verify", "-q", f"{rev}^{{commit}}", check=False).strip():
-        return ""
-    return git(root, "-c", "core.quotePath=false", "log", "--reverse", "--first-parent", "-m", "--raw",
-               "--no-abbrev", "--no-renames", f"--format={fmt}", rev, "--", *paths)
+        return []
+    entries = log_fields(root, placeholders, "-z", "--reverse", "--first-parent", "-m", "--raw", "--no-abbrev",
+                         "--no-renames", rev, "--", *paths)
+    return [(fields, _raw_changes(rest)) for fields, rest in entries]
+
+
+def _raw_changes(text: str) -> list[RawChange]:
+    """The ``:OLDMODE NEWMODE OLD NEW STATUS`` NUL ``PATH`` NUL entries of ``git log -z --raw``."""
+    items = text.split("\0")
+    changes, i = [], 0
+    while i < len(items):
+        meta = items[i].lstrip("\n")
+        if not meta:
+            i += 1
+            continue
+        parts = meta.split()
+        if not meta.startswith(":") or len(parts) < 5 or i + 1 >= len(items):
+            raise StoreError(f"git log --raw printed what xmflow does not expect: {meta[:200]!r}")
+        changes.append(RawChange(parts[1], parts[3], items[i + 1]))
+        i += 2
+    return changes
 
 
 def read_blobs(root: Path, ids: list[str]) -> dict[str, bytes]:
-    """The contents of these blobs, through one ``git cat-file --batch``."""
+    """The contents of these blobs, through one ``git cat-file --batch``; an id that is missing or
+    not a blob (a submodule's commit) is left out. Callers bound what they ask for (`blob_sizes`)."""
     wanted = list(dict.fromkeys(ids))
     if not wanted:
         return {}
     proc = subprocess.run(["git", "-C", str(root), "cat-file", "--batch"], input="\n".join(wanted).encode() + b"\n",
-                          capture_output=True, check=False)
+                          capture_output=True, check=False, env=environment())
     if proc.returncode != 0:
         raise StoreError(f"git cat-file failed: {proc.stderr.decode(errors='replace').strip()}")
     out, pos, found = proc.stdout, 0, {}
     for blob in wanted:
         end = out.index(b"\n", pos)
-        header = out[pos:end].decode().split()
+        header = out[pos:end].decode(errors="replace").split()
         if len(header) < 3:  # "<id> missing"
             pos = end + 1
             continue
         size = int(header[2])
-        found[blob] = out[end + 1:end + 1 + size]
+        if header[1] == "blob":
+            found[blob] = out[end + 1:end + 1 + size]
         pos = end + 1 + size + 1
+    return found
+
+
+def blob_sizes(root: Path, ids: list[str]) -> dict[str, tuple[str, int]]:
+    """Each object's type and size in bytes (one ``git cat-file --batch-check``, nothing read);
+    a missing one is left out."""
+    wanted = list(dict.fromkeys(ids))
+    if not wanted:
+        return {}
+    out = git(root, "cat-file", "--batch-check=%(objectname) %(objecttype) %(objectsize)",
+              data="\n".join(wanted) + "\n")
+    found = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[2].isdigit():
+            found[parts[0]] = (parts[1], int(parts[2]))
+    return found
+
+
+def blob_digests(root: Path, ids: list[str]) -> dict[str, str]:
+    """The SHA-256 of each of these blobs, read through one ``git cat-file --batch`` a piece at a
+    time, so that no blob is ever held in memory whole; a missing one, or one that is not a blob,
+    is left out."""
+    wanted = list(dict.fromkeys(ids))
+    if not wanted:
+        return {}
+    found = {}
+    with subprocess.Popen(["git", "-C", str(root), "cat-file", "--batch"], stdin=subprocess.PIPE,
+                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=environment()) as proc:
+        assert proc.stdin is not None and proc.stdout is not None
+        for blob in wanted:  # one at a time: git answers each line before it reads the next
+            proc.stdin.write(blob.encode() + b"\n")
+            proc.stdin.flush()
+            header = proc.stdout.readline().decode(errors="replace").split()
+            if len(header) < 3:  # "<id> missing"
+                continue
+            digest, left = hashlib.sha256(), int(header[2])
+            while left:
+                piece = proc.stdout.read(min(left, 1 << 20))
+                if not piece:
+                    raise StoreError(f"git cat-file stopped in the middle of {blob}")
+                digest.update(piece)
+                left -= len(piece)
+            proc.stdout.read(1)  # the newline after the content
+            if header[1] == "blob":
+                found[blob] = digest.hexdigest()
+        proc.stdin.close()
     return found
 
 
@@ -164,15 +290,11 @@ def signatures(root: Path, commits: list[str], allowed_signers: str) -> dict[str
     with tempfile.NamedTemporaryFile("w", suffix=".allowed_signers", encoding="utf-8", delete=False) as f:
         f.write(allowed_signers)
     try:
-        out = git(root, "-c", f"gpg.ssh.allowedSignersFile={f.name}", "log", "--no-walk=unsorted",
-                  "--format=%H%x1f%G?%x1f%GS%x1f%GK", *commits)
+        entries = log_fields(root, ("%H", "%G?", "%GS", "%GK"), "--no-walk=unsorted", *commits,
+                             config={"gpg.ssh.allowedSignersFile": f.name})
     finally:
         os.unlink(f.name)
-    found = {}
-    for line in out.splitlines():
-        sha, status, signer, key = (line.split("\x1f") + ["", "", ""])[:4]
-        found[sha] = (status, signer, key)
-    return found
+    return {sha: (status, signer, key) for (sha, status, signer, key), _ in entries}
 
 
 def head(root: Path) -> str | None:
@@ -183,7 +305,7 @@ def head(root: Path) -> str | None:
 def is_ancestor(root: Path, older: str, newer: str) -> bool:
     """Whether *older* is in the history of *newer* (git's own reachability, not commit dates)."""
     return subprocess.run(["git", "-C", str(root), "merge-base", "--is-ancestor", older, newer],
-                          capture_output=True, check=False).returncode == 0
+                          capture_output=True, check=False, env=environment()).returncode == 0
 
 
 def commits_only_in(root: Path, rev: str, *others: str) -> list[str]:
@@ -224,7 +346,8 @@ def read_at(root: Path, rev: str, path: str) -> str | None:
 
 def read_bytes_at(root: Path, rev: str, path: str) -> bytes | None:
     """A file's bytes as of a commit (a scan, say), or None when it did not exist there."""
-    out = subprocess.run(["git", "-C", str(root), "show", f"{rev}:{path}"], capture_output=True, check=False)
+    out = subprocess.run(["git", "-C", str(root), "show", f"{rev}:{path}"], capture_output=True, check=False,
+                         env=environment())
     return out.stdout if out.returncode == 0 else None
 
 

@@ -278,8 +278,8 @@ def _conflict_message(ws: Workspace, target: _Target, tip: str, paths: list[str]
     base = store.git(ws.root, "merge-base", tip, "HEAD").strip()
     lines, people = [], set()
     for path in paths:
-        theirs = store.git(ws.root, "log", "-1", "--format=%h%x1f%an%x1f%ae%x1f%s", f"{base}..{tip}", "--", path)
-        sha, name, email, subject = (theirs.strip().split("\x1f") + ["", "", "", ""])[:4]
+        theirs = store.log_fields(ws.root, ("%h", "%an", "%ae", "%s"), "-1", f"{base}..{tip}", "--", path)
+        sha, name, email, subject = theirs[0][0] if theirs else ("", "", "", "")
         who = _who(ws, name, email)
         people.add(who)
         lines.append(f"{_describe(ws, path)}: changed here (your commit {ours}) and by {who} on {target.shown} "
@@ -315,11 +315,10 @@ def _rebased_from(root: Path, tip: str, before_head: str) -> dict[str, str]:
     return {sha: local[content] for sha, content in _by_content(root, f"{tip}..HEAD") if content in local}
 
 
-def _by_content(root: Path, spec: str) -> list[tuple[str, str]]:
-    """(commit, its author, date and message) for each commit of *spec*."""
-    out = store.git(root, "log", "--format=%H%x1f%aI%x1f%ae%x1f%B%x1e", spec)
-    entries = [entry.strip("\n").partition("\x1f") for entry in out.split("\x1e") if entry.strip()]
-    return [(sha, content) for sha, _, content in entries]
+def _by_content(root: Path, spec: str) -> list[tuple[str, tuple[str, ...]]]:
+    """(commit, (its author date, email and message)) for each commit of *spec*, each field read
+    exactly (a message cannot pass for another commit's)."""
+    return [(sha, tuple(kept)) for (sha, *kept), _ in store.log_fields(root, ("%H", "%aI", "%ae", "%B"), spec)]
 
 
 # -- git ------------------------------------------------------------------------------------
