@@ -408,6 +408,25 @@ def test_an_invoice_over_the_contract_recorded_by_hand_is_named(ws: Team, base: 
     assert [f["kind"] for f in found] == ["ledger-refused"] and "more than the contract" in found[0]["message"]
 
 
+def test_an_invoice_number_used_in_another_project_is_named_by_check_and_verify(ws: Team, base: Base) -> None:
+    ws.ok("zhangsan", "invoice", base.signed, "1万", "--number", "FP-7")
+    sign_contract(ws, base.drafted)
+    refused = ws("zhangsan", "invoice", base.drafted, "1万", "--number", "fp-7")
+    assert refused.exit_code == 1 and f"already recorded (project {base.signed})" in said(refused)
+    day = ws.clock.date().isoformat()
+    path = ws.root / "projects" / base.drafted / "collection.yaml"
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    path.write_text(text + "invoices:\n" + f"- {{number: fp-7, amount: '1000.00', date: {day}, by: zhangsan}}\n",
+                    encoding="utf-8")
+    check = ws("zhangsan", "check", env=WIDE)
+    assert check.exit_code == 1 and f"invoice number fp-7 is also recorded in project {base.signed}" in said(check)
+    bad = hand_commit(ws, "zhangsan", trailer_message(f"{base.drafted} invoices", Project=base.drafted,
+                                                      Decision="record"))
+    found = [f for f in findings(ws) if f["commit"] == bad]
+    assert [f["kind"] for f in found] == ["ledger-refused"]
+    assert f"invoice number fp-7 is already recorded (project {base.signed})" in found[0]["message"]
+
+
 def test_a_client_paper_dated_in_the_future_is_named(ws: Team, base: Base) -> None:
     from conftest import stamp_contract
 

@@ -23,7 +23,7 @@ from xmflow import records, store, yamlio
 from xmflow.acknowledgements import ACKNOWLEDGEMENTS, Acknowledgement
 from xmflow.cache import ParsedRecords
 from xmflow.change import Finding, ProjectChange, Scan, Settings
-from xmflow.conformance import SKEW, judge, outside_xmflow
+from xmflow.conformance import SKEW, invoice_numbers_used_once, judge, outside_xmflow
 from xmflow.errors import RecordError, UsageError, XmflowError
 from xmflow.history import Commit, Contents, processes_named, read_contents, walk
 from xmflow.model import Config, Decision, People, Project
@@ -61,6 +61,7 @@ class Tree:
     root: Path
     files: dict[str, str] = field(default_factory=dict)
     trusted: dict[str, str] = field(default_factory=dict)   # settings path → blob, as an admin left them
+    invoices: dict[str, str] = field(default_factory=dict)  # each invoice number so far (casefolded) → its project
     blobs: dict[str, bytes] = field(default_factory=dict)
     _parsed: dict[tuple[Any, ...], Any] = field(default_factory=dict)
 
@@ -284,8 +285,9 @@ def _project_change(commit: Commit, settings: Settings, old_files: dict[str, str
         return [Finding(commit.sha, f"a record cannot be read: {exc.message}", project_id, kind="record-unreadable")]
     scans = tuple(Scan(c.path[len(base):], old_files.get(c.path) is not None, c.digest if c.blob else None)
                   for c in commit.changes if c.path.startswith(base + "files/"))  # read_contents took each digest
-    return judge(ProjectChange(project_id, commit.sha, commit.email, commit.at, commit.trailers, settings, before,
-                               after, scans))
+    change = ProjectChange(project_id, commit.sha, commit.email, commit.at, commit.trailers, settings, before, after,
+                           scans)
+    return judge(change) + list(invoice_numbers_used_once(change, tree.invoices))
 
 
 def _rewritten_shared_history(root: Path) -> list[Finding]:

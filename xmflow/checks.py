@@ -19,6 +19,7 @@ from xmflow.change import ProjectChange, Scan, Settings
 from xmflow.conformance import judge
 from xmflow.errors import XmflowError
 from xmflow.model import Decision, Problem, Project
+from xmflow.rules import ProjectView
 from xmflow.session import now
 from xmflow.workspace import CONFIG, PEOPLE, Workspace
 
@@ -33,6 +34,7 @@ def check(ws: Workspace) -> list[Problem]:
     problems: list[Problem] = []
     problems += _settings(ws)
     dirty = {path.split("/")[1] for path in store.dirty_paths(ws.root, ["projects"]) if path.count("/") >= 2}
+    invoices: dict[str, str] = {}
     for project_id in ws.project_ids():
         try:
             project = ws.project(project_id)
@@ -40,8 +42,25 @@ def check(ws: Workspace) -> list[Problem]:
             problems.append(Problem("", exc.message))
             continue
         problems += _signoffs(ws, project)
+        problems += _invoice_numbers(ws, project, invoices)
         if project_id in dirty:
             problems += _pending(ws, project)
+    return problems
+
+
+def _invoice_numbers(ws: Workspace, project: Project, used: dict[str, str]) -> list[Problem]:
+    """An invoice number recorded in another project before this one (4.0: used once)."""
+    ledger = ws.process.ledgers.get("invoices")
+    if ledger is None:
+        return []
+    problems = []
+    for entry in ProjectView(project, ws.process, ws.config).value(ledger.field) or []:
+        number = str(entry.get("number") or "")
+        other = used.setdefault(number.casefold(), project.id)
+        if other != project.id:
+            problems.append(Problem(f"projects/{project.id}", f"invoice number {number} is also recorded in project "
+                                                              f"{other}: an invoice number is used once",
+                                    ledger.clause, ledger.field))
     return problems
 
 

@@ -182,6 +182,24 @@ def ledger_entries_allowed(change: ProjectChange) -> Iterator[Finding]:
                                      "ledger-refused", ledger.stage, clause=ledger.clause)
 
 
+def invoice_numbers_used_once(change: ProjectChange, used: dict[str, str]) -> Iterator[Finding]:
+    """An invoice number is used once across every project (4.0), as `xmflow invoice` refuses:
+    *used* holds each number recorded so far (casefolded) and the project it is in, and takes up
+    the numbers this change adds. Within one project, `ledger_entries_allowed` names a repeat."""
+    ledger = change.process.ledgers.get("invoices")
+    if ledger is None:
+        return
+    old, new = change.view("before").value(ledger.field) or [], change.view("after").value(ledger.field) or []
+    if new[:len(old)] != old:
+        return  # ledgers_append_only names it
+    for entry in new[len(old):]:
+        number = str(entry.get("number") or "")
+        other = used.setdefault(number.casefold(), change.project)
+        if other != change.project:
+            yield change.finding(f"{ledger.field}: invoice number {number} is already recorded (project {other}); "
+                                 "an invoice number is used once", "ledger-refused", ledger.stage, clause=ledger.clause)
+
+
 def ledgers_append_only(change: ProjectChange) -> Iterator[Finding]:
     """Invoices and receipts (4.0) are only added, each by its author, in a role the ledger names."""
     before, after, author = change.view("before"), change.view("after"), change.author
