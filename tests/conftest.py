@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from importlib import resources
@@ -221,6 +223,14 @@ def new_team(root: Path) -> Team:
     git(root, "add", "people.yaml")
     git(root, "-c", "user.email=wangjg@example.com", "commit", "-qm", "people")
     return Team(root)
+
+
+@contextmanager
+def module_team(factory: pytest.TempPathFactory, name: str) -> Iterator[Team]:
+    """A fresh team for a module-scoped fixture, built with git isolated (as every test runs)."""
+    with pytest.MonkeyPatch.context() as mp:
+        isolate_git(factory.mktemp(f"{name}-home"), mp)
+        yield new_team(factory.mktemp(name) / "ws")
 
 
 def keygen(folder: Path, name: str) -> Path:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import EMAILS, Team, draft_contract, git, isolate_git, new_team, open_project
+from conftest import EMAILS, Team, draft_contract, git, module_team, open_project
 from typer.testing import CliRunner
 
 from xmflow.cli import app
@@ -111,9 +111,7 @@ class Workspace:
 
 @pytest.fixture(scope="module")
 def base(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
-    with pytest.MonkeyPatch.context() as mp:
-        isolate_git(tmp_path_factory.mktemp("concurrency-home"), mp)
-        team = new_team(tmp_path_factory.mktemp("concurrency") / "ws")
+    with module_team(tmp_path_factory, "concurrency") as team:
         looping, filling = open_project(team), open_project(team)
         draft_contract(team, looping)
         return Workspace(team.root, looping, filling)

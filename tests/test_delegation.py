@@ -16,8 +16,7 @@ from conftest import (
     draft_contract,
     git,
     hand_commit,
-    isolate_git,
-    new_team,
+    module_team,
     open_project,
     trailer_message,
 )
@@ -30,9 +29,7 @@ TO_ZHANGSAN = "  - {from: zhaoliu, to: zhangsan, roles: [sales_supervisor], unti
 @pytest.fixture(scope="module")
 def base(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, datetime, str]:
     """zhangsan's project, its contract waiting on the supervisor (zhaoliu); no delegation yet."""
-    with pytest.MonkeyPatch.context() as mp:
-        isolate_git(tmp_path_factory.mktemp("delegation-home"), mp)
-        team = new_team(tmp_path_factory.mktemp("delegation") / "ws")
+    with module_team(tmp_path_factory, "delegation") as team:
         pid = open_project(team)
         draft_contract(team, pid)
         return team.root, team.clock, pid

@@ -19,8 +19,7 @@ from conftest import (
     draft_contract,
     git,
     hand_commit,
-    isolate_git,
-    new_team,
+    module_team,
     open_project,
     sign_contract,
     trailer_message,
@@ -41,9 +40,7 @@ class Base:
 
 @pytest.fixture(scope="module")
 def base(tmp_path_factory: pytest.TempPathFactory) -> Base:
-    with pytest.MonkeyPatch.context() as mp:
-        isolate_git(tmp_path_factory.mktemp("doors-home"), mp)
-        team = new_team(tmp_path_factory.mktemp("doors") / "ws")
+    with module_team(tmp_path_factory, "doors") as team:
         signed = open_project(team)
         draft_contract(team, signed)
         sign_contract(team, signed)

@@ -26,8 +26,7 @@ from conftest import (
     Team,
     draft_contract,
     git,
-    isolate_git,
-    new_team,
+    module_team,
     open_project,
     sign_contract,
     stamp_contract,
@@ -55,9 +54,7 @@ class Place:
 
 @pytest.fixture(scope="module")
 def place(tmp_path_factory: pytest.TempPathFactory) -> Place:
-    with pytest.MonkeyPatch.context() as mp:
-        isolate_git(tmp_path_factory.mktemp("fuzz-home"), mp)
-        team = new_team(tmp_path_factory.mktemp("fuzz") / "ws")
+    with module_team(tmp_path_factory, "fuzz") as team:
         signed, stamped = open_project(team), open_project(team)
         for pid in (signed, stamped):
             draft_contract(team, pid)

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import EMAILS, EXAMPLE_PEOPLE, Team, draft_contract, git, isolate_git, new_team, open_project
+from conftest import EMAILS, EXAMPLE_PEOPLE, Team, draft_contract, git, module_team, open_project
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -377,9 +377,7 @@ def watchdog(what: str, seconds: int = WATCHDOG) -> Iterator[None]:
 def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, datetime]:
     """A workspace with a contract drafted and reviewed by its salesperson (SIGNED), a project not
     yet submitted (OPEN), and a copy of the default process as process.yaml (not in use)."""
-    with pytest.MonkeyPatch.context() as mp:
-        isolate_git(tmp_path_factory.mktemp("fuzz-home"), mp)
-        team = new_team(tmp_path_factory.mktemp("fuzz") / "ws")
+    with module_team(tmp_path_factory, "fuzz") as team:
         pid = open_project(team)
         draft_contract(team, pid)
         other = team.json("zhangsan", "new", "第二", "--client", "乙", "--budget", "10万")["id"]

@@ -16,7 +16,17 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from conftest import EMAILS, Team, draft_contract, git, hand_commit, isolate_git, new_team, open_project, sign_contract
+from conftest import (
+    EMAILS,
+    Team,
+    draft_contract,
+    git,
+    hand_commit,
+    module_team,
+    open_project,
+    sign_contract,
+    trailer_message,
+)
 
 from xmflow import yamlio
 from xmflow.files import MAX_SCAN
@@ -31,9 +41,7 @@ class Base:
 
 @pytest.fixture(scope="module")
 def base(tmp_path_factory: pytest.TempPathFactory) -> Base:
-    with pytest.MonkeyPatch.context() as mp:
-        isolate_git(tmp_path_factory.mktemp("reading-home"), mp)
-        team = new_team(tmp_path_factory.mktemp("reading") / "ws")
+    with module_team(tmp_path_factory, "reading") as team:
         signed = open_project(team)
         draft_contract(team, signed)
         sign_contract(team, signed)
@@ -97,10 +105,6 @@ def commit_tree(team: Team, tree: str, *parents: str, who: str = "zhangsan", mes
     return sha
 
 
-def people_email(team: Team, who: str) -> str:
-    return EMAILS[who]
-
-
 # --- a message cannot pass for another commit ------------------------------------------------
 
 
@@ -113,7 +117,7 @@ def test_a_message_forging_an_admins_commit_in_gits_output_is_read_as_its_author
                             for line in lines), encoding="utf-8")
     parent = ws.head()
     at = ws.clock.isoformat()
-    forged = (f"tidy\x1f\x1e{'a' * 40}\x1f{parent}\x1fwangjg\x1f{people_email(ws, 'wangjg')}\x1f{at}\x1f{at}"
+    forged = (f"tidy\x1f\x1e{'a' * 40}\x1f{parent}\x1fwangjg\x1f{EMAILS['wangjg']}\x1f{at}\x1f{at}"
               f"\x1f\x1fpeople: an admin's change\x1f")
     bad = hand_commit(ws, "zhangsan", f"people: tidy\n\n{forged}")
     assert "\x1e" in git(ws.root, "log", "-1", "--format=%B")  # git kept the bytes
@@ -175,7 +179,7 @@ def test_a_stage_file_that_is_no_file_is_a_finding(ws: Team, base: Base, mode: s
 def test_a_commit_whose_date_is_no_time_is_named_not_a_crash(ws: Team) -> None:
     head = git(ws.root, "cat-file", "commit", "HEAD")
     tree = head.splitlines()[0]
-    email = people_email(ws, "zhangsan")
+    email = EMAILS["zhangsan"]
     bad = commit_object(ws.root, (f"{tree}\nparent {ws.head()}\nauthor zhangsan <{email}> 1790000000 +9999\n"
                                   f"committer zhangsan <{email}> 1790000000 +9999\n\nno time\n").encode())
     assert (bad, "bad-date") in kinds(ws)
@@ -192,3 +196,58 @@ def test_a_file_too_large_to_be_xmflows_is_named_and_not_read(ws: Team, base: Ba
     code, found = verify(ws)
     assert code == 1
     assert any(f["commit"] == bad and f["kind"] == "too-large" and f["file"] == name for f in found)
+
+
+# --- what only looks like xmflow's ---------------------------------------------------------
+
+
+def test_a_project_folder_that_is_a_link_is_named_and_not_read(ws: Team, base: Base) -> None:
+    """A link at projects/ID showed a project made elsewhere, with sign-offs nobody made, as real."""
+    shutil.copytree(ws.root / "projects" / base.signed, ws.root / "shadow")
+    (ws.root / "projects" / "2026-050").symlink_to("../shadow", target_is_directory=True)
+    bad = hand_commit(ws, "zhangsan", "notes")
+    code, found = verify(ws)
+    assert code == 1 and any(f["commit"] == bad and f["kind"] == "not-a-file" and f["project"] == "2026-050"
+                             for f in found)
+    check = ws("zhangsan", "check")
+    assert check.exit_code == 1 and "projects/2026-050: is a symbolic link" in " ".join(check.output.split())
+    assert "2026-050" not in ws("zhangsan", "status", "--json").stdout
+    refused = ws("zhangsan", "set", "2026-050", "initiation.client.contact=X")
+    assert refused.exit_code == 2 and ws.head() == bad and ws.clean()
+
+
+@pytest.mark.parametrize("path", ["Projects/{pid}/contract.yaml", "projects/{pid}/Contract.yaml", "People.yaml"])
+def test_a_file_named_like_xmflows_but_for_letter_case_is_named(ws: Team, base: Base, path: str) -> None:
+    """On a Mac or Windows disk such a file is xmflow's own, and checking it out writes over it."""
+    source = ws.root / ("people.yaml" if path == "People.yaml" else f"projects/{base.signed}/contract.yaml")
+    target = ws.root / path.format(pid=base.signed)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(source.read_text(encoding="utf-8").replace("348000", "3480000"), encoding="utf-8")
+    git(ws.root, "add", "-A")
+    bad = hand_commit(ws, "zhangsan", trailer_message(f"{base.signed} contract", Project=base.signed,
+                                                      Decision="record"))
+    assert (bad, "lookalike-name") in kinds(ws)
+
+
+def test_a_commit_naming_a_project_with_no_decision_says_so_plainly(ws: Team, base: Base) -> None:
+    (ws.root / "notes.txt").write_text("x\n", encoding="utf-8")
+    bad = hand_commit(ws, "zhangsan", f"notes\n\nXmflow-Project: {base.signed}")
+    found = [f for f in verify(ws)[1] if f["commit"] == bad and f["kind"] == "no-signoff"]
+    assert found and "says it acts on the project but changes none" in found[0]["message"]
+    assert "None" not in found[0]["message"]
+
+
+def test_tens_of_thousands_of_new_commits_are_read_whole(tmp_path: Path) -> None:
+    """The ids of the commits a push brings go to git on standard input: on the command line,
+    some 50,000 of them were more than the system takes (exit 3 in the hook)."""
+    from xmflow import receive
+
+    root = tmp_path / "many"
+    git(tmp_path, "init", "-q", str(root))
+    lines = [f"commit refs/heads/many\ncommitter 张三 <{EMAILS['zhangsan']}> 1790000000 +0800\ndata 3\nc{i % 9}\n"
+             for i in range(60_000)]
+    subprocess.run(["git", "-C", str(root), "fast-import", "--quiet"], input="".join(lines).encode(), check=True)
+    tip = git(root, "rev-parse", "refs/heads/many").strip()
+    git(root, "update-ref", "-d", "refs/heads/many")  # as in pre-receive: no ref reaches them yet
+    commits = receive._new_commits(root, tip)
+    assert len(commits) == 60_000 and commits[0].sha == tip and commits[0].email == EMAILS["zhangsan"]

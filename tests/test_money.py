@@ -17,8 +17,7 @@ from conftest import (
     ALL_TRUE,
     Team,
     git,
-    isolate_git,
-    new_team,
+    module_team,
     open_project,
     plan_ready,
     stamp_contract,
@@ -81,9 +80,7 @@ LATER = "2027-01-05T09:00:00+08:00"  # the day the paper records are entered: ev
 
 @pytest.fixture(scope="module")
 def books(tmp_path_factory: pytest.TempPathFactory) -> tuple[Team, dict[str, str]]:
-    with pytest.MonkeyPatch.context() as mp:
-        isolate_git(tmp_path_factory.mktemp("money-home"), mp)
-        team = new_team(tmp_path_factory.mktemp("money") / "ws")
+    with module_team(tmp_path_factory, "money") as team:
         a = opened(team, "甲项目", "甲方公司", "11万")
         b = opened(team, "乙项目", "乙方公司", "60万", who="lisi")
         c = opened(team, "丙项目", "甲方公司", "20万")

@@ -19,8 +19,7 @@ from conftest import (
     draft_contract,
     git,
     hand_commit,
-    isolate_git,
-    new_team,
+    module_team,
     open_project,
     sign_contract,
     stamp_contract,
@@ -39,9 +38,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> tuple[Team, str, str]
     """A workspace built once: a project whose contract the client has signed, and one whose
     contract waits for the client's signature (which a scan may go with). The tests using it
     only make commands that must be refused, or that change nothing."""
-    with pytest.MonkeyPatch.context() as mp:
-        isolate_git(tmp_path_factory.mktemp("odd-home"), mp)
-        team = new_team(tmp_path_factory.mktemp("odd") / "ws")
+    with module_team(tmp_path_factory, "odd") as team:
         signed, stamped = open_project(team), open_project(team)
         for pid in (signed, stamped):
             draft_contract(team, pid)

@@ -301,6 +301,36 @@ def test_a_copy_not_committed_by_the_pusher_or_changed_is_refused(shared: Shared
     shared.refused("origin", "main", pusher={"GL_USERNAME": "lisi"}, says=("not a copy of a commit already on",))
 
 
+def test_a_copy_whose_change_differs_only_in_whitespace_is_refused(shared: Shared) -> None:
+    """git's plain patch id ignores whitespace; in YAML a space can change a value (``a#b`` is
+    text, ``a #b`` is ``a``): a copy is the same change byte for byte, or it is no copy."""
+    team, root = shared.team, shared.team.root
+    git(root, "checkout", "-q", "-b", "zhangsan-work")
+    original = open_new(team, "zhangsan")
+    shared.accepted("-q", "origin", "zhangsan-work", pusher={"GL_USERNAME": "zhangsan"})
+    git(root, "checkout", "-q", "main")
+    admin_sets(team, "max_backdate_days: 45")
+    lisi = {**os.environ, "GIT_COMMITTER_EMAIL": EMAILS["lisi"], "GIT_COMMITTER_NAME": "李四"}
+    subprocess.run(["git", "-C", str(root), "cherry-pick", original], check=True, capture_output=True, env=lisi)
+    changed = [p for p in (root / "projects").glob("*/project.yaml") if "zhangsan的项目" in p.read_text(encoding="utf-8")]
+    changed[0].write_text(changed[0].read_text(encoding="utf-8").replace("客户", "客 户", 1), encoding="utf-8")
+    git(root, "add", "-A")
+    subprocess.run(["git", "-C", str(root), "commit", "-q", "--amend", "--no-edit"], check=True, env=lisi)
+    copy = team.head()
+    shared.refused("origin", "main", pusher={"GL_USERNAME": "lisi"},
+                   says=(f"commit {copy[:7]} is authored by", "not a copy of a commit already on the server"))
+
+
+def test_a_project_folder_that_is_a_link_is_refused(shared: Shared) -> None:
+    root = shared.team.root
+    source = next(p for p in (root / "projects").iterdir())
+    shutil.copytree(source, root / "shadow")
+    (root / "projects" / "2026-050").symlink_to("../shadow", target_is_directory=True)
+    hand_commit(shared.team, "lisi", "notes")
+    shared.refused("origin", "main", pusher={"XMFLOW_PUSHER": "lisi"},
+                   says=("projects/2026-050", "is a symbolic link, not a file"))
+
+
 def test_a_pusher_not_in_people_yaml_is_refused(shared: Shared) -> None:
     open_new(shared.team, "lisi")
     stranger = {"GL_USERNAME": "stranger"}

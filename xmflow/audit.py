@@ -13,6 +13,7 @@ findings an admin acknowledged are set apart.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -196,7 +197,8 @@ def _unreadable(contents: Contents) -> dict[str, list[Finding]]:
     findings: dict[str, list[Finding]] = {}
     for item in contents.unreadable:
         parts = item.path.split("/", 2)
-        project, file = (parts[1], parts[2]) if parts[0] == "projects" and len(parts) == 3 else ("", item.path)
+        project = parts[1] if parts[0] == "projects" and len(parts) > 1 else ""
+        file = parts[2] if project and len(parts) == 3 else item.path
         findings.setdefault(item.commit, []).append(Finding(
             item.commit, f"{item.why}; verify judges the commit as if it had removed the file", project,
             kind=item.kind, file=file))
@@ -222,13 +224,15 @@ def _replay(tree: Tree, commit: Commit, signed: dict[str | None, tuple[People, l
         findings.append(Finding(commit.sha, f"dated {commit.at.isoformat()}, after it was committed "
                                             f"({commit.committed_at.isoformat()}): a change made in the future",
                                 commit.trailer("Project") or "", kind="future-dated"))
+    findings += _lookalikes(commit, before)
     touched = _projects(changed)
     for project_id in sorted(touched):
         findings += _project_change(commit, before, old_files, tree, project_id)
     claimed = commit.trailer("Project")
     if claimed and claimed not in touched and commit.trailer("Decision") != Decision.RECORD.value:
-        step = commit.trailer("Step") or ""
-        findings.append(Finding(commit.sha, f"says it {commit.trailer('Decision')}s {step or 'a step'} but changes none "
+        step, decision = commit.trailer("Step") or "", commit.trailer("Decision")
+        says = f"{decision}s {step or 'a step'}" if decision else "acts on the project"
+        findings.append(Finding(commit.sha, f"says it {says} but changes none "
                                             "of the project's files (a commit with no matching signature)",
                                 claimed, step.partition(".")[0], step, kind="no-signoff"))
     if before.config.require_signed_commits:
@@ -266,6 +270,37 @@ def _settings_change(tree: Tree, commit: Commit, before: Settings | None, change
     return [Finding(commit.sha, f"{', '.join(touched)} changed by {who}, who is not an admin (only an admin changes "
                                 "people.yaml, xmflow.yaml, the process and the acknowledgements); the change is not "
                                 "taken up", kind="settings-by-non-admin")]
+
+
+def _fold(name: str) -> str:
+    """A name as a disk that ignores letter case and how an accent is written (macOS, Windows) sees it."""
+    return unicodedata.normalize("NFC", name).casefold()
+
+
+def _lookalikes(commit: Commit, settings: Settings) -> list[Finding]:
+    """A file added under a name that is xmflow's only when letter case is ignored (``Projects/``,
+    ``projects/ID/Contract.yaml``, ``People.yaml``): on a Mac or Windows disk it is the same file
+    as xmflow's, so checking the commit out there writes it over the real one, unjudged."""
+    process = settings.process
+    top = {_fold(n): n for n in (PEOPLE, CONFIG, ACKNOWLEDGEMENTS, "projects", TEMPLATES.rstrip("/"),
+                                 *filter(None, [settings.config.process]))}
+    stage_files = {_fold(s.file): s.file for s in process.stages}
+    findings = []
+    for change in commit.changes:
+        if change.blob is None:
+            continue
+        parts = change.path.split("/")
+        first = top.get(_fold(parts[0]))
+        stage = stage_files.get(_fold(parts[2])) if first == "projects" and len(parts) == 3 else None
+        for real, named in ((first, parts[0]), (stage, parts[2] if len(parts) == 3 else "")):
+            if real is not None and real != named:
+                project = parts[1] if first == "projects" and len(parts) > 1 else ""
+                findings.append(Finding(commit.sha, f"{change.path} differs from xmflow's {real} only in letter case: "
+                                                    "on a Mac or Windows disk it is the same file and would be written "
+                                                    "over it; an admin removes it", project, kind="lookalike-name",
+                                        file=change.path))
+                break
+    return findings
 
 
 def _projects(changed: dict[str, str | None]) -> set[str]:

@@ -21,7 +21,7 @@ from xmflow.errors import XmflowError
 from xmflow.model import Decision, Problem, Project
 from xmflow.rules import ProjectView
 from xmflow.session import now
-from xmflow.workspace import CONFIG, PEOPLE, Workspace
+from xmflow.workspace import CONFIG, PEOPLE, PROJECTS, Workspace
 
 
 def check(ws: Workspace) -> list[Problem]:
@@ -33,6 +33,7 @@ def check(ws: Workspace) -> list[Problem]:
         return [Problem("", exc.message)]
     problems: list[Problem] = []
     problems += _settings(ws)
+    problems += _links(ws)
     dirty = {path.split("/")[1] for path in store.dirty_paths(ws.root, ["projects"]) if path.count("/") >= 2}
     invoices: dict[str, str] = {}
     for project_id in ws.project_ids():
@@ -46,6 +47,15 @@ def check(ws: Workspace) -> list[Problem]:
         if project_id in dirty:
             problems += _pending(ws, project)
     return problems
+
+
+def _links(ws: Workspace) -> list[Problem]:
+    """A link where a project's folder goes (or for the projects folder itself): xmflow reads no
+    project through it, and verify names the commit that adds one."""
+    base = ws.root / PROJECTS
+    links = [base] if base.is_symlink() else [p for p in base.iterdir() if p.is_symlink()] if base.is_dir() else []
+    return [Problem(str(link.relative_to(ws.root)), "is a symbolic link, not a folder: a project's files are kept in "
+                                                    "its own folder; remove the link (git rm)") for link in links]
 
 
 def _invoice_numbers(ws: Workspace, project: Project, used: dict[str, str]) -> list[Problem]:

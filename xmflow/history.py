@@ -176,7 +176,10 @@ def read_contents(root: Path, commits: list[Commit]) -> Contents:
     for commit in commits:
         changes = []
         for change in commit.changes:
-            read = change.blob is not None and _reading(change.path, settings) is not None
+            # A link or a submodule is never xmflow's, wherever it is (a project folder that is a
+            # link would show a project's files from elsewhere); a file xmflow reads, within its limit.
+            read = change.blob is not None and (change.mode not in FILE_MODES
+                                                or _reading(change.path, settings) is not None)
             problem = _problem(change, sizes, _limit(change.path, settings)) if read else None
             if problem:
                 unreadable.append(Unreadable(commit.sha, change.path, *problem))

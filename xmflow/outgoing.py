@@ -164,8 +164,8 @@ def _changed_by(root: Path, tip: str, path: str, origins: dict[str, str]) -> tup
     shas = [sha for sha in store.git(root, "log", "--reverse", "--format=%H", "HEAD", "--", path).split() if sha in local]
     if not shas:
         return ()
-    out = store.git(root, "log", "--no-walk=unsorted", "--format=%h “%s”", *[origins.get(c, c) for c in shas])
-    return tuple(line for line in out.splitlines() if line)
+    found = store.log_fields(root, ("%h", "%s"), "--no-walk=unsorted", revs=[origins.get(c, c) for c in shas])
+    return tuple(f"{short} “{subject}”" for (short, subject), _ in found)
 
 
 def _undone_message(people: People, shown: str, undone: list[Undone]) -> str:

@@ -303,10 +303,15 @@ def _same(root: Path, *args: str) -> list[tuple[str, tuple[str, ...]]]:
 
 
 def _same_patch(root: Path, original: str, copy: str) -> bool:
-    """Whether two single-parent commits make the same change (``=`` of ``--cherry-mark``)."""
-    out = store.git(root, "rev-list", "--left-right", "--cherry-mark", f"{original}...{copy}",
-                    "--not", f"{original}^", f"{copy}^")
-    return f"={copy}" in out.split()
+    """Whether two single-parent commits make the same change, byte for byte: git's patch id of
+    each diff taken ``--verbatim`` (the plain patch id, as ``--cherry-mark`` compares, ignores
+    whitespace, and in YAML a space changes a value: ``a#b`` is text, ``a #b`` is ``a``)."""
+    def patch_id(commit: str) -> str:
+        diff = store.git(root, "diff-tree", "-p", "--no-renames", "--full-index", "--no-color", "--no-ext-diff",
+                         "--no-textconv", commit)
+        return store.git(root, "patch-id", "--verbatim", data=diff).split(" ", 1)[0]
+
+    return patch_id(original) == patch_id(copy) != ""
 
 
 def _new_commits(root: Path, commit: str) -> list[NewCommit]:
@@ -316,7 +321,7 @@ def _new_commits(root: Path, commit: str) -> list[NewCommit]:
     commits = []
     if not new:
         return commits
-    for fields, _ in store.log_fields(root, _NEW, "--no-walk=unsorted", *new):
+    for fields, _ in store.log_fields(root, _NEW, "--no-walk=unsorted", revs=new):
         sha, parents, author, email, authored, authored_epoch, committer, committed, committed_epoch = fields
         at, committed_at, bad = commit_times(authored, authored_epoch, committed, committed_epoch)
         commits.append(NewCommit(sha, tuple(parents.split()), author, email, at, committer, committed_at, bad))

@@ -148,17 +148,20 @@ def identity(root: Path) -> tuple[str, str]:
     return name or email.split("@")[0], email
 
 
-def log_fields(root: Path, placeholders: Sequence[str], *args: str,
-               config: dict[str, str] | None = None) -> list[tuple[list[str], str]]:
+def log_fields(root: Path, placeholders: Sequence[str], *args: str, config: dict[str, str] | None = None,
+               revs: Sequence[str] = ()) -> list[tuple[list[str], str]]:
     """``git log ARGS`` with each commit's *placeholders* (``%H``, ``%an``, ``%B``…): for each commit,
     the fields exactly as git printed them, and what git printed after them (``--raw``'s changes).
     The fields are cut on a random token made for this call: a commit message may hold any byte
     (the \\x1e and \\x1f xmflow once cut on included), but not a token made after it was written.
-    *config* is git configuration for this run (``-c KEY=VALUE``)."""
+    *config* is git configuration for this run (``-c KEY=VALUE``); *revs*, commits given on
+    standard input (``--stdin``), however many (a command line holds a few thousand at most)."""
     token = secrets.token_hex(16)
     start, sep, end = f"{token}<", f"{token}|", f"{token}>"
     options = [a for key, value in (config or {}).items() for a in ("-c", f"{key}={value}")]
-    out = git(root, *options, "log", *_LOG_OPTIONS, f"--format={start}{sep.join(placeholders)}{end}", *args)
+    stdin = ("--stdin",) if revs else ()
+    out = git(root, *options, "log", *_LOG_OPTIONS, f"--format={start}{sep.join(placeholders)}{end}", *args, *stdin,
+              data="".join(f"{rev}\n" for rev in revs) if revs else None)
     before, *chunks = out.split(start)
     entries = []
     for chunk in chunks:
@@ -290,7 +293,7 @@ def signatures(root: Path, commits: list[str], allowed_signers: str) -> dict[str
     with tempfile.NamedTemporaryFile("w", suffix=".allowed_signers", encoding="utf-8", delete=False) as f:
         f.write(allowed_signers)
     try:
-        entries = log_fields(root, ("%H", "%G?", "%GS", "%GK"), "--no-walk=unsorted", *commits,
+        entries = log_fields(root, ("%H", "%G?", "%GS", "%GK"), "--no-walk=unsorted", revs=commits,
                              config={"gpg.ssh.allowedSignersFile": f.name})
     finally:
         os.unlink(f.name)

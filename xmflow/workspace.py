@@ -211,9 +211,10 @@ class Workspace:
 
     def project_ids(self) -> list[str]:
         base = self.root / PROJECTS
-        if not base.is_dir():
+        if base.is_symlink() or not base.is_dir():
             return []
-        return sorted(p.name for p in base.iterdir() if p.is_dir() and not p.name.startswith("."))
+        # A project is a folder of its own: a link to one elsewhere is no project (`check` names it).
+        return sorted(p.name for p in base.iterdir() if p.is_dir() and not p.is_symlink() and not p.name.startswith("."))
 
     @cached_property
     def record_cache(self) -> RecordCache | None:
@@ -240,7 +241,8 @@ class Workspace:
         return views, problems
 
     def project(self, project_id: str, cached: bool = False) -> Project:
-        if not _ID.fullmatch(project_id) or not (self.root / PROJECTS / project_id).is_dir():
+        folder = self.root / PROJECTS / project_id
+        if not _ID.fullmatch(project_id) or not folder.is_dir() or folder.is_symlink() or folder.parent.is_symlink():
             known = self.project_ids()
             hint = f" (projects: {', '.join(known[:8])}{' …' if len(known) > 8 else ''})" if known else ""
             shown = project_id if len(project_id) <= MAX_ID else project_id[:MAX_ID] + "…"
