@@ -30,13 +30,15 @@ EMAILS = {
 
 def isolate_git(home: Path, mp: pytest.MonkeyPatch) -> None:
     """Point git at a fresh configuration in *home*: a fixed committer, no identity from the
-    environment, no system configuration."""
+    environment, no system configuration, no terminal size."""
     config = home / "gitconfig"
     config.write_text("[user]\n\tname = Test Committer\n\temail = committer@example.invalid\n"
                       "[init]\n\tdefaultBranch = main\n")
     mp.setenv("GIT_CONFIG_GLOBAL", str(config))
     mp.setenv("GIT_CONFIG_NOSYSTEM", "1")
     mp.setenv("HOME", str(home))
+    for var in ("COLUMNS", "LINES"):  # the terminal's size is the test's to set (pytest-xdist sets one)
+        mp.delenv(var, raising=False)
     for var in ("GIT_AUTHOR_EMAIL", "GIT_AUTHOR_NAME", "GIT_COMMITTER_EMAIL", "GIT_COMMITTER_NAME",
                 "GIT_AUTHOR_DATE", "GIT_COMMITTER_DATE", "EDITOR", "VISUAL", "NO_COLOR"):
         mp.delenv(var, raising=False)

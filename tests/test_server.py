@@ -391,6 +391,20 @@ def test_a_clock_up_to_five_minutes_ahead_is_allowed(shared: Shared, ahead: time
 # --- what the hook says -------------------------------------------------------------------
 
 
+def test_the_server_verifies_only_the_commits_new_since_the_last_tip_it_verified(shared: Shared) -> None:
+    before = git(shared.server, "rev-parse", "main").strip()
+    open_new(shared.team, "lisi")
+    said = " ".join(shared.accepted("origin", "main").replace("remote:", " ").split())
+    assert f"no findings up to {shared.team.head()[:7]} (1 commit(s) replayed from {before[:7]}, verified before)" in said
+    open_new(shared.team, "lisi")
+    tip = shared.team.head()
+    said = " ".join(shared.accepted("origin", "main").replace("remote:", " ").split())
+    assert "(1 commit(s) replayed from" in said
+    from xmflow import audit
+
+    assert audit.report(shared.server, tip).replayed == 0  # the hook left its checkpoint at the tip
+
+
 def test_the_not_authenticated_note_is_printed_once(shared: Shared) -> None:
     open_new(shared.team, "lisi")
     said = shared.accepted("origin", "main", "main:refs/heads/copy")

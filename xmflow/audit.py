@@ -19,13 +19,14 @@ from pathlib import Path
 from typing import Any
 
 from xmflow import acknowledgements as acks_mod
+from xmflow import checkpoint, records, store, yamlio
 from xmflow import process as process_mod
-from xmflow import records, store, yamlio
 from xmflow.acknowledgements import ACKNOWLEDGEMENTS, Acknowledgement
 from xmflow.cache import ParsedRecords
 from xmflow.change import Finding, ProjectChange, Scan, Settings
+from xmflow.checkpoint import Checkpoint
 from xmflow.conformance import SKEW, invoice_numbers_used_once, judge, outside_xmflow
-from xmflow.errors import RecordError, UsageError, XmflowError
+from xmflow.errors import RecordError, StoreError, UsageError, XmflowError
 from xmflow.history import Commit, Contents, processes_named, read_contents, walk
 from xmflow.model import Config, Decision, People, Project
 from xmflow.process import Process
@@ -48,10 +49,13 @@ class Report:
     findings: list[Finding]
     acknowledged: list[tuple[Finding, str]]
     notes: list[str]
+    replayed: int = 0   # the commits replayed this time
+    resumed: str = ""   # the commit it went on from (a checkpoint), "" from the first
 
     def as_json(self) -> dict[str, Any]:
         return {"rev": self.rev, "findings": [f.as_json() for f in self.findings],
-                "acknowledged": [{**f.as_json(), "why": why} for f, why in self.acknowledged], "notes": self.notes}
+                "acknowledged": [{**f.as_json(), "why": why} for f, why in self.acknowledged], "notes": self.notes,
+                "replayed": self.replayed, "resumed_from": self.resumed or None}
 
 
 @dataclass
@@ -141,25 +145,29 @@ def verify(root: Path, rev: str = "HEAD", project: str | None = None) -> list[Fi
     return report(root, rev, project).findings
 
 
-def report(root: Path, rev: str = "HEAD", project: str | None = None) -> Report:
-    """Verify the history up to *rev*: the findings, the acknowledged ones, and notes."""
-    if not store.git(root, "rev-parse", "--verify", "-q", f"{rev}^{{commit}}", check=False).strip():
+def report(root: Path, rev: str = "HEAD", project: str | None = None, full: bool = False) -> Report:
+    """Verify the history up to *rev*: the findings, the acknowledged ones, and notes. It goes on
+    from the nearest checkpoint on the line (see :mod:`xmflow.checkpoint`) unless *full*."""
+    tip = store.git(root, "rev-parse", "--verify", "-q", f"{rev}^{{commit}}", check=False).strip()
+    if not tip:
         raise UsageError(f"--rev {rev}: no such commit here")
     if store.is_shallow(root):
         raise UsageError("this clone has only part of the history (a shallow clone), so it cannot be verified: "
                          "fetch the rest with `git fetch --unshallow`, then verify again")
-    contents = read_contents(root, walk(root, rev))  # only what verify reads, each blob within its limit
-    commits = contents.commits
-    tree = Tree(root)
-    tree.blobs = contents.blobs
+    start, commits = _start(root, tip, full)
+    contents = read_contents(root, commits, start.processes)  # only what verify reads, each within its limit
+    tree = Tree(root, dict(start.files), dict(start.trusted), dict(start.invoices))
+    tree.blobs = _Blobs(root, contents.blobs)
     unreadable = _unreadable(contents)
-    findings: list[Finding] = []
+    findings = list(start.findings)
     signed: dict[str | None, tuple[People, list[Commit]]] = {}
-    for commit in commits:
+    for commit in contents.commits:
         findings += _commit_shape(commit) + unreadable.get(commit.sha, []) + _replay(tree, commit, signed)
     findings += _signatures(root, signed)
+    if contents.commits or start.commit != tip:
+        checkpoint.save(root, Checkpoint(tip, tree.files, tree.trusted, tree.invoices, sorted(contents.processes),
+                                         findings))
     findings += _rewritten_shared_history(root)
-    tip = commits[-1].sha if commits else ""
     findings += _tip_settings(tree, tip)
     try:
         acked = tree.acknowledgements()
@@ -170,7 +178,36 @@ def report(root: Path, rev: str = "HEAD", project: str | None = None) -> Report:
     known = [(f, next(a.why for a in acked if a.covers(f.commit, f.kind, f.project)))
              for f in mine if any(a.covers(f.commit, f.kind, f.project) for a in acked)]
     left = [f for f in mine if not any(f is k for k, _ in known)]
-    return Report(rev, left, known, notes)
+    return Report(rev, left, known, notes, replayed=len(contents.commits), resumed=start.commit)
+
+
+def _start(root: Path, tip: str, full: bool) -> tuple[Checkpoint, list[Commit]]:
+    """Where the replay starts — the nearest checkpoint on *tip*'s first-parent line, or the
+    beginning — and the commits from there to *tip*."""
+    found = None if full else checkpoint.find(root, tip)
+    if found is not None:
+        commits = walk(root, tip, since=found.commit)
+        if found.commit == tip or (commits and commits[0].parents[:1] == (found.commit,)):
+            return found, commits
+    return Checkpoint(""), walk(root, tip)
+
+
+class _Blobs(dict[str, bytes]):
+    """The contents verify read for the commits it replays; a blob from before them (the replay
+    went on from a checkpoint) is read when first needed. It was within its limit when its
+    commit was replayed, or it would be no file of the tree."""
+
+    def __init__(self, root: Path, read: dict[str, bytes]) -> None:
+        super().__init__(read)
+        self.root = root
+
+    def __missing__(self, blob: str) -> bytes:
+        found = store.read_blobs(self.root, [blob])
+        if blob not in found:
+            raise StoreError(f"git object {blob} is missing from this repository: fetch it (git fetch), or verify "
+                             "with --full")
+        self[blob] = found[blob]
+        return found[blob]
 
 
 def _commit_shape(commit: Commit) -> list[Finding]:

@@ -48,6 +48,9 @@ def verify(
     kind: Annotated[str | None, typer.Option("--finding", metavar="KIND", help=(
         "With --acknowledge: only the findings of this kind (the name in brackets after each finding)."))] = None,
     why: Annotated[str | None, typer.Option("-m", help="With --acknowledge: why the findings are known and stand.")] = None,
+    full: Annotated[bool, typer.Option("--full", help=(
+        "Replay the whole history from the first commit, not from where the last verify left off "
+        "(the findings are the same)."))] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Check the records against the history (SPEC §5); exit 1 on any finding."""
@@ -61,7 +64,7 @@ def verify(
         raise UsageError(f"{project[:80]!r}{'…' if len(project) > 80 else ''} is not a project id")
     if project and not store.is_bare(root):
         workspace_of(ctx).project(project)  # an unknown project is bad usage, as for log
-    found = audit.report(root, rev, project)
+    found = audit.report(root, rev, project, full=full)
     out = out_of(ctx)
     if as_json:
         out.json(found.as_json())
@@ -126,12 +129,14 @@ def hooks_pre_receive(ctx: typer.Context) -> None:
     out = out_of(ctx)
     for refusal in report.refusals:
         out.error(refusal)
-    for ref, commit, findings in report.verified:
-        if findings:
-            out.error(f"{ref}: {len(findings)} finding(s) of `xmflow verify` up to {commit[:7]}:")
-            out.findings(findings, "")
+    for ref, commit, found in report.verified:
+        if found.findings:
+            out.error(f"{ref}: {len(found.findings)} finding(s) of `xmflow verify` up to {commit[:7]}:")
+            out.findings(found.findings, "")
         else:
-            out.note(f"xmflow: {ref}: verified, no findings up to {commit[:7]}")
+            since = f" from {found.resumed[:7]}, verified before" if found.resumed else " from the first"
+            out.note(f"xmflow: {ref}: verified, no findings up to {commit[:7]} ({found.replayed} commit(s) "
+                     f"replayed{since})")
     for note in report.notes:
         out.note(f"xmflow: note: {note}")
     if not report.accepted:

@@ -3,6 +3,7 @@ one pass, and the sign-offs of the stage files matched to the commits that made 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -79,12 +80,13 @@ def _trailers(text: str) -> dict[str, str]:
     return trailers
 
 
-def walk(root: Path, rev: str = "HEAD", *paths: str) -> list[Commit]:
-    """Every commit from the first to *rev* (the first-parent line) that changed *paths* (all
-    of them when none are given), oldest first, with the files each changed and its message:
-    in one ``git log``. Whatever a commit's author wrote, it is read as that commit's own."""
+def walk(root: Path, rev: str = "HEAD", *paths: str, since: str | None = None) -> list[Commit]:
+    """Every commit from the first (or from after *since*) to *rev* (the first-parent line) that
+    changed *paths* (all of them when none are given), oldest first, with the files each changed
+    and its message: in one ``git log``. Whatever a commit's author wrote, it is read as that
+    commit's own."""
     commits = []
-    for fields, raw in store.log_raw(root, _WALK, rev, *paths):
+    for fields, raw in store.log_raw(root, _WALK, rev, *paths, since=since):
         sha, parents, author, email, at, at_epoch, committed, committed_epoch, trailer_text, subject, body = fields
         authored, commit_time, bad = commit_times(at, at_epoch, committed, committed_epoch)
         changes = tuple(Change(c.path, None if c.blob == _ZERO else c.blob, c.mode) for c in raw)
@@ -161,15 +163,19 @@ class Contents:
     commits: list[Commit]
     blobs: dict[str, bytes] = field(default_factory=dict)
     unreadable: list[Unreadable] = field(default_factory=list)
+    processes: set[str] = field(default_factory=set)  # the process files xmflow.yaml has named
 
 
-def read_contents(root: Path, commits: list[Commit]) -> Contents:
+def read_contents(root: Path, commits: list[Commit], processes: Iterable[str] = ()) -> Contents:
     """Read what verify needs of *commits*, and nothing else: the settings files (people.yaml,
     xmflow.yaml, acknowledgements.yaml, each process file a version of xmflow.yaml named,
     .gitattributes, templates/) and what is under projects/ — a stage file whole, anything deeper
     (a scan) as its SHA-256, streamed. Each blob's size is asked first: one over its limit is
-    never read. Files elsewhere (a stranger's 100 MB file at the top) are not read at all."""
-    settings = set(SETTINGS_READ) | processes_named(root, commits)
+    never read. Files elsewhere (a stranger's 100 MB file at the top) are not read at all.
+    *processes*: the process files named before the first of *commits* (verify going on from
+    a checkpoint)."""
+    named = set(processes) | processes_named(root, commits)
+    settings = set(SETTINGS_READ) | named
     sizes = store.blob_sizes(root, [ch.blob for c in commits for ch in c.changes
                                     if ch.blob and ch.mode in FILE_MODES and _reading(ch.path, settings)])
     kept, unreadable = [], []
@@ -192,7 +198,7 @@ def read_contents(root: Path, commits: list[Commit]) -> Contents:
     if digests:
         kept = [replace(c, changes=tuple(replace(ch, digest=digests.get(ch.blob or "")) for ch in c.changes))
                 for c in kept]
-    return Contents(kept, blobs, unreadable)
+    return Contents(kept, blobs, unreadable, named)
 
 
 def _reading(path: str, settings: set[str]) -> str | None:

@@ -15,15 +15,17 @@ from xmflow.errors import UsageError
 
 MARK = "xmflow-hook"
 
+# `-P`: the folder git runs a hook in (a bare repository's, which holds xmflow/ for its checkpoints)
+# is not put on Python's path, where a folder named xmflow would stand in for the package.
 _PRE_COMMIT = """#!/bin/sh
 # {mark}: runs `xmflow check` before each commit (installed by `xmflow hooks install`).
-exec {python} -m xmflow check
+exec {python} -P -m xmflow check
 """
 
 _PRE_RECEIVE = """#!/bin/sh
 # {mark}: the shared repository's guard (installed by `xmflow hooks install --server`): history only
 # grows, pushers push their own commits, dates are sane, and each pushed tip passes `xmflow verify`.
-exec {python} -m xmflow -C "$PWD" hooks pre-receive
+exec {python} -P -m xmflow -C "$PWD" hooks pre-receive
 """
 
 # git's own guards: branches only grow (git applies these after the hook), and an object that is
@@ -47,7 +49,7 @@ def install(path: Path, server: bool = False) -> Path:
     if hook.exists() and MARK not in hook.read_text(encoding="utf-8", errors="replace"):
         command = '-C "$PWD" hooks pre-receive (with the same standard input)' if server else "check"
         raise UsageError(f"{hook} exists and is not xmflow's: it is left as it is. Add this to it instead: "
-                         f"{shlex.quote(sys.executable)} -m xmflow {command}")
+                         f"{shlex.quote(sys.executable)} -P -m xmflow {command}")
     hook.parent.mkdir(parents=True, exist_ok=True)
     hook.write_text(text.format(mark=MARK, python=shlex.quote(sys.executable)), encoding="utf-8")
     hook.chmod(hook.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)

@@ -97,12 +97,12 @@ class Report:
     """What the hook found: refusals, the findings of each verified tip, and notes."""
 
     refusals: list[str] = field(default_factory=list)
-    verified: list[tuple[str, str, list[audit.Finding]]] = field(default_factory=list)
+    verified: list[tuple[str, str, audit.Report]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     @property
     def accepted(self) -> bool:
-        return not self.refusals and not any(findings for _, _, findings in self.verified)
+        return not self.refusals and not any(found.findings for _, _, found in self.verified)
 
 
 @dataclass
@@ -160,7 +160,7 @@ def receive(root: Path, updates: list[Update], environ: Mapping[str, str], now: 
         config = _config_at(root, commit)
         signing_off = signing_off or not config.require_signed_commits
         if _judge_commits(push, update, commit, config, report):
-            report.verified.append((update.ref, commit, audit.verify(root, commit)))
+            report.verified.append((update.ref, commit, audit.report(root, commit)))
     if push.pusher is None and signing_off:
         report.notes.append("identities are taken from each commit's author and are not authenticated: this "
                             "server does not say who pushes and xmflow.yaml does not require signed commits, so "

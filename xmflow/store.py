@@ -185,15 +185,16 @@ class RawChange:
     path: str
 
 
-def log_raw(root: Path, placeholders: Sequence[str], rev: str = "HEAD",
-            *paths: str) -> list[tuple[list[str], list[RawChange]]]:
-    """``git log --raw`` from *rev* back, oldest first, following the first parent (a merge shows
-    as what it changed on the branch): each commit's *placeholders* (see `log_fields`) and the
-    files it changed, in one pass. Paths come NUL-separated, so any name is read as it is."""
+def log_raw(root: Path, placeholders: Sequence[str], rev: str = "HEAD", *paths: str,
+            since: str | None = None) -> list[tuple[list[str], list[RawChange]]]:
+    """``git log --raw`` from *rev* back (to *since*, not included), oldest first, following the
+    first parent (a merge shows as what it changed on the branch): each commit's *placeholders*
+    (see `log_fields`) and the files it changed, in one pass. Paths come NUL-separated, so any
+    name is read as it is."""
     if not git(root, "rev-parse", "--verify", "-q", f"{rev}^{{commit}}", check=False).strip():
         return []
     entries = log_fields(root, placeholders, "-z", "--reverse", "--first-parent", "-m", "--raw", "--no-abbrev",
-                         "--no-renames", rev, "--", *paths)
+                         "--no-renames", rev, *([f"^{since}"] if since else []), "--", *paths)
     return [(fields, _raw_changes(rest)) for fields, rest in entries]
 
 
