@@ -580,3 +580,19 @@ def test_5_log_shows_a_change_made_outside_xmflow(ws: Team, base: Base) -> None:
 def test_5_verify_of_an_unknown_project_is_bad_usage(ws: Team) -> None:
     result = ws("wangjg", "verify", "2026-999")
     assert result.exit_code == 2 and "no project '2026-999'" in result.output
+
+
+def test_log_keeps_to_the_last_changes_or_those_since_a_day_and_pipes_as_lines(base: Base) -> None:
+    team = Team(base.root, clock=base.clock)
+    everything = team.json("wangjg", "log")["entries"]
+    last = team.json("wangjg", "log", "-n", "3")["entries"]
+    assert last == everything[-3:]
+    day = everything[-1]["at"][:10]
+    since = team.json("wangjg", "log", "--since", day)["entries"]
+    assert since == [e for e in everything if e["at"][:10] >= day] and since
+    assert team("wangjg", "log", "--since", "yesterday").exit_code == 2
+    assert team("wangjg", "log", "-n", "0").exit_code == 2
+    lines = team.ok("wangjg", "log", "-n", "2").stdout.splitlines()  # captured, as a pipe: a header and a line each
+    assert lines[0].split("\t")[:3] == ["时间", "项目", "步骤"] and len(lines) >= 3
+    assert all(line.count("\t") == 8 for line in lines[:3])
+    assert lines[2].split("\t")[-1] == everything[-1]["commit"][:7]

@@ -10,7 +10,7 @@ import typer
 
 from xmflow import actions, audit, checks, hooks, store
 from xmflow import trail as trail_mod
-from xmflow.cli_common import JsonOpt, out_of, workspace_of
+from xmflow.cli_common import JsonOpt, day_of, out_of, workspace_of
 from xmflow.errors import UsageError
 from xmflow.session import Session
 from xmflow.workspace import valid_project_id
@@ -24,13 +24,19 @@ app.add_typer(hooks_app, name="hooks")
 def log(
     ctx: typer.Context,
     project: Annotated[str | None, typer.Argument(help="Only this project.")] = None,
+    last: Annotated[int | None, typer.Option("-n", "--max-count", min=1, metavar="N",
+                                             help="Only the last N changes.")] = None,
+    since: Annotated[str | None, typer.Option("--since", metavar="DATE",
+                                              help="Only the changes made on or after this day.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """The audit trail from git: who did what, in which role, when, why; waits and reject loops."""
     ws = workspace_of(ctx)
+    first = day_of(since, "--since")
     if project:
         ws.project(project)  # an unknown project is bad usage, not an empty trail
     entries, loops = trail_mod.trail(ws.root, ws.process, ws.people, project)
+    entries, loops = trail_mod.limited(entries, loops, last, first)
     if as_json:
         out_of(ctx).json({"entries": [e.as_json() for e in entries], "loops": [loop.as_json() for loop in loops]})
     else:

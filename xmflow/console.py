@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 import re
@@ -64,6 +65,7 @@ _REVISION_COLUMNS = {"version": "版序", "chapter": "章节", "content": "修�
 # What must not reach a terminal as it is: C0 controls but tab and newline, DEL, C1, the line and
 # paragraph separators, the bidirectional overrides and isolates (text that reads backwards), and
 # lone surrogates (the bytes of an argument that was not UTF-8), which cannot even be encoded.
+TABLE_ROWS = 2000  # `log` draws a table of at most this many rows; more go out as lines
 _UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 _JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")  # json escapes C0
 
@@ -280,28 +282,40 @@ class Out:
 
     # -- the audit trail ------------------------------------------------------------------------
     def trail(self, entries: list[Entry], loops: list[Loop], process: Process) -> None:
-        """`log`: one row per change, then the reject loops."""
-        table = Table(header_style="bold")
-        for key in ("time", "project", "step", "decision", "by", "role", "note", "waited", "commit"):
-            table.add_column(self.t(key), overflow="fold", justify="right" if key == "waited" else "left")
-        for e in entries:
-            step = e.step or (e.subject if e.decision == OUTSIDE else e.subject.split(" ", 1)[-1])
-            who = e.who + (f" ({self.t('for')} {e.on_behalf_of})" if e.on_behalf_of else "")
-            if e.signatory:
-                who = f"{e.signatory} ← {who}"
-            note = " ".join(filter(None, [e.note, f"[{e.evidence[:19]}…]" if e.evidence else ""]))
-            role = process.roles[e.role].title if e.role in process.roles and self.lang == "zh" else (e.role or "")
-            waited = f"{e.waited.total_seconds() / 86400:.1f}" if e.waited is not None else ""
-            _row(table, e.at.strftime("%Y-%m-%d %H:%M"), e.project, step, self.t(f"d_{e.decision}") if e.decision else "",
-                 who, role, note, waited, e.commit[:7])
+        """`log`: one row per change, then the reject loops. A table in a terminal; piped (to a
+        pager, grep, a file) or longer than a screen can take, one tab-separated line per change,
+        written as it goes: drawing a table of the whole history would cost more than reading it."""
+        keys = ("time", "project", "step", "decision", "by", "role", "note", "waited", "commit")
         if not entries:
             self.line(self.t("none"))
             return
-        self._print(table)
+        rows = (self._trail_row(e, process) for e in entries)
+        if self.console.is_terminal and len(entries) <= TABLE_ROWS:
+            table = Table(header_style="bold")
+            for key in keys:
+                table.add_column(self.t(key), overflow="fold", justify="right" if key == "waited" else "left")
+            for row in rows:
+                _row(table, *row)
+            self._print(table)
+        else:
+            self.text("\t".join(self.t(key) for key in keys) + "\n")
+            while chunk := list(itertools.islice(rows, 1000)):  # written as it goes
+                self.text("".join("\t".join(visible(" ".join(cell.split())) for cell in row) + "\n" for row in chunk))
         for loop in loops:
             days = f"{(loop.resolved_at - loop.rejected_at).total_seconds() / 86400:.1f}" if loop.resolved_at else "…"
             self.line(f"{self.t('loop')} {loop.project} {loop.step} → {loop.back_to}: {loop.by} "
                       f"{loop.rejected_at:%Y-%m-%d} “{loop.reason}”, {self.t('again')} {days} {self.t('days')}", "yellow")
+
+    def _trail_row(self, e: Entry, process: Process) -> tuple[str, ...]:
+        step = e.step or (e.subject if e.decision == OUTSIDE else e.subject.split(" ", 1)[-1])
+        who = e.who + (f" ({self.t('for')} {e.on_behalf_of})" if e.on_behalf_of else "")
+        if e.signatory:
+            who = f"{e.signatory} ← {who}"
+        note = " ".join(filter(None, [e.note, f"[{e.evidence[:19]}…]" if e.evidence else ""]))
+        role = process.roles[e.role].title if e.role in process.roles and self.lang == "zh" else (e.role or "")
+        waited = f"{e.waited.total_seconds() / 86400:.1f}" if e.waited is not None else ""
+        return (e.at.strftime("%Y-%m-%d %H:%M"), e.project, step, self.t(f"d_{e.decision}") if e.decision else "",
+                who, role, note, waited, e.commit[:7])
 
     def findings(self, findings: list[Any], checked: str) -> None:
         """`verify` and `check`: each finding on stderr, or one line saying all is well."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +65,8 @@ def trail(root: Path, process: Process, people: People, project: str | None = No
     entries: list[Entry] = []
     ready: dict[tuple[str, str], datetime] = {}       # (project, step) → when it was signed, or sent back to
     last: dict[str, datetime] = {}                    # project → its previous change
-    for commit, pid in _changes(walk(root), project):
+    commits = walk(root, "HEAD", f"projects/{project}") if project else walk(root)  # git keeps to the project's
+    for commit, pid in _changes(commits, project):
         ours = commit.trailer("Project") == pid
         step = commit.trailer("Step") if ours else None
         decision = (commit.trailer("Decision") or "") if ours else OUTSIDE
@@ -77,6 +78,21 @@ def trail(root: Path, process: Process, people: People, project: str | None = No
             ready[(pid, f"sent back to {back.to if back else step}")] = commit.at
         last[pid] = commit.at
     return entries, _loops(process, entries)
+
+
+def limited(entries: list[Entry], loops: list[Loop], last: int | None = None,
+            since: date | None = None) -> tuple[list[Entry], list[Loop]]:
+    """The entries made on or after *since*, the *last* of them, and the loops still open then or
+    begun since (waits are measured on the whole trail, before it is cut)."""
+    if since is not None:
+        entries = [e for e in entries if e.at.date() >= since]
+        loops = [loop for loop in loops if loop.rejected_at.date() >= since
+                 or loop.resolved_at is None or loop.resolved_at.date() >= since]
+    if last is not None:
+        entries = entries[-last:]
+        start = entries[0].at if entries else None
+        loops = [loop for loop in loops if start is not None and (loop.resolved_at is None or loop.resolved_at >= start)]
+    return entries, loops
 
 
 def _changes(commits: list[Commit], project: str | None) -> Iterator[tuple[Commit, str]]:
