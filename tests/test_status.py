@@ -92,3 +92,27 @@ def test_the_portfolio_cache_follows_every_change(team: Team) -> None:
 def test_mine_needs_an_identity_in_people_yaml(team: Team) -> None:
     result = team("stranger", "status", "--mine")
     assert result.exit_code == 2 and "--mine" in result.output and "people.yaml" in result.output
+
+
+def test_a_large_portfolio_draws_200_rows_in_a_terminal_and_a_line_each_when_piped(team: Team) -> None:
+    import shutil
+
+    from conftest import git
+
+    pid = open_project(team)
+    draft_contract(team, pid)  # the supervisor's review is next: due in 3 days
+    for n in range(230):
+        shutil.copytree(team.root / "projects" / pid, team.root / "projects" / f"bulk-{n:04d}")
+    git(team.root, "add", "-A")
+    git(team.root, "commit", "-qm", "many projects")
+    piped = team.ok("wangjg", "status", "--as-of", "2026-09-02").stdout.splitlines()
+    assert piped[0].split("\t")[:2] == ["项目", "名称"] and len([x for x in piped if x.startswith("bulk-")]) == 230
+    assert all(line.count("\t") == 10 for line in piped[:232])
+    terminal = {"FORCE_COLOR": "1", "NO_COLOR": "1", "COLUMNS": "200"}
+    drawn = team.ok("wangjg", "status", "--as-of", "2026-09-02", env=terminal).stdout
+    assert "bulk-0198" in drawn and "bulk-0199" not in drawn and "bulk-0229" not in drawn
+    assert "共 231 个项目，上表列出前 200 个" in " ".join(drawn.split()) and "status --all" in drawn
+    every = team.ok("wangjg", "status", "--as-of", "2026-09-02", "--all", env=terminal).stdout
+    assert "bulk-0229" in every and "上表列出前" not in every
+    late = " ".join(team.ok("wangjg", "status", "--as-of", "2026-12-31").stdout.split())
+    assert "contract.supervisor_review — " in late and "231 个项目超时" in late and "bulk-0000, bulk-0001, …" in late

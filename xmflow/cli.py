@@ -247,6 +247,7 @@ def status(
     xlsx: Annotated[str | None, typer.Option("--xlsx", metavar="FILE",
                                              help="Write the portfolio as an Excel workbook.")] = None,
     as_of: Annotated[str | None, typer.Option("--as-of", help="The day figures are computed for (default today).")] = None,
+    every: Annotated[bool, typer.Option("--all", help="In a terminal, every project in the table (not the first 200).")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Where projects stand: the portfolio, or one project's every step."""
@@ -277,7 +278,7 @@ def status(
     elif as_json:
         out.json([status_mod.summary_json(r) for r in rows])
     else:
-        out.portfolio(rows, ws.process)
+        out.portfolio(rows, ws.process, every)
         _glance(out, ws, rows, day)
     for problem in problems:
         out.error(problem)

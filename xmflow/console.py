@@ -38,7 +38,9 @@ LABELS = {
            "total": "合计", "pipeline": "各阶段项目数", "late": "超时", "late_steps": "超时待办", "time": "时间", "note": "说明", "waited": "等待(天)", "commit": "提交", "decision": "决定",
            "by": "经办人", "for": "代", "loop": "退回", "again": "再签用时", "days": "天",
            "d_approve": "同意", "d_reject": "退回", "d_record": "记录", "d_reopen": "重开",
-           "d_outside": "非xmflow修改"},
+           "d_outside": "非xmflow修改",
+           "late_group": "{step} — {who}：{count} 个项目超时，最长 {longest} 天（{ids}）",
+           "more_rows": "共 {total} 个项目，上表列出前 {shown} 个：xmflow status --all 列出全部，或用管道（| less）逐行输出"},
     "en": {"project": "project", "name": "name", "client": "client", "sales": "sales", "key": "key",
            "stage": "stage", "next": "next step", "who": "waiting on", "waiting": "days waiting", "overdue": "overdue milestones",
            "amount": "contract amount", "step": "step", "state": "state", "signers": "signed / to sign",
@@ -52,7 +54,10 @@ LABELS = {
            "late": "late", "late_steps": "late steps", "time": "time", "note": "note", "waited": "days waited", "commit": "commit", "decision": "decision",
            "by": "by", "for": "for", "loop": "reject", "again": "signed again after", "days": "days",
            "d_approve": "approve", "d_reject": "reject", "d_record": "record", "d_reopen": "reopen",
-           "d_outside": "outside xmflow"},
+           "d_outside": "outside xmflow",
+           "late_group": "{step} — {who}: {count} projects late, the longest {longest} days ({ids})",
+           "more_rows": "{total} projects, the first {shown} above: xmflow status --all for every one, or pipe it "
+                        "(| less) for a line each"},
 }
 _STATE_STYLE = {StepState.SIGNED: ("signed", "green"), StepState.WAITING: ("waiting_state", "yellow"),
                 StepState.BLOCKED: ("blocked", "red"), StepState.SKIPPED: ("skipped", "dim")}
@@ -66,6 +71,8 @@ _REVISION_COLUMNS = {"version": "版序", "chapter": "章节", "content": "修�
 # paragraph separators, the bidirectional overrides and isolates (text that reads backwards), and
 # lone surrogates (the bytes of an argument that was not UTF-8), which cannot even be encoded.
 TABLE_ROWS = 2000  # `log` draws a table of at most this many rows; more go out as lines
+LATE_LINES = 20  # late steps listed one by one under the portfolio; more are counted by step and signer
+PORTFOLIO_ROWS = 200  # `status` draws at most this many projects in a table (`--all`: every one)
 _UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 _JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")  # json escapes C0
 
@@ -166,21 +173,37 @@ class Out:
         return stage_title if self.lang == "zh" else english
 
     # -- status ---------------------------------------------------------------------------------
-    def portfolio(self, rows: list[Summary], process: Process) -> None:
-        table = Table(show_lines=False, header_style="bold")
-        for key in ("project", "name", "client", "sales", "key", "stage", "next", "who", "waiting", "overdue", "amount"):
-            table.add_column(self.t(key), overflow="fold", justify="right" if key in ("waiting", "amount") else "left")
-        for s in rows:
-            stage = self.t("closed") if s.closed else self.title(process.stage(s.stage).title, process.stage(s.stage).title_en)
-            steps = "\n".join(n.step.id for n in s.next)
-            who = "\n".join(self.waiting_on(n, process) for n in s.next)
-            _row(table, s.id, s.name, s.client, s.sales_name, self.t("yes") if s.key else "", stage, steps or "—", who,
-                          str(s.waiting_days), str(len(s.overdue)) if s.overdue else "",
-                          format_money(s.amount) if s.amount is not None else "")
+    def portfolio(self, rows: list[Summary], process: Process, every: bool = False) -> None:
+        """The portfolio: a table of at most PORTFOLIO_ROWS rows in a terminal (all with *every*),
+        the rest said in one line; piped, more than that go out as a line each (tab-separated),
+        written as they go: a table of 10,000 rows costs more to draw than to compute."""
+        keys = ("project", "name", "client", "sales", "key", "stage", "next", "who", "waiting", "overdue", "amount")
         if not rows:
             self.line(self.t("none"))
             return
+        if len(rows) > PORTFOLIO_ROWS and not self.console.is_terminal:
+            self.text("\t".join(self.t(key) for key in keys) + "\n")
+            cells = (self._portfolio_row(s, process, "; ") for s in rows)
+            while chunk := list(itertools.islice(cells, 1000)):
+                self.text("".join("\t".join(visible(" ".join(c.split())) for c in row) + "\n" for row in chunk))
+            return
+        shown = rows if every else rows[:PORTFOLIO_ROWS]
+        table = Table(show_lines=False, header_style="bold")
+        for key in keys:
+            table.add_column(self.t(key), overflow="fold", justify="right" if key in ("waiting", "amount") else "left")
+        for s in shown:
+            _row(table, *self._portfolio_row(s, process, "\n"))
         self._print(table)
+        if len(shown) < len(rows):
+            self.line(self.t("more_rows").format(shown=len(shown), total=len(rows)), "yellow")
+
+    def _portfolio_row(self, s: Summary, process: Process, between: str) -> tuple[str, ...]:
+        stage = self.t("closed") if s.closed else self.title(process.stage(s.stage).title, process.stage(s.stage).title_en)
+        steps = between.join(n.step.id for n in s.next)
+        who = between.join(self.waiting_on(n, process) for n in s.next)
+        return (s.id, s.name, s.client, s.sales_name, self.t("yes") if s.key else "", stage, steps or "—", who,
+                str(s.waiting_days), str(len(s.overdue)) if s.overdue else "",
+                format_money(s.amount) if s.amount is not None else "")
 
     def show(self, project: Project, stages: list[Stage], derived: Figures, plan: list[Installment]) -> None:
         """`show`: the derived figures on one line, then each stage's record as stored."""
@@ -377,7 +400,17 @@ class Out:
         late = [(r, n) for r in rows for n in r.late]
         if late:
             self.line(self.t("late_steps"), "bold red")
+        if len(late) <= LATE_LINES:
             for r, n in late:
                 self.line(f"  {r.id} {n.step.id}: {n.waiting_days} > {n.step.due_days} {self.t('days')} — "
                           f"{self.waiting_on(n, process)}", "red")
+            return
+        groups: dict[tuple[str, str], list[tuple[Summary, NextStep]]] = {}
+        for r, n in late:  # many: one line per step and who it waits on
+            groups.setdefault((n.step.id, self.waiting_on(n, process)), []).append((r, n))
+        for (step, who), items in sorted(groups.items(), key=lambda g: -len(g[1])):
+            ids = ", ".join(r.id for r, _ in items[:3]) + (", …" if len(items) > 3 else "")
+            longest = max(n.waiting_days for _, n in items)
+            self.line("  " + self.t("late_group").format(step=step, who=who, count=len(items), longest=longest, ids=ids),
+                      "red")
 
