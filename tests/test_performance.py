@@ -23,7 +23,7 @@ def caches(team: Team) -> list[Path]:
     return sorted(p for p in (team.root / ".git" / "xmflow").rglob("*") if p.is_file() and "journal" not in p.name)
 
 
-def test_the_caches_give_the_answers_of_a_cold_run_warm_missing_broken_or_stale(team: Team) -> None:
+def test_1_2_the_caches_give_the_answers_of_a_cold_run_warm_missing_broken_or_stale(team: Team) -> None:
     pid = open_project(team)
     draft_contract(team, pid)
     sign_contract(team, pid)

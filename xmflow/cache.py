@@ -1,9 +1,10 @@
-"""A cache of parsed stage records, so the portfolio of a large workspace reads fast.
+"""Caches that make a large workspace fast: parsed stage records, and what the portfolio
+derives from each project.
 
-Records are keyed by the SHA-1 of the file's bytes, its path and the process it was read
-under, so a changed file or a new revision of the process is simply a miss. The cache lives
-in the repository's own ``.git`` folder (never committed, never shared) and holds only what
-the last read found.
+Records are keyed by the SHA-1 of the file's bytes and its path, under a tag of the process
+(and of xmflow's own source) they were read under, so a changed file, a new revision of the
+process or another version of xmflow is simply a miss. The caches live in the repository's own
+``.git`` folder (never committed, never shared) and hold only what the last read used.
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ import hashlib
 import os
 import pickle
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from xmflow.model import StageRecord
 
-_VERSION = b"xmflow-records-2"  # 2: text is one line unless multiline, sign-offs typed
+_VERSION = b"xmflow-records-3"  # 2: text is one line unless multiline, sign-offs typed; 3: kept caches
+T = TypeVar("T")
 
 
 class ParsedRecords:
@@ -35,26 +38,38 @@ class ParsedRecords:
         self.used[key] = record
 
 
-class RecordCache(ParsedRecords):
-    """Parsed records by content, kept in .git between runs; :meth:`save` keeps only the
-    entries used since loading."""
+class KeptCache(Generic[T]):
+    """Values by key, kept in ``.git/xmflow/NAME-TAG.pickle`` between runs: TAG digests
+    everything the values were derived from besides their key (xmflow's version, the process,
+    the settings), so a change of any of them is another file and every lookup a miss. A file
+    that cannot be read is an empty cache; :meth:`save` keeps only the entries used since
+    loading. A value is only ever what this code computed from that key, so a hit gives what a
+    cold run gives."""
 
-    def __init__(self, git_dir: Path, process_text: str) -> None:
-        tag = hashlib.sha1(_VERSION + process_text.encode("utf-8")).hexdigest()[:16]
-        super().__init__()
-        self.path = git_dir / "xmflow" / f"records-{tag}.pickle"
-        self.old: dict[str, StageRecord] = {}
+    def __init__(self, git_dir: Path, name: str, *tagged: str) -> None:
+        from xmflow.checkpoint import code_tag
+
+        parts = [_VERSION, code_tag().encode(), *(t.encode("utf-8", "surrogateescape") for t in tagged)]
+        tag = hashlib.sha1(b"\0".join(parts))
+        self.name = name
+        self.path = git_dir / "xmflow" / f"{name}-{tag.hexdigest()[:16]}.pickle"
+        self.used: dict[str, T] = {}
+        self.old: dict[str, T] = {}
         try:
             with self.path.open("rb") as handle:
-                self.old = pickle.load(handle)
-        except (OSError, pickle.PickleError, EOFError, AttributeError, TypeError, ValueError):
+                loaded = pickle.load(handle)
+            self.old = loaded if isinstance(loaded, dict) else {}
+        except Exception:  # any unreadable cache (truncated, garbage, another version's) is empty
             self.old = {}
 
-    def get(self, key: str) -> StageRecord | None:
-        record = self.old.get(key)
-        if record is not None:
-            self.used[key] = record
-        return record
+    def get(self, key: str) -> T | None:
+        value = self.old.get(key)
+        if value is not None:
+            self.used[key] = value
+        return value
+
+    def put(self, key: str, value: T) -> None:
+        self.used[key] = value
 
     def save(self) -> None:
         """Write the entries used (atomically); a cache that cannot be written is no error."""
@@ -62,9 +77,19 @@ class RecordCache(ParsedRecords):
             return
         try:
             self.path.parent.mkdir(exist_ok=True)
-            tmp = self.path.with_suffix(".tmp")
+            tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
             with tmp.open("wb") as handle:
                 pickle.dump(self.used, handle, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(tmp, self.path)
+            for stale in self.path.parent.glob(f"{self.name}-*.pickle"):  # of other settings, days or versions
+                if stale != self.path:
+                    stale.unlink(missing_ok=True)
         except OSError:
             pass
+
+
+class RecordCache(KeptCache[StageRecord], ParsedRecords):
+    """Parsed records by content (see :class:`ParsedRecords`), kept in .git between runs."""
+
+    def __init__(self, git_dir: Path, process_text: str) -> None:
+        KeptCache.__init__(self, git_dir, "records", process_text)

@@ -132,6 +132,7 @@ class Project:
 
     id: str
     records: dict[str, StageRecord]
+    key: str = ""  # what its stage files hold, as one digest (read through a cache; "" otherwise)
 
     def record(self, stage: str) -> StageRecord:
         return self.records[stage]

@@ -56,21 +56,23 @@ def project_from(process: Process, project_id: str, read: Callable[[str], bytes 
                  cache: ParsedRecords | None = None) -> Project:
     """A project from its stage files as *read* gives them (by file name; None: no such file),
     from the working tree or from any commit of the history."""
-    records = {}
+    records, keys = {}, []
     for stage in process.stages:
         rel = f"projects/{project_id}/{stage.file}"
         content = read(stage.file)
         if content is None:
             records[stage.id] = StageRecord(stage.id, rel)
+            keys.append("-")
             continue
         key = ParsedRecords.key(rel, content) if cache else ""
+        keys.append(key)
         record = cache.get(key) if cache else None
         if record is None:
             record = parse_record(stage, yamlio.decode(content, rel), rel)
             if cache:
                 cache.put(key, record)
         records[stage.id] = record
-    return Project(project_id, records)
+    return Project(project_id, records, hashlib.sha1(" ".join(keys).encode()).hexdigest() if cache else "")
 
 
 def parse_record(stage: Stage, text: str, name: str) -> StageRecord:

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from xmflow.cache import KeptCache
 from xmflow.figures import Figures, figure, figures, overdue_milestones
 from xmflow.model import Decision, Person, Project, Signoff, StepState
 from xmflow.process import Process, Stage, Step
@@ -139,11 +140,12 @@ def portfolio(ws: Workspace, as_of: date, *, mine: Person | None = None, role: s
     """Every project's line, filtered as asked, and the projects whose records could not be
     read (each with its error): one broken file does not hide the rest."""
     views, problems = ws.views()
+    kept = ws.kept("summaries", as_of.isoformat())
     rows = []
     for view in views:
         if key and not view.key:
             continue
-        summary = _summary(ws, view, view.statuses(), as_of)
+        summary = _summary_of(ws, view, as_of, kept)
         if overdue and not summary.overdue:
             continue
         if late and not summary.late:
@@ -155,7 +157,21 @@ def portfolio(ws: Workspace, as_of: date, *, mine: Person | None = None, role: s
         if mine and not waits_on(mine, summary, view):
             continue
         rows.append(summary)
+    if kept is not None:
+        kept.save()
     return rows, problems
+
+
+def _summary_of(ws: Workspace, view: ProjectView, as_of: date, kept: KeptCache[Summary] | None) -> Summary:
+    """A project's line: from the cache when its records are those it was computed from (the
+    cache's tag holds the day, the process, the people and settings, and xmflow's version)."""
+    cached = kept.get(view.project.key) if kept is not None and view.project.key else None
+    if cached is not None:
+        return cached
+    summary = _summary(ws, view, view.statuses(), as_of)
+    if kept is not None and view.project.key:
+        kept.put(view.project.key, summary)
+    return summary
 
 
 # -- JSON -------------------------------------------------------------------------------------

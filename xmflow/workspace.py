@@ -11,7 +11,7 @@ from typing import Any
 
 from xmflow import process as process_mod
 from xmflow import records, store, yamlio
-from xmflow.cache import RecordCache
+from xmflow.cache import KeptCache, RecordCache
 from xmflow.errors import RecordError, RuleError, UsageError, XmflowError
 from xmflow.model import Config, Delegation, People, Person, Project
 from xmflow.process import Process
@@ -215,6 +215,15 @@ class Workspace:
             return []
         # A project is a folder of its own: a link to one elsewhere is no project (`check` names it).
         return sorted(p.name for p in base.iterdir() if p.is_dir() and not p.is_symlink() and not p.name.startswith("."))
+
+    def kept(self, name: str, *tagged: str) -> KeptCache[Any] | None:
+        """A cache of what is derived from the records, in .git (None where .git is not a
+        folder), tagged by the settings it depends on besides the records themselves."""
+        git_dir = self.root / ".git"
+        if not git_dir.is_dir():
+            return None
+        settings = [self.process.text, self.text_if_any(PEOPLE) or "", self.text_if_any(CONFIG) or ""]
+        return KeptCache(git_dir, name, *settings, *tagged)
 
     @cached_property
     def record_cache(self) -> RecordCache | None:
