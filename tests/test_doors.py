@@ -466,6 +466,8 @@ def test_a_template_changed_by_a_non_admin_is_named_and_no_form_prints_through_i
 
 @pytest.mark.parametrize("path", [".gitattributes", "projects/{pid}/.gitattributes", "acknowledgements.yaml/README"])
 def test_files_that_change_how_every_clone_reads_are_the_admins(ws: Team, base: Base, path: str) -> None:
+    ws.ok("zhangsan", "set", base.drafted, "contract.notes=y")  # the settings' answer is kept for this commit
+    assert list((ws.root / ".git" / "xmflow").glob("settings-*.pickle"))
     target = ws.root / path.format(pid=base.signed)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text("*.yaml eol=crlf\n", encoding="utf-8")  # every clone would write the records otherwise
