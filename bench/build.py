@@ -63,7 +63,8 @@ class Copy:
     that changed with them (per project: a digest means something only in its own project)."""
 
     index: int
-    tokens: dict[str, str]
+    ids: dict[str, str]     # demo id → this copy's (the last copy may hold fewer projects)
+    tokens: dict[str, str]  # the ids and the invoice numbers, demo's → this copy's
     digests: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
@@ -163,7 +164,7 @@ def renamed_invoice(number: str, k: int) -> str:
 
 
 def make_copies(demo_ids: list[str], numbers: list[str], size: int) -> list[Copy]:
-    copies = [Copy(k, {**ids, **{n: renamed_invoice(n, k) for n in numbers}})
+    copies = [Copy(k, ids, {**ids, **{n: renamed_invoice(n, k) for n in numbers}})
               for k, ids in enumerate(new_ids(demo_ids, size))]
     all_numbers = [renamed_invoice(n, c.index).casefold() for c in copies for n in numbers]
     if len(set(all_numbers)) != len(all_numbers):
@@ -240,11 +241,11 @@ class Multiplier:
                 writer.commit(commit.author, commit.committer, commit.message, files)
                 continue
             for copy in self.copies:
-                if commit.project in copy.tokens:  # the last copy may hold fewer projects
+                if commit.project in copy.ids:
                     self.write_copy(writer, commit, copy)
 
     def write_copy(self, writer: Writer, commit: DemoCommit, copy: Copy) -> None:
-        project = copy.tokens[commit.project]
+        project = copy.ids[commit.project]
         digests = copy.digests.setdefault(project, {})
         files = []
         for change in commit.changes:
@@ -319,7 +320,7 @@ def build(size: int, dest: Path) -> None:
         copies = make_copies(ids, numbers, size)
         commits = fast_import(dest, Multiplier(demo, process, history, copies, numbers))
     done = time.perf_counter()
-    projects = sum(len(ids) for ids in (set(c.tokens) & set(ids) for c in copies))
+    projects = sum(len(c.ids) for c in copies)
     print(f"{dest}: {projects} projects, {commits} commits ({len(copies)} copies of the demo's "
           f"{len(ids)} projects and {len(history)} commits)")
     print(f"built in {done - started:.1f} s: demo {made - started:.1f} s, fast-import and checkout {done - made:.1f} s")
