@@ -38,7 +38,7 @@ def check(ws: Workspace) -> list[Problem]:
     invoices: dict[str, str] = {}
     for project_id in ws.project_ids():
         try:
-            project = ws.project(project_id)
+            project = ws.project(project_id, cached=True)  # a record parsed before, by its content, is the same
         except XmflowError as exc:
             problems.append(Problem("", exc.message))
             continue
@@ -46,6 +46,8 @@ def check(ws: Workspace) -> list[Problem]:
         problems += _invoice_numbers(ws, project, invoices)
         if project_id in dirty:
             problems += _pending(ws, project)
+    if ws.record_cache is not None:
+        ws.record_cache.save()
     return problems
 
 
