@@ -431,6 +431,7 @@ class SettingsInForce:
 
     trusted: Settings | None
     refusal: str | None
+    paths: tuple[str, ...] = ()  # the settings' paths the answer was read from
 
 
 def settings_in_force(root: Path, rev: str = "HEAD") -> SettingsInForce:
@@ -438,7 +439,8 @@ def settings_in_force(root: Path, rev: str = "HEAD") -> SettingsInForce:
     changes were an admin's, and whether the settings of *rev* are the ones an admin left."""
     if not store.git(root, "rev-parse", "--verify", "-q", f"{rev}^{{commit}}", check=False).strip():
         return SettingsInForce(None, None)
-    contents = read_contents(root, walk(root, rev, *_settings_paths(root, rev)))
+    paths = tuple(_settings_paths(root, rev))
+    contents = read_contents(root, walk(root, rev, *paths))
     commits = contents.commits
     tree = Tree(root)
     tree.blobs = contents.blobs
@@ -459,9 +461,9 @@ def settings_in_force(root: Path, rev: str = "HEAD") -> SettingsInForce:
         trusted = None
     trusted_config = trusted.config if trusted else None
     if tree.guarded_files(tree.current_config(), trusted_config) == tree.trusted or not refused:
-        return SettingsInForce(trusted, None)
+        return SettingsInForce(trusted, None, paths)
     commit, why = refused[-1]
-    return SettingsInForce(trusted, (
+    return SettingsInForce(trusted, paths=paths, refusal=(
         f"commit {commit.short}: {why}. xmflow acts only on people, settings and the process as an admin last "
         "committed them; an admin sets it right by committing the files as they should be, or acknowledges the "
         f"change, taking the settings up as they are (xmflow verify --acknowledge {commit.short} -m WHY)"))
@@ -485,11 +487,11 @@ def untrusted_settings(root: Path, rev: str = "HEAD") -> str | None:
     last = kept.get("last") if kept is not None else None
     if tip and last is not None and _unchanged_since(root, last[0], tip, last[1]):
         return last[2]
-    refusal = settings_in_force(root, rev).refusal
-    if tip and kept is not None:
-        kept.put("last", (tip, tuple(_settings_paths(root, tip)), refusal))
+    found = settings_in_force(root, tip or rev)
+    if tip and kept is not None and found.paths:
+        kept.put("last", (tip, found.paths, found.refusal))
         kept.save()
-    return refusal
+    return found.refusal
 
 
 def _unchanged_since(root: Path, commit: str, tip: str, paths: tuple[str, ...]) -> bool:
