@@ -498,3 +498,16 @@ def test_check_names_a_pending_settings_change_by_someone_who_is_not_an_admin(ws
     result = ws("zhangsan", "check", env=WIDE)
     assert result.exit_code == 1 and "people.yaml: changed, and 张三 (zhangsan) is not an admin" in result.stderr
     assert ws("wangjg", "check").exit_code == 0  # the admin may commit it
+
+
+def test_the_kept_answer_on_the_settings_follows_an_admins_change(ws: Team, base: Base) -> None:
+    import pickle
+
+    ws.ok("zhangsan", "set", base.drafted, "contract.notes=y")
+    config = ws.root / "xmflow.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + "max_backdate_days: 45\n", encoding="utf-8")
+    admin = hand_commit(ws, "wangjg", "xmflow.yaml: a longer window")
+    ws.ok("zhangsan", "set", base.drafted, "contract.notes=z")  # works it out afresh at the admin's commit
+    (kept,) = (ws.root / ".git" / "xmflow").glob("settings-*.pickle")
+    commit, paths, refusal = pickle.loads(kept.read_bytes())["last"]
+    assert commit == admin and refusal is None and "xmflow.yaml" in paths

@@ -55,6 +55,7 @@ class KeptCache(Generic[T]):
         self.path = git_dir / "xmflow" / f"{name}-{tag.hexdigest()[:16]}.pickle"
         self.used: dict[str, T] = {}
         self.old: dict[str, T] = {}
+        self.changed = False  # a value was put that the file does not hold
         try:
             with self.path.open("rb") as handle:
                 loaded = pickle.load(handle)
@@ -70,10 +71,11 @@ class KeptCache(Generic[T]):
 
     def put(self, key: str, value: T) -> None:
         self.used[key] = value
+        self.changed = True
 
     def save(self) -> None:
         """Write the entries used (atomically); a cache that cannot be written is no error."""
-        if self.used.keys() == self.old.keys():
+        if not self.changed and self.used.keys() == self.old.keys():
             return
         try:
             self.path.parent.mkdir(exist_ok=True)
