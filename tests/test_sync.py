@@ -57,6 +57,15 @@ def sync(t: Team, who: str = "zhangsan"):
     return t(who, "sync")
 
 
+def drafted_in_both(a: Team, b: Team) -> str:
+    """A project A opened and drafted the contract of, on the server and in both clones."""
+    pid = open_project(a)
+    draft_contract(a, pid)
+    a.ok("zhangsan", "sync")
+    b.ok("lisi", "sync")
+    return pid
+
+
 def test_a_clean_sync_pushes_and_the_other_clone_receives_it(clones):
     a, b, server = clones
     pid = open_project(a)
@@ -227,10 +236,7 @@ def test_the_same_stage_changed_in_both_clones_stops_with_the_local_work_intact(
 
 def test_a_combination_that_breaks_the_records_is_not_pushed(clones):
     a, b, server = clones
-    pid = open_project(a)
-    draft_contract(a, pid)
-    a.ok("zhangsan", "sync")
-    b.ok("lisi", "sync")
+    pid = drafted_in_both(a, b)
     b.ok("zhaoliu", "sign", pid, "contract.supervisor_review")
     people = (a.root / "people.yaml").read_text(encoding="utf-8")
     (a.root / "people.yaml").write_text(people.replace("roles: [sales_supervisor]", "roles: [presales]"),
@@ -332,10 +338,7 @@ def test_a_contract_edited_with_sed_and_committed_with_git_is_not_pushed(clones,
 
 def test_a_bad_commit_already_on_the_server_does_not_block_a_clean_local_commit(clones):
     a, b, server = clones
-    pid = open_project(a)
-    draft_contract(a, pid)
-    a.ok("zhangsan", "sync")
-    b.ok("lisi", "sync")
+    pid = drafted_in_both(a, b)
     edit_by_hand(a, pid, "348000", "48000")
     git(a.root, "push", "-q", "origin", "main")  # before the server had its hook
     assert a("wangjg", "verify").exit_code == 1
@@ -409,10 +412,7 @@ def test_a_rebased_change_that_undoes_a_signature_from_the_shared_branch_stops_t
 
 def test_a_rebased_change_that_undoes_only_your_own_signatures_syncs(clones):
     a, b, server = clones
-    pid = open_project(a)
-    draft_contract(a, pid)
-    a.ok("zhangsan", "sync")
-    b.ok("lisi", "sync")
+    pid = drafted_in_both(a, b)
     b.ok("zhaoliu", "sign", pid, "contract.supervisor_review")
     b.ok("zhangsan", "set", pid, "contract.notes=客户要求月底前交货")  # undoes B's own review, and the draft
     open_project(a, who="lisi")  # something else arrives on the shared branch meanwhile
