@@ -309,6 +309,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeat", type=int, default=5, help="timed runs of each command (default 5)")
     parser.add_argument("--timeout", type=float, default=600, help="seconds one run may take (default 600)")
     parser.add_argument("--json", type=Path, metavar="FILE", help="write the figures as JSON to FILE too")
+    parser.add_argument("--only", metavar="TEXT", action="append", default=[],
+                        help="time only the commands whose name holds TEXT (repeatable)")
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
@@ -319,8 +321,10 @@ def main(argv: list[str] | None = None) -> None:
           f"medians of {args.repeat} runs after one warm-up")
     print("machine: {cpu}, {nproc} cores, Python {python}, {git}".format(**info["machine"]))
     case = with_commit(dest, find_signable(dest))
-    refs = {b.name: measure(b, args.repeat, args.timeout) for b in references(dest, case)}
-    results = [measure(b, args.repeat, args.timeout) for b in commands(dest, case)]
+    chosen = [b for b in commands(dest, case) if not args.only or any(text in b.name for text in args.only)]
+    wanted = {b.reference for b in chosen}
+    refs = {b.name: measure(b, args.repeat, args.timeout) for b in references(dest, case) if b.name in wanted}
+    results = [measure(b, args.repeat, args.timeout) for b in chosen]
     table = rows(results, refs)
     print_table(table)
     if args.json:

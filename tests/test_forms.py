@@ -711,3 +711,29 @@ def test_a_reader_that_stops_early_is_not_an_error(demo_ws: Path) -> None:
     proc.stdout.close()  # like `| head -c 5`
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=60) == 0 and "internal error" not in err, err
+
+
+def test_the_index_of_signoff_commits_prints_what_the_history_says(demo_copy: Path) -> None:
+    """The commits next to each signature come from .git/xmflow/signed/ (kept up to date from the
+    commits since it was made): the same forms warm, broken, missing, after a new commit and
+    after HEAD went back to before the commits it was made for."""
+    shutil.rmtree(demo_copy / "templates")
+    index = demo_copy / ".git" / "xmflow" / "signed"
+    shutil.rmtree(index, ignore_errors=True)
+    cold = {form: rendered(demo_copy, SHOWCASE, form) for form in FORMS}
+    assert (index / f"{SHOWCASE}.json").is_file() and (index / "HEAD").is_file()
+    assert {form: rendered(demo_copy, SHOWCASE, form) for form in FORMS} == cold       # warm
+    (index / f"{SHOWCASE}.json").write_text("[[1, 2", "utf-8")
+    assert {form: rendered(demo_copy, SHOWCASE, form) for form in FORMS} == cold       # broken
+    shutil.rmtree(index)
+    # HEAD goes back to before the last sign-off of the showcase: its line is blank again.
+    last = git(demo_copy, "log", "-1", "--format=%H", "--", f"projects/{SHOWCASE}").strip()
+    head = git(demo_copy, "rev-parse", "HEAD").strip()
+    rendered(demo_copy, SHOWCASE, "form4")                                              # made for HEAD
+    git(demo_copy, "reset", "-q", "--hard", f"{last}~1")
+    back = {form: rendered(demo_copy, SHOWCASE, form) for form in FORMS}
+    assert back != cold and last[:7] not in "".join(back.values())
+    shutil.rmtree(index)
+    assert {form: rendered(demo_copy, SHOWCASE, form) for form in FORMS} == back        # as a cold run
+    git(demo_copy, "reset", "-q", "--hard", head)                                       # and forward again
+    assert {form: rendered(demo_copy, SHOWCASE, form) for form in FORMS} == cold

@@ -7,16 +7,19 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from conftest import Team, draft_contract, git, open_project, sign_contract
+from conftest import Team, draft_contract, git, open_project, stamp_contract
 
 PROJECTS = 40
 
 
-def portfolio(team: Team) -> tuple[str, str, str]:
-    """What the portfolio, receivables and one project say, as the programs reading them see it."""
+def portfolio(team: Team) -> tuple[str, ...]:
+    """What the portfolio, receivables, one project and `check` say, as the programs reading them
+    see it."""
+    checked = team("wangjg", "check")
     return (team("wangjg", "status", "--json", "--as-of", "2026-12-31").stdout,
             team("wangjg", "ar", "--json", "--as-of", "2026-12-31").stdout,
-            team("wangjg", "status", "bulk-0007", "--json", "--as-of", "2026-12-31").stdout)
+            team("wangjg", "status", "bulk-0007", "--json", "--as-of", "2026-12-31").stdout,
+            f"{checked.exit_code}\n{checked.stdout}{checked.stderr}")
 
 
 def caches(team: Team) -> list[Path]:
@@ -26,7 +29,11 @@ def caches(team: Team) -> list[Path]:
 def test_1_2_the_caches_give_the_answers_of_a_cold_run_warm_missing_broken_or_stale(team: Team) -> None:
     pid = open_project(team)
     draft_contract(team, pid)
-    sign_contract(team, pid)
+    stamp_contract(team, pid)
+    scan = team.root.parent / "signed.pdf"
+    scan.write_bytes(b"%PDF-1.4 the contract as the client signed it")
+    team.ok("zhangsan", "sign", pid, "contract.client_sign", "--role", "client", "--signatory", "刘经理",
+            "--evidence", str(scan))
     for n in range(PROJECTS):
         shutil.copytree(team.root / "projects" / pid, team.root / "projects" / f"bulk-{n:04d}")
     git(team.root, "add", "-A")
@@ -39,6 +46,17 @@ def test_1_2_the_caches_give_the_answers_of_a_cold_run_warm_missing_broken_or_st
     assert portfolio(team) == cold                      # broken
     shutil.rmtree(team.root / ".git" / "xmflow")
     assert portfolio(team) == cold                      # missing
+    # A scan replaced and committed with plain git: `check` reads it again, warm or cold.
+    (scanned,) = (team.root / "projects" / "bulk-0003" / "files").iterdir()
+    scanned.write_bytes(b"%PDF-1.4 another page")
+    git(team.root, "commit", "-qam", "another scan")
+    swapped = portfolio(team)
+    assert swapped[3].startswith("1\n") and "bulk-0003" in swapped[3] and "not the one signed" in swapped[3]
+    shutil.rmtree(team.root / ".git" / "xmflow")
+    assert portfolio(team) == swapped
+    scanned.write_bytes(b"%PDF-1.4 the contract as the client signed it")
+    git(team.root, "commit", "-qam", "the scan back")
+    assert portfolio(team) == cold
     # A record changed behind the cache's back: the answer follows the record.
     contract = team.root / "projects" / "bulk-0007" / "contract.yaml"
     contract.write_text(contract.read_text(encoding="utf-8").replace("348000", "348001"), encoding="utf-8")

@@ -14,6 +14,7 @@ findings an admin acknowledged are set apart.
 from __future__ import annotations
 
 import unicodedata
+from collections import ChainMap
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -136,7 +137,8 @@ class Tree:
             return self.blobs[blob] if blob else None
 
         parsed = self._once(("records", id(process)), ParsedRecords)
-        return records.project_from(process, project_id, read, parsed)
+        blobs = self.files if old is None else ChainMap(old, self.files)  # the blob ids key the records read
+        return records.project_from(process, project_id, read, parsed, blobs)
 
 
 def verify(root: Path, rev: str = "HEAD", project: str | None = None) -> list[Finding]:

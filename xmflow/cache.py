@@ -1,10 +1,11 @@
 """Caches that make a large workspace fast: parsed stage records, and what the portfolio
 derives from each project.
 
-Records are keyed by the SHA-1 of the file's bytes and its path, under a tag of the process
-(and of xmflow's own source) they were read under, so a changed file, a new revision of the
-process or another version of xmflow is simply a miss. The caches live in the repository's own
-``.git`` folder (never committed, never shared) and hold only what the last read used.
+Records are keyed by their path and git blob id (git's own, or of the bytes read), under a tag
+of the process (and of xmflow's own source) they were read under, so a changed file, a new
+revision of the process or another version of xmflow is simply a miss. The caches live in the
+repository's own ``.git`` folder (never committed, never shared) and hold what the last full
+read used.
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Generic, TypeVar
 
 from xmflow.model import StageRecord
 
-_VERSION = b"xmflow-records-3"  # 2: text is one line unless multiline, sign-offs typed; 3: kept caches
+_VERSION = b"xmflow-records-4"  # 2: text one line unless multiline, sign-offs typed; 3: kept caches; 4: blob ids
 T = TypeVar("T")
 
 
@@ -28,8 +30,9 @@ class ParsedRecords:
         self.used: dict[str, StageRecord] = {}
 
     @staticmethod
-    def key(rel: str, content: bytes) -> str:
-        return hashlib.sha1(rel.encode("utf-8") + b"\0" + content).hexdigest()
+    def key(rel: str, blob: str) -> str:
+        """A record's key: its path and the git blob id of its bytes."""
+        return hashlib.sha1(f"{rel}\0{blob}".encode("utf-8", "surrogateescape")).hexdigest()
 
     def get(self, key: str) -> StageRecord | None:
         return self.used.get(key)
@@ -42,26 +45,36 @@ class KeptCache(Generic[T]):
     """Values by key, kept in ``.git/xmflow/NAME-TAG.pickle`` between runs: TAG digests
     everything the values were derived from besides their key (xmflow's version, the process,
     the settings), so a change of any of them is another file and every lookup a miss. A file
-    that cannot be read is an empty cache; :meth:`save` keeps only the entries used since
-    loading. A value is only ever what this code computed from that key, so a hit gives what a
-    cold run gives."""
+    that cannot be read is an empty cache, and it is read at the first lookup, not before.
+    Objects of the settings the values hold (a step of the process, a person) are kept as
+    references to *shared* (by name) and resolved against them again, not copied. A value is
+    only ever what this code computed from that key, so a hit gives what a cold run gives."""
 
-    def __init__(self, git_dir: Path, name: str, *tagged: str) -> None:
+    def __init__(self, git_dir: Path, name: str, *tagged: str, shared: Mapping[str, object] | None = None) -> None:
         from xmflow.checkpoint import code_tag
 
         parts = [_VERSION, code_tag().encode(), *(t.encode("utf-8", "surrogateescape") for t in tagged)]
         tag = hashlib.sha1(b"\0".join(parts))
         self.name = name
         self.path = git_dir / "xmflow" / f"{name}-{tag.hexdigest()[:16]}.pickle"
+        self.shared = dict(shared or {})
         self.used: dict[str, T] = {}
-        self.old: dict[str, T] = {}
+        self._old: dict[str, T] | None = None
         self.changed = False  # a value was put that the file does not hold
-        try:
-            with self.path.open("rb") as handle:
-                loaded = pickle.load(handle)
-            self.old = loaded if isinstance(loaded, dict) else {}
-        except Exception:  # any unreadable cache (truncated, garbage, another version's) is empty
-            self.old = {}
+
+    @property
+    def old(self) -> dict[str, T]:
+        """What the file holds (read once)."""
+        if self._old is None:
+            try:
+                with self.path.open("rb") as handle:
+                    unpickler = pickle.Unpickler(handle)
+                    unpickler.persistent_load = self.shared.__getitem__  # type: ignore[assignment]
+                    loaded = unpickler.load()
+                self._old = loaded if isinstance(loaded, dict) else {}
+            except Exception:  # any unreadable cache (truncated, garbage, another version's) is empty
+                self._old = {}
+        return self._old
 
     def get(self, key: str) -> T | None:
         value = self.old.get(key)
@@ -73,15 +86,21 @@ class KeptCache(Generic[T]):
         self.used[key] = value
         self.changed = True
 
-    def save(self) -> None:
-        """Write the entries used (atomically); a cache that cannot be written is no error."""
-        if not self.changed and self.used.keys() == self.old.keys():
+    def save(self, prune: bool = True) -> None:
+        """Write the entries used (atomically), and with *prune* only those: a command that
+        looked up everything it could need drops what nobody needs any more. A cache that
+        cannot be written is no error."""
+        if not self.changed and (not prune or self._old is None or self.used.keys() == self.old.keys()):
             return
+        kept = self.used if prune else {**self.old, **self.used}
+        refs = {id(obj): ref for ref, obj in self.shared.items()}
         try:
             self.path.parent.mkdir(exist_ok=True)
             tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
             with tmp.open("wb") as handle:
-                pickle.dump(self.used, handle, protocol=pickle.HIGHEST_PROTOCOL)
+                pickler = pickle.Pickler(handle, protocol=pickle.HIGHEST_PROTOCOL)
+                pickler.persistent_id = lambda obj: refs.get(id(obj))  # type: ignore[method-assign]
+                pickler.dump(kept)
             os.replace(tmp, self.path)
             for stale in self.path.parent.glob(f"{self.name}-*.pickle"):  # of other settings, days or versions
                 if stale != self.path:

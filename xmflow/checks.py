@@ -11,14 +11,17 @@ only with --reopen, its fields changed only by its editors, no fact dated in the
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 
 from xmflow import acknowledgements, files, records, store
 from xmflow.acknowledgements import ACKNOWLEDGEMENTS
 from xmflow.audit import TEMPLATES, is_guarded, settings_in_force
+from xmflow.cache import KeptCache
 from xmflow.change import ProjectChange, Scan, Settings
 from xmflow.conformance import judge
 from xmflow.errors import XmflowError
 from xmflow.model import Decision, Problem, Project
+from xmflow.process import Ledger
 from xmflow.rules import ProjectView
 from xmflow.session import now
 from xmflow.workspace import CONFIG, PEOPLE, PROJECTS, Workspace
@@ -35,20 +38,54 @@ def check(ws: Workspace) -> list[Problem]:
     problems += _settings(ws)
     problems += _links(ws)
     dirty = {path.split("/")[1] for path in store.dirty_paths(ws.root, ["projects"]) if path.count("/") >= 2}
+    kept: KeptCache[Checked] | None = ws.kept("checked")
     invoices: dict[str, str] = {}
-    for project_id in ws.project_ids():
-        try:
-            project = ws.project(project_id, cached=True)  # a record parsed before, by its content, is the same
-        except XmflowError as exc:
-            problems.append(Problem("", exc.message))
-            continue
-        problems += _signoffs(ws, project)
-        problems += _invoice_numbers(ws, project, invoices)
+    read = 0
+    ids = ws.project_ids()
+    for project_id in ids:
+        key = ws.project_key(project_id) if kept is not None and project_id not in dirty else ""
+        checked = kept.get(key) if kept is not None and key else None
+        if checked is not None and any(ws.blobs.get(path) != blob for path, blob in checked.scans):
+            checked = None  # a scan it read is not the one it read then
+        project = None
+        if checked is None:
+            read += 1
+            try:
+                project = ws.project(project_id, cached=True)  # a record parsed before, by its content, is the same
+            except XmflowError as exc:
+                problems.append(Problem("", exc.message))
+                continue
+            checked = _check_project(ws, project)
+            if kept is not None and project.key and project_id not in dirty and all(b for _, b in checked.scans):
+                kept.put(project.key, checked)  # not when a scan is one git does not vouch for
+        problems += checked.problems
+        problems += _invoice_numbers(project_id, checked.invoices, invoices, ws.process.ledgers.get("invoices"))
         if project_id in dirty:
-            problems += _pending(ws, project)
+            problems += _pending(ws, project or ws.project(project_id, cached=True))
+    if kept is not None:
+        kept.save()
     if ws.record_cache is not None:
-        ws.record_cache.save()
+        ws.record_cache.save(prune=read == len(ids))
     return problems
+
+
+@dataclass(frozen=True)
+class Checked:
+    """What `check` finds in one project on its own, kept by the project's key (and the git blob
+    ids of the scans it hashed, checked again before it is used)."""
+
+    problems: tuple[Problem, ...]
+    invoices: tuple[str, ...]              # its invoice numbers, in order
+    scans: tuple[tuple[str, str], ...]     # (path, git blob id) of each scan it read
+
+
+def _check_project(ws: Workspace, project: Project) -> Checked:
+    ledger = ws.process.ledgers.get("invoices")
+    entries = ProjectView(project, ws.process, ws.config).value(ledger.field) or [] if ledger else []
+    scans = {f"projects/{project.id}/{s.evidence.file}" for record in project.records.values()
+             for s in record.signoffs if s.evidence}
+    blobs = tuple((path, ws.blobs.get(path, "")) for path in sorted(scans))  # "": git does not vouch for it
+    return Checked(tuple(_signoffs(ws, project)), tuple(str(e.get("number") or "") for e in entries), blobs)
 
 
 def _links(ws: Workspace) -> list[Problem]:
@@ -60,17 +97,16 @@ def _links(ws: Workspace) -> list[Problem]:
                                                     "its own folder; remove the link (git rm)") for link in links]
 
 
-def _invoice_numbers(ws: Workspace, project: Project, used: dict[str, str]) -> list[Problem]:
+def _invoice_numbers(project_id: str, numbers: tuple[str, ...], used: dict[str, str],
+                     ledger: Ledger | None) -> list[Problem]:
     """An invoice number recorded in another project before this one (4.0: used once)."""
-    ledger = ws.process.ledgers.get("invoices")
     if ledger is None:
         return []
     problems = []
-    for entry in ProjectView(project, ws.process, ws.config).value(ledger.field) or []:
-        number = str(entry.get("number") or "")
-        other = used.setdefault(number.casefold(), project.id)
-        if other != project.id:
-            problems.append(Problem(f"projects/{project.id}", f"invoice number {number} is also recorded in project "
+    for number in numbers:
+        other = used.setdefault(number.casefold(), project_id)
+        if other != project_id:
+            problems.append(Problem(f"projects/{project_id}", f"invoice number {number} is also recorded in project "
                                                               f"{other}: an invoice number is used once",
                                     ledger.clause, ledger.field))
     return problems

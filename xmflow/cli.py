@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import traceback
-from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -13,7 +12,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from xmflow import actions, audit, cli_money, cli_trust, receivables, signing, spreadsheets, store
+from xmflow import actions, audit, cli_money, cli_trust, overview, receivables, signing, spreadsheets, store
 from xmflow import demo as demo_mod
 from xmflow import status as status_mod
 from xmflow.cli_common import (
@@ -269,8 +268,9 @@ def status(
         me = ws.people.by_email(email) if email else None
         if me is None:
             raise UsageError(f"--mine: {email or 'your git identity'} is not in people.yaml (git config user.email)")
-    rows, problems = status_mod.portfolio(ws, day, mine=me, role=role, overdue=overdue, key=key, late=late,
-                                          warranty=warranty)
+    found, problems = overview.lines(ws, day)
+    chosen = overview.select(found, day, mine=me, role=role, overdue=overdue, key=key, late=late, warranty=warranty)
+    rows = [line.summary for line in chosen]
     if workbook:
         table = status_mod.portfolio_table(rows, ws.process)
         spreadsheets.write_table(workbook, f"项目状态 {day.isoformat()}", table, money_from=11)
@@ -279,7 +279,7 @@ def status(
         out.json([status_mod.summary_json(r) for r in rows])
     else:
         out.portfolio(rows, ws.process, every)
-        _glance(out, ws, rows, day)
+        _glance(out, ws, chosen)
     for problem in problems:
         out.error(problem)
     if problems:
@@ -327,10 +327,10 @@ def _is_terminal() -> bool:
     return os.isatty(1)
 
 
-def _glance(out: Out, ws: Workspace, rows: list[status_mod.Summary], day: date) -> None:
+def _glance(out: Out, ws: Workspace, shown: list[overview.Line]) -> None:
     """Under a portfolio: projects per stage, what their clients owe by age, the late steps."""
-    shown = {s.id for s in rows}
-    out.glance(rows, ws.process, receivables.total([r for r in receivables.ar(ws, day)[0] if r.project in shown]))
+    owed = receivables.total([line.receivable for line in shown if line.receivable is not None])
+    out.glance([line.summary for line in shown], ws.process, owed)
 
 
 @process_app.command("show")
@@ -370,9 +370,9 @@ def demo(
     out.line(f"demo workspace: {root}", "bold")
     ws = Workspace(root)
     as_of = demo_mod.script().today
-    rows = status_mod.portfolio(ws, as_of)[0]
-    out.portfolio(rows, ws.process)
-    _glance(out, ws, rows, as_of)
+    found = overview.lines(ws, as_of)[0]
+    out.portfolio([line.summary for line in found], ws.process)
+    _glance(out, ws, found)
     out.line(f"\ntry: cd {root} && xmflow status {demo_mod.SHOWCASE} --as-of {as_of}")
 
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from xmflow import ledger, receivables, spreadsheets
+from xmflow import ledger, overview, receivables, spreadsheets
 from xmflow.cli_common import JsonOpt, day_of, out_of, output_of, report_change, text_of, workspace_of
 from xmflow.session import Session, now
 
@@ -48,6 +48,7 @@ def ar(
     as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV (one row per project, then the total).")] = False,
     xlsx: Annotated[str | None, typer.Option("--xlsx", metavar="FILE",
                                              help="Write an Excel workbook for finance.")] = None,
+    every: Annotated[bool, typer.Option("--all", help="In a terminal, every project in the table (not the first 200).")] = False,
 ) -> None:
     """Receivables: contract, due, invoiced, received, outstanding, ageing 0–30/31–60/61–90/90+ days.
 
@@ -59,7 +60,7 @@ def ar(
     workbook = output_of(xlsx, "--xlsx", "ar.xlsx")
     ws = workspace_of(ctx)
     day = day_of(as_of, "--as-of") or now().date()
-    rows, problems = receivables.ar(ws, day)
+    rows, problems = overview.ar(ws, day)
     grand = receivables.total(rows, out_of(ctx).t("total"))
     groups: dict[str, list[receivables.Receivable]] | None = None
     if by_sales:
@@ -77,7 +78,7 @@ def ar(
     elif as_csv:
         out.text(spreadsheets.ar_csv(_with_subtotals(rows, groups), grand))
     else:
-        out.ar(rows, groups, grand)
+        out.ar(rows, groups, grand, every)
     for problem in problems:
         out.error(problem)
     if problems:

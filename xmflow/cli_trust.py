@@ -35,12 +35,12 @@ def log(
     first = day_of(since, "--since")
     if project:
         ws.project(project)  # an unknown project is bad usage, not an empty trail
-    entries, loops = trail_mod.trail(ws.root, ws.process, ws.people, project)
-    entries, loops = trail_mod.limited(entries, loops, last, first)
+    found = trail_mod.Trail(ws.root, ws.process, ws.people, project, last, first)
     if as_json:
-        out_of(ctx).json({"entries": [e.as_json() for e in entries], "loops": [loop.as_json() for loop in loops]})
+        out_of(ctx).json_list("entries", (e.as_json() for e in found),
+                              lambda: {"loops": [loop.as_json() for loop in found.loops]})
     else:
-        out_of(ctx).trail(entries, loops, ws.process)
+        out_of(ctx).trail(found, ws.process)
 
 
 @app.command()

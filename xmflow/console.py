@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import json
 import os
 import re
 import sys
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from rich.cells import cell_len
@@ -23,7 +25,7 @@ from xmflow.receivables import BUCKETS, NOT_DUE, Installment, Receivable, total
 from xmflow.records import dump_record
 from xmflow.schema import plain
 from xmflow.status import NextStep, Report, Summary
-from xmflow.trail import OUTSIDE, Entry, Loop
+from xmflow.trail import OUTSIDE, Entry, Trail
 from xmflow.values import format_money
 
 LABELS = {
@@ -40,7 +42,8 @@ LABELS = {
            "d_approve": "同意", "d_reject": "退回", "d_record": "记录", "d_reopen": "重开",
            "d_outside": "非xmflow修改",
            "late_group": "{step} — {who}：{count} 个项目超时，最长 {longest} 天（{ids}）",
-           "more_rows": "共 {total} 个项目，上表列出前 {shown} 个：xmflow status --all 列出全部，或用管道（| less）逐行输出"},
+           "more_rows": "共 {total} 个项目，上表列出前 {shown} 个：xmflow status --all 列出全部，或用管道（| less）逐行输出",
+           "more_ar": "共 {total} 个项目，上表列出前 {shown} 个（小计与合计含全部）：xmflow ar --all、--csv 或 --xlsx 列出全部"},
     "en": {"project": "project", "name": "name", "client": "client", "sales": "sales", "key": "key",
            "stage": "stage", "next": "next step", "who": "waiting on", "waiting": "days waiting", "overdue": "overdue milestones",
            "amount": "contract amount", "step": "step", "state": "state", "signers": "signed / to sign",
@@ -57,7 +60,9 @@ LABELS = {
            "d_outside": "outside xmflow",
            "late_group": "{step} — {who}: {count} projects late, the longest {longest} days ({ids})",
            "more_rows": "{total} projects, the first {shown} above: xmflow status --all for every one, or pipe it "
-                        "(| less) for a line each"},
+                        "(| less) for a line each",
+           "more_ar": "{total} projects, the first {shown} above (subtotals and the total count all): "
+                      "xmflow ar --all, --csv or --xlsx for every one"},
 }
 _STATE_STYLE = {StepState.SIGNED: ("signed", "green"), StepState.WAITING: ("waiting_state", "yellow"),
                 StepState.BLOCKED: ("blocked", "red"), StepState.SKIPPED: ("skipped", "dim")}
@@ -117,6 +122,16 @@ class _Console(Console):
         _quiet_stdout()
 
 
+def _json_text(data: Any, indent: str = "") -> str:
+    inner = indent + "  "
+    if isinstance(data, list) and len(data) > PORTFOLIO_ROWS:
+        return "[\n" + ",\n".join(inner + json.dumps(item, ensure_ascii=False) for item in data) + f"\n{indent}]"
+    if isinstance(data, dict) and data and any(isinstance(v, list) and len(v) > PORTFOLIO_ROWS for v in data.values()):
+        items = (f"{inner}{json.dumps(k, ensure_ascii=False)}: {_json_text(v, inner)}" for k, v in data.items())
+        return "{\n" + ",\n".join(items) + f"\n{indent}}}"
+    return json.dumps(data, ensure_ascii=False, indent=2).replace("\n", "\n" + indent)
+
+
 class Out:
     """Where output goes, in which language, with or without colour."""
 
@@ -156,9 +171,29 @@ class Out:
             raise OutputError(f"cannot write to the standard output ({exc.strerror})") from None
 
     def json(self, data: Any) -> None:
-        """JSON for scripts: the data exactly, with every control character written as an escape."""
-        text = json.dumps(data, ensure_ascii=False, indent=2)
+        """JSON for scripts: the data exactly, with every control character written as an escape.
+        Indented, but a list of more than PORTFOLIO_ROWS items (the portfolio, the receivables of
+        a large workspace) has an item per line: the same JSON, written at the C encoder's speed."""
+        text = _json_text(data)
         self.text(_JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n")
+
+    def json_list(self, key: str, items: Iterable[dict[str, Any]], rest: Callable[[], dict[str, Any]]) -> None:
+        """``{KEY: [items…], …rest()}`` as :meth:`json` writes it, the items written as they come
+        (*rest* is asked for after them): the memory of one item however many there are."""
+        it = iter(items)
+        first = list(itertools.islice(it, PORTFOLIO_ROWS + 1))
+        if len(first) <= PORTFOLIO_ROWS:
+            self.json({key: first, **rest()})
+            return
+        safe = functools.partial(_JSON_UNSAFE.sub, lambda m: f"\\u{ord(m.group()):04x}")
+        self.text(f"{{\n  {json.dumps(key)}: [\n")
+        every = itertools.chain(first, it)
+        chunks = (",\n".join("    " + json.dumps(item, ensure_ascii=False) for item in chunk)
+                  for chunk in iter(lambda: list(itertools.islice(every, 1000)), []))
+        for n, chunk in enumerate(chunks):
+            self.text(safe((",\n" if n else "") + chunk))
+        tail = "".join(f",\n  {json.dumps(k, ensure_ascii=False)}: {_json_text(v, '  ')}" for k, v in rest().items())
+        self.text(safe(f"\n  ]{tail}\n}}\n"))
 
     def line(self, text: str, style: str | None = None) -> None:
         self._print(Text(visible(text), style=style or ""))
@@ -182,10 +217,7 @@ class Out:
             self.line(self.t("none"))
             return
         if len(rows) > PORTFOLIO_ROWS and not self.console.is_terminal:
-            self.text("\t".join(self.t(key) for key in keys) + "\n")
-            cells = (self._portfolio_row(s, process, "; ") for s in rows)
-            while chunk := list(itertools.islice(cells, 1000)):
-                self.text("".join("\t".join(visible(" ".join(c.split())) for c in row) + "\n" for row in chunk))
+            self._tsv([self.t(key) for key in keys], (self._portfolio_row(s, process, "; ") for s in rows))
             return
         shown = rows if every else rows[:PORTFOLIO_ROWS]
         table = Table(show_lines=False, header_style="bold")
@@ -304,16 +336,18 @@ class Out:
             self._print(revisions)
 
     # -- the audit trail ------------------------------------------------------------------------
-    def trail(self, entries: list[Entry], loops: list[Loop], process: Process) -> None:
+    def trail(self, found: Trail, process: Process) -> None:
         """`log`: one row per change, then the reject loops. A table in a terminal; piped (to a
         pager, grep, a file) or longer than a screen can take, one tab-separated line per change,
         written as it goes: drawing a table of the whole history would cost more than reading it."""
         keys = ("time", "project", "step", "decision", "by", "role", "note", "waited", "commit")
-        if not entries:
+        entries = iter(found)
+        first = list(itertools.islice(entries, TABLE_ROWS + 1))
+        if not first:
             self.line(self.t("none"))
             return
-        rows = (self._trail_row(e, process) for e in entries)
-        if self.console.is_terminal and len(entries) <= TABLE_ROWS:
+        rows = (self._trail_row(e, process) for e in itertools.chain(first, entries))
+        if self.console.is_terminal and len(first) <= TABLE_ROWS:
             table = Table(header_style="bold")
             for key in keys:
                 table.add_column(self.t(key), overflow="fold", justify="right" if key == "waited" else "left")
@@ -321,9 +355,8 @@ class Out:
                 _row(table, *row)
             self._print(table)
         else:
-            self.text("\t".join(self.t(key) for key in keys) + "\n")
-            while chunk := list(itertools.islice(rows, 1000)):  # written as it goes
-                self.text("".join("\t".join(visible(" ".join(cell.split())) for cell in row) + "\n" for row in chunk))
+            self._tsv([self.t(key) for key in keys], rows)
+        loops = found.loops
         for loop in loops:
             days = f"{(loop.resolved_at - loop.rejected_at).total_seconds() / 86400:.1f}" if loop.resolved_at else "…"
             self.line(f"{self.t('loop')} {loop.project} {loop.step} → {loop.back_to}: {loop.by} "
@@ -348,30 +381,51 @@ class Out:
             self.line(checked, "green")
 
     # -- receivables ----------------------------------------------------------------------------
-    def ar(self, rows: list[Receivable], groups: dict[str, list[Receivable]] | None, total_row: Receivable) -> None:
-        """`ar`: a row per project (grouped by salesperson on request), the total, the ageing as bars."""
+    def ar(self, rows: list[Receivable], groups: dict[str, list[Receivable]] | None, total_row: Receivable,
+           every: bool = False) -> None:
+        """`ar`: a row per project (grouped by salesperson on request, each group's subtotal
+        after it), the total, the ageing as bars. In a terminal at most PORTFOLIO_ROWS projects
+        are drawn unless *every* (every subtotal and the total still count all); piped, more
+        than that go out as a line each (tab-separated)."""
+        keys = ("project", "name", "sales", "amount", "due", "invoiced", "received", "receivable", "not_due", *BUCKETS)
+        headers = [self.t(key) if key in LABELS["zh"] else key for key in keys]
+
+        def cells(r: Receivable) -> list[str]:
+            return [r.project, r.name, r.salesperson_name or r.salesperson, *(format_money(v) for v in
+                    (r.contract, r.due, r.invoiced, r.received, r.outstanding)),
+                    *(format_money(r.ageing[k]) if r.ageing[k] else "" for k in (NOT_DUE, *BUCKETS))]
+
+        sections = [(members, total(members, f"{self.t('subtotal')} {person}") if groups is not None else None)
+                    for person, members in (groups or {"": rows}).items()]
+        if len(rows) > PORTFOLIO_ROWS and not self.console.is_terminal:
+            self._tsv(headers, (cells(r) for members, sub in sections for r in [*members, *filter(None, [sub])]))
+            self._tsv(None, [cells(total_row)])
+            return
         table = Table(header_style="bold")
-        for key in ("project", "name", "sales", "amount", "due", "invoiced", "received", "receivable", "not_due",
-                    *BUCKETS):
+        for key, header in zip(keys, headers, strict=True):
             text = key in ("project", "name", "sales")
-            table.add_column(self.t(key) if key in LABELS["zh"] else key, justify="left" if text else "right",
-                             overflow="fold", no_wrap=not text)
-
-        def add(r: Receivable, style: str = "") -> None:
-            cells = [r.project, r.name, r.salesperson_name or r.salesperson, *(format_money(v) for v in
-                     (r.contract, r.due, r.invoiced, r.received, r.outstanding)),
-                     *(format_money(r.ageing[k]) if r.ageing[k] else "" for k in (NOT_DUE, *BUCKETS))]
-            table.add_row(*(_cell(c, style) for c in cells))
-
-        for person, members in (groups or {"": rows}).items():
-            for r in members:
-                add(r)
-            if groups is not None:
-                add(total(members, f"{self.t('subtotal')} {person}"), "italic")
+            table.add_column(header, justify="left" if text else "right", overflow="fold", no_wrap=not text)
+        budget = len(rows) if every else PORTFOLIO_ROWS
+        for members, sub in sections:
+            for r in members[:max(budget, 0)]:
+                table.add_row(*(_cell(c) for c in cells(r)))
+            budget -= len(members)
+            if sub is not None:
+                table.add_row(*(_cell(c, "italic") for c in cells(sub)))
             table.add_section()
-        add(total_row, "bold")
+        table.add_row(*(_cell(c, "bold") for c in cells(total_row)))
         self._print(table)
+        if budget < 0:
+            self.line(self.t("more_ar").format(shown=PORTFOLIO_ROWS, total=len(rows)), "yellow")
         self.bars(self.t("ageing"), {k: total_row.ageing[k] for k in (NOT_DUE, *BUCKETS)}, money=True)
+
+    def _tsv(self, header: list[str] | None, rows: Iterable[list[str] | tuple[str, ...]]) -> None:
+        """Rows as lines of tab-separated cells (each cell on one line), written as they go."""
+        if header is not None:
+            self.text("\t".join(header) + "\n")
+        it = iter(rows)
+        while chunk := list(itertools.islice(it, 1000)):
+            self.text("".join("\t".join(visible(" ".join(c.split())) for c in row) + "\n" for row in chunk))
 
     def bars(self, title: str, values: dict[str, Any], money: bool = False, width: int = 40) -> None:
         """A bar chart in the terminal: one bar per label, as long as its share of the largest."""

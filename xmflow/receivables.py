@@ -9,7 +9,7 @@ the term it belongs to. A part whose term has no due date yet, or is due later, 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -17,7 +17,6 @@ from typing import Any
 from xmflow.figures import ZERO, figure, figures, signed_on, split_amount
 from xmflow.rules import ProjectView
 from xmflow.schema import plain
-from xmflow.workspace import Workspace
 
 BUCKETS = ("0-30", "31-60", "61-90", "90+")
 NOT_DUE = "not_due"
@@ -78,7 +77,7 @@ def _later(day: date | None, days: int) -> date | None:
 
 def received_until(view: ProjectView, as_of: date) -> Decimal:
     """What finance confirmed received on or before *as_of*."""
-    return _total_until(view, "receipts", as_of)
+    return total_until(view, "receipts", as_of)
 
 
 @dataclass(frozen=True)
@@ -113,15 +112,15 @@ def receivable(view: ProjectView, as_of: date) -> Receivable:
     """What a project's client owes on *as_of* and since when (only invoices and receipts dated
     on or before that day count, so every figure can be reproduced)."""
     plan = schedule(view)
-    invoiced = _total_until(view, "invoices", as_of)
-    received = _total_until(view, "receipts", as_of)
+    invoiced = total_until(view, "invoices", as_of)
+    received = total_until(view, "receipts", as_of)
     due = sum((i.amount or ZERO for i in plan if i.due and i.due <= as_of), ZERO)
     return Receivable(view.project.id, figure(view, "name") or "", figure(view, "client") or "",
                       figure(view, "salesperson") or "", figure(view, "contract_amount") or ZERO, due, invoiced,
                       received, _age(plan, received, invoiced, as_of))
 
 
-def _total_until(view: ProjectView, ledger: str, as_of: date) -> Decimal:
+def total_until(view: ProjectView, ledger: str, as_of: date) -> Decimal:
     entries = view.value(view.process.ledgers[ledger].field) or []
     return sum((e.get("amount") or ZERO for e in entries if not e.get("date") or e["date"] <= as_of), ZERO)
 
@@ -155,17 +154,3 @@ def total(rows: list[Receivable], label: str = "") -> Receivable:
     ageing = {k: sum((r.ageing.get(k, ZERO) for r in rows), ZERO) for k in (NOT_DUE, *BUCKETS)}
     return Receivable("", label, "", "", sum((r.contract for r in rows), ZERO), sum((r.due for r in rows), ZERO),
                       sum((r.invoiced for r in rows), ZERO), sum((r.received for r in rows), ZERO), ageing)
-
-
-def ar(ws: Workspace, as_of: date) -> tuple[list[Receivable], list[str]]:
-    """The receivables of every project whose contract the client has signed (or that has an
-    invoice), and the projects whose records could not be read."""
-    views, problems = ws.views()
-    rows = []
-    for view in views:
-        signed = signed_on(view, view.process.ledgers["invoices"].after)  # invoices follow the contract (4.0)
-        if (signed and signed <= as_of) or _total_until(view, "invoices", as_of):
-            row = receivable(view, as_of)
-            person = ws.people.by_id(row.salesperson)
-            rows.append(replace(row, salesperson_name=person.name if person else row.salesperson))
-    return rows, problems

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -41,38 +42,92 @@ def project_dir(root: Path, project_id: str) -> Path:
     return root / "projects" / project_id
 
 
-def load_project(root: Path, process: Process, project_id: str, cache: RecordCache | None = None) -> Project:
+def load_project(root: Path, process: Process, project_id: str, cache: RecordCache | None = None,
+                 blobs: Mapping[str, str | None] | None = None) -> Project:
     """Read every stage file of a project (a missing file is an empty record; a link, a FIFO or a
-    device where a stage file belongs is an error naming it)."""
+    device where a stage file belongs is an error naming it). *blobs* holds the git blob ids of
+    the files whose working-tree content git vouches for (:func:`xmflow.store.vouched_blobs`):
+    those found in *cache* are not read at all."""
+    return project_from(process, project_id, _reader(root, project_id), cache, blobs)
+
+
+def project_key(root: Path, process: Process, project_id: str, blobs: Mapping[str, str | None]) -> str:
+    """The key :func:`load_project` gives the project (:attr:`Project.key`), reading only the
+    stage files git does not vouch for."""
+    return _key([key for _, key, _ in _stage_keys(process, project_id, _reader(root, project_id), blobs)])
+
+
+def _reader(root: Path, project_id: str) -> Callable[[str], bytes | None]:
+    """Read a project's files by name; a name not in its folder's listing is no file, without
+    trying to open it (most stages of most projects have none yet)."""
     base = project_dir(root, project_id)
+    listing: set[str] | None = None
 
     def read(name: str) -> bytes | None:
-        return yamlio.read_file(base / name, f"projects/{project_id}/{name}")
+        nonlocal listing
+        if listing is None:
+            try:
+                listing = set(os.listdir(base))
+            except OSError:  # read_file says why
+                return yamlio.read_file(base / name, f"projects/{project_id}/{name}")
+        return yamlio.read_file(base / name, f"projects/{project_id}/{name}") if name in listing else None
 
-    return project_from(process, project_id, read, cache)
+    return read
 
 
 def project_from(process: Process, project_id: str, read: Callable[[str], bytes | None],
-                 cache: ParsedRecords | None = None) -> Project:
+                 cache: ParsedRecords | None = None, blobs: Mapping[str, str | None] | None = None) -> Project:
     """A project from its stage files as *read* gives them (by file name; None: no such file),
-    from the working tree or from any commit of the history."""
+    from the working tree or from any commit of the history. Through a *cache*, a record is
+    looked up by its path and git blob id (from *blobs* by path, where known, else of the bytes
+    read) and parsed only when missing."""
+    if cache is None:
+        records = {}
+        for stage in process.stages:
+            rel = f"projects/{project_id}/{stage.file}"
+            content = read(stage.file)
+            records[stage.id] = StageRecord(stage.id, rel) if content is None else \
+                parse_record(stage, yamlio.decode(content, rel), rel)
+        return Project(project_id, records)
     records, keys = {}, []
+    for stage, key, content in _stage_keys(process, project_id, read, blobs or {}):
+        rel = f"projects/{project_id}/{stage.file}"
+        keys.append(key)
+        record = StageRecord(stage.id, rel) if key == "-" else cache.get(key)
+        if record is None:
+            content = read(stage.file) if content is None else content
+            if content is None:  # gone since git vouched for it: read as it is now
+                return project_from(process, project_id, read, cache)
+            record = parse_record(stage, yamlio.decode(content, rel), rel)
+            cache.put(key, record)
+        records[stage.id] = record
+    return Project(project_id, records, _key(keys))
+
+
+def _stage_keys(process: Process, project_id: str, read: Callable[[str], bytes | None],
+                blobs: Mapping[str, str | None]) -> Iterator[tuple[Stage, str, bytes | None]]:
+    """Each stage, the cache key of its file ("-": no file), and the bytes read to make the key
+    (None when git's blob id made it without reading)."""
     for stage in process.stages:
         rel = f"projects/{project_id}/{stage.file}"
-        content = read(stage.file)
-        if content is None:
-            records[stage.id] = StageRecord(stage.id, rel)
-            keys.append("-")
-            continue
-        key = ParsedRecords.key(rel, content) if cache else ""
-        keys.append(key)
-        record = cache.get(key) if cache else None
-        if record is None:
-            record = parse_record(stage, yamlio.decode(content, rel), rel)
-            if cache:
-                cache.put(key, record)
-        records[stage.id] = record
-    return Project(project_id, records, hashlib.sha1(" ".join(keys).encode()).hexdigest() if cache else "")
+        blob = blobs.get(rel)
+        content = None
+        if blob is None:
+            content = read(stage.file)
+            if content is None:
+                yield stage, "-", None
+                continue
+            blob = blob_id(content)
+        yield stage, ParsedRecords.key(rel, blob), content
+
+
+def _key(keys: list[str]) -> str:
+    return hashlib.sha1(" ".join(keys).encode()).hexdigest()
+
+
+def blob_id(content: bytes) -> str:
+    """The id git gives these bytes as a blob (``git hash-object``)."""
+    return hashlib.sha1(b"blob %d\0" % len(content) + content).hexdigest()
 
 
 def parse_record(stage: Stage, text: str, name: str) -> StageRecord:

@@ -206,7 +206,7 @@ def _history(ws: Workspace, project_id: str) -> list[history.Commit]:
     if store.is_shallow(ws.root):
         raise UsageError("this clone is shallow: a form prints the commit of every signature, which needs "
                          "the whole history (git fetch --unshallow)")
-    return history.project_commits(ws.root, project_id)
+    return history.signoff_commits(ws.root, project_id)
 
 
 def _context(page: forms.FormPage) -> dict[str, Any]:

@@ -7,9 +7,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from xmflow.cache import KeptCache
 from xmflow.figures import Figures, figure, figures, overdue_milestones
-from xmflow.model import Decision, Person, Project, Signoff, StepState
+from xmflow.model import Decision, Person, Problem, Project, Signoff, StepState
 from xmflow.process import Process, Stage, Step
 from xmflow.receivables import Installment, received_until, schedule
 from xmflow.rules import ProjectView, StepStatus, holds_role, makers, people_for
@@ -23,7 +22,9 @@ WARRANTY_SOON = timedelta(days=60)  # `status --warranty`: warranties ending wit
 class NextStep:
     """A step that can be worked on now, the roles it waits for and who holds them."""
 
-    status: StepStatus
+    step: Step
+    state: StepState                # waiting or blocked
+    missing: tuple[Problem, ...]    # what it still needs besides its signatures
     roles: tuple[str, ...]
     people: tuple[Person, ...]
     waiting_days: int = 0     # since it could first be signed: what it follows was done, or a reject sent it back
@@ -33,12 +34,8 @@ class NextStep:
         """Ready to be signed (everything it needs is there) and waiting longer than the process
         allows it (its `due_days`): the escalation. A step still missing something (a settlement
         waiting for the client's money) is not late for its signer."""
-        return (self.status.state is StepState.WAITING and self.step.due_days is not None
+        return (self.state is StepState.WAITING and self.step.due_days is not None
                 and self.waiting_days > self.step.due_days)
-
-    @property
-    def step(self) -> Step:
-        return self.status.step
 
 
 @dataclass(frozen=True)
@@ -76,7 +73,7 @@ class Report:
     schedule: tuple[Installment, ...] = ()
 
 
-def _summary(ws: Workspace, view: ProjectView, statuses: list[StepStatus], as_of: date) -> Summary:
+def summary(ws: Workspace, view: ProjectView, statuses: list[StepStatus], as_of: date) -> Summary:
     nexts = tuple(_next_step(ws, view, st, as_of) for st in statuses
                   if st.state in (StepState.WAITING, StepState.BLOCKED) and not view.missing_prerequisites(st.step))
     pending = [st for st in statuses if st.state in (StepState.WAITING, StepState.BLOCKED)]
@@ -99,7 +96,8 @@ def _next_step(ws: Workspace, view: ProjectView, st: StepStatus, as_of: date) ->
     barred = makers(view, view.process.stage(st.step.stage)) if st.step.review else set()
     people = {p.id: p for r in st.waiting_roles for p in people_for(r, view, ws.people) if p.id not in barred}
     since = _ready_since(view, st) or as_of
-    return NextStep(st, st.waiting_roles, tuple(people.values()), max((as_of - since).days, 0))
+    return NextStep(st.step, st.state, st.missing, st.waiting_roles, tuple(people.values()),
+                    max((as_of - since).days, 0))
 
 
 def _ready_since(view: ProjectView, st: StepStatus) -> date | None:
@@ -118,7 +116,7 @@ def report(ws: Workspace, project: Project, as_of: date) -> Report:
     """Every step of one project, and its summary."""
     view = ProjectView(project, ws.process, ws.config)
     statuses = view.statuses()
-    return Report(_summary(ws, view, statuses, as_of), tuple(statuses), tuple(schedule(view)))
+    return Report(summary(ws, view, statuses, as_of), tuple(statuses), tuple(schedule(view)))
 
 
 def waits_on(person: Person, summary: Summary, view: ProjectView) -> bool:
@@ -134,46 +132,6 @@ def waits_on(person: Person, summary: Summary, view: ProjectView) -> bool:
     return False
 
 
-def portfolio(ws: Workspace, as_of: date, *, mine: Person | None = None, role: str | None = None,
-              overdue: bool = False, key: bool = False, late: bool = False,
-              warranty: bool = False) -> tuple[list[Summary], list[str]]:
-    """Every project's line, filtered as asked, and the projects whose records could not be
-    read (each with its error): one broken file does not hide the rest."""
-    views, problems = ws.views()
-    kept = ws.kept("summaries", as_of.isoformat())
-    rows = []
-    for view in views:
-        if key and not view.key:
-            continue
-        summary = _summary_of(ws, view, as_of, kept)
-        if overdue and not summary.overdue:
-            continue
-        if late and not summary.late:
-            continue
-        if warranty and not (summary.warranty_end and as_of <= summary.warranty_end <= as_of + WARRANTY_SOON):
-            continue
-        if role and not any(role in n.roles for n in summary.next):
-            continue
-        if mine and not waits_on(mine, summary, view):
-            continue
-        rows.append(summary)
-    if kept is not None:
-        kept.save()
-    return rows, problems
-
-
-def _summary_of(ws: Workspace, view: ProjectView, as_of: date, kept: KeptCache[Summary] | None) -> Summary:
-    """A project's line: from the cache when its records are those it was computed from (the
-    cache's tag holds the day, the process, the people and settings, and xmflow's version)."""
-    cached = kept.get(view.project.key) if kept is not None and view.project.key else None
-    if cached is not None:
-        return cached
-    summary = _summary(ws, view, view.statuses(), as_of)
-    if kept is not None and view.project.key:
-        kept.put(view.project.key, summary)
-    return summary
-
-
 # -- JSON -------------------------------------------------------------------------------------
 def signoff_json(s: Signoff) -> dict[str, Any]:
     return {"step": s.step, "decision": s.decision.value, "by": s.by, "role": s.role,
@@ -187,7 +145,7 @@ def summary_json(s: Summary) -> dict[str, Any]:
             "closed": s.closed, "waiting_days": s.waiting_days,
             "last_signoff": signoff_json(s.last) if s.last else None,
             "next": [{"step": n.step.id, "title": n.step.title, "clause": n.step.clause, "roles": list(n.roles),
-                      "people": [p.id for p in n.people], "missing": [str(m) for m in n.status.missing]}
+                      "people": [p.id for p in n.people], "missing": [str(m) for m in n.missing]}
                      for n in s.next],
             "overdue_milestones": plain(list(s.overdue)),
             "late": [{"step": n.step.id, "due_days": n.step.due_days, "waiting_days": n.waiting_days} for n in s.late],

@@ -15,6 +15,7 @@ call, which nothing written before it can hold, and reads changed paths NUL-sepa
 
 from __future__ import annotations
 
+import codecs
 import ctypes
 import functools
 import hashlib
@@ -26,7 +27,7 @@ import signal
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -157,22 +158,60 @@ def log_fields(root: Path, placeholders: Sequence[str], *args: str, config: dict
     *config* is git configuration for this run (``-c KEY=VALUE``); *revs*, commits given on
     standard input (``--stdin``), however many (a command line holds a few thousand at most)."""
     token = secrets.token_hex(16)
-    start, sep, end = f"{token}<", f"{token}|", f"{token}>"
     options = [a for key, value in (config or {}).items() for a in ("-c", f"{key}={value}")]
     stdin = ("--stdin",) if revs else ()
-    out = git(root, *options, "log", *_LOG_OPTIONS, f"--format={start}{sep.join(placeholders)}{end}", *args, *stdin,
+    out = git(root, *options, "log", *_LOG_OPTIONS, _log_format(token, placeholders), *args, *stdin,
               data="".join(f"{rev}\n" for rev in revs) if revs else None)
-    before, *chunks = out.split(start)
-    entries = []
-    for chunk in chunks:
-        fields, found, rest = chunk.partition(end)
-        values = fields.split(sep)
-        if not found or len(values) != len(placeholders):
-            raise StoreError(f"git log printed a commit xmflow cannot read: {chunk[:200]!r}")
-        entries.append((values, rest))
+    before, *chunks = out.split(f"{token}<")
     if before.strip():
         raise StoreError(f"git log printed what xmflow does not expect: {before.strip()[:200]!r}")
-    return entries
+    return [_log_entry(chunk, token, len(placeholders)) for chunk in chunks]
+
+
+def log_stream(root: Path, placeholders: Sequence[str], *args: str) -> Iterator[tuple[list[str], str]]:
+    """:func:`log_fields` read as git writes it, one commit at a time: what is held at once is
+    one commit, not the whole history. A git that fails raises once what it printed is read."""
+    token = secrets.token_hex(16)
+    start = f"{token}<"
+    with tempfile.TemporaryFile() as errors:
+        proc = subprocess.Popen(["git", "-C", str(root), "log", *_LOG_OPTIONS, _log_format(token, placeholders),
+                                 *args], stdout=subprocess.PIPE, stderr=errors, env=environment())
+        assert proc.stdout is not None
+        decoder = codecs.getincrementaldecoder("utf-8")("surrogateescape")
+        buffer, first = "", True
+        try:
+            while block := proc.stdout.read(1 << 16):
+                buffer += decoder.decode(block)
+                *complete, buffer = buffer.split(start)
+                for chunk in complete:
+                    if first:
+                        first = False
+                        if chunk.strip():
+                            raise StoreError(f"git log printed what xmflow does not expect: {chunk.strip()[:200]!r}")
+                        continue
+                    yield _log_entry(chunk, token, len(placeholders))
+            buffer += decoder.decode(b"", final=True)
+            if not first and buffer:
+                yield _log_entry(buffer, token, len(placeholders))
+        finally:
+            proc.stdout.close()
+            code = proc.wait()
+        if code != 0:
+            errors.seek(0)
+            detail = errors.read().decode("utf-8", "replace").strip() or f"exit status {code}"
+            raise StoreError(f"git log failed: {detail}")
+
+
+def _log_format(token: str, placeholders: Sequence[str]) -> str:
+    return f"--format={token}<{f'{token}|'.join(placeholders)}{token}>"
+
+
+def _log_entry(chunk: str, token: str, count: int) -> tuple[list[str], str]:
+    fields, found, rest = chunk.partition(f"{token}>")
+    values = fields.split(f"{token}|")
+    if not found or len(values) != count:
+        raise StoreError(f"git log printed a commit xmflow cannot read: {chunk[:200]!r}")
+    return values, rest
 
 
 @dataclass(frozen=True)
@@ -196,6 +235,16 @@ def log_raw(root: Path, placeholders: Sequence[str], rev: str = "HEAD", *paths: 
     entries = log_fields(root, placeholders, "-z", "--reverse", "--first-parent", "-m", "--raw", "--no-abbrev",
                          "--no-renames", rev, *([f"^{since}"] if since else []), "--", *paths)
     return [(fields, _raw_changes(rest)) for fields, rest in entries]
+
+
+def log_raw_stream(root: Path, placeholders: Sequence[str], rev: str = "HEAD",
+                   *paths: str) -> Iterator[tuple[list[str], list[RawChange]]]:
+    """:func:`log_raw`, one commit at a time as git writes it (memory of one commit)."""
+    if not git(root, "rev-parse", "--verify", "-q", f"{rev}^{{commit}}", check=False).strip():
+        return
+    for fields, rest in log_stream(root, placeholders, "-z", "--reverse", "--first-parent", "-m", "--raw",
+                                   "--no-abbrev", "--no-renames", rev, "--", *paths):
+        yield fields, _raw_changes(rest)
 
 
 def _raw_changes(text: str) -> list[RawChange]:
@@ -353,6 +402,22 @@ def read_bytes_at(root: Path, rev: str, path: str) -> bytes | None:
     out = subprocess.run(["git", "-C", str(root), "show", f"{rev}:{path}"], capture_output=True, check=False,
                          env=environment())
     return out.stdout if out.returncode == 0 else None
+
+
+def vouched_blobs(root: Path, path: str) -> dict[str, str]:
+    """The git blob id of each file under *path* whose working-tree content git vouches for, as
+    ``git status`` would: in the index at stage 0 as a plain file, marked neither assume-unchanged
+    nor skip-worktree, and not changed since (``git diff-files``: git's stat check, which looks
+    at the content of a file changed within the index's own second). Two git calls, no file read."""
+    listed = git(root, "ls-files", "--stage", "-v", "-z", "--", path)
+    changed = set(git(root, "diff-files", "--name-only", "-z", "--", path).split("\0"))
+    blobs = {}
+    for entry in listed.split("\0"):
+        meta, _, name = entry.partition("\t")
+        fields = meta.split(" ")
+        if len(fields) == 4 and fields[0] == "H" and fields[1] == "100644" and fields[3] == "0" and name not in changed:
+            blobs[name] = fields[2]
+    return blobs
 
 
 def dirty_paths(root: Path, paths: list[str]) -> list[str]:

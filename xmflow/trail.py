@@ -4,13 +4,14 @@ long each step waited, and the reject loops (3.5.2, 3.5.3)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+import collections
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from xmflow.history import Commit, walk
+from xmflow.history import Commit, stream
 from xmflow.model import People
 from xmflow.process import Process
 
@@ -60,42 +61,75 @@ class Loop:
                 "resolved_at": self.resolved_at.isoformat() if self.resolved_at else None}
 
 
+class Trail:
+    """The audit trail of every project, or of one, oldest first, read as git writes the history:
+    iterate it once for its entries (those made on or after *since*, the *last* of them), and then
+    :attr:`loops` holds the reject loops still open then or begun since. What is held at once is
+    a commit and what each project's waits are measured from, not the history (with *last*: the
+    last entries)."""
+
+    def __init__(self, root: Path, process: Process, people: People, project: str | None = None,
+                 last: int | None = None, since: date | None = None) -> None:
+        self.root, self.process, self.people, self.project = root, process, people, project
+        self.last, self.since = last, since
+        self._loops: list[Loop] = []
+        self._start: datetime | None = None
+
+    def __iter__(self) -> Iterator[Entry]:
+        entries = (e for e in self._all() if self.since is None or e.at.date() >= self.since)
+        if self.last is None:
+            yield from entries
+            return
+        kept = collections.deque(entries, maxlen=self.last)  # waits are measured on the whole trail
+        self._start = kept[0].at if kept else None
+        yield from kept
+
+    @property
+    def loops(self) -> list[Loop]:
+        """The reject loops, once the entries are read (see the class)."""
+        loops = self._loops
+        if self.since is not None:
+            day = self.since
+            loops = [loop for loop in loops if loop.rejected_at.date() >= day
+                     or loop.resolved_at is None or loop.resolved_at.date() >= day]
+        if self.last is not None:
+            start = self._start
+            loops = [loop for loop in loops
+                     if start is not None and (loop.resolved_at is None or loop.resolved_at >= start)]
+        return loops
+
+    def _all(self) -> Iterator[Entry]:
+        process, project = self.process, self.project
+        ready: dict[tuple[str, str], datetime] = {}       # (project, step) → when it was signed, or sent back to
+        last: dict[str, datetime] = {}                    # project → its previous change
+        looping: dict[tuple[str, str], list[int]] = {}    # (project, step) → its rejects not signed again yet
+        self._loops = []
+        commits = stream(self.root, "HEAD", f"projects/{project}") if project else stream(self.root)
+        for commit, pid in _changes(commits, project):
+            ours = commit.trailer("Project") == pid
+            step = commit.trailer("Step") if ours else None
+            decision = (commit.trailer("Decision") or "") if ours else OUTSIDE
+            entry = _entry(commit, pid, step, decision, self.people, _waited(process, commit, pid, step, ready, last))
+            if step and decision == "approve":
+                ready[(pid, step)] = commit.at
+                for i in looping.pop((pid, step), []):  # each reject of it is signed again now
+                    self._loops[i] = replace(self._loops[i], resolved_at=commit.at)
+            elif step and decision == "reject" and process.has_step(step):
+                back = process.step(step).on_reject
+                ready[(pid, f"sent back to {back.to if back else step}")] = commit.at
+                looping.setdefault((pid, step), []).append(len(self._loops))
+                self._loops.append(Loop(pid, step, commit.at, entry.who, entry.note, back.to if back else step, None))
+            last[pid] = commit.at
+            yield entry
+
+
 def trail(root: Path, process: Process, people: People, project: str | None = None) -> tuple[list[Entry], list[Loop]]:
     """The audit trail (oldest first) and the reject loops of every project, or of one."""
-    entries: list[Entry] = []
-    ready: dict[tuple[str, str], datetime] = {}       # (project, step) → when it was signed, or sent back to
-    last: dict[str, datetime] = {}                    # project → its previous change
-    commits = walk(root, "HEAD", f"projects/{project}") if project else walk(root)  # git keeps to the project's
-    for commit, pid in _changes(commits, project):
-        ours = commit.trailer("Project") == pid
-        step = commit.trailer("Step") if ours else None
-        decision = (commit.trailer("Decision") or "") if ours else OUTSIDE
-        entries.append(_entry(commit, pid, step, decision, people, _waited(process, commit, pid, step, ready, last)))
-        if step and decision == "approve":
-            ready[(pid, step)] = commit.at
-        elif step and decision == "reject" and process.has_step(step):
-            back = process.step(step).on_reject
-            ready[(pid, f"sent back to {back.to if back else step}")] = commit.at
-        last[pid] = commit.at
-    return entries, _loops(process, entries)
+    found = Trail(root, process, people, project)
+    return list(found), found.loops
 
 
-def limited(entries: list[Entry], loops: list[Loop], last: int | None = None,
-            since: date | None = None) -> tuple[list[Entry], list[Loop]]:
-    """The entries made on or after *since*, the *last* of them, and the loops still open then or
-    begun since (waits are measured on the whole trail, before it is cut)."""
-    if since is not None:
-        entries = [e for e in entries if e.at.date() >= since]
-        loops = [loop for loop in loops if loop.rejected_at.date() >= since
-                 or loop.resolved_at is None or loop.resolved_at.date() >= since]
-    if last is not None:
-        entries = entries[-last:]
-        start = entries[0].at if entries else None
-        loops = [loop for loop in loops if start is not None and (loop.resolved_at is None or loop.resolved_at >= start)]
-    return entries, loops
-
-
-def _changes(commits: list[Commit], project: str | None) -> Iterator[tuple[Commit, str]]:
+def _changes(commits: Iterable[Commit], project: str | None) -> Iterator[tuple[Commit, str]]:
     """Each commit with each project whose files it changed: what its trailers claim is not
     enough to appear (a commit that changes nothing did nothing), and a change made with plain
     git appears too, as made outside xmflow."""
@@ -128,17 +162,3 @@ def _waited(process: Process, commit: Commit, pid: str, step: str | None, ready:
     since = [ready[key] for key in keys if key in ready]
     start = max(since) if since else last.get(pid)
     return commit.at - start if start else None
-
-
-def _loops(process: Process, entries: list[Entry]) -> list[Loop]:
-    """Each reject, where it sent the work back, and when its step was signed again."""
-    loops = []
-    for i, entry in enumerate(entries):
-        if entry.decision != "reject" or not entry.step or not process.has_step(entry.step):
-            continue
-        step = process.step(entry.step)
-        again = next((e.at for e in entries[i + 1:] if e.project == entry.project and e.step == entry.step
-                      and e.decision == "approve"), None)
-        loops.append(Loop(entry.project, entry.step, entry.at, entry.who, entry.note,
-                          step.on_reject.to if step.on_reject else entry.step, again))
-    return loops

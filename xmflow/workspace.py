@@ -223,7 +223,27 @@ class Workspace:
         if not git_dir.is_dir():
             return None
         settings = [self.process.text, self.text_if_any(PEOPLE) or "", self.text_if_any(CONFIG) or ""]
-        return KeptCache(git_dir, name, *settings, *tagged)
+        shared = {**{f"step:{s.id}": s for s in self.process.steps}, **{f"person:{p.id}": p for p in self.people.persons}}
+        return KeptCache(git_dir, name, *settings, *tagged, shared=shared)
+
+    @cached_property
+    def blobs(self) -> dict[str, str]:
+        """The git blob ids of the project files git vouches for (:func:`store.vouched_blobs`):
+        the records the cache has under those ids are not read again. Empty outside git."""
+        if not (self.root / ".git").is_dir():
+            return {}
+        try:
+            return store.vouched_blobs(self.root, PROJECTS)
+        except XmflowError:
+            return {}
+
+    def project_key(self, project_id: str) -> str:
+        """The key of a project's records (:attr:`Project.key`), reading only the files git does
+        not vouch for; a project that cannot be read has none ("")."""
+        try:
+            return records.project_key(self.root, self.process, project_id, self.blobs)
+        except XmflowError:
+            return ""
 
     @cached_property
     def record_cache(self) -> RecordCache | None:
@@ -246,7 +266,7 @@ class Workspace:
             except XmflowError as exc:
                 problems.append(exc.message)
         if self.record_cache is not None:
-            self.record_cache.save()
+            self.record_cache.save(prune=True)  # every project was read
         return views, problems
 
     def project(self, project_id: str, cached: bool = False) -> Project:
@@ -256,7 +276,9 @@ class Workspace:
             hint = f" (projects: {', '.join(known[:8])}{' …' if len(known) > 8 else ''})" if known else ""
             shown = project_id if len(project_id) <= MAX_ID else project_id[:MAX_ID] + "…"
             raise UsageError(f"no project {shown!r}{hint}")
-        return records.load_project(self.root, self.process, project_id, self.record_cache if cached else None)
+        if not cached:
+            return records.load_project(self.root, self.process, project_id)
+        return records.load_project(self.root, self.process, project_id, self.record_cache, self.blobs)
 
 
 def valid_project_id(text: str) -> bool:

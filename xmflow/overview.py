@@ -1,0 +1,104 @@
+"""Every project at a glance, derived once: its line of the portfolio, the people its next
+steps wait on, and its row of the receivables.
+
+`status`, its filters and `ar` read the same lines. Each is kept in ``.git/xmflow`` under the
+project's key (the git blob ids of its stage files: :attr:`Project.key`) and a tag of the day it
+was computed for and the settings in force, so a warm portfolio asks git for the blob ids
+(:func:`xmflow.store.vouched_blobs`) and reads no record; only a project whose files changed is
+read and worked out again. What is cached only shows: every command that changes a record, and
+`verify`, judge the records themselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date
+
+from xmflow.cache import KeptCache
+from xmflow.errors import XmflowError
+from xmflow.figures import signed_on
+from xmflow.model import Person
+from xmflow.receivables import Receivable, receivable, total_until
+from xmflow.rules import ProjectView
+from xmflow.status import WARRANTY_SOON, Summary, summary, waits_on
+from xmflow.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class Line:
+    """One project as the portfolio and the receivables see it on one day."""
+
+    summary: Summary
+    waiting_on: frozenset[str]      # the people a next step waits on (`status --mine`)
+    receivable: Receivable | None   # its row of `ar`: its client has signed, or it has an invoice
+
+
+def lines(ws: Workspace, as_of: date) -> tuple[list[Line], list[str]]:
+    """Every project's line on *as_of*, and the errors of the projects whose records cannot be
+    read: one broken file does not hide the rest."""
+    kept: KeptCache[Line] | None = ws.kept("lines", as_of.isoformat())
+    found, problems = [], []
+    ids = ws.project_ids()
+    read = 0
+    for project_id in ids:
+        key = ws.project_key(project_id) if kept is not None else ""
+        line = kept.get(key) if kept is not None and key else None
+        if line is None:
+            read += 1
+            try:
+                project = ws.project(project_id, cached=True)
+            except XmflowError as exc:
+                problems.append(exc.message)
+                continue
+            line = _line(ws, ProjectView(project, ws.process, ws.config), as_of)
+            if kept is not None and project.key:
+                kept.put(project.key, line)
+        found.append(line)
+    if kept is not None:
+        kept.save()
+    if ws.record_cache is not None:
+        ws.record_cache.save(prune=read == len(ids))  # records not read now are still wanted unless all were
+    return found, problems
+
+
+def _line(ws: Workspace, view: ProjectView, as_of: date) -> Line:
+    line = summary(ws, view, view.statuses(), as_of)
+    waiting = frozenset(p.id for n in line.next for p in n.people if waits_on(p, line, view))
+    return Line(line, waiting, _receivable(ws, view, as_of))
+
+
+def _receivable(ws: Workspace, view: ProjectView, as_of: date) -> Receivable | None:
+    """A project's row of the receivables, once its client has signed (invoices follow the
+    contract, 4.0) or an invoice is recorded."""
+    signed = signed_on(view, view.process.ledgers["invoices"].after)
+    if not ((signed and signed <= as_of) or total_until(view, "invoices", as_of)):
+        return None
+    row = receivable(view, as_of)
+    person = ws.people.by_id(row.salesperson)
+    return replace(row, salesperson_name=person.name if person else row.salesperson)
+
+
+def select(found: list[Line], as_of: date, *, mine: Person | None = None, role: str | None = None,
+           overdue: bool = False, key: bool = False, late: bool = False, warranty: bool = False) -> list[Line]:
+    """The lines the filters of `status` keep (all of them with none)."""
+    def kept(line: Line) -> bool:
+        s = line.summary
+        return ((not key or s.key) and (not overdue or bool(s.overdue)) and (not late or bool(s.late))
+                and (not warranty or bool(s.warranty_end and as_of <= s.warranty_end <= as_of + WARRANTY_SOON))
+                and (not role or any(role in n.roles for n in s.next))
+                and (not mine or mine.id in line.waiting_on))
+
+    return [line for line in found if kept(line)]
+
+
+def portfolio(ws: Workspace, as_of: date, **filters: object) -> tuple[list[Summary], list[str]]:
+    """Every project's line of the portfolio, filtered as `status` asks (see :func:`select`)."""
+    found, problems = lines(ws, as_of)
+    return [line.summary for line in select(found, as_of, **filters)], problems  # type: ignore[arg-type]
+
+
+def ar(ws: Workspace, as_of: date) -> tuple[list[Receivable], list[str]]:
+    """The receivables of every project whose contract the client has signed (or that has an
+    invoice), and the projects whose records could not be read."""
+    found, problems = lines(ws, as_of)
+    return [line.receivable for line in found if line.receivable is not None], problems
