@@ -714,16 +714,16 @@ def test_a_reader_that_stops_early_is_not_an_error(demo_ws: Path) -> None:
 
 
 def test_the_index_of_signoff_commits_prints_what_the_history_says(demo_copy: Path) -> None:
-    """The commits next to each signature come from .git/xmflow/signed/ (kept up to date from the
+    """The commits next to each signature come from .git/xmflow/history/ (kept up to date from the
     commits since it was made): the same forms warm, broken, missing, after a new commit and
     after HEAD went back to before the commits it was made for."""
     shutil.rmtree(demo_copy / "templates")
-    index = demo_copy / ".git" / "xmflow" / "signed"
+    index = demo_copy / ".git" / "xmflow" / "history"
     shutil.rmtree(index, ignore_errors=True)
     cold = {form: rendered(demo_copy, SHOWCASE, form) for form in FORMS}
-    assert (index / f"{SHOWCASE}.json").is_file() and (index / "HEAD").is_file()
+    assert (index / "signed" / f"{SHOWCASE}.jsonl").is_file() and (index / "HEAD").is_file()
     assert {form: rendered(demo_copy, SHOWCASE, form) for form in FORMS} == cold       # warm
-    (index / f"{SHOWCASE}.json").write_text("[[1, 2", "utf-8")
+    (index / "signed" / f"{SHOWCASE}.jsonl").write_text("[[1, 2", "utf-8")
     assert {form: rendered(demo_copy, SHOWCASE, form) for form in FORMS} == cold       # broken
     shutil.rmtree(index)
     # HEAD goes back to before the last sign-off of the showcase: its line is blank again.

@@ -19,7 +19,8 @@ def portfolio(team: Team) -> tuple[str, ...]:
     return (team("wangjg", "status", "--json", "--as-of", "2026-12-31").stdout,
             team("wangjg", "ar", "--json", "--as-of", "2026-12-31").stdout,
             team("wangjg", "status", "bulk-0007", "--json", "--as-of", "2026-12-31").stdout,
-            f"{checked.exit_code}\n{checked.stdout}{checked.stderr}")
+            f"{checked.exit_code}\n{checked.stdout}{checked.stderr}",
+            team("wangjg", "log", "--json").stdout, team("wangjg", "log", "bulk-0003", "-n", "3").stdout)
 
 
 def caches(team: Team) -> list[Path]:
@@ -56,7 +57,7 @@ def test_1_2_the_caches_give_the_answers_of_a_cold_run_warm_missing_broken_or_st
     assert portfolio(team) == swapped
     scanned.write_bytes(b"%PDF-1.4 the contract as the client signed it")
     git(team.root, "commit", "-qam", "the scan back")
-    assert portfolio(team) == cold
+    assert portfolio(team)[:4] == cold[:4]              # (the trail has two commits more)
     # A record changed behind the cache's back: the answer follows the record.
     contract = team.root / "projects" / "bulk-0007" / "contract.yaml"
     contract.write_text(contract.read_text(encoding="utf-8").replace("348000", "348001"), encoding="utf-8")

@@ -3,21 +3,17 @@ one pass, and the sign-offs of the stage files matched to the commits that made 
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from xmflow import store, yamlio
 from xmflow.acknowledgements import ACKNOWLEDGEMENTS
 from xmflow.errors import XmflowError
 from xmflow.files import MAX_SCAN
 from xmflow.model import Signoff
-from xmflow.workspace import CONFIG, PEOPLE, parse_config, valid_project_id
+from xmflow.workspace import CONFIG, PEOPLE, parse_config
 
 # What `walk` reads of each commit; git's output is cut on a token of the call (store.log_fields).
 _WALK = ("%H", "%P", "%an", "%ae", "%aI", "%at", "%cI", "%ct", "%(trailers:only,unfold)", "%s", "%b")
@@ -72,72 +68,6 @@ def project_commits(root: Path, project_id: str) -> list[Commit]:
     return walk(root, "HEAD", f"projects/{project_id}")
 
 
-def signoff_commits(root: Path, project_id: str) -> list[Commit]:
-    """The commits :func:`signoff_commit` looks among for a project's sign-offs — those of
-    :func:`project_commits` that carry its id in their trailers — oldest first, from an index of
-    every project's kept in ``.git/xmflow/signed/``. The index is brought up to date by walking
-    only the commits since the one it was made for, when HEAD descends from it, else the whole
-    history again: commits never change, so what it holds stays true on every line that has it.
-    An index that cannot be read is made again; one that cannot be written is done without."""
-    tip = store.head(root)
-    folder = root / ".git" / "xmflow" / "signed"
-    if tip is None:
-        return []
-    if not folder.parent.parent.is_dir() or not valid_project_id(project_id):
-        return project_commits(root, project_id)
-    for fresh in (False, True):
-        try:
-            _bring_up_to_date(root, folder, tip, fresh)
-            path = folder / f"{project_id}.json"
-            entries = json.loads(path.read_text("utf-8")) if path.exists() else []
-            seen: set[str] = set()
-            commits = []
-            for sha, email, at, trailers in entries:
-                if sha not in seen:  # an update cut short and done again adds a commit twice
-                    seen.add(sha)
-                    commits.append(Commit(str(sha), "", str(email), datetime.fromisoformat(at), dict(trailers)))
-            return commits
-        except (ValueError, TypeError):  # a broken file of the index: made again
-            continue
-        except OSError:
-            break
-    return project_commits(root, project_id)
-
-
-def _bring_up_to_date(root: Path, folder: Path, tip: str, fresh: bool) -> None:
-    try:
-        made_for = "" if fresh else (folder / "HEAD").read_text("ascii").strip()
-    except (OSError, UnicodeDecodeError):
-        made_for = ""
-    if made_for != tip:
-        since = made_for if made_for and store.is_ancestor(root, made_for, tip) else None
-        _index(folder, walk(root, tip, "projects/", since=since), fresh=since is None)
-        _write(folder / "HEAD", tip + "\n")
-
-
-def _index(folder: Path, commits: list[Commit], fresh: bool) -> None:
-    """Add each commit that changed a project's folder and names it in its trailers to that
-    project's file of the index (all files made anew when *fresh*)."""
-    if fresh:
-        shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True, exist_ok=True)
-    found: dict[str, list[list[Any]]] = {}
-    for commit in commits:
-        project = commit.trailer("Project") or ""
-        if valid_project_id(project) and any(c.path.startswith(f"projects/{project}/") for c in commit.changes):
-            found.setdefault(project, []).append([commit.sha, commit.email, commit.at.isoformat(), commit.trailers])
-    for project, entries in found.items():
-        path = folder / f"{project}.json"
-        before = json.loads(path.read_text("utf-8")) if not fresh and path.exists() else []
-        _write(path, json.dumps(before + entries, ensure_ascii=False))
-
-
-def _write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, "utf-8")
-    os.replace(tmp, path)
-
-
 def _trailers(text: str) -> dict[str, str]:
     """The Xmflow- trailers as git parsed them, by their canonical names (git matches keys
     case-insensitively, so does this)."""
@@ -158,10 +88,10 @@ def walk(root: Path, rev: str = "HEAD", *paths: str, since: str | None = None) -
     return [_commit(fields, raw) for fields, raw in store.log_raw(root, _WALK, rev, *paths, since=since)]
 
 
-def stream(root: Path, rev: str = "HEAD", *paths: str) -> Iterator[Commit]:
+def stream(root: Path, rev: str = "HEAD", *paths: str, since: str | None = None) -> Iterator[Commit]:
     """:func:`walk`, one commit at a time as git writes them: the memory of one commit however
     long the history."""
-    for fields, raw in store.log_raw_stream(root, _WALK, rev, *paths):
+    for fields, raw in store.log_raw_stream(root, _WALK, rev, *paths, since=since):
         yield _commit(fields, raw)
 
 

@@ -23,7 +23,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from xmflow import forms, history, store
+from xmflow import forms, history, logindex, store
 from xmflow.console import visible
 from xmflow.errors import TemplateError, UsageError, XmflowError
 from xmflow.figures import split_amount
@@ -206,7 +206,7 @@ def _history(ws: Workspace, project_id: str) -> list[history.Commit]:
     if store.is_shallow(ws.root):
         raise UsageError("this clone is shallow: a form prints the commit of every signature, which needs "
                          "the whole history (git fetch --unshallow)")
-    return history.signoff_commits(ws.root, project_id)
+    return logindex.signoff_commits(ws.root, project_id)
 
 
 def _context(page: forms.FormPage) -> dict[str, Any]:

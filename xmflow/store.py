@@ -237,13 +237,14 @@ def log_raw(root: Path, placeholders: Sequence[str], rev: str = "HEAD", *paths: 
     return [(fields, _raw_changes(rest)) for fields, rest in entries]
 
 
-def log_raw_stream(root: Path, placeholders: Sequence[str], rev: str = "HEAD",
-                   *paths: str) -> Iterator[tuple[list[str], list[RawChange]]]:
+def log_raw_stream(root: Path, placeholders: Sequence[str], rev: str = "HEAD", *paths: str,
+                   since: str | None = None) -> Iterator[tuple[list[str], list[RawChange]]]:
     """:func:`log_raw`, one commit at a time as git writes it (memory of one commit)."""
     if not git(root, "rev-parse", "--verify", "-q", f"{rev}^{{commit}}", check=False).strip():
         return
     for fields, rest in log_stream(root, placeholders, "-z", "--reverse", "--first-parent", "-m", "--raw",
-                                   "--no-abbrev", "--no-renames", rev, "--", *paths):
+                                   "--no-abbrev", "--no-renames", rev, *([f"^{since}"] if since else []),
+                                   "--", *paths):
         yield fields, _raw_changes(rest)
 
 

@@ -11,7 +11,8 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from xmflow.history import Commit, stream
+from xmflow.history import Commit
+from xmflow.logindex import Logged, logged
 from xmflow.model import People
 from xmflow.process import Process
 
@@ -104,8 +105,7 @@ class Trail:
         last: dict[str, datetime] = {}                    # project → its previous change
         looping: dict[tuple[str, str], list[int]] = {}    # (project, step) → its rejects not signed again yet
         self._loops = []
-        commits = stream(self.root, "HEAD", f"projects/{project}") if project else stream(self.root)
-        for commit, pid in _changes(commits, project):
+        for commit, pid in _changes(logged(self.root, project), project):
             ours = commit.trailer("Project") == pid
             step = commit.trailer("Step") if ours else None
             decision = (commit.trailer("Decision") or "") if ours else OUTSIDE
@@ -129,16 +129,14 @@ def trail(root: Path, process: Process, people: People, project: str | None = No
     return list(found), found.loops
 
 
-def _changes(commits: Iterable[Commit], project: str | None) -> Iterator[tuple[Commit, str]]:
+def _changes(commits: Iterable[Logged], project: str | None) -> Iterator[tuple[Commit, str]]:
     """Each commit with each project whose files it changed: what its trailers claim is not
     enough to appear (a commit that changes nothing did nothing), and a change made with plain
     git appears too, as made outside xmflow."""
-    for commit in commits:
-        touched = sorted({parts[1] for parts in (c.path.split("/") for c in commit.changes)
-                          if parts[0] == "projects" and len(parts) > 2})
-        for pid in touched:
+    for found in commits:
+        for pid in found.projects:
             if project is None or pid == project:
-                yield commit, pid
+                yield found.commit, pid
 
 
 def _entry(commit: Commit, pid: str, step: str | None, decision: str, people: People,
