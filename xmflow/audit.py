@@ -474,26 +474,32 @@ def settings_in_force(root: Path, rev: str = "HEAD") -> SettingsInForce:
 def untrusted_settings(root: Path, rev: str = "HEAD") -> str | None:
     """Why the settings of *rev* are not the ones an admin last committed — naming the commit
     that changed them and who made it — or None when they are. Commands act only on settings an
-    admin committed (a salesman who gives himself a role with plain git gains nothing).
+    admin committed (a salesman who gives himself a role with plain git gains nothing)."""
+    return kept_settings(root, rev)[0]
+
+
+def kept_settings(root: Path, rev: str = "HEAD") -> tuple[str | None, People | None]:
+    """:func:`untrusted_settings`, and the people of the settings an admin last committed.
 
     The answer is kept (.git/xmflow/settings-TAG.pickle) with the commit it was for and the
     settings' paths: for a later commit whose history since then changed none of them (a
     sign-off, an edit of a record: nearly every command), it stands, and only those few commits
     are looked at, not the whole history."""
     tip = store.git(root, "rev-parse", "--verify", "-q", f"{rev}^{{commit}}", check=False).strip()
-    kept: KeptCache[tuple[str, tuple[str, ...], str | None]] | None = None
+    kept: KeptCache[tuple[str, tuple[str, ...], str | None, People | None]] | None = None
     try:
         kept = KeptCache(store.git_dir(root), "settings")
     except StoreError:
         kept = None
     last = kept.get("last") if kept is not None else None
     if tip and last is not None and _unchanged_since(root, last[0], tip, last[1]):
-        return last[2]
+        return last[2], last[3]
     found = settings_in_force(root, tip or rev)
+    people = found.trusted.people if found.trusted else None
     if tip and kept is not None and found.paths:
-        kept.put("last", (tip, found.paths, found.refusal))
+        kept.put("last", (tip, found.paths, found.refusal, people))
         kept.save()
-    return found.refusal
+    return found.refusal, people
 
 
 def _unchanged_since(root: Path, commit: str, tip: str, paths: tuple[str, ...]) -> bool:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from xmflow import acknowledgements, files, records, store
 from xmflow.acknowledgements import ACKNOWLEDGEMENTS
-from xmflow.audit import TEMPLATES, is_guarded, settings_in_force
+from xmflow.audit import TEMPLATES, is_guarded, kept_settings
 from xmflow.cache import KeptCache
 from xmflow.change import ProjectChange, Scan, Settings
 from xmflow.conformance import judge
@@ -115,14 +115,14 @@ def _invoice_numbers(project_id: str, numbers: tuple[str, ...], used: dict[str, 
 def _settings(ws: Workspace) -> list[Problem]:
     """The settings in force are an admin's; a pending change of them is one only an admin may
     commit (judged by the people.yaml an admin last committed, not by the edited one)."""
-    found = settings_in_force(ws.root)
-    problems = [Problem("", found.refusal)] if found.refusal else []
+    refusal, trusted = kept_settings(ws.root)
+    problems = [Problem("", refusal)] if refusal else []
     process = [ws.config.process] if ws.config.process else []
     pending = [path for path in store.dirty_paths(ws.root, [PEOPLE, CONFIG, ACKNOWLEDGEMENTS, *process,
                                                             TEMPLATES.rstrip("/")])
                if is_guarded(path, {PEOPLE, CONFIG, ACKNOWLEDGEMENTS, *process})]
     email = ws.identity_email() or ""
-    admin = found.trusted.people.by_email(email) if found.trusted and email else None
+    admin = trusted.by_email(email) if trusted and email else None
     if pending and not (admin and "admin" in admin.roles):
         who = admin.label() if admin else email or "whoever commits next (no git identity)"
         problems += [Problem(path, f"changed, and {who} is not an admin: only an admin commits people.yaml, "
