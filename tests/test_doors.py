@@ -509,5 +509,6 @@ def test_the_kept_answer_on_the_settings_follows_an_admins_change(ws: Team, base
     admin = hand_commit(ws, "wangjg", "xmflow.yaml: a longer window")
     ws.ok("zhangsan", "set", base.drafted, "contract.notes=z")  # works it out afresh at the admin's commit
     (kept,) = (ws.root / ".git" / "xmflow").glob("settings-*.pickle")
-    commit, paths, refusal = pickle.loads(kept.read_bytes())["last"]
+    commit, paths, refusal, people = pickle.loads(kept.read_bytes())["last"]
     assert commit == admin and refusal is None and "xmflow.yaml" in paths
+    assert "admin" in people.by_id("wangjg").roles  # the people check tells an admin by
