@@ -63,11 +63,6 @@ class Commit:
         return self.trailers.get(f"Xmflow-{key}")
 
 
-def project_commits(root: Path, project_id: str) -> list[Commit]:
-    """The commits that changed a project's folder, oldest first (one `git log`)."""
-    return walk(root, "HEAD", f"projects/{project_id}")
-
-
 def _trailers(text: str) -> dict[str, str]:
     """The Xmflow- trailers as git parsed them, by their canonical names (git matches keys
     case-insensitively, so does this)."""

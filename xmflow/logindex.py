@@ -80,8 +80,7 @@ def _walked(root: Path, project: str | None) -> Iterator[Logged]:
 
 def signoff_commits(root: Path, project_id: str) -> list[Commit]:
     """The commits that changed a project's files and name it in their trailers, oldest first:
-    where a sign-off's commit is (what :func:`xmflow.history.project_commits` gives, less the
-    commits that do not claim to be this project's)."""
+    where :func:`xmflow.history.signoff_commit` finds a sign-off's commit."""
     folder = _folder(root)
     if folder is not None and valid_project_id(project_id):
         try:

@@ -91,12 +91,6 @@ def select(found: list[Line], as_of: date, *, mine: Person | None = None, role: 
     return [line for line in found if kept(line)]
 
 
-def portfolio(ws: Workspace, as_of: date, **filters: object) -> tuple[list[Summary], list[str]]:
-    """Every project's line of the portfolio, filtered as `status` asks (see :func:`select`)."""
-    found, problems = lines(ws, as_of)
-    return [line.summary for line in select(found, as_of, **filters)], problems  # type: ignore[arg-type]
-
-
 def ar(ws: Workspace, as_of: date) -> tuple[list[Receivable], list[str]]:
     """The receivables of every project whose contract the client has signed (or that has an
     invoice), and the projects whose records could not be read."""
