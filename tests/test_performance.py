@@ -12,13 +12,13 @@ from conftest import Team, draft_contract, git, open_project, stamp_contract
 PROJECTS = 40
 
 
-def portfolio(team: Team) -> tuple[str, ...]:
-    """What the portfolio, receivables, one project and `check` say, as the programs reading them
-    see it."""
+def portfolio(team: Team, day: str = "2026-12-31") -> tuple[str, ...]:
+    """What the portfolio, receivables, one project and `check` say on *day*, as the programs
+    reading them see it."""
     checked = team("wangjg", "check")
-    return (team("wangjg", "status", "--json", "--as-of", "2026-12-31").stdout,
-            team("wangjg", "ar", "--json", "--as-of", "2026-12-31").stdout,
-            team("wangjg", "status", "bulk-0007", "--json", "--as-of", "2026-12-31").stdout,
+    return (team("wangjg", "status", "--json", "--as-of", day).stdout,
+            team("wangjg", "ar", "--json", "--as-of", day).stdout,
+            team("wangjg", "status", "bulk-0007", "--json", "--as-of", day).stdout,
             f"{checked.exit_code}\n{checked.stdout}{checked.stderr}",
             team("wangjg", "log", "--json").stdout, team("wangjg", "log", "bulk-0003", "-n", "3").stdout)
 
@@ -42,6 +42,10 @@ def test_1_2_the_caches_give_the_answers_of_a_cold_run_warm_missing_broken_or_st
     cold = portfolio(team)
     assert caches(team), "the first run keeps its caches in .git/xmflow"
     assert portfolio(team) == cold                      # warm
+    later = portfolio(team, "2027-03-31")               # another day, from what was kept for the first
+    assert later[0] != cold[0] and later[1] != cold[1]
+    shutil.rmtree(team.root / ".git" / "xmflow")
+    assert portfolio(team, "2027-03-31") == later
     for path in caches(team):
         path.write_bytes(b"\x80 not a cache")
     assert portfolio(team) == cold                      # broken

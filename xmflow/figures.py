@@ -79,7 +79,3 @@ def figures(view: ProjectView) -> Figures:
     return Figures(view.key, amount, ledger_total(view, "invoices"), received,
                    amount - received if amount is not None else None, warranty_end)
 
-
-def overdue_milestones(view: ProjectView, as_of: date) -> list[dict[str, Any]]:
-    """Milestones due before *as_of* and not done (1.4, 3.3.1)."""
-    return [m for m in figure(view, "milestones") or [] if m.get("due") and m["due"] < as_of and not m.get("done")]

@@ -1,11 +1,12 @@
 """Every project at a glance, derived once: its line of the portfolio, the people its next
 steps wait on, and its row of the receivables.
 
-`status`, its filters and `ar` read the same lines. Each is kept in ``.git/xmflow`` under the
-project's key (the git blob ids of its stage files: :attr:`Project.key`) and a tag of the day it
-was computed for and the settings in force, so a warm portfolio asks git for the blob ids
-(:func:`xmflow.store.vouched_blobs`) and reads no record; only a project whose files changed is
-read and worked out again. What is cached only shows: every command that changes a record, and
+`status`, its filters and `ar` read the same lines. What a line holds whatever the day
+(:class:`Kept`) is kept in ``.git/xmflow`` under the project's key (the git blob ids of its stage
+files: :attr:`Project.key`) and a tag of the settings in force, so a warm portfolio asks git for
+the blob ids (:func:`xmflow.store.vouched_blobs`) and reads no record, on any day (`--as-of`
+included: the day is arithmetic over what is kept); only a project whose files changed is read
+and worked out again. What is cached only shows: every command that changes a record, and
 `verify`, judge the records themselves.
 """
 
@@ -18,9 +19,9 @@ from xmflow.cache import KeptCache
 from xmflow.errors import XmflowError
 from xmflow.figures import signed_on
 from xmflow.model import Person
-from xmflow.receivables import Receivable, receivable, total_until
+from xmflow.receivables import Account, Receivable, account, until
 from xmflow.rules import ProjectView
-from xmflow.status import WARRANTY_SOON, Summary, summary, waits_on
+from xmflow.status import WARRANTY_SOON, Standing, Summary, standing, waits_on
 from xmflow.workspace import Workspace
 
 
@@ -33,27 +34,41 @@ class Line:
     receivable: Receivable | None   # its row of `ar`: its client has signed, or it has an invoice
 
 
+@dataclass(frozen=True)
+class Kept:
+    """A project's line before the day is applied (what is kept of it): the day is arithmetic."""
+
+    standing: Standing
+    waiting_on: frozenset[str]
+    account: Account
+    signed: date | None   # when its client signed what invoices follow (4.0): from then on it is in `ar`
+
+    def on(self, as_of: date) -> Line:
+        listed = (self.signed and self.signed <= as_of) or until(self.account.invoices, as_of)
+        return Line(self.standing.on(as_of), self.waiting_on, self.account.on(as_of) if listed else None)
+
+
 def lines(ws: Workspace, as_of: date) -> tuple[list[Line], list[str]]:
     """Every project's line on *as_of*, and the errors of the projects whose records cannot be
     read: one broken file does not hide the rest."""
-    kept: KeptCache[Line] | None = ws.kept("lines", as_of.isoformat())
+    kept: KeptCache[Kept] | None = ws.kept("lines")
     found, problems = [], []
     ids = ws.project_ids()
     read = 0
     for project_id in ids:
         key = ws.project_key(project_id) if kept is not None else ""
-        line = kept.get(key) if kept is not None and key else None
-        if line is None:
+        entry = kept.get(key) if kept is not None and key else None
+        if entry is None:
             read += 1
             try:
                 project = ws.project(project_id, cached=True)
             except XmflowError as exc:
                 problems.append(exc.message)
                 continue
-            line = _line(ws, ProjectView(project, ws.process, ws.config), as_of)
+            entry = _kept(ws, ProjectView(project, ws.process, ws.config))
             if kept is not None and project.key:
-                kept.put(project.key, line)
-        found.append(line)
+                kept.put(project.key, entry)
+        found.append(entry.on(as_of))
     if kept is not None:
         kept.save()
     if ws.record_cache is not None:
@@ -61,21 +76,12 @@ def lines(ws: Workspace, as_of: date) -> tuple[list[Line], list[str]]:
     return found, problems
 
 
-def _line(ws: Workspace, view: ProjectView, as_of: date) -> Line:
-    line = summary(ws, view, view.statuses(), as_of)
-    waiting = frozenset(p.id for n in line.next for p in n.people if waits_on(p, line, view))
-    return Line(line, waiting, _receivable(ws, view, as_of))
-
-
-def _receivable(ws: Workspace, view: ProjectView, as_of: date) -> Receivable | None:
-    """A project's row of the receivables, once its client has signed (invoices follow the
-    contract, 4.0) or an invoice is recorded."""
-    signed = signed_on(view, view.process.ledgers["invoices"].after)
-    if not ((signed and signed <= as_of) or total_until(view, "invoices", as_of)):
-        return None
-    row = receivable(view, as_of)
-    person = ws.people.by_id(row.salesperson)
-    return replace(row, salesperson_name=person.name if person else row.salesperson)
+def _kept(ws: Workspace, view: ProjectView) -> Kept:
+    base = standing(ws, view, view.statuses())
+    waiting = frozenset(p.id for n in base.summary.next for p in n.people if waits_on(p, base.summary, view))
+    person = ws.people.by_id(base.summary.sales)
+    money = replace(account(view), salesperson_name=person.name if person else base.summary.sales)
+    return Kept(base, waiting, money, signed_on(view, view.process.ledgers["invoices"].after))
 
 
 def select(found: list[Line], as_of: date, *, mine: Person | None = None, role: str | None = None,

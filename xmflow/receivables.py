@@ -75,9 +75,17 @@ def _later(day: date | None, days: int) -> date | None:
         return None
 
 
-def received_until(view: ProjectView, as_of: date) -> Decimal:
-    """What finance confirmed received on or before *as_of*."""
-    return total_until(view, "receipts", as_of)
+Entry = tuple[date | None, Decimal]   # a ledger's entry as money over time: its date and amount
+
+
+def entries(view: ProjectView, ledger: str) -> tuple[Entry, ...]:
+    """A ledger's entries (invoices, receipts) as dates and amounts."""
+    return tuple((e.get("date"), e.get("amount") or ZERO) for e in view.value(view.process.ledgers[ledger].field) or [])
+
+
+def until(found: tuple[Entry, ...], as_of: date) -> Decimal:
+    """The sum of the entries dated on or before *as_of* (or with no date)."""
+    return sum((amount for day, amount in found if not day or day <= as_of), ZERO)
 
 
 @dataclass(frozen=True)
@@ -108,24 +116,49 @@ class Receivable:
                       "ageing": self.ageing})
 
 
+@dataclass(frozen=True)
+class Account:
+    """What a project's receivables are made of, whatever the day: its contract, its schedule
+    and its ledgers. :meth:`on` is the receivables of one day (the portfolio keeps an account per
+    project, so a new day is arithmetic, not a new reading of the records)."""
+
+    project: str
+    name: str
+    client: str
+    salesperson: str
+    contract: Decimal
+    plan: tuple[Installment, ...]
+    invoices: tuple[Entry, ...]
+    receipts: tuple[Entry, ...]
+    salesperson_name: str = ""
+
+    def on(self, as_of: date) -> Receivable:
+        """What the client owes on *as_of* and since when (only invoices and receipts dated on or
+        before that day count, so every figure can be reproduced)."""
+        invoiced, received = until(self.invoices, as_of), until(self.receipts, as_of)
+        due = sum((i.amount or ZERO for i in self.plan if i.due and i.due <= as_of), ZERO)
+        return Receivable(self.project, self.name, self.client, self.salesperson, self.contract, due, invoiced,
+                          received, _age(self.plan, received, invoiced, as_of), self.salesperson_name)
+
+
+def account(view: ProjectView) -> Account:
+    """A project's :class:`Account`."""
+    return Account(view.project.id, figure(view, "name") or "", figure(view, "client") or "",
+                   figure(view, "salesperson") or "", figure(view, "contract_amount") or ZERO, tuple(schedule(view)),
+                   entries(view, "invoices"), entries(view, "receipts"))
+
+
 def receivable(view: ProjectView, as_of: date) -> Receivable:
-    """What a project's client owes on *as_of* and since when (only invoices and receipts dated
-    on or before that day count, so every figure can be reproduced)."""
-    plan = schedule(view)
-    invoiced = total_until(view, "invoices", as_of)
-    received = total_until(view, "receipts", as_of)
-    due = sum((i.amount or ZERO for i in plan if i.due and i.due <= as_of), ZERO)
-    return Receivable(view.project.id, figure(view, "name") or "", figure(view, "client") or "",
-                      figure(view, "salesperson") or "", figure(view, "contract_amount") or ZERO, due, invoiced,
-                      received, _age(plan, received, invoiced, as_of))
+    """What a project's client owes on *as_of* and since when (:meth:`Account.on`)."""
+    return account(view).on(as_of)
 
 
 def total_until(view: ProjectView, ledger: str, as_of: date) -> Decimal:
-    entries = view.value(view.process.ledgers[ledger].field) or []
-    return sum((e.get("amount") or ZERO for e in entries if not e.get("date") or e["date"] <= as_of), ZERO)
+    """The sum of a ledger's entries dated on or before *as_of*."""
+    return until(entries(view, ledger), as_of)
 
 
-def _age(plan: list[Installment], received: Decimal, invoiced: Decimal, as_of: date) -> dict[str, Decimal]:
+def _age(plan: tuple[Installment, ...], received: Decimal, invoiced: Decimal, as_of: date) -> dict[str, Decimal]:
     """The invoiced and unpaid amount — the span [received, invoiced) of the schedule laid end
     to end — split by how long each term's part of it has been due."""
     ageing = dict.fromkeys((NOT_DUE, *BUCKETS), ZERO)

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from xmflow.figures import Figures, figure, figures, overdue_milestones
+from xmflow.figures import ZERO, Figures, figure, figures
 from xmflow.model import Decision, Person, Problem, Project, Signoff, StepState
 from xmflow.process import Process, Stage, Step
-from xmflow.receivables import Installment, received_until, schedule
+from xmflow.receivables import Entry, Installment, entries, schedule, until
 from xmflow.rules import ProjectView, StepStatus, holds_role, makers, people_for
 from xmflow.schema import plain
 from xmflow.workspace import Workspace
@@ -73,31 +73,61 @@ class Report:
     schedule: tuple[Installment, ...] = ()
 
 
+@dataclass(frozen=True)
+class Standing:
+    """A project's summary before the day is applied: all its records say, whatever the day.
+    :meth:`on` gives the summary of one day (how long each step has waited, the milestones
+    overdue, what was received by then) with arithmetic alone, so the portfolio keeps these."""
+
+    summary: Summary                         # its figures of the day left at nought
+    since: date | None                       # the day it last moved (its last sign-off, else opened)
+    ready: tuple[date | None, ...]           # the day each next step could first be signed
+    milestones: tuple[dict[str, Any], ...]   # those not done that have a due date
+    receipts: tuple[Entry, ...]
+
+    def on(self, as_of: date) -> Summary:
+        s = self.summary
+        nexts = tuple(replace(n, waiting_days=_days(ready, as_of)) for n, ready in zip(s.next, self.ready, strict=True))
+        return replace(s, next=nexts, waiting_days=0 if s.closed else _days(self.since, as_of),
+                       overdue=() if s.closed else tuple(m for m in self.milestones if m["due"] < as_of),
+                       received=until(self.receipts, as_of))
+
+
+def _days(since: date | None, as_of: date) -> int:
+    """Whole days from *since* to *as_of*; none before it, or with no day to count from."""
+    return max((as_of - since).days, 0) if since else 0
+
+
 def summary(ws: Workspace, view: ProjectView, statuses: list[StepStatus], as_of: date) -> Summary:
-    nexts = tuple(_next_step(ws, view, st, as_of) for st in statuses
-                  if st.state in (StepState.WAITING, StepState.BLOCKED) and not view.missing_prerequisites(st.step))
+    """One project's line of the portfolio on *as_of*."""
+    return standing(ws, view, statuses).on(as_of)
+
+
+def standing(ws: Workspace, view: ProjectView, statuses: list[StepStatus]) -> Standing:
+    """One project's :class:`Standing`."""
+    waiting = [st for st in statuses if st.state in (StepState.WAITING, StepState.BLOCKED)
+               and not view.missing_prerequisites(st.step)]
+    nexts = tuple(_next_step(ws, view, st) for st in waiting)
     pending = [st for st in statuses if st.state in (StepState.WAITING, StepState.BLOCKED)]
     stage = (nexts[0].step.stage if nexts else pending[0].step.stage) if pending else "closed"
     last = view.last_signoff()
-    since = last.at.date() if last else figure(view, "opened") or as_of
     sales = figure(view, "salesperson") or ""
     person = ws.people.by_id(sales)
     closed = not pending  # nothing waits on a closed project, and none of its milestones is late
-    return Summary(view.project.id, figure(view, "name") or "", figure(view, "client") or "",
-                   sales, person.name if person else sales, view.key, stage, closed, nexts,
-                   0 if closed else max((as_of - since).days, 0), last,
-                   () if closed else tuple(overdue_milestones(view, as_of)),
-                   figure(view, "contract_amount"), received_until(view, as_of), figures(view).warranty_end)
+    line = Summary(view.project.id, figure(view, "name") or "", figure(view, "client") or "",
+                   sales, person.name if person else sales, view.key, stage, closed, nexts, 0, last, (),
+                   figure(view, "contract_amount"), ZERO, figures(view).warranty_end)
+    milestones = tuple(m for m in figure(view, "milestones") or [] if m.get("due") and not m.get("done"))
+    return Standing(line, last.at.date() if last else figure(view, "opened"),
+                    tuple(_ready_since(view, st) for st in waiting), milestones, entries(view, "receipts"))
 
 
-def _next_step(ws: Workspace, view: ProjectView, st: StepStatus, as_of: date) -> NextStep:
+def _next_step(ws: Workspace, view: ProjectView, st: StepStatus) -> NextStep:
     """Who may act on a step: holders of its waiting roles, less anyone barred from reviewing
-    their own work; and how long it has waited."""
+    their own work (how long it has waited is the day's: :meth:`Standing.on`)."""
     barred = makers(view, view.process.stage(st.step.stage)) if st.step.review else set()
     people = {p.id: p for r in st.waiting_roles for p in people_for(r, view, ws.people) if p.id not in barred}
-    since = _ready_since(view, st) or as_of
-    return NextStep(st.step, st.state, st.missing, st.waiting_roles, tuple(people.values()),
-                    max((as_of - since).days, 0))
+    return NextStep(st.step, st.state, st.missing, st.waiting_roles, tuple(people.values()))
 
 
 def _ready_since(view: ProjectView, st: StepStatus) -> date | None:
