@@ -100,3 +100,15 @@ def test_a_checkpoint_on_another_line_of_history_is_not_gone_on_from(ws: Team) -
     found = audit.report(ws.root, "HEAD")
     assert found.resumed != git(ws.root, "rev-parse", "side").strip()
     assert found.resumed in ("", base) and found.findings == audit.report(ws.root, "HEAD", full=True).findings
+
+
+@pytest.mark.parametrize("batch", [1, 2, 5])
+def test_a_replay_read_a_few_commits_at_a_time_finds_what_one_reading_finds(ws: Team, batch: int,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """verify holds the contents of a batch of commits at a time (its memory does not grow with the
+    history): however the history is cut, a project changed again after its files were let go is
+    read again, and the findings are the same."""
+    whole = audit.report(ws.root, "HEAD", full=True)
+    monkeypatch.setattr(audit, "_BATCH", batch)
+    cut = audit.report(ws.root, "HEAD", full=True)
+    assert whole.findings and cut.findings == whole.findings and cut.replayed == whole.replayed == ws.commits()

@@ -13,8 +13,10 @@ findings an admin acknowledged are set apart.
 
 from __future__ import annotations
 
+import itertools
 import unicodedata
 from collections import ChainMap
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,7 +30,7 @@ from xmflow.change import Finding, ProjectChange, Scan, Settings
 from xmflow.checkpoint import Checkpoint
 from xmflow.conformance import SKEW, invoice_numbers_used_once, judge, outside_xmflow
 from xmflow.errors import RecordError, StoreError, UsageError, XmflowError
-from xmflow.history import Commit, Contents, processes_named, read_contents, walk
+from xmflow.history import Commit, Contents, processes_named, read_contents, stream, walk
 from xmflow.model import Config, Decision, People, Project
 from xmflow.process import Process
 from xmflow.workspace import CONFIG, PEOPLE, parse_config, parse_people
@@ -113,6 +115,18 @@ class Tree:
         """Take the settings as the tree has them now (an admin committed them)."""
         self.trusted = self.guarded_files(self.current_config())
 
+    def start_batch(self, contents: Contents, projects: set[str]) -> None:
+        """Hold the contents of the next commits to replay and, of what came before, only the
+        settings and the files of the projects they change (read in one go): what verify holds
+        does not grow with the history."""
+        settings = set(self.trusted.values()) | {blob for path, blob in self.files.items() if "/" not in path}
+        wanted = {blob for path, blob in self.files.items()
+                  if (parts := path.split("/"))[0] == "projects" and len(parts) == 3 and parts[1] in projects}
+        held = {blob: data for blob, data in self.blobs.items() if blob in settings or blob in wanted}
+        self.blobs = _Blobs(self.root, {**store.read_blobs(self.root, sorted(wanted - held.keys())), **held,
+                                        **contents.blobs})
+        self._parsed = {key: value for key, value in self._parsed.items() if key[0] != "records"}
+
     def _once(self, key: tuple[Any, ...], make: Any) -> Any:
         if key not in self._parsed:
             self._parsed[key] = make()
@@ -157,18 +171,24 @@ def report(root: Path, rev: str = "HEAD", project: str | None = None, full: bool
         raise UsageError("this clone has only part of the history (a shallow clone), so it cannot be verified: "
                          "fetch the rest with `git fetch --unshallow`, then verify again")
     start, commits = _start(root, tip, full)
-    contents = read_contents(root, commits, start.processes)  # only what verify reads, each within its limit
     tree = Tree(root, dict(start.files), dict(start.trusted), dict(start.invoices))
-    tree.blobs = _Blobs(root, contents.blobs)
-    unreadable = _unreadable(contents)
-    findings = list(start.findings)
-    signed: dict[str | None, tuple[People, list[Commit]]] = {}
-    for commit in contents.commits:
-        findings += _commit_shape(commit) + unreadable.get(commit.sha, []) + _replay(tree, commit, signed)
-    findings += _signatures(root, signed)
-    if contents.commits or start.commit != tip:
-        checkpoint.save(root, Checkpoint(tip, tree.files, tree.trusted, tree.invoices, sorted(contents.processes),
-                                         findings))
+    tree.blobs = _Blobs(root, {})
+    # Every process file xmflow.yaml names on the way, known before the first batch: a file
+    # committed before the setting that names it is read (within its limit) as one.
+    processes = set(start.processes) | processes_named(root, walk(root, tip, CONFIG, since=start.commit or None))
+    findings, replayed = list(start.findings), 0
+    for batch in _batches(commits, _BATCH):
+        contents = read_contents(root, batch, processes)  # only what verify reads, each within its limit
+        processes |= contents.processes
+        tree.start_batch(contents, _projects({c.path: c.blob for commit in batch for c in commit.changes}))
+        unreadable = _unreadable(contents)
+        signed: dict[str | None, tuple[People, list[Commit]]] = {}
+        for commit in contents.commits:
+            findings += _commit_shape(commit) + unreadable.get(commit.sha, []) + _replay(tree, commit, signed)
+        findings += _signatures(root, signed)
+        replayed += len(batch)
+    if replayed or start.commit != tip:
+        checkpoint.save(root, Checkpoint(tip, tree.files, tree.trusted, tree.invoices, sorted(processes), findings))
     findings += _rewritten_shared_history(root)
     findings += _tip_settings(tree, tip)
     try:
@@ -180,18 +200,30 @@ def report(root: Path, rev: str = "HEAD", project: str | None = None, full: bool
     known = [(f, next(a.why for a in acked if a.covers(f.commit, f.kind, f.project)))
              for f in mine if any(a.covers(f.commit, f.kind, f.project) for a in acked)]
     left = [f for f in mine if not any(f is k for k, _ in known)]
-    return Report(rev, left, known, notes, replayed=len(contents.commits), resumed=start.commit)
+    return Report(rev, left, known, notes, replayed=replayed, resumed=start.commit)
 
 
-def _start(root: Path, tip: str, full: bool) -> tuple[Checkpoint, list[Commit]]:
+def _start(root: Path, tip: str, full: bool) -> tuple[Checkpoint, Iterator[Commit]]:
     """Where the replay starts — the nearest checkpoint on *tip*'s first-parent line, or the
-    beginning — and the commits from there to *tip*."""
+    beginning — and the commits from there to *tip*, read as git writes them."""
     found = None if full else checkpoint.find(root, tip)
     if found is not None:
-        commits = walk(root, tip, since=found.commit)
-        if found.commit == tip or (commits and commits[0].parents[:1] == (found.commit,)):
-            return found, commits
-    return Checkpoint(""), walk(root, tip)
+        if found.commit == tip:
+            return found, iter(())
+        commits = stream(root, tip, since=found.commit)
+        first = next(commits, None)
+        if first is not None and first.parents[:1] == (found.commit,):
+            return found, itertools.chain([first], commits)
+        commits.close()
+    return Checkpoint(""), stream(root, tip)
+
+
+_BATCH = 2000  # commits replayed per reading of their contents: what verify holds at once, however long the history
+
+
+def _batches(commits: Iterator[Commit], size: int) -> Iterator[list[Commit]]:
+    while batch := list(itertools.islice(commits, size)):
+        yield batch
 
 
 class _Blobs(dict[str, bytes]):

@@ -112,7 +112,8 @@ def reopened_where_needed(change: ProjectChange) -> Iterator[Finding]:
     """A completed stage changes only with --reopen, nor may a change undo a signed step elsewhere."""
     if change.decision in _SIGNING:
         return
-    for stage_id, why in unreopened_changes(change.process, change.settings.config, change.before, change.after).items():
+    found = unreopened_changes(change.process, change.settings.config, change.before, change.after, change.view("before"))
+    for stage_id, why in found.items():
         yield change.finding(f"{why}, yet it was changed without --reopen (the signatures it had no longer match): "
                              "change it with xmflow set --reopen -m WHY", "not-reopened", stage_id)
 
@@ -125,7 +126,7 @@ def reopens_by_signers(change: ProjectChange) -> Iterator[Finding]:
     if not reopens:
         return
     author, view = change.author, change.view("before")
-    needed = reopen_needed(change.process, change.settings.config, change.before, change.after)
+    needed = reopen_needed(change.process, change.settings.config, change.before, change.after, view)
     related = sorted({s.step for s in reopens} | set(edited_stages(change.process, change.before, change.after)))
     for s in reopens:
         if author is None or s.by != author.id:

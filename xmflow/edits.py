@@ -101,22 +101,25 @@ def _has_signoffs(view: ProjectView, step: Any) -> bool:
     return bool(replayed.counting.get(step.id) or step.id in replayed.rejected)
 
 
-def reopen_needed(process: Process, config: Config, before: Project, after: Project) -> dict[str, str]:
-    """The stages a change of the records must reopen, and why (the reopens it adds aside)."""
+def reopen_needed(process: Process, config: Config, before: Project, after: Project,
+                  seen: ProjectView | None = None) -> dict[str, str]:
+    """The stages a change of the records must reopen, and why (the reopens it adds aside).
+    *seen*: *before* as a view already worked out (what it derived is not derived again)."""
     changed = {s.id: after.record(s.id) for s in process.stages if before.record(s.id).data != after.record(s.id).data}
     if not changed:
         return {}
     data = {s.id: after.record(s.id).data for s in process.stages}
     without_reopen = replace(after, records={sid: replace(r, signoffs=before.record(sid).signoffs)
                                              for sid, r in after.records.items()})
-    return reopen_reasons(ProjectView(before, process, config), ProjectView(without_reopen, process, config),
+    return reopen_reasons(seen or ProjectView(before, process, config), ProjectView(without_reopen, process, config),
                           data, changed)
 
 
-def unreopened_changes(process: Process, config: Config, before: Project, after: Project) -> dict[str, str]:
+def unreopened_changes(process: Process, config: Config, before: Project, after: Project,
+                       seen: ProjectView | None = None) -> dict[str, str]:
     """The stages a change of the records should have reopened (`xmflow set --reopen`) and did
     not, with the reason: a completed stage changed, a signed step undone elsewhere."""
-    reasons = reopen_needed(process, config, before, after)
+    reasons = reopen_needed(process, config, before, after, seen)
     reopened = {s.step for st in process.stages for s in after.record(st.id).signoffs[len(before.record(st.id).signoffs):]
                 if s.decision is Decision.REOPEN}
     return {stage_id: why for stage_id, why in reasons.items() if stage_id not in reopened}
