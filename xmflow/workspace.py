@@ -214,7 +214,8 @@ class Workspace:
         if base.is_symlink() or not base.is_dir():
             return []
         # A project is a folder of its own: a link to one elsewhere is no project (`check` names it).
-        return sorted(p.name for p in base.iterdir() if p.is_dir() and not p.is_symlink() and not p.name.startswith("."))
+        with os.scandir(base) as entries:  # the kind of each entry comes with the listing: no stat per project
+            return sorted(e.name for e in entries if e.is_dir(follow_symlinks=False) and not e.name.startswith("."))
 
     def kept(self, name: str, *tagged: str) -> KeptCache[Any] | None:
         """A cache of what is derived from the records, in .git (None where .git is not a
