@@ -62,6 +62,14 @@ def test_1_2_the_caches_give_the_answers_of_a_cold_run_warm_missing_broken_or_st
     scanned.write_bytes(b"%PDF-1.4 the contract as the client signed it")
     git(team.root, "commit", "-qam", "the scan back")
     assert portfolio(team)[:4] == cold[:4]              # (the trail has two commits more)
+    # A project folder nobody committed yet (untracked: git vouches for less than there is).
+    shutil.copytree(team.root / "projects" / "bulk-0007", team.root / "projects" / "bulk-new")
+    untracked = portfolio(team)
+    assert "bulk-new" in untracked[0] and untracked[0] != cold[0]
+    shutil.rmtree(team.root / ".git" / "xmflow")
+    assert portfolio(team) == untracked
+    shutil.rmtree(team.root / "projects" / "bulk-new")
+    assert portfolio(team)[:4] == cold[:4]
     # A record changed behind the cache's back: the answer follows the record.
     contract = team.root / "projects" / "bulk-0007" / "contract.yaml"
     contract.write_text(contract.read_text(encoding="utf-8").replace("348000", "348001"), encoding="utf-8")

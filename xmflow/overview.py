@@ -50,9 +50,26 @@ class Kept:
 
 def lines(ws: Workspace, as_of: date) -> tuple[list[Line], list[str]]:
     """Every project's line on *as_of*, and the errors of the projects whose records cannot be
-    read: one broken file does not hide the rest."""
+    read: one broken file does not hide the rest. While git vouches for every file under
+    projects/ (:attr:`xmflow.store.Vouched.complete`), the whole portfolio is kept under the
+    digest of git's listing of them, and no project's key is worked out."""
+    whole: KeptCache[tuple[list[Kept], list[str]]] | None = ws.kept("portfolio") if ws.blobs.complete else None
+    held = whole.get(ws.blobs.listing) if whole is not None else None
+    if held is None:
+        held = _every_project(ws)
+        if whole is not None:
+            whole.put(ws.blobs.listing, held)
+            whole.save()
+    entries, problems = held
+    return [entry.on(as_of) for entry in entries], list(problems)
+
+
+def _every_project(ws: Workspace) -> tuple[list[Kept], list[str]]:
+    """What is kept of every project (from the cache of each, by its key), and the errors of
+    those that cannot be read."""
     kept: KeptCache[Kept] | None = ws.kept("lines")
-    found, problems = [], []
+    found: list[Kept] = []
+    problems: list[str] = []
     ids = ws.project_ids()
     read = 0
     for project_id in ids:
@@ -68,7 +85,7 @@ def lines(ws: Workspace, as_of: date) -> tuple[list[Line], list[str]]:
             entry = _kept(ws, ProjectView(project, ws.process, ws.config))
             if kept is not None and project.key:
                 kept.put(project.key, entry)
-        found.append(entry.on(as_of))
+        found.append(entry)
     if kept is not None:
         kept.save()
     if ws.record_cache is not None:

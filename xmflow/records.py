@@ -22,6 +22,7 @@ from xmflow.errors import RecordError
 from xmflow.model import Decision, Evidence, Project, Signoff, StageRecord
 from xmflow.process import Process, Stage
 from xmflow.schema import FieldError, FieldType, convert, plain, signed_part
+from xmflow.store import Vouched
 from xmflow.values import brief, parse_time
 
 SIGNOFFS = "signoffs"
@@ -60,11 +61,11 @@ def project_key(root: Path, process: Process, project_id: str, blobs: Mapping[st
 def _reader(root: Path, project_id: str) -> Callable[[str], bytes | None]:
     """Read a project's files by name; a name not in its folder's listing is no file, without
     trying to open it (most stages of most projects have none yet)."""
-    base = project_dir(root, project_id)
     listing: set[str] | None = None
 
     def read(name: str) -> bytes | None:
         nonlocal listing
+        base = project_dir(root, project_id)  # here, not before: a warm portfolio reads nothing
         if listing is None:
             try:
                 listing = set(os.listdir(base))
@@ -107,13 +108,14 @@ def project_from(process: Process, project_id: str, read: Callable[[str], bytes 
 def _stage_keys(process: Process, project_id: str, read: Callable[[str], bytes | None],
                 blobs: Mapping[str, str | None]) -> Iterator[tuple[Stage, str, bytes | None]]:
     """Each stage, the cache key of its file ("-": no file), and the bytes read to make the key
-    (None when git's blob id made it without reading)."""
+    (None when git's blob id made it without reading). Where *blobs* is complete
+    (:class:`xmflow.store.Vouched`), a stage file not in it is none, without looking."""
     for stage in process.stages:
         rel = f"projects/{project_id}/{stage.file}"
         blob = blobs.get(rel)
         content = None
         if blob is None:
-            content = read(stage.file)
+            content = None if isinstance(blobs, Vouched) and blobs.complete else read(stage.file)
             if content is None:
                 yield stage, "-", None
                 continue

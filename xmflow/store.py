@@ -405,19 +405,34 @@ def read_bytes_at(root: Path, rev: str, path: str) -> bytes | None:
     return out.stdout if out.returncode == 0 else None
 
 
-def vouched_blobs(root: Path, path: str) -> dict[str, str]:
+class Vouched(dict[str, str]):
+    """The blob ids :func:`vouched_blobs` found, by path. *complete*: git vouches for every file
+    under the path — none untracked (ignored ones included), changed, of another kind or in a
+    conflict, no empty folder — so a path not here is no file, and need not be looked for."""
+
+    complete: bool = False
+    listing: str = ""   # a digest of git's listing of the path (paths, modes, blob ids): when complete,
+                        # of every file under it
+
+
+def vouched_blobs(root: Path, path: str) -> Vouched:
     """The git blob id of each file under *path* whose working-tree content git vouches for, as
     ``git status`` would: in the index at stage 0 as a plain file, marked neither assume-unchanged
     nor skip-worktree, and not changed since (``git diff-files``: git's stat check, which looks
-    at the content of a file changed within the index's own second). Two git calls, no file read."""
+    at the content of a file changed within the index's own second); and whether they are all
+    there is (``git ls-files -o``). Three git calls, no file read."""
     listed = git(root, "ls-files", "--stage", "-v", "-z", "--", path)
-    changed = set(git(root, "diff-files", "--name-only", "-z", "--", path).split("\0"))
-    blobs = {}
+    changed = set(git(root, "diff-files", "--name-only", "-z", "--", path).split("\0")) - {""}
+    blobs, others = Vouched(), 0
     for entry in listed.split("\0"):
         meta, _, name = entry.partition("\t")
         fields = meta.split(" ")
         if len(fields) == 4 and fields[0] == "H" and fields[1] == "100644" and fields[3] == "0" and name not in changed:
             blobs[name] = fields[2]
+        elif entry:
+            others += 1
+    blobs.complete = not changed and not others and not git(root, "ls-files", "-o", "--directory", "-z", "--", path)
+    blobs.listing = hashlib.sha1(listed.encode("utf-8", "surrogateescape")).hexdigest()
     return blobs
 
 

@@ -228,15 +228,15 @@ class Workspace:
         return KeptCache(git_dir, name, *settings, *tagged, shared=shared)
 
     @cached_property
-    def blobs(self) -> dict[str, str]:
+    def blobs(self) -> store.Vouched:
         """The git blob ids of the project files git vouches for (:func:`store.vouched_blobs`):
         the records the cache has under those ids are not read again. Empty outside git."""
         if not (self.root / ".git").is_dir():
-            return {}
+            return store.Vouched()
         try:
             return store.vouched_blobs(self.root, PROJECTS)
         except XmflowError:
-            return {}
+            return store.Vouched()
 
     def project_key(self, project_id: str) -> str:
         """The key of a project's records (:attr:`Project.key`), reading only the files git does
