@@ -99,7 +99,8 @@ class KeptCache(Generic[T]):
             tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
             with tmp.open("wb") as handle:
                 pickler = pickle.Pickler(handle, protocol=pickle.HIGHEST_PROTOCOL)
-                pickler.persistent_id = lambda obj: refs.get(id(obj))  # type: ignore[method-assign]
+                if refs:  # asked of every object written: only where there is something to refer to
+                    pickler.persistent_id = lambda obj: refs.get(id(obj))  # type: ignore[method-assign]
                 pickler.dump(kept)
             os.replace(tmp, self.path)
             for stale in self.path.parent.glob(f"{self.name}-*.pickle"):  # of other settings, days or versions
