@@ -88,3 +88,21 @@ def test_1_2_the_caches_give_the_answers_of_a_cold_run_warm_missing_broken_or_st
     assert "部门经理审核" in revised[2] and revised != changed
     shutil.rmtree(team.root / ".git" / "xmflow")
     assert portfolio(team) == revised
+
+
+def test_a_folder_git_takes_for_another_by_its_case_is_read_not_taken_from_the_cache(team: Team) -> None:
+    """Where git matches names loosely (core.ignorecase, as a copy from a Mac or Windows brings),
+    a folder `hx-01` beside the project `HX-01` is not listed as untracked: the portfolio must not
+    take git's listing for the whole of what is there."""
+    pid = open_project(team, "35万", "--id", "HX-01")
+    git(team.root, "config", "core.ignorecase", "true")
+    first = team("wangjg", "status", "--json").stdout
+    assert portfolio(team)  # the caches are warm
+    twin = team.root / "projects" / pid.lower()
+    shutil.copytree(team.root / "projects" / pid, twin)
+    record = twin / "project.yaml"
+    record.write_text(record.read_text(encoding="utf-8").replace("测试项目", "另一个项目"), encoding="utf-8")
+    warm = team("wangjg", "status", "--json").stdout
+    assert twin.name in warm and "另一个项目" in warm and warm != first
+    shutil.rmtree(team.root / ".git" / "xmflow")
+    assert team("wangjg", "status", "--json").stdout == warm

@@ -465,3 +465,21 @@ def test_a_stage_file_that_is_a_link_a_fifo_or_a_folder_is_a_record_error_naming
     {"link": lambda: path.symlink_to("/dev/zero"), "fifo": lambda: os.mkfifo(path), "folder": path.mkdir}[make]()
     with pytest.raises(RecordError, match=r"^projects/2026-001/contract\.yaml: is (a link|not a regular file)"):
         records.load_project(tmp_path, P, "2026-001")
+
+
+def test_a_file_that_changed_since_git_vouched_for_it_is_kept_under_its_own_bytes() -> None:
+    """A record read while it changes (git listed one blob, the file now holds other bytes) is
+    parsed as it is and kept under the id of what was read, never under the id git gave: a
+    later run that finds git's blob again must not take these bytes for it."""
+    proc = process.load(None)
+    stage = proc.stages[0]
+    rel = f"projects/P-1/{stage.file}"
+    content = "name: 测试项目\n".encode()
+    said = "0" * 40  # what git listed for the path before the file changed
+    cache = records.ParsedRecords()
+    project = records.project_from(proc, "P-1", lambda name: content if name == stage.file else None, cache,
+                                   {rel: said})
+    assert cache.get(records.ParsedRecords.key(rel, said)) is None
+    assert cache.get(records.ParsedRecords.key(rel, records.blob_id(content))) is not None
+    assert project.key == records.project_from(proc, "P-1", lambda name: content if name == stage.file else None,
+                                               records.ParsedRecords()).key

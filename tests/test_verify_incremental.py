@@ -112,3 +112,25 @@ def test_a_replay_read_a_few_commits_at_a_time_finds_what_one_reading_finds(ws: 
     monkeypatch.setattr(audit, "_BATCH", batch)
     cut = audit.report(ws.root, "HEAD", full=True)
     assert whole.findings and cut.findings == whole.findings and cut.replayed == whole.replayed == ws.commits()
+
+
+def test_a_too_large_process_file_named_after_the_checkpoint_is_a_finding_going_on_from_it(ws: Team) -> None:
+    """A process file committed before a checkpoint and named by xmflow.yaml after it was never
+    read by the replay (nothing named it then): going on from the checkpoint, it is not read
+    past xmflow's limit either, and the settings it spoils are a finding, as in a full replay."""
+    from conftest import hand_commit
+
+    from xmflow import yamlio
+
+    exported = ws.ok("wangjg", "process", "export").stdout
+    (ws.root / "big.yaml").write_text(exported + "#" * (yamlio.MAX_BYTES + 1) + "\n", encoding="utf-8")
+    hand_commit(ws, "wangjg", "a process file, for later")
+    verified(ws)  # the checkpoint: big.yaml is in the tree, and nothing names it
+    config = ws.root / "xmflow.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + "process: big.yaml\n", encoding="utf-8")
+    hand_commit(ws, "wangjg", "the process is big.yaml")
+    later = verified(ws)
+    assert later["replayed"] == 1
+    spoilt = [f for f in later["findings"] if f["kind"] == "settings-unreadable"]
+    assert spoilt and all("big.yaml" in f["message"] for f in spoilt)
+    assert {f["kind"] for f in verified(ws, "--full")["findings"]} >= {"settings-unreadable", "too-large"}

@@ -17,7 +17,7 @@ import itertools
 import unicodedata
 from collections import ChainMap
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -74,8 +74,17 @@ class Tree:
     _parsed: dict[tuple[Any, ...], Any] = field(default_factory=dict)
 
     def text(self, blob: str | None, name: str) -> str | None:
-        """A settings file's text (None: no such file); not UTF-8 is an error naming it."""
-        return yamlio.decode(self.blobs[blob], name) if blob else None
+        """A settings file's text (None: no such file); not UTF-8, or one larger than any of
+        xmflow's that no replayed commit read (committed before a checkpoint, named after it),
+        is an error naming it."""
+        if not blob:
+            return None
+        if blob not in self.blobs:
+            size = store.blob_sizes(self.root, [blob]).get(blob, ("", 0))[1]
+            if size > yamlio.MAX_BYTES:
+                raise RecordError(name, f"is {size:,} bytes: more than {yamlio.MAX_BYTES:,} is no file of xmflow's, "
+                                        "so it is not read; an admin removes it")
+        return yamlio.decode(self.blobs[blob], name)
 
     def settings(self, files: dict[str, str] | None = None) -> Settings:
         """The settings, process and people of *files* (default: the trusted ones), parsed once
@@ -177,16 +186,16 @@ def report(root: Path, rev: str = "HEAD", project: str | None = None, full: bool
     # committed before the setting that names it is read (within its limit) as one.
     processes = set(start.processes) | processes_named(root, walk(root, tip, CONFIG, since=start.commit or None))
     findings, replayed = list(start.findings), 0
+    signed: dict[str | None, tuple[People, list[Commit]]] = {}  # each kept without its changes
     for batch in _batches(commits, _BATCH):
         contents = read_contents(root, batch, processes)  # only what verify reads, each within its limit
         processes |= contents.processes
         tree.start_batch(contents, _projects({c.path: c.blob for commit in batch for c in commit.changes}))
         unreadable = _unreadable(contents)
-        signed: dict[str | None, tuple[People, list[Commit]]] = {}
         for commit in contents.commits:
             findings += _commit_shape(commit) + unreadable.get(commit.sha, []) + _replay(tree, commit, signed)
-        findings += _signatures(root, signed)
         replayed += len(batch)
+    findings += _signatures(root, signed)
     if replayed or start.commit != tip:
         checkpoint.save(root, Checkpoint(tip, tree.files, tree.trusted, tree.invoices, sorted(processes), findings))
     findings += _rewritten_shared_history(root)
@@ -307,7 +316,7 @@ def _replay(tree: Tree, commit: Commit, signed: dict[str | None, tuple[People, l
                                             "of the project's files (a commit with no matching signature)",
                                 claimed, step.partition(".")[0], step, kind="no-signoff"))
     if before.config.require_signed_commits:
-        signed.setdefault(people_blob, (before.people, []))[1].append(commit)
+        signed.setdefault(people_blob, (before.people, []))[1].append(replace(commit, changes=()))
     return findings
 
 

@@ -56,17 +56,17 @@ def lines(ws: Workspace, as_of: date) -> tuple[list[Line], list[str]]:
     whole: KeptCache[tuple[list[Kept], list[str]]] | None = ws.kept("portfolio") if ws.blobs.complete else None
     held = whole.get(ws.blobs.listing) if whole is not None else None
     if held is None:
-        held = _every_project(ws)
-        if whole is not None:
+        held, read = _every_project(ws)
+        if whole is not None and not read:  # each line as kept under git's blob ids: none read as it changed
             whole.put(ws.blobs.listing, held)
             whole.save()
     entries, problems = held
     return [entry.on(as_of) for entry in entries], list(problems)
 
 
-def _every_project(ws: Workspace) -> tuple[list[Kept], list[str]]:
-    """What is kept of every project (from the cache of each, by its key), and the errors of
-    those that cannot be read."""
+def _every_project(ws: Workspace) -> tuple[tuple[list[Kept], list[str]], int]:
+    """What is kept of every project (from the cache of each, by its key) and the errors of
+    those that cannot be read; and how many projects were read to know."""
     kept: KeptCache[Kept] | None = ws.kept("lines")
     found: list[Kept] = []
     problems: list[str] = []
@@ -90,7 +90,7 @@ def _every_project(ws: Workspace) -> tuple[list[Kept], list[str]]:
         kept.save()
     if ws.record_cache is not None:
         ws.record_cache.save(prune=read == len(ids))  # records not read now are still wanted unless all were
-    return found, problems
+    return (found, problems), read
 
 
 def _kept(ws: Workspace, view: ProjectView) -> Kept:

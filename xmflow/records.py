@@ -96,8 +96,10 @@ def project_from(process: Process, project_id: str, read: Callable[[str], bytes 
         keys.append(key)
         record = StageRecord(stage.id, rel) if key == "-" else cache.get(key)
         if record is None:
+            vouched = content is None  # keyed by git's blob id, the bytes not read yet
             content = read(stage.file) if content is None else content
-            if content is None:  # gone since git vouched for it: read as it is now
+            if content is None or (vouched and ParsedRecords.key(rel, blob_id(content)) != key):
+                # gone or changed since git vouched for it (while this command ran): read as it is now
                 return project_from(process, project_id, read, cache)
             record = parse_record(stage, yamlio.decode(content, rel), rel)
             cache.put(key, record)

@@ -431,9 +431,17 @@ def vouched_blobs(root: Path, path: str) -> Vouched:
             blobs[name] = fields[2]
         elif entry:
             others += 1
-    blobs.complete = not changed and not others and not git(root, "ls-files", "-o", "--directory", "-z", "--", path)
+    blobs.complete = (not changed and not others and not _folded_names(root)
+                      and not git(root, "ls-files", "-o", "--directory", "-z", "--", path))
     blobs.listing = hashlib.sha1(listed.encode("utf-8", "surrogateescape")).hexdigest()
     return blobs
+
+
+def _folded_names(root: Path) -> bool:
+    """Does git match file names loosely here (``core.ignorecase``, ``core.precomposeunicode``)?
+    Then a folder it takes for one it knows (``HX-01`` for ``hx-01``) is not listed as untracked."""
+    found = git(root, "config", "--type=bool", "--get-regexp", r"^core\.(ignorecase|precomposeunicode)$", check=False)
+    return any(line.split()[-1:] == ["true"] for line in found.splitlines())
 
 
 def dirty_paths(root: Path, paths: list[str]) -> list[str]:
