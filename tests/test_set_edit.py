@@ -422,3 +422,18 @@ def test_edit_of_a_completed_stage_needs_reopen(team: Team, editor: str) -> None
     assert trailers(team.root)["Xmflow-Decision"] == "reopen"
     assert stage_data(team, pid, "initiation")["client"]["contact"] == "黄女士"
     assert team.state(pid, "initiation.submit") == "waiting"
+
+
+def test_yes_no_and_dates_are_taken_as_people_write_them(team: Team) -> None:
+    """Issue 11: 是/否 (and yes/no) for a yes/no field; 2026/12/20, 2026.12.20 and 2026年12月20日
+    for a date; stored as the one form each has."""
+    pid = team.json("zhangsan", "new", "测试项目", "--client", "甲方公司", "--budget", "35万")["id"]
+    team.ok("zhangsan", "set", pid, "initiation.key_criteria.special=是", "initiation.key_criteria.industry_need=否",
+            "initiation.team.kickoff_date=2026年8月8日")
+    shown = team.json("zhangsan", "show", pid)["stages"]["initiation"]["data"]
+    assert shown["key_criteria"]["special"] is True and shown["key_criteria"]["industry_need"] is False
+    assert shown["team"]["kickoff_date"] == "2026-08-08"
+    team.ok("zhangsan", "set", pid, "initiation.team.kickoff_date=2026/8/9")
+    assert team.json("zhangsan", "show", pid)["stages"]["initiation"]["data"]["team"]["kickoff_date"] == "2026-08-09"
+    refused = team("zhangsan", "set", pid, "initiation.key_criteria.special=也许")
+    assert refused.exit_code == 2 and "是/否" in refused.output

@@ -67,8 +67,8 @@ def test_parse_config_bad_threshold() -> None:
 
 
 def test_parse_config_bad_signed_commits_flag() -> None:
-    assert config_error("require_signed_commits: yes\n") == \
-        "xmflow.yaml:1: require_signed_commits: must be true or false: 'yes' is not true or false"
+    assert config_error("require_signed_commits: maybe\n") == \
+        "xmflow.yaml:1: require_signed_commits: must be 是 or 否: 'maybe' is not one of 是/否, true/false, yes/no"
 
 
 def test_parse_config_must_be_a_mapping() -> None:
@@ -260,7 +260,7 @@ def test_unknown_project_is_a_usage_error(tmp_path: Path) -> None:
     ("company: {a: b}", "company: must be text, not a mapping"),
     ("currency: [CNY]", "currency: must be text, not a list"),
     ("locale: [zh]", "locale: must be one of zh/en, not a list"),
-    ("require_signed_commits: [true]", "require_signed_commits: must be true or false, not a list"),
+    ("require_signed_commits: [true]", "require_signed_commits: must be 是 or 否, not a list"),
     ("max_backdate_days: -3", "max_backdate_days: must not be negative"),
     ("max_backdate_days: 1e3", "max_backdate_days: must be a whole number"),
     ("max_backdate_days: 100000", "max_backdate_days: at most 99999 days"),
@@ -316,7 +316,7 @@ DELEGATING = PEOPLE + "delegations:\n  - {from: lisi, to: zhangsan, roles: [sale
     ("to: zhangsan", "to: {a: b}", "delegations.0.to: must be a person's id, not a mapping"),
     ("roles: [sales_supervisor]", "roles: [[sales_supervisor]]", "delegations.0.roles.0: must be a role name, not a list"),
     ("until: 2026-12-31", "until: [2026-12-31]", "delegations.0.until: must be a date, not a list"),
-    ("until: 2026-12-31", "until: soon", "delegations.0.until: must be a date: 'soon' is not a date (YYYY-MM-DD)"),
+    ("until: 2026-12-31", "until: soon", "delegations.0.until: must be a date: 'soon' is not a date (2026-12-20, 2026/12/20, 2026.12.20 or 2026年12月20日)"),
     ("until: 2026-12-31}", "until: 2026-12-31, since: {a: b}}", "delegations.0.since: must be a date, not a mapping"),
 ])
 def test_parse_people_refuses_a_delegation_of_the_wrong_type(old: str, new: str, message: str) -> None:

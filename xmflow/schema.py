@@ -70,15 +70,20 @@ class FieldType:
         if self.kind == "map":
             return "a mapping of " + ", ".join(self.fields)
         return {"money": "an amount of money", "int": "a whole number", "number": "a number",
-                "bool": "true or false", "person": "a person's id", "date": "a date"}.get(self.kind, self.kind)
+                "bool": "是 or 否", "person": "a person's id", "date": "a date"}.get(self.kind, self.kind)
+
+
+_YES, _NO = ("是", "true", "yes"), ("否", "false", "no")
 
 
 def _bool(text: str) -> bool:
-    if text in ("true", "True", "TRUE"):
+    """是/否, as people answer, or true/false, yes/no in any case."""
+    word = text.strip().casefold()
+    if word in _YES:
         return True
-    if text in ("false", "False", "FALSE"):
+    if word in _NO:
         return False
-    raise ValueError(f"{text!r} is not true or false")
+    raise ValueError(f"{brief(text)} is not one of 是/否, true/false, yes/no")
 
 
 def _int(text: str) -> int:

@@ -10,7 +10,9 @@ CENT = Decimal("0.01")
 MAX_MONEY = Decimal(10) ** 15  # 1,000 万亿: beyond any contract, and within exact Decimal arithmetic
 _UNITS = {"万": Decimal(10_000), "亿": Decimal(100_000_000), "": Decimal(1)}
 _MONEY = re.compile(r"^\s*([-+]?)\s*(?:¥|￥|CNY\s*|RMB\s*)?([-+]?[\d,]*\.?\d+)\s*(万|亿|)\s*(?:元)?\s*$")
-_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+# A date as people write one: 2026-12-20, 2026/12/20, 2026.12.20 (one separator throughout), 2026年12月20日.
+_DATE = re.compile(r"^(\d{4})([-/.])(\d{1,2})\2(\d{1,2})$|^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日?$")
+DATE_FORMS = "2026-12-20, 2026/12/20, 2026.12.20 or 2026年12月20日"
 # Control characters: C0 (but tab and newline), DEL, C1, and the Unicode line and paragraph
 # separators. None belongs in a record; printed raw, an ANSI escape repaints the terminal.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
@@ -70,12 +72,14 @@ def format_money(amount: Decimal) -> str:
 
 
 def parse_date(text: str) -> date:
-    """Read an ISO date; ``2017-12-5`` is accepted as well as ``2017-12-05``."""
+    """Read a date as people write one (:data:`DATE_FORMS`); ``2017-12-5`` is accepted as well
+    as ``2017-12-05``."""
     match = _DATE.match(str(text).strip())
     if not match:
-        raise ValueError(f"{brief(str(text))} is not a date (YYYY-MM-DD)")
+        raise ValueError(f"{brief(str(text))} is not a date ({DATE_FORMS})")
+    year, _, month, day, *chinese = match.groups()
     try:
-        return date(*map(int, match.groups()))
+        return date(*map(int, (year, month, day) if year else chinese))
     except ValueError as exc:
         raise ValueError(f"{text!r} is not a date: {exc}") from exc
 
