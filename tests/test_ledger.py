@@ -96,6 +96,12 @@ def test_4_0_zero_negative_or_malformed_amounts_are_bad_input(team: Team) -> Non
         assert "AMOUNT" in message, args
     message = refused(team, team("zhangsan", "invoice", pid, "0", "--number", "FP-0"), 2, before)
     assert "more than zero" in message
+    # Without `--`, as people type it: the amount's message, not the parser's "No such option: -5".
+    for args in (["-5", "--number", "FP-0"], ["--number", "FP-0", "-5万"]):
+        message = refused(team, team("zhangsan", "invoice", pid, *args), 2, before)
+        assert "AMOUNT must be more than zero" in message and "No such option" not in message, args
+    message = refused(team, team("fenger", "receive", pid, "-0.01"), 2, before)
+    assert "AMOUNT must be more than zero (got -¥0.01)" in message
 
 
 def test_4_0_a_receipt_larger_than_what_is_outstanding_is_refused(team: Team) -> None:

@@ -18,7 +18,7 @@ from xmflow.console import Out, OutputError
 from xmflow.errors import UsageError
 from xmflow.files import output_path
 from xmflow.session import Result, end_of_command
-from xmflow.values import check_text, parse_date
+from xmflow.values import check_text, format_money, parse_date, parse_money
 from xmflow.workspace import Workspace
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
@@ -57,6 +57,7 @@ def check_values(command: Any, parent: typer.Context, args: list[str]) -> None:
     blanks is the command's to judge: ``--number ' '`` has no number, ``-m ' '`` no text; an id too
     long for a folder, the workspace's: no project has it.)"""
     ctx = command.context_class(command, info_name=command.name, parent=parent, resilient_parsing=True)
+    _refuse_negative_amount(command, args)
     values, rest, _ = command.make_parser(ctx).parse_args(args=list(args))
     for param in command.params:
         given = values.get(param.name)
@@ -68,6 +69,22 @@ def check_values(command: Any, parent: typer.Context, args: list[str]) -> None:
     sub = command.get_command(ctx, rest[0]) if hasattr(command, "commands") and rest else None
     if sub is not None:
         check_values(sub, ctx, rest[1:])
+
+
+def _refuse_negative_amount(command: Any, args: list[str]) -> None:
+    """``invoice P -5``: the amount's own message, not "no such option -5" (the parser takes
+    anything that starts with a dash for an option)."""
+    if not any(p.param_type_name == "argument" and p.name == "amount" for p in command.params):
+        return
+    for arg in args:
+        if arg == "--":
+            return
+        if arg.startswith("-") and arg[1:2].isdigit():
+            try:
+                amount = parse_money(arg)
+            except ValueError:
+                continue
+            raise UsageError(f"AMOUNT must be more than zero (got {format_money(amount)})")
 
 
 def text_of(value: str | None, option: str, multiline: bool = False, blank: bool = True,
