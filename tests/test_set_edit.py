@@ -427,7 +427,7 @@ def test_edit_of_a_completed_stage_needs_reopen(team: Team, editor: str) -> None
 def test_yes_no_and_dates_are_taken_as_people_write_them(team: Team) -> None:
     """Issue 11: 是/否 (and yes/no) for a yes/no field; 2026/12/20, 2026.12.20 and 2026年12月20日
     for a date; stored as the one form each has."""
-    pid = team.json("zhangsan", "new", "测试项目", "--client", "甲方公司", "--budget", "35万")["id"]
+    pid = new_project(team)
     team.ok("zhangsan", "set", pid, "initiation.key_criteria.special=是", "initiation.key_criteria.industry_need=否",
             "initiation.team.kickoff_date=2026年8月8日")
     shown = team.json("zhangsan", "show", pid)["stages"]["initiation"]["data"]
@@ -437,3 +437,28 @@ def test_yes_no_and_dates_are_taken_as_people_write_them(team: Team) -> None:
     assert team.json("zhangsan", "show", pid)["stages"]["initiation"]["data"]["team"]["kickoff_date"] == "2026-08-09"
     refused = team("zhangsan", "set", pid, "initiation.key_criteria.special=也许")
     assert refused.exit_code == 2 and "是/否" in refused.output
+
+
+def test_what_a_step_needs_is_not_taken_away_nor_set_to_nought_and_a_field_goes_once(team: Team) -> None:
+    """Issue 11: `set initiation.name=` would remove a name the submission needs, `contract.amount=0`
+    is no amount, the same field twice in one call is a slip, a zero budget is none: each is
+    refused (exit 2) and nothing is committed."""
+    pid = new_project(team)
+    before = team.commits()
+    for args, said in ((["initiation.name="], "initiation.name: it cannot be emptied, initiation.submit"),
+                       (["contract.amount=0"], "contract.amount: ¥0.00 is no amount"),
+                       (["initiation.phase=跟踪", "initiation.phase=咨询"], "initiation.phase is given twice")):
+        result = team("zhangsan", "set", pid, *args)
+        assert result.exit_code == 2 and said in result.output, (args, result.output)
+    zero = team("zhangsan", "new", "另一个", "--client", "乙方", "--budget", "0")
+    assert zero.exit_code == 2 and "--budget" in zero.output
+    assert team.commits() == before
+
+
+def test_a_contract_amount_far_from_the_budget_is_taken_with_a_warning(team: Team) -> None:
+    pid = new_project(team)
+    far = team.ok("zhangsan", "set", pid, "contract.amount=3500万")
+    assert "far from the budget ¥350,000.00" in far.output
+    near = team.ok("zhangsan", "set", pid, "contract.amount=34.8万")
+    assert "far from" not in near.output
+    assert "far from" in team.ok("zhangsan", "set", pid, "contract.amount=3万").output

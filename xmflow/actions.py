@@ -20,12 +20,13 @@ from xmflow import records, store, yamlio
 from xmflow.acknowledgements import ACKNOWLEDGEMENTS
 from xmflow.edits import edited_stages, editors_wording, future_facts, may_edit, reopen_reasons
 from xmflow.errors import RuleError, UsageError
+from xmflow.figures import figure
 from xmflow.model import Decision, Person, Project, Signoff, StageRecord
 from xmflow.process import Stage
 from xmflow.rules import ProjectView, holds_role
-from xmflow.schema import FieldError, FieldType, convert, persons
+from xmflow.schema import FieldError, FieldType, convert, is_filled, persons
 from xmflow.session import Result, Session, message, single_line
-from xmflow.values import check_text
+from xmflow.values import check_text, format_money
 from xmflow.workspace import CONFIG, MAX_ID, PEOPLE, next_project_id, valid_project_id
 
 
@@ -52,14 +53,14 @@ def new_project(session: Session, name: str, client: str, budget: str, *, indust
     if not values["name"] or not values["client"]:
         raise UsageError("a project needs a name and --client")
     values["budget"] = _value(process.field_type(process.figure("budget")), budget, "--budget")
-    if values["budget"] is None:
+    if not values["budget"]:  # none, or ¥0.00
         raise UsageError("--budget: a project needs its budget (e.g. --budget 150万); it decides whether the "
                          "project is a key project (clause 3.1.2)")
     stage = process.stage(process.figure("name").split(".")[0])
     data: dict[str, Any] = {}
-    for figure, value in values.items():
+    for name_of, value in values.items():
         if value is not None:
-            data = records.set_path(data, process.figure(figure).split(".")[1:], value)
+            data = records.set_path(data, process.figure(name_of).split(".")[1:], value)
     record = StageRecord(stage.id, f"projects/{project_id}/{stage.file}", data, (), True)
     empty = records.project_from(process, project_id, lambda _name: None)
     _check_editor(session, session.view(empty), replace(empty, records={**empty.records, stage.id: record}),
@@ -136,8 +137,13 @@ def set_fields(session: Session, project_id: str, assignments: list[str], reopen
     if not assignments:
         raise UsageError("give at least one FIELD=VALUE")
     data = {sid: rec.data for sid, rec in project.records.items()}
+    seen: set[str] = set()
     for text in assignments:
         stage, parts, value = parse_assignment(session, text)
+        path = ".".join([stage.id, *parts])
+        if path in seen:
+            raise UsageError(f"{path} is given twice: give each field once")
+        seen.add(path)
         try:
             data[stage.id] = records.set_path(data[stage.id], parts, value)
         except IndexError as exc:
@@ -189,6 +195,7 @@ def _change_stages(session: Session, project: Project, data: dict[str, dict[str,
     edited = replace(project, records={**project.records, **changed})
     _check_editor(session, before, edited)
     _check_facts(session, project, edited)
+    _check_required(session, before, session.view(edited))
     must_reopen = reopen_reasons(before, session.view(edited), data, changed)
     if must_reopen and not reopen:
         raise RuleError("; ".join(must_reopen.values()) + ": to change it, add --reopen -m WHY "
@@ -204,7 +211,7 @@ def _change_stages(session: Session, project: Project, data: dict[str, dict[str,
     after = session.view(replace(project, records={**project.records, **changed}))
     notes = tuple(f"this undoes {s.by}'s signature of {st.step.id}: it must be signed again"
                   for st in map(after.status, process.steps) for s in st.stale
-                  if s in before.valid_signatures(st.step).values())
+                  if s in before.valid_signatures(st.step).values()) + _far_from_budget(before, after)
     decision = Decision.REOPEN if reopen else Decision.RECORD
     trailers = {"Xmflow-Decision": decision.value, "Xmflow-Stage": ", ".join(must_reopen) if reopen else None}
     commit = session.commit(project.id, changed, subject, trailers, reopen or note)
@@ -222,6 +229,38 @@ def _check_editor(session: Session, before: ProjectView, after: Project, creatin
             stage = process.stage(stage_id)
             raise RuleError(f"{session.actor.label()} may not change {stage.id} ({stage.title}) of project "
                             f"{after.id}: {editors_wording(process, stage_id)} (the process's `editors`)")
+
+
+def _check_required(session: Session, before: ProjectView, after: ProjectView) -> None:
+    """A field a step needs is not taken away once given (`set initiation.name=`), nor is an
+    amount it needs nought (`contract.amount=0`): neither is a value the procedure can go on with."""
+    for step in session.ws.process.steps:
+        for req in step.requires:
+            if req.equals is not None or req.min_items is not None or req.each_has or req.all_true or req.sum:
+                continue  # the requirement says what it needs: signing checks it
+            old, new = before.value(req.field), after.value(req.field)
+            if old == new:
+                continue
+            needed = f"{step.id} ({step.title}) needs it (clause {step.clause})"
+            if is_filled(old) and not is_filled(new):
+                raise UsageError(f"{req.field}: it cannot be emptied, {needed}: give the right value instead")
+            ftype = session.ws.process.field_type(req.field)
+            if ftype is not None and ftype.kind == "money" and new == 0:
+                raise UsageError(f"{req.field}: ¥0.00 is no amount, and {needed}: give the amount")
+
+
+_FAR = 10  # a contract amount more than this many times the budget, or less than its share, is warned about
+
+
+def _far_from_budget(before: ProjectView, after: ProjectView) -> tuple[str, ...]:
+    """A warning (not a refusal) when the contract amount changes to far from the budget."""
+    budget, amount = figure(after, "budget"), figure(after, "contract_amount")
+    if not budget or not amount or amount == figure(before, "contract_amount"):
+        return ()
+    if amount > budget * _FAR or amount * _FAR < budget:
+        return (f"the contract amount {format_money(amount)} is far from the budget {format_money(budget)} "
+                f"(more than {_FAR}× apart): check it is not a typo (万 for 元, a zero too many)",)
+    return ()
 
 
 def _check_facts(session: Session, before: Project, after: Project) -> None:
