@@ -239,8 +239,8 @@ def _check_required(session: Session, before: ProjectView, after: ProjectView) -
             if req.equals is not None or req.min_items is not None or req.each_has or req.all_true or req.sum:
                 continue  # the requirement says what it needs: signing checks it
             old, new = before.value(req.field), after.value(req.field)
-            if old == new:
-                continue
+            if old == new or not (after.applies(step) and req.when.holds(after)):
+                continue  # unchanged, or not needed any more (installation.address once not on site)
             needed = f"{step.id} ({step.title}) needs it (clause {step.clause})"
             if is_filled(old) and not is_filled(new):
                 raise UsageError(f"{req.field}: it cannot be emptied, {needed}: give the right value instead")
