@@ -195,8 +195,9 @@ def _change_stages(session: Session, project: Project, data: dict[str, dict[str,
     edited = replace(project, records={**project.records, **changed})
     _check_editor(session, before, edited)
     _check_facts(session, project, edited)
-    _check_required(session, before, session.view(edited))
-    must_reopen = reopen_reasons(before, session.view(edited), data, changed)
+    edited_view = session.view(edited)
+    _check_required(session, before, edited_view)
+    must_reopen = reopen_reasons(before, edited_view, data, changed)
     if must_reopen and not reopen:
         raise RuleError("; ".join(must_reopen.values()) + ": to change it, add --reopen -m WHY "
                         "(its sign-offs will need signing again)")
