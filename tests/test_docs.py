@@ -37,3 +37,15 @@ def test_help_prints_for_every_command() -> None:
     for name in commands():
         result = runner.invoke(app, [*name.split(), "--help"])
         assert result.exit_code == 0 and "Usage" in result.output, name
+
+
+def test_dash_h_is_help_and_version_prints_the_installed_version() -> None:
+    """Issue 11: what every command line has: -h as --help, at every level, and --version."""
+    from importlib.metadata import version
+
+    runner = CliRunner()
+    for args in ([], ["status"], ["process"], ["process", "show"], ["invoice"]):
+        short, long = runner.invoke(app, [*args, "-h"]), runner.invoke(app, [*args, "--help"])
+        assert short.exit_code == long.exit_code == 0 and short.output == long.output and "Usage:" in short.output
+    shown = runner.invoke(app, ["--version"])
+    assert shown.exit_code == 0 and shown.output == f"xmflow {version('xmflow')}\n"

@@ -63,6 +63,7 @@ class _Group(TyperGroup):
 
 
 app = typer.Typer(cls=_Group, no_args_is_help=True, add_completion=False, rich_markup_mode=None,
+                  context_settings={"help_option_names": ["-h", "--help"]},
                   help="xmflow: the marketing-project control procedure (营销项目作业控制程序) on git.")
 process_app = typer.Typer(no_args_is_help=True, help="The procedure as data: show or export it.")
 app.add_typer(process_app, name="process")
@@ -78,6 +79,14 @@ class Lang(StrEnum):
 
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"xmflow {version('xmflow')}")
+        raise typer.Exit()
+
+
 @app.callback()
 def main_options(
     ctx: typer.Context,
@@ -85,6 +94,8 @@ def main_options(
     lang: Annotated[Lang | None, typer.Option("--lang", help="zh or en (default: the workspace's locale).")] = None,
     no_color: Annotated[bool, typer.Option("--no-color", help="No colours (also: the NO_COLOR variable).")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show a traceback on an internal error.")] = False,
+    version: Annotated[bool, typer.Option("--version", is_eager=True, callback=_print_version,
+                                          help="Show xmflow's version and exit.")] = False,
 ) -> None:
     start = folder_of(path, "-C") or Path.cwd()
     language = lang.value if lang else None
