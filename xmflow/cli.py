@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
+import xmflow
 from xmflow import actions, audit, cli_money, cli_trust, overview, receivables, signing, spreadsheets, store
 from xmflow import demo as demo_mod
 from xmflow import status as status_mod
@@ -81,9 +82,7 @@ class Lang(StrEnum):
 
 def _print_version(value: bool) -> None:
     if value:
-        from importlib.metadata import version
-
-        typer.echo(f"xmflow {version('xmflow')}")
+        typer.echo(f"xmflow {xmflow.__version__}")
         raise typer.Exit()
 
 

@@ -17,8 +17,9 @@ from xmflow import journal
 from xmflow.console import Out, OutputError
 from xmflow.errors import UsageError
 from xmflow.files import output_path
+from xmflow.ledger import amount_of
 from xmflow.session import Result, end_of_command
-from xmflow.values import check_text, format_money, parse_date, parse_money
+from xmflow.values import check_text, parse_date
 from xmflow.workspace import Workspace
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
@@ -80,11 +81,7 @@ def _refuse_negative_amount(command: Any, args: list[str]) -> None:
         if arg == "--":
             return
         if arg.startswith("-") and arg[1:2].isdigit():
-            try:
-                amount = parse_money(arg)
-            except ValueError:
-                continue
-            raise UsageError(f"AMOUNT must be more than zero (got {format_money(amount)})")
+            amount_of(arg)  # refuses it, with the amount's own message
 
 
 def text_of(value: str | None, option: str, multiline: bool = False, blank: bool = True,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from decimal import Decimal
 from typing import Any
 
 from xmflow.edits import ledger_refusals
@@ -38,18 +39,24 @@ _CHECKS: dict[str, Callable[[Session, ProjectView, dict[str, Any]], None]] = {
 }
 
 
+def amount_of(text: str) -> Decimal:
+    """AMOUNT as typed for an invoice or a receipt: an amount of money, more than zero."""
+    try:
+        value = parse_money(text)
+    except ValueError as exc:
+        raise UsageError(f"AMOUNT: {exc}") from None
+    if value <= 0:
+        raise UsageError(f"AMOUNT must be more than zero (got {format_money(value)})")
+    return value
+
+
 def add_entry(session: Session, project_id: str, ledger_id: str, amount: str, entry: dict[str, Any]) -> Result:
     """Append an invoice or a receipt to a project's collection record, in one commit."""
     process = session.ws.process
     ledger: Ledger = process.ledgers[ledger_id]
     project = session.project_to_change(project_id)
     view = session.view(project)
-    try:
-        value = parse_money(amount)
-    except ValueError as exc:
-        raise UsageError(f"AMOUNT: {exc}") from None
-    if value <= 0:
-        raise UsageError(f"AMOUNT must be more than zero (got {format_money(value)})")
+    value = amount_of(amount)
     if not any(holds_role(session.actor, role, view) for role in ledger.roles):
         raise RuleError(f"{session.actor.label()} may not record {ledger_id} for {project_id}: "
                         f"only {' or '.join(ledger.roles)} (clause {ledger.clause})")
