@@ -37,6 +37,7 @@ def isolate_git(home: Path, mp: pytest.MonkeyPatch) -> None:
     mp.setenv("GIT_CONFIG_GLOBAL", str(config))
     mp.setenv("GIT_CONFIG_NOSYSTEM", "1")
     mp.setenv("HOME", str(home))
+    mp.setenv("XMFLOW_LANG", "en")  # the tests read English; test_i18n asks for Chinese
     for var in ("COLUMNS", "LINES"):  # the terminal's size is the test's to set (pytest-xdist sets one)
         mp.delenv(var, raising=False)
     for var in ("GIT_AUTHOR_EMAIL", "GIT_AUTHOR_NAME", "GIT_COMMITTER_EMAIL", "GIT_COMMITTER_NAME",

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import traceback
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from typer._click import exceptions as click_errors
 from typer.core import TyperGroup
 
 import xmflow
-from xmflow import actions, audit, cli_money, cli_trust, overview, receivables, signing, spreadsheets, store
+from xmflow import actions, audit, cli_lang, cli_money, cli_trust, i18n, overview, receivables, signing, spreadsheets, store
 from xmflow import demo as demo_mod
 from xmflow import status as status_mod
 from xmflow.cli_common import (
@@ -39,6 +41,29 @@ from xmflow.workspace import Workspace
 
 class _Group(TyperGroup):
     """Turns xmflow's errors into a message and their exit code (1 rule, 2 input); 3 for a crash."""
+
+    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        """Run the command line in its language (chosen before it is parsed: help and the parser's
+        errors speak it too)."""
+        argv = list(sys.argv[1:] if args is None else args)
+        i18n.use(cli_lang.language_of(argv))
+        cli_lang.speak(self)
+        try:
+            code = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
+        except click_errors.ClickException as exc:
+            if not standalone_mode:
+                raise
+            cli_lang.show_usage_error(exc)
+            sys.exit(exc.exit_code)
+        except click_errors.Abort:
+            if not standalone_mode:
+                raise
+            typer.echo(i18n._("Aborted!"), err=True)
+            sys.exit(1)
+        if standalone_mode:
+            sys.exit(code if isinstance(code, int) else 0)
+        return code
 
     def invoke(self, ctx: typer.Context) -> Any:
         try:
@@ -97,13 +122,7 @@ def main_options(
                                           help="Show xmflow's version and exit.")] = False,
 ) -> None:
     start = folder_of(path, "-C") or Path.cwd()
-    language = lang.value if lang else None
-    if language is None:
-        try:
-            language = Workspace.find(start).config.locale
-        except XmflowError:
-            language = "zh"
-    ctx.obj = {"path": start, "out": Out(language, not no_color), "debug": debug}
+    ctx.obj = {"path": start, "out": Out(i18n.language(), not no_color), "debug": debug}
 
 
 @app.command()
