@@ -3,6 +3,7 @@
     python tests/catalogue.py update            # the catalogue follows the code: new messages in, gone ones out, .mo compiled
     python tests/catalogue.py missing [FILE…]   # messages with no Chinese yet (of FILEs only), as JSON to fill in
     python tests/catalogue.py add DONE.json     # {"English": "中文", …} into the catalogue, then update
+                                                # (a message in a context: "context\u0004English")
 
 Messages are found by Babel in ``_()``, ``N_()``, ``ngettext`` and ``pgettext`` calls of the package
 and the templates, and in the help texts of the command tree. The catalogue is
@@ -85,8 +86,11 @@ def update(translations: dict[str, str] | None = None) -> Catalog:
             before = old.get(key, context)
             text = before.string if before is not None else ("", "") if isinstance(key, tuple) else ""
             ident = key if isinstance(key, str) else key[0]
-            if translations and ident in translations:
-                given = translations[ident]
+            # a message in a context by gettext's own key ("context\x04id"); by its id alone while it has no Chinese
+            qualified = f"{context}\x04{ident}" if context else ident
+            plain = ident if not context or not (text if isinstance(text, str) else all(text)) else None
+            if translations and (qualified in translations or plain in translations):
+                given = translations[qualified] if qualified in translations else translations[plain]
                 text = tuple(given) if isinstance(key, tuple) and isinstance(given, list) else given
             new.add(key, text, locations=[(f, None) for f in sorted(files)], context=context)
         PO.parent.mkdir(parents=True, exist_ok=True)
@@ -109,7 +113,8 @@ def untranslated(catalog: Catalog, files: list[str] | None = None) -> dict[str, 
             continue
         strings = message.string if isinstance(message.string, tuple) else (message.string,)
         if not all(strings):
-            out[message.id if isinstance(message.id, str) else message.id[0]] = ""
+            ident = message.id if isinstance(message.id, str) else message.id[0]
+            out[f"{message.context}\x04{ident}" if message.context else ident] = ""
     return out
 
 

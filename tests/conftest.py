@@ -46,6 +46,16 @@ def isolate_git(home: Path, mp: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(autouse=True)
+def english_between_tests() -> Iterator[None]:
+    """A command run with --lang zh leaves xmflow speaking Chinese in this process: the next test
+    starts in English again (as the library speaks before a command chooses)."""
+    yield
+    from xmflow import i18n
+
+    i18n.use("en")
+
+
+@pytest.fixture(autouse=True)
 def isolated_git(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """No test sees the developer's git configuration, identity or clock."""
     isolate_git(tmp_path_factory.mktemp("home"), monkeypatch)

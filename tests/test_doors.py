@@ -467,7 +467,7 @@ def test_a_template_changed_by_a_non_admin_is_named_and_no_form_prints_through_i
 @pytest.mark.parametrize("path", [".gitattributes", "projects/{pid}/.gitattributes", "acknowledgements.yaml/README"])
 def test_files_that_change_how_every_clone_reads_are_the_admins(ws: Team, base: Base, path: str) -> None:
     ws.ok("zhangsan", "set", base.drafted, "contract.notes=y")  # the settings' answer is kept for this commit
-    assert list((ws.root / ".git" / "xmflow").glob("settings-*.pickle"))
+    assert list((ws.root / ".git" / "xmflow").glob("settings.*-*.pickle"))
     target = ws.root / path.format(pid=base.signed)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text("*.yaml eol=crlf\n", encoding="utf-8")  # every clone would write the records otherwise
@@ -508,7 +508,7 @@ def test_the_kept_answer_on_the_settings_follows_an_admins_change(ws: Team, base
     config.write_text(config.read_text(encoding="utf-8") + "max_backdate_days: 45\n", encoding="utf-8")
     admin = hand_commit(ws, "wangjg", "xmflow.yaml: a longer window")
     ws.ok("zhangsan", "set", base.drafted, "contract.notes=z")  # works it out afresh at the admin's commit
-    (kept,) = (ws.root / ".git" / "xmflow").glob("settings-*.pickle")
+    (kept,) = (ws.root / ".git" / "xmflow").glob("settings.*-*.pickle")
     commit, paths, refusal, people = pickle.loads(kept.read_bytes())["last"]
     assert commit == admin and refusal is None and "xmflow.yaml" in paths
     assert "admin" in people.by_id("wangjg").roles  # the people check tells an admin by

@@ -1,7 +1,8 @@
 """`xmflow render`: the printed forms (附表1–4 and the others) made from a project's records.
 
 The demo workspace is built once per session (read-only for most tests); golden files in
-tests/golden/ pin every form of the showcase project. Regenerate them after a deliberate change
+tests/golden/ pin every form of the showcase project in Chinese, as the company prints them, and
+tests/golden/en/ the same forms in English (``--lang en``). Regenerate them after a deliberate change
 with ``python -m pytest tests/test_forms.py --update-golden`` and review the diff before committing.
 """
 
@@ -17,7 +18,7 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
-from conftest import Team, draft_contract, git, isolate_git, open_project, stamp_contract
+from conftest import Team, draft_contract, git, isolate_git, open_project, shipped, sign_contract, stamp_contract
 from typer.testing import CliRunner
 
 from xmflow import cli, demo, process, rendering
@@ -58,22 +59,24 @@ def demo_copy(demo_ws: Path, tmp_path: Path) -> Path:
     return root
 
 
-def render(root: Path, *args: str):
-    """`xmflow -C ROOT render ARGS` at the fixed printing time."""
+def render(root: Path, *args: str, lang: str = "zh"):
+    """`xmflow --lang LANG -C ROOT render ARGS` at the fixed printing time (the forms in Chinese,
+    as the company prints them, unless *lang* says otherwise)."""
     with fixed_time(PRINTED):
-        return CliRunner().invoke(app, ["-C", str(root), "render", *args])
+        return CliRunner().invoke(app, ["--lang", lang, "-C", str(root), "render", *args])
 
 
-def rendered(root: Path, *args: str) -> str:
-    result = render(root, *args)
+def rendered(root: Path, *args: str, lang: str = "zh") -> str:
+    result = render(root, *args, lang=lang)
     assert result.exit_code == 0, f"render {' '.join(args)} → {result.exit_code}:\n{result.output}"
     assert result.stderr == ""
     return result.stdout
 
 
-def refused(root: Path, *args: str) -> str:
-    """Render that must fail with exit 2 and print nothing on standard output; the message."""
-    result = render(root, *args)
+def refused(root: Path, *args: str, lang: str = "en") -> str:
+    """Render that must fail with exit 2 and print nothing on standard output; the message (in
+    English, as the rest of the suite reads them, unless *lang* says otherwise)."""
+    result = render(root, *args, lang=lang)
     assert result.exit_code == 2, f"render {' '.join(args)} → {result.exit_code}:\n{result.output}"
     assert result.stdout == "", "a refused render printed (part of) a form"
     return result.stderr
@@ -144,9 +147,9 @@ def require_weasyprint() -> None:
 # --- 1. golden files --------------------------------------------------------------------------
 
 GOLDEN_CASES = [
-    *[(SHOWCASE, form, fmt) for form in FORMS for fmt in ("md", "html")],
-    *[(BLANK, form, fmt) for form in ("form2", "form4") for fmt in ("md", "html")],
-    (SMALL, "volume", "md"),
+    *[(SHOWCASE, form, fmt, lang) for lang in ("zh", "en") for form in FORMS for fmt in ("md", "html")],
+    *[(BLANK, form, fmt, lang) for lang in ("zh", "en") for form in ("form2", "form4") for fmt in ("md", "html")],
+    *[(SMALL, "volume", "md", lang) for lang in ("zh", "en")],
 ]
 
 
@@ -170,14 +173,15 @@ def test_html_pages_have_no_external_resources(demo_ws: Path) -> None:
     assert re.search(r"@page\s*\{\s*size: A4", STYLE) and "Noto Serif CJK SC" in STYLE
 
 
-@pytest.mark.parametrize(("project", "form", "fmt"), GOLDEN_CASES,
-                         ids=[f"{p}-{f}.{x}" for p, f, x in GOLDEN_CASES])
+@pytest.mark.parametrize(("project", "form", "fmt", "lang"), GOLDEN_CASES,
+                         ids=[f"{lang}/{p}-{f}.{x}" for p, f, x, lang in GOLDEN_CASES])
 def test_forms_of_the_demo_match_their_golden_files(demo_ws: Path, update_golden: bool,
-                                                    project: str, form: str, fmt: str) -> None:
-    text = without_style(rendered(demo_ws, project, form, "--format", fmt))
-    path = GOLDEN / f"{project}-{form}.{fmt}"
+                                                    project: str, form: str, fmt: str, lang: str) -> None:
+    """Each form in Chinese (tests/golden/) and in English (tests/golden/en/, `--lang en`)."""
+    text = without_style(rendered(demo_ws, project, form, "--format", fmt, lang=lang))
+    path = (GOLDEN if lang == "zh" else GOLDEN / lang) / f"{project}-{form}.{fmt}"
     if update_golden:
-        path.parent.mkdir(exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(text.encode("utf-8"))
         return
     if not path.is_file():
@@ -187,7 +191,7 @@ def test_forms_of_the_demo_match_their_golden_files(demo_ws: Path, update_golden
     if text != expected:
         diff = "".join(list(difflib.unified_diff(expected.splitlines(True), text.splitlines(True),
                                                  f"golden/{path.name}", "rendered"))[:80])
-        pytest.fail(f"{path.name} differs from the rendered form (if the change is meant, rerun with "
+        pytest.fail(f"{path.relative_to(GOLDEN)} differs from the rendered form (if the change is meant, rerun with "
                     f"--update-golden and review the diff):\n{diff}")
 
 
@@ -198,6 +202,30 @@ def test_form2_prints_the_amount_in_figures_and_in_capitals(demo_ws: Path) -> No
     assert row_of(md, "甲方（客户）") == [["甲方（客户）", CLIENT]]
     assert "数据版本 " + git(demo_ws, "rev-parse", "--short=7", "HEAD").strip() in md
     assert "打印于 2026年11月28日" in md
+
+
+def test_every_amount_a_form_shows_is_also_in_capitals(demo_ws: Path) -> None:
+    """Form 1's budget and form 4's contract amount are written in capitals too (人民币…元整), as
+    form 2 writes the contract amount: on every form, an amount field is followed by its capitals."""
+    from decimal import Decimal
+
+    from xmflow.values import money_in_words
+    form1 = rendered(demo_ws, SHOWCASE, "form1")
+    assert row_of(form1, "项目预算") == [["项目预算", "¥1,500,000.00"]]
+    assert row_of(form1, "大写") == [["大写", "人民币壹佰伍拾万元整"]]
+    form4 = rendered(demo_ws, SHOWCASE, "form4")
+    assert row_of(form4, "合同金额") == [["合同金额", "¥1,490,000.00"]]
+    assert row_of(form4, "大写") == [["大写", "人民币壹佰肆拾玖万元整"]]
+    amounts = 0
+    for project in (SHOWCASE, SMALL, BLANK):
+        for form in FORMS:
+            lines = rendered(demo_ws, project, form).splitlines()
+            for i, line in enumerate(lines):
+                if line.startswith("|") and len(cells(line)) == 2 and cells(line)[1].startswith("¥"):
+                    amount = Decimal(cells(line)[1].lstrip("¥").replace(",", ""))
+                    assert cells(lines[i + 1]) == ["大写", money_in_words(amount)], (project, form, line)
+                    amounts += 1
+    assert amounts >= 6
 
 
 @pytest.mark.parametrize("edited", ["projects/2026-001/acceptance.yaml", "people.yaml", "xmflow.yaml",
@@ -329,7 +357,7 @@ def test_3_5_3_form2_marks_changes_since_supervisor_in_red(team: Team) -> None:
                                    ["合同金额", "¥348,000.00", "**¥360,000.00**"]]
     assert f"## 签字后修改（对比 部门主管 赵六 2026年9月1日 签字时 {supervisor}）" in md
     supervisor_line = next(r for r in opinion_rows(md) if r[0] == "主管审核（3.5.2）")
-    assert supervisor_line[2] == "同意：同意（签字后有修改）" and supervisor_line[5] == supervisor
+    assert supervisor_line[2] == "同意（签字后有修改）" and supervisor_line[5] == supervisor  # not 同意：同意
 
 
 def test_3_5_3_form2_without_a_reject_loop_has_no_changes(demo_ws: Path) -> None:
@@ -357,7 +385,8 @@ def test_signed_steps_show_signer_date_decision_and_the_commit_that_signed(demo_
             found = trailers(demo_ws, commit)
             assert found["Xmflow-Step"] == step.id, where
             assert found["Xmflow-Role"] == ROLE_BY_TITLE[role] and found["Xmflow-Decision"] == "approve", where
-            signer = found.get("Xmflow-Signatory") if role == "甲方" else found["author"]
+            # The client's signatory, with the colleague who recorded it (刘经理 ← 张三).
+            signer = f"{found['Xmflow-Signatory']} ← {found['author']}" if role == "甲方" else found["author"]
             assert name == signer, where
             lines += 1
     assert lines == 27  # every step of the complete project that is on a form, one line per role
@@ -379,7 +408,7 @@ def test_a_countersign_step_prints_one_line_per_role(demo_ws: Path) -> None:
     assert waiting[0][2:5] == ["同意", "张三", "2026年11月5日"] and commit_exists(demo_ws, waiting[0][5])
     assert waiting[1][2:] == ["□同意 □退回", "________", BLANK_DAY, ""]
     done = [r for r in opinion_rows(rendered(demo_ws, SHOWCASE, "form1")) if r[0] == "项目会签（3.3.1）"]
-    assert [(r[1], r[3]) for r in done] == [("销售", "张三"), ("甲方", "刘经理")]
+    assert [(r[1], r[3]) for r in done] == [("销售", "张三"), ("甲方", "刘经理 ← 张三")]
 
 
 def test_a_client_signature_shows_the_signatory_and_the_date_on_paper(team: Team) -> None:
@@ -389,7 +418,7 @@ def test_a_client_signature_shows_the_signatory_and_the_date_on_paper(team: Team
     team.ok("zhangsan", "sign", pid, "contract.client_sign", "--role", "client", "--signatory", "周总",
             "--date", "2026-09-15", at="2026-09-20T10:00:00+08:00")
     line = next(r for r in opinion_rows(rendered(team.root, pid, "form2")) if r[0] == "甲方签署合同（3.6.2）")
-    assert line[1:5] == ["甲方", "同意", "周总", "2026年9月15日"]  # not 张三 who recorded it, not the 20th
+    assert line[1:5] == ["甲方", "同意", "周总 ← 张三", "2026年9月15日"]  # 周总 signed, 张三 recorded it; not the 20th
     found = trailers(team.root, line[5])
     assert found["Xmflow-Step"] == "contract.client_sign" and found["Xmflow-Signatory"] == "周总"
 
@@ -401,7 +430,7 @@ def test_3_8_2_form4_carries_the_clients_signature_copies_and_stamps(demo_ws: Pa
     assert row_of(md, "甲方签字人") == [["甲方签字人", "刘经理"]]
     assert row_of(md, "验收日期") == [["验收日期", "2026年11月10日"]]
     client = next(r for r in opinion_rows(md) if r[0] == "甲方签署验收报告（3.8.2）")
-    assert client[1:5] == ["甲方", "同意", "刘经理", "2026年11月10日"]
+    assert client[1:5] == ["甲方", "同意", "刘经理 ← 张三", "2026年11月10日"]
     assert "本表一式两份，双方各执一份。" in md
     assert f"- 甲方（盖章）：{CLIENT}　日期：{BLANK_DAY}" in md
     assert f"- 乙方（盖章）：{COMPANY}　日期：{BLANK_DAY}" in md
@@ -487,6 +516,57 @@ def test_the_volume_as_pdf_has_every_form_in_a_cjk_font(demo_ws: Path, tmp_path:
     assert re.search(r"CJK|Han|WenQuanYi|SimSun|Song|Hei", fonts), fonts
 
 
+A4_MM = (210, 297)
+MARGIN_MM = 14  # style.css: @page { margin: 14mm 14mm 16mm 14mm }
+
+
+def pages_as_images(pdf: Path, dpi: int = 30) -> list[tuple[int, int, bytes]]:
+    """Each page of a PDF as pdftoppm rasterises it in grey: (width, height, one byte a pixel)."""
+    if shutil.which("pdftoppm") is None:
+        pytest.fail("pdftoppm is not installed: apt-get install poppler-utils (CI's .ci/run installs it)")
+    subprocess.run(["pdftoppm", "-r", str(dpi), "-gray", str(pdf), str(pdf.with_suffix(""))], check=True)
+    pages = []
+    for image in sorted(pdf.parent.glob(f"{pdf.stem}-*.pgm")):
+        data = image.read_bytes()
+        magic, width, height, depth, pixels = data.split(maxsplit=4)  # a binary PGM: P5 W H 255 then the pixels
+        assert magic == b"P5" and depth == b"255"
+        pages.append((int(width), int(height), pixels))
+    return pages
+
+
+def ink_outside_the_margins(pdf: Path, dpi: int = 30) -> list[str]:
+    """Where a page has ink beyond its left or right margin (a printer clips it there), as
+    ``page 3: 11 mm past the right margin``."""
+    found = []
+    for number, (width, height, pixels) in enumerate(pages_as_images(pdf, dpi), 1):
+        assert abs(width / dpi * 25.4 - A4_MM[0]) < 2 and abs(height / dpi * 25.4 - A4_MM[1]) < 2, "not A4"
+        per_mm = width / A4_MM[0]
+        edge = (A4_MM[0] - MARGIN_MM) * per_mm
+        left, right = int(MARGIN_MM * per_mm) - 1, int(edge) + 1  # a pixel for antialiasing
+        inked = {x for y in range(height) for x in (*range(left), *range(right, width)) if pixels[y * width + x] < 250}
+        if inked and max(inked) >= right:
+            found.append(f"page {number}: {(max(inked) + 1 - edge) / per_mm:.0f} mm past the right margin")
+        elif inked:
+            found.append(f"page {number}: ink in the left margin")
+    return found
+
+
+def test_no_form_prints_beyond_the_margins_of_an_a4_page(demo_ws: Path, tmp_path: Path) -> None:
+    """Every form's PDF, rasterised: nothing passes the printable area of the page (the stamp
+    boxes of form 4 and the registration form once ran 11 mm past the right margin)."""
+    require_weasyprint()
+    for project in (SHOWCASE, BLANK):
+        out = tmp_path / f"{project}.pdf"
+        rendered(demo_ws, project, "volume", "-o", str(out))
+        assert ink_outside_the_margins(out) == [], project
+    # The check itself sees a box that runs past the margin.
+    wide = tmp_path / "wide.pdf"
+    wide.write_bytes(rendering.html_to_pdf(f"<style>{STYLE}</style><div style='margin-left:150mm;width:40mm;"
+                                           "height:10mm;background:#000'></div>"))
+    assert ink_outside_the_margins(wide) in (["page 1: 7 mm past the right margin"],  # 8 mm, to a pixel at 30 dpi
+                                             ["page 1: 8 mm past the right margin"])
+
+
 @pytest.mark.parametrize("project", ["2026-001", "2026-002", "2026-003", "2026-004", "2026-005", "2026-006"])
 def test_every_form_of_every_demo_project_renders(demo_ws: Path, project: str) -> None:
     """Whatever stage a project is at, each form prints (as a blank where nothing is filled in)."""
@@ -503,7 +583,9 @@ def test_without_weasyprint_pdf_names_the_extra_to_install() -> None:
 
     with pytest.raises(UsageError) as info:
         rendering.html_to_pdf("<p>x</p>", loader=missing)
-    assert "pip install 'xmflow[pdf]'" in info.value.message and info.value.exit_code == 2
+    # xmflow is not on the package index: the extra is installed from its source ('.[pdf]').
+    assert "pip install '.[pdf]'" in info.value.message and info.value.exit_code == 2
+    assert "xmflow[pdf]" not in info.value.message
 
     def no_pango() -> None:
         raise OSError("cannot load library 'libpango-1.0-0'")
@@ -519,7 +601,7 @@ def test_without_weasyprint_the_command_exits_2_and_writes_no_file(demo_ws: Path
         raise ImportError("No module named 'weasyprint'")
 
     monkeypatch.setattr(rendering, "_import_weasyprint", missing)
-    assert "pip install 'xmflow[pdf]'" in refused(demo_ws, SHOWCASE, "form4", "-o", str(tmp_path / "f.pdf"))
+    assert "pip install '.[pdf]'" in refused(demo_ws, SHOWCASE, "form4", "-o", str(tmp_path / "f.pdf"))
     assert list(tmp_path.iterdir()) == []
 
 
@@ -665,6 +747,79 @@ def test_3_5_3_a_reject_prints_its_reason_and_a_blank_line_for_the_next_signatur
     assert rows[1][1:] == ["商务中心", "□同意 □退回", "________", BLANK_DAY, ""]  # the business centre signs here next
 
 
+def round_rows(md: str) -> list[list[str]]:
+    """The rows of the reject rounds table (退回及重新签字) of a Markdown form."""
+    rows, inside = [], False
+    for line in md.splitlines():
+        if line.startswith("| 轮次 |"):
+            inside = True
+        elif inside and line.startswith("|") and not line.startswith("|---"):
+            rows.append(cells(line))
+        elif not line.startswith("|---"):
+            inside = False
+    return rows
+
+
+def test_3_5_2_3_5_3_the_final_form2_shows_every_reject_round_and_its_re_signature(demo_ws: Path) -> None:
+    """The showcase's contract went back twice (the supervisor, 3.5.2; the business centre, 3.5.3)
+    and was signed again each time: the final 附表2 still shows both rounds — who rejected, why,
+    when, in which commit, and who signed again when."""
+    md = rendered(demo_ws, SHOWCASE, "form2")
+    rounds = round_rows(md)
+    assert [r[:5] for r in rounds] == [
+        ["1", "主管审核（3.5.2）", "赵六（部门主管）", "违约责任未设上限，请补充后重新提交", "2026年9月30日"],
+        ["2", "商务中心审核（3.5.3）", "钱七（商务中心）", "交货期改为2026-11-10（已红字标注），请与客户确认", "2026年10月5日"]]
+    assert [r[6:8] for r in rounds] == [["赵六", "2026年10月2日"], ["钱七", "2026年10月9日"]]
+    for r, step in zip(rounds, ("contract.supervisor_review", "contract.business_review"), strict=True):
+        assert trailers(demo_ws, r[5])["Xmflow-Decision"] == "reject" and trailers(demo_ws, r[5])["Xmflow-Step"] == step
+        assert trailers(demo_ws, r[8])["Xmflow-Decision"] == "approve" and trailers(demo_ws, r[8])["Xmflow-Step"] == step
+    # The opinion column is what counts now: the signatures made again, no reject line.
+    assert not [r for r in opinion_rows(md) if r[2].startswith("退回")]
+    html = rendered(demo_ws, SHOWCASE, "form2", "--format", "html")
+    assert "<h2>退回及重新签字</h2>" in html and "违约责任未设上限，请补充后重新提交" in html
+    assert html.index("退回及重新签字") < html.index("审核意见及签字")
+    # A project that went through no reject has no such table.
+    assert "退回及重新签字" not in rendered(demo_ws, SMALL, "form2") + rendered(demo_ws, SMALL, "form2", "--format", "html")
+
+
+def test_a_clients_reject_shows_its_signatory_with_who_recorded_it_and_the_round(team: Team) -> None:
+    pid = open_project(team)
+    draft_contract(team, pid)
+    sign_contract(team, pid)
+    shipped(team, pid)
+    team.ok("zhangsan", "set", pid, "acceptance.request_date=2026-11-07", "acceptance.accepted_date=2026-11-10",
+            "acceptance.copies=2", at="2026-11-10T09:00:00+08:00")
+    team.ok("zhangsan", "sign", pid, "acceptance.request")
+    team.ok("zhangsan", "sign", pid, "acceptance.client_sign", "--reject", "--role", "client", "--signatory", "王总",
+            "-m", "屏幕有坏点，请更换")
+    md = rendered(team.root, pid, "form4")
+    line = next(r for r in opinion_rows(md) if r[0] == "甲方签署验收报告（3.8.2）")
+    assert line[1:4] == ["甲方", "退回：屏幕有坏点，请更换", "王总 ← 张三"]
+    assert round_rows(md) == [["1", "甲方签署验收报告（3.8.2）", "王总 ← 张三（甲方）", "屏幕有坏点，请更换", "2026年11月10日",
+                               line[5], "（待重新签字）", "", ""]]
+    team.ok("zhangsan", "sign", pid, "acceptance.request")
+    team.ok("wushi", "sign", pid, "acceptance.client_sign", "--role", "client", "--signatory", "王总", "-m", "同意。")
+    md = rendered(team.root, pid, "form4")
+    line = next(r for r in opinion_rows(md) if r[0] == "甲方签署验收报告（3.8.2）")
+    assert line[1:4] == ["甲方", "同意", "王总 ← 吴十"]  # 同意 once, not 同意：同意。
+    assert [r[6:8] for r in round_rows(md)] == [["王总 ← 吴十", "2026年11月10日"]]
+    assert row_of(md, "甲方签字人") == [["甲方签字人", "王总"]]  # the client's own signer, on the client's line
+
+
+@pytest.mark.parametrize(("decision", "comment", "shown"), [
+    ("approve", "同意", None), ("approve", " 同意。 ", None), ("approve", "Approved", None), ("approve", "同意！", None),
+    ("approve", "同意，请尽快盖章", "同意，请尽快盖章"), ("approve", "不同意", "不同意"), ("reject", "退回", None),
+    ("reject", "同意", "同意"), ("approve", None, None)])
+def test_a_comment_that_only_repeats_the_decision_is_not_printed_again(decision: str, comment: str | None,
+                                                                       shown: str | None) -> None:
+    from xmflow.forms import Signature
+    from xmflow.model import Decision, Signoff
+
+    signoff = Signoff("contract.draft", Decision(decision), "zhangsan", "sales", PRINTED, "sha256:x", comment)
+    step = PROCESS.step("contract.draft")
+    assert Signature(step, (PROCESS.roles["sales"],), signoff).remark == shown
+
+
 def test_payment_terms_add_up_to_the_contract_amount_to_the_fen(team: Team) -> None:
     pid = open_project(team)
     draft_contract(team, pid, "100000.01")
@@ -689,6 +844,21 @@ def test_a_format_that_contradicts_the_output_file_is_refused(demo_ws: Path, tmp
     assert "--format pdf does not fit" in message and not (tmp_path / "form4.md").exists()
 
 
+@pytest.mark.parametrize("name", ["x.docx", "x.DOC", "form4.odt", "x.rtf"])
+def test_an_output_file_of_a_format_it_cannot_write_is_refused_naming_those_it_can(demo_ws: Path, tmp_path: Path,
+                                                                                 name: str) -> None:
+    """`render -o x.docx` is not written as Markdown under a Word file's name: refused, exit 2,
+    saying which extensions it writes, and no file is made."""
+    message = " ".join(refused(demo_ws, SHOWCASE, "form4", "-o", str(tmp_path / name)).split())
+    assert f"cannot write a .{name.rpartition('.')[2].lower()} file" in message
+    assert ".md (.markdown, .txt), .html (.htm), .pdf" in message and "--format md|html|pdf" in message
+    assert "nothing was written" in message
+    assert list(tmp_path.iterdir()) == []
+    chinese = refused(demo_ws, SHOWCASE, "form4", "-o", str(tmp_path / name), lang="zh")
+    assert "不能写" in chinese and ".md (.markdown, .txt), .html (.htm), .pdf" in chinese and "未写入任何文件" in chinese
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_signature_is_matched_only_to_a_commit_by_its_signer() -> None:
     from xmflow.history import Commit, signoff_commit
     from xmflow.model import Decision, Signoff
@@ -704,13 +874,102 @@ def test_a_signature_is_matched_only_to_a_commit_by_its_signer() -> None:
 
 
 def test_a_reader_that_stops_early_is_not_an_error(demo_ws: Path) -> None:
-    proc = subprocess.Popen([sys.executable, "-m", "xmflow", "-C", str(demo_ws), "render", SHOWCASE, "volume"],
+    proc = subprocess.Popen([sys.executable, "-m", "xmflow", "--lang", "zh", "-C", str(demo_ws), "render", SHOWCASE,
+                             "volume"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert proc.stdout is not None and proc.stderr is not None
     assert proc.stdout.read(5) == "# 项".encode()[:5]
     proc.stdout.close()  # like `| head -c 5`
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=60) == 0 and "internal error" not in err, err
+
+
+# --- 12. both languages ---------------------------------------------------------------------------
+
+def template_messages() -> dict[str, str]:
+    """The templates' own words: each message id without placeholders, with its Chinese."""
+    import gettext as gettext_module
+
+    from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+
+    from xmflow import i18n
+    chinese = i18n.catalogue("zh")
+    assert isinstance(chinese, gettext_module.GNUTranslations), "no compiled Chinese catalogue"
+    found = {}
+    templates = Path(rendering.__file__).parent.parent / "templates"
+    for _file, _line, message, _comments, context in extract_from_dir(templates, [("**.j2", "jinja2")],
+                                                                     keywords=DEFAULT_KEYWORDS):
+        if isinstance(message, str) and "{" not in message:
+            found[message] = chinese.pgettext(context, message) if context else chinese.gettext(message)
+    return found
+
+
+def test_a_chinese_form_has_every_word_of_its_template_in_chinese(demo_ws: Path) -> None:
+    """The templates are written with English message ids; printed in Chinese, none of them is
+    left in English (a message missing from the catalogue would be)."""
+    messages = template_messages()
+    assert len(messages) > 100 and messages["Opinions and signatures"] == "审核意见及签字"
+    english = [m for m, zh in messages.items() if m == zh]
+    assert english == [], f"template messages without Chinese: {english}"
+    words = {m for m in messages if len(m) >= 4 and re.search("[A-Za-z]{3}", m)}
+    for project in (SHOWCASE, BLANK):
+        for form in [*FORMS, "volume"]:
+            for fmt in ("md", "html"):
+                page = rendered(demo_ws, project, form, "--format", fmt)
+                left = sorted(m for m in words if re.search(rf"(?<![A-Za-z]){re.escape(m)}(?![A-Za-z])", page))
+                assert left == [], (project, form, fmt, left)
+
+
+def test_a_form_in_english_speaks_english_and_writes_amounts_in_figures(demo_ws: Path) -> None:
+    """`--lang en`: the process's English titles, English words and dates; the amounts in figures
+    only (capital numerals, 人民币…元整, are a Chinese contract's way), the client's signatory with
+    who recorded it, and each reject round."""
+    form2 = rendered(demo_ws, SHOWCASE, "form2", lang="en")
+    assert form2.startswith("# Contract review confirmation form (Annex 2)\n")
+    assert "· Form No. XM-F02 · Project 2026-001 " in form2 and "Marketing Project Control Procedure" in form2
+    assert row_of(form2, "Contract amount") == [["Contract amount", "¥1,490,000.00"]]
+    assert "大写" not in form2 and "In capitals" not in form2 and "人民币" not in form2
+    assert row_of(form2, "Delivery date") == [["Delivery date", "**2026-11-10** ⟵ changed (was: 2026-11-01)"],
+                                              ["Delivery date", "2026-11-01", "**2026-11-10**"]]
+    assert row_of(form2, "Warranty") == [["Warranty", "12 months"]]
+    rows = {r[0]: r for r in opinion_rows_en(form2)}
+    assert rows["Supervisor review (3.5.2)"][1:5] == ["Department supervisor", "Approved (changed after signing)", "赵六",
+                                                      "2026-10-02"]
+    assert rows["Client signs the contract (3.6.2)"][1:4] == ["Client", "Approved", "刘经理 ← 张三"]
+    assert "## Rejects and signatures made again" in form2 and "| 1 | Supervisor review (3.5.2) | 赵六 (Department supervisor) |" in form2
+    assert form2.rstrip().endswith("Data version " + git(demo_ws, "rev-parse", "--short=7", "HEAD").strip()
+                                   + " · printed on 2026-11-28")
+    form1 = rendered(demo_ws, SHOWCASE, "form1", lang="en")
+    assert row_of(form1, "Project budget") == [["Project budget", "¥1,500,000.00"]] and "人民币" not in form1
+    assert row_of(form1, "Key project") == [["Key project", "Yes"]]
+    form4 = rendered(demo_ws, SHOWCASE, "form4", lang="en")
+    assert row_of(form4, "Contract amount") == [["Contract amount", "¥1,490,000.00"]] and "人民币" not in form4
+    assert "This form is made in 2 copies, one for each party." in form4
+    assert f"- Client (stamp): {CLIENT}　Date: ____ - __ - __" in form4
+    blank = rendered(demo_ws, BLANK, "form2", lang="en")
+    assert "| Contract drafted (3.4.1–3.4.2) | Sales | □ approve □ reject | ________ | ____ - __ - __ |  |" in blank
+    for form in PROCESS.forms.values():
+        title = form.title_en[0].upper() + form.title_en[1:]
+        assert rendered(demo_ws, SHOWCASE, form.id, lang="en").startswith(f"# {title}"), form.id
+        html = rendered(demo_ws, SHOWCASE, form.id, "--format", "html", lang="en")
+        assert f"<h1>{title}" in html and '<html lang="en">' in html and "Page " in html, form.id
+    zh = rendered(demo_ws, SHOWCASE, "form4", "--format", "html")
+    assert '<html lang="zh-CN">' in zh and "Page " not in zh and "counter(page)" in zh
+
+
+def opinion_rows_en(md: str) -> list[list[str]]:
+    return [cells(line) for line in md.splitlines()
+            if line.startswith("| ") and re.match(r"\| [A-Z][^|]* \([0-9.–, ]+\) \|", line)]
+
+
+def test_no_form_in_english_prints_beyond_the_margins_either(demo_ws: Path, tmp_path: Path) -> None:
+    """English words take more room than Chinese ones: the English forms stay inside the page too."""
+    require_weasyprint()
+    out = tmp_path / "volume-en.pdf"
+    rendered(demo_ws, SHOWCASE, "volume", "-o", str(out), lang="en")
+    assert ink_outside_the_margins(out) == []
+    text = pdf_text(out.read_bytes(), tmp_path)
+    assert "Projectacceptancereport" in text and "Page1of" in text
 
 
 def test_the_index_of_signoff_commits_prints_what_the_history_says(demo_copy: Path) -> None:

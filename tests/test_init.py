@@ -216,8 +216,8 @@ def test_process_show_lists_steps_and_clauses(team: Team) -> None:
     assert "sales_supervisor" in result.stdout
     shown = team.json("zhangsan", "process", "show")
     steps = [step["id"] for stage in shown["stages"] for step in stage["steps"]]
-    assert len(steps) == 28 and len(set(steps)) == 28
-    assert steps[0] == "initiation.submit" and steps[-1] == "archive.file"
+    assert len(steps) == 30 and len(set(steps)) == 30
+    assert steps[0] == "initiation.submit" and steps[-3:] == ["archive.file", "withdrawal.request", "withdrawal.approve"]
     review = next(s for stage in shown["stages"] for s in stage["steps"] if s["id"] == "contract.supervisor_review")
     assert review["clause"] == "3.5.2" and review["roles"] == ["sales_supervisor"]
 

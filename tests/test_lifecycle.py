@@ -74,7 +74,8 @@ def test_2_2_key_project_goes_through_every_step(team: Team) -> None:
     assert status["closed"] is True and status["next"] == []
     assert {s["state"] for s in status["steps"]} == {"signed", "skipped"}
     skipped = {s["step"] for s in status["steps"] if s["state"] == "skipped"}
-    assert skipped == {"initiation.vp_approval", "samples.request", "samples.client_review", "contract.gm_approval"}
+    assert skipped == {"initiation.vp_approval", "samples.request", "samples.client_review", "contract.gm_approval",
+                       "withdrawal.request", "withdrawal.approve"}  # never withdrawn
     assert team.clean()
     shown = team.json("wangjg", "show", pid)
     assert shown["derived"]["warranty_end"] == "2027-11-10"  # 3.9.2: from the acceptance date
@@ -130,8 +131,9 @@ def test_3_1_2_C_vp_reject_keeps_the_project_small(team: Team) -> None:
     team.ok("zhoujiu", "sign", pid, "initiation.vp_approval", "--reject", "-m", "不属于特殊项目")
     status = team.status(pid)
     vp = next(s for s in status["steps"] if s["step"] == "initiation.vp_approval")
-    assert vp["state"] == "waiting" and vp["rejected"]["comment"] == "不属于特殊项目"
+    assert vp["state"] == "declined" and vp["rejected"]["comment"] == "不属于特殊项目"
     assert status["key"] is False
+    assert "initiation.vp_approval" not in {n["step"] for n in status["next"]}  # an answer: nobody waits on the VP
 
 
 def test_3_1_2_A_industry_need_makes_a_small_budget_key(team: Team) -> None:

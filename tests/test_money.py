@@ -23,7 +23,7 @@ from conftest import (
     stamp_contract,
 )
 
-WIDE = {"COLUMNS": "400"}  # no folded table cells
+WIDE = {"COLUMNS": "400", "XMFLOW_LANG": "zh"}  # no folded table cells; the tables in Chinese
 BUCKET_KEYS = ("not_due", "0-30", "31-60", "61-90", "90+")
 CSV_HEADER = "project,name,client,salesperson,contract,due,invoiced,received,outstanding,not_due,0-30,31-60,61-90,90+"
 
@@ -313,6 +313,8 @@ def test_4_0_ar_draws_the_ageing_as_bars(books) -> None:
 def test_4_0_ar_csv_has_stable_columns_and_exact_amounts(books) -> None:
     team, ids = books
     out = team.ok("wangjg", "ar", "--as-of", "2026-12-20", "--csv").stdout
+    assert out.startswith("\ufeff")  # UTF-8's byte order mark: Excel reads the file as UTF-8
+    out = out.removeprefix("\ufeff")
     assert out.splitlines()[0] == CSV_HEADER
     rows = list(csv.DictReader(io.StringIO(out)))
     assert [r["project"] for r in rows] == [ids["A"], ids["B"], ""]
@@ -322,7 +324,7 @@ def test_4_0_ar_csv_has_stable_columns_and_exact_amounts(books) -> None:
                                     "0.00", "6660.00", "0.00"]
     assert (b["invoiced"], b["received"], b["outstanding"], b["not_due"]) == (
         "250000.00", "150000.00", "100000.00", "100000.00")
-    assert grand["name"] == "合计" and grand["outstanding"] == "140000.01" and grand["contract"] == "600000.01"
+    assert grand["name"] == "total" and grand["outstanding"] == "140000.01" and grand["contract"] == "600000.01"
     for row in rows:
         for key in CSV_HEADER.split(",")[4:]:
             assert re.fullmatch(r"\d+\.\d\d", row[key]), (key, row[key])
@@ -332,13 +334,13 @@ def test_4_0_ar_xlsx_reads_back_with_chinese_headers_and_the_same_amounts(books,
     openpyxl = pytest.importorskip("openpyxl")
     team, ids = books
     path = tmp_path / "应收账款.xlsx"
-    result = team.ok("wangjg", "ar", "--as-of", "2026-12-20", "--xlsx", str(path))
+    result = team.ok("wangjg", "--lang", "zh", "ar", "--as-of", "2026-12-20", "--xlsx", str(path))
     assert str(path) in said(result)
     sheet = openpyxl.load_workbook(path).active
     values = [list(row) for row in sheet.iter_rows(values_only=True)]
     assert values[0] == ["项目", "名称", "客户", "销售", "合同金额", "已到期", "已开票", "已收款", "应收未收", "未到期",
                          "0–30天", "31–60天", "61–90天", "90天以上"]
-    csv_rows = list(csv.reader(io.StringIO(team.ok("wangjg", "ar", "--as-of", "2026-12-20", "--csv").stdout)))[1:]
+    csv_rows = list(csv.reader(io.StringIO(team.ok("wangjg", "--lang", "zh", "ar", "--as-of", "2026-12-20", "--csv").stdout)))[1:]
     assert len(values) == 1 + len(csv_rows) == 4
     for got, want in zip(values[1:], csv_rows, strict=True):
         assert [got[0] or "", got[1]] == want[:2]
@@ -489,7 +491,7 @@ def test_3_9_2_status_warranty_lists_warranties_ending_within_60_days(team: Team
     assert soon("2027-11-10") == [ending]          # ends that day; the other (2028-01-10) in 61 days
     assert soon("2027-11-11") == [later]           # already ended; the other in 60
     assert soon("2028-01-11") == []
-    text = team.ok("wangjg", "status", ending, "--as-of", "2027-09-11").stdout
+    text = team.ok("wangjg", "--lang", "zh", "status", ending, "--as-of", "2027-09-11").stdout
     assert "保修截止: 2027-11-10" in text
 
 
@@ -502,7 +504,7 @@ def test_1_4_status_xlsx_writes_a_header_and_a_row_per_project(team: Team, tmp_p
             "contract.warranty_months=12", at=team.on("2026-11-10"))
     path = tmp_path / "状态.xlsx"
     before = team.head()
-    result = team.ok("wangjg", "status", "--xlsx", str(path), "--as-of", "2026-09-02")
+    result = team.ok("wangjg", "--lang", "zh", "status", "--xlsx", str(path), "--as-of", "2026-09-02")
     assert str(path) in said(result) and team.head() == before and team.clean()
     sheet = openpyxl.load_workbook(path).active
     rows = [list(r) for r in sheet.iter_rows(values_only=True)]
@@ -557,4 +559,4 @@ def test_4_0_an_invoice_number_differing_only_in_case_is_the_same_number(books) 
 def test_1_3_the_total_row_speaks_the_chosen_language(books) -> None:
     team, _ = books
     assert team.json("wangjg", "--lang", "en", "ar", "--as-of", "2026-12-31")["total"]["name"] == "total"
-    assert team.json("wangjg", "ar", "--as-of", "2026-12-31")["total"]["name"] == "合计"
+    assert team.json("wangjg", "--lang", "zh", "ar", "--as-of", "2026-12-31")["total"]["name"] == "合计"

@@ -381,7 +381,7 @@ def test_a_note_with_an_ansi_escape_in_the_history_is_shown_visibly_by_log(team:
 
 def test_a_client_named_with_rich_markup_prints_as_written(team: Team) -> None:
     pid = team.json("zhangsan", "new", "[bold]项目[/bold]", "--client", "[red]甲方[/red]", "--budget", "1万")["id"]
-    portfolio = team.ok("wangjg", "status").stdout
+    portfolio = team.ok("wangjg", "status", env={"COLUMNS": "250"}).stdout
     assert "[bold]项目[/bold]" in portfolio and "[red]甲方[/red]" in portfolio
     assert "[red]甲方[/red]" in team.ok("wangjg", "status", pid).stdout
 
@@ -391,7 +391,7 @@ def test_a_client_named_with_rich_markup_prints_as_written(team: Team) -> None:
 def test_md_forms_print_a_line_of_data_as_text_not_markup(team: Team, text: str) -> None:
     pid = open_project(team, "150万")
     team.ok("zhangsan", "set", pid, f"plan.approach=第一段\n{text}\n末段", f"plan.notes={text}")
-    result = team.ok("zhangsan", "render", pid, "form1")
+    result = team.ok("zhangsan", "--lang", "zh", "render", pid, "form1")
     body = result.stdout.split("## 三、项目实施方案（3.2.1）", 1)[1].split("## 四、", 1)[0]
     lines = [line for line in body.splitlines() if line.strip()]
     assert lines[0] == "第一段" and lines[-1] == "末段" and len(lines) == 3, lines

@@ -44,6 +44,9 @@ TABLE = {
     "collection.settled": (("finance",), "4.0"),
     "archive.collate": (("sales",), "4.1"),
     "archive.file": (("doc_control",), "4.2"),
+    # not a clause of the procedure: withdrawing a project (终止), by its salesperson with the supervisor's approval
+    "withdrawal.request": (("sales",), ""),
+    "withdrawal.approve": (("sales_supervisor",), ""),
 }
 
 
@@ -78,14 +81,15 @@ def test_default_process_loads_with_its_name_and_revision_record() -> None:
 
 def test_default_process_has_every_step_of_the_spec_table_in_order() -> None:
     assert [step.id for step in P.steps] == list(TABLE)
-    assert len(P.steps) == 28
+    assert len(P.steps) == 30
 
 
 def test_default_process_stages_and_files() -> None:
     assert [(s.id, s.file) for s in P.stages] == [
         ("initiation", "project.yaml"), ("plan", "plan.yaml"), ("samples", "samples.yaml"),
         ("contract", "contract.yaml"), ("installation", "installation.yaml"), ("acceptance", "acceptance.yaml"),
-        ("handover", "handover.yaml"), ("collection", "collection.yaml"), ("archive", "archive.yaml")]
+        ("handover", "handover.yaml"), ("collection", "collection.yaml"), ("archive", "archive.yaml"),
+        ("withdrawal", "withdrawal.yaml")]
     assert P.stage_of_file("contract.yaml") is P.stage("contract")
     assert P.stage_of_file("nope.yaml") is None
 
@@ -481,7 +485,7 @@ PAST = {"initiation.opened", "initiation.team.kickoff_date", "plan.milestones.do
         "collection.invoices.date", "collection.receipts.date"}
 MULTILINE = {"initiation.team.briefing", "plan.approach", "plan.notes", "samples.notes", "contract.notes",
              "installation.requirements", "installation.notes", "acceptance.result", "acceptance.remarks",
-             "handover.endorsement", "handover.notes", "collection.notes"}
+             "handover.endorsement", "handover.notes", "collection.notes", "withdrawal.reason"}
 
 
 def marked(flag: str) -> set[str]:

@@ -267,7 +267,7 @@ def test_parse_field_type_reads_multiline_and_past() -> None:
         ({"type": "text", "multilne": "true"}, "unknown key 'multilne' in a field type"),
         ({"type": "text", "multiline": "yes"}, "`multiline` must be true or false"),
         ({"type": "date", "readonly": ["x"]}, "`readonly` must be true or false"),
-        ({"type": ["text"]}, "unknown field type \"['text']\""),
+        ({"type": ["text"]}, "unknown field type '[text]'"),  # as YAML writes it, not as Python does
         ({"type": "text", "list": "text"}, "a field type needs `fields`, `list` or `type` (one of them)"),
         ({"type": "enum", "values": [["a"]]}, "each of an enum's `values` is a name"),
         ({"type": "enum", "values": ["a", "a"]}, "an enum's `values` are each named once"),

@@ -493,7 +493,7 @@ def test_5_check_names_a_sign_off_by_someone_not_in_people_yaml(ws: Team, base: 
 def test_5_check_names_an_uncommitted_edit_of_a_completed_stage(ws: Team, base: Base) -> None:
     edit(ws, base.done, "contract", "warranty_months: 18", "warranty_months: 6")
     problems = check_problems(ws)
-    assert f"projects/{base.done}/contract.yaml: stage contract (合同) is complete" in problems
+    assert f"projects/{base.done}/contract.yaml: stage contract (contract) is complete" in problems  # English: title_en
     assert "xmflow set --reopen -m WHY" in problems
 
 
@@ -539,11 +539,11 @@ def test_5_log_tells_the_story_with_the_reject_loop_waits_and_the_scan(base: Bas
 
 def test_5_log_prints_a_table_in_chinese(base: Base) -> None:
     team = Team(base.root, clock=base.clock)
-    out = team.ok("wangjg", "log", base.done, env=WIDE).stdout
+    out = team.ok("wangjg", "--lang", "zh", "log", base.done, env=WIDE).stdout
     for header in ("时间", "项目", "步骤", "决定", "经办人", "角色", "说明", "等待(天)", "提交"):
         assert header in out, header
     assert "刘经理 ← 张三" in out and REASON in out and "退回" in out and "主管" in out
-    assert f"退回 {base.done} contract.supervisor_review → contract.draft: 赵六 2026-09-02 “{REASON}”" in out
+    assert f"退回 {base.done} contract.supervisor_review → contract.draft：赵六 2026-09-02“{REASON}”" in out
 
 
 def test_5_log_of_an_unknown_project_is_bad_usage(base: Base) -> None:
@@ -574,7 +574,7 @@ def test_5_log_shows_a_change_made_outside_xmflow(ws: Team, base: Base) -> None:
     bad = hand_commit(ws, "lisi", "fix warranty")
     last = ws.json("wangjg", "log", base.done)["entries"][-1]
     assert (last["commit"], last["decision"], last["who"], last["subject"]) == (bad, "outside", "李四", "fix warranty")
-    assert "非xmflow修改" in ws.ok("wangjg", "log", base.done, env=WIDE).stdout
+    assert "非xmflow修改" in ws.ok("wangjg", "--lang", "zh", "log", base.done, env=WIDE).stdout
 
 
 def test_5_verify_of_an_unknown_project_is_bad_usage(ws: Team) -> None:
@@ -592,7 +592,7 @@ def test_log_keeps_to_the_last_changes_or_those_since_a_day_and_pipes_as_lines(b
     assert since == [e for e in everything if e["at"][:10] >= day] and since
     assert team("wangjg", "log", "--since", "yesterday").exit_code == 2
     assert team("wangjg", "log", "-n", "0").exit_code == 2
-    lines = team.ok("wangjg", "log", "-n", "2").stdout.splitlines()  # captured, as a pipe: a header and a line each
+    lines = team.ok("wangjg", "--lang", "zh", "log", "-n", "2").stdout.splitlines()  # captured, as a pipe: a header and a line each
     assert lines[0].split("\t")[:3] == ["时间", "项目", "步骤"] and len(lines) >= 3
     assert all(line.count("\t") == 8 for line in lines[:3])
     assert lines[2].split("\t")[-1] == everything[-1]["commit"][:7]

@@ -16,6 +16,7 @@ from typing import Any
 
 from xmflow import yamlio
 from xmflow.errors import RecordError
+from xmflow.i18n import _
 from xmflow.values import check_text
 
 ACKNOWLEDGEMENTS = "acknowledgements.yaml"
@@ -40,31 +41,34 @@ def parse(text: str, name: str = ACKNOWLEDGEMENTS) -> tuple[Acknowledgement, ...
     doc = yamlio.load(text, name)
     data = doc.data or {}
     if not isinstance(data, dict) or set(data) - {"acknowledged"}:
-        raise RecordError(name, "must have one section, `acknowledged:`, a list of {commit, finding, project, why}")
+        raise RecordError(name, _("must have one section, `acknowledged:`, a list of {{commit, finding, project, why}}")
+                          .format())
     items = data.get("acknowledged") or []
     if not isinstance(items, list):
-        raise RecordError(doc.where(("acknowledged",)), "`acknowledged` must be a list")
+        raise RecordError(doc.where(("acknowledged",)), _("`acknowledged` must be a list"))
     return tuple(_entry(doc, i, item) for i, item in enumerate(items))
 
 
 def _entry(doc: yamlio.Document, index: int, item: Any) -> Acknowledgement:
     where = ("acknowledged", index)
     if not isinstance(item, dict) or set(item) - set(_KEYS):
-        raise RecordError(doc.where(where), f"an acknowledgement is a mapping of {', '.join(_KEYS)}")
+        raise RecordError(doc.where(where), _("an acknowledgement is a mapping of {keys}").format(keys=", ".join(_KEYS)))
     values = {}
     for key in _KEYS:
         value = item.get(key)
         if value is None and key == "project":
             value = ""
         if not isinstance(value, str) or (not value and key != "project"):
-            raise RecordError(doc.where(where + (key,)), f"acknowledgement {index + 1}: `{key}` must be text")
+            raise RecordError(doc.where(where + (key,)), _("acknowledgement {number}: `{key}` must be text").format(
+                number=index + 1, key=key))
         try:
             values[key] = check_text(value, multiline=key == "why")
         except ValueError as exc:
-            raise RecordError(doc.where(where + (key,)), f"acknowledgement {index + 1}: `{key}` {exc}") from None
+            raise RecordError(doc.where(where + (key,)), _("acknowledgement {number}: `{key}` {problem}").format(
+                number=index + 1, key=key, problem=exc)) from None
     if len(values["commit"]) != 40 or not all(c in "0123456789abcdef" for c in values["commit"]):
-        raise RecordError(doc.where(where + ("commit",)), f"acknowledgement {index + 1}: `commit` must be a full "
-                                                         "commit id (40 hex digits)")
+        raise RecordError(doc.where(where + ("commit",)), _("acknowledgement {number}: `commit` must be a full "
+                                                           "commit id (40 hex digits)").format(number=index + 1))
     return Acknowledgement(**values)
 
 

@@ -30,7 +30,8 @@ from xmflow.change import Finding, ProjectChange, Scan, Settings
 from xmflow.checkpoint import Checkpoint
 from xmflow.conformance import SKEW, invoice_numbers_used_once, judge, outside_xmflow
 from xmflow.errors import RecordError, StoreError, UsageError, XmflowError
-from xmflow.history import Commit, Contents, processes_named, read_contents, stream, walk
+from xmflow.history import Commit, Contents, processes_named, read_contents, stream, too_large, walk
+from xmflow.i18n import N_, _, pgettext
 from xmflow.model import Config, Decision, People, Project
 from xmflow.process import Process
 from xmflow.workspace import CONFIG, PEOPLE, parse_config, parse_people
@@ -38,10 +39,18 @@ from xmflow.workspace import CONFIG, PEOPLE, parse_config, parse_people
 __all__ = ["Finding", "Report", "report", "verify"]
 
 TEMPLATES = "templates/"  # the workspace's own form templates (rendering.py reads them)
-UNAUTHENTICATED = ("identities are taken from each commit's author and are not authenticated: xmflow.yaml does not "
-                   "require signed commits, so anyone who can commit can set GIT_AUTHOR_EMAIL to another person's "
-                   "(the admin's too). Turn on require_signed_commits (README: Running the server hook), and run the server's "
-                   "hook where the server says who pushes")
+UNAUTHENTICATED = N_("identities are taken from each commit's author and are not authenticated: xmflow.yaml does not "
+                     "require signed commits, so anyone who can commit can set GIT_AUTHOR_EMAIL to another person's "
+                     "(the admin's too). Turn on require_signed_commits (README: Running the server hook), and run the "
+                     "server's hook where the server says who pushes")  # the English, as scripts and tests name it
+
+
+def unauthenticated() -> str:
+    """:data:`UNAUTHENTICATED` in the language in use (a note of `verify`)."""
+    return _("identities are taken from each commit's author and are not authenticated: xmflow.yaml does not "
+             "require signed commits, so anyone who can commit can set GIT_AUTHOR_EMAIL to another person's "
+             "(the admin's too). Turn on require_signed_commits (README: Running the server hook), and run the "
+             "server's hook where the server says who pushes")
 
 
 @dataclass(frozen=True)
@@ -82,8 +91,7 @@ class Tree:
         if blob not in self.blobs:
             size = store.blob_sizes(self.root, [blob]).get(blob, ("", 0))[1]
             if size > yamlio.MAX_BYTES:
-                raise RecordError(name, f"is {size:,} bytes: more than {yamlio.MAX_BYTES:,} is no file of xmflow's, "
-                                        "so it is not read; an admin removes it")
+                raise RecordError(name, too_large(size, yamlio.MAX_BYTES))
         return yamlio.decode(self.blobs[blob], name)
 
     def settings(self, files: dict[str, str] | None = None) -> Settings:
@@ -145,7 +153,8 @@ class Tree:
         if not config.process:
             return process_mod.load(None)
         if config.process not in files:
-            raise RecordError(config.process, "missing: xmflow.yaml names it as the process, and there is no such file")
+            raise RecordError(config.process, _("missing: xmflow.yaml names it as the process, and there is no such "
+                                                "file"))
         return process_mod.parse(self.text(files[config.process], config.process) or "", config.process)
 
     def _people(self, process: Process, files: dict[str, str]) -> People:
@@ -175,10 +184,10 @@ def report(root: Path, rev: str = "HEAD", project: str | None = None, full: bool
     from the nearest checkpoint on the line (see :mod:`xmflow.checkpoint`) unless *full*."""
     tip = store.git(root, "rev-parse", "--verify", "-q", f"{rev}^{{commit}}", check=False).strip()
     if not tip:
-        raise UsageError(f"--rev {rev}: no such commit here")
+        raise UsageError(_("--rev {rev}: no such commit here").format(rev=rev))
     if store.is_shallow(root):
-        raise UsageError("this clone has only part of the history (a shallow clone), so it cannot be verified: "
-                         "fetch the rest with `git fetch --unshallow`, then verify again")
+        raise UsageError(_("this clone has only part of the history (a shallow clone), so it cannot be verified: "
+                           "fetch the rest with `git fetch --unshallow`, then verify again"))
     start, commits = _start(root, tip, full)
     tree = Tree(root, dict(start.files), dict(start.trusted), dict(start.invoices))
     tree.blobs = _Blobs(root, {})
@@ -202,13 +211,13 @@ def report(root: Path, rev: str = "HEAD", project: str | None = None, full: bool
     findings += _tip_settings(tree, tip)
     try:
         acked = tree.acknowledgements()
-        notes = [] if tree.settings().config.require_signed_commits else [UNAUTHENTICATED]
+        notes = [] if tree.settings().config.require_signed_commits else [unauthenticated()]
     except XmflowError:
         acked, notes = (), []  # the trusted settings are broken: their findings say so
     mine = [f for f in findings if project is None or f.project == project]
     known = [(f, next(a.why for a in acked if a.covers(f.commit, f.kind, f.project)))
              for f in mine if any(a.covers(f.commit, f.kind, f.project) for a in acked)]
-    left = [f for f in mine if not any(f is k for k, _ in known)]
+    left = [f for f in mine if not any(f is k for k, _why in known)]
     return Report(rev, left, known, notes, replayed=replayed, resumed=start.commit)
 
 
@@ -247,8 +256,8 @@ class _Blobs(dict[str, bytes]):
     def __missing__(self, blob: str) -> bytes:
         found = store.read_blobs(self.root, [blob])
         if blob not in found:
-            raise StoreError(f"git object {blob} is missing from this repository: fetch it (git fetch), or verify "
-                             "with --full")
+            raise StoreError(_("git object {blob} is missing from this repository: fetch it (git fetch), or verify "
+                               "with --full").format(blob=blob))
         self[blob] = found[blob]
         return found[blob]
 
@@ -259,15 +268,16 @@ def _commit_shape(commit: Commit) -> list[Finding]:
     parents is never judged, so twenty commits can vanish behind one), or a date that is no time."""
     findings = []
     if len(commit.parents) > 1:
-        findings.append(Finding(commit.sha, f"is a merge (of {', '.join(p[:7] for p in commit.parents)}): xmflow's "
-                                            "history is a line, and what a merge brings from its other parents is not "
-                                            "verified; an admin puts the line right (xmflow sync rebases, it never "
-                                            "merges)", commit.trailer("Project") or "", kind="merge"))
+        findings.append(Finding(commit.sha, _("is a merge (of {parents}): xmflow's history is a line, and what a "
+                                              "merge brings from its other parents is not verified; an admin puts the "
+                                              "line right (xmflow sync rebases, it never merges)").format(
+                                    parents=", ".join(p[:7] for p in commit.parents)),
+                                commit.trailer("Project") or "", kind="merge"))
     if commit.bad_dates:
-        findings.append(Finding(commit.sha, f"its {' and '.join(commit.bad_dates)} is no time (a timezone or a year "
-                                            "git does not make: the commit was made by hand); verify reads it as "
-                                            f"{commit.at.isoformat()}", commit.trailer("Project") or "",
-                                kind="bad-date"))
+        findings.append(Finding(commit.sha, _("its {dates} is no time (a timezone or a year git does not make: the "
+                                              "commit was made by hand); verify reads it as {at}").format(
+                                    dates=pgettext("between two items", " and ").join(commit.bad_dates),
+                                    at=commit.at.isoformat()), commit.trailer("Project") or "", kind="bad-date"))
     return findings
 
 
@@ -280,8 +290,8 @@ def _unreadable(contents: Contents) -> dict[str, list[Finding]]:
         project = parts[1] if parts[0] == "projects" and len(parts) > 1 else ""
         file = parts[2] if project and len(parts) == 3 else item.path
         findings.setdefault(item.commit, []).append(Finding(
-            item.commit, f"{item.why}; verify judges the commit as if it had removed the file", project,
-            kind=item.kind, file=file))
+            item.commit, _("{why}; verify judges the commit as if it had removed the file").format(why=item.why),
+            project, kind=item.kind, file=file))
     return findings
 
 
@@ -301,8 +311,9 @@ def _replay(tree: Tree, commit: Commit, signed: dict[str | None, tuple[People, l
     if before is None:
         return findings
     if commit.committed_at and commit.at > commit.committed_at + SKEW:
-        findings.append(Finding(commit.sha, f"dated {commit.at.isoformat()}, after it was committed "
-                                            f"({commit.committed_at.isoformat()}): a change made in the future",
+        findings.append(Finding(commit.sha, _("dated {at}, after it was committed ({committed}): a change made in "
+                                              "the future").format(at=commit.at.isoformat(),
+                                                                   committed=commit.committed_at.isoformat()),
                                 commit.trailer("Project") or "", kind="future-dated"))
     findings += _lookalikes(commit, before)
     touched = _projects(changed)
@@ -311,13 +322,22 @@ def _replay(tree: Tree, commit: Commit, signed: dict[str | None, tuple[People, l
     claimed = commit.trailer("Project")
     if claimed and claimed not in touched and commit.trailer("Decision") != Decision.RECORD.value:
         step, decision = commit.trailer("Step") or "", commit.trailer("Decision")
-        says = f"{decision}s {step or 'a step'}" if decision else "acts on the project"
-        findings.append(Finding(commit.sha, f"says it {says} but changes none "
-                                            "of the project's files (a commit with no matching signature)",
+        findings.append(Finding(commit.sha, _("says it {does} but changes none of the project's files (a commit "
+                                              "with no matching signature)").format(does=_claimed(decision, step)),
                                 claimed, step.partition(".")[0], step, kind="no-signoff"))
     if before.config.require_signed_commits:
         signed.setdefault(people_blob, (before.people, []))[1].append(replace(commit, changes=()))
     return findings
+
+
+def _claimed(decision: str | None, step: str) -> str:
+    """What a commit's trailers say it does, for a message: ``approves contract.draft``."""
+    if not decision:
+        return _("acts on the project")
+    step = step or _("a step")
+    does = {Decision.APPROVE.value: _("approves {step}"), Decision.REJECT.value: _("rejects {step}"),
+            Decision.REOPEN.value: _("reopens {step}")}.get(decision)
+    return does.format(step=step) if does else _("{decision}s {step}").format(decision=decision, step=step)
 
 
 def _settings(tree: Tree, commit: Commit, findings: list[Finding]) -> Settings | None:
@@ -327,8 +347,8 @@ def _settings(tree: Tree, commit: Commit, findings: list[Finding]) -> Settings |
     try:
         return tree.settings()
     except XmflowError as exc:
-        findings.append(Finding(commit.sha, f"the settings before this commit cannot be read: {exc.message}",
-                                kind="settings-unreadable"))
+        findings.append(Finding(commit.sha, _("the settings before this commit cannot be read: {error}").format(
+            error=exc.message), kind="settings-unreadable"))
         return None
 
 
@@ -347,9 +367,9 @@ def _settings_change(tree: Tree, commit: Commit, before: Settings | None, change
         tree.trust_current()
         return []
     who = person.label() if person else commit.email
-    return [Finding(commit.sha, f"{', '.join(touched)} changed by {who}, who is not an admin (only an admin changes "
-                                "people.yaml, xmflow.yaml, the process and the acknowledgements); the change is not "
-                                "taken up", kind="settings-by-non-admin")]
+    return [Finding(commit.sha, _("{files} changed by {who}, who is not an admin (only an admin changes people.yaml, "
+                                  "xmflow.yaml, the process and the acknowledgements); the change is not taken "
+                                  "up").format(files=", ".join(touched), who=who), kind="settings-by-non-admin")]
 
 
 def _fold(name: str) -> str:
@@ -375,10 +395,10 @@ def _lookalikes(commit: Commit, settings: Settings) -> list[Finding]:
         for real, named in ((first, parts[0]), (stage, parts[2] if len(parts) == 3 else "")):
             if real is not None and real != named:
                 project = parts[1] if first == "projects" and len(parts) > 1 else ""
-                findings.append(Finding(commit.sha, f"{change.path} differs from xmflow's {real} only in letter case: "
-                                                    "on a Mac or Windows disk it is the same file and would be written "
-                                                    "over it; an admin removes it", project, kind="lookalike-name",
-                                        file=change.path))
+                findings.append(Finding(commit.sha, _("{path} differs from xmflow's {real} only in letter case: on a "
+                                                      "Mac or Windows disk it is the same file and would be written "
+                                                      "over it; an admin removes it").format(path=change.path, real=real),
+                                        project, kind="lookalike-name", file=change.path))
                 break
     return findings
 
@@ -397,7 +417,8 @@ def _project_change(commit: Commit, settings: Settings, old_files: dict[str, str
     try:
         before, after = tree.project(settings.process, project_id, old_files), tree.project(settings.process, project_id)
     except XmflowError as exc:
-        return [Finding(commit.sha, f"a record cannot be read: {exc.message}", project_id, kind="record-unreadable")]
+        return [Finding(commit.sha, _("a record cannot be read: {error}").format(error=exc.message), project_id,
+                        kind="record-unreadable")]
     scans = tuple(Scan(c.path[len(base):], old_files.get(c.path) is not None, c.digest if c.blob else None)
                   for c in commit.changes if c.path.startswith(base + "files/"))  # read_contents took each digest
     change = ProjectChange(project_id, commit.sha, commit.email, commit.at, commit.trailers, settings, before, after,
@@ -418,11 +439,13 @@ def _rewritten_shared_history(root: Path) -> list[Finding]:
         for i, (sha, subject, _when) in enumerate(entries):
             if "forced-update" in subject:
                 old = entries[i + 1][0] if i + 1 < len(entries) else ""
-                was = f" from {old[:7]}" if old else ""
-                findings.append(Finding(sha, f"{ref.removeprefix('refs/remotes/')} was rewritten on the shared "
-                                             f"repository (git fetch took a forced update{was} to {sha[:7]}): commits "
-                                             "it held, and any sign-off in them, are gone from it; its admin "
-                                             "restores them", kind="history-rewritten"))
+                said = _("{branch} was rewritten on the shared repository (git fetch took a forced update from "
+                         "{old} to {new}): commits it held, and any sign-off in them, are gone from it; its admin "
+                         "restores them") if old else \
+                    _("{branch} was rewritten on the shared repository (git fetch took a forced update to {new}): "
+                      "commits it held, and any sign-off in them, are gone from it; its admin restores them")
+                findings.append(Finding(sha, said.format(branch=ref.removeprefix("refs/remotes/"), old=old[:7],
+                                                         new=sha[:7]), kind="history-rewritten"))
     return findings
 
 
@@ -434,8 +457,8 @@ def _tip_settings(tree: Tree, tip: str) -> list[Finding]:
         tree.settings(tree.files)
         acks_mod.parse(tree.text(tree.files.get(ACKNOWLEDGEMENTS), ACKNOWLEDGEMENTS) or "")
     except XmflowError as exc:
-        return [Finding(tip, f"the settings of the last commit cannot be read, so no xmflow command can work on it: "
-                             f"{exc.message}", kind="settings-unreadable")]
+        return [Finding(tip, _("the settings of the last commit cannot be read, so no xmflow command can work on "
+                               "it: {error}").format(error=exc.message), kind="settings-unreadable")]
     return []
 
 
@@ -443,26 +466,31 @@ def _signatures(root: Path, by_people: dict[str | None, tuple[People, list[Commi
     """Where xmflow.yaml requires signed commits: each is signed, well, by its author, with a key
     people.yaml listed at that commit (SSH; the allowed signers are made from it)."""
     findings = []
+    problems = _signature_problems()
     for people, commits in by_people.values():
         allowed = "".join(f'{p.email} namespaces="git" {p.signing_key}\n' for p in people.persons if p.signing_key)
         checked = store.signatures(root, [c.sha for c in commits], allowed)
         for commit in commits:
             status, signer, _key = checked.get(commit.sha, ("N", "", ""))
-            problem = _SIGNATURE_PROBLEMS.get(status, f"has a signature git judges {status!r}")
+            problem = problems.get(status) or _("has a signature git judges {status}").format(status=repr(status))
             if status == "G":
                 problem = None if signer.lower() == commit.email.lower() else \
-                    f"is signed with {signer}'s key, but its author is {commit.email}"
+                    _("is signed with {signer}'s key, but its author is {email}").format(signer=signer,
+                                                                                      email=commit.email)
             if problem:
-                findings.append(Finding(commit.sha, f"{problem} (xmflow.yaml requires signed commits)",
-                                        commit.trailer("Project") or "", kind="signature"))
+                findings.append(Finding(commit.sha, _("{problem} (xmflow.yaml requires signed commits)").format(
+                    problem=problem), commit.trailer("Project") or "", kind="signature"))
     return findings
 
 
-_SIGNATURE_PROBLEMS = {
-    "N": "is not signed", "B": "has a bad signature", "U": "is signed with a key people.yaml does not list",
-    "E": "is signed, but the signature cannot be checked (a key people.yaml does not list?)",
-    "X": "has an expired signature", "Y": "is signed with an expired key", "R": "is signed with a revoked key",
-}
+def _signature_problems() -> dict[str, str]:
+    """What is wrong with a commit's signature, by git's verdict on it (``%G?``)."""
+    return {
+        "N": _("is not signed"), "B": _("has a bad signature"), "U": _("is signed with a key people.yaml does not list"),
+        "E": _("is signed, but the signature cannot be checked (a key people.yaml does not list?)"),
+        "X": _("has an expired signature"), "Y": _("is signed with an expired key"),
+        "R": _("is signed with a revoked key"),
+    }
 
 
 # -- the settings in force ------------------------------------------------------------------
@@ -506,10 +534,10 @@ def settings_in_force(root: Path, rev: str = "HEAD") -> SettingsInForce:
     if tree.guarded_files(tree.current_config(), trusted_config) == tree.trusted or not refused:
         return SettingsInForce(trusted, None, paths)
     commit, why = refused[-1]
-    return SettingsInForce(trusted, paths=paths, refusal=(
-        f"commit {commit.short}: {why}. xmflow acts only on people, settings and the process as an admin last "
-        "committed them; an admin sets it right by committing the files as they should be, or acknowledges the "
-        f"change, taking the settings up as they are (xmflow verify --acknowledge {commit.short} -m WHY)"))
+    return SettingsInForce(trusted, paths=paths, refusal=_(
+        "commit {commit}: {why}. xmflow acts only on people, settings and the process as an admin last committed "
+        "them; an admin sets it right by committing the files as they should be, or acknowledges the change, taking "
+        "the settings up as they are (xmflow verify --acknowledge {commit} -m WHY)").format(commit=commit.short, why=why))
 
 
 def untrusted_settings(root: Path, rev: str = "HEAD") -> str | None:
@@ -522,10 +550,10 @@ def untrusted_settings(root: Path, rev: str = "HEAD") -> str | None:
 def kept_settings(root: Path, rev: str = "HEAD") -> tuple[str | None, People | None]:
     """:func:`untrusted_settings`, and the people of the settings an admin last committed.
 
-    The answer is kept (.git/xmflow/settings-TAG.pickle) with the commit it was for and the
-    settings' paths: for a later commit whose history since then changed none of them (a
-    sign-off, an edit of a record: nearly every command), it stands, and only those few commits
-    are looked at, not the whole history."""
+    The answer is kept (.git/xmflow/settings.LANG-TAG.pickle: the refusal is a message, kept in
+    the language it was made in) with the commit it was for and the settings' paths: for a later
+    commit whose history since then changed none of them (a sign-off, an edit of a record: nearly
+    every command), it stands, and only those few commits are looked at, not the whole history."""
     tip = store.git(root, "rev-parse", "--verify", "-q", f"{rev}^{{commit}}", check=False).strip()
     kept: KeptCache[tuple[str, tuple[str, ...], str | None, People | None]] | None = None
     try:

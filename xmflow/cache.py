@@ -5,7 +5,8 @@ Records are keyed by their path and git blob id (git's own, or of the bytes read
 of the process (and of xmflow's own source) they were read under, so a changed file, a new
 revision of the process or another version of xmflow is simply a miss. The caches live in the
 repository's own ``.git`` folder (never committed, never shared) and hold what the last full
-read used.
+read used. What they keep may hold messages (a project's problems, the settings' refusal), made
+in the language of the command that kept them: each language has its own file.
 """
 
 from __future__ import annotations
@@ -42,7 +43,8 @@ class ParsedRecords:
 
 
 class KeptCache(Generic[T]):
-    """Values by key, kept in ``.git/xmflow/NAME-TAG.pickle`` between runs: TAG digests
+    """Values by key, kept in ``.git/xmflow/NAME.LANG-TAG.pickle`` between runs (LANG: the
+    language in use, the messages a value holds are in it; a file of each language): TAG digests
     everything the values were derived from besides their key (xmflow's version, the process,
     the settings), so a change of any of them is another file and every lookup a miss. A file
     that cannot be read is an empty cache, and it is read at the first lookup, not before.
@@ -51,12 +53,13 @@ class KeptCache(Generic[T]):
     only ever what this code computed from that key, so a hit gives what a cold run gives."""
 
     def __init__(self, git_dir: Path, name: str, *tagged: str, shared: Mapping[str, object] | None = None) -> None:
+        from xmflow import i18n
         from xmflow.checkpoint import code_tag
 
         parts = [_VERSION, code_tag().encode(), *(t.encode("utf-8", "surrogateescape") for t in tagged)]
         tag = hashlib.sha1(b"\0".join(parts))
-        self.name = name
-        self.path = git_dir / "xmflow" / f"{name}-{tag.hexdigest()[:16]}.pickle"
+        self.name = f"{name}.{i18n.language()}"  # what it keeps may hold messages, in the language they were made in
+        self.path = git_dir / "xmflow" / f"{self.name}-{tag.hexdigest()[:16]}.pickle"
         self.shared = dict(shared or {})
         self.used: dict[str, T] = {}
         self._old: dict[str, T] | None = None

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 
+from xmflow.i18n import _
 from xmflow.model import Config, Decision, People, Person, Project, Signoff
 from xmflow.process import Process
 from xmflow.rules import ProjectView
@@ -28,10 +29,11 @@ class Finding:
 
     def __str__(self) -> str:
         where = " ".join(filter(None, [self.project, self.stage, f"({self.step})" if self.step else ""]))
-        clause = f" (clause {self.clause})" if self.clause else ""
+        text = _("{message} (clause {clause})").format(message=self.text, clause=self.clause) if self.clause \
+            else self.text
         kind = f" [{self.kind}]" if self.kind else ""
-        commit = f"commit {self.commit[:7]}" if self.commit else "working tree"
-        return f"{commit}{' · ' + where if where else ''}: {self.text}{clause}{kind}"
+        commit = _("commit {commit}").format(commit=self.commit[:7]) if self.commit else _("working tree")
+        return f"{commit}{' · ' + where if where else ''}: {text}{kind}"
 
     @property
     def text(self) -> str:

@@ -9,7 +9,9 @@ the nearest on its first-parent line.
 A checkpoint is a cache, never a source of truth: it is taken only when it was written by this
 very code (its name carries a digest of xmflow's own source, so another version, or a changed
 file, never reads it), its content matches the digest written with it, and its commit is on the
-line being verified. Anything else, and `verify` replays the history from the start, as
+line being verified. The findings it holds are messages, in the language of the verify that made
+them, so each language has its own checkpoints (``TAG.LANG-COMMIT.json``, :data:`KEEP` of each):
+a verify in Chinese never shows a finding an English one kept, nor the other way round. Anything else, and `verify` replays the history from the start, as
 `verify --full` always does. Findings depend only on the commits up to a checkpoint, never on
 the clock or on refs, so going on from one gives what a full replay gives.
 """
@@ -25,10 +27,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from xmflow import store
+from xmflow import i18n, store
 from xmflow.change import Finding
 
-KEEP = 8  # checkpoints kept per repository: the tips of the branches verified lately
+KEEP = 8  # checkpoints kept per repository and language: the tips of the branches verified lately
 
 
 @dataclass
@@ -57,12 +59,18 @@ def _folder(root: Path) -> Path:
     return store.git_dir(root) / "xmflow" / "verified"
 
 
+def _prefix() -> str:
+    """The start of the names of this code's checkpoints in the language in use (their findings'):
+    ``TAG.LANG``."""
+    return f"{code_tag()}.{i18n.language()}"
+
+
 def find(root: Path, tip: str) -> Checkpoint | None:
     """The nearest checkpoint in the history of *tip* (git's reachability; the caller checks
     that it is on the first-parent line), or None."""
     folder = _folder(root)
     try:
-        names = sorted(folder.glob(f"{code_tag()}-*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+        names = sorted(folder.glob(f"{_prefix()}-*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
     except OSError:
         return None
     for path in names:
@@ -78,9 +86,9 @@ def _read(path: Path, commit: str) -> Checkpoint | None:
     """A checkpoint's content, or None when it cannot be read or is not what was written."""
     try:
         raw = path.read_bytes()
-        digest, _, body = raw.partition(b"\n")
+        digest, __, body = raw.partition(b"\n")
         if hashlib.sha256(body).hexdigest().encode() != digest:
-            raise ValueError("digest")
+            raise ValueError("digest")  # untranslated: never shown, caught below
         data: dict[str, Any] = json.loads(body)
         found = Checkpoint(commit, dict(data["files"]), dict(data["trusted"]), dict(data["invoices"]),
                            list(data["processes"]), [Finding(**f) for f in data["findings"]])
@@ -99,13 +107,13 @@ def save(root: Path, checkpoint: Checkpoint) -> None:
                        "invoices": checkpoint.invoices, "processes": checkpoint.processes,
                        "findings": [asdict(f) for f in checkpoint.findings]},
                       separators=(",", ":")).encode("ascii")  # ASCII: a path that is not UTF-8 is kept escaped
-    path = folder / f"{code_tag()}-{checkpoint.commit}.json"
+    path = folder / f"{_prefix()}-{checkpoint.commit}.json"
     try:
         folder.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_bytes(hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
         os.replace(tmp, path)
-        old = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)[KEEP:]
+        old = sorted(folder.glob(f"{_prefix()}-*.json"), key=lambda p: p.stat().st_mtime, reverse=True)[KEEP:]
         for stale in old + [p for p in folder.glob("*.json") if not p.name.startswith(code_tag())]:
             stale.unlink(missing_ok=True)
     except OSError:

@@ -20,6 +20,7 @@ from xmflow.cache import KeptCache
 from xmflow.change import ProjectChange, Scan, Settings
 from xmflow.conformance import judge
 from xmflow.errors import XmflowError
+from xmflow.i18n import _
 from xmflow.model import Decision, Problem, Project
 from xmflow.process import Ledger
 from xmflow.rules import ProjectView
@@ -30,7 +31,7 @@ from xmflow.workspace import CONFIG, PEOPLE, PROJECTS, Workspace
 def check(ws: Workspace) -> list[Problem]:
     """Every problem of the working tree; empty when all is well."""
     try:
-        _ = (ws.config, ws.process, ws.people)  # each read strictly: an error names the file and line
+        __ = (ws.config, ws.process, ws.people)  # each read strictly: an error names the file and line
         acknowledgements.parse(ws.text_if_any(acknowledgements.ACKNOWLEDGEMENTS) or "")
     except XmflowError as exc:
         return [Problem("", exc.message)]
@@ -56,7 +57,7 @@ def check(ws: Workspace) -> list[Problem]:
                 problems.append(Problem("", exc.message))
                 continue
             checked = _check_project(ws, project)
-            if kept is not None and project.key and project_id not in dirty and all(b for _, b in checked.scans):
+            if kept is not None and project.key and project_id not in dirty and all(b for __, b in checked.scans):
                 kept.put(project.key, checked)  # not when a scan is one git does not vouch for
         problems += checked.problems
         problems += _invoice_numbers(project_id, checked.invoices, invoices, ws.process.ledgers.get("invoices"))
@@ -93,8 +94,8 @@ def _links(ws: Workspace) -> list[Problem]:
     project through it, and verify names the commit that adds one."""
     base = ws.root / PROJECTS
     links = [base] if base.is_symlink() else [p for p in base.iterdir() if p.is_symlink()] if base.is_dir() else []
-    return [Problem(str(link.relative_to(ws.root)), "is a symbolic link, not a folder: a project's files are kept in "
-                                                    "its own folder; remove the link (git rm)") for link in links]
+    return [Problem(str(link.relative_to(ws.root)), _("is a symbolic link, not a folder: a project's files are kept "
+                                                      "in its own folder; remove the link (git rm)")) for link in links]
 
 
 def _invoice_numbers(project_id: str, numbers: tuple[str, ...], used: dict[str, str],
@@ -106,8 +107,9 @@ def _invoice_numbers(project_id: str, numbers: tuple[str, ...], used: dict[str, 
     for number in numbers:
         other = used.setdefault(number.casefold(), project_id)
         if other != project_id:
-            problems.append(Problem(f"projects/{project_id}", f"invoice number {number} is also recorded in project "
-                                                              f"{other}: an invoice number is used once",
+            where = f"projects/{project_id}"  # a path
+            problems.append(Problem(where, _("invoice number {number} is also recorded in project {other}: an invoice "
+                                             "number is used once").format(number=number, other=other),
                                     ledger.clause, ledger.field))
     return problems
 
@@ -124,9 +126,10 @@ def _settings(ws: Workspace) -> list[Problem]:
     email = ws.identity_email() or ""
     admin = trusted.by_email(email) if trusted and email else None
     if pending and not (admin and "admin" in admin.roles):
-        who = admin.label() if admin else email or "whoever commits next (no git identity)"
-        problems += [Problem(path, f"changed, and {who} is not an admin: only an admin commits people.yaml, "
-                                   "xmflow.yaml, the process, the acknowledgements and the templates") for path in pending]
+        who = admin.label() if admin else email or _("whoever commits next (no git identity)")
+        problems += [Problem(path, _("changed, and {who} is not an admin: only an admin commits people.yaml, "
+                                     "xmflow.yaml, the process, the acknowledgements and the templates").format(who=who))
+                     for path in pending]
     return problems
 
 
@@ -138,28 +141,33 @@ def _signoffs(ws: Workspace, project: Project) -> list[Problem]:
     for stage in process.stages:
         record = project.record(stage.id)
         for i, s in enumerate(record.signoffs):
-            where = f"{record.path}: sign-off {i + 1} ({s.step})"
+            wrong: list[str] = []  # what is wrong with this sign-off (words looked up only then)
             if s.decision is Decision.REOPEN:
                 if s.step != stage.id or s.role not in process.roles:
-                    problems.append(Problem(where, f"a reopen of stage {stage.id} names {s.step} as {s.role}"))
+                    wrong.append(_("a reopen of stage {stage} names {step} as {role}").format(stage=stage.id,
+                                                                                           step=s.step, role=s.role))
             elif not process.has_step(s.step) or process.step(s.step).stage != stage.id:
-                problems.append(Problem(where, f"{s.step} is not a step of stage {stage.id}"))
+                wrong.append(_("{step} is not a step of stage {stage}").format(step=s.step, stage=stage.id))
             elif s.role not in process.step(s.step).roles:
-                problems.append(Problem(where, f"{s.step} is not signed in the role {s.role}"))
+                wrong.append(_("{step} is not signed in the role {role}").format(step=s.step, role=s.role))
             for who in filter(None, (s.by, s.on_behalf_of)):
                 if people.by_id(who) is None:
-                    problems.append(Problem(where, f"{who} is not in people.yaml"))
+                    wrong.append(_("{person} is not in people.yaml").format(person=who))
             if s.evidence:
                 path = ws.root / "projects" / project.id / s.evidence.file
                 try:
                     actual = hashlib.sha256(files.read_scan(path, s.evidence.file)).hexdigest()
                 except XmflowError as exc:
-                    problems.append(Problem(where, f"the scan {s.evidence.file} cannot be read"
-                                                   f"{' (it is missing)' if not path.exists() else ': ' + exc.message}"))
-                    continue
-                if actual != s.evidence.sha256:
-                    problems.append(Problem(where, f"the scan {s.evidence.file} is not the one signed (its SHA-256 "
-                                                   "differs from the sign-off's)"))
+                    said = _("the scan {file} cannot be read (it is missing)") if not path.exists() else \
+                        _("the scan {file} cannot be read: {error}")
+                    wrong.append(said.format(file=s.evidence.file, error=exc.message))
+                else:
+                    if actual != s.evidence.sha256:
+                        wrong.append(_("the scan {file} is not the one signed (its SHA-256 differs from the "
+                                       "sign-off's)").format(file=s.evidence.file))
+            if wrong:
+                where = _("{path}: sign-off {number} ({step})").format(path=record.path, number=i + 1, step=s.step)
+                problems += [Problem(where, message) for message in wrong]
     return problems
 
 

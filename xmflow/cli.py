@@ -15,7 +15,20 @@ from typer._click import exceptions as click_errors
 from typer.core import TyperGroup
 
 import xmflow
-from xmflow import actions, audit, cli_lang, cli_money, cli_trust, i18n, overview, receivables, signing, spreadsheets, store
+from xmflow import (
+    actions,
+    audit,
+    cli_lang,
+    cli_money,
+    cli_trust,
+    completion,
+    i18n,
+    overview,
+    receivables,
+    signing,
+    spreadsheets,
+    store,
+)
 from xmflow import demo as demo_mod
 from xmflow import status as status_mod
 from xmflow.cli_common import (
@@ -34,8 +47,10 @@ from xmflow.cli_common import (
 from xmflow.console import Out
 from xmflow.errors import RuleError, UsageError, XmflowError
 from xmflow.figures import figures
+from xmflow.i18n import _
 from xmflow.rules import ProjectView
 from xmflow.session import Session, now
+from xmflow.values import quoted
 from xmflow.workspace import Workspace
 
 
@@ -56,14 +71,18 @@ class _Group(TyperGroup):
                 raise
             cli_lang.show_usage_error(exc)
             sys.exit(exc.exit_code)
-        except click_errors.Abort:
+        except typer.Abort:  # typer's (its click has none of its own): Ctrl-C at a prompt
             if not standalone_mode:
                 raise
-            typer.echo(i18n._("Aborted!"), err=True)
+            typer.echo(_("Aborted!"), err=True)
             sys.exit(1)
         if standalone_mode:
             sys.exit(code if isinstance(code, int) else 0)
         return code
+
+    def _main_shell_completion(self, ctx_args: Any, prog_name: str, complete_var: str | None = None) -> None:
+        """Answer the shell's TAB (xmflow/completion.py): never an error, whatever the workspace."""
+        completion.run(self, ctx_args, prog_name, complete_var)
 
     def invoke(self, ctx: typer.Context) -> Any:
         try:
@@ -77,7 +96,7 @@ class _Group(TyperGroup):
             if (ctx.obj or {}).get("debug"):
                 traceback.print_exc()
             shown = repr(exc) if len(repr(exc)) <= 300 else repr(exc)[:300] + "…"
-            out_of(ctx).error(f"internal error: {shown} (run with --debug for the traceback)")
+            out_of(ctx).error(_("internal error: {error} (run with --debug for the traceback)").format(error=shown))
             raise typer.Exit(3) from None
 
     def resolve_command(self, ctx: typer.Context, args: list[str]) -> Any:
@@ -107,7 +126,7 @@ class Lang(StrEnum):
 
 def _print_version(value: bool) -> None:
     if value:
-        typer.echo(f"xmflow {xmflow.__version__}")
+        typer.echo(f"xmflow {xmflow.__version__}")  # untranslated: the program's name and version
         raise typer.Exit()
 
 
@@ -115,11 +134,17 @@ def _print_version(value: bool) -> None:
 def main_options(
     ctx: typer.Context,
     path: Annotated[str | None, typer.Option("-C", metavar="PATH", help="Run as if started in PATH.")] = None,
-    lang: Annotated[Lang | None, typer.Option("--lang", help="zh or en (default: the workspace's locale).")] = None,
+    lang: Annotated[Lang | None, typer.Option("--lang", help="zh or en (default: $XMFLOW_LANG, else the workspace's locale, else the system's).")] = None,
     no_color: Annotated[bool, typer.Option("--no-color", help="No colours (also: the NO_COLOR variable).")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show a traceback on an internal error.")] = False,
     version: Annotated[bool, typer.Option("--version", is_eager=True, callback=_print_version,
                                           help="Show xmflow's version and exit.")] = False,
+    install_completion: Annotated[bool, typer.Option(
+        "--install-completion", is_eager=True, expose_value=False, callback=completion.install_callback,
+        help="Install TAB completion for your shell (bash, zsh, fish): project ids, steps, fields.")] = False,
+    show_completion: Annotated[bool, typer.Option(
+        "--show-completion", is_eager=True, expose_value=False, callback=completion.show_callback,
+        help="Print the completion script for your shell, to install it by hand.")] = False,
 ) -> None:
     start = folder_of(path, "-C") or Path.cwd()
     ctx.obj = {"path": start, "out": Out(i18n.language(), not no_color), "debug": debug}
@@ -136,15 +161,16 @@ def init(
     company = text_of(company, "--company", blank=False) or ""
     target = (folder_of(path, "PATH") or ctx.find_root().obj["path"]).resolve()
     if target.exists() and not target.is_dir():
-        raise UsageError(f"{target} is a file, not a folder")
+        raise UsageError(_("{folder} is a file, not a folder").format(folder=target))
     try:
         target.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise UsageError(f"cannot make {target}: {exc.strerror}") from None
+        raise UsageError(_("cannot make {folder}: {reason}").format(folder=target, reason=exc.strerror)) from None
     name, email = store.identity(target)
     actions.init_workspace(target, company, name, email)
-    with made(ctx, f"the workspace in {target}"):
-        out_of(ctx).line(f"workspace ready in {target}; you ({email}) are its admin. Add people to people.yaml.")
+    with made(ctx, _("the workspace in {folder}").format(folder=target)):
+        out_of(ctx).line(_("workspace ready in {folder}; you ({email}) are its admin. Add people to people.yaml.")
+                         .format(folder=target, email=email))
 
 
 @app.command()
@@ -155,7 +181,8 @@ def new(
     budget: Annotated[str, typer.Option("--budget", help="Budget: 1500000, 1,500,000, 150万, 1.5亿.")],
     industry_need: Annotated[bool, typer.Option("--industry-need", help="Key project for industry need (3.1.2 A).")] = False,
     special: Annotated[bool, typer.Option("--special", help="Special project; key once the VP approves (3.1.2 C).")] = False,
-    sales: Annotated[str | None, typer.Option("--sales", help="The project's salesperson (default: you).")] = None,
+    sales: Annotated[str | None, typer.Option("--sales", help="The project's salesperson (default: you).",
+                                                          autocompletion=completion.salespeople)] = None,
     project_id: Annotated[str | None, typer.Option("--id", help="Project id (default YYYY-NNN).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -173,8 +200,9 @@ def new(
 @app.command("set")
 def set_(
     ctx: typer.Context,
-    project: Annotated[str, typer.Argument(help="Project id.")],
-    assignments: Annotated[list[str], typer.Argument(help="FIELD=VALUE, e.g. contract.amount=150万.")],
+    project: Annotated[str, typer.Argument(help="Project id.", autocompletion=completion.projects)],
+    assignments: Annotated[list[str], typer.Argument(help="FIELD=VALUE, e.g. contract.amount=150万.",
+                                                            autocompletion=completion.fields)],
     reopen: Annotated[bool, typer.Option("--reopen", help="Change a completed stage (needs -m WHY).")] = False,
     why: Annotated[str | None, typer.Option("-m", help="Why a stage is reopened, or a note for the commit.")] = None,
 ) -> None:
@@ -187,8 +215,8 @@ def set_(
 @app.command()
 def edit(
     ctx: typer.Context,
-    project: Annotated[str, typer.Argument(help="Project id.")],
-    stage: Annotated[str, typer.Argument(help="Stage, e.g. contract.")],
+    project: Annotated[str, typer.Argument(help="Project id.", autocompletion=completion.projects)],
+    stage: Annotated[str, typer.Argument(help="Stage, e.g. contract.", autocompletion=completion.stages)],
     reopen: Annotated[bool, typer.Option("--reopen", help="Change a completed stage (needs -m WHY).")] = False,
     why: Annotated[str | None, typer.Option("-m", help="Why a stage is reopened, or a note for the commit.")] = None,
 ) -> None:
@@ -200,13 +228,14 @@ def edit(
         try:
             code = subprocess.call([*editor, str(path)])
         except OSError as exc:
-            raise UsageError(f"cannot start the editor ({' '.join(editor)}): {exc.strerror}; set EDITOR") from None
+            raise UsageError(_("cannot start the editor ({editor}): {reason}; set EDITOR").format(
+                editor=" ".join(editor), reason=exc.strerror)) from None
         if code != 0:
-            raise UsageError(f"the editor ({' '.join(editor)}) failed; nothing changed")
+            raise UsageError(_("the editor ({editor}) failed; nothing changed").format(editor=" ".join(editor)))
 
     result = actions.edit_stage(Session.start(workspace_of(ctx)), project, stage, run_editor, *_reopen(reopen, why))
     if result is None:
-        out_of(ctx).line("no change")
+        out_of(ctx).line(_("no change"))
     else:
         report_change(ctx, result)
 
@@ -215,24 +244,27 @@ def _reopen(reopen: bool, why: str | None) -> tuple[str | None, str | None]:
     """(reason to reopen, note): -m is the reason with --reopen, else a note for the commit."""
     why = why.strip() if why else None
     if reopen and not why:
-        raise UsageError("--reopen needs a reason: -m WHY")
+        raise UsageError(_("--reopen needs a reason: -m WHY"))
     return (why, None) if reopen else (None, why)
 
 
 @app.command()
 def sign(
     ctx: typer.Context,
-    project: Annotated[str, typer.Argument(help="Project id.")],
-    step: Annotated[str, typer.Argument(help="Step, e.g. contract.supervisor_review.")],
+    project: Annotated[str, typer.Argument(help="Project id.", autocompletion=completion.projects)],
+    step: Annotated[str, typer.Argument(help="Step, e.g. contract.supervisor_review.",
+                                               autocompletion=completion.steps)],
     reject: Annotated[bool, typer.Option("--reject", help="Reject (needs -m WHY).")] = False,
     comment: Annotated[str | None, typer.Option("-m", help="A note, or the reason of a reject.")] = None,
-    role: Annotated[str | None, typer.Option("--role", help="The role you sign in (client for 甲方).")] = None,
+    role: Annotated[str | None, typer.Option("--role", help="The role you sign in (client for 甲方).",
+                                                         autocompletion=completion.roles)] = None,
     signatory: Annotated[str | None, typer.Option("--signatory", help="The client's signer.")] = None,
     evidence: Annotated[str | None, typer.Option("--evidence", metavar="FILE",
                                                  help="A scan of the signed paper (a file of at most 20 MB).")] = None,
     paper_date: Annotated[str | None, typer.Option("--date", help="The day signed on paper.")] = None,
-    on_behalf_of: Annotated[str | None, typer.Option("--on-behalf-of", help="Sign for this person, who delegated "
-                                                                           "the role to you in people.yaml (代签).")] = None,
+    on_behalf_of: Annotated[str | None, typer.Option("--on-behalf-of", autocompletion=completion.delegators,
+                                                     help="Sign for this person, who delegated "
+                                                          "the role to you in people.yaml (代签).")] = None,
 ) -> None:
     """Sign (or reject) a step, as yourself; one commit with the sign-off's trailers."""
     comment, signatory = text_of(comment, "-m", multiline=True, blank=False), text_of(signatory, "--signatory")
@@ -245,15 +277,15 @@ def sign(
 @app.command()
 def show(
     ctx: typer.Context,
-    project: Annotated[str, typer.Argument(help="Project id.")],
-    stage: Annotated[str | None, typer.Argument(help="Only this stage.")] = None,
+    project: Annotated[str, typer.Argument(help="Project id.", autocompletion=completion.projects)],
+    stage: Annotated[str | None, typer.Argument(help="Only this stage.", autocompletion=completion.stages)] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """The project's records, with derived values (key, totals, warranty end)."""
     ws = workspace_of(ctx)
     stage_ids = [s.id for s in ws.process.stages]
     if stage and stage not in stage_ids:
-        raise UsageError(f"no stage {stage!r} (stages: {', '.join(stage_ids)})")
+        raise UsageError(_("no stage {stage} (stages: {stages})").format(stage=quoted(stage), stages=", ".join(stage_ids)))
     view = ProjectView(ws.project(project), ws.process, ws.config)
     shown = [ws.process.stage(stage)] if stage else list(ws.process.stages)
     if as_json:
@@ -265,13 +297,15 @@ def show(
 @app.command()
 def status(
     ctx: typer.Context,
-    project: Annotated[str | None, typer.Argument(help="One project in full.")] = None,
+    project: Annotated[str | None, typer.Argument(help="One project in full.", autocompletion=completion.projects)] = None,
     mine: Annotated[bool, typer.Option("--mine", help="Only what waits on me.")] = False,
-    role: Annotated[str | None, typer.Option("--role", help="Only what waits on this role.")] = None,
+    role: Annotated[str | None, typer.Option("--role", help="Only what waits on this role.",
+                                                         autocompletion=completion.roles)] = None,
     overdue: Annotated[bool, typer.Option("--overdue", help="Only projects with overdue milestones.")] = False,
     key: Annotated[bool, typer.Option("--key", help="Only key projects.")] = False,
     late: Annotated[bool, typer.Option("--late", help="Only projects with a step waiting longer than its due_days.")] = False,
     warranty: Annotated[bool, typer.Option("--warranty", help="Only projects whose warranty ends within 60 days.")] = False,
+    withdrawn: Annotated[bool, typer.Option("--withdrawn", help="Only withdrawn projects (终止).")] = False,
     xlsx: Annotated[str | None, typer.Option("--xlsx", metavar="FILE",
                                              help="Write the portfolio as an Excel workbook.")] = None,
     as_of: Annotated[str | None, typer.Option("--as-of", help="The day figures are computed for (default today).")] = None,
@@ -285,29 +319,47 @@ def status(
     out = out_of(ctx)
     if project:
         if workbook:
-            raise UsageError("--xlsx writes the portfolio: leave out PROJECT (or use --json for one project)")
+            raise UsageError(_("--xlsx writes the portfolio: leave out PROJECT (or use --json for one project)"))
         rep = status_mod.report(ws, ws.project(project), day)
-        out.json(status_mod.report_json(rep)) if as_json else out.report(rep, ws.process)
+        out.json(status_mod.report_json(rep)) if as_json else out.report(rep, ws.process, ws.people)
         return
     if role and role not in ws.process.roles:
-        raise UsageError(f"--role: no role {role!r} (roles: {', '.join(ws.process.roles)})")
+        raise UsageError(_("--role: no role {role} (roles: {roles})").format(role=quoted(role), roles=", ".join(ws.process.roles)))
     me = None
     if mine:
         email = ws.identity_email()
         me = ws.people.by_email(email) if email else None
         if me is None:
-            raise UsageError(f"--mine: {email or 'your git identity'} is not in people.yaml (git config user.email)")
+            raise UsageError(_("--mine: {email} is not in people.yaml (git config user.email)").format(
+                email=email or _("your git identity")))
     found, problems = overview.lines(ws, day)
-    chosen = overview.select(found, day, mine=me, role=role, overdue=overdue, key=key, late=late, warranty=warranty)
+    chosen = overview.select(found, day, mine=me, role=role, overdue=overdue, key=key, late=late, warranty=warranty,
+                              withdrawn=withdrawn)
     rows = [line.summary for line in chosen]
+    if warranty:
+        rows = status_mod.by_warranty_end(rows)
+    money: dict[str, list[overview.Money]] = {}
+    if me is not None:  # and the money that waits on me, in the projects the other filters keep
+        others = overview.select(found, day, role=role, overdue=overdue, key=key, late=late, warranty=warranty,
+                                 withdrawn=withdrawn)
+        for item in overview.money_for(me, others, ws, day):
+            money.setdefault(item.project, []).append(item)
     if workbook:
         table = status_mod.portfolio_table(rows, ws.process)
-        spreadsheets.write_table(workbook, f"项目状态 {day.isoformat()}", table, money_from=11)
-        out.line(f"wrote {workbook}")
+        spreadsheets.write_table(workbook, _("portfolio {day}").format(day=day.isoformat()), table, money_from=11)
+        out.line(_("wrote {file}").format(file=workbook))
     elif as_json:
-        out.json([status_mod.summary_json(r) for r in rows])
+        listed = [status_mod.summary_json(r) for r in rows]
+        if me is not None:
+            only_money = [line.summary for line in found if line.summary.id in money.keys() - {r.id for r in rows}]
+            listed += [status_mod.summary_json(s) for s in only_money]
+            for item in listed:
+                item["money"] = [m.as_json() for m in money.get(item["id"], [])]
+        out.json(listed)
     else:
-        out.portfolio(rows, ws.process, every)
+        out.portfolio(rows, ws.process, every, warranty=day if warranty else None)
+        if money:
+            out.money([m for items in money.values() for m in items])
         _glance(out, ws, chosen)
     for problem in problems:
         out.error(problem)
@@ -326,9 +378,10 @@ class Format(StrEnum):
 @app.command()
 def render(
     ctx: typer.Context,
-    project: Annotated[str, typer.Argument(help="Project id.")],
+    project: Annotated[str, typer.Argument(help="Project id.", autocompletion=completion.projects)],
     form: Annotated[str, typer.Argument(help="form1…form4, sample-request, shipping-order, registration, "
-                                              "archive-list (or the Chinese title), or volume: the whole project.")],
+                                              "archive-list (or the Chinese title), or volume: the whole project.",
+                                              autocompletion=completion.forms)],
     fmt: Annotated[Format | None, typer.Option("--format", "-f", help="md (default), html (A4) or pdf "
                                                                     "(default: from -o's extension).")] = None,
     output: Annotated[str | None, typer.Option("-o", "--output", metavar="FILE",
@@ -340,7 +393,7 @@ def render(
     target = output_of(output, "-o", f"{project}-{form}.md")
     chosen = rendering.format_for(target, fmt.value if fmt else None)
     if chosen == "pdf" and target is None and _is_terminal():
-        raise UsageError("a PDF is not for the terminal: give -o FILE.pdf (or redirect the output)")
+        raise UsageError(_("a PDF is not for the terminal: give -o FILE.pdf (or redirect the output)"))
     ws = workspace_of(ctx)
     untrusted = audit.untrusted_settings(ws.root)  # a form prints only through templates an admin committed
     if untrusted:
@@ -363,9 +416,23 @@ def _glance(out: Out, ws: Workspace, shown: list[overview.Line]) -> None:
 
 
 @process_app.command("show")
-def process_show(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+def process_show(
+    ctx: typer.Context,
+    as_json: JsonOpt = False,
+    fields: Annotated[bool, typer.Option("--fields", help="The stages' fields instead: each one's type, the steps "
+                                                          "that require it, and what else to know.")] = False,
+    as_markdown: Annotated[bool, typer.Option("--markdown", help="With --fields: as a Markdown document, "
+                                                                 "to print or to keep beside the process.")] = False,
+) -> None:
     """Print the procedure: stages, steps, roles, conditions, clauses, forms."""
     proc = _process(ctx)
+    if as_markdown and (not fields or as_json):
+        raise UsageError(_("--markdown goes with --fields, without --json"))
+    if fields:
+        from xmflow import reference
+
+        reference.show(out_of(ctx), proc, as_json=as_json, as_markdown=as_markdown)
+        return
     if as_json:
         out_of(ctx).json(proc.as_json())
     else:
@@ -396,13 +463,15 @@ def demo(
     """Build a demo workspace through the real commands, and show its status."""
     root = demo_mod.build(folder_of(path, "PATH"))
     out = out_of(ctx)
-    out.line(f"demo workspace: {root}", "bold")
+    out.line(_("demo workspace: {folder}").format(folder=root), style="bold")
     ws = Workspace(root)
     as_of = demo_mod.script().today
     found = overview.lines(ws, as_of)[0]
     out.portfolio([line.summary for line in found], ws.process)
     _glance(out, ws, found)
-    out.line(f"\ntry: cd {root} && xmflow status {demo_mod.SHOWCASE} --as-of {as_of}")
+    out.line("")
+    out.line(_("try: cd {folder} && xmflow status {project} --as-of {day}").format(
+        folder=root, project=demo_mod.SHOWCASE, day=as_of))
 
 
 def main() -> None:

@@ -17,9 +17,10 @@ from xmflow import journal
 from xmflow.console import Out, OutputError
 from xmflow.errors import UsageError
 from xmflow.files import output_path
+from xmflow.i18n import _
 from xmflow.ledger import amount_of
 from xmflow.session import Result, end_of_command
-from xmflow.values import check_text, parse_date
+from xmflow.values import brief, check_text, parse_date, quoted
 from xmflow.workspace import Workspace
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
@@ -59,14 +60,15 @@ def check_values(command: Any, parent: typer.Context, args: list[str]) -> None:
     long for a folder, the workspace's: no project has it.)"""
     ctx = command.context_class(command, info_name=command.name, parent=parent, resilient_parsing=True)
     _refuse_negative_amount(command, args)
-    values, rest, _ = command.make_parser(ctx).parse_args(args=list(args))
+    values, rest, _order = command.make_parser(ctx).parse_args(args=list(args))
     for param in command.params:
         given = values.get(param.name)
         name = "/".join(param.opts) if param.param_type_name == "option" else (param.name or "").upper()
         for value in given if isinstance(given, (list, tuple)) else [given]:
             if value == "":
-                leave = "" if param.required else f", or leave {name} out"
-                raise UsageError(f"{name}: an empty value; give one{leave}")
+                if param.required:
+                    raise UsageError(_("{name}: an empty value; give one").format(name=name))
+                raise UsageError(_("{name}: an empty value; give one, or leave {name} out").format(name=name))
     sub = command.get_command(ctx, rest[0]) if hasattr(command, "commands") and rest else None
     if sub is not None:
         check_values(sub, ctx, rest[1:])
@@ -91,17 +93,21 @@ def text_of(value: str | None, option: str, multiline: bool = False, blank: bool
     would be taken for no value); None stays None."""
     if value is None:
         return None
-    what = "a single line of text" if not multiline else "plain text"
+    what = _("a single line of text") if not multiline else _("plain text")
     if any("\ud800" <= c <= "\udfff" for c in value):  # bytes that were not UTF-8
-        raise UsageError(f"{option} must be {what}, in UTF-8 (got {value[:60]!r}); type it again")
+        raise UsageError(_("{option} must be {what}, in UTF-8 (got {value}); type it again").format(
+            option=option, what=what, value=brief(value)))
     if not blank and not value.strip():
-        leave = "" if required else f", or leave {option} out"
-        raise UsageError(f"{option}: an empty text (only blanks); give one{leave}")
+        if required:
+            raise UsageError(_("{option}: an empty text (only blanks); give one").format(option=option))
+        raise UsageError(_("{option}: an empty text (only blanks); give one, or leave {option} out").format(option=option))
     try:
         return check_text(value, multiline=multiline)
     except ValueError as exc:
-        why = "it has a line break" if not multiline and ("\n" in value or "\r" in value) else f"it {exc}"
-        raise UsageError(f"{option} must be {what}: {why} (got {value[:60]!r})") from None
+        why = (_("it has a line break") if not multiline and ("\n" in value or "\r" in value)
+               else _("it {problem}").format(problem=exc))
+        raise UsageError(_("{option} must be {what}: {why} (got {value})").format(
+            option=option, what=what, why=why, value=brief(value))) from None
 
 
 def output_of(text: str | None, option: str, example: str) -> Path | None:
@@ -115,7 +121,7 @@ def folder_of(text: str | None, option: str) -> Path | None:
     if text is None:
         return None
     if not text.strip():
-        raise UsageError(f"{option}: an empty path; give a folder, or leave {option} out")
+        raise UsageError(_("{option}: an empty path; give a folder, or leave {option} out").format(option=option))
     try:
         os.stat(text)
     except (FileNotFoundError, NotADirectoryError):
@@ -135,10 +141,11 @@ def editor_command() -> list[str]:
         try:
             words = shlex.split(value)
         except ValueError as exc:
-            raise UsageError(f"${variable} ({value!r}) cannot be read as a command: {exc}; "
-                             f"fix it, e.g. {variable}=nano") from None
+            raise UsageError(_("${variable} ({value}) cannot be read as a command: {problem}; fix it, e.g. {variable}=nano")
+                             .format(variable=variable, value=quoted(value), problem=exc)) from None
         if not words:
-            raise UsageError(f"${variable} is empty; set it to your editor, e.g. {variable}=nano, or unset it")
+            raise UsageError(_("${variable} is empty; set it to your editor, e.g. {variable}=nano, or unset it")
+                             .format(variable=variable))
         return words
     return ["vi"]
 
@@ -159,4 +166,5 @@ def made(ctx: typer.Context, made_what: str) -> Iterator[None]:
     try:
         yield
     except OutputError as exc:
-        out_of(ctx).error(f"{exc.message}; the change is made all the same: {made_what}")
+        out_of(ctx).error(_("{problem}; the change is made all the same: {change}").format(problem=exc.message,
+                                                                                          change=made_what))

@@ -6,8 +6,10 @@ from typing import Annotated
 
 import typer
 
-from xmflow import ledger, overview, receivables, spreadsheets
+from xmflow import completion, ledger, overview, receivables, spreadsheets
 from xmflow.cli_common import JsonOpt, day_of, out_of, output_of, report_change, text_of, workspace_of
+from xmflow.i18n import _
+from xmflow.labels import label
 from xmflow.session import Session, now
 
 app = typer.Typer()
@@ -16,7 +18,7 @@ app = typer.Typer()
 @app.command()
 def invoice(
     ctx: typer.Context,
-    project: Annotated[str, typer.Argument(help="Project id.")],
+    project: Annotated[str, typer.Argument(help="Project id.", autocompletion=completion.projects)],
     amount: Annotated[str, typer.Argument(help="Amount, e.g. 45万.")],
     number: Annotated[str, typer.Option("--number", help="The invoice number.")],
     when: Annotated[str | None, typer.Option("--date", help="Invoice date (default today).")] = None,
@@ -29,7 +31,7 @@ def invoice(
 @app.command()
 def receive(
     ctx: typer.Context,
-    project: Annotated[str, typer.Argument(help="Project id.")],
+    project: Annotated[str, typer.Argument(help="Project id.", autocompletion=completion.projects)],
     amount: Annotated[str, typer.Argument(help="Amount received, e.g. 45万.")],
     when: Annotated[str | None, typer.Option("--date", help="Day received (default today).")] = None,
     ref: Annotated[str | None, typer.Option("--ref", help="Bank reference.")] = None,
@@ -61,7 +63,7 @@ def ar(
     ws = workspace_of(ctx)
     day = day_of(as_of, "--as-of") or now().date()
     rows, problems = overview.ar(ws, day)
-    grand = receivables.total(rows, out_of(ctx).t("total"))
+    grand = receivables.total(rows, label("total"))
     groups: dict[str, list[receivables.Receivable]] | None = None
     if by_sales:
         groups = {}
@@ -70,7 +72,7 @@ def ar(
     out = out_of(ctx)
     if workbook:
         spreadsheets.write_ar(workbook, _with_subtotals(rows, groups), grand, day)
-        out.line(f"wrote {workbook}")
+        out.line(_("wrote {file}").format(file=workbook))
     elif as_json:
         subtotals = {name: receivables.total(members, name).as_json() for name, members in (groups or {}).items()}
         out.json({"as_of": day.isoformat(), "projects": [r.as_json() for r in rows], "total": grand.as_json(),
@@ -90,6 +92,7 @@ def _with_subtotals(rows: list[receivables.Receivable],
     """The rows, or with --by-salesperson each salesperson's projects followed by their subtotal."""
     if groups is None:
         return rows
-    return [row for name, members in groups.items() for row in (*members, receivables.total(members, f"小计 {name}"))]
+    return [row for name, members in groups.items()
+            for row in (*members, receivables.total(members, _("subtotal {name}").format(name=name)))]
 
 

@@ -8,14 +8,17 @@ from typing import Annotated
 
 import typer
 
-from xmflow import actions, audit, checks, hooks, store
+from xmflow import actions, audit, checks, completion, hooks, store
 from xmflow import trail as trail_mod
 from xmflow.cli_common import JsonOpt, day_of, out_of, workspace_of
 from xmflow.errors import UsageError
+from xmflow.i18n import _
 from xmflow.session import Session
+from xmflow.values import brief
 from xmflow.workspace import valid_project_id
 
 app = typer.Typer()
+_HOOK = "xmflow: "  # what the server hook's lines start with: git shows them among its own
 hooks_app = typer.Typer(no_args_is_help=True, help="git hooks that run xmflow's checks.")
 app.add_typer(hooks_app, name="hooks")
 
@@ -23,7 +26,7 @@ app.add_typer(hooks_app, name="hooks")
 @app.command()
 def log(
     ctx: typer.Context,
-    project: Annotated[str | None, typer.Argument(help="Only this project.")] = None,
+    project: Annotated[str | None, typer.Argument(help="Only this project.", autocompletion=completion.projects)] = None,
     last: Annotated[int | None, typer.Option("-n", "--max-count", min=1, metavar="N",
                                              help="Only the last N changes.")] = None,
     since: Annotated[str | None, typer.Option("--since", metavar="DATE",
@@ -46,7 +49,8 @@ def log(
 @app.command()
 def verify(
     ctx: typer.Context,
-    project: Annotated[str | None, typer.Argument(help="Only this project's findings.")] = None,
+    project: Annotated[str | None, typer.Argument(help="Only this project's findings.",
+                                                               autocompletion=completion.projects)] = None,
     rev: Annotated[str, typer.Option("--rev", help="Verify the history up to this commit (default HEAD).")] = "HEAD",
     acknowledge: Annotated[str | None, typer.Option("--acknowledge", metavar="COMMIT", help=(
         "Admin: record that the findings of COMMIT are known (with -m WHY), in a commit of their own; "
@@ -59,15 +63,16 @@ def verify(
         "(the findings are the same)."))] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Check the records against the history (SPEC §5); exit 1 on any finding."""
+    """Replay the git history against the procedure: each sign-off by someone who held its role, in order, and no
+    record changed outside xmflow; exit 1 on any finding."""
     if acknowledge is not None:
         _acknowledge(ctx, acknowledge, kind, why)
         return
     if kind is not None or why is not None:
-        raise UsageError("--finding and -m go with --acknowledge COMMIT")
+        raise UsageError(_("--finding and -m go with --acknowledge COMMIT"))
     root = _repository(ctx)
     if project is not None and not valid_project_id(project):
-        raise UsageError(f"{project[:80]!r}{'…' if len(project) > 80 else ''} is not a project id")
+        raise UsageError(_("{project} is not a project id").format(project=brief(project)))
     if project and not store.is_bare(root):
         workspace_of(ctx).project(project)  # an unknown project is bad usage, as for log
     found = audit.report(root, rev, project, full=full)
@@ -76,10 +81,10 @@ def verify(
         out.json(found.as_json())
     else:
         for finding, reason in found.acknowledged:
-            out.line(f"acknowledged: {finding} — {' '.join(reason.split())}")
-        out.findings(found.findings, f"verified: no findings up to {rev}")
+            out.line(_("acknowledged: {finding} — {reason}").format(finding=finding, reason=" ".join(reason.split())))
+        out.findings(found.findings, _("verified: no findings up to {rev}").format(rev=rev))
         for note in found.notes:
-            out.note(f"note: {note}")
+            out.note(_("note: {note}").format(note=note))
     if found.findings:
         raise typer.Exit(1)
 
@@ -87,7 +92,7 @@ def verify(
 def _acknowledge(ctx: typer.Context, commit: str, kind: str | None, why: str | None) -> None:
     """`verify --acknowledge COMMIT -m WHY`: an admin acknowledges the findings of a commit."""
     if not (why and why.strip()):
-        raise UsageError("--acknowledge needs the reason: -m WHY")
+        raise UsageError(_("--acknowledge needs the reason: -m WHY"))
     result = actions.acknowledge(Session.start(workspace_of(ctx), untrusted_settings_ok=True), commit, kind, why)
     out_of(ctx).line(f"{result.summary} [{result.commit[:8]}]")
 
@@ -112,16 +117,16 @@ def hooks_install(
     root = path if server else workspace_of(ctx).root
     hook = hooks.install(root, server)
     out = out_of(ctx)
-    out.line(f"installed {hook}")
+    out.line(_("installed {hook}").format(hook=hook))
     if server:
         settings = ", ".join(f"{key}={value}" for key, value in hooks.SERVER_SETTINGS.items())
-        out.line(f"set {settings} in {root} (git's own guard for branches)")
+        out.line(_("set {settings} in {folder} (git's own guard for branches)").format(settings=settings, folder=root))
 
 
 @hooks_app.command("pre-receive", hidden=True)
 def hooks_pre_receive(ctx: typer.Context) -> None:
     """Run by git in the shared repository, not by people: reads git's `old new ref` lines and refuses
-    the whole push unless every rule holds (README: running the server hook)."""
+    the whole push unless every rule holds (installed by xmflow hooks install --server)."""
     import os
     import sys
     from datetime import UTC, datetime
@@ -137,16 +142,20 @@ def hooks_pre_receive(ctx: typer.Context) -> None:
         out.error(refusal)
     for ref, commit, found in report.verified:
         if found.findings:
-            out.error(f"{ref}: {len(found.findings)} finding(s) of `xmflow verify` up to {commit[:7]}:")
+            out.error(_("{ref}: {count} finding(s) of `xmflow verify` up to {commit}:")
+                      .format(ref=ref, count=len(found.findings), commit=commit[:7]))
             out.findings(found.findings, "")
+        elif found.resumed:
+            out.note(_HOOK + _("{ref}: verified, no findings up to {commit} ({count} commit(s) replayed from "
+                                    "{start}, verified before)").format(ref=ref, commit=commit[:7], count=found.replayed,
+                                                                        start=found.resumed[:7]))
         else:
-            since = f" from {found.resumed[:7]}, verified before" if found.resumed else " from the first"
-            out.note(f"xmflow: {ref}: verified, no findings up to {commit[:7]} ({found.replayed} commit(s) "
-                     f"replayed{since})")
+            out.note(_HOOK + _("{ref}: verified, no findings up to {commit} ({count} commit(s) replayed from the "
+                                    "first)").format(ref=ref, commit=commit[:7], count=found.replayed))
     for note in report.notes:
-        out.note(f"xmflow: note: {note}")
+        out.note(_HOOK + _("note: {note}").format(note=note))
     if not report.accepted:
-        raise RuleError("push refused, nothing was updated: each reason is above")
+        raise RuleError(_("push refused, nothing was updated: each reason is above"))
 
 
 @app.command()
@@ -161,8 +170,9 @@ def sync(
     report = sync_mod.sync(workspace_of(ctx), remote, branch)
     out = out_of(ctx)
     for old, new in report.renumbered.items():
-        out.note(f"project {old} was also made in another clone: yours is now {new}")
-    out.line(f"synced with {remote}: {report.pulled} commit(s) received, {report.pushed} pushed")
+        out.note(_("project {old} was also made in another clone: yours is now {new}").format(old=old, new=new))
+    out.line(_("synced with {remote}: {pulled} commit(s) received, {pushed} pushed").format(
+        remote=remote, pulled=report.pulled, pushed=report.pushed))
 
 
 def _repository(ctx: typer.Context) -> Path:

@@ -6,13 +6,14 @@ workspace settings; it never knows which step or stage it belongs to.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
 
+from xmflow.i18n import N_, _
 from xmflow.schema import is_filled
-from xmflow.values import brief
+from xmflow.values import as_written, brief
 
 
 class Facts(Protocol):
@@ -24,13 +25,17 @@ class Facts(Protocol):
     def setting(self, name: str) -> Any: ...
 
 
+Say = Callable[[str], str]  # how a condition's words are said: ``_`` for a person, ``str`` for JSON
+
+
 class Condition:
-    """Base of all conditions."""
+    """Base of all conditions. ``describe()`` says it in the language in use;
+    ``describe(str)`` in English, as JSON keeps it."""
 
     def holds(self, facts: Facts) -> bool:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def describe(self) -> str:  # pragma: no cover - abstract
+    def describe(self, say: Say = _) -> str:  # pragma: no cover - abstract
         raise NotImplementedError
 
 
@@ -39,8 +44,8 @@ class Always(Condition):
     def holds(self, facts: Facts) -> bool:
         return True
 
-    def describe(self) -> str:
-        return "always"
+    def describe(self, say: Say = _) -> str:
+        return say(N_("always"))
 
 
 @dataclass(frozen=True)
@@ -50,7 +55,7 @@ class Derived(Condition):
     def holds(self, facts: Facts) -> bool:
         return facts.derived(self.name)
 
-    def describe(self) -> str:
+    def describe(self, say: Say = _) -> str:
         return self.name
 
 
@@ -62,7 +67,7 @@ class FieldTrue(Condition):
         value = facts.value(self.path)
         return value is not False and is_filled(value)
 
-    def describe(self) -> str:
+    def describe(self, say: Say = _) -> str:
         return self.path
 
 
@@ -73,8 +78,8 @@ class Signed(Condition):
     def holds(self, facts: Facts) -> bool:
         return facts.is_signed(self.step)
 
-    def describe(self) -> str:
-        return f"{self.step} signed"
+    def describe(self, say: Say = _) -> str:
+        return say(N_("{step} signed")).format(step=self.step)
 
 
 @dataclass(frozen=True)
@@ -87,7 +92,7 @@ class AtLeast(Condition):
         bound = resolve_ref(self.bound, facts)
         return value is not None and bound is not None and Decimal(value) >= Decimal(bound)
 
-    def describe(self) -> str:
+    def describe(self, say: Say = _) -> str:
         return f"{self.path} ≥ {self.bound}"
 
 
@@ -98,8 +103,8 @@ class Not(Condition):
     def holds(self, facts: Facts) -> bool:
         return not self.inner.holds(facts)
 
-    def describe(self) -> str:
-        return f"not {self.inner.describe()}"
+    def describe(self, say: Say = _) -> str:
+        return say(N_("not {condition}")).format(condition=self.inner.describe(say))
 
 
 @dataclass(frozen=True)
@@ -109,8 +114,8 @@ class AnyOf(Condition):
     def holds(self, facts: Facts) -> bool:
         return any(part.holds(facts) for part in self.parts)
 
-    def describe(self) -> str:
-        return "(" + " or ".join(part.describe() for part in self.parts) + ")"
+    def describe(self, say: Say = _) -> str:
+        return _joined(self.parts, say(N_("{left} or {right}")), say)
 
 
 @dataclass(frozen=True)
@@ -120,8 +125,16 @@ class AllOf(Condition):
     def holds(self, facts: Facts) -> bool:
         return all(part.holds(facts) for part in self.parts)
 
-    def describe(self) -> str:
-        return "(" + " and ".join(part.describe() for part in self.parts) + ")"
+    def describe(self, say: Say = _) -> str:
+        return _joined(self.parts, say(N_("{left} and {right}")), say)
+
+
+def _joined(parts: tuple[Condition, ...], pattern: str, say: Say) -> str:
+    """``(a or b or c)``: the parts one after another by *pattern*, in brackets."""
+    text = parts[0].describe(say)
+    for part in parts[1:]:
+        text = pattern.format(left=text, right=part.describe(say))
+    return f"({text})"
 
 
 ALWAYS = Always()
@@ -144,8 +157,8 @@ def parse_condition(spec: Any, derived_names: set[str]) -> Condition:
             return Derived(spec)
         if "." in spec:
             return FieldTrue(spec)
-        raise ValueError(f"unknown condition {brief(spec)}: not a derived name ({', '.join(sorted(derived_names))}) "
-                         "nor a field path")
+        raise ValueError(_("unknown condition {name}: not a derived name ({names}) nor a field path")
+                         .format(name=brief(spec), names=", ".join(sorted(derived_names))))
     if isinstance(spec, dict) and len(spec) == 1:
         ((kind, arg),) = spec.items()
         if kind in ("any", "all") and isinstance(arg, list) and arg:
@@ -158,8 +171,8 @@ def parse_condition(spec: Any, derived_names: set[str]) -> Condition:
     if isinstance(spec, dict) and set(spec) == {"field", "at_least"} and \
             isinstance(spec["field"], str) and isinstance(spec["at_least"], str):
         return AtLeast(spec["field"], spec["at_least"])
-    raise ValueError(f"not a condition: {brief(str(spec))} (a derived name, a field, {{any: [...]}}, {{all: [...]}}, "
-                     "{not: ...}, {signed: STEP} or {field: F, at_least: X})")
+    raise ValueError(_("not a condition: {value} (a derived name, a field, {{any: [...]}}, {{all: [...]}}, "
+                       "{{not: ...}}, {{signed: STEP}} or {{field: F, at_least: X}})").format(value=brief(as_written(spec))))
 
 
 def walk(cond: Condition) -> Iterator[Condition]:

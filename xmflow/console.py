@@ -10,6 +10,8 @@ import os
 import re
 import sys
 from collections.abc import Callable, Iterable
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from rich.cells import cell_len
@@ -17,59 +19,26 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from xmflow import i18n
+from xmflow.conditions import Always
 from xmflow.errors import UsageError
 from xmflow.figures import Figures
-from xmflow.model import Project, StepState
+from xmflow.i18n import _, pgettext
+from xmflow.labels import has_label, label, label_or, yes_no
+from xmflow.model import People, Project, Signoff, StepState
+from xmflow.overview import Money
 from xmflow.process import Process, Stage
 from xmflow.receivables import BUCKETS, NOT_DUE, Installment, Receivable, total
 from xmflow.records import dump_record
 from xmflow.schema import plain
-from xmflow.status import NextStep, Report, Summary
+from xmflow.status import NextStep, Report, Summary, warranty_days_left
 from xmflow.trail import OUTSIDE, Entry, Trail
 from xmflow.values import format_money
 
-LABELS = {
-    "zh": {"project": "项目", "name": "名称", "client": "客户", "sales": "销售", "key": "重点", "stage": "阶段",
-           "next": "下一步", "who": "待谁处理", "waiting": "等待(天)", "overdue": "逾期节点", "amount": "合同金额",
-           "step": "步骤", "state": "状态", "signers": "签署 / 待签", "missing": "缺少", "clause": "条款",
-           "closed": "已结案", "none": "（无）", "roles": "角色", "title": "标题", "form": "表单",
-           "signed": "已签", "waiting_state": "待签", "blocked": "未就绪", "skipped": "不适用", "yes": "是", "when": "适用条件", "after": "前置步骤",
-           "number": "编号", "role": "角色", "sum": "金额", "schedule": "付款计划", "percent": "比例", "event": "付款节点",
-           "event_date": "节点日期", "due_date": "到期日", "warranty_end": "保修截止", "due": "已到期", "invoiced": "已开票", "received": "已收款",
-           "receivable": "应收未收", "not_due": "未到期", "subtotal": "小计", "ageing": "应收账龄（按到期日）",
-           "total": "合计", "pipeline": "各阶段项目数", "late": "超时", "late_steps": "超时待办", "time": "时间", "note": "说明", "waited": "等待(天)", "commit": "提交", "decision": "决定",
-           "by": "经办人", "for": "代", "loop": "退回", "again": "再签用时", "days": "天",
-           "d_approve": "同意", "d_reject": "退回", "d_record": "记录", "d_reopen": "重开",
-           "d_outside": "非xmflow修改",
-           "late_group": "{step} — {who}：{count} 个项目超时，最长 {longest} 天（{ids}）",
-           "more_rows": "共 {total} 个项目，上表列出前 {shown} 个：xmflow status --all 列出全部，或用管道（| less）逐行输出",
-           "more_ar": "共 {total} 个项目，上表列出前 {shown} 个（小计与合计含全部）：xmflow ar --all、--csv 或 --xlsx 列出全部"},
-    "en": {"project": "project", "name": "name", "client": "client", "sales": "sales", "key": "key",
-           "stage": "stage", "next": "next step", "who": "waiting on", "waiting": "days waiting", "overdue": "overdue milestones",
-           "amount": "contract amount", "step": "step", "state": "state", "signers": "signed / to sign",
-           "missing": "missing", "clause": "clause", "closed": "closed", "none": "(none)", "roles": "roles",
-           "title": "title", "form": "form", "signed": "signed", "waiting_state": "waiting", "blocked": "blocked",
-           "skipped": "skipped", "yes": "yes", "when": "applies when", "after": "after",
-           "number": "number", "role": "role", "sum": "amount", "schedule": "payment schedule", "percent": "percent", "event": "event",
-           "event_date": "event date", "due_date": "due", "warranty_end": "warranty ends", "due": "due", "invoiced": "invoiced", "received": "received",
-           "receivable": "receivable", "not_due": "not yet due", "subtotal": "subtotal",
-           "ageing": "receivables ageing (by due date)", "total": "total", "pipeline": "projects by stage",
-           "late": "late", "late_steps": "late steps", "time": "time", "note": "note", "waited": "days waited", "commit": "commit", "decision": "decision",
-           "by": "by", "for": "for", "loop": "reject", "again": "signed again after", "days": "days",
-           "d_approve": "approve", "d_reject": "reject", "d_record": "record", "d_reopen": "reopen",
-           "d_outside": "outside xmflow",
-           "late_group": "{step} — {who}: {count} projects late, the longest {longest} days ({ids})",
-           "more_rows": "{total} projects, the first {shown} above: xmflow status --all for every one, or pipe it "
-                        "(| less) for a line each",
-           "more_ar": "{total} projects, the first {shown} above (subtotals and the total count all): "
-                      "xmflow ar --all, --csv or --xlsx for every one"},
-}
 _STATE_STYLE = {StepState.SIGNED: ("signed", "green"), StepState.WAITING: ("waiting_state", "yellow"),
-                StepState.BLOCKED: ("blocked", "red"), StepState.SKIPPED: ("skipped", "dim")}
-
-
-_REVISION_COLUMNS = {"version": "版序", "chapter": "章节", "content": "修订内容", "date": "修订日期",
-                     "prepared_by": "编制", "reviewed_by": "审核", "approved_by": "批准"}
+                StepState.BLOCKED: ("blocked", "red"), StepState.SKIPPED: ("skipped", "dim"),
+                StepState.DECLINED: ("declined", "magenta"), StepState.STOPPED: ("stopped", "dim")}
+_REVISION_COLUMNS = ("version", "chapter", "content", "date", "prepared_by", "reviewed_by", "approved_by")
 
 
 # What must not reach a terminal as it is: C0 controls but tab and newline, DEL, C1, the line and
@@ -87,6 +56,16 @@ def visible(text: str) -> str:
     so an ANSI escape in a record prints as text and never repaints the terminal."""
     return _UNPRINTABLE.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
                             else f"\\u{ord(m.group()):04x}", text)
+
+
+def shown(value: Any) -> str:
+    """A value as a person reads it: yes/no as 是/否, none as —, money as ¥1,500,000.00, a day
+    as 2026-12-20; never a Python word (True, None)."""
+    if isinstance(value, bool) or value is None:
+        return yes_no(value)
+    if isinstance(value, Decimal):
+        return format_money(value)
+    return str(plain(value))
 
 
 def _cell(cell: object, style: str = "") -> Text:
@@ -135,8 +114,8 @@ def _json_text(data: Any, indent: str = "") -> str:
 class Out:
     """Where output goes, in which language, with or without colour."""
 
-    def __init__(self, lang: str = "zh", color: bool = True) -> None:
-        self.lang = lang if lang in LABELS else "zh"
+    def __init__(self, lang: str | None = None, color: bool = True) -> None:
+        self.lang = lang if lang in i18n.LANGUAGES else i18n.language()
         no_color = not color or "NO_COLOR" in os.environ
         self.console = _Console(no_color=no_color, highlight=False, soft_wrap=True)
         if not self.console.is_terminal and "COLUMNS" not in os.environ:
@@ -144,7 +123,8 @@ class Out:
         self.err = _Console(stderr=True, no_color=no_color, highlight=False, soft_wrap=True)
 
     def t(self, key: str) -> str:
-        return LABELS[self.lang][key]
+        """The word of a table for *key* (a column, a state, a total) in the language in use."""
+        return label(key)
 
     def _print(self, *objects: Any) -> None:
         """Print on the standard output; one that cannot be written (a full disk) is bad usage,
@@ -153,7 +133,7 @@ class Out:
             self.console.print(*objects)
         except OSError as exc:
             _quiet_stdout()
-            raise OutputError(f"cannot write to the standard output ({exc.strerror})") from None
+            raise OutputError(_("cannot write to the standard output ({reason})").format(reason=exc.strerror)) from None
 
     def _print_err(self, *objects: Any) -> None:
         with contextlib.suppress(OSError):  # a standard error that cannot be written: nowhere left to say it
@@ -168,7 +148,7 @@ class Out:
             _quiet_stdout()
         except OSError as exc:
             _quiet_stdout()
-            raise OutputError(f"cannot write to the standard output ({exc.strerror})") from None
+            raise OutputError(_("cannot write to the standard output ({reason})").format(reason=exc.strerror)) from None
 
     def json(self, data: Any) -> None:
         """JSON for scripts: the data exactly, with every control character written as an escape.
@@ -208,46 +188,71 @@ class Out:
         return stage_title if self.lang == "zh" else english
 
     # -- status ---------------------------------------------------------------------------------
-    def portfolio(self, rows: list[Summary], process: Process, every: bool = False) -> None:
+    def portfolio(self, rows: list[Summary], process: Process, every: bool = False, warranty: date | None = None) -> None:
         """The portfolio: a table of at most PORTFOLIO_ROWS rows in a terminal (all with *every*),
         the rest said in one line; piped, more than that go out as a line each (tab-separated),
-        written as they go: a table of 10,000 rows costs more to draw than to compute."""
+        written as they go: a table of 10,000 rows costs more to draw than to compute. With
+        *warranty* (the day of `status --warranty`), each project's warranty end and the days left."""
         keys = ("project", "name", "client", "sales", "key", "stage", "next", "who", "waiting", "overdue", "amount")
+        ends = [self.t("warranty_end"), pgettext("table", "days left")] if warranty else []
         if not rows:
             self.line(self.t("none"))
             return
         if len(rows) > PORTFOLIO_ROWS and not self.console.is_terminal:
-            self._tsv([self.t(key) for key in keys], (self._portfolio_row(s, process, "; ") for s in rows))
+            self._tsv([*(self.t(key) for key in keys), *ends],
+                      ((*self._portfolio_row(s, process, "; "), *self._warranty_cells(s, warranty)) for s in rows))
             return
         shown = rows if every else rows[:PORTFOLIO_ROWS]
         table = Table(show_lines=False, header_style="bold")
         for key in keys:
             table.add_column(self.t(key), overflow="fold", justify="right" if key in ("waiting", "amount") else "left")
+        for header in ends:
+            table.add_column(header, justify="right")
         for s in shown:
-            _row(table, *self._portfolio_row(s, process, "\n"))
+            _row(table, *self._portfolio_row(s, process, "\n"), *self._warranty_cells(s, warranty))
         self._print(table)
         if len(shown) < len(rows):
-            self.line(self.t("more_rows").format(shown=len(shown), total=len(rows)), "yellow")
+            self.line(_("{total} projects, the first {shown} above: xmflow status --all for every one, or pipe it "
+                        "(| less) for a line each").format(shown=len(shown), total=len(rows)), style="yellow")
+
+    @staticmethod
+    def _warranty_cells(s: Summary, warranty: date | None) -> tuple[str, ...]:
+        """`status --warranty`: the day a project's warranty ends, and the days left from *warranty*."""
+        if warranty is None:
+            return ()
+        left = warranty_days_left(s, warranty)
+        return (shown(s.warranty_end), str(left) if left is not None else "")
 
     def _portfolio_row(self, s: Summary, process: Process, between: str) -> tuple[str, ...]:
-        stage = self.t("closed") if s.closed else self.title(process.stage(s.stage).title, process.stage(s.stage).title_en)
+        stage = (self.t("withdrawn") if s.withdrawn is not None else self.t("closed") if s.closed
+                 else self.title(process.stage(s.stage).title, process.stage(s.stage).title_en))
         steps = between.join(n.step.id for n in s.next)
         who = between.join(self.waiting_on(n, process) for n in s.next)
         return (s.id, s.name, s.client, s.sales_name, self.t("yes") if s.key else "", stage, steps or "—", who,
                 str(s.waiting_days), str(len(s.overdue)) if s.overdue else "",
                 format_money(s.amount) if s.amount is not None else "")
 
+    def money(self, items: list[Money]) -> None:
+        """`status --mine`: the money that waits on this person (to invoice, or to collect)."""
+        table = Table(title=self.t("money_mine"), header_style="bold")
+        for key in ("project", "name", "what", "sum", "since", "waited"):
+            table.add_column(self.t(key), overflow="fold", justify="right" if key in ("sum", "waited") else "left")
+        for m in items:
+            _row(table, m.project, m.name, self.t(m.kind), format_money(m.amount), str(m.since or "—"), str(m.days))
+        self._print(table)
+
     def show(self, project: Project, stages: list[Stage], derived: Figures, plan: list[Installment]) -> None:
-        """`show`: the derived figures on one line, then each stage's record as stored."""
-        money = {"contract_amount", "invoiced", "received", "outstanding"}
-        figures = "  ".join(f"{k}: {format_money(v) if k in money and v is not None else plain(v)}"
-                            for k, v in derived.as_dict().items())
-        self.line(f"# {project.id}  {figures}", "bold")
+        """`show`: the derived figures on one line (named in the language in use, yes/no as
+        是/否, none as —), then each stage's record as stored."""
+        names = {"key": "key", "contract_amount": "amount", "invoiced": "invoiced", "received": "received",
+                 "outstanding": "receivable", "warranty_end": "warranty_end"}
+        figures = "  ".join(f"{label_or(names.get(k, k))}: {shown(v)}" for k, v in derived.as_dict().items())
+        self.line(f"# {project.id}  {figures}", style="bold")
         self.schedule(plan, None)
         for stage in stages:
             record = project.record(stage.id)
             if record.exists:
-                self.line(f"\n## {stage.id} — {self.title(stage.title, stage.title_en)} ({record.path})", "bold cyan")
+                self.line(f"\n## {stage.id} — {self.title(stage.title, stage.title_en)} ({record.path})", style="bold cyan")
                 self.line(dump_record(stage, record).rstrip())
 
     def waiting_on(self, n: NextStep, process: Process) -> str:
@@ -260,10 +265,32 @@ class Out:
             parts.append(f"{title} ← {names}" if role.external else f"{title}: {names or '—'}")
         return "; ".join(parts)
 
-    def report(self, r: Report, process: Process) -> None:
+    def role_title(self, role_id: str | None, process: Process) -> str:
+        """A role by its title in the language in use (its id when the process has no such role)."""
+        role = process.roles.get(role_id or "")
+        return self.title(role.title, role.title_en) if role else role_id or ""
+
+    def person(self, person_id: str | None, people: People | None) -> str:
+        """A person by name (their id when they are no longer in people.yaml)."""
+        found = people.by_id(person_id) if people is not None and person_id else None
+        return found.name if found else person_id or ""
+
+    def signer(self, s: Signoff, process: Process, people: People | None) -> str:
+        """Who signed, as a person reads it: ``张三（销售）``, ``李四（代 张三）（部门主管）``, and for
+        the client, its signatory and who recorded it: ``刘经理 ← 张三（甲方）``."""
+        who = self.person(s.by, people)
+        if s.on_behalf_of:
+            who = _("{name} (for {deputy})").format(name=who, deputy=self.person(s.on_behalf_of, people))
+        if s.signatory:
+            who = f"{s.signatory} ← {who}"
+        return _("{name} ({role})").format(name=who, role=self.role_title(s.role, process))
+
+    def report(self, r: Report, process: Process, people: People | None = None) -> None:
+        """`status PROJECT`: every step, stage by stage, who signed it or whom it waits for (by
+        name and role), what it still needs; then the payment schedule."""
         s = r.summary
         key = f" [{self.t('key')}]" if s.key else ""
-        self.line(f"{s.id}  {s.name}  {s.client}{key}", "bold")
+        self.line(f"{s.id}  {s.name}  {s.client}{key}", style="bold")
         table = Table(header_style="bold")
         for key_ in ("step", "title", "clause", "state", "signers", "missing"):
             table.add_column(self.t(key_), overflow="fold")
@@ -275,20 +302,29 @@ class Out:
                 table.add_section()
                 _row(table, Text(self.title(stage.title, stage.title_en), style="bold cyan"), "", stage.clause, "", "", "")
             label, style = _STATE_STYLE[st.state]
-            who = [f"{x.by}{' ← ' + x.on_behalf_of if x.on_behalf_of else ''} ({x.role}"
-                   f"{' · ' + x.signatory if x.signatory else ''}) {x.at.date()}" for x in st.signed]
+            who = [f"{self.signer(x, process, people)} {x.at.date()}" for x in st.signed]
             if st.state in (StepState.WAITING, StepState.BLOCKED):
-                who.append("→ " + "/".join(st.waiting_roles))
+                who.append("→ " + "/".join(self.role_title(role, process) for role in st.waiting_roles))
             notes = [str(m.message) for m in st.missing]
-            notes += [f"{x.by}'s signature ({x.at.date()}) no longer matches: sign again" for x in st.stale]
-            notes += [f"changed since {x.by} signed ({x.at.date()})" for x in st.changed_since]
-            if st.rejected:
-                notes.append(f"rejected by {st.rejected.by}: {st.rejected.comment}")
+            notes += [_("the signature of {name} ({day}) no longer matches: sign again").format(
+                name=self.person(x.by, people), day=x.at.date()) for x in st.stale]
+            notes += [_("changed since {name} signed ({day})").format(name=self.person(x.by, people), day=x.at.date())
+                      for x in st.changed_since]
+            notes += list(st.why)  # not applying: why, and how it would
+            if st.rejected and st.state is StepState.DECLINED:
+                notes.append(_("declined by {name} ({day}): {reason}").format(
+                    name=self.signer(st.rejected, process, people), day=st.rejected.at.date(),
+                    reason=st.rejected.comment or ""))
+            elif st.rejected:
+                notes.append(_("rejected by {name}: {reason}").format(
+                    name=self.signer(st.rejected, process, people), reason=st.rejected.comment or ""))
             for n in (n for n in s.late if n.step.id == st.step.id):
-                notes.append(f"{self.t('late')}: {n.waiting_days} > {st.step.due_days} {self.t('days')}")
+                notes.append(_("late: {waited} > {due} days").format(waited=n.waiting_days, due=st.step.due_days))
             _row(table, st.step.id, self.title(st.step.title, st.step.title_en or st.step.title), st.step.clause, Text(self.t(label), style=style),
                           "\n".join(who), "\n".join(notes))
         self._print(table)
+        for note in r.notes:
+            self.line(note, style="yellow")
         self.schedule(list(r.schedule), s.warranty_end)
 
     def schedule(self, plan: list[Installment], warranty_end: Any) -> None:
@@ -302,16 +338,16 @@ class Out:
                      str(i.event_date or "—"), str(i.due or "—"), format_money(i.amount) if i.amount is not None else "")
             self._print(table)
         if warranty_end:
-            self.line(f"{self.t('warranty_end')}: {warranty_end}")
+            self.line(f"{self.t('warranty_end')}: {shown(warranty_end)}")
 
     def process(self, process: Process) -> None:
-        self.line(f"{process.name} ({process.name_en}) {process.document}", "bold")
+        self.line(f"{process.name} ({process.name_en}) {process.document}", style="bold")
         table = Table(header_style="bold")
         for col in ("step", "title", "roles", "clause", "when", "after", "form"):
             table.add_column(self.t(col), overflow="fold")
         for stage in process.stages:
             table.add_section()
-            when = "" if stage.when.describe() == "always" else stage.when.describe()
+            when = "" if isinstance(stage.when, Always) else stage.when.describe()
             _row(table, Text(f"{stage.id} ({stage.file})", style="bold cyan"), self.title(stage.title, stage.title_en), "", stage.clause, when, "",
                           stage.form or "")
             for step in stage.steps:
@@ -320,7 +356,7 @@ class Out:
                               ", ".join(p.step for p in step.after), step.form or "")
         self._print(table)
         if process.forms:
-            forms = Table(title="表单" if self.lang == "zh" else "forms", header_style="bold")
+            forms = Table(title=self.t("forms"), header_style="bold")
             for col in ("form", "number", "title", "when", "step"):
                 forms.add_column(self.t(col), overflow="fold")
             for form in process.forms.values():
@@ -328,12 +364,29 @@ class Out:
                 _row(forms, form.id, form.number, self.title(title, form.title_en), form.when.describe(), ", ".join(form.steps))
             self._print(forms)
         if process.revisions:
-            revisions = Table(title="修订记录" if self.lang == "zh" else "revisions", header_style="bold")
-            for key, zh in _REVISION_COLUMNS.items():
-                revisions.add_column(zh if self.lang == "zh" else key.replace("_", " "))
+            revisions = Table(title=self.t("revisions"), header_style="bold")
+            for key in _REVISION_COLUMNS:
+                revisions.add_column(self.t(key))
             for rev in process.revisions:
                 _row(revisions, *(rev.get(key, "") for key in _REVISION_COLUMNS))
             self._print(revisions)
+
+    def sections(self, title: str, intro: str, sections: list[tuple[str, list[str], list[str], list[list[str]]]]) -> None:
+        """A document of tables (`process show --fields`, worded by reference.py): its title and
+        introduction, then each section's heading, lines and table."""
+        self.line(title, style="bold")
+        self.line(intro)
+        for heading, lines, headers, rows in sections:
+            self.line("")
+            self.line(heading, style="bold cyan")
+            for text in lines:
+                self.line(text)
+            table = Table(header_style="bold")
+            for header in headers:
+                table.add_column(header, overflow="fold")
+            for row in rows:
+                _row(table, *row)
+            self._print(table)
 
     # -- the audit trail ------------------------------------------------------------------------
     def trail(self, found: Trail, process: Process) -> None:
@@ -359,18 +412,19 @@ class Out:
         loops = found.loops
         for loop in loops:
             days = f"{(loop.resolved_at - loop.rejected_at).total_seconds() / 86400:.1f}" if loop.resolved_at else "…"
-            self.line(f"{self.t('loop')} {loop.project} {loop.step} → {loop.back_to}: {loop.by} "
-                      f"{loop.rejected_at:%Y-%m-%d} “{loop.reason}”, {self.t('again')} {days} {self.t('days')}", "yellow")
+            self.line(_("reject {project} {step} → {back_to}: {name} {day} “{reason}”, signed again after {days} days")
+                      .format(project=loop.project, step=loop.step, back_to=loop.back_to, name=loop.by,
+                              day=f"{loop.rejected_at:%Y-%m-%d}", reason=loop.reason, days=days), style="yellow")
 
     def _trail_row(self, e: Entry, process: Process) -> tuple[str, ...]:
         step = e.step or (e.subject if e.decision == OUTSIDE else e.subject.split(" ", 1)[-1])
-        who = e.who + (f" ({self.t('for')} {e.on_behalf_of})" if e.on_behalf_of else "")
+        who = _("{name} (for {deputy})").format(name=e.who, deputy=e.on_behalf_of) if e.on_behalf_of else e.who
         if e.signatory:
             who = f"{e.signatory} ← {who}"
         note = " ".join(filter(None, [e.note, f"[{e.evidence[:19]}…]" if e.evidence else ""]))
-        role = process.roles[e.role].title if e.role in process.roles and self.lang == "zh" else (e.role or "")
+        role = self.role_title(e.role, process)
         waited = f"{e.waited.total_seconds() / 86400:.1f}" if e.waited is not None else ""
-        return (e.at.strftime("%Y-%m-%d %H:%M"), e.project, step, self.t(f"d_{e.decision}") if e.decision else "",
+        return (e.at.strftime("%Y-%m-%d %H:%M"), e.project, step, (label(f"d_{e.decision}") if has_label(f"d_{e.decision}") else e.decision),
                 who, role, note, waited, e.commit[:7])
 
     def findings(self, findings: list[Any], checked: str) -> None:
@@ -378,7 +432,7 @@ class Out:
         for finding in findings:
             self._print_err(Text(visible(str(finding)), style="red"))
         if not findings and checked:
-            self.line(checked, "green")
+            self.line(checked, style="green")
 
     # -- receivables ----------------------------------------------------------------------------
     def ar(self, rows: list[Receivable], groups: dict[str, list[Receivable]] | None, total_row: Receivable,
@@ -388,14 +442,14 @@ class Out:
         are drawn unless *every* (every subtotal and the total still count all); piped, more
         than that go out as a line each (tab-separated)."""
         keys = ("project", "name", "sales", "amount", "due", "invoiced", "received", "receivable", "not_due", *BUCKETS)
-        headers = [self.t(key) if key in LABELS["zh"] else key for key in keys]
+        headers = [label_or(key) for key in keys]
 
         def cells(r: Receivable) -> list[str]:
             return [r.project, r.name, r.salesperson_name or r.salesperson, *(format_money(v) for v in
                     (r.contract, r.due, r.invoiced, r.received, r.outstanding)),
                     *(format_money(r.ageing[k]) if r.ageing[k] else "" for k in (NOT_DUE, *BUCKETS))]
 
-        sections = [(members, total(members, f"{self.t('subtotal')} {person}") if groups is not None else None)
+        sections = [(members, total(members, _("subtotal {name}").format(name=person)) if groups is not None else None)
                     for person, members in (groups or {"": rows}).items()]
         if len(rows) > PORTFOLIO_ROWS and not self.console.is_terminal:
             self._tsv(headers, (cells(r) for members, sub in sections for r in [*members, *filter(None, [sub])]))
@@ -416,7 +470,9 @@ class Out:
         table.add_row(*(_cell(c, "bold") for c in cells(total_row)))
         self._print(table)
         if budget < 0:
-            self.line(self.t("more_ar").format(shown=PORTFOLIO_ROWS, total=len(rows)), "yellow")
+            self.line(_("{total} projects, the first {shown} above (subtotals and the total count all): "
+                        "xmflow ar --all, --csv or --xlsx for every one").format(shown=PORTFOLIO_ROWS, total=len(rows)),
+                      style="yellow")
         self.bars(self.t("ageing"), {k: total_row.ageing[k] for k in (NOT_DUE, *BUCKETS)}, money=True)
 
     def _tsv(self, header: list[str] | None, rows: Iterable[list[str] | tuple[str, ...]]) -> None:
@@ -430,14 +486,14 @@ class Out:
     def bars(self, title: str, values: dict[str, Any], money: bool = False, width: int = 40) -> None:
         """A bar chart in the terminal: one bar per label, as long as its share of the largest."""
         top = max((v for v in values.values()), default=0) or 1
-        self.line(title, "bold")
-        label_width = max((cell_len(self.t(k) if k in LABELS["zh"] else k) for k in values), default=0)
+        self.line(title, style="bold")
+        label_width = max((cell_len(label_or(k)) for k in values), default=0)
         for key, value in values.items():
-            label = self.t(key) if key in LABELS["zh"] else key
-            label += " " * (label_width - cell_len(label))
+            name = label_or(key)
+            name += " " * (label_width - cell_len(name))
             bar = "█" * round(width * value / top) if value else ""
-            shown = format_money(value) if money else str(value)
-            self._print(Text(f"  {visible(label)} ") + Text(bar, style="cyan") + Text(f" {shown}"))
+            amount = format_money(value) if money else str(value)
+            self._print(Text(f"  {visible(name)} ") + Text(bar, style="cyan") + Text(f" {amount}"))
 
     def glance(self, rows: list[Summary], process: Process, owed: Receivable) -> None:
         """Under the portfolio: how many projects at each stage, what clients owe by age, and the
@@ -453,18 +509,19 @@ class Out:
             self.bars(self.t("ageing"), {k: owed.ageing[k] for k in (NOT_DUE, *BUCKETS)}, money=True)
         late = [(r, n) for r in rows for n in r.late]
         if late:
-            self.line(self.t("late_steps"), "bold red")
+            self.line(self.t("late_steps"), style="bold red")
         if len(late) <= LATE_LINES:
             for r, n in late:
-                self.line(f"  {r.id} {n.step.id}: {n.waiting_days} > {n.step.due_days} {self.t('days')} — "
-                          f"{self.waiting_on(n, process)}", "red")
+                self.line("  " + _("{project} {step}: {waited} > {due} days — {who}").format(
+                    project=r.id, step=n.step.id, waited=n.waiting_days, due=n.step.due_days,
+                    who=self.waiting_on(n, process)), style="red")
             return
         groups: dict[tuple[str, str], list[tuple[Summary, NextStep]]] = {}
         for r, n in late:  # many: one line per step and who it waits on
             groups.setdefault((n.step.id, self.waiting_on(n, process)), []).append((r, n))
         for (step, who), items in sorted(groups.items(), key=lambda g: -len(g[1])):
-            ids = ", ".join(r.id for r, _ in items[:3]) + (", …" if len(items) > 3 else "")
-            longest = max(n.waiting_days for _, n in items)
-            self.line("  " + self.t("late_group").format(step=step, who=who, count=len(items), longest=longest, ids=ids),
-                      "red")
+            ids = ", ".join(r.id for r, _n in items[:3]) + (", …" if len(items) > 3 else "")
+            longest = max(n.waiting_days for _r, n in items)
+            self.line("  " + _("{step} — {who}: {count} projects late, the longest {longest} days ({ids})").format(
+                step=step, who=who, count=len(items), longest=longest, ids=ids), style="red")
 

@@ -14,9 +14,10 @@ from datetime import date, datetime, timedelta, timezone
 from importlib import resources
 from pathlib import Path
 
-from xmflow import store, yamlio
+from xmflow import i18n, store, yamlio
 from xmflow.actions import init_workspace
 from xmflow.errors import UsageError, XmflowError
+from xmflow.i18n import _
 from xmflow.session import fixed_time
 from xmflow.values import parse_date
 from xmflow.workspace import PEOPLE
@@ -55,7 +56,7 @@ def build(path: Path | None = None) -> Path:
 
     root = (path or Path(tempfile.mkdtemp(prefix="xmflow-demo-"))).resolve()
     if root.exists() and (not root.is_dir() or any(root.iterdir())):
-        raise UsageError(f"{root} is not an empty folder: give the demo a new one")
+        raise UsageError(_("{folder} is not an empty folder: give the demo a new one").format(folder=root))
     demo = script()
     people = yamlio.load(_examples().joinpath(PEOPLE).read_text(encoding="utf-8"), PEOPLE).data["people"]
     emails = {p["id"]: p["email"] for p in people}
@@ -68,12 +69,14 @@ def build(path: Path | None = None) -> Path:
     command = typer.main.get_command(app)
     with resources.as_file(_examples()) as examples:
         for when, who, text in demo.lines:
-            args = ["-C", str(root), *shlex.split(text.replace("{examples}", str(examples)))]
+            # in the language of the command that builds it: each command chooses its own otherwise
+            args = ["--lang", i18n.language(), "-C", str(root), *shlex.split(text.replace("{examples}", str(examples)))]
             with _acting(emails[who], when), contextlib.redirect_stdout(io.StringIO()), \
                     contextlib.redirect_stderr(io.StringIO()) as err:
                 code = command.main(args, prog_name="xmflow", standalone_mode=False)
             if code:
-                raise XmflowError(f"demo step failed ({who} at {when:%Y-%m-%d %H:%M}): xmflow {text}\n{err.getvalue()}")
+                raise XmflowError(_("demo step failed ({who} at {when}): xmflow {command}\n{errors}").format(
+                    who=who, when=f"{when:%Y-%m-%d %H:%M}", command=text, errors=err.getvalue()))
     return root
 
 

@@ -11,9 +11,10 @@ from datetime import date
 from typing import Any
 
 from xmflow.figures import ZERO, figure, ledger_total, signed_on
+from xmflow.i18n import _, pgettext
 from xmflow.model import Config, Decision, Person, Project, StageRecord
 from xmflow.process import Ledger, Process, Stage, Step
-from xmflow.rules import ProjectView, holds_role
+from xmflow.rules import ProjectView, holds_role, listing, role_name, title_of
 from xmflow.schema import FieldType, signed_part
 from xmflow.values import format_money
 
@@ -25,9 +26,10 @@ def may_edit(person: Person, process: Process, stage_id: str, view: ProjectView)
 
 def editors_wording(process: Process, stage_id: str) -> str:
     """Who edits a stage, in words: ``only sales (the project's own), team, sales_supervisor … may``."""
-    names = [f"{r} (the project's own)" if process.roles[r].named_in and process.roles[r].is_global else r
+    names = [_("{role} (the project's own)").format(role=role_name(process, r))
+             if process.roles[r].named_in and process.roles[r].is_global else role_name(process, r)
              for r in process.editors(stage_id) if r in process.roles]
-    return f"only {', '.join(names)} may change stage {stage_id}"
+    return _("only {roles} may change stage {stage}").format(roles=listing(names), stage=stage_id)
 
 
 def edited_stages(process: Process, before: Project, after: Project) -> list[str]:
@@ -75,12 +77,13 @@ def reopen_reasons(before: ProjectView, after: ProjectView, data: dict[str, dict
         stage = before.process.stage(stage_id)
         old = before.project.record(stage_id).data
         if before.stage_complete(stage) and signed_part(stage.fields, data[stage_id]) != signed_part(stage.fields, old):
-            reasons[stage_id] = f"stage {stage_id} ({stage.title}) is complete"
+            reasons[stage_id] = _("stage {stage} ({title}) is complete").format(stage=stage_id, title=title_of(stage))
     for step in before.process.steps:
         if before.applies(step) and not after.applies(step) and _has_signoffs(before, step):
-            reasons.setdefault(step.stage, f"this change makes {step.id} no longer apply, though it was signed or rejected")
+            reasons.setdefault(step.stage, _("this change makes {step} no longer apply, though it was signed or "
+                                             "rejected").format(step=step.id))
         elif step.stage not in changed and before.is_signed(step.id) and _held_up(before, after, step):
-            reasons.setdefault(step.stage, f"this change holds up {step.id}, already signed")
+            reasons.setdefault(step.stage, _("this change holds up {step}, already signed").format(step=step.id))
     return reasons
 
 
@@ -144,11 +147,13 @@ def ledger_refusals(before: ProjectView, ledger: Ledger, entries: list[dict[str,
     contract), the stage is open, each amount is more than zero and dated no earlier than that
     step, an invoice number is used once, and the totals stay within the contract."""
     process = before.process
+    entries_of = ledger_name(ledger.id)
     if not before.satisfied(ledger.after) or not before.applies(process.step(ledger.after)):
-        return [f"{ledger.id} need {ledger.after} signed first (clause {ledger.clause})"]
+        return [_("{ledger} need {step} signed first (clause {clause})").format(
+            ledger=entries_of, step=ledger.after, clause=ledger.clause)]
     stage = process.stage(ledger.stage)
     if before.stage_complete(stage):
-        return [f"stage {stage.id} is complete; reopen it first (xmflow set ... --reopen -m WHY)"]
+        return [_("stage {stage} is complete; reopen it first (xmflow set ... --reopen -m WHY)").format(stage=stage.id)]
     problems = []
     signed = signed_on(before, ledger.after)
     contract = figure(before, "contract_amount") or ZERO
@@ -157,21 +162,33 @@ def ledger_refusals(before: ProjectView, ledger: Ledger, entries: list[dict[str,
     for entry in entries:
         amount, day = entry.get("amount") or ZERO, entry.get("date")
         if amount <= 0:
-            problems.append(f"{ledger.id}: an amount must be more than zero (got {format_money(amount)})")
+            problems.append(_("{ledger}: an amount must be more than zero (got {amount})").format(
+                ledger=entries_of, amount=format_money(amount)))
         if signed and day and day < signed:
-            problems.append(f"--date {day}: before {ledger.after} was signed ({signed}); {ledger.id} follow it "
-                            f"(clause {ledger.clause})")
+            problems.append(_("--date {day}: before {step} was signed ({signed}); {ledger} follow it "
+                              "(clause {clause})").format(day=day, step=ledger.after, signed=signed,
+                                                          ledger=entries_of, clause=ledger.clause))
         running += amount
         if ledger.id == "invoices":
             number = str(entry.get("number") or "").casefold()
             if number in numbers:
-                problems.append(f"invoice number {entry.get('number')} is already recorded (project "
-                                f"{before.project.id}); clause 4.0")
+                problems.append(_("invoice number {number} is already recorded (project {project}); clause 4.0")
+                                .format(number=entry.get("number"), project=before.project.id))
             numbers.add(number)
             if running > contract:
-                problems.append(f"invoices would total {format_money(running)}, more than the contract's "
-                                f"{format_money(contract)} (clause 4.0)")
+                problems.append(_("invoices would total {total}, more than the contract's {contract} (clause 4.0)")
+                                .format(total=format_money(running), contract=format_money(contract)))
         elif ledger.id == "receipts" and running > contract:
-            problems.append(f"a receipt of {format_money(amount)} is more than the "
-                            f"{format_money(contract - running + amount)} outstanding on the contract (clause 4.0)")
+            problems.append(_("a receipt of {amount} is more than the {outstanding} outstanding on the contract "
+                              "(clause 4.0)").format(amount=format_money(amount),
+                                                     outstanding=format_money(contract - running + amount)))
     return problems
+
+
+def ledger_name(ledger_id: str) -> str:
+    """A ledger's entries as a message names them: ``invoices`` (开票), ``receipts`` (收款)."""
+    if ledger_id == "invoices":
+        return pgettext("a ledger", "invoices")
+    if ledger_id == "receipts":
+        return pgettext("a ledger", "receipts")
+    return ledger_id

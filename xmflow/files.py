@@ -18,6 +18,7 @@ import stat
 from pathlib import Path
 
 from xmflow.errors import UsageError
+from xmflow.i18n import _
 
 MAX_SCAN = 20 * 1024 * 1024  # 20 MB: a scan of a signed paper, not a video of the signing
 _CHUNK = 1024 * 1024
@@ -27,16 +28,18 @@ def output_path(text: str, option: str, example: str) -> Path:
     """A file named on the command line to write to: not empty, not a folder, in a folder that
     exists, and not a device a form cannot go to. Checked before any work is done."""
     if not text.strip():
-        raise UsageError(f"{option}: an empty file name; name the file to write, e.g. {option} {example}")
+        raise UsageError(_("{option}: an empty file name; name the file to write, e.g. {option} {example}")
+                         .format(option=option, example=example))
     path = Path(text)
     kind = _kind(path, option)  # first: a name the system refuses (too long, a loop of links) says so
-    if text.endswith(("/", "/.", "/..")) or text in (".", "..") or kind == "a folder":
-        raise UsageError(f"{option} {text}: is a folder; name a file in it, e.g. {option} {path / example}")
-    if _kind(path.parent, option) != "a folder":
-        raise UsageError(f"{option} {text}: cannot write it, there is no folder {path.parent}; make it first, "
-                         "or name another file")
+    if text.endswith(("/", "/.", "/..")) or text in (".", "..") or kind == "folder":
+        raise UsageError(_("{option} {path}: is a folder; name a file in it, e.g. {option} {example}")
+                         .format(option=option, path=text, example=path / example))
+    if _kind(path.parent, option) != "folder":
+        raise UsageError(_("{option} {path}: cannot write it, there is no folder {folder}; make it first, "
+                           "or name another file").format(option=option, path=text, folder=path.parent))
     if kind not in (None, "file", "device"):
-        raise UsageError(f"{option} {text}: is {kind}, not a file xmflow can write to")
+        raise UsageError(_not_writable(option, text, kind))
     return path
 
 
@@ -48,7 +51,7 @@ def write_whole(path: Path, data: bytes, option: str) -> None:
         _write_through(path, data, option)
         return
     if kind not in (None, "file"):
-        raise UsageError(f"{option} {path}: is {kind}, not a file xmflow can write to")
+        raise UsageError(_not_writable(option, path, kind))
     target = _renamable(path)
     if target is None:  # a link to a file that cannot be renamed over (/dev/stdout to a deleted file)
         _write_through(path, data, option)
@@ -58,7 +61,7 @@ def write_whole(path: Path, data: bytes, option: str) -> None:
 
 def _kind(path: Path, option: str) -> str | None:
     """What is at *path* (following links): None, "file", "device" (character device or pipe,
-    written in place), or what else it is, in words."""
+    written in place), "folder", "block device", "socket" or "other"."""
     try:
         info = os.stat(path)
     except (FileNotFoundError, NotADirectoryError):
@@ -71,8 +74,15 @@ def _kind(path: Path, option: str) -> str | None:
     if stat.S_ISCHR(mode) or stat.S_ISFIFO(mode):
         return "device"
     if stat.S_ISDIR(mode):
-        return "a folder"
-    return "a block device" if stat.S_ISBLK(mode) else "a socket" if stat.S_ISSOCK(mode) else "not a file"
+        return "folder"
+    return "block device" if stat.S_ISBLK(mode) else "socket" if stat.S_ISSOCK(mode) else "other"
+
+
+def _not_writable(option: str, path: Path | str, kind: str | None) -> str:
+    """The refusal of a path that is something xmflow does not write to (a folder, a socket…)."""
+    what = {"folder": _("a folder"), "block device": _("a block device"), "socket": _("a socket")}.get(
+        kind or "", _("not a file"))
+    return _("{option} {path}: is {kind}, not a file xmflow can write to").format(option=option, path=path, kind=what)
 
 
 def _renamable(path: Path) -> Path | None:
@@ -102,7 +112,8 @@ def _write_aside(target: Path, data: bytes, option: str) -> None:
         os.replace(tmp, target)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
-        raise UsageError(f"{option} {target}: cannot write it ({exc.strerror}); nothing was written") from None
+        raise UsageError(_("{option} {path}: cannot write it ({reason}); nothing was written")
+                         .format(option=option, path=target, reason=exc.strerror)) from None
 
 
 def _write_through(path: Path, data: bytes, option: str) -> None:
@@ -112,15 +123,20 @@ def _write_through(path: Path, data: bytes, option: str) -> None:
         fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK | os.O_NOCTTY)
     except OSError as exc:
         if exc.errno == errno.ENXIO:
-            raise UsageError(f"{option} {path}: is a pipe nobody reads from") from None
-        raise UsageError(f"{option} {path}: cannot write it ({exc.strerror})") from None
+            raise UsageError(_("{option} {path}: is a pipe nobody reads from").format(option=option, path=path)) \
+                from None
+        raise UsageError(_cannot_write(option, path, exc)) from None
     try:
         os.set_blocking(fd, True)
         _write_all(fd, data)
     except OSError as exc:
-        raise UsageError(f"{option} {path}: cannot write it ({exc.strerror})") from None
+        raise UsageError(_cannot_write(option, path, exc)) from None
     finally:
         os.close(fd)
+
+
+def _cannot_write(option: str, path: Path, exc: OSError) -> str:
+    return _("{option} {path}: cannot write it ({reason})").format(option=option, path=path, reason=exc.strerror)
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -140,7 +156,8 @@ def read_scan(path: Path, option: str, limit: int = MAX_SCAN) -> bytes:
         raise UsageError(f"{option} {path}: {exc.strerror}") from None
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):  # swapped for something else since the check
-            raise UsageError(f"{option} {path}: is not a regular file; give the scan's file")
+            raise UsageError(_("{option} {path}: is not a regular file; give the scan's file").format(
+                option=option, path=path))
         chunks, size = [], 0
         while chunk := os.read(fd, min(_CHUNK, limit + 1 - size)):
             chunks.append(chunk)
@@ -161,13 +178,14 @@ def check_scan(path: Path, option: str, limit: int = MAX_SCAN) -> None:
     except OSError as exc:
         raise UsageError(f"{option} {path}: {exc.strerror}") from None
     if stat.S_ISDIR(info.st_mode):
-        raise UsageError(f"{option} {path}: is a folder; give the scan's file")
+        raise UsageError(_("{option} {path}: is a folder; give the scan's file").format(option=option, path=path))
     if not stat.S_ISREG(info.st_mode):
-        raise UsageError(f"{option} {path}: is not a regular file (a device or a pipe); give the scan's file")
+        raise UsageError(_("{option} {path}: is not a regular file (a device or a pipe); give the scan's file")
+                         .format(option=option, path=path))
     if info.st_size > limit:
         raise UsageError(_too_big(option, path, limit))
 
 
 def _too_big(option: str, path: Path, limit: int) -> str:
-    return (f"{option} {path}: is larger than {limit // (1024 * 1024)} MB, the most a scan may be; "
-            "scan it at a lower resolution or as a PDF")
+    return _("{option} {path}: is larger than {size} MB, the most a scan may be; "
+             "scan it at a lower resolution or as a PDF").format(option=option, path=path, size=limit // (1024 * 1024))

@@ -1,19 +1,24 @@
 """What a printed form shows: the project's typed data, one opinion line (意见栏) per step and
-role with the commit that signed it, the stamps, and for form 2 what changed in the contract
-since the supervisor signed it (3.5.3). Templates receive these objects, never raw YAML."""
+role with the commit that signed it, every reject round with the signature made again after it
+(3.5.2, 3.5.3), the stamps, and for form 2 what changed in the contract since the supervisor
+signed it (3.5.3). Templates receive these objects, never raw YAML; what this module writes
+itself (a blank value, a date, a client's signatory with who recorded it) is in the language of
+the command."""
 
 from __future__ import annotations
 
+import string
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from xmflow import history, records, store
+from xmflow import history, i18n, records, store
 from xmflow.errors import TemplateError
 from xmflow.figures import Figures, figures
 from xmflow.history import Commit
+from xmflow.i18n import _, pgettext
 from xmflow.model import Decision, People, Person, Signoff
 from xmflow.process import Form, Process, Role, Step
 from xmflow.rules import ProjectView
@@ -32,7 +37,8 @@ class Fields:
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_") or name not in self._type.fields:
-            raise AttributeError(f"{self._where} has no field {name!r} (fields: {', '.join(self._type.fields)})")
+            raise AttributeError(_("{where} has no field '{name}' (fields: {fields})").format(
+                where=self._where, name=name, fields=", ".join(self._type.fields)))
         return _typed(self._type.fields[name], self._data.get(name), self._people, f"{self._where}.{name}")
 
     def __getitem__(self, name: str) -> Any:
@@ -75,13 +81,30 @@ class Signature:
         return next((r for r in self.roles if self.signoff and r.id == self.signoff.role), self.roles[0])
 
     @property
-    def name(self) -> str | None:
+    def signer(self) -> str | None:
         """Who signed: the client's signatory as written on paper, else the person."""
         if self.signoff is None:
             return None
-        name = self.signoff.signatory or (self.person.name if self.person else self.signoff.by)
+        return self.signoff.signatory or self.recorder
+
+    @property
+    def recorder(self) -> str | None:
+        """The company person who made the sign-off (for the client: who recorded it)."""
+        if self.signoff is None:
+            return None
+        return self.person.name if self.person else self.signoff.by
+
+    @property
+    def name(self) -> str | None:
+        """Who signed, as the signature column prints it: the client's signatory with the
+        colleague who recorded it (``刘经理 ← 张三``), a 代签 with for whom, else the person."""
+        if self.signoff is None:
+            return None
+        name = (_("{signatory} ← {recorder}").format(signatory=self.signoff.signatory, recorder=self.recorder)
+                if self.signoff.signatory else self.recorder or "")
         if self.signoff.on_behalf_of:
-            name += f"（代 {self.for_person.name if self.for_person else self.signoff.on_behalf_of}）"
+            name = _("{name} (for {person})").format(
+                name=name, person=self.for_person.name if self.for_person else self.signoff.on_behalf_of)
         return name
 
     @property
@@ -93,11 +116,41 @@ class Signature:
         return self.signoff.comment if self.signoff else None
 
     @property
+    def remark(self) -> str | None:
+        """The comment, unless it only repeats the decision (``同意`` on an approval): the
+        opinion column then says 同意 once, not 同意：同意."""
+        comment, decision = self.comment, self.decision
+        if comment and decision and comment.strip(_PUNCTUATION).casefold() in _SAYING.get(decision, ()):
+            return None
+        return comment
+
+    @property
     def date(self) -> date | None:
         """The date on paper for a client's signature, else the day it was signed."""
         if self.signoff is None:
             return None
         return self.signoff.signed_on or self.signoff.at.date()
+
+
+_PUNCTUATION = " \t\r\n。.！!，,；;～~"
+_SAYING = {  # comments that say no more than the decision, in the words people type
+    Decision.APPROVE: frozenset({"同意", "approve", "approved", "agree", "agreed"}),
+    Decision.REJECT: frozenset({"退回", "reject", "rejected"}),
+}
+
+
+@dataclass(frozen=True)
+class Round:
+    """A reject and what came of it (3.5.2, 3.5.3): who sent the step back, why and when, and
+    the signature that made it again (None while it waits for one)."""
+
+    number: int
+    reject: Signature
+    resigned: Signature | None
+
+    @property
+    def step(self) -> Step:
+        return self.reject.step
 
 
 @dataclass(frozen=True)
@@ -155,6 +208,7 @@ class FormPage:
     changes: tuple[Change, ...]
     changes_since: Signature | None        # the signature the changes are counted from
     printing: Printing
+    all_rounds: tuple[Round, ...] = ()     # every reject of the form's steps, oldest first
 
     @property
     def data_commit(self) -> str | None:
@@ -172,13 +226,19 @@ class FormPage:
         """The opinion lines of these steps, in order; a step that does not apply has none."""
         unknown = [s for s in step_ids if s not in self.form.steps]
         if unknown:
-            raise TemplateError(f"{unknown[0]} is not a step of {self.form.id} "
-                                f"(its steps: {', '.join(self.form.steps)})")
+            raise TemplateError(_("{step} is not a step of {form} (its steps: {steps})").format(
+                step=unknown[0], form=self.form.id, steps=", ".join(self.form.steps)))
         return [line for step_id in step_ids for line in self.signatures.get(step_id, ())]
 
     def signer(self, step_id: str) -> str | None:
         """Who signed a step (the client's signatory for a client step), or None."""
-        return next((line.name for line in self.lines(step_id) if line.signed), None)
+        return next((line.signer for line in self.lines(step_id) if line.signed), None)
+
+    def rounds(self, *step_ids: str) -> list[Round]:
+        """The reject rounds of these steps (all the form's when none is named), oldest first,
+        each with the signature that followed it, also once it was signed again."""
+        self.lines(*step_ids)  # a step the form does not have is the template's error
+        return [r for r in self.all_rounds if not step_ids or r.step.id in step_ids]
 
     def was(self, field: str) -> str | None:
         """None when a field is as it was signed; else what it was (empty when the change is
@@ -199,6 +259,7 @@ def form_page(ws: Workspace, view: ProjectView, form: Form, commits: list[Commit
     stages = {s.id: Fields(s.fields, project.record(s.id).data, ws.people, s.id) for s in process.stages}
     signatures = {step_id: _signatures(view, process.step(step_id), ws.people, commits) for step_id in form.steps
                   if view.applies(process.step(step_id))}
+    rounds = _rounds(view, [process.step(step_id) for step_id in signatures], ws.people, commits)
     since, changes = _changes_in_red(ws.root, view, signatures)
     client = view.value(process.figure("client"))
     stamps = tuple(Party(p, ws.config.company if p == "company" else client) for p in form.stamps)
@@ -206,7 +267,7 @@ def form_page(ws: Workspace, view: ProjectView, form: Form, commits: list[Commit
     revision = " ".join(filter(None, [process.document, version]))
     return FormPage(form, ws.config.company, revision, project.id, view.value(process.figure("name")), client,
                     view.key, ws.config.key_threshold, form.when.holds(view), stages,
-                    figures(view), signatures, stamps, changes, since, printing)
+                    figures(view), signatures, stamps, changes, since, printing, rounds)
 
 
 def _signatures(view: ProjectView, step: Step, people: People, commits: list[Commit]) -> tuple[Signature, ...]:
@@ -217,10 +278,7 @@ def _signatures(view: ProjectView, step: Step, people: People, commits: list[Com
     roles = view.process.roles
 
     def line(group: tuple[Role, ...], signoff: Signoff | None, changed: bool = False) -> Signature:
-        person = people.by_id(signoff.by) if signoff else None
-        commit = history.signoff_commit(commits, view.project.id, signoff, person.email) if signoff and person else None
-        deputy_for = people.by_id(signoff.on_behalf_of) if signoff and signoff.on_behalf_of else None
-        return Signature(step, group, signoff, person, commit.short if commit else None, changed, deputy_for)
+        return _signature(view, step, group, signoff, people, commits, changed)
 
     groups = [(roles[r],) for r in step.roles] if step.needs_all_roles else [tuple(roles[r] for r in step.roles)]
     rejected = status.rejected
@@ -229,6 +287,32 @@ def _signatures(view: ProjectView, step: Step, people: People, commits: list[Com
         signoff = next((s for s in status.signed if s.role in {r.id for r in group}), None)
         lines.append(line(group, signoff, signoff in status.changed_since))
     return tuple(lines)
+
+
+def _signature(view: ProjectView, step: Step, roles: tuple[Role, ...], signoff: Signoff | None, people: People,
+               commits: list[Commit], changed: bool = False) -> Signature:
+    """One line of the opinion column, with the commit that made its sign-off."""
+    person = people.by_id(signoff.by) if signoff else None
+    commit = history.signoff_commit(commits, view.project.id, signoff, person.email) if signoff and person else None
+    deputy_for = people.by_id(signoff.on_behalf_of) if signoff and signoff.on_behalf_of else None
+    return Signature(step, roles, signoff, person, commit.short if commit else None, changed, deputy_for)
+
+
+def _rounds(view: ProjectView, steps: list[Step], people: People, commits: list[Commit]) -> tuple[Round, ...]:
+    """Every reject of these steps kept in their stage files, oldest first, each with the next
+    approval of the same step in the same role (the signature made again once the work came back)."""
+    found: list[tuple[Signoff, Signoff | None, Step]] = []
+    for step in steps:
+        signoffs = [s for s in view.project.record(step.stage).signoffs if s.step == step.id and s.role in step.roles]
+        for i, s in enumerate(signoffs):
+            if s.decision is Decision.REJECT:
+                again = next((a for a in signoffs[i + 1:] if a.decision is Decision.APPROVE and a.role == s.role), None)
+                found.append((s, again, step))
+    found.sort(key=lambda r: r[0].at)
+    roles = view.process.roles
+    return tuple(Round(n, _signature(view, step, (roles[reject.role],), reject, people, commits),
+                       _signature(view, step, (roles[reject.role],), again, people, commits) if again else None)
+                 for n, (reject, again, step) in enumerate(found, 1))
 
 
 def _changes_in_red(root: Path, view: ProjectView,
@@ -267,18 +351,37 @@ def _diff(ftype: FieldType | None, before: Any, after: Any, path: str = "") -> l
 def shown(ftype: FieldType | None, value: Any) -> str:
     """A value as a form prints it: amounts as ¥1,490,000.00, yes/no as 是/否, lists compactly."""
     if value is None or value == [] or value == {}:
-        return "（空）"
+        return _("(empty)")
     if ftype is not None and ftype.kind == "money":
         return format_money(value)
     if isinstance(value, bool):
-        return "是" if value else "否"
+        return pgettext("a yes/no field on a form", "Yes") if value else pgettext("a yes/no field on a form", "No")
     if isinstance(value, date):
-        return chinese_date(value)
+        return day(value)
     if isinstance(value, list):
-        return "；".join(shown(ftype.item if ftype else None, v) for v in value)
+        return joined([shown(ftype.item if ftype else None, v) for v in value], _("{items}; {item}"))
     if isinstance(value, dict):
-        return "，".join(f"{k}: {shown(ftype.child(k) if ftype else None, v)}" for k, v in value.items())
+        return joined([_("{field}: {value}").format(field=k, value=shown(ftype.child(k) if ftype else None, v))
+                       for k, v in value.items()], _("{fields}, {field}"))
     return str(plain(value))
+
+
+def joined(items: list[str], pair: str) -> str:
+    """Items one after the other, each added to those before by *pair*, a translated message
+    with two placeholders (``{names}、{name}``), so that each language has its punctuation."""
+    if not items:
+        return ""
+    first, second = (name for _lit, name, _spec, _conv in string.Formatter().parse(pair) if name)
+    out = items[0]
+    for item in items[1:]:
+        out = pair.format(**{first: out, second: item})
+    return out
+
+
+def day(value: date | datetime) -> str:
+    """A date as a form writes it: 2026年11月28日 in Chinese, 2026-11-28 in English."""
+    value = value.date() if isinstance(value, datetime) else value
+    return chinese_date(value) if i18n.language() == "zh" else value.isoformat()
 
 
 def forms_of(process: Process, view: ProjectView) -> list[Form]:

@@ -12,6 +12,7 @@ from xmflow import store, yamlio
 from xmflow.acknowledgements import ACKNOWLEDGEMENTS
 from xmflow.errors import XmflowError
 from xmflow.files import MAX_SCAN
+from xmflow.i18n import _
 from xmflow.model import Signoff
 from xmflow.workspace import CONFIG, PEOPLE, parse_config
 
@@ -20,7 +21,6 @@ _WALK = ("%H", "%P", "%an", "%ae", "%aI", "%at", "%cI", "%ct", "%(trailers:only,
 _ZERO = "0" * 40
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 FILE_MODES = ("100644", "100755", "100664")  # what git keeps a file as (the last: in old repositories)
-_LINKS = {"120000": "a symbolic link", "160000": "a submodule (a link to a commit of another repository)"}
 SETTINGS_READ = (PEOPLE, CONFIG, ACKNOWLEDGEMENTS, ".gitattributes")  # with every process xmflow.yaml names
 FOLDERS_READ = ("projects/", "templates/")
 
@@ -104,8 +104,11 @@ def commit_times(authored: str, authored_epoch: str, committed: str,
     (see `git_time`), named for a message."""
     (at, bad_author), (committed_at, bad_committer) = git_time(authored, authored_epoch), \
         git_time(committed, committed_epoch)
-    bad = tuple(f"{what} date {text!r}" for what, text, is_bad in
-                (("author", authored, bad_author), ("committer", committed, bad_committer)) if is_bad)
+    bad: tuple[str, ...] = ()
+    if bad_author or bad_committer:  # rare: the words are looked up only then, not for every commit
+        bad = tuple(what.format(date=repr(text)) for what, text, is_bad in
+                    ((_("author date {date}"), authored, bad_author),
+                     (_("committer date {date}"), committed, bad_committer)) if is_bad)
     return at, committed_at, bad
 
 
@@ -225,19 +228,26 @@ def _problem(change: Change, sizes: dict[str, tuple[str, int]], limit: int) -> t
     """Why a file a commit made cannot be read — (finding kind, what it is and what to do) — or
     None when it can."""
     if change.mode not in FILE_MODES:
-        what = _LINKS.get(change.mode, f"an entry of git mode {change.mode}")
-        return "not-a-file", f"is {what}, not a file: xmflow's files are plain files; an admin commits it as one"
+        links = {"120000": _("a symbolic link"), "160000": _("a submodule (a link to a commit of another repository)")}
+        what = links.get(change.mode) or _("an entry of git mode {mode}").format(mode=change.mode)
+        return "not-a-file", _("is {what}, not a file: xmflow's files are plain files; an admin commits it as "
+                               "one").format(what=what)
     found = sizes.get(change.blob or "")
     if found is None:
-        return "not-a-file", (f"its content ({(change.blob or '')[:7]}) is missing from this repository: fetch it "
-                              "(git fetch), or an admin commits the file again")
+        return "not-a-file", _("its content ({blob}) is missing from this repository: fetch it (git fetch), or an "
+                               "admin commits the file again").format(blob=(change.blob or "")[:7])
     kind, size = found
     if kind != "blob":
-        return "not-a-file", f"is a git {kind}, not a file's content: an admin commits it as a file"
+        return "not-a-file", _("is a git {kind}, not a file's content: an admin commits it as a file").format(kind=kind)
     if size > limit:
-        return "too-large", (f"is {size:,} bytes: more than {limit:,} is no file of xmflow's, so it is not read; "
-                             "an admin removes it")
+        return "too-large", too_large(size, limit)
     return None
+
+
+def too_large(size: int, limit: int) -> str:
+    """Why a file of *size* bytes is not read, for a message naming it."""
+    return _("is {size} bytes: more than {limit} is no file of xmflow's, so it is not read; an admin "
+             "removes it").format(size=f"{size:,}", limit=f"{limit:,}")
 
 
 def processes_named(root: Path, commits: list[Commit]) -> set[str]:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from xmflow import store
 from xmflow.errors import UsageError
+from xmflow.i18n import _
 
 MARK = "xmflow-hook"
 
@@ -40,16 +41,20 @@ def install(path: Path, server: bool = False) -> Path:
     :data:`SERVER_SETTINGS` in the repository's git configuration."""
     bare = store.is_bare(path)
     if server and not bare:
-        raise UsageError(f"{path} is not a bare repository: --server installs the pre-receive hook in the "
-                         "repository people push to (git init --bare)")
+        raise UsageError(_("{path} is not a bare repository: --server installs the pre-receive hook in the "
+                           "repository people push to (git init --bare)").format(path=path))
     if not server and bare:
-        raise UsageError(f"{path} is a bare repository: use --server there")
+        raise UsageError(_("{path} is a bare repository: use --server there").format(path=path))
     name, text = ("pre-receive", _PRE_RECEIVE) if server else ("pre-commit", _PRE_COMMIT)
     hook = store.hooks_dir(path) / name
     if hook.exists() and MARK not in hook.read_text(encoding="utf-8", errors="replace"):
-        command = '-C "$PWD" hooks pre-receive (with the same standard input)' if server else "check"
-        raise UsageError(f"{hook} exists and is not xmflow's: it is left as it is. Add this to it instead: "
-                         f"{shlex.quote(sys.executable)} -P -m xmflow {command}")
+        python = shlex.quote(sys.executable)
+        if server:
+            raise UsageError(_("{hook} exists and is not xmflow's: it is left as it is. Add this to it instead: "
+                               "{python} -P -m xmflow -C \"$PWD\" hooks pre-receive (with the same standard input)")
+                             .format(hook=hook, python=python))
+        raise UsageError(_("{hook} exists and is not xmflow's: it is left as it is. Add this to it instead: "
+                           "{python} -P -m xmflow check").format(hook=hook, python=python))
     hook.parent.mkdir(parents=True, exist_ok=True)
     hook.write_text(text.format(mark=MARK, python=shlex.quote(sys.executable)), encoding="utf-8")
     hook.chmod(hook.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)

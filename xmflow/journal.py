@@ -22,6 +22,7 @@ from pathlib import Path
 
 from xmflow import store
 from xmflow.errors import StoreError, XmflowError
+from xmflow.i18n import _
 from xmflow.lock import lock_if_free, workspace_lock
 
 _UNFINISHED = ("MERGE_HEAD", "CHERRY_PICK_HEAD", "REVERT_HEAD", "rebase-merge", "rebase-apply")
@@ -76,12 +77,12 @@ def _refuse_unready(root: Path, gdir: Path, paths: list[str]) -> None:
     """Refuse what a commit must not be made on: an unfinished merge or rebase (git would make a
     merge commit, or one in the middle of the rebase), git's index held by another git, a hand edit."""
     if any((gdir / name).exists() for name in _UNFINISHED):
-        raise StoreError("a git merge, rebase or cherry-pick is unfinished here: finish it or abort it "
-                         "(git merge --abort, git rebase --abort) first")
+        raise StoreError(_("a git merge, rebase or cherry-pick is unfinished here: finish it or abort it "
+                           "(git merge --abort, git rebase --abort) first"))
     if not _index_free(gdir):
         lock = gdir / "index.lock"
-        raise StoreError(f"git's index is locked ({lock}): another git command is running here. If none is, "
-                         f"one was interrupted: remove {lock} and try again")
+        raise StoreError(_("git's index is locked ({lock}): another git command is running here. If none is, "
+                           "one was interrupted: remove {lock} and try again").format(lock=lock))
     store.refuse_hand_edits(root, paths)
 
 
@@ -131,12 +132,14 @@ def _put_in_place(root: Path, gdir: Path, commit_id: str, contents: dict[str, by
             _write(root / rel, content)
         if contents:
             if not _index_free(gdir):
-                raise StoreError(f"git's index is locked ({gdir / 'index.lock'}) by another git command")
+                raise StoreError(_("git's index is locked ({lock}) by another git command").format(
+                    lock=gdir / "index.lock"))
             store.git(root, "update-index", "--add", "--remove", "--", *sorted(contents), tied=True)
     except (OSError, StoreError) as exc:
-        why = f"cannot write {exc.filename or 'a file'}: {exc.strerror}" if isinstance(exc, OSError) else exc.message
-        raise StoreError(f"the change is committed ({commit_id[:7]}) but its files are not all in place ({why}); "
-                         "the next xmflow command finishes writing them") from None
+        why = _("cannot write {file}: {error}").format(file=exc.filename or _("a file"), error=exc.strerror) \
+            if isinstance(exc, OSError) else exc.message
+        raise StoreError(_("the change is committed ({commit}) but its files are not all in place ({why}); the next "
+                           "xmflow command finishes writing them").format(commit=commit_id[:7], why=why)) from None
     clear(gdir)
 
 
@@ -159,18 +162,21 @@ def finish_interrupted(root: Path, gdir: Path | None = None) -> str | None:
     landed = _landed(root, pending)
     if landed is not None:
         kept = _finish_files(root, gdir, landed, pending)
-        note = f"finished writing the files of the interrupted change {landed[:7]} ({pending.names()})"
-        note += f"; left {', '.join(kept)} as it was changed since" if kept else ""
+        note = _("finished writing the files of the interrupted change {commit} ({files})").format(
+            commit=landed[:7], files=pending.names())
+        note += _("; left {files} as it was changed since").format(files=", ".join(kept)) if kept else ""
     else:
         clear(gdir)
         now = store.head(root)
-        note = (f"the interrupted change to {pending.names()} was not committed; nothing of it was kept"
+        note = (_("the interrupted change to {files} was not committed; nothing of it was kept").format(
+                    files=pending.names())
                 if now == pending.base else
-                f"dropped the record of an interrupted change to {pending.names()}: the branch has moved "
-                f"since (to {(now or 'no commit')[:7]}); `git status` shows anything left uncommitted")
+                _("dropped the record of an interrupted change to {files}: the branch has moved since (to {commit}); "
+                  "`git status` shows anything left uncommitted").format(files=pending.names(),
+                                                                         commit=now[:7] if now else _("no commit")))
     if removed:
-        note += f"; removed {', '.join(removed)}, left by a git it ran"
-    print(f"xmflow: {note}", file=sys.stderr)
+        note += _("; removed {files}, left by a git it ran").format(files=", ".join(removed))
+    print(_("xmflow: {note}").format(note=note), file=sys.stderr)
     return note
 
 
@@ -189,7 +195,8 @@ def finish_if_free(root: Path) -> None:
             if mine:
                 finish_interrupted(root, gdir)
     except XmflowError as exc:
-        print(f"xmflow: an interrupted change could not be finished yet: {exc.message}", file=sys.stderr)
+        print(_("xmflow: an interrupted change could not be finished yet: {error}").format(error=exc.message),
+              file=sys.stderr)
 
 
 def in_own_commit(gdir: Path) -> bool:
@@ -218,7 +225,7 @@ def _tree_blobs(root: Path, rev: str, paths: list[str]) -> dict[str, str]:
     """The blob id of each of *paths* in *rev* (absent ones left out)."""
     found = {}
     for entry in filter(None, store.git(root, "ls-tree", "-z", "--full-tree", rev, "--", *paths).split("\0")):
-        meta, _, rel = entry.partition("\t")
+        meta, __, rel = entry.partition("\t")
         found[rel] = meta.split()[2]
     return found
 
@@ -303,7 +310,8 @@ def _write_journal(gdir: Path, base: str | None, files: dict[str, str | None]) -
                        encoding="utf-8")
         os.replace(tmp, path)
     except OSError as exc:
-        raise StoreError(f"cannot write xmflow's journal in {path.parent}: {exc.strerror}") from None
+        raise StoreError(_("cannot write xmflow's journal in {folder}: {error}").format(folder=path.parent,
+                                                                                       error=exc.strerror)) from None
 
 
 def read(gdir: Path) -> Pending | None:
@@ -315,12 +323,12 @@ def read(gdir: Path) -> Pending | None:
     except FileNotFoundError:
         return None
     except (OSError, ValueError) as exc:
-        raise StoreError(f"{path}: xmflow's journal of an interrupted change cannot be read ({exc}); "
-                         "if `git status` shows nothing to put right, remove it") from None
+        raise StoreError(_("{path}: xmflow's journal of an interrupted change cannot be read ({error}); if `git "
+                           "status` shows nothing to put right, remove it").format(path=path, error=exc)) from None
     files, base = (data.get("files"), data.get("base")) if isinstance(data, dict) else (None, None)
     if not isinstance(files, dict) or not (base is None or isinstance(base, str)):
-        raise StoreError(f"{path}: this is not a journal xmflow wrote; if `git status` shows nothing to "
-                         "put right, remove it")
+        raise StoreError(_("{path}: this is not a journal xmflow wrote; if `git status` shows nothing to put "
+                           "right, remove it").format(path=path))
     return Pending(base, {str(k): (str(v) if v else None) for k, v in files.items()}, written)
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from xmflow.edits import ledger_refusals
 from xmflow.errors import RuleError, UsageError, XmflowError
+from xmflow.i18n import _, pgettext
 from xmflow.model import Decision
 from xmflow.process import Ledger
 from xmflow.rules import ProjectView, holds_role
@@ -23,7 +24,7 @@ from xmflow.values import format_money, parse_money
 def _check_invoice(session: Session, view: ProjectView, entry: dict[str, Any]) -> None:
     number = entry["number"] = (entry.get("number") or "").strip()
     if not number:
-        raise UsageError("--number: an invoice needs its number")
+        raise UsageError(_("--number: an invoice needs its number"))
     field = view.process.ledgers["invoices"].field
     for pid in session.ws.project_ids():
         try:
@@ -31,7 +32,8 @@ def _check_invoice(session: Session, view: ProjectView, entry: dict[str, Any]) -
         except XmflowError:
             continue  # a record that cannot be read holds no invoice; `status` names it
         if any((inv.get("number") or "").casefold() == number.casefold() for inv in other.value(field) or []):
-            raise RuleError(f"invoice number {number} is already recorded (project {pid}); clause 4.0")
+            raise RuleError(_("invoice number {number} is already recorded (project {project}); clause 4.0").format(
+                number=number, project=pid))
 
 
 _CHECKS: dict[str, Callable[[Session, ProjectView, dict[str, Any]], None]] = {
@@ -44,9 +46,9 @@ def amount_of(text: str) -> Decimal:
     try:
         value = parse_money(text)
     except ValueError as exc:
-        raise UsageError(f"AMOUNT: {exc}") from None
+        raise UsageError(_("AMOUNT: {problem}").format(problem=exc)) from None
     if value <= 0:
-        raise UsageError(f"AMOUNT must be more than zero (got {format_money(value)})")
+        raise UsageError(_("AMOUNT must be more than zero (got {amount})").format(amount=format_money(value)))
     return value
 
 
@@ -58,14 +60,15 @@ def add_entry(session: Session, project_id: str, ledger_id: str, amount: str, en
     view = session.view(project)
     value = amount_of(amount)
     if not any(holds_role(session.actor, role, view) for role in ledger.roles):
-        raise RuleError(f"{session.actor.label()} may not record {ledger_id} for {project_id}: "
-                        f"only {' or '.join(ledger.roles)} (clause {ledger.clause})")
+        raise RuleError(_("{person} may not record {ledger} for {project}: only {roles} (clause {clause})").format(
+            person=session.actor.label(), ledger=ledger_id, project=project_id,
+            roles=pgettext("between two items", " or ").join(ledger.roles), clause=ledger.clause))
     stage = process.stage(ledger.stage)
     entry = {**{k: single_line(v, k) if isinstance(v, str) else v for k, v in entry.items() if v is not None},
              "amount": value, "by": session.actor.id}
     entry.setdefault("date", session.at.date())
     if entry["date"] > session.at.date():
-        raise UsageError(f"--date {entry['date']}: that is in the future")
+        raise UsageError(_("--date {date}: that is in the future").format(date=entry["date"]))
     problems = ledger_refusals(view, ledger, [entry])
     if problems:
         raise RuleError("; ".join(problems))
@@ -74,7 +77,7 @@ def add_entry(session: Session, project_id: str, ledger_id: str, amount: str, en
     field = ledger.field.split(".", 1)[1]
     record = project.record(stage.id)
     data = {**record.data, field: [*(record.data.get(field) or []), _ordered(process, ledger, entry)]}
-    subject = f"{project_id} {ledger_id}: {format_money(value)}"
+    subject = f"{project_id} {ledger_id}: {format_money(value)}"  # the commit's subject: not translated
     commit = session.commit(project_id, {stage.id: replace(record, data=data, exists=True)}, subject,
                             {"Xmflow-Decision": Decision.RECORD.value, "Xmflow-Clause": ledger.clause})
     return Result(project_id, commit, subject)

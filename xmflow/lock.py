@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import TextIO
 
 from xmflow.errors import StoreError
+from xmflow.i18n import _
 
 
 def _wait_from_environment(default: float = 10.0) -> float:
@@ -35,6 +37,7 @@ def _wait_from_environment(default: float = 10.0) -> float:
 
 WAIT = _wait_from_environment()  # seconds a second command waits for the first before it gives up
 _POLL = 0.05
+_HOLDER = re.compile(r"pid (\d+), since (\d\d:\d\d:\d\d)")  # what the lock file says (never translated: it is data)
 _local = threading.local()  # per thread: the git folders whose lock it holds → how many holders
 
 
@@ -58,8 +61,9 @@ def workspace_lock(git_dir: Path, wait: float = WAIT) -> Iterator[None]:
         deadline = time.monotonic() + wait
         while not _try(handle):
             if time.monotonic() >= deadline:
-                raise StoreError(f"another xmflow command is running in this workspace ({_holder(handle)}); "
-                                 f"waited {wait:g} s for it. Try again when it has finished")
+                raise StoreError(_("another xmflow command is running in this workspace ({holder}); waited {wait} s "
+                                   "for it. Try again when it has finished").format(holder=_holder(handle),
+                                                                                    wait=f"{wait:g}"))
             time.sleep(_POLL)
         handle.seek(0)
         handle.truncate()
@@ -114,7 +118,8 @@ def _open(git_dir: Path) -> TextIO:
         folder.mkdir(parents=True, exist_ok=True)
         return (folder / "lock").open("a+", encoding="utf-8")
     except OSError as exc:
-        raise StoreError(f"cannot take the workspace lock in {folder}: {exc.strerror}") from None
+        raise StoreError(_("cannot take the workspace lock in {folder}: {error}").format(folder=folder,
+                                                                                        error=exc.strerror)) from None
 
 
 def _try(handle: TextIO) -> bool:
@@ -126,5 +131,10 @@ def _try(handle: TextIO) -> bool:
 
 
 def _holder(handle: TextIO) -> str:
+    """Who holds the lock, as its file says (written in no language: read back in the reader's)."""
     handle.seek(0)
-    return handle.read().strip() or "another process"
+    said = handle.read().strip()
+    found = _HOLDER.fullmatch(said)
+    if found:
+        return _("pid {pid}, since {time}").format(pid=found.group(1), time=found.group(2))
+    return said or _("another process")

@@ -1,4 +1,5 @@
-"""The records xmflow works on, as frozen values. This module imports nothing from the package."""
+"""The records xmflow works on, as frozen values. This module imports nothing from the package but
+the language it speaks."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
+
+from xmflow.i18n import _
 
 
 class Decision(StrEnum):
@@ -25,6 +28,8 @@ class StepState(StrEnum):
     WAITING = "waiting"    # everything it needs is there: waiting for its signer
     BLOCKED = "blocked"    # something it needs is missing
     SKIPPED = "skipped"    # its condition does not hold for this project
+    DECLINED = "declined"  # its signer answered no, and that is an answer (3.1.2 C: the VP declines)
+    STOPPED = "stopped"    # the project was withdrawn (终止) before it was signed
 
 
 @dataclass(frozen=True)
@@ -38,7 +43,8 @@ class Person:
     signing_key: str | None = None
 
     def label(self) -> str:
-        return f"{self.name} ({self.id})"
+        """How a message names the person: 张三 (zhangsan), in Chinese 张三（zhangsan）."""
+        return _("{name} ({id})").format(name=self.name, id=self.id)
 
 
 @dataclass(frozen=True)
@@ -148,5 +154,6 @@ class Problem:
     field: str = ""
 
     def __str__(self) -> str:
-        clause = f" (clause {self.clause})" if self.clause else ""
-        return f"{self.where}: {self.message}{clause}" if self.where else f"{self.message}{clause}"
+        said = _("{message} (clause {clause})").format(message=self.message, clause=self.clause) if self.clause \
+            else self.message
+        return f"{self.where}: {said}" if self.where else said

@@ -19,9 +19,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from xmflow import audit, checks, records, store
+from xmflow import audit, checks, i18n, records, store
 from xmflow.errors import RuleError, XmflowError
 from xmflow.history import signoff_commit, walk
+from xmflow.i18n import _, ngettext
 from xmflow.model import People, Project, Signoff
 from xmflow.process import Process, Step
 from xmflow.rules import ProjectView
@@ -66,21 +67,26 @@ def _unverified_message(root: Path, shown: str, tip: str | None, orig: str, prob
     earlier = {_key(f) for f in audit.verify(root, orig) if f.commit in local}
     own = [f for f in found if _key(f) in earlier]
     combined = problems + [str(replace(f, commit=origins.get(f.commit, f.commit))) for f in found if f not in own]
-    failed = " and ".join(name for name, has in (("`xmflow verify`", found), ("`xmflow check`", problems)) if has)
-    lines = [f"nothing was pushed and your branch is as it was: your commits do not pass {failed}"
-             + (" (the shared repository's hook would refuse them too)." if found else ".")]
+    failed = [name for name, has in (("`xmflow verify`", found), ("`xmflow check`", problems)) if has]
+    checks_failed = (_("{first} and {second}").format(first=failed[0], second=failed[1]) if len(failed) > 1
+                     else failed[0])
+    lines = [(_("nothing was pushed and your branch is as it was: your commits do not pass {checks} (the shared "
+                "repository's hook would refuse them too).") if found else
+              _("nothing was pushed and your branch is as it was: your commits do not pass {checks}.")).format(
+        checks=checks_failed)]
     if own:
-        lines.append("Wrong in your commits themselves (a file changed by hand and committed with git, say):")
+        lines.append(_("Wrong in your commits themselves (a file changed by hand and committed with git, say):"))
         lines += [f"  - {replace(f, commit=origins.get(f.commit, f.commit))}" for f in own]
-        lines.append("Take such a commit out and make the change through xmflow: for your last commit, "
-                     "`git reset --soft HEAD~1`, then `git restore --staged --worktree FILE`; for an earlier one, "
-                     f"`git rebase -i {shown}` and drop it. Then `xmflow set PROJECT FIELD=VALUE` (or `xmflow edit`) "
-                     "and `xmflow sync` again.")
+        lines.append(_("Take such a commit out and make the change through xmflow: for your last commit, "
+                       "`git reset --soft HEAD~1`, then `git restore --staged --worktree FILE`; for an earlier one, "
+                       "`git rebase -i {shown}` and drop it. Then `xmflow set PROJECT FIELD=VALUE` (or `xmflow edit`) "
+                       "and `xmflow sync` again.").format(shown=shown))
     if combined:
-        lines.append(f"Your commits no longer check out on top of {shown} (combined with what others pushed):")
+        lines.append(_("Your commits no longer check out on top of {shown} (combined with what others pushed):").format(
+            shown=shown))
         lines += [f"  - {line}" for line in combined]
-        lines.append(f"Talk to whoever made the other change (git log {shown}), then sync again once one of you has "
-                     "set it right.")
+        lines.append(_("Talk to whoever made the other change (git log {shown}), then sync again once one of you has "
+                       "set it right.").format(shown=shown))
     return "\n".join(lines)
 
 
@@ -123,7 +129,7 @@ def _projects_at(root: Path, process: Process, rev: str, ids: list[str]) -> dict
     """These projects as commit *rev* has them (one ``ls-tree``, one ``cat-file``); a project
     missing there, or whose records cannot be read, is left out (verify speaks of those)."""
     out = store.git(root, "-c", "core.quotePath=false", "ls-tree", "-r", rev, "--", *[f"{PROJECTS}/{i}/" for i in ids])
-    files = {path: meta.split()[2] for meta, _, path in (line.partition("\t") for line in out.splitlines())}
+    files = {path: meta.split()[2] for meta, _tab, path in (line.partition("\t") for line in out.splitlines())}
     blobs = store.read_blobs(root, list(files.values()))
     found = {}
     for pid in ids:
@@ -154,7 +160,8 @@ def _made_in(ws: Workspace, tip: str, pid: str, signoff: Signoff) -> str:
     """The commit of the shared branch that made a sign-off, as ``abc1234 “subject”``."""
     person = ws.people.by_id(signoff.by)
     commit = signoff_commit(walk(ws.root, tip, f"{PROJECTS}/{pid}"), pid, signoff, person.email) if person else None
-    return f"{commit.short} “{commit.subject}”" if commit else "(its commit is not on the shared branch's main line)"
+    return (_("{commit} “{subject}”").format(commit=commit.short, subject=commit.subject) if commit
+            else _("(its commit is not on the shared branch's main line)"))
 
 
 def _changed_by(root: Path, tip: str, path: str, origins: dict[str, str]) -> tuple[str, ...]:
@@ -165,7 +172,7 @@ def _changed_by(root: Path, tip: str, path: str, origins: dict[str, str]) -> tup
     if not shas:
         return ()
     found = store.log_fields(root, ("%h", "%s"), "--no-walk=unsorted", revs=[origins.get(c, c) for c in shas])
-    return tuple(f"{short} “{subject}”" for (short, subject), _ in found)
+    return tuple(_("{commit} “{subject}”").format(commit=short, subject=subject) for (short, subject), _unused in found)
 
 
 def _undone_message(people: People, shown: str, undone: list[Undone]) -> str:
@@ -174,20 +181,31 @@ def _undone_message(people: People, shown: str, undone: list[Undone]) -> str:
     for u in undone:
         who = _signer(people, u.signoff)
         signers.append(who)
-        one = len(u.changed_by) == 1
-        yours = (f"your commit{'' if one else 's'} {', '.join(u.changed_by)} change{'s' if one else ''}"
-                 if u.changed_by else "your commits change")
-        lines.append(f"  - {u.project} {u.step.id} ({u.step.title}): signed by {who} on "
-                     f"{u.signoff.at.date().isoformat()} in commit {u.made_in}; {yours} what it signed, so it no "
-                     "longer counts")
-    talk = ", ".join(dict.fromkeys(signers))
-    some = "a signature" if len(undone) == 1 else "signatures"
-    return (f"your changes would undo {some} made on {shown} since you last synced, which you had not seen:\n"
-            + "\n".join(lines) + f"\nNothing was pushed; your commits and files are as they were. Talk to {talk} "
-            f"first. To keep what they signed, drop your commit(s) to that stage (git rebase -i {shown}) and run "
-            "`xmflow sync`. To make your change all the same, knowingly: drop them, run `xmflow sync`, make the "
-            "change again on top of theirs (xmflow set then says whose signature it undoes), and ask them to sign "
-            "again.")
+        yours = (ngettext("your commit {commits} changes", "your commits {commits} change", len(u.changed_by)).format(
+                     commits=", ".join(u.changed_by)) if u.changed_by else _("your commits change"))
+        title = u.step.title if i18n.language() == "zh" else u.step.title_en or u.step.title
+        lines.append("  - " + _("{project} {step} ({title}): signed by {who} on {day} in commit {commit}; {yours} what "
+                                "it signed, so it no longer counts").format(
+            project=u.project, step=u.step.id, title=title, who=who, day=u.signoff.at.date().isoformat(),
+            commit=u.made_in, yours=yours))
+    talk = _names(list(dict.fromkeys(signers)))
+    return (ngettext("your changes would undo a signature made on {shown} since you last synced, which you had not "
+                     "seen:", "your changes would undo signatures made on {shown} since you last synced, which you "
+                     "had not seen:", len(undone)).format(shown=shown)
+            + "\n" + "\n".join(lines) + "\n"
+            + _("Nothing was pushed; your commits and files are as they were. Talk to {talk} first. To keep what they "
+                "signed, drop your commit(s) to that stage (git rebase -i {shown}) and run `xmflow sync`. To make your "
+                "change all the same, knowingly: drop them, run `xmflow sync`, make the change again on top of theirs "
+                "(xmflow set then says whose signature it undoes), and ask them to sign again.").format(
+                talk=talk, shown=shown))
+
+
+def _names(names: list[str]) -> str:
+    """People one after the other: 钱七 (qianqi)、赵六 (zhaoliu)."""
+    out = names[0] if names else ""
+    for name in names[1:]:
+        out = _("{names}, {name}").format(names=out, name=name)
+    return out
 
 
 def _signer(people: People, s: Signoff) -> str:
@@ -197,7 +215,8 @@ def _signer(people: People, s: Signoff) -> str:
         return person.label() if person else person_id
 
     if s.signatory:
-        return f"{s.signatory} ({s.role}), recorded by {label(s.by)}"
+        return _("{signatory} ({role}), recorded by {person}").format(signatory=s.signatory, role=s.role,
+                                                                      person=label(s.by))
     if s.on_behalf_of:
-        return f"{label(s.by)} for {label(s.on_behalf_of)}"
+        return _("{person} for {other}").format(person=label(s.by), other=label(s.on_behalf_of))
     return label(s.by)

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date
+from decimal import Decimal
 
 from xmflow.cache import KeptCache
 from xmflow.errors import XmflowError
-from xmflow.figures import signed_on
+from xmflow.figures import ZERO, signed_on
 from xmflow.model import Person
 from xmflow.receivables import Account, Receivable, account, until
 from xmflow.rules import ProjectView
@@ -32,6 +33,7 @@ class Line:
     summary: Summary
     waiting_on: frozenset[str]      # the people a next step waits on (`status --mine`)
     receivable: Receivable | None   # its row of `ar`: its client has signed, or it has an invoice
+    account: Account | None = None  # what its receivables are made of (`status --mine`: money due)
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,8 @@ class Kept:
 
     def on(self, as_of: date) -> Line:
         listed = (self.signed and self.signed <= as_of) or until(self.account.invoices, as_of)
-        return Line(self.standing.on(as_of), self.waiting_on, self.account.on(as_of) if listed else None)
+        return Line(self.standing.on(as_of), self.waiting_on, self.account.on(as_of) if listed else None,
+                    self.account)
 
 
 def lines(ws: Workspace, as_of: date) -> tuple[list[Line], list[str]]:
@@ -102,11 +105,12 @@ def _kept(ws: Workspace, view: ProjectView) -> Kept:
 
 
 def select(found: list[Line], as_of: date, *, mine: Person | None = None, role: str | None = None,
-           overdue: bool = False, key: bool = False, late: bool = False, warranty: bool = False) -> list[Line]:
+           overdue: bool = False, key: bool = False, late: bool = False, warranty: bool = False,
+           withdrawn: bool = False) -> list[Line]:
     """The lines the filters of `status` keep (all of them with none)."""
     def kept(line: Line) -> bool:
         s = line.summary
-        return ((not key or s.key) and (not overdue or bool(s.overdue)) and (not late or bool(s.late))
+        return ((not key or s.key) and (not withdrawn or s.withdrawn is not None) and (not overdue or bool(s.overdue)) and (not late or bool(s.late))
                 and (not warranty or bool(s.warranty_end and as_of <= s.warranty_end <= as_of + WARRANTY_SOON))
                 and (not role or any(role in n.roles for n in s.next))
                 and (not mine or mine.id in line.waiting_on))
@@ -119,3 +123,57 @@ def ar(ws: Workspace, as_of: date) -> tuple[list[Receivable], list[str]]:
     invoice), and the projects whose records could not be read."""
     found, problems = lines(ws, as_of)
     return [line.receivable for line in found if line.receivable is not None], problems
+
+
+@dataclass(frozen=True)
+class Money:
+    """Money that waits on someone (`status --mine`, 4.0): terms fallen due that the project's
+    salesperson has not invoiced, or invoices whose money finance has not yet received."""
+
+    project: str
+    name: str
+    kind: str          # "invoice": to invoice (sales); "collect": invoiced, waiting for the money (finance)
+    amount: Decimal
+    since: date | None  # the day the oldest part fell due (to invoice) or was invoiced (to collect)
+    days: int
+
+    def as_json(self) -> dict[str, object]:
+        return {"project": self.project, "name": self.name, "kind": self.kind, "amount": str(self.amount),
+                "since": self.since.isoformat() if self.since else None, "days": self.days}
+
+
+def money_for(person: Person, found: list[Line], ws: Workspace, as_of: date) -> list[Money]:
+    """What of money waits on *person* on *as_of*: for whoever invoices (sales, on their own
+    projects), the terms fallen due and not invoiced; for whoever records receipts (finance), the
+    invoices not yet paid. Each with its amount and how many days it has waited."""
+    ledgers = ws.process.ledgers
+    invoicing = any(r in person.roles for r in ledgers["invoices"].roles)
+    collecting = any(r in person.roles for r in ledgers["receipts"].roles)
+    said = []
+    for line in found:
+        acc, s = line.account, line.summary
+        if acc is None or line.receivable is None or s.withdrawn is not None:
+            continue
+        invoiced, received = until(acc.invoices, as_of), until(acc.receipts, as_of)
+        if invoicing and s.sales == person.id:
+            due = [(i.due, i.amount or ZERO) for i in acc.plan if i.due and i.due <= as_of]
+            owed = sum((amount for _day, amount in due), ZERO) - invoiced
+            if owed > 0:
+                since = _oldest(due, invoiced)
+                said.append(Money(s.id, s.name, "invoice", owed, since, (as_of - since).days if since else 0))
+        if collecting and invoiced > received:
+            bills = sorted(((day, amount) for day, amount in acc.invoices if not day or day <= as_of),
+                           key=lambda e: e[0] or as_of)
+            since = _oldest(bills, received)
+            said.append(Money(s.id, s.name, "collect", invoiced - received, since, (as_of - since).days if since else 0))
+    return said
+
+
+def _oldest(parts: list[tuple[date | None, Decimal]], covered: Decimal) -> date | None:
+    """The day of the first of *parts* (in order) not wholly covered by *covered*."""
+    running = ZERO
+    for day, amount in parts:
+        running += amount
+        if running > covered:
+            return day
+    return None

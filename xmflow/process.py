@@ -15,6 +15,7 @@ from typing import Any
 from xmflow import yamlio
 from xmflow.conditions import ALWAYS, Condition
 from xmflow.errors import ProcessError, RecordError
+from xmflow.i18n import _
 from xmflow.schema import FieldType
 
 DEFAULT_NAME = "process.yaml"
@@ -64,6 +65,9 @@ class Reject:
 
     to: str
     keeps: tuple[str, ...] = ()
+    declines: bool = False          # the reject is the step's answer, not a return (3.1.2 C: the VP declines)
+    means: str = ""                 # what a decline means for the project, in words (Chinese, English)
+    means_en: str = ""
 
 
 @dataclass(frozen=True)
@@ -106,6 +110,7 @@ class Stage:
     when: Condition = ALWAYS
     form: str | None = None
     editors: tuple[str, ...] = ()   # who may change its fields (set, edit): see Process.editors
+    halts: bool = False             # once complete, the project is withdrawn (终止): no other stage takes sign-offs
 
 
 @dataclass(frozen=True)
@@ -187,7 +192,7 @@ class Process:
 
     def field_type(self, path: str) -> FieldType | None:
         """The type of a dotted field path (``contract.core_principles.pricing``), or None."""
-        stage_id, _, rest = path.partition(".")
+        stage_id, _dot, rest = path.partition(".")
         if stage_id not in self._stages or not rest:
             return None
         ftype: FieldType | None = self._stages[stage_id].fields
@@ -229,15 +234,15 @@ class Process:
             "name": self.name, "name_en": self.name_en, "document": self.document, "revisions": list(self.revisions),
             "roles": {r.id: {"title": r.title, "title_en": r.title_en, "external": r.external} for r in self.roles.values()},
             "stages": [{"id": s.id, "title": s.title, "title_en": s.title_en, "file": s.file, "clause": s.clause,
-                        "form": s.form, "when": s.when.describe(),
+                        "form": s.form, "when": s.when.describe(str),
                         "steps": [{"id": st.id, "title": st.title, "title_en": st.title_en, "clause": st.clause, "roles": list(st.roles),
-                                   "mode": st.mode, "review": st.review, "when": st.when.describe(),
+                                   "mode": st.mode, "review": st.review, "when": st.when.describe(str),
                                    "after": [p.step for p in st.after], "requires": [r.field for r in st.requires],
                                    "on_reject": st.on_reject.to if st.on_reject else None, "form": st.form,
                                    "due_days": st.due_days}
                                   for st in s.steps], "editors": list(self.editors(s.id))} for s in self.stages],
             "forms": [{"id": f.id, "number": f.number, "title": f.title, "title_en": f.title_en, "annex": f.annex,
-                       "clause": f.clause, "copies": f.copies, "stamps": list(f.stamps), "when": f.when.describe(),
+                       "clause": f.clause, "copies": f.copies, "stamps": list(f.stamps), "when": f.when.describe(str),
                        "steps": list(f.steps)} for f in self.forms.values()],
             "payment_events": {name: {e.kind: e.ref} for name, e in self.payment_events.items()},
         }
@@ -303,13 +308,13 @@ def load(path: Path | None, display: str | None = None) -> Process:
         return _parse_cached(default_text(), f"(default) {DEFAULT_NAME}")
     name = display or str(path)
     if display and not _inside(path, display):
-        raise ProcessError(name, "the process file is a link that leads out of the workspace")
+        raise ProcessError(name, _("the process file is a link that leads out of the workspace"))
     try:
         content = yamlio.read_file(path, name, follow_links=True)
     except RecordError as exc:
         raise ProcessError("", exc.message) from None
     if content is None:
-        raise ProcessError(name, "cannot read the process file: No such file or directory")
+        raise ProcessError(name, _("cannot read the process file: No such file or directory"))
     return parse_bytes(content, name)
 
 
@@ -325,7 +330,7 @@ def parse_bytes(content: bytes, name: str) -> Process:
 def _inside(path: Path, relative: str) -> bool:
     """Whether *path*, which names *relative* inside a workspace, stays inside it once links are followed."""
     root = path
-    for _ in PurePosixPath(relative).parts:
+    for _part in PurePosixPath(relative).parts:
         root = root.parent
     return path.resolve().is_relative_to(root.resolve())
 

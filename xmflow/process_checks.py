@@ -9,8 +9,10 @@ from decimal import Decimal, InvalidOperation
 from xmflow import yamlio
 from xmflow.conditions import Condition, bounds, referenced_derived, referenced_fields, referenced_steps
 from xmflow.errors import ProcessError
+from xmflow.i18n import _
 from xmflow.process import Process, Requirement, Stage, Step
 from xmflow.schema import FieldType
+from xmflow.values import quoted
 
 _FIGURE_KINDS = {"name": "text", "client": "text", "budget": "money", "salesperson": "person", "opened": "date",
                  "industry_need": "bool", "special": "bool", "contract_amount": "money", "warranty_start": "date",
@@ -77,15 +79,17 @@ class Checker:
                  for j, step in enumerate(stage.steps)}
         cycle, longest = chain({step.id: [p.step for p in step.after] for stage in stages for step in stage.steps})
         if cycle:
-            raise self.fail(where[cycle[0]], f"`after:` goes round in a circle: {' → '.join(reversed(cycle))} "
-                                             "(a step cannot follow itself)")
+            raise self.fail(where[cycle[0]], _("`after:` goes round in a circle: {cycle} (a step cannot follow itself)")
+                            .format(cycle=" → ".join(reversed(cycle))))
         if longest > MAX_CHAIN:
-            raise self.fail(("stages",), f"{longest} steps one after another: at most {MAX_CHAIN}")
+            raise self.fail(("stages",), _("{count} steps one after another: at most {most}").format(
+                count=longest, most=MAX_CHAIN))
         cycle, longest = chain({name: referenced_derived(cond) for name, cond in derived.items()})
         if cycle or longest > MAX_CHAIN:
             raise self.fail(("derived", cycle[0]) if cycle else ("derived",),
-                            f"derived names defined by one another: {' → '.join(cycle)}" if cycle else
-                            f"derived names nested {longest} deep: at most {MAX_CHAIN}")
+                            _("derived names defined by one another: {cycle}").format(cycle=" → ".join(cycle)) if cycle
+                            else _("derived names nested {count} deep: at most {most}").format(count=longest,
+                                                                                               most=MAX_CHAIN))
 
     def all(self, process: Process) -> None:
         """Every reference in the process points at something that exists."""
@@ -99,11 +103,12 @@ class Checker:
                               *((("stages", i, "editors"), s.editors) for i, s in enumerate(process.stages))]:
             for role in editors:
                 if role not in process.roles or process.roles[role].external:
-                    raise self.fail(path, f"editors names {role!r}, which is not a company role")
+                    raise self.fail(path, _("editors names {role}, which is not a company role").format(role=quoted(role)))
         for rid, role in process.roles.items():
             for ref in role.recorded_by:
                 if ref not in process.roles or process.roles[ref].external:
-                    raise self.fail(("roles", rid), f"recorded_by names {ref!r}, which is not a company role")
+                    raise self.fail(("roles", rid), _("recorded_by names {role}, which is not a company role").format(
+                        role=quoted(ref)))
             for ref in role.named_in:
                 self.check_field_ref(process, ref, ("roles", rid, "named_in"))
         for name, cond in process.derived.items():
@@ -117,13 +122,14 @@ class Checker:
     def check_ledgers(self, process: Process) -> None:
         for lid in _ITEMS["ledgers"]:
             if lid not in process.ledgers:
-                raise self.fail(("ledgers",), f"`ledgers` must have `{lid}` (4.0: xmflow invoice, xmflow receive)")
+                raise self.fail(("ledgers",), _("`ledgers` must have `{ledger}` (4.0: xmflow invoice, xmflow receive)")
+                                .format(ledger=lid))
         for lid, ledger in process.ledgers.items():
             path = ("ledgers", lid)
             self.check_field_ref(process, ledger.field, path + ("field",))
             if ledger.field.split(".")[0] != ledger.stage:
-                raise self.fail(path + ("stage",), f"ledger {lid} writes {ledger.field}, a field of another stage "
-                                                   f"than {ledger.stage}")
+                raise self.fail(path + ("stage",), _("ledger {ledger} writes {field}, a field of another stage than {stage}")
+                                .format(ledger=lid, field=ledger.field, stage=ledger.stage))
             self.check_step_ref(process, ledger.after, path + ("after",))
             self.check_roles(process, ledger.roles, path + ("roles",))
             self.check_items(process, ledger.field, _ITEMS["ledgers"].get(lid, {}), path + ("field",))
@@ -136,21 +142,24 @@ class Checker:
             elif event.kind == "field":
                 self.check_field_ref(process, event.ref, path)
                 if process.field_type(event.ref).kind != "date":
-                    raise self.fail(path, f"a payment event's field must be a date ({event.ref} is not)")
+                    raise self.fail(path, _("a payment event's field must be a date ({field} is not)").format(field=event.ref))
             elif event.ref != "warranty_end":
-                raise self.fail(path, f"unknown figure {event.ref!r} (an event's figure can be warranty_end)")
+                raise self.fail(path, _("unknown figure {name} (an event's figure can be warranty_end)").format(
+                    name=quoted(event.ref)))
 
     def check_figures(self, process: Process) -> None:
         for name, ref in process.figures.items():
             self.check_field_ref(process, ref, ("figures", name))
             kind = process.field_type(ref).kind
             if name in _FIGURE_KINDS and kind != _FIGURE_KINDS[name]:
-                raise self.fail(("figures", name), f"figure {name} must name a {_FIGURE_KINDS[name]} field ({ref} is {kind})")
+                raise self.fail(("figures", name), _("figure {name} must name a {kind} field ({field} is {actual})").format(
+                    name=name, kind=_FIGURE_KINDS[name], field=ref, actual=kind))
             self.check_items(process, ref, _ITEMS["figures"].get(name, {}), ("figures", name))
         stages = {process.figure(name).split(".")[0] for name in _OPENING}
         if len(stages) > 1:
-            raise self.fail(("figures",), f"the figures {', '.join(_OPENING)} are fields of the record `new` opens: "
-                                          f"one stage, not {', '.join(sorted(stages))}")
+            raise self.fail(("figures",), _("the figures {figures} are fields of the record `new` opens: one stage, "
+                                            "not {stages}").format(figures=", ".join(_OPENING),
+                                                                   stages=", ".join(sorted(stages))))
 
     def check_items(self, process: Process, ref: str, wanted: dict[str, tuple[str, ...]], path: tuple) -> None:
         """*ref* is a list of mappings whose sub-fields named in *wanted* are of those kinds."""
@@ -161,10 +170,14 @@ class Checker:
         for name, kinds in wanted.items():
             sub = item.child(name) if item is not None else None
             if sub is None or sub.kind not in kinds:
-                raise self.fail(path, f"{ref} must be a list of mappings whose `{name}` is {' or '.join(kinds)}")
+                either = kinds[0]
+                for other in kinds[1:]:
+                    either = _("{left} or {right}").format(left=either, right=other)
+                raise self.fail(path, _("{field} must be a list of mappings whose `{name}` is {kinds}").format(
+                    field=ref, name=name, kinds=either))
 
     def check_step(self, process: Process, step: Step, path: tuple) -> None:
-        self.check_roles(process, step.roles, path + ("roles",), f" in {step.id}")
+        self.check_roles(process, step.roles, path + ("roles",), step.id)
         self.check_condition(process, step.when, path + ("when",))
         for k, pre in enumerate(step.after):
             self.check_step_ref(process, pre.step, path + ("after", k))
@@ -186,45 +199,50 @@ class Checker:
         ftype = process.field_type(req.field)
         item = ftype.item if ftype.kind == "list" else None
         if (req.min_items is not None or req.each_has or req.sum) and ftype.kind != "list":
-            raise self.fail(path, f"min_items, each_has and sum count the items of a list: {req.field} is not one")
+            raise self.fail(path, _("min_items, each_has and sum count the items of a list: {field} is not one").format(
+                field=req.field))
         for name in (*req.each_has, *([req.sum] if req.sum else [])):
             sub = item.child(name) if item is not None else None
             if sub is None or name == req.sum and sub.kind not in _NUMBERS:
-                raise self.fail(path, f"the items of {req.field} have no {'number ' if name == req.sum else ''}"
-                                      f"field {name!r}")
+                raise self.fail(path, (_("the items of {field} have no number field {name}") if name == req.sum else
+                                       _("the items of {field} have no field {name}")).format(field=req.field,
+                                                                                               name=quoted(name)))
         if req.all_true and (ftype.kind != "map" or any(sub.kind != "bool" for sub in ftype.fields.values())):
-            raise self.fail(path, f"all_true checks a mapping of true/false fields: {req.field} is not one")
+            raise self.fail(path, _("all_true checks a mapping of true/false fields: {field} is not one").format(
+                field=req.field))
 
     def check_person_roles(self, process: Process, ftype: FieldType, path: tuple) -> None:
         """A person field's `role` is a role of the process."""
         if ftype.role is not None and ftype.role not in process.roles:
-            raise self.fail(path, f"unknown role {ftype.role!r} for a person field")
+            raise self.fail(path, _("unknown role {role} for a person field").format(role=quoted(ftype.role)))
         for name, sub in ftype.fields.items():
             self.check_person_roles(process, sub, path + ("fields", name))
         if ftype.item is not None:
             self.check_person_roles(process, ftype.item, path + ("list",))
 
-    def check_roles(self, process: Process, roles: tuple[str, ...], path: tuple, of: str = "") -> None:
+    def check_roles(self, process: Process, roles: tuple[str, ...], path: tuple, step: str = "") -> None:
         for role in roles:
             if role not in process.roles:
-                raise self.fail(path, f"unknown role {role!r}{of}")
+                raise self.fail(path, _("unknown role {role} in {step}").format(role=quoted(role), step=step) if step
+                                else _("unknown role {role}").format(role=quoted(role)))
 
     def check_step_ref(self, process: Process, ref: str, path: tuple) -> None:
         if not process.has_step(ref):
-            raise self.fail(path, f"unknown step {ref!r}")
+            raise self.fail(path, _("unknown step {step}").format(step=quoted(ref)))
 
     def check_field_ref(self, process: Process, ref: str, path: tuple) -> None:
         if process.field_type(ref) is None:
-            raise self.fail(path, f"unknown field {ref!r}")
+            raise self.fail(path, _("unknown field {field}").format(field=quoted(ref)))
 
     def check_condition(self, process: Process, cond: Condition, path: tuple) -> None:
         for ref in referenced_fields(cond):
             self.check_field_ref(process, ref, path)
         for bound in bounds(cond):
             if bound.path and process.field_type(bound.path).kind not in _NUMBERS:
-                raise self.fail(path, f"at_least compares numbers: {bound.path} is not one")
+                raise self.fail(path, _("at_least compares numbers: {field} is not one").format(field=bound.path))
             if not _bound_known(process, bound.bound):
-                raise self.fail(path, f"at_least {bound.bound!r} is neither a number, a $setting nor a $field")
+                raise self.fail(path, _("at_least {bound} is neither a number, a $setting nor a $field").format(
+                    bound=quoted(bound.bound)))
         for ref in referenced_steps(cond):
             self.check_step_ref(process, ref, path)
 

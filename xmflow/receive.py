@@ -34,17 +34,15 @@ from xmflow import audit, store
 from xmflow import process as process_mod
 from xmflow.errors import UsageError, XmflowError
 from xmflow.history import commit_times
+from xmflow.i18n import _, pgettext
 from xmflow.model import Config, People, Person
 from xmflow.workspace import CONFIG, PEOPLE, parse_config, parse_people
 
 SKEW = timedelta(minutes=5)  # how far a commit's clock may run ahead of the server's
 PUSHER_VARIABLES = ("XMFLOW_PUSHER", "GITEA_PUSHER_EMAIL", "GITEA_PUSHER_NAME", "GL_USERNAME")
-GROWS = ("history on the shared repository only grows; to undo a change, make a new commit "
-         "(xmflow set … --reopen -m WHY, or git revert) and push it (xmflow sync)")
 _LINE = re.compile(r"([0-9a-f]{40}|[0-9a-f]{64}) ([0-9a-f]{40}|[0-9a-f]{64}) (refs/\S+)")
 _NEW = ("%H", "%P", "%an", "%ae", "%aI", "%at", "%ce", "%cI", "%ct")
 _SAME = ("%H", "%P", "%an", "%ae", "%aI", "%B")  # what a rebase keeps of a commit
-LINE = "xmflow's history is a line: merges are refused; use xmflow sync (it puts your commits on top, never merges)"
 
 
 @dataclass(frozen=True)
@@ -102,7 +100,7 @@ class Report:
 
     @property
     def accepted(self) -> bool:
-        return not self.refusals and not any(found.findings for _, _, found in self.verified)
+        return not self.refusals and not any(found.findings for __, _commit, found in self.verified)
 
 
 @dataclass
@@ -117,6 +115,11 @@ class _Push:
     people: dict[str, People] = field(default_factory=dict)
 
 
+def _grows() -> str:
+    return _("history on the shared repository only grows; to undo a change, make a new commit (xmflow set … "
+             "--reopen -m WHY, or git revert) and push it (xmflow sync)")
+
+
 def read_updates(text: str) -> list[Update]:
     """git's ``old new ref`` lines; anything else is bad input (exit 2)."""
     updates = []
@@ -125,8 +128,8 @@ def read_updates(text: str) -> list[Update]:
             continue
         match = _LINE.fullmatch(line.strip())
         if not match:
-            raise UsageError(f"standard input, line {number}: expected `OLD NEW REF` as git gives it to a "
-                             f"pre-receive hook (got {line.strip()[:80]!r})")
+            raise UsageError(_("standard input, line {number}: expected `OLD NEW REF` as git gives it to a "
+                               "pre-receive hook (got {line})").format(number=number, line=repr(line.strip()[:80])))
         updates.append(Update(*match.groups()))
     return updates
 
@@ -141,7 +144,7 @@ def pusher_of(environ: Mapping[str, str]) -> Pusher | None:
 def person_of(pusher: Pusher, people: People) -> Person | None:
     """The person a pusher is: the first claim that names one (an email by email, ignoring case;
     anything else by id)."""
-    for _, value in pusher.claims:
+    for __, value in pusher.claims:
         person = people.by_email(value) if "@" in value else people.by_id(value)
         if person is not None:
             return person
@@ -162,12 +165,12 @@ def receive(root: Path, updates: list[Update], environ: Mapping[str, str], now: 
         if _judge_commits(push, update, commit, config, report):
             report.verified.append((update.ref, commit, audit.report(root, commit)))
     if push.pusher is None and signing_off:
-        report.notes.append("identities are taken from each commit's author and are not authenticated: this "
-                            "server does not say who pushes and xmflow.yaml does not require signed commits, so "
-                            "anyone who can push can commit in another person's name (GIT_AUTHOR_EMAIL). To fix "
-                            "it, run this hook where the pusher is known (Gitea/Forgejo, GitLab, or SSH with "
-                            "XMFLOW_PUSHER; see the README), or have an admin set require_signed_commits: true in "
-                            "xmflow.yaml")
+        report.notes.append(_("identities are taken from each commit's author and are not authenticated: this "
+                              "server does not say who pushes and xmflow.yaml does not require signed commits, so "
+                              "anyone who can push can commit in another person's name (GIT_AUTHOR_EMAIL). To fix "
+                              "it, run this hook where the pusher is known (Gitea/Forgejo, GitLab, or SSH with "
+                              "XMFLOW_PUSHER; see the README), or have an admin set require_signed_commits: true in "
+                              "xmflow.yaml"))
     return report
 
 
@@ -176,33 +179,35 @@ def _judge_ref(push: _Push, update: Update, report: Report) -> str | None:
     deletion) and nothing more is to be judged."""
     root, ref = push.root, update.ref
     if ref.startswith("refs/replace/"):
-        report.refusals.append(f"{ref}: replace refs are refused: a ref under refs/replace/ makes git show another "
-                               "commit in place of one in the history, rewriting it as readers see it; to change "
-                               "something, make a new commit and push it (xmflow sync)")
+        report.refusals.append(_("{ref}: replace refs are refused: a ref under refs/replace/ makes git show another "
+                                 "commit in place of one in the history, rewriting it as readers see it; to change "
+                                 "something, make a new commit and push it (xmflow sync)").format(ref=ref))
         return None
     if update.deleted:
-        report.refusals.append(f"{ref}: deleting a ref is refused: {GROWS}")
+        report.refusals.append(_("{ref}: deleting a ref is refused: {why}").format(ref=ref, why=_grows()))
         return None
     commit = _commit_of(root, update.new)
     if commit is None:
-        report.refusals.append(f"{ref}: {update.new[:7]} is a {_kind(root, update.new)}, not a commit: refs on the "
-                               "shared repository point at commits (a tag at a commit)")
+        report.refusals.append(_("{ref}: {object} is a {kind}, not a commit: refs on the shared repository point at "
+                                 "commits (a tag at a commit)").format(ref=ref, object=update.new[:7],
+                                                                      kind=_kind(root, update.new)))
         return None
     old = None if update.created else _commit_of(root, update.old)  # None too for a ref at no commit
     if old is not None:
         dropped = 0 if store.is_ancestor(root, old, commit) else len(store.commits_only_in(root, old, commit))
         if dropped:
-            report.refusals.append(f"{ref}: {commit[:7]} is not a fast-forward of the server's {old[:7]}: it would "
-                                   f"remove {dropped} commit(s) from the shared history (a forced push, an amended "
-                                   f"or a rebased commit): {GROWS}. To bring your clone up to date: xmflow sync")
+            report.refusals.append(_("{ref}: {commit} is not a fast-forward of the server's {old}: it would remove "
+                                     "{dropped} commit(s) from the shared history (a forced push, an amended or a "
+                                     "rebased commit): {why}. To bring your clone up to date: xmflow sync").format(
+                ref=ref, commit=commit[:7], old=old[:7], dropped=dropped, why=_grows()))
             return None
     if not push.first_history:
         new = set(store.commits_only_in(root, commit, "--all"))
         roots = [sha for sha in store.git(root, "rev-list", "--max-parents=0", commit).split() if sha in new]
         if roots:
-            report.refusals.append(f"{ref}: {commit[:7]} starts a history of its own (root commit {roots[0][:7]}), "
-                                   "unrelated to the shared repository's: clone the shared repository (git clone) "
-                                   "and make your changes there")
+            report.refusals.append(_("{ref}: {commit} starts a history of its own (root commit {root}), unrelated "
+                                     "to the shared repository's: clone the shared repository (git clone) and make "
+                                     "your changes there").format(ref=ref, commit=commit[:7], root=roots[0][:7]))
             return None
     return commit
 
@@ -218,7 +223,9 @@ def _judge_commits(push: _Push, update: Update, commit: str, config: Config, rep
             continue
         push.judged.add(c.sha)
         if len(c.parents) > 1:
-            report.refusals.append(f"commit {c.short} is a merge (of {', '.join(p[:7] for p in c.parents)}): {LINE}")
+            report.refusals.append(_("commit {commit} is a merge (of {parents}): xmflow's history is a line: merges "
+                                     "are refused; use xmflow sync (it puts your commits on top, never merges)").format(
+                commit=c.short, parents=", ".join(p[:7] for p in c.parents)))
         by_other = person is not None and not push.first_history and c.email.lower() != person.email.lower()
         needs_original = not push.first_history and (by_other or c.authored < oldest)
         original = _original_of(push.root, c) if needs_original else None
@@ -235,17 +242,20 @@ def _pusher_person(push: _Push, pusher: Pusher, update: Update, commit: str, rep
     try:
         people = _people_at(push, trusted)
     except XmflowError as exc:
-        report.refusals.append(f"{update.ref}: cannot tell who pushes ({pusher.shown()}): people.yaml as of "
-                               f"{trusted[:7]} cannot be read: {exc.message}")
+        report.refusals.append(_("{ref}: cannot tell who pushes ({pusher}): people.yaml as of {commit} cannot be "
+                                 "read: {error}").format(ref=update.ref, pusher=pusher.shown(), commit=trusted[:7],
+                                                         error=exc.message))
         return None
     person = person_of(pusher, people)
     if person is None:
-        report.refusals.append(f"{update.ref}: the pusher ({pusher.shown()}) is nobody in people.yaml as of "
-                               f"{trusted[:7]}: only the people listed there push to the shared repository; an "
-                               "admin adds them (their id, and the email their git server account uses)")
+        report.refusals.append(_("{ref}: the pusher ({pusher}) is nobody in people.yaml as of {commit}: only the "
+                                 "people listed there push to the shared repository; an admin adds them (their id, "
+                                 "and the email their git server account uses)").format(
+            ref=update.ref, pusher=pusher.shown(), commit=trusted[:7]))
     elif push.first_history and "admin" not in person.roles:
-        report.refusals.append(f"{update.ref}: the first history of this repository is pushed by an admin of its "
-                               f"people.yaml, and {person.label()} ({pusher.shown()}) is not one")
+        report.refusals.append(_("{ref}: the first history of this repository is pushed by an admin of its "
+                                 "people.yaml, and {person} ({pusher}) is not one").format(
+            ref=update.ref, person=person.label(), pusher=pusher.shown()))
         return None
     return person
 
@@ -254,30 +264,41 @@ def _authorship(c: NewCommit, person: Person, pusher: Pusher, original: str | No
     """A commit by someone else passes only as a copy of one the server has, committed by the pusher."""
     if original is not None and c.committer_email.lower() == person.email.lower():
         return []
-    why = (f"it copies {original[:7]}, already here, but was committed by {c.committer_email}, not by the pusher"
-           if original else "it is not a copy of a commit already on the server")
-    return [f"commit {c.short} is authored by {c.author} <{c.email}> but pushed by {person.label()} "
-            f"({pusher.shown()}), and {why}: each person pushes their own commits, and copies that "
-            f"`xmflow sync` made of commits already on the server; ask {c.author} to push it"]
+    why = (_("it copies {original}, already here, but was committed by {committer}, not by the pusher").format(
+               original=original[:7], committer=c.committer_email)
+           if original else _("it is not a copy of a commit already on the server"))
+    return [_("commit {commit} is authored by {author} <{email}> but pushed by {person} ({pusher}), and {why}: each "
+              "person pushes their own commits, and copies that `xmflow sync` made of commits already on the server; "
+              "ask {author} to push it").format(commit=c.short, author=c.author, email=c.email, person=person.label(),
+                                                pusher=pusher.shown(), why=why)]
 
 
 def _dates(c: NewCommit, config: Config, push: _Push, copy: bool) -> list[str]:
     """Not in the future (beyond the skew); not older than max_backdate_days (the first history
     and a copy's author date excepted: they were made, or judged, before)."""
     if c.bad_dates:
-        return [f"commit {c.short}: its {' and '.join(c.bad_dates)} is no time (a timezone or a year git does not "
-                "make: the commit was made by hand); make the commit again with git or xmflow"]
+        return [_("commit {commit}: its {dates} is no time (a timezone or a year git does not make: the commit was "
+                  "made by hand); make the commit again with git or xmflow").format(
+            commit=c.short, dates=pgettext("between two items", " and ").join(c.bad_dates))]
     problems = []
     oldest = push.now - _window(config)
-    for what, when in (("authored", c.authored), ("committed", c.committed)):
+    for authored, when in ((True, c.authored), (False, c.committed)):
         if when > push.now + SKEW:
-            problems.append(f"commit {c.short} is {what} {when.isoformat()}, in the future (the server's clock says "
-                            f"{push.now.isoformat(timespec='seconds')}, and allows {_minutes(SKEW)} of skew): check "
-                            "the clock of the computer that made it, then make the commit again")
-        elif when < oldest and not push.first_history and not (copy and what == "authored"):
-            problems.append(f"commit {c.short} is {what} {when.isoformat()}, more than {config.max_backdate_days} "
-                            f"days ago (max_backdate_days in xmflow.yaml): the server takes commits made within "
-                            f"that many days; make the change again now, or ask an admin to raise max_backdate_days")
+            said = _("commit {commit} is authored {at}, in the future (the server's clock says {now}, and allows "
+                     "{skew} of skew): check the clock of the computer that made it, then make the commit again") \
+                if authored else \
+                _("commit {commit} is committed {at}, in the future (the server's clock says {now}, and allows "
+                  "{skew} of skew): check the clock of the computer that made it, then make the commit again")
+            problems.append(said.format(commit=c.short, at=when.isoformat(), now=push.now.isoformat(timespec="seconds"),
+                                        skew=_minutes(SKEW)))
+        elif when < oldest and not push.first_history and not (copy and authored):
+            said = _("commit {commit} is authored {at}, more than {days} days ago (max_backdate_days in xmflow.yaml): "
+                     "the server takes commits made within that many days; make the change again now, or ask an "
+                     "admin to raise max_backdate_days") if authored else \
+                _("commit {commit} is committed {at}, more than {days} days ago (max_backdate_days in xmflow.yaml): "
+                  "the server takes commits made within that many days; make the change again now, or ask an admin "
+                  "to raise max_backdate_days")
+            problems.append(said.format(commit=c.short, at=when.isoformat(), days=config.max_backdate_days))
     return problems
 
 
@@ -289,7 +310,7 @@ def _original_of(root: Path, c: NewCommit) -> str | None:
     mine = _same(root, "--no-walk", c.sha)
     if not mine:
         return None
-    _, key = mine[0]
+    __, key = mine[0]
     for sha, other in _same(root, "--all", "--no-merges", "-F", "-i", f"--author={c.email}"):
         if other == key and _same_patch(root, sha, c.sha):
             return sha
@@ -298,7 +319,7 @@ def _original_of(root: Path, c: NewCommit) -> str | None:
 
 def _same(root: Path, *args: str) -> list[tuple[str, tuple[str, ...]]]:
     """(commit, what a rebase keeps of it: author, author date, message) of single-parent commits."""
-    return [(sha, tuple(kept)) for (sha, parents, *kept), _ in store.log_fields(root, _SAME, *args)
+    return [(sha, tuple(kept)) for (sha, parents, *kept), __ in store.log_fields(root, _SAME, *args)
             if len(parents.split()) == 1]
 
 
@@ -321,7 +342,7 @@ def _new_commits(root: Path, commit: str) -> list[NewCommit]:
     commits = []
     if not new:
         return commits
-    for fields, _ in store.log_fields(root, _NEW, "--no-walk=unsorted", revs=new):
+    for fields, __ in store.log_fields(root, _NEW, "--no-walk=unsorted", revs=new):
         sha, parents, author, email, authored, authored_epoch, committer, committed, committed_epoch = fields
         at, committed_at, bad = commit_times(authored, authored_epoch, committed, committed_epoch)
         commits.append(NewCommit(sha, tuple(parents.split()), author, email, at, committer, committed_at, bad))
@@ -342,7 +363,8 @@ def _trusted_rev(root: Path, update: Update) -> str:
                            pattern).strip()
         if newest and (found := _commit_of(root, newest)):
             return found
-    raise UsageError("the repository has refs but none reaches a commit: it cannot say whose people.yaml to trust")
+    raise UsageError(_("the repository has refs but none reaches a commit: it cannot say whose people.yaml to "
+                       "trust"))
 
 
 def _people_at(push: _Push, rev: str) -> People:
@@ -370,7 +392,7 @@ def _window(config: Config) -> timedelta:
 
 
 def _minutes(span: timedelta) -> str:
-    return f"{int(span.total_seconds() // 60)} minutes"
+    return _("{n} minutes").format(n=int(span.total_seconds() // 60))  # SKEW: 5, never 1
 
 
 def _has_refs(root: Path) -> bool:
@@ -384,8 +406,23 @@ def _commit_of(root: Path, rev: str) -> str | None:
 
 def _kind(root: Path, sha: str) -> str:
     """What an object is, for a message: ``tree``, ``blob``, ``tag of a tree``…"""
-    kind = store.git(root, "cat-file", "-t", sha, check=False).strip() or "missing object"
+    kind = store.git(root, "cat-file", "-t", sha, check=False).strip() or _("missing object")
     if kind == "tag":
-        return f"tag of a {store.git(root, 'cat-file', '-t', f'{sha}^{{}}', check=False).strip() or 'missing object'}"
+        return _("tag of a {kind}").format(kind=store.git(root, "cat-file", "-t", f"{sha}^{{}}", check=False).strip()
+                                           or _("missing object"))
     return kind
+
+
+def locale_of(path: str | Path | None) -> str | None:
+    """The language of a shared (bare) repository's messages (*path*, else here), for its hook's
+    pushers: the ``locale`` of xmflow.yaml as its HEAD has it (the settings the server trusts);
+    None where it is no bare repository or has no settings yet."""
+    try:
+        folder = Path(path) if path else Path.cwd()
+        if not ((folder / "HEAD").is_file() and (folder / "objects").is_dir()) or not store.is_bare(folder):
+            return None  # a look at two names first: most folders are no repository, and git costs a start
+        text = store.read_at(folder, "HEAD", CONFIG)
+        return parse_config(text).locale if text is not None else None
+    except (XmflowError, OSError, ValueError):
+        return None
 

@@ -18,12 +18,13 @@ from typing import Any
 
 from xmflow import yamlio
 from xmflow.cache import ParsedRecords, RecordCache
-from xmflow.errors import RecordError
+from xmflow.errors import RecordError, XmflowError
+from xmflow.i18n import _
 from xmflow.model import Decision, Evidence, Project, Signoff, StageRecord
 from xmflow.process import Process, Stage
 from xmflow.schema import FieldError, FieldType, convert, plain, signed_part
 from xmflow.store import Vouched
-from xmflow.values import brief, parse_time
+from xmflow.values import brief, parse_time, quoted
 
 SIGNOFFS = "signoffs"
 _TEXT = FieldType("text")
@@ -55,7 +56,7 @@ def load_project(root: Path, process: Process, project_id: str, cache: RecordCac
 def project_key(root: Path, process: Process, project_id: str, blobs: Mapping[str, str | None]) -> str:
     """The key :func:`load_project` gives the project (:attr:`Project.key`), reading only the
     stage files git does not vouch for."""
-    return _key([key for _, key, _ in _stage_keys(process, project_id, _reader(root, project_id), blobs)])
+    return _key([key for _stage, key, _content in _stage_keys(process, project_id, _reader(root, project_id), blobs)])
 
 
 def _reader(root: Path, project_id: str) -> Callable[[str], bytes | None]:
@@ -139,16 +140,17 @@ def parse_record(stage: Stage, text: str, name: str) -> StageRecord:
     doc = yamlio.load(text, name)
     raw = doc.data if doc.data is not None else {}
     if not isinstance(raw, dict):
-        raise RecordError(doc.where(()), "a stage file must be a mapping of fields")
+        raise RecordError(doc.where(()), _("a stage file must be a mapping of fields"))
     raw = dict(raw)
     raw_signoffs = raw.pop(SIGNOFFS, None) or []
     try:
         data = convert(stage.fields, raw)
     except FieldError as exc:
         dotted = ".".join(str(p) for p in (stage.id, *exc.path))
-        raise RecordError(doc.where(exc.path), f"{dotted}: {exc.message}") from None
+        raise RecordError(doc.where(exc.path), _("{field}: {problem}").format(field=dotted, problem=exc.message)) \
+            from None
     if not isinstance(raw_signoffs, list):
-        raise RecordError(doc.where((SIGNOFFS,)), "`signoffs` must be a list")
+        raise RecordError(doc.where((SIGNOFFS,)), _("`signoffs` must be a list"))
     signoffs = tuple(_signoff(item, doc, i) for i, item in enumerate(raw_signoffs))
     return StageRecord(stage.id, name, _prune(data), signoffs, True)
 
@@ -156,25 +158,26 @@ def parse_record(stage: Stage, text: str, name: str) -> StageRecord:
 def _signoff(item: Any, doc: yamlio.Document, index: int) -> Signoff:
     where = (SIGNOFFS, index)
     if not isinstance(item, dict):
-        raise RecordError(doc.where(where), "a sign-off must be a mapping")
+        raise RecordError(doc.where(where), _("a sign-off must be a mapping"))
     for key in item:
         if key not in SIGNOFF_TYPE.fields:
-            raise RecordError(doc.where(where + (key,)), f"unknown sign-off field {brief(key)}")
+            raise RecordError(doc.where(where + (key,)), _("unknown sign-off field {name}").format(name=brief(key)))
     try:
         typed = convert(SIGNOFF_TYPE, item, where)
     except FieldError as exc:
         inner = ".".join(str(p) for p in exc.path[2:])
-        raise RecordError(doc.where(exc.path), f"sign-off {index + 1}: `{inner}` {exc.message}") from None
+        raise RecordError(doc.where(exc.path), _("sign-off {number}: `{field}` {problem}").format(
+            number=index + 1, field=inner, problem=exc.message)) from None
     for key in ("step", "decision", "by", "role", "at", "digest"):
         if not typed.get(key):
-            raise RecordError(doc.where(where), f"sign-off {index + 1} has no `{key}`")
+            raise RecordError(doc.where(where), _("sign-off {number} has no `{field}`").format(number=index + 1, field=key))
     evidence = typed.get("evidence")
     if evidence is not None:
         evidence = _evidence(evidence, doc, where + ("evidence",), index)
     try:
         at = parse_time(typed["at"])
     except ValueError as exc:
-        raise RecordError(doc.where(where + ("at",)), f"sign-off {index + 1}: {exc}") from None
+        raise RecordError(doc.where(where + ("at",)), _("sign-off {number}: {problem}").format(number=index + 1, problem=exc)) from None
     return Signoff(step=typed["step"], decision=Decision(typed["decision"]), by=typed["by"], role=typed["role"],
                    at=at, digest=typed["digest"], comment=typed.get("comment"), signatory=typed.get("signatory"),
                    evidence=evidence, signed_on=typed.get("signed_on"), on_behalf_of=typed.get("on_behalf_of"))
@@ -184,13 +187,16 @@ def _evidence(value: dict[str, str], doc: yamlio.Document, where: yamlio.Path, i
     """The scan a client's sign-off names: a file of the project's ``files/`` and its SHA-256."""
     file, sha256 = value.get("file"), value.get("sha256")
     if not file or not sha256:
-        raise RecordError(doc.where(where), f"sign-off {index + 1}: `evidence` needs both `file` and `sha256`")
+        raise RecordError(doc.where(where), _("sign-off {number}: `evidence` needs both `file` and `sha256`")
+                          .format(number=index + 1))
     if not _EVIDENCE_FILE.fullmatch(file):
-        raise RecordError(doc.where(where + ("file",)), f"sign-off {index + 1}: `evidence.file` must name a file in "
-                                                        f"the project's files/ folder (got {brief(file)})")
+        raise RecordError(doc.where(where + ("file",)), _(
+            "sign-off {number}: `evidence.file` must name a file in the project's files/ folder (got {value})")
+            .format(number=index + 1, value=brief(file)))
     if not _SHA256.fullmatch(sha256):
-        raise RecordError(doc.where(where + ("sha256",)), f"sign-off {index + 1}: `evidence.sha256` must be 64 hex "
-                                                          f"digits (got {brief(sha256)})")
+        raise RecordError(doc.where(where + ("sha256",)), _(
+            "sign-off {number}: `evidence.sha256` must be 64 hex digits (got {value})")
+            .format(number=index + 1, value=brief(sha256)))
     return Evidence(file, sha256)
 
 
@@ -268,7 +274,7 @@ def set_path(data: dict[str, Any], parts: list[str], value: Any) -> dict[str, An
     """A copy of *data* with the value at *parts* replaced (None removes it)."""
     head, rest = parts[0], parts[1:]
     if rest and rest[0].isdigit() and not rest[0].isascii():
-        raise IndexError(f"{rest[0]!r} is not an item number")
+        raise IndexError(_("{value} is not an item number").format(value=quoted(rest[0])))
     result = dict(data)
     if not rest:
         if value is None:
@@ -281,7 +287,8 @@ def set_path(data: dict[str, Any], parts: list[str], value: Any) -> dict[str, An
         items = list(child or [])
         index = int(rest[0])
         if index > len(items):
-            raise IndexError(f"item {index} of {head} does not exist (it has {len(items)})")
+            raise IndexError(_("item {index} of {field} does not exist (it has {count})").format(
+                index=index, field=head, count=len(items)))
         if index == len(items):
             items.append({})
         items[index] = set_path(items[index], rest[1:], value) if rest[1:] else value
@@ -293,3 +300,24 @@ def set_path(data: dict[str, Any], parts: list[str], value: Any) -> dict[str, An
 
 def with_signoff(record: StageRecord, signoff: Signoff) -> StageRecord:
     return replace(record, signoffs=record.signoffs + (signoff,), exists=True)
+
+
+def field_problems(stage: Stage, text: str, name: str) -> list[str]:
+    """Every field of a stage file's text that does not fit its type, each as parse_record says
+    it (file, line, field), for `xmflow edit` to list them all at once; none when its YAML cannot
+    be read (that error is the one to fix first)."""
+    try:
+        doc = yamlio.load(text, name)
+    except XmflowError:
+        return []
+    raw = doc.data if isinstance(doc.data, dict) else {}
+    said = []
+    for key, value in raw.items():
+        if key == SIGNOFFS:
+            continue
+        try:
+            convert(stage.fields, {key: value})
+        except FieldError as exc:
+            dotted = ".".join(str(p) for p in (stage.id, *exc.path))
+            said.append(f"{doc.where(exc.path)}: " + _("{field}: {problem}").format(field=dotted, problem=exc.message))
+    return said

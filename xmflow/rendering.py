@@ -23,17 +23,18 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from xmflow import forms, history, logindex, store
+from xmflow import forms, history, i18n, logindex, store
 from xmflow.console import visible
 from xmflow.errors import TemplateError, UsageError, XmflowError
 from xmflow.figures import split_amount
 from xmflow.files import write_whole
+from xmflow.i18n import _
 from xmflow.model import Person
 from xmflow.process import Form
 from xmflow.rules import ProjectView
 from xmflow.sandbox import BUDGET, BoundedSandbox, spend
 from xmflow.session import now
-from xmflow.values import chinese_date, format_money, money_in_words
+from xmflow.values import format_money, money_in_words
 from xmflow.workspace import Workspace
 
 FORMATS = ("md", "html", "pdf")
@@ -48,19 +49,24 @@ _MD_BULLET = re.compile(r"^([ \t]*)([-+](?=\s|$)|[-=](?=[-= \t]*$))")  # a list 
 def environment(root: Path | None, fmt: str) -> BoundedSandbox:
     """The Jinja environment of one output format: the workspace's templates/ before the packaged
     ones (a file of the same name overrides), strict about undefined names, HTML autoescape,
-    bounded work."""
+    bounded work; the templates' words (``_()``, ``ngettext``, ``pgettext``, English message ids)
+    in the language of the command, from xmflow's catalogue, and ``lang`` (zh or en) for what
+    only one language writes (capital numerals)."""
     folders = ([str(root / "templates")] if root and (root / "templates").is_dir() else [])
     folders.append(str(resources.files("xmflow.templates")))
     env = BoundedSandbox(loader=_ConfinedLoader(folders), undefined=jinja2.StrictUndefined,
                          autoescape=True, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-                         finalize=_markdown_finalize if fmt == "md" else _finalize)
+                         finalize=_markdown_finalize if fmt == "md" else _finalize, extensions=["jinja2.ext.i18n"])
+    env.policies["ext.i18n.trimmed"] = True  # as tests/catalogue.py extracts {% trans %} blocks
+    env.install_gettext_callables(i18n._, i18n.ngettext, newstyle=False, pgettext=i18n.pgettext)  # type: ignore[attr-defined]
     env.filters.update(money=_money, words=_words, day=_day, check=_check, person=_person, people=_people,
-                       percent=_percent, unit=_unit,
+                       percent=_percent, unit=_unit, local=_local, step=_step, alternatives=_alternatives,
+                       annex=_annex, css_counter=_css_counter,
                        paragraphs=_markdown_paragraphs if fmt == "md" else _finalize, shares=_shares)
     if fmt == "md":
         env.filters.update(join=_markdown_join, replace=_markdown_replace)
     env.globals.update(format="md" if fmt == "md" else "html", base=f"base.{'md' if fmt == 'md' else 'html'}.j2",
-                       ui=f"ui.{'md' if fmt == 'md' else 'html'}.j2")
+                       ui=f"ui.{'md' if fmt == 'md' else 'html'}.j2", lang=i18n.language())
     env.bound_filters()
     return env
 
@@ -74,7 +80,8 @@ class _ConfinedLoader(jinja2.FileSystemLoader):
         source, filename, uptodate = super().get_source(environment, template)
         real = Path(filename or "").resolve()
         if not any(real.is_relative_to(Path(folder).resolve()) for folder in self.searchpath):
-            raise TemplateError(f"template {template} links outside its folder ({filename} → {real}): refused")
+            raise TemplateError(_("template {template} links outside its folder ({filename} → {real}): refused").format(
+                template=template, filename=filename, real=real))
         return source, filename, uptodate
 
 
@@ -134,12 +141,13 @@ def _markdown_replace(value: Any, old: str, new: str, count: int | None = None) 
 
 def _shares(amount: Decimal | None, percents: list[Decimal | None]) -> list[Decimal | None]:
     """An amount split by percents to the fen, adding up exactly (payment terms)."""
-    return split_amount(amount, percents) if amount is not None else [None for _ in percents]
+    return split_amount(amount, percents) if amount is not None else [None for _unused in percents]
 
 
 def _unit(value: Any, unit: str) -> str | None:
-    """A count with its unit (``12 个月``, ``2 份``), or a blank."""
-    return None if value is None else f"{value} {unit}"
+    """A count with its unit (``12 个月``, ``2 份``), or a blank. *unit* is the translated text
+    with ``{n}`` where the count goes (``ngettext("{n} month", "{n} months", n)``)."""
+    return None if value is None else unit.format(n=value)
 
 
 def _money(value: Decimal | None) -> str:
@@ -151,9 +159,17 @@ def _words(value: Decimal | None) -> str:
     return money_in_words(value) if value is not None else ""
 
 
-def _day(value: date | datetime | None, blank: str = "　　年　　月　　日") -> str:
-    """A date as Chinese forms write it (2026年11月28日); a blank to fill in by hand."""
-    return blank if value is None else chinese_date(value)
+def _day(value: date | datetime | None, blank: str | None = None, narrow: bool = False) -> str:
+    """A date as the form's language writes it (2026年11月28日, 2026-11-28); a blank to fill in
+    by hand (*blank*, else one of the language's: ``　　年　　月　　日``, narrower in a table;
+    ``____ - __ - __``, which is no Markdown: the underscores stand apart)."""
+    if value is not None:
+        return forms.day(value)
+    if blank is not None:
+        return blank
+    if i18n.language() == "zh":
+        return Markup("　 年　 月　 日" if narrow else "　　年　　月　　日")
+    return Markup("____ - __ - __")
 
 
 def _check(value: Any) -> str:
@@ -165,8 +181,44 @@ def _person(value: Person | None) -> str:
     return value.name if value is not None else ""
 
 
-def _people(values: list[Person] | None) -> str:
-    return "、".join(p.name for p in values or [])
+def _people(values: list[Person | str] | None) -> str:
+    """Names, one after the other: 张三、李四."""
+    return forms.joined([p.name if isinstance(p, Person) else str(p) for p in values or []], _("{names}, {name}"))
+
+
+def _local(thing: Any, capital: bool = True) -> str:
+    """The title of a stage, step, role or form in the language of the form: the process's
+    ``title``, or its ``title_en`` in English (with a capital, unless inside a sentence)."""
+    if i18n.language() == "zh" or not getattr(thing, "title_en", ""):
+        return thing.title
+    return thing.title_en[:1].upper() + thing.title_en[1:] if capital else thing.title_en
+
+
+def _step(step: Any) -> str:
+    """A step as its line on a form names it: 主管审核（3.5.2）."""
+    return _("{step} ({clause})").format(step=_local(step), clause=step.clause)
+
+
+def _alternatives(roles: Any) -> str:
+    """The roles that may sign a line: 销售／客服中心."""
+    return forms.joined([_local(r) for r in roles], _("{roles} / {role}"))
+
+
+def _annex(form: Any) -> str:
+    """The procedure's number of a form (附表4; Annex 4 in English), or a blank."""
+    found = re.fullmatch(r"附表\s*(\d+)", form.annex or "")
+    return _("Annex {n}").format(n=found.group(1)) if found else form.annex
+
+
+def _css_counter(text: str) -> Markup:
+    """A page counter message (``第 {page} 页 / 共 {pages} 页``) as CSS ``content``."""
+    parts = re.split(r"\{(page|pages)\}", text)
+    out = [f'"{_css_string(part)}"' if i % 2 == 0 else f"counter({part})" for i, part in enumerate(parts)]
+    return Markup(" ".join(part for part in out if part != '""'))
+
+
+def _css_string(text: str) -> str:
+    return "".join(c if c.isalnum() or c in " /.,:;-()" or ord(c) > 127 else f"\\{ord(c):x} " for c in text)
 
 
 def _percent(value: Decimal | None) -> str:
@@ -193,7 +245,8 @@ def render_volume(ws: Workspace, project_id: str, fmt: str) -> str | bytes:
     pages = [forms.form_page(ws, view, form, commits, printed) for form in forms.forms_of(ws.process, view)]
     bodies = [Markup(_render(env, f"{page.form.id}.j2", **_context(page), standalone=False)) for page in pages]
     if not pages and not ws.process.forms:
-        raise TemplateError(f"the process ({ws.process.source}) has no forms: there is no volume to bind")
+        raise TemplateError(_("the process ({source}) has no forms: there is no volume to bind").format(
+            source=ws.process.source))
     cover = pages[0] if pages else forms.form_page(ws, view, next(iter(ws.process.forms.values())), commits, printed)
     text = _render(env, "volume.j2", **_context(cover), pages=list(zip(pages, bodies, strict=True)), standalone=True,
                    volume=view.value("archive.volume"))
@@ -204,8 +257,8 @@ def _history(ws: Workspace, project_id: str) -> list[history.Commit]:
     """The project's commits, which the forms print next to each signature; a shallow clone
     has not got them all, and a paper form must not show a signature as unrecorded when it is not."""
     if store.is_shallow(ws.root):
-        raise UsageError("this clone is shallow: a form prints the commit of every signature, which needs "
-                         "the whole history (git fetch --unshallow)")
+        raise UsageError(_("this clone is shallow: a form prints the commit of every signature, which needs "
+                           "the whole history (git fetch --unshallow)"))
     return logindex.signoff_commits(ws.root, project_id)
 
 
@@ -222,11 +275,19 @@ def format_for(output: Path | None, chosen: str | None = None) -> str:
     suffix = output.suffix.lower().lstrip(".") if output else ""
     implied = _EXTENSIONS.get(suffix)
     if chosen and implied and suffix and chosen != implied:
-        raise UsageError(f"--format {chosen} does not fit -o {output} (a .{suffix} file): change one of them")
+        raise UsageError(_("--format {format} does not fit -o {output} (a .{suffix} file): change one of them").format(
+            format=chosen, output=output, suffix=suffix))
     if not chosen and implied is None:
-        raise UsageError(f"-o {output}: xmflow cannot write a .{suffix} file; name a .md, .html or .pdf file "
-                         f"(or say what to write into it with --format md|html|pdf)")
+        raise UsageError(_("-o {output}: xmflow cannot write a .{suffix} file; it writes {extensions} files (or say "
+                           "what to write into it with --format md|html|pdf); nothing was written").format(
+            output=output, suffix=suffix, extensions=writable()))
     return chosen or implied or "md"
+
+
+def writable() -> str:
+    """The extensions -o may name, by format: ``.md (.markdown, .txt), .html (.htm), .pdf``."""
+    return ", ".join(" ".join([f".{ext}", *([f"({', '.join('.' + x for x in more)})"] if more else [])])
+                     for ext, *more in ([x for x in _EXTENSIONS if x and _EXTENSIONS[x] == fmt] for fmt in FORMATS))
 
 
 def write(content: str | bytes, output: Path | None) -> None:
@@ -242,14 +303,15 @@ def write(content: str | bytes, output: Path | None) -> None:
     except BrokenPipeError:  # the reader stopped early (| head): not an error of ours
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     except OSError as exc:  # > /dev/full, a disk that is full
-        raise UsageError(f"cannot write the form to the standard output ({exc.strerror})") from None
+        raise UsageError(_("cannot write the form to the standard output ({error})").format(error=exc.strerror)) from None
 
 
 def _form(ws: Workspace, name: str) -> Form:
     form = ws.process.form(name)
     if form is None:
         names = ", ".join(f"{f.id} ({f.title})" for f in ws.process.forms.values())
-        raise UsageError(f"no form {name!r} (forms: {names}, or {VOLUME} for the whole project)")
+        raise UsageError(_("no form '{name}' (forms: {forms}, or {volume} for the whole project)").format(
+            name=name, forms=names, volume=VOLUME))
     return form
 
 
@@ -261,15 +323,17 @@ def _render(env: BoundedSandbox, name: str, **context: Any) -> str:
         text = env.get_template(name).render(**context)
         return _BLANK_LINES.sub("\n\n", text) if env.globals["format"] == "md" else text
     except jinja2.TemplateNotFound as exc:
-        raise TemplateError(f"no template {exc.name} (in templates/ or the packaged ones)") from None
+        raise TemplateError(_("no template {name} (in templates/ or the packaged ones)").format(name=exc.name)) from None
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(f"{exc.filename or exc.name}:{exc.lineno}: {exc.message}") from None
     except (jinja2.UndefinedError, jinja2.exceptions.SecurityError) as exc:
-        raise TemplateError(f"template {name}{_template_line(exc)}: {exc}") from None
+        raise TemplateError(_("template {name}{line}: {error}").format(name=name, line=_template_line(exc), error=exc)) from None
     except XmflowError as exc:  # a step the form does not have, asked for by the template
-        raise TemplateError(f"template {name}{_template_line(exc)}: {exc.message}") from None
+        raise TemplateError(_("template {name}{line}: {error}").format(name=name, line=_template_line(exc),
+                                                                      error=exc.message)) from None
     except Exception as exc:  # a template is code from the repository: whatever it raises is its own error
-        raise TemplateError(f"template {name}{_template_line(exc)}: {type(exc).__name__}: {exc}") from None
+        raise TemplateError(_("template {name}{line}: {error}").format(
+            name=name, line=_template_line(exc), error=f"{type(exc).__name__}: {exc}")) from None
     finally:
         BUDGET.reset(token)
 
@@ -287,15 +351,15 @@ def _template_line(exc: BaseException) -> str:
 
 
 def html_to_pdf(html: str, loader: Callable[[], Any] | None = None) -> bytes:
-    """The PDF of an HTML page, through WeasyPrint (the optional extra ``xmflow[pdf]``)."""
+    """The PDF of an HTML page, through WeasyPrint (the optional extra ``pdf``)."""
     try:
         weasyprint = (loader or _import_weasyprint)()
     except ImportError:
-        raise UsageError("PDF needs WeasyPrint, an optional extra: pip install 'xmflow[pdf]' "
-                         "(or use --format html and print it from a browser)") from None
+        raise UsageError(_("PDF needs WeasyPrint, xmflow's optional extra pdf: pip install '.[pdf]' in the folder "
+                           "of xmflow's source (or use --format html and print it from a browser)")) from None
     except OSError as exc:  # WeasyPrint is there, but the Pango libraries it needs are not
-        raise UsageError(f"WeasyPrint cannot start ({exc}); install Pango and a CJK font, e.g. "
-                         "apt-get install libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk") from None
+        raise UsageError(_("WeasyPrint cannot start ({error}); install Pango and a CJK font, e.g. "
+                           "apt-get install libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk").format(error=exc)) from None
     return weasyprint.HTML(string=html, url_fetcher=_fetch_nothing(weasyprint)).write_pdf()
 
 
@@ -307,7 +371,7 @@ def _fetch_nothing(weasyprint: Any) -> Any:
         return fetcher(allowed_protocols=())
 
     def refuse(url: str, *args: Any, **kwargs: Any) -> Any:  # WeasyPrint before URLFetcher existed
-        raise ValueError(f"a form loads nothing from outside ({url})")
+        raise ValueError(_("a form loads nothing from outside ({url})").format(url=url))
 
     return refuse
 

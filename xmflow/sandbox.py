@@ -28,6 +28,8 @@ from jinja2.runtime import LoopContext, markup_join, str_join
 from jinja2.sandbox import SandboxedEnvironment
 from jinja2.visitor import NodeTransformer
 
+from xmflow.i18n import _
+
 # A template is code that anyone who can push may change. These bound what one render may do,
 # far above what the packaged forms need (the largest volume of the demo takes under 3,000 steps
 # and writes under 80,000 characters); beyond them the render stops with a TemplateError.
@@ -52,10 +54,10 @@ class _Budget:
         self.steps += steps
         self.chars += chars
         if self.steps > MAX_STEPS:
-            raise SecurityError(f"the template does too much work: more than {MAX_STEPS:,} steps "
-                                "(loop rounds, calls, items gone through), far more than any form needs")
+            raise SecurityError(_("the template does too much work: more than {limit} steps (loop rounds, calls, "
+                                  "items gone through), far more than any form needs").format(limit=f"{MAX_STEPS:,}"))
         if self.chars > MAX_OUTPUT:
-            raise SecurityError(f"the template writes more than {MAX_OUTPUT:,} characters")
+            raise SecurityError(_("the template writes more than {limit} characters").format(limit=f"{MAX_OUTPUT:,}"))
 
 
 def spend(steps: int = 1, chars: int = 0) -> None:
@@ -75,14 +77,18 @@ def _work(value: Any) -> int:
     return _size(value) // 1000 if isinstance(value, (str, bytes)) else _size(value)
 
 
-def _limit_size(size: int, what: str) -> None:
+# *what* says what was asked for, when it is refused: a function, so that the words are looked up
+# in the catalogue only then, not at every step of every render.
+def _limit_size(size: int, what: Callable[[], str]) -> None:
     if size > MAX_SIZE:
-        raise SecurityError(f"{what} would make a value of {size:,} characters or items (at most {MAX_SIZE:,})")
+        raise SecurityError(_("{what} would make a value of {size} characters or items (at most {limit})").format(
+            what=what(), size=f"{size:,}", limit=f"{MAX_SIZE:,}"))
 
 
-def _limit(value: Any, limit: int, what: str) -> None:
+def _limit(value: Any, limit: int, what: Callable[[], str]) -> None:
     if isinstance(value, int) and value > limit:
-        raise SecurityError(f"{what} of {value:,} is more than a template may ask for ({limit:,})")
+        raise SecurityError(_("{what} of {value} is more than a template may ask for ({limit})").format(
+            what=what(), value=f"{value:,}", limit=f"{limit:,}"))
 
 
 def _check_format(fmt: str, printf: bool) -> None:
@@ -90,12 +96,12 @@ def _check_format(fmt: str, printf: bool) -> None:
     if printf:
         numbers = [n for match in _PRINTF.finditer(fmt) for n in match.groups() if n]
     else:
-        specs = " ".join(spec or "" for _, _, spec, _ in string.Formatter().parse(fmt))
+        specs = " ".join(spec or "" for _text, _name, spec, _conversion in string.Formatter().parse(fmt))
         numbers = re.findall(r"\d+|\*", specs)
     for number in numbers:
         if number == "*":
-            raise SecurityError("a template's format may not take its width from an argument (*)")
-        _limit(int(number), MAX_SIZE, "a width")
+            raise SecurityError(_("a template's format may not take its width from an argument (*)"))
+        _limit(int(number), MAX_SIZE, lambda: _("a width"))
 
 
 def _check_binop(operator: str, left: Any, right: Any) -> None:
@@ -103,38 +109,38 @@ def _check_binop(operator: str, left: Any, right: Any) -> None:
     if operator == "*":
         for seq, times in ((left, right), (right, left)):
             if isinstance(seq, _SIZED) and isinstance(times, int):
-                _limit_size(len(seq) * times, "repeating a value")
+                _limit_size(len(seq) * times, lambda: _("repeating a value"))
         if isinstance(left, int) and isinstance(right, int):
-            _limit(left.bit_length() + right.bit_length(), MAX_BITS, "a product of bits")
+            _limit(left.bit_length() + right.bit_length(), MAX_BITS, lambda: _("a product of bits"))
     elif operator == "**" and isinstance(left, int) and isinstance(right, int) and right > 0:
-        _limit(max(left.bit_length(), 1) * right, MAX_BITS, "a power of bits")
+        _limit(max(left.bit_length(), 1) * right, MAX_BITS, lambda: _("a power of bits"))
     elif operator == "+" and isinstance(left, _SIZED) and isinstance(right, _SIZED):
-        _limit_size(len(left) + len(right), "adding two values")
+        _limit_size(len(left) + len(right), lambda: _("adding two values"))
     elif operator == "%" and isinstance(left, str):
         _check_format(left, printf=True)
 
 
 def _check_replace(text: str, old: Any, new: Any) -> None:
     count = text.count(str(old)) if str(old) else len(text) + 1
-    _limit_size(len(text) + count * len(str(new)), "replacing")
+    _limit_size(len(text) + count * len(str(new)), lambda: _("replacing"))
 
 
 def _check_sum(start: Any) -> None:
     if not isinstance(start, (int, float, Decimal)):  # a sum of lists copies them all, again and again
-        raise SecurityError("a template may sum numbers, not lists or texts")
+        raise SecurityError(_("a template may sum numbers, not lists or texts"))
 
 
 def _check_join(items: list[Any], separator: Any) -> None:
-    _limit_size(sum(len(str(i)) for i in items) + len(str(separator)) * len(items), "joining")
+    _limit_size(sum(len(str(i)) for i in items) + len(str(separator)) * len(items), lambda: _("joining"))
 
 
 def _check_str_method(text: str, name: str, args: tuple[Any, ...]) -> None:
     """The methods of a string that can make one much larger than itself, checked first."""
     if name in ("ljust", "rjust", "center", "zfill") and args:
-        _limit(args[0], MAX_SIZE, "a width")
+        _limit(args[0], MAX_SIZE, lambda: _("a width"))
     elif name == "expandtabs":
         tab = args[0] if args and isinstance(args[0], int) else 8
-        _limit_size(len(text) + text.count("\t") * tab, "expanding tabs")
+        _limit_size(len(text) + text.count("\t") * tab, lambda: _("expanding tabs"))
     elif name == "replace" and len(args) >= 2:
         _check_replace(text, args[0], args[1])
     elif name == "join" and args:
@@ -156,16 +162,16 @@ def _wrap_size(value: Any, width: int, wrapstring: Any) -> int:
 # The filters that can make a value much larger than their input, checked before they run:
 # name → check(value, the filter's arguments by name).
 _FILTER_CHECKS: dict[str, Callable[[Any, dict[str, Any]], None]] = {
-    "center": lambda value, a: _limit(a["width"], MAX_SIZE, "a width"),
-    "indent": lambda value, a: _limit_size(_indent_size(value, a["width"]), "indenting"),
+    "center": lambda value, a: _limit(a["width"], MAX_SIZE, lambda: _("a width")),
+    "indent": lambda value, a: _limit_size(_indent_size(value, a["width"]), lambda: _("indenting")),
     "format": lambda value, a: _check_format(str(value), printf=True),
     "join": lambda value, a: _check_join(value, a["d"]),
     "replace": lambda value, a: _check_replace(str(value), a["old"], a["new"]),
     "sum": lambda value, a: _check_sum(a["start"]),
-    "tojson": lambda value, a: _limit(_size(a["indent"]) or a["indent"], 16, "an indent"),
-    "wordwrap": lambda value, a: _limit_size(_wrap_size(value, a["width"], a["wrapstring"]), "wrapping"),
-    "batch": lambda value, a: _limit(a["linecount"], MAX_SIZE, "a batch"),
-    "slice": lambda value, a: _limit(a["slices"], MAX_SIZE, "a number of slices"),
+    "tojson": lambda value, a: _limit(_size(a["indent"]) or a["indent"], 16, lambda: _("an indent")),
+    "wordwrap": lambda value, a: _limit_size(_wrap_size(value, a["width"], a["wrapstring"]), lambda: _("wrapping")),
+    "batch": lambda value, a: _limit(a["linecount"], MAX_SIZE, lambda: _("a batch")),
+    "slice": lambda value, a: _limit(a["slices"], MAX_SIZE, lambda: _("a number of slices")),
 }
 
 
@@ -190,7 +196,7 @@ def _bounded_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
             check(value, dict(bound.arguments))
         spend(1 + _work(value))
         result = func(*args, **kwargs)
-        _limit_size(_size(result), f"the filter {name}")
+        _limit_size(_size(result), lambda: _("the filter {name}").format(name=name))
         return result
 
     return bounded
@@ -200,7 +206,8 @@ def _range(*args: int) -> range:
     """range() in a template: at most MAX_RANGE items."""
     rng = range(*args)
     if len(rng) > MAX_RANGE:
-        raise SecurityError(f"range{args} has {len(rng):,} items, more than a template may count ({MAX_RANGE:,})")
+        raise SecurityError(_("range{args} has {count} items, more than a template may count ({limit})").format(
+            args=args, count=f"{len(rng):,}", limit=f"{MAX_RANGE:,}"))
     return rng
 
 
@@ -221,7 +228,7 @@ def _body_spent(chars: int) -> None:
 def _concat(eval_ctx: Any, items: list[Any]) -> str:
     """``a ~ b``, with the size of the result checked first (a loop doubling a text)."""
     texts = [str(i) if not hasattr(i, "__html__") else i for i in items]
-    _limit_size(sum(len(t) for t in texts), "joining texts with ~")
+    _limit_size(sum(len(t) for t in texts), lambda: _("joining texts with ~"))
     return (markup_join if eval_ctx.autoescape else str_join)(texts)
 
 
@@ -299,7 +306,7 @@ class BoundedSandbox(SandboxedEnvironment):
         """A call from a template: a step and one per item it is given; a string's amplifying
         methods checked first, the size of what it makes (or of the list it grew) after."""
         owner = getattr(getattr(__obj, "__wrapped__", __obj), "__self__", None)
-        name = getattr(__obj, "__name__", None) or getattr(__obj, "name", None) or "a call"  # a macro has a name
+        name = getattr(__obj, "__name__", None) or getattr(__obj, "name", None) or _("a call")  # a macro has a name
         if isinstance(owner, str):
             if name == "join" and args:
                 args = (list(args[0]), *args[1:])
@@ -308,5 +315,5 @@ class BoundedSandbox(SandboxedEnvironment):
             args = (_loop_items(args[0]), *args[1:])
         spend(1 + sum(_work(a) for a in args))
         result = super().call(__context, __obj, *args, **kwargs)
-        _limit_size(max(_size(result), _size(owner)), f"{name}()")
+        _limit_size(max(_size(result), _size(owner)), lambda: f"{name}()")
         return result

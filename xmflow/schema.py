@@ -16,7 +16,8 @@ from decimal import Decimal, InvalidOperation
 from functools import cached_property
 from typing import Any
 
-from xmflow.values import MAX_SCALAR, brief, check_text, parse_date, parse_money
+from xmflow.i18n import _
+from xmflow.values import MAX_SCALAR, as_written, brief, check_text, parse_date, parse_money, quoted
 
 SCALARS = ("text", "money", "date", "int", "number", "bool", "person", "enum")
 
@@ -43,7 +44,7 @@ class FieldType:
     role: str | None = None  # a person field: the role the person must hold
     multiline: bool = False  # a text field that may hold line breaks (an approach, remarks, notes)
     past: bool = False       # a date that records something that happened (shipped, accepted)
-    label: str = ""          # what messages call a value of this type, where the kind says less
+    label: Callable[[], str] | None = None  # what messages call a value of this type, where the kind says less
 
     @cached_property
     def has_tracking(self) -> bool:
@@ -60,17 +61,23 @@ class FieldType:
         return None
 
     def describe(self) -> str:
-        """A short human description: ``money``, ``one of 接触/咨询/跟踪``, ``list of date``."""
-        if self.label:
-            return self.label
+        """A short human description, in the language in use: ``an amount of money``,
+        ``one of 接触/咨询/跟踪``, ``list of a date``."""
+        if self.label is not None:
+            return self.label()
         if self.kind == "enum":
-            return "one of " + "/".join(self.values)
+            return _("one of {values}").format(values="/".join(self.values))
         if self.kind == "list":
-            return f"list of {self.item.describe() if self.item else 'items'}"
+            return _("list of {items}").format(items=self.item.describe()) if self.item else _("list of items")
         if self.kind == "map":
-            return "a mapping of " + ", ".join(self.fields)
-        return {"money": "an amount of money", "int": "a whole number", "number": "a number",
-                "bool": "是 or 否", "person": "a person's id", "date": "a date"}.get(self.kind, self.kind)
+            return _("a mapping of {fields}").format(fields=", ".join(self.fields))
+        return _kinds().get(self.kind, self.kind)
+
+
+def _kinds() -> dict[str, str]:
+    """What a scalar kind is called in a message."""
+    return {"money": _("an amount of money"), "int": _("a whole number"), "number": _("a number"),
+            "bool": _("是 or 否"), "person": _("a person's id"), "date": _("a date"), "text": _("text")}
 
 
 _YES, _NO = ("是", "true", "yes"), ("否", "false", "no")
@@ -83,12 +90,12 @@ def _bool(text: str) -> bool:
         return True
     if word in _NO:
         return False
-    raise ValueError(f"{brief(text)} is not one of 是/否, true/false, yes/no")
+    raise ValueError(_("{value} is not one of 是/否, true/false, yes/no").format(value=brief(text)))
 
 
 def _int(text: str) -> int:
     if not text.lstrip("+-").isdigit() or len(text) > 9:
-        raise ValueError(f"{text!r} is not a whole number (up to 9 digits)")
+        raise ValueError(_("{value} is not a whole number (up to 9 digits)").format(value=quoted(text)))
     return int(text)
 
 
@@ -96,9 +103,10 @@ def _number(text: str) -> Decimal:
     try:
         value = Decimal(text.replace(",", ""))
     except InvalidOperation:
-        raise ValueError(f"{text!r} is not a number (up to 15 digits, 6 decimal places)") from None
+        raise ValueError(_("{value} is not a number (up to 15 digits, 6 decimal places)").format(value=quoted(text))) \
+            from None
     if not value.is_finite() or abs(value) >= Decimal(10) ** 15 or value.as_tuple().exponent < -6:
-        raise ValueError(f"{text!r} is not a number")
+        raise ValueError(_("{value} is not a number").format(value=quoted(text)))
     return value
 
 
@@ -124,7 +132,8 @@ def convert(ftype: FieldType, raw: Any, path: tuple[str | int, ...] = ()) -> Any
     if ftype.kind == "list":
         return _convert_list(ftype, raw, path)
     if isinstance(raw, (dict, list)):
-        raise FieldError(path, f"must be {ftype.describe()}, not a {'mapping' if isinstance(raw, dict) else 'list'}")
+        raise FieldError(path, (_("must be {kind}, not a mapping") if isinstance(raw, dict) else
+                                _("must be {kind}, not a list")).format(kind=ftype.describe()))
     if isinstance(raw, (bool, int, Decimal, date)):
         raw = plain(raw)
     text = str(raw).strip()
@@ -136,51 +145,53 @@ def convert(ftype: FieldType, raw: Any, path: tuple[str | int, ...] = ()) -> Any
         return text or None
     if ftype.kind == "enum":
         if text not in ftype.values:
-            raise FieldError(path, f"must be {ftype.describe()} (got {brief(text)})")
+            raise FieldError(path, _("must be {kind} (got {value})").format(kind=ftype.describe(), value=brief(text)))
         return text
     if text == "":
         return None
     if len(text) > MAX_SCALAR:
-        raise FieldError(path, f"must be {ftype.describe()}, not {len(text)} characters of text")
+        raise FieldError(path, _("must be {kind}, not {count} characters of text").format(
+            kind=ftype.describe(), count=len(text)))
     try:
         value = _CONVERT[ftype.kind](text)
     except ValueError as exc:
-        raise FieldError(path, f"must be {ftype.describe()}: {exc}") from None
+        raise FieldError(path, _("must be {kind}: {reason}").format(kind=ftype.describe(), reason=exc)) from None
     if ftype.kind in ("money", "int", "number") and value < 0:
-        raise FieldError(path, f"must not be negative (got {text})")
+        raise FieldError(path, _("must not be negative (got {value})").format(value=text))
     return value
 
 
 def _convert_map(ftype: FieldType, raw: Any, path: tuple[str | int, ...]) -> dict[str, Any]:
     if not isinstance(raw, dict):
-        raise FieldError(path, f"must be {ftype.describe()}, not {_kind_of(raw)}")
+        raise FieldError(path, _("must be {kind}, not {value}").format(kind=ftype.describe(), value=_kind_of(raw)))
     result = {}
     for name, value in raw.items():
         sub = ftype.fields.get(name)
         if sub is None:
             known = ", ".join(ftype.fields)
-            raise FieldError(path + (name,), f"unknown field {brief(str(name))} (known: {known})")
+            raise FieldError(path + (name,), _("unknown field {name} (known: {known})").format(
+                name=brief(str(name)), known=known))
         result[name] = convert(sub, value, path + (name,))
     return result
 
 
 def _convert_list(ftype: FieldType, raw: Any, path: tuple[str | int, ...]) -> list[Any]:
     if not isinstance(raw, list):
-        raise FieldError(path, f"must be a list, not {_kind_of(raw)}")
+        raise FieldError(path, _("must be a list, not {value}").format(value=_kind_of(raw)))
     assert ftype.item is not None
     items = [convert(ftype.item, value, path + (i,)) for i, value in enumerate(raw)]
     for i, item in enumerate(items):
         if item is None:
-            raise FieldError(path + (i,), "is empty: a list holds no blank items")
+            raise FieldError(path + (i,), _("is empty: a list holds no blank items"))
     return items
 
 
 def _kind_of(raw: Any) -> str:
     """What a plain value is, for a message: ``a mapping``, ``a list``, ``'TBD'``."""
     if isinstance(raw, dict):
-        return "a mapping"
+        return _("a mapping")
     if isinstance(raw, list):
-        return "a list"
+        return _("a list")
     return brief(str(plain(raw)))
 
 
@@ -246,22 +257,25 @@ def parse_field_type(spec: Any, where: Where, path: tuple[str | int, ...] = ()) 
 
     if isinstance(spec, str):
         if spec not in SCALARS or spec == "enum":
-            raise fail(f"unknown field type {brief(spec)} (known: {', '.join(SCALARS[:-1])})")
+            raise fail(_("unknown field type {name} (known: {known})").format(name=brief(spec),
+                                                                            known=", ".join(SCALARS[:-1])))
         return FieldType(spec)
     if not isinstance(spec, dict):
-        raise fail("a field type must be a name or a mapping")
+        raise fail(_("a field type must be a name or a mapping"))
     shapes = [key for key in _SHAPES if key in spec]
     if len(shapes) != 1:
-        raise fail("a field type needs `fields`, `list` or `type`" + (" (one of them)" if shapes else ""))
+        raise fail(_("a field type needs `fields`, `list` or `type` (one of them)") if shapes else
+                   _("a field type needs `fields`, `list` or `type`"))
     shape = shapes[0]
     kind = spec["type"] if shape == "type" else shape
     if shape == "type" and (not isinstance(kind, str) or kind not in SCALARS):
-        raise fail(f"unknown field type {brief(str(kind))} (known: {', '.join(SCALARS)})", ("type",))
+        raise fail(_("unknown field type {name} (known: {known})").format(name=brief(as_written(kind)), known=", ".join(SCALARS)),
+                   ("type",))
     known = {shape, "readonly", "tracking", *_KEYS.get(kind, ())}
     for key in spec:
         if key not in known:
-            raise fail(f"unknown key {brief(str(key))} in a field type (known here: {', '.join(sorted(known))})",
-                       (key,))
+            raise fail(_("unknown key {name} in a field type (known here: {known})").format(
+                name=brief(as_written(key)), known=", ".join(sorted(known))), (key,))
     flags = {name: _flag(spec, name, fail) for name in _FLAGS if name in known}
     if shape == "fields":
         return FieldType("map", fields=_parse_fields(spec["fields"], where, path + ("fields",)), **flags)
@@ -271,32 +285,33 @@ def parse_field_type(spec: Any, where: Where, path: tuple[str | int, ...] = ()) 
         return FieldType("enum", values=_enum_values(spec.get("values"), fail), **flags)
     role = spec.get("role")
     if role is not None and not isinstance(role, str):
-        raise fail("`role` must be a role's name", ("role",))
+        raise fail(_("`role` must be a role's name"), ("role",))
     return FieldType(kind, role=role, **flags)
 
 
 def _parse_fields(spec: Any, where: Where, path: tuple[str | int, ...]) -> dict[str, FieldType]:
     if not isinstance(spec, dict):
-        raise ValueError(f"{where(path)}: `fields` must be a mapping")
+        raise ValueError(f"{where(path)}: " + _("`fields` must be a mapping"))
     for name in spec:
         if not _NAME.fullmatch(name):
-            raise ValueError(f"{where(path + (name,))}: {brief(name)} is not a field name (a word: letters, digits "
-                             "and _, not starting with a digit)")
+            raise ValueError(f"{where(path + (name,))}: " + _(
+                "{name} is not a field name (a word: letters, digits and _, not starting with a digit)")
+                .format(name=brief(name)))
     return {name: parse_field_type(sub, where, path + (name,)) for name, sub in spec.items()}
 
 
 def _enum_values(values: Any, fail: Callable[..., ValueError]) -> tuple[str, ...]:
     if not isinstance(values, list) or not values:
-        raise fail("an enum needs a list of `values`")
+        raise fail(_("an enum needs a list of `values`"))
     for i, value in enumerate(values):
         if not isinstance(value, str) or not value.strip() or value.strip() != value:
-            raise fail("each of an enum's `values` is a name (text, no spaces around it)", ("values", i))
+            raise fail(_("each of an enum's `values` is a name (text, no spaces around it)"), ("values", i))
         try:
             check_text(value)
         except ValueError as exc:
-            raise fail(f"an enum's value {exc}", ("values", i)) from None
+            raise fail(_("an enum's value {problem}").format(problem=exc), ("values", i)) from None
     if len(set(values)) != len(values):
-        raise fail("an enum's `values` are each named once", ("values",))
+        raise fail(_("an enum's `values` are each named once"), ("values",))
     return tuple(values)
 
 
@@ -306,4 +321,4 @@ def _flag(spec: dict[str, Any], name: str, fail: Callable[..., ValueError]) -> b
         return False
     if value is True or value in ("true", "True"):
         return True
-    raise fail(f"`{name}` must be true or false", (name,))
+    raise fail(_("`{name}` must be true or false").format(name=name), (name,))

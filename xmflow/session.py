@@ -13,6 +13,7 @@ from types import TracebackType
 from xmflow import journal, records, store
 from xmflow.acknowledgements import ACKNOWLEDGEMENTS
 from xmflow.errors import RuleError, StoreError, UsageError
+from xmflow.i18n import _
 from xmflow.lock import workspace_lock
 from xmflow.model import Person, Project, Signoff, StageRecord
 from xmflow.rules import ProjectView
@@ -75,7 +76,7 @@ class Session:
         """
         gdir = store.git_dir(ws.root)
         if journal.in_own_commit(gdir):
-            raise StoreError("xmflow cannot change the records from the hooks of its own commit in progress")
+            raise StoreError(_("xmflow cannot change the records from the hooks of its own commit in progress"))
         held = contextlib.ExitStack()
         held.enter_context(workspace_lock(gdir))
         try:
@@ -173,7 +174,8 @@ def message(subject: str, trailers: dict[str, str | None], body: str | None = No
     for key, value in trailers.items():
         single_line(value, key)
     if body and _DIVIDER.search(body):
-        raise UsageError("a note may not have a line starting with --- (git would read it as the end of the message)")
+        raise UsageError(_("a note may not have a line starting with --- (git would read it as the end of the "
+                           "message)"))
     lines = [f"{key}: {value}" for key, value in trailers.items() if value]
     parts = [" ".join(subject.split())] + ([body.strip()] if body and body.strip() else []) + ["\n".join(lines)]
     return "\n\n".join(parts) + "\n"

@@ -12,10 +12,22 @@ from pathlib import Path
 from xmflow import files, records
 from xmflow.errors import RuleError, UsageError
 from xmflow.figures import figure
+from xmflow.i18n import _, pgettext
 from xmflow.model import Decision, Evidence, Person, Signoff
 from xmflow.process import Step
-from xmflow.rules import ProjectView, delegation_refusals, eligible_roles, holds_role, role_requirement, sign_refusals
+from xmflow.rules import (
+    ProjectView,
+    delegation_refusals,
+    either,
+    eligible_roles,
+    holds_role,
+    listing,
+    role_name,
+    role_requirement,
+    sign_refusals,
+)
 from xmflow.session import Result, Session, single_line
+from xmflow.values import brief
 
 
 def find_step(session: Session, step_id: str) -> Step:
@@ -23,8 +35,9 @@ def find_step(session: Session, step_id: str) -> Step:
     process = session.ws.process
     if not process.has_step(step_id):
         close = difflib.get_close_matches(step_id, [s.id for s in process.steps], n=3)
-        hint = f" (did you mean {', '.join(close)}?)" if close else " (xmflow process show lists them)"
-        raise UsageError(f"no step {step_id!r}{hint}")
+        if close:
+            raise UsageError(_("no step {step} (did you mean {names}?)").format(step=brief(step_id), names=listing(close)))
+        raise UsageError(_("no step {step} (xmflow process show lists them)").format(step=brief(step_id)))
     return process.step(step_id)
 
 
@@ -34,11 +47,14 @@ def choose_role(view: ProjectView, step: Step, person: Person, role: str | None,
     roles = view.process.roles
     if role is not None:
         if role not in step.roles:
-            raise UsageError(f"{step.id} is signed by {', '.join(step.roles)}, not {role}")
+            raise UsageError(_("{step} is signed by {roles}, not {role}").format(
+                step=step.id, roles=listing(role_name(view.process, r) for r in step.roles), role=role))
         return role
     if view.is_signed(step.id):
-        signers = ", ".join(f"{s.by} ({s.role})" for s in view.valid_signatures(step).values())
-        raise RuleError(f"{step.id} is already complete: signed by {signers} (clause {step.clause})")
+        signers = listing(_("{person} ({role})").format(person=s.by, role=role_name(view.process, s.role))
+                          for s in view.valid_signatures(step).values())
+        raise RuleError(_("{step} is already complete: signed by {signers} (clause {clause})").format(
+            step=step.id, signers=signers, clause=step.clause))
     external = [r for r in step.roles if roles[r].external]
     if signatory and external:
         return external[0]
@@ -46,11 +62,16 @@ def choose_role(view: ProjectView, step: Step, person: Person, role: str | None,
     if len(mine) == 1:
         return mine[0]
     if len(mine) > 1:
-        raise UsageError(f"you may sign {step.id} as {' or '.join(mine)}: say which with --role")
+        raise UsageError(_("you may sign {step} as {roles}: say which with --role").format(
+            step=step.id, roles=either(role_name(view.process, r) for r in mine)))
     if any(holds_role(person, r, view) for r in external):
-        raise UsageError(f"{step.id}: record the client's (甲方) signature with --role {external[0]} --signatory NAME")
-    wanted = "; ".join(f"{r} {role_requirement(view, r)}" for r in step.roles if not roles[r].external)
-    raise RuleError(f"{person.label()} may not sign {step.id} (clause {step.clause}): {wanted}")
+        raise UsageError(_("{step}: record the client's (甲方) signature with --role {role} --signatory NAME").format(
+            step=step.id, role=external[0]))
+    wanted = pgettext("a list of sentences", "; ").join(
+        _("{role} {requirement}").format(role=role_name(view.process, r), requirement=role_requirement(view, r))
+        for r in step.roles if not roles[r].external)
+    raise RuleError(_("{person} may not sign {step} (clause {clause}): {wanted}").format(
+        person=person.label(), step=step.id, clause=step.clause, wanted=wanted))
 
 
 def sign_step(session: Session, project_id: str, step_id: str, *, reject: bool = False, comment: str | None = None,
@@ -62,7 +83,7 @@ def sign_step(session: Session, project_id: str, step_id: str, *, reject: bool =
     step = find_step(session, step_id)
     view = session.view(project)
     if reject and not (comment and comment.strip()):
-        raise UsageError("a reject needs a reason: -m WHY")
+        raise UsageError(_("a reject needs a reason: -m WHY"))
     signatory = single_line(signatory, "--signatory")
     signer = _delegator(session, on_behalf_of) if on_behalf_of else session.actor
     chosen = choose_role(view, step, signer, role, signatory)
@@ -72,7 +93,8 @@ def sign_step(session: Session, project_id: str, step_id: str, *, reject: bool =
     if on_behalf_of:
         problems += delegation_refusals(view, step, session.actor, signer, chosen, session.ws.people, session.at.date())
     if problems:
-        raise RuleError(f"cannot sign {step.id} for {project_id}:\n" + "\n".join(f"  - {p}" for p in problems))
+        raise RuleError(_("cannot sign {step} for {project}:").format(step=step.id, project=project_id) + "\n"
+                        + "\n".join(f"  - {p}" for p in problems))
     extra, proof = _evidence(project_id, step, evidence)
     signoff = Signoff(step.id, decision, session.actor.id, chosen, session.at, view.current_digest(step),
                       comment.strip() if comment else None, signatory, proof, paper_date, on_behalf_of)
@@ -84,13 +106,15 @@ def sign_step(session: Session, project_id: str, step_id: str, *, reject: bool =
     subject = f"{project_id} {step.id}: {session.actor.id} {verb} as {chosen}" + \
         (f" for {on_behalf_of}" if on_behalf_of else "")
     commit = session.commit(project_id, {step.stage: record}, subject, trailers, comment, extra)
-    return Result(project_id, commit, f"{step.id} {decision.value} by {session.actor.label()} as {chosen}", signoff)
+    done = _("{step} reject by {person} as {role}") if reject else _("{step} approve by {person} as {role}")
+    summary = done.format(step=step.id, person=session.actor.label(), role=role_name(view.process, chosen))
+    return Result(project_id, commit, summary, signoff)
 
 
 def _delegator(session: Session, person_id: str) -> Person:
     person = session.ws.people.by_id(person_id)
     if person is None:
-        raise UsageError(f"--on-behalf-of {person_id}: no such person in people.yaml")
+        raise UsageError(_("--on-behalf-of {person}: no such person in people.yaml").format(person=person_id))
     return person
 
 
@@ -100,18 +124,21 @@ def _check_client_options(session: Session, view: ProjectView, role: str, signat
     a scan is a regular file of at most 20 MB (looked at, not opened, here)."""
     if session.ws.process.roles[role].external:
         if not signatory:
-            raise UsageError(f"as {role}: name the client's signer with --signatory NAME")
+            raise UsageError(_("as {role}: name the client's signer with --signatory NAME").format(
+                role=role_name(view.process, role)))
         if evidence is not None:
             files.check_scan(evidence, "--evidence")
         if paper_date and paper_date > session.at.date():
-            raise UsageError(f"--date {paper_date}: a paper cannot be signed in the future")
+            raise UsageError(_("--date {day}: a paper cannot be signed in the future").format(day=paper_date))
         opened = figure(view, "opened")
         if paper_date and opened and paper_date < opened:
-            raise UsageError(f"--date {paper_date}: before the project was opened ({opened})")
+            raise UsageError(_("--date {day}: before the project was opened ({opened})").format(
+                day=paper_date, opened=opened))
         return
     for given, option in ((signatory, "--signatory"), (evidence, "--evidence"), (paper_date, "--date")):
         if given:
-            raise UsageError(f"{option} is only for the client's (甲方) signatures (--role client)")
+            raise UsageError(_("{option} is only for the client's (甲方) signatures (--role client)").format(
+                option=option))
 
 
 def _evidence(project_id: str, step: Step, path: Path | None) -> tuple[dict[str, bytes], Evidence | None]:

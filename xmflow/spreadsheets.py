@@ -6,6 +6,12 @@ Text from the records is written as text, never as a formula: in CSV a text cell
 programs read as "this is text", the OWASP advice against CSV injection); in a workbook every
 text cell is stored as a string, which Excel never evaluates. Control characters are written as
 their escapes (``\\x1b``), as in the terminal (and a workbook cannot hold them at all).
+
+The headers follow the language in use: in English the CSV's are stable column names for
+scripts (``project``, ``not_due``, ``0-30``…), in Chinese the words finance reads (项目, 未到期,
+0–30天…). The CSV is UTF-8 with a byte order mark, which is how Excel knows it is UTF-8 (without
+it, Chinese Excel reads the file as GBK and every name is garbled); Python's ``utf-8-sig``, pandas
+and LibreOffice read the mark as what it is. Scripts that want the data without it have ``--json``.
 """
 
 from __future__ import annotations
@@ -19,12 +25,23 @@ from typing import Any
 from xmflow.console import visible
 from xmflow.errors import UsageError
 from xmflow.files import write_whole
+from xmflow.i18n import _, pgettext
 from xmflow.receivables import BUCKETS, NOT_DUE, Receivable
 
 AR_COLUMNS = ("project", "name", "client", "salesperson", "contract", "due", "invoiced", "received", "outstanding",
               NOT_DUE, *BUCKETS)
-AR_HEADERS_ZH = ("项目", "名称", "客户", "销售", "合同金额", "已到期", "已开票", "已收款", "应收未收", "未到期",
-                 "0–30天", "31–60天", "61–90天", "90天以上")
+BOM = "\ufeff"  # UTF-8's byte order mark: what tells Excel the file is UTF-8
+
+
+def ar_headers() -> list[str]:
+    """The columns of the receivables in the language in use; in English, :data:`AR_COLUMNS`."""
+    return [pgettext("receivables column", "project"), pgettext("receivables column", "name"),
+            pgettext("receivables column", "client"), pgettext("receivables column", "salesperson"),
+            pgettext("receivables column", "contract"), pgettext("receivables column", "due"),
+            pgettext("receivables column", "invoiced"), pgettext("receivables column", "received"),
+            pgettext("receivables column", "outstanding"), pgettext("receivables column", "not_due"),
+            pgettext("receivables column", "0-30"), pgettext("receivables column", "31-60"),
+            pgettext("receivables column", "61-90"), pgettext("receivables column", "90+")]
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -44,21 +61,28 @@ def _ar_cells(r: Receivable) -> list[Any]:
 
 
 def ar_csv(rows: list[Receivable], grand: Receivable) -> str:
-    """`ar --csv`: a header of stable column names, one row per project, then the total."""
+    """`ar --csv`: the byte order mark, a header (stable column names in English), one row per
+    project (its salesperson by name), then the total."""
     buffer = io.StringIO()
+    buffer.write(BOM)
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(AR_COLUMNS)
+    writer.writerow(ar_headers())
     for r in [*rows, grand]:
-        writer.writerow([f"{c:.2f}" if hasattr(c, "quantize") else csv_text(c) for c in _ar_cells(r)])
+        writer.writerow([f"{c:.2f}" if hasattr(c, "quantize") else csv_text(c) for c in _named_cells(r)])
     return buffer.getvalue()
 
 
+def _named_cells(r: Receivable) -> list[Any]:
+    """A row of the receivables with its salesperson by name (the id when people.yaml has none)."""
+    cells = _ar_cells(r)
+    return [*cells[:3], r.salesperson_name or r.salesperson, *cells[4:]]
+
+
 def write_ar(path: Path, rows: list[Receivable], grand: Receivable, as_of: date, option: str = "--xlsx") -> None:
-    """`ar --xlsx`: one sheet, Chinese headers, salespeople by name, amounts as numbers in yuan
-    with two decimals."""
-    named = [[*cells[:3], r.salesperson_name or r.salesperson, *cells[4:]] for r in rows if (cells := _ar_cells(r))]
-    sheet_rows = [list(AR_HEADERS_ZH), *named, _ar_cells(grand)]
-    _write(path, f"应收账款 {as_of.isoformat()}", sheet_rows, 4, option)
+    """`ar --xlsx`: one sheet, headers in the language in use, salespeople by name, amounts as
+    numbers in yuan with two decimals."""
+    sheet_rows = [ar_headers(), *(_named_cells(r) for r in rows), _ar_cells(grand)]
+    _write(path, _("receivables {day}").format(day=as_of.isoformat()), sheet_rows, 4, option)
 
 
 def write_table(path: Path, title: str, rows: list[list[Any]], money_from: int | None = None,
@@ -72,8 +96,8 @@ def _write(path: Path, title: str, rows: list[list[Any]], money_from: int | None
         from openpyxl import Workbook
         from openpyxl.styles import Font
     except ImportError:
-        raise UsageError("Excel output needs openpyxl, an optional extra: pip install 'xmflow[xlsx]' "
-                         "(or use --csv)") from None
+        raise UsageError(_("Excel output needs openpyxl, an optional extra: pip install openpyxl "
+                           "(or use --csv)")) from None
     book = Workbook()
     sheet = book.active
     sheet.title = title[:31].replace(":", " ")

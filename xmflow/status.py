@@ -7,7 +7,11 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from xmflow import i18n
+from xmflow.conditions import Derived
 from xmflow.figures import ZERO, Figures, figure, figures
+from xmflow.i18n import _
+from xmflow.labels import label
 from xmflow.model import Decision, Person, Problem, Project, Signoff, StepState
 from xmflow.process import Process, Stage, Step
 from xmflow.receivables import Entry, Installment, entries, schedule, until
@@ -57,6 +61,7 @@ class Summary:
     amount: Decimal | None
     received: Decimal
     warranty_end: date | None = None
+    withdrawn: Signoff | None = None  # the sign-off that withdrew it (终止): closed, and nothing waits
 
     @property
     def late(self) -> tuple[NextStep, ...]:
@@ -71,6 +76,7 @@ class Report:
     summary: Summary
     steps: tuple[StepStatus, ...]
     schedule: tuple[Installment, ...] = ()
+    notes: tuple[str, ...] = ()  # what happened that the steps alone do not say (a decline, a withdrawal)
 
 
 @dataclass(frozen=True)
@@ -92,12 +98,22 @@ class Standing:
         return Summary(s.id, s.name, s.client, s.sales, s.sales_name, s.key, s.stage, s.closed, nexts,
                        0 if s.closed else _days(self.since, as_of), s.last,
                        () if s.closed else tuple(m for m in self.milestones if m["due"] < as_of), s.amount,
-                       until(self.receipts, as_of), s.warranty_end)
+                       until(self.receipts, as_of), s.warranty_end, s.withdrawn)
 
 
 def _days(since: date | None, as_of: date) -> int:
     """Whole days from *since* to *as_of*; none before it, or with no day to count from."""
     return max((as_of - since).days, 0) if since else 0
+
+
+def by_warranty_end(rows: list[Summary]) -> list[Summary]:
+    """`status --warranty`: the warranty that ends first, first (one without an end, last)."""
+    return sorted(rows, key=lambda s: (s.warranty_end is None, s.warranty_end or date.max))
+
+
+def warranty_days_left(s: Summary, as_of: date) -> int | None:
+    """Days from *as_of* to the end of the project's warranty (0 on its last day, less once it has ended)."""
+    return (s.warranty_end - as_of).days if s.warranty_end else None
 
 
 def summary(ws: Workspace, view: ProjectView, statuses: list[StepStatus], as_of: date) -> Summary:
@@ -112,13 +128,15 @@ def standing(ws: Workspace, view: ProjectView, statuses: list[StepStatus]) -> St
     nexts = tuple(_next_step(ws, view, st) for st in waiting)
     pending = [st for st in statuses if st.state in (StepState.WAITING, StepState.BLOCKED)]
     stage = (nexts[0].step.stage if nexts else pending[0].step.stage) if pending else "closed"
+    if view.withdrawn is not None:
+        stage = next(s.id for s in view.process.stages if s.halts)
     last = view.last_signoff()
     sales = figure(view, "salesperson") or ""
     person = ws.people.by_id(sales)
     closed = not pending  # nothing waits on a closed project, and none of its milestones is late
     line = Summary(view.project.id, figure(view, "name") or "", figure(view, "client") or "",
                    sales, person.name if person else sales, view.key, stage, closed, nexts, 0, last, (),
-                   figure(view, "contract_amount"), ZERO, figures(view).warranty_end)
+                   figure(view, "contract_amount"), ZERO, figures(view).warranty_end, view.withdrawn)
     milestones = tuple(m for m in figure(view, "milestones") or [] if m.get("due") and not m.get("done"))
     return Standing(line, last.at.date() if last else figure(view, "opened"),
                     tuple(_ready_since(view, st) for st in waiting), milestones, entries(view, "receipts"))
@@ -148,7 +166,57 @@ def report(ws: Workspace, project: Project, as_of: date) -> Report:
     """Every step of one project, and its summary."""
     view = ProjectView(project, ws.process, ws.config)
     statuses = view.statuses()
-    return Report(summary(ws, view, statuses, as_of), tuple(statuses), tuple(schedule(view)))
+    return Report(summary(ws, view, statuses, as_of), tuple(statuses), tuple(schedule(view)),
+                  tuple(happened(ws, view, statuses)))
+
+
+def _title(thing: Step | Stage) -> str:
+    return thing.title_en or thing.title if i18n.language() == "en" else thing.title
+
+
+def happened(ws: Workspace, view: ProjectView, statuses: list[StepStatus]) -> list[str]:
+    """In words, what the steps' states alone do not say: a withdrawal (终止), a decline and what it
+    means (3.1.2 C), a signature held up by a step that now comes first (a special project that
+    became key after its contract was drafted)."""
+    said = []
+    if (stopped := view.withdrawn) is not None:
+        halting = next(s for s in view.process.stages if s.halts)
+        said.append(_("withdrawn (终止) on {day}, approved by {who}: {reason}. It takes no more sign-offs; to go "
+                      "on with it: xmflow set {project} {stage}.reason= --reopen -m WHY").format(
+            day=stopped.at.date(), who=_person(ws, stopped.by), reason=str(view.value(f"{halting.id}.reason") or ""),
+            project=view.project.id, stage=halting.id))
+    held = {st.step.id for st in statuses if st.state in (StepState.WAITING, StepState.BLOCKED) and st.signed}
+    for st in statuses:
+        if st.state is StepState.DECLINED and st.rejected is not None:
+            reject = st.step.on_reject
+            means = (reject.means_en or reject.means) if reject and i18n.language() == "en" else (reject.means if reject else "")
+            said.append(_("{step} ({title}) declined by {who} on {day}: {comment}. {means}").format(
+                step=st.step.id, title=_title(st.step), who=_person(ws, st.rejected.by), day=st.rejected.at.date(),
+                comment=st.rejected.comment or "—", means=means))
+        first = [pre.step for pre in st.step.after if pre.when.holds(view) and not view.satisfied(pre.step)]
+        if st.step.id in held and first and not set(first) <= held:  # the first signature held up, not each after it
+            became_key = view.key and any(_needs_key(view, pre) for pre in first)
+            said.append((_("{step} was signed on {day}, but the project has since become a key project (clause "
+                           "3.1.2) and {first} now come first: the signature counts again once they are signed")
+                         if became_key else
+                         _("{step} was signed on {day}, but {first} now come first: the signature counts again "
+                           "once they are signed")).format(
+                step=st.step.id, day=max(s.at for s in st.signed).date(), first=", ".join(first)))
+    return said
+
+
+def _needs_key(view: ProjectView, step_id: str) -> bool:
+    """Does *step_id* (or anything it follows) apply only to key projects?"""
+    step = view.process.step(step_id)
+    conditions = (view.process.stage(step.stage).when, step.when)
+    if any(isinstance(c, Derived) and c.name == "key" for c in conditions):
+        return True
+    return any(_needs_key(view, pre.step) for pre in step.after if not view.satisfied(pre.step))
+
+
+def _person(ws: Workspace, person_id: str) -> str:
+    person = ws.people.by_id(person_id)
+    return person.name if person else person_id
 
 
 def waits_on(person: Person, summary: Summary, view: ProjectView) -> bool:
@@ -174,7 +242,7 @@ def signoff_json(s: Signoff) -> dict[str, Any]:
 
 def summary_json(s: Summary) -> dict[str, Any]:
     return {"id": s.id, "name": s.name, "client": s.client, "sales": s.sales, "sales_name": s.sales_name, "key": s.key, "stage": s.stage,
-            "closed": s.closed, "waiting_days": s.waiting_days,
+            "closed": s.closed, "withdrawn": s.withdrawn is not None, "waiting_days": s.waiting_days,
             "last_signoff": signoff_json(s.last) if s.last else None,
             "next": [{"step": n.step.id, "title": n.step.title, "clause": n.step.clause, "roles": list(n.roles),
                       "people": [p.id for p in n.people], "missing": [str(m) for m in n.missing]}
@@ -191,12 +259,12 @@ def step_json(st: StepStatus) -> dict[str, Any]:
             "signed": [signoff_json(s) for s in st.signed], "missing": [str(m) for m in st.missing],
             "stale": [signoff_json(s) for s in st.stale],
             "changed_since": [signoff_json(s) for s in st.changed_since],
-            "rejected": signoff_json(st.rejected) if st.rejected else None}
+            "rejected": signoff_json(st.rejected) if st.rejected else None, "why": list(st.why)}
 
 
 def report_json(r: Report) -> dict[str, Any]:
     return {**summary_json(r.summary), "steps": [step_json(st) for st in r.steps],
-            "payment_schedule": [i.as_json() for i in r.schedule]}
+            "payment_schedule": [i.as_json() for i in r.schedule], "notes": list(r.notes)}
 
 
 def show_json(view: ProjectView, derived: Figures, stages: list[Stage]) -> dict[str, Any]:
@@ -209,9 +277,18 @@ def show_json(view: ProjectView, derived: Figures, stages: list[Stage]) -> dict[
 
 
 def portfolio_table(rows: list[Summary], process: Process) -> list[list[Any]]:
-    """The portfolio as rows for a spreadsheet, the first row the header."""
-    header = ["项目", "名称", "客户", "销售", "重点", "阶段", "下一步", "等待(天)", "超时", "逾期节点", "保修截止", "合同金额", "已收款"]
-    body = [[s.id, s.name, s.client, s.sales_name, "是" if s.key else "", "已结案" if s.closed else process.stage(s.stage).title,
+    """The portfolio as rows for a spreadsheet, the first row the header (in the language in use)."""
+    header = [label(key) for key in ("project", "name", "client", "sales", "key", "stage", "next", "waiting", "late",
+                                     "overdue", "warranty_end", "amount", "received")]
+    english = i18n.language() == "en"
+
+    def stage_of(s: Summary) -> str:
+        if s.withdrawn is not None or s.closed:
+            return label("withdrawn") if s.withdrawn is not None else label("closed")
+        stage = process.stage(s.stage)
+        return stage.title_en if english and stage.title_en else stage.title
+
+    body = [[s.id, s.name, s.client, s.sales_name, label("yes") if s.key else "", stage_of(s),
              ", ".join(n.step.id for n in s.next), s.waiting_days, ", ".join(n.step.id for n in s.late),
              len(s.overdue), s.warranty_end, s.amount, s.received] for s in rows]
     return [header, *body]

@@ -33,6 +33,7 @@ from datetime import datetime
 from pathlib import Path
 
 from xmflow.errors import StoreError
+from xmflow.i18n import _
 
 # The environment of every git xmflow runs: no optional locks (reading never writes the index) and
 # no replace refs (a `refs/replace/` ref would make git show another commit in place of one).
@@ -40,6 +41,15 @@ GIT_ENV = {"GIT_OPTIONAL_LOCKS": "0", "GIT_NO_REPLACE_OBJECTS": "1"}
 # What `git log` is told, whatever the configuration says: no signature check, note or --follow
 # printed into the fields, and messages in UTF-8.
 _LOG_OPTIONS = ("--no-show-signature", "--no-notes", "--no-follow", "--encoding=UTF-8", "--no-color")
+
+
+class GitError(StoreError):
+    """git itself failed: the message says so in the reader's language, *detail* is what git
+    printed (its own words, passed through as they are, never translated)."""
+
+    def __init__(self, message: str, detail: str) -> None:
+        super().__init__(message)
+        self.detail = detail
 
 
 @dataclass(frozen=True)
@@ -62,15 +72,15 @@ def git(root: Path, *args: str, env: dict[str, str] | None = None, check: bool =
         proc = subprocess.run([*prefix, "git", "-C", str(root), *args], input=data, capture_output=True,
                               env=environment(env), check=False, preexec_fn=before_exec)
     except FileNotFoundError:
-        raise StoreError("git is not installed or not on PATH") from None
+        raise StoreError(_("git is not installed or not on PATH")) from None
     # Text that is not UTF-8 (a crafted commit's name or message, a path) is kept byte for byte
     # as lone surrogates: passed back to git it names the same thing; shown, it is escaped.
     out = proc.stdout.decode("utf-8", "replace" if binary else "surrogateescape")
     err = proc.stderr.decode("utf-8", "replace")
     if check and proc.returncode != 0:
-        detail = (err or out).strip() or f"exit status {proc.returncode}"
+        detail = (err or out).strip() or _("exit status {code}").format(code=proc.returncode)
         verb = next((a for a in args if not a.startswith("-") and "=" not in a), "command")
-        raise StoreError(f"git {verb} failed: {detail}")
+        raise GitError(_("git {verb} failed: {detail}").format(verb=verb, detail=detail), detail)
     return out
 
 
@@ -144,8 +154,8 @@ def identity(root: Path) -> tuple[str, str]:
     email = os.environ.get("GIT_AUTHOR_EMAIL") or config_value(root, "user.email")
     name = os.environ.get("GIT_AUTHOR_NAME") or config_value(root, "user.name")
     if not email:
-        raise StoreError("git does not know who you are: git config --global user.email YOU@EXAMPLE.COM "
-                         "(and user.name)")
+        raise StoreError(_("git does not know who you are: git config --global user.email YOU@EXAMPLE.COM (and "
+                           "user.name)"))
     return name or email.split("@")[0], email
 
 
@@ -164,7 +174,7 @@ def log_fields(root: Path, placeholders: Sequence[str], *args: str, config: dict
               data="".join(f"{rev}\n" for rev in revs) if revs else None)
     before, *chunks = out.split(f"{token}<")
     if before.strip():
-        raise StoreError(f"git log printed what xmflow does not expect: {before.strip()[:200]!r}")
+        raise StoreError(_("git log printed what xmflow does not expect: {text}").format(text=repr(before.strip()[:200])))
     return [_log_entry(chunk, token, len(placeholders)) for chunk in chunks]
 
 
@@ -187,7 +197,8 @@ def log_stream(root: Path, placeholders: Sequence[str], *args: str) -> Iterator[
                     if first:
                         first = False
                         if chunk.strip():
-                            raise StoreError(f"git log printed what xmflow does not expect: {chunk.strip()[:200]!r}")
+                            raise StoreError(_("git log printed what xmflow does not expect: {text}").format(
+                                text=repr(chunk.strip()[:200])))
                         continue
                     yield _log_entry(chunk, token, len(placeholders))
             buffer += decoder.decode(b"", final=True)
@@ -198,8 +209,8 @@ def log_stream(root: Path, placeholders: Sequence[str], *args: str) -> Iterator[
             code = proc.wait()
         if code != 0:
             errors.seek(0)
-            detail = errors.read().decode("utf-8", "replace").strip() or f"exit status {code}"
-            raise StoreError(f"git log failed: {detail}")
+            detail = errors.read().decode("utf-8", "replace").strip() or _("exit status {code}").format(code=code)
+            raise StoreError(_("git {verb} failed: {detail}").format(verb="log", detail=detail))
 
 
 def _log_format(token: str, placeholders: Sequence[str]) -> str:
@@ -210,7 +221,7 @@ def _log_entry(chunk: str, token: str, count: int) -> tuple[list[str], str]:
     fields, found, rest = chunk.partition(f"{token}>")
     values = fields.split(f"{token}|")
     if not found or len(values) != count:
-        raise StoreError(f"git log printed a commit xmflow cannot read: {chunk[:200]!r}")
+        raise StoreError(_("git log printed a commit xmflow cannot read: {text}").format(text=repr(chunk[:200])))
     return values, rest
 
 
@@ -259,7 +270,7 @@ def _raw_changes(text: str) -> list[RawChange]:
             continue
         parts = meta.split()
         if not meta.startswith(":") or len(parts) < 5 or i + 1 >= len(items):
-            raise StoreError(f"git log --raw printed what xmflow does not expect: {meta[:200]!r}")
+            raise StoreError(_("git log --raw printed what xmflow does not expect: {text}").format(text=repr(meta[:200])))
         changes.append(RawChange(parts[1], parts[3], items[i + 1]))
         i += 2
     return changes
@@ -274,7 +285,8 @@ def read_blobs(root: Path, ids: list[str]) -> dict[str, bytes]:
     proc = subprocess.run(["git", "-C", str(root), "cat-file", "--batch"], input="\n".join(wanted).encode() + b"\n",
                           capture_output=True, check=False, env=environment())
     if proc.returncode != 0:
-        raise StoreError(f"git cat-file failed: {proc.stderr.decode(errors='replace').strip()}")
+        raise StoreError(_("git {verb} failed: {detail}").format(verb="cat-file",
+                                                                 detail=proc.stderr.decode(errors="replace").strip()))
     out, pos, found = proc.stdout, 0, {}
     for blob in wanted:
         end = out.index(b"\n", pos)
@@ -326,7 +338,7 @@ def blob_digests(root: Path, ids: list[str]) -> dict[str, str]:
             while left:
                 piece = proc.stdout.read(min(left, 1 << 20))
                 if not piece:
-                    raise StoreError(f"git cat-file stopped in the middle of {blob}")
+                    raise StoreError(_("git cat-file stopped in the middle of {blob}").format(blob=blob))
                 digest.update(piece)
                 left -= len(piece)
             proc.stdout.read(1)  # the newline after the content
@@ -348,7 +360,7 @@ def signatures(root: Path, commits: list[str], allowed_signers: str) -> dict[str
                              config={"gpg.ssh.allowedSignersFile": f.name})
     finally:
         os.unlink(f.name)
-    return {sha: (status, signer, key) for (sha, status, signer, key), _ in entries}
+    return {sha: (status, signer, key) for (sha, status, signer, key), __ in entries}
 
 
 def head(root: Path) -> str | None:
@@ -425,7 +437,7 @@ def vouched_blobs(root: Path, path: str) -> Vouched:
     changed = set(git(root, "diff-files", "--name-only", "-z", "--", path).split("\0")) - {""}
     blobs, others = Vouched(), 0
     for entry in listed.split("\0"):
-        meta, _, name = entry.partition("\t")
+        meta, __, name = entry.partition("\t")
         fields = meta.split(" ")
         if len(fields) == 4 and fields[0] == "H" and fields[1] == "100644" and fields[3] == "0" and name not in changed:
             blobs[name] = fields[2]
@@ -446,7 +458,7 @@ def _folded_names(root: Path) -> bool:
 
 def dirty_paths(root: Path, paths: list[str]) -> list[str]:
     """Paths under *paths* with uncommitted changes (staged, unstaged or untracked)."""
-    return [path for _, path in changes(root, paths)]
+    return [path for __, path in changes(root, paths)]
 
 
 def changes(root: Path, paths: list[str]) -> list[tuple[str, str]]:
@@ -461,8 +473,8 @@ def refuse_hand_edits(root: Path, paths: list[str]) -> None:
     `verify` finding); people.yaml, xmflow.yaml and the process file are the admin's to commit."""
     found = changes(root, paths)
     if found:
-        raise StoreError("uncommitted changes in " + ", ".join(path for _, path in found) + ": " +
-                         "; ".join(_advice(found)))
+        raise StoreError(_("uncommitted changes in {files}: {advice}").format(
+            files=", ".join(path for __, path in found), advice=_("; ").join(_advice(found))))
 
 
 def _advice(changes: list[tuple[str, str]]) -> list[str]:
@@ -472,17 +484,18 @@ def _advice(changes: list[tuple[str, str]]) -> list[str]:
     new_settings = [path for code, path in changes if not path.startswith("projects/") and code == "??"]
     advice = []
     if records:
-        advice.append(f"put {_quoted(records)} back with `git restore --staged --worktree -- {_quoted(records)}`, "
-                      "then make the change with `xmflow set` or `xmflow edit` (a project's files change only "
-                      "through xmflow: a commit made with plain git is a `verify` finding)")
+        advice.append(_("put {files} back with `git restore --staged --worktree -- {files}`, then make the change "
+                        "with `xmflow set` or `xmflow edit` (a project's files change only through xmflow: a commit "
+                        "made with plain git is a `verify` finding)").format(files=_quoted(records)))
     if strays:
-        advice.append(f"move {_quoted(strays)} out of the workspace (a scan of a signed paper goes in with "
-                      "`xmflow sign … --evidence FILE`)")
+        advice.append(_("move {files} out of the workspace (a scan of a signed paper goes in with `xmflow sign … "
+                        "--evidence FILE`)").format(files=_quoted(strays)))
     if settings:
-        advice.append(f"if you are the admin, commit {_quoted(settings)} with git; if not, put it back with "
-                      f"`git restore --staged --worktree -- {_quoted(settings)}`")
+        advice.append(_("if you are the admin, commit {files} with git; if not, put it back with `git restore "
+                        "--staged --worktree -- {files}`").format(files=_quoted(settings)))
     if new_settings:
-        advice.append(f"if you are the admin, commit {_quoted(new_settings)} with git; if not, remove it")
+        advice.append(_("if you are the admin, commit {files} with git; if not, remove it").format(
+            files=_quoted(new_settings)))
     return advice
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from xmflow import checks, outgoing, renumber, store
 from xmflow.acknowledgements import ACKNOWLEDGEMENTS
 from xmflow.errors import RuleError, StoreError, UsageError, XmflowError
+from xmflow.i18n import _
 from xmflow.lock import workspace_lock
 from xmflow.workspace import CONFIG, PEOPLE, PROJECTS, Workspace
 
@@ -28,7 +29,7 @@ SAVED = "refs/xmflow/pre-sync"
 _UNFINISHED = ("rebase-merge", "rebase-apply", "MERGE_HEAD", "CHERRY_PICK_HEAD", "REVERT_HEAD")
 # git prints the server's refusal untranslated: `! [remote rejected] main -> main (pre-receive hook declined)`
 _DECLINED = re.compile(r"\[remote rejected\][^\n]*\(([^)\n]*declined[^)\n]*)\)")
-_REMOTE_LINE = re.compile(r"^(?:git push failed: )?remote: ?(.*?)\s*$", re.M)
+_REMOTE_LINE = re.compile(r"^remote: ?(.*?)\s*$", re.M)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
@@ -83,7 +84,7 @@ def _git_dir(root: Path) -> Path:
     """The repository's own git folder, absolute: where the workspace lock lives."""
     found = store.git(root, "rev-parse", "--absolute-git-dir", check=False).strip()
     if not found:
-        raise UsageError("nothing to sync: this workspace is not in a git repository (xmflow init makes one)")
+        raise UsageError(_("nothing to sync: this workspace is not in a git repository (xmflow init makes one)"))
     return Path(found)
 
 
@@ -113,8 +114,9 @@ def _attempts(ws: Workspace, target: _Target, orig: str) -> SyncReport:
         outgoing.refuse_unpushable(root, target.shown, tip, run.orig, run.forgiven, run.origins)
         if _push(root, target, tip):
             return SyncReport(pulled, pushed, run.renumbered, attempt)
-    raise StoreError(f"{target.shown} kept moving: others pushed first {ATTEMPTS} times in a row. Nothing was "
-                     "pushed and your branch is as it was; run `xmflow sync` again in a moment")
+    raise StoreError(_("{branch} kept moving: others pushed first {attempts} times in a row. Nothing was pushed and "
+                       "your branch is as it was; run `xmflow sync` again in a moment").format(branch=target.shown,
+                                                                                           attempts=ATTEMPTS))
 
 
 # -- before anything moves ------------------------------------------------------------------
@@ -123,25 +125,26 @@ def _preflight(ws: Workspace, remote: str, branch: str | None) -> _Target:
     remote, a detached HEAD, uncommitted changes."""
     root = ws.root
     if store.head(root) is None:
-        raise UsageError("nothing to sync: this workspace has no commit yet (xmflow init makes the first)")
+        raise UsageError(_("nothing to sync: this workspace has no commit yet (xmflow init makes the first)"))
     for found in store.git(root, "rev-parse", *[a for name in _UNFINISHED for a in ("--git-path", name)]).split("\n"):
         if found and (root / found).exists():
             saved = store.git(root, "rev-parse", "--verify", "-q", SAVED, check=False).strip()
-            back = (f"; an interrupted `xmflow sync` left it: put your branch back as it was with "
-                    f"`git rebase --abort && git reset --keep {SAVED}`" if saved else "")
-            raise UsageError("a git rebase, merge or cherry-pick is unfinished here: finish it or abort it "
-                             f"(git rebase --abort, git merge --abort) before `xmflow sync`{back}")
+            back = _("; an interrupted `xmflow sync` left it: put your branch back as it was with `git rebase "
+                     "--abort && git reset --keep {saved}`").format(saved=SAVED) if saved else ""
+            raise UsageError(_("a git rebase, merge or cherry-pick is unfinished here: finish it or abort it (git "
+                               "rebase --abort, git merge --abort) before `xmflow sync`") + back)
     remotes = store.git(root, "remote").split()
     if remote not in remotes:
-        known = f" (remotes: {', '.join(remotes)})" if remotes else ""
-        raise UsageError(f"no remote {remote!r}{known}: add the shared repository with `git remote add {remote} URL` "
-                         "or name one with --remote")
+        said = _("no remote {remote} (remotes: {remotes}): add the shared repository with `git remote add {name} "
+                 "URL` or name one with --remote") if remotes else \
+            _("no remote {remote}: add the shared repository with `git remote add {name} URL` or name one with --remote")
+        raise UsageError(said.format(remote=repr(remote), remotes=", ".join(remotes), name=remote))
     current = store.git(root, "symbolic-ref", "--short", "-q", "HEAD", check=False).strip()
     if not current:
-        raise UsageError("not on a branch (detached HEAD): `git switch BRANCH` first")
+        raise UsageError(_("not on a branch (detached HEAD): `git switch BRANCH` first"))
     name = branch or current
     if not store.git(root, "check-ref-format", "--branch", name, check=False).strip():
-        raise UsageError(f"--branch: {name!r} is not a valid branch name")
+        raise UsageError(_("--branch: {name} is not a valid branch name").format(name=repr(name)))
     _require_clean(ws)
     return _Target(remote, name)
 
@@ -156,8 +159,9 @@ def _require_clean(ws: Workspace) -> None:
     store.refuse_hand_edits(ws.root, [CONFIG, PEOPLE, ACKNOWLEDGEMENTS, PROJECTS, *process])
     others = [path for code, path in store.changes(ws.root, []) if code != "??"]
     if others:
-        raise UsageError("uncommitted changes in " + ", ".join(others) + ": commit them with git or put them back "
-                         f"(git restore --staged --worktree -- {' '.join(others)}) before `xmflow sync`")
+        raise UsageError(_("uncommitted changes in {files}: commit them with git or put them back (git restore "
+                           "--staged --worktree -- {paths}) before `xmflow sync`").format(files=", ".join(others),
+                                                                                       paths=" ".join(others)))
 
 
 # -- the remote -----------------------------------------------------------------------------
@@ -171,16 +175,18 @@ def _fetch(root: Path, target: _Target) -> str | None:
     except StoreError as exc:
         if _remote_tip(root, target) is None:
             return None
-        raise StoreError(f"cannot fetch {target.branch} from {target.remote}: {exc.message}") from None
+        raise StoreError(_("cannot fetch {branch} from {remote}: {error}").format(
+            branch=target.branch, remote=target.remote, error=exc.message)) from None
     tip = _rev(root, target.tracking)
     if known and not _is_ancestor(root, known, tip):
         store.git(root, "update-ref", "-m", "xmflow sync: the shared branch was rewritten; kept as received",
                   target.tracking, known)
         lost = len(store.commits_only_in(root, known, tip))
-        raise RuleError(f"{target.shown} was rewritten on the shared repository: {lost} commit(s) this clone received "
-                        f"from it are no longer there (a forced push, past or without the server's hook), and with "
-                        f"them the sign-offs they held. Nothing was pushed and your branch is as it was. Tell your "
-                        f"admin; the commits are still here: git log {tip}..{known}")
+        raise RuleError(_("{branch} was rewritten on the shared repository: {lost} commit(s) this clone received "
+                          "from it are no longer there (a forced push, past or without the server's hook), and with "
+                          "them the sign-offs they held. Nothing was pushed and your branch is as it was. Tell your "
+                          "admin; the commits are still here: git log {tip}..{known}").format(
+            branch=target.shown, lost=lost, tip=tip, known=known))
     return tip
 
 
@@ -189,7 +195,7 @@ def _remote_tip(root: Path, target: _Target) -> str | None:
     try:
         out = store.git(root, "ls-remote", "--heads", target.remote, f"refs/heads/{target.branch}")
     except StoreError as exc:
-        raise StoreError(f"cannot reach {target.remote}: {exc.message}") from None
+        raise StoreError(_("cannot reach {remote}: {error}").format(remote=target.remote, error=exc.message)) from None
     return out.split()[0] if out.strip() else None
 
 
@@ -203,12 +209,13 @@ def _push(root: Path, target: _Target, tip: str | None) -> bool:
         # Someone pushed first: judged by where the branch is now, not by git's wording.
         if _remote_tip(root, target) != tip:
             return False
-        declined = _DECLINED.search(exc.message)
+        said = exc.detail if isinstance(exc, store.GitError) else exc.message  # git's own words
+        declined = _DECLINED.search(said)
         if declined:
-            raise RuleError(_declined_message(target, exc.message, declined.group(1))) from None
+            raise RuleError(_declined_message(target, said, declined.group(1))) from None
         detail = "\n".join(line.rstrip() for line in exc.message.splitlines())
-        raise StoreError(f"cannot push to {target.branch} on {target.remote}, so nothing was pushed and your branch "
-                         f"is as it was: {detail}") from None
+        raise StoreError(_("cannot push to {branch} on {remote}, so nothing was pushed and your branch is as it "
+                           "was: {detail}").format(branch=target.branch, remote=target.remote, detail=detail)) from None
     store.git(root, "update-ref", target.tracking, head)
     return True
 
@@ -216,10 +223,11 @@ def _push(root: Path, target: _Target, tip: str | None) -> bool:
 def _declined_message(target: _Target, stderr: str, why: str) -> str:
     """The server's own rules refused the push: its reasons, as its hook printed them."""
     said = [_CONTROL.sub("", line) for line in _REMOTE_LINE.findall(stderr)]
+    # git's own words, quoted as git printed them: the server's lines (in its language) after git's "remote:"
     reasons = "\n".join(f"  remote: {line}" for line in said if line.strip()) or f"  ({why})"
-    return (f"{target.remote} refused the push to {target.branch} ({why}); its reasons:\n{reasons}\nNothing was "
-            "pushed and your branch is as it was. Set right what the server names (or ask whoever runs it), then "
-            "`xmflow sync` again.")
+    return _("{remote} refused the push to {branch} ({why}); its reasons:\n{reasons}\nNothing was pushed and your "
+             "branch is as it was. Set right what the server names (or ask whoever runs it), then `xmflow sync` "
+             "again.").format(remote=target.remote, branch=target.branch, why=why, reasons=reasons)
 
 
 # -- combining with the shared branch -------------------------------------------------------
@@ -262,14 +270,16 @@ def _rebase(ws: Workspace, target: _Target, tip: str, origins: dict[str, str]) -
         store.git(root, "-c", "rebase.autoStash=false", "-c", "rebase.updateRefs=false", "rebase", "-q", tip)
     except StoreError as exc:
         if not _rebasing(root):
-            raise StoreError(f"cannot put your commits on top of {target.shown}: {exc.message}") from None
+            raise StoreError(_("cannot put your commits on top of {branch}: {error}").format(
+                branch=target.shown, error=exc.message)) from None
         paths = [p for p in store.git(root, "-c", "core.quotePath=false", "diff", "--name-only",
                                       "--diff-filter=U").splitlines() if p]
         stopped = store.git(root, "rev-parse", "-q", "--verify", "REBASE_HEAD", check=False).strip()
         ours = store.git(root, "log", "-1", "--format=%h “%s”", origins.get(stopped, stopped)).strip()
         store.git(root, "rebase", "--abort")
         if not paths:
-            raise StoreError(f"cannot put your commits on top of {target.shown}: {exc.message}") from None
+            raise StoreError(_("cannot put your commits on top of {branch}: {error}").format(
+                branch=target.shown, error=exc.message)) from None
         raise SyncConflict(_conflict_message(ws, target, tip, paths, ours)) from None
 
 
@@ -282,11 +292,14 @@ def _conflict_message(ws: Workspace, target: _Target, tip: str, paths: list[str]
         sha, name, email, subject = theirs[0][0] if theirs else ("", "", "", "")
         who = _who(ws, name, email)
         people.add(who)
-        lines.append(f"{_describe(ws, path)}: changed here (your commit {ours}) and by {who} on {target.shown} "
-                     f"(commit {sha} “{subject}”)")
-    return ("\n".join(lines) + f"\nNothing was pushed; your commits and files are as they were. Talk to "
-            f"{', '.join(sorted(people))} and agree whose change stands. To build on theirs, drop your commit(s) to "
-            f"that stage (git rebase -i {target.shown}), run `xmflow sync`, then make your change again.")
+        lines.append(_("{stage}: changed here (your commit {ours}) and by {who} on {branch} (commit {commit} "
+                       "“{subject}”)").format(stage=_describe(ws, path), ours=ours, who=who, branch=target.shown,
+                                              commit=sha, subject=subject))
+    lines.append(_("Nothing was pushed; your commits and files are as they were. Talk to {people} and agree whose "
+                   "change stands. To build on theirs, drop your commit(s) to that stage (git rebase -i {branch}), run "
+                   "`xmflow sync`, then make your change again.").format(people=", ".join(sorted(people)),
+                                                                        branch=target.shown))
+    return "\n".join(lines)
 
 
 def _describe(ws: Workspace, path: str) -> str:
@@ -318,7 +331,7 @@ def _rebased_from(root: Path, tip: str, before_head: str) -> dict[str, str]:
 def _by_content(root: Path, spec: str) -> list[tuple[str, tuple[str, ...]]]:
     """(commit, (its author date, email and message)) for each commit of *spec*, each field read
     exactly (a message cannot pass for another commit's)."""
-    return [(sha, tuple(kept)) for (sha, *kept), _ in store.log_fields(root, ("%H", "%aI", "%ae", "%B"), spec)]
+    return [(sha, tuple(kept)) for (sha, *kept), __ in store.log_fields(root, ("%H", "%aI", "%ae", "%B"), spec)]
 
 
 # -- git ------------------------------------------------------------------------------------
@@ -330,8 +343,8 @@ def _restore(root: Path, orig: str) -> None:
         if _rev(root, "HEAD") != orig:
             store.git(root, "reset", "-q", "--keep", orig)
     except StoreError as exc:
-        raise StoreError(f"sync stopped and could not put your branch back by itself ({exc.message}); your "
-                         f"commits are safe at {SAVED}: git reset --keep {SAVED}") from None
+        raise StoreError(_("sync stopped and could not put your branch back by itself ({error}); your commits are "
+                           "safe at {saved}: git reset --keep {saved}").format(error=exc.message, saved=SAVED)) from None
 
 
 def _rev(root: Path, rev: str) -> str:

@@ -13,10 +13,12 @@ from xmflow import process as process_mod
 from xmflow import records, store, yamlio
 from xmflow.cache import KeptCache, RecordCache
 from xmflow.errors import RecordError, RuleError, UsageError, XmflowError
+from xmflow.i18n import _
 from xmflow.model import Config, Delegation, People, Person, Project
 from xmflow.process import Process
 from xmflow.rules import ProjectView
 from xmflow.schema import FieldError, FieldType, convert
+from xmflow.values import quoted
 
 CONFIG = "xmflow.yaml"
 PEOPLE = "people.yaml"
@@ -25,20 +27,21 @@ MAX_ID = 64  # characters of a project's or a person's id: a folder name stays f
 _ID = re.compile(rf"[A-Za-z0-9_-]{{1,{MAX_ID}}}")
 
 _TEXT = FieldType("text")
-_ROLE_NAMES = FieldType("list", item=FieldType("text", label="a role name"))
+_ROLE_NAMES = FieldType("list", item=FieldType("text", label=lambda: _("a role name")))
 # xmflow.yaml and people.yaml are typed like the stages' fields and read by the same convert().
-CONFIG_TYPE = FieldType("map", label="a mapping of settings", fields={
+# A label is said when a message is made, in the language in use.
+CONFIG_TYPE = FieldType("map", label=lambda: _("a mapping of settings"), fields={
     "company": _TEXT, "currency": _TEXT, "key_threshold": FieldType("money"),
-    "locale": FieldType("enum", values=("zh", "en")), "process": FieldType("text", label="a file's path"),
+    "locale": FieldType("enum", values=("zh", "en")), "process": FieldType("text", label=lambda: _("a file's path")),
     "require_signed_commits": FieldType("bool"), "max_backdate_days": FieldType("int")})
-PERSON_TYPE = FieldType("map", label="a mapping with id, name, email, roles", fields={
-    "id": FieldType("text", label="a person's id"), "name": _TEXT,
-    "email": FieldType("text", label="an email address"), "roles": _ROLE_NAMES,
-    "signing_key": FieldType("text", label="a public key on one line")})
-DELEGATION_TYPE = FieldType("map", label="a delegation {from, to, roles, until, since}", fields={
+PERSON_TYPE = FieldType("map", label=lambda: _("a mapping with id, name, email, roles"), fields={
+    "id": FieldType("text", label=lambda: _("a person's id")), "name": _TEXT,
+    "email": FieldType("text", label=lambda: _("an email address")), "roles": _ROLE_NAMES,
+    "signing_key": FieldType("text", label=lambda: _("a public key on one line"))})
+DELEGATION_TYPE = FieldType("map", label=lambda: _("a delegation {from, to, roles, until, since}"), fields={
     "from": FieldType("person"), "to": FieldType("person"), "roles": _ROLE_NAMES,
     "until": FieldType("date"), "since": FieldType("date")})
-PEOPLE_TYPE = FieldType("map", label="a mapping with a `people:` list", fields={
+PEOPLE_TYPE = FieldType("map", label=lambda: _("a mapping with a `people:` list"), fields={
     "people": FieldType("list", item=PERSON_TYPE), "delegations": FieldType("list", item=DELEGATION_TYPE)})
 _MAX_BACKDATE = 99_999  # days: a date that far back is still a date
 
@@ -51,9 +54,10 @@ def find_root(start: Path) -> Path:
             if (folder / CONFIG).is_file():
                 return folder
     except (OSError, ValueError) as exc:  # a name too long, a NUL byte: no folder of that name
-        raise UsageError(f"cannot look for a workspace in {str(start)[:80]!r}: {getattr(exc, 'strerror', None) or exc}") \
-            from None
-    raise UsageError(f"no xmflow workspace here or above {start} (no {CONFIG}): run `xmflow init` or pass -C PATH")
+        raise UsageError(_("cannot look for a workspace in {folder}: {reason}").format(
+            folder=quoted(str(start)[:80]), reason=getattr(exc, "strerror", None) or exc)) from None
+    raise UsageError(_("no xmflow workspace here or above {folder} (no {config}): run `xmflow init` or pass -C PATH")
+                     .format(folder=start, config=CONFIG))
 
 
 def _typed(doc: yamlio.Document, ftype: FieldType) -> dict[str, Any]:
@@ -62,7 +66,8 @@ def _typed(doc: yamlio.Document, ftype: FieldType) -> dict[str, Any]:
         return convert(ftype, doc.data) or {}
     except FieldError as exc:
         dotted = ".".join(str(p) for p in exc.path)
-        raise RecordError(doc.where(exc.path), f"{dotted}: {exc.message}" if dotted else exc.message) from None
+        raise RecordError(doc.where(exc.path), _("{field}: {problem}").format(field=dotted, problem=exc.message)
+                          if dotted else exc.message) from None
 
 
 def parse_config(text: str, name: str = CONFIG) -> Config:
@@ -71,7 +76,8 @@ def parse_config(text: str, name: str = CONFIG) -> Config:
     data = _typed(doc, CONFIG_TYPE)
     backdate = data.get("max_backdate_days")
     if backdate is not None and backdate > _MAX_BACKDATE:
-        raise RecordError(doc.where(("max_backdate_days",)), f"max_backdate_days: at most {_MAX_BACKDATE} days")
+        raise RecordError(doc.where(("max_backdate_days",)), _("max_backdate_days: at most {most} days").format(
+            most=_MAX_BACKDATE))
     process = data.get("process")
     if process is not None:
         _check_process_path(process, doc)
@@ -83,14 +89,14 @@ def _check_process_path(path: str, doc: yamlio.Document) -> None:
     """`process:` names a file of the workspace: a relative path that stays inside it."""
     parts = PurePosixPath(path).parts
     if path.startswith(("/", "\\")) or PureWindowsPath(path).drive or "\\" in path:
-        raise RecordError(doc.where(("process",)), f"process: {path!r} must be a path relative to the workspace "
-                                                   "(e.g. process.yaml), with / between folders")
+        raise RecordError(doc.where(("process",)), _("process: {path} must be a path relative to the workspace "
+                                                     "(e.g. process.yaml), with / between folders").format(path=quoted(path)))
     if ".." in parts or ".git" in parts or not parts or path.endswith("/"):
-        raise RecordError(doc.where(("process",)), f"process: {path!r} must name a file inside the workspace "
-                                                   "(no .., not in .git)")
+        raise RecordError(doc.where(("process",)), _("process: {path} must name a file inside the workspace "
+                                                     "(no .., not in .git)").format(path=quoted(path)))
     if "/".join(parts) != path:  # ./process.yaml, a//b: git names the file otherwise, and guards would miss it
-        raise RecordError(doc.where(("process",)), f"process: write {'/'.join(parts)!r}, not {path!r} (the file's "
-                                                   "name as git gives it)")
+        raise RecordError(doc.where(("process",)), _("process: write {right}, not {path} (the file's name as git "
+                                                     "gives it)").format(right=quoted("/".join(parts)), path=quoted(path)))
 
 
 def parse_people(text: str, roles: set[str], name: str = PEOPLE) -> People:
@@ -99,7 +105,7 @@ def parse_people(text: str, roles: set[str], name: str = PEOPLE) -> People:
     doc = yamlio.load(text, name)
     listed = doc.data.get("people") if isinstance(doc.data, dict) else None
     if doc.data is not None and not isinstance(doc.data, dict) or isinstance(listed, (str, dict)):
-        raise RecordError(name, "must have a `people:` list")
+        raise RecordError(name, _("must have a `people:` list"))
     data = _typed(doc, PEOPLE_TYPE)
     persons: list[Person] = []
     for i, item in enumerate(data.get("people") or []):
@@ -112,18 +118,21 @@ def _person(doc: yamlio.Document, i: int, item: dict[str, Any], roles: set[str],
     where = ("people", i)
     for key in ("id", "name", "email"):
         if not item.get(key):
-            raise RecordError(doc.where(where), f"person {i + 1} has no `{key}`")
+            raise RecordError(doc.where(where), _("person {number} has no `{key}`").format(number=i + 1, key=key))
     if not _ID.fullmatch(item["id"]):
-        raise RecordError(doc.where(where + ("id",)), f"id {item['id']!r} may hold only letters, digits, - and _ "
-                                                      f"(at most {MAX_ID})")
+        raise RecordError(doc.where(where + ("id",)), _("id {id} may hold only letters, digits, - and _ (at most {most})")
+                          .format(id=quoted(item["id"]), most=MAX_ID))
     if any(c.isspace() for c in item["email"]):
-        raise RecordError(doc.where(where + ("email",)), f"email {item['email']!r}: an email address has no spaces")
+        raise RecordError(doc.where(where + ("email",)), _("email {email}: an email address has no spaces").format(
+            email=quoted(item["email"])))
     person_roles = item.get("roles") or []
     for j, role in enumerate(person_roles):
         if role not in roles:
-            raise RecordError(doc.where(where + ("roles", j)), f"unknown role {role!r} (known: {', '.join(sorted(roles))})")
+            raise RecordError(doc.where(where + ("roles", j)), _("unknown role {role} (known: {known})").format(
+                role=quoted(role), known=", ".join(sorted(roles))))
     if any(p.id == item["id"] for p in persons) or any(p.email.lower() == item["email"].lower() for p in persons):
-        raise RecordError(doc.where(where), f"id {item['id']!r} or email {item['email']!r} appears twice")
+        raise RecordError(doc.where(where), _("id {id} or email {email} appears twice").format(
+            id=quoted(item["id"]), email=quoted(item["email"])))
     return Person(item["id"], item["name"], item["email"], frozenset(person_roles), item.get("signing_key"))
 
 
@@ -138,22 +147,25 @@ def _delegations(doc: yamlio.Document, spec: list[dict[str, Any]] | None,
         where = ("delegations", i)
         for key in ("from", "to", "until"):
             if not item.get(key):
-                raise RecordError(doc.where(where), f"delegation {i + 1} has no `{key}`")
+                raise RecordError(doc.where(where), _("delegation {number} has no `{key}`").format(number=i + 1, key=key))
         for key in ("from", "to"):
             if item[key] not in ids:
-                raise RecordError(doc.where(where + (key,)), f"{item[key]!r} is not a person in people.yaml")
+                raise RecordError(doc.where(where + (key,)), _("{person} is not a person in people.yaml").format(
+                    person=quoted(item[key])))
         roles = item.get("roles") or []
         if not roles:
-            raise RecordError(doc.where(where + ("roles",)), "roles must be a list of the roles delegated")
+            raise RecordError(doc.where(where + ("roles",)), _("roles must be a list of the roles delegated"))
         missing = [r for r in roles if r not in ids[item["from"]].roles]
         if missing:
-            raise RecordError(doc.where(where + ("roles",)), f"{item['from']} does not hold {', '.join(missing)}: "
-                                                             "only a role one holds can be delegated")
+            raise RecordError(doc.where(where + ("roles",)), _("{person} does not hold {roles}: only a role one holds "
+                                                               "can be delegated").format(person=item["from"],
+                                                                                          roles=", ".join(missing)))
         if item["from"] == item["to"]:
-            raise RecordError(doc.where(where), "a person does not delegate to themselves")
+            raise RecordError(doc.where(where), _("a person does not delegate to themselves"))
         until, since = item["until"], item.get("since")
         if since and since > until:
-            raise RecordError(doc.where(where), f"delegation {i + 1}: since {since} is after until {until}")
+            raise RecordError(doc.where(where), _("delegation {number}: since {since} is after until {until}").format(
+                number=i + 1, since=since, until=until))
         found.append(Delegation(item["from"], item["to"], frozenset(roles), until, since))
     return tuple(found)
 
@@ -177,7 +189,7 @@ class Workspace:
     def _text(self, name: str) -> str:
         text = self.text_if_any(name)
         if text is None:
-            raise RecordError(name, "missing: this workspace is incomplete (xmflow init makes it)")
+            raise RecordError(name, _("missing: this workspace is incomplete (xmflow init makes it)"))
         return text
 
     @cached_property
@@ -203,10 +215,10 @@ class Workspace:
         email = self.identity_email()
         person = self.people.by_email(email) if email else None
         if person is None:
-            shown = email or "(no git user.email set)"
-            raise RuleError(f"{shown} is not in {PEOPLE}: you may read but not change anything. "
-                            f"Ask an admin to add you to {PEOPLE}, or set your git identity: "
-                            "git config user.email YOUR@EMAIL")
+            shown = email or _("(no git user.email set)")
+            raise RuleError(_("{email} is not in {people}: you may read but not change anything. Ask an admin to add "
+                              "you to {people}, or set your git identity: git config user.email YOUR@EMAIL").format(
+                email=shown, people=PEOPLE))
         return person
 
     def project_ids(self) -> list[str]:
@@ -274,9 +286,11 @@ class Workspace:
         folder = self.root / PROJECTS / project_id
         if not _ID.fullmatch(project_id) or not folder.is_dir() or folder.is_symlink() or folder.parent.is_symlink():
             known = self.project_ids()
-            hint = f" (projects: {', '.join(known[:8])}{' …' if len(known) > 8 else ''})" if known else ""
-            shown = project_id if len(project_id) <= MAX_ID else project_id[:MAX_ID] + "…"
-            raise UsageError(f"no project {shown!r}{hint}")
+            shown = quoted(project_id if len(project_id) <= MAX_ID else project_id[:MAX_ID] + "…")
+            if not known:
+                raise UsageError(_("no project {project}").format(project=shown))
+            raise UsageError(_("no project {project} (projects: {projects})").format(
+                project=shown, projects=", ".join(known[:8]) + (" …" if len(known) > 8 else "")))
         if not cached:
             return records.load_project(self.root, self.process, project_id)
         return records.load_project(self.root, self.process, project_id, self.record_cache, self.blobs)

@@ -21,6 +21,8 @@ from typing import Any
 import yaml
 
 from xmflow.errors import RecordError
+from xmflow.i18n import _
+from xmflow.values import quoted
 
 try:
     _Base: Any = yaml.CSafeLoader
@@ -66,27 +68,61 @@ def load(text: str, name: str) -> Document:
     """Parse *text* (named *name* in errors) into a :class:`Document`."""
     try:
         node = yaml.compose(text, Loader=_Loader)
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow (a control character)
+        line = text.count("\n", 0, exc.position) + 1
+        raise RecordError(f"{name}:{line}", _("not valid YAML: a control character (U+{code}) at position {position}")
+                          .format(code=f"{exc.character:04X}" if isinstance(exc.character, int) else exc.character,
+                                  position=exc.position + 1)) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{name}:{mark.line + 1}" if mark else name
-        raise RecordError(where, f"not valid YAML: {getattr(exc, 'problem', exc)}") from None
+        raise RecordError(where, _("not valid YAML: {problem}").format(problem=_problem(exc))) from None
     except RecursionError:  # pragma: no cover - only the pure-Python composer recurses
-        raise RecordError(name, f"nested too deeply (more than {MAX_DEPTH} levels of lists and mappings)") from None
+        raise RecordError(name, _too_deep()) from None
     doc = Document(name, None)
     if node is not None:
         doc.data = _plain(node, (), doc, set())
     return doc
 
 
+def _problem(exc: yaml.YAMLError) -> str:
+    """What libyaml found wrong: in the language in use when it is one of the problems it reports
+    most often, else as libyaml says it."""
+    problem = str(getattr(exc, "problem", None) or exc)
+    return {
+        "mapping values are not allowed in this context": _("mapping values are not allowed in this context"),
+        "did not find expected key": _("did not find expected key"),
+        "did not find expected ',' or ']'": _("did not find expected ',' or ']'"),
+        "did not find expected ',' or '}'": _("did not find expected ',' or '{brace}'").format(brace="}"),
+        "did not find expected '-' indicator": _("did not find expected '-' indicator"),
+        "did not find expected node content": _("did not find expected node content"),
+        "did not find expected <document start>": _("did not find expected <document start>"),
+        "found character that cannot start any token": _("found character that cannot start any token"),
+        "found unexpected end of stream": _("found unexpected end of stream"),
+        "found unknown escape character": _("found unknown escape character"),
+        "found undefined alias": _("found undefined alias"),
+        "could not find expected ':'": _("could not find expected ':'"),
+        "found a tab character that violates indentation": _("found a tab character that violates indentation"),
+        "block sequence entries are not allowed in this context":
+            _("block sequence entries are not allowed in this context"),
+        "but found another document": _("but found another document"),
+        "did not find expected comment or line break": _("did not find expected comment or line break"),
+    }.get(problem, problem)
+
+
+def _too_deep() -> str:
+    return _("nested too deeply (more than {depth} levels of lists and mappings)").format(depth=MAX_DEPTH)
+
+
 def _plain(node: yaml.Node, path: Path, doc: Document, seen: set[int]) -> Any:
     """The plain value of *node*; its depth is the length of *path* (bounded by MAX_DEPTH)."""
     if id(node) in seen:  # the same node twice: an alias (&name / *name)
-        raise _error(node, doc, "YAML aliases (&name, *name) are not supported")
+        raise _error(node, doc, _("YAML aliases (&name, *name) are not supported"))
     if node.tag != _TAGS.get(type(node)):
-        raise _error(node, doc, f"YAML tags ({node.tag.replace('tag:yaml.org,2002:', '!!')}) are not supported: "
-                                "write the value plainly")
+        raise _error(node, doc, _("YAML tags ({tag}) are not supported: write the value plainly").format(
+            tag=node.tag.replace("tag:yaml.org,2002:", "!!")))
     if len(path) >= MAX_DEPTH and not isinstance(node, yaml.ScalarNode):
-        raise _error(node, doc, f"nested too deeply (more than {MAX_DEPTH} levels of lists and mappings)")
+        raise _error(node, doc, _too_deep())
     seen.add(id(node))
     doc.lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.ScalarNode):
@@ -99,13 +135,13 @@ def _plain(node: yaml.Node, path: Path, doc: Document, seen: set[int]) -> Any:
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != _TAGS[yaml.ScalarNode]:
-                raise _error(key_node, doc, "a key must be a plain name")
+                raise _error(key_node, doc, _("a key must be a plain name"))
             key = key_node.value
             if key in result:
-                raise _error(key_node, doc, f"field {key!r} appears twice")
+                raise _error(key_node, doc, _("field {name} appears twice").format(name=quoted(key)))
             result[key] = _plain(value_node, path + (key,), doc, seen)
         return result
-    raise _error(node, doc, "not a YAML value xmflow can read")
+    raise _error(node, doc, _("not a YAML value xmflow can read"))
 
 
 def _error(node: yaml.Node, doc: Document, message: str) -> RecordError:
@@ -125,19 +161,24 @@ def read_file(path: pathlib.Path, name: str, follow_links: bool = False) -> byte
         return None
     except OSError as exc:
         if exc.errno == errno.ELOOP:
-            raise RecordError(name, "is a link, not a file: xmflow reads only the files it writes") from None
-        raise RecordError(name, f"cannot be read: {exc.strerror}") from None
+            raise RecordError(name, _("is a link, not a file: xmflow reads only the files it writes")) from None
+        raise RecordError(name, _cannot_read(exc)) from None
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            raise RecordError(name, "is not a regular file (a folder, a device or a pipe?)")
+            raise RecordError(name, _("is not a regular file (a folder, a device or a pipe?)"))
         if info.st_size > MAX_BYTES:
-            raise RecordError(name, f"is {info.st_size:,} bytes: more than {MAX_BYTES:,} is no file of xmflow's")
+            raise RecordError(name, _("is {size} bytes: more than {most} is no file of xmflow's").format(
+                size=f"{info.st_size:,}", most=f"{MAX_BYTES:,}"))
         return os.read(fd, MAX_BYTES + 1)[:MAX_BYTES]
     except OSError as exc:
-        raise RecordError(name, f"cannot be read: {exc.strerror}") from None
+        raise RecordError(name, _cannot_read(exc)) from None
     finally:
         os.close(fd)
+
+
+def _cannot_read(exc: OSError) -> str:
+    return _("cannot be read: {reason}").format(reason=exc.strerror)
 
 
 def decode(content: bytes, name: str) -> str:
@@ -145,7 +186,7 @@ def decode(content: bytes, name: str) -> str:
     try:
         return content.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise RecordError(name, f"not UTF-8 text (byte {exc.start})") from None
+        raise RecordError(name, _("not UTF-8 text (byte {position})").format(position=exc.start)) from None
 
 
 class _Dumper(yaml.SafeDumper):
