@@ -95,7 +95,7 @@ def test_3_8_2_the_client_signs_the_acceptance_report_in_duplicate(team: Team) -
     assert "acceptance.copies must be 2 (is 1)" in refused(team, "zhangsan", "sign", pid, "acceptance.client_sign",
                                                            "--signatory", "刘经理")
     team.ok("zhangsan", "set", pid, "acceptance.copies=2")
-    team.ok("zhangsan", "sign", pid, "acceptance.client_sign", "--signatory", "刘经理", "--date", "2026-09-01")
+    team.ok("zhangsan", "sign", pid, "acceptance.client_sign", "--signatory", "刘经理", "--date", "2026-11-10")
     assert team.state(pid, "collection.settled") == "blocked"  # 3.8.2: on to collecting payment
 
 

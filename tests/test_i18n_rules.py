@@ -54,8 +54,8 @@ def test_who_may_sign_is_said_in_chinese_with_the_roles_titles(team: Team) -> No
     pid = open_project(team)  # zhangsan's
     said = refused(team, "lisi", "--lang", "zh", "sign", pid, "contract.draft")
     assert "李四（lisi） 不能签署 contract.draft（条款 3.4.1–3.4.2）" in said
-    assert "：销售（sales）需要在 people.yaml 中有角色 销售（sales），且须列在 initiation.sales 或 " \
-           "initiation.team.members 中" in said
+    assert "：需要在 people.yaml 中有角色 销售（sales），且须列在 initiation.sales 或 " \
+           "initiation.team.members 中" in said  # the role named once, not "sales needs the role sales"
     said = refused(team, "zhangsan", "--lang", "zh", "sign", pid, "contract.draft", "--role", "vp", code=2)
     assert "contract.draft 由 销售（sales） 签署，不是 vp" in said
 
@@ -122,6 +122,6 @@ def test_the_same_in_english(team: Team, lang: str | None, monkeypatch: pytest.M
     assert f"cannot sign contract.supervisor_review for {pid}:" in said
     assert f"needs contract.self_review ({review.title_en}) signed first: xmflow sign {pid} contract.self_review" in said
     said = refused(team, "lisi", *chosen, "sign", pid, "contract.self_review")
-    assert "李四 (lisi) may not sign contract.self_review (clause 3.5.1): sales needs the role sales in " \
+    assert "李四 (lisi) may not sign contract.self_review (clause 3.5.1): needs the role sales in " \
            "people.yaml and must be named in initiation.sales or initiation.team.members" in said
     assert not HAN.search(said.replace("李四", "")), said

@@ -114,6 +114,10 @@ def test_3_1_1_small_project_skips_plan_and_countersign(team: Team) -> None:
     team.ok("fenger", "receive", pid, "24.8万")
     team.ok("fenger", "sign", pid, "collection.settled")
     assert team.status(pid)["closed"] is True
+    # a project filed and paid is done, not withdrawn: its withdrawal does not apply
+    team.ok("zhangsan", "set", pid, "withdrawal.reason=客户取消")
+    refused = team("zhangsan", "sign", pid, "withdrawal.request")
+    assert refused.exit_code == 1 and "does not apply" in refused.output, refused.output
 
 
 def test_3_1_2_C_special_project_becomes_key_when_the_vp_approves(team: Team) -> None:

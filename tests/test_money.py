@@ -139,11 +139,11 @@ def test_4_0_the_schedule_in_the_show_and_status_tables(books) -> None:
         assert "付款计划" in text
         rows = [line for line in text.splitlines() if "│" in line and any(n in line for n in ("首付款", "发货款", "验收款"))]
         assert len(rows) == 3, text
-        assert "33.34%" in rows[2] and "acceptance +30" in rows[2] and "2026-11-10" in rows[2]
+        assert "33.34%" in rows[2] and "验收 +30" in rows[2] and "2026-11-10" in rows[2]
         assert "2026-12-10" in rows[2] and "¥33,340.01" in rows[2]
     text = team.ok("wangjg", "status", ids["B"], "--as-of", "2026-12-31", env=WIDE).stdout
     (last,) = [line for line in text.splitlines() if "│" in line and "尾款" in line]
-    assert "¥350,000.00" in last and "—" in last and "acceptance +30" in last
+    assert "¥350,000.00" in last and "—" in last and "验收 +30" in last
 
 
 def test_4_0_schedule_events_signing_day_shipment_acceptance_and_warranty_end(team: Team) -> None:

@@ -43,7 +43,7 @@ def test_a_special_project_that_becomes_key_after_its_draft_needs_the_plan_first
     (note,) = team.status(pid)["notes"]
     assert note.startswith("contract.draft was signed on 2026-09-01, but the project has since become a key project")
     refused = team("zhaoliu", "sign", pid, "contract.supervisor_review")
-    assert refused.exit_code == 1 and "contract.self_review" in refused.output, refused.output
+    assert refused.exit_code == 1 and "plan.countersign" in refused.output, refused.output
 
 
 def test_a_withdrawn_project_takes_no_more_signoffs_until_it_is_resumed(team: Team) -> None:
@@ -109,6 +109,10 @@ def test_a_refused_edit_keeps_the_copy_and_lists_every_error(team: Team, tmp_pat
     kept = team.root / ".git" / "xmflow" / "edits" / f"{pid}-contract.yaml"
     assert str(kept) in result.output.replace("\n", "")
     assert "amount: 很多" in kept.read_text(encoding="utf-8")
+    nested = team("zhangsan", "edit", pid, "contract", env={  # items of a list, each on its own
+        "EDITOR": editor, "XM_EDIT": "text + 'payment_terms:\\n- {name: a, percent: abc, due: bogus}\\n- {name: b, days: x}\\n'"})
+    for field in ("contract.payment_terms.0.percent", "contract.payment_terms.0.due", "contract.payment_terms.1.days"):
+        assert field in nested.output, nested.output
 
 
 def test_status_mine_shows_the_money_that_waits_on_me(team: Team) -> None:

@@ -173,14 +173,20 @@ def edit_stage(session: Session, project_id: str, stage_id: str, editor: Callabl
     record = project.record(stage.id)
     with tempfile.TemporaryDirectory(prefix="xmflow-edit-") as folder:
         scratch = Path(folder) / f"{project_id}-{stage.file}"
-        scratch.write_text(edit_guide(session.ws.process, stage, project_id) + records.dump_record(stage, record),
+        # the guide goes last, as git puts its comments under a commit message: the lines above are the file's
+        shown = records.dump_record(stage, record)
+        scratch.write_text(shown + ("\n" if shown else "") + edit_guide(session.ws.process, stage, project_id),
                            encoding="utf-8")
         editor(scratch)
-        saved = scratch.read_bytes()
+        try:
+            saved = scratch.read_bytes()
+        except OSError as exc:
+            raise UsageError(_("the editor left no file to read ({reason}): nothing changed").format(
+                reason=exc.strerror)) from None
+    kept = store.git_dir(session.ws.root) / "xmflow" / "edits" / f"{project_id}-{stage.file}"
     try:
         return _commit_edit(session, project, stage, record, saved, reopen, note)
     except XmflowError as exc:
-        kept = store.git_dir(session.ws.root) / "xmflow" / "edits" / f"{project_id}-{stage.file}"
         try:
             kept.parent.mkdir(parents=True, exist_ok=True)
             kept.write_bytes(saved)

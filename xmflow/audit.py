@@ -14,6 +14,7 @@ findings an admin acknowledged are set apart.
 from __future__ import annotations
 
 import itertools
+import re
 import unicodedata
 from collections import ChainMap
 from collections.abc import Iterator
@@ -183,8 +184,11 @@ def report(root: Path, rev: str = "HEAD", project: str | None = None, full: bool
     """Verify the history up to *rev*: the findings, the acknowledged ones, and notes. It goes on
     from the nearest checkpoint on the line (see :mod:`xmflow.checkpoint`) unless *full*."""
     tip = store.git(root, "rev-parse", "--verify", "-q", f"{rev}^{{commit}}", check=False).strip()
-    if not tip:
-        raise UsageError(_("--rev {rev}: no such commit here").format(rev=rev))
+    if rev.startswith("^") or ".." in rev or not re.fullmatch(r"[0-9a-f]{40}(?:[0-9a-f]{24})?", tip):
+        one = not (tip or ".." in rev or rev.startswith("^"))
+        raise UsageError(_("--rev {rev}: no such commit here").format(rev=rev) if one else
+                         _("--rev {rev}: not one commit (a range or an exclusion names none): give a branch, a tag or "
+                           "a commit id").format(rev=rev))
     if store.is_shallow(root):
         raise UsageError(_("this clone has only part of the history (a shallow clone), so it cannot be verified: "
                            "fetch the rest with `git fetch --unshallow`, then verify again"))

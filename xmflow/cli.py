@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -336,6 +337,8 @@ def status(
     chosen = overview.select(found, day, mine=me, role=role, overdue=overdue, key=key, late=late, warranty=warranty,
                               withdrawn=withdrawn)
     rows = [line.summary for line in chosen]
+    if me is not None:  # of each project, the steps that wait on me (a withdrawal to approve, not the team's step)
+        rows = [dataclasses.replace(r, next=tuple(n for n in r.next if me in n.people) or r.next) for r in rows]
     if warranty:
         rows = status_mod.by_warranty_end(rows)
     money: dict[str, list[overview.Money]] = {}

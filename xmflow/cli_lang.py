@@ -224,15 +224,23 @@ _PATTERNS = (
     (re.compile(r"Option '(?P<name>.+)' requires (?P<n>\d+) arguments\."), N_("Option '{name}' requires {n} arguments.")),
     (re.compile(r"Option '(?P<name>.+)' does not take a value\."), N_("Option '{name}' does not take a value.")),
     (re.compile(r"'(?P<value>.*)' is not one of (?P<choices>.*)\.", re.S), N_("'{value}' is not one of {choices}.")),
-    (re.compile(r"'(?P<value>.*)' is not a valid (?P<kind>\w+)\.", re.S), N_("'{value}' is not a valid {kind}.")),
+    (re.compile(r"'(?P<value>.*)' is not a valid (?P<kind>\w[\w ]*)\.", re.S), N_("'{value}' is not a valid {kind}.")),
     (re.compile(r"(?P<value>.+) is not in the range (?P<range>.+)\.", re.S), N_("{value} is not in the range {range}.")),
 )
+
+
+# the kinds of value click names in "'x' is not a valid …"
+_KINDS = {"integer": N_("integer"), "int range": N_("whole number in range"), "float": N_("number"),
+          "float range": N_("number in range"), "boolean": N_("yes or no")}
 
 
 def _said(message: str) -> str:
     for pattern, msgid in _PATTERNS:
         if found := pattern.fullmatch(message):
-            return _(msgid).format(**found.groupdict())
+            values = found.groupdict()
+            if values.get("kind") in _KINDS:
+                values["kind"] = _(_KINDS[values["kind"]])
+            return _(msgid).format(**values)
     return message
 
 

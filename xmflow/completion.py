@@ -377,8 +377,11 @@ def _title(zh: str, en: str) -> str:
 
 @_quiet
 def projects(ctx: typer.Context, incomplete: str) -> Iterable[tuple[str, str]]:
-    """The workspace's project ids: the names of the folders under projects/ (nothing is read)."""
-    return [(pid, "") for pid in _workspace(ctx).project_ids()]
+    """The workspace's project ids: the names of the folders under projects/ (nothing is read),
+    only those that are ids (a folder named ``x;rm -rf ~`` or holding an escape is not offered)."""
+    from xmflow.workspace import valid_project_id
+
+    return [(pid, "") for pid in _workspace(ctx).project_ids() if valid_project_id(pid)]
 
 
 @_quiet

@@ -245,7 +245,7 @@ class Out:
         """`show`: the derived figures on one line (named in the language in use, yes/no as
         是/否, none as —), then each stage's record as stored."""
         names = {"key": "key", "contract_amount": "amount", "invoiced": "invoiced", "received": "received",
-                 "outstanding": "receivable", "warranty_end": "warranty_end"}
+                 "outstanding": "unreceived", "warranty_end": "warranty_end"}  # of the contract, not ar's invoiced
         figures = "  ".join(f"{label_or(names.get(k, k))}: {shown(v)}" for k, v in derived.as_dict().items())
         self.line(f"# {project.id}  {figures}", style="bold")
         self.schedule(plan, None)
@@ -334,7 +334,7 @@ class Out:
             for key in ("name", "percent", "event", "event_date", "due_date", "sum"):
                 table.add_column(self.t(key), justify="right" if key in ("percent", "sum") else "left")
             for i in plan:
-                _row(table, i.name, f"{i.percent}%" if i.percent is not None else "", f"{i.event} +{i.days}",
+                _row(table, i.name, f"{i.percent}%" if i.percent is not None else "", f"{label_or('ev_' + i.event).removeprefix('ev_')} +{i.days}",
                      str(i.event_date or "—"), str(i.due or "—"), format_money(i.amount) if i.amount is not None else "")
             self._print(table)
         if warranty_end:
@@ -501,8 +501,9 @@ class Out:
         if not rows:
             return
         counts = {self.title(st.title, st.title_en): sum(1 for r in rows if not r.closed and r.stage == st.id)
-                  for st in process.stages}
-        counts[self.t("closed")] = sum(1 for r in rows if r.closed)
+                  for st in process.stages if not st.halts}
+        counts[self.t("closed")] = sum(1 for r in rows if r.closed and r.withdrawn is None)
+        counts[self.t("withdrawn")] = sum(1 for r in rows if r.withdrawn is not None)
         self.line("")
         self.bars(self.t("pipeline"), {k: v for k, v in counts.items() if v})
         if owed.outstanding:

@@ -57,6 +57,10 @@ def build(path: Path | None = None) -> Path:
     root = (path or Path(tempfile.mkdtemp(prefix="xmflow-demo-"))).resolve()
     if root.exists() and (not root.is_dir() or any(root.iterdir())):
         raise UsageError(_("{folder} is not an empty folder: give the demo a new one").format(folder=root))
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(_("cannot make {folder}: {reason}").format(folder=root, reason=exc.strerror)) from None
     demo = script()
     people = yamlio.load(_examples().joinpath(PEOPLE).read_text(encoding="utf-8"), PEOPLE).data["people"]
     emails = {p["id"]: p["email"] for p in people}

@@ -57,6 +57,11 @@ def _table(language: str) -> dict[str, str]:
         "money_mine": pgettext("table", "money waiting on you"), "what": pgettext("table", "what"),
         "since": pgettext("table", "since"), "invoice": pgettext("money", "to invoice: fallen due, not invoiced"),
         "collect": pgettext("money", "invoiced, waiting for the money"),
+        "unreceived": pgettext("table", "contract not yet received"),
+        # the events payment terms count from (4.0): in English the ids people type in `due:`
+        "ev_signing": pgettext("payment event", "signing"), "ev_shipment": pgettext("payment event", "shipment"),
+        "ev_acceptance": pgettext("payment event", "acceptance"),
+        "ev_warranty_end": pgettext("payment event", "warranty_end"),
         "closed": pgettext("table", "closed"), "withdrawn": pgettext("table", "withdrawn (终止)"), "none": pgettext("table", "(none)"), "yes": pgettext("table", "yes"),
         "total": pgettext("table", "total"), "schedule": pgettext("table", "payment schedule"),
         "ageing": pgettext("table", "receivables ageing (by due date)"),

@@ -152,7 +152,7 @@ def money_for(person: Person, found: list[Line], ws: Workspace, as_of: date) -> 
     said = []
     for line in found:
         acc, s = line.account, line.summary
-        if acc is None or line.receivable is None or s.withdrawn is not None:
+        if acc is None or line.receivable is None:
             continue
         invoiced, received = until(acc.invoices, as_of), until(acc.receipts, as_of)
         if invoicing and s.sales == person.id:

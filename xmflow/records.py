@@ -311,13 +311,47 @@ def field_problems(stage: Stage, text: str, name: str) -> list[str]:
     except XmflowError:
         return []
     raw = doc.data if isinstance(doc.data, dict) else {}
-    said = []
+    said: list[str] = []
+
+    def check(ftype: FieldType, value: Any, path: tuple[str | int, ...]) -> None:
+        """Each item of a list and each field of a mapping on its own, so that one's error does
+        not hide the next one's."""
+        if ftype.kind == "map" and isinstance(value, dict) and path:
+            for key, sub in value.items():
+                child = ftype.child(key) if isinstance(key, str) else None
+                if child is None:
+                    _said(FieldError(path, ""), {key: sub}, ftype)
+                else:
+                    check(child, sub, (*path, key))
+            return
+        if ftype.kind == "list" and isinstance(value, list) and ftype.item is not None:
+            for i, item in enumerate(value):
+                check(ftype.item, item, (*path, i))
+            return
+        try:
+            convert(ftype, value, path)
+        except FieldError as exc:
+            _say(exc)
+
+    def _said(_at: FieldError, value: Any, ftype: FieldType) -> None:
+        try:
+            convert(ftype, value, _at.path)
+        except FieldError as exc:
+            _say(exc)
+
+    def _say(exc: FieldError) -> None:
+        dotted = ".".join(str(p) for p in (stage.id, *exc.path))
+        said.append(f"{doc.where(exc.path)}: " + _("{field}: {problem}").format(field=dotted, problem=exc.message))
+
     for key, value in raw.items():
         if key == SIGNOFFS:
             continue
-        try:
-            convert(stage.fields, {key: value})
-        except FieldError as exc:
-            dotted = ".".join(str(p) for p in (stage.id, *exc.path))
-            said.append(f"{doc.where(exc.path)}: " + _("{field}: {problem}").format(field=dotted, problem=exc.message))
+        child = stage.fields.child(key) if isinstance(key, str) else None
+        if child is None:
+            try:
+                convert(stage.fields, {key: value})
+            except FieldError as exc:
+                _say(exc)
+        else:
+            check(child, value, (key,))
     return said

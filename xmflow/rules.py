@@ -196,6 +196,12 @@ class ProjectView:
         for pre in step.after:
             if pre.when.holds(self) and not self.satisfied(pre.step) and not exempt(pre.step):
                 needed = self.process.step(pre.step)
+                if self.is_signed(pre.step) and not self.missing_fields(needed):
+                    # signed, and held up by what it follows in turn: name that, not a signature there is already
+                    deeper = self.missing_prerequisites(needed)
+                    if deeper:
+                        problems += [p for p in deeper if p not in problems]
+                        continue
                 problems.append(Problem(step.id, _("needs {step} ({title}) signed first: xmflow sign {project} {step}")
                                         .format(step=pre.step, title=title_of(needed), project=self.project.id),
                                         needed.clause))
@@ -386,8 +392,11 @@ def sign_refusals(view: ProjectView, step: Step, person: Person, role: str, deci
         done = valid[role]
         problems.append(Problem(step.id, _("already signed as {role} by {signer} on {day}").format(
             role=role_name(view.process, role), signer=done.by, day=done.at.date()), step.clause))
-    elif view.is_signed(step.id):
+    elif view.is_signed(step.id) and view.satisfied(step.id):
         problems.append(Problem(step.id, _("is already complete"), step.clause))
+    elif view.is_signed(step.id):
+        problems.append(Problem(step.id, _("is signed already: it waits for what it follows (below), not for a "
+                                           "signature"), step.clause))
     if decision is Decision.REJECT and step.on_reject is None:
         problems.append(Problem(step.id, _("cannot be rejected: the procedure gives it no return point"), step.clause))
     problems += view.missing_prerequisites(step)

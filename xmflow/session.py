@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
 
-from xmflow import journal, records, store
+from xmflow import journal, records, store, yamlio
 from xmflow.acknowledgements import ACKNOWLEDGEMENTS
 from xmflow.errors import RuleError, StoreError, UsageError
 from xmflow.i18n import _
@@ -132,6 +132,10 @@ class Session:
             text = records.dump_record(stage, rec)
             records.parse_record(stage, text, rec.path)
             files[rec.path] = text.encode("utf-8")
+            if len(files[rec.path]) > yamlio.MAX_BYTES:  # xmflow would not read it back: refused before it is written
+                raise UsageError(_("{file} would be {size} bytes, more than the {most} xmflow reads of a stage file: "
+                                   "shorten what you give (a scan goes in with --evidence, not in a field)").format(
+                    file=rec.path, size=f"{len(files[rec.path]):,}", most=f"{yamlio.MAX_BYTES:,}"))
         files.update(extra or {})
         msg = message(subject, {"Xmflow-Project": project_id, **trailers}, body)
         return store.commit_files(self.ws.root, files, msg, store.Author(self.actor.name, self.actor.email), self.at)

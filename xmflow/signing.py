@@ -50,11 +50,12 @@ def choose_role(view: ProjectView, step: Step, person: Person, role: str | None,
             raise UsageError(_("{step} is signed by {roles}, not {role}").format(
                 step=step.id, roles=listing(role_name(view.process, r) for r in step.roles), role=role))
         return role
-    if view.is_signed(step.id):
+    if view.is_signed(step.id) and view.satisfied(step.id):  # signed and held up: sign_refusals says by what
         signers = listing(_("{person} ({role})").format(person=s.by, role=role_name(view.process, s.role))
                           for s in view.valid_signatures(step).values())
-        raise RuleError(_("{step} is already complete: signed by {signers} (clause {clause})").format(
-            step=step.id, signers=signers, clause=step.clause))
+        said = _("{step} is already complete: signed by {signers}").format(step=step.id, signers=signers)
+        raise RuleError(_("{message} (clause {clause})").format(message=said, clause=step.clause) if step.clause
+                        else said)
     external = [r for r in step.roles if roles[r].external]
     if signatory and external:
         return external[0]
@@ -68,8 +69,12 @@ def choose_role(view: ProjectView, step: Step, person: Person, role: str | None,
         raise UsageError(_("{step}: record the client's (甲方) signature with --role {role} --signatory NAME").format(
             step=step.id, role=external[0]))
     wanted = pgettext("a list of sentences", "; ").join(
+        role_requirement(view, r) if roles[r].is_global else  # which names the role
         _("{role} {requirement}").format(role=role_name(view.process, r), requirement=role_requirement(view, r))
         for r in step.roles if not roles[r].external)
+    if not step.clause:
+        raise RuleError(_("{person} may not sign {step}: {wanted}").format(person=person.label(), step=step.id,
+                                                                          wanted=wanted))
     raise RuleError(_("{person} may not sign {step} (clause {clause}): {wanted}").format(
         person=person.label(), step=step.id, clause=step.clause, wanted=wanted))
 
@@ -88,6 +93,8 @@ def sign_step(session: Session, project_id: str, step_id: str, *, reject: bool =
     signer = _delegator(session, on_behalf_of) if on_behalf_of else session.actor
     chosen = choose_role(view, step, signer, role, signatory)
     _check_client_options(session, view, chosen, signatory, evidence, paper_date)
+    if paper_date:
+        _check_paper_after_what_it_follows(view, step, paper_date)
     decision = Decision.REJECT if reject else Decision.APPROVE
     problems = sign_refusals(view, step, signer, chosen, decision)
     if on_behalf_of:
@@ -139,6 +146,19 @@ def _check_client_options(session: Session, view: ProjectView, role: str, signat
         if given:
             raise UsageError(_("{option} is only for the client's (甲方) signatures (--role client)").format(
                 option=option))
+
+
+def _check_paper_after_what_it_follows(view: ProjectView, step: Step, paper_date: date) -> None:
+    """The client signs a paper the company signed first: its day is not before the signatures of
+    the steps the client's step follows (what `verify` calls backdated)."""
+    for pre in step.after:
+        if not view.process.has_step(pre.step):
+            continue
+        for earlier in view.valid_signatures(view.process.step(pre.step)).values():
+            signed = earlier.signed_on or earlier.at.date()
+            if paper_date < signed:
+                raise UsageError(_("--date {day}: before {step} was signed ({signed}); the client signs the paper "
+                                   "after it").format(day=paper_date, step=pre.step, signed=signed))
 
 
 def _evidence(project_id: str, step: Step, path: Path | None) -> tuple[dict[str, bytes], Evidence | None]:

@@ -190,6 +190,8 @@ def happened(ws: Workspace, view: ProjectView, statuses: list[StepStatus]) -> li
         if st.state is StepState.DECLINED and st.rejected is not None:
             reject = st.step.on_reject
             means = (reject.means_en or reject.means) if reject and i18n.language() == "en" else (reject.means if reject else "")
+            if view.key:  # key all the same (its budget, an industry need): the decline changes nothing of that
+                means = _("The project is a key project all the same (clause 3.1.2 A or B).")
             said.append(_("{step} ({title}) declined by {who} on {day}: {comment}. {means}").format(
                 step=st.step.id, title=_title(st.step), who=_person(ws, st.rejected.by), day=st.rejected.at.date(),
                 comment=st.rejected.comment or "—", means=means))
