@@ -40,7 +40,7 @@ def test_demo_builds_a_workspace_and_shows_its_status(tmp_path: Path, monkeypatc
     glance = CliRunner().invoke(app, ["-C", str(root), "--lang", "zh", "status", "--as-of", "2026-11-28"],
                                 env={"COLUMNS": "200"}).stdout
     assert "各阶段项目数" in glance and "应收账龄（按到期日）" in glance
-    assert "2026-003 contract.business_review: 25 > 3 天 — 商务中心: 钱七" in glance
+    assert "2026-003 contract.business_review: 25 > 3 天 — 商务中心：钱七" in glance
     owed = json.loads(CliRunner().invoke(app, ["-C", str(root), "ar", "--as-of", "2026-11-28", "--by-salesperson",
                                                "--json"]).stdout)
     assert owed["by_salesperson"]["张三"]["outstanding"] == owed["total"]["outstanding"] == "941000.00"

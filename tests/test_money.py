@@ -416,7 +416,7 @@ def test_1_4_a_step_waiting_longer_than_its_due_days_is_late(team: Team) -> None
     text = team.ok("wangjg", "status", "--as-of", "2026-10-16", env=WIDE).stdout
     lines = text.splitlines()
     start = lines.index("超时待办")
-    assert lines[start + 1:] == [f"  {pid} contract.supervisor_review: 4 > 3 天 — 部门主管: 赵六"]
+    assert lines[start + 1:] == [f"  {pid} contract.supervisor_review: 4 > 3 天 — 部门主管：赵六"]
     assert "超时待办" not in team.ok("wangjg", "status", "--as-of", "2026-10-15", env=WIDE).stdout
     report = team.ok("wangjg", "status", pid, "--as-of", "2026-10-16", env=WIDE).stdout
     (row,) = [line for line in report.splitlines() if line.startswith("│ contract.supervisor_review ")]

@@ -223,7 +223,7 @@ def test_changing_a_signed_field_undoes_the_signature(team: Team) -> None:
     draft_contract(team, pid)
     assert team.state(pid, "contract.draft") == "signed"
     result = team.ok("zhangsan", "set", pid, "contract.amount=35万")
-    assert "undoes zhangsan's signature of contract.draft" in said(result)
+    assert "undoes 张三 (zhangsan)'s signature of contract.draft" in said(result)
     assert "contract.self_review" in said(result)  # it signs the draft's fields too
     status = team.status(pid)
     draft = next(s for s in status["steps"] if s["step"] == "contract.draft")

@@ -19,7 +19,7 @@ def test_portfolio_lists_each_project_with_its_next_step_and_who(team: Team) -> 
 def test_portfolio_table_in_a_terminal(team: Team) -> None:
     pid = open_project(team)
     text = team.ok("wangjg", "--lang", "zh", "status", "--as-of", "2026-09-02").stdout
-    assert pid in text and "contract.draft" in text and "销售: 张三" in text and "下一步" in text
+    assert pid in text and "contract.draft" in text and "销售：张三" in text and "下一步" in text
     english = team.ok("wangjg", "--lang", "en", "status", "--as-of", "2026-09-02").stdout
     assert "next step" in english and "sales: 张三" in english
 

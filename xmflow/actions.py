@@ -283,13 +283,19 @@ def _change_stages(session: Session, project: Project, data: dict[str, dict[str,
         changed[stage_id] = records.with_signoff(record, signoff)
     after = session.view(replace(project, records={**project.records, **changed}))
     notes = tuple(_("this undoes {signer}'s signature of {step}: it must be signed again").format(
-                  signer=s.by, step=st.step.id)
+                  signer=_label(session, s.by), step=st.step.id)
                   for st in map(after.status, process.steps) for s in st.stale
                   if s in before.valid_signatures(st.step).values()) + _far_from_budget(before, after)
     decision = Decision.REOPEN if reopen else Decision.RECORD
     trailers = {"Xmflow-Decision": decision.value, "Xmflow-Stage": ", ".join(must_reopen) if reopen else None}
     commit = session.commit(project.id, changed, subject, trailers, reopen or note)
     return Result(project.id, commit, summary or subject, notes=notes)
+
+
+def _label(session: Session, person_id: str) -> str:
+    """A person as people read them (张三（zhangsan）), from the id a sign-off holds."""
+    person = session.ws.people.by_id(person_id)
+    return person.label() if person else person_id
 
 
 def _check_editor(session: Session, before: ProjectView, after: Project, creating: bool = False) -> None:

@@ -262,7 +262,8 @@ class Out:
             role = process.roles[role_id]
             title = self.title(role.title, role.title_en)
             names = "/".join(p.name for p in n.people if role.external or role_id in p.roles or not role.is_global)
-            parts.append(f"{title} ← {names}" if role.external else f"{title}: {names or '—'}")
+            parts.append(f"{title} ← {names}" if role.external
+                         else _("{role}: {names}").format(role=title, names=names or "—"))
         return "; ".join(parts)
 
     def role_title(self, role_id: str | None, process: Process) -> str:
