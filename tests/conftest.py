@@ -262,3 +262,12 @@ def signing(key: Path) -> dict[str, str]:
     for i, (name, value) in enumerate(config.items()):
         env |= {f"GIT_CONFIG_KEY_{i}": name, f"GIT_CONFIG_VALUE_{i}": value}
     return env
+
+
+def refused(team: Team, who: str, *args: str, code: int = 1) -> str:
+    """Run a command that must be refused with *code*, changing nothing; return what it said."""
+    before = team.head()
+    result = team(who, *args)
+    assert result.exit_code == code, result.output
+    assert team.head() == before and team.clean()
+    return result.output

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import EMAILS, TERMS, Team, git, open_project
+from conftest import EMAILS, TERMS, Team, git, open_project, refused
 
 from xmflow import actions, i18n
 from xmflow import process as process_mod
@@ -17,15 +17,6 @@ from xmflow.workspace import Workspace
 
 PROCESS = process_mod.load(None)
 HAN = re.compile(r"[\u4e00-\u9fff]")
-
-
-def refused(team: Team, who: str, *args: str, code: int = 1) -> str:
-    """Run a command that must be refused with *code*, changing nothing; return what it said."""
-    before = team.head()
-    result = team(who, *args)
-    assert result.exit_code == code, result.output
-    assert team.head() == before and team.clean()
-    return result.output
 
 
 def drafted(team: Team, lang: str) -> str:

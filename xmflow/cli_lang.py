@@ -215,6 +215,20 @@ def speak(command: Any) -> None:
         cmd.short_help = _(short or short_help(help_text)) if help_text else short
         for param, text in zip(cmd.params, params, strict=True):
             param.help = _(text) if text else text
+            _name_the_value(param)
+
+
+def _name_the_value(param: Any) -> None:
+    """What a usage line calls a value, in words, not Python's (``<str>``, ``{project}``): an
+    argument by its name in capitals (PROJECT), a text option's value as TEXT (文本)."""
+    if "_metavar" not in param.__dict__:
+        param._metavar = param.metavar
+    if param._metavar is not None:
+        return
+    if param.param_type_name == "argument" and param.name:
+        param.metavar = param.name.upper()
+    elif getattr(param.type, "name", "") in ("str", "text") and not getattr(param, "is_flag", False):
+        param.metavar = _("TEXT")
 
 
 # click's messages (typer vendors click without gettext), as the catalogue knows them.
