@@ -69,7 +69,7 @@ def values(candidates: list[str]) -> list[str]:
 # -- what a TAB offers -------------------------------------------------------------------------
 def test_commands_complete_by_their_start(ws: Team) -> None:
     found, err = complete("xmflow s", cwd=ws.root)
-    assert found == ["set", "sign", "show", "status", "sync"] and err == ""
+    assert found == ["set", "sign", "show", "status", "sync", "site"] and err == ""
     assert "process" in complete("xmflow ", cwd=ws.root)[0]
 
 
@@ -148,7 +148,7 @@ def test_values_complete_after_the_equals_sign_as_each_shell_replaces_them(ws: T
 
 
 def test_clicks_order_of_the_instruction_is_read_too(ws: Team) -> None:
-    assert complete("xmflow s", instruction="bash_complete", cwd=ws.root)[0] == ["set", "sign", "show", "status", "sync"]
+    assert complete("xmflow s", instruction="bash_complete", cwd=ws.root)[0] == ["set", "sign", "show", "status", "sync", "site"]
     assert complete("xmflow s", shell="zsh", instruction="zsh_complete", cwd=ws.root)[0][0].startswith("set\t")
 
 

@@ -531,3 +531,38 @@ def test_5_the_server_refuses_an_unsigned_commit_where_signing_is_required(share
     assert UNAUTHENTICATED not in said  # signatures say who made each commit
     team.ok("qianqi", "sign", origin.review, "contract.business_review")
     shared.refused("-q", "origin", "main", says=("is not signed",))
+
+
+def test_the_portal_is_rebuilt_after_each_accepted_push_and_not_after_a_refused_one(shared: Shared,
+                                                                                   origin: Origin,
+                                                                                   tmp_path: Path) -> None:
+    portal = tmp_path / "portal"
+    result = CliRunner().invoke(app, ["-C", str(shared.server), "hooks", "install", "--server", "--site", str(portal)])
+    assert result.exit_code == 0, result.output
+    assert (shared.server / "hooks" / "post-receive").exists()
+    shared.team.ok("zhaoliu", "sign", origin.review, "contract.supervisor_review", "-m", "同意")
+    said = shared.accepted("-q", "origin", "main")
+    assert "portal" in said, said
+    page = (portal / f"project-{origin.review}.html").read_text(encoding="utf-8")
+    head = git(shared.team.root, "rev-parse", "HEAD").strip()
+    assert head in page and "contract.business_review" in page  # built from the pushed tip: the next step
+    # incrementally: another project's push writes its pages and the portfolio, not this project's
+    other = open_new(shared.team, "zhangsan")
+    assert other
+    before = (portal / f"project-{origin.review}.html").stat().st_mtime_ns
+    shared.accepted("-q", "origin", "main")
+    new_id = next(p.name for p in (shared.team.root / "projects").iterdir() if p.name not in {origin.review, ".gitkeep"})
+    assert (portal / f"project-{new_id}.html").exists()
+    assert (portal / f"project-{origin.review}.html").stat().st_mtime_ns == before
+    assert git(shared.team.root, "rev-parse", "HEAD").strip() in (portal / "index.html").read_text(encoding="utf-8")
+    index = (portal / "index.html").stat().st_mtime_ns
+    # a push the pre-receive hook refuses changes nothing of the portal
+    (shared.team.root / "projects" / origin.review / "contract.yaml").write_text("amount: 1\n", encoding="utf-8")
+    hand_commit(shared.team, "lisi", f"{origin.review} edited by hand")
+    shared.refused("-q", "origin", "main")
+    assert (portal / "index.html").stat().st_mtime_ns == index
+
+
+def test_site_is_only_for_the_shared_repository(shared: Shared, tmp_path: Path) -> None:
+    result = shared.team("wangjg", "hooks", "install", "--site", str(tmp_path / "p"))
+    assert result.exit_code == 2 and "--server" in result.output

@@ -21,6 +21,8 @@ from xmflow import (
     audit,
     cli_lang,
     cli_money,
+    cli_notify,
+    cli_site,
     cli_trust,
     completion,
     i18n,
@@ -115,6 +117,8 @@ process_app = typer.Typer(no_args_is_help=True, help="The procedure as data: sho
 app.add_typer(process_app, name="process")
 app.add_typer(cli_money.app)
 app.add_typer(cli_trust.app)
+app.add_typer(cli_notify.app)
+app.add_typer(cli_site.app)
 
 class Lang(StrEnum):
     """The languages of xmflow's tables."""
@@ -273,6 +277,7 @@ def sign(
                                role=role, signatory=signatory, evidence=Path(evidence) if evidence else None,
                                paper_date=day_of(paper_date, "--date"), on_behalf_of=on_behalf_of)
     report_change(ctx, result)
+    cli_notify.after_sign(ctx, result)  # 3.7.1: the notice to customer service, once the sign-off is committed
 
 
 @app.command()

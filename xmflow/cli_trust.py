@@ -10,10 +10,10 @@ import typer
 
 from xmflow import actions, audit, checks, completion, hooks, store
 from xmflow import trail as trail_mod
-from xmflow.cli_common import JsonOpt, day_of, out_of, workspace_of
+from xmflow.cli_common import JsonOpt, day_of, folder_of, out_of, workspace_of
 from xmflow.errors import UsageError
 from xmflow.i18n import _
-from xmflow.session import Session
+from xmflow.session import Session, now
 from xmflow.values import brief
 from xmflow.workspace import valid_project_id
 
@@ -111,16 +111,64 @@ def hooks_install(
     ctx: typer.Context,
     server: Annotated[bool, typer.Option("--server", help="In a bare repository: a pre-receive hook that refuses "
                                                           "pushes failing verify.")] = False,
+    site: Annotated[str | None, typer.Option("--site", metavar="DIR", help="With --server: also a post-receive hook "
+                                             "that rebuilds the web portal in DIR after each push.")] = None,
 ) -> None:
     """Install the pre-commit hook (runs check), or with --server the pre-receive hook (guards the shared history)."""
     path = ctx.find_root().obj["path"].resolve()
     root = path if server else workspace_of(ctx).root
+    if site is not None and not server:
+        raise UsageError(_("--site is for the shared repository: give --server with it"))
+    portal = folder_of(site, "--site") if site is not None else None
     hook = hooks.install(root, server)
     out = out_of(ctx)
     out.line(_("installed {hook}").format(hook=hook))
+    if portal is not None:
+        out.line(_("installed {hook}").format(hook=hooks.install_site(root, portal.resolve())))
     if server:
         settings = ", ".join(f"{key}={value}" for key, value in hooks.SERVER_SETTINGS.items())
         out.line(_("set {settings} in {folder} (git's own guard for branches)").format(settings=settings, folder=root))
+
+
+@hooks_app.command("post-receive", hidden=True)
+def hooks_post_receive(
+    ctx: typer.Context,
+    site: Annotated[str, typer.Option("--site", metavar="DIR", help="The portal's folder.")],
+) -> None:
+    """Run by git in the shared repository after a push it accepted: rebuilds the web portal from
+    the new tip of the branch HEAD names (installed by xmflow hooks install --server --site DIR)."""
+    import os
+    import sys
+    import tempfile
+
+    from xmflow import site as site_mod
+    from xmflow.workspace import Workspace
+
+    for var in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_PREFIX",
+                "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_QUARANTINE_PATH"):
+        os.environ.pop(var, None)  # git's, for the bare repository the hook runs in: not the clone's
+    root = ctx.find_root().obj["path"].resolve()
+    branch = store.git(root, "symbolic-ref", "-q", "HEAD", check=False).strip()
+    moved = [line.split() for line in sys.stdin.read().splitlines() if len(line.split()) == 3]
+    moved = [(old, new) for old, new, ref in moved if ref == branch]
+    if not moved:
+        return  # the portal shows the shared branch: other refs change nothing of it
+    portal = folder_of(site, "--site")
+    # incrementally: the pages of the projects the push changed (and the portfolio's, the people's);
+    # all of them when it changed anything else (people, settings, the process, templates)
+    only: set[str] | None = set()
+    for old, new in moved:
+        changed = [] if set(old) == {"0"} else store.git(root, "diff", "--name-only", old, new).split("\n")
+        parts = [path.split("/") for path in changed if path]
+        if set(old) == {"0"} or any(p[0] != "projects" or len(p) < 3 for p in parts) or only is None:
+            only = None
+        else:
+            only |= {p[1] for p in parts}
+    with tempfile.TemporaryDirectory(prefix="xmflow-site-") as scratch:
+        clone = Path(scratch) / "ws"
+        store.git(Path(scratch), "clone", "-q", "--shared", "--no-hardlinks", str(root), str(clone))
+        built = site_mod.build(Workspace(clone), portal, now().date(), only)
+    out_of(ctx).line(_("the portal in {folder} is rebuilt ({pages} pages)").format(folder=portal, pages=len(built.pages)))
 
 
 @hooks_app.command("pre-receive", hidden=True)

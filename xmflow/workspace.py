@@ -15,6 +15,7 @@ from xmflow.cache import KeptCache, RecordCache
 from xmflow.errors import RecordError, RuleError, UsageError, XmflowError
 from xmflow.i18n import _
 from xmflow.model import Config, Delegation, People, Person, Project
+from xmflow.notify import NOTIFY_TYPE
 from xmflow.process import Process
 from xmflow.rules import ProjectView
 from xmflow.schema import FieldError, FieldType, convert
@@ -33,7 +34,7 @@ _ROLE_NAMES = FieldType("list", item=FieldType("text", label=lambda: _("a role n
 CONFIG_TYPE = FieldType("map", label=lambda: _("a mapping of settings"), fields={
     "company": _TEXT, "currency": _TEXT, "key_threshold": FieldType("money"),
     "locale": FieldType("enum", values=("zh", "en")), "process": FieldType("text", label=lambda: _("a file's path")),
-    "require_signed_commits": FieldType("bool"), "max_backdate_days": FieldType("int")})
+    "require_signed_commits": FieldType("bool"), "max_backdate_days": FieldType("int"), "notify": NOTIFY_TYPE})
 PERSON_TYPE = FieldType("map", label=lambda: _("a mapping with id, name, email, roles"), fields={
     "id": FieldType("text", label=lambda: _("a person's id")), "name": _TEXT,
     "email": FieldType("text", label=lambda: _("an email address")), "roles": _ROLE_NAMES,

@@ -1,0 +1,64 @@
+"""`xmflow notify`: each person's digest of what waits on them, and sending again what waits in
+the outbox; and the 3.7.1 notice after `sign` (:func:`after_sign`)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from xmflow import notices
+from xmflow.cli_common import day_of, out_of, workspace_of
+from xmflow.console import Out
+from xmflow.i18n import _
+from xmflow.notify import Delivery
+from xmflow.session import Result, now
+
+app = typer.Typer()
+
+
+@app.command()
+def notify(
+    ctx: typer.Context,
+    message: Annotated[str | None, typer.Argument(help="With --resend: only this message (its Message-ID).")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print what would be sent, send nothing.")] = False,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="The day of the digests (default today).")] = None,
+    resend: Annotated[bool, typer.Option("--resend", help="Send again what waits in the outbox.")] = False,
+) -> None:
+    """Send each person the digest of what waits on them (once a day), or --resend the outbox."""
+    ws = workspace_of(ctx)
+    out = out_of(ctx)
+    notices.conf(ws)  # the settings are checked first, a dry run too
+    if resend:
+        for done in notices.resend(ws, message):
+            _said(out, done.message_id, done)
+        return
+    day = day_of(as_of, "--as-of") or now().date()
+    found = notices.send_digests(ws, day, dry_run=dry_run)
+    for digest, done in found:
+        if done is None:
+            out.line(_("to {person} <{email}>: {subject}").format(person=digest.person.name, email=digest.person.email,
+                                                                  subject=digest.notice.subject))
+            for line in digest.notice.lines:
+                out.line(f"  {line}")
+            for project, form in digest.forms:
+                out.line("  " + _("with the form {form} of {project}").format(form=form, project=project))
+        else:
+            _said(out, digest.person.name, done)
+    if not found:
+        out.line(_("nothing to send for {day}").format(day=day.isoformat()))
+
+
+def _said(out: Out, who: str, done: Delivery) -> None:
+    """One message's fate: sent by which channels, or why not and where it waits."""
+    if done.problems:
+        out.note(_("{who}: not sent ({problems}); kept in {file}: xmflow notify --resend").format(
+            who=who, problems="; ".join(done.problems), file=done.kept))
+    else:
+        out.line(_("{who}: sent ({channels})").format(who=who, channels=", ".join(done.channels)))
+
+
+def after_sign(ctx: typer.Context, result: Result) -> None:
+    """After `sign`: the 3.7.1 notice, said as a note (a failed send is no failed sign-off)."""
+    for note in notices.after_sign(workspace_of(ctx), result):
+        out_of(ctx).note(note)

@@ -1,0 +1,294 @@
+"""What xmflow tells people, and what it remembers having told them: the 3.7.1 notice to customer
+service when installation.notify_service is signed, and the daily digest of what waits on each
+person. What was sent is kept in ``.git/xmflow/notify.json``, not in the repository: the sign-off
+commit is already made when the notice goes out, and a resend is no change of the records."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import importlib.util
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from xmflow import i18n, notify, overview
+from xmflow.errors import XmflowError
+from xmflow.i18n import _
+from xmflow.model import Decision, Person
+from xmflow.rules import ProjectView
+from xmflow.session import Result, now
+from xmflow.values import format_money
+from xmflow.workspace import Workspace
+
+STATE = "notify.json"
+NOTICE_STEP = "installation.notify_service"   # 3.7.1: sales tells customer service of the installation
+SERVICE_ROLE = "customer_service"
+NOTICE_FORM = "form3"                         # 附表3 goes with it
+
+
+def conf(ws: Workspace) -> notify.Settings:
+    """The workspace's notice settings (nothing configured: the outbox in .git/xmflow)."""
+    return notify.settings(ws.root, ws.config.notify)
+
+
+def _state_path(ws: Workspace) -> Path:
+    return ws.root / ".git" / "xmflow" / STATE
+
+
+_HELD: dict[Path, int] = {}
+
+
+@contextlib.contextmanager
+def _locked(ws: Workspace) -> Iterator[None]:
+    """One notifier at a time per workspace (a cron job and a hook at once send no digest twice);
+    re-entrant within the process."""
+    path = _state_path(ws).with_suffix(".lock")
+    if _HELD.get(path):
+        _HELD[path] += 1
+        try:
+            yield
+        finally:
+            _HELD[path] -= 1
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        _HELD[path] = 1
+        try:
+            yield
+        finally:
+            _HELD[path] = 0
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def load_state(ws: Workspace) -> dict[str, Any]:
+    path = _state_path(ws)
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        state = {}
+    return {"sent": state.get("sent", []), "digests": state.get("digests", {})}
+
+
+def save_state(ws: Workspace, state: dict[str, Any]) -> None:
+    path = _state_path(ws)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_suffix(".tmp")
+    temp.write_text(json.dumps(state, ensure_ascii=False, indent=1), encoding="utf-8")
+    os.replace(temp, path)
+
+
+def remember(ws: Workspace, key: str, to: list[str], done: notify.Delivery) -> None:
+    """Keep what became of a message (its Message-ID, channels, problems), replacing what a
+    resend of the same message found before."""
+    with _locked(ws):
+        _remember(ws, key, to, done)
+
+
+def _remember(ws: Workspace, key: str, to: list[str], done: notify.Delivery) -> None:
+    state = load_state(ws)
+    entry = {"key": key, "message_id": done.message_id, "to": to, "channels": list(done.channels),
+             "problems": list(done.problems), "waiting": bool(done.problems), "at": now().isoformat()}
+    state["sent"] = [e for e in state["sent"] if e.get("message_id") != done.message_id] + [entry]
+    save_state(ws, state)
+
+
+def deliver(ws: Workspace, item: notify.Notice) -> notify.Delivery:
+    """Compose, send through the channels, remember."""
+    settings = conf(ws)
+    msg = notify.compose(item, settings.sender)
+    notify.address(msg, item.to)
+    done = notify.send(settings, msg)
+    remember(ws, item.key, [p.id for p in item.to], done)
+    return done
+
+
+def resend(ws: Workspace, only: str | None) -> list[notify.Delivery]:
+    """Send again what waits in the outbox; remember each (one resend at a time: none goes twice)."""
+    with _locked(ws):
+        state = {e["message_id"]: e for e in load_state(ws)["sent"]}
+        found = notify.resend(conf(ws), only)
+        for done in found:
+            before = state.get(done.message_id, {})
+            remember(ws, before.get("key", ""), before.get("to", []), done)
+        return found
+
+
+# -- 3.7.1 --------------------------------------------------------------------------------------
+
+def service_notice(ws: Workspace, project_id: str) -> notify.Notice:
+    """The notice of 3.7.1: the site (address, contact), the requirements, the dates, 附表3."""
+    view = ProjectView(ws.project(project_id), ws.process, ws.config)
+    value = view.value
+    sales = ws.people.by_id(value("initiation.sales") or "")
+    shown = [
+        _("Project {project}: {name}").format(project=project_id, name=value("initiation.name") or ""),
+        _("Client: {client}").format(client=value("initiation.client.name") or ""),
+        _("Salesperson: {person}").format(person=f"{sales.name} <{sales.email}>" if sales else ""),
+        _("Site address: {address}").format(address=value("installation.site.address") or ""),
+        _("Site contact: {contact} {phone}").format(contact=value("installation.site.contact") or "",
+                                                    phone=value("installation.site.phone") or ""),
+        _("Requirements:"), *(str(value("installation.requirements") or "-").splitlines()),
+        _("Scheduled for: {day}").format(day=value("installation.scheduled_date") or "-"),
+        _("Contract delivery date: {day}").format(day=value("contract.delivery_date") or "-"),
+    ]
+    form = _form3(ws, project_id)
+    if form is not None:
+        shown += ["", _("Attached: {file} (附表3)").format(file=form.filename)]
+    to = tuple(p for p in ws.people.persons if SERVICE_ROLE in p.roles)
+    return notify.Notice(f"3.7.1/{project_id}", to, _("3.7.1 installation notice: {project} {name}").format(
+        project=project_id, name=value("initiation.name") or ""), tuple(shown), (form,) if form else ())
+
+
+def pdf_possible() -> bool:
+    """Whether WeasyPrint (the optional extra pdf) is installed."""
+    return importlib.util.find_spec("weasyprint") is not None
+
+
+def _form3(ws: Workspace, project_id: str) -> notify.Attachment | None:
+    return form_file(ws, project_id, NOTICE_FORM)
+
+
+def form_file(ws: Workspace, project_id: str, form_id: str) -> notify.Attachment | None:
+    """A project's form as PDF when WeasyPrint is there, else as HTML (to print from a browser);
+    None when it cannot be printed (its template broken): the message goes without it."""
+    from xmflow import rendering  # Jinja is loaded only when a form goes out
+
+    form = ws.process.forms[form_id]
+    name = f"{project_id}-{form.annex or form.id}"
+    if pdf_possible():
+        try:
+            pdf = rendering.render_form(ws, project_id, form_id, "pdf")
+            return notify.Attachment(f"{name}.pdf", bytes(pdf), "application/pdf")
+        except XmflowError:  # WeasyPrint without Pango: HTML still prints
+            pass
+    try:
+        page = rendering.render_form(ws, project_id, form_id, "html")
+    except XmflowError:
+        return None
+    return notify.Attachment(f"{name}.html", str(page).encode("utf-8"), "text/html")
+
+
+def after_sign(ws: Workspace, result: Result) -> list[str]:
+    """After the sign-off commit: the 3.7.1 notice when it was installation.notify_service that
+    was approved. A failed send undoes nothing: it is said, and waits in the outbox for a resend."""
+    signoff = result.signoff
+    if signoff is None or signoff.step != NOTICE_STEP or signoff.decision != Decision.APPROVE:
+        return []
+    try:
+        item = service_notice(ws, result.project)
+        if not item.to:
+            return [_("3.7.1: nobody holds customer_service in people.yaml: no notice was sent")]
+        done = deliver(ws, item)
+    except (XmflowError, OSError) as exc:
+        return [_("3.7.1: the notice could not be made ({reason}); the sign-off stands").format(
+            reason=getattr(exc, "message", None) or exc)]
+    people = ", ".join(p.name for p in item.to)
+    if done.problems:
+        return [_("3.7.1: the notice to {people} was not sent: {problems}; it waits in {file}: xmflow notify --resend "
+                  "{message}").format(people=people, problems="; ".join(done.problems), file=done.kept,
+                                      message=done.message_id.strip("<>"))]
+    if done.kept is not None:
+        return [_("3.7.1: the notice to {people} is in the outbox {file} (no mail server set in xmflow.yaml)").format(
+            people=people, file=done.kept)]
+    return [_("3.7.1: the notice went to {people} ({channels}), Message-ID {message}").format(
+        people=people, channels=", ".join(done.channels), message=done.message_id)]
+
+
+# -- the digest ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Digest:
+    """A person's digest, and the forms of the steps it names (project, form): rendered only
+    when it is sent."""
+
+    person: Person
+    notice: notify.Notice
+    forms: tuple[tuple[str, str], ...] = ()
+
+
+def digests(ws: Workspace, day: date) -> list[Digest]:
+    """For each person with something waiting on them on *day*: the steps they can sign (late ones
+    said), overdue milestones of their projects, money due or waiting, with the commands to run."""
+    found, _problems = overview.lines(ws, day)
+    made = []
+    for person in ws.people.persons:
+        steps, papers = _waiting(ws, person, found, day)
+        shown = steps + _money(person, found, ws, day)
+        if shown:
+            title = _("xmflow: what waits on {person} ({day})").format(person=person.name, day=day.isoformat())
+            made.append(Digest(person, notify.Notice(f"digest/{person.id}/{day.isoformat()}", (person,), title,
+                                                     tuple(shown)), tuple(papers)))
+    return made
+
+
+def _waiting(ws: Workspace, person: Person, found: list[overview.Line], day: date) -> tuple[list[str], list[tuple[str, str]]]:
+    """The lines of the steps waiting on *person*, and the forms those steps are signed on."""
+    said: list[str] = []
+    papers: list[tuple[str, str]] = []
+    for line in overview.select(found, day, mine=person):
+        s = line.summary
+        for n in s.next:
+            if person not in n.people:
+                continue
+            title = n.step.title if i18n.language() == "zh" else n.step.title_en or n.step.title
+            said.append((_("{project} {name}: {step} ({title}), waiting {days} days, late: xmflow sign {project} {step}")
+                         if n.late else _("{project} {name}: {step} ({title}), waiting {days} days: xmflow sign "
+                                          "{project} {step}")).format(project=s.id, name=s.name, step=n.step.id,
+                                                                      title=title, days=n.waiting_days))
+            papers += [(s.id, form) for form in _forms_of(ws, s.id, n.step.id) if (s.id, form) not in papers]
+    for line in found:
+        s = line.summary
+        if s.sales == person.id and s.overdue and s.withdrawn is None and not s.closed:
+            said.append(_("{project} {name}: {count} overdue milestones: xmflow status {project}").format(
+                project=s.id, name=s.name, count=len(s.overdue)))
+    return said, papers
+
+
+def _forms_of(ws: Workspace, project_id: str, step_id: str) -> list[str]:
+    """The forms that apply to the project and carry the step's signature."""
+    forms = [f for f in ws.process.forms.values() if step_id in f.steps]
+    if not forms:
+        return []
+    try:
+        view = ProjectView(ws.project(project_id, cached=True), ws.process, ws.config)
+    except XmflowError:
+        return []
+    return [f.id for f in forms if f.when.holds(view)]
+
+
+def _money(person: Person, found: list[overview.Line], ws: Workspace, day: date) -> list[str]:
+    said = []
+    for m in overview.money_for(person, found, ws, day):
+        said.append((_("{project} {name}: {amount} fallen due and not invoiced ({days} days): xmflow invoice {project} "
+                       "AMOUNT --number N") if m.kind == "invoice" else
+                     _("{project} {name}: {amount} invoiced and not received ({days} days): xmflow receive {project} "
+                       "AMOUNT")).format(project=m.project, name=m.name, amount=format_money(m.amount), days=m.days))
+    return said
+
+
+def send_digests(ws: Workspace, day: date, dry_run: bool = False) -> list[tuple[Digest, notify.Delivery | None]]:
+    """Each person's digest of *day*, sent once a day: one already sent that day is left out."""
+    with _locked(ws):
+        return _send_digests(ws, day, dry_run)
+
+
+def _send_digests(ws: Workspace, day: date, dry_run: bool) -> list[tuple[Digest, notify.Delivery | None]]:
+    sent = load_state(ws)["digests"].get(day.isoformat(), {})
+    todo = [d for d in digests(ws, day) if d.person.id not in sent and d.person.email]
+    if dry_run:
+        return [(d, None) for d in todo]
+    results = []
+    for item in todo:
+        attached = tuple(a for a in (form_file(ws, pid, form) for pid, form in item.forms) if a is not None)
+        done = deliver(ws, replace(item.notice, attachments=attached))
+        state = load_state(ws)
+        state["digests"].setdefault(day.isoformat(), {})[item.person.id] = done.message_id
+        save_state(ws, state)
+        results.append((item, done))
+    return results

@@ -1,0 +1,350 @@
+"""Notices to the people who do not run the command line: composing mail (the standard library's
+``email``) and sending it through the channels of ``xmflow.yaml``'s ``notify:`` — SMTP, the group
+robots of DingTalk, WeCom and Feishu, and the outbox, a folder of ``.eml`` files that holds every
+message not (yet) delivered (nothing configured: the outbox is the delivery).
+
+HTTP goes through ``urllib.request``: a robot post is one JSON POST to a fixed address, which
+the standard library does as well as any client, and xmflow then needs no extra dependency (nor
+its certificate bundle) on the office's server where the cron job and the hooks run.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import html
+import json
+import os
+import smtplib
+import ssl
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field, replace
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from email.utils import formataddr, formatdate, make_msgid
+from pathlib import Path
+from typing import Any
+
+from xmflow import yamlio
+from xmflow.errors import RecordError, UsageError
+from xmflow.i18n import _
+from xmflow.model import Person
+from xmflow.schema import FieldType
+
+_ROLES = FieldType("list", item=FieldType("text", label=lambda: _("a role name")))
+_ENV = FieldType("text", label=lambda: _("the name of an environment variable"))
+NOTIFY_TYPE = FieldType("map", label=lambda: _("a mapping of notice settings (outbox, sender, smtp, webhooks)"), fields={
+    "outbox": FieldType("text", label=lambda: _("a folder's path")),
+    "sender": FieldType("text", label=lambda: _("an email address")),
+    "smtp": FieldType("map", label=lambda: _("a mapping with host, port, security, user, password_env"), fields={
+        "host": FieldType("text"), "port": FieldType("int"),
+        "security": FieldType("enum", values=("starttls", "ssl", "none")), "user": FieldType("text"),
+        "password_env": _ENV, "timeout": FieldType("int")}),
+    "webhooks": FieldType("list", item=FieldType("map", label=lambda: _("a webhook {kind, url, secret_env, roles}"),
+                                                 fields={"kind": FieldType("enum", values=("dingtalk", "wecom", "feishu")),
+                                                         "url": FieldType("text"), "url_env": _ENV, "secret_env": _ENV,
+                                                         "roles": _ROLES, "people": _ROLES})),
+})
+OUTBOX = ".git/xmflow/outbox"
+
+
+@dataclass(frozen=True)
+class Smtp:
+    host: str
+    port: int
+    security: str
+    user: str | None
+    password_env: str | None
+    timeout: int
+
+
+@dataclass(frozen=True)
+class Webhook:
+    kind: str
+    url: str
+    secret_env: str | None
+    roles: frozenset[str]
+    people: frozenset[str]
+    url_env: str | None = None  # the address from this variable: its access token stays out of the repository
+
+    def reaches(self, person: Person) -> bool:
+        """A robot posts to its group the notices of the people or roles it names (all, naming none)."""
+        if not self.roles and not self.people:
+            return True
+        return person.id in self.people or bool(self.roles & person.roles)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """``notify:`` of xmflow.yaml, checked."""
+
+    outbox: Path
+    sender: str
+    smtp: Smtp | None = None
+    webhooks: tuple[Webhook, ...] = ()
+
+
+def settings(root: Path, data: dict[str, Any] | None, company_email: str = "xmflow@localhost") -> Settings:
+    """The notice settings of the workspace at *root* (``Config.notify``, typed by NOTIFY_TYPE);
+    what a type cannot say (an SMTP host, an http(s) webhook) is an error naming file, line, field."""
+    data = data or {}
+
+    def fail(path: tuple[str | int, ...], message: str) -> RecordError:
+        text = (root / "xmflow.yaml").read_text(encoding="utf-8")
+        return RecordError(yamlio.load(text, "xmflow.yaml").where(("notify", *path)), message)
+
+    outbox = data.get("outbox") or OUTBOX
+    if Path(outbox).is_absolute() or ".." in Path(outbox).parts:
+        raise fail(("outbox",), _("outbox: a folder inside the workspace (e.g. {default})").format(default=OUTBOX))
+    smtp = None
+    if data.get("smtp"):
+        spec = data["smtp"]
+        if not spec.get("host"):
+            raise fail(("smtp",), _("smtp: needs host"))
+        security = spec.get("security") or "starttls"
+        port = spec.get("port") or {"ssl": 465, "starttls": 587}.get(security, 25)
+        smtp = Smtp(spec["host"], port, security, spec.get("user"), spec.get("password_env"), spec.get("timeout") or 30)
+    hooks = []
+    for i, spec in enumerate(data.get("webhooks") or []):
+        if not spec.get("kind"):
+            raise fail(("webhooks", i), _("webhook {number}: needs kind (dingtalk, wecom or feishu)").format(number=i + 1))
+        url = spec.get("url") or ""
+        if not spec.get("url_env") and not _web(url):
+            raise fail(("webhooks", i, "url"), _("webhook {number}: url must be an http(s) address").format(number=i + 1))
+        hooks.append(Webhook(spec["kind"], url, spec.get("secret_env"), frozenset(spec.get("roles") or ()),
+                             frozenset(spec.get("people") or ()), spec.get("url_env")))
+    return Settings(root / outbox, data.get("sender") or company_email, smtp, tuple(hooks))
+
+
+def _web(url: str) -> bool:
+    return urllib.parse.urlsplit(url).scheme in ("http", "https")
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content: bytes
+    mimetype: str  # e.g. application/pdf
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A message to people: its subject, its plain text (lines) and the same as HTML, escaped."""
+
+    key: str                     # what it is about: "3.7.1/2026-001", "digest/zhangsan/2026-12-01"
+    to: tuple[Person, ...]
+    subject: str
+    lines: tuple[str, ...]
+    attachments: tuple[Attachment, ...] = field(default=())
+
+
+def html_of(lines: tuple[str, ...]) -> str:
+    """The HTML part: each line a paragraph, every value escaped (a client named ``<script>`` is text)."""
+    body = "\n".join(f"<p>{html.escape(line)}</p>" if line else "<br>" for line in lines)
+    return f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"></head><body>\n{body}\n</body></html>\n'
+
+
+def compose(notice: Notice, sender: str) -> EmailMessage:
+    """The mail of a notice: UTF-8, plain text with an HTML alternative, its attachments."""
+    msg = EmailMessage(policy=policy.SMTP)
+    msg["Subject"] = notice.subject
+    msg["From"] = sender
+    msg["To"] = ", ".join(formataddr((p.name, p.email)) for p in notice.to)
+    msg["Date"] = formatdate(localtime=True)
+    msg["Message-ID"] = make_msgid(domain="xmflow.local")
+    msg["X-Xmflow-Notice"] = notice.key
+    msg.set_content("\n".join(notice.lines) + "\n", charset="utf-8")
+    msg.add_alternative(html_of(notice.lines), subtype="html", charset="utf-8")
+    for item in notice.attachments:
+        main, sub = item.mimetype.split("/", 1)
+        if main == "text":  # a form as HTML: text in UTF-8, readable as it arrives
+            msg.add_attachment(item.content.decode("utf-8"), subtype=sub, charset="utf-8", filename=item.filename)
+        else:
+            msg.add_attachment(item.content, maintype=main, subtype=sub, filename=item.filename)
+    return msg
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What became of one message: where it went, and the problems of the channels that failed."""
+
+    message_id: str
+    channels: tuple[str, ...]
+    problems: tuple[str, ...]
+    kept: Path | None  # its .eml in the outbox while it is not delivered (or nothing sends mail)
+
+
+def send(conf: Settings, msg: EmailMessage) -> Delivery:
+    """Send a composed message by mail and by the robots that reach its people. It is written to
+    the outbox first and taken out only once SMTP took it: a failure loses nothing."""
+    conf.outbox.mkdir(parents=True, exist_ok=True)
+    message_id = str(msg["Message-ID"])
+    kept = conf.outbox / (message_id.strip("<>").replace("/", "_") + ".eml")
+    _keep(msg, kept)
+    return _deliver(conf, msg, kept)
+
+
+def resend(conf: Settings, only: str | None = None) -> list[Delivery]:
+    """Send again what waits in the outbox (all of it, or the message whose id or key is *only*)."""
+    found = []
+    for path in sorted(conf.outbox.glob("*.eml")) if conf.outbox.is_dir() else []:
+        msg = BytesParser(policy=policy.SMTP).parsebytes(path.read_bytes())
+        if only and only not in (str(msg["Message-ID"]).strip("<>"), str(msg["X-Xmflow-Notice"]), path.stem):
+            continue
+        found.append(_deliver(conf, msg, path, robots=str(msg.get("X-Xmflow-Robots", "")) != "done"))
+    if only and not found:
+        raise UsageError(_("--resend: no message {name} in the outbox {folder}").format(name=only, folder=conf.outbox))
+    return found
+
+
+def _deliver(conf: Settings, msg: EmailMessage, kept: Path, robots: bool = True) -> Delivery:
+    """Post to the robots (unless done before), mail it (unless mailed before); it leaves the
+    outbox only when every channel took it."""
+    channels, problems = [], []
+    if robots and conf.webhooks:
+        recipients = _recipients(msg)
+        for hook in conf.webhooks:
+            if not any(hook.reaches(p) for p in recipients):
+                continue
+            try:
+                post_webhook(hook, str(msg["Subject"]), _plain(msg))
+                channels.append(hook.kind)
+            except OSError as exc:
+                problems.append(_("{kind} robot: {reason}").format(kind=hook.kind, reason=_reason(exc)))
+        if not problems:
+            _mark(msg, "X-Xmflow-Robots")
+    if conf.smtp is None:  # no mail server: the outbox is the delivery
+        _keep(msg, kept)
+        return Delivery(str(msg["Message-ID"]), (*channels, "outbox"), tuple(problems), kept)
+    if str(msg.get("X-Xmflow-Mailed", "")) != "done":
+        try:
+            send_smtp(conf.smtp, msg)
+            channels.append("smtp")
+            _mark(msg, "X-Xmflow-Mailed")
+        except (OSError, smtplib.SMTPException) as exc:
+            problems.append(_("mail to {host}:{port}: {reason}").format(host=conf.smtp.host, port=conf.smtp.port,
+                                                                          reason=_reason(exc)))
+    if problems:
+        _keep(msg, kept)
+        return Delivery(str(msg["Message-ID"]), tuple(channels), tuple(problems), kept)
+    kept.unlink(missing_ok=True)
+    return Delivery(str(msg["Message-ID"]), tuple(channels), (), None)
+
+
+def _mark(msg: EmailMessage, header: str) -> None:
+    """Note on a message a channel that took it: a resend does not post or mail it twice."""
+    del msg[header]
+    msg[header] = "done"
+
+
+def _keep(msg: EmailMessage, kept: Path) -> None:
+    temp = kept.with_suffix(".tmp")
+    temp.write_bytes(msg.as_bytes())
+    os.replace(temp, kept)
+
+
+def _recipients(msg: EmailMessage) -> list[Person]:
+    """Who a message is to, as the robots know them (id and roles travel in a header)."""
+    said = json.loads(str(msg.get("X-Xmflow-To") or "[]"))
+    return [Person(p["id"], p["name"], p["email"], frozenset(p["roles"])) for p in said]
+
+
+def address(msg: EmailMessage, people: tuple[Person, ...]) -> None:
+    """Note on the message who it is for, with their roles, for the robots that serve a role."""
+    msg["X-Xmflow-To"] = json.dumps([{"id": p.id, "name": p.name, "email": p.email, "roles": sorted(p.roles)}
+                                     for p in people], ensure_ascii=True)
+
+
+def _plain(msg: EmailMessage) -> str:
+    body = msg.get_body(preferencelist=("plain",))
+    return body.get_content() if body is not None else ""
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, urllib.error.HTTPError):
+        return _("the server answered {code} {reason}").format(code=exc.code, reason=exc.reason)
+    if isinstance(exc, urllib.error.URLError):
+        exc = exc.reason if isinstance(exc.reason, BaseException) else exc
+    if isinstance(exc, ConnectionRefusedError):
+        return _("connection refused (is the server running?)")
+    return str(exc) or type(exc).__name__
+
+
+def send_smtp(conf: Smtp, msg: EmailMessage) -> None:
+    """Hand a message to the SMTP server; the password comes from the environment variable the
+    settings name, never from the repository."""
+    password = os.environ.get(conf.password_env) if conf.password_env else None
+    if conf.password_env and not password:
+        raise smtplib.SMTPException(_("the variable {name} holding the SMTP password is not set").format(
+            name=conf.password_env))
+    context = ssl.create_default_context()
+    cls = smtplib.SMTP_SSL if conf.security == "ssl" else smtplib.SMTP
+    extra: dict[str, Any] = {"context": context} if conf.security == "ssl" else {}
+    with cls(conf.host, conf.port, timeout=conf.timeout, **extra) as server:
+        if conf.security == "starttls":
+            server.starttls(context=context)
+        if conf.user and password:
+            server.login(conf.user, password)
+        clean = BytesParser(policy=policy.SMTP).parsebytes(msg.as_bytes())
+        for header in ("X-Xmflow-To", "X-Xmflow-Robots", "X-Xmflow-Mailed"):  # xmflow's own, for the outbox
+            del clean[header]
+        server.send_message(clean, to_addrs=[p.email for p in _recipients(msg)] or None)
+
+
+def dingtalk_sign(secret: str, timestamp_ms: int) -> str:
+    """DingTalk's 加签: HMAC-SHA256 of "timestamp\\nsecret" keyed by the secret, base64, URL-encoded."""
+    digest = hmac.new(secret.encode(), f"{timestamp_ms}\n{secret}".encode(), hashlib.sha256).digest()
+    return urllib.parse.quote_plus(base64.b64encode(digest))
+
+
+def feishu_sign(secret: str, timestamp_s: int) -> str:
+    """Feishu's 签名校验: HMAC-SHA256 of nothing keyed by "timestamp\\nsecret", base64."""
+    return base64.b64encode(hmac.new(f"{timestamp_s}\n{secret}".encode(), b"", hashlib.sha256).digest()).decode()
+
+
+def payload(hook: Webhook, title: str, text: str, secret: str | None, now: float) -> tuple[str, dict[str, Any]]:
+    """The address and JSON body of a robot's post, each in its documented format: DingTalk and
+    WeCom ``{"msgtype": "text", "text": {"content": …}}``, Feishu ``{"msg_type": "text",
+    "content": {"text": …}}`` (with ``timestamp`` and ``sign`` when it has a secret)."""
+    content = f"{title}\n\n{text}"
+    if hook.kind == "feishu":
+        body: dict[str, Any] = {"msg_type": "text", "content": {"text": content}}
+        if secret:
+            stamp = int(now)
+            body = {"timestamp": str(stamp), "sign": feishu_sign(secret, stamp), **body}
+        return hook.url, body
+    url = hook.url
+    if hook.kind == "dingtalk" and secret:
+        stamp = int(now * 1000)
+        url += ("&" if "?" in url else "?") + f"timestamp={stamp}&sign={dingtalk_sign(secret, stamp)}"
+    return url, {"msgtype": "text", "text": {"content": content}}
+
+
+def post_webhook(hook: Webhook, title: str, text: str, timeout: int = 30) -> None:
+    """Post to a group robot; an answer other than success (HTTP or the robot's errcode) is an OSError."""
+    secret = os.environ.get(hook.secret_env) if hook.secret_env else None
+    if hook.secret_env and not secret:
+        raise OSError(_("the variable {name} holding the robot's secret is not set").format(name=hook.secret_env))
+    if hook.url_env:
+        address = os.environ.get(hook.url_env) or ""
+        if not _web(address):
+            raise OSError(_("the variable {name} does not hold the robot's http(s) address").format(name=hook.url_env))
+        hook = replace(hook, url=address)
+    url, body = payload(hook, title, text, secret, time.time())
+    request = urllib.request.Request(url, data=json.dumps(body, ensure_ascii=False).encode(), method="POST",
+                                     headers={"Content-Type": "application/json; charset=utf-8"})
+    with urllib.request.urlopen(request, timeout=timeout) as answer:  # http(s) only: settings() checks the scheme
+        said = answer.read()
+    try:
+        reply = json.loads(said or b"{}")
+    except ValueError:
+        reply = {}
+    code = reply.get("errcode", reply.get("code", 0)) if isinstance(reply, dict) else 0
+    if code:
+        raise OSError(_("the robot refused the message ({code}: {message})").format(
+            code=code, message=reply.get("errmsg") or reply.get("msg") or ""))

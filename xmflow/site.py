@@ -1,0 +1,263 @@
+"""`xmflow site`: a static web portal of the workspace, for the people who never open a terminal.
+
+The pages are made from what `status`, `ar` and `render` read (the portfolio's lines, each
+project's report, the receivables, the forms as HTML) and say the commit they were built from.
+They are read-only by construction: no form, no script, nothing that changes anything; each
+waiting step shows the `xmflow sign …` command to copy. Every page is self-contained (its CSS
+inline, its charts inline SVG) and links to the others by relative paths, so the folder works
+from ``file://`` and behind any web server. Everything from the records is escaped (Jinja's
+autoescape), with control characters shown as their escapes.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import http.server
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from glob import escape as glob_escape
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from xmflow import forms, i18n, overview, receivables, rendering, store, trail
+from xmflow.console import Out, visible
+from xmflow.errors import UsageError
+from xmflow.files import write_whole
+from xmflow.i18n import _
+from xmflow.labels import label, label_or
+from xmflow.model import StepState
+from xmflow.receivables import BUCKETS, NOT_DUE
+from xmflow.rules import ProjectView, title_of
+from xmflow.status import Summary, report
+from xmflow.values import format_money
+from xmflow.workspace import Workspace
+
+_OURS = re.compile(r"(index|ar|(project|person|form)-[A-Za-z0-9_.-]+)\.html")
+_SAFE_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+_STATE_KEY = {StepState.SIGNED: "signed", StepState.WAITING: "waiting_state", StepState.BLOCKED: "blocked",
+              StepState.SKIPPED: "skipped", StepState.DECLINED: "declined", StepState.STOPPED: "stopped"}
+
+
+@dataclass
+class Built:
+    """What a build wrote: the folder, the commit it was built from, the pages (relative paths)."""
+
+    folder: Path
+    commit: str
+    pages: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)  # pages of an earlier build left as they were (`only`)
+
+
+def page_name(kind: str, ident: str) -> str:
+    """The file of a page: ``project-2026-001.html``; an id that is not a plain file name is
+    named by its digest, so no id from the records can reach outside the folder."""
+    safe = ident if _SAFE_NAME.fullmatch(ident) and not ident.startswith(".") else (
+        "h" + hashlib.sha256(ident.encode("utf-8")).hexdigest()[:16])
+    return f"{kind}-{safe}.html"
+
+
+def form_page_name(project_id: str, form_id: str) -> str:
+    return page_name("form", f"{project_id}.{form_id}")
+
+
+def build(ws: Workspace, folder: Path, as_of: date, only: set[str] | None = None) -> Built:
+    """Write the portal of *ws* into *folder* (made if need be): index.html, ar.html, a page per
+    project, per person and per form of each project. With *only*, the pages of the other projects
+    an earlier build wrote are kept as they are (each says the commit it was built from), and
+    only those projects', the portfolio's and the people's are written again."""
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(_("-o {folder}: a file, not a folder").format(folder=folder))
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(_("cannot make {folder}: {reason}").format(folder=folder, reason=exc.strerror)) from None
+    commit = store.head(ws.root) or ""
+    built = Built(folder, commit)
+    env = environment()
+    out = Out(i18n.language(), False)
+    found, problems = overview.lines(ws, as_of)
+    built.problems.extend(problems)
+    common = {"commit": commit, "short": commit[:8] or _("(no commit yet)"), "company": ws.config.company,
+              "as_of": as_of, "lang": i18n.language(), "index": "index.html", "ar_page": "ar.html"}
+
+    def write(name: str, template: str, **context: Any) -> None:
+        text = env.get_template(template).render(**common, **context)
+        write_whole(folder / name, text.encode("utf-8"), "-o")
+        built.pages.append(name)
+
+    summaries = [line.summary for line in found]
+    people = list(ws.people.persons)
+    waiting = {p.id: [line for line in overview.select(found, as_of, mine=p)] for p in people}
+    owed_rows = [line.receivable for line in found if line.receivable is not None]
+    owed = receivables.total(owed_rows, label("total"))
+    write("index.html", "site-index.j2", rows=[_row(s, ws, out) for s in summaries],
+          pipeline=_bars(_pipeline(summaries, ws)), ageing=_bars(_ageing(owed), money=True),
+          late=[(s, n, out.waiting_on(n, ws.process)) for s in summaries for n in s.late],
+          people=[(p, page_name("person", p.id), len(waiting[p.id]), len(overview.money_for(p, found, ws, as_of)))
+                  for p in people])
+    history: dict[str, list[tuple[str, ...]]] = {}
+    for entry in trail.Trail(ws.root, ws.process, ws.people):  # the audit trail, read once for every project
+        history.setdefault(entry.project, []).append(out._trail_row(entry, ws.process))
+    for s in summaries:
+        earlier = sorted(p.name for p in (*folder.glob(page_name("project", s.id)),
+                                          *folder.glob(glob_escape(form_page_name(s.id, "")[:-5]) + "*.html")))
+        if only is not None and s.id not in only and page_name("project", s.id) in earlier:
+            built.kept.extend(earlier)
+            continue
+        _project(ws, s.id, as_of, out, write, built, history.get(s.id, []))
+    for p in people:
+        lines = waiting[p.id]
+        mine = [(line.summary, [(n, out.waiting_on(n, ws.process)) for n in line.summary.next if p in n.people]
+                 or [(n, out.waiting_on(n, ws.process)) for n in line.summary.next]) for line in lines]
+        write(page_name("person", p.id), "site-person.j2", person=p, mine=mine,
+              roles=[out.role_title(r, ws.process) for r in p.roles],
+              money=overview.money_for(p, found, ws, as_of))
+    write("ar.html", "site-ar.j2", rows=sorted(owed_rows, key=lambda r: r.project), total=owed,
+          ageing=_bars(_ageing(owed), money=True), buckets=(NOT_DUE, *BUCKETS))
+    _sweep(folder, set(built.pages) | set(built.kept))
+    return built
+
+
+def _sweep(folder: Path, written: set[str]) -> None:
+    """Remove the pages of an earlier build that this one did not write (a project renumbered, a
+    person gone): a link to them would show what is no longer so. Other files are left alone."""
+    for path in folder.glob("*.html"):
+        if path.name not in written and _OURS.fullmatch(path.name):
+            path.unlink(missing_ok=True)
+
+
+def _project(ws: Workspace, project_id: str, as_of: date, out: Out, write: Any, built: Built,
+             history: list[tuple[str, ...]]) -> None:
+    """A project's page (its steps, payment schedule, audit trail), and its forms as HTML pages."""
+    project = ws.project(project_id)
+    rep = report(ws, project, as_of)
+    view = ProjectView(project, ws.process, ws.config)
+    form_links = []
+    for form in forms.forms_of(ws.process, view):
+        name = form_page_name(project_id, form.id)
+        text = rendering.render_form(ws, project_id, form.id, "html")
+        write_whole(built.folder / name, str(text).encode("utf-8"), "-o")
+        built.pages.append(name)
+        form_links.append((rendering._local(form), form.number, name))
+    stages = []
+    nexts = {n.step.id: out.waiting_on(n, ws.process) for n in rep.summary.next}
+    for st in rep.steps:
+        if not stages or stages[-1][0].id != st.step.stage:
+            stages.append((ws.process.stage(st.step.stage), []))
+        late = next((n for n in rep.summary.late if n.step.id == st.step.id), None)
+        stages[-1][1].append({
+            "status": st, "title": title_of(st.step), "state": label(_STATE_KEY[st.state]), "css": st.state.value,
+            "signed": [(out.signer(x, ws.process, ws.people), x.at.strftime("%Y-%m-%d %H:%M")) for x in st.signed],
+            "to_sign": ([nexts[st.step.id]] if st.step.id in nexts else
+                        [out.role_title(r, ws.process) for r in st.waiting_roles]
+                        if st.state in (StepState.WAITING, StepState.BLOCKED) else []),
+            "missing": [str(m.message) for m in st.missing] + list(st.why),
+            "rejected": (out.signer(st.rejected, ws.process, ws.people), st.rejected.comment or "") if st.rejected else None,
+            "late": late,
+            "command": f"xmflow sign {project_id} {st.step.id}" if st.state is StepState.WAITING else "",
+        })
+    write(page_name("project", project_id), "site-project.j2", s=rep.summary, row=_row(rep.summary, ws, out),
+          stages=[(stage, title_of(stage), rows) for stage, rows in stages], notes=rep.notes,
+          schedule=[(i, label_or("ev_" + i.event).removeprefix("ev_")) for i in rep.schedule], forms=form_links,
+          history=history, history_keys=("time", "step", "decision", "by", "role", "note", "waited", "commit"))
+
+
+def _row(s: Summary, ws: Workspace, out: Out) -> dict[str, Any]:
+    """One project's line of the portfolio, as the pages show it."""
+    if s.withdrawn is not None:
+        stage = label("withdrawn")
+    elif s.closed:
+        stage = label("closed")
+    else:
+        stage = title_of(ws.process.stage(s.stage))
+    return {"s": s, "page": page_name("project", s.id), "stage": stage,
+            "next": [(n, out.waiting_on(n, ws.process)) for n in s.next],
+            "amount": format_money(s.amount) if s.amount is not None else ""}
+
+
+def _pipeline(rows: list[Summary], ws: Workspace) -> dict[str, Decimal | int]:
+    """How many projects are at each stage (as `status` draws it under the portfolio)."""
+    counts: dict[str, Decimal | int] = {title_of(st): sum(1 for r in rows if not r.closed and r.stage == st.id)
+                                        for st in ws.process.stages if not st.halts}
+    counts[label("closed")] = sum(1 for r in rows if r.closed and r.withdrawn is None)
+    counts[label("withdrawn")] = sum(1 for r in rows if r.withdrawn is not None)
+    return counts
+
+
+def _ageing(owed: receivables.Receivable) -> dict[str, Decimal | int]:
+    return {label_or(k): owed.ageing.get(k, Decimal(0)) for k in (NOT_DUE, *BUCKETS)}
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One bar of a chart: its label, the value as shown, its length in the SVG (0–100)."""
+
+    name: str
+    shown: str
+    length: float
+
+
+def _bars(values: dict[str, Decimal | int], money: bool = False) -> list[Bar]:
+    top = max((v for v in values.values()), default=0) or 1
+    return [Bar(name, format_money(Decimal(v)) if money else str(v), round(100 * float(v) / float(top), 1))
+            for name, v in values.items()]
+
+
+def environment() -> jinja2.Environment:
+    """The pages' templates: xmflow's own (packaged), HTML autoescape, undefined names an error,
+    the words from xmflow's catalogue in the language of the command."""
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(resources.files("xmflow.templates"))),
+                             autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                             finalize=_finalize, extensions=["jinja2.ext.i18n"])
+    env.policies["ext.i18n.trimmed"] = True
+    env.install_gettext_callables(i18n._, i18n.ngettext, newstyle=False, pgettext=i18n.pgettext)  # type: ignore[attr-defined]
+    env.filters.update(money=lambda v: format_money(v) if v is not None else "", label=label, label_or=label_or,
+                       page_of=page_name)
+    return env
+
+
+def _finalize(value: Any) -> Any:
+    """``{{ value }}``: nothing for a blank, control characters made visible (then escaped)."""
+    if value is None:
+        return ""
+    if isinstance(value, Markup):
+        return value
+    return visible(value) if isinstance(value, str) else value
+
+
+
+class _Handler(http.server.SimpleHTTPRequestHandler):
+    """The portal's files, read-only (GET and HEAD; anything else is not implemented), nothing
+    outside its folder, no listing of folders, quiet."""
+
+    def list_directory(self, path: Any) -> None:  # type: ignore[override]
+        self.send_error(404)
+        return None
+
+    def end_headers(self) -> None:
+        self.send_header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:")
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.send_header("Cache-Control", "no-cache")
+        super().end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return None
+
+
+def serve(folder: Path, port: int = 0) -> http.server.ThreadingHTTPServer:
+    """A web server for one person on this computer (127.0.0.1 only) over the portal in *folder*;
+    *port* 0 takes a free one. The caller runs ``serve_forever()`` and closes it."""
+    handler = functools.partial(_Handler, directory=str(folder))
+    try:
+        return http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    except OSError as exc:
+        raise UsageError(_("cannot serve on 127.0.0.1:{port} ({reason}): choose another --port").format(
+            port=port, reason=exc.strerror)) from None
