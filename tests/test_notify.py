@@ -334,3 +334,52 @@ def test_smtp_over_tls(team: Team, certificate, security: str) -> None:
         assert len(inbox.mails) == 1
     finally:
         controller.stop()
+
+
+def test_smtp_login_takes_the_password_from_gits_credential_helper(team: Team, tmp_path) -> None:
+    from aiosmtpd.smtp import AuthResult
+
+    seen = []
+
+    def check(server, session, envelope, mechanism, auth_data):
+        seen.append((auth_data.login, auth_data.password))
+        return AuthResult(success=auth_data.password == b"from-git")
+
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port(), authenticator=check, auth_require_tls=False)
+    controller.start()
+    try:
+        store = tmp_path / "credentials"
+        store.write_text(f"smtp://xm:from-git@127.0.0.1%3a{controller.port}\n", encoding="utf-8")
+        git(team.root, "config", "--global", "credential.helper", f"store --file={store}")
+        configure(team, f"  smtp: {{host: 127.0.0.1, port: {controller.port}, security: none, user: xm}}\n")
+        pid = ready_to_notify(team)
+        team.ok("zhangsan", "sign", pid, "installation.notify_service")
+        assert seen == [(b"xm", b"from-git")] and len(inbox.mails) == 1 and outbox(team) == []
+        from xmflow.notify import credential
+
+        assert credential("127.0.0.1", controller.port, "xm") == "from-git"
+        store.write_text("", encoding="utf-8")  # nothing stored: none, and git asks nobody (no terminal wait)
+        assert credential("127.0.0.1", controller.port, "xm") is None
+    finally:
+        controller.stop()
+
+
+def test_notify_says_what_it_cannot_read_and_never_fails_with_an_internal_error(team: Team) -> None:
+    pid = open_project(team)
+    state = team.root / ".git" / "xmflow" / "notify.json"
+    state.parent.mkdir(parents=True, exist_ok=True)
+    state.write_text("[]", encoding="utf-8")  # not what xmflow writes there
+    result = team("zhangsan", "notify", "--dry-run")
+    assert result.exit_code == 2 and "notify.json" in result.output, result.output
+    state.write_text("{bad", encoding="utf-8")
+    result = team("zhangsan", "notify", "--dry-run")
+    assert result.exit_code == 2 and "notify.json" in result.output, result.output
+    state.unlink()
+    (team.root / ".git" / "xmflow" / "outbox" / "d.eml").mkdir(parents=True)  # a folder where a message would be
+    assert team("zhangsan", "notify", "--resend").exit_code == 0
+    record = team.root / "projects" / pid / "project.yaml"
+    record.write_text(record.read_text(encoding="utf-8").replace("name: ", "name: \x07", 1), encoding="utf-8")
+    git(team.root, "-c", "user.email=zhangsan@example.com", "commit", "-qam", "broken by hand")
+    result = team("zhangsan", "notify", "--dry-run")
+    assert result.exit_code == 2 and f"projects/{pid}/project.yaml" in result.output, result.output

@@ -277,3 +277,54 @@ def test_an_empty_workspace_and_a_second_build(team: Team, tmp_path: Path) -> No
     index, _text = read(out / "index.html")
     assert "（无）" in index.words and index.commit == team.head()
     assert {p.name for p in out.glob("*.html")} >= {"index.html", "ar.html", "person-wangjg.html"}
+
+
+def test_forms_as_pdf_ready_to_print(team: Team, tmp_path: Path) -> None:
+    from conftest import open_project
+
+    pid = open_project(team, "150万")  # a key project: 附表1 applies
+    out = tmp_path / "portal"
+    team.ok("wangjg", "site", "-o", str(out), "--pdf")
+    printed = sorted(p.name for p in out.glob(f"form-{pid}.*.pdf"))
+    assert printed and all((out / name).read_bytes().startswith(b"%PDF-") for name in printed)
+    project, _text = read(out / f"project-{pid}.html")
+    assert set(printed) <= set(project.links), (printed, project.links)
+    team.ok("wangjg", "site", "-o", str(out))  # built again without --pdf: no PDF of an earlier build is left
+    assert not list(out.glob("*.pdf"))
+
+
+def test_the_portal_stays_out_of_the_workspace_and_serves_only_its_pages(team: Team, tmp_path: Path) -> None:
+    for inside in (team.root, team.root / "projects", team.root / ".git"):
+        result = team("wangjg", "site", "-o", str(inside))
+        assert result.exit_code == 2 and "inside the workspace" in result.output, result.output
+    assert team.clean()
+    out = tmp_path / "portal"
+    out.mkdir()
+    victim = tmp_path / "victim.txt"
+    victim.write_text("mine", encoding="utf-8")
+    (out / "index.html").symlink_to(victim)         # a link where a page goes: replaced, not followed
+    (out / "ar.html").symlink_to("/etc/passwd")
+    (out / "stray.txt").write_text("not the portal's", encoding="utf-8")
+    team.ok("wangjg", "site", "-o", str(out))
+    assert victim.read_text(encoding="utf-8") == "mine" and not (out / "index.html").is_symlink()
+    (out / "form-x.html").symlink_to("/etc/passwd")  # made after the build: never served
+    from xmflow import site as site_mod
+
+    server = site_mod.serve(out)
+    import threading
+    import urllib.error
+    import urllib.request
+
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        assert urllib.request.urlopen(f"{base}/index.html").status == 200
+        for path in ("/stray.txt", "/form-x.html", "/%00", "/../victim.txt"):
+            try:
+                urllib.request.urlopen(base + path)
+                raise AssertionError(f"{path} was served")
+            except urllib.error.HTTPError as exc:
+                assert exc.code == 404, path
+    finally:
+        server.shutdown()
+        server.server_close()

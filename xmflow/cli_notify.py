@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from xmflow import notices
+from xmflow import notices, overview
 from xmflow.cli_common import day_of, out_of, workspace_of
 from xmflow.console import Out
 from xmflow.i18n import _
@@ -47,6 +47,11 @@ def notify(
             _said(out, digest.person.name, done)
     if not found:
         out.line(_("nothing to send for {day}").format(day=day.isoformat()))
+    _lines, problems = overview.lines(ws, day)  # kept from the digests' reading: the projects it could not read
+    for problem in problems:
+        out.error(problem)
+    if problems:  # the digests leave them out: said, as status says them (exit 2)
+        raise typer.Exit(2)
 
 
 def _said(out: Out, who: str, done: Delivery) -> None:

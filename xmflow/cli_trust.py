@@ -120,6 +120,9 @@ def hooks_install(
     if site is not None and not server:
         raise UsageError(_("--site is for the shared repository: give --server with it"))
     portal = folder_of(site, "--site") if site is not None else None
+    if portal is not None and (portal.resolve() == root or root in portal.resolve().parents):
+        raise UsageError(_("--site {folder}: inside the repository; the portal goes into a folder of its own").format(
+            folder=portal))
     hook = hooks.install(root, server)
     out = out_of(ctx)
     out.line(_("installed {hook}").format(hook=hook))

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from xmflow import i18n, notify, overview
-from xmflow.errors import XmflowError
+from xmflow.errors import UsageError, XmflowError
 from xmflow.i18n import _
 from xmflow.model import Decision, Person
 from xmflow.rules import ProjectView
@@ -70,8 +70,16 @@ def load_state(ws: Workspace) -> dict[str, Any]:
     path = _state_path(ws)
     try:
         state = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except FileNotFoundError:
         state = {}
+    except (OSError, ValueError) as exc:
+        raise UsageError(_("{file} cannot be read ({reason}): it is xmflow's memory of what was sent; move it "
+                           "away to start afresh (digests of today may then go out again)").format(
+            file=path, reason=getattr(exc, "strerror", None) or exc)) from None
+    if not isinstance(state, dict) or not isinstance(state.get("sent", []), list) \
+            or not isinstance(state.get("digests", {}), dict):
+        raise UsageError(_("{file} is not what xmflow writes there: move it away to start afresh (digests of "
+                           "today may then go out again)").format(file=path))
     return {"sent": state.get("sent", []), "digests": state.get("digests", {})}
 
 

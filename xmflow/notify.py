@@ -18,6 +18,7 @@ import json
 import os
 import smtplib
 import ssl
+import subprocess
 import time
 import urllib.error
 import urllib.parse
@@ -182,7 +183,11 @@ class Delivery:
 def send(conf: Settings, msg: EmailMessage) -> Delivery:
     """Send a composed message by mail and by the robots that reach its people. It is written to
     the outbox first and taken out only once SMTP took it: a failure loses nothing."""
-    conf.outbox.mkdir(parents=True, exist_ok=True)
+    try:
+        conf.outbox.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(_("the outbox {folder} cannot be made ({reason}): name a folder in notify.outbox").format(
+            folder=conf.outbox, reason=exc.strerror)) from None
     message_id = str(msg["Message-ID"])
     kept = conf.outbox / (message_id.strip("<>").replace("/", "_") + ".eml")
     _keep(msg, kept)
@@ -193,6 +198,8 @@ def resend(conf: Settings, only: str | None = None) -> list[Delivery]:
     """Send again what waits in the outbox (all of it, or the message whose id or key is *only*)."""
     found = []
     for path in sorted(conf.outbox.glob("*.eml")) if conf.outbox.is_dir() else []:
+        if path.is_symlink() or not path.is_file():
+            continue  # not a message xmflow wrote
         msg = BytesParser(policy=policy.SMTP).parsebytes(path.read_bytes())
         if only and only not in (str(msg["Message-ID"]).strip("<>"), str(msg["X-Xmflow-Notice"]), path.stem):
             continue
@@ -277,11 +284,18 @@ def _reason(exc: BaseException) -> str:
 
 def send_smtp(conf: Smtp, msg: EmailMessage) -> None:
     """Hand a message to the SMTP server; the password comes from the environment variable the
-    settings name, never from the repository."""
+    settings name, else from git's credential helper (`git credential fill`, never prompting),
+    never from the repository."""
     password = os.environ.get(conf.password_env) if conf.password_env else None
     if conf.password_env and not password:
         raise smtplib.SMTPException(_("the variable {name} holding the SMTP password is not set").format(
             name=conf.password_env))
+    if conf.user and not conf.password_env:
+        password = credential(conf.host, conf.port, conf.user)
+        if not password:
+            raise smtplib.SMTPException(_("no SMTP password for {user} at {host}: name a variable holding it "
+                                          "(password_env), or store it with git's credential helper "
+                                          "(git credential approve)").format(user=conf.user, host=conf.host))
     context = ssl.create_default_context()
     cls = smtplib.SMTP_SSL if conf.security == "ssl" else smtplib.SMTP
     extra: dict[str, Any] = {"context": context} if conf.security == "ssl" else {}
@@ -294,6 +308,22 @@ def send_smtp(conf: Smtp, msg: EmailMessage) -> None:
         for header in ("X-Xmflow-To", "X-Xmflow-Robots", "X-Xmflow-Mailed"):  # xmflow's own, for the outbox
             del clean[header]
         server.send_message(clean, to_addrs=[p.email for p in _recipients(msg)] or None)
+
+
+def credential(host: str, port: int, user: str) -> str | None:
+    """The password git's credential helper holds for ``smtp://user@host:port``, or None; git is
+    told never to ask at a terminal (a cron job or a hook has none)."""
+    asked = f"protocol=smtp\nhost={host}:{port}\nusername={user}\n\n"
+    try:
+        found = subprocess.run(["git", "credential", "fill"], input=asked, capture_output=True, text=True,
+                               timeout=30, env={**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "true",
+                                                "SSH_ASKPASS": "true"})
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if found.returncode != 0:
+        return None
+    values = dict(line.split("=", 1) for line in found.stdout.splitlines() if "=" in line)
+    return values.get("password") or None
 
 
 def dingtalk_sign(secret: str, timestamp_ms: int) -> str:

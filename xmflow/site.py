@@ -39,7 +39,7 @@ from xmflow.status import Summary, report
 from xmflow.values import format_money
 from xmflow.workspace import Workspace
 
-_OURS = re.compile(r"(index|ar|(project|person|form)-[A-Za-z0-9_.-]+)\.html")
+_OURS = re.compile(r"(index|ar|(project|person|form)-[A-Za-z0-9_.-]+)\.html|form-[A-Za-z0-9_.-]+\.pdf")
 _SAFE_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 _STATE_KEY = {StepState.SIGNED: "signed", StepState.WAITING: "waiting_state", StepState.BLOCKED: "blocked",
               StepState.SKIPPED: "skipped", StepState.DECLINED: "declined", StepState.STOPPED: "stopped"}
@@ -68,13 +68,19 @@ def form_page_name(project_id: str, form_id: str) -> str:
     return page_name("form", f"{project_id}.{form_id}")
 
 
-def build(ws: Workspace, folder: Path, as_of: date, only: set[str] | None = None) -> Built:
+def build(ws: Workspace, folder: Path, as_of: date, only: set[str] | None = None, pdf: bool = False) -> Built:
     """Write the portal of *ws* into *folder* (made if need be): index.html, ar.html, a page per
     project, per person and per form of each project. With *only*, the pages of the other projects
     an earlier build wrote are kept as they are (each says the commit it was built from), and
-    only those projects', the portfolio's and the people's are written again."""
+    only those projects', the portfolio's and the people's are written again. With *pdf*, each
+    form also as a PDF ready to print (WeasyPrint, the pdf extra)."""
     if folder.exists() and not folder.is_dir():
         raise UsageError(_("-o {folder}: a file, not a folder").format(folder=folder))
+    inside = folder.resolve()
+    if inside == ws.root.resolve() or ws.root.resolve() in inside.parents:
+        raise UsageError(_("-o {folder}: inside the workspace; the portal goes into a folder of its own, outside "
+                           "it (its pages are not records, and serving it must not serve the repository)").format(
+            folder=folder))
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -90,7 +96,7 @@ def build(ws: Workspace, folder: Path, as_of: date, only: set[str] | None = None
 
     def write(name: str, template: str, **context: Any) -> None:
         text = env.get_template(template).render(**common, **context)
-        write_whole(folder / name, text.encode("utf-8"), "-o")
+        _write(folder / name, text.encode("utf-8"))
         built.pages.append(name)
 
     summaries = [line.summary for line in found]
@@ -108,11 +114,12 @@ def build(ws: Workspace, folder: Path, as_of: date, only: set[str] | None = None
         history.setdefault(entry.project, []).append(out._trail_row(entry, ws.process))
     for s in summaries:
         earlier = sorted(p.name for p in (*folder.glob(page_name("project", s.id)),
-                                          *folder.glob(glob_escape(form_page_name(s.id, "")[:-5]) + "*.html")))
+                                          *folder.glob(glob_escape(form_page_name(s.id, "")[:-5]) + "*.html"),
+                                          *folder.glob(glob_escape(form_page_name(s.id, "")[:-5]) + "*.pdf")))
         if only is not None and s.id not in only and page_name("project", s.id) in earlier:
             built.kept.extend(earlier)
             continue
-        _project(ws, s.id, as_of, out, write, built, history.get(s.id, []))
+        _project(ws, s.id, as_of, out, write, built, history.get(s.id, []), pdf)
     for p in people:
         lines = waiting[p.id]
         mine = [(line.summary, [(n, out.waiting_on(n, ws.process)) for n in line.summary.next if p in n.people]
@@ -126,16 +133,24 @@ def build(ws: Workspace, folder: Path, as_of: date, only: set[str] | None = None
     return built
 
 
+def _write(path: Path, data: bytes) -> None:
+    """A page of the portal, in place of whatever stood under its name: a link there is removed,
+    not followed (whoever may write the folder does not aim the build at another file)."""
+    if path.is_symlink():
+        path.unlink()
+    write_whole(path, data, "-o")
+
+
 def _sweep(folder: Path, written: set[str]) -> None:
     """Remove the pages of an earlier build that this one did not write (a project renumbered, a
     person gone): a link to them would show what is no longer so. Other files are left alone."""
-    for path in folder.glob("*.html"):
+    for path in (*folder.glob("*.html"), *folder.glob("*.pdf")):
         if path.name not in written and _OURS.fullmatch(path.name):
             path.unlink(missing_ok=True)
 
 
 def _project(ws: Workspace, project_id: str, as_of: date, out: Out, write: Any, built: Built,
-             history: list[tuple[str, ...]]) -> None:
+             history: list[tuple[str, ...]], pdf: bool = False) -> None:
     """A project's page (its steps, payment schedule, audit trail), and its forms as HTML pages."""
     project = ws.project(project_id)
     rep = report(ws, project, as_of)
@@ -144,9 +159,14 @@ def _project(ws: Workspace, project_id: str, as_of: date, out: Out, write: Any, 
     for form in forms.forms_of(ws.process, view):
         name = form_page_name(project_id, form.id)
         text = rendering.render_form(ws, project_id, form.id, "html")
-        write_whole(built.folder / name, str(text).encode("utf-8"), "-o")
+        _write(built.folder / name, str(text).encode("utf-8"))
         built.pages.append(name)
-        form_links.append((rendering._local(form), form.number, name))
+        printed = None
+        if pdf:
+            printed = name.removesuffix(".html") + ".pdf"
+            _write(built.folder / printed, rendering.html_to_pdf(str(text)))
+            built.kept.append(printed)  # not a page, but the build's: the sweep keeps it
+        form_links.append((rendering._local(form), form.number, name, printed))
     stages = []
     nexts = {n.step.id: out.waiting_on(n, ws.process) for n in rep.summary.next}
     for st in rep.steps:
@@ -241,6 +261,22 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
     def list_directory(self, path: Any) -> None:  # type: ignore[override]
         self.send_error(404)
         return None
+
+    def send_head(self) -> Any:
+        """Only the portal's own pages, as regular files (a link in the folder, a stray file, a
+        NUL in the address: not found)."""
+        try:
+            directory = Path(self.directory)
+            path = Path(self.translate_path(self.path))
+            name = "index.html" if path == directory else path.name if path.parent == directory else ""
+            found = directory / name
+            if not _OURS.fullmatch(name) or found.is_symlink() or not found.is_file():
+                self.send_error(404)
+                return None
+        except (ValueError, OSError):
+            self.send_error(404)
+            return None
+        return super().send_head()
 
     def end_headers(self) -> None:
         self.send_header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:")
