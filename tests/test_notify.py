@@ -383,3 +383,15 @@ def test_notify_says_what_it_cannot_read_and_never_fails_with_an_internal_error(
     git(team.root, "-c", "user.email=zhangsan@example.com", "commit", "-qam", "broken by hand")
     result = team("zhangsan", "notify", "--dry-run")
     assert result.exit_code == 2 and f"projects/{pid}/project.yaml" in result.output, result.output
+
+
+@pytest.mark.parametrize(("setting", "said"), [
+    ("  smtp: {host: 127.0.0.1, port: 99999}\n", "smtp.port"),
+    ("  sender: not an address\n", "sender"),
+    ("  outbox: projects\n", "outbox"),
+    ("  outbox: .git\n", "outbox"),
+])
+def test_notify_settings_that_cannot_work_are_refused(team: Team, setting: str, said: str) -> None:
+    configure(team, setting)
+    result = team("zhangsan", "notify", "--dry-run")
+    assert result.exit_code == 2 and said in result.output and "xmflow.yaml:" in result.output, result.output

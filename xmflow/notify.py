@@ -16,6 +16,7 @@ import hmac
 import html
 import json
 import os
+import re
 import smtplib
 import ssl
 import subprocess
@@ -102,6 +103,12 @@ def settings(root: Path, data: dict[str, Any] | None, company_email: str = "xmfl
     outbox = data.get("outbox") or OUTBOX
     if Path(outbox).is_absolute() or ".." in Path(outbox).parts:
         raise fail(("outbox",), _("outbox: a folder inside the workspace (e.g. {default})").format(default=OUTBOX))
+    first = Path(outbox).parts[0] if Path(outbox).parts else ""
+    if first in ("projects", "templates") or Path(outbox) in (Path(".git"), Path(".")):
+        raise fail(("outbox",), _("outbox: not among the records, nor git's own folder: a folder of its own (e.g. "
+                                  "{default})").format(default=OUTBOX))
+    if data.get("sender") and not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+", str(data["sender"])):
+        raise fail(("sender",), _("sender: an email address (xmflow@example.com)"))
     smtp = None
     if data.get("smtp"):
         spec = data["smtp"]
@@ -109,6 +116,8 @@ def settings(root: Path, data: dict[str, Any] | None, company_email: str = "xmfl
             raise fail(("smtp",), _("smtp: needs host"))
         security = spec.get("security") or "starttls"
         port = spec.get("port") or {"ssl": 465, "starttls": 587}.get(security, 25)
+        if not 0 < port < 65536:
+            raise fail(("smtp", "port"), _("smtp.port: a port from 1 to 65535"))
         smtp = Smtp(spec["host"], port, security, spec.get("user"), spec.get("password_env"), spec.get("timeout") or 30)
     hooks = []
     for i, spec in enumerate(data.get("webhooks") or []):
