@@ -2,15 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import Team, accepted, draft_contract, open_project, shipped, sign_contract
-
-
-def refused(team: Team, who: str, *args: str, code: int = 1) -> str:
-    before = team.head()
-    result = team(who, *args)
-    assert result.exit_code == code, result.output
-    assert team.head() == before and team.clean()
-    return result.output
+from conftest import Team, accepted, draft_contract, open_project, refused, shipped, sign_contract
 
 
 def contracted(team: Team, on_site: bool = True) -> str:

@@ -15,7 +15,7 @@ from xmflow.labels import label
 from xmflow.model import Decision, Person, Problem, Project, Signoff, StepState
 from xmflow.process import Process, Stage, Step
 from xmflow.receivables import Entry, Installment, entries, schedule, until
-from xmflow.rules import ProjectView, StepStatus, holds_role, makers, people_for
+from xmflow.rules import ProjectView, StepStatus, holds_role, makers, people_for, title_of
 from xmflow.schema import plain
 from xmflow.workspace import Workspace
 
@@ -170,10 +170,6 @@ def report(ws: Workspace, project: Project, as_of: date) -> Report:
                   tuple(happened(ws, view, statuses)))
 
 
-def _title(thing: Step | Stage) -> str:
-    return thing.title_en or thing.title if i18n.language() == "en" else thing.title
-
-
 def happened(ws: Workspace, view: ProjectView, statuses: list[StepStatus]) -> list[str]:
     """In words, what the steps' states alone do not say: a withdrawal (终止), a decline and what it
     means (3.1.2 C), a signature held up by a step that now comes first (a special project that
@@ -193,7 +189,7 @@ def happened(ws: Workspace, view: ProjectView, statuses: list[StepStatus]) -> li
             if view.key:  # key all the same (its budget, an industry need): the decline changes nothing of that
                 means = _("The project is a key project all the same (clause 3.1.2 A or B).")
             said.append(_("{step} ({title}) declined by {who} on {day}: {comment}. {means}").format(
-                step=st.step.id, title=_title(st.step), who=_person(ws, st.rejected.by), day=st.rejected.at.date(),
+                step=st.step.id, title=title_of(st.step), who=_person(ws, st.rejected.by), day=st.rejected.at.date(),
                 comment=st.rejected.comment or "—", means=means))
         first = [pre.step for pre in st.step.after if pre.when.holds(view) and not view.satisfied(pre.step)]
         if st.step.id in held and first and not set(first) <= held:  # the first signature held up, not each after it
