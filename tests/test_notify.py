@@ -7,6 +7,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import socket
 import threading
 import urllib.parse
@@ -116,7 +117,7 @@ def test_3_7_1_notice_arrives_by_smtp_with_form3(team: Team, smtp) -> None:
     assert mail["Subject"] == "3.7.1 安装通知：" + pid + " 测试项目"
     assert "X-Xmflow-To" not in mail
     text = mail.get_body(preferencelist=("plain",)).get_content()
-    assert "深圳市南山区科技园1号" in text and "刘经理" in text and "安装LED屏两块" in text and "2026-11-20" in text
+    assert "深圳市南山区科技园1号" in text and "刘经理" in text and "安装LED屏两块" in text and "2026年11月20日" in text
     [form] = mail.iter_attachments()
     if notices.pdf_possible():
         assert form.get_filename() == f"{pid}-附表3.pdf" and form.get_content_type() == "application/pdf"
@@ -395,3 +396,77 @@ def test_notify_settings_that_cannot_work_are_refused(team: Team, setting: str, 
     configure(team, setting)
     result = team("zhangsan", "notify", "--dry-run")
     assert result.exit_code == 2 and said in result.output and "xmflow.yaml:" in result.output, result.output
+
+
+def test_the_sign_off_records_the_notice_it_sends(team: Team, smtp) -> None:
+    port, inbox = smtp
+    configure(team, f"  smtp: {{host: 127.0.0.1, port: {port}, security: none}}\n")
+    pid = ready_to_notify(team)
+    team.ok("zhangsan", "sign", pid, "installation.notify_service")
+    mail = BytesParser(policy=policy.default).parsebytes(inbox.mails[0][1])
+    said = git(team.root, "log", "-1", "--format=%(trailers:key=Xmflow-Notice,valueonly)").strip()
+    assert said == mail["Message-ID"]  # the commit names the mail that went out, made before the commit
+    assert team.ok("zhangsan", "verify").exit_code == 0
+
+
+def test_verify_refuses_a_notice_trailer_on_a_step_that_sends_none(team: Team) -> None:
+    pid = open_project(team)
+    git(team.root, "-c", "user.email=zhangsan@example.com", "commit", "-q", "--amend", "--no-edit",
+        "--trailer", "Xmflow-Notice: <forged@xmflow.local>")
+    result = team("zhangsan", "verify")
+    assert result.exit_code == 1 and "Xmflow-Notice" in result.output and pid in result.output, result.output
+
+
+def test_the_process_names_who_is_told_and_with_which_forms(team: Team) -> None:
+    from xmflow.errors import ProcessError
+    from xmflow.process import default_text, parse
+
+    text = default_text()
+    process = parse(text, "process.yaml")
+    notice = process.step("installation.notify_service").notice
+    assert notice is not None and notice.to == ("customer_service",) and notice.forms == ("form3",)
+    for wrong, said in [("to: [customer_service]", "to: [nobody]"), ("forms: [form3]", "forms: [form9]"),
+                        ("to: [customer_service]", "to: [client]"),
+                        ("template: notice-installation.j2", "template: ../leak.j2"),
+                        ("to: [customer_service]", "to: []")]:
+        with pytest.raises(ProcessError) as caught:
+            parse(text.replace(wrong, said, 1), "process.yaml")
+        assert re.search(r"process\.yaml:\d+: notify:", str(caught.value)), (said, str(caught.value))
+
+
+def test_a_workspace_writes_its_own_notice(team: Team, smtp) -> None:
+    port, inbox = smtp
+    configure(team, f"  smtp: {{host: 127.0.0.1, port: {port}, security: none}}\n")
+    (team.root / "templates").mkdir(exist_ok=True)
+    (team.root / "templates" / "notice-installation.j2").write_text(
+        "安装通知 {{ project_id }}\n地址：{{ installation.site.address }}\n", encoding="utf-8")
+    git(team.root, "add", "templates")
+    git(team.root, "-c", "user.email=wangjg@example.com", "commit", "-qm", "our notice")
+    pid = ready_to_notify(team)
+    team.ok("zhangsan", "sign", pid, "installation.notify_service")
+    mail = BytesParser(policy=policy.default).parsebytes(inbox.mails[0][1])
+    assert mail["Subject"] == f"安装通知 {pid}"
+    assert mail.get_body(preferencelist=("plain",)).get_content().strip() == "地址：深圳市南山区科技园1号"
+
+
+def test_what_waited_in_the_outbox_is_mailed_once_smtp_is_set(team: Team, smtp) -> None:
+    pid = ready_to_notify(team)
+    team.ok("zhangsan", "sign", pid, "installation.notify_service")  # nothing configured: the outbox
+    assert len(outbox(team)) == 1
+    port, inbox = smtp
+    configure(team, f"  smtp: {{host: 127.0.0.1, port: {port}, security: none}}\n")
+    assert "sent (smtp)" in team.ok("zhangsan", "notify", "--resend").output
+    assert len(inbox.mails) == 1 and outbox(team) == []
+    assert team.ok("zhangsan", "notify", "--resend").output == ""  # nothing waits: nothing mailed twice
+    assert len(inbox.mails) == 1
+
+
+def test_mail_goes_to_the_roles_the_settings_name(team: Team, smtp, robot) -> None:
+    port, inbox = smtp
+    url, handler = robot
+    configure(team, f"  smtp: {{host: 127.0.0.1, port: {port}, security: none, roles: [finance]}}\n"
+                    f"  webhooks:\n    - {{kind: wecom, url: '{url}/send?key=k', roles: [customer_service]}}\n")
+    pid = ready_to_notify(team)
+    result = team.ok("zhangsan", "sign", pid, "installation.notify_service")
+    assert inbox.mails == [] and len(handler.posts) == 1, result.output  # customer service reads the robot's group
+    assert "wecom" in result.output and outbox(team) == []

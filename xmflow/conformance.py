@@ -10,6 +10,7 @@ Nothing here reads git or files.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 
@@ -31,6 +32,7 @@ from xmflow.process import Process, Step
 from xmflow.rules import delegation_refusals, holds_role, sign_refusals, title_of
 from xmflow.schema import persons
 
+_MESSAGE_ID = re.compile(r"<[^<>@\s]+@[^<>@\s]+>")
 SKEW = timedelta(minutes=10)  # clocks of two machines may disagree this much (a rebase elsewhere)
 _SIGNING = (Decision.APPROVE.value, Decision.REJECT.value)
 
@@ -287,6 +289,22 @@ def signoff_as_described(change: ProjectChange) -> Iterator[Finding]:
                              step.id, step.clause)
 
 
+def notice_as_described(change: ProjectChange) -> Iterator[Finding]:
+    """A commit names a notice (``Xmflow-Notice``: the Message-ID of the mail it sends) only when
+    it approves a step whose process sends one, and names it as a Message-ID."""
+    said = change.trailer("Notice")
+    if said is None:
+        return
+    step_id = change.trailer("Step") or ""
+    step = change.process.step(step_id) if change.process.has_step(step_id) else None
+    if change.decision != Decision.APPROVE.value or step is None or step.notice is None:
+        yield change.finding(_("the commit names a notice (Xmflow-Notice {message}) but approves no step that sends "
+                               "one").format(message=said), "notice-unexpected", step.stage if step else "", step_id)
+    elif not _MESSAGE_ID.fullmatch(said):
+        yield change.finding(_("Xmflow-Notice {message} is not a Message-ID (<…@…>)").format(message=said),
+                             "notice-malformed", step.stage, step.id, step.clause)
+
+
 def signoff_allowed(change: ProjectChange) -> Iterator[Finding]:
     """The procedure would have allowed the sign-off when it was made: the signer held the role,
     what it follows was signed, what it needs was there, nobody approved their own work, a
@@ -374,6 +392,6 @@ def _step_and_signoff(change: ProjectChange) -> tuple[Step | None, Signoff | Non
 CHECKS: tuple[Check, ...] = (
     signoffs_only_added, signoffs_in_place, scans_kept, author_known, decision_known, facts_not_in_future,
     persons_known, record_adds_no_signoff, reopened_where_needed, reopens_by_signers, ledgers_append_only,
-    ledger_entries_allowed, editors_only, signoff_as_described, signoff_allowed, signoff_in_order,
+    ledger_entries_allowed, editors_only, signoff_as_described, notice_as_described, signoff_allowed, signoff_in_order,
     paper_dated_sanely,
 )

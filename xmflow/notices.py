@@ -1,6 +1,6 @@
-"""What xmflow tells people, and what it remembers having told them: the 3.7.1 notice to customer
-service when installation.notify_service is signed, and the daily digest of what waits on each
-person. What was sent is kept in ``.git/xmflow/notify.json``, not in the repository: the sign-off
+"""What xmflow tells people, and what it remembers having told them: the notice a step's approval
+sends (the process's ``notify:``; 3.7.1: customer service told of an installation when sales signs
+installation.notify_service), and the daily digest of what waits on each person. What was sent is kept in ``.git/xmflow/notify.json``, not in the repository: the sign-off
 commit is already made when the notice goes out, and a resend is no change of the records."""
 
 from __future__ import annotations
@@ -19,16 +19,14 @@ from typing import Any
 from xmflow import i18n, notify, overview
 from xmflow.errors import UsageError, XmflowError
 from xmflow.i18n import _
-from xmflow.model import Decision, Person
-from xmflow.rules import ProjectView
+from xmflow.model import Person
+from xmflow.process import Step
+from xmflow.rules import ProjectView, holds_role
 from xmflow.session import Result, now
 from xmflow.values import format_money
 from xmflow.workspace import Workspace
 
 STATE = "notify.json"
-NOTICE_STEP = "installation.notify_service"   # 3.7.1: sales tells customer service of the installation
-SERVICE_ROLE = "customer_service"
-NOTICE_FORM = "form3"                         # 附表3 goes with it
 
 
 def conf(ws: Workspace) -> notify.Settings:
@@ -106,10 +104,10 @@ def _remember(ws: Workspace, key: str, to: list[str], done: notify.Delivery) -> 
     save_state(ws, state)
 
 
-def deliver(ws: Workspace, item: notify.Notice) -> notify.Delivery:
-    """Compose, send through the channels, remember."""
+def deliver(ws: Workspace, item: notify.Notice, message_id: str | None = None) -> notify.Delivery:
+    """Compose (under *message_id* when a commit named it before), send through the channels, remember."""
     settings = conf(ws)
-    msg = notify.compose(item, settings.sender)
+    msg = notify.compose(item, settings.sender, message_id)
     notify.address(msg, item.to)
     done = notify.send(settings, msg)
     remember(ws, item.key, [p.id for p in item.to], done)
@@ -127,30 +125,20 @@ def resend(ws: Workspace, only: str | None) -> list[notify.Delivery]:
         return found
 
 
-# -- 3.7.1 --------------------------------------------------------------------------------------
+# -- a step's notice (3.7.1) --------------------------------------------------------------------
 
-def service_notice(ws: Workspace, project_id: str) -> notify.Notice:
-    """The notice of 3.7.1: the site (address, contact), the requirements, the dates, 附表3."""
+def step_notice(ws: Workspace, project_id: str, step: Step) -> notify.Notice:
+    """The notice a step's approval sends (its ``notify:`` in the process): to the people holding
+    its roles, in the words of its template, with its forms (3.7.1: the site, the requirements,
+    the dates, 附表3, to customer service)."""
+    from xmflow import rendering  # Jinja is loaded only when a notice or a form goes out
+
+    assert step.notice is not None
     view = ProjectView(ws.project(project_id), ws.process, ws.config)
-    value = view.value
-    sales = ws.people.by_id(value("initiation.sales") or "")
-    shown = [
-        _("Project {project}: {name}").format(project=project_id, name=value("initiation.name") or ""),
-        _("Client: {client}").format(client=value("initiation.client.name") or ""),
-        _("Salesperson: {person}").format(person=f"{sales.name} <{sales.email}>" if sales else ""),
-        _("Site address: {address}").format(address=value("installation.site.address") or ""),
-        _("Site contact: {contact} {phone}").format(contact=value("installation.site.contact") or "",
-                                                    phone=value("installation.site.phone") or ""),
-        _("Requirements:"), *(str(value("installation.requirements") or "-").splitlines()),
-        _("Scheduled for: {day}").format(day=value("installation.scheduled_date") or "-"),
-        _("Contract delivery date: {day}").format(day=value("contract.delivery_date") or "-"),
-    ]
-    form = _form3(ws, project_id)
-    if form is not None:
-        shown += ["", _("Attached: {file} (附表3)").format(file=form.filename)]
-    to = tuple(p for p in ws.people.persons if SERVICE_ROLE in p.roles)
-    return notify.Notice(f"3.7.1/{project_id}", to, _("3.7.1 installation notice: {project} {name}").format(
-        project=project_id, name=value("initiation.name") or ""), tuple(shown), (form,) if form else ())
+    attached = [a for a in (form_file(ws, project_id, form) for form in step.notice.forms) if a is not None]
+    subject, lines = rendering.render_notice(ws, project_id, step, [a.filename for a in attached])
+    to = tuple(p for p in ws.people.persons if any(holds_role(p, role, view) for role in step.notice.to))
+    return notify.Notice(f"{step.id}/{project_id}", to, subject, lines, tuple(attached))
 
 
 def pdf_possible() -> bool:
@@ -158,14 +146,10 @@ def pdf_possible() -> bool:
     return importlib.util.find_spec("weasyprint") is not None
 
 
-def _form3(ws: Workspace, project_id: str) -> notify.Attachment | None:
-    return form_file(ws, project_id, NOTICE_FORM)
-
-
 def form_file(ws: Workspace, project_id: str, form_id: str) -> notify.Attachment | None:
     """A project's form as PDF when WeasyPrint is there, else as HTML (to print from a browser);
     None when it cannot be printed (its template broken): the message goes without it."""
-    from xmflow import rendering  # Jinja is loaded only when a form goes out
+    from xmflow import rendering
 
     form = ws.process.forms[form_id]
     name = f"{project_id}-{form.annex or form.id}"
@@ -183,29 +167,33 @@ def form_file(ws: Workspace, project_id: str, form_id: str) -> notify.Attachment
 
 
 def after_sign(ws: Workspace, result: Result) -> list[str]:
-    """After the sign-off commit: the 3.7.1 notice when it was installation.notify_service that
-    was approved. A failed send undoes nothing: it is said, and waits in the outbox for a resend."""
+    """After the sign-off commit: the notice of the step approved, when the process gives it one,
+    under the Message-ID its commit names (``Xmflow-Notice``). A failed send undoes nothing: it is
+    said, and waits in the outbox for a resend."""
     signoff = result.signoff
-    if signoff is None or signoff.step != NOTICE_STEP or signoff.decision != Decision.APPROVE:
+    if signoff is None or result.notice is None or not ws.process.has_step(signoff.step):
         return []
+    step = ws.process.step(signoff.step)
+    clause = step.clause or step.id
     try:
-        item = service_notice(ws, result.project)
+        item = step_notice(ws, result.project, step)
         if not item.to:
-            return [_("3.7.1: nobody holds customer_service in people.yaml: no notice was sent")]
-        done = deliver(ws, item)
+            return [_("{clause}: nobody in people.yaml holds {roles}: no notice was sent").format(
+                clause=clause, roles=", ".join(step.notice.to if step.notice else ()))]
+        done = deliver(ws, item, result.notice)
     except (XmflowError, OSError) as exc:
-        return [_("3.7.1: the notice could not be made ({reason}); the sign-off stands").format(
-            reason=getattr(exc, "message", None) or exc)]
+        return [_("{clause}: the notice could not be made ({reason}); the sign-off stands").format(
+            clause=clause, reason=getattr(exc, "message", None) or exc)]
     people = ", ".join(p.name for p in item.to)
     if done.problems:
-        return [_("3.7.1: the notice to {people} was not sent: {problems}; it waits in {file}: xmflow notify --resend "
-                  "{message}").format(people=people, problems="; ".join(done.problems), file=done.kept,
-                                      message=done.message_id.strip("<>"))]
+        return [_("{clause}: the notice to {people} was not sent: {problems}; it waits in {file}: xmflow notify "
+                  "--resend {message}").format(clause=clause, people=people, problems="; ".join(done.problems),
+                                               file=done.kept, message=done.message_id.strip("<>"))]
     if done.kept is not None:
-        return [_("3.7.1: the notice to {people} is in the outbox {file} (no mail server set in xmflow.yaml)").format(
-            people=people, file=done.kept)]
-    return [_("3.7.1: the notice went to {people} ({channels}), Message-ID {message}").format(
-        people=people, channels=", ".join(done.channels), message=done.message_id)]
+        return [_("{clause}: the notice to {people} is in the outbox {file} (no mail server set in xmflow.yaml)").format(
+            clause=clause, people=people, file=done.kept)]
+    return [_("{clause}: the notice went to {people} ({channels}), Message-ID {message}").format(
+        clause=clause, people=people, channels=", ".join(done.channels), message=done.message_id)]
 
 
 # -- the digest ---------------------------------------------------------------------------------

@@ -43,16 +43,23 @@ _ENV = FieldType("text", label=lambda: _("the name of an environment variable"))
 NOTIFY_TYPE = FieldType("map", label=lambda: _("a mapping of notice settings (outbox, sender, smtp, webhooks)"), fields={
     "outbox": FieldType("text", label=lambda: _("a folder's path")),
     "sender": FieldType("text", label=lambda: _("an email address")),
-    "smtp": FieldType("map", label=lambda: _("a mapping with host, port, security, user, password_env"), fields={
+    "smtp": FieldType("map", label=lambda: _("a mapping with host, port, security, user, password_env, roles, people"),
+                      fields={
         "host": FieldType("text"), "port": FieldType("int"),
         "security": FieldType("enum", values=("starttls", "ssl", "none")), "user": FieldType("text"),
-        "password_env": _ENV, "timeout": FieldType("int")}),
+        "password_env": _ENV, "timeout": FieldType("int"), "roles": _ROLES, "people": _ROLES}),
     "webhooks": FieldType("list", item=FieldType("map", label=lambda: _("a webhook {kind, url, secret_env, roles}"),
                                                  fields={"kind": FieldType("enum", values=("dingtalk", "wecom", "feishu")),
                                                          "url": FieldType("text"), "url_env": _ENV, "secret_env": _ENV,
                                                          "roles": _ROLES, "people": _ROLES})),
 })
 OUTBOX = ".git/xmflow/outbox"
+MESSAGE_DOMAIN = "xmflow.local"
+
+
+def _reaches(roles: frozenset[str], people: frozenset[str], person: Person) -> bool:
+    """A channel carries the notices of the people or roles it names (everyone's, naming none)."""
+    return (not roles and not people) or person.id in people or bool(roles & person.roles)
 
 
 @dataclass(frozen=True)
@@ -63,6 +70,11 @@ class Smtp:
     user: str | None
     password_env: str | None
     timeout: int
+    roles: frozenset[str] = frozenset()   # mail for these roles' and people's notices only (all, naming none)
+    people: frozenset[str] = frozenset()
+
+    def reaches(self, person: Person) -> bool:
+        return bool(person.email) and _reaches(self.roles, self.people, person)
 
 
 @dataclass(frozen=True)
@@ -76,9 +88,7 @@ class Webhook:
 
     def reaches(self, person: Person) -> bool:
         """A robot posts to its group the notices of the people or roles it names (all, naming none)."""
-        if not self.roles and not self.people:
-            return True
-        return person.id in self.people or bool(self.roles & person.roles)
+        return _reaches(self.roles, self.people, person)
 
 
 @dataclass(frozen=True)
@@ -118,7 +128,8 @@ def settings(root: Path, data: dict[str, Any] | None, company_email: str = "xmfl
         port = spec.get("port") or {"ssl": 465, "starttls": 587}.get(security, 25)
         if not 0 < port < 65536:
             raise fail(("smtp", "port"), _("smtp.port: a port from 1 to 65535"))
-        smtp = Smtp(spec["host"], port, security, spec.get("user"), spec.get("password_env"), spec.get("timeout") or 30)
+        smtp = Smtp(spec["host"], port, security, spec.get("user"), spec.get("password_env"), spec.get("timeout") or 30,
+                    frozenset(spec.get("roles") or ()), frozenset(spec.get("people") or ()))
     hooks = []
     for i, spec in enumerate(data.get("webhooks") or []):
         if not spec.get("kind"):
@@ -146,7 +157,7 @@ class Attachment:
 class Notice:
     """A message to people: its subject, its plain text (lines) and the same as HTML, escaped."""
 
-    key: str                     # what it is about: "3.7.1/2026-001", "digest/zhangsan/2026-12-01"
+    key: str                     # what it is about: "installation.notify_service/2026-001", "digest/zhangsan/2026-12-01"
     to: tuple[Person, ...]
     subject: str
     lines: tuple[str, ...]
@@ -159,14 +170,15 @@ def html_of(lines: tuple[str, ...]) -> str:
     return f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"></head><body>\n{body}\n</body></html>\n'
 
 
-def compose(notice: Notice, sender: str) -> EmailMessage:
-    """The mail of a notice: UTF-8, plain text with an HTML alternative, its attachments."""
+def compose(notice: Notice, sender: str, message_id: str | None = None) -> EmailMessage:
+    """The mail of a notice: UTF-8, plain text with an HTML alternative, its attachments; under
+    *message_id* when one was made before (a sign-off's commit names its notice's)."""
     msg = EmailMessage(policy=policy.SMTP)
     msg["Subject"] = notice.subject
     msg["From"] = sender
     msg["To"] = ", ".join(formataddr((p.name, p.email)) for p in notice.to)
     msg["Date"] = formatdate(localtime=True)
-    msg["Message-ID"] = make_msgid(domain="xmflow.local")
+    msg["Message-ID"] = message_id or make_message_id()
     msg["X-Xmflow-Notice"] = notice.key
     msg.set_content("\n".join(notice.lines) + "\n", charset="utf-8")
     msg.add_alternative(html_of(notice.lines), subtype="html", charset="utf-8")
@@ -177,6 +189,15 @@ def compose(notice: Notice, sender: str) -> EmailMessage:
         else:
             msg.add_attachment(item.content, maintype=main, subtype=sub, filename=item.filename)
     return msg
+
+
+def make_message_id(*made_of: str) -> str:
+    """A Message-ID of xmflow's (``<…@xmflow.local>``): from what it is *made_of* when given (the
+    same parts, the same id), else a new one."""
+    if not made_of:
+        return make_msgid(domain=MESSAGE_DOMAIN)
+    seed = "\0".join(made_of).encode("utf-8", "surrogatepass")
+    return f"<{hashlib.sha256(seed).hexdigest()[:32]}@{MESSAGE_DOMAIN}>"
 
 
 @dataclass(frozen=True)
@@ -222,8 +243,8 @@ def _deliver(conf: Settings, msg: EmailMessage, kept: Path, robots: bool = True)
     """Post to the robots (unless done before), mail it (unless mailed before); it leaves the
     outbox only when every channel took it."""
     channels, problems = [], []
+    recipients = _recipients(msg)
     if robots and conf.webhooks:
-        recipients = _recipients(msg)
         for hook in conf.webhooks:
             if not any(hook.reaches(p) for p in recipients):
                 continue
@@ -234,12 +255,14 @@ def _deliver(conf: Settings, msg: EmailMessage, kept: Path, robots: bool = True)
                 problems.append(_("{kind} robot: {reason}").format(kind=hook.kind, reason=_reason(exc)))
         if not problems:
             _mark(msg, "X-Xmflow-Robots")
-    if conf.smtp is None:  # no mail server: the outbox is the delivery
+    mailed = [p for p in recipients if conf.smtp.reaches(p)] if conf.smtp else []
+    posted = bool(channels) or not robots  # a robot took it, now or before
+    if conf.smtp is None or not (mailed or posted):  # no mail server (for them), nor a robot: the outbox holds it
         _keep(msg, kept)
         return Delivery(str(msg["Message-ID"]), (*channels, "outbox"), tuple(problems), kept)
-    if str(msg.get("X-Xmflow-Mailed", "")) != "done":
+    if conf.smtp is not None and mailed and str(msg.get("X-Xmflow-Mailed", "")) != "done":
         try:
-            send_smtp(conf.smtp, msg)
+            send_smtp(conf.smtp, msg, [p.email for p in mailed])
             channels.append("smtp")
             _mark(msg, "X-Xmflow-Mailed")
         except (OSError, smtplib.SMTPException) as exc:
@@ -291,7 +314,7 @@ def _reason(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
-def send_smtp(conf: Smtp, msg: EmailMessage) -> None:
+def send_smtp(conf: Smtp, msg: EmailMessage, to: list[str]) -> None:
     """Hand a message to the SMTP server; the password comes from the environment variable the
     settings name, else from git's credential helper (`git credential fill`, never prompting),
     never from the repository."""
@@ -316,7 +339,7 @@ def send_smtp(conf: Smtp, msg: EmailMessage) -> None:
         clean = BytesParser(policy=policy.SMTP).parsebytes(msg.as_bytes())
         for header in ("X-Xmflow-To", "X-Xmflow-Robots", "X-Xmflow-Mailed"):  # xmflow's own, for the outbox
             del clean[header]
-        server.send_message(clean, to_addrs=[p.email for p in _recipients(msg)] or None)
+        server.send_message(clean, to_addrs=to)
 
 
 def credential(host: str, port: int, user: str) -> str | None:

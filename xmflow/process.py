@@ -71,6 +71,16 @@ class Reject:
 
 
 @dataclass(frozen=True)
+class Notice:
+    """Whom a step's approval tells, in what words, with which forms (3.7.1: sales' mail to
+    customer service with the site, the requirements and 附表3)."""
+
+    to: tuple[str, ...]             # the roles whose people are told
+    template: str                   # the text under templates/: its first line the subject
+    forms: tuple[str, ...] = ()     # attached, as PDF (HTML without the pdf extra)
+
+
+@dataclass(frozen=True)
 class Step:
     """One sign-off of the procedure."""
 
@@ -89,6 +99,7 @@ class Step:
     fills: tuple[str, ...] = ()
     title_en: str = ""
     due_days: int | None = None    # how long it may wait before it is late (an escalation in status)
+    notice: Notice | None = None   # who is told once it is approved
 
     @property
     def needs_all_roles(self) -> bool:

@@ -189,6 +189,13 @@ class Checker:
         if step.on_reject:
             for ref in (step.on_reject.to, *step.on_reject.keeps):
                 self.check_step_ref(process, ref, path + ("on_reject",))
+        for role in step.notice.to if step.notice else ():
+            if role not in process.roles:
+                raise self.fail(path + ("notify", "to"), _("notify: unknown role {role} in {step}").format(
+                    role=quoted(role), step=step.id))
+            if process.roles[role].external:
+                raise self.fail(path + ("notify", "to"), _("notify: {role} is the client's: xmflow tells the company's "
+                                                           "people only").format(role=quoted(role)))
 
     def check_requirement(self, process: Process, req: Requirement, path: tuple) -> None:
         """A requirement's checks fit its field: items of a list, sub-fields of a mapping."""

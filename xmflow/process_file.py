@@ -14,6 +14,7 @@ from xmflow.process import (
     FIGURES,
     Form,
     Ledger,
+    Notice,
     PaymentEvent,
     Prerequisite,
     Process,
@@ -32,7 +33,8 @@ _TOP = {"name", "name_en", "document", "revisions", "roles", "derived", "stages"
 _ROLE = {"title", "title_en", "global", "named_in", "external", "recorded_by"}
 _STAGE = {"id", "title", "title_en", "file", "clause", "form", "when", "fields", "steps", "editors", "halts"}
 _STEP = {"id", "title", "title_en", "clause", "roles", "mode", "review", "when", "after", "requires", "on_reject", "form",
-         "fills", "due_days"}
+         "fills", "due_days", "notify"}
+_NOTIFY = {"to", "template", "forms"}
 _REQUIREMENT = {"field", "when", "equals", "min_items", "each_has", "all_true", "sum"}
 _REJECT = {"to", "keeps", "declines", "means", "means_en"}
 _LEDGER = {"stage", "field", "roles", "clause", "after"}
@@ -150,6 +152,7 @@ class Parser:
         checker = Checker(self.doc)
         checker.order(stages, derived)
         forms = self.forms(data.get("forms"), stages)
+        self.check_notice_forms(stages, forms)
         events = self.payment_events(data.get("payment_events"))
         process = Process(self.get(data, (), "name", ""), self.get(data, (), "name_en", ""),
                           self.get(data, (), "document", ""), revisions, roles, derived, stages, ledgers, figures,
@@ -217,11 +220,24 @@ class Parser:
         if mode not in ("any", "all"):
             raise self.fail(path + ("mode",), _("`mode` must be `any` or `all` (会签)"))
         fills = tuple(self.field_ref(ref, path + ("fills",)) for ref in self.names(spec, path, "fills"))
+        notice = self.notice(spec["notify"], path + ("notify",)) if spec.get("notify") is not None else None
         return Step(f"{stage_id}.{self.identifier(spec, path)}", stage_id, self.get(spec, path, "title"),
                     self.get(spec, path, "clause", ""), self.names(spec, path, "roles"), mode,
                     self.flag(spec, path, "review"), self.condition(spec.get("when"), path + ("when",)), after, requires,
                     on_reject, self.get(spec, path, "form", None), fills, self.get(spec, path, "title_en", ""),
-                    self.number(spec, path, "due_days", pgettext("a whole number of", "days")))
+                    self.number(spec, path, "due_days", pgettext("a whole number of", "days")), notice)
+
+    def notice(self, spec: Any, path: tuple) -> Notice:
+        """``notify: {to: [ROLE…], template: FILE.j2, forms: [FORM…]}``: whom the step's approval tells."""
+        spec = self.mapping(spec, path, _NOTIFY, "notify")
+        to = self.names(spec, path, "to")
+        if not to:
+            raise self.fail(path + ("to",), _("notify: `to` must name at least one role to tell"))
+        template = self.get(spec, path, "template")
+        if not re.fullmatch(r"[A-Za-z0-9_.-]+\.j2", template) or template.startswith("."):
+            raise self.fail(path + ("template",), _("notify: `template` is a plain file name ending in .j2 (under "
+                                                    "templates/)"))
+        return Notice(to, template, self.names(spec, path, "forms"))
 
     def prerequisite(self, spec: Any, path: tuple) -> Prerequisite:
         if isinstance(spec, str):
@@ -309,6 +325,15 @@ class Parser:
                     self.get(spec, path, "title_en", fid), self.get(spec, path, "annex", ""),
                     self.get(spec, path, "clause", ""), int(copies), stamps,
                     self.condition(spec.get("when"), path + ("when",)), steps)
+
+    def check_notice_forms(self, stages: tuple[Stage, ...], forms: dict[str, Form]) -> None:
+        for i, stage in enumerate(stages):
+            for j, step in enumerate(stage.steps):
+                for fid in step.notice.forms if step.notice else ():
+                    if fid not in forms:
+                        raise self.fail(("stages", i, "steps", j, "notify", "forms"), _(
+                            "notify: form {form} is not in the `forms` table (forms: {forms})").format(
+                            form=quoted(fid), forms=", ".join(forms) or "-"))
 
     def check_unique(self, stages: tuple[Stage, ...]) -> None:
         seen: set[str] = set()

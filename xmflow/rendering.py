@@ -30,7 +30,7 @@ from xmflow.figures import split_amount
 from xmflow.files import write_whole
 from xmflow.i18n import _
 from xmflow.model import Person
-from xmflow.process import Form
+from xmflow.process import Form, Step
 from xmflow.rules import ProjectView
 from xmflow.sandbox import BUDGET, BoundedSandbox, spend
 from xmflow.session import now
@@ -47,16 +47,18 @@ _MD_BULLET = re.compile(r"^([ \t]*)([-+](?=\s|$)|[-=](?=[-= \t]*$))")  # a list 
 
 
 def environment(root: Path | None, fmt: str) -> BoundedSandbox:
-    """The Jinja environment of one output format: the workspace's templates/ before the packaged
-    ones (a file of the same name overrides), strict about undefined names, HTML autoescape,
+    """The Jinja environment of one output format (md, html, pdf; txt for a notice's plain text):
+    the workspace's templates/ before the packaged ones (a file of the same name overrides),
+    strict about undefined names, HTML autoescape,
     bounded work; the templates' words (``_()``, ``ngettext``, ``pgettext``, English message ids)
     in the language of the command, from xmflow's catalogue, and ``lang`` (zh or en) for what
     only one language writes (capital numerals)."""
     folders = ([str(root / "templates")] if root and (root / "templates").is_dir() else [])
     folders.append(str(resources.files("xmflow.templates")))
+    finalize = {"md": _markdown_finalize, "txt": _text_finalize}.get(fmt, _finalize)
     env = BoundedSandbox(loader=_ConfinedLoader(folders), undefined=jinja2.StrictUndefined,
-                         autoescape=True, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-                         finalize=_markdown_finalize if fmt == "md" else _finalize, extensions=["jinja2.ext.i18n"])
+                         autoescape=fmt != "txt", trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+                         finalize=finalize, extensions=["jinja2.ext.i18n"])
     env.policies["ext.i18n.trimmed"] = True  # as tests/catalogue.py extracts {% trans %} blocks
     env.install_gettext_callables(i18n._, i18n.ngettext, newstyle=False, pgettext=i18n.pgettext)  # type: ignore[attr-defined]
     env.filters.update(money=_money, words=_words, day=_day, check=_check, person=_person, people=_people,
@@ -65,7 +67,7 @@ def environment(root: Path | None, fmt: str) -> BoundedSandbox:
                        paragraphs=_markdown_paragraphs if fmt == "md" else _finalize, shares=_shares)
     if fmt == "md":
         env.filters.update(join=_markdown_join, replace=_markdown_replace)
-    env.globals.update(format="md" if fmt == "md" else "html", base=f"base.{'md' if fmt == 'md' else 'html'}.j2",
+    env.globals.update(format=fmt if fmt in ("md", "txt") else "html", base=f"base.{'md' if fmt == 'md' else 'html'}.j2",
                        ui=f"ui.{'md' if fmt == 'md' else 'html'}.j2", lang=i18n.language())
     env.bound_filters()
     return env
@@ -94,6 +96,14 @@ def _finalize(value: Any) -> Any:
     spend(0, len(str(value)))
     if isinstance(value, Markup):
         return Markup(visible(value))
+    return visible(value) if isinstance(value, str) else value
+
+
+def _text_finalize(value: Any) -> Any:
+    """What ``{{ value }}`` prints in plain text (a notice's mail): as :func:`_finalize`, unescaped."""
+    if value is None:
+        return ""
+    spend(0, len(str(value)))
     return visible(value) if isinstance(value, str) else value
 
 
@@ -235,6 +245,26 @@ def render_form(ws: Workspace, project_id: str, form_name: str, fmt: str) -> str
     return html_to_pdf(text) if fmt == "pdf" else text
 
 
+def render_notice(ws: Workspace, project_id: str, step: Step, attached: list[str]) -> tuple[str, tuple[str, ...]]:
+    """The words of the notice a step's approval sends (its ``notify.template``, plain text): the
+    subject (the first line) and the lines of the text. The template has each stage's fields by
+    the stage's id, ``project_id``, ``project_name``, ``client``, ``sales`` (a person), ``step`` and
+    ``attached``, the file names of the forms that go with it."""
+    if step.notice is None:
+        raise TemplateError(_("{step} sends no notice").format(step=step.id))
+    process = ws.process
+    view = ProjectView(ws.project(project_id), process, ws.config)
+    stages = {s.id: forms.Fields(s.fields, view.project.record(s.id).data, ws.people, s.id) for s in process.stages}
+    sales = ws.people.by_id(str(view.value(process.figure("salesperson")) or ""))
+    text = _render(environment(ws.root, "txt"), step.notice.template, **stages, project_id=project_id,
+                   project_name=view.value(process.figure("name")) or "", client=view.value(process.figure("client")) or "",
+                   sales=sales, step=step, attached=attached)
+    subject, *lines = text.strip("\n").splitlines() or [""]
+    while lines and not lines[-1].strip():
+        lines.pop()
+    return subject.strip() or step.id, tuple(lines)
+
+
 def render_volume(ws: Workspace, project_id: str, fmt: str) -> str | bytes:
     """The project bound as one document for archiving (4.2 装订成册): a cover with the project
     and its volume number, a table of contents, then every form that applies, in order."""
@@ -321,7 +351,7 @@ def _render(env: BoundedSandbox, name: str, **context: Any) -> str:
     token = BUDGET.set(env.budget)
     try:
         text = env.get_template(name).render(**context)
-        return _BLANK_LINES.sub("\n\n", text) if env.globals["format"] == "md" else text
+        return _BLANK_LINES.sub("\n\n", text) if env.globals["format"] in ("md", "txt") else text
     except jinja2.TemplateNotFound as exc:
         raise TemplateError(_("no template {name} (in templates/ or the packaged ones)").format(name=exc.name)) from None
     except jinja2.TemplateSyntaxError as exc:

@@ -170,6 +170,7 @@ class Result:
     summary: str
     signoff: Signoff | None = None
     notes: tuple[str, ...] = ()
+    notice: str | None = None  # the Message-ID of the notice the sign-off sends (Xmflow-Notice)
 
 
 def message(subject: str, trailers: dict[str, str | None], body: str | None = None) -> str:

@@ -109,13 +109,24 @@ def sign_step(session: Session, project_id: str, step_id: str, *, reject: bool =
     trailers = {"Xmflow-Step": step.id, "Xmflow-Decision": decision.value, "Xmflow-Role": chosen,
                 "Xmflow-Clause": step.clause, "Xmflow-Digest": signoff.digest, "Xmflow-Signatory": signatory,
                 "Xmflow-Evidence": f"sha256:{proof.sha256}" if proof else None, "Xmflow-On-Behalf-Of": on_behalf_of}
+    notice = _notice_id(session, project_id, signoff) if step.notice and not reject else None  # the mail's, after it
+    trailers["Xmflow-Notice"] = notice
     verb = "rejects" if reject else "signs"
     subject = f"{project_id} {step.id}: {session.actor.id} {verb} as {chosen}" + \
         (f" for {on_behalf_of}" if on_behalf_of else "")
     commit = session.commit(project_id, {step.stage: record}, subject, trailers, comment, extra)
     done = _("{step} reject by {person} as {role}") if reject else _("{step} approve by {person} as {role}")
     summary = done.format(step=step.id, person=session.actor.label(), role=role_name(view.process, chosen))
-    return Result(project_id, commit, summary, signoff)
+    return Result(project_id, commit, summary, signoff, notice=notice)
+
+
+def _notice_id(session: Session, project_id: str, signoff: Signoff) -> str:
+    """The Message-ID of the notice a sign-off sends, made from the sign-off (the same sign-off,
+    the same id: the demo's history is the same on every machine)."""
+    from xmflow.notify import make_message_id  # smtplib and the rest only for a step with a notice
+
+    return make_message_id(session.ws.config.company, project_id, signoff.step, signoff.by, signoff.at.isoformat(),
+                      signoff.digest or "")
 
 
 def _delegator(session: Session, person_id: str) -> Person:
