@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
-from conftest import Team, draft_contract, git, open_project, sign_contract
+from conftest import Team, draft_contract, git, open_project, refused, sign_contract
 
 from xmflow import notices, notify
 from xmflow.model import Person
@@ -235,7 +235,7 @@ def test_notify_dry_run_lists_digests_and_sends_once_a_day(team: Team) -> None:
     assert f"with the form form2 of {pid}" in result.output
     assert outbox(team) == []
     sent = team.ok("zhangsan", "notify", "--as-of", "2026-09-10")
-    assert "赵六: sent (outbox)" in sent.output
+    assert "赵六: in the outbox" in sent.output and "(no mail server set in xmflow.yaml)" in sent.output
     assert len(outbox(team)) >= 1
     again = team.ok("zhangsan", "notify", "--as-of", "2026-09-10")
     assert "nothing to send for 2026-09-10" in again.output
@@ -470,3 +470,100 @@ def test_mail_goes_to_the_roles_the_settings_name(team: Team, smtp, robot) -> No
     result = team.ok("zhangsan", "sign", pid, "installation.notify_service")
     assert inbox.mails == [] and len(handler.posts) == 1, result.output  # customer service reads the robot's group
     assert "wecom" in result.output and outbox(team) == []
+
+
+def test_notify_acts_only_on_settings_an_admin_committed(team: Team, smtp) -> None:
+    port, inbox = smtp
+    path = team.root / "xmflow.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + f"notify:\n  smtp: {{host: 127.0.0.1, port: {port}, "
+                    "security: none, user: admin, password_env: XM_PW}\n", encoding="utf-8")
+    git(team.root, "-c", "user.email=zhangsan@example.com", "commit", "-qam", "my own mail server")  # sales, no admin
+    result = team("wangjg", "notify", "--as-of", "2026-09-10", env={"XM_PW": "secret"})
+    assert result.exit_code == 1 and "admin" in result.output, result.output
+    assert team("wangjg", "notify", "--resend", env={"XM_PW": "secret"}).exit_code == 1
+    assert inbox.mails == []
+
+
+def test_resend_dry_run_sends_nothing_and_a_message_needs_resend(team: Team, smtp) -> None:
+    pid = ready_to_notify(team)
+    team.ok("zhangsan", "sign", pid, "installation.notify_service")  # into the outbox
+    port, inbox = smtp
+    configure(team, f"  smtp: {{host: 127.0.0.1, port: {port}, security: none}}\n")
+    said = team.ok("zhangsan", "notify", "--resend", "--dry-run").output
+    assert "would send <" in said and "吴十" in said and inbox.mails == [] and len(outbox(team)) == 1
+    assert refused(team, "zhangsan", "notify", "some-id", code=2)
+    assert "--resend" in refused(team, "zhangsan", "notify", "--resend", "--as-of", "2026-09-10", code=2)
+
+
+@pytest.mark.parametrize("written", ['{"sent": [1]}', '{"sent": [[1]]}', '{"digests": {"2026-09-10": 5}}', "\xff"])
+def test_a_notify_json_not_as_written_is_refused_before_anything_goes(team: Team, smtp, written: str) -> None:
+    port, inbox = smtp
+    configure(team, f"  smtp: {{host: 127.0.0.1, port: {port}, security: none}}\n")
+    pid = open_project(team)
+    draft_contract(team, pid)
+    memory = team.root / ".git/xmflow/notify.json"
+    memory.parent.mkdir(parents=True, exist_ok=True)
+    memory.write_text(written, encoding="utf-8")
+    result = team("zhangsan", "notify", "--as-of", "2026-09-10")
+    assert result.exit_code == 2 and "notify.json" in result.output and inbox.mails == [], result.output
+
+
+@pytest.mark.parametrize(("setting", "said"), [
+    ("  outbox: outlink\n", "outbox"),
+    ("  outbox: .git/hooks\n", "outbox"),
+    ("  outbox: .git/xmflow\n", "outbox"),
+    ("  outbox: '~/ob'\n", "outbox"),
+    ("  webhooks:\n    - {kind: dingtalk, url: 'http://[::1'}\n", "url"),
+    ("  webhooks:\n    - {kind: dingtalk, url: 'http://'}\n", "url"),
+    ("  webhooks:\n    - {kind: wecom, url: 'https://example.com/x', roles: [nosuch]}\n", "roles"),
+    ("  smtp: {}\n", "host"),
+    ("  smtp: {host: 127.0.0.1, port: 0}\n", "smtp.port"),
+    ("  smtp: {host: 127.0.0.1, timeout: 0}\n", "smtp.timeout"),
+    ("  smtp: {host: 127.0.0.1, people: [nobody]}\n", "people"),
+])
+def test_more_settings_that_cannot_work_are_refused(team: Team, tmp_path: Path, setting: str, said: str) -> None:
+    (tmp_path / "elsewhere").mkdir()
+    (team.root / "outlink").symlink_to(tmp_path / "elsewhere")
+    git(team.root, "add", "outlink")
+    configure(team, setting)
+    result = team("zhangsan", "notify", "--dry-run")
+    assert result.exit_code == 2 and said in result.output and "xmflow.yaml:" in result.output, result.output
+    assert list((tmp_path / "elsewhere").iterdir()) == []
+
+
+def test_an_email_is_one_address(team: Team) -> None:
+    people = team.root / "people.yaml"
+    people.write_text(people.read_text(encoding="utf-8").replace("lisi@example.com", "lisi@example.com,spy@evil.example"),
+                      encoding="utf-8")
+    result = team("zhangsan", "status")
+    assert result.exit_code == 2 and "people.yaml:" in result.output and "spy@evil.example" in result.output
+
+
+def test_the_to_header_names_exactly_its_people(tmp_path: Path) -> None:
+    who = Person("zs", '张三 <boss@evil.example>, "Zhang"', "zhangsan@example.com", frozenset())
+    msg = notify.compose(notify.Notice("t/1", (who,), "主题", ("一行",)), "xm@example.com")
+    parsed = BytesParser(policy=policy.default).parsebytes(msg.as_bytes())
+    [address] = parsed["To"].addresses
+    assert address.addr_spec == "zhangsan@example.com" and address.display_name == who.name
+
+
+def test_notify_fails_when_a_message_could_not_go(team: Team) -> None:
+    configure(team, f"  smtp: {{host: 127.0.0.1, port: {_free_port()}, security: none}}\n")
+    pid = open_project(team)
+    draft_contract(team, pid)
+    result = team("zhangsan", "notify", "--as-of", "2026-09-10")
+    assert result.exit_code == 1 and "connection refused" in result.output, result.output
+    assert len(outbox(team)) >= 1
+    assert team("zhangsan", "notify", "--resend").exit_code == 1  # still not: said again, kept
+
+
+def test_what_is_not_xmflows_in_the_outbox_is_left_alone(team: Team, robot) -> None:
+    url, handler = robot
+    configure(team, f"  webhooks:\n    - {{kind: wecom, url: '{url}/send?key=k'}}\n")
+    box = team.root / ".git/xmflow/outbox"
+    box.mkdir(parents=True)
+    (box / "foreign.eml").write_bytes(b"Subject: x\n\nhi\n")
+    (box / "bad.eml").write_bytes(b'Message-ID: <a@b>\nX-Xmflow-Notice: k\nX-Xmflow-To: [{"id": 1}]\nSubject: x\n\nhi\n')
+    result = team("zhangsan", "notify", "--resend")
+    assert result.exit_code == 0, result.output
+    assert (box / "foreign.eml").exists() and "None" not in result.output

@@ -18,7 +18,6 @@ from typer.core import TyperGroup
 import xmflow
 from xmflow import (
     actions,
-    audit,
     cli_lang,
     cli_money,
     cli_notify,
@@ -44,11 +43,12 @@ from xmflow.cli_common import (
     out_of,
     output_of,
     report_change,
+    require_trusted_settings,
     text_of,
     workspace_of,
 )
 from xmflow.console import Out
-from xmflow.errors import RuleError, UsageError, XmflowError
+from xmflow.errors import UsageError, XmflowError
 from xmflow.figures import figures
 from xmflow.i18n import _
 from xmflow.rules import ProjectView
@@ -403,9 +403,7 @@ def render(
     if chosen == "pdf" and target is None and _is_terminal():
         raise UsageError(_("a PDF is not for the terminal: give -o FILE.pdf (or redirect the output)"))
     ws = workspace_of(ctx)
-    untrusted = audit.untrusted_settings(ws.root)  # a form prints only through templates an admin committed
-    if untrusted:
-        raise RuleError(untrusted)
+    require_trusted_settings(ws)  # a form prints only through templates an admin committed
     if form.strip().casefold() == rendering.VOLUME:
         content = rendering.render_volume(ws, project, chosen)
     else:

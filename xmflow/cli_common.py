@@ -15,7 +15,7 @@ import typer
 
 from xmflow import journal
 from xmflow.console import Out, OutputError
-from xmflow.errors import UsageError
+from xmflow.errors import RuleError, UsageError
 from xmflow.files import output_path
 from xmflow.i18n import _
 from xmflow.ledger import amount_of
@@ -41,6 +41,16 @@ def workspace_of(ctx: typer.Context) -> Workspace:
     ctx.call_on_close(end_of_command)
     journal.finish_if_free(ws.root)
     return ws
+
+
+def require_trusted_settings(ws: Workspace) -> None:
+    """Refuse (exit 1) a command that acts through the settings — templates, mail servers, people's
+    addresses — while they are not the ones an admin last committed."""
+    from xmflow import audit  # the history of the settings is read only by the commands that need it
+
+    untrusted = audit.untrusted_settings(ws.root)
+    if untrusted:
+        raise RuleError(untrusted)
 
 
 def day_of(text: str | None, option: str) -> date | None:

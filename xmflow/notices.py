@@ -16,7 +16,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from xmflow import i18n, notify, overview
+from xmflow import i18n, notify, overview, store
 from xmflow.errors import UsageError, XmflowError
 from xmflow.i18n import _
 from xmflow.model import Person
@@ -30,12 +30,14 @@ STATE = "notify.json"
 
 
 def conf(ws: Workspace) -> notify.Settings:
-    """The workspace's notice settings (nothing configured: the outbox in .git/xmflow)."""
-    return notify.settings(ws.root, ws.config.notify)
+    """The workspace's notice settings (nothing configured: the outbox in .git/xmflow), the roles
+    and people they name checked against the process and people.yaml."""
+    return notify.settings(ws.root, ws.config.notify, roles=set(ws.process.roles),
+                           people={p.id for p in ws.people.persons}, git_dir=store.git_dir(ws.root))
 
 
 def _state_path(ws: Workspace) -> Path:
-    return ws.root / ".git" / "xmflow" / STATE
+    return store.git_dir(ws.root) / "xmflow" / STATE
 
 
 _HELD: dict[Path, int] = {}
@@ -70,15 +72,29 @@ def load_state(ws: Workspace) -> dict[str, Any]:
         state = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         state = {}
-    except (OSError, ValueError) as exc:
+    except OSError as exc:
         raise UsageError(_("{file} cannot be read ({reason}): it is xmflow's memory of what was sent; move it "
                            "away to start afresh (digests of today may then go out again)").format(
-            file=path, reason=getattr(exc, "strerror", None) or exc)) from None
-    if not isinstance(state, dict) or not isinstance(state.get("sent", []), list) \
-            or not isinstance(state.get("digests", {}), dict):
+            file=path, reason=exc.strerror or exc)) from None
+    except ValueError:  # not JSON, not UTF-8
+        state = None
+    if not _as_written(state):
         raise UsageError(_("{file} is not what xmflow writes there: move it away to start afresh (digests of "
                            "today may then go out again)").format(file=path))
     return {"sent": state.get("sent", []), "digests": state.get("digests", {})}
+
+
+def _as_written(state: Any) -> bool:
+    """Whether *state* is as :func:`save_state` writes it: messages with their ids, and per day
+    the message id of each person's digest."""
+    if not isinstance(state, dict):
+        return False
+    sent, days = state.get("sent", []), state.get("digests", {})
+    return (isinstance(sent, list) and all(isinstance(e, dict) and isinstance(e.get("message_id"), str)
+                                           and isinstance(e.get("key", ""), str) and isinstance(e.get("to", []), list)
+                                           for e in sent)
+            and isinstance(days, dict) and all(isinstance(people, dict) and all(isinstance(v, str) for v in people.values())
+                                               for people in days.values()))
 
 
 def save_state(ws: Workspace, state: dict[str, Any]) -> None:

@@ -18,17 +18,20 @@ import json
 import os
 import re
 import smtplib
+import socket
 import ssl
 import subprocess
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from email import policy
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.parser import BytesParser
-from email.utils import formataddr, formatdate, make_msgid
+from email.utils import formatdate, make_msgid
 from pathlib import Path
 from typing import Any
 
@@ -101,33 +104,41 @@ class Settings:
     webhooks: tuple[Webhook, ...] = ()
 
 
-def settings(root: Path, data: dict[str, Any] | None, company_email: str = "xmflow@localhost") -> Settings:
+def settings(root: Path, data: dict[str, Any] | None, company_email: str = "xmflow@localhost",
+             roles: set[str] | None = None, people: set[str] | None = None, git_dir: Path | None = None) -> Settings:
     """The notice settings of the workspace at *root* (``Config.notify``, typed by NOTIFY_TYPE);
-    what a type cannot say (an SMTP host, an http(s) webhook) is an error naming file, line, field."""
+    what a type cannot say (an SMTP host, an http(s) webhook, an outbox that stays in the
+    workspace, the *roles* and *people* a channel names) is an error naming file, line, field.
+    Without an outbox set, it is ``xmflow/outbox`` in git's folder (*git_dir*: a worktree has its own)."""
     data = data or {}
 
     def fail(path: tuple[str | int, ...], message: str) -> RecordError:
         text = (root / "xmflow.yaml").read_text(encoding="utf-8")
         return RecordError(yamlio.load(text, "xmflow.yaml").where(("notify", *path)), message)
 
-    outbox = data.get("outbox") or OUTBOX
-    if Path(outbox).is_absolute() or ".." in Path(outbox).parts:
-        raise fail(("outbox",), _("outbox: a folder inside the workspace (e.g. {default})").format(default=OUTBOX))
-    first = Path(outbox).parts[0] if Path(outbox).parts else ""
-    if first in ("projects", "templates") or Path(outbox) in (Path(".git"), Path(".")):
-        raise fail(("outbox",), _("outbox: not among the records, nor git's own folder: a folder of its own (e.g. "
-                                  "{default})").format(default=OUTBOX))
-    if data.get("sender") and not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+", str(data["sender"])):
+    def check_reach(spec: dict[str, Any], path: tuple[str | int, ...]) -> None:
+        for key, known in (("roles", roles), ("people", people)):
+            unknown = [name for name in spec.get(key) or () if known is not None and name not in known]
+            if unknown:
+                raise fail((*path, key), _("{key}: {name} is not in the process's roles nor in people.yaml").format(
+                    key=key, name=unknown[0]))
+
+    outbox = _outbox(root, str(data["outbox"]), lambda message: fail(("outbox",), message)) if data.get("outbox") \
+        else (git_dir or root / ".git") / "xmflow" / "outbox"
+    if data.get("sender") and not re.fullmatch(r"[^@\s<>(),;:\"]+@[^@\s<>(),;:\"]+\.[^@\s<>(),;:\"]+", str(data["sender"])):
         raise fail(("sender",), _("sender: an email address (xmflow@example.com)"))
     smtp = None
-    if data.get("smtp"):
+    if data.get("smtp") is not None:
         spec = data["smtp"]
         if not spec.get("host"):
             raise fail(("smtp",), _("smtp: needs host"))
         security = spec.get("security") or "starttls"
-        port = spec.get("port") or {"ssl": 465, "starttls": 587}.get(security, 25)
+        port = spec.get("port") if spec.get("port") is not None else {"ssl": 465, "starttls": 587}.get(security, 25)
         if not 0 < port < 65536:
             raise fail(("smtp", "port"), _("smtp.port: a port from 1 to 65535"))
+        if spec.get("timeout") is not None and not 0 < spec["timeout"] <= 600:
+            raise fail(("smtp", "timeout"), _("smtp.timeout: seconds, from 1 to 600"))
+        check_reach(spec, ("smtp",))
         smtp = Smtp(spec["host"], port, security, spec.get("user"), spec.get("password_env"), spec.get("timeout") or 30,
                     frozenset(spec.get("roles") or ()), frozenset(spec.get("people") or ()))
     hooks = []
@@ -137,13 +148,38 @@ def settings(root: Path, data: dict[str, Any] | None, company_email: str = "xmfl
         url = spec.get("url") or ""
         if not spec.get("url_env") and not _web(url):
             raise fail(("webhooks", i, "url"), _("webhook {number}: url must be an http(s) address").format(number=i + 1))
+        check_reach(spec, ("webhooks", i))
         hooks.append(Webhook(spec["kind"], url, spec.get("secret_env"), frozenset(spec.get("roles") or ()),
                              frozenset(spec.get("people") or ()), spec.get("url_env")))
-    return Settings(root / outbox, data.get("sender") or company_email, smtp, tuple(hooks))
+    return Settings(outbox, data.get("sender") or company_email, smtp, tuple(hooks))
+
+
+def _outbox(root: Path, outbox: str, fail: Callable[[str], RecordError]) -> Path:
+    """The outbox folder: inside the workspace once links are followed, neither among the records
+    (projects/, templates/) nor in git's folder except .git/xmflow (where it is by default)."""
+    relative = Path(outbox)
+    if relative.is_absolute() or ".." in relative.parts or outbox.startswith("~"):
+        raise fail(_("outbox: a folder inside the workspace (e.g. {default})").format(default=OUTBOX))
+    home = root.resolve()
+    real = (root / relative).resolve()
+    if not real.is_relative_to(home):
+        raise fail(_("outbox: {folder} leads out of the workspace (a link): a folder inside it (e.g. {default})").format(
+            folder=outbox, default=OUTBOX))
+    parts = real.relative_to(home).parts
+    if not parts or parts[0] in ("projects", "templates") or (parts[0] == ".git" and parts[1:2] != ("xmflow",)) \
+            or real == home / ".git" / "xmflow":
+        raise fail(_("outbox: not among the records, nor git's own folder: a folder of its own (e.g. "
+                     "{default})").format(default=OUTBOX))
+    return real
 
 
 def _web(url: str) -> bool:
-    return urllib.parse.urlsplit(url).scheme in ("http", "https")
+    """Whether *url* is an http(s) address with a host."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        return parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:  # http://[::1
+        return False
 
 
 @dataclass(frozen=True)
@@ -176,7 +212,7 @@ def compose(notice: Notice, sender: str, message_id: str | None = None) -> Email
     msg = EmailMessage(policy=policy.SMTP)
     msg["Subject"] = notice.subject
     msg["From"] = sender
-    msg["To"] = ", ".join(formataddr((p.name, p.email)) for p in notice.to)
+    msg["To"] = [Address(p.name, addr_spec=p.email) for p in notice.to]  # parsed back, exactly these people
     msg["Date"] = formatdate(localtime=True)
     msg["Message-ID"] = message_id or make_message_id()
     msg["X-Xmflow-Notice"] = notice.key
@@ -224,19 +260,31 @@ def send(conf: Settings, msg: EmailMessage) -> Delivery:
     return _deliver(conf, msg, kept)
 
 
-def resend(conf: Settings, only: str | None = None) -> list[Delivery]:
-    """Send again what waits in the outbox (all of it, or the message whose id or key is *only*)."""
+def waiting(conf: Settings, only: str | None = None) -> list[tuple[Path, EmailMessage]]:
+    """What waits in the outbox (all of it, or the message whose id or key is *only*): the
+    messages xmflow wrote there, each with its file; anything else is left alone."""
     found = []
     for path in sorted(conf.outbox.glob("*.eml")) if conf.outbox.is_dir() else []:
         if path.is_symlink() or not path.is_file():
             continue  # not a message xmflow wrote
-        msg = BytesParser(policy=policy.SMTP).parsebytes(path.read_bytes())
+        try:
+            msg = BytesParser(policy=policy.SMTP).parsebytes(path.read_bytes())
+        except (OSError, ValueError):
+            continue
+        if msg["Message-ID"] is None or msg["X-Xmflow-Notice"] is None:
+            continue  # not xmflow's: left as it is
         if only and only not in (str(msg["Message-ID"]).strip("<>"), str(msg["X-Xmflow-Notice"]), path.stem):
             continue
-        found.append(_deliver(conf, msg, path, robots=str(msg.get("X-Xmflow-Robots", "")) != "done"))
+        found.append((path, msg))
     if only and not found:
         raise UsageError(_("--resend: no message {name} in the outbox {folder}").format(name=only, folder=conf.outbox))
     return found
+
+
+def resend(conf: Settings, only: str | None = None) -> list[Delivery]:
+    """Send again what waits in the outbox (all of it, or the message whose id or key is *only*)."""
+    return [_deliver(conf, msg, path, robots=str(msg.get("X-Xmflow-Robots", "")) != "done")
+            for path, msg in waiting(conf, only)]
 
 
 def _deliver(conf: Settings, msg: EmailMessage, kept: Path, robots: bool = True) -> Delivery:
@@ -289,8 +337,11 @@ def _keep(msg: EmailMessage, kept: Path) -> None:
 
 def _recipients(msg: EmailMessage) -> list[Person]:
     """Who a message is to, as the robots know them (id and roles travel in a header)."""
-    said = json.loads(str(msg.get("X-Xmflow-To") or "[]"))
-    return [Person(p["id"], p["name"], p["email"], frozenset(p["roles"])) for p in said]
+    try:
+        said = json.loads(str(msg.get("X-Xmflow-To") or "[]"))
+        return [Person(str(p["id"]), str(p["name"]), str(p["email"]), frozenset(map(str, p["roles"]))) for p in said]
+    except (ValueError, TypeError, KeyError):  # not as xmflow wrote it: to nobody xmflow knows
+        return []
 
 
 def address(msg: EmailMessage, people: tuple[Person, ...]) -> None:
@@ -305,13 +356,44 @@ def _plain(msg: EmailMessage) -> str:
 
 
 def _reason(exc: BaseException) -> str:
+    """Why a channel failed, in the command's language; what the server itself said is quoted."""
     if isinstance(exc, urllib.error.HTTPError):
         return _("the server answered {code} {reason}").format(code=exc.code, reason=exc.reason)
     if isinstance(exc, urllib.error.URLError):
         exc = exc.reason if isinstance(exc.reason, BaseException) else exc
+    said = _said_by_server(exc)
+    if said is not None:
+        return said
     if isinstance(exc, ConnectionRefusedError):
         return _("connection refused (is the server running?)")
+    if isinstance(exc, ConnectionResetError | BrokenPipeError | smtplib.SMTPServerDisconnected):
+        return _("the server closed the connection (is it the right port and security: starttls, ssl or none?)")
+    if isinstance(exc, TimeoutError):
+        return _("no answer in time (timeout)")
+    if isinstance(exc, socket.gaierror):
+        return _("the host name is not known (DNS)")
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return _("the server's certificate is not trusted ({reason})").format(reason=exc.verify_message or exc.reason)
+    if isinstance(exc, ssl.SSLError):
+        return _("TLS failed (is it the right port and security?): {reason}").format(reason=exc.reason or exc)
+    if isinstance(exc, smtplib.SMTPNotSupportedError):
+        return _("the server does not offer what the settings ask (STARTTLS, or a login with user): {said}").format(
+            said=exc)
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
     return str(exc) or type(exc).__name__
+
+
+def _said_by_server(exc: BaseException) -> str | None:
+    """An SMTP server's refusal, with its code and its own words."""
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return _("the server refused the user name or password ({code})").format(code=exc.smtp_code)
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return _("the server refused the recipients {people}").format(people=", ".join(exc.recipients))
+    if isinstance(exc, smtplib.SMTPResponseException):
+        said = exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
+        return _("the server answered {code} {reason}").format(code=exc.smtp_code, reason=said)
+    return None
 
 
 def send_smtp(conf: Smtp, msg: EmailMessage, to: list[str]) -> None:

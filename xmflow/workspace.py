@@ -35,6 +35,7 @@ CONFIG_TYPE = FieldType("map", label=lambda: _("a mapping of settings"), fields=
     "company": _TEXT, "currency": _TEXT, "key_threshold": FieldType("money"),
     "locale": FieldType("enum", values=("zh", "en")), "process": FieldType("text", label=lambda: _("a file's path")),
     "require_signed_commits": FieldType("bool"), "max_backdate_days": FieldType("int"), "notify": NOTIFY_TYPE})
+_EMAIL = re.compile(r'[^@\s<>(),;:"\[\]\\]+@[^@\s<>(),;:"\[\]\\]+')
 PERSON_TYPE = FieldType("map", label=lambda: _("a mapping with id, name, email, roles"), fields={
     "id": FieldType("text", label=lambda: _("a person's id")), "name": _TEXT,
     "email": FieldType("text", label=lambda: _("an email address")), "roles": _ROLE_NAMES,
@@ -126,6 +127,9 @@ def _person(doc: yamlio.Document, i: int, item: dict[str, Any], roles: set[str],
     if any(c.isspace() for c in item["email"]):
         raise RecordError(doc.where(where + ("email",)), _("email {email}: an email address has no spaces").format(
             email=quoted(item["email"])))
+    if not _EMAIL.fullmatch(item["email"]):  # one address: a mail's To: must not name another
+        raise RecordError(doc.where(where + ("email",)), _("email {email}: one address, name@domain, without commas, "
+                                                           "quotes, brackets or <>").format(email=quoted(item["email"])))
     person_roles = item.get("roles") or []
     for j, role in enumerate(person_roles):
         if role not in roles:
