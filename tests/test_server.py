@@ -566,3 +566,37 @@ def test_the_portal_is_rebuilt_after_each_accepted_push_and_not_after_a_refused_
 def test_site_is_only_for_the_shared_repository(shared: Shared, tmp_path: Path) -> None:
     result = shared.team("wangjg", "hooks", "install", "--site", str(tmp_path / "p"))
     assert result.exit_code == 2 and "--server" in result.output
+
+
+def test_the_portal_of_the_hook_is_refused_where_it_would_do_harm(shared: Shared, tmp_path: Path) -> None:
+    """A file, a folder that holds the repository, one inside it, one of someone's own files: each is
+    refused at install (naming --site), and no post-receive hook is installed."""
+    afile = tmp_path / "afile"
+    afile.write_text("x", encoding="utf-8")
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "index.html").write_text("mine", encoding="utf-8")
+    for site, says in ((afile, "a file, not a folder"), (tmp_path, "holds the repository"),
+                       (tmp_path.parent, "holds the repository"), (shared.server / "www", "inside the repository"),
+                       (mine, ".xmflow-site.json")):
+        result = CliRunner().invoke(app, ["-C", str(shared.server), "hooks", "install", "--server", "--site", str(site)])
+        assert result.exit_code == 2 and says in result.output and f"--site {site}" in result.output, result.output
+        assert not (shared.server / "hooks" / "post-receive").exists()
+    assert (mine / "index.html").read_text(encoding="utf-8") == "mine" and afile.read_text(encoding="utf-8") == "x"
+
+
+def test_the_hook_builds_the_portal_but_the_form_it_cannot_make_and_names_site(shared: Shared, tmp_path: Path) -> None:
+    portal = tmp_path / "portal"
+    result = CliRunner().invoke(app, ["-C", str(shared.server), "hooks", "install", "--server", "--site", str(portal)])
+    assert result.exit_code == 0, result.output
+    pid = open_project(shared.team, "150万")  # a key project: form1 shows the plan's approach, too big for it
+    shared.team.ok("zhangsan", "set", pid, "plan.approach=" + "要求<b>x</b>" * 60000)
+    said = " ".join(shared.accepted("-q", "origin", "main").replace("remote:", " ").split())
+    assert f"project {pid}: form form1 is left out of the portal" in said, said
+    assert {"index.html", "ar.html", f"project-{pid}.html", "person-zhangsan.html"} <= {p.name for p in portal.iterdir()}
+    assert not (portal / f"form-{pid}.form1.html").exists()
+    shutil.rmtree(portal)
+    portal.write_text("now a file", encoding="utf-8")  # the hook's errors name its option, not site's -o
+    open_new(shared.team, "zhangsan")
+    said = " ".join(shared.accepted("-q", "origin", "main").replace("remote:", " ").split())
+    assert f"--site {portal}: a file, not a folder" in said and "-o " not in said, said

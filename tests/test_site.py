@@ -3,6 +3,8 @@ browser (headless Debian Chromium driven by Playwright)."""
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import re
 import shutil
@@ -12,6 +14,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from datetime import datetime
 from html.parser import HTMLParser
 from pathlib import Path
@@ -19,7 +22,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import pytest
-from conftest import Team, git, isolate_git
+from conftest import Team, git, isolate_git, refused
 from typer.testing import CliRunner
 
 from xmflow import demo
@@ -269,14 +272,81 @@ def test_serve_for_one_person(portal: tuple[Path, Path, str]) -> None:
 def test_an_empty_workspace_and_a_second_build(team: Team, tmp_path: Path) -> None:
     out = tmp_path / "portal"
     out.mkdir()
-    (out / "project-2025-999.html").write_text("old")  # a page of an earlier build: removed
-    (out / "notes.txt").write_text("mine")              # anything else: left alone
+    team.ok("wangjg", "site", "-o", str(out))  # an empty folder: the portal's from now on
+    manifest = json.loads((out / ".xmflow-site.json").read_text(encoding="utf-8"))
+    assert manifest["commit"] == team.head() and set(manifest["files"]) == {p.name for p in out.glob("*.html")}
+    # a page an earlier build wrote (a project renumbered since): removed; anything else: left alone,
+    # even a file with a page's name, or one the manifest names that is no page's
+    (out / "project-2025-999.html").write_text("old")
+    (out / "project-mine.html").write_text("mine")
+    (out / "notes.txt").write_text("mine")
+    manifest["files"] += ["project-2025-999.html", "notes.txt", "../victim.html"]
+    (out / ".xmflow-site.json").write_text(json.dumps(manifest), encoding="utf-8")
+    (tmp_path / "victim.html").write_text("mine")
     result = team("wangjg", "--lang", "zh", "site", "-o", str(out))
     assert result.exit_code == 0, result.output
-    assert not (out / "project-2025-999.html").exists() and (out / "notes.txt").read_text() == "mine"
+    assert not (out / "project-2025-999.html").exists()
+    assert all((where / name).read_text() == "mine"
+               for where, name in ((out, "project-mine.html"), (out, "notes.txt"), (tmp_path, "victim.html")))
+    assert "project-2025-999.html" not in json.loads((out / ".xmflow-site.json").read_text(encoding="utf-8"))["files"]
     index, _text = read(out / "index.html")
     assert "（无）" in index.words and index.commit == team.head()
     assert {p.name for p in out.glob("*.html")} >= {"index.html", "ar.html", "person-wangjg.html"}
+
+
+def test_a_folder_of_someone_elses_files_is_refused_and_left_as_it_was(team: Team, tmp_path: Path) -> None:
+    """No manifest of an earlier build: nothing in the folder is xmflow's to replace or delete."""
+    out = tmp_path / "mine"
+    out.mkdir()
+    names = ("index.html", "project-plan.html", "person-boss.html", "form-report.pdf", "notes.txt")
+    for name in names:
+        (out / name).write_text("mine", encoding="utf-8")
+    said = refused(team, "wangjg", "site", "-o", str(out), code=2)
+    assert str(out) in said and ".xmflow-site.json" in said and "empty folder" in said
+    assert sorted(p.name for p in out.iterdir()) == sorted(names)
+    assert all((out / name).read_text(encoding="utf-8") == "mine" for name in names)
+    (out / ".xmflow-site.json").write_text('{"files": ["notes.txt"]}', encoding="utf-8")  # not xmflow's
+    said = refused(team, "wangjg", "site", "-o", str(out), code=2)
+    assert "is not one xmflow wrote" in said and (out / "index.html").read_text(encoding="utf-8") == "mine"
+
+
+@pytest.mark.parametrize("where", ["/", "home", "/tmp", "/usr"])
+def test_a_system_folder_or_the_home_folder_is_refused(team: Team, where: str) -> None:
+    folder = Path(os.path.expanduser("~") if where == "home" else where)
+    said = refused(team, "wangjg", "site", "-o", str(folder), code=2)
+    assert "a system folder or a home folder" in said
+    assert not (folder / ".xmflow-site.json").exists() and not (folder / "ar.html").exists()
+
+
+def test_a_folder_that_holds_the_workspace_is_refused(team: Team) -> None:
+    """Serving the portal would serve the workspace, its .git and its records."""
+    for around in (team.root.parent, team.root.parent.parent):
+        said = refused(team, "wangjg", "site", "-o", str(around), code=2)
+        assert "holds the repository" in said and str(team.root) in said
+    assert not (team.root.parent / "index.html").exists() and not (team.root.parent / ".xmflow-site.json").exists()
+
+
+def test_a_form_that_cannot_be_made_is_a_problem_and_the_rest_is_built(team: Team, tmp_path: Path) -> None:
+    """A field too big for a form's budget leaves out that form, said as a problem (exit 2); every
+    other page is written, and no page links to one that is not there."""
+    from conftest import open_project
+
+    pid = open_project(team, "150万")  # a key project: 附表1 (form1) applies, with the plan's approach
+    team.ok("zhangsan", "set", pid, "plan.approach=" + "要求<b>x</b>" * 60000)
+    other = open_project(team)
+    out = tmp_path / "portal"
+    result = team("wangjg", "site", "-o", str(out))
+    assert result.exit_code == 2, result.output
+    said = " ".join(result.output.split())
+    assert f"project {pid}: form form1 is left out of the portal" in said, said
+    assert not (out / f"form-{pid}.form1.html").exists()
+    written = {p.name for p in out.glob("*.html")}
+    assert {"index.html", "ar.html", f"project-{pid}.html", f"project-{other}.html", "person-zhangsan.html"} <= written
+    for name in written:
+        for link in read(out / name)[0].links:
+            assert (out / unquote(urlsplit(link).path)).is_file(), f"{name}: {link} does not resolve"
+    project, _text = read(out / f"project-{pid}.html")
+    assert "not built" in project.words
 
 
 def test_forms_as_pdf_ready_to_print(team: Team, tmp_path: Path) -> None:
@@ -299,32 +369,35 @@ def test_the_portal_stays_out_of_the_workspace_and_serves_only_its_pages(team: T
         assert result.exit_code == 2 and "inside the workspace" in result.output, result.output
     assert team.clean()
     out = tmp_path / "portal"
-    out.mkdir()
+    team.ok("wangjg", "site", "-o", str(out))
     victim = tmp_path / "victim.txt"
     victim.write_text("mine", encoding="utf-8")
-    (out / "index.html").symlink_to(victim)         # a link where a page goes: replaced, not followed
-    (out / "ar.html").symlink_to("/etc/passwd")
+    for name, target in (("index.html", victim), ("ar.html", Path("/etc/passwd"))):
+        (out / name).unlink()
+        (out / name).symlink_to(target)  # a link where a page goes: replaced, not followed
     (out / "stray.txt").write_text("not the portal's", encoding="utf-8")
     team.ok("wangjg", "site", "-o", str(out))
     assert victim.read_text(encoding="utf-8") == "mine" and not (out / "index.html").is_symlink()
     (out / "form-x.html").symlink_to("/etc/passwd")  # made after the build: never served
+    with served(out) as base:
+        assert urllib.request.urlopen(f"{base}/index.html").status == 200
+        for path in ("/stray.txt", "/form-x.html", "/%00", "/../victim.txt", "/.xmflow-site.json"):
+            with pytest.raises(urllib.error.HTTPError) as refused_:
+                urllib.request.urlopen(base + path)
+            assert refused_.value.code == 404, path
+
+
+@contextlib.contextmanager
+def served(folder: Path) -> Iterator[str]:
+    """The portal in *folder* served in this process (`site --serve`'s server): its address."""
+    import threading
+
     from xmflow import site as site_mod
 
-    server = site_mod.serve(out)
-    import threading
-    import urllib.error
-    import urllib.request
-
+    server = site_mod.serve(folder)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        base = f"http://127.0.0.1:{server.server_address[1]}"
-        assert urllib.request.urlopen(f"{base}/index.html").status == 200
-        for path in ("/stray.txt", "/form-x.html", "/%00", "/../victim.txt"):
-            try:
-                urllib.request.urlopen(base + path)
-                raise AssertionError(f"{path} was served")
-            except urllib.error.HTTPError as exc:
-                assert exc.code == 404, path
+        yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()

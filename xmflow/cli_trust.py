@@ -120,9 +120,11 @@ def hooks_install(
     if site is not None and not server:
         raise UsageError(_("--site is for the shared repository: give --server with it"))
     portal = folder_of(site, "--site") if site is not None else None
-    if portal is not None and (portal.resolve() == root or root in portal.resolve().parents):
-        raise UsageError(_("--site {folder}: inside the repository; the portal goes into a folder of its own").format(
-            folder=portal))
+    if portal is not None and store.is_bare(root):  # (not bare: said by hooks.install)
+        from xmflow import site as site_mod
+
+        site_mod.check_folder(portal, root, "--site", bare=True)
+        site_mod.earlier_files(portal, "--site")  # a folder of someone's own files: refused now, not at each push
     hook = hooks.install(root, server)
     out = out_of(ctx)
     out.line(_("installed {hook}").format(hook=hook))
@@ -156,7 +158,8 @@ def hooks_post_receive(
     moved = [(old, new) for old, new, ref in moved if ref == branch]
     if not moved:
         return  # the portal shows the shared branch: other refs change nothing of it
-    portal = folder_of(site, "--site")
+    portal = folder_of(site, "--site") or Path(site)  # (never None: --site is required)
+    site_mod.check_folder(portal, root, "--site", bare=True)  # the repository may have moved into it since
     # incrementally: the pages of the projects the push changed (and the portfolio's, the people's);
     # all of them when it changed anything else (people, settings, the process, templates)
     only: set[str] | None = set()
@@ -170,8 +173,13 @@ def hooks_post_receive(
     with tempfile.TemporaryDirectory(prefix="xmflow-site-") as scratch:
         clone = Path(scratch) / "ws"
         store.git(Path(scratch), "clone", "-q", "--shared", "--no-hardlinks", str(root), str(clone))
-        built = site_mod.build(Workspace(clone), portal, now().date(), only)
-    out_of(ctx).line(_("the portal in {folder} is rebuilt ({pages} pages)").format(folder=portal, pages=len(built.pages)))
+        built = site_mod.build(Workspace(clone), portal, now().date(), only, option="--site")
+    out = out_of(ctx)
+    out.line(_("the portal in {folder} is rebuilt ({pages} pages)").format(folder=portal, pages=len(built.pages)))
+    for problem in built.problems:
+        out.error(problem)
+    if built.problems:
+        raise typer.Exit(2)
 
 
 @hooks_app.command("pre-receive", hidden=True)

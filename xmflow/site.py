@@ -11,14 +11,16 @@ autoescape), with control characters shown as their escapes.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import http.server
+import json
+import os
 import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from glob import escape as glob_escape
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -28,7 +30,7 @@ from markupsafe import Markup
 
 from xmflow import forms, i18n, overview, receivables, rendering, store, trail
 from xmflow.console import Out, visible
-from xmflow.errors import UsageError
+from xmflow.errors import RecordError, TemplateError, UsageError, XmflowError
 from xmflow.files import write_whole
 from xmflow.i18n import _
 from xmflow.labels import label, label_or
@@ -39,6 +41,7 @@ from xmflow.status import Summary, report
 from xmflow.values import format_money
 from xmflow.workspace import Workspace
 
+MANIFEST = ".xmflow-site.json"  # in the portal's folder: the files the last build wrote, the only ones a build deletes
 _OURS = re.compile(r"(index|ar|(project|person|form)-[A-Za-z0-9_.-]+)\.html|form-[A-Za-z0-9_.-]+\.pdf")
 _SAFE_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 _STATE_KEY = {StepState.SIGNED: "signed", StepState.WAITING: "waiting_state", StepState.BLOCKED: "blocked",
@@ -68,38 +71,137 @@ def form_page_name(project_id: str, form_id: str) -> str:
     return page_name("form", f"{project_id}.{form_id}")
 
 
-def build(ws: Workspace, folder: Path, as_of: date, only: set[str] | None = None, pdf: bool = False) -> Built:
+# system folders, a portal never goes into them: it would mix its pages with the system's files
+_SYSTEM = tuple(Path(p) for p in ("/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib32", "/lib64", "/media",
+                                  "/mnt", "/opt", "/proc", "/root", "/run", "/sbin", "/srv", "/sys", "/tmp", "/usr",
+                                  "/usr/local", "/var", "/var/tmp"))
+
+
+def check_folder(folder: Path, repository: Path, option: str, bare: bool = False) -> None:
+    """Refuse a portal folder where building or serving it does harm: a file, a system folder or
+    a home folder, inside the *repository* (a workspace, or with *bare* the shared repository) or
+    around it (whoever serves the portal would serve the records and git's folder too)."""
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(_("{option} {folder}: a file, not a folder").format(option=option, folder=folder))
+    real = folder.resolve()
+    if real == Path(real.anchor) or real in _SYSTEM or real in _homes():
+        raise UsageError(_("{option} {folder}: a system folder or a home folder; give the portal a folder of its "
+                           "own, e.g. {example}").format(option=option, folder=folder, example=folder / "portal"))
+    held = [repository.resolve(), *([] if bare else [store.git_dir(repository).resolve()])]
+    if any(real == h or h in real.parents for h in held):
+        if bare:
+            raise UsageError(_("{option} {folder}: inside the repository; the portal goes into a folder of its "
+                               "own").format(option=option, folder=folder))
+        raise UsageError(_("{option} {folder}: inside the workspace; the portal goes into a folder of its own, "
+                           "outside it (its pages are not records, and serving it must not serve the "
+                           "repository)").format(option=option, folder=folder))
+    around = next((h for h in held if real in h.parents), None)
+    if around is not None:
+        raise UsageError(_("{option} {folder}: it holds the repository {repository}; the portal goes into a "
+                           "folder of its own, outside it (serving it must not serve the repository)").format(
+            option=option, folder=folder, repository=around))
+
+
+def _homes() -> set[Path]:
+    """The home folder of whoever builds, and the folders of /home (the people's homes)."""
+    found = {Path(os.path.expanduser("~")).resolve()}
+    try:
+        found |= {p.resolve() for p in Path("/home").iterdir()}
+    except OSError:
+        pass
+    return found
+
+
+def earlier_files(folder: Path, option: str) -> set[str]:
+    """The files an earlier build wrote into *folder*, from its manifest: the only ones a build
+    may replace or delete. A folder that holds anything but no manifest of xmflow's is refused
+    (its index.html, its pages are someone's own files)."""
+    try:
+        if not folder.is_dir() or not any(folder.iterdir()):
+            return set()
+        manifest = folder / MANIFEST
+        if manifest.is_symlink() or not manifest.is_file():
+            raise UsageError(_("{option} {folder}: the folder holds files no build of xmflow wrote (it has no "
+                               "{manifest}); give an empty folder or a new one, where xmflow replaces and deletes "
+                               "only the pages it wrote").format(option=option, folder=folder, manifest=MANIFEST))
+        data = json.loads(manifest.read_bytes())
+    except OSError as exc:
+        raise UsageError(f"{option} {folder}: {exc.strerror}") from None
+    except ValueError:
+        data = None
+    files = data.get("files") if isinstance(data, dict) and data.get("xmflow") == "site" else None
+    if not isinstance(files, list) or not all(isinstance(name, str) for name in files):
+        raise UsageError(_("{option} {folder}: {manifest} is not one xmflow wrote; give an empty folder or a new "
+                           "one").format(option=option, folder=folder, manifest=MANIFEST))
+    return {name for name in files if _OURS.fullmatch(name)}
+
+
+def _write_manifest(built: Built, files: set[str], option: str) -> None:
+    """The portal's manifest: what the build wrote (or kept), from which commit (JSON, not translated)."""
+    data = {"xmflow": "site", "commit": built.commit, "files": sorted(files)}
+    _write(built.folder / MANIFEST, (json.dumps(data, indent=1) + "\n").encode("utf-8"), option)
+
+
+def build(ws: Workspace, folder: Path, as_of: date, only: set[str] | None = None, pdf: bool = False,
+          option: str = "-o") -> Built:
     """Write the portal of *ws* into *folder* (made if need be): index.html, ar.html, a page per
     project, per person and per form of each project. With *only*, the pages of the other projects
     an earlier build wrote are kept as they are (each says the commit it was built from), and
     only those projects', the portfolio's and the people's are written again. With *pdf*, each
-    form also as a PDF ready to print (WeasyPrint, the pdf extra)."""
-    if folder.exists() and not folder.is_dir():
-        raise UsageError(_("-o {folder}: a file, not a folder").format(folder=folder))
-    inside = folder.resolve()
-    if inside == ws.root.resolve() or ws.root.resolve() in inside.parents:
-        raise UsageError(_("-o {folder}: inside the workspace; the portal goes into a folder of its own, outside "
-                           "it (its pages are not records, and serving it must not serve the repository)").format(
-            folder=folder))
+    form also as a PDF ready to print (WeasyPrint, the pdf extra). A page that cannot be made is
+    a problem of the build, left out (and not linked); *option* is what the errors call the folder."""
+    check_folder(folder, ws.root, option)
+    earlier = earlier_files(folder, option)
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UsageError(_("cannot make {folder}: {reason}").format(folder=folder, reason=exc.strerror)) from None
-    commit = store.head(ws.root) or ""
-    built = Built(folder, commit)
+    built = Built(folder, store.head(ws.root) or "")
+    try:
+        _pages(ws, built, as_of, only, pdf, earlier, option)
+    except BaseException:
+        with contextlib.suppress(XmflowError, OSError):  # what went wrong first is what is said
+            _write_manifest(built, earlier | set(built.pages) | set(built.kept), option)  # deletable later
+        raise
+    _write_manifest(built, set(built.pages) | set(built.kept), option)
+    _sweep(folder, earlier - set(built.pages) - set(built.kept))
+    return built
+
+
+def _pages(ws: Workspace, built: Built, as_of: date, only: set[str] | None, pdf: bool, earlier: set[str],
+           option: str) -> None:
+    """The pages of :func:`build`: the projects' first, so the others link only to those made."""
+    folder, commit = built.folder, built.commit
     env = environment()
     out = Out(i18n.language(), False)
     found, problems = overview.lines(ws, as_of)
     built.problems.extend(problems)
+    shown: set[str] = set()  # the projects whose page is in the folder: the only ones linked
     common = {"commit": commit, "short": commit[:8] or _("(no commit yet)"), "company": ws.config.company,
-              "as_of": as_of, "lang": i18n.language(), "index": "index.html", "ar_page": "ar.html"}
+              "as_of": as_of, "lang": i18n.language(), "index": "index.html", "ar_page": "ar.html", "shown": shown}
 
     def write(name: str, template: str, **context: Any) -> None:
         text = env.get_template(template).render(**common, **context)
-        _write(folder / name, text.encode("utf-8"))
+        _write(folder / name, text.encode("utf-8"), option)
         built.pages.append(name)
 
     summaries = [line.summary for line in found]
+    history: dict[str, list[tuple[str, ...]]] = {}
+    for entry in trail.Trail(ws.root, ws.process, ws.people):  # the audit trail, read once for every project
+        history.setdefault(entry.project, []).append(out._trail_row(entry, ws.process))
+    for s in summaries:
+        page, forms_of = page_name("project", s.id), form_page_name(s.id, "")[:-5]
+        before = sorted(n for n in earlier if (n == page or n.startswith(forms_of)) and (folder / n).is_file())
+        if only is not None and s.id not in only and page in before:
+            built.kept.extend(before)
+            shown.add(s.id)
+            continue
+        try:
+            _project(ws, s.id, as_of, out, write, built, history.get(s.id, []), pdf, option)
+            shown.add(s.id)
+        except (TemplateError, RecordError) as exc:
+            built.problems.append(_("project {project}: its page is left out of the portal: {reason}").format(
+                project=s.id, reason=exc.message))
     people = list(ws.people.persons)
     waiting = {p.id: [line for line in overview.select(found, as_of, mine=p)] for p in people}
     owed_rows = [line.receivable for line in found if line.receivable is not None]
@@ -109,17 +211,6 @@ def build(ws: Workspace, folder: Path, as_of: date, only: set[str] | None = None
           late=[(s, n, out.waiting_on(n, ws.process)) for s in summaries for n in s.late],
           people=[(p, page_name("person", p.id), len(waiting[p.id]), len(overview.money_for(p, found, ws, as_of)))
                   for p in people])
-    history: dict[str, list[tuple[str, ...]]] = {}
-    for entry in trail.Trail(ws.root, ws.process, ws.people):  # the audit trail, read once for every project
-        history.setdefault(entry.project, []).append(out._trail_row(entry, ws.process))
-    for s in summaries:
-        earlier = sorted(p.name for p in (*folder.glob(page_name("project", s.id)),
-                                          *folder.glob(glob_escape(form_page_name(s.id, "")[:-5]) + "*.html"),
-                                          *folder.glob(glob_escape(form_page_name(s.id, "")[:-5]) + "*.pdf")))
-        if only is not None and s.id not in only and page_name("project", s.id) in earlier:
-            built.kept.extend(earlier)
-            continue
-        _project(ws, s.id, as_of, out, write, built, history.get(s.id, []), pdf)
     for p in people:
         lines = waiting[p.id]
         mine = [(line.summary, [(n, out.waiting_on(n, ws.process)) for n in line.summary.next if p in n.people]
@@ -129,42 +220,49 @@ def build(ws: Workspace, folder: Path, as_of: date, only: set[str] | None = None
               money=overview.money_for(p, found, ws, as_of))
     write("ar.html", "site-ar.j2", rows=sorted(owed_rows, key=lambda r: r.project), total=owed,
           ageing=_bars(_ageing(owed), money=True), buckets=(NOT_DUE, *BUCKETS))
-    _sweep(folder, set(built.pages) | set(built.kept))
-    return built
 
 
-def _write(path: Path, data: bytes) -> None:
+def _write(path: Path, data: bytes, option: str = "-o") -> None:
     """A page of the portal, in place of whatever stood under its name: a link there is removed,
     not followed (whoever may write the folder does not aim the build at another file)."""
     if path.is_symlink():
         path.unlink()
-    write_whole(path, data, "-o")
+    write_whole(path, data, option)
 
 
-def _sweep(folder: Path, written: set[str]) -> None:
+def _sweep(folder: Path, gone: set[str]) -> None:
     """Remove the pages of an earlier build that this one did not write (a project renumbered, a
-    person gone): a link to them would show what is no longer so. Other files are left alone."""
-    for path in (*folder.glob("*.html"), *folder.glob("*.pdf")):
-        if path.name not in written and _OURS.fullmatch(path.name):
+    person gone): a link to them would show what is no longer so. Only names a build gives its
+    pages, listed in the manifest: any other file is left alone."""
+    for name in gone:
+        path = folder / name
+        if _OURS.fullmatch(name) and (path.is_symlink() or path.is_file()):
             path.unlink(missing_ok=True)
 
 
 def _project(ws: Workspace, project_id: str, as_of: date, out: Out, write: Any, built: Built,
-             history: list[tuple[str, ...]], pdf: bool = False) -> None:
-    """A project's page (its steps, payment schedule, audit trail), and its forms as HTML pages."""
+             history: list[tuple[str, ...]], pdf: bool = False, option: str = "-o") -> None:
+    """A project's page (its steps, payment schedule, audit trail), and its forms as HTML pages; a
+    form that cannot be made is a problem of the build, listed on the page without a link."""
     project = ws.project(project_id)
     rep = report(ws, project, as_of)
     view = ProjectView(project, ws.process, ws.config)
-    form_links = []
+    form_links: list[tuple[str, str, str | None, str | None]] = []
     for form in forms.forms_of(ws.process, view):
         name = form_page_name(project_id, form.id)
-        text = rendering.render_form(ws, project_id, form.id, "html")
-        _write(built.folder / name, str(text).encode("utf-8"))
-        built.pages.append(name)
         printed = None
+        try:
+            text = rendering.render_form(ws, project_id, form.id, "html")
+        except (TemplateError, RecordError) as exc:
+            built.problems.append(_("project {project}: form {form} is left out of the portal: {reason}").format(
+                project=project_id, form=form.id, reason=exc.message))
+            form_links.append((rendering._local(form), form.number, None, None))
+            continue
+        _write(built.folder / name, str(text).encode("utf-8"), option)
+        built.pages.append(name)
         if pdf:
             printed = name.removesuffix(".html") + ".pdf"
-            _write(built.folder / printed, rendering.html_to_pdf(str(text)))
+            _write(built.folder / printed, rendering.html_to_pdf(str(text)), option)
             built.kept.append(printed)  # not a page, but the build's: the sweep keeps it
         form_links.append((rendering._local(form), form.number, name, printed))
     stages = []
@@ -198,7 +296,7 @@ def _row(s: Summary, ws: Workspace, out: Out) -> dict[str, Any]:
         stage = label("closed")
     else:
         stage = title_of(ws.process.stage(s.stage))
-    return {"s": s, "page": page_name("project", s.id), "stage": stage,
+    return {"s": s, "stage": stage,
             "next": [(n, out.waiting_on(n, ws.process)) for n in s.next],
             "amount": format_money(s.amount) if s.amount is not None else ""}
 
