@@ -401,3 +401,57 @@ def served(folder: Path) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def get(url: str, host: str | None = None) -> tuple[int, str, str]:
+    """GET *url* (with this Host header if given): the status, the Content-Type and the body."""
+    request = urllib.request.Request(url, headers={"Host": host} if host else {})
+    try:
+        with urllib.request.urlopen(request) as response:
+            return response.status, response.headers["Content-Type"], response.read().decode("utf-8")
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.headers["Content-Type"], exc.read().decode("utf-8")
+
+
+def test_serve_answers_only_for_this_computer_by_name(team: Team, tmp_path: Path) -> None:
+    """DNS rebinding: a page of another site, whose name now points at 127.0.0.1, says its own
+    name in Host; the portal answers only to this computer's names, with or without the port."""
+    out = tmp_path / "portal"
+    team.ok("wangjg", "site", "-o", str(out))
+    with served(out) as base:
+        port = base.rsplit(":", 1)[1]
+        for host in ("127.0.0.1", f"127.0.0.1:{port}", "localhost", f"LOCALHOST:{port}", "[::1]", f"[::1]:{port}"):
+            assert get(base + "/index.html", host)[0] == 200, host
+        for host in (f"evil.example:{port}", "evil.example", "127.0.0.1.evil.example", f"localhost.:{port}",
+                     "127.0.0.1:x", "localhost@evil.example"):
+            assert get(base + "/index.html", host)[0] == 421, host
+
+
+def test_serve_never_follows_a_link_made_after_a_check(team: Team, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whoever may write the folder swaps a page for a link between a check and the open: as if
+    every check of a link said none, the link is still not followed."""
+    out = tmp_path / "portal"
+    team.ok("wangjg", "site", "-o", str(out))
+    (out / "person-wangjg.html").unlink()
+    (out / "person-wangjg.html").symlink_to("/etc/passwd")
+    monkeypatch.setattr(Path, "is_symlink", lambda self: False)
+    with served(out) as base:
+        code, _type, body = get(base + "/person-wangjg.html")
+        assert code == 404 and "root:" not in body
+
+
+def test_serve_says_its_errors_in_the_language_of_the_command(team: Team, tmp_path: Path) -> None:
+    from xmflow import i18n
+
+    out = tmp_path / "portal"
+    team.ok("wangjg", "site", "-o", str(out))
+    i18n.use("zh")
+    with served(out) as base:
+        for path, code in (("/nothing.html", 404), ("/%3Cscript%3E.html", 404)):
+            status, kind, body = get(base + path)
+            assert status == code and kind == "text/html; charset=utf-8"
+            assert 'lang="zh-CN"' in body and "Error response" not in body and "Not Found" not in body, body
+            assert i18n._("There is no such page in the portal.") in body and "<script>" not in body
+        status, _kind, body = get(base + "/", "evil.example")
+        assert status == 421 and 'lang="zh-CN"' in body and "evil.example" not in body

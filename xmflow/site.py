@@ -12,12 +12,15 @@ autoescape), with control characters shown as their escapes.
 from __future__ import annotations
 
 import contextlib
+import email.utils
 import functools
 import hashlib
+import html
 import http.server
 import json
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -352,29 +355,66 @@ def _finalize(value: Any) -> Any:
 
 
 
+_LOCAL = re.compile(r"(127\.0\.0\.1|localhost|\[::1\])(:[0-9]{1,5})?", re.IGNORECASE)
+
+
 class _Handler(http.server.SimpleHTTPRequestHandler):
     """The portal's files, read-only (GET and HEAD; anything else is not implemented), nothing
-    outside its folder, no listing of folders, quiet."""
+    outside its folder, no listing of folders, quiet, its errors in the language of the command."""
 
     def list_directory(self, path: Any) -> None:  # type: ignore[override]
         self.send_error(404)
         return None
 
     def send_head(self) -> Any:
-        """Only the portal's own pages, as regular files (a link in the folder, a stray file, a
-        NUL in the address: not found)."""
+        """Only for an address of this computer (a page of another site that its DNS points here,
+        to read the portal, names itself in Host), only the portal's own pages, as regular files:
+        a link in the folder, a stray file, a NUL in the address are not found."""
+        if not _LOCAL.fullmatch(self.headers.get("Host", "")):
+            self.send_error(421)
+            return None
         try:
             directory = Path(self.directory)
             path = Path(self.translate_path(self.path))
             name = "index.html" if path == directory else path.name if path.parent == directory else ""
-            found = directory / name
-            if not _OURS.fullmatch(name) or found.is_symlink() or not found.is_file():
-                self.send_error(404)
-                return None
+            if not _OURS.fullmatch(name):
+                raise FileNotFoundError(name)
+            # the name, in the folder opened once, never through a link: nothing can swap it for one
+            # between a check and the open
+            fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=self.server.folder_fd)  # type: ignore[attr-defined]
         except (ValueError, OSError):
             self.send_error(404)
             return None
-        return super().send_head()
+        page = os.fdopen(fd, "rb")
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            page.close()
+            self.send_error(404)
+            return None
+        self.send_response(200)
+        self.send_header("Content-Type", self.guess_type(name))
+        self.send_header("Content-Length", str(info.st_size))
+        self.send_header("Last-Modified", email.utils.formatdate(info.st_mtime, usegmt=True))
+        self.end_headers()
+        return page
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """An error as a small page of the portal's own, in the language of the command."""
+        reason = {404: _("There is no such page in the portal."),
+                  421: _("This server answers only for this computer: open http://127.0.0.1:{port}/ or "
+                         "http://localhost:{port}/.").format(port=getattr(self.server, "server_port", "PORT")),
+                  501: _("The portal is read-only: it answers only GET and HEAD.")}.get(
+            code, _("The server cannot answer this request."))
+        body = _ERROR_PAGE.format(lang="zh-CN" if i18n.language() == "zh" else "en", code=code,
+                                  reason=html.escape(reason)).encode("utf-8")
+        self.close_connection = True
+        self.send_response(code)
+        self.send_header("Connection", "close")
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD" and code >= 200 and code not in (204, 304):
+            self.wfile.write(body)
 
     def end_headers(self) -> None:
         self.send_header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:")
@@ -386,12 +426,39 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         return None
 
 
+_ERROR_PAGE = """<!DOCTYPE html>
+<html lang="{lang}">
+<head><meta charset="utf-8"><title>{code}</title></head>
+<body><h1>{code}</h1><p>{reason}</p></body>
+</html>
+"""
+
+
+class _Server(http.server.ThreadingHTTPServer):
+    """The server of :func:`serve`: it holds the portal's folder open (each page is opened in it,
+    by its name), and closes it with itself."""
+
+    folder_fd = -1
+
+    def server_close(self) -> None:
+        super().server_close()
+        if self.folder_fd >= 0:
+            os.close(self.folder_fd)
+            self.folder_fd = -1
+
+
 def serve(folder: Path, port: int = 0) -> http.server.ThreadingHTTPServer:
     """A web server for one person on this computer (127.0.0.1 only) over the portal in *folder*;
     *port* 0 takes a free one. The caller runs ``serve_forever()`` and closes it."""
-    handler = functools.partial(_Handler, directory=str(folder))
     try:
-        return http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     except OSError as exc:
+        raise UsageError(f"{folder}: {exc.strerror}") from None
+    try:
+        server = _Server(("127.0.0.1", port), functools.partial(_Handler, directory=str(folder)))
+    except OSError as exc:
+        os.close(fd)
         raise UsageError(_("cannot serve on 127.0.0.1:{port} ({reason}): choose another --port").format(
             port=port, reason=exc.strerror)) from None
+    server.folder_fd = fd
+    return server
