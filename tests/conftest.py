@@ -13,7 +13,7 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from xmflow.cli import app
 from xmflow.session import fixed_time
@@ -264,10 +264,35 @@ def signing(key: Path) -> dict[str, str]:
     return env
 
 
-def refused(team: Team, who: str, *args: str, code: int = 1) -> str:
-    """Run a command that must be refused with *code*, changing nothing; return what it said."""
-    before = team.head()
-    result = team(who, *args)
-    assert result.exit_code == code, result.output
-    assert team.head() == before and team.clean()
-    return result.output
+def said(printed: str | Result) -> str:
+    """Everything a command printed (stdout and stderr), with the terminal's line wrapping undone;
+    *printed* is a command's result or the text itself (what `refused` returns)."""
+    text = printed if isinstance(printed, str) else printed.output
+    return " ".join(text.split())
+
+
+class Refusal(str):
+    """What a refused command printed: the text itself is stdout and stderr together (as
+    `result.output`), `.stderr` the error stream alone (where a refusal's message goes)."""
+
+    stderr: str
+
+    def __new__(cls, result: Result) -> Refusal:
+        refusal = super().__new__(cls, result.output)
+        refusal.stderr = result.stderr
+        return refusal
+
+
+def refused(team: Team, who: str, *args: str, code: int = 1, at: str | None = None, env: dict[str, str] | None = None,
+            dirty: bool = False) -> Refusal:
+    """Run a command that must be refused with *code*, changing nothing: no new commit, HEAD where
+    it was, the working tree as it was and clean (*dirty*: a tree left dirty on purpose need only
+    stay as it was), and no internal error. Returns what it said (`said()` undoes the wrapping)."""
+    head, commits, status = team.head(), team.commits(), git(team.root, "status", "--porcelain")
+    result = team(who, *args, at=at, env=env)
+    assert result.exit_code == code, f"xmflow {' '.join(args)} as {who} → {result.exit_code}:\n{result.output}"
+    assert team.head() == head and team.commits() == commits, f"xmflow {' '.join(args)} committed"
+    after = git(team.root, "status", "--porcelain")
+    assert after == status and (dirty or after == ""), f"xmflow {' '.join(args)} left the tree:\n{after}"
+    assert "internal error" not in result.output, result.output
+    return Refusal(result)
