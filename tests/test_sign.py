@@ -6,16 +6,7 @@ import hashlib
 import subprocess
 from pathlib import Path
 
-from conftest import TERMS, Team, draft_contract, git, open_project, plan_ready, sign_contract, stamp_contract
-
-
-def refused(team: Team, who: str, *args: str, code: int = 1) -> str:
-    """Run a command that must be refused with *code*, changing nothing; return its message."""
-    before, commits = team.head(), team.commits()
-    result = team(who, *args)
-    assert result.exit_code == code, result.output
-    assert team.head() == before and team.commits() == commits and team.clean()
-    return result.output
+from conftest import TERMS, Team, draft_contract, git, open_project, plan_ready, refused, sign_contract, stamp_contract
 
 
 def trailers(team: Team, rev: str = "HEAD") -> dict[str, str]:
