@@ -4,25 +4,18 @@ from __future__ import annotations
 
 import subprocess
 
-from conftest import Team, accepted, draft_contract, git, open_project, plan_ready, stamp_contract
-
-
-def refused(team: Team, who: str, *args: str, code: int = 1) -> str:
-    before = team.head()
-    result = team(who, *args)
-    assert result.exit_code == code, result.output
-    assert team.head() == before and team.clean()
-    return " ".join(result.output.split())
+from conftest import Team, accepted, draft_contract, git, open_project, plan_ready, refused, said, stamp_contract
 
 
 def test_a_path_through_a_list_needs_an_item_index(team: Team) -> None:
     pid = open_project(team, "150万")
-    assert "is a list: name an item by its index" in refused(team, "zhangsan", "set", pid, "plan.milestones.name=x",
-                                                             code=2)
+    message = said(refused(team, "zhangsan", "set", pid, "plan.milestones.name=x", code=2))
+    assert "is a list: name an item by its index" in message
 
 
 def test_a_negative_budget_is_refused_before_anything_is_written(team: Team) -> None:
-    assert "must not be negative" in refused(team, "zhangsan", "new", "X", "--client", "C", "--budget=-100", code=2)
+    message = said(refused(team, "zhangsan", "new", "X", "--client", "C", "--budget=-100", code=2))
+    assert "must not be negative" in message
     assert team("wangjg", "status").exit_code == 0
 
 
@@ -41,7 +34,7 @@ def test_3_3_3_unrequiring_a_rejected_sample_needs_reopen(team: Team) -> None:
             "samples.delivery_date=2026-09-22")
     team.ok("zhangsan", "sign", pid, "samples.request")
     team.ok("zhangsan", "sign", pid, "samples.client_review", "--signatory", "刘经理", "--reject", "-m", "不合格")
-    message = refused(team, "zhangsan", "set", pid, "samples.required=false")
+    message = said(refused(team, "zhangsan", "set", pid, "samples.required=false"))
     assert "samples.client_review no longer apply" in message and "--reopen" in message
     team.ok("zhangsan", "set", pid, "samples.required=false", "--reopen", "-m", "客户取消样机")
     assert team.state(pid, "samples.client_review") == "skipped"
@@ -51,14 +44,15 @@ def test_a_signatory_cannot_smuggle_trailers_into_the_commit(team: Team) -> None
     pid = open_project(team)
     draft_contract(team, pid)
     forged = "陈主任\nXmflow-Decision: reject"
-    assert "single line" in refused(team, "zhangsan", "sign", pid, "initiation.team", "--signatory", forged, code=2)
+    message = said(refused(team, "zhangsan", "sign", pid, "initiation.team", "--signatory", forged, code=2))
+    assert "single line" in message
 
 
 def test_a_failed_new_leaves_no_empty_project_folder(team: Team) -> None:
     hook = team.root / ".git" / "hooks" / "pre-commit"
     hook.write_text("#!/bin/sh\nexit 1\n")
     hook.chmod(0o755)
-    message = refused(team, "zhangsan", "new", "X", "--client", "C", "--budget", "1万", "--id", "GHOST", code=2)
+    message = said(refused(team, "zhangsan", "new", "X", "--client", "C", "--budget", "1万", "--id", "GHOST", code=2))
     assert "git commit failed: exit status 1" in message
     assert not (team.root / "projects" / "GHOST").exists()
 
@@ -74,33 +68,34 @@ def test_a_note_goes_into_the_commit(team: Team) -> None:
     pid = open_project(team)
     team.ok("zhangsan", "set", pid, "contract.notes=x", "-m", "客户来电要求")
     assert "客户来电要求" in git(team.root, "log", "-1", "--format=%B")
-    assert "--reopen is only for" in refused(team, "zhangsan", "set", pid, "contract.notes=y", "--reopen", "-m", "z",
-                                             code=2)
+    message = said(refused(team, "zhangsan", "set", pid, "contract.notes=y", "--reopen", "-m", "z", code=2))
+    assert "--reopen is only for" in message
 
 
 def test_absurd_numbers_are_bad_input_not_crashes(team: Team) -> None:
     pid = open_project(team)
-    assert "too large" in refused(team, "zhangsan", "set", pid, "contract.amount=1" + "0" * 30, code=2)
-    assert "up to 9 digits" in refused(team, "zhangsan", "set", pid, "contract.warranty_months=" + "9" * 30, code=2)
-    assert "aliases" in refused(team, "zhangsan", "set", pid, "installation.staff=&a [*a]", code=2)
+    assert "too large" in said(refused(team, "zhangsan", "set", pid, "contract.amount=1" + "0" * 30, code=2))
+    message = said(refused(team, "zhangsan", "set", pid, "contract.warranty_months=" + "9" * 30, code=2))
+    assert "up to 9 digits" in message
+    assert "aliases" in said(refused(team, "zhangsan", "set", pid, "installation.staff=&a [*a]", code=2))
 
 
 def test_paper_options_belong_to_client_signatures(team: Team) -> None:
     pid = open_project(team)
     draft_contract(team, pid)
-    assert "only for the client" in refused(team, "zhaoliu", "sign", pid, "contract.supervisor_review",
-                                            "--date", "2020-01-01", code=2)
+    assert "only for the client" in said(refused(team, "zhaoliu", "sign", pid, "contract.supervisor_review",
+                                                 "--date", "2020-01-01", code=2))
 
 
 def test_only_sales_open_projects(team: Team) -> None:
-    assert "may not open a project" in refused(team, "fenger", "new", "X", "--client", "C", "--budget", "1万",
-                                               "--sales", "zhangsan")
+    assert "may not open a project" in said(refused(team, "fenger", "new", "X", "--client", "C", "--budget", "1万",
+                                                    "--sales", "zhangsan"))
     team.ok("wangjg", "new", "X", "--client", "C", "--budget", "1万", "--sales", "zhangsan")  # an admin may
 
 
 def test_the_projects_salesperson_holds_the_sales_role(team: Team) -> None:
     pid = open_project(team)
-    assert "does not hold the role sales" in refused(team, "zhangsan", "set", pid, "initiation.sales=fenger")
+    assert "does not hold the role sales" in said(refused(team, "zhangsan", "set", pid, "initiation.sales=fenger"))
 
 
 def test_one_broken_record_does_not_hide_the_portfolio(team: Team) -> None:
@@ -143,8 +138,8 @@ def test_a_note_cannot_end_the_message_early(team: Team) -> None:
     pid = open_project(team)
     draft_contract(team, pid)
     forged = "同意\n\nXmflow-Step: contract.stamp\n---\nx"
-    assert "line starting with ---" in refused(team, "zhaoliu", "sign", pid, "contract.supervisor_review", "-m", forged,
-                                              code=2)
+    message = said(refused(team, "zhaoliu", "sign", pid, "contract.supervisor_review", "-m", forged, code=2))
+    assert "line starting with ---" in message
 
 
 def test_names_with_markup_print_as_written(team: Team) -> None:
@@ -155,7 +150,8 @@ def test_names_with_markup_print_as_written(team: Team) -> None:
 
 def test_a_signatory_with_a_unicode_line_break_is_refused(team: Team) -> None:
     pid = open_project(team)
-    assert "single line" in refused(team, "zhangsan", "sign", pid, "contract.draft", "--signatory", "吴\u0085总", code=2)
+    message = said(refused(team, "zhangsan", "sign", pid, "contract.draft", "--signatory", "吴\u0085总", code=2))
+    assert "single line" in message
 
 
 def test_a_scan_with_an_odd_suffix_is_kept_under_a_plain_name(team: Team, tmp_path) -> None:
@@ -188,7 +184,7 @@ def test_3_5_1_a_kept_self_review_does_not_survive_an_unchecked_principle(team: 
     team.ok("zhangsan", "sign", pid, "contract.draft")
     assert team.state(pid, "contract.self_review") == "blocked"
     # the supervisor's review stands (3.5.3) but waits on the self-review: that is what is named
-    assert "needs contract.self_review" in refused(team, "qianqi", "sign", pid, "contract.business_review")
+    assert "needs contract.self_review" in said(refused(team, "qianqi", "sign", pid, "contract.business_review"))
 
 
 def test_4_0_a_new_contract_amount_needs_the_settlement_confirmed_again(team: Team) -> None:
@@ -199,7 +195,7 @@ def test_4_0_a_new_contract_amount_needs_the_settlement_confirmed_again(team: Te
     team.ok("zhangsan", "invoice", pid, "34.8万", "--number", "FP-1")
     team.ok("fenger", "receive", pid, "34.8万")
     team.ok("fenger", "sign", pid, "collection.settled")
-    message = refused(team, "zhangsan", "set", pid, "contract.amount=30万")
+    message = said(refused(team, "zhangsan", "set", pid, "contract.amount=30万"))
     assert "stage contract" in message and "collection.settled" in message
     team.ok("zhangsan", "set", pid, "contract.amount=30万", "--reopen", "-m", "降价")
     assert team.state(pid, "collection.settled") == "blocked"
@@ -211,14 +207,14 @@ def test_3_3_3_requiring_a_sample_after_the_contract_needs_reopen(team: Team) ->
     team.ok("zhangsan", "sign", pid, "plan.countersign")
     team.ok("zhangsan", "sign", pid, "plan.countersign", "--signatory", "吴总")
     draft_contract(team, pid, "140万")
-    message = refused(team, "zhangsan", "set", pid, "samples.required=true")
+    message = said(refused(team, "zhangsan", "set", pid, "samples.required=true"))
     assert "holds up contract.draft" in message
 
 
 def test_lists_hold_no_blank_items(team: Team) -> None:
     pid = open_project(team, "150万")
-    assert "is empty" in refused(team, "zhangsan", "set", pid, "initiation.team.members=[~]", code=2)
-    assert "is empty" in refused(team, "zhangsan", "set", pid, "contract.payment_terms=[null]", code=2)
+    assert "is empty" in said(refused(team, "zhangsan", "set", pid, "initiation.team.members=[~]", code=2))
+    assert "is empty" in said(refused(team, "zhangsan", "set", pid, "contract.payment_terms=[null]", code=2))
 
 
 def test_odd_paths_and_editors_are_bad_input(team: Team, tmp_path) -> None:
@@ -246,7 +242,7 @@ def test_dates_are_sane(team: Team) -> None:
     pid = open_project(team)
     draft_contract(team, pid)
     stamp_contract(team, pid)
-    assert "before the project was opened" in refused(team, "zhangsan", "sign", pid, "contract.client_sign",
-                                                      "--signatory", "刘经理", "--date", "1900-01-01", code=2)
+    assert "before the project was opened" in said(refused(team, "zhangsan", "sign", pid, "contract.client_sign",
+                                                           "--signatory", "刘经理", "--date", "1900-01-01", code=2))
     team.ok("zhangsan", "sign", pid, "contract.client_sign", "--signatory", "刘经理")
-    assert "in the future" in refused(team, "fenger", "receive", pid, "1万", "--date", "2099-01-01", code=2)
+    assert "in the future" in said(refused(team, "fenger", "receive", pid, "1万", "--date", "2099-01-01", code=2))
