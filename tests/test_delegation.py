@@ -18,12 +18,15 @@ from conftest import (
     hand_commit,
     module_team,
     open_project,
+    refused,
+    said,
     trailer_message,
 )
 
 STEP = "contract.supervisor_review"
 TO_SUNBA = "  - {from: zhaoliu, to: sunba, roles: [sales_supervisor], until: 2026-09-30}\n"
 TO_ZHANGSAN = "  - {from: zhaoliu, to: zhangsan, roles: [sales_supervisor], until: 2026-12-31}\n"
+WIDE = {"COLUMNS": "400"}  # a refusal's message on one line
 
 
 @pytest.fixture(scope="module")
@@ -56,15 +59,6 @@ def delegate(team: Team, *grants: str, who: str = "wangjg") -> str:
         text += "delegations:\n"
     people.write_text(text + "".join(grants), encoding="utf-8")
     return hand_commit(team, who, "people: delegations")
-
-
-def refused(team: Team, who: str, *args: str, at: str | None = None, code: int = 1) -> str:
-    """Run a command that must be refused with *code*, committing nothing; return its message."""
-    before = team.head()
-    result = team(who, *args, at=at, env={"COLUMNS": "400"})
-    assert result.exit_code == code, result.output
-    assert team.head() == before and team.clean()
-    return " ".join(result.output.split())
 
 
 def trailers(team: Team) -> dict[str, str]:
@@ -106,7 +100,8 @@ def test_delegation_sunba_signs_for_zhaoliu_and_it_verifies_clean(team: Team, pi
 ], ids=["after-until", "before-since"])
 def test_delegation_is_refused_outside_its_dates(team: Team, pid: str, grant: str, day: str) -> None:
     delegate(team, grant)
-    message = refused(team, "sunba", "sign", pid, STEP, "--on-behalf-of", "zhaoliu", at=f"{day}T09:00:00+08:00")
+    message = said(refused(team, "sunba", "sign", pid, STEP, "--on-behalf-of", "zhaoliu", at=f"{day}T09:00:00+08:00",
+                           env=WIDE))
     assert f"孙八 (sunba) may not sign for 赵六 (zhaoliu) as sales_supervisor on {day}" in message
     assert "3.5.2" in message
     # not "no such delegation": the day it ended, or starts
@@ -119,21 +114,23 @@ def test_delegation_is_refused_for_a_role_not_delegated(team: Team, pid: str) ->
         "roles: [sales_supervisor]}", "roles: [sales_supervisor, business_center]}"), encoding="utf-8")
     delegate(team, TO_SUNBA)
     team.ok("sunba", "sign", pid, STEP, "--on-behalf-of", "zhaoliu")
-    message = refused(team, "sunba", "sign", pid, "contract.business_review", "--on-behalf-of", "zhaoliu")
+    message = said(refused(team, "sunba", "sign", pid, "contract.business_review", "--on-behalf-of", "zhaoliu",
+                           env=WIDE))
     assert "孙八 (sunba) may not sign for 赵六 (zhaoliu) as business_center" in message
 
 
 def test_delegation_is_refused_without_a_grant(team: Team, pid: str) -> None:
     delegate(team, TO_SUNBA)
-    message = refused(team, "lisi", "sign", pid, STEP, "--on-behalf-of", "zhaoliu")
+    message = said(refused(team, "lisi", "sign", pid, STEP, "--on-behalf-of", "zhaoliu", env=WIDE))
     assert "李四 (lisi) may not sign for 赵六 (zhaoliu) as sales_supervisor" in message
     assert "people.yaml has no such delegation" in message
-    assert "no such person" in refused(team, "sunba", "sign", pid, STEP, "--on-behalf-of", "nobody", code=2)
+    message = said(refused(team, "sunba", "sign", pid, STEP, "--on-behalf-of", "nobody", code=2, env=WIDE))
+    assert "no such person" in message
 
 
 def test_delegation_does_not_let_anyone_approve_their_own_work(team: Team, pid: str) -> None:
     delegate(team, TO_ZHANGSAN)  # zhangsan drafted this contract
-    message = refused(team, "zhangsan", "sign", pid, STEP, "--on-behalf-of", "zhaoliu")
+    message = said(refused(team, "zhangsan", "sign", pid, STEP, "--on-behalf-of", "zhaoliu", env=WIDE))
     assert "张三 (zhangsan) signed this stage's own work and may not approve it, not even for someone else" in message
 
 
