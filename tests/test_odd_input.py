@@ -21,6 +21,7 @@ from conftest import (
     hand_commit,
     module_team,
     open_project,
+    refused,
     sign_contract,
     stamp_contract,
 )
@@ -57,16 +58,6 @@ def stamped(workspace: tuple[Team, str, str]) -> tuple[Team, str]:
     return workspace[0], workspace[2]
 
 
-def refused(team: Team, who: str, *args: str, code: int = 2, env: dict[str, str] | None = None) -> str:
-    """Run a command that must be refused with *code*, changing nothing; its message."""
-    head, status = team.head(), git(team.root, "status", "--porcelain")
-    result = team(who, *args, env=env)
-    assert result.exit_code == code, f"xmflow {' '.join(args)} → {result.exit_code}:\n{result.output}"
-    assert team.head() == head and git(team.root, "status", "--porcelain") == status
-    assert "internal error" not in result.output
-    return result.stderr
-
-
 def run_xmflow(team: Team, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     """xmflow in a process of its own, for what could block the caller (a FIFO, a device)."""
     env = {**os.environ, "GIT_AUTHOR_EMAIL": EMAILS["zhangsan"]}
@@ -84,7 +75,8 @@ def is_char_device(path: str) -> bool:
                          ids=["empty", "dot", "root", "dotdot", "trailing-slash", "a-folder", "missing-folder"])
 def test_render_o_refuses_an_empty_name_a_folder_and_a_missing_folder(odd, tmp_path: Path, name: str) -> None:
     team, pid = odd
-    message = refused(team, "zhangsan", "render", pid, "form2", "-o", name.format(tmp=tmp_path))
+    message = refused(team, "zhangsan", "render", pid, "form2", "-o", name.format(tmp=tmp_path), code=2,
+                      dirty=True).stderr
     assert "-o" in message and ("empty" in message or "folder" in message), message
     assert list(tmp_path.iterdir()) == []
 
@@ -94,7 +86,7 @@ def test_render_o_refuses_an_empty_name_a_folder_and_a_missing_folder(odd, tmp_p
 def test_status_and_ar_xlsx_refuse_an_empty_name_a_folder_and_a_missing_folder(odd, tmp_path: Path, command: str,
                                                                                name: str) -> None:
     team, _ = odd
-    message = refused(team, "wangjg", command, "--xlsx", name.format(tmp=tmp_path))
+    message = refused(team, "wangjg", command, "--xlsx", name.format(tmp=tmp_path), code=2, dirty=True).stderr
     assert "--xlsx" in message and ("empty" in message or "folder" in message)
 
 
@@ -102,7 +94,7 @@ def test_status_and_ar_xlsx_refuse_an_empty_name_a_folder_and_a_missing_folder(o
 def test_render_o_dev_full_reports_the_failure_and_the_device_stays(odd) -> None:
     team, pid = odd
     assert is_char_device("/dev/full")
-    message = refused(team, "zhangsan", "render", pid, "form2", "-o", "/dev/full")
+    message = refused(team, "zhangsan", "render", pid, "form2", "-o", "/dev/full", code=2, dirty=True).stderr
     assert "-o /dev/full" in message and "No space left on device" in message
     assert is_char_device("/dev/full"), "xmflow replaced /dev/full with a file"
 
@@ -166,7 +158,8 @@ def test_render_o_through_a_link_replaces_the_file_and_keeps_the_link(odd, tmp_p
 
 def test_render_o_docx_is_refused_rather_than_written_as_markdown(odd, tmp_path: Path) -> None:
     team, pid = odd
-    message = refused(team, "zhangsan", "render", pid, "form2", "-o", str(tmp_path / "form2.docx"))
+    message = refused(team, "zhangsan", "render", pid, "form2", "-o", str(tmp_path / "form2.docx"), code=2,
+                      dirty=True).stderr
     assert "-o" in message and ".docx" in message and "--format" in message
     assert not (tmp_path / "form2.docx").exists()
     team.ok("zhangsan", "render", pid, "form2", "-o", str(tmp_path / "form2.docx"), "--format", "html")  # said so
@@ -200,7 +193,7 @@ def test_a_write_that_fails_leaves_no_partial_file_and_the_old_one_as_it_was(tmp
 def test_an_editor_with_an_unclosed_quote_or_empty_is_a_usage_error_naming_the_variable(odd, variable: str,
                                                                                         value: str, said: str) -> None:
     team, pid = odd
-    message = refused(team, "zhangsan", "edit", pid, "installation", env={variable: value})
+    message = refused(team, "zhangsan", "edit", pid, "installation", code=2, env={variable: value}, dirty=True).stderr
     assert f"${variable}" in message and said in message
 
 
@@ -229,9 +222,11 @@ def test_evidence_over_20_mb_is_refused(stamped, tmp_path: Path) -> None:
     scan = tmp_path / "huge.pdf"
     with open(scan, "wb") as handle:
         handle.truncate(files.MAX_SCAN + 1)  # sparse: nothing written
-    message = refused(team, "zhangsan", "sign", pid, *CLIENT_SIGNS, str(scan))
+    message = refused(team, "zhangsan", "sign", pid, *CLIENT_SIGNS, str(scan), code=2, dirty=True).stderr
     assert "20 MB" in message and "--evidence" in message
-    assert "--evidence" in refused(team, "zhangsan", "sign", pid, *CLIENT_SIGNS, str(tmp_path / "missing.pdf"))
+    message = refused(team, "zhangsan", "sign", pid, *CLIENT_SIGNS, str(tmp_path / "missing.pdf"), code=2,
+                      dirty=True).stderr
+    assert "--evidence" in message
 
 
 def test_evidence_is_read_with_the_limit_even_if_the_file_grows(tmp_path: Path,
@@ -272,7 +267,7 @@ EMPTY_CASES = [
 def test_empty_strings_are_not_taken_as_absent(odd, args: tuple[str, ...]) -> None:
     team, pid = odd
     args = tuple(a.format(pid=pid) for a in args)
-    message = refused(team, "zhangsan", *args, env={"EDITOR": "true"})
+    message = refused(team, "zhangsan", *args, code=2, env={"EDITOR": "true"}, dirty=True).stderr
     assert "empty" in message, message
 
 
@@ -301,7 +296,7 @@ def test_every_option_and_argument_of_every_command_refuses_an_empty_value(odd) 
                 args = (*path, *["x"] * arguments.index(param), "")
             else:
                 continue
-            message = refused(team, "zhangsan", *args)
+            message = refused(team, "zhangsan", *args, code=2, dirty=True).stderr
             assert "empty" in message and (param.opts[0] in message or (param.name or "").upper() in message), message
             checked.append(" ".join(args))
     assert len(checked) > 40, checked
@@ -312,14 +307,15 @@ def test_every_option_and_argument_of_every_command_refuses_an_empty_value(odd) 
                                                                    "--id", "{long}")])
 def test_a_project_id_longer_than_a_folder_name_is_refused_naming_the_argument(odd, args: tuple[str, ...]) -> None:
     team, _ = odd
-    message = refused(team, "zhangsan", *(a.format(long="x" * 3000) for a in args))
+    message = refused(team, "zhangsan", *(a.format(long="x" * 3000) for a in args), code=2, dirty=True).stderr
     assert "no project" in message or "not a project id" in message or "--id" in message and "at most 64" in message
     assert len(message) < 400, message  # the id is not printed whole
 
 
 def test_status_xlsx_is_for_the_portfolio_not_one_project(odd, tmp_path: Path) -> None:
     team, pid = odd
-    assert "leave out PROJECT" in refused(team, "wangjg", "status", pid, "--xlsx", str(tmp_path / "s.xlsx"))
+    message = refused(team, "wangjg", "status", pid, "--xlsx", str(tmp_path / "s.xlsx"), code=2, dirty=True).stderr
+    assert "leave out PROJECT" in message
     assert not (tmp_path / "s.xlsx").exists()
 
 
@@ -339,7 +335,7 @@ def test_typed_text_with_control_characters_is_refused_naming_the_option(odd, te
         (("receive", pid, "1万", "--ref", text), "--ref"),
     ]
     for args, option in cases:
-        message = refused(team, "zhangsan", *args)
+        message = refused(team, "zhangsan", *args, code=2, dirty=True).stderr
         assert message.startswith(f"xmflow: {option} must be"), message
         assert "\x1b" not in message and "\x9b" not in message
 
