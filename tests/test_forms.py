@@ -73,7 +73,7 @@ def rendered(root: Path, *args: str, lang: str = "zh") -> str:
     return result.stdout
 
 
-def refused(root: Path, *args: str, lang: str = "en") -> str:
+def render_refused(root: Path, *args: str, lang: str = "en") -> str:
     """Render that must fail with exit 2 and print nothing on standard output; the message (in
     English, as the rest of the suite reads them, unless *lang* says otherwise)."""
     result = render(root, *args, lang=lang)
@@ -304,7 +304,7 @@ def test_a_workspace_ui_template_overrides_the_building_blocks(demo_copy: Path) 
 def test_a_broken_template_exits_2_naming_itself_and_prints_nothing(demo_copy: Path, name: str, body: str,
                                                                      said: str) -> None:
     (demo_copy / "templates" / name).write_text(body, encoding="utf-8")
-    message = refused(demo_copy, SHOWCASE, "form4", "--format", "html")
+    message = render_refused(demo_copy, SHOWCASE, "form4", "--format", "html")
     assert name in message and said in message
 
 
@@ -313,7 +313,7 @@ def test_a_broken_template_exits_2_naming_itself_and_prints_nothing(demo_copy: P
 def test_a_template_cannot_escape_the_sandbox(demo_copy: Path, expression: str) -> None:
     (demo_copy / "templates" / "form4.j2").write_text(
         "{% extends base %}{% block body %}{{ " + expression + " }}{% endblock %}\n", encoding="utf-8")
-    message = refused(demo_copy, SHOWCASE, "form4")
+    message = render_refused(demo_copy, SHOWCASE, "form4")
     assert "form4.j2" in message and "unsafe" in message
 
 
@@ -326,7 +326,7 @@ def test_a_template_failing_while_it_runs_exits_2_naming_itself(demo_copy: Path,
     # step name mistyped in a template does not say which template (and line) has the typo.
     (demo_copy / "templates" / "form4.j2").write_text(
         "{% extends base %}{% block body %}{{ " + expression + " }}{% endblock %}\n", encoding="utf-8")
-    message = refused(demo_copy, SHOWCASE, "form4")
+    message = render_refused(demo_copy, SHOWCASE, "form4")
     assert "form4.j2" in message and "internal error" not in message, message
 
 
@@ -467,10 +467,10 @@ def test_a_form_goes_by_its_id_title_annex_or_number(demo_ws: Path) -> None:
 
 
 def test_an_unknown_form_or_project_exits_2(demo_ws: Path) -> None:
-    message = refused(demo_ws, SHOWCASE, "附表9")
+    message = render_refused(demo_ws, SHOWCASE, "附表9")
     assert "no form '附表9'" in message
     assert all(form in message for form in FORMS) and "项目验收报告" in message and "volume" in message
-    assert "no project '2026-999'" in refused(demo_ws, "2026-999", "form4")
+    assert "no project '2026-999'" in render_refused(demo_ws, "2026-999", "form4")
 
 
 def test_output_file_format_comes_from_its_extension(demo_ws: Path, tmp_path: Path) -> None:
@@ -489,7 +489,7 @@ def test_output_file_format_comes_from_its_extension(demo_ws: Path, tmp_path: Pa
 
 def test_a_pdf_is_not_printed_to_a_terminal(demo_ws: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(cli, "_is_terminal", lambda: True)
-    message = refused(demo_ws, SHOWCASE, "form4", "--format", "pdf")
+    message = render_refused(demo_ws, SHOWCASE, "form4", "--format", "pdf")
     assert "-o" in message
 
 
@@ -601,7 +601,7 @@ def test_without_weasyprint_the_command_exits_2_and_writes_no_file(demo_ws: Path
         raise ImportError("No module named 'weasyprint'")
 
     monkeypatch.setattr(rendering, "_import_weasyprint", missing)
-    assert "pip install '.[pdf]'" in refused(demo_ws, SHOWCASE, "form4", "-o", str(tmp_path / "f.pdf"))
+    assert "pip install '.[pdf]'" in render_refused(demo_ws, SHOWCASE, "form4", "-o", str(tmp_path / "f.pdf"))
     assert list(tmp_path.iterdir()) == []
 
 
@@ -695,7 +695,7 @@ def test_a_template_linking_outside_its_folder_is_refused(demo_copy: Path, tmp_p
     secret.write_text("TOP-SECRET-42\n", encoding="utf-8")
     (demo_copy / "templates" / "leak.txt").symlink_to(secret)
     (demo_copy / "templates" / "form4.j2").write_text('{% include "leak.txt" %}\n', encoding="utf-8")
-    message = refused(demo_copy, SHOWCASE, "form4", "--format", "html")
+    message = render_refused(demo_copy, SHOWCASE, "form4", "--format", "html")
     assert "leak.txt links outside its folder" in message and "TOP-SECRET-42" not in message
 
 
@@ -715,14 +715,14 @@ def test_a_shallow_clone_is_refused_rather_than_printing_signatures_without_comm
                                                                                     tmp_path: Path) -> None:
     shallow = tmp_path / "shallow"
     subprocess.run(["git", "clone", "-q", "--depth", "3", demo_ws.as_uri(), str(shallow)], check=True)
-    message = refused(shallow, SHOWCASE, "form2")
+    message = render_refused(shallow, SHOWCASE, "form2")
     assert "shallow" in message and "git fetch --unshallow" in message
 
 
 def test_a_line_break_in_user_data_does_not_make_markdown(team: Team) -> None:
     pid = team.json("zhangsan", "new", "政府展厅", "--client", "会展中心", "--budget", "35万")["id"]
-    refused = team("zhangsan", "set", pid, "initiation.name=政府展厅\n---\n- 伪造条目")  # a name is one line
-    assert refused.exit_code == 2 and "single line" in " ".join(refused.output.split())
+    answer = team("zhangsan", "set", pid, "initiation.name=政府展厅\n---\n- 伪造条目")  # a name is one line
+    assert answer.exit_code == 2 and "single line" in " ".join(answer.output.split())
     team.ok("zhangsan", "set", pid, "initiation.client.name=会展 # 中心",
             "acceptance.remarks=第一行\n---\n- 伪造条目\n1. 第二条\n# 标题")  # remarks take several lines
     md = rendered(team.root, pid, "form4")
@@ -840,7 +840,7 @@ def test_split_amount_is_exact_and_leaves_no_fen_behind() -> None:
 
 
 def test_a_format_that_contradicts_the_output_file_is_refused(demo_ws: Path, tmp_path: Path) -> None:
-    message = refused(demo_ws, SHOWCASE, "form4", "--format", "pdf", "-o", str(tmp_path / "form4.md"))
+    message = render_refused(demo_ws, SHOWCASE, "form4", "--format", "pdf", "-o", str(tmp_path / "form4.md"))
     assert "--format pdf does not fit" in message and not (tmp_path / "form4.md").exists()
 
 
@@ -849,12 +849,12 @@ def test_an_output_file_of_a_format_it_cannot_write_is_refused_naming_those_it_c
                                                                                  name: str) -> None:
     """`render -o x.docx` is not written as Markdown under a Word file's name: refused, exit 2,
     saying which extensions it writes, and no file is made."""
-    message = " ".join(refused(demo_ws, SHOWCASE, "form4", "-o", str(tmp_path / name)).split())
+    message = " ".join(render_refused(demo_ws, SHOWCASE, "form4", "-o", str(tmp_path / name)).split())
     assert f"cannot write a .{name.rpartition('.')[2].lower()} file" in message
     assert ".md (.markdown, .txt), .html (.htm), .pdf" in message and "--format md|html|pdf" in message
     assert "nothing was written" in message
     assert list(tmp_path.iterdir()) == []
-    chinese = refused(demo_ws, SHOWCASE, "form4", "-o", str(tmp_path / name), lang="zh")
+    chinese = render_refused(demo_ws, SHOWCASE, "form4", "-o", str(tmp_path / name), lang="zh")
     assert "不能写" in chinese and ".md (.markdown, .txt), .html (.htm), .pdf" in chinese and "未写入任何文件" in chinese
     assert list(tmp_path.iterdir()) == []
 
