@@ -194,21 +194,21 @@ def test_completing_a_project_id_reads_no_record(ws: Team, monkeypatch: pytest.M
     import xmflow.store
     import xmflow.yamlio
 
-    def refused(*args, **kwargs):
+    def forbidden(*args, **kwargs):
         raise AssertionError(f"read for a completion: {args[:2]}")
 
     real = xmflow.yamlio.read_file
 
     def read_file(path, *args, **kwargs):
         if "projects" in Path(path).parts:
-            refused(path)
+            forbidden(path)
         return real(path, *args, **kwargs)
 
     for name in ("load_project", "project_key"):
-        monkeypatch.setattr(xmflow.records, name, refused)
-    monkeypatch.setattr(xmflow.store, "vouched_blobs", refused)
+        monkeypatch.setattr(xmflow.records, name, forbidden)
+    monkeypatch.setattr(xmflow.store, "vouched_blobs", forbidden)
     monkeypatch.setattr(xmflow.yamlio, "read_file", read_file)
-    monkeypatch.setattr(subprocess, "run", refused)
+    monkeypatch.setattr(subprocess, "run", forbidden)
     assert len(complete("xmflow sign ", cwd=ws.root)[0]) == 2
     assert "contract.amount=" in complete("xmflow set 2026-001 contract.a", cwd=ws.root)[0]
 
