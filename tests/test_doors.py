@@ -21,6 +21,7 @@ from conftest import (
     hand_commit,
     module_team,
     open_project,
+    said,
     sign_contract,
     trailer_message,
 )
@@ -54,10 +55,6 @@ def ws(base: Base, tmp_path: Path) -> Team:
     root = tmp_path / "ws"
     shutil.copytree(base.root, root, symlinks=True)
     return Team(root, clock=base.clock)
-
-
-def said(result) -> str:
-    return " ".join(result.output.split())
 
 
 def findings(team: Team, *args: str) -> list[dict]:

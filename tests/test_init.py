@@ -10,17 +10,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import Team, git, open_project
+from conftest import Team, git, open_project, said
 from typer.testing import CliRunner
 
 from xmflow.cli import app
 from xmflow.process import default_text
 from xmflow.session import fixed_time
-
-
-def said(result) -> str:
-    """Everything a command printed (stdout and stderr), with the terminal's line wrapping undone."""
-    return " ".join(result.output.split())
 
 
 def run(*args: str, email: str | None = "zhangsan@example.com", **env: str):
