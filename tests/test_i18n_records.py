@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import Team, open_project
+from conftest import Team, open_project, refused
 
 from xmflow import i18n
 from xmflow.conditions import parse_condition
@@ -19,15 +19,6 @@ from xmflow.values import brief, parse_date, parse_money
 from xmflow.workspace import CONFIG_TYPE
 
 HAN = re.compile(r"[\u4e00-\u9fff]")
-
-
-def said(team: Team, who: str, *args: str, code: int = 2) -> str:
-    """What a command that must fail with *code* says, changing nothing."""
-    before = team.head()
-    result = team(who, *args)
-    assert result.exit_code == code, result.output
-    assert team.head() == before
-    return result.output
 
 
 @pytest.fixture(autouse=True)
@@ -46,40 +37,41 @@ def chinese():
 
 def test_a_bad_date_in_set_is_said_in_chinese_with_its_field_path_and_value(team: Team) -> None:
     pid = open_project(team)
-    zh = said(team, "zhangsan", "--lang", "zh", "set", pid, "contract.delivery_date=2026-02-30")
+    zh = refused(team, "zhangsan", "--lang", "zh", "set", pid, "contract.delivery_date=2026-02-30", code=2)
     assert "contract.delivery_date" in zh and "应为日期" in zh and "“2026-02-30” 不是日期：日期超出了该月的天数" in zh
-    zh = said(team, "zhangsan", "--lang", "zh", "set", pid, "contract.delivery_date=明天")
+    zh = refused(team, "zhangsan", "--lang", "zh", "set", pid, "contract.delivery_date=明天", code=2)
     assert "“明天” 不是日期（可写 2026-12-20、2026/12/20、2026.12.20 或 2026年12月20日）" in zh
-    en = said(team, "zhangsan", "--lang", "en", "set", pid, "contract.delivery_date=2026-02-30")
+    en = refused(team, "zhangsan", "--lang", "en", "set", pid, "contract.delivery_date=2026-02-30", code=2)
     assert "contract.delivery_date: must be a date: '2026-02-30' is not a date: day is out of range for month" in en
     assert not HAN.search(en.replace("2026年12月20日", ""))
 
 
 def test_a_bad_amount_and_a_bad_choice_in_set_are_said_in_chinese(team: Team) -> None:
     pid = open_project(team)
-    zh = said(team, "zhangsan", "--lang", "zh", "set", pid, "contract.amount=TBD")
+    zh = refused(team, "zhangsan", "--lang", "zh", "set", pid, "contract.amount=TBD", code=2)
     assert "contract.amount" in zh and "应为金额：“TBD” 不是金额（例如 1500000、1,500,000.00、150万、1.5亿）" in zh
-    zh = said(team, "zhangsan", "--lang", "zh", "set", pid, "initiation.phase=立项")
+    zh = refused(team, "zhangsan", "--lang", "zh", "set", pid, "initiation.phase=立项", code=2)
     assert "initiation.phase" in zh and "应为接触/咨询/跟踪 之一（填的是 “立项”）" in zh
-    en = said(team, "zhangsan", "--lang", "en", "set", pid, "initiation.phase=立项")
+    en = refused(team, "zhangsan", "--lang", "en", "set", pid, "initiation.phase=立项", code=2)
     assert "initiation.phase: must be one of 接触/咨询/跟踪 (got '立项')" in en
 
 
 def test_a_malformed_stage_file_read_by_status_names_file_line_and_field_in_chinese(team: Team) -> None:
     pid = open_project(team)
     (team.root / "projects" / pid / "contract.yaml").write_text("notes: 备注\namount: 很多\n", encoding="utf-8")
-    zh = said(team, "wangjg", "--lang", "zh", "status", pid)
+    zh = refused(team, "wangjg", "--lang", "zh", "status", pid, code=2, dirty=True)
     assert f"projects/{pid}/contract.yaml:2: contract.amount：应为金额：“很多” 不是金额" in zh
-    en = said(team, "wangjg", "--lang", "en", "status", pid)
+    en = refused(team, "wangjg", "--lang", "en", "status", pid, code=2, dirty=True)
     assert f"projects/{pid}/contract.yaml:2: contract.amount: must be an amount of money: '很多' is not an amount" in en
 
 
 def test_a_stage_file_that_is_not_yaml_is_named_in_the_chinese_portfolio(team: Team) -> None:
     pid = open_project(team)
     (team.root / "projects" / pid / "contract.yaml").write_text("notes: [a\n", encoding="utf-8")
-    zh = said(team, "wangjg", "--lang", "zh", "status")  # the others are listed, and the exit says one is not
+    # the others are listed, and the exit says one is not
+    zh = refused(team, "wangjg", "--lang", "zh", "status", code=2, dirty=True)
     assert f"projects/{pid}/contract.yaml:2: 不是有效的 YAML：没有找到应有的“,”或“]”" in zh
-    en = said(team, "wangjg", "--lang", "en", "status")
+    en = refused(team, "wangjg", "--lang", "en", "status", code=2, dirty=True)
     assert f"projects/{pid}/contract.yaml:2: not valid YAML: did not find expected ',' or ']'" in en
 
 
@@ -89,26 +81,28 @@ def test_a_sign_off_without_its_step_is_said_in_chinese(team: Team) -> None:
     text = re.sub(r"(?m)^(\s*)- step: initiation\.submit\n\s*", r"\1- ", path.read_text(encoding="utf-8"))
     assert "initiation.submit" not in text
     path.write_text(text, encoding="utf-8")
-    zh = said(team, "wangjg", "--lang", "zh", "status", pid)
+    zh = refused(team, "wangjg", "--lang", "zh", "status", pid, code=2, dirty=True)
     assert f"projects/{pid}/project.yaml:" in zh and "第 1 条签署记录缺少 `step`" in zh
-    assert "sign-off 1 has no `step`" in said(team, "wangjg", "--lang", "en", "status", pid)
+    assert "sign-off 1 has no `step`" in refused(team, "wangjg", "--lang", "en", "status", pid, code=2, dirty=True)
 
 
 def test_a_bad_xmflow_yaml_is_said_in_chinese_with_its_line_and_setting(team: Team) -> None:
     config = team.root / "xmflow.yaml"
     config.write_text("company: 测试公司\nkey_threshold: 一百万\n", encoding="utf-8")
-    zh = said(team, "wangjg", "--lang", "zh", "status")
+    zh = refused(team, "wangjg", "--lang", "zh", "status", code=2, dirty=True)
     assert "xmflow.yaml:2: key_threshold：应为金额：“一百万” 不是金额" in zh
-    en = said(team, "wangjg", "--lang", "en", "status")
+    en = refused(team, "wangjg", "--lang", "en", "status", code=2, dirty=True)
     assert "xmflow.yaml:2: key_threshold: must be an amount of money: '一百万' is not an amount of money" in en
     config.write_text("company: 测试公司\nrequire_signed_commits: 也许\n", encoding="utf-8")
-    zh = said(team, "wangjg", "--lang", "zh", "status")
+    zh = refused(team, "wangjg", "--lang", "zh", "status", code=2, dirty=True)
     assert "xmflow.yaml:2: require_signed_commits：应为是或否：“也许” 不是 是/否、true/false、yes/no 之一" in zh
     config.write_text("company: A\ncompany: B\n", encoding="utf-8")
-    assert "xmflow.yaml:2: 字段 “company” 出现了两次" in said(team, "wangjg", "--lang", "zh", "status")
-    assert "xmflow.yaml:2: field 'company' appears twice" in said(team, "wangjg", "--lang", "en", "status")
+    message = refused(team, "wangjg", "--lang", "zh", "status", code=2, dirty=True)
+    assert "xmflow.yaml:2: 字段 “company” 出现了两次" in message
+    message = refused(team, "wangjg", "--lang", "en", "status", code=2, dirty=True)
+    assert "xmflow.yaml:2: field 'company' appears twice" in message
     config.write_text("company: A\nprocess: ../p.yaml\n", encoding="utf-8")
-    zh = said(team, "wangjg", "--lang", "zh", "status")
+    zh = refused(team, "wangjg", "--lang", "zh", "status", code=2, dirty=True)
     assert "xmflow.yaml:2: process：“../p.yaml” 必须是工作区内的文件（不能含 ..，不能在 .git 中）" in zh
 
 
@@ -116,37 +110,39 @@ def test_a_bad_people_yaml_is_said_in_chinese(team: Team) -> None:
     people = team.root / "people.yaml"
     text = people.read_text(encoding="utf-8")
     people.write_text(text.replace("roles: [sales]", "roles: [salse]", 1), encoding="utf-8")
-    zh = said(team, "wangjg", "--lang", "zh", "status")
+    zh = refused(team, "wangjg", "--lang", "zh", "status", code=2, dirty=True)
     assert re.search(r"people\.yaml:\d+: 未知角色 “salse”（已有角色：.*sales", zh), zh
-    en = said(team, "wangjg", "--lang", "en", "status")
+    en = refused(team, "wangjg", "--lang", "en", "status", code=2, dirty=True)
     assert re.search(r"people\.yaml:\d+: unknown role 'salse' \(known: .*sales", en), en
 
 
 def test_a_bad_process_file_is_said_in_chinese(team: Team) -> None:
     (team.root / "p.yaml").write_text("name: 流程\nroles: {sales: {title: 销售}}\nstages: 1\n", encoding="utf-8")
     (team.root / "xmflow.yaml").write_text("company: 测试公司\nprocess: p.yaml\n", encoding="utf-8")
-    assert "p.yaml:3: `stages` 必须是列表" in said(team, "wangjg", "--lang", "zh", "status")
-    assert "p.yaml:3: `stages` must be a list" in said(team, "wangjg", "--lang", "en", "status")
+    assert "p.yaml:3: `stages` 必须是列表" in refused(team, "wangjg", "--lang", "zh", "status", code=2, dirty=True)
+    assert "p.yaml:3: `stages` must be a list" in refused(team, "wangjg", "--lang", "en", "status", code=2, dirty=True)
 
 
 def test_a_missing_project_a_folder_for_a_file_and_a_bad_amount_are_said_in_chinese(team: Team,
                                                                                       tmp_path: Path) -> None:
     pid = open_project(team)
-    assert f"没有项目 “2099-001”（现有项目：{pid}）" in said(team, "wangjg", "--lang", "zh", "status", "2099-001")
-    assert f"no project '2099-001' (projects: {pid})" in said(team, "wangjg", "--lang", "en", "status", "2099-001")
-    zh = said(team, "wangjg", "--lang", "zh", "render", pid, "form2", "-o", str(tmp_path))
+    message = refused(team, "wangjg", "--lang", "zh", "status", "2099-001", code=2)
+    assert f"没有项目 “2099-001”（现有项目：{pid}）" in message
+    message = refused(team, "wangjg", "--lang", "en", "status", "2099-001", code=2)
+    assert f"no project '2099-001' (projects: {pid})" in message
+    zh = refused(team, "wangjg", "--lang", "zh", "render", pid, "form2", "-o", str(tmp_path), code=2)
     assert f"-o {tmp_path}：是文件夹；请指定其中的一个文件，例如 -o {tmp_path}/" in zh
-    zh = said(team, "zhangsan", "--lang", "zh", "invoice", pid, "abc", "--number", "FP-1")
+    zh = refused(team, "zhangsan", "--lang", "zh", "invoice", pid, "abc", "--number", "FP-1", code=2)
     assert "AMOUNT（金额）：“abc” 不是金额" in zh
-    zh = said(team, "zhangsan", "--lang", "zh", "invoice", pid, "0", "--number", "FP-1")
+    zh = refused(team, "zhangsan", "--lang", "zh", "invoice", pid, "0", "--number", "FP-1", code=2)
     assert "AMOUNT（金额）必须大于零（填的是 ¥0.00）" in zh
-    assert "AMOUNT must be more than zero (got ¥0.00)" in said(team, "zhangsan", "--lang", "en", "invoice", pid, "0",
-                                                               "--number", "FP-1")
+    message = refused(team, "zhangsan", "--lang", "en", "invoice", pid, "0", "--number", "FP-1", code=2)
+    assert "AMOUNT must be more than zero (got ¥0.00)" in message
 
 
 def test_someone_not_in_people_yaml_is_told_in_chinese(team: Team) -> None:
     pid = open_project(team)
-    zh = said(team, "stranger", "--lang", "zh", "set", pid, "contract.notes=x", code=1)
+    zh = refused(team, "stranger", "--lang", "zh", "set", pid, "contract.notes=x", code=1)
     assert "stranger@example.org 不在 people.yaml 中：你可以查看，但不能修改任何内容" in zh
     assert "git config user.email YOUR@EMAIL" in zh
 
