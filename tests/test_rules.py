@@ -2,66 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-from datetime import datetime, timedelta, timezone
-from decimal import Decimal
-from typing import Any
+from datetime import timedelta
 
 import pytest
+from memory import PROCESS, T0, Build, contract_ready
 
-from xmflow import process as process_mod
 from xmflow import records
-from xmflow.model import Config, Decision, Person, Project, Signoff, StageRecord, StepState
-from xmflow.rules import ProjectView, holds_role, sign_refusals
+from xmflow.model import Config, Decision, Person, Signoff, StepState
+from xmflow.rules import holds_role, sign_refusals
 from xmflow.values import parse_money
 
-PROCESS = process_mod.load(None)
-T0 = datetime(2026, 9, 1, 9, 0, tzinfo=timezone(timedelta(hours=8)))
 ZHANGSAN = Person("zhangsan", "张三", "zs@example.com", frozenset({"sales"}))
 DUAL = Person("dual", "双角色", "dual@example.com", frozenset({"sales", "sales_supervisor"}))
 ZHAOLIU = Person("zhaoliu", "赵六", "zl@example.com", frozenset({"sales_supervisor"}))
 WUSHI = Person("wushi", "吴十", "ws@example.com", frozenset({"customer_service"}))
 ZHENGYI = Person("zhengyi", "郑一", "zy@example.com", frozenset({"production_supervisor"}))
-
-
-class Build:
-    """A project built in memory: fields set and steps signed on the data as it then is."""
-
-    def __init__(self, budget: str = "35万", config: Config | None = None, **initiation: Any) -> None:
-        self.config = config or Config("测试公司")
-        self.project = Project("2026-001", {s.id: StageRecord(s.id, f"projects/2026-001/{s.file}") for s in PROCESS.stages})
-        self.clock = T0
-        fields = {"name": "项目", "client": {"name": "甲方", "contact": "刘经理"}, "phase": "跟踪",
-                  "budget": parse_money(budget), "sales": "zhangsan", **initiation}
-        self.set("initiation", **fields)
-
-    def set(self, stage: str, **fields: Any) -> Build:
-        record = self.project.record(stage)
-        self.project.records[stage] = replace(record, data={**record.data, **fields}, exists=True)
-        return self
-
-    def sign(self, step_id: str, by: str = "zhangsan", role: str = "sales", decision: Decision = Decision.APPROVE,
-             comment: str | None = None) -> Build:
-        self.clock += timedelta(hours=1)
-        step = PROCESS.step(step_id)
-        digest = self.view().current_digest(step)
-        signoff = Signoff(step_id, decision, by, role, self.clock, digest, comment)
-        self.project.records[step.stage] = records.with_signoff(self.project.record(step.stage), signoff)
-        return self
-
-    def view(self) -> ProjectView:
-        return ProjectView(self.project, PROCESS, self.config)
-
-    def state(self, step_id: str) -> StepState:
-        return self.view().status(PROCESS.step(step_id)).state
-
-
-def contract_ready(build: Build, who: str = "zhangsan") -> Build:
-    build.set("contract", number="HT-1", template="company", amount=parse_money("30万"),
-              payment_terms=[{"name": "全款", "percent": Decimal(100), "due": "acceptance", "days": 30}],
-              warranty_months=12, delivery_date=T0.date(),
-              core_principles={k: True for k in ("pricing", "payment", "delivery", "warranty", "liability")})
-    return build.sign("initiation.submit", by=who).sign("contract.draft", by=who).sign("contract.self_review", by=who)
 
 
 @pytest.mark.parametrize("budget, key", [("100万", True), ("999999.99", False), ("1.5亿", True)])
