@@ -600,3 +600,22 @@ def test_the_hook_builds_the_portal_but_the_form_it_cannot_make_and_names_site(s
     open_new(shared.team, "zhangsan")
     said = " ".join(shared.accepted("-q", "origin", "main").replace("remote:", " ").split())
     assert f"--site {portal}: a file, not a folder" in said and "-o " not in said, said
+
+
+def test_the_hook_prints_the_forms_as_pdf_when_installed_with_pdf(shared: Shared, origin: Origin, tmp_path: Path) -> None:
+    from xmflow import notices
+
+    portal = tmp_path / "portal"
+    result = CliRunner().invoke(app, ["-C", str(shared.server), "hooks", "install", "--server", "--site", str(portal),
+                                      "--pdf"])
+    assert result.exit_code == 0, result.output
+    assert "--pdf" in (shared.server / "hooks" / "post-receive").read_text(encoding="utf-8")
+    shared.team.ok("zhaoliu", "sign", origin.review, "contract.supervisor_review", "-m", "同意")
+    shared.accepted("-q", "origin", "main")
+    printed = sorted(p.name for p in portal.glob(f"form-{origin.review}.*.pdf"))
+    if notices.pdf_possible():
+        assert printed and all((portal / name).read_bytes().startswith(b"%PDF") for name in printed)
+    else:
+        assert printed == []
+    assert CliRunner().invoke(app, ["-C", str(shared.server), "hooks", "install", "--server",
+                                    "--pdf"]).exit_code == 2  # --pdf without --site

@@ -113,12 +113,15 @@ def hooks_install(
                                                           "pushes failing verify.")] = False,
     site: Annotated[str | None, typer.Option("--site", metavar="DIR", help="With --server: also a post-receive hook "
                                              "that rebuilds the web portal in DIR after each push.")] = None,
+    pdf: Annotated[bool, typer.Option("--pdf", help="With --site: the portal's forms as PDF too (WeasyPrint).")] = False,
 ) -> None:
     """Install the pre-commit hook (runs check), or with --server the pre-receive hook (guards the shared history)."""
     path = ctx.find_root().obj["path"].resolve()
     root = path if server else workspace_of(ctx).root
     if site is not None and not server:
         raise UsageError(_("--site is for the shared repository: give --server with it"))
+    if pdf and site is None:
+        raise UsageError(_("--pdf is for the portal: give --site DIR with it"))
     portal = folder_of(site, "--site") if site is not None else None
     if portal is not None and store.is_bare(root):  # (not bare: said by hooks.install)
         from xmflow import site as site_mod
@@ -129,7 +132,7 @@ def hooks_install(
     out = out_of(ctx)
     out.line(_("installed {hook}").format(hook=hook))
     if portal is not None:
-        out.line(_("installed {hook}").format(hook=hooks.install_site(root, portal.resolve())))
+        out.line(_("installed {hook}").format(hook=hooks.install_site(root, portal.resolve(), pdf)))
     if server:
         settings = ", ".join(f"{key}={value}" for key, value in hooks.SERVER_SETTINGS.items())
         out.line(_("set {settings} in {folder} (git's own guard for branches)").format(settings=settings, folder=root))
@@ -139,6 +142,7 @@ def hooks_install(
 def hooks_post_receive(
     ctx: typer.Context,
     site: Annotated[str, typer.Option("--site", metavar="DIR", help="The portal's folder.")],
+    pdf: Annotated[bool, typer.Option("--pdf", help="The forms as PDF too.")] = False,
 ) -> None:
     """Run by git in the shared repository after a push it accepted: rebuilds the web portal from
     the new tip of the branch HEAD names (installed by xmflow hooks install --server --site DIR)."""
@@ -173,7 +177,7 @@ def hooks_post_receive(
     with tempfile.TemporaryDirectory(prefix="xmflow-site-") as scratch:
         clone = Path(scratch) / "ws"
         store.git(Path(scratch), "clone", "-q", "--shared", "--no-hardlinks", str(root), str(clone))
-        built = site_mod.build(Workspace(clone), portal, now().date(), only, option="--site")
+        built = site_mod.build(Workspace(clone), portal, now().date(), only, pdf=pdf, option="--site")
     out = out_of(ctx)
     out.line(_("the portal in {folder} is rebuilt ({pages} pages)").format(folder=portal, pages=len(built.pages)))
     for problem in built.problems:

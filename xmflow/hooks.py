@@ -32,7 +32,7 @@ exec {python} -P -m xmflow -C "$PWD" hooks pre-receive
 _POST_RECEIVE = """#!/bin/sh
 # {mark}: rebuilds the web portal after each accepted push (installed by `xmflow hooks install
 # --server --site DIR`); a failure is said to the pusher and changes nothing of the push.
-exec {python} -P -m xmflow -C "$PWD" hooks post-receive --site {site}
+exec {python} -P -m xmflow -C "$PWD" hooks post-receive --site {site}{pdf}
 """
 
 # git's own guards: branches only grow (git applies these after the hook), and an object that is
@@ -41,16 +41,17 @@ SERVER_SETTINGS = {"receive.denyNonFastForwards": "true", "receive.denyDeletes":
                    "receive.fsckObjects": "true"}
 
 
-def install_site(path: Path, site: Path) -> Path:
+def install_site(path: Path, site: Path, pdf: bool = False) -> Path:
     """Install, in the bare repository *path*, the post-receive hook that rebuilds the portal in
-    *site* after each push git accepted (``xmflow site``); an existing hook not xmflow's is left."""
+    *site* after each push git accepted (``xmflow site``, with *pdf* its forms as PDF too); an
+    existing hook not xmflow's is left."""
     hook = store.hooks_dir(path) / "post-receive"
     if hook.exists() and MARK not in hook.read_text(encoding="utf-8", errors="replace"):
         raise UsageError(_("{hook} exists and is not xmflow's: it is left as it is. Add this to it instead: "
                            "{python} -P -m xmflow -C \"$PWD\" hooks post-receive --site {site}").format(
-            hook=hook, python=shlex.quote(sys.executable), site=shlex.quote(str(site))))
-    hook.write_text(_POST_RECEIVE.format(mark=MARK, python=shlex.quote(sys.executable),
-                                         site=shlex.quote(str(site))), encoding="utf-8")
+            hook=hook, python=shlex.quote(sys.executable), site=shlex.quote(str(site)) + (" --pdf" if pdf else "")))
+    hook.write_text(_POST_RECEIVE.format(mark=MARK, python=shlex.quote(sys.executable), site=shlex.quote(str(site)),
+                                         pdf=" --pdf" if pdf else ""), encoding="utf-8")
     hook.chmod(hook.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
     return hook
 
