@@ -19,7 +19,7 @@ from xmflow.errors import TemplateError
 from xmflow.figures import Figures, figures
 from xmflow.history import Commit
 from xmflow.i18n import _, pgettext
-from xmflow.model import Decision, People, Person, Signoff
+from xmflow.model import Decision, People, Person, Project, Signoff
 from xmflow.process import Form, Process, Role, Step
 from xmflow.rules import ProjectView
 from xmflow.schema import FieldType, plain
@@ -253,10 +253,15 @@ class FormPage:
         return self.was(field) is not None
 
 
+def stage_fields(ws: Workspace, project: Project) -> dict[str, Fields]:
+    """Each stage's data by the stage's id (``contract``), as a template reads it."""
+    return {s.id: Fields(s.fields, project.record(s.id).data, ws.people, s.id) for s in ws.process.stages}
+
+
 def form_page(ws: Workspace, view: ProjectView, form: Form, commits: list[Commit], printing: Printing) -> FormPage:
     """The page of one form for one project, as of its records now."""
     process, project = ws.process, view.project
-    stages = {s.id: Fields(s.fields, project.record(s.id).data, ws.people, s.id) for s in process.stages}
+    stages = stage_fields(ws, project)
     signatures = {step_id: _signatures(view, process.step(step_id), ws.people, commits) for step_id in form.steps
                   if view.applies(process.step(step_id))}
     rounds = _rounds(view, [process.step(step_id) for step_id in signatures], ws.people, commits)

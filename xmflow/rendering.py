@@ -254,7 +254,7 @@ def render_notice(ws: Workspace, project_id: str, step: Step, attached: list[str
         raise TemplateError(_("{step} sends no notice").format(step=step.id))
     process = ws.process
     view = ProjectView(ws.project(project_id), process, ws.config)
-    stages = {s.id: forms.Fields(s.fields, view.project.record(s.id).data, ws.people, s.id) for s in process.stages}
+    stages = forms.stage_fields(ws, view.project)
     sales = ws.people.by_id(str(view.value(process.figure("salesperson")) or ""))
     text = _render(environment(ws.root, "txt"), step.notice.template, **stages, project_id=project_id,
                    project_name=view.value(process.figure("name")) or "", client=view.value(process.figure("client")) or "",

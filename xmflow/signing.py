@@ -14,6 +14,7 @@ from xmflow.errors import RuleError, UsageError
 from xmflow.figures import figure
 from xmflow.i18n import _, pgettext
 from xmflow.model import Decision, Evidence, Person, Signoff
+from xmflow.notify import make_message_id
 from xmflow.process import Step
 from xmflow.rules import (
     ProjectView,
@@ -123,8 +124,6 @@ def sign_step(session: Session, project_id: str, step_id: str, *, reject: bool =
 def _notice_id(session: Session, project_id: str, signoff: Signoff) -> str:
     """The Message-ID of the notice a sign-off sends, made from the sign-off (the same sign-off,
     the same id: the demo's history is the same on every machine)."""
-    from xmflow.notify import make_message_id  # smtplib and the rest only for a step with a notice
-
     return make_message_id(session.ws.config.company, project_id, signoff.step, signoff.by, signoff.at.isoformat(),
                       signoff.digest or "")
 
