@@ -29,9 +29,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from xmflow import records
-from xmflow.process import Process, Stage
-from xmflow.workspace import PROJECTS, Workspace
+from xmflow.procedure.process import Process, Stage
+from xmflow.records import stages as records
+from xmflow.records.workspace import PROJECTS, Workspace
 
 _DEMO_ID = re.compile(r"(\d{4})-\d+")
 _DIGEST = re.compile(r"sha256:[0-9a-f]{64}")

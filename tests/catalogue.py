@@ -47,15 +47,15 @@ def found() -> dict[tuple[Key, str | None], set[str]]:
             if key:
                 messages.setdefault((key, context), set()).add(f"{folder}/{filename}")
     for text in _help_texts():
-        messages.setdefault((text, None), set()).add("xmflow/cli.py")
+        messages.setdefault((text, None), set()).add("xmflow/cli/app.py")
     return messages
 
 
 def _help_texts() -> Iterator[str]:
     import typer.main
 
-    from xmflow import cli_lang
-    from xmflow.cli import app
+    from xmflow.cli import lang as cli_lang
+    from xmflow.cli.app import app
 
     yield from cli_lang.help_texts(typer.main.get_command(app))
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
-from xmflow.cli import app
-from xmflow.session import fixed_time
+from xmflow.changes.session import fixed_time
+from xmflow.cli.app import app
 
 EXAMPLE_PEOPLE = resources.files("xmflow.examples").joinpath("people.yaml").read_text(encoding="utf-8")
 EMAILS = {
@@ -220,8 +220,8 @@ def append_signoff(root: Path, project: str, stage: str, **fields: str) -> None:
 
 def digest_now(root: Path, project: str, step: str) -> str:
     """The digest a sign-off of *step* would carry on the working tree's data (what a forger computes)."""
-    from xmflow.rules import ProjectView
-    from xmflow.workspace import Workspace
+    from xmflow.records.workspace import Workspace
+    from xmflow.rules.project import ProjectView
 
     ws = Workspace(root)
     return ProjectView(ws.project(project), ws.process, ws.config).current_digest(ws.process.step(step))

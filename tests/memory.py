@@ -7,10 +7,10 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
-from xmflow import process as process_mod
-from xmflow import records
 from xmflow.model import Config, Decision, Project, Signoff, StageRecord, StepState
-from xmflow.rules import ProjectView
+from xmflow.procedure import process as process_mod
+from xmflow.records import stages as records
+from xmflow.rules.project import ProjectView
 from xmflow.values import parse_money
 
 PROCESS = process_mod.load(None)

@@ -6,7 +6,7 @@ import ast
 import re
 from pathlib import Path
 
-from xmflow import process as process_mod
+from xmflow.procedure import process as process_mod
 
 PURPOSE_AND_SCOPE = ["1.1", "1.2", "1.3", "1.4", "2.1", "2.2"]
 WORKFLOW = ["3.1.1", "3.1.2", "3.1.3", "3.2.1", "3.2.2", "3.2.3", "3.3.1", "3.3.2", "3.3.3", "3.4.1", "3.4.2",

@@ -16,8 +16,8 @@ import pytest
 from conftest import Team, module_team, open_project
 from typer.testing import CliRunner
 
-from xmflow import completion
-from xmflow.cli import app
+from xmflow.cli import completion
+from xmflow.cli.app import app
 
 BIN = Path(sys.executable).parent  # where the console script `xmflow` is
 
@@ -182,16 +182,16 @@ def test_an_error_inside_a_completion_is_no_error_of_the_command_line(ws: Team, 
     def broken(self):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("xmflow.workspace.Workspace.project_ids", broken)
+    monkeypatch.setattr("xmflow.records.workspace.Workspace.project_ids", broken)
     assert complete("xmflow sign ", cwd=ws.root) == ([], "")
-    monkeypatch.setattr("xmflow.completion.Bash.get_completion_args", broken)
+    monkeypatch.setattr("xmflow.cli.completion.Bash.get_completion_args", broken)
     assert complete("xmflow sign ", cwd=ws.root) == ([], "")
 
 
 def test_completing_a_project_id_reads_no_record(ws: Team, monkeypatch: pytest.MonkeyPatch) -> None:
     """The folder listing is enough: not one file of a project is opened, nor git asked."""
-    import xmflow.records
-    import xmflow.store
+    import xmflow.git.store
+    import xmflow.records.stages
     import xmflow.yamlio
 
     def forbidden(*args, **kwargs):
@@ -205,8 +205,8 @@ def test_completing_a_project_id_reads_no_record(ws: Team, monkeypatch: pytest.M
         return real(path, *args, **kwargs)
 
     for name in ("load_project", "project_key"):
-        monkeypatch.setattr(xmflow.records, name, forbidden)
-    monkeypatch.setattr(xmflow.store, "vouched_blobs", forbidden)
+        monkeypatch.setattr(xmflow.records.stages, name, forbidden)
+    monkeypatch.setattr(xmflow.git.store, "vouched_blobs", forbidden)
     monkeypatch.setattr(xmflow.yamlio, "read_file", read_file)
     monkeypatch.setattr(subprocess, "run", forbidden)
     assert len(complete("xmflow sign ", cwd=ws.root)[0]) == 2

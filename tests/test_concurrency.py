@@ -20,8 +20,8 @@ import pytest
 from conftest import EMAILS, Team, draft_contract, git, module_team, open_project
 from typer.testing import CliRunner
 
-from xmflow.cli import app
-from xmflow.lock import workspace_lock
+from xmflow.cli.app import app
+from xmflow.git.lock import workspace_lock
 
 SEED = 9
 LOOP = {  # the supervisor's reject loop (3.5.2): it can go round for ever, one sign at a time

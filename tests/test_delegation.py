@@ -168,7 +168,7 @@ def test_verify_names_a_sign_off_for_someone_else_before_the_grant_existed(team:
 
 def test_a_delegation_that_ends_before_it_starts_is_refused() -> None:
     from xmflow.errors import RecordError
-    from xmflow.workspace import parse_people
+    from xmflow.records.workspace import parse_people
 
     text = ("people:\n  - {id: a, name: A, email: a@x.cn, roles: [gm]}\n  - {id: b, name: B, email: b@x.cn, roles: []}\n"
             "delegations:\n  - {from: a, to: b, roles: [gm], since: 2026-12-10, until: 2026-12-01}\n")

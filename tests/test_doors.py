@@ -26,7 +26,7 @@ from conftest import (
     trailer_message,
 )
 
-from xmflow import audit
+from xmflow.trust import audit
 
 WIDE = {"COLUMNS": "400"}
 
@@ -319,11 +319,11 @@ def forge(team: Team, project: str, what: str, decision: str, by: str, role: str
           **extra: str) -> str:
     """A sign-off (or a reopen, *what* a stage) appended by hand with the right digest and trailers,
     committed with plain git by *who* (default: *by*) at the team's next minute."""
-    from xmflow import records as records_mod
     from xmflow.model import Decision, Signoff
-    from xmflow.rules import ProjectView
+    from xmflow.records import stages as records_mod
+    from xmflow.records.workspace import Workspace
+    from xmflow.rules.project import ProjectView
     from xmflow.values import parse_date
-    from xmflow.workspace import Workspace
 
     ws = Workspace(team.root)
     project_rec = ws.project(project)
@@ -367,9 +367,9 @@ def test_a_reopen_that_nothing_needs_by_someone_who_does_not_sign_there_is_named
 
 
 def test_a_sign_off_put_in_another_stages_file_is_named(ws: Team, base: Base) -> None:
-    from xmflow import records as records_mod
     from xmflow.model import Decision, Signoff
-    from xmflow.workspace import Workspace
+    from xmflow.records import stages as records_mod
+    from xmflow.records.workspace import Workspace
 
     w = Workspace(ws.root)
     record = w.project(base.drafted).record("initiation")

@@ -21,10 +21,13 @@ import pytest
 from conftest import Team, draft_contract, git, isolate_git, open_project, shipped, sign_contract, stamp_contract
 from typer.testing import CliRunner
 
-from xmflow import cli, demo, process, rendering
-from xmflow.cli import app
+from xmflow.changes.session import fixed_time
+from xmflow.cli import app as cli
+from xmflow.cli import demo
+from xmflow.cli.app import app
 from xmflow.errors import ProcessError, UsageError
-from xmflow.session import fixed_time
+from xmflow.forms import rendering
+from xmflow.procedure import process
 
 PRINTED = datetime.fromisoformat("2026-11-28T10:00:00+08:00")  # the demo's "today"
 GOLDEN = Path(__file__).parent / "golden"
@@ -812,7 +815,7 @@ def test_a_clients_reject_shows_its_signatory_with_who_recorded_it_and_the_round
     ("reject", "同意", "同意"), ("approve", None, None)])
 def test_a_comment_that_only_repeats_the_decision_is_not_printed_again(decision: str, comment: str | None,
                                                                        shown: str | None) -> None:
-    from xmflow.forms import Signature
+    from xmflow.forms.model import Signature
     from xmflow.model import Decision, Signoff
 
     signoff = Signoff("contract.draft", Decision(decision), "zhangsan", "sales", PRINTED, "sha256:x", comment)
@@ -832,7 +835,7 @@ def test_payment_terms_add_up_to_the_contract_amount_to_the_fen(team: Team) -> N
 def test_split_amount_is_exact_and_leaves_no_fen_behind() -> None:
     from decimal import Decimal as D
 
-    from xmflow.figures import split_amount
+    from xmflow.money.figures import split_amount
     assert split_amount(D("100000.01"), [D("33.33"), D("33.33"), D("33.34")]) == \
         [D("33330.00"), D("33330.00"), D("33340.01")]
     assert split_amount(D("1490000.00"), [D(30), D(60), D(10)]) == [D("447000.00"), D("894000.00"), D("149000.00")]
@@ -860,8 +863,8 @@ def test_an_output_file_of_a_format_it_cannot_write_is_refused_naming_those_it_c
 
 
 def test_a_signature_is_matched_only_to_a_commit_by_its_signer() -> None:
-    from xmflow.history import Commit, signoff_commit
     from xmflow.model import Decision, Signoff
+    from xmflow.records.history import Commit, signoff_commit
 
     at = datetime.fromisoformat("2026-10-02T09:00:00+08:00")
     signoff = Signoff("contract.supervisor_review", Decision.APPROVE, "zhaoliu", "sales_supervisor", at, "sha256:x")

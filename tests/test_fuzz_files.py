@@ -35,16 +35,18 @@ from conftest import EMAILS, EXAMPLE_PEOPLE, Team, draft_contract, git, module_t
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from xmflow import process, records, yamlio
-from xmflow import status as status_mod
+from xmflow import yamlio
 from xmflow.errors import RecordError, XmflowError
-from xmflow.figures import figures
 from xmflow.model import Config, Project, StageRecord
-from xmflow.receivables import receivable, schedule
-from xmflow.rules import ProjectView
-from xmflow.schema import FieldType
+from xmflow.money.figures import figures
+from xmflow.money.receivables import receivable, schedule
+from xmflow.procedure import process
+from xmflow.procedure.schema import FieldType
+from xmflow.records import stages as records
+from xmflow.records.workspace import parse_config, parse_people
+from xmflow.reports import status as status_mod
+from xmflow.rules.project import ProjectView
 from xmflow.values import check_text
-from xmflow.workspace import parse_config, parse_people
 
 P = process.load(None)
 ROLES = {rid for rid, role in P.roles.items() if role.is_global and not role.external}

@@ -17,7 +17,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from xmflow.cli import app
+from xmflow.cli.app import app
 
 GOLDEN = Path(__file__).parent / "golden" / "help"
 LANGUAGES = ("zh", "en")
@@ -86,7 +86,7 @@ def test_help_is_in_the_language_asked_and_fits_the_terminal(path: tuple[str, ..
     """The Chinese help has its sections named in Chinese, no line wider than click's 78 columns
     or so (a Chinese character takes two), and in either language the list of commands gives each
     one's first sentence whole, never cut short with '...'."""
-    from xmflow.cli_lang import cells
+    from xmflow.cli.lang import cells
 
     text = shown_help("zh", path)
     assert text.startswith("用法：") and "选项：" in text and "Options" not in text and "[required]" not in text

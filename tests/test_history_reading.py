@@ -240,7 +240,7 @@ def test_a_commit_naming_a_project_with_no_decision_says_so_plainly(ws: Team, ba
 def test_tens_of_thousands_of_new_commits_are_read_whole(tmp_path: Path) -> None:
     """The ids of the commits a push brings go to git on standard input: on the command line,
     some 50,000 of them were more than the system takes (exit 3 in the hook)."""
-    from xmflow import receive
+    from xmflow.trust import receive
 
     root = tmp_path / "many"
     git(tmp_path, "init", "-q", str(root))

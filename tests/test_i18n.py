@@ -18,7 +18,7 @@ PACKAGE = catalogue.ROOT / "xmflow"
 def _command_names() -> str:
     import typer.main
 
-    from xmflow.cli import app
+    from xmflow.cli.app import app
 
     root = typer.main.get_command(app)
     return "|".join(sorted(root.commands, key=len, reverse=True))  # type: ignore[attr-defined]
@@ -152,6 +152,6 @@ def test_no_message_escapes_the_catalogue():
     """Errors, warnings and lines for people are said through ``_()``: an English literal handed to
     an error or printed as it is fails here (file and line), unless its line says
     ``# untranslated`` and why."""
-    machinery = {PACKAGE / "i18n.py", PACKAGE / "cli_lang.py"}  # they translate ids held in variables
+    machinery = {PACKAGE / "i18n.py", PACKAGE / "cli" / "lang.py"}  # they translate ids held in variables
     found = [hit for path in sorted(PACKAGE.rglob("*.py")) if path not in machinery for hit in escapes(path)]
     assert not found, f"{len(found)} messages outside the catalogue:\n" + "\n".join(found[:60])

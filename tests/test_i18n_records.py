@@ -12,11 +12,11 @@ import pytest
 from conftest import Team, open_project, refused
 
 from xmflow import i18n
-from xmflow.conditions import parse_condition
 from xmflow.model import Person, Problem
-from xmflow.schema import FieldError, FieldType, convert
+from xmflow.procedure.conditions import parse_condition
+from xmflow.procedure.schema import FieldError, FieldType, convert
+from xmflow.records.workspace import CONFIG_TYPE
 from xmflow.values import brief, parse_date, parse_money
-from xmflow.workspace import CONFIG_TYPE
 
 HAN = re.compile(r"[\u4e00-\u9fff]")
 

@@ -10,10 +10,11 @@ import re
 import pytest
 from conftest import EMAILS, TERMS, Team, git, open_project, refused
 
-from xmflow import actions, i18n
-from xmflow import process as process_mod
-from xmflow.session import Session, fixed_time
-from xmflow.workspace import Workspace
+from xmflow import i18n
+from xmflow.changes import actions
+from xmflow.changes.session import Session, fixed_time
+from xmflow.procedure import process as process_mod
+from xmflow.records.workspace import Workspace
 
 PROCESS = process_mod.load(None)
 HAN = re.compile(r"[\u4e00-\u9fff]")

@@ -18,8 +18,9 @@ import pytest
 from conftest import Team, draft_contract, git, hand_commit, module_team, open_project, trailer_message
 from typer.testing import CliRunner
 
-from xmflow import i18n, store
-from xmflow.cli import app
+from xmflow import i18n
+from xmflow.cli.app import app
+from xmflow.git import store
 
 
 @pytest.fixture(autouse=True)
@@ -174,7 +175,7 @@ def test_another_command_holding_the_lock_is_named_in_chinese(ws: Team, base: Ba
 
     from conftest import EMAILS
 
-    from xmflow.lock import workspace_lock
+    from xmflow.git.lock import workspace_lock
 
     env = {**os.environ, "GIT_AUTHOR_EMAIL": EMAILS["zhangsan"], "XMFLOW_LOCK_WAIT": "0.2"}
     with workspace_lock(store.git_dir(ws.root)):

@@ -157,7 +157,7 @@ def test_4_0_schedule_events_signing_day_shipment_acceptance_and_warranty_end(te
 
 
 def test_4_0_split_amount_gives_the_rounding_to_the_last_share() -> None:
-    from xmflow.figures import split_amount
+    from xmflow.money.figures import split_amount
 
     thirds = split_amount(Decimal("100000.01"), [Decimal("33.33"), Decimal("33.33"), Decimal("33.34")])
     assert thirds == [Decimal("33330.00"), Decimal("33330.00"), Decimal("33340.01")]

@@ -26,10 +26,12 @@ from conftest import (
     stamp_contract,
 )
 
-from xmflow import files, rendering, spreadsheets
-from xmflow.cli import app
-from xmflow.console import Out, visible
+from xmflow import files
+from xmflow.cli import spreadsheets
+from xmflow.cli.app import app
+from xmflow.cli.console import Out, visible
 from xmflow.errors import UsageError
+from xmflow.forms import rendering
 
 ESC = "\x1b[31m红字\x1b[0m"
 
@@ -455,7 +457,7 @@ RENDER_EACH = """
 import json, sys, time
 from pathlib import Path
 from typer.testing import CliRunner
-from xmflow.cli import app
+from xmflow.cli.app import app
 root, pid, cases = Path(sys.argv[1]), sys.argv[2], json.loads(sys.argv[3])
 found = {}
 for name, body in cases.items():

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from xmflow import process, yamlio
-from xmflow.conditions import ALWAYS, Derived, FieldTrue
+from xmflow import yamlio
 from xmflow.errors import ProcessError, RecordError
+from xmflow.procedure import process
+from xmflow.procedure.conditions import ALWAYS, Derived, FieldTrue
 
 P = process.load(None)
 TEXT = process.default_text()

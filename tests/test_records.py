@@ -10,10 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from xmflow import process, records, yamlio
+from xmflow import yamlio
 from xmflow.errors import RecordError
 from xmflow.model import Decision, Evidence, Signoff, StageRecord
-from xmflow.schema import FieldType
+from xmflow.procedure import process
+from xmflow.procedure.schema import FieldType
+from xmflow.records import stages as records
 
 P = process.load(None)
 CONTRACT = P.stage("contract")

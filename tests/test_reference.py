@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from xmflow import process as process_mod
-from xmflow import reference
-from xmflow.cli import app
+from xmflow.cli.app import app
+from xmflow.procedure import process as process_mod
+from xmflow.procedure import reference
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 

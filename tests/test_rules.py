@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from memory import PROCESS, T0, Build, contract_ready
 
-from xmflow import records
 from xmflow.model import Config, Decision, Person, Signoff, StepState
-from xmflow.rules import holds_role, sign_refusals
+from xmflow.records import stages as records
+from xmflow.rules.project import holds_role, sign_refusals
 from xmflow.values import parse_money
 
 ZHANGSAN = Person("zhangsan", "张三", "zs@example.com", frozenset({"sales"}))

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from xmflow.schema import FieldError, FieldType, convert, is_filled, parse_field_type, plain
+from xmflow.procedure.schema import FieldError, FieldType, convert, is_filled, parse_field_type, plain
 
 TEXT, MONEY, DATE, INT, NUMBER, BOOL, PERSON = (FieldType(k) for k in ("text", "money", "date", "int", "number",
                                                                         "bool", "person"))

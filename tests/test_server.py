@@ -31,8 +31,8 @@ from conftest import (
 )
 from typer.testing import CliRunner
 
-from xmflow import receive
-from xmflow.cli import app
+from xmflow.cli.app import app
+from xmflow.trust import receive
 
 CHINA = timezone(timedelta(hours=8))
 DECLINED = "pre-receive hook declined"
@@ -400,7 +400,7 @@ def test_the_server_verifies_only_the_commits_new_since_the_last_tip_it_verified
     tip = shared.team.head()
     said = " ".join(shared.accepted("origin", "main").replace("remote:", " ").split())
     assert "(1 commit(s) replayed from" in said
-    from xmflow import audit
+    from xmflow.trust import audit
 
     assert audit.report(shared.server, tip).replayed == 0  # the hook left its checkpoint at the tip
 
@@ -603,7 +603,7 @@ def test_the_hook_builds_the_portal_but_the_form_it_cannot_make_and_names_site(s
 
 
 def test_the_hook_prints_the_forms_as_pdf_when_installed_with_pdf(shared: Shared, origin: Origin, tmp_path: Path) -> None:
-    from xmflow import notices
+    from xmflow.notify import notices
 
     portal = tmp_path / "portal"
     result = CliRunner().invoke(app, ["-C", str(shared.server), "hooks", "install", "--server", "--site", str(portal),

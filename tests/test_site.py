@@ -25,8 +25,8 @@ import pytest
 from conftest import Team, git, isolate_git, refused
 from typer.testing import CliRunner
 
-from xmflow import demo
-from xmflow.cli import app
+from xmflow.cli import demo
+from xmflow.cli.app import app
 
 EVIL = "<script>alert(1)</script>"
 CHROMIUM = "/usr/bin/chromium"
@@ -392,7 +392,7 @@ def served(folder: Path) -> Iterator[str]:
     """The portal in *folder* served in this process (`site --serve`'s server): its address."""
     import threading
 
-    from xmflow import site as site_mod
+    from xmflow.forms import site as site_mod
 
     server = site_mod.serve(folder)
     threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 from conftest import Team, draft_contract, git, hand_commit, open_project
 
-from xmflow import audit, renumber
-from xmflow import sync as sync_mod
+from xmflow.changes import sync as sync_mod
 from xmflow.errors import StoreError
-from xmflow.lock import workspace_lock
-from xmflow.workspace import Workspace
+from xmflow.git import renumber
+from xmflow.git.lock import workspace_lock
+from xmflow.records.workspace import Workspace
+from xmflow.trust import audit
 
 _LOG = "%an|%ae|%aI|%s|%(trailers:key=Xmflow-Project,valueonly,separator=)|%(trailers:key=Xmflow-Digest,valueonly)"
 

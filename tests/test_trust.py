@@ -32,9 +32,11 @@ from conftest import (
 )
 from typer.testing import CliRunner
 
-from xmflow import audit, demo, records
-from xmflow.cli import app
-from xmflow.workspace import Workspace
+from xmflow.cli import demo
+from xmflow.cli.app import app
+from xmflow.records import stages as records
+from xmflow.records.workspace import Workspace
+from xmflow.trust import audit
 
 REASON = "违约责任未设上限"
 SCAN = "甲方签字盖章的合同（扫描件）\n".encode()

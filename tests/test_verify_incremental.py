@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from conftest import Team, draft_contract, git, hand_commit, module_team, open_project, sign_contract
 
-from xmflow import audit, checkpoint, store
+from xmflow.git import store
+from xmflow.trust import audit, checkpoint
 
 
 @pytest.fixture(scope="module")

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from xmflow import workspace
 from xmflow.errors import RecordError, UsageError
 from xmflow.model import Config, Person
+from xmflow.records import workspace
 
 ROLES = {"sales", "sales_supervisor", "gm", "admin"}
 

@@ -1,3 +1,3 @@
-from xmflow.cli import main
+from xmflow.cli.app import main
 
 main()

@@ -91,7 +91,7 @@ class Config:
     process: str | None = None
     require_signed_commits: bool = False
     max_backdate_days: int = 30   # the server refuses commits dated further back (or in the future)
-    notify: dict[str, Any] | None = None  # notices' channels (xmflow.notify.NOTIFY_TYPE)
+    notify: dict[str, Any] | None = None  # notices' channels (xmflow.notify.mail.NOTIFY_TYPE)
 
     def setting(self, name: str) -> Any:
         return getattr(self, name, None)

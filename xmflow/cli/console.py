@@ -1,0 +1,529 @@
+"""The one module that draws with rich: tables and messages for a terminal, JSON for scripts."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import itertools
+import json
+import os
+import re
+import sys
+from collections.abc import Callable, Iterable
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from rich.cells import cell_len
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from xmflow import i18n
+from xmflow.errors import UsageError
+from xmflow.i18n import _, pgettext
+from xmflow.labels import has_label, label, label_or, yes_no
+from xmflow.model import People, Project, Signoff, StepState
+from xmflow.money.figures import Figures
+from xmflow.money.receivables import BUCKETS, NOT_DUE, Installment, Receivable, total
+from xmflow.procedure.conditions import Always
+from xmflow.procedure.process import Process, Stage
+from xmflow.procedure.schema import plain
+from xmflow.records.stages import dump_record
+from xmflow.reports.overview import Money
+from xmflow.reports.status import NextStep, Report, Summary, warranty_days_left
+from xmflow.trust.trail import OUTSIDE, Entry, Trail
+from xmflow.values import format_money
+
+_STATE_STYLE = {StepState.SIGNED: ("signed", "green"), StepState.WAITING: ("waiting_state", "yellow"),
+                StepState.BLOCKED: ("blocked", "red"), StepState.SKIPPED: ("skipped", "dim"),
+                StepState.DECLINED: ("declined", "magenta"), StepState.STOPPED: ("stopped", "dim")}
+_REVISION_COLUMNS = ("version", "chapter", "content", "date", "prepared_by", "reviewed_by", "approved_by")
+
+
+# What must not reach a terminal as it is: C0 controls but tab and newline, DEL, C1, the line and
+# paragraph separators, the bidirectional overrides and isolates (text that reads backwards), and
+# lone surrogates (the bytes of an argument that was not UTF-8), which cannot even be encoded.
+TABLE_ROWS = 2000  # `log` draws a table of at most this many rows; more go out as lines
+LATE_LINES = 20  # late steps listed one by one under the portfolio; more are counted by step and signer
+PORTFOLIO_ROWS = 200  # `status` draws at most this many projects in a table (`--all`: every one)
+_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")  # json escapes C0
+
+
+def visible(text: str) -> str:
+    """Text as it may be shown: each control character as its escape (``\\x1b``, ``\\u202e``),
+    so an ANSI escape in a record prints as text and never repaints the terminal."""
+    return _UNPRINTABLE.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
+                            else f"\\u{ord(m.group()):04x}", text)
+
+
+def shown(value: Any) -> str:
+    """A value as a person reads it: yes/no as 是/否, none as —, money as ¥1,500,000.00, a day
+    as 2026-12-20; never a Python word (True, None)."""
+    if isinstance(value, bool) or value is None:
+        return yes_no(value)
+    if isinstance(value, Decimal):
+        return format_money(value)
+    return str(plain(value))
+
+
+def _cell(cell: object, style: str = "") -> Text:
+    """A table cell shown as written: never read as rich markup, control characters made visible."""
+    if isinstance(cell, Text):
+        return Text(visible(cell.plain), style=cell.style)
+    return Text(visible(str(cell)), style=style)
+
+
+def _row(table: Table, *cells: str | Text) -> None:
+    """Add a row whose text is shown as written: user data never reaches rich's markup."""
+    table.add_row(*(_cell(cell) for cell in cells))
+
+
+class OutputError(UsageError):
+    """The standard output cannot be written (a full disk): bad usage, said on stderr."""
+
+
+def _quiet_stdout() -> None:
+    """Send what is left for the standard output to /dev/null, so that the interpreter's last
+    flush does not fail again (and end the command with exit 120)."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+class _Console(Console):
+    """rich's console, but a reader that stops early (``| head``) is not an error of ours: the
+    rest is not written, and the command ends as it would (rich's own ends it with exit 1,
+    which means "refused")."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        _quiet_stdout()
+
+
+def _json_text(data: Any, indent: str = "") -> str:
+    inner = indent + "  "
+    if isinstance(data, list) and len(data) > PORTFOLIO_ROWS:
+        return "[\n" + ",\n".join(inner + json.dumps(item, ensure_ascii=False) for item in data) + f"\n{indent}]"
+    if isinstance(data, dict) and data and any(isinstance(v, list) and len(v) > PORTFOLIO_ROWS for v in data.values()):
+        items = (f"{inner}{json.dumps(k, ensure_ascii=False)}: {_json_text(v, inner)}" for k, v in data.items())
+        return "{\n" + ",\n".join(items) + f"\n{indent}}}"
+    return json.dumps(data, ensure_ascii=False, indent=2).replace("\n", "\n" + indent)
+
+
+class Out:
+    """Where output goes, in which language, with or without colour."""
+
+    def __init__(self, lang: str | None = None, color: bool = True) -> None:
+        self.lang = lang if lang in i18n.LANGUAGES else i18n.language()
+        no_color = not color or "NO_COLOR" in os.environ
+        self.console = _Console(no_color=no_color, highlight=False, soft_wrap=True)
+        if not self.console.is_terminal and "COLUMNS" not in os.environ:
+            self.console.width = 160  # piped or captured: a wide table beats a mangled one
+        self.err = _Console(stderr=True, no_color=no_color, highlight=False, soft_wrap=True)
+
+    def t(self, key: str) -> str:
+        """The word of a table for *key* (a column, a state, a total) in the language in use."""
+        return label(key)
+
+    def _print(self, *objects: Any) -> None:
+        """Print on the standard output; one that cannot be written (a full disk) is bad usage,
+        said on stderr, and a reader that has gone is the end of the output."""
+        try:
+            self.console.print(*objects)
+        except OSError as exc:
+            _quiet_stdout()
+            raise OutputError(_("cannot write to the standard output ({reason})").format(reason=exc.strerror)) from None
+
+    def _print_err(self, *objects: Any) -> None:
+        with contextlib.suppress(OSError):  # a standard error that cannot be written: nowhere left to say it
+            self.err.print(*objects)
+
+    def text(self, text: str) -> None:
+        """Plain text as it is (CSV, the process file), for files and scripts."""
+        try:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            _quiet_stdout()
+        except OSError as exc:
+            _quiet_stdout()
+            raise OutputError(_("cannot write to the standard output ({reason})").format(reason=exc.strerror)) from None
+
+    def json(self, data: Any) -> None:
+        """JSON for scripts: the data exactly, with every control character written as an escape.
+        Indented, but a list of more than PORTFOLIO_ROWS items (the portfolio, the receivables of
+        a large workspace) has an item per line: the same JSON, written at the C encoder's speed."""
+        text = _json_text(data)
+        self.text(_JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n")
+
+    def json_list(self, key: str, items: Iterable[dict[str, Any]], rest: Callable[[], dict[str, Any]]) -> None:
+        """``{KEY: [items…], …rest()}`` as :meth:`json` writes it, the items written as they come
+        (*rest* is asked for after them): the memory of one item however many there are."""
+        it = iter(items)
+        first = list(itertools.islice(it, PORTFOLIO_ROWS + 1))
+        if len(first) <= PORTFOLIO_ROWS:
+            self.json({key: first, **rest()})
+            return
+        safe = functools.partial(_JSON_UNSAFE.sub, lambda m: f"\\u{ord(m.group()):04x}")
+        self.text(f"{{\n  {json.dumps(key)}: [\n")
+        every = itertools.chain(first, it)
+        chunks = (",\n".join("    " + json.dumps(item, ensure_ascii=False) for item in chunk)
+                  for chunk in iter(lambda: list(itertools.islice(every, 1000)), []))
+        for n, chunk in enumerate(chunks):
+            self.text(safe((",\n" if n else "") + chunk))
+        tail = "".join(f",\n  {json.dumps(k, ensure_ascii=False)}: {_json_text(v, '  ')}" for k, v in rest().items())
+        self.text(safe(f"\n  ]{tail}\n}}\n"))
+
+    def line(self, text: str, style: str | None = None) -> None:
+        self._print(Text(visible(text), style=style or ""))
+
+    def error(self, text: str) -> None:
+        self._print_err(Text(f"xmflow: {visible(text)}", style="bold red"))
+
+    def note(self, text: str) -> None:
+        self._print_err(Text(visible(text), style="yellow"))
+
+    def title(self, stage_title: str, english: str) -> str:
+        return stage_title if self.lang == "zh" else english
+
+    # -- status ---------------------------------------------------------------------------------
+    def portfolio(self, rows: list[Summary], process: Process, every: bool = False, warranty: date | None = None) -> None:
+        """The portfolio: a table of at most PORTFOLIO_ROWS rows in a terminal (all with *every*),
+        the rest said in one line; piped, more than that go out as a line each (tab-separated),
+        written as they go: a table of 10,000 rows costs more to draw than to compute. With
+        *warranty* (the day of `status --warranty`), each project's warranty end and the days left."""
+        keys = ("project", "name", "client", "sales", "key", "stage", "next", "who", "waiting", "overdue", "amount")
+        ends = [self.t("warranty_end"), pgettext("table", "days left")] if warranty else []
+        if not rows:
+            self.line(self.t("none"))
+            return
+        if len(rows) > PORTFOLIO_ROWS and not self.console.is_terminal:
+            self._tsv([*(self.t(key) for key in keys), *ends],
+                      ((*self._portfolio_row(s, process, "; "), *self._warranty_cells(s, warranty)) for s in rows))
+            return
+        shown = rows if every else rows[:PORTFOLIO_ROWS]
+        table = Table(show_lines=False, header_style="bold")
+        for key in keys:
+            table.add_column(self.t(key), overflow="fold", justify="right" if key in ("waiting", "amount") else "left")
+        for header in ends:
+            table.add_column(header, justify="right")
+        for s in shown:
+            _row(table, *self._portfolio_row(s, process, "\n"), *self._warranty_cells(s, warranty))
+        self._print(table)
+        if len(shown) < len(rows):
+            self.line(_("{total} projects, the first {shown} above: xmflow status --all for every one, or pipe it "
+                        "(| less) for a line each").format(shown=len(shown), total=len(rows)), style="yellow")
+
+    @staticmethod
+    def _warranty_cells(s: Summary, warranty: date | None) -> tuple[str, ...]:
+        """`status --warranty`: the day a project's warranty ends, and the days left from *warranty*."""
+        if warranty is None:
+            return ()
+        left = warranty_days_left(s, warranty)
+        return (shown(s.warranty_end), str(left) if left is not None else "")
+
+    def _portfolio_row(self, s: Summary, process: Process, between: str) -> tuple[str, ...]:
+        stage = (self.t("withdrawn") if s.withdrawn is not None else self.t("closed") if s.closed
+                 else self.title(process.stage(s.stage).title, process.stage(s.stage).title_en))
+        steps = between.join(n.step.id for n in s.next)
+        who = between.join(self.waiting_on(n, process) for n in s.next)
+        return (s.id, s.name, s.client, s.sales_name, self.t("yes") if s.key else "", stage, steps or "—", who,
+                str(s.waiting_days), str(len(s.overdue)) if s.overdue else "",
+                format_money(s.amount) if s.amount is not None else "")
+
+    def money(self, items: list[Money]) -> None:
+        """`status --mine`: the money that waits on this person (to invoice, or to collect)."""
+        table = Table(title=self.t("money_mine"), header_style="bold")
+        for key in ("project", "name", "what", "sum", "since", "waited"):
+            table.add_column(self.t(key), overflow="fold", justify="right" if key in ("sum", "waited") else "left")
+        for m in items:
+            _row(table, m.project, m.name, self.t(m.kind), format_money(m.amount), str(m.since or "—"), str(m.days))
+        self._print(table)
+
+    def show(self, project: Project, stages: list[Stage], derived: Figures, plan: list[Installment]) -> None:
+        """`show`: the derived figures on one line (named in the language in use, yes/no as
+        是/否, none as —), then each stage's record as stored."""
+        names = {"key": "key", "contract_amount": "amount", "invoiced": "invoiced", "received": "received",
+                 "outstanding": "unreceived", "warranty_end": "warranty_end"}  # of the contract, not ar's invoiced
+        figures = "  ".join(f"{label_or(names.get(k, k))}: {shown(v)}" for k, v in derived.as_dict().items())
+        self.line(f"# {project.id}  {figures}", style="bold")
+        self.schedule(plan, None)
+        for stage in stages:
+            record = project.record(stage.id)
+            if record.exists:
+                self.line(f"\n## {stage.id} — {self.title(stage.title, stage.title_en)} ({record.path})", style="bold cyan")
+                self.line(dump_record(stage, record).rstrip())
+
+    def waiting_on(self, n: NextStep, process: Process) -> str:
+        """``销售: 张三`` or, for the client's signature, ``甲方 ← 张三/吴十`` (who records it)."""
+        parts = []
+        for role_id in n.roles:
+            role = process.roles[role_id]
+            title = self.title(role.title, role.title_en)
+            names = "/".join(p.name for p in n.people if role.external or role_id in p.roles or not role.is_global)
+            parts.append(f"{title} ← {names}" if role.external
+                         else _("{role}: {names}").format(role=title, names=names or "—"))
+        return "; ".join(parts)
+
+    def role_title(self, role_id: str | None, process: Process) -> str:
+        """A role by its title in the language in use (its id when the process has no such role)."""
+        role = process.roles.get(role_id or "")
+        return self.title(role.title, role.title_en) if role else role_id or ""
+
+    def person(self, person_id: str | None, people: People | None) -> str:
+        """A person by name (their id when they are no longer in people.yaml)."""
+        found = people.by_id(person_id) if people is not None and person_id else None
+        return found.name if found else person_id or ""
+
+    def signer(self, s: Signoff, process: Process, people: People | None) -> str:
+        """Who signed, as a person reads it: ``张三（销售）``, ``李四（代 张三）（部门主管）``, and for
+        the client, its signatory and who recorded it: ``刘经理 ← 张三（甲方）``."""
+        who = self.person(s.by, people)
+        if s.on_behalf_of:
+            who = _("{name} (for {deputy})").format(name=who, deputy=self.person(s.on_behalf_of, people))
+        if s.signatory:
+            who = f"{s.signatory} ← {who}"
+        return _("{name} ({role})").format(name=who, role=self.role_title(s.role, process))
+
+    def report(self, r: Report, process: Process, people: People | None = None) -> None:
+        """`status PROJECT`: every step, stage by stage, who signed it or whom it waits for (by
+        name and role), what it still needs; then the payment schedule."""
+        s = r.summary
+        key = f" [{self.t('key')}]" if s.key else ""
+        self.line(f"{s.id}  {s.name}  {s.client}{key}", style="bold")
+        table = Table(header_style="bold")
+        for key_ in ("step", "title", "clause", "state", "signers", "missing"):
+            table.add_column(self.t(key_), overflow="fold")
+        current = None
+        for st in r.steps:
+            if st.step.stage != current:
+                current = st.step.stage
+                stage = process.stage(current)
+                table.add_section()
+                _row(table, Text(self.title(stage.title, stage.title_en), style="bold cyan"), "", stage.clause, "", "", "")
+            label, style = _STATE_STYLE[st.state]
+            who = [f"{self.signer(x, process, people)} {x.at.date()}" for x in st.signed]
+            if st.state in (StepState.WAITING, StepState.BLOCKED):
+                who.append("→ " + "/".join(self.role_title(role, process) for role in st.waiting_roles))
+            notes = [str(m.message) for m in st.missing]
+            notes += [_("the signature of {name} ({day}) no longer matches: sign again").format(
+                name=self.person(x.by, people), day=x.at.date()) for x in st.stale]
+            notes += [_("changed since {name} signed ({day})").format(name=self.person(x.by, people), day=x.at.date())
+                      for x in st.changed_since]
+            notes += list(st.why)  # not applying: why, and how it would
+            if st.rejected and st.state is StepState.DECLINED:
+                notes.append(_("declined by {name} ({day}): {reason}").format(
+                    name=self.signer(st.rejected, process, people), day=st.rejected.at.date(),
+                    reason=st.rejected.comment or ""))
+            elif st.rejected:
+                notes.append(_("rejected by {name}: {reason}").format(
+                    name=self.signer(st.rejected, process, people), reason=st.rejected.comment or ""))
+            for n in (n for n in s.late if n.step.id == st.step.id):
+                notes.append(_("late: {waited} > {due} days").format(waited=n.waiting_days, due=st.step.due_days))
+            _row(table, st.step.id, self.title(st.step.title, st.step.title_en or st.step.title), st.step.clause, Text(self.t(label), style=style),
+                          "\n".join(who), "\n".join(notes))
+        self._print(table)
+        for note in r.notes:
+            self.line(note, style="yellow")
+        self.schedule(list(r.schedule), s.warranty_end)
+
+    def schedule(self, plan: list[Installment], warranty_end: Any) -> None:
+        """The contract's payment schedule (4.0) and the end of after-sales service (3.9.2)."""
+        if plan:
+            table = Table(title=self.t("schedule"), header_style="bold")
+            for key in ("name", "percent", "event", "event_date", "due_date", "sum"):
+                table.add_column(self.t(key), justify="right" if key in ("percent", "sum") else "left")
+            for i in plan:
+                _row(table, i.name, f"{i.percent}%" if i.percent is not None else "", f"{label_or('ev_' + i.event).removeprefix('ev_')} +{i.days}",
+                     str(i.event_date or "—"), str(i.due or "—"), format_money(i.amount) if i.amount is not None else "")
+            self._print(table)
+        if warranty_end:
+            self.line(f"{self.t('warranty_end')}: {shown(warranty_end)}")
+
+    def process(self, process: Process) -> None:
+        self.line(f"{process.name} ({process.name_en}) {process.document}", style="bold")
+        table = Table(header_style="bold")
+        for col in ("step", "title", "roles", "clause", "when", "after", "form"):
+            table.add_column(self.t(col), overflow="fold")
+        for stage in process.stages:
+            table.add_section()
+            when = "" if isinstance(stage.when, Always) else stage.when.describe()
+            _row(table, Text(f"{stage.id} ({stage.file})", style="bold cyan"), self.title(stage.title, stage.title_en), "", stage.clause, when, "",
+                          stage.form or "")
+            for step in stage.steps:
+                roles = (" + " if step.needs_all_roles else " | ").join(step.roles)
+                _row(table, step.id, self.title(step.title, step.title_en or step.title), roles, step.clause, step.when.describe(),
+                              ", ".join(p.step for p in step.after), step.form or "")
+        self._print(table)
+        if process.forms:
+            forms = Table(title=self.t("forms"), header_style="bold")
+            for col in ("form", "number", "title", "when", "step"):
+                forms.add_column(self.t(col), overflow="fold")
+            for form in process.forms.values():
+                title = f"{form.title}（{form.annex}）" if form.annex else form.title
+                _row(forms, form.id, form.number, self.title(title, form.title_en), form.when.describe(), ", ".join(form.steps))
+            self._print(forms)
+        if process.revisions:
+            revisions = Table(title=self.t("revisions"), header_style="bold")
+            for key in _REVISION_COLUMNS:
+                revisions.add_column(self.t(key))
+            for rev in process.revisions:
+                _row(revisions, *(rev.get(key, "") for key in _REVISION_COLUMNS))
+            self._print(revisions)
+
+    def sections(self, title: str, intro: str, sections: list[tuple[str, list[str], list[str], list[list[str]]]]) -> None:
+        """A document of tables (`process show --fields`, worded by reference.py): its title and
+        introduction, then each section's heading, lines and table."""
+        self.line(title, style="bold")
+        self.line(intro)
+        for heading, lines, headers, rows in sections:
+            self.line("")
+            self.line(heading, style="bold cyan")
+            for text in lines:
+                self.line(text)
+            table = Table(header_style="bold")
+            for header in headers:
+                table.add_column(header, overflow="fold")
+            for row in rows:
+                _row(table, *row)
+            self._print(table)
+
+    # -- the audit trail ------------------------------------------------------------------------
+    def trail(self, found: Trail, process: Process) -> None:
+        """`log`: one row per change, then the reject loops. A table in a terminal; piped (to a
+        pager, grep, a file) or longer than a screen can take, one tab-separated line per change,
+        written as it goes: drawing a table of the whole history would cost more than reading it."""
+        keys = ("time", "project", "step", "decision", "by", "role", "note", "waited", "commit")
+        entries = iter(found)
+        first = list(itertools.islice(entries, TABLE_ROWS + 1))
+        if not first:
+            self.line(self.t("none"))
+            return
+        rows = (self._trail_row(e, process) for e in itertools.chain(first, entries))
+        if self.console.is_terminal and len(first) <= TABLE_ROWS:
+            table = Table(header_style="bold")
+            for key in keys:
+                table.add_column(self.t(key), overflow="fold", justify="right" if key == "waited" else "left")
+            for row in rows:
+                _row(table, *row)
+            self._print(table)
+        else:
+            self._tsv([self.t(key) for key in keys], rows)
+        loops = found.loops
+        for loop in loops:
+            days = f"{(loop.resolved_at - loop.rejected_at).total_seconds() / 86400:.1f}" if loop.resolved_at else "…"
+            self.line(_("reject {project} {step} → {back_to}: {name} {day} “{reason}”, signed again after {days} days")
+                      .format(project=loop.project, step=loop.step, back_to=loop.back_to, name=loop.by,
+                              day=f"{loop.rejected_at:%Y-%m-%d}", reason=loop.reason, days=days), style="yellow")
+
+    def _trail_row(self, e: Entry, process: Process) -> tuple[str, ...]:
+        step = e.step or (e.subject if e.decision == OUTSIDE else e.subject.split(" ", 1)[-1])
+        who = _("{name} (for {deputy})").format(name=e.who, deputy=e.on_behalf_of) if e.on_behalf_of else e.who
+        if e.signatory:
+            who = f"{e.signatory} ← {who}"
+        note = " ".join(filter(None, [e.note, f"[{e.evidence[:19]}…]" if e.evidence else ""]))
+        role = self.role_title(e.role, process)
+        waited = f"{e.waited.total_seconds() / 86400:.1f}" if e.waited is not None else ""
+        return (e.at.strftime("%Y-%m-%d %H:%M"), e.project, step, (label(f"d_{e.decision}") if has_label(f"d_{e.decision}") else e.decision),
+                who, role, note, waited, e.commit[:7])
+
+    def findings(self, findings: list[Any], checked: str) -> None:
+        """`verify` and `check`: each finding on stderr, or one line saying all is well."""
+        for finding in findings:
+            self._print_err(Text(visible(str(finding)), style="red"))
+        if not findings and checked:
+            self.line(checked, style="green")
+
+    # -- receivables ----------------------------------------------------------------------------
+    def ar(self, rows: list[Receivable], groups: dict[str, list[Receivable]] | None, total_row: Receivable,
+           every: bool = False) -> None:
+        """`ar`: a row per project (grouped by salesperson on request, each group's subtotal
+        after it), the total, the ageing as bars. In a terminal at most PORTFOLIO_ROWS projects
+        are drawn unless *every* (every subtotal and the total still count all); piped, more
+        than that go out as a line each (tab-separated)."""
+        keys = ("project", "name", "sales", "amount", "due", "invoiced", "received", "receivable", "not_due", *BUCKETS)
+        headers = [label_or(key) for key in keys]
+
+        def cells(r: Receivable) -> list[str]:
+            return [r.project, r.name, r.salesperson_name or r.salesperson, *(format_money(v) for v in
+                    (r.contract, r.due, r.invoiced, r.received, r.outstanding)),
+                    *(format_money(r.ageing[k]) if r.ageing[k] else "" for k in (NOT_DUE, *BUCKETS))]
+
+        sections = [(members, total(members, _("subtotal {name}").format(name=person)) if groups is not None else None)
+                    for person, members in (groups or {"": rows}).items()]
+        if len(rows) > PORTFOLIO_ROWS and not self.console.is_terminal:
+            self._tsv(headers, (cells(r) for members, sub in sections for r in [*members, *filter(None, [sub])]))
+            self._tsv(None, [cells(total_row)])
+            return
+        table = Table(header_style="bold")
+        for key, header in zip(keys, headers, strict=True):
+            text = key in ("project", "name", "sales")
+            table.add_column(header, justify="left" if text else "right", overflow="fold", no_wrap=not text)
+        budget = len(rows) if every else PORTFOLIO_ROWS
+        for members, sub in sections:
+            for r in members[:max(budget, 0)]:
+                table.add_row(*(_cell(c) for c in cells(r)))
+            budget -= len(members)
+            if sub is not None:
+                table.add_row(*(_cell(c, "italic") for c in cells(sub)))
+            table.add_section()
+        table.add_row(*(_cell(c, "bold") for c in cells(total_row)))
+        self._print(table)
+        if budget < 0:
+            self.line(_("{total} projects, the first {shown} above (subtotals and the total count all): "
+                        "xmflow ar --all, --csv or --xlsx for every one").format(shown=PORTFOLIO_ROWS, total=len(rows)),
+                      style="yellow")
+        self.bars(self.t("ageing"), {k: total_row.ageing[k] for k in (NOT_DUE, *BUCKETS)}, money=True)
+
+    def _tsv(self, header: list[str] | None, rows: Iterable[list[str] | tuple[str, ...]]) -> None:
+        """Rows as lines of tab-separated cells (each cell on one line), written as they go."""
+        if header is not None:
+            self.text("\t".join(header) + "\n")
+        it = iter(rows)
+        while chunk := list(itertools.islice(it, 1000)):
+            self.text("".join("\t".join(visible(" ".join(c.split())) for c in row) + "\n" for row in chunk))
+
+    def bars(self, title: str, values: dict[str, Any], money: bool = False, width: int = 40) -> None:
+        """A bar chart in the terminal: one bar per label, as long as its share of the largest."""
+        top = max((v for v in values.values()), default=0) or 1
+        self.line(title, style="bold")
+        label_width = max((cell_len(label_or(k)) for k in values), default=0)
+        for key, value in values.items():
+            name = label_or(key)
+            name += " " * (label_width - cell_len(name))
+            bar = "█" * round(width * value / top) if value else ""
+            amount = format_money(value) if money else str(value)
+            self._print(Text(f"  {visible(name)} ") + Text(bar, style="cyan") + Text(f" {amount}"))
+
+    def glance(self, rows: list[Summary], process: Process, owed: Receivable) -> None:
+        """Under the portfolio: how many projects at each stage, what clients owe by age, and the
+        steps waiting too long."""
+        if not rows:
+            return
+        counts = {self.title(st.title, st.title_en): sum(1 for r in rows if not r.closed and r.stage == st.id)
+                  for st in process.stages if not st.halts}
+        counts[self.t("closed")] = sum(1 for r in rows if r.closed and r.withdrawn is None)
+        counts[self.t("withdrawn")] = sum(1 for r in rows if r.withdrawn is not None)
+        self.line("")
+        self.bars(self.t("pipeline"), {k: v for k, v in counts.items() if v})
+        if owed.outstanding:
+            self.bars(self.t("ageing"), {k: owed.ageing[k] for k in (NOT_DUE, *BUCKETS)}, money=True)
+        late = [(r, n) for r in rows for n in r.late]
+        if late:
+            self.line(self.t("late_steps"), style="bold red")
+        if len(late) <= LATE_LINES:
+            for r, n in late:
+                self.line("  " + _("{project} {step}: {waited} > {due} days — {who}").format(
+                    project=r.id, step=n.step.id, waited=n.waiting_days, due=n.step.due_days,
+                    who=self.waiting_on(n, process)), style="red")
+            return
+        groups: dict[tuple[str, str], list[tuple[Summary, NextStep]]] = {}
+        for r, n in late:  # many: one line per step and who it waits on
+            groups.setdefault((n.step.id, self.waiting_on(n, process)), []).append((r, n))
+        for (step, who), items in sorted(groups.items(), key=lambda g: -len(g[1])):
+            ids = ", ".join(r.id for r, _n in items[:3]) + (", …" if len(items) > 3 else "")
+            longest = max(n.waiting_days for _r, n in items)
+            self.line("  " + _("{step} — {who}: {count} projects late, the longest {longest} days ({ids})").format(
+                step=step, who=who, count=len(items), longest=longest, ids=ids), style="red")
+

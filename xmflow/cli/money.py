@@ -1,0 +1,101 @@
+"""The commands of the money (4.0): invoices, receipts and the receivables."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from xmflow.changes import ledger
+from xmflow.changes.session import Session, now
+from xmflow.cli import completion, spreadsheets
+from xmflow.cli.common import JsonOpt, day_of, out_of, output_of, report_change, text_of, workspace_of
+from xmflow.i18n import _
+from xmflow.labels import label
+from xmflow.money import receivables
+from xmflow.reports import overview
+
+app = typer.Typer()
+
+
+@app.command()
+def invoice(
+    ctx: typer.Context,
+    project: Annotated[str, typer.Argument(help="Project id.", autocompletion=completion.projects)],
+    amount: Annotated[str, typer.Argument(help="Amount, e.g. 45万.")],
+    number: Annotated[str, typer.Option("--number", help="The invoice number.")],
+    when: Annotated[str | None, typer.Option("--date", help="Invoice date (default today).")] = None,
+) -> None:
+    """Sales records an invoice (4.0)."""
+    entry = {"number": text_of(number, "--number"), "date": day_of(when, "--date")}
+    report_change(ctx, ledger.add_entry(Session.start(workspace_of(ctx)), project, "invoices", amount, entry))
+
+
+@app.command()
+def receive(
+    ctx: typer.Context,
+    project: Annotated[str, typer.Argument(help="Project id.", autocompletion=completion.projects)],
+    amount: Annotated[str, typer.Argument(help="Amount received, e.g. 45万.")],
+    when: Annotated[str | None, typer.Option("--date", help="Day received (default today).")] = None,
+    ref: Annotated[str | None, typer.Option("--ref", help="Bank reference.")] = None,
+) -> None:
+    """Finance records a confirmed receipt (4.0)."""
+    entry = {"date": day_of(when, "--date"), "ref": text_of(ref, "--ref", blank=False)}
+    report_change(ctx, ledger.add_entry(Session.start(workspace_of(ctx)), project, "receipts", amount, entry))
+
+
+@app.command()
+def ar(
+    ctx: typer.Context,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="The day the figures are for (default today).")] = None,
+    by_sales: Annotated[bool, typer.Option("--by-salesperson", help="Group the projects by salesperson.")] = False,
+    as_json: JsonOpt = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV (one row per project, then the total).")] = False,
+    xlsx: Annotated[str | None, typer.Option("--xlsx", metavar="FILE",
+                                             help="Write an Excel workbook for finance.")] = None,
+    every: Annotated[bool, typer.Option("--all", help="In a terminal, every project in the table (not the first 200).")] = False,
+) -> None:
+    """Receivables: contract, due, invoiced, received, outstanding, ageing 0–30/31–60/61–90/90+ days.
+
+    Ageing is by due date: what is invoiced and not yet received is laid over the contract's
+    payment schedule in order (receipts pay the earliest term first), and each part is as old as
+    the due date of its term (the term's event + its days); a part not yet due is "not yet due".
+    Only invoices and receipts dated on or before --as-of count.
+    """
+    workbook = output_of(xlsx, "--xlsx", "ar.xlsx")
+    ws = workspace_of(ctx)
+    day = day_of(as_of, "--as-of") or now().date()
+    rows, problems = overview.ar(ws, day)
+    grand = receivables.total(rows, label("total"))
+    groups: dict[str, list[receivables.Receivable]] | None = None
+    if by_sales:
+        groups = {}
+        for row in sorted(rows, key=lambda r: r.salesperson):
+            groups.setdefault(row.salesperson_name or row.salesperson, []).append(row)
+    out = out_of(ctx)
+    if workbook:
+        spreadsheets.write_ar(workbook, _with_subtotals(rows, groups), grand, day)
+        out.line(_("wrote {file}").format(file=workbook))
+    elif as_json:
+        subtotals = {name: receivables.total(members, name).as_json() for name, members in (groups or {}).items()}
+        out.json({"as_of": day.isoformat(), "projects": [r.as_json() for r in rows], "total": grand.as_json(),
+                  **({"by_salesperson": subtotals} if groups is not None else {})})
+    elif as_csv:
+        out.text(spreadsheets.ar_csv(_with_subtotals(rows, groups), grand))
+    else:
+        out.ar(rows, groups, grand, every)
+    for problem in problems:
+        out.error(problem)
+    if problems:
+        raise typer.Exit(2)
+
+
+def _with_subtotals(rows: list[receivables.Receivable],
+                    groups: dict[str, list[receivables.Receivable]] | None) -> list[receivables.Receivable]:
+    """The rows, or with --by-salesperson each salesperson's projects followed by their subtotal."""
+    if groups is None:
+        return rows
+    return [row for name, members in groups.items()
+            for row in (*members, receivables.total(members, _("subtotal {name}").format(name=name)))]
+
+

@@ -1,0 +1,1 @@
+"""The printed forms: their model, the rendering from `templates/`, the sandbox, the static site."""

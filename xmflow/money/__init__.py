@@ -1,0 +1,1 @@
+"""The money a project's records derive: figures, the payment schedule, receivables."""

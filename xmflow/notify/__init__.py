@@ -1,0 +1,1 @@
+"""Notices to people who do not run the command line: the notices a sign-off brings, and mail."""
