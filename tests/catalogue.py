@@ -55,7 +55,7 @@ def _help_texts() -> Iterator[str]:
     import typer.main
 
     from xmflow.cli import lang as cli_lang
-    from xmflow.cli.app import app
+    from xmflow.cli.main import app
 
     yield from cli_lang.help_texts(typer.main.get_command(app))
 

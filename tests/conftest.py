@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
-from xmflow.changes.session import fixed_time
-from xmflow.cli.app import app
+from xmflow.cli.main import app
+from xmflow.clock import fixed_time
 
 EXAMPLE_PEOPLE = resources.files("xmflow.examples").joinpath("people.yaml").read_text(encoding="utf-8")
 EMAILS = {

@@ -8,12 +8,12 @@ from decimal import Decimal
 from typing import Any
 
 from xmflow.model import Config, Decision, Project, Signoff, StageRecord, StepState
-from xmflow.procedure import process as process_mod
+from xmflow.procedure import parser
 from xmflow.records import stages as records
 from xmflow.rules.project import ProjectView
 from xmflow.values import parse_money
 
-PROCESS = process_mod.load(None)
+PROCESS = parser.load(None)
 T0 = datetime(2026, 9, 1, 9, 0, tzinfo=timezone(timedelta(hours=8)))
 
 

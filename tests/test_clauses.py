@@ -6,7 +6,7 @@ import ast
 import re
 from pathlib import Path
 
-from xmflow.procedure import process as process_mod
+from xmflow.procedure import parser
 
 PURPOSE_AND_SCOPE = ["1.1", "1.2", "1.3", "1.4", "2.1", "2.2"]
 WORKFLOW = ["3.1.1", "3.1.2", "3.1.3", "3.2.1", "3.2.2", "3.2.3", "3.3.1", "3.3.2", "3.3.3", "3.4.1", "3.4.2",
@@ -28,7 +28,7 @@ def clauses_of(text: str) -> set[str]:
 
 
 def test_2_1_the_default_process_covers_every_clause_from_3_1_to_4_2() -> None:
-    process = process_mod.load(None)
+    process = parser.load(None)
     covered = set().union(*(clauses_of(step.clause) for step in process.steps if step.clause))  # withdrawal: none
     assert covered == set(WORKFLOW)
 

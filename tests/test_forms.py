@@ -21,13 +21,13 @@ import pytest
 from conftest import Team, draft_contract, git, isolate_git, open_project, shipped, sign_contract, stamp_contract
 from typer.testing import CliRunner
 
-from xmflow.changes.session import fixed_time
 from xmflow.cli import app as cli
 from xmflow.cli import demo
-from xmflow.cli.app import app
+from xmflow.cli.main import app
+from xmflow.clock import fixed_time
 from xmflow.errors import ProcessError, UsageError
 from xmflow.forms import rendering
-from xmflow.procedure import process
+from xmflow.procedure import parser
 
 PRINTED = datetime.fromisoformat("2026-11-28T10:00:00+08:00")  # the demo's "today"
 GOLDEN = Path(__file__).parent / "golden"
@@ -37,7 +37,7 @@ CLIENT = "深圳华信科技有限公司"
 COMPANY = "深圳市星辰显示科技有限公司"
 BLANK_DAY = "　　年　　月　　日"
 DAY = re.compile(r"2026年\d{1,2}月\d{1,2}日")
-PROCESS = process.load(None)
+PROCESS = parser.load(None)
 STEP_BY_LINE = {f"{s.title}（{s.clause}）": s for s in PROCESS.steps}
 ROLE_BY_TITLE = {r.title: r.id for r in PROCESS.roles.values()}
 
@@ -289,7 +289,7 @@ def test_a_workspace_template_overrides_the_packaged_form(demo_copy: Path) -> No
 
 
 def test_a_workspace_ui_template_overrides_the_building_blocks(demo_copy: Path) -> None:
-    packaged = (Path(rendering.__file__).parent.parent / "templates" / "ui.html.j2").read_text(encoding="utf-8")
+    packaged = (Path(str(resources.files("xmflow.templates"))) / "ui.html.j2").read_text(encoding="utf-8")
     assert "<h2>{{ title }}</h2>\n{% endmacro %}" in packaged
     (demo_copy / "templates" / "ui.html.j2").write_text(
         packaged.replace("<h2>{{ title }}</h2>\n{% endmacro %}", "<h2>UI-MARK {{ title }}</h2>\n{% endmacro %}", 1),
@@ -637,7 +637,7 @@ def test_4_2_volume_of_a_small_project_has_only_the_forms_that_apply(demo_ws: Pa
 
 # --- 10. the process's forms table ------------------------------------------------------------------
 
-TEXT = process.default_text()
+TEXT = parser.default_text()
 
 
 def parse_error(old: str, new: str) -> tuple[str, str]:
@@ -645,7 +645,7 @@ def parse_error(old: str, new: str) -> tuple[str, str]:
     assert TEXT.count(old) == 1, old
     text = TEXT.replace(old, new, 1)
     with pytest.raises(ProcessError) as info:
-        process.parse(text, "p.yaml")
+        parser.parse(text, "p.yaml")
     assert info.value.exit_code == 2
     return text, info.value.message
 
@@ -899,7 +899,7 @@ def template_messages() -> dict[str, str]:
     chinese = i18n.catalogue("zh")
     assert isinstance(chinese, gettext_module.GNUTranslations), "no compiled Chinese catalogue"
     found = {}
-    templates = Path(rendering.__file__).parent.parent / "templates"
+    templates = Path(str(resources.files("xmflow.templates")))
     for _file, _line, message, _comments, context in extract_from_dir(templates, [("**.j2", "jinja2")],
                                                                      keywords=DEFAULT_KEYWORDS):
         if isinstance(message, str) and "{" not in message:

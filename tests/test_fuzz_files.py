@@ -40,7 +40,7 @@ from xmflow.errors import RecordError, XmflowError
 from xmflow.model import Config, Project, StageRecord
 from xmflow.money.figures import figures
 from xmflow.money.receivables import receivable, schedule
-from xmflow.procedure import process
+from xmflow.procedure import parser, process
 from xmflow.procedure.schema import FieldType
 from xmflow.records import stages as records
 from xmflow.records.workspace import parse_config, parse_people
@@ -48,7 +48,7 @@ from xmflow.reports import status as status_mod
 from xmflow.rules.project import ProjectView
 from xmflow.values import check_text
 
-P = process.load(None)
+P = parser.load(None)
 ROLES = {rid for rid, role in P.roles.items() if role.is_global and not role.external}
 DAY = date(2026, 12, 1)
 SIGNED, OPEN = "2026-001", "2026-002"   # the template's projects: a contract signed twice; one not yet submitted
@@ -97,7 +97,7 @@ PEOPLE = yamlio.load(EXAMPLE_PEOPLE + "delegations:\n  - {from: zhaoliu, to: sun
                      "since: 2026-09-01, until: 2026-09-30}\n", "people.yaml").data
 CONFIG = {"company": "测试公司", "currency": "CNY", "key_threshold": "1000000.00", "locale": "zh",
           "process": "process.yaml", "require_signed_commits": "false", "max_backdate_days": "30"}
-PROCESS = yamlio.load(process.default_text(), "process.yaml").data
+PROCESS = yamlio.load(parser.default_text(), "process.yaml").data
 
 ODD = ["NO", "no", "on", "Off", "y", "010", "0755", "1:30", "~", "", "null", "1.10", "1e3", ".inf", ".nan", "-1", "-0",
        "0x1F", "1_000", "13800138000", "2026-02-30", "2026-9-1", "2099-12-31", "9999-12-31", "0000-01-01", "150万",
@@ -330,7 +330,7 @@ SAMPLES = [records.dump_record(P.stage("contract"), records.parse_record(P.stage
 @given(document(PROCESS))
 def test_any_process_file_is_read_or_refused_naming_it(content: bytes) -> None:
     try:
-        proc = process.parse_bytes(content, "process.yaml")
+        proc = parser.parse_bytes(content, "process.yaml")
     except RecordError as exc:
         assert exc.message.startswith("process.yaml"), exc.message
         return
@@ -385,7 +385,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, datetime]:
         other = team.json("zhangsan", "new", "第二", "--client", "乙", "--budget", "10万")["id"]
         team.ok("zhangsan", "set", other, "initiation.client.contact=x", "initiation.phase=咨询")
         assert (pid, other) == (SIGNED, OPEN)
-        (team.root / "process.yaml").write_text(process.default_text(), encoding="utf-8")
+        (team.root / "process.yaml").write_text(parser.default_text(), encoding="utf-8")
         admin_commit(team.root, "the default process, written out")
         return team.root, team.clock
 
@@ -576,7 +576,7 @@ def test_wrong_types_in_xmflow_yaml_are_refused_and_check_fails(template: tuple[
 
 
 def test_a_cycle_in_the_process_after_is_refused_naming_the_steps(template: tuple[Path, datetime]) -> None:
-    cycled = process.default_text().replace("after: [contract.draft]\n", "after: [contract.draft, contract.stamp]\n", 1)
+    cycled = parser.default_text().replace("after: [contract.draft]\n", "after: [contract.draft, contract.stamp]\n", 1)
     settings_text = (template[0] / "xmflow.yaml").read_bytes() + b"process: process.yaml\n"
     with workspace_with(template, {"process.yaml": cycled.encode(), "xmflow.yaml": settings_text}) as team:
         output = settle(team, "status", code=2)

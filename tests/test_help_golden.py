@@ -17,7 +17,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from xmflow.cli.app import app
+from xmflow.cli.main import app
 
 GOLDEN = Path(__file__).parent / "golden" / "help"
 LANGUAGES = ("zh", "en")

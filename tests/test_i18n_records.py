@@ -15,7 +15,7 @@ from xmflow import i18n
 from xmflow.model import Person, Problem
 from xmflow.procedure.conditions import parse_condition
 from xmflow.procedure.schema import FieldError, FieldType, convert
-from xmflow.records.workspace import CONFIG_TYPE
+from xmflow.records.settings import CONFIG_TYPE
 from xmflow.values import brief, parse_date, parse_money
 
 HAN = re.compile(r"[\u4e00-\u9fff]")

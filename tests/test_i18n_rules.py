@@ -12,11 +12,12 @@ from conftest import EMAILS, TERMS, Team, git, open_project, refused
 
 from xmflow import i18n
 from xmflow.changes import actions
-from xmflow.changes.session import Session, fixed_time
-from xmflow.procedure import process as process_mod
+from xmflow.changes.session import Session
+from xmflow.clock import fixed_time
+from xmflow.procedure import parser
 from xmflow.records.workspace import Workspace
 
-PROCESS = process_mod.load(None)
+PROCESS = parser.load(None)
 HAN = re.compile(r"[\u4e00-\u9fff]")
 
 

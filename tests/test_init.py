@@ -13,9 +13,9 @@ import yaml
 from conftest import Team, git, open_project, said
 from typer.testing import CliRunner
 
-from xmflow.changes.session import fixed_time
-from xmflow.cli.app import app
-from xmflow.procedure.process import default_text
+from xmflow.cli.main import app
+from xmflow.clock import fixed_time
+from xmflow.procedure.parser import default_text
 
 
 def run(*args: str, email: str | None = "zhangsan@example.com", **env: str):

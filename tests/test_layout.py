@@ -1,5 +1,5 @@
 """The package's layout: every module imports, dependencies point one way (no cycle, no import of
-a higher layer), and the README's map names the sub-packages there are."""
+a sub-package the README's map lists later), and the map names the sub-packages there are."""
 
 from __future__ import annotations
 
@@ -13,16 +13,18 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "xmflow"
 README = PACKAGE.parent / "README.md"
 
-# The layers, lowest first. A module may import its own sub-package and lower layers; the modules
-# at the top of the package (errors, i18n, values, model, ...) are the lowest layer of all.
-LAYERS: list[set[str]] = [
-    {""},
-    {"procedure", "records", "git"},
-    {"rules", "money"},
-    {"changes", "trust", "forms", "reports", "notify"},
-    {"cli"},
-]
-LAYER = {package: rank for rank, packages in enumerate(LAYERS) for package in packages}
+
+
+def readme_map() -> list[str]:
+    """The sub-packages the README's "Where things live" names, in its order (the lowest first)."""
+    section = README.read_text(encoding="utf-8").split("### Where things live", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"^- `xmflow/(\w+)/`", section, flags=re.M)
+
+
+# A module may import the top of the package, its own sub-package and those the README lists
+# before it: the README's map is the order of the layers.
+ORDER = ["", *readme_map()]
+LAYER = {package: rank for rank, package in enumerate(ORDER)}
 
 
 def _name(path: Path) -> str:
@@ -34,7 +36,10 @@ MODULES = {_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
 
 
 def _package(module: str) -> str:
-    """The sub-package a module is in ("" for the top of the package)."""
+    """The sub-package a module is in ("" for the top of the package; ``python -m xmflow`` is the
+    command line's)."""
+    if module == "xmflow.__main__":
+        return "cli"
     parts = module.split(".")
     return parts[1] if len(parts) > 1 and (PACKAGE / parts[1]).is_dir() else ""
 
@@ -63,21 +68,45 @@ def test_every_module_imports(module):
     importlib.import_module(module)
 
 
-def test_every_sub_package_has_a_layer():
-    packages = {_package(m) for m in MODULES}
-    assert packages == set(LAYER), f"give each sub-package a layer here: {sorted(packages ^ set(LAYER))}"
+def test_the_readme_map_names_every_sub_package_once():
+    packages = {_package(m) for m in MODULES} - {""}
+    named = readme_map()
+    assert sorted(named) == sorted(packages), f"README's map and the folders differ: {sorted(set(named) ^ packages)}"
+    for package in packages:  # each says what it holds
+        assert (PACKAGE / package / "__init__.py").read_text(encoding="utf-8").startswith('"""'), package
 
 
-def test_no_module_imports_a_higher_layer():
-    upward = sorted(f"{m} imports {dep}" for m, deps in GRAPH.items() for dep in deps
-                    if LAYER[_package(dep)] > LAYER[_package(m)])
-    assert not upward, "\n".join(upward)
+def upward(graph: dict[str, set[str]]) -> list[str]:
+    """The imports of a sub-package that the README's map lists after the importer's."""
+    return sorted(f"{m} imports {dep}" for m, deps in graph.items() for dep in deps
+                  if LAYER[_package(dep)] > LAYER[_package(m)])
 
 
-def test_within_a_layer_packages_do_not_import_each_other_both_ways():
-    edges = {(_package(m), _package(d)) for m, deps in GRAPH.items() for d in deps if _package(m) != _package(d)}
-    both = sorted(f"{a} <-> {b}" for a, b in edges if (b, a) in edges and a < b)
-    assert not both, "\n".join(both)
+def test_no_module_imports_a_later_sub_package():
+    assert upward(GRAPH) == []
+
+
+def test_an_upward_import_is_found():
+    assert upward({"xmflow.records.workspace": {"xmflow.notify.mail", "xmflow.git.store"},
+                   "xmflow.values": {"xmflow.cli.console"}}) == [
+        "xmflow.records.workspace imports xmflow.notify.mail", "xmflow.values imports xmflow.cli.console"]
+
+
+def runs_git(module: str) -> list[int]:
+    """The lines where *module* starts git itself (``subprocess.run(["git", ...])`` and the like)."""
+    lines = []
+    for node in ast.walk(ast.parse(MODULES[module].read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.List | ast.Tuple):
+            first = node.args[0].elts[0] if node.args[0].elts else None
+            if isinstance(first, ast.Constant) and first.value == "git":
+                lines.append(node.lineno)
+    return lines
+
+
+def test_only_the_git_package_runs_git():
+    outside = {m: runs_git(m) for m in MODULES if _package(m) != "git"}
+    assert {m: lines for m, lines in outside.items() if lines} == {}
+    assert runs_git("xmflow.git.store"), "the finder finds git where it runs"
 
 
 def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
@@ -123,13 +152,3 @@ def test_no_import_cycle():
 def test_the_cycle_finder_finds_cycles():
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
     assert cycles({"a": {"b"}, "b": set()}) == []
-
-
-def test_the_readme_map_names_every_sub_package():
-    text = README.read_text(encoding="utf-8")
-    section = text.split("### Where things live", 1)[1].split("\n## ", 1)[0]
-    named = set(re.findall(r"^- `xmflow/(\w+)/`", section, flags=re.M))
-    packages = {_package(m) for m in MODULES} - {""}
-    assert named == packages, f"README's map and the folders differ: {sorted(named ^ packages)}"
-    for package in packages:
-        assert (PACKAGE / package / "__init__.py").read_text(encoding="utf-8").startswith('"""'), package

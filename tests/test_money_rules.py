@@ -12,8 +12,8 @@ from memory import PROCESS, Build, contract_ready
 
 from xmflow.changes.ledger import amount_of
 from xmflow.errors import UsageError
+from xmflow.money.ledgers import ledger_refusals
 from xmflow.money.receivables import NOT_DUE, Account, Installment, bucket, receivable, schedule, total
-from xmflow.rules.edits import ledger_refusals
 from xmflow.values import parse_money
 
 AS_OF = date(2026, 12, 31)

@@ -358,7 +358,7 @@ def test_smtp_login_takes_the_password_from_gits_credential_helper(team: Team, t
         pid = ready_to_notify(team)
         team.ok("zhangsan", "sign", pid, "installation.notify_service")
         assert seen == [(b"xm", b"from-git")] and len(inbox.mails) == 1 and outbox(team) == []
-        from xmflow.notify.mail import credential
+        from xmflow.git.store import credential
 
         assert credential("127.0.0.1", controller.port, "xm") == "from-git"
         store.write_text("", encoding="utf-8")  # nothing stored: none, and git asks nobody (no terminal wait)
@@ -420,7 +420,7 @@ def test_verify_refuses_a_notice_trailer_on_a_step_that_sends_none(team: Team) -
 
 def test_the_process_names_who_is_told_and_with_which_forms(team: Team) -> None:
     from xmflow.errors import ProcessError
-    from xmflow.procedure.process import default_text, parse
+    from xmflow.procedure.parser import default_text, parse
 
     text = default_text()
     process = parse(text, "process.yaml")

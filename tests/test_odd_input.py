@@ -28,10 +28,11 @@ from conftest import (
 
 from xmflow import files
 from xmflow.cli import spreadsheets
-from xmflow.cli.app import app
-from xmflow.cli.console import Out, visible
+from xmflow.cli.console import Out
+from xmflow.cli.main import app
 from xmflow.errors import UsageError
 from xmflow.forms import rendering
+from xmflow.values import visible
 
 ESC = "\x1b[31m红字\x1b[0m"
 
@@ -457,7 +458,7 @@ RENDER_EACH = """
 import json, sys, time
 from pathlib import Path
 from typer.testing import CliRunner
-from xmflow.cli.app import app
+from xmflow.cli.main import app
 root, pid, cases = Path(sys.argv[1]), sys.argv[2], json.loads(sys.argv[3])
 found = {}
 for name, body in cases.items():

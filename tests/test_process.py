@@ -9,11 +9,11 @@ import pytest
 
 from xmflow import yamlio
 from xmflow.errors import ProcessError, RecordError
-from xmflow.procedure import process
+from xmflow.procedure import parser
 from xmflow.procedure.conditions import ALWAYS, Derived, FieldTrue
 
-P = process.load(None)
-TEXT = process.default_text()
+P = parser.load(None)
+TEXT = parser.default_text()
 
 # SPEC §3: step → (who signs, clause)
 TABLE = {
@@ -64,7 +64,7 @@ def broken(old: str, new: str) -> tuple[str, str]:
     assert old in TEXT, old
     text = TEXT.replace(old, new, 1)
     with pytest.raises(ProcessError) as info:
-        process.parse(text, "p.yaml")
+        parser.parse(text, "p.yaml")
     assert info.value.exit_code == 2
     return text, info.value.message
 
@@ -77,7 +77,7 @@ def test_default_process_loads_with_its_name_and_revision_record() -> None:
     assert P.revisions[0] == {"version": "A/0", "chapter": "全部", "content": "首次发行", "date": "2017-12-05",
                               "prepared_by": "营销中心", "reviewed_by": "商务中心", "approved_by": "总经理"}
     assert P.source == "(default) process.yaml"
-    assert process.load(None) is P  # parsed once
+    assert parser.load(None) is P  # parsed once
 
 
 def test_default_process_has_every_step_of_the_spec_table_in_order() -> None:
@@ -208,7 +208,7 @@ def test_as_json_lists_stages_and_steps() -> None:
 
 
 def test_parse_of_the_default_text_gives_the_same_steps() -> None:
-    again = process.parse(TEXT, "process.yaml")
+    again = parser.parse(TEXT, "process.yaml")
     assert again.steps == P.steps
     assert again.source == "process.yaml"
 
@@ -216,14 +216,14 @@ def test_parse_of_the_default_text_gives_the_same_steps() -> None:
 def test_load_from_a_workspace_file(tmp_path: Path) -> None:
     path = tmp_path / "process.yaml"
     path.write_text(TEXT.replace("title: 主管审核", "title: 部门主管审核"), encoding="utf-8")
-    custom = process.load(path, "process.yaml")
+    custom = parser.load(path, "process.yaml")
     assert custom.step("contract.supervisor_review").title == "部门主管审核"
     assert custom.source == "process.yaml"
 
 
 def test_load_of_a_missing_file_is_a_process_error(tmp_path: Path) -> None:
     with pytest.raises(ProcessError, match=r"^process\.yaml: cannot read the process file: "):
-        process.load(tmp_path / "missing.yaml", "process.yaml")
+        parser.load(tmp_path / "missing.yaml", "process.yaml")
 
 
 # --- broken process files ---------------------------------------------------------------------
@@ -262,7 +262,7 @@ def test_duplicate_stage_id() -> None:
     copy = block.replace("file: archive.yaml", "file: archive2.yaml")
     text = TEXT.replace("\nledgers:", "\n" + copy + "\nledgers:", 1)
     with pytest.raises(ProcessError) as info:
-        process.parse(text, "p.yaml")
+        parser.parse(text, "p.yaml")
     line = line_of(text, "  - id: archive\n", occurrence=2)
     assert info.value.message == f"p.yaml:{line}: stage 'archive' or its file 'archive2.yaml' is defined twice"
 
@@ -340,13 +340,13 @@ def test_revisions_are_a_list_of_mappings() -> None:
 
 def test_process_must_be_a_mapping() -> None:
     with pytest.raises(ProcessError, match=r"^p\.yaml: a process file must be a mapping with `stages`$"):
-        process.parse("- a\n", "p.yaml")
+        parser.parse("- a\n", "p.yaml")
 
 
 def test_process_that_is_not_yaml_names_its_line() -> None:
     text = TEXT.replace("name: 营销项目作业控制程序", "name: [营销", 1)
     with pytest.raises(RecordError, match=rf"^p\.yaml:{line_of(text, 'name_en:')}: not valid YAML: "):
-        process.parse(text, "p.yaml")
+        parser.parse(text, "p.yaml")
 
 
 # --- hostile process files (issue 9) ---------------------------------------------------------------
@@ -369,7 +369,7 @@ def test_a_chain_of_steps_is_bounded() -> None:
     text = TEXT.replace("    steps:\n      - id: submit\n", "    steps:\n      - {id: s0, title: S, roles: [sales]}\n"
                         + steps + "      - id: submit\n", 1)
     with pytest.raises(ProcessError, match="150 steps one after another: at most 100"):
-        process.parse(text, "p.yaml")
+        parser.parse(text, "p.yaml")
 
 
 def test_derived_names_defined_by_one_another_are_refused() -> None:
@@ -433,7 +433,7 @@ def test_a_wrong_type_in_the_process_is_a_process_error_with_file_and_line(old: 
 def test_a_section_of_the_wrong_type_is_a_process_error(section: str, value: object, fragment: str) -> None:
     text = yamlio.dump({**yamlio.load(TEXT, "p").data, section: value})
     with pytest.raises(ProcessError, match=r"^p\.yaml:\d+: " + re.escape(fragment)):
-        process.parse(text, "p.yaml")
+        parser.parse(text, "p.yaml")
 
 
 def test_deep_conditions_are_refused_by_depth() -> None:
@@ -445,12 +445,12 @@ def test_deep_conditions_are_refused_by_depth() -> None:
 def test_a_process_without_any_step_is_refused() -> None:
     text = yamlio.dump({**yamlio.load(TEXT, "p").data, "stages": []})
     with pytest.raises(ProcessError, match="a process needs at least one step|`figures`|unknown field"):
-        process.parse(text, "p.yaml")
+        parser.parse(text, "p.yaml")
 
 
 def test_a_process_file_that_is_not_utf8_names_the_file() -> None:
     with pytest.raises(ProcessError, match=r"^process\.yaml: not UTF-8 text \(byte 0\)$"):
-        process.parse_bytes(b"\xff" + TEXT.encode(), "process.yaml")
+        parser.parse_bytes(b"\xff" + TEXT.encode(), "process.yaml")
 
 
 @pytest.mark.parametrize("make", ["fifo", "device", "folder"])
@@ -460,14 +460,14 @@ def test_load_refuses_what_is_not_a_regular_file_without_waiting(tmp_path: Path,
     path = tmp_path / "process.yaml"
     {"fifo": lambda: os.mkfifo(path), "device": lambda: None, "folder": lambda: path.mkdir()}[make]()
     with pytest.raises(ProcessError, match=r"^(process\.yaml|/dev/zero): is not a regular file"):
-        process.load(Path("/dev/zero") if make == "device" else path, None if make == "device" else "process.yaml")
+        parser.load(Path("/dev/zero") if make == "device" else path, None if make == "device" else "process.yaml")
 
 
 def test_load_refuses_a_process_file_over_a_megabyte(tmp_path: Path) -> None:
     path = tmp_path / "process.yaml"
     path.write_text(TEXT + "#" * yamlio.MAX_BYTES, encoding="utf-8")
     with pytest.raises(ProcessError, match=r"^process\.yaml: is 1,0\d\d,\d\d\d bytes: more than 1,000,000"):
-        process.load(path, "process.yaml")
+        parser.load(path, "process.yaml")
 
 
 def test_load_refuses_a_link_out_of_the_workspace(tmp_path: Path) -> None:
@@ -476,7 +476,7 @@ def test_load_refuses_a_link_out_of_the_workspace(tmp_path: Path) -> None:
     (tmp_path / "ws").mkdir()
     (tmp_path / "ws" / "process.yaml").symlink_to(outside)
     with pytest.raises(ProcessError, match="a link that leads out of the workspace"):
-        process.load(tmp_path / "ws" / "process.yaml", "process.yaml")
+        parser.load(tmp_path / "ws" / "process.yaml", "process.yaml")
 
 
 # --- what the default process marks ------------------------------------------------------------------

@@ -13,11 +13,11 @@ import pytest
 from xmflow import yamlio
 from xmflow.errors import RecordError
 from xmflow.model import Decision, Evidence, Signoff, StageRecord
-from xmflow.procedure import process
+from xmflow.procedure import parser
 from xmflow.procedure.schema import FieldType
 from xmflow.records import stages as records
 
-P = process.load(None)
+P = parser.load(None)
 CONTRACT = P.stage("contract")
 NAME = "projects/2026-001/contract.yaml"
 CST = timezone(timedelta(hours=8))
@@ -473,7 +473,7 @@ def test_a_file_that_changed_since_git_vouched_for_it_is_kept_under_its_own_byte
     """A record read while it changes (git listed one blob, the file now holds other bytes) is
     parsed as it is and kept under the id of what was read, never under the id git gave: a
     later run that finds git's blob again must not take these bytes for it."""
-    proc = process.load(None)
+    proc = parser.load(None)
     stage = proc.stages[0]
     rel = f"projects/P-1/{stage.file}"
     content = "name: 测试项目\n".encode()

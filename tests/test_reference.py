@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from xmflow.cli.app import app
-from xmflow.procedure import process as process_mod
-from xmflow.procedure import reference
+from xmflow.cli.main import app
+from xmflow.procedure import parser, reference
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -41,7 +40,7 @@ def every_path(ftype, prefix: str):
 
 
 def test_every_field_of_every_stage_is_in_the_reference_in_order(tmp_path: Path) -> None:
-    proc = process_mod.load(None)
+    proc = parser.load(None)
     data = json.loads(fields(tmp_path, "en", "--json"))
     assert [s["id"] for s in data["stages"]] == [s.id for s in proc.stages]
     for stage, shown in zip(proc.stages, data["stages"], strict=True):
@@ -125,7 +124,7 @@ def test_a_workspace_gets_the_reference_of_its_own_process(tmp_path: Path) -> No
     from conftest import new_team
 
     team = new_team(tmp_path / "ws")
-    text = (process_mod.default_text()
+    text = (parser.default_text()
             .replace("      subject: text\n", "      subject: text\n      po_number: {type: text, multiline: true}\n", 1))
     assert "po_number" in text
     (team.root / "process.yaml").write_text(text, encoding="utf-8")

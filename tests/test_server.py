@@ -31,7 +31,7 @@ from conftest import (
 )
 from typer.testing import CliRunner
 
-from xmflow.cli.app import app
+from xmflow.cli.main import app
 from xmflow.trust import receive
 
 CHINA = timezone(timedelta(hours=8))

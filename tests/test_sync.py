@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from conftest import Team, draft_contract, git, hand_commit, open_project
 
+from xmflow.changes import renumber
 from xmflow.changes import sync as sync_mod
 from xmflow.errors import StoreError
-from xmflow.git import renumber
 from xmflow.git.lock import workspace_lock
 from xmflow.records.workspace import Workspace
 from xmflow.trust import audit

@@ -1,3 +1,3 @@
-from xmflow.cli.app import main
+from xmflow.cli.main import main
 
 main()

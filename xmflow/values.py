@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from email.utils import make_msgid
 
 from xmflow.i18n import _, pgettext
 
@@ -195,3 +197,25 @@ def money_in_words(amount: Decimal) -> str:
     elif yuan:
         words += "零"
     return "人民币" + words + (_DIGITS[fen] + "分" if fen else "")
+
+
+_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def visible(text: str) -> str:
+    """Text as it may be shown: each control character as its escape (``\\x1b``, ``\\u202e``),
+    so an ANSI escape in a record prints as text and never repaints the terminal."""
+    return _UNPRINTABLE.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
+                            else f"\\u{ord(m.group()):04x}", text)
+
+
+MESSAGE_DOMAIN = "xmflow.local"
+
+
+def make_message_id(*made_of: str) -> str:
+    """A Message-ID of xmflow's (``<…@xmflow.local>``): from what it is *made_of* when given (the
+    same parts, the same id), else a new one."""
+    if not made_of:
+        return make_msgid(domain=MESSAGE_DOMAIN)
+    seed = "\0".join(made_of).encode("utf-8", "surrogatepass")
+    return f"<{hashlib.sha256(seed).hexdigest()[:32]}@{MESSAGE_DOMAIN}>"

@@ -18,7 +18,7 @@ from typing import Any
 from xmflow import yamlio
 from xmflow.changes.session import Result, Session, message, single_line
 from xmflow.errors import RecordError, RuleError, UsageError, XmflowError
-from xmflow.git import store
+from xmflow.git import journal, store
 from xmflow.i18n import _, pgettext
 from xmflow.model import Decision, Person, Project, Signoff, StageRecord
 from xmflow.money.figures import figure
@@ -410,7 +410,7 @@ def init_workspace(path: Path, company: str, admin_name: str, admin_email: str,
         "projects/.gitkeep": b"",
     }
     msg = message("xmflow init", {"Xmflow-Decision": Decision.RECORD.value})
-    return store.commit_files(path, files, msg, store.Author(admin_name, admin_email), when)
+    return journal.commit(path, files, msg, store.Author(admin_name, admin_email), when)
 
 
 # -- acknowledging a finding ------------------------------------------------------------------
@@ -442,7 +442,7 @@ def acknowledge(session: Session, commit: str, kind: str | None, why: str) -> Re
     subject = f"acknowledge {len(new)} finding(s) of {sha[:7]}: {', '.join(found)}"  # the commit's: kept as it is
     msg = message(subject, {"Xmflow-Decision": Decision.RECORD.value, "Xmflow-Acknowledges": sha}, why)
     files: dict[str, bytes | None] = {ACKNOWLEDGEMENTS: acks_mod.dump(entries + new).encode("utf-8")}
-    done = store.commit_files(ws.root, files, msg, store.Author(session.actor.name, session.actor.email), session.at)
+    done = journal.commit(ws.root, files, msg, store.Author(session.actor.name, session.actor.email), session.at)
     return Result("", done, _("acknowledge {count} finding(s) of {commit}: {kinds}").format(
         count=len(new), commit=sha[:7], kinds=listing(found)))
 

@@ -15,8 +15,8 @@ from xmflow.changes.session import Result, Session, single_line
 from xmflow.errors import RuleError, UsageError, XmflowError
 from xmflow.i18n import _, pgettext
 from xmflow.model import Decision
+from xmflow.money.ledgers import ledger_refusals
 from xmflow.procedure.process import Ledger
-from xmflow.rules.edits import ledger_refusals
 from xmflow.rules.project import ProjectView, holds_role
 from xmflow.values import format_money, parse_money
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterator
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
 
 from xmflow import yamlio
+from xmflow.clock import now
 from xmflow.errors import RuleError, StoreError, UsageError
 from xmflow.git import journal, store
 from xmflow.git.lock import workspace_lock
@@ -22,25 +21,8 @@ from xmflow.records.workspace import CONFIG, PEOPLE, Workspace
 from xmflow.rules.project import ProjectView
 from xmflow.values import check_text
 
-_FIXED_TIME: ContextVar[datetime | None] = ContextVar("xmflow_fixed_time", default=None)
 _DIVIDER = re.compile(r"^---", re.M)  # git interpret-trailers stops at such a line
 _HELD: list[contextlib.ExitStack] = []  # the workspace locks of the sessions started and not yet closed
-
-
-def now() -> datetime:
-    """The current time, timezone-aware (fixed inside :func:`fixed_time`)."""
-    return _FIXED_TIME.get() or datetime.now().astimezone().replace(microsecond=0)  # git keeps whole seconds
-
-
-@contextlib.contextmanager
-def fixed_time(when: datetime) -> Iterator[None]:
-    """Act at *when*: the demo replays its script at the times it names, tests fix their clock.
-    Not reachable from the command line, so nobody backdates a sign-off by a setting."""
-    token = _FIXED_TIME.set(when)
-    try:
-        yield
-    finally:
-        _FIXED_TIME.reset(token)
 
 
 def single_line(value: str | None, what: str) -> str | None:
@@ -140,7 +122,7 @@ class Session:
                     file=rec.path, size=f"{len(files[rec.path]):,}", most=f"{yamlio.MAX_BYTES:,}"))
         files.update(extra or {})
         msg = message(subject, {"Xmflow-Project": project_id, **trailers}, body)
-        return store.commit_files(self.ws.root, files, msg, store.Author(self.actor.name, self.actor.email), self.at)
+        return journal.commit(self.ws.root, files, msg, store.Author(self.actor.name, self.actor.email), self.at)
 
 
 def _require_trusted(ws: Workspace, actor: Person, admin_may: bool) -> None:

@@ -15,7 +15,6 @@ from xmflow.errors import RuleError, UsageError
 from xmflow.i18n import _, pgettext
 from xmflow.model import Decision, Evidence, Person, Signoff
 from xmflow.money.figures import figure
-from xmflow.notify.mail import make_message_id
 from xmflow.procedure.process import Step
 from xmflow.records import stages as records
 from xmflow.rules.project import (
@@ -29,7 +28,7 @@ from xmflow.rules.project import (
     role_requirement,
     sign_refusals,
 )
-from xmflow.values import brief
+from xmflow.values import brief, make_message_id
 
 
 def find_step(session: Session, step_id: str) -> Step:

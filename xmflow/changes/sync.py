@@ -2,7 +2,7 @@
 push; again when someone pushed first. Never a force push, never a lost local commit.
 
 Project ids stay ``YYYY-NNN`` (SPEC §3). When two clones opened the same id, the unpushed one
-is renumbered before the rebase (see :mod:`xmflow.git.renumber`).
+is renumbered before the rebase (see :mod:`xmflow.changes.renumber`).
 
 Nothing `xmflow verify` rejects is pushed, nor a change that undoes, unknowingly, a signature
 made on the shared branch (see :mod:`xmflow.trust.outgoing`). Before anything moves, the branch tip is
@@ -17,8 +17,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from xmflow.changes import renumber
 from xmflow.errors import RuleError, StoreError, UsageError, XmflowError
-from xmflow.git import renumber, store
+from xmflow.git import store
 from xmflow.git.lock import workspace_lock
 from xmflow.i18n import _
 from xmflow.records.acknowledgements import ACKNOWLEDGEMENTS

@@ -18,9 +18,8 @@ from typer.core import TyperGroup
 import xmflow
 from xmflow import i18n
 from xmflow.changes import actions, signing
-from xmflow.changes.session import Session, now
+from xmflow.changes.session import Session
 from xmflow.cli import completion, spreadsheets
-from xmflow.cli import demo as demo_mod
 from xmflow.cli import lang as cli_lang
 from xmflow.cli import money as cli_money
 from xmflow.cli import notify as cli_notify
@@ -41,11 +40,13 @@ from xmflow.cli.common import (
     workspace_of,
 )
 from xmflow.cli.console import Out
+from xmflow.clock import now
 from xmflow.errors import UsageError, XmflowError
 from xmflow.git import store
 from xmflow.i18n import _
 from xmflow.money import receivables
 from xmflow.money.figures import figures
+from xmflow.procedure import parser
 from xmflow.records.workspace import Workspace
 from xmflow.reports import overview
 from xmflow.reports import status as status_mod
@@ -364,7 +365,7 @@ def status(
         out.portfolio(rows, ws.process, every, warranty=day if warranty else None)
         if money:
             out.money([m for items in money.values() for m in items])
-        _glance(out, ws, chosen)
+        glance(out, ws, chosen)
     for problem in problems:
         out.error(problem)
     if problems:
@@ -411,7 +412,7 @@ def _is_terminal() -> bool:
     return os.isatty(1)
 
 
-def _glance(out: Out, ws: Workspace, shown: list[overview.Line]) -> None:
+def glance(out: Out, ws: Workspace, shown: list[overview.Line]) -> None:
     """Under a portfolio: projects per stage, what their clients owe by age, the late steps."""
     owed = receivables.total([line.receivable for line in shown if line.receivable is not None])
     out.glance([line.summary for line in shown], ws.process, owed)
@@ -451,31 +452,4 @@ def _process(ctx: typer.Context) -> Any:
     try:
         return workspace_of(ctx).process
     except UsageError:  # outside a workspace: the packaged default
-        from xmflow.procedure import process as process_mod
-
-        return process_mod.load(None)
-
-
-@app.command()
-def demo(
-    ctx: typer.Context,
-    path: Annotated[str | None, typer.Argument(metavar="PATH",
-                                               help="Where to build it (default: a new temporary folder).")] = None,
-) -> None:
-    """Build a demo workspace through the real commands, and show its status."""
-    root = demo_mod.build(folder_of(path, "PATH"))
-    out = out_of(ctx)
-    out.line(_("demo workspace: {folder}").format(folder=root), style="bold")
-    ws = Workspace(root)
-    as_of = demo_mod.script().today
-    found = overview.lines(ws, as_of)[0]
-    out.portfolio([line.summary for line in found], ws.process)
-    _glance(out, ws, found)
-    out.line("")
-    out.line(_("try: cd {folder} && xmflow status {project} --as-of {day}").format(
-        folder=root, project=demo_mod.SHOWCASE, day=as_of))
-
-
-def main() -> None:
-    """The console script."""
-    app()
+        return parser.load(None)

@@ -22,18 +22,19 @@ from rich.text import Text
 from xmflow import i18n
 from xmflow.errors import UsageError
 from xmflow.i18n import _, pgettext
-from xmflow.labels import has_label, label, label_or, yes_no
-from xmflow.model import People, Project, Signoff, StepState
+from xmflow.labels import label, label_or, yes_no
+from xmflow.model import People, Project, StepState
 from xmflow.money.figures import Figures
 from xmflow.money.receivables import BUCKETS, NOT_DUE, Installment, Receivable, total
 from xmflow.procedure.conditions import Always
 from xmflow.procedure.process import Process, Stage
 from xmflow.procedure.schema import plain
 from xmflow.records.stages import dump_record
+from xmflow.reports import wording
 from xmflow.reports.overview import Money
 from xmflow.reports.status import NextStep, Report, Summary, warranty_days_left
-from xmflow.trust.trail import OUTSIDE, Entry, Trail
-from xmflow.values import format_money
+from xmflow.trust.trail import Trail
+from xmflow.values import format_money, visible
 
 _STATE_STYLE = {StepState.SIGNED: ("signed", "green"), StepState.WAITING: ("waiting_state", "yellow"),
                 StepState.BLOCKED: ("blocked", "red"), StepState.SKIPPED: ("skipped", "dim"),
@@ -47,15 +48,7 @@ _REVISION_COLUMNS = ("version", "chapter", "content", "date", "prepared_by", "re
 TABLE_ROWS = 2000  # `log` draws a table of at most this many rows; more go out as lines
 LATE_LINES = 20  # late steps listed one by one under the portfolio; more are counted by step and signer
 PORTFOLIO_ROWS = 200  # `status` draws at most this many projects in a table (`--all`: every one)
-_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 _JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")  # json escapes C0
-
-
-def visible(text: str) -> str:
-    """Text as it may be shown: each control character as its escape (``\\x1b``, ``\\u202e``),
-    so an ANSI escape in a record prints as text and never repaints the terminal."""
-    return _UNPRINTABLE.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
-                            else f"\\u{ord(m.group()):04x}", text)
 
 
 def shown(value: Any) -> str:
@@ -184,9 +177,6 @@ class Out:
     def note(self, text: str) -> None:
         self._print_err(Text(visible(text), style="yellow"))
 
-    def title(self, stage_title: str, english: str) -> str:
-        return stage_title if self.lang == "zh" else english
-
     # -- status ---------------------------------------------------------------------------------
     def portfolio(self, rows: list[Summary], process: Process, every: bool = False, warranty: date | None = None) -> None:
         """The portfolio: a table of at most PORTFOLIO_ROWS rows in a terminal (all with *every*),
@@ -225,9 +215,9 @@ class Out:
 
     def _portfolio_row(self, s: Summary, process: Process, between: str) -> tuple[str, ...]:
         stage = (self.t("withdrawn") if s.withdrawn is not None else self.t("closed") if s.closed
-                 else self.title(process.stage(s.stage).title, process.stage(s.stage).title_en))
+                 else wording.title(process.stage(s.stage).title, process.stage(s.stage).title_en))
         steps = between.join(n.step.id for n in s.next)
-        who = between.join(self.waiting_on(n, process) for n in s.next)
+        who = between.join(wording.waiting_on(n, process) for n in s.next)
         return (s.id, s.name, s.client, s.sales_name, self.t("yes") if s.key else "", stage, steps or "—", who,
                 str(s.waiting_days), str(len(s.overdue)) if s.overdue else "",
                 format_money(s.amount) if s.amount is not None else "")
@@ -252,39 +242,8 @@ class Out:
         for stage in stages:
             record = project.record(stage.id)
             if record.exists:
-                self.line(f"\n## {stage.id} — {self.title(stage.title, stage.title_en)} ({record.path})", style="bold cyan")
+                self.line(f"\n## {stage.id} — {wording.title(stage.title, stage.title_en)} ({record.path})", style="bold cyan")
                 self.line(dump_record(stage, record).rstrip())
-
-    def waiting_on(self, n: NextStep, process: Process) -> str:
-        """``销售: 张三`` or, for the client's signature, ``甲方 ← 张三/吴十`` (who records it)."""
-        parts = []
-        for role_id in n.roles:
-            role = process.roles[role_id]
-            title = self.title(role.title, role.title_en)
-            names = "/".join(p.name for p in n.people if role.external or role_id in p.roles or not role.is_global)
-            parts.append(f"{title} ← {names}" if role.external
-                         else _("{role}: {names}").format(role=title, names=names or "—"))
-        return "; ".join(parts)
-
-    def role_title(self, role_id: str | None, process: Process) -> str:
-        """A role by its title in the language in use (its id when the process has no such role)."""
-        role = process.roles.get(role_id or "")
-        return self.title(role.title, role.title_en) if role else role_id or ""
-
-    def person(self, person_id: str | None, people: People | None) -> str:
-        """A person by name (their id when they are no longer in people.yaml)."""
-        found = people.by_id(person_id) if people is not None and person_id else None
-        return found.name if found else person_id or ""
-
-    def signer(self, s: Signoff, process: Process, people: People | None) -> str:
-        """Who signed, as a person reads it: ``张三（销售）``, ``李四（代 张三）（部门主管）``, and for
-        the client, its signatory and who recorded it: ``刘经理 ← 张三（甲方）``."""
-        who = self.person(s.by, people)
-        if s.on_behalf_of:
-            who = _("{name} (for {deputy})").format(name=who, deputy=self.person(s.on_behalf_of, people))
-        if s.signatory:
-            who = f"{s.signatory} ← {who}"
-        return _("{name} ({role})").format(name=who, role=self.role_title(s.role, process))
 
     def report(self, r: Report, process: Process, people: People | None = None) -> None:
         """`status PROJECT`: every step, stage by stage, who signed it or whom it waits for (by
@@ -301,27 +260,27 @@ class Out:
                 current = st.step.stage
                 stage = process.stage(current)
                 table.add_section()
-                _row(table, Text(self.title(stage.title, stage.title_en), style="bold cyan"), "", stage.clause, "", "", "")
+                _row(table, Text(wording.title(stage.title, stage.title_en), style="bold cyan"), "", stage.clause, "", "", "")
             label, style = _STATE_STYLE[st.state]
-            who = [f"{self.signer(x, process, people)} {x.at.date()}" for x in st.signed]
+            who = [f"{wording.signer(x, process, people)} {x.at.date()}" for x in st.signed]
             if st.state in (StepState.WAITING, StepState.BLOCKED):
-                who.append("→ " + "/".join(self.role_title(role, process) for role in st.waiting_roles))
+                who.append("→ " + "/".join(wording.role_title(role, process) for role in st.waiting_roles))
             notes = [str(m.message) for m in st.missing]
             notes += [_("the signature of {name} ({day}) no longer matches: sign again").format(
-                name=self.person(x.by, people), day=x.at.date()) for x in st.stale]
-            notes += [_("changed since {name} signed ({day})").format(name=self.person(x.by, people), day=x.at.date())
+                name=wording.person(x.by, people), day=x.at.date()) for x in st.stale]
+            notes += [_("changed since {name} signed ({day})").format(name=wording.person(x.by, people), day=x.at.date())
                       for x in st.changed_since]
             notes += list(st.why)  # not applying: why, and how it would
             if st.rejected and st.state is StepState.DECLINED:
                 notes.append(_("declined by {name} ({day}): {reason}").format(
-                    name=self.signer(st.rejected, process, people), day=st.rejected.at.date(),
+                    name=wording.signer(st.rejected, process, people), day=st.rejected.at.date(),
                     reason=st.rejected.comment or ""))
             elif st.rejected:
                 notes.append(_("rejected by {name}: {reason}").format(
-                    name=self.signer(st.rejected, process, people), reason=st.rejected.comment or ""))
+                    name=wording.signer(st.rejected, process, people), reason=st.rejected.comment or ""))
             for n in (n for n in s.late if n.step.id == st.step.id):
                 notes.append(_("late: {waited} > {due} days").format(waited=n.waiting_days, due=st.step.due_days))
-            _row(table, st.step.id, self.title(st.step.title, st.step.title_en or st.step.title), st.step.clause, Text(self.t(label), style=style),
+            _row(table, st.step.id, wording.title(st.step.title, st.step.title_en or st.step.title), st.step.clause, Text(self.t(label), style=style),
                           "\n".join(who), "\n".join(notes))
         self._print(table)
         for note in r.notes:
@@ -349,11 +308,11 @@ class Out:
         for stage in process.stages:
             table.add_section()
             when = "" if isinstance(stage.when, Always) else stage.when.describe()
-            _row(table, Text(f"{stage.id} ({stage.file})", style="bold cyan"), self.title(stage.title, stage.title_en), "", stage.clause, when, "",
+            _row(table, Text(f"{stage.id} ({stage.file})", style="bold cyan"), wording.title(stage.title, stage.title_en), "", stage.clause, when, "",
                           stage.form or "")
             for step in stage.steps:
                 roles = (" + " if step.needs_all_roles else " | ").join(step.roles)
-                _row(table, step.id, self.title(step.title, step.title_en or step.title), roles, step.clause, step.when.describe(),
+                _row(table, step.id, wording.title(step.title, step.title_en or step.title), roles, step.clause, step.when.describe(),
                               ", ".join(p.step for p in step.after), step.form or "")
         self._print(table)
         if process.forms:
@@ -362,7 +321,7 @@ class Out:
                 forms.add_column(self.t(col), overflow="fold")
             for form in process.forms.values():
                 title = f"{form.title}（{form.annex}）" if form.annex else form.title
-                _row(forms, form.id, form.number, self.title(title, form.title_en), form.when.describe(), ", ".join(form.steps))
+                _row(forms, form.id, form.number, wording.title(title, form.title_en), form.when.describe(), ", ".join(form.steps))
             self._print(forms)
         if process.revisions:
             revisions = Table(title=self.t("revisions"), header_style="bold")
@@ -400,7 +359,7 @@ class Out:
         if not first:
             self.line(self.t("none"))
             return
-        rows = (self._trail_row(e, process) for e in itertools.chain(first, entries))
+        rows = (wording.trail_row(e, process) for e in itertools.chain(first, entries))
         if self.console.is_terminal and len(first) <= TABLE_ROWS:
             table = Table(header_style="bold")
             for key in keys:
@@ -416,17 +375,6 @@ class Out:
             self.line(_("reject {project} {step} → {back_to}: {name} {day} “{reason}”, signed again after {days} days")
                       .format(project=loop.project, step=loop.step, back_to=loop.back_to, name=loop.by,
                               day=f"{loop.rejected_at:%Y-%m-%d}", reason=loop.reason, days=days), style="yellow")
-
-    def _trail_row(self, e: Entry, process: Process) -> tuple[str, ...]:
-        step = e.step or (e.subject if e.decision == OUTSIDE else e.subject.split(" ", 1)[-1])
-        who = _("{name} (for {deputy})").format(name=e.who, deputy=e.on_behalf_of) if e.on_behalf_of else e.who
-        if e.signatory:
-            who = f"{e.signatory} ← {who}"
-        note = " ".join(filter(None, [e.note, f"[{e.evidence[:19]}…]" if e.evidence else ""]))
-        role = self.role_title(e.role, process)
-        waited = f"{e.waited.total_seconds() / 86400:.1f}" if e.waited is not None else ""
-        return (e.at.strftime("%Y-%m-%d %H:%M"), e.project, step, (label(f"d_{e.decision}") if has_label(f"d_{e.decision}") else e.decision),
-                who, role, note, waited, e.commit[:7])
 
     def findings(self, findings: list[Any], checked: str) -> None:
         """`verify` and `check`: each finding on stderr, or one line saying all is well."""
@@ -501,7 +449,7 @@ class Out:
         steps waiting too long."""
         if not rows:
             return
-        counts = {self.title(st.title, st.title_en): sum(1 for r in rows if not r.closed and r.stage == st.id)
+        counts = {wording.title(st.title, st.title_en): sum(1 for r in rows if not r.closed and r.stage == st.id)
                   for st in process.stages if not st.halts}
         counts[self.t("closed")] = sum(1 for r in rows if r.closed and r.withdrawn is None)
         counts[self.t("withdrawn")] = sum(1 for r in rows if r.withdrawn is not None)
@@ -516,11 +464,11 @@ class Out:
             for r, n in late:
                 self.line("  " + _("{project} {step}: {waited} > {due} days — {who}").format(
                     project=r.id, step=n.step.id, waited=n.waiting_days, due=n.step.due_days,
-                    who=self.waiting_on(n, process)), style="red")
+                    who=wording.waiting_on(n, process)), style="red")
             return
         groups: dict[tuple[str, str], list[tuple[Summary, NextStep]]] = {}
         for r, n in late:  # many: one line per step and who it waits on
-            groups.setdefault((n.step.id, self.waiting_on(n, process)), []).append((r, n))
+            groups.setdefault((n.step.id, wording.waiting_on(n, process)), []).append((r, n))
         for (step, who), items in sorted(groups.items(), key=lambda g: -len(g[1])):
             ids = ", ".join(r.id for r, _n in items[:3]) + (", …" if len(items) > 3 else "")
             longest = max(n.waiting_days for _r, n in items)

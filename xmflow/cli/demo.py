@@ -14,11 +14,14 @@ from datetime import date, datetime, timedelta, timezone
 from importlib import resources
 from pathlib import Path
 
+import typer
+
 from xmflow import i18n, yamlio
 from xmflow.changes.actions import init_workspace
-from xmflow.changes.session import fixed_time
+from xmflow.cli.app import app
+from xmflow.clock import fixed_time
 from xmflow.errors import UsageError, XmflowError
-from xmflow.git import store
+from xmflow.git import journal, store
 from xmflow.i18n import _
 from xmflow.records.workspace import PEOPLE
 from xmflow.values import parse_date
@@ -51,10 +54,6 @@ def script() -> Script:
 
 def build(path: Path | None = None) -> Path:
     """Build the demo workspace at *path* (default: a new temporary folder); return its root."""
-    import typer
-
-    from xmflow.cli.app import app
-
     root = (path or Path(tempfile.mkdtemp(prefix="xmflow-demo-"))).resolve()
     if root.exists() and (not root.is_dir() or any(root.iterdir())):
         raise UsageError(_("{folder} is not an empty folder: give the demo a new one").format(folder=root))
@@ -69,7 +68,7 @@ def build(path: Path | None = None) -> Path:
     start = demo.lines[0][0] - timedelta(days=1)
     init_workspace(root, demo.company, admin["name"], admin["email"], start)
     people_text = _examples().joinpath(PEOPLE).read_bytes()
-    store.commit_files(root, {PEOPLE: people_text}, "people: the demo company's staff\n\nXmflow-Decision: record\n",
+    journal.commit(root, {PEOPLE: people_text}, "people: the demo company's staff\n\nXmflow-Decision: record\n",
                        store.Author(admin["name"], admin["email"]), start + timedelta(minutes=5))
     command = typer.main.get_command(app)
     with resources.as_file(_examples()) as examples:

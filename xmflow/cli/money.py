@@ -7,9 +7,10 @@ from typing import Annotated
 import typer
 
 from xmflow.changes import ledger
-from xmflow.changes.session import Session, now
+from xmflow.changes.session import Session
 from xmflow.cli import completion, spreadsheets
 from xmflow.cli.common import JsonOpt, day_of, out_of, output_of, report_change, text_of, workspace_of
+from xmflow.clock import now
 from xmflow.i18n import _
 from xmflow.labels import label
 from xmflow.money import receivables

@@ -7,9 +7,10 @@ from typing import Annotated
 
 import typer
 
-from xmflow.changes.session import Result, now
+from xmflow.changes.session import Result
 from xmflow.cli.common import day_of, out_of, require_trusted_settings, workspace_of
 from xmflow.cli.console import Out
+from xmflow.clock import now
 from xmflow.errors import UsageError
 from xmflow.i18n import _
 from xmflow.notify import mail as notify_mod

@@ -11,9 +11,9 @@ from typing import Annotated, Any
 
 import typer
 
-from xmflow.changes.session import now
 from xmflow.cli.common import day_of, out_of, text_of, workspace_of
 from xmflow.cli.console import Out
+from xmflow.clock import now
 from xmflow.errors import RuleError, UsageError
 from xmflow.i18n import _
 from xmflow.trust import audit

@@ -22,11 +22,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from xmflow.cli.console import visible
 from xmflow.errors import UsageError
 from xmflow.files import write_whole
 from xmflow.i18n import _, pgettext
 from xmflow.money.receivables import BUCKETS, NOT_DUE, Receivable
+from xmflow.values import visible
 
 AR_COLUMNS = ("project", "name", "client", "salesperson", "contract", "due", "invoiced", "received", "outstanding",
               NOT_DUE, *BUCKETS)

@@ -9,9 +9,10 @@ from typing import Annotated
 import typer
 
 from xmflow.changes import actions
-from xmflow.changes.session import Session, now
+from xmflow.changes.session import Session
 from xmflow.cli import completion
 from xmflow.cli.common import JsonOpt, day_of, folder_of, out_of, workspace_of
+from xmflow.clock import now
 from xmflow.errors import UsageError
 from xmflow.git import hooks, store
 from xmflow.i18n import _

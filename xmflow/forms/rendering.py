@@ -24,8 +24,7 @@ import jinja2
 from markupsafe import Markup
 
 from xmflow import i18n
-from xmflow.changes.session import now
-from xmflow.cli.console import visible
+from xmflow.clock import now
 from xmflow.errors import TemplateError, UsageError, XmflowError
 from xmflow.files import write_whole
 from xmflow.forms import model as forms
@@ -38,7 +37,7 @@ from xmflow.procedure.process import Form, Step
 from xmflow.records import history, logindex
 from xmflow.records.workspace import Workspace
 from xmflow.rules.project import ProjectView
-from xmflow.values import format_money, money_in_words
+from xmflow.values import format_money, money_in_words, visible
 
 FORMATS = ("md", "html", "pdf")
 _EXTENSIONS = {"": "md", "md": "md", "markdown": "md", "txt": "md", "html": "html", "htm": "html", "pdf": "pdf"}

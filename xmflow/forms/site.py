@@ -32,7 +32,6 @@ import jinja2
 from markupsafe import Markup
 
 from xmflow import i18n
-from xmflow.cli.console import Out, visible
 from xmflow.errors import RecordError, TemplateError, UsageError, XmflowError
 from xmflow.files import write_whole
 from xmflow.forms import model as forms
@@ -44,11 +43,11 @@ from xmflow.model import StepState
 from xmflow.money import receivables
 from xmflow.money.receivables import BUCKETS, NOT_DUE
 from xmflow.records.workspace import Workspace
-from xmflow.reports import overview
+from xmflow.reports import overview, wording
 from xmflow.reports.status import Summary, report
 from xmflow.rules.project import ProjectView, title_of
 from xmflow.trust import trail
-from xmflow.values import format_money
+from xmflow.values import format_money, visible
 
 MANIFEST = ".xmflow-site.json"  # in the portal's folder: the files the last build wrote, the only ones a build deletes
 _OURS = re.compile(r"(index|ar|(project|person|form)-[A-Za-z0-9_.-]+)\.html|form-[A-Za-z0-9_.-]+\.pdf")
@@ -182,7 +181,6 @@ def _pages(ws: Workspace, built: Built, as_of: date, only: set[str] | None, pdf:
     """The pages of :func:`build`: the projects' first, so the others link only to those made."""
     folder, commit = built.folder, built.commit
     env = environment()
-    out = Out(i18n.language(), False)
     found, problems = overview.lines(ws, as_of)
     built.problems.extend(problems)
     shown: set[str] = set()  # the projects whose page is in the folder: the only ones linked
@@ -197,7 +195,7 @@ def _pages(ws: Workspace, built: Built, as_of: date, only: set[str] | None, pdf:
     summaries = [line.summary for line in found]
     history: dict[str, list[tuple[str, ...]]] = {}
     for entry in trail.Trail(ws.root, ws.process, ws.people):  # the audit trail, read once for every project
-        history.setdefault(entry.project, []).append(out._trail_row(entry, ws.process))
+        history.setdefault(entry.project, []).append(wording.trail_row(entry, ws.process))
     for s in summaries:
         page, forms_of = page_name("project", s.id), form_page_name(s.id, "")[:-5]
         before = sorted(n for n in earlier if (n == page or n.startswith(forms_of)) and (folder / n).is_file())
@@ -206,7 +204,7 @@ def _pages(ws: Workspace, built: Built, as_of: date, only: set[str] | None, pdf:
             shown.add(s.id)
             continue
         try:
-            _project(ws, s.id, as_of, out, write, built, history.get(s.id, []), pdf, option)
+            _project(ws, s.id, as_of, write, built, history.get(s.id, []), pdf, option)
             shown.add(s.id)
         except (TemplateError, RecordError) as exc:
             built.problems.append(_("project {project}: its page is left out of the portal: {reason}").format(
@@ -215,17 +213,17 @@ def _pages(ws: Workspace, built: Built, as_of: date, only: set[str] | None, pdf:
     waiting = {p.id: [line for line in overview.select(found, as_of, mine=p)] for p in people}
     owed_rows = [line.receivable for line in found if line.receivable is not None]
     owed = receivables.total(owed_rows, label("total"))
-    write("index.html", "site-index.j2", rows=[_row(s, ws, out) for s in summaries],
+    write("index.html", "site-index.j2", rows=[_row(s, ws) for s in summaries],
           pipeline=_bars(_pipeline(summaries, ws)), ageing=_bars(_ageing(owed), money=True),
-          late=[(s, n, out.waiting_on(n, ws.process)) for s in summaries for n in s.late],
+          late=[(s, n, wording.waiting_on(n, ws.process)) for s in summaries for n in s.late],
           people=[(p, page_name("person", p.id), len(waiting[p.id]), len(overview.money_for(p, found, ws, as_of)))
                   for p in people])
     for p in people:
         lines = waiting[p.id]
-        mine = [(line.summary, [(n, out.waiting_on(n, ws.process)) for n in line.summary.next if p in n.people]
-                 or [(n, out.waiting_on(n, ws.process)) for n in line.summary.next]) for line in lines]
+        mine = [(line.summary, [(n, wording.waiting_on(n, ws.process)) for n in line.summary.next if p in n.people]
+                 or [(n, wording.waiting_on(n, ws.process)) for n in line.summary.next]) for line in lines]
         write(page_name("person", p.id), "site-person.j2", person=p, mine=mine,
-              roles=[out.role_title(r, ws.process) for r in p.roles],
+              roles=[wording.role_title(r, ws.process) for r in p.roles],
               money=overview.money_for(p, found, ws, as_of))
     write("ar.html", "site-ar.j2", rows=sorted(owed_rows, key=lambda r: r.project), total=owed,
           ageing=_bars(_ageing(owed), money=True), buckets=(NOT_DUE, *BUCKETS))
@@ -249,7 +247,7 @@ def _sweep(folder: Path, gone: set[str]) -> None:
             path.unlink(missing_ok=True)
 
 
-def _project(ws: Workspace, project_id: str, as_of: date, out: Out, write: Any, built: Built,
+def _project(ws: Workspace, project_id: str, as_of: date, write: Any, built: Built,
              history: list[tuple[str, ...]], pdf: bool = False, option: str = "-o") -> None:
     """A project's page (its steps, payment schedule, audit trail), and its forms as HTML pages; a
     form that cannot be made is a problem of the build, listed on the page without a link."""
@@ -275,29 +273,29 @@ def _project(ws: Workspace, project_id: str, as_of: date, out: Out, write: Any, 
             built.kept.append(printed)  # not a page, but the build's: the sweep keeps it
         form_links.append((rendering._local(form), form.number, name, printed))
     stages = []
-    nexts = {n.step.id: out.waiting_on(n, ws.process) for n in rep.summary.next}
+    nexts = {n.step.id: wording.waiting_on(n, ws.process) for n in rep.summary.next}
     for st in rep.steps:
         if not stages or stages[-1][0].id != st.step.stage:
             stages.append((ws.process.stage(st.step.stage), []))
         late = next((n for n in rep.summary.late if n.step.id == st.step.id), None)
         stages[-1][1].append({
             "status": st, "title": title_of(st.step), "state": label(_STATE_KEY[st.state]), "css": st.state.value,
-            "signed": [(out.signer(x, ws.process, ws.people), x.at.strftime("%Y-%m-%d %H:%M")) for x in st.signed],
+            "signed": [(wording.signer(x, ws.process, ws.people), x.at.strftime("%Y-%m-%d %H:%M")) for x in st.signed],
             "to_sign": ([nexts[st.step.id]] if st.step.id in nexts else
-                        [out.role_title(r, ws.process) for r in st.waiting_roles]
+                        [wording.role_title(r, ws.process) for r in st.waiting_roles]
                         if st.state in (StepState.WAITING, StepState.BLOCKED) else []),
             "missing": [str(m.message) for m in st.missing] + list(st.why),
-            "rejected": (out.signer(st.rejected, ws.process, ws.people), st.rejected.comment or "") if st.rejected else None,
+            "rejected": (wording.signer(st.rejected, ws.process, ws.people), st.rejected.comment or "") if st.rejected else None,
             "late": late,
             "command": f"xmflow sign {project_id} {st.step.id}" if st.state is StepState.WAITING else "",
         })
-    write(page_name("project", project_id), "site-project.j2", s=rep.summary, row=_row(rep.summary, ws, out),
+    write(page_name("project", project_id), "site-project.j2", s=rep.summary, row=_row(rep.summary, ws),
           stages=[(stage, title_of(stage), rows) for stage, rows in stages], notes=rep.notes,
           schedule=[(i, label_or("ev_" + i.event).removeprefix("ev_")) for i in rep.schedule], forms=form_links,
           history=history, history_keys=("time", "step", "decision", "by", "role", "note", "waited", "commit"))
 
 
-def _row(s: Summary, ws: Workspace, out: Out) -> dict[str, Any]:
+def _row(s: Summary, ws: Workspace) -> dict[str, Any]:
     """One project's line of the portfolio, as the pages show it."""
     if s.withdrawn is not None:
         stage = label("withdrawn")
@@ -306,7 +304,7 @@ def _row(s: Summary, ws: Workspace, out: Out) -> dict[str, Any]:
     else:
         stage = title_of(ws.process.stage(s.stage))
     return {"s": s, "stage": stage,
-            "next": [(n, out.waiting_on(n, ws.process)) for n in s.next],
+            "next": [(n, wording.waiting_on(n, ws.process)) for n in s.next],
             "amount": format_money(s.amount) if s.amount is not None else ""}
 
 

@@ -46,7 +46,10 @@ class Pending:
 # -- committing -----------------------------------------------------------------------------------
 def commit(root: Path, files: dict[str, bytes | None], message: str, author: store.Author,
            when: datetime | None = None) -> str:
-    """`store.commit_files`: commit *files* as one change, then put them in place; the new commit."""
+    """Commit *files* (relative path → content, None deletes) as one change, authored by
+    *author*, and put them in the working tree; returns the new commit id. Refuses when any of
+    them has uncommitted changes, so a change never sweeps up an edit made by hand. A change is
+    there whole or not at all, even when the command is killed."""
     gdir = store.git_dir(root)
     with workspace_lock(gdir):
         finish_interrupted(root, gdir)

@@ -7,7 +7,7 @@ the repository's own git folder: the kernel releases it when its holder exits, e
 ``kill -9``, so a killed command never leaves it behind.
 
 The lock is reentrant within a thread: the command holds it through `Session`, and
-`store.commit_files`, which takes it too (for callers without a session), then simply goes on.
+`journal.commit`, which takes it too (for callers without a session), then simply goes on.
 Another thread, like another process, waits (flock locks of two open files conflict).
 """
 

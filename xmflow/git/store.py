@@ -1,8 +1,8 @@
 """The one module that runs git.
 
 xmflow commits through git itself (not GitPython's index), so the user's hooks and commit
-signing apply. A change is one commit, there whole or not at all: `commit_files` hands it to
-`xmflow.git.journal`, which builds the commit in a scratch index before anything in the working
+signing apply. A change is one commit, there whole or not at all: `xmflow.git.journal.commit`
+builds the commit in a scratch index before anything in the working
 tree is touched and keeps a journal that lets the next command finish a killed one. Every git
 run here (:data:`GIT_ENV`) takes no optional locks, so reading never writes git's index, and
 ignores replace refs (``refs/replace/``), so xmflow reads each commit as it is, not the one git
@@ -503,17 +503,6 @@ def _quoted(paths: list[str]) -> str:
     return " ".join(shlex.quote(path) for path in paths)
 
 
-def commit_files(root: Path, files: dict[str, bytes | None], message: str, author: Author,
-                 when: datetime | None = None) -> str:
-    """Commit *files* (relative path → content, None deletes) as one change, authored by
-    *author*, and put them in the working tree; returns the new commit id. Refuses when any of
-    them has uncommitted changes, so a change never sweeps up an edit made by hand. A change is
-    there whole or not at all, even when the command is killed (see `xmflow.git.journal`)."""
-    from xmflow.git import journal  # it runs its git through this module
-
-    return journal.commit(root, files, message, author, when)
-
-
 def identity_env(root: Path, author: Author, when: datetime | None) -> dict[str, str]:
     """The environment that makes git commit as *author* at *when* (and, where git knows no
     committer, as the author's committer too)."""
@@ -524,3 +513,19 @@ def identity_env(root: Path, author: Author, when: datetime | None) -> dict[str,
         stamp = when.isoformat(timespec="seconds")
         env.update(GIT_AUTHOR_DATE=stamp, GIT_COMMITTER_DATE=stamp)
     return env
+
+
+def credential(host: str, port: int, user: str) -> str | None:
+    """The password git's credential helper holds for ``smtp://user@host:port``, or None; git is
+    told never to ask at a terminal (a cron job or a hook has none)."""
+    asked = f"protocol=smtp\nhost={host}:{port}\nusername={user}\n\n"
+    try:
+        found = subprocess.run(["git", "credential", "fill"], input=asked, capture_output=True, text=True,
+                               timeout=30, env={**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "true",
+                                                "SSH_ASKPASS": "true"})
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if found.returncode != 0:
+        return None
+    values = dict(line.split("=", 1) for line in found.stdout.splitlines() if "=" in line)
+    return values.get("password") or None

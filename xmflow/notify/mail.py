@@ -20,7 +20,6 @@ import re
 import smtplib
 import socket
 import ssl
-import subprocess
 import time
 import urllib.error
 import urllib.parse
@@ -31,33 +30,18 @@ from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.parser import BytesParser
-from email.utils import formatdate, make_msgid
+from email.utils import formatdate
 from pathlib import Path
 from typing import Any
 
 from xmflow import yamlio
 from xmflow.errors import RecordError, UsageError
+from xmflow.git import store
 from xmflow.i18n import _
 from xmflow.model import Person
-from xmflow.procedure.schema import FieldType
+from xmflow.values import make_message_id
 
-_ROLES = FieldType("list", item=FieldType("text", label=lambda: _("a role name")))
-_ENV = FieldType("text", label=lambda: _("the name of an environment variable"))
-NOTIFY_TYPE = FieldType("map", label=lambda: _("a mapping of notice settings (outbox, sender, smtp, webhooks)"), fields={
-    "outbox": FieldType("text", label=lambda: _("a folder's path")),
-    "sender": FieldType("text", label=lambda: _("an email address")),
-    "smtp": FieldType("map", label=lambda: _("a mapping with host, port, security, user, password_env, roles, people"),
-                      fields={
-        "host": FieldType("text"), "port": FieldType("int"),
-        "security": FieldType("enum", values=("starttls", "ssl", "none")), "user": FieldType("text"),
-        "password_env": _ENV, "timeout": FieldType("int"), "roles": _ROLES, "people": _ROLES}),
-    "webhooks": FieldType("list", item=FieldType("map", label=lambda: _("a webhook {kind, url, secret_env, roles}"),
-                                                 fields={"kind": FieldType("enum", values=("dingtalk", "wecom", "feishu")),
-                                                         "url": FieldType("text"), "url_env": _ENV, "secret_env": _ENV,
-                                                         "roles": _ROLES, "people": _ROLES})),
-})
 OUTBOX = ".git/xmflow/outbox"
-MESSAGE_DOMAIN = "xmflow.local"
 
 
 def _reaches(roles: frozenset[str], people: frozenset[str], person: Person) -> bool:
@@ -225,15 +209,6 @@ def compose(notice: Notice, sender: str, message_id: str | None = None) -> Email
         else:
             msg.add_attachment(item.content, maintype=main, subtype=sub, filename=item.filename)
     return msg
-
-
-def make_message_id(*made_of: str) -> str:
-    """A Message-ID of xmflow's (``<…@xmflow.local>``): from what it is *made_of* when given (the
-    same parts, the same id), else a new one."""
-    if not made_of:
-        return make_msgid(domain=MESSAGE_DOMAIN)
-    seed = "\0".join(made_of).encode("utf-8", "surrogatepass")
-    return f"<{hashlib.sha256(seed).hexdigest()[:32]}@{MESSAGE_DOMAIN}>"
 
 
 @dataclass(frozen=True)
@@ -405,7 +380,7 @@ def send_smtp(conf: Smtp, msg: EmailMessage, to: list[str]) -> None:
         raise smtplib.SMTPException(_("the variable {name} holding the SMTP password is not set").format(
             name=conf.password_env))
     if conf.user and not conf.password_env:
-        password = credential(conf.host, conf.port, conf.user)
+        password = store.credential(conf.host, conf.port, conf.user)
         if not password:
             raise smtplib.SMTPException(_("no SMTP password for {user} at {host}: name a variable holding it "
                                           "(password_env), or store it with git's credential helper "
@@ -422,22 +397,6 @@ def send_smtp(conf: Smtp, msg: EmailMessage, to: list[str]) -> None:
         for header in ("X-Xmflow-To", "X-Xmflow-Robots", "X-Xmflow-Mailed"):  # xmflow's own, for the outbox
             del clean[header]
         server.send_message(clean, to_addrs=to)
-
-
-def credential(host: str, port: int, user: str) -> str | None:
-    """The password git's credential helper holds for ``smtp://user@host:port``, or None; git is
-    told never to ask at a terminal (a cron job or a hook has none)."""
-    asked = f"protocol=smtp\nhost={host}:{port}\nusername={user}\n\n"
-    try:
-        found = subprocess.run(["git", "credential", "fill"], input=asked, capture_output=True, text=True,
-                               timeout=30, env={**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "true",
-                                                "SSH_ASKPASS": "true"})
-    except (OSError, subprocess.SubprocessError):
-        return None
-    if found.returncode != 0:
-        return None
-    values = dict(line.split("=", 1) for line in found.stdout.splitlines() if "=" in line)
-    return values.get("password") or None
 
 
 def dingtalk_sign(secret: str, timestamp_ms: int) -> str:

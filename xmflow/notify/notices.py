@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from xmflow import i18n
-from xmflow.changes.session import Result, now
+from xmflow.changes.session import Result
+from xmflow.clock import now
 from xmflow.errors import UsageError, XmflowError
 from xmflow.git import store
 from xmflow.i18n import _

@@ -7,14 +7,8 @@ revision in ``xmflow.yaml``. Everything the rules know about the procedure comes
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cache
-from importlib import resources
-from pathlib import Path, PurePosixPath
 from typing import Any
 
-from xmflow import yamlio
-from xmflow.errors import ProcessError, RecordError
-from xmflow.i18n import _
 from xmflow.procedure.conditions import ALWAYS, Condition
 from xmflow.procedure.schema import FieldType
 
@@ -300,60 +294,3 @@ def _signed_fields(stage: Stage) -> dict[str, frozenset[str]]:
 
     return {step.id: unowned | {name for name, owner in owned.items() if owner in lineage(step.id)}
             for step in stage.steps}
-
-
-def default_text() -> str:
-    """The text of the packaged default process."""
-    return resources.files("xmflow.procedure").joinpath(DEFAULT_NAME).read_text(encoding="utf-8")
-
-
-@cache
-def _parse_cached(text: str, name: str) -> Process:
-    return parse(text, name)
-
-
-def load(path: Path | None, display: str | None = None) -> Process:
-    """Load the process at *path*, or the packaged default when *path* is None. The file must
-    be a regular file (not a FIFO or a device: reading one would never end) inside the workspace."""
-    if path is None:
-        return _parse_cached(default_text(), f"(default) {DEFAULT_NAME}")
-    name = display or str(path)
-    if display and not _inside(path, display):
-        raise ProcessError(name, _("the process file is a link that leads out of the workspace"))
-    try:
-        content = yamlio.read_file(path, name, follow_links=True)
-    except RecordError as exc:
-        raise ProcessError("", exc.message) from None
-    if content is None:
-        raise ProcessError(name, _("cannot read the process file: No such file or directory"))
-    return parse_bytes(content, name)
-
-
-def parse_bytes(content: bytes, name: str) -> Process:
-    """The process in a file's bytes (UTF-8 text, else an error naming the file)."""
-    try:
-        text = yamlio.decode(content, name)
-    except RecordError as exc:
-        raise ProcessError("", exc.message) from None
-    return _parse_cached(text, name)
-
-
-def _inside(path: Path, relative: str) -> bool:
-    """Whether *path*, which names *relative* inside a workspace, stays inside it once links are followed."""
-    root = path
-    for _part in PurePosixPath(relative).parts:
-        root = root.parent
-    return path.resolve().is_relative_to(root.resolve())
-
-
-def parse(text: str, name: str) -> Process:
-    """Parse and validate a process definition; errors name the file, line and entry."""
-    from xmflow.procedure.parser import Parser
-
-    try:
-        doc = yamlio.load(text, name)
-    except ProcessError:
-        raise
-    except RecordError as exc:
-        raise ProcessError("", exc.message) from None
-    return Parser(doc).process(text)

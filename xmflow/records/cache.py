@@ -11,6 +11,7 @@ in the language of the command that kept them: each language has its own file.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import pickle
@@ -54,7 +55,6 @@ class KeptCache(Generic[T]):
 
     def __init__(self, git_dir: Path, name: str, *tagged: str, shared: Mapping[str, object] | None = None) -> None:
         from xmflow import i18n
-        from xmflow.trust.checkpoint import code_tag
 
         parts = [_VERSION, code_tag().encode(), *(t.encode("utf-8", "surrogateescape") for t in tagged)]
         tag = hashlib.sha1(b"\0".join(parts))
@@ -118,3 +118,13 @@ class RecordCache(KeptCache[StageRecord], ParsedRecords):
 
     def __init__(self, git_dir: Path, process_text: str) -> None:
         KeptCache.__init__(self, git_dir, "records", process_text)
+
+
+@functools.cache
+def code_tag() -> str:
+    """A digest of xmflow's own source and data: a checkpoint written by other code is never read."""
+    digest = hashlib.sha256()
+    package = Path(__file__).parents[1]
+    for item in sorted(p for p in package.rglob("*") if p.suffix in (".py", ".yaml") and p.is_file()):
+        digest.update(item.relative_to(package).as_posix().encode() + b"\0" + item.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]

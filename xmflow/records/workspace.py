@@ -14,13 +14,12 @@ from xmflow.errors import RecordError, RuleError, UsageError, XmflowError
 from xmflow.git import store
 from xmflow.i18n import _
 from xmflow.model import Config, Delegation, People, Person, Project
-from xmflow.notify.mail import NOTIFY_TYPE
-from xmflow.procedure import process as process_mod
+from xmflow.procedure import parser
 from xmflow.procedure.process import Process
 from xmflow.procedure.schema import FieldError, FieldType, convert
 from xmflow.records import stages as records
 from xmflow.records.cache import KeptCache, RecordCache
-from xmflow.rules.project import ProjectView
+from xmflow.records.settings import CONFIG_TYPE, PEOPLE_TYPE
 from xmflow.values import quoted
 
 CONFIG = "xmflow.yaml"
@@ -29,24 +28,7 @@ PROJECTS = "projects"
 MAX_ID = 64  # characters of a project's or a person's id: a folder name stays far below 255 bytes
 _ID = re.compile(rf"[A-Za-z0-9_-]{{1,{MAX_ID}}}")
 
-_TEXT = FieldType("text")
-_ROLE_NAMES = FieldType("list", item=FieldType("text", label=lambda: _("a role name")))
-# xmflow.yaml and people.yaml are typed like the stages' fields and read by the same convert().
-# A label is said when a message is made, in the language in use.
-CONFIG_TYPE = FieldType("map", label=lambda: _("a mapping of settings"), fields={
-    "company": _TEXT, "currency": _TEXT, "key_threshold": FieldType("money"),
-    "locale": FieldType("enum", values=("zh", "en")), "process": FieldType("text", label=lambda: _("a file's path")),
-    "require_signed_commits": FieldType("bool"), "max_backdate_days": FieldType("int"), "notify": NOTIFY_TYPE})
 _EMAIL = re.compile(r'[^@\s<>(),;:"\[\]\\]+@[^@\s<>(),;:"\[\]\\]+')
-PERSON_TYPE = FieldType("map", label=lambda: _("a mapping with id, name, email, roles"), fields={
-    "id": FieldType("text", label=lambda: _("a person's id")), "name": _TEXT,
-    "email": FieldType("text", label=lambda: _("an email address")), "roles": _ROLE_NAMES,
-    "signing_key": FieldType("text", label=lambda: _("a public key on one line"))})
-DELEGATION_TYPE = FieldType("map", label=lambda: _("a delegation {from, to, roles, until, since}"), fields={
-    "from": FieldType("person"), "to": FieldType("person"), "roles": _ROLE_NAMES,
-    "until": FieldType("date"), "since": FieldType("date")})
-PEOPLE_TYPE = FieldType("map", label=lambda: _("a mapping with a `people:` list"), fields={
-    "people": FieldType("list", item=PERSON_TYPE), "delegations": FieldType("list", item=DELEGATION_TYPE)})
 _MAX_BACKDATE = 99_999  # days: a date that far back is still a date
 
 
@@ -206,7 +188,7 @@ class Workspace:
     @cached_property
     def process(self) -> Process:
         name = self.config.process
-        return process_mod.load(self.root / name if name else None, name)
+        return parser.load(self.root / name if name else None, name)
 
     @cached_property
     def people(self) -> People:
@@ -270,24 +252,6 @@ class Workspace:
         """The parsed-record cache in .git (None where .git is not a folder, as in a worktree)."""
         git_dir = self.root / ".git"
         return RecordCache(git_dir, self.process.text) if git_dir.is_dir() else None
-
-    def views(self) -> tuple[list[ProjectView], list[str]]:
-        """Every project seen through the process, and the errors of those whose records cannot
-        be read: one broken file does not hide the rest. Read once per command, through the
-        record cache (the portfolio and its receivables share them)."""
-        return self._views
-
-    @cached_property
-    def _views(self) -> tuple[list[ProjectView], list[str]]:
-        views, problems = [], []
-        for pid in self.project_ids():
-            try:
-                views.append(ProjectView(self.project(pid, cached=True), self.process, self.config))
-            except XmflowError as exc:
-                problems.append(exc.message)
-        if self.record_cache is not None:
-            self.record_cache.save(prune=True)  # every project was read
-        return views, problems
 
     def project(self, project_id: str, cached: bool = False) -> Project:
         folder = self.root / PROJECTS / project_id

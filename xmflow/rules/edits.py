@@ -10,13 +10,11 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from xmflow.i18n import _, pgettext
+from xmflow.i18n import _
 from xmflow.model import Config, Decision, Person, Project, StageRecord
-from xmflow.money.figures import ZERO, figure, ledger_total, signed_on
-from xmflow.procedure.process import Ledger, Process, Stage, Step
+from xmflow.procedure.process import Process, Stage, Step
 from xmflow.procedure.schema import FieldType, signed_part
 from xmflow.rules.project import ProjectView, holds_role, listing, role_name, title_of
-from xmflow.values import format_money
 
 
 def may_edit(person: Person, process: Process, stage_id: str, view: ProjectView) -> bool:
@@ -139,56 +137,3 @@ def reopen_role_ok(person: Person, role: str, stage_ids: list[str], view: Projec
     signing = {r for sid in stage_ids for step in process.stage(sid).steps for r in step.roles
                if r in process.roles and not process.roles[r].external}
     return role in signing and holds_role(person, role, view)
-
-
-def ledger_refusals(before: ProjectView, ledger: Ledger, entries: list[dict[str, Any]]) -> list[str]:
-    """Why the procedure refuses to add *entries* to a project's ledger (4.0), empty when it may:
-    they follow the ledger's step (invoices and receipts come after the client signed the
-    contract), the stage is open, each amount is more than zero and dated no earlier than that
-    step, an invoice number is used once, and the totals stay within the contract."""
-    process = before.process
-    entries_of = ledger_name(ledger.id)
-    if not before.satisfied(ledger.after) or not before.applies(process.step(ledger.after)):
-        return [_("{ledger} need {step} signed first (clause {clause})").format(
-            ledger=entries_of, step=ledger.after, clause=ledger.clause)]
-    stage = process.stage(ledger.stage)
-    if before.stage_complete(stage):
-        return [_("stage {stage} is complete; reopen it first (xmflow set ... --reopen -m WHY)").format(stage=stage.id)]
-    problems = []
-    signed = signed_on(before, ledger.after)
-    contract = figure(before, "contract_amount") or ZERO
-    running = ledger_total(before, ledger.id)
-    numbers = {str(e.get("number") or "").casefold() for e in before.value(ledger.field) or []}
-    for entry in entries:
-        amount, day = entry.get("amount") or ZERO, entry.get("date")
-        if amount <= 0:
-            problems.append(_("{ledger}: an amount must be more than zero (got {amount})").format(
-                ledger=entries_of, amount=format_money(amount)))
-        if signed and day and day < signed:
-            problems.append(_("--date {day}: before {step} was signed ({signed}); {ledger} follow it "
-                              "(clause {clause})").format(day=day, step=ledger.after, signed=signed,
-                                                          ledger=entries_of, clause=ledger.clause))
-        running += amount
-        if ledger.id == "invoices":
-            number = str(entry.get("number") or "").casefold()
-            if number in numbers:
-                problems.append(_("invoice number {number} is already recorded (project {project}); clause 4.0")
-                                .format(number=entry.get("number"), project=before.project.id))
-            numbers.add(number)
-            if running > contract:
-                problems.append(_("invoices would total {total}, more than the contract's {contract} (clause 4.0)")
-                                .format(total=format_money(running), contract=format_money(contract)))
-        elif ledger.id == "receipts" and running > contract:
-            problems.append(_("a receipt of {amount} is more than the {outstanding} outstanding on the contract "
-                              "(clause 4.0)").format(amount=format_money(amount),
-                                                     outstanding=format_money(contract - running + amount)))
-    return problems
-
-
-def ledger_name(ledger_id: str) -> str:
-    """A ledger's entries as a message names them: ``invoices`` (开票), ``receipts`` (收款)."""
-    if ledger_id == "invoices":
-        return pgettext("a ledger", "invoices")
-    if ledger_id == "receipts":
-        return pgettext("a ledger", "receipts")
-    return ledger_id

@@ -27,7 +27,7 @@ from xmflow.errors import RecordError, StoreError, UsageError, XmflowError
 from xmflow.git import store
 from xmflow.i18n import N_, _, pgettext
 from xmflow.model import Config, Decision, People, Project
-from xmflow.procedure import process as process_mod
+from xmflow.procedure import parser
 from xmflow.procedure.process import Process
 from xmflow.records import acknowledgements as acks_mod
 from xmflow.records import stages as records
@@ -155,11 +155,11 @@ class Tree:
 
     def _process(self, config: Config, files: dict[str, str]) -> Process:
         if not config.process:
-            return process_mod.load(None)
+            return parser.load(None)
         if config.process not in files:
             raise RecordError(config.process, _("missing: xmflow.yaml names it as the process, and there is no such "
                                                 "file"))
-        return process_mod.parse(self.text(files[config.process], config.process) or "", config.process)
+        return parser.parse(self.text(files[config.process], config.process) or "", config.process)
 
     def _people(self, process: Process, files: dict[str, str]) -> People:
         roles = {rid for rid, role in process.roles.items() if role.is_global and not role.external}

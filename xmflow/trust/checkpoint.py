@@ -19,7 +19,6 @@ the clock or on refs, so going on from one gives what a full replay gives.
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
 import json
 import os
@@ -29,6 +28,7 @@ from typing import Any
 
 from xmflow import i18n
 from xmflow.git import store
+from xmflow.records.cache import code_tag
 from xmflow.rules.change import Finding
 
 KEEP = 8  # checkpoints kept per repository and language: the tips of the branches verified lately
@@ -44,16 +44,6 @@ class Checkpoint:
     invoices: dict[str, str] = field(default_factory=dict)
     processes: list[str] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
-
-
-@functools.cache
-def code_tag() -> str:
-    """A digest of xmflow's own source and data: a checkpoint written by other code is never read."""
-    digest = hashlib.sha256()
-    package = Path(__file__).parents[1]
-    for item in sorted(p for p in package.rglob("*") if p.suffix in (".py", ".yaml") and p.is_file()):
-        digest.update(item.relative_to(package).as_posix().encode() + b"\0" + item.read_bytes() + b"\0")
-    return digest.hexdigest()[:16]
 
 
 def _folder(root: Path) -> Path:

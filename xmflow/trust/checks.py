@@ -14,7 +14,7 @@ import hashlib
 from dataclasses import dataclass
 
 from xmflow import files
-from xmflow.changes.session import now
+from xmflow.clock import now
 from xmflow.errors import XmflowError
 from xmflow.git import store
 from xmflow.i18n import _

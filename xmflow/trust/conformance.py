@@ -17,6 +17,7 @@ from datetime import timedelta
 from xmflow.i18n import _, pgettext
 from xmflow.model import Decision, Signoff
 from xmflow.money.figures import figure
+from xmflow.money.ledgers import ledger_refusals
 from xmflow.procedure.process import Process, Step
 from xmflow.procedure.schema import persons
 from xmflow.rules.change import Finding, ProjectChange
@@ -24,7 +25,6 @@ from xmflow.rules.edits import (
     edited_stages,
     editors_wording,
     future_facts,
-    ledger_refusals,
     may_edit,
     reopen_needed,
     reopen_role_ok,

@@ -34,7 +34,7 @@ from xmflow.errors import UsageError, XmflowError
 from xmflow.git import store
 from xmflow.i18n import _, pgettext
 from xmflow.model import Config, People, Person
-from xmflow.procedure import process as process_mod
+from xmflow.procedure import parser
 from xmflow.records.history import commit_times
 from xmflow.records.workspace import CONFIG, PEOPLE, parse_config, parse_people
 from xmflow.trust import audit
@@ -373,8 +373,8 @@ def _people_at(push: _Push, rev: str) -> People:
     if rev not in push.people:
         config = parse_config(store.read_at(push.root, rev, CONFIG) or "company: ''\n")
         process_text = store.read_at(push.root, rev, config.process) if config.process else None
-        process = process_mod.parse(process_text, config.process) if process_text and config.process \
-            else process_mod.load(None)
+        process = parser.parse(process_text, config.process) if process_text and config.process \
+            else parser.load(None)
         roles = {rid for rid, role in process.roles.items() if role.is_global and not role.external}
         push.people[rev] = parse_people(store.read_at(push.root, rev, PEOPLE) or "people: []\n", roles)
     return push.people[rev]
