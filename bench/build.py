@@ -50,7 +50,7 @@ class Change:
 class DemoCommit:
     """A commit of the demo's history, with what is needed to write it again."""
 
-    author: str       # the header lines, as git keeps them (name, email, seconds, zone)
+    author: str  # the header lines, as git keeps them (name, email, seconds, zone)
     committer: str
     message: str
     changes: tuple[Change, ...]
@@ -63,7 +63,7 @@ class Copy:
     that changed with them (per project: a digest means something only in its own project)."""
 
     index: int
-    ids: dict[str, str]     # demo id → this copy's (the last copy may hold fewer projects)
+    ids: dict[str, str]  # demo id → this copy's (the last copy may hold fewer projects)
     tokens: dict[str, str]  # the ids and the invoice numbers, demo's → this copy's
     digests: dict[str, dict[str, str]] = field(default_factory=dict)
 
@@ -74,8 +74,9 @@ def git(root: Path, *args: str, stdin: bytes | None = None) -> bytes:
 
 def make_demo(path: Path) -> None:
     """The demo workspace, made by the real commands of the installed xmflow."""
-    subprocess.run([sys.executable, "-m", "xmflow", "--no-color", "demo", str(path)], check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "xmflow", "--no-color", "demo", str(path)], check=True, stdout=subprocess.DEVNULL
+    )
 
 
 def read_objects(root: Path, shas: list[str]) -> dict[str, bytes]:
@@ -85,7 +86,7 @@ def read_objects(root: Path, shas: list[str]) -> dict[str, bytes]:
     for sha in shas:
         header_end = out.index(b"\n", pos)
         size = int(out[pos:header_end].split()[2])
-        objects[sha] = out[header_end + 1:header_end + 1 + size]
+        objects[sha] = out[header_end + 1 : header_end + 1 + size]
         pos = header_end + 1 + size + 1
     return objects
 
@@ -122,8 +123,9 @@ def read_history(root: Path) -> list[DemoCommit]:
         projects = {p for p in map(project_of, (c.path for c in changes)) if p}
         if len(projects) > 1:
             raise SystemExit(f"demo commit {sha} changes {len(projects)} projects; one copy each is not enough")
-        history.append(DemoCommit(lines["author"], lines["committer"], message, changes,
-                                  projects.pop() if projects else None))
+        history.append(
+            DemoCommit(lines["author"], lines["committer"], message, changes, projects.pop() if projects else None)
+        )
     return history
 
 
@@ -131,8 +133,12 @@ def invoice_numbers(root: Path, process: Process, history: list[DemoCommit]) -> 
     """Every invoice number the demo ever records (each version of the ledger's stage file)."""
     ledger = process.ledgers["invoices"]
     stage = process.stage(ledger.stage)
-    blobs = {c.blob: c.path for commit in history for c in commit.changes
-             if c.blob and c.path.endswith("/" + stage.file) and project_of(c.path)}
+    blobs = {
+        c.blob: c.path
+        for commit in history
+        for c in commit.changes
+        if c.blob and c.path.endswith("/" + stage.file) and project_of(c.path)
+    }
     numbers: dict[str, None] = {}
     for blob, content in read_objects(root, list(blobs)).items():
         data = records.parse_record(stage, content.decode(), blobs[blob]).data
@@ -164,8 +170,10 @@ def renamed_invoice(number: str, k: int) -> str:
 
 
 def make_copies(demo_ids: list[str], numbers: list[str], size: int) -> list[Copy]:
-    copies = [Copy(k, ids, {**ids, **{n: renamed_invoice(n, k) for n in numbers}})
-              for k, ids in enumerate(new_ids(demo_ids, size))]
+    copies = [
+        Copy(k, ids, {**ids, **{n: renamed_invoice(n, k) for n in numbers}})
+        for k, ids in enumerate(new_ids(demo_ids, size))
+    ]
     all_numbers = [renamed_invoice(n, c.index).casefold() for c in copies for n in numbers]
     if len(set(all_numbers)) != len(all_numbers):
         raise SystemExit("renamed invoice numbers are not unique")
@@ -225,8 +233,9 @@ class Writer:
 class Multiplier:
     """Writes each demo commit once per copy, renamed (see the module's docstring)."""
 
-    def __init__(self, demo: Path, process: Process, history: list[DemoCommit], copies: list[Copy],
-                 numbers: list[str]) -> None:
+    def __init__(
+        self, demo: Path, process: Process, history: list[DemoCommit], copies: list[Copy], numbers: list[str]
+    ) -> None:
         self.process = process
         self.history = history
         self.copies = copies
@@ -290,8 +299,7 @@ def fast_import(dest: Path, multiplier: Multiplier) -> int:
     """A new repository at DEST holding the multiplied history on ``main``, checked out; the
     number of commits written."""
     subprocess.run(["git", "init", "-q", "-b", "main", str(dest)], check=True)
-    with subprocess.Popen(["git", "-C", str(dest), "fast-import", "--quiet", "--done"],
-                          stdin=subprocess.PIPE) as proc:
+    with subprocess.Popen(["git", "-C", str(dest), "fast-import", "--quiet", "--done"], stdin=subprocess.PIPE) as proc:
         assert proc.stdin is not None
         writer = Writer(proc.stdin)
         multiplier.write(writer)
@@ -321,8 +329,10 @@ def build(size: int, dest: Path) -> None:
         commits = fast_import(dest, Multiplier(demo, process, history, copies, numbers))
     done = time.perf_counter()
     projects = sum(len(c.ids) for c in copies)
-    print(f"{dest}: {projects} projects, {commits} commits ({len(copies)} copies of the demo's "
-          f"{len(ids)} projects and {len(history)} commits)")
+    print(
+        f"{dest}: {projects} projects, {commits} commits ({len(copies)} copies of the demo's "
+        f"{len(ids)} projects and {len(history)} commits)"
+    )
     print(f"built in {done - started:.1f} s: demo {made - started:.1f} s, fast-import and checkout {done - made:.1f} s")
 
 

@@ -33,9 +33,11 @@ from pathlib import Path
 import yaml
 
 XMFLOW = [sys.executable, "-m", "xmflow"]
-PARSE_RECORDS = ("import pathlib, sys, yaml\n"
-                 "for p in sorted(pathlib.Path(sys.argv[1], 'projects').glob('*/*.yaml')):\n"
-                 "    yaml.load(p.read_bytes(), Loader=yaml.CSafeLoader)\n")
+PARSE_RECORDS = (
+    "import pathlib, sys, yaml\n"
+    "for p in sorted(pathlib.Path(sys.argv[1], 'projects').glob('*/*.yaml')):\n"
+    "    yaml.load(p.read_bytes(), Loader=yaml.CSafeLoader)\n"
+)
 
 
 @dataclass(frozen=True)
@@ -59,13 +61,17 @@ class Goal:
     note: str = ""
 
     def __str__(self) -> str:
-        parts = [f"≤ {self.seconds:g} s" if self.seconds is not None else "",
-                 f"≤ {self.ratio:g}×" if self.ratio is not None else "", self.note]
+        parts = [
+            f"≤ {self.seconds:g} s" if self.seconds is not None else "",
+            f"≤ {self.ratio:g}×" if self.ratio is not None else "",
+            self.note,
+        ]
         return "; ".join(p for p in parts if p)
 
     def met(self, seconds: float, ratio: float | None) -> bool:
-        return ((self.seconds is None or seconds <= self.seconds)
-                and (self.ratio is None or (ratio is not None and ratio <= self.ratio)))
+        return (self.seconds is None or seconds <= self.seconds) and (
+            self.ratio is None or (ratio is not None and ratio <= self.ratio)
+        )
 
 
 @dataclass
@@ -132,8 +138,14 @@ def run_once(commands: list[list[str]], env: dict[str, str], timeout: float) -> 
     started = time.perf_counter()
     for argv in commands:
         with tempfile.TemporaryFile() as err:
-            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
-                                    env={**RUN_ENV, **env}, start_new_session=True)
+            proc = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=err,
+                env={**RUN_ENV, **env},
+                start_new_session=True,
+            )
             code, used, peak, killed = wait(proc, timeout - (time.perf_counter() - started))
             cpu, rss = cpu + used, max(rss, peak)
             if code != 0:
@@ -161,8 +173,9 @@ def measure(bench: Bench, repeat: int, timeout: float) -> Result:
 
 
 def git(dest: Path, *args: str, env: dict[str, str] | None = None) -> str:
-    return subprocess.run(["git", "-C", str(dest), *args], check=True, capture_output=True, text=True,
-                          env={**os.environ, **(env or {})}).stdout
+    return subprocess.run(
+        ["git", "-C", str(dest), *args], check=True, capture_output=True, text=True, env={**os.environ, **(env or {})}
+    ).stdout
 
 
 def xmflow(dest: Path, *args: str) -> list[str]:
@@ -171,8 +184,12 @@ def xmflow(dest: Path, *args: str) -> list[str]:
 
 def identity(email: str) -> dict[str, str]:
     """Who signs: the author (xmflow's actor) and the committer, as in the demo."""
-    return {"GIT_AUTHOR_EMAIL": email, "GIT_AUTHOR_NAME": email, "GIT_COMMITTER_EMAIL": email,
-            "GIT_COMMITTER_NAME": email}
+    return {
+        "GIT_AUTHOR_EMAIL": email,
+        "GIT_AUTHOR_NAME": email,
+        "GIT_COMMITTER_EMAIL": email,
+        "GIT_COMMITTER_NAME": email,
+    }
 
 
 @dataclass(frozen=True)
@@ -192,8 +209,9 @@ def find_signable(dest: Path) -> Signable:
     (in the demo's data: a contract waiting for the business centre's review, and others)."""
     emails = {p["id"]: p["email"] for p in yaml.safe_load((dest / "people.yaml").read_text("utf-8"))["people"]}
     for project in sorted((p.name for p in (dest / "projects").iterdir() if p.is_dir()), reverse=True):
-        status = json.loads(subprocess.run(xmflow(dest, "status", project, "--json"), check=True,
-                                           capture_output=True).stdout)
+        status = json.loads(
+            subprocess.run(xmflow(dest, "status", project, "--json"), check=True, capture_output=True).stdout
+        )
         for step in status["next"]:
             if step["people"] and not step["missing"] and "client" not in step["roles"]:
                 return Signable(project, step["step"], emails[step["people"][0]])
@@ -203,11 +221,14 @@ def find_signable(dest: Path) -> Signable:
 def with_commit(dest: Path, case: Signable) -> Signable:
     """*case* with the file, content and message its sign-off commits: signed once, then undone."""
     head = git(dest, "rev-parse", "HEAD").strip()
-    subprocess.run(xmflow(dest, "sign", case.project, case.step), check=True, capture_output=True,
-                   env={**os.environ, **identity(case.email)})
+    subprocess.run(
+        xmflow(dest, "sign", case.project, case.step),
+        check=True,
+        capture_output=True,
+        env={**os.environ, **identity(case.email)},
+    )
     (path,) = git(dest, "diff-tree", "--no-commit-id", "--name-only", "-r", "HEAD").split()
-    content = subprocess.run(["git", "-C", str(dest), "show", f"HEAD:{path}"], check=True,
-                             capture_output=True).stdout
+    content = subprocess.run(["git", "-C", str(dest), "show", f"HEAD:{path}"], check=True, capture_output=True).stdout
     message = git(dest, "log", "-1", "--format=%B")
     git(dest, "reset", "-q", "--hard", head)
     return Signable(case.project, case.step, case.email, path, content, message)
@@ -222,13 +243,17 @@ def references(dest: Path, case: Signable) -> list[Bench]:
     head = git(dest, "rev-parse", "HEAD").strip()
     return [
         Bench("python -c 'import yaml'", [[sys.executable, "-c", "import yaml"]]),
-        Bench("git add + git commit", [["git", "-C", str(dest), "add", case.path],
-                                       ["git", "-C", str(dest), "commit", "-q", "-m", case.message]],
-              setup=lambda: (dest / case.path).write_bytes(case.content), teardown=undo_to(dest, head),
-              env=identity(case.email)),
+        Bench(
+            "git add + git commit",
+            [["git", "-C", str(dest), "add", case.path], ["git", "-C", str(dest), "commit", "-q", "-m", case.message]],
+            setup=lambda: (dest / case.path).write_bytes(case.content),
+            teardown=undo_to(dest, head),
+            env=identity(case.email),
+        ),
         Bench("git log --format=%B", [["git", "-C", str(dest), "log", "--format=%B"]]),
-        Bench(f"git log -- projects/{case.project}",
-              [["git", "-C", str(dest), "log", "--", f"projects/{case.project}"]]),
+        Bench(
+            f"git log -- projects/{case.project}", [["git", "-C", str(dest), "log", "--", f"projects/{case.project}"]]
+        ),
         Bench("parse every record (CSafeLoader)", [[sys.executable, "-c", PARSE_RECORDS, str(dest)]]),
     ]
 
@@ -243,33 +268,60 @@ def commands(dest: Path, case: Signable) -> list[Bench]:
     """The issue's table, in its order, with its goals."""
     head = git(dest, "rev-parse", "HEAD").strip()
     records, history = "parse every record (CSafeLoader)", "git log --format=%B"
-    cold = (lambda: shutil.rmtree(dest / ".git" / "xmflow", ignore_errors=True))  # every cache xmflow keeps
+    cold = lambda: shutil.rmtree(dest / ".git" / "xmflow", ignore_errors=True)  # every cache xmflow keeps
     return [
         Bench("status (portfolio), warm", [xmflow(dest, "status")], records, Goal(seconds=1)),
         Bench("status (portfolio), cold", [xmflow(dest, "status")], records, Goal(ratio=1.2), setup=cold),
         Bench("status --json, warm", [xmflow(dest, "status", "--json")], records, Goal(seconds=0.5)),
-        Bench(f"status {case.project}", [xmflow(dest, "status", case.project)], "python -c 'import yaml'",
-              Goal(ratio=3)),
-        Bench(f"sign {case.project} {case.step}", [xmflow(dest, "sign", case.project, case.step)],
-              "git add + git commit", Goal(ratio=2), teardown=undo_to(dest, head), env=identity(case.email)),
+        Bench(
+            f"status {case.project}", [xmflow(dest, "status", case.project)], "python -c 'import yaml'", Goal(ratio=3)
+        ),
+        Bench(
+            f"sign {case.project} {case.step}",
+            [xmflow(dest, "sign", case.project, case.step)],
+            "git add + git commit",
+            Goal(ratio=2),
+            teardown=undo_to(dest, head),
+            env=identity(case.email),
+        ),
         Bench("verify --full (the whole history)", [xmflow(dest, "verify", "--full")], history, Goal(ratio=3)),
-        Bench("verify, one commit new since the last", [xmflow(dest, "verify")], history, Goal(seconds=1),
-              setup=lambda: checkpoint_before(dest)),
+        Bench(
+            "verify, one commit new since the last",
+            [xmflow(dest, "verify")],
+            history,
+            Goal(seconds=1),
+            setup=lambda: checkpoint_before(dest),
+        ),
         Bench("log", [xmflow(dest, "log")], history, Goal(ratio=3)),
         Bench("ar", [xmflow(dest, "ar")], records, Goal(seconds=1)),
         Bench("check", [xmflow(dest, "check")], records, Goal(seconds=1)),
-        Bench(f"render {case.project} form2", [xmflow(dest, "render", case.project, "form2")],
-              f"git log -- projects/{case.project}", Goal(seconds=0.5)),
+        Bench(
+            f"render {case.project} form2",
+            [xmflow(dest, "render", case.project, "form2")],
+            f"git log -- projects/{case.project}",
+            Goal(seconds=0.5),
+        ),
     ]
 
 
 def machine() -> dict[str, str]:
     """Where the figures come from."""
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor() or "unknown")
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor() or "unknown",
+    )
     git_version = subprocess.run(["git", "--version"], check=True, capture_output=True, text=True).stdout.strip()
-    return {"cpu": cpu, "nproc": str(os.cpu_count()), "python": platform.python_version(), "git": git_version,
-            "system": platform.platform()}
+    return {
+        "cpu": cpu,
+        "nproc": str(os.cpu_count()),
+        "python": platform.python_version(),
+        "git": git_version,
+        "system": platform.platform(),
+    }
 
 
 def workspace(dest: Path) -> dict[str, int]:
@@ -283,11 +335,22 @@ def rows(results: list[Result], refs: dict[str, Result]) -> list[dict[str, objec
     for r in results:
         ref = refs[r.bench.reference]
         ratio = r.cpu / ref.cpu if ref.cpu and r.outcome == "ok" and ref.outcome == "ok" else None
-        table.append({"command": r.bench.name, "outcome": r.outcome, "cpu_s": r.cpu, "wall_s": r.wall,
-                      "max_rss_mb": r.rss_mb, "reference": ref.bench.name, "reference_cpu_s": ref.cpu,
-                      "reference_outcome": ref.outcome, "ratio": ratio, "goal": str(r.bench.goal),
-                      "goal_met": r.outcome == "ok" and r.bench.goal.met(r.cpu, ratio),
-                      "errors": [s.error for s in (*r.samples, *ref.samples) if s.error]})
+        table.append(
+            {
+                "command": r.bench.name,
+                "outcome": r.outcome,
+                "cpu_s": r.cpu,
+                "wall_s": r.wall,
+                "max_rss_mb": r.rss_mb,
+                "reference": ref.bench.name,
+                "reference_cpu_s": ref.cpu,
+                "reference_outcome": ref.outcome,
+                "ratio": ratio,
+                "goal": str(r.bench.goal),
+                "goal_met": r.outcome == "ok" and r.bench.goal.met(r.cpu, ratio),
+                "errors": [s.error for s in (*r.samples, *ref.samples) if s.error],
+            }
+        )
     return table
 
 
@@ -297,9 +360,19 @@ def print_table(table: list[dict[str, object]]) -> None:
     for row in table:
         cpu = f"{row['cpu_s']:.3f}" if row["outcome"] == "ok" else f"{row['outcome']} ({row['cpu_s']:.1f})"
         ratio = f"{row['ratio']:.1f}×" if row["ratio"] is not None else "—"
-        lines.append((str(row["command"]), cpu, f"{row['wall_s']:.3f}", f"{row['max_rss_mb']:.0f} MB",
-                      str(row["reference"]), f"{row['reference_cpu_s']:.3f}", ratio, str(row["goal"]),
-                      "yes" if row["goal_met"] else "no"))
+        lines.append(
+            (
+                str(row["command"]),
+                cpu,
+                f"{row['wall_s']:.3f}",
+                f"{row['max_rss_mb']:.0f} MB",
+                str(row["reference"]),
+                f"{row['reference_cpu_s']:.3f}",
+                ratio,
+                str(row["goal"]),
+                "yes" if row["goal_met"] else "no",
+            )
+        )
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     for line in lines:
         print("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip())
@@ -314,16 +387,27 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeat", type=int, default=5, help="timed runs of each command (default 5)")
     parser.add_argument("--timeout", type=float, default=600, help="seconds one run may take (default 600)")
     parser.add_argument("--json", type=Path, metavar="FILE", help="write the figures as JSON to FILE too")
-    parser.add_argument("--only", metavar="TEXT", action="append", default=[],
-                        help="time only the commands whose name holds TEXT (repeatable)")
+    parser.add_argument(
+        "--only",
+        metavar="TEXT",
+        action="append",
+        default=[],
+        help="time only the commands whose name holds TEXT (repeatable)",
+    )
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
     dest = args.dest.resolve()
-    info = {"machine": machine(), "workspace": workspace(dest), "repeat": args.repeat,
-            "seconds": "CPU (user + system) of the command and its children, median"}
-    print(f"{dest}: {info['workspace']['projects']} projects, {info['workspace']['commits']} commits; "
-          f"medians of {args.repeat} runs after one warm-up")
+    info = {
+        "machine": machine(),
+        "workspace": workspace(dest),
+        "repeat": args.repeat,
+        "seconds": "CPU (user + system) of the command and its children, median",
+    }
+    print(
+        f"{dest}: {info['workspace']['projects']} projects, {info['workspace']['commits']} commits; "
+        f"medians of {args.repeat} runs after one warm-up"
+    )
     print("machine: {cpu}, {nproc} cores, Python {python}, {git}".format(**info["machine"]))
     case = with_commit(dest, find_signable(dest))
     chosen = [b for b in commands(dest, case) if not args.only or any(text in b.name for text in args.only)]

@@ -1,6 +1,7 @@
 """The message catalogue: what the code says, and its Chinese (a maintainer's tool, and the test's).
 
-    python tests/catalogue.py update            # the catalogue follows the code: new messages in, gone ones out, .mo compiled
+    python tests/catalogue.py update            # the catalogue follows the code: new messages in, gone ones out,
+                                                # .mo compiled
     python tests/catalogue.py missing [FILE…]   # messages with no Chinese yet (of FILEs only), as JSON to fill in
     python tests/catalogue.py add DONE.json     # {"English": "中文", …} into the catalogue, then update
                                                 # (a message in a context: "context\u0004English")
@@ -42,7 +43,8 @@ def found() -> dict[tuple[Key, str | None], set[str]]:
     messages: dict[tuple[Key, str | None], set[str]] = {}
     for folder in ("xmflow", "templates"):
         for filename, _lineno, message, _comments, context in extract_from_dir(
-                ROOT / folder, METHODS, OPTIONS, KEYWORDS, strip_comment_tags=True):
+            ROOT / folder, METHODS, OPTIONS, KEYWORDS, strip_comment_tags=True
+        ):
             key = message if isinstance(message, str) else tuple(message[:2])
             if key:
                 messages.setdefault((key, context), set()).add(f"{folder}/{filename}")
@@ -78,10 +80,20 @@ def update(translations: dict[str, str] | None = None) -> Catalog:
     """Make the catalogue follow the code, with *translations* added; write the .po and the .mo."""
     with _locked():
         old = read()
-        new = Catalog(locale="zh_Hans_CN", domain="xmflow", project="xmflow", version="0.1", charset="utf-8",
-                      fuzzy=False, header_comment="# xmflow's messages in Chinese (tests/catalogue.py update).",
-                      creation_date=old.creation_date, revision_date=old.creation_date,
-                      msgid_bugs_address="", last_translator="xmflow", language_team="xmflow")
+        new = Catalog(
+            locale="zh_Hans_CN",
+            domain="xmflow",
+            project="xmflow",
+            version="0.1",
+            charset="utf-8",
+            fuzzy=False,
+            header_comment="# xmflow's messages in Chinese (tests/catalogue.py update).",
+            creation_date=old.creation_date,
+            revision_date=old.creation_date,
+            msgid_bugs_address="",
+            last_translator="xmflow",
+            language_team="xmflow",
+        )
         for (key, context), files in sorted(found().items(), key=lambda kv: (str(kv[0][0]), kv[0][1] or "")):
             before = old.get(key, context)
             text = before.string if before is not None else ("", "") if isinstance(key, tuple) else ""

@@ -20,10 +20,18 @@ from xmflow.clock import fixed_time
 
 EXAMPLE_PEOPLE = resources.files("xmflow.examples").joinpath("people.yaml").read_text(encoding="utf-8")
 EMAILS = {
-    "wangjg": "wangjg@example.com", "zhangsan": "zhangsan@example.com", "lisi": "lisi@example.com",
-    "hewu": "hewu@example.com", "zhaoliu": "zhaoliu@example.com", "qianqi": "qianqi@example.com",
-    "sunba": "sunba@example.com", "zhoujiu": "zhoujiu@example.com", "wushi": "wushi@example.com",
-    "zhengyi": "zhengyi@example.com", "fenger": "fenger@example.com", "chensan": "chensan@example.com",
+    "wangjg": "wangjg@example.com",
+    "zhangsan": "zhangsan@example.com",
+    "lisi": "lisi@example.com",
+    "hewu": "hewu@example.com",
+    "zhaoliu": "zhaoliu@example.com",
+    "qianqi": "qianqi@example.com",
+    "sunba": "sunba@example.com",
+    "zhoujiu": "zhoujiu@example.com",
+    "wushi": "wushi@example.com",
+    "zhengyi": "zhengyi@example.com",
+    "fenger": "fenger@example.com",
+    "chensan": "chensan@example.com",
     "stranger": "stranger@example.org",
 }
 
@@ -32,16 +40,26 @@ def isolate_git(home: Path, mp: pytest.MonkeyPatch) -> None:
     """Point git at a fresh configuration in *home*: a fixed committer, no identity from the
     environment, no system configuration, no terminal size."""
     config = home / "gitconfig"
-    config.write_text("[user]\n\tname = Test Committer\n\temail = committer@example.invalid\n"
-                      "[init]\n\tdefaultBranch = main\n")
+    config.write_text(
+        "[user]\n\tname = Test Committer\n\temail = committer@example.invalid\n[init]\n\tdefaultBranch = main\n"
+    )
     mp.setenv("GIT_CONFIG_GLOBAL", str(config))
     mp.setenv("GIT_CONFIG_NOSYSTEM", "1")
     mp.setenv("HOME", str(home))
     mp.setenv("XMFLOW_LANG", "en")  # the tests read English; test_i18n asks for Chinese
     for var in ("COLUMNS", "LINES"):  # the terminal's size is the test's to set (pytest-xdist sets one)
         mp.delenv(var, raising=False)
-    for var in ("GIT_AUTHOR_EMAIL", "GIT_AUTHOR_NAME", "GIT_COMMITTER_EMAIL", "GIT_COMMITTER_NAME",
-                "GIT_AUTHOR_DATE", "GIT_COMMITTER_DATE", "EDITOR", "VISUAL", "NO_COLOR"):
+    for var in (
+        "GIT_AUTHOR_EMAIL",
+        "GIT_AUTHOR_NAME",
+        "GIT_COMMITTER_EMAIL",
+        "GIT_COMMITTER_NAME",
+        "GIT_AUTHOR_DATE",
+        "GIT_COMMITTER_DATE",
+        "EDITOR",
+        "VISUAL",
+        "NO_COLOR",
+    ):
         mp.delenv(var, raising=False)
 
 
@@ -76,7 +94,9 @@ class Team:
     def __call__(self, who: str, *args: str, at: str | None = None, env: dict[str, str] | None = None):
         self.clock = datetime.fromisoformat(at) if at else self.clock + timedelta(minutes=10)
         with fixed_time(self.clock):
-            return self.runner.invoke(app, ["-C", str(self.root), *args], env={"GIT_AUTHOR_EMAIL": EMAILS[who], **(env or {})})
+            return self.runner.invoke(
+                app, ["-C", str(self.root), *args], env={"GIT_AUTHOR_EMAIL": EMAILS[who], **(env or {})}
+            )
 
     def ok(self, who: str, *args: str, **kwargs):
         """Run a command that must succeed."""
@@ -129,9 +149,18 @@ def open_project(team: Team, budget: str = "35万", *extra: str, who: str = "zha
 
 def draft_contract(team: Team, pid: str, amount: str = "34.8万", who: str = "zhangsan") -> None:
     """Fill in and sign the contract draft and the self-review (3.4, 3.5.1)."""
-    team.ok(who, "set", pid, "contract.number=HT-1", "contract.template=company", f"contract.amount={amount}",
-            f"contract.payment_terms={TERMS}", "contract.warranty_months=12", "contract.delivery_date=2026-12-01",
-            f"contract.core_principles={ALL_TRUE}")
+    team.ok(
+        who,
+        "set",
+        pid,
+        "contract.number=HT-1",
+        "contract.template=company",
+        f"contract.amount={amount}",
+        f"contract.payment_terms={TERMS}",
+        "contract.warranty_months=12",
+        "contract.delivery_date=2026-12-01",
+        f"contract.core_principles={ALL_TRUE}",
+    )
     team.ok(who, "sign", pid, "contract.draft")
     team.ok(who, "sign", pid, "contract.self_review")
 
@@ -154,9 +183,18 @@ def plan_ready(team: Team, pid: str, who: str = "zhangsan", milestones: bool = T
     """A key project's team, plan and sample details signed (and milestones set): the countersign is next."""
     team.ok(who, "set", pid, "initiation.team.kickoff_date=2026-09-01", f"initiation.team.members=[{who}]")
     team.ok(who, "sign", pid, "initiation.team")
-    team.ok(who, "set", pid, "plan.approach=方案", "plan.samples.model=M", "plan.samples.configuration=C",
-            "plan.samples.drawings=D", "plan.samples.color=黑", "plan.samples.silkscreen=S",
-            *(["plan.milestones=[{name: 合同签订, due: 2026-10-15}]"] if milestones else []))
+    team.ok(
+        who,
+        "set",
+        pid,
+        "plan.approach=方案",
+        "plan.samples.model=M",
+        "plan.samples.configuration=C",
+        "plan.samples.drawings=D",
+        "plan.samples.color=黑",
+        "plan.samples.silkscreen=S",
+        *(["plan.milestones=[{name: 合同签订, due: 2026-10-15}]"] if milestones else []),
+    )
     for step in ("plan.draft", "plan.sample_details"):
         team.ok(who, "sign", pid, step)
 
@@ -172,15 +210,26 @@ def shipped(team: Team, pid: str) -> None:
 def accepted(team: Team, pid: str) -> None:
     """Shipped, acceptance requested and signed by the client (3.7.2, 3.8)."""
     shipped(team, pid)
-    team.ok("zhangsan", "set", pid, "acceptance.request_date=2026-11-07", "acceptance.accepted_date=2026-11-10",
-            "acceptance.copies=2", at=team.on("2026-11-10"))
+    team.ok(
+        "zhangsan",
+        "set",
+        pid,
+        "acceptance.request_date=2026-11-07",
+        "acceptance.accepted_date=2026-11-10",
+        "acceptance.copies=2",
+        at=team.on("2026-11-10"),
+    )
     team.ok("zhangsan", "sign", pid, "acceptance.request")
     team.ok("zhangsan", "sign", pid, "acceptance.client_sign", "--role", "client", "--signatory", "刘经理")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--update-golden", action="store_true", default=False,
-                     help="rewrite the golden files of the printed forms (tests/golden/) from the current output")
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        default=False,
+        help="rewrite the golden files of the printed forms (tests/golden/) from the current output",
+    )
 
 
 @pytest.fixture
@@ -197,9 +246,25 @@ def hand_commit(team: Team, who: str, message: str, at: str | None = None, env: 
     team.clock = datetime.fromisoformat(at) if at else team.clock + timedelta(minutes=10)
     stamp = team.clock.isoformat()
     git(team.root, "add", "-A")
-    subprocess.run(["git", "-C", str(team.root), "-c", f"user.email={EMAILS[who]}", "-c", f"user.name={who}",
-                    "commit", "-q", "-m", message], capture_output=True, text=True, check=True,
-                   env={**os.environ, "GIT_AUTHOR_DATE": stamp, "GIT_COMMITTER_DATE": stamp, **(env or {})})
+    subprocess.run(
+        [
+            "git",
+            "-C",
+            str(team.root),
+            "-c",
+            f"user.email={EMAILS[who]}",
+            "-c",
+            f"user.name={who}",
+            "commit",
+            "-q",
+            "-m",
+            message,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "GIT_AUTHOR_DATE": stamp, "GIT_COMMITTER_DATE": stamp, **(env or {})},
+    )
     return team.head()
 
 
@@ -229,8 +294,11 @@ def digest_now(root: Path, project: str, step: str) -> str:
 
 def new_team(root: Path) -> Team:
     """A workspace as the `team` fixture makes it, for one built once per module."""
-    result = CliRunner().invoke(app, ["init", str(root), "--company", "测试公司"],
-                                env={"GIT_AUTHOR_EMAIL": EMAILS["wangjg"], "GIT_AUTHOR_NAME": "王建国"})
+    result = CliRunner().invoke(
+        app,
+        ["init", str(root), "--company", "测试公司"],
+        env={"GIT_AUTHOR_EMAIL": EMAILS["wangjg"], "GIT_AUTHOR_NAME": "王建国"},
+    )
     assert result.exit_code == 0, result.output
     (root / "people.yaml").write_text(EXAMPLE_PEOPLE, encoding="utf-8")
     git(root, "add", "people.yaml")
@@ -249,7 +317,9 @@ def module_team(factory: pytest.TempPathFactory, name: str) -> Iterator[Team]:
 def keygen(folder: Path, name: str) -> Path:
     """A throw-away SSH key (ed25519, no passphrase) named *name* in *folder*."""
     if shutil.which("ssh-keygen") is None:
-        pytest.fail("ssh-keygen is needed to test signed commits: install openssh-client (apt-get install openssh-client)")
+        pytest.fail(
+            "ssh-keygen is needed to test signed commits: install openssh-client (apt-get install openssh-client)"
+        )
     key = folder / name
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", str(key)], check=True)
     return key
@@ -283,8 +353,15 @@ class Refusal(str):
         return refusal
 
 
-def refused(team: Team, who: str, *args: str, code: int = 1, at: str | None = None, env: dict[str, str] | None = None,
-            dirty: bool = False) -> Refusal:
+def refused(
+    team: Team,
+    who: str,
+    *args: str,
+    code: int = 1,
+    at: str | None = None,
+    env: dict[str, str] | None = None,
+    dirty: bool = False,
+) -> Refusal:
     """Run a command that must be refused with *code*, changing nothing: no new commit, HEAD where
     it was, the working tree as it was and clean (*dirty*: a tree left dirty on purpose need only
     stay as it was), and no internal error. Returns what it said (`said()` undoes the wrapping)."""

@@ -22,10 +22,18 @@ class Build:
 
     def __init__(self, budget: str = "35万", config: Config | None = None, **initiation: Any) -> None:
         self.config = config or Config("测试公司")
-        self.project = Project("2026-001", {s.id: StageRecord(s.id, f"projects/2026-001/{s.file}") for s in PROCESS.stages})
+        self.project = Project(
+            "2026-001", {s.id: StageRecord(s.id, f"projects/2026-001/{s.file}") for s in PROCESS.stages}
+        )
         self.clock = T0
-        fields = {"name": "项目", "client": {"name": "甲方", "contact": "刘经理"}, "phase": "跟踪",
-                  "budget": parse_money(budget), "sales": "zhangsan", **initiation}
+        fields = {
+            "name": "项目",
+            "client": {"name": "甲方", "contact": "刘经理"},
+            "phase": "跟踪",
+            "budget": parse_money(budget),
+            "sales": "zhangsan",
+            **initiation,
+        }
         self.set("initiation", **fields)
 
     def set(self, stage: str, **fields: Any) -> Build:
@@ -33,8 +41,15 @@ class Build:
         self.project.records[stage] = replace(record, data={**record.data, **fields}, exists=True)
         return self
 
-    def sign(self, step_id: str, by: str = "zhangsan", role: str = "sales", decision: Decision = Decision.APPROVE,
-             comment: str | None = None, signed_on: date | None = None) -> Build:
+    def sign(
+        self,
+        step_id: str,
+        by: str = "zhangsan",
+        role: str = "sales",
+        decision: Decision = Decision.APPROVE,
+        comment: str | None = None,
+        signed_on: date | None = None,
+    ) -> Build:
         self.clock += timedelta(hours=1)
         step = PROCESS.step(step_id)
         digest = self.view().current_digest(step)
@@ -50,8 +65,14 @@ class Build:
 
 
 def contract_ready(build: Build, who: str = "zhangsan") -> Build:
-    build.set("contract", number="HT-1", template="company", amount=parse_money("30万"),
-              payment_terms=[{"name": "全款", "percent": Decimal(100), "due": "acceptance", "days": 30}],
-              warranty_months=12, delivery_date=T0.date(),
-              core_principles={k: True for k in ("pricing", "payment", "delivery", "warranty", "liability")})
+    build.set(
+        "contract",
+        number="HT-1",
+        template="company",
+        amount=parse_money("30万"),
+        payment_terms=[{"name": "全款", "percent": Decimal(100), "due": "acceptance", "days": 30}],
+        warranty_months=12,
+        delivery_date=T0.date(),
+        core_principles={k: True for k in ("pricing", "payment", "delivery", "warranty", "liability")},
+    )
     return build.sign("initiation.submit", by=who).sign("contract.draft", by=who).sign("contract.self_review", by=who)

@@ -31,14 +31,24 @@ def ws(tmp_path_factory: pytest.TempPathFactory) -> Team:
         yield team
 
 
-def complete(line: str, *, shell: str = "bash", cwd: Path | None = None, mode: str = "words",
-             instruction: str | None = None, env: dict[str, str] | None = None) -> tuple[list[str], str]:
+def complete(
+    line: str,
+    *,
+    shell: str = "bash",
+    cwd: Path | None = None,
+    mode: str = "words",
+    instruction: str | None = None,
+    env: dict[str, str] | None = None,
+) -> tuple[list[str], str]:
     """The candidates a TAB at the end of *line* gets, as the shell's script asks for them (bash:
     COMP_WORDS/COMP_CWORD split as bash splits them, or COMP_LINE; zsh: the words typed), and stderr."""
     given = {"_XMFLOW_COMPLETE": instruction or f"complete_{shell}", **(env or {})}
     if shell == "bash" and mode == "words":
         words = bash_words(line)
-        given |= {"COMP_WORDS": "\n".join(words), "COMP_CWORD": str(len(words) - 1 if not line.endswith(" ") else len(words))}
+        given |= {
+            "COMP_WORDS": "\n".join(words),
+            "COMP_CWORD": str(len(words) - 1 if not line.endswith(" ") else len(words)),
+        }
     elif shell == "bash":
         given |= {"COMP_LINE": line, "COMP_POINT": str(len(line))}
     else:
@@ -76,8 +86,18 @@ def test_commands_complete_by_their_start(ws: Team) -> None:
 def test_project_ids_complete_where_a_project_is_named(ws: Team) -> None:
     ids = sorted(p.name for p in (ws.root / "projects").iterdir() if p.is_dir())
     assert len(ids) == 2
-    for line in ("xmflow sign ", "xmflow set ", "xmflow show ", "xmflow status ", "xmflow render ",
-                 "xmflow edit ", "xmflow invoice ", "xmflow receive ", "xmflow log ", "xmflow verify "):
+    for line in (
+        "xmflow sign ",
+        "xmflow set ",
+        "xmflow show ",
+        "xmflow status ",
+        "xmflow render ",
+        "xmflow edit ",
+        "xmflow invoice ",
+        "xmflow receive ",
+        "xmflow log ",
+        "xmflow verify ",
+    ):
         assert complete(line, cwd=ws.root)[0] == ids, line
     assert complete(f"xmflow sign {ids[1][:-1]}", cwd=ws.root)[0] == [i for i in ids if i.startswith(ids[1][:-1])]
 
@@ -119,10 +139,14 @@ def test_field_paths_complete_a_part_at_a_time(ws: Team) -> None:
     fields = complete("xmflow set 2026-001 contract.", cwd=ws.root)[0]
     assert "contract.core_principles." in fields and "contract.payment_terms=" in fields
     assert complete("xmflow set 2026-001 contract.payment_terms.0.", cwd=ws.root)[0] == [
-        "contract.payment_terms.0.name=", "contract.payment_terms.0.percent=", "contract.payment_terms.0.due=",
-        "contract.payment_terms.0.days="]
+        "contract.payment_terms.0.name=",
+        "contract.payment_terms.0.percent=",
+        "contract.payment_terms.0.due=",
+        "contract.payment_terms.0.days=",
+    ]
     assert complete("xmflow set 2026-001 contract.core_principles.pr", cwd=ws.root)[0] == [
-        "contract.core_principles.pricing="]
+        "contract.core_principles.pricing="
+    ]
     # what only its own command writes is not offered (invoice, receive); nor a field given already
     assert complete("xmflow set 2026-001 collection.", cwd=ws.root)[0] == ["collection.notes="]
     assert complete("xmflow set 2026-001 collection.invoices.0.", cwd=ws.root)[0] == []
@@ -138,7 +162,10 @@ def test_values_complete_after_the_equals_sign_as_each_shell_replaces_them(ws: T
     assert complete("xmflow set 2026-001 initiation.phase=跟", cwd=ws.root)[0] == ["跟踪"]
     assert complete("xmflow set 2026-001 initiation.phase=跟", cwd=ws.root, mode="line")[0] == ["跟踪"]
     assert complete("xmflow set 2026-001 initiation.phase=", shell="zsh", cwd=ws.root)[0] == [
-        "initiation.phase=接触", "initiation.phase=咨询", "initiation.phase=跟踪"]
+        "initiation.phase=接触",
+        "initiation.phase=咨询",
+        "initiation.phase=跟踪",
+    ]
     assert complete("xmflow set 2026-001 installation.on_site=", cwd=ws.root)[0] == ["是", "否"]
     assert complete("xmflow set 2026-001 initiation.sales=", cwd=ws.root)[0] == ["zhangsan", "lisi"]
     assert complete("xmflow set 2026-001 contract.payment_terms.1.due=s", cwd=ws.root)[0] == ["signing", "shipment"]
@@ -148,7 +175,14 @@ def test_values_complete_after_the_equals_sign_as_each_shell_replaces_them(ws: T
 
 
 def test_clicks_order_of_the_instruction_is_read_too(ws: Team) -> None:
-    assert complete("xmflow s", instruction="bash_complete", cwd=ws.root)[0] == ["set", "sign", "show", "status", "sync", "site"]
+    assert complete("xmflow s", instruction="bash_complete", cwd=ws.root)[0] == [
+        "set",
+        "sign",
+        "show",
+        "status",
+        "sync",
+        "site",
+    ]
     assert complete("xmflow s", shell="zsh", instruction="zsh_complete", cwd=ws.root)[0][0].startswith("set\t")
 
 
@@ -168,8 +202,12 @@ def test_a_broken_workspace_completes_nothing_it_cannot_read_and_says_nothing(tm
         (root / "xmflow.yaml").write_text("company: x\nprocess: missing.yaml\n", encoding="utf-8")
     else:
         (root / "xmflow.yaml").unlink()
-    for line in ("xmflow sign 2026-001 contract.", "xmflow set 2026-001 contract.", "xmflow new x --sales ",
-                 "xmflow render 2026-001 "):
+    for line in (
+        "xmflow sign 2026-001 contract.",
+        "xmflow set 2026-001 contract.",
+        "xmflow new x --sales ",
+        "xmflow render 2026-001 ",
+    ):
         found, err = complete(line, cwd=root)
         assert err == "", (line, err)
         if breakage in ("config", "process", "not a workspace") or "--sales" in line:
@@ -178,7 +216,9 @@ def test_a_broken_workspace_completes_nothing_it_cannot_read_and_says_nothing(tm
     assert err == "" and ids == ([] if breakage == "not a workspace" else ["2026-001"])  # ids: the folders alone
 
 
-def test_an_error_inside_a_completion_is_no_error_of_the_command_line(ws: Team, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_error_inside_a_completion_is_no_error_of_the_command_line(
+    ws: Team, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def broken(self):
         raise RuntimeError("boom")
 
@@ -216,10 +256,16 @@ def test_completing_a_project_id_reads_no_record(ws: Team, monkeypatch: pytest.M
 # -- the scripts, and their installation ---------------------------------------------------------
 def test_show_completion_prints_the_script_of_the_shell_in_use(ws: Team, monkeypatch: pytest.MonkeyPatch) -> None:
     runner = CliRunner()
-    for shell, marks in {"bash": ["complete -o default -F _xmflow_completion xmflow", "_XMFLOW_COMPLETE=complete_bash",
-                                  "COMP_LINE", "compopt -o nospace"],
-                         "zsh": ["#compdef xmflow", "_XMFLOW_COMPLETE=complete_zsh", "compdef _xmflow_completion xmflow"],
-                         "fish": ["complete --command xmflow", "_XMFLOW_COMPLETE=complete_fish"]}.items():
+    for shell, marks in {
+        "bash": [
+            "complete -o default -F _xmflow_completion xmflow",
+            "_XMFLOW_COMPLETE=complete_bash",
+            "COMP_LINE",
+            "compopt -o nospace",
+        ],
+        "zsh": ["#compdef xmflow", "_XMFLOW_COMPLETE=complete_zsh", "compdef _xmflow_completion xmflow"],
+        "fish": ["complete --command xmflow", "_XMFLOW_COMPLETE=complete_fish"],
+    }.items():
         monkeypatch.setattr(completion, "shell_of", lambda shell=shell: shell)
         result = runner.invoke(app, ["--show-completion"], prog_name="xmflow")
         assert result.exit_code == 0, result.output
@@ -235,8 +281,9 @@ def test_an_unknown_shell_is_said_with_the_way_to_choose_one(monkeypatch: pytest
         raise shellingham.ShellDetectionFailure()
 
     monkeypatch.setattr(shellingham, "detect_shell", undetected)
-    result = CliRunner().invoke(app, ["--lang", "en", "--show-completion"], prog_name="xmflow",
-                                env={"SHELL": "/bin/tcsh"})
+    result = CliRunner().invoke(
+        app, ["--lang", "en", "--show-completion"], prog_name="xmflow", env={"SHELL": "/bin/tcsh"}
+    )
     assert result.exit_code == 2 and "cannot tell your shell (tcsh)" in result.stderr
     assert "_XMFLOW_COMPLETE=source_bash xmflow" in result.stderr
     zh = CliRunner().invoke(app, ["--lang", "zh", "--show-completion"], prog_name="xmflow", env={"SHELL": "/bin/tcsh"})
@@ -277,10 +324,18 @@ def test_the_bash_script_in_bash(ws: Team, tmp_path: Path) -> None:
         words = bash_words(line)
         current = len(words) if line.endswith(" ") else len(words) - 1
         array = " ".join(shlex.quote(w) for w in [*words, *([""] if line.endswith(" ") else [])])
-        program = (f"source {script}; COMP_WORDS=({array}); COMP_CWORD={current}; COMP_LINE={shlex.quote(line)}; "
-                   f"COMP_POINT={len(line)}; _xmflow_completion xmflow; printf '%s\\n' \"${{COMPREPLY[@]}}\"")
-        done = subprocess.run([bash, "--norc", "--noprofile", "-c", program], cwd=ws.root, env=_environment(ws),
-                              capture_output=True, text=True, timeout=60)
+        program = (
+            f"source {script}; COMP_WORDS=({array}); COMP_CWORD={current}; COMP_LINE={shlex.quote(line)}; "
+            f"COMP_POINT={len(line)}; _xmflow_completion xmflow; printf '%s\\n' \"${{COMPREPLY[@]}}\""
+        )
+        done = subprocess.run(
+            [bash, "--norc", "--noprofile", "-c", program],
+            cwd=ws.root,
+            env=_environment(ws),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert done.returncode == 0 and done.stderr == "", done.stderr
         return [line for line in done.stdout.split("\n") if line]
 
@@ -300,17 +355,23 @@ def test_the_zsh_script_in_zsh(ws: Team, tmp_path: Path) -> None:
 
     def described(line: str) -> str:
         words = line.split(" ")
-        program = ("_describe() { print -r -- \"describe $*: ${(P)4}\" }; _files() { print files }; compdef() { }; "
-                   f"source {script}; words=({' '.join(shlex.quote(w) for w in words)}); CURRENT={len(words)}; "
-                   "_xmflow_completion")
-        done = subprocess.run([zsh, "-f", "-c", program], cwd=ws.root, env=_environment(ws),
-                              capture_output=True, text=True, timeout=60)
+        program = (
+            '_describe() { print -r -- "describe $*: ${(P)4}" }; _files() { print files }; compdef() { }; '
+            f"source {script}; words=({' '.join(shlex.quote(w) for w in words)}); CURRENT={len(words)}; "
+            "_xmflow_completion"
+        )
+        done = subprocess.run(
+            [zsh, "-f", "-c", program], cwd=ws.root, env=_environment(ws), capture_output=True, text=True, timeout=60
+        )
         assert done.returncode == 0 and done.stderr == "", done.stderr
         return done.stdout.strip()
 
     assert described("xmflow set 2026-001 contract.am") == (
-        "describe -t values xmflow unspaced -S : contract.amount=:an amount of money")
-    assert described("xmflow render 2026-001 form4") == "describe -t values xmflow spaced: form4:project acceptance report"
+        "describe -t values xmflow unspaced -S : contract.amount=:an amount of money"
+    )
+    assert (
+        described("xmflow render 2026-001 form4") == "describe -t values xmflow spaced: form4:project acceptance report"
+    )
     assert described("xmflow render nosuch-project-file-prefix-") == "files"
 
 
@@ -343,12 +404,19 @@ def test_the_fish_script_in_fish(ws: Team, tmp_path: Path) -> None:
     (tmp_path / "scan.pdf").write_bytes(b"%PDF")
 
     def offered(line: str) -> list[str]:
-        done = subprocess.run([fish, "-N", "-c", f"source {script}; complete -C {shlex.quote(line)}"], cwd=ws.root,
-                              env={**_environment(ws), "XDG_CONFIG_HOME": str(tmp_path)},
-                              capture_output=True, text=True, timeout=60)
+        done = subprocess.run(
+            [fish, "-N", "-c", f"source {script}; complete -C {shlex.quote(line)}"],
+            cwd=ws.root,
+            env={**_environment(ws), "XDG_CONFIG_HOME": str(tmp_path)},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert done.returncode == 0, done.stderr
         return [line for line in done.stdout.split("\n") if line]
 
-    assert offered("xmflow sign 2026-001 contract.su") == ["contract.supervisor_review\tsupervisor review (clause 3.5.2)"]
+    assert offered("xmflow sign 2026-001 contract.su") == [
+        "contract.supervisor_review\tsupervisor review (clause 3.5.2)"
+    ]
     assert offered("xmflow set 2026-001 initiation.phase=跟") == ["initiation.phase=跟踪"]
     assert offered(f"xmflow sign 2026-001 contract.draft --evidence {tmp_path}/sc") == [f"{tmp_path}/scan.pdf"]

@@ -38,8 +38,14 @@ def xmflow(root: Path, who: str, *args: str, group: bool = False, wait: float | 
     env = {**os.environ, "GIT_AUTHOR_EMAIL": EMAILS[who]}
     if wait is not None:
         env["XMFLOW_LOCK_WAIT"] = str(wait)
-    return subprocess.Popen([sys.executable, "-m", "xmflow", "-C", str(root), *args], env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=group)
+    return subprocess.Popen(
+        [sys.executable, "-m", "xmflow", "-C", str(root), *args],
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=group,
+    )
 
 
 def finished(proc: subprocess.Popen) -> tuple[int, str]:
@@ -138,15 +144,24 @@ class Change:
 def a_change(ws: Workspace, rng: random.Random, n: int) -> Change:
     kind = rng.choices(["sign", "set", "new"], weights=[3, 1, 1])[0]
     if kind == "set":
-        return Change("zhangsan", ("set", ws.filling, f"contract.notes=第{n}次"),
-                      f"projects/{ws.filling}/contract.yaml", f"Xmflow-Project: {ws.filling}")
+        return Change(
+            "zhangsan",
+            ("set", ws.filling, f"contract.notes=第{n}次"),
+            f"projects/{ws.filling}/contract.yaml",
+            f"Xmflow-Project: {ws.filling}",
+        )
     if kind == "new":
-        return Change("zhangsan", ("new", f"项目{n}", "--client", "客户", "--budget", "1万", "--id", f"K{n}"),
-                      f"projects/K{n}/project.yaml", f"Xmflow-Project: K{n}")
+        return Change(
+            "zhangsan",
+            ("new", f"项目{n}", "--client", "客户", "--budget", "1万", "--id", f"K{n}"),
+            f"projects/K{n}/project.yaml",
+            f"Xmflow-Project: K{n}",
+        )
     step = next_step(ws.root, ws.looping)
     who, extra = LOOP[step]
-    return Change(who, ("sign", ws.looping, step, *extra), f"projects/{ws.looping}/contract.yaml",
-                  f"Xmflow-Step: {step}")
+    return Change(
+        who, ("sign", ws.looping, step, *extra), f"projects/{ws.looping}/contract.yaml", f"Xmflow-Step: {step}"
+    )
 
 
 def one_run(ws: Workspace) -> float:
@@ -178,10 +193,17 @@ def kill_and_check(ws: Workspace, rng: random.Random, n: int, run_time: float, g
         pass
     proc.communicate()
     in_flight, moved = journal_of(ws.root).exists(), head(ws.root) != before_head
-    landed = ("after the command ended" if proc.returncode == 0 else
-              "during the commit, committed" if in_flight and moved else
-              "during the commit, not committed" if in_flight else
-              "after the commit" if moved else "before the commit")
+    landed = (
+        "after the command ended"
+        if proc.returncode == 0
+        else "during the commit, committed"
+        if in_flight and moved
+        else "during the commit, not committed"
+        if in_flight
+        else "after the commit"
+        if moved
+        else "before the commit"
+    )
 
     after = run(ws.root, "wangjg", "status", ws.looping, "--json")  # the next command
     assert after.exit_code == 0, after.output
@@ -203,8 +225,10 @@ def test_a_change_killed_at_any_moment_is_there_whole_or_not_at_all(ws: Workspac
     rng = random.Random(SEED + group)
     run_time = max(one_run(ws), one_run(ws))
     landed = Counter(kill_and_check(ws, rng, n, run_time, group) for n in range(28 if not group else 22))
-    print(f"\n{'killpg' if group else 'kill'} -9 at random moments of a {run_time * 1000:.0f} ms run: "
-          f"{dict(sorted(landed.items()))}")
+    print(
+        f"\n{'killpg' if group else 'kill'} -9 at random moments of a {run_time * 1000:.0f} ms run: "
+        f"{dict(sorted(landed.items()))}"
+    )
     verified = run(ws.root, "wangjg", "verify")
     assert verified.exit_code == 0, verified.output
 

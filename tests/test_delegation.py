@@ -64,8 +64,13 @@ def delegate(team: Team, *grants: str, who: str = "wangjg") -> str:
 def trailers(team: Team) -> dict[str, str]:
     """The last commit's trailers, as git itself parses them."""
     message = git(team.root, "log", "-1", "--format=%B")
-    out = subprocess.run(["git", "-C", str(team.root), "interpret-trailers", "--parse"], input=message,
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["git", "-C", str(team.root), "interpret-trailers", "--parse"],
+        input=message,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return dict(line.split(": ", 1) for line in out.splitlines() if line)
 
 
@@ -73,12 +78,14 @@ def test_delegation_sunba_signs_for_zhaoliu_and_it_verifies_clean(team: Team, pi
     delegate(team, TO_SUNBA)
     team.ok("sunba", "sign", pid, STEP, "--on-behalf-of", "zhaoliu", at="2026-09-10T09:00:00+08:00")
     text = (team.root / "projects" / pid / "contract.yaml").read_text(encoding="utf-8")
-    signoff = text[text.rindex(f"- step: {STEP}"):]
+    signoff = text[text.rindex(f"- step: {STEP}") :]
     assert "by: sunba\n" in signoff and "role: sales_supervisor\n" in signoff and "on_behalf_of: zhaoliu\n" in signoff
     found = trailers(team)
     assert found["Xmflow-On-Behalf-Of"] == "zhaoliu" and found["Xmflow-Role"] == "sales_supervisor"
-    assert git(team.root, "log", "-1", "--format=%ae|%s").strip() == \
-        f"sunba@example.com|{pid} {STEP}: sunba signs as sales_supervisor for zhaoliu"
+    assert (
+        git(team.root, "log", "-1", "--format=%ae|%s").strip()
+        == f"sunba@example.com|{pid} {STEP}: sunba signs as sales_supervisor for zhaoliu"
+    )
     assert team.state(pid, STEP) == "signed"
     assert "孙八（代 赵六）" in team.ok("wangjg", "--lang", "zh", "render", pid, "form2").stdout
     entry = team.json("wangjg", "log", pid)["entries"][-1]
@@ -93,15 +100,22 @@ def test_delegation_sunba_signs_for_zhaoliu_and_it_verifies_clean(team: Team, pi
     assert team.ok("wangjg", "verify").stdout.startswith("verified: no findings")
 
 
-@pytest.mark.parametrize(("grant", "day"), [
-    (TO_SUNBA, "2026-10-01"),
-    ("  - {from: zhaoliu, to: sunba, roles: [sales_supervisor], since: 2026-09-15, until: 2026-09-30}\n",
-     "2026-09-14"),
-], ids=["after-until", "before-since"])
+@pytest.mark.parametrize(
+    ("grant", "day"),
+    [
+        (TO_SUNBA, "2026-10-01"),
+        (
+            "  - {from: zhaoliu, to: sunba, roles: [sales_supervisor], since: 2026-09-15, until: 2026-09-30}\n",
+            "2026-09-14",
+        ),
+    ],
+    ids=["after-until", "before-since"],
+)
 def test_delegation_is_refused_outside_its_dates(team: Team, pid: str, grant: str, day: str) -> None:
     delegate(team, grant)
-    message = said(refused(team, "sunba", "sign", pid, STEP, "--on-behalf-of", "zhaoliu", at=f"{day}T09:00:00+08:00",
-                           env=WIDE))
+    message = said(
+        refused(team, "sunba", "sign", pid, STEP, "--on-behalf-of", "zhaoliu", at=f"{day}T09:00:00+08:00", env=WIDE)
+    )
     assert f"孙八 (sunba) may not sign for 赵六 (zhaoliu) as sales_supervisor on {day}" in message
     assert "3.5.2" in message
     # not "no such delegation": the day it ended, or starts
@@ -110,12 +124,17 @@ def test_delegation_is_refused_outside_its_dates(team: Team, pid: str, grant: st
 
 def test_delegation_is_refused_for_a_role_not_delegated(team: Team, pid: str) -> None:
     people = team.root / "people.yaml"
-    people.write_text(people.read_text(encoding="utf-8").replace(
-        "roles: [sales_supervisor]}", "roles: [sales_supervisor, business_center]}"), encoding="utf-8")
+    people.write_text(
+        people.read_text(encoding="utf-8").replace(
+            "roles: [sales_supervisor]}", "roles: [sales_supervisor, business_center]}"
+        ),
+        encoding="utf-8",
+    )
     delegate(team, TO_SUNBA)
     team.ok("sunba", "sign", pid, STEP, "--on-behalf-of", "zhaoliu")
-    message = said(refused(team, "sunba", "sign", pid, "contract.business_review", "--on-behalf-of", "zhaoliu",
-                           env=WIDE))
+    message = said(
+        refused(team, "sunba", "sign", pid, "contract.business_review", "--on-behalf-of", "zhaoliu", env=WIDE)
+    )
     assert "孙八 (sunba) may not sign for 赵六 (zhaoliu) as business_center" in message
 
 
@@ -134,11 +153,15 @@ def test_delegation_does_not_let_anyone_approve_their_own_work(team: Team, pid: 
     assert "张三 (zhangsan) signed this stage's own work and may not approve it, not even for someone else" in message
 
 
-@pytest.mark.parametrize(("grant", "says"), [
-    ("{from: zhaoliu, to: sunba, roles: [gm], until: 2026-12-31}", "zhaoliu does not hold gm"),
-    ("{from: zhaoliu, to: nobody, roles: [sales_supervisor], until: 2026-12-31}", "'nobody' is not a person"),
-    ("{from: zhaoliu, to: sunba, roles: [sales_supervisor]}", "delegation 1 has no `until`"),
-], ids=["role-not-held", "unknown-person", "no-until"])
+@pytest.mark.parametrize(
+    ("grant", "says"),
+    [
+        ("{from: zhaoliu, to: sunba, roles: [gm], until: 2026-12-31}", "zhaoliu does not hold gm"),
+        ("{from: zhaoliu, to: nobody, roles: [sales_supervisor], until: 2026-12-31}", "'nobody' is not a person"),
+        ("{from: zhaoliu, to: sunba, roles: [sales_supervisor]}", "delegation 1 has no `until`"),
+    ],
+    ids=["role-not-held", "unknown-person", "no-until"],
+)
 def test_people_yaml_refuses_a_bad_delegation(team: Team, pid: str, grant: str, says: str) -> None:
     people = team.root / "people.yaml"
     text = people.read_text(encoding="utf-8") + "delegations:\n"
@@ -152,11 +175,33 @@ def test_people_yaml_refuses_a_bad_delegation(team: Team, pid: str, grant: str, 
 def test_verify_names_a_sign_off_for_someone_else_before_the_grant_existed(team: Team, pid: str) -> None:
     at = "2026-09-10T09:00:00+08:00"
     digest = digest_now(team.root, pid, STEP)
-    append_signoff(team.root, pid, "contract", step=STEP, decision="approve", by="sunba", role="sales_supervisor",
-                   at=at, digest=digest, on_behalf_of="zhaoliu")
-    bad = hand_commit(team, "sunba", trailer_message(
-        f"{pid} {STEP}: sunba signs as sales_supervisor for zhaoliu", Project=pid, Step=STEP, Decision="approve",
-        Role="sales_supervisor", Clause="3.5.2", Digest=digest, On_Behalf_Of="zhaoliu"), at=at)
+    append_signoff(
+        team.root,
+        pid,
+        "contract",
+        step=STEP,
+        decision="approve",
+        by="sunba",
+        role="sales_supervisor",
+        at=at,
+        digest=digest,
+        on_behalf_of="zhaoliu",
+    )
+    bad = hand_commit(
+        team,
+        "sunba",
+        trailer_message(
+            f"{pid} {STEP}: sunba signs as sales_supervisor for zhaoliu",
+            Project=pid,
+            Step=STEP,
+            Decision="approve",
+            Role="sales_supervisor",
+            Clause="3.5.2",
+            Digest=digest,
+            On_Behalf_Of="zhaoliu",
+        ),
+        at=at,
+    )
     delegate(team, TO_SUNBA)  # the grant, made only afterwards
     assert team.state(pid, STEP) == "signed"
     result = team("wangjg", "verify", env={"COLUMNS": "400"})
@@ -170,8 +215,10 @@ def test_a_delegation_that_ends_before_it_starts_is_refused() -> None:
     from xmflow.errors import RecordError
     from xmflow.records.workspace import parse_people
 
-    text = ("people:\n  - {id: a, name: A, email: a@x.cn, roles: [gm]}\n  - {id: b, name: B, email: b@x.cn, roles: []}\n"
-            "delegations:\n  - {from: a, to: b, roles: [gm], since: 2026-12-10, until: 2026-12-01}\n")
+    text = (
+        "people:\n  - {id: a, name: A, email: a@x.cn, roles: [gm]}\n  - {id: b, name: B, email: b@x.cn, roles: []}\n"
+        "delegations:\n  - {from: a, to: b, roles: [gm], since: 2026-12-10, until: 2026-12-01}\n"
+    )
     with pytest.raises(RecordError) as info:
         parse_people(text, {"gm"})
     assert info.value.message == "people.yaml:5: delegation 1: since 2026-12-10 is after until 2026-12-01"

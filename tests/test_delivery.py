@@ -19,7 +19,9 @@ def test_3_6_1_the_client_signs_only_the_stamped_contract(team: Team) -> None:
     team.ok("zhaoliu", "sign", pid, "contract.supervisor_review")
     team.ok("qianqi", "sign", pid, "contract.business_review")
     team.ok("zhangsan", "set", pid, "contract.originals.copies=2", "contract.originals.kept_by=zhangsan")
-    assert "needs contract.stamp" in refused(team, "zhangsan", "sign", pid, "contract.client_sign", "--signatory", "刘经理")
+    assert "needs contract.stamp" in refused(
+        team, "zhangsan", "sign", pid, "contract.client_sign", "--signatory", "刘经理"
+    )
     assert "business_center" in refused(team, "zhaoliu", "sign", pid, "contract.stamp")
     team.ok("qianqi", "sign", pid, "contract.stamp")
     team.ok("zhangsan", "sign", pid, "contract.client_sign", "--signatory", "刘经理")
@@ -39,8 +41,14 @@ def test_3_7_1_on_site_installation_notifies_customer_service_who_schedules_staf
     pid = contracted(team)
     message = refused(team, "zhangsan", "sign", pid, "installation.notify_service")
     assert "installation.site.address is missing" in message and "installation.requirements is missing" in message
-    team.ok("zhangsan", "set", pid, "installation.site.address=深圳南山", "installation.site.contact=刘经理",
-            "installation.requirements=持证作业")
+    team.ok(
+        "zhangsan",
+        "set",
+        pid,
+        "installation.site.address=深圳南山",
+        "installation.site.contact=刘经理",
+        "installation.requirements=持证作业",
+    )
     team.ok("zhangsan", "sign", pid, "installation.notify_service")
     assert "customer_service" in refused(team, "zhangsan", "sign", pid, "installation.schedule")
     assert "installation.staff needs at least 1" in refused(team, "wushi", "sign", pid, "installation.schedule")
@@ -57,8 +65,16 @@ def test_3_7_1_without_on_site_installation_customer_service_is_not_involved(tea
 
 def test_3_7_3_sales_or_presales_confirm_commissioning_after_shipping_and_scheduling(team: Team) -> None:
     pid = contracted(team)
-    team.ok("zhangsan", "set", pid, "installation.site.address=深圳", "installation.site.contact=刘经理",
-            "installation.requirements=规范", "installation.commissioned_date=2026-11-06", at=team.on("2026-11-06"))
+    team.ok(
+        "zhangsan",
+        "set",
+        pid,
+        "installation.site.address=深圳",
+        "installation.site.contact=刘经理",
+        "installation.requirements=规范",
+        "installation.commissioned_date=2026-11-06",
+        at=team.on("2026-11-06"),
+    )
     team.ok("zhangsan", "sign", pid, "installation.notify_service")
     shipped(team, pid)
     assert "needs installation.schedule" in refused(team, "hewu", "sign", pid, "installation.commissioned")
@@ -81,11 +97,19 @@ def test_3_8_1_acceptance_is_requested_after_shipping_by_sales_or_customer_servi
 def test_3_8_2_the_client_signs_the_acceptance_report_in_duplicate(team: Team) -> None:
     pid = contracted(team, on_site=False)
     shipped(team, pid)
-    team.ok("zhangsan", "set", pid, "acceptance.request_date=2026-11-07", "acceptance.accepted_date=2026-11-10",
-            "acceptance.copies=1", at=team.on("2026-11-10"))
+    team.ok(
+        "zhangsan",
+        "set",
+        pid,
+        "acceptance.request_date=2026-11-07",
+        "acceptance.accepted_date=2026-11-10",
+        "acceptance.copies=1",
+        at=team.on("2026-11-10"),
+    )
     team.ok("zhangsan", "sign", pid, "acceptance.request")
-    assert "acceptance.copies must be 2 (is 1)" in refused(team, "zhangsan", "sign", pid, "acceptance.client_sign",
-                                                           "--signatory", "刘经理")
+    assert "acceptance.copies must be 2 (is 1)" in refused(
+        team, "zhangsan", "sign", pid, "acceptance.client_sign", "--signatory", "刘经理"
+    )
     team.ok("zhangsan", "set", pid, "acceptance.copies=2")
     team.ok("zhangsan", "sign", pid, "acceptance.client_sign", "--signatory", "刘经理", "--date", "2026-11-10")
     assert team.state(pid, "collection.settled") == "blocked"  # 3.8.2: on to collecting payment
@@ -95,8 +119,15 @@ def test_3_9_1_customer_service_endorses_the_acceptance_report(team: Team) -> No
     pid = contracted(team, on_site=False)
     shipped(team, pid)
     assert "needs acceptance.client_sign" in refused(team, "wushi", "sign", pid, "handover.endorse")
-    team.ok("zhangsan", "set", pid, "acceptance.request_date=2026-11-07", "acceptance.accepted_date=2026-11-10",
-            "acceptance.copies=2", at=team.on("2026-11-10"))
+    team.ok(
+        "zhangsan",
+        "set",
+        pid,
+        "acceptance.request_date=2026-11-07",
+        "acceptance.accepted_date=2026-11-10",
+        "acceptance.copies=2",
+        at=team.on("2026-11-10"),
+    )
     team.ok("zhangsan", "sign", pid, "acceptance.request")
     team.ok("zhangsan", "sign", pid, "acceptance.client_sign", "--signatory", "刘经理")
     refused(team, "zhangsan", "sign", pid, "handover.endorse")
@@ -125,8 +156,13 @@ def test_3_9_3_the_registration_form_is_signed_by_both_sides(team: Team) -> None
 def test_4_2_document_control_files_the_volume_or_returns_it(team: Team) -> None:
     pid = contracted(team, on_site=False)
     accepted(team, pid)
-    team.ok("zhangsan", "set", pid, "archive.documents={contract: true, acceptance_report: true}",
-            "archive.copies={sales: true, customer_service: true}")
+    team.ok(
+        "zhangsan",
+        "set",
+        pid,
+        "archive.documents={contract: true, acceptance_report: true}",
+        "archive.copies={sales: true, customer_service: true}",
+    )
     assert "needs archive.collate" in refused(team, "chensan", "sign", pid, "archive.file")
     team.ok("zhangsan", "sign", pid, "archive.collate")
     assert "archive.volume is missing" in refused(team, "chensan", "sign", pid, "archive.file")

@@ -25,8 +25,20 @@ def commands(group=None, prefix: str = "") -> dict[str, object]:
 
 def test_every_command_has_help_and_a_readme_entry() -> None:
     names = commands()
-    assert {"init", "new", "set", "edit", "show", "sign", "status", "invoice", "receive", "process show",
-            "process export", "demo"} <= set(names)
+    assert {
+        "init",
+        "new",
+        "set",
+        "edit",
+        "show",
+        "sign",
+        "status",
+        "invoice",
+        "receive",
+        "process show",
+        "process export",
+        "demo",
+    } <= set(names)
     for name, command in names.items():
         assert command.help and command.help.strip(), f"{name} has no help text"
         assert f"`xmflow {name}" in README, f"the README does not document xmflow {name}"

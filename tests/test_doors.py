@@ -35,8 +35,8 @@ WIDE = {"COLUMNS": "400"}
 class Base:
     root: Path
     clock: datetime
-    signed: str      # 张三's project, its contract signed by the client
-    drafted: str     # 张三's project, its contract drafted and self-reviewed
+    signed: str  # 张三's project, its contract signed by the client
+    drafted: str  # 张三's project, its contract drafted and self-reviewed
 
 
 @pytest.fixture(scope="module")
@@ -113,8 +113,9 @@ def test_only_the_salesperson_or_an_admin_opens_a_project_for_someone(ws: Team) 
 
 def test_verify_names_a_change_by_someone_who_may_not_edit_the_stage(ws: Team, base: Base) -> None:
     edit_file(ws, f"projects/{base.drafted}/contract.yaml", "amount: 190000.00", "amount: 10000.00")
-    bad = hand_commit(ws, "fenger", trailer_message(f"{base.drafted} set contract.amount", Project=base.drafted,
-                                                    Decision="record"))
+    bad = hand_commit(
+        ws, "fenger", trailer_message(f"{base.drafted} set contract.amount", Project=base.drafted, Decision="record")
+    )
     found = [f for f in findings(ws) if f["commit"] == bad]
     assert [f["kind"] for f in found] == ["not-an-editor"], found
     assert found[0]["stage"] == "contract" and "冯二 (fenger)" in found[0]["message"]
@@ -151,18 +152,36 @@ def test_a_role_a_salesman_gave_himself_with_plain_git_is_not_taken_up(ws: Team,
     # A forged sign-off on top of it is judged by the roles an admin gave: it is refused too.
     step = "installation.ready_to_ship"
     (ws.root / "projects" / base.signed / "installation.yaml").write_text("", encoding="utf-8")
-    append_signoff(ws.root, base.signed, "installation", step=step, decision="approve", by="zhangsan",
-                   role="production_supervisor", at=ws.clock.isoformat(), digest=digest_now(ws.root, base.signed, step))
-    forged = hand_commit(ws, "zhangsan", trailer_message(f"{base.signed} {step}", Project=base.signed, Step=step,
-                                                         Decision="approve", Role="production_supervisor",
-                                                         Digest=digest_now(ws.root, base.signed, step)),
-                         at=ws.clock.isoformat())
+    append_signoff(
+        ws.root,
+        base.signed,
+        "installation",
+        step=step,
+        decision="approve",
+        by="zhangsan",
+        role="production_supervisor",
+        at=ws.clock.isoformat(),
+        digest=digest_now(ws.root, base.signed, step),
+    )
+    forged = hand_commit(
+        ws,
+        "zhangsan",
+        trailer_message(
+            f"{base.signed} {step}",
+            Project=base.signed,
+            Step=step,
+            Decision="approve",
+            Role="production_supervisor",
+            Digest=digest_now(ws.root, base.signed, step),
+        ),
+        at=ws.clock.isoformat(),
+    )
     assert (forged, "refused") in kinds(ws)
 
 
 def test_two_settings_changes_by_a_non_admin_gain_nothing(ws: Team) -> None:
-    first = give_role(ws, "zhangsan", "admin", by="zhangsan")   # makes himself admin …
-    second = give_role(ws, "lisi", "admin", by="zhangsan")      # … and, "as admin", his friend too
+    first = give_role(ws, "zhangsan", "admin", by="zhangsan")  # makes himself admin …
+    second = give_role(ws, "lisi", "admin", by="zhangsan")  # … and, "as admin", his friend too
     found = kinds(ws)
     assert {(first, "settings-by-non-admin"), (second, "settings-by-non-admin")} <= found
     assert f"commit {second[:7]}" in said(ws("lisi", "check"))
@@ -171,8 +190,9 @@ def test_two_settings_changes_by_a_non_admin_gain_nothing(ws: Team) -> None:
 def test_an_admin_commit_sets_the_settings_right_again(ws: Team, base: Base) -> None:
     give_role(ws, "zhangsan", "business_center", by="zhangsan")
     path = ws.root / "people.yaml"
-    path.write_text(path.read_text(encoding="utf-8").replace("roles: [business_center, sales]", "roles: [sales]"),
-                    encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("roles: [business_center, sales]", "roles: [sales]"), encoding="utf-8"
+    )
     hand_commit(ws, "wangjg", "people: 张三 is sales only")
     assert ws("zhangsan", "check").exit_code == 0
     ws.ok("zhangsan", "set", base.drafted, "contract.notes=改回来了")
@@ -193,14 +213,33 @@ def test_an_admin_acknowledging_a_settings_change_takes_it_up(ws: Team, base: Ba
 
 def test_a_backdated_sign_off_before_the_step_it_follows_is_named(ws: Team, base: Base) -> None:
     step, pid = "contract.supervisor_review", base.drafted
-    month_back = "2026-08-01T09:00:00+08:00"   # before the self-review it follows (September)
+    month_back = "2026-08-01T09:00:00+08:00"  # before the self-review it follows (September)
     digest = digest_now(ws.root, pid, step)
-    append_signoff(ws.root, pid, "contract", step=step, decision="approve", by="zhaoliu", role="sales_supervisor",
-                   at=month_back, digest=digest)
-    bad = hand_commit(ws, "zhaoliu", trailer_message(f"{pid} {step}: zhaoliu signs", Project=pid, Step=step,
-                                                     Decision="approve", Role="sales_supervisor", Clause="3.5.2",
-                                                     Digest=digest),
-                      env={"GIT_AUTHOR_DATE": month_back})
+    append_signoff(
+        ws.root,
+        pid,
+        "contract",
+        step=step,
+        decision="approve",
+        by="zhaoliu",
+        role="sales_supervisor",
+        at=month_back,
+        digest=digest,
+    )
+    bad = hand_commit(
+        ws,
+        "zhaoliu",
+        trailer_message(
+            f"{pid} {step}: zhaoliu signs",
+            Project=pid,
+            Step=step,
+            Decision="approve",
+            Role="sales_supervisor",
+            Clause="3.5.2",
+            Digest=digest,
+        ),
+        env={"GIT_AUTHOR_DATE": month_back},
+    )
     found = [f for f in findings(ws) if f["commit"] == bad]
     assert [f["kind"] for f in found] == ["backdated"], found
     assert "contract.self_review" in found[0]["message"]
@@ -209,8 +248,12 @@ def test_a_backdated_sign_off_before_the_step_it_follows_is_named(ws: Team, base
 def test_a_commit_dated_after_it_was_committed_is_named(ws: Team, base: Base) -> None:
     edit_file(ws, f"projects/{base.drafted}/contract.yaml", "amount: 190000.00", "amount: 180000.00")
     ahead = "2027-03-01T09:00:00+08:00"
-    bad = hand_commit(ws, "zhangsan", trailer_message(f"{base.drafted} set contract.amount", Project=base.drafted,
-                                                      Decision="record"), env={"GIT_AUTHOR_DATE": ahead})
+    bad = hand_commit(
+        ws,
+        "zhangsan",
+        trailer_message(f"{base.drafted} set contract.amount", Project=base.drafted, Decision="record"),
+        env={"GIT_AUTHOR_DATE": ahead},
+    )
     assert (bad, "future-dated") in kinds(ws)
 
 
@@ -220,15 +263,20 @@ def test_a_fact_date_in_the_future_is_refused_by_set(ws: Team, base: Base) -> No
     result = ws("zhangsan", "set", base.signed, f"installation.shipped_date={ahead}")
     assert result.exit_code == 2 and f"installation.shipped_date: {ahead} is in the future" in said(result)
     assert ws.head() == before and ws.clean()
-    ws.ok("zhangsan", "set", base.signed, "contract.delivery_date=2027-06-30", "--reopen", "-m", "客户推迟交期")  # planned
+    ws.ok(
+        "zhangsan", "set", base.signed, "contract.delivery_date=2027-06-30", "--reopen", "-m", "客户推迟交期"
+    )  # planned
 
 
 def test_a_fact_date_in_the_future_committed_by_hand_is_named(ws: Team, base: Base) -> None:
     ahead = (ws.clock + timedelta(days=30)).date().isoformat()
     path = ws.root / "projects" / base.signed / "acceptance.yaml"
     path.write_text(f"accepted_date: {ahead}\n", encoding="utf-8")
-    bad = hand_commit(ws, "zhangsan", trailer_message(f"{base.signed} set acceptance.accepted_date",
-                                                      Project=base.signed, Decision="record"))
+    bad = hand_commit(
+        ws,
+        "zhangsan",
+        trailer_message(f"{base.signed} set acceptance.accepted_date", Project=base.signed, Decision="record"),
+    )
     found = [f for f in findings(ws) if f["commit"] == bad]
     assert [f["kind"] for f in found] == ["future-date"], found
     assert f"acceptance.accepted_date is {ahead}" in found[0]["message"]
@@ -270,8 +318,10 @@ def test_an_admin_acknowledges_a_finding_and_verify_lists_it_apart(ws: Team, bas
     assert ws("wangjg", "verify").exit_code == 1
     result = ws.ok("wangjg", "verify", "--acknowledge", bad[:8], "-m", "客户书面确认延长质保，见补充协议")
     assert "acknowledge 1 finding(s)" in said(result)
-    assert git(ws.root, "log", "-1", "--format=%ae %(trailers:key=Xmflow-Acknowledges,valueonly)").split() == \
-        ["wangjg@example.com", bad]
+    assert git(ws.root, "log", "-1", "--format=%ae %(trailers:key=Xmflow-Acknowledges,valueonly)").split() == [
+        "wangjg@example.com",
+        bad,
+    ]
     verified = ws("wangjg", "verify", env=WIDE)
     assert verified.exit_code == 0, verified.output
     assert f"acknowledged: commit {bad[:7]}" in verified.stdout and "补充协议" in verified.stdout
@@ -300,7 +350,8 @@ def test_an_acknowledgement_written_by_hand_by_a_non_admin_is_not_taken_up(ws: T
     bad = outside_change(ws, base.signed)
     (ws.root / "acknowledgements.yaml").write_text(
         f"acknowledged:\n  - {{commit: {bad}, finding: outside-xmflow, project: {base.signed}, why: 没事}}\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     forged = hand_commit(ws, "zhangsan", "acknowledge")
     assert {(bad, "outside-xmflow"), (forged, "settings-by-non-admin")} <= kinds(ws)
 
@@ -315,8 +366,9 @@ def test_verify_names_the_kind_of_each_finding(ws: Team, base: Base) -> None:
 # --- what the commands refuse, verify names too (the review's findings) -----------------------
 
 
-def forge(team: Team, project: str, what: str, decision: str, by: str, role: str, who: str | None = None,
-          **extra: str) -> str:
+def forge(
+    team: Team, project: str, what: str, decision: str, by: str, role: str, who: str | None = None, **extra: str
+) -> str:
     """A sign-off (or a reopen, *what* a stage) appended by hand with the right digest and trailers,
     committed with plain git by *who* (default: *by*) at the team's next minute."""
     from xmflow.model import Decision, Signoff
@@ -336,14 +388,30 @@ def forge(team: Team, project: str, what: str, decision: str, by: str, role: str
         step = ws.process.step(what)
         stage = ws.process.stage(step.stage)
         digest = ProjectView(project_rec, ws.process, ws.config).current_digest(step)
-        trailers = {"Project": project, "Step": what, "Decision": decision, "Role": role, "Digest": digest,
-                    **({"Signatory": extra["signatory"]} if "signatory" in extra else {})}
-    signoff = Signoff(what, Decision(decision), by, role, team.clock, digest, extra.get("comment"),
-                      extra.get("signatory"), signed_on=parse_date(extra["signed_on"]) if "signed_on" in extra else None)
+        trailers = {
+            "Project": project,
+            "Step": what,
+            "Decision": decision,
+            "Role": role,
+            "Digest": digest,
+            **({"Signatory": extra["signatory"]} if "signatory" in extra else {}),
+        }
+    signoff = Signoff(
+        what,
+        Decision(decision),
+        by,
+        role,
+        team.clock,
+        digest,
+        extra.get("comment"),
+        extra.get("signatory"),
+        signed_on=parse_date(extra["signed_on"]) if "signed_on" in extra else None,
+    )
     record = records_mod.with_signoff(project_rec.record(stage.id), signoff)
     (team.root / record.path).write_text(records_mod.dump_record(stage, record), encoding="utf-8")
-    return hand_commit(team, who or by, trailer_message(f"{project} {what}: {by} {decision}", **trailers),
-                       at=team.clock.isoformat())
+    return hand_commit(
+        team, who or by, trailer_message(f"{project} {what}: {by} {decision}", **trailers), at=team.clock.isoformat()
+    )
 
 
 def test_a_reject_in_a_role_the_step_does_not_have_is_named_and_sends_nothing_back(ws: Team, base: Base) -> None:
@@ -375,8 +443,10 @@ def test_a_sign_off_put_in_another_stages_file_is_named(ws: Team, base: Base) ->
     record = w.project(base.drafted).record("initiation")
     stray = Signoff("contract.supervisor_review", Decision.APPROVE, "zhaoliu", "sales_supervisor", ws.clock, "sha256:x")
     path = ws.root / record.path
-    path.write_text(records_mod.dump_record(w.process.stage("initiation"), records_mod.with_signoff(record, stray)),
-                    encoding="utf-8")
+    path.write_text(
+        records_mod.dump_record(w.process.stage("initiation"), records_mod.with_signoff(record, stray)),
+        encoding="utf-8",
+    )
     bad = hand_commit(ws, "zhaoliu", trailer_message("x", Project=base.drafted, Decision="record"))
     assert (bad, "signoff-misplaced") in kinds(ws)
 
@@ -392,12 +462,16 @@ def test_an_invoice_recorded_by_hand_before_the_client_signed_is_named(ws: Team,
     day = ws.clock.date().isoformat()
     bad = add_invoice_by_hand(ws, base.drafted, f"- {{number: FP-1, amount: '1000.00', date: {day}, by: zhangsan}}\n")
     found = [f for f in findings(ws) if f["commit"] == bad]
-    assert [f["kind"] for f in found] == ["ledger-refused"] and "contract.client_sign signed first" in found[0]["message"]
+    assert [f["kind"] for f in found] == ["ledger-refused"] and "contract.client_sign signed first" in found[0][
+        "message"
+    ]
 
 
 def test_an_invoice_over_the_contract_recorded_by_hand_is_named(ws: Team, base: Base) -> None:
     day = ws.clock.date().isoformat()
-    bad = add_invoice_by_hand(ws, base.signed, f"- {{number: FP-9, amount: '100000000.00', date: {day}, by: zhangsan}}\n")
+    bad = add_invoice_by_hand(
+        ws, base.signed, f"- {{number: FP-9, amount: '100000000.00', date: {day}, by: zhangsan}}\n"
+    )
     found = [f for f in findings(ws) if f["commit"] == bad]
     assert [f["kind"] for f in found] == ["ledger-refused"] and "more than the contract" in found[0]["message"]
 
@@ -410,12 +484,14 @@ def test_an_invoice_number_used_in_another_project_is_named_by_check_and_verify(
     day = ws.clock.date().isoformat()
     path = ws.root / "projects" / base.drafted / "collection.yaml"
     text = path.read_text(encoding="utf-8") if path.exists() else ""
-    path.write_text(text + "invoices:\n" + f"- {{number: fp-7, amount: '1000.00', date: {day}, by: zhangsan}}\n",
-                    encoding="utf-8")
+    path.write_text(
+        text + "invoices:\n" + f"- {{number: fp-7, amount: '1000.00', date: {day}, by: zhangsan}}\n", encoding="utf-8"
+    )
     check = ws("zhangsan", "check", env=WIDE)
     assert check.exit_code == 1 and f"invoice number fp-7 is also recorded in project {base.signed}" in said(check)
-    bad = hand_commit(ws, "zhangsan", trailer_message(f"{base.drafted} invoices", Project=base.drafted,
-                                                      Decision="record"))
+    bad = hand_commit(
+        ws, "zhangsan", trailer_message(f"{base.drafted} invoices", Project=base.drafted, Decision="record")
+    )
     found = [f for f in findings(ws) if f["commit"] == bad]
     assert [f["kind"] for f in found] == ["ledger-refused"]
     assert f"invoice number fp-7 is already recorded (project {base.signed})" in found[0]["message"]
@@ -426,16 +502,19 @@ def test_a_client_paper_dated_in_the_future_is_named(ws: Team, base: Base) -> No
 
     stamp_contract(ws, base.drafted)
     ahead = (ws.clock + timedelta(days=90)).date().isoformat()
-    bad = forge(ws, base.drafted, "contract.client_sign", "approve", "zhangsan", "client", signatory="刘经理",
-                signed_on=ahead)
+    bad = forge(
+        ws, base.drafted, "contract.client_sign", "approve", "zhangsan", "client", signatory="刘经理", signed_on=ahead
+    )
     found = [f for f in findings(ws) if f["commit"] == bad]
     assert [f["kind"] for f in found] == ["future-date"] and f"paper is dated {ahead}" in found[0]["message"]
 
 
 def test_a_person_field_naming_someone_without_its_role_is_named(ws: Team, base: Base) -> None:
     path = ws.root / "projects" / base.drafted / "contract.yaml"
-    path.write_text(path.read_text(encoding="utf-8").replace("signoffs:", "originals:\n  kept_by: fenger\nsignoffs:"),
-                    encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("signoffs:", "originals:\n  kept_by: fenger\nsignoffs:"),
+        encoding="utf-8",
+    )
     bad = hand_commit(ws, "zhangsan", trailer_message(f"{base.drafted} set", Project=base.drafted, Decision="record"))
     found = [f for f in findings(ws) if f["commit"] == bad and f["kind"] == "unknown-person"]
     assert found and "冯二 (fenger) where the field needs the role sales" in found[0]["message"]
@@ -444,8 +523,20 @@ def test_a_person_field_naming_someone_without_its_role_is_named(ws: Team, base:
 def test_a_commit_with_no_author_email_is_named(ws: Team, base: Base) -> None:
     edit_file(ws, f"projects/{base.drafted}/contract.yaml", "amount: 190000.00", "amount: 180000.00")
     git(ws.root, "add", "-A")
-    subprocess.run(["git", "-C", str(ws.root), "commit", "-q", "--author=钱七 <>", "-m",
-                    trailer_message("x", Project=base.drafted, Decision="record")], check=True, capture_output=True)
+    subprocess.run(
+        [
+            "git",
+            "-C",
+            str(ws.root),
+            "commit",
+            "-q",
+            "--author=钱七 <>",
+            "-m",
+            trailer_message("x", Project=base.drafted, Decision="record"),
+        ],
+        check=True,
+        capture_output=True,
+    )
     assert (ws.head(), "author-unknown") in kinds(ws)
 
 
@@ -490,8 +581,9 @@ def test_a_process_file_that_is_missing_at_the_tip_is_named(ws: Team) -> None:
 
 def test_check_names_a_pending_settings_change_by_someone_who_is_not_an_admin(ws: Team) -> None:
     people = ws.root / "people.yaml"
-    people.write_text(people.read_text(encoding="utf-8").replace("roles: [sales]}", "roles: [sales, admin]}", 1),
-                      encoding="utf-8")
+    people.write_text(
+        people.read_text(encoding="utf-8").replace("roles: [sales]}", "roles: [sales, admin]}", 1), encoding="utf-8"
+    )
     result = ws("zhangsan", "check", env=WIDE)
     assert result.exit_code == 1 and "people.yaml: changed, and 张三 (zhangsan) is not an admin" in result.stderr
     assert ws("wangjg", "check").exit_code == 0  # the admin may commit it

@@ -44,6 +44,7 @@ ROLE_BY_TITLE = {r.title: r.id for r in PROCESS.roles.values()}
 
 # --- helpers ----------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="session")
 def demo_ws(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo workspace, built once. The autouse `isolated_git` is per test, so the same git
@@ -123,8 +124,12 @@ def trailers(root: Path, commit: str) -> dict[str, str]:
 
 
 def commit_exists(root: Path, commit: str) -> bool:
-    return subprocess.run(["git", "-C", str(root), "cat-file", "-e", f"{commit}^{{commit}}"],
-                          capture_output=True).returncode == 0
+    return (
+        subprocess.run(
+            ["git", "-C", str(root), "cat-file", "-e", f"{commit}^{{commit}}"], capture_output=True
+        ).returncode
+        == 0
+    )
 
 
 def pdf_text(pdf: bytes, tmp_path: Path) -> str:
@@ -176,10 +181,12 @@ def test_html_pages_have_no_external_resources(demo_ws: Path) -> None:
     assert re.search(r"@page\s*\{\s*size: A4", STYLE) and "Noto Serif CJK SC" in STYLE
 
 
-@pytest.mark.parametrize(("project", "form", "fmt", "lang"), GOLDEN_CASES,
-                         ids=[f"{lang}/{p}-{f}.{x}" for p, f, x, lang in GOLDEN_CASES])
-def test_forms_of_the_demo_match_their_golden_files(demo_ws: Path, update_golden: bool,
-                                                    project: str, form: str, fmt: str, lang: str) -> None:
+@pytest.mark.parametrize(
+    ("project", "form", "fmt", "lang"), GOLDEN_CASES, ids=[f"{lang}/{p}-{f}.{x}" for p, f, x, lang in GOLDEN_CASES]
+)
+def test_forms_of_the_demo_match_their_golden_files(
+    demo_ws: Path, update_golden: bool, project: str, form: str, fmt: str, lang: str
+) -> None:
     """Each form in Chinese (tests/golden/) and in English (tests/golden/en/, `--lang en`)."""
     text = without_style(rendered(demo_ws, project, form, "--format", fmt, lang=lang))
     path = (GOLDEN if lang == "zh" else GOLDEN / lang) / f"{project}-{form}.{fmt}"
@@ -188,14 +195,23 @@ def test_forms_of_the_demo_match_their_golden_files(demo_ws: Path, update_golden
         path.write_bytes(text.encode("utf-8"))
         return
     if not path.is_file():
-        pytest.fail(f"no golden file {path.relative_to(Path(__file__).parent.parent)}: run "
-                    "`python -m pytest tests/test_forms.py --update-golden`, read the file, commit it")
+        pytest.fail(
+            f"no golden file {path.relative_to(Path(__file__).parent.parent)}: run "
+            "`python -m pytest tests/test_forms.py --update-golden`, read the file, commit it"
+        )
     expected = path.read_bytes().decode("utf-8")
     if text != expected:
-        diff = "".join(list(difflib.unified_diff(expected.splitlines(True), text.splitlines(True),
-                                                 f"golden/{path.name}", "rendered"))[:80])
-        pytest.fail(f"{path.relative_to(GOLDEN)} differs from the rendered form (if the change is meant, rerun with "
-                    f"--update-golden and review the diff):\n{diff}")
+        diff = "".join(
+            list(
+                difflib.unified_diff(
+                    expected.splitlines(True), text.splitlines(True), f"golden/{path.name}", "rendered"
+                )
+            )[:80]
+        )
+        pytest.fail(
+            f"{path.relative_to(GOLDEN)} differs from the rendered form (if the change is meant, rerun with "
+            f"--update-golden and review the diff):\n{diff}"
+        )
 
 
 def test_form2_prints_the_amount_in_figures_and_in_capitals(demo_ws: Path) -> None:
@@ -213,6 +229,7 @@ def test_every_amount_a_form_shows_is_also_in_capitals(demo_ws: Path) -> None:
     from decimal import Decimal
 
     from xmflow.values import money_in_words
+
     form1 = rendered(demo_ws, SHOWCASE, "form1")
     assert row_of(form1, "项目预算") == [["项目预算", "¥1,500,000.00"]]
     assert row_of(form1, "大写") == [["大写", "人民币壹佰伍拾万元整"]]
@@ -231,8 +248,9 @@ def test_every_amount_a_form_shows_is_also_in_capitals(demo_ws: Path) -> None:
     assert amounts >= 6
 
 
-@pytest.mark.parametrize("edited", ["projects/2026-001/acceptance.yaml", "people.yaml", "xmflow.yaml",
-                                    "templates/form4.j2"])
+@pytest.mark.parametrize(
+    "edited", ["projects/2026-001/acceptance.yaml", "people.yaml", "xmflow.yaml", "templates/form4.j2"]
+)
 def test_the_footer_says_when_the_data_printed_is_not_committed(demo_copy: Path, edited: str) -> None:
     """The footer names the commit the page was printed from (the project, the people, the
     settings and the templates as of that commit) and says when any of them had changes not
@@ -278,9 +296,11 @@ def test_a_client_name_with_markup_is_escaped_in_html_and_markdown(team: Team) -
 
 # --- 3. templates of the workspace ------------------------------------------------------------
 
+
 def test_a_workspace_template_overrides_the_packaged_form(demo_copy: Path) -> None:
     (demo_copy / "templates" / "form4.j2").write_text(
-        "{% extends base %}{% block body %}<p>WORKSPACE-FORM4 {{ page.client }}</p>{% endblock %}\n", encoding="utf-8")
+        "{% extends base %}{% block body %}<p>WORKSPACE-FORM4 {{ page.client }}</p>{% endblock %}\n", encoding="utf-8"
+    )
     html = rendered(demo_copy, SHOWCASE, "form4", "--format", "html")
     assert f"<p>WORKSPACE-FORM4 {CLIENT}</p>" in html
     assert "背书栏" not in html  # the packaged body is gone; the frame (base.html.j2) stays
@@ -293,47 +313,60 @@ def test_a_workspace_ui_template_overrides_the_building_blocks(demo_copy: Path) 
     assert "<h2>{{ title }}</h2>\n{% endmacro %}" in packaged
     (demo_copy / "templates" / "ui.html.j2").write_text(
         packaged.replace("<h2>{{ title }}</h2>\n{% endmacro %}", "<h2>UI-MARK {{ title }}</h2>\n{% endmacro %}", 1),
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     assert "<h2>UI-MARK 一、项目及交付情况</h2>" in rendered(demo_copy, SHOWCASE, "form4", "--format", "html")
     assert "UI-MARK" not in rendered(demo_copy, SHOWCASE, "form4")  # the Markdown blocks are ui.md.j2
 
 
-@pytest.mark.parametrize(("name", "body", "said"), [
-    ("form4.j2", "{% extends base %}{% block body %}{% if %}{% endblock %}\n", "form4.j2:1"),
-    ("form4.j2", "{% extends base %}{% block body %}\n{{ contract.nosuchfield }}{% endblock %}\n", "nosuchfield"),
-    ("form4.j2", "{% extends base %}{% block body %}{{ nosuchname }}{% endblock %}\n", "nosuchname"),
-    ("ui.html.j2", "{% macro section(title) %}<h2>{{ title }}</h2>{% endmacro %\n", "ui.html.j2"),
-], ids=["syntax", "undefined-field", "undefined-name", "broken-ui"])
-def test_a_broken_template_exits_2_naming_itself_and_prints_nothing(demo_copy: Path, name: str, body: str,
-                                                                     said: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "body", "said"),
+    [
+        ("form4.j2", "{% extends base %}{% block body %}{% if %}{% endblock %}\n", "form4.j2:1"),
+        ("form4.j2", "{% extends base %}{% block body %}\n{{ contract.nosuchfield }}{% endblock %}\n", "nosuchfield"),
+        ("form4.j2", "{% extends base %}{% block body %}{{ nosuchname }}{% endblock %}\n", "nosuchname"),
+        ("ui.html.j2", "{% macro section(title) %}<h2>{{ title }}</h2>{% endmacro %\n", "ui.html.j2"),
+    ],
+    ids=["syntax", "undefined-field", "undefined-name", "broken-ui"],
+)
+def test_a_broken_template_exits_2_naming_itself_and_prints_nothing(
+    demo_copy: Path, name: str, body: str, said: str
+) -> None:
     (demo_copy / "templates" / name).write_text(body, encoding="utf-8")
     message = render_refused(demo_copy, SHOWCASE, "form4", "--format", "html")
     assert name in message and said in message
 
 
-@pytest.mark.parametrize("expression", ["''.__class__.__mro__[1].__subclasses__()", "contract._data",
-                                        "page.form.when.__init__.__globals__"])
+@pytest.mark.parametrize(
+    "expression", ["''.__class__.__mro__[1].__subclasses__()", "contract._data", "page.form.when.__init__.__globals__"]
+)
 def test_a_template_cannot_escape_the_sandbox(demo_copy: Path, expression: str) -> None:
     (demo_copy / "templates" / "form4.j2").write_text(
-        "{% extends base %}{% block body %}{{ " + expression + " }}{% endblock %}\n", encoding="utf-8")
+        "{% extends base %}{% block body %}{{ " + expression + " }}{% endblock %}\n", encoding="utf-8"
+    )
     message = render_refused(demo_copy, SHOWCASE, "form4")
     assert "form4.j2" in message and "unsafe" in message
 
 
-@pytest.mark.parametrize("expression", ['page.lines("acceptance.requst")', "range(10 ** 7) | list | length"],
-                         ids=["step-typo", "sandbox-range-limit"])
+@pytest.mark.parametrize(
+    "expression",
+    ['page.lines("acceptance.requst")', "range(10 ** 7) | list | length"],
+    ids=["step-typo", "sandbox-range-limit"],
+)
 def test_a_template_failing_while_it_runs_exits_2_naming_itself(demo_copy: Path, expression: str) -> None:
     # Product bugs: rendering._render turns only UndefinedError, SecurityError, AttributeError and
     # TypeError into a TemplateError that names the template and line. The sandbox's own
     # OverflowError (range limit) escapes as an "internal error", exit 3; FormPage.lines's error for a
     # step name mistyped in a template does not say which template (and line) has the typo.
     (demo_copy / "templates" / "form4.j2").write_text(
-        "{% extends base %}{% block body %}{{ " + expression + " }}{% endblock %}\n", encoding="utf-8")
+        "{% extends base %}{% block body %}{{ " + expression + " }}{% endblock %}\n", encoding="utf-8"
+    )
     message = render_refused(demo_copy, SHOWCASE, "form4")
     assert "form4.j2" in message and "internal error" not in message, message
 
 
 # --- 4. form 2's changes since the supervisor signed (3.5.3) ---------------------------------------
+
 
 def test_3_5_3_form2_marks_changes_since_supervisor_in_red(team: Team) -> None:
     pid = open_project(team)
@@ -356,8 +389,10 @@ def test_3_5_3_form2_marks_changes_since_supervisor_in_red(team: Team) -> None:
     assert html.count('<td class="was">') == 1  # the amount is the only change
 
     md = rendered(team.root, pid, "form2")
-    assert row_of(md, "合同金额") == [["合同金额", "**¥360,000.00** ⟵ 已修改（原：¥348,000.00）"],
-                                   ["合同金额", "¥348,000.00", "**¥360,000.00**"]]
+    assert row_of(md, "合同金额") == [
+        ["合同金额", "**¥360,000.00** ⟵ 已修改（原：¥348,000.00）"],
+        ["合同金额", "¥348,000.00", "**¥360,000.00**"],
+    ]
     assert f"## 签字后修改（对比 部门主管 赵六 2026年9月1日 签字时 {supervisor}）" in md
     supervisor_line = next(r for r in opinion_rows(md) if r[0] == "主管审核（3.5.2）")
     assert supervisor_line[2] == "同意（签字后有修改）" and supervisor_line[5] == supervisor  # not 同意：同意
@@ -374,6 +409,7 @@ def test_3_5_3_form2_without_a_reject_loop_has_no_changes(demo_ws: Path) -> None
 
 
 # --- 5. signature blocks --------------------------------------------------------------------------
+
 
 def test_signed_steps_show_signer_date_decision_and_the_commit_that_signed(demo_ws: Path) -> None:
     lines = 0
@@ -398,8 +434,14 @@ def test_signed_steps_show_signer_date_decision_and_the_commit_that_signed(demo_
 def test_unsigned_steps_print_a_blank_line_to_sign_by_hand(demo_ws: Path) -> None:
     md = rendered(demo_ws, BLANK, "form2")
     rows = opinion_rows(md)
-    assert [r[0] for r in rows] == ["合同草拟（3.4.1–3.4.2）", "销售初审（核心原则条款）（3.5.1）", "主管审核（3.5.2）",
-                                    "商务中心审核（3.5.3）", "商务中心盖章（3.5.3, 3.6.1）", "甲方签署合同（3.6.2）"]
+    assert [r[0] for r in rows] == [
+        "合同草拟（3.4.1–3.4.2）",
+        "销售初审（核心原则条款）（3.5.1）",
+        "主管审核（3.5.2）",
+        "商务中心审核（3.5.3）",
+        "商务中心盖章（3.5.3, 3.6.1）",
+        "甲方签署合同（3.6.2）",
+    ]
     assert all(r[2:] == ["□同意 □退回", "________", BLANK_DAY, ""] for r in rows)
     html = rendered(demo_ws, BLANK, "form2", "--format", "html")
     assert len(re.findall(r"<td>□同意　□退回</td><td></td><td[^>]*>[　 ]*年[　 ]*月[　 ]*日</td><td></td>", html)) == 6
@@ -418,8 +460,19 @@ def test_a_client_signature_shows_the_signatory_and_the_date_on_paper(team: Team
     pid = open_project(team)
     draft_contract(team, pid)
     stamp_contract(team, pid)
-    team.ok("zhangsan", "sign", pid, "contract.client_sign", "--role", "client", "--signatory", "周总",
-            "--date", "2026-09-15", at="2026-09-20T10:00:00+08:00")
+    team.ok(
+        "zhangsan",
+        "sign",
+        pid,
+        "contract.client_sign",
+        "--role",
+        "client",
+        "--signatory",
+        "周总",
+        "--date",
+        "2026-09-15",
+        at="2026-09-20T10:00:00+08:00",
+    )
     line = next(r for r in opinion_rows(rendered(team.root, pid, "form2")) if r[0] == "甲方签署合同（3.6.2）")
     assert line[1:5] == ["甲方", "同意", "周总 ← 张三", "2026年9月15日"]  # 周总 signed, 张三 recorded it; not the 20th
     found = trailers(team.root, line[5])
@@ -427,6 +480,7 @@ def test_a_client_signature_shows_the_signatory_and_the_date_on_paper(team: Team
 
 
 # --- 6. form 4: what is signed on paper (3.8.2, 3.9.1) ----------------------------------------------
+
 
 def test_3_8_2_form4_carries_the_clients_signature_copies_and_stamps(demo_ws: Path) -> None:
     md = rendered(demo_ws, SHOWCASE, "form4")
@@ -450,7 +504,7 @@ def test_3_8_2_form4_carries_the_clients_signature_copies_and_stamps(demo_ws: Pa
 
 def test_3_9_1_form4_has_the_endorsement_of_customer_service(demo_ws: Path) -> None:
     md = rendered(demo_ws, SHOWCASE, "form4")
-    endorsement = md[md.index("## 三、背书栏（客服中心，3.9.1）"):]
+    endorsement = md[md.index("## 三、背书栏（客服中心，3.9.1）") :]
     assert row_of(endorsement, "验收日期（保修起算）") == [["验收日期（保修起算）", "2026年11月10日"]]
     assert row_of(endorsement, "保修截止") == [["保修截止", "2027年11月10日"]]
     line = next(r for r in opinion_rows(endorsement) if r[0] == "客服中心背书（3.9.1）")
@@ -461,6 +515,7 @@ def test_3_9_1_form4_has_the_endorsement_of_customer_service(demo_ws: Path) -> N
 
 
 # --- 7. names, outputs and errors ---------------------------------------------------------------
+
 
 def test_a_form_goes_by_its_id_title_annex_or_number(demo_ws: Path) -> None:
     form4 = rendered(demo_ws, SHOWCASE, "form4")
@@ -497,6 +552,7 @@ def test_a_pdf_is_not_printed_to_a_terminal(demo_ws: Path, monkeypatch: pytest.M
 
 
 # --- 8. PDF -----------------------------------------------------------------------------------
+
 
 def test_form4_as_pdf_has_real_chinese_text(demo_ws: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     require_weasyprint()
@@ -564,10 +620,15 @@ def test_no_form_prints_beyond_the_margins_of_an_a4_page(demo_ws: Path, tmp_path
         assert ink_outside_the_margins(out) == [], project
     # The check itself sees a box that runs past the margin.
     wide = tmp_path / "wide.pdf"
-    wide.write_bytes(rendering.html_to_pdf(f"<style>{STYLE}</style><div style='margin-left:150mm;width:40mm;"
-                                           "height:10mm;background:#000'></div>"))
-    assert ink_outside_the_margins(wide) in (["page 1: 7 mm past the right margin"],  # 8 mm, to a pixel at 30 dpi
-                                             ["page 1: 8 mm past the right margin"])
+    wide.write_bytes(
+        rendering.html_to_pdf(
+            f"<style>{STYLE}</style><div style='margin-left:150mm;width:40mm;height:10mm;background:#000'></div>"
+        )
+    )
+    assert ink_outside_the_margins(wide) in (
+        ["page 1: 7 mm past the right margin"],  # 8 mm, to a pixel at 30 dpi
+        ["page 1: 8 mm past the right margin"],
+    )
 
 
 @pytest.mark.parametrize("project", ["2026-001", "2026-002", "2026-003", "2026-004", "2026-005", "2026-006"])
@@ -598,8 +659,9 @@ def test_without_weasyprint_pdf_names_the_extra_to_install() -> None:
     assert "libpango" in info.value.message and "fonts-noto-cjk" in info.value.message
 
 
-def test_without_weasyprint_the_command_exits_2_and_writes_no_file(demo_ws: Path, tmp_path: Path,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_weasyprint_the_command_exits_2_and_writes_no_file(
+    demo_ws: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def missing() -> None:
         raise ImportError("No module named 'weasyprint'")
 
@@ -610,6 +672,7 @@ def test_without_weasyprint_the_command_exits_2_and_writes_no_file(demo_ws: Path
 
 # --- 9. the volume (4.2) ------------------------------------------------------------------------
 
+
 def section_ids(html: str) -> list[str]:
     return re.findall(r'<section class="form" id="([^"]+)">', html)
 
@@ -617,9 +680,9 @@ def section_ids(html: str) -> list[str]:
 def test_4_2_volume_binds_cover_contents_and_every_form_in_order(demo_ws: Path) -> None:
     html = rendered(demo_ws, SHOWCASE, "volume", "--format", "html")
     assert html.count("<!DOCTYPE html>") == 1 and html.count("<html") == 1 and html.count("</html>") == 1
-    cover = html[html.index('<section class="cover">'):html.index('<section class="toc">')]
+    cover = html[html.index('<section class="cover">') : html.index('<section class="toc">')]
     assert "<h1>项目资料卷</h1>" in cover and CLIENT in cover and "<td>XM-2026-001</td>" in cover
-    assert "<td class=\"label\">表单数</td><td>8</td>" in cover
+    assert '<td class="label">表单数</td><td>8</td>' in cover
     toc = re.findall(r'<li><a href="#([^"]+)">([^<]+)</a></li>', html)
     assert [t[0] for t in toc] == list(FORMS) == list(PROCESS.forms)
     assert ("form4", "XM-F04 项目验收报告（附表4）") in toc
@@ -656,14 +719,19 @@ def line_of(text: str, needle: str) -> int:
 
 def test_a_stage_naming_a_form_not_in_the_table() -> None:
     text, message = parse_error("    form: form2\n    fields:", "    form: form9\n    fields:")
-    assert message.startswith(f"p.yaml:{line_of(text, '    form: form9')}: form 'form9' is not in the `forms` table "
-                              "(forms: form1, sample-request, form2,")
+    assert message.startswith(
+        f"p.yaml:{line_of(text, '    form: form9')}: form 'form9' is not in the `forms` table "
+        "(forms: form1, sample-request, form2,"
+    )
 
 
 def test_two_forms_going_by_the_same_name() -> None:
     old = "registration: {number: XM-F07,"
     text, message = parse_error(old, "registration: {number: xm-f04,")
-    assert message == f"p.yaml:{line_of(text, '  registration: {')}: forms form4 and registration both go by the name 'xm-f04'"
+    assert (
+        message
+        == f"p.yaml:{line_of(text, '  registration: {')}: forms form4 and registration both go by the name 'xm-f04'"
+    )
     text, message = parse_error("title: 出货指令,", "title: 项目验收报告,")
     assert message.endswith("forms shipping-order and form4 both go by the name '项目验收报告'")
 
@@ -683,13 +751,19 @@ def test_a_form_stamped_by_an_unknown_party() -> None:
 def test_the_default_forms_table() -> None:
     assert list(PROCESS.forms) == list(FORMS)
     form4 = PROCESS.forms["form4"]
-    assert (form4.number, form4.annex, form4.title, form4.copies, form4.stamps) == \
-        ("XM-F04", "附表4", "项目验收报告", 2, ("client", "company"))
+    assert (form4.number, form4.annex, form4.title, form4.copies, form4.stamps) == (
+        "XM-F04",
+        "附表4",
+        "项目验收报告",
+        2,
+        ("client", "company"),
+    )
     assert form4.steps == ("acceptance.request", "acceptance.client_sign", "handover.endorse")
     assert PROCESS.form("xm-f04") is form4 and PROCESS.form("附表4") is form4 and PROCESS.form("附表9") is None
 
 
 # --- 11. what a review found: a template may not reach outside, paper must be right ---------
+
 
 def test_a_template_linking_outside_its_folder_is_refused(demo_copy: Path, tmp_path: Path) -> None:
     """A link committed in templates/ (leak.txt → a secret file) must not print the file of
@@ -708,14 +782,17 @@ def test_a_pdf_carries_no_file_and_calls_no_server(tmp_path: Path) -> None:
     require_weasyprint()
     secret = tmp_path / "secret.txt"
     secret.write_text("TOP-SECRET-42\n", encoding="utf-8")
-    html = (f'<html><head><link rel="attachment" href="{secret.as_uri()}"></head>'
-            f'<body><p>表</p><img src="{secret.as_uri()}"><img src="http://192.0.2.1/track.png"></body></html>')
+    html = (
+        f'<html><head><link rel="attachment" href="{secret.as_uri()}"></head>'
+        f'<body><p>表</p><img src="{secret.as_uri()}"><img src="http://192.0.2.1/track.png"></body></html>'
+    )
     pdf = rendering.html_to_pdf(html)
     assert pdf.startswith(b"%PDF") and b"TOP-SECRET-42" not in pdf and b"EmbeddedFile" not in pdf
 
 
-def test_a_shallow_clone_is_refused_rather_than_printing_signatures_without_commits(demo_ws: Path,
-                                                                                    tmp_path: Path) -> None:
+def test_a_shallow_clone_is_refused_rather_than_printing_signatures_without_commits(
+    demo_ws: Path, tmp_path: Path
+) -> None:
     shallow = tmp_path / "shallow"
     subprocess.run(["git", "clone", "-q", "--depth", "3", demo_ws.as_uri(), str(shallow)], check=True)
     message = render_refused(shallow, SHOWCASE, "form2")
@@ -726,16 +803,30 @@ def test_a_line_break_in_user_data_does_not_make_markdown(team: Team) -> None:
     pid = team.json("zhangsan", "new", "政府展厅", "--client", "会展中心", "--budget", "35万")["id"]
     answer = team("zhangsan", "set", pid, "initiation.name=政府展厅\n---\n- 伪造条目")  # a name is one line
     assert answer.exit_code == 2 and "single line" in " ".join(answer.output.split())
-    team.ok("zhangsan", "set", pid, "initiation.client.name=会展 # 中心",
-            "acceptance.remarks=第一行\n---\n- 伪造条目\n1. 第二条\n# 标题")  # remarks take several lines
+    team.ok(
+        "zhangsan",
+        "set",
+        pid,
+        "initiation.client.name=会展 # 中心",
+        "acceptance.remarks=第一行\n---\n- 伪造条目\n1. 第二条\n# 标题",
+    )  # remarks take several lines
     md = rendered(team.root, pid, "form4")
     assert md.splitlines()[0] == r"# 项目验收报告（附表4）"
     data = [line for line in md.splitlines() if any(word in line for word in ("伪造条目", "第二条", "标题"))]
     assert len(data) >= 3, md
     assert not [line for line in data if line.lstrip().startswith(("---", "- ", "1. ", "#"))], data
-    assert [line for line in md.splitlines() if line.startswith(("---", "#"))] == \
-        ["# 项目验收报告（附表4）", "## 一、项目及交付情况", "## 二、验收", "## 验收结论（甲方填写）", "## 备注",
-         "## 验收签字", "## 三、背书栏（客服中心，3.9.1）", "## 客服中心意见", "## 背书签字", "---"]
+    assert [line for line in md.splitlines() if line.startswith(("---", "#"))] == [
+        "# 项目验收报告（附表4）",
+        "## 一、项目及交付情况",
+        "## 二、验收",
+        "## 验收结论（甲方填写）",
+        "## 备注",
+        "## 验收签字",
+        "## 三、背书栏（客服中心，3.9.1）",
+        "## 客服中心意见",
+        "## 背书签字",
+        "---",
+    ]
     assert row_of(md, "甲方（客户）") == [["甲方（客户）", r"会展 \# 中心"]]
 
 
@@ -771,18 +862,29 @@ def test_3_5_2_3_5_3_the_final_form2_shows_every_reject_round_and_its_re_signatu
     rounds = round_rows(md)
     assert [r[:5] for r in rounds] == [
         ["1", "主管审核（3.5.2）", "赵六（部门主管）", "违约责任未设上限，请补充后重新提交", "2026年9月30日"],
-        ["2", "商务中心审核（3.5.3）", "钱七（商务中心）", "交货期改为2026-11-10（已红字标注），请与客户确认", "2026年10月5日"]]
+        [
+            "2",
+            "商务中心审核（3.5.3）",
+            "钱七（商务中心）",
+            "交货期改为2026-11-10（已红字标注），请与客户确认",
+            "2026年10月5日",
+        ],
+    ]
     assert [r[6:8] for r in rounds] == [["赵六", "2026年10月2日"], ["钱七", "2026年10月9日"]]
     for r, step in zip(rounds, ("contract.supervisor_review", "contract.business_review"), strict=True):
         assert trailers(demo_ws, r[5])["Xmflow-Decision"] == "reject" and trailers(demo_ws, r[5])["Xmflow-Step"] == step
-        assert trailers(demo_ws, r[8])["Xmflow-Decision"] == "approve" and trailers(demo_ws, r[8])["Xmflow-Step"] == step
+        assert (
+            trailers(demo_ws, r[8])["Xmflow-Decision"] == "approve" and trailers(demo_ws, r[8])["Xmflow-Step"] == step
+        )
     # The opinion column is what counts now: the signatures made again, no reject line.
     assert not [r for r in opinion_rows(md) if r[2].startswith("退回")]
     html = rendered(demo_ws, SHOWCASE, "form2", "--format", "html")
     assert "<h2>退回及重新签字</h2>" in html and "违约责任未设上限，请补充后重新提交" in html
     assert html.index("退回及重新签字") < html.index("审核意见及签字")
     # A project that went through no reject has no such table.
-    assert "退回及重新签字" not in rendered(demo_ws, SMALL, "form2") + rendered(demo_ws, SMALL, "form2", "--format", "html")
+    assert "退回及重新签字" not in rendered(demo_ws, SMALL, "form2") + rendered(
+        demo_ws, SMALL, "form2", "--format", "html"
+    )
 
 
 def test_a_clients_reject_shows_its_signatory_with_who_recorded_it_and_the_round(team: Team) -> None:
@@ -790,16 +892,45 @@ def test_a_clients_reject_shows_its_signatory_with_who_recorded_it_and_the_round
     draft_contract(team, pid)
     sign_contract(team, pid)
     shipped(team, pid)
-    team.ok("zhangsan", "set", pid, "acceptance.request_date=2026-11-07", "acceptance.accepted_date=2026-11-10",
-            "acceptance.copies=2", at="2026-11-10T09:00:00+08:00")
+    team.ok(
+        "zhangsan",
+        "set",
+        pid,
+        "acceptance.request_date=2026-11-07",
+        "acceptance.accepted_date=2026-11-10",
+        "acceptance.copies=2",
+        at="2026-11-10T09:00:00+08:00",
+    )
     team.ok("zhangsan", "sign", pid, "acceptance.request")
-    team.ok("zhangsan", "sign", pid, "acceptance.client_sign", "--reject", "--role", "client", "--signatory", "王总",
-            "-m", "屏幕有坏点，请更换")
+    team.ok(
+        "zhangsan",
+        "sign",
+        pid,
+        "acceptance.client_sign",
+        "--reject",
+        "--role",
+        "client",
+        "--signatory",
+        "王总",
+        "-m",
+        "屏幕有坏点，请更换",
+    )
     md = rendered(team.root, pid, "form4")
     line = next(r for r in opinion_rows(md) if r[0] == "甲方签署验收报告（3.8.2）")
     assert line[1:4] == ["甲方", "退回：屏幕有坏点，请更换", "王总 ← 张三"]
-    assert round_rows(md) == [["1", "甲方签署验收报告（3.8.2）", "王总 ← 张三（甲方）", "屏幕有坏点，请更换", "2026年11月10日",
-                               line[5], "（待重新签字）", "", ""]]
+    assert round_rows(md) == [
+        [
+            "1",
+            "甲方签署验收报告（3.8.2）",
+            "王总 ← 张三（甲方）",
+            "屏幕有坏点，请更换",
+            "2026年11月10日",
+            line[5],
+            "（待重新签字）",
+            "",
+            "",
+        ]
+    ]
     team.ok("zhangsan", "sign", pid, "acceptance.request")
     team.ok("wushi", "sign", pid, "acceptance.client_sign", "--role", "client", "--signatory", "王总", "-m", "同意。")
     md = rendered(team.root, pid, "form4")
@@ -809,12 +940,23 @@ def test_a_clients_reject_shows_its_signatory_with_who_recorded_it_and_the_round
     assert row_of(md, "甲方签字人") == [["甲方签字人", "王总"]]  # the client's own signer, on the client's line
 
 
-@pytest.mark.parametrize(("decision", "comment", "shown"), [
-    ("approve", "同意", None), ("approve", " 同意。 ", None), ("approve", "Approved", None), ("approve", "同意！", None),
-    ("approve", "同意，请尽快盖章", "同意，请尽快盖章"), ("approve", "不同意", "不同意"), ("reject", "退回", None),
-    ("reject", "同意", "同意"), ("approve", None, None)])
-def test_a_comment_that_only_repeats_the_decision_is_not_printed_again(decision: str, comment: str | None,
-                                                                       shown: str | None) -> None:
+@pytest.mark.parametrize(
+    ("decision", "comment", "shown"),
+    [
+        ("approve", "同意", None),
+        ("approve", " 同意。 ", None),
+        ("approve", "Approved", None),
+        ("approve", "同意！", None),
+        ("approve", "同意，请尽快盖章", "同意，请尽快盖章"),
+        ("approve", "不同意", "不同意"),
+        ("reject", "退回", None),
+        ("reject", "同意", "同意"),
+        ("approve", None, None),
+    ],
+)
+def test_a_comment_that_only_repeats_the_decision_is_not_printed_again(
+    decision: str, comment: str | None, shown: str | None
+) -> None:
     from xmflow.forms.model import Signature
     from xmflow.model import Decision, Signoff
 
@@ -826,8 +968,13 @@ def test_a_comment_that_only_repeats_the_decision_is_not_printed_again(decision:
 def test_payment_terms_add_up_to_the_contract_amount_to_the_fen(team: Team) -> None:
     pid = open_project(team)
     draft_contract(team, pid, "100000.01")
-    team.ok("zhangsan", "set", pid, "contract.payment_terms=[{name: 预付款, percent: 33.33, due: signing, days: 7}, "
-            "{name: 到货款, percent: 33.33, due: shipment, days: 7}, {name: 验收款, percent: 33.34, due: acceptance}]")
+    team.ok(
+        "zhangsan",
+        "set",
+        pid,
+        "contract.payment_terms=[{name: 预付款, percent: 33.33, due: signing, days: 7}, "
+        "{name: 到货款, percent: 33.33, due: shipment, days: 7}, {name: 验收款, percent: 33.34, due: acceptance}]",
+    )
     rows = [cells(line) for line in rendered(team.root, pid, "form2").splitlines() if re.match(r"\| [123] \|", line)]
     assert [r[-1] for r in rows] == ["¥33,330.00", "¥33,330.00", "¥33,340.01"]  # ¥100,000.01 in all
 
@@ -836,8 +983,12 @@ def test_split_amount_is_exact_and_leaves_no_fen_behind() -> None:
     from decimal import Decimal as D
 
     from xmflow.money.figures import split_amount
-    assert split_amount(D("100000.01"), [D("33.33"), D("33.33"), D("33.34")]) == \
-        [D("33330.00"), D("33330.00"), D("33340.01")]
+
+    assert split_amount(D("100000.01"), [D("33.33"), D("33.33"), D("33.34")]) == [
+        D("33330.00"),
+        D("33330.00"),
+        D("33340.01"),
+    ]
     assert split_amount(D("1490000.00"), [D(30), D(60), D(10)]) == [D("447000.00"), D("894000.00"), D("149000.00")]
     assert split_amount(D("100.00"), [D(50), None]) == [D("50.00"), None]  # terms not yet complete: no remainder
 
@@ -848,8 +999,9 @@ def test_a_format_that_contradicts_the_output_file_is_refused(demo_ws: Path, tmp
 
 
 @pytest.mark.parametrize("name", ["x.docx", "x.DOC", "form4.odt", "x.rtf"])
-def test_an_output_file_of_a_format_it_cannot_write_is_refused_naming_those_it_can(demo_ws: Path, tmp_path: Path,
-                                                                                 name: str) -> None:
+def test_an_output_file_of_a_format_it_cannot_write_is_refused_naming_those_it_can(
+    demo_ws: Path, tmp_path: Path, name: str
+) -> None:
     """`render -o x.docx` is not written as Markdown under a Word file's name: refused, exit 2,
     saying which extensions it writes, and no file is made."""
     message = " ".join(render_refused(demo_ws, SHOWCASE, "form4", "-o", str(tmp_path / name)).split())
@@ -858,7 +1010,9 @@ def test_an_output_file_of_a_format_it_cannot_write_is_refused_naming_those_it_c
     assert "nothing was written" in message
     assert list(tmp_path.iterdir()) == []
     chinese = render_refused(demo_ws, SHOWCASE, "form4", "-o", str(tmp_path / name), lang="zh")
-    assert "不能写" in chinese and ".md (.markdown, .txt), .html (.htm), .pdf" in chinese and "未写入任何文件" in chinese
+    assert (
+        "不能写" in chinese and ".md (.markdown, .txt), .html (.htm), .pdf" in chinese and "未写入任何文件" in chinese
+    )
     assert list(tmp_path.iterdir()) == []
 
 
@@ -868,8 +1022,12 @@ def test_a_signature_is_matched_only_to_a_commit_by_its_signer() -> None:
 
     at = datetime.fromisoformat("2026-10-02T09:00:00+08:00")
     signoff = Signoff("contract.supervisor_review", Decision.APPROVE, "zhaoliu", "sales_supervisor", at, "sha256:x")
-    trailer = {"Xmflow-Project": "2026-001", "Xmflow-Step": signoff.step, "Xmflow-Decision": "approve",
-               "Xmflow-Role": "sales_supervisor"}
+    trailer = {
+        "Xmflow-Project": "2026-001",
+        "Xmflow-Step": signoff.step,
+        "Xmflow-Decision": "approve",
+        "Xmflow-Role": "sales_supervisor",
+    }
     forged = Commit("a" * 40, "李四", "lisi@example.com", at, trailer)
     genuine = Commit("b" * 40, "赵六", "zhaoliu@example.com", at, trailer)
     assert signoff_commit([forged], "2026-001", signoff, "zhaoliu@example.com") is None
@@ -877,9 +1035,11 @@ def test_a_signature_is_matched_only_to_a_commit_by_its_signer() -> None:
 
 
 def test_a_reader_that_stops_early_is_not_an_error(demo_ws: Path) -> None:
-    proc = subprocess.Popen([sys.executable, "-m", "xmflow", "--lang", "zh", "-C", str(demo_ws), "render", SHOWCASE,
-                             "volume"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "xmflow", "--lang", "zh", "-C", str(demo_ws), "render", SHOWCASE, "volume"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     assert proc.stdout is not None and proc.stderr is not None
     assert proc.stdout.read(5) == "# 项".encode()[:5]
     proc.stdout.close()  # like `| head -c 5`
@@ -889,6 +1049,7 @@ def test_a_reader_that_stops_early_is_not_an_error(demo_ws: Path) -> None:
 
 # --- 12. both languages ---------------------------------------------------------------------------
 
+
 def template_messages() -> dict[str, str]:
     """The templates' own words: each message id without placeholders, with its Chinese."""
     import gettext as gettext_module
@@ -896,12 +1057,14 @@ def template_messages() -> dict[str, str]:
     from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 
     from xmflow import i18n
+
     chinese = i18n.catalogue("zh")
     assert isinstance(chinese, gettext_module.GNUTranslations), "no compiled Chinese catalogue"
     found = {}
     templates = Path(str(resources.files("xmflow.templates")))
-    for _file, _line, message, _comments, context in extract_from_dir(templates, [("**.j2", "jinja2")],
-                                                                     keywords=DEFAULT_KEYWORDS):
+    for _file, _line, message, _comments, context in extract_from_dir(
+        templates, [("**.j2", "jinja2")], keywords=DEFAULT_KEYWORDS
+    ):
         if isinstance(message, str) and "{" not in message:
             found[message] = chinese.pgettext(context, message) if context else chinese.gettext(message)
     return found
@@ -932,16 +1095,26 @@ def test_a_form_in_english_speaks_english_and_writes_amounts_in_figures(demo_ws:
     assert "· Form No. XM-F02 · Project 2026-001 " in form2 and "Marketing Project Control Procedure" in form2
     assert row_of(form2, "Contract amount") == [["Contract amount", "¥1,490,000.00"]]
     assert "大写" not in form2 and "In capitals" not in form2 and "人民币" not in form2
-    assert row_of(form2, "Delivery date") == [["Delivery date", "**2026-11-10** ⟵ changed (was: 2026-11-01)"],
-                                              ["Delivery date", "2026-11-01", "**2026-11-10**"]]
+    assert row_of(form2, "Delivery date") == [
+        ["Delivery date", "**2026-11-10** ⟵ changed (was: 2026-11-01)"],
+        ["Delivery date", "2026-11-01", "**2026-11-10**"],
+    ]
     assert row_of(form2, "Warranty") == [["Warranty", "12 months"]]
     rows = {r[0]: r for r in opinion_rows_en(form2)}
-    assert rows["Supervisor review (3.5.2)"][1:5] == ["Department supervisor", "Approved (changed after signing)", "赵六",
-                                                      "2026-10-02"]
+    assert rows["Supervisor review (3.5.2)"][1:5] == [
+        "Department supervisor",
+        "Approved (changed after signing)",
+        "赵六",
+        "2026-10-02",
+    ]
     assert rows["Client signs the contract (3.6.2)"][1:4] == ["Client", "Approved", "刘经理 ← 张三"]
-    assert "## Rejects and signatures made again" in form2 and "| 1 | Supervisor review (3.5.2) | 赵六 (Department supervisor) |" in form2
-    assert form2.rstrip().endswith("Data version " + git(demo_ws, "rev-parse", "--short=7", "HEAD").strip()
-                                   + " · printed on 2026-11-28")
+    assert (
+        "## Rejects and signatures made again" in form2
+        and "| 1 | Supervisor review (3.5.2) | 赵六 (Department supervisor) |" in form2
+    )
+    assert form2.rstrip().endswith(
+        "Data version " + git(demo_ws, "rev-parse", "--short=7", "HEAD").strip() + " · printed on 2026-11-28"
+    )
     form1 = rendered(demo_ws, SHOWCASE, "form1", lang="en")
     assert row_of(form1, "Project budget") == [["Project budget", "¥1,500,000.00"]] and "人民币" not in form1
     assert row_of(form1, "Key project") == [["Key project", "Yes"]]
@@ -961,8 +1134,11 @@ def test_a_form_in_english_speaks_english_and_writes_amounts_in_figures(demo_ws:
 
 
 def opinion_rows_en(md: str) -> list[list[str]]:
-    return [cells(line) for line in md.splitlines()
-            if line.startswith("| ") and re.match(r"\| [A-Z][^|]* \([0-9.–, ]+\) \|", line)]
+    return [
+        cells(line)
+        for line in md.splitlines()
+        if line.startswith("| ") and re.match(r"\| [A-Z][^|]* \([0-9.–, ]+\) \|", line)
+    ]
 
 
 def test_no_form_in_english_prints_beyond_the_margins_either(demo_ws: Path, tmp_path: Path) -> None:
@@ -984,18 +1160,18 @@ def test_the_index_of_signoff_commits_prints_what_the_history_says(demo_copy: Pa
     shutil.rmtree(index, ignore_errors=True)
     cold = {form: rendered(demo_copy, SHOWCASE, form) for form in FORMS}
     assert (index / "signed" / f"{SHOWCASE}.jsonl").is_file() and (index / "HEAD").is_file()
-    assert {form: rendered(demo_copy, SHOWCASE, form) for form in FORMS} == cold       # warm
+    assert {form: rendered(demo_copy, SHOWCASE, form) for form in FORMS} == cold  # warm
     (index / "signed" / f"{SHOWCASE}.jsonl").write_text("[[1, 2", "utf-8")
-    assert {form: rendered(demo_copy, SHOWCASE, form) for form in FORMS} == cold       # broken
+    assert {form: rendered(demo_copy, SHOWCASE, form) for form in FORMS} == cold  # broken
     shutil.rmtree(index)
     # HEAD goes back to before the last sign-off of the showcase: its line is blank again.
     last = git(demo_copy, "log", "-1", "--format=%H", "--", f"projects/{SHOWCASE}").strip()
     head = git(demo_copy, "rev-parse", "HEAD").strip()
-    rendered(demo_copy, SHOWCASE, "form4")                                              # made for HEAD
+    rendered(demo_copy, SHOWCASE, "form4")  # made for HEAD
     git(demo_copy, "reset", "-q", "--hard", f"{last}~1")
     back = {form: rendered(demo_copy, SHOWCASE, form) for form in FORMS}
     assert back != cold and last[:7] not in "".join(back.values())
     shutil.rmtree(index)
-    assert {form: rendered(demo_copy, SHOWCASE, form) for form in FORMS} == back        # as a cold run
-    git(demo_copy, "reset", "-q", "--hard", head)                                       # and forward again
+    assert {form: rendered(demo_copy, SHOWCASE, form) for form in FORMS} == back  # as a cold run
+    git(demo_copy, "reset", "-q", "--hard", head)  # and forward again
     assert {form: rendered(demo_copy, SHOWCASE, form) for form in FORMS} == cold

@@ -43,9 +43,9 @@ class Place:
     """The workspace the fuzz runs against, and the odd files it may name."""
 
     team: Team
-    signed: str       # a project whose contract the client signed (invoices, receipts, ar)
-    stamped: str      # a project waiting for the client's signature (a scan may go with it)
-    scratch: Path     # the folder the commands run in (relative output files land here)
+    signed: str  # a project whose contract the client signed (invoices, receipts, ar)
+    stamped: str  # a project waiting for the client's signature (a scan may go with it)
+    scratch: Path  # the folder the commands run in (relative output files land here)
     fifo: str
     folder: str
     scan: str
@@ -66,21 +66,100 @@ def place(tmp_path_factory: pytest.TempPathFactory) -> Place:
         (odd / "scan.pdf").write_bytes(b"%PDF-1.4 a scan")
         with open(odd / "big.pdf", "wb") as handle:
             handle.truncate(21 * 1024 * 1024)  # sparse: over the 20 MB a scan may be
-        return Place(team, signed, stamped, tmp_path_factory.mktemp("fuzz-cwd"), str(odd / "fifo"),
-                     str(odd / "folder"), str(odd / "scan.pdf"), str(odd / "big.pdf"))
+        return Place(
+            team,
+            signed,
+            stamped,
+            tmp_path_factory.mktemp("fuzz-cwd"),
+            str(odd / "fifo"),
+            str(odd / "folder"),
+            str(odd / "scan.pdf"),
+            str(odd / "big.pdf"),
+        )
 
 
 # --- what the fuzz types -----------------------------------------------------------------------
 
-ODD = ["", " ", "\t", "\n", "\x1b[31m", "\x1b]0;title\x07", "a\x1b[2Jb", "\x9b1m", "\u202eabc", "a\u2028b", "\x7f",
-       "a\udc9b", "-5", "--x", "-", "--", "-0", "1e9999", "NaN", "inf", "0", "-1", "2026-02-30", "2026-13-01",
-       "0000-01-01", "9999-12-31", "2017-12-5", "x" * 3000, "项目", "😀", "[bold]x[/bold]", "[/]", "=1+1", "@x",
-       "- a\n1. b", "%s%n", "{0}", "$(true)", "a;b", "../x", "2026-001", "zhangsan", "client", "contract",
-       "contract.draft", "form2", "volume", "HEAD", "origin"]
-PATHS = ["", ".", "/", "..", "/dev/null", "/dev/full", "/nonexistent/x.md", "nofolder/x.xlsx", "out.md",
-         "out.html", "out.xlsx", "x.docx", "FIFO", "FOLDER"]
-SCANS = ["", ".", "/", "/dev/null", "/dev/zero", "/dev/urandom", "/nonexistent/scan.pdf", "FIFO", "FOLDER",
-         "SCAN", "BIG"]
+ODD = [
+    "",
+    " ",
+    "\t",
+    "\n",
+    "\x1b[31m",
+    "\x1b]0;title\x07",
+    "a\x1b[2Jb",
+    "\x9b1m",
+    "\u202eabc",
+    "a\u2028b",
+    "\x7f",
+    "a\udc9b",
+    "-5",
+    "--x",
+    "-",
+    "--",
+    "-0",
+    "1e9999",
+    "NaN",
+    "inf",
+    "0",
+    "-1",
+    "2026-02-30",
+    "2026-13-01",
+    "0000-01-01",
+    "9999-12-31",
+    "2017-12-5",
+    "x" * 3000,
+    "项目",
+    "😀",
+    "[bold]x[/bold]",
+    "[/]",
+    "=1+1",
+    "@x",
+    "- a\n1. b",
+    "%s%n",
+    "{0}",
+    "$(true)",
+    "a;b",
+    "../x",
+    "2026-001",
+    "zhangsan",
+    "client",
+    "contract",
+    "contract.draft",
+    "form2",
+    "volume",
+    "HEAD",
+    "origin",
+]
+PATHS = [
+    "",
+    ".",
+    "/",
+    "..",
+    "/dev/null",
+    "/dev/full",
+    "/nonexistent/x.md",
+    "nofolder/x.xlsx",
+    "out.md",
+    "out.html",
+    "out.xlsx",
+    "x.docx",
+    "FIFO",
+    "FOLDER",
+]
+SCANS = [
+    "",
+    ".",
+    "/",
+    "/dev/null",
+    "/dev/zero",
+    "/dev/urandom",
+    "/nonexistent/scan.pdf",
+    "FIFO",
+    "FOLDER",
+    "SCAN",
+    "BIG",
+]
 BLOCKING = {"/dev/zero", "/dev/urandom", "FIFO"}  # before the fix these blocked or read for ever
 RAW = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # control characters: none may be printed as they are
 
@@ -119,42 +198,95 @@ def maybe(values: st.SearchStrategy[str]) -> st.SearchStrategy[list[str]]:
 
 
 PROJECT = odd_text("P", "S")
-STEP = odd_text("contract.client_sign", "contract.client_sign", "acceptance.request", "installation.ready_to_ship",
-                "contract.gm_approval", "plan.countersign")
+STEP = odd_text(
+    "contract.client_sign",
+    "contract.client_sign",
+    "acceptance.request",
+    "installation.ready_to_ship",
+    "contract.gm_approval",
+    "plan.countersign",
+)
 DATE = odd_text("2026-09-10", "2026-12-31", "2027-01-01")
 AMOUNT = odd_text("1万", "1,000.00", "0.001", "150万", "1.5亿", "99999999999999999")
 ROLE = odd_text("client", "sales", "finance", "business_center", "boss")
 PERSON = odd_text("zhangsan", "lisi", "nobody", "wushi")
 FORM = odd_text("form1", "form2", "form4", "附表2", "XM-F04", "volume", "shipping-order")
 STAGE = odd_text("contract", "installation", "initiation", "nosuchstage")
-ASSIGN = odd_text("contract.notes=备注", "contract.amount=1万", "installation.requirements=- a\n1. b",
-                  "contract.notes=", "initiation.name=新名", "x=y", "contract.nosuch=1", "contract.amount=1e9999",
-                  "plan.milestones=[{name: a, due: 2026-02-30}]", "contract.payment_terms=[[[[]]]]")
-EDITORS = ["true", "false", 'vi "', "", " ", "/nonexistent-editor", "sh -c 'echo notes: 备注 >> \"$1\"' sh",
-           "sh -c 'printf \"\\033[31m: [\" > \"$1\"' sh"]
+ASSIGN = odd_text(
+    "contract.notes=备注",
+    "contract.amount=1万",
+    "installation.requirements=- a\n1. b",
+    "contract.notes=",
+    "initiation.name=新名",
+    "x=y",
+    "contract.nosuch=1",
+    "contract.amount=1e9999",
+    "plan.milestones=[{name: a, due: 2026-02-30}]",
+    "contract.payment_terms=[[[[]]]]",
+)
+EDITORS = [
+    "true",
+    "false",
+    'vi "',
+    "",
+    " ",
+    "/nonexistent-editor",
+    "sh -c 'echo notes: 备注 >> \"$1\"' sh",
+    'sh -c \'printf "\\033[31m: [" > "$1"\' sh',
+]
 
 COMMANDS: dict[str, st.SearchStrategy[list[str]]] = {
-    "new": argv(arg(odd_text("项目")), option("--client", odd_text("甲方")), option("--budget", AMOUNT),
-                option("--sales", PERSON), option("--id", odd_text("X-1", "2026-001")), flag("--industry-need"),
-                flag("--special"), flag("--json")),
+    "new": argv(
+        arg(odd_text("项目")),
+        option("--client", odd_text("甲方")),
+        option("--budget", AMOUNT),
+        option("--sales", PERSON),
+        option("--id", odd_text("X-1", "2026-001")),
+        flag("--industry-need"),
+        flag("--special"),
+        flag("--json"),
+    ),
     "set": argv(arg(PROJECT), st.lists(ASSIGN, max_size=3), option("-m", odd_text("备注")), flag("--reopen")),
     "edit": argv(arg(PROJECT), arg(STAGE), option("-m", odd_text("原因")), flag("--reopen")),
-    "sign": argv(arg(PROJECT), arg(STEP), flag("--reject"), option("-m", odd_text("同意")), option("--role", ROLE),
-                 option("--signatory", odd_text("刘经理")), option("--evidence", st.sampled_from(SCANS)),
-                 option("--date", DATE), option("--on-behalf-of", PERSON)),
-    "status": argv(maybe(PROJECT), flag("--mine"), option("--role", ROLE), flag("--overdue"), flag("--key"),
-                   flag("--late"), flag("--warranty"), option("--xlsx", st.sampled_from(PATHS)),
-                   option("--as-of", DATE), flag("--json")),
+    "sign": argv(
+        arg(PROJECT),
+        arg(STEP),
+        flag("--reject"),
+        option("-m", odd_text("同意")),
+        option("--role", ROLE),
+        option("--signatory", odd_text("刘经理")),
+        option("--evidence", st.sampled_from(SCANS)),
+        option("--date", DATE),
+        option("--on-behalf-of", PERSON),
+    ),
+    "status": argv(
+        maybe(PROJECT),
+        flag("--mine"),
+        option("--role", ROLE),
+        flag("--overdue"),
+        flag("--key"),
+        flag("--late"),
+        flag("--warranty"),
+        option("--xlsx", st.sampled_from(PATHS)),
+        option("--as-of", DATE),
+        flag("--json"),
+    ),
     "show": argv(arg(PROJECT), maybe(STAGE), flag("--json")),
-    "render": argv(arg(PROJECT), arg(FORM), option("--format", odd_text("md", "html")),
-                   option("-o", st.sampled_from(PATHS))),
+    "render": argv(
+        arg(PROJECT), arg(FORM), option("--format", odd_text("md", "html")), option("-o", st.sampled_from(PATHS))
+    ),
     "log": argv(maybe(PROJECT), flag("--json")),
     "verify": argv(maybe(PROJECT), option("--rev", odd_text("HEAD", "HEAD~1", "main")), flag("--json")),
     "check": argv(st.lists(odd_text(), max_size=1)),
     "invoice": argv(arg(PROJECT), arg(AMOUNT), option("--number", odd_text("FP-1")), option("--date", DATE)),
     "receive": argv(arg(PROJECT), arg(AMOUNT), option("--date", DATE), option("--ref", odd_text("回单"))),
-    "ar": argv(option("--as-of", DATE), flag("--by-salesperson"), flag("--json"), flag("--csv"),
-               option("--xlsx", st.sampled_from(PATHS))),
+    "ar": argv(
+        option("--as-of", DATE),
+        flag("--by-salesperson"),
+        flag("--json"),
+        flag("--csv"),
+        option("--xlsx", st.sampled_from(PATHS)),
+    ),
     "process show": argv(flag("--json"), st.lists(odd_text(), max_size=1)),
 }
 GLOBAL = argv(option("--lang", odd_text("zh", "en")), flag("--no-color"))
@@ -162,6 +294,7 @@ WHO = st.sampled_from(["zhangsan", "zhangsan", "zhangsan", "zhaoliu", "qianqi", 
 
 
 # --- running one -------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -180,8 +313,13 @@ def run(p: Place, who: str, args: list[str], env: dict[str, str], blocking: bool
     a timeout when it names what could block."""
     full = ["-C", str(p.team.root), *args]
     if blocking:
-        done = subprocess.run([sys.executable, "-m", "xmflow", *full], capture_output=True, timeout=60, cwd=p.scratch,
-                              env={**os.environ, **env, "GIT_AUTHOR_EMAIL": EMAILS[who]})
+        done = subprocess.run(
+            [sys.executable, "-m", "xmflow", *full],
+            capture_output=True,
+            timeout=60,
+            cwd=p.scratch,
+            env={**os.environ, **env, "GIT_AUTHOR_EMAIL": EMAILS[who]},
+        )
         return Outcome(done.returncode, (done.stdout + done.stderr).decode("utf-8", "replace"))
     cwd = os.getcwd()
     os.chdir(p.scratch)
@@ -195,8 +333,11 @@ def run(p: Place, who: str, args: list[str], env: dict[str, str], blocking: bool
 
 
 def state(p: Place) -> tuple[str, str, list[str]]:
-    return (p.team.head(), git(p.team.root, "status", "--porcelain", "--untracked-files=all"),
-            sorted(os.listdir(p.scratch)))
+    return (
+        p.team.head(),
+        git(p.team.root, "status", "--porcelain", "--untracked-files=all"),
+        sorted(os.listdir(p.scratch)),
+    )
 
 
 def check(p: Place, command: str, who: str, args: list[str], env: dict[str, str]) -> None:
@@ -213,8 +354,13 @@ def check(p: Place, command: str, who: str, args: list[str], env: dict[str, str]
         assert state(p) == before, "a refused command changed something: " + shown
 
 
-FUZZ = settings(derandomize=True, deadline=None, database=None, max_examples=DEFAULT_EXAMPLES,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FUZZ = settings(
+    derandomize=True,
+    deadline=None,
+    database=None,
+    max_examples=DEFAULT_EXAMPLES,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 @pytest.mark.parametrize("command", COMMANDS)

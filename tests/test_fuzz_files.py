@@ -51,11 +51,12 @@ from xmflow.values import check_text
 P = parser.load(None)
 ROLES = {rid for rid, role in P.roles.items() if role.is_global and not role.external}
 DAY = date(2026, 12, 1)
-SIGNED, OPEN = "2026-001", "2026-002"   # the template's projects: a contract signed twice; one not yet submitted
+SIGNED, OPEN = "2026-001", "2026-002"  # the template's projects: a contract signed twice; one not yet submitted
 
 # --- the inputs ------------------------------------------------------------------------------------
 
-CONTRACT = yamlio.load("""\
+CONTRACT = yamlio.load(
+    """\
 number: HT-1
 template: company
 amount: 348000.00
@@ -83,8 +84,12 @@ signoffs:
   signatory: 刘经理
   evidence: {file: files/contract.client_sign-0123456789ab.pdf, sha256: '%s'}
   signed_on: 2026-09-02
-""" % ("0" * 64), "contract.yaml").data
-INITIATION = yamlio.load("""\
+"""
+    % ("0" * 64),
+    "contract.yaml",
+).data
+INITIATION = yamlio.load(
+    """\
 name: 第二
 client: {name: 乙, contact: x}
 budget: 100000.00
@@ -92,26 +97,132 @@ phase: 咨询
 sales: zhangsan
 opened: 2026-09-01
 team: {kickoff_date: 2026-09-03, members: [zhangsan], briefing: 交底}
-""", "project.yaml").data
-PEOPLE = yamlio.load(EXAMPLE_PEOPLE + "delegations:\n  - {from: zhaoliu, to: sunba, roles: [sales_supervisor], "
-                     "since: 2026-09-01, until: 2026-09-30}\n", "people.yaml").data
-CONFIG = {"company": "测试公司", "currency": "CNY", "key_threshold": "1000000.00", "locale": "zh",
-          "process": "process.yaml", "require_signed_commits": "false", "max_backdate_days": "30"}
+""",
+    "project.yaml",
+).data
+PEOPLE = yamlio.load(
+    EXAMPLE_PEOPLE + "delegations:\n  - {from: zhaoliu, to: sunba, roles: [sales_supervisor], "
+    "since: 2026-09-01, until: 2026-09-30}\n",
+    "people.yaml",
+).data
+CONFIG = {
+    "company": "测试公司",
+    "currency": "CNY",
+    "key_threshold": "1000000.00",
+    "locale": "zh",
+    "process": "process.yaml",
+    "require_signed_commits": "false",
+    "max_backdate_days": "30",
+}
 PROCESS = yamlio.load(parser.default_text(), "process.yaml").data
 
-ODD = ["NO", "no", "on", "Off", "y", "010", "0755", "1:30", "~", "", "null", "1.10", "1e3", ".inf", ".nan", "-1", "-0",
-       "0x1F", "1_000", "13800138000", "2026-02-30", "2026-9-1", "2099-12-31", "9999-12-31", "0000-01-01", "150万",
-       "1.5亿", "-5万", "¥1,500,000.00", "1,5,0", "0.001", "跟踪", "咨询", "true", "True", "FALSE", "yes",
-       "\x1b[31m红\x1b[0m", "a\nb", "a\rb", "line\u2028sep", "nul\x00", "del\x7f", "\x85", "tab\there", "'", '"', "- x",
-       "{a: b}", "[x]", "&a", "*a", "!x", "%x", "#", "zhangsan", "nobody", "admin", "sales", "client", "team",
-       "approve", "reopen", "contract.draft", "initiation.name", "key", "always", "text", "money", "date",
-       "initiation", "x.y", "$key_threshold", "$nosuch", "$initiation.name", "NaN", "99999999999",
-       "sha256:" + "0" * 64, "2026-09-01T09:00:00+08:00", "2026-09-01T09:00:00", "2026-09-01T09:00:00.5+08:00",
-       "files/../../x", "/dev/zero", "../process.yaml", "process.yaml", ".git/config", "a" * 300]
-LONG = st.builds(lambda text, n: text * n, st.sampled_from(["1", "9,", "a", "中", "x\n", "\x1b[", "- ", "{"]),
-                 st.integers(200, 20_000))
-UNPRINTABLE = ["\x1b[31m红\x1b[0m", "清屏\x1b[2J", "\x1b]0;title\x07", "a\x00b", "a\x7fb", "a\x9bb", "一\n二",
-               "一\r\n二", "a\u2028b", "\x85", "\x1b"]
+ODD = [
+    "NO",
+    "no",
+    "on",
+    "Off",
+    "y",
+    "010",
+    "0755",
+    "1:30",
+    "~",
+    "",
+    "null",
+    "1.10",
+    "1e3",
+    ".inf",
+    ".nan",
+    "-1",
+    "-0",
+    "0x1F",
+    "1_000",
+    "13800138000",
+    "2026-02-30",
+    "2026-9-1",
+    "2099-12-31",
+    "9999-12-31",
+    "0000-01-01",
+    "150万",
+    "1.5亿",
+    "-5万",
+    "¥1,500,000.00",
+    "1,5,0",
+    "0.001",
+    "跟踪",
+    "咨询",
+    "true",
+    "True",
+    "FALSE",
+    "yes",
+    "\x1b[31m红\x1b[0m",
+    "a\nb",
+    "a\rb",
+    "line\u2028sep",
+    "nul\x00",
+    "del\x7f",
+    "\x85",
+    "tab\there",
+    "'",
+    '"',
+    "- x",
+    "{a: b}",
+    "[x]",
+    "&a",
+    "*a",
+    "!x",
+    "%x",
+    "#",
+    "zhangsan",
+    "nobody",
+    "admin",
+    "sales",
+    "client",
+    "team",
+    "approve",
+    "reopen",
+    "contract.draft",
+    "initiation.name",
+    "key",
+    "always",
+    "text",
+    "money",
+    "date",
+    "initiation",
+    "x.y",
+    "$key_threshold",
+    "$nosuch",
+    "$initiation.name",
+    "NaN",
+    "99999999999",
+    "sha256:" + "0" * 64,
+    "2026-09-01T09:00:00+08:00",
+    "2026-09-01T09:00:00",
+    "2026-09-01T09:00:00.5+08:00",
+    "files/../../x",
+    "/dev/zero",
+    "../process.yaml",
+    "process.yaml",
+    ".git/config",
+    "a" * 300,
+]
+LONG = st.builds(
+    lambda text, n: text * n,
+    st.sampled_from(["1", "9,", "a", "中", "x\n", "\x1b[", "- ", "{"]),
+    st.integers(200, 20_000),
+)
+UNPRINTABLE = [
+    "\x1b[31m红\x1b[0m",
+    "清屏\x1b[2J",
+    "\x1b]0;title\x07",
+    "a\x00b",
+    "a\x7fb",
+    "a\x9bb",
+    "一\n二",
+    "一\r\n二",
+    "a\u2028b",
+    "\x85",
+    "\x1b",
+]
 SCALARS = st.one_of(st.sampled_from(ODD), st.sampled_from(UNPRINTABLE), st.text(max_size=12), LONG)
 
 
@@ -123,10 +234,14 @@ def _keys(data: Any) -> set[str]:
     return set()
 
 
-KEYS = st.one_of(st.sampled_from(sorted(_keys([CONTRACT, INITIATION, PEOPLE, CONFIG, PROCESS]))),
-                 st.text(min_size=1, max_size=8))
-VALUES = st.recursive(st.none() | SCALARS, lambda inner: st.lists(inner, max_size=3) |
-                      st.dictionaries(KEYS, inner, max_size=3), max_leaves=10)
+KEYS = st.one_of(
+    st.sampled_from(sorted(_keys([CONTRACT, INITIATION, PEOPLE, CONFIG, PROCESS]))), st.text(min_size=1, max_size=8)
+)
+VALUES = st.recursive(
+    st.none() | SCALARS,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(KEYS, inner, max_size=3),
+    max_leaves=10,
+)
 
 
 def _paths(data: Any, path: tuple = ()) -> list[tuple]:
@@ -204,15 +319,16 @@ def _deep_block(draw: st.DrawFn, text: str) -> str:
 TEXT_OPS: dict[str, Callable[[st.DrawFn, str], str]] = {
     "none": lambda draw, text: text,
     "deep": lambda draw, text: _on_value(draw, text, lambda v: "[" * (n := draw(st.integers(30, 1500))) + "]" * n),
-    "deep-map": lambda draw, text: _on_value(draw, text, lambda v: "{a: " * (n := draw(st.integers(30, 800))) + "x"
-                                             + "}" * n),
+    "deep-map": lambda draw, text: _on_value(
+        draw, text, lambda v: "{a: " * (n := draw(st.integers(30, 800))) + "x" + "}" * n
+    ),
     "deep-block": _deep_block,
     "duplicate": lambda draw, text: "\n".join((lines := text.splitlines()) + [lines[_line(draw, lines)]]) + "\n",
     "tag": lambda draw, text: _on_value(draw, text, lambda v: "!!python/object/apply:os.system [" + v + "]"),
     "str-tag": lambda draw, text: _on_value(draw, text, lambda v: "!!str " + v),
     "anchor": lambda draw, text: _on_value(draw, _on_value(draw, text, lambda v: "&a " + v), lambda v: "*a"),
     "tab": lambda draw, text: text.replace("\n  ", "\n\t", 1),
-    "truncate": lambda draw, text: text[:draw(st.integers(0, len(text)))],
+    "truncate": lambda draw, text: text[: draw(st.integers(0, len(text)))],
     "crlf": lambda draw, text: text.replace("\n", "\r\n"),
     "bom": lambda draw, text: "\ufeff" + text,
     "control": lambda draw, text: _on_value(draw, text, lambda v: '"' + v.replace('"', "") + '\\e[2J\\x07"'),
@@ -239,8 +355,13 @@ def document(draw: st.DrawFn, base: Any, binary: bool = True) -> bytes:
 
 # --- the readers, in-process ---------------------------------------------------------------------
 
-READERS = settings(derandomize=True, max_examples=150, deadline=None, database=None,
-                   suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+READERS = settings(
+    derandomize=True,
+    max_examples=150,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 def _work_on(project: Project, proc: process.Process = P) -> None:
@@ -255,8 +376,11 @@ def _work_on(project: Project, proc: process.Process = P) -> None:
 
 
 @READERS
-@given(st.sampled_from([(SIGNED, "contract", CONTRACT), (OPEN, "initiation", INITIATION)]).flatmap(
-    lambda chosen: st.tuples(st.just(chosen), document(chosen[2]))))
+@given(
+    st.sampled_from([(SIGNED, "contract", CONTRACT), (OPEN, "initiation", INITIATION)]).flatmap(
+        lambda chosen: st.tuples(st.just(chosen), document(chosen[2]))
+    )
+)
 def test_any_stage_file_is_read_or_refused_naming_it(case: tuple[tuple[str, str, Any], bytes]) -> None:
     (pid, stage_id, _), content = case
     stage = P.stage(stage_id)
@@ -321,9 +445,10 @@ def test_any_settings_file_is_read_or_refused_naming_it(content: bytes) -> None:
     assert config.process is None or not config.process.startswith("/") and ".." not in config.process.split("/")
 
 
-SAMPLES = [records.dump_record(P.stage("contract"), records.parse_record(P.stage("contract"), yamlio.dump(CONTRACT),
-                                                                          "c")),
-           yamlio.dump(INITIATION)]
+SAMPLES = [
+    records.dump_record(P.stage("contract"), records.parse_record(P.stage("contract"), yamlio.dump(CONTRACT), "c")),
+    yamlio.dump(INITIATION),
+]
 
 
 @settings(READERS, max_examples=80)  # each example parses a whole process: 50 ms
@@ -347,11 +472,15 @@ def test_any_process_file_is_read_or_refused_naming_it(content: bytes) -> None:
 
 # --- the commands, on a workspace ------------------------------------------------------------------
 
-COMMANDS = settings(derandomize=True, max_examples=12, deadline=None, database=None,
-                    # the autouse `isolated_git` only points git at a throw-away configuration:
-                    # every example may share it; each builds its own workspace copy below.
-                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                           HealthCheck.data_too_large])
+COMMANDS = settings(
+    derandomize=True,
+    max_examples=12,
+    deadline=None,
+    database=None,
+    # the autouse `isolated_git` only points git at a throw-away configuration:
+    # every example may share it; each builds its own workspace copy below.
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 READING = (("status",), ("status", SIGNED), ("show", SIGNED), ("check",), ("verify",))
 CHANGE = ("set", OPEN, "initiation.phase=跟踪")
 WATCHDOG = 60  # seconds: no command of a six-commit workspace takes a second
@@ -393,10 +522,29 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, datetime]:
 def admin_commit(root: Path, message: str) -> None:
     """Commit everything as the admin, with plain git (the way a hand edit reaches the history)."""
     git(root, "add", "-A")
-    subprocess.run(["git", "-C", str(root), "-c", f"user.email={EMAILS['wangjg']}", "-c", "user.name=王建国",
-                    "commit", "-q", "--allow-empty", "-m", message], check=True, capture_output=True,
-                   env={**os.environ, "GIT_AUTHOR_DATE": "2026-09-02T09:00:00+08:00",
-                        "GIT_COMMITTER_DATE": "2026-09-02T09:00:00+08:00"})
+    subprocess.run(
+        [
+            "git",
+            "-C",
+            str(root),
+            "-c",
+            f"user.email={EMAILS['wangjg']}",
+            "-c",
+            "user.name=王建国",
+            "commit",
+            "-q",
+            "--allow-empty",
+            "-m",
+            message,
+        ],
+        check=True,
+        capture_output=True,
+        env={
+            **os.environ,
+            "GIT_AUTHOR_DATE": "2026-09-02T09:00:00+08:00",
+            "GIT_COMMITTER_DATE": "2026-09-02T09:00:00+08:00",
+        },
+    )
 
 
 @contextlib.contextmanager
@@ -435,8 +583,9 @@ def run_one(team: Team, args: tuple[str, ...], names: tuple[str, ...]) -> tuple[
     output = " ".join(result.output.split())
     assert result.exit_code in (0, 1, 2), f"xmflow {' '.join(args)} → {result.exit_code}: {output}"
     if result.exit_code == 2:
-        assert any(name in output for name in names) or "nothing changes" in output, \
+        assert any(name in output for name in names) or "nothing changes" in output, (
             f"xmflow {' '.join(args)} → 2 without naming {' or '.join(names)}: {output}"
+        )
     return result.exit_code, output
 
 
@@ -446,10 +595,14 @@ def snapshot(team: Team) -> tuple[int, str, str]:
 
 
 @COMMANDS
-@given(case=st.sampled_from([(SIGNED, "contract.yaml", CONTRACT), (OPEN, "project.yaml", INITIATION)]).flatmap(
-    lambda chosen: st.tuples(st.just(chosen), document(chosen[2]))))
-def test_commands_on_a_hostile_stage_file(template: tuple[Path, datetime],
-                                          case: tuple[tuple[str, str, Any], bytes]) -> None:
+@given(
+    case=st.sampled_from([(SIGNED, "contract.yaml", CONTRACT), (OPEN, "project.yaml", INITIATION)]).flatmap(
+        lambda chosen: st.tuples(st.just(chosen), document(chosen[2]))
+    )
+)
+def test_commands_on_a_hostile_stage_file(
+    template: tuple[Path, datetime], case: tuple[tuple[str, str, Any], bytes]
+) -> None:
     (pid, name, _), content = case
     rel = f"projects/{pid}/{name}"
     with workspace_with(template, {rel: content}) as team:
@@ -500,7 +653,8 @@ def settle(team: Team, *args: str, code: int, who: str = "zhangsan") -> str:
 
 @pytest.mark.parametrize(("deep", "line"), [(DEEP_LIST, 2), (DEEP_BLOCK, 34)], ids=["flow", "block"])
 def test_nesting_600_levels_deep_in_a_stage_file_makes_only_its_project_unreadable(
-        template: tuple[Path, datetime], deep: str, line: int) -> None:
+    template: tuple[Path, datetime], deep: str, line: int
+) -> None:
     rel = f"projects/{OPEN}/project.yaml"
     with workspace_with(template, {rel: f"name: 第二\nclient: {deep}".encode()}) as team:
         output = settle(team, "status", code=2)
@@ -514,7 +668,8 @@ def test_nesting_600_levels_deep_in_a_stage_file_makes_only_its_project_unreadab
 
 @pytest.mark.parametrize("name", ["people.yaml", "xmflow.yaml", "process.yaml"])
 def test_nesting_600_levels_deep_in_people_settings_or_process_is_refused_naming_the_file(
-        template: tuple[Path, datetime], name: str) -> None:
+    template: tuple[Path, datetime], name: str
+) -> None:
     settings_text = (template[0] / "xmflow.yaml").read_bytes() + b"process: process.yaml\n"
     files = {"xmflow.yaml": settings_text, name: b"people: []\n" + f"x: {DEEP_LIST}\n".encode()}
     with workspace_with(template, files) as team:
@@ -523,8 +678,7 @@ def test_nesting_600_levels_deep_in_people_settings_or_process_is_refused_naming
         assert f"{name}:2: nested too deeply" in settle(team, "verify", code=1)  # unreadable at the tip: a finding
 
 
-def test_nesting_600_levels_deep_in_a_set_value_is_refused_naming_the_argument(
-        template: tuple[Path, datetime]) -> None:
+def test_nesting_600_levels_deep_in_a_set_value_is_refused_naming_the_argument(template: tuple[Path, datetime]) -> None:
     with workspace_with(template, {}) as team:
         output = settle(team, "set", OPEN, f"contract.payment_terms={DEEP_LIST}", code=2)
         assert "value of contract.payment_terms:1: nested too deeply" in output
@@ -539,18 +693,29 @@ def test_nesting_600_levels_deep_in_edit_is_refused(template: tuple[Path, dateti
         assert team.clean()
 
 
-@pytest.mark.parametrize(("old", "new", "field"), [
-    ("id: zhangsan", "id: [x]", "people.1.id: must be a person's id, not a list"),
-    ("roles: [sales]", "roles: [[sales]]", "people.1.roles.0: must be a role name, not a list"),
-    ("email: zhangsan@example.com", "email: [a]", "people.1.email: must be an email address, not a list"),
-    ("name: 张三", "name: {a: b}", "people.1.name: must be text, not a mapping"),
-    ("roles: [sales]}", "roles: [sales], signing_key: [x]}", "people.1.signing_key: must be a public key on one line"),
-    ("{from: zhaoliu,", "{from: [x],", "delegations.0.from: must be a person's id, not a list"),
-])
-def test_wrong_types_in_people_yaml_are_refused_and_check_fails(template: tuple[Path, datetime], old: str, new: str,
-                                                                 field: str) -> None:
-    text = EXAMPLE_PEOPLE.replace("{id: zhangsan, name: 张三, email: zhangsan@example.com, roles: [sales]}",
-                                  "{id: zhangsan, name: 张三, email: zhangsan@example.com, roles: [sales]}", 1)
+@pytest.mark.parametrize(
+    ("old", "new", "field"),
+    [
+        ("id: zhangsan", "id: [x]", "people.1.id: must be a person's id, not a list"),
+        ("roles: [sales]", "roles: [[sales]]", "people.1.roles.0: must be a role name, not a list"),
+        ("email: zhangsan@example.com", "email: [a]", "people.1.email: must be an email address, not a list"),
+        ("name: 张三", "name: {a: b}", "people.1.name: must be text, not a mapping"),
+        (
+            "roles: [sales]}",
+            "roles: [sales], signing_key: [x]}",
+            "people.1.signing_key: must be a public key on one line",
+        ),
+        ("{from: zhaoliu,", "{from: [x],", "delegations.0.from: must be a person's id, not a list"),
+    ],
+)
+def test_wrong_types_in_people_yaml_are_refused_and_check_fails(
+    template: tuple[Path, datetime], old: str, new: str, field: str
+) -> None:
+    text = EXAMPLE_PEOPLE.replace(
+        "{id: zhangsan, name: 张三, email: zhangsan@example.com, roles: [sales]}",
+        "{id: zhangsan, name: 张三, email: zhangsan@example.com, roles: [sales]}",
+        1,
+    )
     text += "delegations:\n  - {from: zhaoliu, to: sunba, roles: [sales_supervisor], until: 2026-09-30}\n"
     line = next(i for i, row in enumerate(text.splitlines(), 1) if old in row)
     with workspace_with(template, {"people.yaml": text.replace(old, new, 1).encode()}) as team:
@@ -558,18 +723,25 @@ def test_wrong_types_in_people_yaml_are_refused_and_check_fails(template: tuple[
         assert f"people.yaml:{line}: {field}" in settle(team, "status", code=2)
 
 
-@pytest.mark.parametrize(("setting", "message"), [
-    ("process: [a]", "process: must be a file's path, not a list"),
-    ("key_threshold: -1", "key_threshold: must not be negative"),
-    ("company: {a: b}", "company: must be text, not a mapping"),
-    ("process: /dev/zero", "process: '/dev/zero' must be a path relative to the workspace"),
-    ("process: ../elsewhere.yaml", "process: '../elsewhere.yaml' must name a file inside the workspace"),
-])
-def test_wrong_types_in_xmflow_yaml_are_refused_and_check_fails(template: tuple[Path, datetime], setting: str,
-                                                                 message: str) -> None:
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("process: [a]", "process: must be a file's path, not a list"),
+        ("key_threshold: -1", "key_threshold: must not be negative"),
+        ("company: {a: b}", "company: must be text, not a mapping"),
+        ("process: /dev/zero", "process: '/dev/zero' must be a path relative to the workspace"),
+        ("process: ../elsewhere.yaml", "process: '../elsewhere.yaml' must name a file inside the workspace"),
+    ],
+)
+def test_wrong_types_in_xmflow_yaml_are_refused_and_check_fails(
+    template: tuple[Path, datetime], setting: str, message: str
+) -> None:
     key = setting.split(":")[0]
-    lines = [row for row in (template[0] / "xmflow.yaml").read_text(encoding="utf-8").splitlines()
-             if not row.startswith(key + ":")] + [setting]
+    lines = [
+        row
+        for row in (template[0] / "xmflow.yaml").read_text(encoding="utf-8").splitlines()
+        if not row.startswith(key + ":")
+    ] + [setting]
     with workspace_with(template, {"xmflow.yaml": "\n".join(lines).encode() + b"\n"}) as team:
         assert f"xmflow.yaml:{len(lines)}: {message}" in settle(team, "check", code=1)
         assert f"xmflow.yaml:{len(lines)}: {message}" in settle(team, "status", code=2)
@@ -619,35 +791,47 @@ def test_a_signoff_evidence_that_is_not_a_mapping_is_an_error_not_dropped(templa
     text = (template[0] / rel).read_text(encoding="utf-8") + "  evidence: notamap\n"
     line = text.count("\n")
     with workspace_with(template, {rel: text.encode()}) as team:
-        assert f"{rel}:{line}: sign-off 2: `evidence` must be a mapping of file, sha256" in \
-            settle(team, "status", SIGNED, code=2)
+        assert f"{rel}:{line}: sign-off 2: `evidence` must be a mapping of file, sha256" in settle(
+            team, "status", SIGNED, code=2
+        )
 
 
 # --- hangs, in a subprocess with a timeout -------------------------------------------------------
 
+
 def xmflow_in_subprocess(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """xmflow as its own process, killed after 60 s: a hang fails the test instead of the suite."""
-    return subprocess.run([sys.executable, "-m", "xmflow", "-C", str(root), *args], capture_output=True, text=True,
-                          timeout=60, env={**os.environ, "GIT_AUTHOR_EMAIL": EMAILS["zhangsan"]})
+    return subprocess.run(
+        [sys.executable, "-m", "xmflow", "-C", str(root), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "GIT_AUTHOR_EMAIL": EMAILS["zhangsan"]},
+    )
 
 
 @pytest.mark.parametrize("make", ["fifo", "device", "folder"])
-def test_hangs_none_when_the_process_file_is_a_fifo_a_device_or_a_folder(template: tuple[Path, datetime],
-                                                                          make: str) -> None:
+def test_hangs_none_when_the_process_file_is_a_fifo_a_device_or_a_folder(
+    template: tuple[Path, datetime], make: str
+) -> None:
     settings_text = (template[0] / "xmflow.yaml").read_bytes() + b"process: process.yaml\n"
     with workspace_with(template, {"xmflow.yaml": settings_text}) as team:
         target = team.root / "process.yaml"
         target.unlink()
-        {"fifo": lambda: os.mkfifo(target), "device": lambda: target.symlink_to("/dev/zero"),
-         "folder": lambda: target.mkdir()}[make]()
+        {
+            "fifo": lambda: os.mkfifo(target),
+            "device": lambda: target.symlink_to("/dev/zero"),
+            "folder": lambda: target.mkdir(),
+        }[make]()
         for args in (("status",), ("check",)):
             result = xmflow_in_subprocess(team.root, *args)
             assert result.returncode in (1, 2) and "process.yaml" in result.stderr, result.stderr
 
 
 @pytest.mark.parametrize("make", ["link", "fifo"])
-def test_hangs_none_when_a_stage_file_is_a_link_to_a_device_or_a_fifo(template: tuple[Path, datetime],
-                                                                       make: str) -> None:
+def test_hangs_none_when_a_stage_file_is_a_link_to_a_device_or_a_fifo(
+    template: tuple[Path, datetime], make: str
+) -> None:
     rel = f"projects/{OPEN}/project.yaml"
     with workspace_with(template, {}) as team:
         path = team.root / rel
@@ -666,12 +850,14 @@ def test_hangs_none_on_an_amount_of_a_hundred_thousand_digits(template: tuple[Pa
     rel = f"projects/{OPEN}/project.yaml"
     with workspace_with(template, {rel: ("budget: " + "1" * 100_000 + "x\n").encode()}) as team:
         result = xmflow_in_subprocess(team.root, "status", OPEN)
-        assert result.returncode == 2 and f"{rel}:1: initiation.budget: must be an amount of money" in \
-            " ".join(result.stderr.split())
+        assert result.returncode == 2 and f"{rel}:1: initiation.budget: must be an amount of money" in " ".join(
+            result.stderr.split()
+        )
 
 
 @pytest.mark.parametrize("name", ["people.yaml", "xmflow.yaml"])
-def test_a_people_or_settings_file_that_is_not_utf8_is_refused_naming_it(template: tuple[Path, datetime],
-                                                                         name: str) -> None:
+def test_a_people_or_settings_file_that_is_not_utf8_is_refused_naming_it(
+    template: tuple[Path, datetime], name: str
+) -> None:
     with workspace_with(template, {name: (template[0] / name).read_bytes() + b"\xff\xfe\n"}) as team:
         assert name in settle(team, "status", code=2)

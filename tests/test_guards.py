@@ -22,16 +22,24 @@ def test_a_negative_budget_is_refused_before_anything_is_written(team: Team) -> 
 def test_uncommitted_roles_do_not_count(team: Team) -> None:
     pid = open_project(team, "60万", "--special")
     people = team.root / "people.yaml"
-    people.write_text(people.read_text(encoding="utf-8").replace("roles: [production_supervisor]", "roles: [vp]"),
-                      encoding="utf-8")
+    people.write_text(
+        people.read_text(encoding="utf-8").replace("roles: [production_supervisor]", "roles: [vp]"), encoding="utf-8"
+    )
     result = team("zhengyi", "sign", pid, "initiation.vp_approval")
     assert result.exit_code == 2 and "uncommitted changes in people.yaml" in result.output
 
 
 def test_3_3_3_unrequiring_a_rejected_sample_needs_reopen(team: Team) -> None:
     pid = open_project(team)
-    team.ok("zhangsan", "set", pid, "samples.required=true", "samples.model=M", "samples.quantity=1",
-            "samples.delivery_date=2026-09-22")
+    team.ok(
+        "zhangsan",
+        "set",
+        pid,
+        "samples.required=true",
+        "samples.model=M",
+        "samples.quantity=1",
+        "samples.delivery_date=2026-09-22",
+    )
     team.ok("zhangsan", "sign", pid, "samples.request")
     team.ok("zhangsan", "sign", pid, "samples.client_review", "--signatory", "刘经理", "--reject", "-m", "不合格")
     message = said(refused(team, "zhangsan", "set", pid, "samples.required=false"))
@@ -83,13 +91,15 @@ def test_absurd_numbers_are_bad_input_not_crashes(team: Team) -> None:
 def test_paper_options_belong_to_client_signatures(team: Team) -> None:
     pid = open_project(team)
     draft_contract(team, pid)
-    assert "only for the client" in said(refused(team, "zhaoliu", "sign", pid, "contract.supervisor_review",
-                                                 "--date", "2020-01-01", code=2))
+    assert "only for the client" in said(
+        refused(team, "zhaoliu", "sign", pid, "contract.supervisor_review", "--date", "2020-01-01", code=2)
+    )
 
 
 def test_only_sales_open_projects(team: Team) -> None:
-    assert "may not open a project" in said(refused(team, "fenger", "new", "X", "--client", "C", "--budget", "1万",
-                                                    "--sales", "zhangsan"))
+    assert "may not open a project" in said(
+        refused(team, "fenger", "new", "X", "--client", "C", "--budget", "1万", "--sales", "zhangsan")
+    )
     team.ok("wangjg", "new", "X", "--client", "C", "--budget", "1万", "--sales", "zhangsan")  # an admin may
 
 
@@ -111,8 +121,12 @@ def test_one_broken_record_does_not_hide_the_portfolio(team: Team) -> None:
 
 def test_mine_and_who_must_act_leave_out_whoever_drafted(team: Team) -> None:
     people = team.root / "people.yaml"
-    people.write_text(people.read_text(encoding="utf-8").replace(
-        "roles: [sales]}\n  - {id: lisi", "roles: [sales, sales_supervisor]}\n  - {id: lisi"), encoding="utf-8")
+    people.write_text(
+        people.read_text(encoding="utf-8").replace(
+            "roles: [sales]}\n  - {id: lisi", "roles: [sales, sales_supervisor]}\n  - {id: lisi"
+        ),
+        encoding="utf-8",
+    )
     git(team.root, "-c", "user.email=wangjg@example.com", "commit", "-qam", "zhangsan supervises too")  # the admin
     pid = open_project(team)
     draft_contract(team, pid)
@@ -242,7 +256,19 @@ def test_dates_are_sane(team: Team) -> None:
     pid = open_project(team)
     draft_contract(team, pid)
     stamp_contract(team, pid)
-    assert "before the project was opened" in said(refused(team, "zhangsan", "sign", pid, "contract.client_sign",
-                                                           "--signatory", "刘经理", "--date", "1900-01-01", code=2))
+    assert "before the project was opened" in said(
+        refused(
+            team,
+            "zhangsan",
+            "sign",
+            pid,
+            "contract.client_sign",
+            "--signatory",
+            "刘经理",
+            "--date",
+            "1900-01-01",
+            code=2,
+        )
+    )
     team.ok("zhangsan", "sign", pid, "contract.client_sign", "--signatory", "刘经理")
     assert "in the future" in said(refused(team, "fenger", "receive", pid, "1万", "--date", "2099-01-01", code=2))

@@ -64,14 +64,23 @@ def test_help_matches_its_golden_file(lang: str, path: tuple[str, ...], regenera
         golden.write_text(text, encoding="utf-8")
         return
     if not golden.is_file():
-        pytest.fail(f"no golden file {golden.relative_to(GOLDEN.parent.parent.parent)}: run "
-                    "`python -m pytest tests/test_help_golden.py --update-golden`, read the file, commit it")
+        pytest.fail(
+            f"no golden file {golden.relative_to(GOLDEN.parent.parent.parent)}: run "
+            "`python -m pytest tests/test_help_golden.py --update-golden`, read the file, commit it"
+        )
     expected = golden.read_text(encoding="utf-8")
     if text != expected:
-        diff = "".join(list(difflib.unified_diff(expected.splitlines(True), text.splitlines(True),
-                                                 f"golden/help/{lang}/{golden.name}", "shown"))[:80])
-        pytest.fail(f"{golden.name} ({lang}) differs from the help shown (if the change is meant, rerun with "
-                    f"--update-golden and review the diff):\n{diff}")
+        diff = "".join(
+            list(
+                difflib.unified_diff(
+                    expected.splitlines(True), text.splitlines(True), f"golden/help/{lang}/{golden.name}", "shown"
+                )
+            )[:80]
+        )
+        pytest.fail(
+            f"{golden.name} ({lang}) differs from the help shown (if the change is meant, rerun with "
+            f"--update-golden and review the diff):\n{diff}"
+        )
 
 
 def test_every_golden_file_is_of_a_command() -> None:

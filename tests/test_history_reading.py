@@ -67,8 +67,16 @@ def kinds(team: Team) -> set[tuple[str, str]]:
 
 def commit_object(root: Path, text: bytes) -> str:
     """Write a commit object exactly as given (git's own checks skipped) and move the branch to it."""
-    sha = subprocess.run(["git", "-C", str(root), "hash-object", "-t", "commit", "-w", "--literally", "--stdin"],
-                         input=text, capture_output=True, check=True).stdout.decode().strip()
+    sha = (
+        subprocess.run(
+            ["git", "-C", str(root), "hash-object", "-t", "commit", "-w", "--literally", "--stdin"],
+            input=text,
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .strip()
+    )
     git(root, "update-ref", "HEAD", sha)
     git(root, "reset", "-q", "--hard")
     return sha
@@ -76,9 +84,11 @@ def commit_object(root: Path, text: bytes) -> str:
 
 def tree_with(root: Path, rev: str, path: str, mode: str, kind: str, sha: str) -> str:
     """*rev*'s tree with *path* (two folders deep) set to this entry, built with mktree."""
+
     def mktree(entries: str) -> str:
-        return subprocess.run(["git", "-C", str(root), "mktree", "--missing"], input=entries, capture_output=True,
-                              text=True, check=True).stdout.strip()
+        return subprocess.run(
+            ["git", "-C", str(root), "mktree", "--missing"], input=entries, capture_output=True, text=True, check=True
+        ).stdout.strip()
 
     folder, project, name = path.split("/")
     project_tree = git(root, "ls-tree", f"{rev}:{folder}/{project}")
@@ -95,12 +105,21 @@ def tree_with(root: Path, rev: str, path: str, mode: str, kind: str, sha: str) -
 def commit_tree(team: Team, tree: str, *parents: str, who: str = "zhangsan", message: str = "by hand") -> str:
     stamp = team.clock.isoformat()
     args = [a for p in parents for a in ("-p", p)]
-    sha = subprocess.run(["git", "-C", str(team.root), "commit-tree", tree, *args, "-m", message], capture_output=True,
-                         text=True, check=True,
-                         env={**os.environ, "GIT_AUTHOR_NAME": who,
-                              "GIT_AUTHOR_EMAIL": EMAILS[who], "GIT_COMMITTER_NAME": who,
-                              "GIT_COMMITTER_EMAIL": EMAILS[who], "GIT_AUTHOR_DATE": stamp,
-                              "GIT_COMMITTER_DATE": stamp}).stdout.strip()
+    sha = subprocess.run(
+        ["git", "-C", str(team.root), "commit-tree", tree, *args, "-m", message],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={
+            **os.environ,
+            "GIT_AUTHOR_NAME": who,
+            "GIT_AUTHOR_EMAIL": EMAILS[who],
+            "GIT_COMMITTER_NAME": who,
+            "GIT_COMMITTER_EMAIL": EMAILS[who],
+            "GIT_AUTHOR_DATE": stamp,
+            "GIT_COMMITTER_DATE": stamp,
+        },
+    ).stdout.strip()
     git(team.root, "update-ref", "HEAD", sha)
     return sha
 
@@ -113,12 +132,16 @@ def test_a_message_forging_an_admins_commit_in_gits_output_is_read_as_its_author
     changes read as another's, here an admin's, so that a role a salesman gave himself was taken up."""
     path = ws.root / "people.yaml"
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
-    path.write_text("".join(line.replace("roles: [", "roles: [admin, ", 1) if "id: zhangsan," in line else line
-                            for line in lines), encoding="utf-8")
+    path.write_text(
+        "".join(line.replace("roles: [", "roles: [admin, ", 1) if "id: zhangsan," in line else line for line in lines),
+        encoding="utf-8",
+    )
     parent = ws.head()
     at = ws.clock.isoformat()
-    forged = (f"tidy\x1f\x1e{'a' * 40}\x1f{parent}\x1fwangjg\x1f{EMAILS['wangjg']}\x1f{at}\x1f{at}"
-              f"\x1f\x1fpeople: an admin's change\x1f")
+    forged = (
+        f"tidy\x1f\x1e{'a' * 40}\x1f{parent}\x1fwangjg\x1f{EMAILS['wangjg']}\x1f{at}\x1f{at}"
+        f"\x1f\x1fpeople: an admin's change\x1f"
+    )
     bad = hand_commit(ws, "zhangsan", f"people: tidy\n\n{forged}")
     assert "\x1e" in git(ws.root, "log", "-1", "--format=%B")  # git kept the bytes
     assert (bad, "settings-by-non-admin") in kinds(ws)
@@ -156,17 +179,25 @@ def test_a_merge_that_drops_the_sign_offs_behind_it_is_named(ws: Team) -> None:
 # --- what is no file, no time, or too large ------------------------------------------------
 
 
-@pytest.mark.parametrize(("mode", "kind", "target"), [
-    ("160000", "commit", "HEAD"),        # a submodule
-    ("120000", "blob", "link"),          # a symbolic link
-    ("100644", "blob", "missing"),       # content missing from the repository
-])
+@pytest.mark.parametrize(
+    ("mode", "kind", "target"),
+    [
+        ("160000", "commit", "HEAD"),  # a submodule
+        ("120000", "blob", "link"),  # a symbolic link
+        ("100644", "blob", "missing"),  # content missing from the repository
+    ],
+)
 def test_a_stage_file_that_is_no_file_is_a_finding(ws: Team, base: Base, mode: str, kind: str, target: str) -> None:
     if target == "HEAD":
         sha = ws.head()
     elif target == "link":
-        sha = subprocess.run(["git", "-C", str(ws.root), "hash-object", "-w", "--stdin"], input="/etc/passwd",
-                             capture_output=True, text=True, check=True).stdout.strip()
+        sha = subprocess.run(
+            ["git", "-C", str(ws.root), "hash-object", "-w", "--stdin"],
+            input="/etc/passwd",
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
     else:
         sha = "0123456789" * 4
     path = f"projects/{base.signed}/acceptance.yaml"
@@ -180,8 +211,13 @@ def test_a_commit_whose_date_is_no_time_is_named_not_a_crash(ws: Team) -> None:
     head = git(ws.root, "cat-file", "commit", "HEAD")
     tree = head.splitlines()[0]
     email = EMAILS["zhangsan"]
-    bad = commit_object(ws.root, (f"{tree}\nparent {ws.head()}\nauthor zhangsan <{email}> 1790000000 +9999\n"
-                                  f"committer zhangsan <{email}> 1790000000 +9999\n\nno time\n").encode())
+    bad = commit_object(
+        ws.root,
+        (
+            f"{tree}\nparent {ws.head()}\nauthor zhangsan <{email}> 1790000000 +9999\n"
+            f"committer zhangsan <{email}> 1790000000 +9999\n\nno time\n"
+        ).encode(),
+    )
     assert (bad, "bad-date") in kinds(ws)
     assert ws("wangjg", "log").exit_code in (0, 1)  # the other readers of the history do not crash either
 
@@ -207,8 +243,9 @@ def test_a_project_folder_that_is_a_link_is_named_and_not_read(ws: Team, base: B
     (ws.root / "projects" / "2026-050").symlink_to("../shadow", target_is_directory=True)
     bad = hand_commit(ws, "zhangsan", "notes")
     code, found = verify(ws)
-    assert code == 1 and any(f["commit"] == bad and f["kind"] == "not-a-file" and f["project"] == "2026-050"
-                             for f in found)
+    assert code == 1 and any(
+        f["commit"] == bad and f["kind"] == "not-a-file" and f["project"] == "2026-050" for f in found
+    )
     check = ws("zhangsan", "check")
     assert check.exit_code == 1 and "projects/2026-050: is a symbolic link" in " ".join(check.output.split())
     assert "2026-050" not in ws("zhangsan", "status", "--json").stdout
@@ -224,8 +261,9 @@ def test_a_file_named_like_xmflows_but_for_letter_case_is_named(ws: Team, base: 
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(source.read_text(encoding="utf-8").replace("348000", "3480000"), encoding="utf-8")
     git(ws.root, "add", "-A")
-    bad = hand_commit(ws, "zhangsan", trailer_message(f"{base.signed} contract", Project=base.signed,
-                                                      Decision="record"))
+    bad = hand_commit(
+        ws, "zhangsan", trailer_message(f"{base.signed} contract", Project=base.signed, Decision="record")
+    )
     assert (bad, "lookalike-name") in kinds(ws)
 
 
@@ -244,8 +282,10 @@ def test_tens_of_thousands_of_new_commits_are_read_whole(tmp_path: Path) -> None
 
     root = tmp_path / "many"
     git(tmp_path, "init", "-q", str(root))
-    lines = [f"commit refs/heads/many\ncommitter 张三 <{EMAILS['zhangsan']}> 1790000000 +0800\ndata 3\nc{i % 9}\n"
-             for i in range(60_000)]
+    lines = [
+        f"commit refs/heads/many\ncommitter 张三 <{EMAILS['zhangsan']}> 1790000000 +0800\ndata 3\nc{i % 9}\n"
+        for i in range(60_000)
+    ]
     subprocess.run(["git", "-C", str(root), "fast-import", "--quiet"], input="".join(lines).encode(), check=True)
     tip = git(root, "rev-parse", "refs/heads/many").strip()
     git(root, "update-ref", "-d", "refs/heads/many")  # as in pre-receive: no ref reaches them yet

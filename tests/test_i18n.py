@@ -46,7 +46,9 @@ def test_every_message_is_in_both_languages(po):
     said = {(key if isinstance(key, str) else key[0], context) for key, context in catalogue.found()}
     held = {(_ids(m)[0], m.context) for m in po if m.id}
     assert not said - held, f"not in the catalogue (python tests/catalogue.py update): {sorted(said - held)[:20]}"
-    assert not held - said, f"in the catalogue, not in the code (python tests/catalogue.py update): {sorted(held - said)[:20]}"
+    assert not held - said, (
+        f"in the catalogue, not in the code (python tests/catalogue.py update): {sorted(held - said)[:20]}"
+    )
     untranslated = [_ids(m)[0] for m in po if m.id and not all(_strings(m))]
     assert not untranslated, f"{len(untranslated)} messages without Chinese, e.g. {untranslated[:10]}"
     fuzzy = [_ids(m)[0] for m in po if m.id and m.fuzzy]
@@ -55,7 +57,11 @@ def test_every_message_is_in_both_languages(po):
 
 def _fields(text: str) -> set[str]:
     try:
-        return {f"{name}!{conv}" if conv else name for _, name, _, conv in string.Formatter().parse(text) if name is not None}
+        return {
+            f"{name}!{conv}" if conv else name
+            for _, name, _, conv in string.Formatter().parse(text)
+            if name is not None
+        }
     except ValueError as exc:
         raise AssertionError(f"{text!r}: {exc}") from None
 
@@ -123,8 +129,10 @@ def escapes(path: Path) -> list[str]:
     lines = source.splitlines()
     found = []
     tree = ast.parse(source)
-    imports_underscore = any(isinstance(n, ast.ImportFrom) and n.module == "xmflow.i18n"
-                             and any(a.name == "_" for a in n.names) for n in ast.walk(tree))
+    imports_underscore = any(
+        isinstance(n, ast.ImportFrom) and n.module == "xmflow.i18n" and any(a.name == "_" for a in n.names)
+        for n in ast.walk(tree)
+    )
     for node in ast.walk(tree):
         where = f"{path.relative_to(catalogue.ROOT)}:{getattr(node, 'lineno', 0)}"
         if isinstance(node, ast.Name) and node.id == "_" and isinstance(node.ctx, ast.Store) and imports_underscore:
@@ -134,15 +142,16 @@ def escapes(path: Path) -> list[str]:
         name = _call_name(node)
         if name in ("_", "N_", "pgettext", "ngettext"):
             texts = node.args[:2] if name in ("pgettext", "ngettext") else node.args  # ngettext's count is a value
-            span = lines[node.lineno - 1:(node.end_lineno or node.lineno)]
-            if not all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in texts) \
-                    and not any(_KEEP in line for line in span):
+            span = lines[node.lineno - 1 : (node.end_lineno or node.lineno)]
+            if not all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in texts) and not any(
+                _KEEP in line for line in span
+            ):
                 found.append(f"{where}: {name}() of something other than a literal")
             continue
         said = [a for a in node.args[:2] if _literal_words(a)]
         said += [k.value for k in node.keywords if k.arg in ("message", "help") and _literal_words(k.value)]
         if said and (name.endswith(("Error", "Exception", "Warning")) or name in _SHOWN):
-            span = lines[node.lineno - 1:(node.end_lineno or node.lineno)]
+            span = lines[node.lineno - 1 : (node.end_lineno or node.lineno)]
             if not any(_KEEP in line for line in span):
                 found.append(f"{where}: {name}({ast.unparse(said[0])[:70]})")
     return found

@@ -53,15 +53,18 @@ def test_lang_zh_gives_chinese_help_at_every_level() -> None:
     assert english.startswith("Usage: xmflow verify") and "Replay the git history" in english and "SPEC" not in english
 
 
-@pytest.mark.parametrize(("args", "said"), [
-    (("status", "--bogus"), "错误：没有该选项：--bogus"),
-    (("sign",), "错误：缺少参数"),
-    (("nosuchcommand",), "错误：没有命令 'nosuchcommand'"),
-    (("log", "-n", "0"), "0 不在范围 x>=1 内"),
-    (("render", "P", "form1", "--format", "docx"), "“docx”不是"),
-    (("status", "a", "b"), "多出了参数（b）"),
-    (("sign", "P", "S", "-m"), "选项 -m 需要一个值"),
-])
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (("status", "--bogus"), "错误：没有该选项：--bogus"),
+        (("sign",), "错误：缺少参数"),
+        (("nosuchcommand",), "错误：没有命令 'nosuchcommand'"),
+        (("log", "-n", "0"), "0 不在范围 x>=1 内"),
+        (("render", "P", "form1", "--format", "docx"), "“docx”不是"),
+        (("status", "a", "b"), "多出了参数（b）"),
+        (("sign", "P", "S", "-m"), "选项 -m 需要一个值"),
+    ],
+)
 def test_the_parsers_errors_in_chinese(args: tuple[str, ...], said: str) -> None:
     result = run("--lang", "zh", *args)
     assert result.exit_code == 2 and said in result.output, result.output
@@ -76,17 +79,21 @@ def test_a_language_that_is_not_ours_is_refused_in_chinese() -> None:
 
 
 # -- which language, when nobody says --------------------------------------------------------------
-@pytest.mark.parametrize(("environment", "lang"), [
-    ({}, "zh"),                                                   # nothing said: Chinese
-    ({"LANG": "en_US.UTF-8"}, "en"),
-    ({"LANG": "C"}, "zh"),                                        # the C locale names no language of ours
-    ({"LANG": "zh_CN.UTF-8"}, "zh"),
-    ({"LC_ALL": "C", "LANG": "en_US.UTF-8"}, "zh"),               # the first variable set decides, as for gettext
-    ({"LANGUAGE": "en:zh", "LANG": "zh_CN.UTF-8"}, "en"),
-    ({"LANG": "en_US.UTF-8", "XMFLOW_LANG": "zh"}, "zh"),         # XMFLOW_LANG beats the system
-])
-def test_outside_a_workspace_the_system_locale_decides(no_language: pytest.MonkeyPatch, tmp_path: Path,
-                                                         environment: dict[str, str], lang: str) -> None:
+@pytest.mark.parametrize(
+    ("environment", "lang"),
+    [
+        ({}, "zh"),  # nothing said: Chinese
+        ({"LANG": "en_US.UTF-8"}, "en"),
+        ({"LANG": "C"}, "zh"),  # the C locale names no language of ours
+        ({"LANG": "zh_CN.UTF-8"}, "zh"),
+        ({"LC_ALL": "C", "LANG": "en_US.UTF-8"}, "zh"),  # the first variable set decides, as for gettext
+        ({"LANGUAGE": "en:zh", "LANG": "zh_CN.UTF-8"}, "en"),
+        ({"LANG": "en_US.UTF-8", "XMFLOW_LANG": "zh"}, "zh"),  # XMFLOW_LANG beats the system
+    ],
+)
+def test_outside_a_workspace_the_system_locale_decides(
+    no_language: pytest.MonkeyPatch, tmp_path: Path, environment: dict[str, str], lang: str
+) -> None:
     no_language.chdir(tmp_path)
     for var, value in environment.items():
         no_language.setenv(var, value)
@@ -94,22 +101,23 @@ def test_outside_a_workspace_the_system_locale_decides(no_language: pytest.Monke
     assert speaks(run("--lang", "zh" if lang == "en" else "en", "-h")) != lang  # --lang beats them all
 
 
-def test_lang_beats_xmflow_lang_beats_the_workspace_beats_the_system(team: Team, no_language: pytest.MonkeyPatch,
-                                                                     tmp_path: Path) -> None:
+def test_lang_beats_xmflow_lang_beats_the_workspace_beats_the_system(
+    team: Team, no_language: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     here = ("-C", str(team.root))
     no_language.setenv("LANG", "en_US.UTF-8")
-    assert speaks(run(*here, "-h")) == "zh"                     # the workspace (Chinese) beats the system
+    assert speaks(run(*here, "-h")) == "zh"  # the workspace (Chinese) beats the system
     assert speaks(run(*here, "status", "-h")) == "zh"
-    no_language.chdir(team.root / "projects")                    # found from a folder inside it, as a command finds it
+    no_language.chdir(team.root / "projects")  # found from a folder inside it, as a command finds it
     assert speaks(run("-h")) == "zh"
     config = team.root / "xmflow.yaml"
     config.write_text(config.read_text(encoding="utf-8").replace("locale: zh", "locale: en"), encoding="utf-8")
     git(team.root, "commit", "-qam", "locale: en")
     no_language.setenv("LANG", "zh_CN.UTF-8")
-    assert speaks(run(*here, "-h")) == "en"                     # a workspace in English, on a Chinese system
+    assert speaks(run(*here, "-h")) == "en"  # a workspace in English, on a Chinese system
     no_language.setenv("XMFLOW_LANG", "zh")
-    assert speaks(run(*here, "-h")) == "zh"                     # XMFLOW_LANG beats the workspace
-    assert speaks(run("--lang", "en", *here, "-h")) == "en"     # --lang beats XMFLOW_LANG
+    assert speaks(run(*here, "-h")) == "zh"  # XMFLOW_LANG beats the workspace
+    assert speaks(run("--lang", "en", *here, "-h")) == "en"  # --lang beats XMFLOW_LANG
     assert speaks(run(*here, "--lang", "en", "-h")) == "en"
 
 
@@ -143,7 +151,12 @@ def test_table_headers_follow_the_language(team: Team) -> None:
     assert log[0].split("\t") == ["时间", "项目", "步骤", "决定", "经办人", "角色", "说明", "等待(天)", "提交"]
     assert "\t同意\t张三\t销售\t" in "\n".join(log)
     log = team.ok("wangjg", "--lang", "en", "log", pid).stdout.splitlines()
-    assert log[0].split("\t")[:4] == ["time", "project", "step", "decision"] and "\tapprove\t张三\tsales\t" in "\n".join(log)
+    assert log[0].split("\t")[:4] == [
+        "time",
+        "project",
+        "step",
+        "decision",
+    ] and "\tapprove\t张三\tsales\t" in "\n".join(log)
     process = team.ok("wangjg", "--lang", "en", "process", "show", env=WIDE).stdout
     assert "revisions" in process and "prepared by" in process and "修订记录" not in process
     process = team.ok("wangjg", "--lang", "zh", "process", "show", env=WIDE).stdout
@@ -162,7 +175,9 @@ def test_status_shows_people_by_name_with_their_role(team: Team) -> None:
     for text in (zh, en):
         assert "zhangsan" not in text and "zhaoliu" not in text and "sales_supervisor" not in text
         assert "True" not in text and "None" not in text
-    loop = [line for line in team.ok("wangjg", "--lang", "zh", "log", pid).stdout.splitlines() if line.startswith("退回")]
+    loop = [
+        line for line in team.ok("wangjg", "--lang", "zh", "log", pid).stdout.splitlines() if line.startswith("退回")
+    ]
     assert loop and "赵六" in loop[0] and "“违约责任未设上限”" in loop[0]
 
 
@@ -195,12 +210,40 @@ def test_ar_csv_is_utf8_with_a_bom_and_its_headers_follow_the_language(team: Tea
     zh = team.ok("wangjg", "--lang", "zh", "ar", "--as-of", "2026-09-10", "--csv").stdout_bytes
     assert zh.startswith(b"\xef\xbb\xbf")  # UTF-8's byte order mark: Excel then reads UTF-8, not GBK
     rows = list(csv.reader(io.StringIO(zh.decode("utf-8-sig"))))
-    assert rows[0] == ["项目", "名称", "客户", "销售", "合同金额", "已到期", "已开票", "已收款", "应收未收", "未到期",
-                       "0–30天", "31–60天", "61–90天", "90天以上"]
+    assert rows[0] == [
+        "项目",
+        "名称",
+        "客户",
+        "销售",
+        "合同金额",
+        "已到期",
+        "已开票",
+        "已收款",
+        "应收未收",
+        "未到期",
+        "0–30天",
+        "31–60天",
+        "61–90天",
+        "90天以上",
+    ]
     assert rows[1][:4] == [pid, "测试项目", "甲方公司", "张三"] and rows[-1][1] == "合计"
     en = team.ok("wangjg", "--lang", "en", "ar", "--as-of", "2026-09-10", "--csv").stdout_bytes
     assert en.startswith(b"\xef\xbb\xbf")
     rows = list(csv.DictReader(io.StringIO(en.decode("utf-8-sig"))))
-    assert list(rows[0]) == ["project", "name", "client", "salesperson", "contract", "due", "invoiced", "received",
-                             "outstanding", "not_due", "0-30", "31-60", "61-90", "90+"]
+    assert list(rows[0]) == [
+        "project",
+        "name",
+        "client",
+        "salesperson",
+        "contract",
+        "due",
+        "invoiced",
+        "received",
+        "outstanding",
+        "not_due",
+        "0-30",
+        "31-60",
+        "61-90",
+        "90+",
+    ]
     assert rows[0]["salesperson"] == "张三" and rows[0]["invoiced"] == "100000.00" and rows[-1]["name"] == "total"

@@ -123,8 +123,7 @@ def test_a_bad_process_file_is_said_in_chinese(team: Team) -> None:
     assert "p.yaml:3: `stages` must be a list" in refused(team, "wangjg", "--lang", "en", "status", code=2, dirty=True)
 
 
-def test_a_missing_project_a_folder_for_a_file_and_a_bad_amount_are_said_in_chinese(team: Team,
-                                                                                      tmp_path: Path) -> None:
+def test_a_missing_project_a_folder_for_a_file_and_a_bad_amount_are_said_in_chinese(team: Team, tmp_path: Path) -> None:
     pid = open_project(team)
     message = refused(team, "wangjg", "--lang", "zh", "status", "2099-001", code=2)
     assert f"没有项目 “2099-001”（现有项目：{pid}）" in message
@@ -148,6 +147,7 @@ def test_someone_not_in_people_yaml_is_told_in_chinese(team: Team) -> None:
 
 
 # -- the library's words, as messages use them --------------------------------------------------
+
 
 def test_type_descriptions_follow_the_language(chinese) -> None:
     assert FieldType("bool").describe() == "是或否"

@@ -24,9 +24,18 @@ HAN = re.compile(r"[\u4e00-\u9fff]")
 def drafted(team: Team, lang: str) -> str:
     """A project whose contract is drafted, not yet self-reviewed."""
     pid = open_project(team)
-    team.ok("zhangsan", "set", pid, "contract.number=HT-1", "contract.template=company", "contract.amount=30万",
-            f"contract.payment_terms={TERMS}", "contract.warranty_months=12", "contract.delivery_date=2026-12-01",
-            "contract.core_principles={pricing: true, payment: false}")
+    team.ok(
+        "zhangsan",
+        "set",
+        pid,
+        "contract.number=HT-1",
+        "contract.template=company",
+        "contract.amount=30万",
+        f"contract.payment_terms={TERMS}",
+        "contract.warranty_months=12",
+        "contract.delivery_date=2026-12-01",
+        "contract.core_principles={pricing: true, payment: false}",
+    )
     team.ok("zhangsan", "--lang", lang, "sign", pid, "contract.draft")
     return pid
 
@@ -47,8 +56,9 @@ def test_who_may_sign_is_said_in_chinese_with_the_roles_titles(team: Team) -> No
     pid = open_project(team)  # zhangsan's
     said = refused(team, "lisi", "--lang", "zh", "sign", pid, "contract.draft")
     assert "李四（lisi） 不能签署 contract.draft（条款 3.4.1–3.4.2）" in said
-    assert "：需要在 people.yaml 中有角色 销售（sales），且须列在 initiation.sales 或 " \
-           "initiation.team.members 中" in said  # the role named once, not "sales needs the role sales"
+    assert (
+        "：需要在 people.yaml 中有角色 销售（sales），且须列在 initiation.sales 或 initiation.team.members 中" in said
+    )  # the role named once, not "sales needs the role sales"
     said = refused(team, "zhangsan", "--lang", "zh", "sign", pid, "contract.draft", "--role", "vp", code=2)
     assert "contract.draft 由 销售（sales） 签署，不是 vp" in said
 
@@ -80,13 +90,16 @@ def test_new_and_set_and_sign_say_what_they_did_in_chinese(team: Team, monkeypat
     made = team.ok("zhangsan", "--lang", "zh", "new", "一号项目", "--client", "甲方公司", "--budget", "20万").stdout
     assert made == "2026-001\n"
     assert opened(team, "zh", monkeypatch) == "已立项 2026-002 二号项目，销售：张三（zhangsan）"
-    done = team.ok("zhangsan", "--lang", "zh", "set", "2026-001", "initiation.client.contact=刘经理",
-                   "initiation.phase=跟踪").stdout
+    done = team.ok(
+        "zhangsan", "--lang", "zh", "set", "2026-001", "initiation.client.contact=刘经理", "initiation.phase=跟踪"
+    ).stdout
     assert done.startswith("2026-001：已设置 initiation.client.contact、initiation.phase [")
     signed = team.ok("zhangsan", "--lang", "zh", "sign", "2026-001", "initiation.submit").stdout
     assert signed.startswith("initiation.submit：张三（zhangsan） 以 销售（sales） 身份同意 [")
     assert git(team.root, "log", "-2", "--format=%s").splitlines() == [  # the commits stay as they are
-        "2026-001 initiation.submit: zhangsan signs as sales", "2026-001 set initiation.client.contact, initiation.phase"]
+        "2026-001 initiation.submit: zhangsan signs as sales",
+        "2026-001 set initiation.client.contact, initiation.phase",
+    ]
 
 
 @pytest.mark.parametrize("lang", ["en", None])
@@ -102,19 +115,34 @@ def test_the_same_in_english(team: Team, lang: str | None, monkeypatch: pytest.M
     team.ok("zhangsan", "sign", "2026-001", "initiation.submit")
     submit = PROCESS.step("initiation.submit")
     said = refused(team, "zhangsan", *chosen, "set", "2026-001", "initiation.name=", code=2)
-    assert f"initiation.name: it cannot be emptied, initiation.submit ({submit.title_en}) needs it (clause 3.1.1): " \
-           "give the right value instead" in said
+    assert (
+        f"initiation.name: it cannot be emptied, initiation.submit ({submit.title_en}) needs it (clause 3.1.1): "
+        "give the right value instead" in said
+    )
     pid = "2026-001"
-    team.ok("zhangsan", "set", pid, "contract.number=HT-1", "contract.template=company", "contract.amount=30万",
-            f"contract.payment_terms={TERMS}", "contract.warranty_months=12", "contract.delivery_date=2026-12-01",
-            "contract.core_principles={pricing: true, payment: false}")
+    team.ok(
+        "zhangsan",
+        "set",
+        pid,
+        "contract.number=HT-1",
+        "contract.template=company",
+        "contract.amount=30万",
+        f"contract.payment_terms={TERMS}",
+        "contract.warranty_months=12",
+        "contract.delivery_date=2026-12-01",
+        "contract.core_principles={pricing: true, payment: false}",
+    )
     signed = team.ok("zhangsan", *chosen, "sign", pid, "contract.draft").stdout
     assert signed.startswith("contract.draft approve by 张三 (zhangsan) as sales [")
     said = refused(team, "zhaoliu", *chosen, "sign", pid, "contract.supervisor_review")
     review = PROCESS.step("contract.self_review")
     assert f"cannot sign contract.supervisor_review for {pid}:" in said
-    assert f"needs contract.self_review ({review.title_en}) signed first: xmflow sign {pid} contract.self_review" in said
+    assert (
+        f"needs contract.self_review ({review.title_en}) signed first: xmflow sign {pid} contract.self_review" in said
+    )
     said = refused(team, "lisi", *chosen, "sign", pid, "contract.self_review")
-    assert "李四 (lisi) may not sign contract.self_review (clause 3.5.1): needs the role sales in " \
-           "people.yaml and must be named in initiation.sales or initiation.team.members" in said
+    assert (
+        "李四 (lisi) may not sign contract.self_review (clause 3.5.1): needs the role sales in "
+        "people.yaml and must be named in initiation.sales or initiation.team.members" in said
+    )
     assert not HAN.search(said.replace("李四", "")), said

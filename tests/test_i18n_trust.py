@@ -34,7 +34,7 @@ def english_afterwards():
 class Base:
     root: Path
     clock: datetime
-    drafted: str     # 张三's project, its contract drafted and self-reviewed: the supervisor's review is next
+    drafted: str  # 张三's project, its contract drafted and self-reviewed: the supervisor's review is next
 
 
 @pytest.fixture(scope="module")
@@ -66,9 +66,17 @@ def review_without_a_signoff(team: Team, pid: str) -> str:
     approves the review (3.5.2), and no sign-off: a commit with no matching signature."""
     contract = team.root / "projects" / pid / "contract.yaml"
     contract.write_text(contract.read_text(encoding="utf-8") + "notes: 看过了\n", encoding="utf-8")
-    return hand_commit(team, "zhaoliu", trailer_message(f"sign {pid} contract.supervisor_review", Project=pid,
-                                                        Step="contract.supervisor_review", Decision="approve",
-                                                        Role="sales_supervisor"))
+    return hand_commit(
+        team,
+        "zhaoliu",
+        trailer_message(
+            f"sign {pid} contract.supervisor_review",
+            Project=pid,
+            Step="contract.supervisor_review",
+            Decision="approve",
+            Role="sales_supervisor",
+        ),
+    )
 
 
 # --- verify's findings ---------------------------------------------------------------------------
@@ -94,7 +102,11 @@ def test_verifys_json_keeps_its_keys_kinds_and_ids_and_says_the_message_in_the_l
     found = json.loads(in_("zh", ws, "wangjg", "verify", "--json").stdout)
     (mine,) = [f for f in found["findings"] if f["commit"] == bad]
     assert (mine["kind"], mine["step"], mine["clause"], mine["project"]) == (
-        "no-signoff", "contract.supervisor_review", "3.5.2", base.drafted)
+        "no-signoff",
+        "contract.supervisor_review",
+        "3.5.2",
+        base.drafted,
+    )
     assert "没有为它加入签署记录" in mine["message"]
     assert found["notes"] and "身份取自每个提交的作者，未经认证" in found["notes"][0]
 
@@ -120,8 +132,9 @@ def test_findings_kept_by_verify_are_shown_in_the_language_of_each_verify(ws: Te
     assert again["replayed"] == 0 and again["resumed_from"] == ws.head() and message(again) == message(zh)
     again = verified("en")
     assert again["replayed"] == 0 and message(again) == message(en)
-    kept = sorted(p.name.split("-", 1)[0].split(".")[-1]
-                  for p in (store.git_dir(ws.root) / "xmflow" / "verified").glob("*.json"))
+    kept = sorted(
+        p.name.split("-", 1)[0].split(".")[-1] for p in (store.git_dir(ws.root) / "xmflow" / "verified").glob("*.json")
+    )
     assert kept == ["en", "zh"]
 
 
@@ -129,17 +142,24 @@ def test_the_settings_refusal_kept_between_commands_is_in_each_readers_language(
     """`check` keeps its answer on the settings (.git/xmflow/settings.LANG-….pickle); the refusal
     in it is a message, shown in the language asked for whichever ran first."""
     people = ws.root / "people.yaml"
-    people.write_text(people.read_text(encoding="utf-8").replace("roles: [sales]}", "roles: [sales, admin]}", 1),
-                      encoding="utf-8")
+    people.write_text(
+        people.read_text(encoding="utf-8").replace("roles: [sales]}", "roles: [sales, admin]}", 1), encoding="utf-8"
+    )
     bad = hand_commit(ws, "zhangsan", "people: I am an admin now")
-    for lang, words in (("zh", f"提交 {bad[:7]}："), ("en", f"commit {bad[:7]}: "), ("zh", "xmflow 只按管理员最后提交的")):
+    for lang, words in (
+        ("zh", f"提交 {bad[:7]}："),
+        ("en", f"commit {bad[:7]}: "),
+        ("zh", "xmflow 只按管理员最后提交的"),
+    ):
         result = in_(lang, ws, "zhangsan", "check")
         assert result.exit_code == 1 and words in flat(result.output), (lang, result.output)
         assert f"xmflow verify --acknowledge {bad[:7]} -m" in flat(result.output)
     refused = in_("zh", ws, "zhangsan", "set", base.drafted, "contract.notes=x")
     assert refused.exit_code == 1 and "确认这次修改、按现状采用这些设置" in flat(refused.output)
-    assert {p.name.split("-", 1)[0] for p in (ws.root / ".git" / "xmflow").glob("settings.*-*.pickle")} == \
-        {"settings.zh", "settings.en"}
+    assert {p.name.split("-", 1)[0] for p in (ws.root / ".git" / "xmflow").glob("settings.*-*.pickle")} == {
+        "settings.zh",
+        "settings.en",
+    }
 
 
 # --- the store, the lock, sync ---------------------------------------------------------------------
@@ -151,21 +171,28 @@ def test_a_hand_edit_is_refused_in_chinese_with_the_path_and_the_git_command(ws:
     contract.write_text(contract.read_text(encoding="utf-8").replace("HT-1", "HT-9"), encoding="utf-8")
     zh = in_("zh", ws, "zhangsan", "set", base.drafted, "contract.notes=x")
     assert zh.exit_code == 2
-    assert (f"{path} 有未提交的修改：用 `git restore --staged --worktree -- {path}` 恢复 {path}，再用 `xmflow set` 或 "
-            "`xmflow edit` 修改") in flat(zh.output)
+    assert (
+        f"{path} 有未提交的修改：用 `git restore --staged --worktree -- {path}` 恢复 {path}，再用 `xmflow set` 或 "
+        "`xmflow edit` 修改"
+    ) in flat(zh.output)
     en = in_("en", ws, "zhangsan", "set", base.drafted, "contract.notes=x")
     assert en.exit_code == 2
-    assert f"uncommitted changes in {path}: put {path} back with `git restore --staged --worktree -- {path}`" in \
-        flat(en.output)
+    assert f"uncommitted changes in {path}: put {path} back with `git restore --staged --worktree -- {path}`" in flat(
+        en.output
+    )
 
 
 def test_sync_without_a_remote_says_so_in_each_language(ws: Team) -> None:
     zh = in_("zh", ws, "zhangsan", "sync")
     assert zh.exit_code == 2
-    assert "没有远程仓库 'origin'：用 `git remote add origin URL` 添加共享仓库，或用 --remote 指定一个" in flat(zh.output)
+    assert "没有远程仓库 'origin'：用 `git remote add origin URL` 添加共享仓库，或用 --remote 指定一个" in flat(
+        zh.output
+    )
     en = in_("en", ws, "zhangsan", "sync")
-    assert en.exit_code == 2 and "no remote 'origin': add the shared repository with `git remote add origin URL`" in \
-        flat(en.output)
+    assert (
+        en.exit_code == 2
+        and "no remote 'origin': add the shared repository with `git remote add origin URL`" in flat(en.output)
+    )
 
 
 def test_another_command_holding_the_lock_is_named_in_chinese(ws: Team, base: Base) -> None:
@@ -179,8 +206,24 @@ def test_another_command_holding_the_lock_is_named_in_chinese(ws: Team, base: Ba
 
     env = {**os.environ, "GIT_AUTHOR_EMAIL": EMAILS["zhangsan"], "XMFLOW_LOCK_WAIT": "0.2"}
     with workspace_lock(store.git_dir(ws.root)):
-        done = subprocess.run([sys.executable, "-m", "xmflow", "-C", str(ws.root), "--lang", "zh", "set", base.drafted,
-                               "contract.notes=x"], env=env, capture_output=True, text=True, timeout=60)
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "xmflow",
+                "-C",
+                str(ws.root),
+                "--lang",
+                "zh",
+                "set",
+                base.drafted,
+                "contract.notes=x",
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         content = (store.git_dir(ws.root) / "xmflow" / "lock").read_text(encoding="utf-8")
     assert content.startswith(f"pid {os.getpid()}, since ")  # the file: data, never translated
     said = flat(done.stderr)
@@ -188,8 +231,9 @@ def test_another_command_holding_the_lock_is_named_in_chinese(ws: Team, base: Ba
     assert "已等待 0.2 秒" in said
 
 
-def test_a_sync_conflict_is_told_in_chinese_with_the_project_stage_and_commits(ws: Team, base: Base,
-                                                                                 tmp_path: Path) -> None:
+def test_a_sync_conflict_is_told_in_chinese_with_the_project_stage_and_commits(
+    ws: Team, base: Base, tmp_path: Path
+) -> None:
     server = tmp_path / "server.git"
     subprocess.run(["git", "init", "-q", "--bare", str(server)], check=True)
     git(ws.root, "remote", "add", "origin", str(server))
@@ -211,8 +255,9 @@ def test_a_sync_conflict_is_told_in_chinese_with_the_project_stage_and_commits(w
     assert other.head() == head and other.clean()
 
 
-def test_a_push_the_server_refuses_is_told_in_chinese_with_every_line_the_server_said(ws: Team, base: Base,
-                                                                                      tmp_path: Path) -> None:
+def test_a_push_the_server_refuses_is_told_in_chinese_with_every_line_the_server_said(
+    ws: Team, base: Base, tmp_path: Path
+) -> None:
     """git's own words (the server's lines after git's ``remote:``) are passed through as they are,
     the first one too, inside xmflow's words in the reader's language."""
     server = tmp_path / "server.git"
@@ -220,8 +265,9 @@ def test_a_push_the_server_refuses_is_told_in_chinese_with_every_line_the_server
     git(ws.root, "remote", "add", "origin", str(server))
     git(ws.root, "push", "-q", "-u", "origin", "main")
     hook = server / "hooks" / "pre-receive"
-    hook.write_text('#!/bin/sh\necho "first: closed for the weekend" >&2\necho "second: 周一再来" >&2\nexit 1\n',
-                    encoding="utf-8")
+    hook.write_text(
+        '#!/bin/sh\necho "first: closed for the weekend" >&2\necho "second: 周一再来" >&2\nexit 1\n', encoding="utf-8"
+    )
     hook.chmod(0o755)
     ws.ok("zhangsan", "set", base.drafted, "contract.number=HT-2")
     head = ws.head()
@@ -252,7 +298,9 @@ def test_the_server_hook_speaks_the_locale_the_shared_repository_has(ws: Team, t
     assert push("-q", "origin", "main").returncode == 0
     refused = push("origin", ":main")
     said = flat(refused.stderr.replace("remote:", " "))
-    assert refused.returncode != 0 and "refs/heads/main：不允许删除引用：共享仓库上的历史只增不减" in said, refused.stderr
+    assert refused.returncode != 0 and "refs/heads/main：不允许删除引用：共享仓库上的历史只增不减" in said, (
+        refused.stderr
+    )
     assert "xmflow set … --reopen -m 原因" in said and "xmflow sync" in said
     config = ws.root / "xmflow.yaml"
     text = config.read_text(encoding="utf-8")

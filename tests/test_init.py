@@ -27,8 +27,9 @@ def run(*args: str, email: str | None = "zhangsan@example.com", **env: str):
 
 def trailers(root: Path) -> dict[str, str]:
     message = git(root, "log", "-1", "--format=%B")
-    parsed = subprocess.run(["git", "interpret-trailers", "--parse"], input=message, capture_output=True, text=True,
-                            check=True).stdout
+    parsed = subprocess.run(
+        ["git", "interpret-trailers", "--parse"], input=message, capture_output=True, text=True, check=True
+    ).stdout
     return dict(line.split(": ", 1) for line in parsed.splitlines() if line)
 
 
@@ -40,8 +41,9 @@ def commit_as_admin(root: Path, *paths: str, message: str = "admin change") -> N
 # -- init -------------------------------------------------------------------------------------------
 def test_init_makes_a_workspace_with_the_caller_as_admin(tmp_path: Path) -> None:
     root = tmp_path / "新公司"
-    result = run("init", str(root), "--company", "深圳某某科技有限公司", email="boss@example.com",
-                 GIT_AUTHOR_NAME="老板")
+    result = run(
+        "init", str(root), "--company", "深圳某某科技有限公司", email="boss@example.com", GIT_AUTHOR_NAME="老板"
+    )
     assert result.exit_code == 0, result.output
     config = yaml.load((root / "xmflow.yaml").read_text(encoding="utf-8"), Loader=yaml.BaseLoader)
     assert config["company"] == "深圳某某科技有限公司"
@@ -108,7 +110,9 @@ def test_someone_not_in_people_yaml_may_read_but_not_change(team: Team) -> None:
 
 def test_the_actor_comes_from_git_config_when_no_author_variable_is_set(team: Team) -> None:
     git(team.root, "config", "user.email", "lisi@example.com")
-    result = run("-C", str(team.root), "new", "李四的项目", "--client", "甲方", "--budget", "20万", "--json", email=None)
+    result = run(
+        "-C", str(team.root), "new", "李四的项目", "--client", "甲方", "--budget", "20万", "--json", email=None
+    )
     assert result.exit_code == 0, result.output
     pid = json.loads(result.stdout)["id"]
     assert team.json("wangjg", "show", pid)["stages"]["initiation"]["data"]["sales"] == "lisi"
@@ -145,9 +149,16 @@ def test_new_prints_the_id_of_the_year(team: Team) -> None:
     assert trailers(team.root)["Xmflow-Project"] == "2026-002"
     assert trailers(team.root)["Xmflow-Decision"] == "record"
     data = team.json("wangjg", "show", "2026-001")["stages"]["initiation"]["data"]
-    assert data == {"name": "一号项目", "client": {"name": "甲方公司"}, "budget": "350000.00", "sales": "zhangsan",
-                    "opened": "2026-09-01"}
-    result = team.ok("zhangsan", "new", "明年项目", "--client", "丙方", "--budget", "1万", at="2027-01-02T09:00:00+08:00")
+    assert data == {
+        "name": "一号项目",
+        "client": {"name": "甲方公司"},
+        "budget": "350000.00",
+        "sales": "zhangsan",
+        "opened": "2026-09-01",
+    }
+    result = team.ok(
+        "zhangsan", "new", "明年项目", "--client", "丙方", "--budget", "1万", at="2027-01-02T09:00:00+08:00"
+    )
     assert result.stdout.strip() == "2027-001"
 
 
@@ -212,7 +223,11 @@ def test_process_show_lists_steps_and_clauses(team: Team) -> None:
     shown = team.json("zhangsan", "process", "show")
     steps = [step["id"] for stage in shown["stages"] for step in stage["steps"]]
     assert len(steps) == 30 and len(set(steps)) == 30
-    assert steps[0] == "initiation.submit" and steps[-3:] == ["archive.file", "withdrawal.request", "withdrawal.approve"]
+    assert steps[0] == "initiation.submit" and steps[-3:] == [
+        "archive.file",
+        "withdrawal.request",
+        "withdrawal.approve",
+    ]
     review = next(s for stage in shown["stages"] for s in stage["steps"] if s["id"] == "contract.supervisor_review")
     assert review["clause"] == "3.5.2" and review["roles"] == ["sales_supervisor"]
 
@@ -228,7 +243,9 @@ def test_process_export_is_the_packaged_default(team: Team, tmp_path: Path) -> N
 def test_a_workspace_uses_its_own_revision_of_the_process(team: Team) -> None:
     text = team.ok("wangjg", "process", "export").stdout
     assert "title: 主管审核\n" in text
-    (team.root / "process.yaml").write_text(text.replace("title: 主管审核\n", "title: 部门经理审核\n"), encoding="utf-8")
+    (team.root / "process.yaml").write_text(
+        text.replace("title: 主管审核\n", "title: 部门经理审核\n"), encoding="utf-8"
+    )
     config = team.root / "xmflow.yaml"
     config.write_text(config.read_text(encoding="utf-8") + "process: process.yaml\n", encoding="utf-8")
     commit_as_admin(team.root, "process.yaml", "xmflow.yaml", message="own process")
@@ -274,19 +291,25 @@ def test_people_yaml_with_an_unknown_role_is_reported_with_its_line(team: Team) 
     people.write_text("\n".join(lines) + "\n", encoding="utf-8")
     commit_as_admin(team.root, "people.yaml")
     before = team.commits()
-    for args in (("new", "项目", "--client", "甲方", "--budget", "1万"), ("set", pid, "contract.number=HT-1"),
-                 ("status",)):
+    for args in (
+        ("new", "项目", "--client", "甲方", "--budget", "1万"),
+        ("set", pid, "contract.number=HT-1"),
+        ("status",),
+    ):
         result = team("zhangsan", *args)
         assert result.exit_code == 2, (args, result.output)
         assert f"people.yaml:{index + 1}" in said(result) and "salesman" in said(result)
     assert team.commits() == before and team.clean()
 
 
-@pytest.mark.parametrize(("setting", "named"), [
-    ("colour: blue", "colour"),
-    ("locale: fr", "locale"),
-    ("key_threshold: lots", "key_threshold"),
-])
+@pytest.mark.parametrize(
+    ("setting", "named"),
+    [
+        ("colour: blue", "colour"),
+        ("locale: fr", "locale"),
+        ("key_threshold: lots", "key_threshold"),
+    ],
+)
 def test_a_bad_setting_in_xmflow_yaml_is_reported_with_its_line(team: Team, setting: str, named: str) -> None:
     config = team.root / "xmflow.yaml"
     lines = [l for l in config.read_text(encoding="utf-8").splitlines() if not l.startswith(named + ":")]

@@ -14,7 +14,6 @@ PACKAGE = Path(__file__).resolve().parent.parent / "xmflow"
 README = PACKAGE.parent / "README.md"
 
 
-
 def readme_map() -> list[str]:
     """The sub-packages the README's "Where things live" names, in its order (the lowest first)."""
     section = README.read_text(encoding="utf-8").split("### Where things live", 1)[1].split("\n## ", 1)[0]
@@ -78,8 +77,9 @@ def test_the_readme_map_names_every_sub_package_once():
 
 def upward(graph: dict[str, set[str]]) -> list[str]:
     """The imports of a sub-package that the README's map lists after the importer's."""
-    return sorted(f"{m} imports {dep}" for m, deps in graph.items() for dep in deps
-                  if LAYER[_package(dep)] > LAYER[_package(m)])
+    return sorted(
+        f"{m} imports {dep}" for m, deps in graph.items() for dep in deps if LAYER[_package(dep)] > LAYER[_package(m)]
+    )
 
 
 def test_no_module_imports_a_later_sub_package():
@@ -87,9 +87,12 @@ def test_no_module_imports_a_later_sub_package():
 
 
 def test_an_upward_import_is_found():
-    assert upward({"xmflow.records.workspace": {"xmflow.notify.mail", "xmflow.git.store"},
-                   "xmflow.values": {"xmflow.cli.console"}}) == [
-        "xmflow.records.workspace imports xmflow.notify.mail", "xmflow.values imports xmflow.cli.console"]
+    assert upward(
+        {
+            "xmflow.records.workspace": {"xmflow.notify.mail", "xmflow.git.store"},
+            "xmflow.values": {"xmflow.cli.console"},
+        }
+    ) == ["xmflow.records.workspace imports xmflow.notify.mail", "xmflow.values imports xmflow.cli.console"]
 
 
 def runs_git(module: str) -> list[int]:

@@ -10,8 +10,9 @@ from conftest import Team, accepted, draft_contract, git, open_project, refused,
 
 def trailers(root: Path) -> dict[str, str]:
     message = git(root, "log", "-1", "--format=%B")
-    parsed = subprocess.run(["git", "interpret-trailers", "--parse"], input=message, capture_output=True, text=True,
-                            check=True).stdout
+    parsed = subprocess.run(
+        ["git", "interpret-trailers", "--parse"], input=message, capture_output=True, text=True, check=True
+    ).stdout
     return dict(line.split(": ", 1) for line in parsed.splitlines() if line)
 
 
@@ -161,7 +162,11 @@ def test_4_0_amounts_are_exact_to_the_fen(team: Team) -> None:
         team.ok("fenger", "receive", pid, amount)
     figures = derived(team, pid)
     assert (figures["contract_amount"], figures["invoiced"], figures["received"], figures["outstanding"]) == (
-        "1234.56", "1234.56", "1234.56", "0.00")
+        "1234.56",
+        "1234.56",
+        "1234.56",
+        "0.00",
+    )
     team.ok("fenger", "sign", pid, "collection.settled")
     assert team.state(pid, "collection.settled") == "signed"
 

@@ -91,9 +91,17 @@ def ready_to_notify(team: Team, requirements: str = "安装LED屏两块") -> str
     pid = open_project(team)
     draft_contract(team, pid)
     sign_contract(team, pid)
-    team.ok("zhangsan", "set", pid, "installation.on_site=是", "installation.site.address=深圳市南山区科技园1号",
-            "installation.site.contact=刘经理", "installation.site.phone=13800000000",
-            f"installation.requirements={requirements}", "installation.scheduled_date=2026-11-20")
+    team.ok(
+        "zhangsan",
+        "set",
+        pid,
+        "installation.on_site=是",
+        "installation.site.address=深圳市南山区科技园1号",
+        "installation.site.contact=刘经理",
+        "installation.site.phone=13800000000",
+        f"installation.requirements={requirements}",
+        "installation.scheduled_date=2026-11-20",
+    )
     return pid
 
 
@@ -181,12 +189,20 @@ def test_html_part_escapes_user_values(team: Team, smtp) -> None:
 def test_webhooks_post_their_json_and_dingtalk_signs(team: Team, robot, monkeypatch) -> None:
     url, handler = robot
     monkeypatch.setenv("DING_SECRET", "SECtest")
-    configure(team, f"  webhooks:\n    - {{kind: dingtalk, url: '{url}/robot/send?access_token=t', secret_env: DING_SECRET}}\n"
-                    "    - {kind: wecom, url_env: WECOM_URL, roles: [customer_service]}\n"
-                    f"    - {{kind: feishu, url: '{url}/open-apis/bot/v2/hook/x', roles: [finance]}}\n")
+    configure(
+        team,
+        f"  webhooks:\n    - {{kind: dingtalk, url: '{url}/robot/send?access_token=t', secret_env: DING_SECRET}}\n"
+        "    - {kind: wecom, url_env: WECOM_URL, roles: [customer_service]}\n"
+        f"    - {{kind: feishu, url: '{url}/open-apis/bot/v2/hook/x', roles: [finance]}}\n",
+    )
     pid = ready_to_notify(team)
-    team.ok("zhangsan", "sign", pid, "installation.notify_service",
-            env={"DING_SECRET": "SECtest", "WECOM_URL": f"{url}/cgi-bin/webhook/send?key=k"})
+    team.ok(
+        "zhangsan",
+        "sign",
+        pid,
+        "installation.notify_service",
+        env={"DING_SECRET": "SECtest", "WECOM_URL": f"{url}/cgi-bin/webhook/send?key=k"},
+    )
     paths = [p for p, _body in handler.posts]
     assert len(paths) == 2  # the Feishu robot serves finance: not customer service's notice
     ding_path, ding = handler.posts[0]
@@ -211,8 +227,11 @@ def test_feishu_signs_its_body(robot, tmp_path) -> None:
 def test_a_5xx_robot_keeps_the_message(team: Team, robot) -> None:
     url, handler = robot
     handler.status = 503
-    conf = notify.Settings(tmp := team.root / ".git/xmflow/outbox", "xm@example.com",
-                           webhooks=(notify.Webhook("wecom", url + "/send", None, frozenset(), frozenset()),))
+    conf = notify.Settings(
+        tmp := team.root / ".git/xmflow/outbox",
+        "xm@example.com",
+        webhooks=(notify.Webhook("wecom", url + "/send", None, frozenset(), frozenset()),),
+    )
     who = Person("wushi", "吴十", "wushi@example.com", frozenset({"customer_service"}))
     msg = notify.compose(notify.Notice("t/1", (who,), "主题", ("一行",)), conf.sender)
     notify.address(msg, (who,))
@@ -247,12 +266,15 @@ def test_bad_settings_name_file_line_and_field(team: Team) -> None:
     result = team("zhangsan", "notify", "--dry-run")
     assert result.exit_code == 2
     assert "xmflow.yaml:" in result.output and "security" in result.output
-    text = (team.root / "xmflow.yaml").read_text(encoding="utf-8").replace("security: tls", "security: ssl") \
-        + "  webhooks:\n    - {kind: wecom, url: 'file:///etc/passwd'}\n"
+    text = (team.root / "xmflow.yaml").read_text(encoding="utf-8").replace(
+        "security: tls", "security: ssl"
+    ) + "  webhooks:\n    - {kind: wecom, url: 'file:///etc/passwd'}\n"
     (team.root / "xmflow.yaml").write_text(text, encoding="utf-8")
     git(team.root, "-c", "user.email=wangjg@example.com", "commit", "-qam", "hook")
     result = team("zhangsan", "notify", "--dry-run")
-    assert result.exit_code == 2 and "url must be an http(s) address" in result.output and "xmflow.yaml:" in result.output
+    assert (
+        result.exit_code == 2 and "url must be an http(s) address" in result.output and "xmflow.yaml:" in result.output
+    )
 
 
 def test_smtp_login_takes_the_password_from_the_environment(team: Team) -> None:
@@ -268,8 +290,11 @@ def test_smtp_login_takes_the_password_from_the_environment(team: Team) -> None:
     controller = Controller(inbox, hostname="127.0.0.1", port=_free_port(), authenticator=check, auth_require_tls=False)
     controller.start()
     try:
-        configure(team, f"  smtp: {{host: 127.0.0.1, port: {controller.port}, security: none, user: xm, "
-                        "password_env: XM_SMTP_PASSWORD}\n")
+        configure(
+            team,
+            f"  smtp: {{host: 127.0.0.1, port: {controller.port}, security: none, user: xm, "
+            "password_env: XM_SMTP_PASSWORD}\n",
+        )
         pid = ready_to_notify(team)
         result = team.ok("zhangsan", "sign", pid, "installation.notify_service")
         assert "XM_SMTP_PASSWORD" in result.output and inbox.mails == []  # not set: said, kept
@@ -283,8 +308,11 @@ def test_smtp_login_takes_the_password_from_the_environment(team: Team) -> None:
 def test_notify_delivers_digests_by_mail_and_robot(team: Team, smtp, robot) -> None:
     port, inbox = smtp
     url, handler = robot
-    configure(team, f"  smtp: {{host: 127.0.0.1, port: {port}, security: none}}\n"
-                    f"  webhooks:\n    - {{kind: wecom, url: '{url}/send?key=k', people: [zhaoliu]}}\n")
+    configure(
+        team,
+        f"  smtp: {{host: 127.0.0.1, port: {port}, security: none}}\n"
+        f"  webhooks:\n    - {{kind: wecom, url: '{url}/send?key=k', people: [zhaoliu]}}\n",
+    )
     pid = open_project(team)
     draft_contract(team, pid)
     result = team.ok("zhangsan", "--lang", "zh", "notify", "--as-of", "2026-09-10")
@@ -298,7 +326,9 @@ def test_notify_delivers_digests_by_mail_and_robot(team: Team, smtp, robot) -> N
     [(path, body)] = handler.posts
     assert body["msgtype"] == "text" and "contract.supervisor_review" in body["text"]["content"]
     assert list(state(team)["digests"]["2026-09-10"]) == ["zhaoliu"]  # remembered per day
-    assert "2026-09-10 没有要发送的内容" in team.ok("zhangsan", "--lang", "zh", "notify", "--as-of", "2026-09-10").output
+    assert (
+        "2026-09-10 没有要发送的内容" in team.ok("zhangsan", "--lang", "zh", "notify", "--as-of", "2026-09-10").output
+    )
 
 
 @pytest.fixture
@@ -310,9 +340,28 @@ def certificate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, 
     if shutil.which("openssl") is None:
         pytest.fail("openssl is needed to test SMTP over TLS: apt-get install openssl")
     key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1",
-                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert), "-days", "1"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "1",
+        ],
+        check=True,
+        capture_output=True,
+    )
     monkeypatch.setenv("SSL_CERT_FILE", str(cert))
     return key, cert
 
@@ -387,12 +436,15 @@ def test_notify_says_what_it_cannot_read_and_never_fails_with_an_internal_error(
     assert result.exit_code == 2 and f"projects/{pid}/project.yaml" in result.output, result.output
 
 
-@pytest.mark.parametrize(("setting", "said"), [
-    ("  smtp: {host: 127.0.0.1, port: 99999}\n", "smtp.port"),
-    ("  sender: not an address\n", "sender"),
-    ("  outbox: projects\n", "outbox"),
-    ("  outbox: .git\n", "outbox"),
-])
+@pytest.mark.parametrize(
+    ("setting", "said"),
+    [
+        ("  smtp: {host: 127.0.0.1, port: 99999}\n", "smtp.port"),
+        ("  sender: not an address\n", "sender"),
+        ("  outbox: projects\n", "outbox"),
+        ("  outbox: .git\n", "outbox"),
+    ],
+)
 def test_notify_settings_that_cannot_work_are_refused(team: Team, setting: str, said: str) -> None:
     configure(team, setting)
     result = team("zhangsan", "notify", "--dry-run")
@@ -412,8 +464,17 @@ def test_the_sign_off_records_the_notice_it_sends(team: Team, smtp) -> None:
 
 def test_verify_refuses_a_notice_trailer_on_a_step_that_sends_none(team: Team) -> None:
     pid = open_project(team)
-    git(team.root, "-c", "user.email=zhangsan@example.com", "commit", "-q", "--amend", "--no-edit",
-        "--trailer", "Xmflow-Notice: <forged@xmflow.local>")
+    git(
+        team.root,
+        "-c",
+        "user.email=zhangsan@example.com",
+        "commit",
+        "-q",
+        "--amend",
+        "--no-edit",
+        "--trailer",
+        "Xmflow-Notice: <forged@xmflow.local>",
+    )
     result = team("zhangsan", "verify")
     assert result.exit_code == 1 and "Xmflow-Notice" in result.output and pid in result.output, result.output
 
@@ -426,10 +487,13 @@ def test_the_process_names_who_is_told_and_with_which_forms(team: Team) -> None:
     process = parse(text, "process.yaml")
     notice = process.step("installation.notify_service").notice
     assert notice is not None and notice.to == ("customer_service",) and notice.forms == ("form3",)
-    for wrong, said in [("to: [customer_service]", "to: [nobody]"), ("forms: [form3]", "forms: [form9]"),
-                        ("to: [customer_service]", "to: [client]"),
-                        ("template: notice-installation.j2", "template: ../leak.j2"),
-                        ("to: [customer_service]", "to: []")]:
+    for wrong, said in [
+        ("to: [customer_service]", "to: [nobody]"),
+        ("forms: [form3]", "forms: [form9]"),
+        ("to: [customer_service]", "to: [client]"),
+        ("template: notice-installation.j2", "template: ../leak.j2"),
+        ("to: [customer_service]", "to: []"),
+    ]:
         with pytest.raises(ProcessError) as caught:
             parse(text.replace(wrong, said, 1), "process.yaml")
         assert re.search(r"process\.yaml:\d+: notify:", str(caught.value)), (said, str(caught.value))
@@ -440,7 +504,8 @@ def test_a_workspace_writes_its_own_notice(team: Team, smtp) -> None:
     configure(team, f"  smtp: {{host: 127.0.0.1, port: {port}, security: none}}\n")
     (team.root / "templates").mkdir(exist_ok=True)
     (team.root / "templates" / "notice-installation.j2").write_text(
-        "安装通知 {{ project_id }}\n地址：{{ installation.site.address }}\n", encoding="utf-8")
+        "安装通知 {{ project_id }}\n地址：{{ installation.site.address }}\n", encoding="utf-8"
+    )
     git(team.root, "add", "templates")
     git(team.root, "-c", "user.email=wangjg@example.com", "commit", "-qm", "our notice")
     pid = ready_to_notify(team)
@@ -465,8 +530,11 @@ def test_what_waited_in_the_outbox_is_mailed_once_smtp_is_set(team: Team, smtp) 
 def test_mail_goes_to_the_roles_the_settings_name(team: Team, smtp, robot) -> None:
     port, inbox = smtp
     url, handler = robot
-    configure(team, f"  smtp: {{host: 127.0.0.1, port: {port}, security: none, roles: [finance]}}\n"
-                    f"  webhooks:\n    - {{kind: wecom, url: '{url}/send?key=k', roles: [customer_service]}}\n")
+    configure(
+        team,
+        f"  smtp: {{host: 127.0.0.1, port: {port}, security: none, roles: [finance]}}\n"
+        f"  webhooks:\n    - {{kind: wecom, url: '{url}/send?key=k', roles: [customer_service]}}\n",
+    )
     pid = ready_to_notify(team)
     result = team.ok("zhangsan", "sign", pid, "installation.notify_service")
     assert inbox.mails == [] and len(handler.posts) == 1, result.output  # customer service reads the robot's group
@@ -476,8 +544,11 @@ def test_mail_goes_to_the_roles_the_settings_name(team: Team, smtp, robot) -> No
 def test_notify_acts_only_on_settings_an_admin_committed(team: Team, smtp) -> None:
     port, inbox = smtp
     path = team.root / "xmflow.yaml"
-    path.write_text(path.read_text(encoding="utf-8") + f"notify:\n  smtp: {{host: 127.0.0.1, port: {port}, "
-                    "security: none, user: admin, password_env: XM_PW}\n", encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8") + f"notify:\n  smtp: {{host: 127.0.0.1, port: {port}, "
+        "security: none, user: admin, password_env: XM_PW}\n",
+        encoding="utf-8",
+    )
     git(team.root, "-c", "user.email=zhangsan@example.com", "commit", "-qam", "my own mail server")  # sales, no admin
     result = team("wangjg", "notify", "--as-of", "2026-09-10", env={"XM_PW": "secret"})
     assert result.exit_code == 1 and "admin" in result.output, result.output
@@ -509,19 +580,22 @@ def test_a_notify_json_not_as_written_is_refused_before_anything_goes(team: Team
     assert result.exit_code == 2 and "notify.json" in result.output and inbox.mails == [], result.output
 
 
-@pytest.mark.parametrize(("setting", "said"), [
-    ("  outbox: outlink\n", "outbox"),
-    ("  outbox: .git/hooks\n", "outbox"),
-    ("  outbox: .git/xmflow\n", "outbox"),
-    ("  outbox: '~/ob'\n", "outbox"),
-    ("  webhooks:\n    - {kind: dingtalk, url: 'http://[::1'}\n", "url"),
-    ("  webhooks:\n    - {kind: dingtalk, url: 'http://'}\n", "url"),
-    ("  webhooks:\n    - {kind: wecom, url: 'https://example.com/x', roles: [nosuch]}\n", "roles"),
-    ("  smtp: {}\n", "host"),
-    ("  smtp: {host: 127.0.0.1, port: 0}\n", "smtp.port"),
-    ("  smtp: {host: 127.0.0.1, timeout: 0}\n", "smtp.timeout"),
-    ("  smtp: {host: 127.0.0.1, people: [nobody]}\n", "people"),
-])
+@pytest.mark.parametrize(
+    ("setting", "said"),
+    [
+        ("  outbox: outlink\n", "outbox"),
+        ("  outbox: .git/hooks\n", "outbox"),
+        ("  outbox: .git/xmflow\n", "outbox"),
+        ("  outbox: '~/ob'\n", "outbox"),
+        ("  webhooks:\n    - {kind: dingtalk, url: 'http://[::1'}\n", "url"),
+        ("  webhooks:\n    - {kind: dingtalk, url: 'http://'}\n", "url"),
+        ("  webhooks:\n    - {kind: wecom, url: 'https://example.com/x', roles: [nosuch]}\n", "roles"),
+        ("  smtp: {}\n", "host"),
+        ("  smtp: {host: 127.0.0.1, port: 0}\n", "smtp.port"),
+        ("  smtp: {host: 127.0.0.1, timeout: 0}\n", "smtp.timeout"),
+        ("  smtp: {host: 127.0.0.1, people: [nobody]}\n", "people"),
+    ],
+)
 def test_more_settings_that_cannot_work_are_refused(team: Team, tmp_path: Path, setting: str, said: str) -> None:
     (tmp_path / "elsewhere").mkdir()
     (team.root / "outlink").symlink_to(tmp_path / "elsewhere")
@@ -534,8 +608,10 @@ def test_more_settings_that_cannot_work_are_refused(team: Team, tmp_path: Path, 
 
 def test_an_email_is_one_address(team: Team) -> None:
     people = team.root / "people.yaml"
-    people.write_text(people.read_text(encoding="utf-8").replace("lisi@example.com", "lisi@example.com,spy@evil.example"),
-                      encoding="utf-8")
+    people.write_text(
+        people.read_text(encoding="utf-8").replace("lisi@example.com", "lisi@example.com,spy@evil.example"),
+        encoding="utf-8",
+    )
     result = team("zhangsan", "status")
     assert result.exit_code == 2 and "people.yaml:" in result.output and "spy@evil.example" in result.output
 
@@ -564,7 +640,9 @@ def test_what_is_not_xmflows_in_the_outbox_is_left_alone(team: Team, robot) -> N
     box = team.root / ".git/xmflow/outbox"
     box.mkdir(parents=True)
     (box / "foreign.eml").write_bytes(b"Subject: x\n\nhi\n")
-    (box / "bad.eml").write_bytes(b'Message-ID: <a@b>\nX-Xmflow-Notice: k\nX-Xmflow-To: [{"id": 1}]\nSubject: x\n\nhi\n')
+    (box / "bad.eml").write_bytes(
+        b'Message-ID: <a@b>\nX-Xmflow-Notice: k\nX-Xmflow-To: [{"id": 1}]\nSubject: x\n\nhi\n'
+    )
     result = team("zhangsan", "notify", "--resend")
     assert result.exit_code == 0, result.output
     assert (box / "foreign.eml").exists() and "None" not in result.output

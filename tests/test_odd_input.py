@@ -64,8 +64,13 @@ def stamped(workspace: tuple[Team, str, str]) -> tuple[Team, str]:
 def run_xmflow(team: Team, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     """xmflow in a process of its own, for what could block the caller (a FIFO, a device)."""
     env = {**os.environ, "GIT_AUTHOR_EMAIL": EMAILS["zhangsan"]}
-    return subprocess.run([sys.executable, "-m", "xmflow", "-C", str(team.root), *args], capture_output=True,
-                          text=True, timeout=timeout, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "xmflow", "-C", str(team.root), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+    )
 
 
 def is_char_device(path: str) -> bool:
@@ -74,20 +79,26 @@ def is_char_device(path: str) -> bool:
 
 # --- 1. output files -------------------------------------------------------------------------
 
-@pytest.mark.parametrize("name", ["", ".", "/", "..", "folder/", "{tmp}", "{tmp}/no-such-folder/form2.md"],
-                         ids=["empty", "dot", "root", "dotdot", "trailing-slash", "a-folder", "missing-folder"])
+
+@pytest.mark.parametrize(
+    "name",
+    ["", ".", "/", "..", "folder/", "{tmp}", "{tmp}/no-such-folder/form2.md"],
+    ids=["empty", "dot", "root", "dotdot", "trailing-slash", "a-folder", "missing-folder"],
+)
 def test_render_o_refuses_an_empty_name_a_folder_and_a_missing_folder(odd, tmp_path: Path, name: str) -> None:
     team, pid = odd
-    message = refused(team, "zhangsan", "render", pid, "form2", "-o", name.format(tmp=tmp_path), code=2,
-                      dirty=True).stderr
+    message = refused(
+        team, "zhangsan", "render", pid, "form2", "-o", name.format(tmp=tmp_path), code=2, dirty=True
+    ).stderr
     assert "-o" in message and ("empty" in message or "folder" in message), message
     assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize("command", ["status", "ar"])
 @pytest.mark.parametrize("name", ["", ".", "/", "{tmp}/no-such-folder/book.xlsx"])
-def test_status_and_ar_xlsx_refuse_an_empty_name_a_folder_and_a_missing_folder(odd, tmp_path: Path, command: str,
-                                                                               name: str) -> None:
+def test_status_and_ar_xlsx_refuse_an_empty_name_a_folder_and_a_missing_folder(
+    odd, tmp_path: Path, command: str, name: str
+) -> None:
     team, _ = odd
     message = refused(team, "wangjg", command, "--xlsx", name.format(tmp=tmp_path), code=2, dirty=True).stderr
     assert "--xlsx" in message and ("empty" in message or "folder" in message)
@@ -112,8 +123,13 @@ def test_render_o_dev_null_writes_in_place_and_the_device_stays(odd) -> None:
 def test_render_to_a_standard_output_that_is_full_reports_the_failure(odd) -> None:
     team, pid = odd
     with open("/dev/full", "w") as full:
-        result = subprocess.run([sys.executable, "-m", "xmflow", "-C", str(team.root), "render", pid, "form2"],
-                                stdout=full, stderr=subprocess.PIPE, text=True, timeout=60)
+        result = subprocess.run(
+            [sys.executable, "-m", "xmflow", "-C", str(team.root), "render", pid, "form2"],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+        )
     assert result.returncode == 2 and "standard output" in result.stderr and "No space left" in result.stderr
 
 
@@ -136,9 +152,14 @@ def test_a_change_whose_report_cannot_be_written_is_made_and_says_so(team: Team)
     head = team.head()
     env = {**os.environ, "GIT_AUTHOR_EMAIL": EMAILS["zhangsan"]}
     with open("/dev/full", "w") as full:
-        done = subprocess.run([sys.executable, "-m", "xmflow", "-C", str(team.root), "set", pid,
-                               "contract.notes=备注"], stdout=full, stderr=subprocess.PIPE, text=True, timeout=60,
-                              env=env)
+        done = subprocess.run(
+            [sys.executable, "-m", "xmflow", "-C", str(team.root), "set", pid, "contract.notes=备注"],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+            env=env,
+        )
     assert done.returncode == 0 and "the change is made all the same" in done.stderr, done.stderr
     assert team.head() != head and team.clean()
 
@@ -161,8 +182,9 @@ def test_render_o_through_a_link_replaces_the_file_and_keeps_the_link(odd, tmp_p
 
 def test_render_o_docx_is_refused_rather_than_written_as_markdown(odd, tmp_path: Path) -> None:
     team, pid = odd
-    message = refused(team, "zhangsan", "render", pid, "form2", "-o", str(tmp_path / "form2.docx"), code=2,
-                      dirty=True).stderr
+    message = refused(
+        team, "zhangsan", "render", pid, "form2", "-o", str(tmp_path / "form2.docx"), code=2, dirty=True
+    ).stderr
     assert "-o" in message and ".docx" in message and "--format" in message
     assert not (tmp_path / "form2.docx").exists()
     team.ok("zhangsan", "render", pid, "form2", "-o", str(tmp_path / "form2.docx"), "--format", "html")  # said so
@@ -170,9 +192,9 @@ def test_render_o_docx_is_refused_rather_than_written_as_markdown(odd, tmp_path:
 
 
 @pytest.mark.parametrize("failure", [errno.ENOSPC, errno.EACCES, errno.EIO])
-def test_a_write_that_fails_leaves_no_partial_file_and_the_old_one_as_it_was(tmp_path: Path,
-                                                                             monkeypatch: pytest.MonkeyPatch,
-                                                                             failure: int) -> None:
+def test_a_write_that_fails_leaves_no_partial_file_and_the_old_one_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failure: int
+) -> None:
     target = tmp_path / "form2.md"
     target.write_bytes(b"the old form")
     real_write = os.write
@@ -190,11 +212,19 @@ def test_a_write_that_fails_leaves_no_partial_file_and_the_old_one_as_it_was(tmp
 
 # --- 2. the editor ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("variable", "value", "said"), [
-    ("EDITOR", 'vi "', "No closing quotation"), ("VISUAL", "nano 'x", "No closing quotation"),
-    ("EDITOR", "", "is empty"), ("EDITOR", "  ", "is empty")])
-def test_an_editor_with_an_unclosed_quote_or_empty_is_a_usage_error_naming_the_variable(odd, variable: str,
-                                                                                        value: str, said: str) -> None:
+
+@pytest.mark.parametrize(
+    ("variable", "value", "said"),
+    [
+        ("EDITOR", 'vi "', "No closing quotation"),
+        ("VISUAL", "nano 'x", "No closing quotation"),
+        ("EDITOR", "", "is empty"),
+        ("EDITOR", "  ", "is empty"),
+    ],
+)
+def test_an_editor_with_an_unclosed_quote_or_empty_is_a_usage_error_naming_the_variable(
+    odd, variable: str, value: str, said: str
+) -> None:
     team, pid = odd
     message = refused(team, "zhangsan", "edit", pid, "installation", code=2, env={variable: value}, dirty=True).stderr
     assert f"${variable}" in message and said in message
@@ -227,13 +257,15 @@ def test_evidence_over_20_mb_is_refused(stamped, tmp_path: Path) -> None:
         handle.truncate(files.MAX_SCAN + 1)  # sparse: nothing written
     message = refused(team, "zhangsan", "sign", pid, *CLIENT_SIGNS, str(scan), code=2, dirty=True).stderr
     assert "20 MB" in message and "--evidence" in message
-    message = refused(team, "zhangsan", "sign", pid, *CLIENT_SIGNS, str(tmp_path / "missing.pdf"), code=2,
-                      dirty=True).stderr
+    message = refused(
+        team, "zhangsan", "sign", pid, *CLIENT_SIGNS, str(tmp_path / "missing.pdf"), code=2, dirty=True
+    ).stderr
     assert "--evidence" in message
 
 
-def test_evidence_is_read_with_the_limit_even_if_the_file_grows(tmp_path: Path,
-                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_evidence_is_read_with_the_limit_even_if_the_file_grows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     scan = tmp_path / "scan.pdf"
     scan.write_bytes(b"x" * 100)
     monkeypatch.setattr(files, "check_scan", lambda *args: None)  # as if it grew after it was looked at
@@ -245,24 +277,49 @@ def test_evidence_is_read_with_the_limit_even_if_the_file_grows(tmp_path: Path,
 # --- 4. empty strings are not "absent" --------------------------------------------------------
 
 EMPTY_CASES = [
-    ("status", ""), ("show", "{pid}", ""), ("status", "--role", ""), ("status", "--as-of", ""),
-    ("status", "--xlsx", ""), ("show", ""), ("sign", "{pid}", "acceptance.request", "--on-behalf-of", ""),
-    ("sign", "{pid}", "acceptance.request", "--role", ""), ("sign", "{pid}", "acceptance.request", "--signatory", ""),
-    ("sign", "{pid}", "acceptance.request", "-m", ""), ("sign", "{pid}", "acceptance.request", "--evidence", ""),
-    ("sign", "{pid}", "acceptance.request", "--date", ""), ("sign", "{pid}", ""),
+    ("status", ""),
+    ("show", "{pid}", ""),
+    ("status", "--role", ""),
+    ("status", "--as-of", ""),
+    ("status", "--xlsx", ""),
+    ("show", ""),
+    ("sign", "{pid}", "acceptance.request", "--on-behalf-of", ""),
+    ("sign", "{pid}", "acceptance.request", "--role", ""),
+    ("sign", "{pid}", "acceptance.request", "--signatory", ""),
+    ("sign", "{pid}", "acceptance.request", "-m", ""),
+    ("sign", "{pid}", "acceptance.request", "--evidence", ""),
+    ("sign", "{pid}", "acceptance.request", "--date", ""),
+    ("sign", "{pid}", ""),
     ("new", "x", "--client", "c", "--budget", "1", "--sales", ""),
     ("new", "x", "--client", "c", "--budget", "1", "--id", ""),
-    ("new", "x", "--client", "c", "--budget", ""), ("new", "x", "--client", "c", "--budget", " "),
-    ("new", "x", "--client", "", "--budget", "1"), ("receive", "{pid}", "1", "--ref", "  "),
-    ("sign", "{pid}", "acceptance.request", "-m", " "), ("init", "--company", " "),
-    ("new", "", "--client", "c", "--budget", "1"), ("set", "{pid}", "contract.notes=x", "-m", ""),
-    ("set", "{pid}", ""), ("set", "", "contract.notes=x"), ("edit", "{pid}", ""),
+    ("new", "x", "--client", "c", "--budget", ""),
+    ("new", "x", "--client", "c", "--budget", " "),
+    ("new", "x", "--client", "", "--budget", "1"),
+    ("receive", "{pid}", "1", "--ref", "  "),
+    ("sign", "{pid}", "acceptance.request", "-m", " "),
+    ("init", "--company", " "),
+    ("new", "", "--client", "c", "--budget", "1"),
+    ("set", "{pid}", "contract.notes=x", "-m", ""),
+    ("set", "{pid}", ""),
+    ("set", "", "contract.notes=x"),
+    ("edit", "{pid}", ""),
     ("edit", "{pid}", "contract", "-m", " "),
-    ("render", "{pid}", ""), ("render", "{pid}", "form2", "-o", ""), ("log", ""), ("verify", ""),
+    ("render", "{pid}", ""),
+    ("render", "{pid}", "form2", "-o", ""),
+    ("log", ""),
+    ("verify", ""),
     ("verify", "--rev", ""),
-    ("sync", "--remote", ""), ("sync", "--branch", ""), ("invoice", "{pid}", "1", "--number", ""),
-    ("invoice", "{pid}", "", "--number", "N1"), ("receive", "{pid}", "1", "--ref", ""), ("ar", "--as-of", ""),
-    ("ar", "--xlsx", ""), ("init", "--company", ""), ("init", ""), ("demo", ""), ("-C", "", "status"),
+    ("sync", "--remote", ""),
+    ("sync", "--branch", ""),
+    ("invoice", "{pid}", "1", "--number", ""),
+    ("invoice", "{pid}", "", "--number", "N1"),
+    ("receive", "{pid}", "1", "--ref", ""),
+    ("ar", "--as-of", ""),
+    ("ar", "--xlsx", ""),
+    ("init", "--company", ""),
+    ("init", ""),
+    ("demo", ""),
+    ("-C", "", "status"),
 ]
 
 
@@ -305,9 +362,17 @@ def test_every_option_and_argument_of_every_command_refuses_an_empty_value(odd) 
     assert len(checked) > 40, checked
 
 
-@pytest.mark.parametrize("args", [("status", "{long}"), ("show", "{long}"), ("log", "{long}"), ("verify", "{long}"),
-                                  ("render", "{long}", "form2"), ("new", "x", "--client", "c", "--budget", "1",
-                                                                   "--id", "{long}")])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("status", "{long}"),
+        ("show", "{long}"),
+        ("log", "{long}"),
+        ("verify", "{long}"),
+        ("render", "{long}", "form2"),
+        ("new", "x", "--client", "c", "--budget", "1", "--id", "{long}"),
+    ],
+)
 def test_a_project_id_longer_than_a_folder_name_is_refused_naming_the_argument(odd, args: tuple[str, ...]) -> None:
     team, _ = odd
     message = refused(team, "zhangsan", *(a.format(long="x" * 3000) for a in args), code=2, dirty=True).stderr
@@ -324,8 +389,12 @@ def test_status_xlsx_is_for_the_portfolio_not_one_project(odd, tmp_path: Path) -
 
 # --- 5. control characters -------------------------------------------------------------------
 
-@pytest.mark.parametrize("text", [ESC, "a\x9b31m", "a\x07", "a\u2028b", "a\udc9b"],
-                         ids=["ansi", "c1-csi", "bell", "line-separator", "not-utf8"])
+
+@pytest.mark.parametrize(
+    "text",
+    [ESC, "a\x9b31m", "a\x07", "a\u2028b", "a\udc9b"],
+    ids=["ansi", "c1-csi", "bell", "line-separator", "not-utf8"],
+)
 def test_typed_text_with_control_characters_is_refused_naming_the_option(odd, text: str) -> None:
     team, pid = odd
     cases = [
@@ -364,6 +433,7 @@ def test_rich_markup_and_control_characters_are_shown_as_text_in_the_terminal(ca
 
 def test_json_for_scripts_escapes_every_control_character(capsys: pytest.CaptureFixture) -> None:
     import json
+
     Out().json({"name": f"{ESC}\x9b\u2028\u202e"})
     printed = capsys.readouterr().out
     assert not any(c in printed for c in "\x1b\x9b\u2028\u202e")
@@ -385,8 +455,22 @@ def test_a_client_named_with_rich_markup_prints_as_written(team: Team) -> None:
     assert "[red]甲方[/red]" in team.ok("wangjg", "status", pid).stdout
 
 
-@pytest.mark.parametrize("text", ["- 伪造条目", "* 伪造", "+ 伪造", "1. 第一", "12) 第十二", "# 标题",
-                                  "> 引用", "---", "===", "    缩进成代码", "| a | b |"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "- 伪造条目",
+        "* 伪造",
+        "+ 伪造",
+        "1. 第一",
+        "12) 第十二",
+        "# 标题",
+        "> 引用",
+        "---",
+        "===",
+        "    缩进成代码",
+        "| a | b |",
+    ],
+)
 def test_md_forms_print_a_line_of_data_as_text_not_markup(team: Team, text: str) -> None:
     pid = open_project(team, "150万")
     team.ok("zhangsan", "set", pid, f"plan.approach=第一段\n{text}\n末段", f"plan.notes={text}")
@@ -411,7 +495,7 @@ def test_md_and_html_forms_show_control_characters_visibly(fmt: str) -> None:
 
 
 def test_csv_cells_starting_like_a_formula_are_escaped(team: Team) -> None:
-    pid = team.json("zhangsan", "new", "=HYPERLINK(\"http://x\")", "--client", "@SUM(1+1)", "--budget", "1万")["id"]
+    pid = team.json("zhangsan", "new", '=HYPERLINK("http://x")', "--client", "@SUM(1+1)", "--budget", "1万")["id"]
     team.ok("zhangsan", "set", pid, "initiation.client.contact=刘经理", "initiation.phase=跟踪")
     team.ok("zhangsan", "sign", pid, "initiation.submit")
     draft_contract(team, pid, "1万")
@@ -425,6 +509,7 @@ def test_csv_cells_starting_like_a_formula_are_escaped(team: Team) -> None:
 
 def test_workbook_cells_are_text_never_formulas_and_hold_no_control_characters(tmp_path: Path) -> None:
     from openpyxl import load_workbook
+
     book = tmp_path / "status.xlsx"
     spreadsheets.write_table(book, "项目状态", [["项目", "名称"], ["=1+1", f"x{ESC}\x01"]])
     sheet = load_workbook(book).active
@@ -447,7 +532,7 @@ HOSTILE = {
     "center-filter": "{{ 'x' | center(10**9) }}",
     "replace": "{{ ('x' * 100000) | replace('x', 'y' * 1000) }}",
     "concat-doubling": "{% set ns = namespace(s='x') %}"
-                       "{% for i in range(40) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}",
+    "{% for i in range(40) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}",
     "list-doubling": "{% set l = [1] %}{% for i in range(40) %}{% set _ = l.extend(l) %}{% endfor %}",
     "output-size": "{% for i in range(10000) %}{% include 'big.j2' %}{% endfor %}",
     "slice": "{{ [1] | slice(10**8) | list }}",
@@ -474,13 +559,18 @@ print(json.dumps(found))
 def hostile(workspace: tuple[Team, str, str], tmp_path_factory: pytest.TempPathFactory) -> dict[str, list]:
     """Every hostile template rendered in one process of its own (before the bounds it hung)."""
     import json
+
     team, pid, _ = workspace
     copy = tmp_path_factory.mktemp("hostile") / "ws"
     subprocess.run(["git", "clone", "-q", str(team.root), str(copy)], check=True, capture_output=True)
     (copy / "templates").mkdir()
     (copy / "templates" / "big.j2").write_text("y" * 100_000, encoding="utf-8")
-    done = subprocess.run([sys.executable, "-c", RENDER_EACH, str(copy), pid, json.dumps(HOSTILE)],
-                          capture_output=True, text=True, timeout=180)
+    done = subprocess.run(
+        [sys.executable, "-c", RENDER_EACH, str(copy), pid, json.dumps(HOSTILE)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 

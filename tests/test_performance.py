@@ -16,11 +16,14 @@ def portfolio(team: Team, day: str = "2026-12-31") -> tuple[str, ...]:
     """What the portfolio, receivables, one project and `check` say on *day*, as the programs
     reading them see it."""
     checked = team("wangjg", "check")
-    return (team("wangjg", "status", "--json", "--as-of", day).stdout,
-            team("wangjg", "ar", "--json", "--as-of", day).stdout,
-            team("wangjg", "status", "bulk-0007", "--json", "--as-of", day).stdout,
-            f"{checked.exit_code}\n{checked.stdout}{checked.stderr}",
-            team("wangjg", "log", "--json").stdout, team("wangjg", "log", "bulk-0003", "-n", "3").stdout)
+    return (
+        team("wangjg", "status", "--json", "--as-of", day).stdout,
+        team("wangjg", "ar", "--json", "--as-of", day).stdout,
+        team("wangjg", "status", "bulk-0007", "--json", "--as-of", day).stdout,
+        f"{checked.exit_code}\n{checked.stdout}{checked.stderr}",
+        team("wangjg", "log", "--json").stdout,
+        team("wangjg", "log", "bulk-0003", "-n", "3").stdout,
+    )
 
 
 def caches(team: Team) -> list[Path]:
@@ -33,24 +36,34 @@ def test_1_2_the_caches_give_the_answers_of_a_cold_run_warm_missing_broken_or_st
     stamp_contract(team, pid)
     scan = team.root.parent / "signed.pdf"
     scan.write_bytes(b"%PDF-1.4 the contract as the client signed it")
-    team.ok("zhangsan", "sign", pid, "contract.client_sign", "--role", "client", "--signatory", "刘经理",
-            "--evidence", str(scan))
+    team.ok(
+        "zhangsan",
+        "sign",
+        pid,
+        "contract.client_sign",
+        "--role",
+        "client",
+        "--signatory",
+        "刘经理",
+        "--evidence",
+        str(scan),
+    )
     for n in range(PROJECTS):
         shutil.copytree(team.root / "projects" / pid, team.root / "projects" / f"bulk-{n:04d}")
     git(team.root, "add", "-A")
     git(team.root, "commit", "-qm", "many projects")
     cold = portfolio(team)
     assert caches(team), "the first run keeps its caches in .git/xmflow"
-    assert portfolio(team) == cold                      # warm
-    later = portfolio(team, "2027-03-31")               # another day, from what was kept for the first
+    assert portfolio(team) == cold  # warm
+    later = portfolio(team, "2027-03-31")  # another day, from what was kept for the first
     assert later[0] != cold[0] and later[1] != cold[1]
     shutil.rmtree(team.root / ".git" / "xmflow")
     assert portfolio(team, "2027-03-31") == later
     for path in caches(team):
         path.write_bytes(b"\x80 not a cache")
-    assert portfolio(team) == cold                      # broken
+    assert portfolio(team) == cold  # broken
     shutil.rmtree(team.root / ".git" / "xmflow")
-    assert portfolio(team) == cold                      # missing
+    assert portfolio(team) == cold  # missing
     # A scan replaced and committed with plain git: `check` reads it again, warm or cold.
     (scanned,) = (team.root / "projects" / "bulk-0003" / "files").iterdir()
     scanned.write_bytes(b"%PDF-1.4 another page")
@@ -61,7 +74,7 @@ def test_1_2_the_caches_give_the_answers_of_a_cold_run_warm_missing_broken_or_st
     assert portfolio(team) == swapped
     scanned.write_bytes(b"%PDF-1.4 the contract as the client signed it")
     git(team.root, "commit", "-qam", "the scan back")
-    assert portfolio(team)[:4] == cold[:4]              # (the trail has two commits more)
+    assert portfolio(team)[:4] == cold[:4]  # (the trail has two commits more)
     # A project folder nobody committed yet (untracked: git vouches for less than there is).
     shutil.copytree(team.root / "projects" / "bulk-0007", team.root / "projects" / "bulk-new")
     untracked = portfolio(team)
@@ -79,7 +92,9 @@ def test_1_2_the_caches_give_the_answers_of_a_cold_run_warm_missing_broken_or_st
     assert portfolio(team) == changed
     # A new revision of the process: the warm caches are of the old one.
     text = team.ok("wangjg", "process", "export").stdout
-    (team.root / "process.yaml").write_text(text.replace("title: 主管审核\n", "title: 部门经理审核\n"), encoding="utf-8")
+    (team.root / "process.yaml").write_text(
+        text.replace("title: 主管审核\n", "title: 部门经理审核\n"), encoding="utf-8"
+    )
     config = team.root / "xmflow.yaml"
     config.write_text(config.read_text(encoding="utf-8") + "process: process.yaml\n", encoding="utf-8")
     git(team.root, "add", "-A")

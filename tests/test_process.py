@@ -71,11 +71,19 @@ def broken(old: str, new: str) -> tuple[str, str]:
 
 # --- the default process ----------------------------------------------------------------------
 
+
 def test_default_process_loads_with_its_name_and_revision_record() -> None:
     assert P.name == "营销项目作业控制程序"
     assert P.document == "XM-QP-01"
-    assert P.revisions[0] == {"version": "A/0", "chapter": "全部", "content": "首次发行", "date": "2017-12-05",
-                              "prepared_by": "营销中心", "reviewed_by": "商务中心", "approved_by": "总经理"}
+    assert P.revisions[0] == {
+        "version": "A/0",
+        "chapter": "全部",
+        "content": "首次发行",
+        "date": "2017-12-05",
+        "prepared_by": "营销中心",
+        "reviewed_by": "商务中心",
+        "approved_by": "总经理",
+    }
     assert P.source == "(default) process.yaml"
     assert parser.load(None) is P  # parsed once
 
@@ -87,10 +95,17 @@ def test_default_process_has_every_step_of_the_spec_table_in_order() -> None:
 
 def test_default_process_stages_and_files() -> None:
     assert [(s.id, s.file) for s in P.stages] == [
-        ("initiation", "project.yaml"), ("plan", "plan.yaml"), ("samples", "samples.yaml"),
-        ("contract", "contract.yaml"), ("installation", "installation.yaml"), ("acceptance", "acceptance.yaml"),
-        ("handover", "handover.yaml"), ("collection", "collection.yaml"), ("archive", "archive.yaml"),
-        ("withdrawal", "withdrawal.yaml")]
+        ("initiation", "project.yaml"),
+        ("plan", "plan.yaml"),
+        ("samples", "samples.yaml"),
+        ("contract", "contract.yaml"),
+        ("installation", "installation.yaml"),
+        ("acceptance", "acceptance.yaml"),
+        ("handover", "handover.yaml"),
+        ("collection", "collection.yaml"),
+        ("archive", "archive.yaml"),
+        ("withdrawal", "withdrawal.yaml"),
+    ]
     assert P.stage_of_file("contract.yaml") is P.stage("contract")
     assert P.stage_of_file("nope.yaml") is None
 
@@ -104,9 +119,21 @@ def test_step_roles_and_clause_match_the_spec(step_id: str, roles: tuple[str, ..
 
 
 def test_default_roles() -> None:
-    assert set(P.roles) == {"sales", "presales", "sales_supervisor", "business_center", "gm", "vp",
-                            "customer_service", "production_supervisor", "finance", "doc_control", "admin",
-                            "team", "client"}
+    assert set(P.roles) == {
+        "sales",
+        "presales",
+        "sales_supervisor",
+        "business_center",
+        "gm",
+        "vp",
+        "customer_service",
+        "production_supervisor",
+        "finance",
+        "doc_control",
+        "admin",
+        "team",
+        "client",
+    }
     client = P.roles["client"]
     assert client.external and client.title == "甲方"
     assert client.recorded_by == ("sales", "customer_service")
@@ -158,8 +185,13 @@ def test_conditions_of_the_default_process() -> None:
 
 def test_requirements_of_3_1_1_submit() -> None:
     reqs = P.step("initiation.submit").requires
-    assert [r.field for r in reqs] == ["initiation.name", "initiation.client.name", "initiation.client.contact",
-                                       "initiation.budget", "initiation.phase"]
+    assert [r.field for r in reqs] == [
+        "initiation.name",
+        "initiation.client.name",
+        "initiation.client.contact",
+        "initiation.budget",
+        "initiation.phase",
+    ]
     assert reqs[-1].equals == "跟踪"
 
 
@@ -175,8 +207,10 @@ def test_requirements_of_3_8_2_and_3_6_2() -> None:
     accept = {r.field: r for r in P.step("acceptance.client_sign").requires}
     assert str(accept["acceptance.copies"].equals) == "2"
     assert "acceptance.accepted_date" in accept
-    assert [r.field for r in P.step("contract.client_sign").requires] == ["contract.originals.copies",
-                                                                          "contract.originals.kept_by"]
+    assert [r.field for r in P.step("contract.client_sign").requires] == [
+        "contract.originals.copies",
+        "contract.originals.kept_by",
+    ]
 
 
 def test_field_type_of_dotted_paths() -> None:
@@ -190,8 +224,17 @@ def test_field_type_of_dotted_paths() -> None:
 
 def test_a_step_signs_its_own_fields_those_of_the_steps_it_follows_and_the_unnamed_ones() -> None:
     assert P.signed_fields("contract.draft") == {
-        "number", "template", "amount", "payment_terms", "warranty_months", "delivery_date",
-        "subject", "special", "special_reason", "notes"}
+        "number",
+        "template",
+        "amount",
+        "payment_terms",
+        "warranty_months",
+        "delivery_date",
+        "subject",
+        "special",
+        "special_reason",
+        "notes",
+    }
     assert P.signed_fields("contract.self_review") == P.signed_fields("contract.draft") | {"core_principles"}
     assert "originals" in P.signed_fields("contract.client_sign")
     assert "ship_order_no" in P.signed_fields("installation.shipped")  # ship_order fills it, shipped follows it
@@ -228,6 +271,7 @@ def test_load_of_a_missing_file_is_a_process_error(tmp_path: Path) -> None:
 
 # --- broken process files ---------------------------------------------------------------------
 
+
 def test_unknown_role_in_a_step_names_file_and_line() -> None:
     text, message = broken("roles: [vp]", "roles: [vpp]")
     assert message == f"p.yaml:{line_of(text, 'roles: [vpp]')}: unknown role 'vpp' in initiation.vp_approval"
@@ -252,13 +296,14 @@ def test_unknown_step_key() -> None:
 
 def test_unknown_condition_name() -> None:
     text, message = broken("when: key\n", "when: kye\n")
-    assert message == (f"p.yaml:{line_of(text, 'when: kye')}: unknown condition 'kye': "
-                       "not a derived name (key) nor a field path")
+    assert message == (
+        f"p.yaml:{line_of(text, 'when: kye')}: unknown condition 'kye': not a derived name (key) nor a field path"
+    )
 
 
 def test_duplicate_stage_id() -> None:
     start = TEXT.index("  - id: archive\n")
-    block = TEXT[start:TEXT.index("\nledgers:")]
+    block = TEXT[start : TEXT.index("\nledgers:")]
     copy = block.replace("file: archive.yaml", "file: archive2.yaml")
     text = TEXT.replace("\nledgers:", "\n" + copy + "\nledgers:", 1)
     with pytest.raises(ProcessError) as info:
@@ -269,7 +314,9 @@ def test_duplicate_stage_id() -> None:
 
 def test_duplicate_stage_file() -> None:
     text, message = broken("file: plan.yaml", "file: project.yaml")
-    assert message == f"p.yaml:{line_of(text, '  - id: plan')}: stage 'plan' or its file 'project.yaml' is defined twice"
+    assert (
+        message == f"p.yaml:{line_of(text, '  - id: plan')}: stage 'plan' or its file 'project.yaml' is defined twice"
+    )
 
 
 def test_duplicate_step_id() -> None:
@@ -287,8 +334,10 @@ def test_on_reject_to_an_unknown_step() -> None:
 
 def test_unknown_field_type() -> None:
     text, message = broken("      budget: money", "      budget: monee")
-    assert message == (f"p.yaml:{line_of(text, 'budget: monee')}: initiation.budget: unknown field type 'monee' "
-                       "(known: text, money, date, int, number, bool, person)")
+    assert message == (
+        f"p.yaml:{line_of(text, 'budget: monee')}: initiation.budget: unknown field type 'monee' "
+        "(known: text, money, date, int, number, bool, person)"
+    )
 
 
 def test_bad_mode() -> None:
@@ -309,8 +358,9 @@ def test_signed_condition_on_an_unknown_step() -> None:
 
 def test_unknown_role_in_recorded_by() -> None:
     text, message = broken("recorded_by: [sales, customer_service]", "recorded_by: [sales, cs]")
-    assert message == (f"p.yaml:{line_of(text, 'recorded_by: [sales, cs]')}: recorded_by names 'cs', "
-                       "which is not a company role")
+    assert message == (
+        f"p.yaml:{line_of(text, 'recorded_by: [sales, cs]')}: recorded_by names 'cs', which is not a company role"
+    )
 
 
 def test_the_client_is_recorded_by_a_company_role_not_by_itself() -> None:
@@ -351,11 +401,14 @@ def test_process_that_is_not_yaml_names_its_line() -> None:
 
 # --- hostile process files (issue 9) ---------------------------------------------------------------
 
+
 def test_a_cycle_in_after_is_refused_naming_the_steps_in_it() -> None:
     text, message = broken("        after: [contract.draft]\n", "        after: [contract.draft, contract.stamp]\n")
     assert message.startswith(f"p.yaml:{line_of(text, 'after: [contract.draft, contract.stamp]')}: ")
-    assert "`after:` goes round in a circle: contract.self_review → contract.supervisor_review → " \
-           "contract.business_review → contract.stamp → contract.self_review" in message
+    assert (
+        "`after:` goes round in a circle: contract.self_review → contract.supervisor_review → "
+        "contract.business_review → contract.stamp → contract.self_review" in message
+    )
 
 
 def test_a_step_that_follows_itself_is_refused() -> None:
@@ -364,10 +417,14 @@ def test_a_step_that_follows_itself_is_refused() -> None:
 
 
 def test_a_chain_of_steps_is_bounded() -> None:
-    steps = "".join(f"      - {{id: s{i}, title: S, roles: [sales], after: [initiation.s{i - 1}]}}\n"
-                    for i in range(1, 150))
-    text = TEXT.replace("    steps:\n      - id: submit\n", "    steps:\n      - {id: s0, title: S, roles: [sales]}\n"
-                        + steps + "      - id: submit\n", 1)
+    steps = "".join(
+        f"      - {{id: s{i}, title: S, roles: [sales], after: [initiation.s{i - 1}]}}\n" for i in range(1, 150)
+    )
+    text = TEXT.replace(
+        "    steps:\n      - id: submit\n",
+        "    steps:\n      - {id: s0, title: S, roles: [sales]}\n" + steps + "      - id: submit\n",
+        1,
+    )
     with pytest.raises(ProcessError, match="150 steps one after another: at most 100"):
         parser.parse(text, "p.yaml")
 
@@ -377,59 +434,99 @@ def test_derived_names_defined_by_one_another_are_refused() -> None:
     assert "derived names defined by one another: a → b → a" in message
 
 
-@pytest.mark.parametrize(("old", "new", "fragment"), [
-    ("roles: [vp]", "roles: [[vp]]", "`roles` must be a list of names"),
-    ("  - id: plan\n", "  - plan\n  - id: plan\n", "a stage must be a mapping"),
-    ("      - id: draft\n        title: 方案初稿", "      - draft\n      - id: draft\n        title: 方案初稿",
-     "a step must be a mapping"),
-    ("      budget: money", "      budget: [money]", "initiation.budget: a field type must be a name or a mapping"),
-    ("due_days: 3\n        roles: [vp]", "due_days: [1]\n        roles: [vp]", "`due_days` must be a whole number"),
-    ("due_days: 3\n        roles: [vp]", "due_days: 99999999999\n        roles: [vp]", "`due_days` must be a whole number"),
-    ("when: initiation.key_criteria.special\n", "when: {any: 5}\n", "not a condition"),
-    ("when: initiation.key_criteria.special\n", "when: {field: initiation.name, at_least: 1}\n",
-     "at_least compares numbers: initiation.name is not one"),
-    ("at_least: $key_threshold}", "at_least: $initiation.name}", "is neither a number, a $setting nor a $field"),
-    ("at_least: $key_threshold}", "at_least: NaN}", "is neither a number"),
-    ("- field: initiation.name\n", "- field: initiation\n", "'initiation' is not a field (STAGE.FIELD"),
-    ("- field: initiation.name\n", "- field: [initiation.name]\n", "is not a field"),
-    ("fills: [installation.ship_order_no]", "fills: [ship_order_no]", "'ship_order_no' is not a field"),
-    ("{field: initiation.team.members, min_items: 1}", "{field: initiation.budget, min_items: 1}",
-     "min_items, each_has and sum count the items of a list: initiation.budget is not one"),
-    ("each_has: [name, due]", "each_has: [name, when]", "the items of plan.milestones have no field 'when'"),
-    ("sum: percent", "sum: name", "the items of contract.payment_terms have no number field 'name'"),
-    ("{field: contract.core_principles, all_true: true}", "{field: contract.amount, all_true: true}",
-     "all_true checks a mapping of true/false fields"),
-    ("{field: initiation.phase, equals: 跟踪}", "{field: initiation.phase, equals: $nosuch}", "'$nosuch' is not a setting"),
-    ("kept_by: {type: person, role: sales}", "kept_by: {type: person, role: boss}", "unknown role 'boss'"),
-    ("      name: text\n      client:", "      signoffs: text\n      name: text\n      client:", "`signoffs` is where"),
-    ("  - id: initiation\n", "  - id: init.iation\n", "'init.iation' is not an id"),
-    ("invoices: {stage: collection,", "bills: {stage: collection,", "`ledgers` must have `invoices`"),
-    ("invoices: {stage: collection,", "invoices: {stage: contract,", "a field of another stage than contract"),
-    ("fields: {number: text, amount: money, date: {type: date, past: true}, by: person}",
-     "fields: {number: text, amount: text, date: {type: date, past: true}, by: person}",
-     "collection.invoices must be a list of mappings whose `amount` is money"),
-    ("fields: {name: text, due: date, done: {type: date, tracking: true, past: true}}",
-     "fields: {name: text, due: text, done: {type: date, tracking: true, past: true}}",
-     "plan.milestones must be a list of mappings whose `due` is date"),
-    ("shipment: {field: installation.shipped_date}", "shipment: {field: installation.ship_order_no}",
-     "a payment event's field must be a date"),
-    ("shipment: {field: installation.shipped_date}", "shipment: {field: [x]}", "an event is one of"),
-    ("client: initiation.client.name", "client: contract.subject", "are fields of the record `new` opens"),
-    ("copies: 2, stamps", "copies: 1000, stamps", "`copies`: at most 99"),
-    ("title: 主管审核", "title: [主管审核]", "`title` must be text"),
-    ("name_en: Marketing Project Operation Control Procedure", "name_en: {a: b}", "`name_en` must be text"),
-    ("revisions:\n  - version: A/0", "revisions:\n  - version: [A/0]", "`revisions` must be a list of mappings"),
-])
+@pytest.mark.parametrize(
+    ("old", "new", "fragment"),
+    [
+        ("roles: [vp]", "roles: [[vp]]", "`roles` must be a list of names"),
+        ("  - id: plan\n", "  - plan\n  - id: plan\n", "a stage must be a mapping"),
+        (
+            "      - id: draft\n        title: 方案初稿",
+            "      - draft\n      - id: draft\n        title: 方案初稿",
+            "a step must be a mapping",
+        ),
+        ("      budget: money", "      budget: [money]", "initiation.budget: a field type must be a name or a mapping"),
+        ("due_days: 3\n        roles: [vp]", "due_days: [1]\n        roles: [vp]", "`due_days` must be a whole number"),
+        (
+            "due_days: 3\n        roles: [vp]",
+            "due_days: 99999999999\n        roles: [vp]",
+            "`due_days` must be a whole number",
+        ),
+        ("when: initiation.key_criteria.special\n", "when: {any: 5}\n", "not a condition"),
+        (
+            "when: initiation.key_criteria.special\n",
+            "when: {field: initiation.name, at_least: 1}\n",
+            "at_least compares numbers: initiation.name is not one",
+        ),
+        ("at_least: $key_threshold}", "at_least: $initiation.name}", "is neither a number, a $setting nor a $field"),
+        ("at_least: $key_threshold}", "at_least: NaN}", "is neither a number"),
+        ("- field: initiation.name\n", "- field: initiation\n", "'initiation' is not a field (STAGE.FIELD"),
+        ("- field: initiation.name\n", "- field: [initiation.name]\n", "is not a field"),
+        ("fills: [installation.ship_order_no]", "fills: [ship_order_no]", "'ship_order_no' is not a field"),
+        (
+            "{field: initiation.team.members, min_items: 1}",
+            "{field: initiation.budget, min_items: 1}",
+            "min_items, each_has and sum count the items of a list: initiation.budget is not one",
+        ),
+        ("each_has: [name, due]", "each_has: [name, when]", "the items of plan.milestones have no field 'when'"),
+        ("sum: percent", "sum: name", "the items of contract.payment_terms have no number field 'name'"),
+        (
+            "{field: contract.core_principles, all_true: true}",
+            "{field: contract.amount, all_true: true}",
+            "all_true checks a mapping of true/false fields",
+        ),
+        (
+            "{field: initiation.phase, equals: 跟踪}",
+            "{field: initiation.phase, equals: $nosuch}",
+            "'$nosuch' is not a setting",
+        ),
+        ("kept_by: {type: person, role: sales}", "kept_by: {type: person, role: boss}", "unknown role 'boss'"),
+        (
+            "      name: text\n      client:",
+            "      signoffs: text\n      name: text\n      client:",
+            "`signoffs` is where",
+        ),
+        ("  - id: initiation\n", "  - id: init.iation\n", "'init.iation' is not an id"),
+        ("invoices: {stage: collection,", "bills: {stage: collection,", "`ledgers` must have `invoices`"),
+        ("invoices: {stage: collection,", "invoices: {stage: contract,", "a field of another stage than contract"),
+        (
+            "fields: {number: text, amount: money, date: {type: date, past: true}, by: person}",
+            "fields: {number: text, amount: text, date: {type: date, past: true}, by: person}",
+            "collection.invoices must be a list of mappings whose `amount` is money",
+        ),
+        (
+            "fields: {name: text, due: date, done: {type: date, tracking: true, past: true}}",
+            "fields: {name: text, due: text, done: {type: date, tracking: true, past: true}}",
+            "plan.milestones must be a list of mappings whose `due` is date",
+        ),
+        (
+            "shipment: {field: installation.shipped_date}",
+            "shipment: {field: installation.ship_order_no}",
+            "a payment event's field must be a date",
+        ),
+        ("shipment: {field: installation.shipped_date}", "shipment: {field: [x]}", "an event is one of"),
+        ("client: initiation.client.name", "client: contract.subject", "are fields of the record `new` opens"),
+        ("copies: 2, stamps", "copies: 1000, stamps", "`copies`: at most 99"),
+        ("title: 主管审核", "title: [主管审核]", "`title` must be text"),
+        ("name_en: Marketing Project Operation Control Procedure", "name_en: {a: b}", "`name_en` must be text"),
+        ("revisions:\n  - version: A/0", "revisions:\n  - version: [A/0]", "`revisions` must be a list of mappings"),
+    ],
+)
 def test_a_wrong_type_in_the_process_is_a_process_error_with_file_and_line(old: str, new: str, fragment: str) -> None:
     _, message = broken(old, new)
     assert message.startswith("p.yaml:") and fragment in message, message
 
 
-@pytest.mark.parametrize(("section", "value", "fragment"), [
-    ("roles", ["sales"], "`roles` must be a mapping"), ("stages", {"a": "b"}, "`stages` must be a list"),
-    ("derived", ["key"], "`derived` must be a mapping"), ("ledgers", "x", "`ledgers` must be a mapping"),
-    ("figures", ["name"], "`figures` must be a mapping"), ("forms", ["form1"], "`forms` must be a mapping"),
-])
+@pytest.mark.parametrize(
+    ("section", "value", "fragment"),
+    [
+        ("roles", ["sales"], "`roles` must be a mapping"),
+        ("stages", {"a": "b"}, "`stages` must be a list"),
+        ("derived", ["key"], "`derived` must be a mapping"),
+        ("ledgers", "x", "`ledgers` must be a mapping"),
+        ("figures", ["name"], "`figures` must be a mapping"),
+        ("forms", ["form1"], "`forms` must be a mapping"),
+    ],
+)
 def test_a_section_of_the_wrong_type_is_a_process_error(section: str, value: object, fragment: str) -> None:
     text = yamlio.dump({**yamlio.load(TEXT, "p").data, section: value})
     with pytest.raises(ProcessError, match=r"^p\.yaml:\d+: " + re.escape(fragment)):
@@ -481,12 +578,32 @@ def test_load_refuses_a_link_out_of_the_workspace(tmp_path: Path) -> None:
 
 # --- what the default process marks ------------------------------------------------------------------
 
-PAST = {"initiation.opened", "initiation.team.kickoff_date", "plan.milestones.done", "installation.shipped_date",
-        "installation.commissioned_date", "acceptance.request_date", "acceptance.accepted_date",
-        "collection.invoices.date", "collection.receipts.date"}
-MULTILINE = {"initiation.team.briefing", "plan.approach", "plan.notes", "samples.notes", "contract.notes",
-             "installation.requirements", "installation.notes", "acceptance.result", "acceptance.remarks",
-             "handover.endorsement", "handover.notes", "collection.notes", "withdrawal.reason"}
+PAST = {
+    "initiation.opened",
+    "initiation.team.kickoff_date",
+    "plan.milestones.done",
+    "installation.shipped_date",
+    "installation.commissioned_date",
+    "acceptance.request_date",
+    "acceptance.accepted_date",
+    "collection.invoices.date",
+    "collection.receipts.date",
+}
+MULTILINE = {
+    "initiation.team.briefing",
+    "plan.approach",
+    "plan.notes",
+    "samples.notes",
+    "contract.notes",
+    "installation.requirements",
+    "installation.notes",
+    "acceptance.result",
+    "acceptance.remarks",
+    "handover.endorsement",
+    "handover.notes",
+    "collection.notes",
+    "withdrawal.reason",
+}
 
 
 def marked(flag: str) -> set[str]:
@@ -508,8 +625,12 @@ def marked(flag: str) -> set[str]:
 
 def test_the_dates_that_record_what_happened_are_marked_past() -> None:
     assert marked("past") == PAST
-    assert not {"plan.milestones.due", "samples.delivery_date", "contract.delivery_date",
-                "installation.scheduled_date"} & marked("past")  # planned, not happened
+    assert not {
+        "plan.milestones.due",
+        "samples.delivery_date",
+        "contract.delivery_date",
+        "installation.scheduled_date",
+    } & marked("past")  # planned, not happened
 
 
 def test_the_texts_people_write_at_length_are_marked_multiline() -> None:

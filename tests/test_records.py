@@ -49,25 +49,54 @@ def contract_data() -> dict:
 
 def signoffs() -> tuple[Signoff, ...]:
     return (
-        Signoff("contract.draft", Decision.APPROVE, "zhangsan", "sales", datetime(2026, 1, 2, 10, 30, tzinfo=CST),
-                "sha256:" + "a" * 64),
-        Signoff("contract.supervisor_review", Decision.REJECT, "lisi", "sales_supervisor",
-                datetime(2026, 1, 3, 9, 0, 5, tzinfo=CST), "sha256:" + "b" * 64, comment="付款条件不清: 改为 30/70"),
-        Signoff("contract.client_sign", Decision.RECORD, "zhangsan", "client", datetime(2026, 1, 9, 16, 0, tzinfo=CST),
-                "sha256:" + "c" * 64, signatory="王五", evidence=Evidence("files/contract.pdf", "d" * 64),
-                signed_on=date(2026, 1, 8)),
+        Signoff(
+            "contract.draft",
+            Decision.APPROVE,
+            "zhangsan",
+            "sales",
+            datetime(2026, 1, 2, 10, 30, tzinfo=CST),
+            "sha256:" + "a" * 64,
+        ),
+        Signoff(
+            "contract.supervisor_review",
+            Decision.REJECT,
+            "lisi",
+            "sales_supervisor",
+            datetime(2026, 1, 3, 9, 0, 5, tzinfo=CST),
+            "sha256:" + "b" * 64,
+            comment="付款条件不清: 改为 30/70",
+        ),
+        Signoff(
+            "contract.client_sign",
+            Decision.RECORD,
+            "zhangsan",
+            "client",
+            datetime(2026, 1, 9, 16, 0, tzinfo=CST),
+            "sha256:" + "c" * 64,
+            signatory="王五",
+            evidence=Evidence("files/contract.pdf", "d" * 64),
+            signed_on=date(2026, 1, 8),
+        ),
     )
 
 
 # --- strict parsing -------------------------------------------------------------------------
 
+
 def test_parse_record_reads_typed_values() -> None:
-    text = ("number: HT-1\namount: 150万\ndelivery_date: 2017-12-5\nwarranty_months: 12\n"
-            "core_principles:\n  pricing: true\nnotes:\n")
+    text = (
+        "number: HT-1\namount: 150万\ndelivery_date: 2017-12-5\nwarranty_months: 12\n"
+        "core_principles:\n  pricing: true\nnotes:\n"
+    )
     record = records.parse_record(CONTRACT, text, NAME)
     assert record.stage == "contract" and record.path == NAME and record.exists
-    assert record.data == {"number": "HT-1", "amount": Decimal("1500000.00"), "delivery_date": date(2017, 12, 5),
-                           "warranty_months": 12, "core_principles": {"pricing": True}}  # notes: empty → dropped
+    assert record.data == {
+        "number": "HT-1",
+        "amount": Decimal("1500000.00"),
+        "delivery_date": date(2017, 12, 5),
+        "warranty_months": 12,
+        "core_principles": {"pricing": True},
+    }  # notes: empty → dropped
     assert record.signoffs == ()
 
 
@@ -124,8 +153,9 @@ signoffs:
 
 def test_parse_record_reads_a_signoff() -> None:
     (signoff,) = records.parse_record(CONTRACT, SIGNOFF, NAME).signoffs
-    assert signoff == Signoff("contract.draft", Decision.APPROVE, "zhangsan", "sales",
-                              datetime(2026, 1, 2, 10, 30, tzinfo=CST), "sha256:ab")
+    assert signoff == Signoff(
+        "contract.draft", Decision.APPROVE, "zhangsan", "sales", datetime(2026, 1, 2, 10, 30, tzinfo=CST), "sha256:ab"
+    )
 
 
 @pytest.mark.parametrize("missing", ["step", "decision", "by", "role", "at", "digest"])
@@ -166,6 +196,7 @@ def test_signoffs_must_be_a_list_of_mappings() -> None:
 
 # --- writing ----------------------------------------------------------------------------------
 
+
 def test_dump_then_parse_round_trips_data_and_signoffs() -> None:
     record = StageRecord("contract", NAME, contract_data(), signoffs(), True)
     back = records.parse_record(CONTRACT, records.dump_record(CONTRACT, record), NAME)
@@ -195,11 +226,26 @@ def test_dump_orders_fields_as_the_process_declares_them() -> None:
     data["payment_terms"] = [dict(reversed(list(t.items()))) for t in data["payment_terms"]]
     text = records.dump_record(CONTRACT, StageRecord("contract", NAME, data, signoffs()))
     top = re.findall(r"^(\w+):", text, flags=re.M)
-    assert top == ["number", "template", "subject", "amount", "payment_terms", "warranty_months", "delivery_date",
-                   "core_principles", "notes", "signoffs"]
+    assert top == [
+        "number",
+        "template",
+        "subject",
+        "amount",
+        "payment_terms",
+        "warranty_months",
+        "delivery_date",
+        "core_principles",
+        "notes",
+        "signoffs",
+    ]
     principles = text.split("core_principles:\n")[1].splitlines()[:5]
-    assert [line.split(":")[0].strip() for line in principles] == ["pricing", "payment", "delivery", "warranty",
-                                                                    "liability"]
+    assert [line.split(":")[0].strip() for line in principles] == [
+        "pricing",
+        "payment",
+        "delivery",
+        "warranty",
+        "liability",
+    ]
     first_term = text.split("payment_terms:\n")[1].splitlines()[:4]
     assert [line.strip(" -").split(":")[0] for line in first_term] == ["name", "percent", "due", "days"]
 
@@ -234,9 +280,12 @@ def test_dump_keeps_chinese_readable() -> None:
 
 # --- digests ----------------------------------------------------------------------------------
 
+
 def test_canonical_sorts_keys_and_keeps_chinese() -> None:
-    assert records.canonical({"b": "张三", "a": [date(2026, 1, 2), True, None]}) == \
-        '{"a":["2026-01-02",true,null],"b":"张三"}'
+    assert (
+        records.canonical({"b": "张三", "a": [date(2026, 1, 2), True, None]})
+        == '{"a":["2026-01-02",true,null],"b":"张三"}'
+    )
 
 
 def signed(step: str, data: dict) -> str:
@@ -299,6 +348,7 @@ def test_parallel_branches_do_not_sign_each_others_fields() -> None:
 
 # --- paths ------------------------------------------------------------------------------------
 
+
 def test_get_path_through_maps_and_list_indexes() -> None:
     data = {"client": {"name": "甲方"}, "milestones": [{"name": "方案"}, {"name": "验收", "due": date(2026, 6, 1)}]}
     assert records.get_path(data, ["client", "name"]) == "甲方"
@@ -344,6 +394,7 @@ def test_set_path_with_none_removes() -> None:
 
 
 # --- a project's files --------------------------------------------------------------------------
+
 
 def test_load_project_reads_existing_stage_files_and_leaves_the_rest_empty(tmp_path: Path) -> None:
     base = records.project_dir(tmp_path, "2026-001")
@@ -395,28 +446,39 @@ def test_control_characters_are_refused_in_a_stage_file(text: str) -> None:
 SIGNED_BY_CLIENT = SIGNOFF.replace("role: sales\n", "role: client\n    signatory: 刘经理\n")
 
 
-@pytest.mark.parametrize(("extra", "message"), [
-    ("    evidence: notamap\n", "sign-off 1: `evidence` must be a mapping of file, sha256, not 'notamap'"),
-    ("    evidence: [a]\n", "sign-off 1: `evidence` must be a mapping of file, sha256, not a list"),
-    ("    evidence: {file: files/a.pdf}\n", "sign-off 1: `evidence` needs both `file` and `sha256`"),
-    ("    evidence: {file: files/a.pdf, sha256: abc}\n", "sign-off 1: `evidence.sha256` must be 64 hex digits"),
-    ("    evidence: {file: ../../../dev/zero, sha256: " + "0" * 64 + "}\n",
-     "sign-off 1: `evidence.file` must name a file in the project's files/ folder"),
-    ("    evidence: {file: /dev/zero, sha256: " + "0" * 64 + "}\n", "`evidence.file` must name a file in the project's"),
-    ("    evidence: {file: files/x, sha256: " + "0" * 64 + ", size: 1}\n", "`evidence.size` unknown field 'size'"),
-])
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ("    evidence: notamap\n", "sign-off 1: `evidence` must be a mapping of file, sha256, not 'notamap'"),
+        ("    evidence: [a]\n", "sign-off 1: `evidence` must be a mapping of file, sha256, not a list"),
+        ("    evidence: {file: files/a.pdf}\n", "sign-off 1: `evidence` needs both `file` and `sha256`"),
+        ("    evidence: {file: files/a.pdf, sha256: abc}\n", "sign-off 1: `evidence.sha256` must be 64 hex digits"),
+        (
+            "    evidence: {file: ../../../dev/zero, sha256: " + "0" * 64 + "}\n",
+            "sign-off 1: `evidence.file` must name a file in the project's files/ folder",
+        ),
+        (
+            "    evidence: {file: /dev/zero, sha256: " + "0" * 64 + "}\n",
+            "`evidence.file` must name a file in the project's",
+        ),
+        ("    evidence: {file: files/x, sha256: " + "0" * 64 + ", size: 1}\n", "`evidence.size` unknown field 'size'"),
+    ],
+)
 def test_a_signoff_evidence_that_is_not_a_file_and_hash_is_an_error_not_dropped(extra: str, message: str) -> None:
     assert message in parse_error(SIGNED_BY_CLIENT + extra)
 
 
-@pytest.mark.parametrize(("extra", "message"), [
-    ("    comment: [a]\n", "sign-off 1: `comment` must be text, not a list"),
-    ("    signatory: {a: b}\n", "sign-off 1: `signatory` must be text, not a mapping"),
-    ('    signatory: "刘\\n经理"\n', "sign-off 1: `signatory` must be a single line"),
-    ('    comment: "同意\\e[2J"\n', "sign-off 1: `comment` has a control character (U+001B)"),
-    ("    signed_on: soon\n", "sign-off 1: `signed_on` must be a date"),
-    ("    on_behalf_of: [x]\n", "sign-off 1: `on_behalf_of` must be a person's id, not a list"),
-])
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ("    comment: [a]\n", "sign-off 1: `comment` must be text, not a list"),
+        ("    signatory: {a: b}\n", "sign-off 1: `signatory` must be text, not a mapping"),
+        ('    signatory: "刘\\n经理"\n', "sign-off 1: `signatory` must be a single line"),
+        ('    comment: "同意\\e[2J"\n', "sign-off 1: `comment` has a control character (U+001B)"),
+        ("    signed_on: soon\n", "sign-off 1: `signed_on` must be a date"),
+        ("    on_behalf_of: [x]\n", "sign-off 1: `on_behalf_of` must be a person's id, not a list"),
+    ],
+)
 def test_a_signoff_field_of_the_wrong_type_is_refused(extra: str, message: str) -> None:
     assert message in parse_error(SIGNOFF + extra)
 
@@ -446,7 +508,8 @@ EVERY_TEXT = [(stage.id, path, ftype) for stage in P.stages for path, ftype in t
 
 @pytest.mark.parametrize(("stage_id", "path", "ftype"), EVERY_TEXT, ids=[path for _, path, _ in EVERY_TEXT])
 def test_every_text_field_of_the_default_process_refuses_control_characters_and_stray_line_breaks(
-        stage_id: str, path: str, ftype: FieldType) -> None:
+    stage_id: str, path: str, ftype: FieldType
+) -> None:
     stage = P.stage(stage_id)
     for value, multiline_ok in (("红\x1b[31m", False), ("一\n二", True)):
         data = records.set_path({}, path.split(".")[1:], value)
@@ -479,9 +542,14 @@ def test_a_file_that_changed_since_git_vouched_for_it_is_kept_under_its_own_byte
     content = "name: 测试项目\n".encode()
     said = "0" * 40  # what git listed for the path before the file changed
     cache = records.ParsedRecords()
-    project = records.project_from(proc, "P-1", lambda name: content if name == stage.file else None, cache,
-                                   {rel: said})
+    project = records.project_from(
+        proc, "P-1", lambda name: content if name == stage.file else None, cache, {rel: said}
+    )
     assert cache.get(records.ParsedRecords.key(rel, said)) is None
     assert cache.get(records.ParsedRecords.key(rel, records.blob_id(content))) is not None
-    assert project.key == records.project_from(proc, "P-1", lambda name: content if name == stage.file else None,
-                                               records.ParsedRecords()).key
+    assert (
+        project.key
+        == records.project_from(
+            proc, "P-1", lambda name: content if name == stage.file else None, records.ParsedRecords()
+        ).key
+    )

@@ -27,7 +27,8 @@ def test_the_examples_are_what_the_command_prints_for_the_packaged_process(tmp_p
     kept = EXAMPLES / f"fields.{lang}.md"
     made = fields(tmp_path, lang, "--markdown")
     assert kept.read_text(encoding="utf-8") == made, (
-        f"{kept.name} is stale: run, outside a workspace, {reference.COMMANDS[lang]} > examples/{kept.name}")
+        f"{kept.name} is stale: run, outside a workspace, {reference.COMMANDS[lang]} > examples/{kept.name}"
+    )
 
 
 def every_path(ftype, prefix: str):
@@ -62,14 +63,22 @@ def test_the_markdown_says_type_requirements_and_flags_in_english(tmp_path: Path
     assert "# Stage fields: Marketing Project Operation Control Procedure (XM-QP-01)" in text
     assert "## contract — contract (contract.yaml, clause 3.4)" in text
     assert "- Applies when: key" in text  # the plan
-    assert row(text, "initiation.phase") == ["`initiation.phase`", "one of 接触/咨询/跟踪", "initiation.submit (= 跟踪)", ""]
+    assert row(text, "initiation.phase") == [
+        "`initiation.phase`",
+        "one of 接触/咨询/跟踪",
+        "initiation.submit (= 跟踪)",
+        "",
+    ]
     assert row(text, "initiation.sales")[1] == "a person's id, holding the role sales"
     assert row(text, "contract.payment_terms")[2] == (
-        "contract.draft (1 or more items; each with name, percent, due; percent adds up to 100)")
+        "contract.draft (1 or more items; each with name, percent, due; percent adds up to 100)"
+    )
     assert row(text, "contract.core_principles")[2] == "contract.self_review (each 是)"
     assert row(text, "archive.documents.process_form")[2] == "archive.collate (= 是; when installation.on_site)"
-    assert row(text, "collection.receipts")[2:] == ["collection.settled (amount adds up to contract.amount)",
-                                                    "written only by xmflow receive, not by set or edit"]
+    assert row(text, "collection.receipts")[2:] == [
+        "collection.settled (amount adds up to contract.amount)",
+        "written only by xmflow receive, not by set or edit",
+    ]
     assert row(text, "collection.invoices")[3] == "written only by xmflow invoice, not by set or edit"
     done = row(text, "plan.milestones.N.done")[3]
     assert "progress noted after signing" in done and "a day that has come" in done
@@ -98,8 +107,17 @@ def test_the_json_is_the_same_data_in_either_language(tmp_path: Path) -> None:
     contract = next(s for s in en["stages"] if s["id"] == "contract")
     terms = next(f for f in contract["fields"] if f["path"] == "contract.payment_terms")
     assert terms["type"] == {"kind": "list", "item": {"kind": "map", "fields": ["name", "percent", "due", "days"]}}
-    assert terms["required_by"] == [{"step": "contract.draft", "when": "always", "equals": "100", "min_items": 1,
-                                     "each_has": ["name", "percent", "due"], "sum": "percent", "all_true": False}]
+    assert terms["required_by"] == [
+        {
+            "step": "contract.draft",
+            "when": "always",
+            "equals": "100",
+            "min_items": 1,
+            "each_has": ["name", "percent", "due"],
+            "sum": "percent",
+            "all_true": False,
+        }
+    ]
     collection = next(s for s in en["stages"] if s["id"] == "collection")
     assert [f["path"] for f in collection["fields"] if f["readonly"]] == ["collection.invoices", "collection.receipts"]
     plan = next(s for s in en["stages"] if s["id"] == "plan")
@@ -124,8 +142,9 @@ def test_a_workspace_gets_the_reference_of_its_own_process(tmp_path: Path) -> No
     from conftest import new_team
 
     team = new_team(tmp_path / "ws")
-    text = (parser.default_text()
-            .replace("      subject: text\n", "      subject: text\n      po_number: {type: text, multiline: true}\n", 1))
+    text = parser.default_text().replace(
+        "      subject: text\n", "      subject: text\n      po_number: {type: text, multiline: true}\n", 1
+    )
     assert "po_number" in text
     (team.root / "process.yaml").write_text(text, encoding="utf-8")
     config = team.root / "xmflow.yaml"

@@ -66,7 +66,9 @@ def test_a_field_a_later_step_fills_in_does_not_undo_earlier_signatures() -> Non
 
 def test_3_5_2_reject_clears_the_return_point_and_what_follows() -> None:
     build = contract_ready(Build())
-    build.sign("contract.supervisor_review", by="zhaoliu", role="sales_supervisor", decision=Decision.REJECT, comment="改")
+    build.sign(
+        "contract.supervisor_review", by="zhaoliu", role="sales_supervisor", decision=Decision.REJECT, comment="改"
+    )
     view = build.view()
     assert view.status(PROCESS.step("contract.draft")).state is StepState.WAITING
     assert view.status(PROCESS.step("contract.self_review")).state is StepState.BLOCKED
@@ -75,7 +77,9 @@ def test_3_5_2_reject_clears_the_return_point_and_what_follows() -> None:
 
 def test_3_5_3_business_reject_keeps_the_reviews_standing_through_the_change() -> None:
     build = contract_ready(Build()).sign("contract.supervisor_review", by="zhaoliu", role="sales_supervisor")
-    build.sign("contract.business_review", by="qianqi", role="business_center", decision=Decision.REJECT, comment="红字")
+    build.sign(
+        "contract.business_review", by="qianqi", role="business_center", decision=Decision.REJECT, comment="红字"
+    )
     build.set("contract", delivery_date=T0.date() + timedelta(days=9))
     assert build.state("contract.draft") is StepState.WAITING
     supervisor = build.view().status(PROCESS.step("contract.supervisor_review"))
@@ -99,7 +103,8 @@ def test_nobody_approves_their_own_work() -> None:
     own = contract_ready(Build(sales="dual"), who="dual")
     problems = sign_refusals(own.view(), step, DUAL, "sales_supervisor", Decision.APPROVE)
     assert [p.message for p in problems] == [
-        "双角色 (dual) signed this stage's own work and may not approve it (nobody approves their own work)"]
+        "双角色 (dual) signed this stage's own work and may not approve it (nobody approves their own work)"
+    ]
 
 
 def test_1_1_roles_are_scoped_to_the_project() -> None:
@@ -122,15 +127,21 @@ def test_requirements_report_every_missing_field_with_its_clause() -> None:
 
 def test_4_1_archive_needs_the_plan_only_for_key_projects_and_the_process_form_only_on_site() -> None:
     build = Build()
-    build.set("archive", documents={"contract": True, "acceptance_report": True},
-              copies={"sales": True, "customer_service": True})
+    build.set(
+        "archive",
+        documents={"contract": True, "acceptance_report": True},
+        copies={"sales": True, "customer_service": True},
+    )
     assert build.view().missing_fields(PROCESS.step("archive.collate")) == []
     build.set("installation", on_site=True)
     missing = build.view().missing_fields(PROCESS.step("archive.collate"))
     assert [p.field for p in missing] == ["archive.documents.process_form"]
     key = Build("150万")
-    key.set("archive", documents={"contract": True, "acceptance_report": True, "process_form": True},
-            copies={"sales": True, "customer_service": True})
+    key.set(
+        "archive",
+        documents={"contract": True, "acceptance_report": True, "process_form": True},
+        copies={"sales": True, "customer_service": True},
+    )
     assert [p.field for p in key.view().missing_fields(PROCESS.step("archive.collate"))] == ["archive.documents.plan"]
 
 
@@ -145,7 +156,9 @@ def test_4_0_settled_needs_receipts_equal_to_the_contract_amount() -> None:
 
 def test_3_5_3_a_later_reject_ends_the_standing_of_kept_signatures() -> None:
     build = contract_ready(Build()).sign("contract.supervisor_review", by="zhaoliu", role="sales_supervisor")
-    build.sign("contract.business_review", by="qianqi", role="business_center", decision=Decision.REJECT, comment="红字")
+    build.sign(
+        "contract.business_review", by="qianqi", role="business_center", decision=Decision.REJECT, comment="红字"
+    )
     build.set("contract", special=True)
     build.sign("contract.draft").sign("contract.business_review", by="qianqi", role="business_center")
     build.sign("contract.gm_approval", by="sunba", role="gm", decision=Decision.REJECT, comment="重做")
@@ -162,8 +175,9 @@ def test_nobody_approves_work_they_signed_in_an_earlier_round() -> None:
     build.sign("contract.business_review", by="qianqi", role="business_center", decision=Decision.REJECT, comment="改")
     build.set("contract", notes="客户确认").sign("contract.draft", by="zhangsan")  # someone else re-signs the draft
     dual_bc = Person("dual", "双角色", "dual@example.com", frozenset({"sales", "business_center"}))
-    problems = sign_refusals(build.view(), PROCESS.step("contract.business_review"), dual_bc, "business_center",
-                             Decision.APPROVE)
+    problems = sign_refusals(
+        build.view(), PROCESS.step("contract.business_review"), dual_bc, "business_center", Decision.APPROVE
+    )
     assert any("may not approve it" in p.message for p in problems)
 
 

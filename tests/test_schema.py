@@ -10,8 +10,9 @@ import pytest
 
 from xmflow.procedure.schema import FieldError, FieldType, convert, is_filled, parse_field_type, plain
 
-TEXT, MONEY, DATE, INT, NUMBER, BOOL, PERSON = (FieldType(k) for k in ("text", "money", "date", "int", "number",
-                                                                        "bool", "person"))
+TEXT, MONEY, DATE, INT, NUMBER, BOOL, PERSON = (
+    FieldType(k) for k in ("text", "money", "date", "int", "number", "bool", "person")
+)
 PHASE = FieldType("enum", values=("接触", "咨询", "跟踪"))
 TERMS = FieldType("list", item=FieldType("map", fields={"name": TEXT, "percent": NUMBER, "days": INT}))
 CLIENT = FieldType("map", fields={"name": TEXT, "contact": TEXT})
@@ -74,8 +75,10 @@ def test_convert_empty_text_of_a_non_text_field_is_not_filled_in(ftype: FieldTyp
 
 def test_convert_list_of_maps() -> None:
     raw = [{"name": "预付", "percent": "30", "days": "0"}, {"name": "尾款", "percent": "70", "days": "30"}]
-    assert convert(TERMS, raw) == [{"name": "预付", "percent": Decimal("30"), "days": 0},
-                                   {"name": "尾款", "percent": Decimal("70"), "days": 30}]
+    assert convert(TERMS, raw) == [
+        {"name": "预付", "percent": Decimal("30"), "days": 0},
+        {"name": "尾款", "percent": Decimal("70"), "days": 30},
+    ]
 
 
 def test_convert_list_of_scalars() -> None:
@@ -115,8 +118,11 @@ def test_wrong_item_type_in_a_list_names_its_index() -> None:
         (MONEY, "TBD", "must be an amount of money: 'TBD' is not an amount of money"),
         (MONEY, "0.001", "must be an amount of money: '0.001' is finer than a fen (0.01)"),
         (DATE, "2026-13-01", "must be a date: '2026-13-01' is not a date"),
-        (DATE, "28/11/2026", "must be a date: '28/11/2026' is not a date (2026-12-20, 2026/12/20, 2026.12.20 or "
-                             "2026年12月20日)"),
+        (
+            DATE,
+            "28/11/2026",
+            "must be a date: '28/11/2026' is not a date (2026-12-20, 2026/12/20, 2026.12.20 or 2026年12月20日)",
+        ),
         (INT, "1.5", "must be a whole number: '1.5' is not a whole number"),
         (INT, "twelve", "must be a whole number: 'twelve' is not a whole number"),
         (NUMBER, "x", "must be a number: 'x' is not a number"),
@@ -143,10 +149,22 @@ def test_wrong_types_raise_field_error(ftype: FieldType, raw: Any, message: str)
 
 
 def test_plain_gives_text_for_amounts_and_dates() -> None:
-    typed = {"amount": Decimal("1500000.00"), "rate": Decimal("12.345"), "due": date(2026, 11, 28),
-             "terms": [{"percent": Decimal("30.5"), "days": 30, "ok": True}], "none": None, "name": "张三"}
-    assert plain(typed) == {"amount": "1500000.00", "rate": "12.345", "due": "2026-11-28",
-                            "terms": [{"percent": "30.5", "days": 30, "ok": True}], "none": None, "name": "张三"}
+    typed = {
+        "amount": Decimal("1500000.00"),
+        "rate": Decimal("12.345"),
+        "due": date(2026, 11, 28),
+        "terms": [{"percent": Decimal("30.5"), "days": 30, "ok": True}],
+        "none": None,
+        "name": "张三",
+    }
+    assert plain(typed) == {
+        "amount": "1500000.00",
+        "rate": "12.345",
+        "due": "2026-11-28",
+        "terms": [{"percent": "30.5", "days": 30, "ok": True}],
+        "none": None,
+        "name": "张三",
+    }
     assert plain(Decimal("150000000.00")) == "150000000.00"
     assert "E" not in plain(Decimal("1.5E+8"))  # never exponent notation
     assert plain(Decimal("1.5E+8")).startswith("150000000")
@@ -159,8 +177,20 @@ def test_plain_then_convert_round_trips() -> None:
     assert convert(DATE, plain(date(2017, 12, 5))) == date(2017, 12, 5)
 
 
-@pytest.mark.parametrize(("value", "filled"), [(None, False), ("", False), ([], False), ({}, False), ("x", True),
-                                               (0, True), (False, True), (Decimal("0"), True), (["a"], True)])
+@pytest.mark.parametrize(
+    ("value", "filled"),
+    [
+        (None, False),
+        ("", False),
+        ([], False),
+        ({}, False),
+        ("x", True),
+        (0, True),
+        (False, True),
+        (Decimal("0"), True),
+        (["a"], True),
+    ],
+)
 def test_is_filled(value: Any, filled: bool) -> None:
     assert is_filled(value) is filled
 
@@ -171,8 +201,9 @@ def where(path: tuple = ()) -> str:
 
 def test_parse_field_type_of_names_and_mappings() -> None:
     assert parse_field_type("money", where) == FieldType("money")
-    assert parse_field_type({"type": "enum", "values": ["company", "client"]}, where) == \
-        FieldType("enum", values=("company", "client"))
+    assert parse_field_type({"type": "enum", "values": ["company", "client"]}, where) == FieldType(
+        "enum", values=("company", "client")
+    )
     nested = parse_field_type({"readonly": "true", "list": {"fields": {"amount": "money", "date": "date"}}}, where)
     assert nested.kind == "list" and nested.readonly
     assert nested.item == FieldType("map", fields={"amount": FieldType("money"), "date": FieldType("date")})
@@ -253,8 +284,9 @@ def test_a_long_wrong_value_is_cut_short_in_the_message() -> None:
 
 def test_parse_field_type_reads_multiline_and_past() -> None:
     assert parse_field_type({"type": "text", "multiline": "true"}, where) == FieldType("text", multiline=True)
-    assert parse_field_type({"type": "date", "past": "true", "tracking": "true"}, where) == \
-        FieldType("date", tracking=True, past=True)
+    assert parse_field_type({"type": "date", "past": "true", "tracking": "true"}, where) == FieldType(
+        "date", tracking=True, past=True
+    )
     assert not parse_field_type("date", where).past and not parse_field_type("text", where).multiline
 
 

@@ -79,8 +79,9 @@ def origin(tmp_path_factory: pytest.TempPathFactory) -> Origin:
         draft_contract(team, review, "49万", who="lisi")
         server = make_server(folder / "server.git")
         git(team.root, "remote", "add", "origin", str(server))
-        first = subprocess.run(["git", "-C", str(team.root), "push", "-q", "origin", "main"], capture_output=True,
-                               text=True)
+        first = subprocess.run(
+            ["git", "-C", str(team.root), "push", "-q", "origin", "main"], capture_output=True, text=True
+        )
         assert first.returncode == 0, first.stderr
         return Origin(team.root, server, team.clock, review)
 
@@ -92,11 +93,16 @@ class Shared:
     team: Team
     server: Path
 
-    def push(self, *args: str, pusher: dict[str, str] | None = None,
-             cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    def push(
+        self, *args: str, pusher: dict[str, str] | None = None, cwd: Path | None = None
+    ) -> subprocess.CompletedProcess[str]:
         """`git push ARGS` from the clone (or *cwd*), with the git server's pusher variables set."""
-        return subprocess.run(["git", "-C", str(cwd or self.team.root), "push", *args], capture_output=True,
-                              text=True, env={**os.environ, **(pusher or {})})
+        return subprocess.run(
+            ["git", "-C", str(cwd or self.team.root), "push", *args],
+            capture_output=True,
+            text=True,
+            env={**os.environ, **(pusher or {})},
+        )
 
     def refs(self) -> str:
         return git(self.server, "for-each-ref", "--format=%(objectname) %(refname)")
@@ -107,8 +113,9 @@ class Shared:
         assert result.returncode == 0, result.stderr
         return result.stderr
 
-    def refused(self, *args: str, says: tuple[str, ...] = (), pusher: dict[str, str] | None = None,
-                cwd: Path | None = None) -> str:
+    def refused(
+        self, *args: str, says: tuple[str, ...] = (), pusher: dict[str, str] | None = None, cwd: Path | None = None
+    ) -> str:
         """Push; the hook must refuse it, say each of *says*, and leave every ref where it was."""
         before = self.refs()
         result = self.push(*args, pusher=pusher, cwd=cwd)
@@ -140,8 +147,9 @@ def open_new(team: Team, who: str, at: datetime | None = None) -> str:
     """*who* opens a project (one `xmflow new` commit), at *at* if given; the team's clock goes on
     where it was. Returns the commit."""
     clock = team.clock
-    team.json(who, "new", f"{who}的项目", "--client", "客户", "--budget", "20万",
-              **({"at": at.isoformat()} if at else {}))
+    team.json(
+        who, "new", f"{who}的项目", "--client", "客户", "--budget", "20万", **({"at": at.isoformat()} if at else {})
+    )
     if at:
         team.clock = clock
     return team.head()
@@ -151,9 +159,17 @@ def open_new(team: Team, who: str, at: datetime | None = None) -> str:
 
 
 def test_a_force_push_erasing_sign_offs_is_refused(shared: Shared) -> None:
-    text = shared.refused("-f", "origin", "HEAD~3:main",
-                          says=("refs/heads/main", "not a fast-forward", "remove 3 commit(s)",
-                                "history on the shared repository only grows; to undo a change, make a new commit"))
+    text = shared.refused(
+        "-f",
+        "origin",
+        "HEAD~3:main",
+        says=(
+            "refs/heads/main",
+            "not a fast-forward",
+            "remove 3 commit(s)",
+            "history on the shared repository only grows; to undo a change, make a new commit",
+        ),
+    )
     assert "xmflow sync" in text
 
 
@@ -176,13 +192,20 @@ def test_an_unrelated_history_on_a_new_branch_is_refused(shared: Shared) -> None
     shared.refused("origin", "other", says=("refs/heads/other", "starts a history of its own", "git clone"))
 
 
-@pytest.mark.parametrize(("target", "says"), [("+main", "refs/heads/main: "), ("main:refs/heads/fresh", "refs/heads/fresh: ")],
-                         ids=["forced-over-main", "to-a-new-branch"])
-def test_a_fresh_init_history_where_the_pusher_is_the_only_admin_is_refused(shared: Shared, tmp_path: Path,
-                                                                            target: str, says: str) -> None:
+@pytest.mark.parametrize(
+    ("target", "says"),
+    [("+main", "refs/heads/main: "), ("main:refs/heads/fresh", "refs/heads/fresh: ")],
+    ids=["forced-over-main", "to-a-new-branch"],
+)
+def test_a_fresh_init_history_where_the_pusher_is_the_only_admin_is_refused(
+    shared: Shared, tmp_path: Path, target: str, says: str
+) -> None:
     fresh = tmp_path / "fresh"
-    made = CliRunner().invoke(app, ["init", str(fresh), "--company", "测试公司"],
-                              env={"GIT_AUTHOR_EMAIL": EMAILS["lisi"], "GIT_AUTHOR_NAME": "李四"})
+    made = CliRunner().invoke(
+        app,
+        ["init", str(fresh), "--company", "测试公司"],
+        env={"GIT_AUTHOR_EMAIL": EMAILS["lisi"], "GIT_AUTHOR_NAME": "李四"},
+    )
     assert made.exit_code == 0, made.output
     assert "lisi@example.com" in (fresh / "people.yaml").read_text(encoding="utf-8")  # lisi, the only admin there
     why = "not a fast-forward" if target == "+main" else "starts a history of its own"
@@ -197,7 +220,7 @@ def test_deleting_a_shared_ref_is_refused(shared: Shared, ref: str) -> None:
 
 def test_moving_a_tag_backwards_is_refused_and_forwards_accepted(shared: Shared) -> None:
     root = shared.team.root
-    git(root, "tag", "-a", "v1", "-m", "合同审核前", "HEAD~1")     # annotated: the hook peels it
+    git(root, "tag", "-a", "v1", "-m", "合同审核前", "HEAD~1")  # annotated: the hook peels it
     shared.accepted("-q", "origin", "refs/tags/v1")
     git(root, "tag", "-f", "-a", "v1", "-m", "合同审核前", "HEAD")  # forwards: still a line
     shared.accepted("-q", "-f", "origin", "refs/tags/v1")
@@ -216,12 +239,25 @@ def test_a_merge_is_refused_even_when_it_is_a_fast_forward(shared: Shared) -> No
     root, team = shared.team.root, shared.team
     old, tip = git(root, "rev-parse", "HEAD~3").strip(), team.head()
     stamp = team.clock.isoformat()
-    merge = subprocess.run(["git", "-C", str(root), "commit-tree", f"{old}^{{tree}}", "-p", old, "-p", tip, "-m", "merge"],
-                           capture_output=True, text=True, check=True,
-                           env={**os.environ, "GIT_AUTHOR_EMAIL": EMAILS["lisi"], "GIT_COMMITTER_EMAIL": EMAILS["lisi"],
-                                "GIT_AUTHOR_DATE": stamp, "GIT_COMMITTER_DATE": stamp}).stdout.strip()
-    shared.refused("origin", f"{merge}:refs/heads/main", pusher={"XMFLOW_PUSHER": "lisi"},
-                   says=(f"commit {merge[:7]} is a merge", "merges are refused", "xmflow sync"))
+    merge = subprocess.run(
+        ["git", "-C", str(root), "commit-tree", f"{old}^{{tree}}", "-p", old, "-p", tip, "-m", "merge"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={
+            **os.environ,
+            "GIT_AUTHOR_EMAIL": EMAILS["lisi"],
+            "GIT_COMMITTER_EMAIL": EMAILS["lisi"],
+            "GIT_AUTHOR_DATE": stamp,
+            "GIT_COMMITTER_DATE": stamp,
+        },
+    ).stdout.strip()
+    shared.refused(
+        "origin",
+        f"{merge}:refs/heads/main",
+        pusher={"XMFLOW_PUSHER": "lisi"},
+        says=(f"commit {merge[:7]} is a merge", "merges are refused", "xmflow sync"),
+    )
 
 
 def test_a_replace_ref_is_refused(shared: Shared) -> None:
@@ -235,18 +271,32 @@ def test_a_commit_whose_date_is_no_time_is_refused(shared: Shared) -> None:
     root = shared.team.root
     tree = git(root, "rev-parse", "HEAD^{tree}").strip()
     email = EMAILS["lisi"]
-    text = (f"tree {tree}\nparent {shared.team.head()}\nauthor lisi <{email}> 1790000000 +9999\n"
-            f"committer lisi <{email}> 1790000000 +9999\n\nno time\n").encode()
-    bad = subprocess.run(["git", "-C", str(root), "hash-object", "-t", "commit", "-w", "--literally", "--stdin"],
-                         input=text, capture_output=True, check=True).stdout.decode().strip()
+    text = (
+        f"tree {tree}\nparent {shared.team.head()}\nauthor lisi <{email}> 1790000000 +9999\n"
+        f"committer lisi <{email}> 1790000000 +9999\n\nno time\n"
+    ).encode()
+    bad = (
+        subprocess.run(
+            ["git", "-C", str(root), "hash-object", "-t", "commit", "-w", "--literally", "--stdin"],
+            input=text,
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .strip()
+    )
     shared.refused("origin", f"{bad}:refs/heads/main", says=(f"commit {bad[:7]}: its author date", "is no time"))
 
 
 # --- who pushes ---------------------------------------------------------------------------
 
 
-PUSHERS = {"XMFLOW_PUSHER": "lisi", "GITEA_PUSHER_EMAIL": "LiSi@Example.com", "GITEA_PUSHER_NAME": "lisi",
-           "GL_USERNAME": "lisi"}  # how each git server names lisi (an email matches ignoring case)
+PUSHERS = {
+    "XMFLOW_PUSHER": "lisi",
+    "GITEA_PUSHER_EMAIL": "LiSi@Example.com",
+    "GITEA_PUSHER_NAME": "lisi",
+    "GL_USERNAME": "lisi",
+}  # how each git server names lisi (an email matches ignoring case)
 
 
 @pytest.mark.parametrize("variable", list(PUSHERS))
@@ -256,13 +306,22 @@ def test_a_forged_author_with_a_known_pusher_is_refused(shared: Shared, variable
     open_new(team, "lisi")
     shared.accepted("-q", "origin", "main", pusher=pusher)  # lisi's own commit
     people = team.root / "people.yaml"
-    people.write_text(people.read_text(encoding="utf-8").replace("roles: [sales]}", "roles: [sales, business_center]}"),
-                      encoding="utf-8")
+    people.write_text(
+        people.read_text(encoding="utf-8").replace("roles: [sales]}", "roles: [sales, business_center]}"),
+        encoding="utf-8",
+    )
     forged = hand_commit(team, "wangjg", "people: 李四 also business centre")  # GIT_AUTHOR_EMAIL of the admin
     assert team("wangjg", "verify").exit_code == 0  # the history alone cannot tell
-    shared.refused("origin", "main", pusher=pusher,
-                   says=(f"commit {forged[:7]} is authored by wangjg <wangjg@example.com> but pushed by 李四 (lisi)",
-                         f"{variable}={lisi}", "not a copy of a commit already on the server"))
+    shared.refused(
+        "origin",
+        "main",
+        pusher=pusher,
+        says=(
+            f"commit {forged[:7]} is authored by wangjg <wangjg@example.com> but pushed by 李四 (lisi)",
+            f"{variable}={lisi}",
+            "not a copy of a commit already on the server",
+        ),
+    )
 
 
 def test_a_sync_rebased_copy_of_a_colleagues_commit_is_accepted(shared: Shared) -> None:
@@ -294,10 +353,17 @@ def test_a_copy_not_committed_by_the_pusher_or_changed_is_refused(shared: Shared
     git(root, "checkout", "-q", "main")
     admin_sets(team, "max_backdate_days: 45")
     git(root, "cherry-pick", original)  # committed by the test's own git identity, not lisi
-    shared.refused("origin", "main", pusher={"GL_USERNAME": "lisi"},
-                   says=(f"it copies {original[:7]}, already here, but was committed by committer@example.invalid",))
-    subprocess.run(["git", "-C", str(root), "commit", "-q", "--amend", "-m", "改过的说明"], check=True,
-                   env={**os.environ, "GIT_COMMITTER_EMAIL": EMAILS["lisi"]})
+    shared.refused(
+        "origin",
+        "main",
+        pusher={"GL_USERNAME": "lisi"},
+        says=(f"it copies {original[:7]}, already here, but was committed by committer@example.invalid",),
+    )
+    subprocess.run(
+        ["git", "-C", str(root), "commit", "-q", "--amend", "-m", "改过的说明"],
+        check=True,
+        env={**os.environ, "GIT_COMMITTER_EMAIL": EMAILS["lisi"]},
+    )
     shared.refused("origin", "main", pusher={"GL_USERNAME": "lisi"}, says=("not a copy of a commit already on",))
 
 
@@ -312,13 +378,19 @@ def test_a_copy_whose_change_differs_only_in_whitespace_is_refused(shared: Share
     admin_sets(team, "max_backdate_days: 45")
     lisi = {**os.environ, "GIT_COMMITTER_EMAIL": EMAILS["lisi"], "GIT_COMMITTER_NAME": "李四"}
     subprocess.run(["git", "-C", str(root), "cherry-pick", original], check=True, capture_output=True, env=lisi)
-    changed = [p for p in (root / "projects").glob("*/project.yaml") if "zhangsan的项目" in p.read_text(encoding="utf-8")]
+    changed = [
+        p for p in (root / "projects").glob("*/project.yaml") if "zhangsan的项目" in p.read_text(encoding="utf-8")
+    ]
     changed[0].write_text(changed[0].read_text(encoding="utf-8").replace("客户", "客 户", 1), encoding="utf-8")
     git(root, "add", "-A")
     subprocess.run(["git", "-C", str(root), "commit", "-q", "--amend", "--no-edit"], check=True, env=lisi)
     copy = team.head()
-    shared.refused("origin", "main", pusher={"GL_USERNAME": "lisi"},
-                   says=(f"commit {copy[:7]} is authored by", "not a copy of a commit already on the server"))
+    shared.refused(
+        "origin",
+        "main",
+        pusher={"GL_USERNAME": "lisi"},
+        says=(f"commit {copy[:7]} is authored by", "not a copy of a commit already on the server"),
+    )
 
 
 def test_a_project_folder_that_is_a_link_is_refused(shared: Shared) -> None:
@@ -327,8 +399,9 @@ def test_a_project_folder_that_is_a_link_is_refused(shared: Shared) -> None:
     shutil.copytree(source, root / "shadow")
     (root / "projects" / "2026-050").symlink_to("../shadow", target_is_directory=True)
     hand_commit(shared.team, "lisi", "notes")
-    shared.refused("origin", "main", pusher={"XMFLOW_PUSHER": "lisi"},
-                   says=("projects/2026-050", "is a symbolic link, not a file"))
+    shared.refused(
+        "origin", "main", pusher={"XMFLOW_PUSHER": "lisi"}, says=("projects/2026-050", "is a symbolic link, not a file")
+    )
 
 
 def test_a_pusher_not_in_people_yaml_is_refused(shared: Shared) -> None:
@@ -353,16 +426,18 @@ def test_the_first_history_of_an_empty_repository_is_pushed_by_an_admin(shared: 
 def test_a_backdated_commit_is_refused_until_max_backdate_days_allows_it(shared: Shared) -> None:
     team = shared.team
     backdated = open_new(team, "lisi", at=datetime.now(CHINA) - timedelta(days=40))
-    shared.refused("origin", "main", says=(f"commit {backdated[:7]} is authored", "more than 30 days ago",
-                                           "max_backdate_days"))
+    shared.refused(
+        "origin", "main", says=(f"commit {backdated[:7]} is authored", "more than 30 days ago", "max_backdate_days")
+    )
     admin_sets(team, "max_backdate_days: 60")
     shared.accepted("-q", "origin", "main")
 
 
 def test_a_future_dated_commit_is_refused(shared: Shared) -> None:
     future = open_new(shared.team, "lisi", at=datetime.now(CHINA) + timedelta(days=1))
-    shared.refused("origin", "main", says=(f"commit {future[:7]} is authored", "in the future",
-                                           "allows 5 minutes of skew"))
+    shared.refused(
+        "origin", "main", says=(f"commit {future[:7]} is authored", "in the future", "allows 5 minutes of skew")
+    )
 
 
 def test_a_commit_dated_before_its_parent_is_judged_by_history_not_by_dates(shared: Shared) -> None:
@@ -395,7 +470,9 @@ def test_the_server_verifies_only_the_commits_new_since_the_last_tip_it_verified
     before = git(shared.server, "rev-parse", "main").strip()
     open_new(shared.team, "lisi")
     said = " ".join(shared.accepted("origin", "main").replace("remote:", " ").split())
-    assert f"no findings up to {shared.team.head()[:7]} (1 commit(s) replayed from {before[:7]}, verified before)" in said
+    assert (
+        f"no findings up to {shared.team.head()[:7]} (1 commit(s) replayed from {before[:7]}, verified before)" in said
+    )
     open_new(shared.team, "lisi")
     tip = shared.team.head()
     said = " ".join(shared.accepted("origin", "main").replace("remote:", " ").split())
@@ -417,8 +494,9 @@ def test_the_hook_command_exits_2_on_bad_input_and_1_on_a_refusal(shared: Shared
     bad = runner.invoke(app, ["-C", str(shared.server), "hooks", "pre-receive"], input="main is mine\n")
     assert bad.exit_code == 2 and "standard input, line 1" in bad.output
     tip = git(shared.server, "rev-parse", "main").strip()
-    deletion = runner.invoke(app, ["-C", str(shared.server), "hooks", "pre-receive"],
-                             input=f"{tip} {'0' * 40} refs/heads/main\n")
+    deletion = runner.invoke(
+        app, ["-C", str(shared.server), "hooks", "pre-receive"], input=f"{tip} {'0' * 40} refs/heads/main\n"
+    )
     assert deletion.exit_code == 1 and "refs/heads/main: deleting a ref is refused" in deletion.output
 
 
@@ -465,33 +543,41 @@ def test_5_the_server_accepts_clean_pushes_and_refuses_a_tampered_commit(shared:
     assert "amount: 490000.00" in text
     contract.write_text(text.replace("amount: 490000.00", "amount: 480000.00"), encoding="utf-8")
     bad = hand_commit(ws, "lisi", "改一下金额")
-    shared.refused("-q", "origin", "main", says=(f"commit {bad[:7]}", "changed outside xmflow",
-                                                 "finding(s) of `xmflow verify`"))
+    shared.refused(
+        "-q", "origin", "main", says=(f"commit {bad[:7]}", "changed outside xmflow", "finding(s) of `xmflow verify`")
+    )
 
 
 def test_settings_broken_at_the_tip_are_refused(shared: Shared) -> None:
     ws = shared.team
     (ws.root / "people.yaml").write_text("people: [\n", encoding="utf-8")
     broken = hand_commit(ws, "wangjg", "people: 误删", at=ws.clock.isoformat())
-    shared.refused("-q", "origin", "main", says=(f"commit {broken[:7]}", "settings of the last commit cannot be read",
-                                                 "people.yaml"))
+    shared.refused(
+        "-q",
+        "origin",
+        "main",
+        says=(f"commit {broken[:7]}", "settings of the last commit cannot be read", "people.yaml"),
+    )
 
 
 def test_a_role_given_by_a_non_admin_is_refused(shared: Shared, origin: Origin) -> None:
     ws = shared.team
     people = ws.root / "people.yaml"
-    people.write_text(people.read_text(encoding="utf-8").replace("roles: [sales]}", "roles: [sales, admin]}", 1),
-                      encoding="utf-8")
+    people.write_text(
+        people.read_text(encoding="utf-8").replace("roles: [sales]}", "roles: [sales, admin]}", 1), encoding="utf-8"
+    )
     bad = hand_commit(ws, "zhangsan", "people: 张三 admin", at=ws.clock.isoformat())
     shared.refused("-q", "origin", "main", says=(f"commit {bad[:7]}", "who is not an admin"))
 
 
-def test_an_acknowledged_finding_no_longer_blocks_the_shared_branch(shared: Shared, origin: Origin,
-                                                                    tmp_path: Path) -> None:
+def test_an_acknowledged_finding_no_longer_blocks_the_shared_branch(
+    shared: Shared, origin: Origin, tmp_path: Path
+) -> None:
     ws = shared.team
     contract = ws.root / "projects" / origin.review / "contract.yaml"
-    contract.write_text(contract.read_text(encoding="utf-8").replace("amount: 490000.00", "amount: 480000.00"),
-                        encoding="utf-8")
+    contract.write_text(
+        contract.read_text(encoding="utf-8").replace("amount: 490000.00", "amount: 480000.00"), encoding="utf-8"
+    )
     bad = hand_commit(ws, "lisi", "改一下金额", at=ws.clock.isoformat())
     # The bad commit reached the server before it had the hook (or past it): every later push is refused …
     plain = tmp_path / "plain.git"
@@ -507,14 +593,16 @@ def test_an_acknowledged_finding_no_longer_blocks_the_shared_branch(shared: Shar
     # … until an admin acknowledges it, in a commit of its own; a later bad commit is still refused.
     ws.ok("wangjg", "verify", "--acknowledge", bad, "-m", "金额由商务确认，见邮件")
     shared.accepted("-q", "origin", "main")
-    contract.write_text(contract.read_text(encoding="utf-8").replace("amount: 480000.00", "amount: 470000.00"),
-                        encoding="utf-8")
+    contract.write_text(
+        contract.read_text(encoding="utf-8").replace("amount: 480000.00", "amount: 470000.00"), encoding="utf-8"
+    )
     later = hand_commit(ws, "lisi", "再改一下", at=ws.clock.isoformat())
     shared.refused("-q", "origin", "main", says=(f"commit {later[:7]}",))
 
 
-def test_5_the_server_refuses_an_unsigned_commit_where_signing_is_required(shared: Shared, origin: Origin,
-                                                                           tmp_path: Path) -> None:
+def test_5_the_server_refuses_an_unsigned_commit_where_signing_is_required(
+    shared: Shared, origin: Origin, tmp_path: Path
+) -> None:
     team = shared.team
     keys = {who: keygen(tmp_path, who) for who in ("wangjg", "zhaoliu")}
     people = team.root / "people.yaml"
@@ -533,9 +621,9 @@ def test_5_the_server_refuses_an_unsigned_commit_where_signing_is_required(share
     shared.refused("-q", "origin", "main", says=("is not signed",))
 
 
-def test_the_portal_is_rebuilt_after_each_accepted_push_and_not_after_a_refused_one(shared: Shared,
-                                                                                   origin: Origin,
-                                                                                   tmp_path: Path) -> None:
+def test_the_portal_is_rebuilt_after_each_accepted_push_and_not_after_a_refused_one(
+    shared: Shared, origin: Origin, tmp_path: Path
+) -> None:
     portal = tmp_path / "portal"
     result = CliRunner().invoke(app, ["-C", str(shared.server), "hooks", "install", "--server", "--site", str(portal)])
     assert result.exit_code == 0, result.output
@@ -551,7 +639,9 @@ def test_the_portal_is_rebuilt_after_each_accepted_push_and_not_after_a_refused_
     assert other
     before = (portal / f"project-{origin.review}.html").stat().st_mtime_ns
     shared.accepted("-q", "origin", "main")
-    new_id = next(p.name for p in (shared.team.root / "projects").iterdir() if p.name not in {origin.review, ".gitkeep"})
+    new_id = next(
+        p.name for p in (shared.team.root / "projects").iterdir() if p.name not in {origin.review, ".gitkeep"}
+    )
     assert (portal / f"project-{new_id}.html").exists()
     assert (portal / f"project-{origin.review}.html").stat().st_mtime_ns == before
     assert git(shared.team.root, "rev-parse", "HEAD").strip() in (portal / "index.html").read_text(encoding="utf-8")
@@ -576,10 +666,16 @@ def test_the_portal_of_the_hook_is_refused_where_it_would_do_harm(shared: Shared
     mine = tmp_path / "mine"
     mine.mkdir()
     (mine / "index.html").write_text("mine", encoding="utf-8")
-    for site, says in ((afile, "a file, not a folder"), (tmp_path, "holds the repository"),
-                       (tmp_path.parent, "holds the repository"), (shared.server / "www", "inside the repository"),
-                       (mine, ".xmflow-site.json")):
-        result = CliRunner().invoke(app, ["-C", str(shared.server), "hooks", "install", "--server", "--site", str(site)])
+    for site, says in (
+        (afile, "a file, not a folder"),
+        (tmp_path, "holds the repository"),
+        (tmp_path.parent, "holds the repository"),
+        (shared.server / "www", "inside the repository"),
+        (mine, ".xmflow-site.json"),
+    ):
+        result = CliRunner().invoke(
+            app, ["-C", str(shared.server), "hooks", "install", "--server", "--site", str(site)]
+        )
         assert result.exit_code == 2 and says in result.output and f"--site {site}" in result.output, result.output
         assert not (shared.server / "hooks" / "post-receive").exists()
     assert (mine / "index.html").read_text(encoding="utf-8") == "mine" and afile.read_text(encoding="utf-8") == "x"
@@ -593,7 +689,9 @@ def test_the_hook_builds_the_portal_but_the_form_it_cannot_make_and_names_site(s
     shared.team.ok("zhangsan", "set", pid, "plan.approach=" + "要求<b>x</b>" * 60000)
     said = " ".join(shared.accepted("-q", "origin", "main").replace("remote:", " ").split())
     assert f"project {pid}: form form1 is left out of the portal" in said, said
-    assert {"index.html", "ar.html", f"project-{pid}.html", "person-zhangsan.html"} <= {p.name for p in portal.iterdir()}
+    assert {"index.html", "ar.html", f"project-{pid}.html", "person-zhangsan.html"} <= {
+        p.name for p in portal.iterdir()
+    }
     assert not (portal / f"form-{pid}.form1.html").exists()
     shutil.rmtree(portal)
     portal.write_text("now a file", encoding="utf-8")  # the hook's errors name its option, not site's -o
@@ -602,12 +700,15 @@ def test_the_hook_builds_the_portal_but_the_form_it_cannot_make_and_names_site(s
     assert f"--site {portal}: a file, not a folder" in said and "-o " not in said, said
 
 
-def test_the_hook_prints_the_forms_as_pdf_when_installed_with_pdf(shared: Shared, origin: Origin, tmp_path: Path) -> None:
+def test_the_hook_prints_the_forms_as_pdf_when_installed_with_pdf(
+    shared: Shared, origin: Origin, tmp_path: Path
+) -> None:
     from xmflow.notify import notices
 
     portal = tmp_path / "portal"
-    result = CliRunner().invoke(app, ["-C", str(shared.server), "hooks", "install", "--server", "--site", str(portal),
-                                      "--pdf"])
+    result = CliRunner().invoke(
+        app, ["-C", str(shared.server), "hooks", "install", "--server", "--site", str(portal), "--pdf"]
+    )
     assert result.exit_code == 0, result.output
     assert "--pdf" in (shared.server / "hooks" / "post-receive").read_text(encoding="utf-8")
     shared.team.ok("zhaoliu", "sign", origin.review, "contract.supervisor_review", "-m", "同意")
@@ -617,5 +718,6 @@ def test_the_hook_prints_the_forms_as_pdf_when_installed_with_pdf(shared: Shared
         assert printed and all((portal / name).read_bytes().startswith(b"%PDF") for name in printed)
     else:
         assert printed == []
-    assert CliRunner().invoke(app, ["-C", str(shared.server), "hooks", "install", "--server",
-                                    "--pdf"]).exit_code == 2  # --pdf without --site
+    assert (
+        CliRunner().invoke(app, ["-C", str(shared.server), "hooks", "install", "--server", "--pdf"]).exit_code == 2
+    )  # --pdf without --site

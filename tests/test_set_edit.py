@@ -15,8 +15,9 @@ from conftest import Team, draft_contract, git, open_project, plan_ready, refuse
 def trailers(root: Path, rev: str = "HEAD") -> dict[str, str]:
     """The Xmflow- trailers of a commit, as `git interpret-trailers --parse` reads them."""
     message = git(root, "log", "-1", "--format=%B", rev)
-    parsed = subprocess.run(["git", "interpret-trailers", "--parse"], input=message, capture_output=True, text=True,
-                            check=True).stdout
+    parsed = subprocess.run(
+        ["git", "interpret-trailers", "--parse"], input=message, capture_output=True, text=True, check=True
+    ).stdout
     return dict(line.split(": ", 1) for line in parsed.splitlines() if line)
 
 
@@ -38,8 +39,9 @@ def test_bad_money_value_is_refused_naming_the_field_and_nothing_is_committed(te
 
 def test_bad_value_in_one_assignment_refuses_the_whole_call(team: Team) -> None:
     pid = new_project(team)
-    message = said(refused(team, "zhangsan", "set", pid, "contract.number=HT-1", "contract.delivery_date=2026-13-45",
-                           code=2))
+    message = said(
+        refused(team, "zhangsan", "set", pid, "contract.number=HT-1", "contract.delivery_date=2026-13-45", code=2)
+    )
     assert "contract.delivery_date" in message
     assert not (team.root / "projects" / pid / "contract.yaml").exists()
 
@@ -96,13 +98,16 @@ def test_set_on_an_unknown_project_is_bad_usage(team: Team) -> None:
 
 
 # -- money -------------------------------------------------------------------------------------
-@pytest.mark.parametrize(("text", "stored"), [
-    ("1,500,000", "1500000.00"),
-    ("150万", "1500000.00"),
-    ("1.5亿", "150000000.00"),
-    ("1500000.00", "1500000.00"),
-    ("1234.5", "1234.50"),
-])
+@pytest.mark.parametrize(
+    ("text", "stored"),
+    [
+        ("1,500,000", "1500000.00"),
+        ("150万", "1500000.00"),
+        ("1.5亿", "150000000.00"),
+        ("1500000.00", "1500000.00"),
+        ("1234.5", "1234.50"),
+    ],
+)
 def test_money_input_is_stored_exactly(team: Team, text: str, stored: str) -> None:
     pid = new_project(team)
     team.ok("zhangsan", "set", pid, f"contract.amount={text}")
@@ -129,7 +134,9 @@ def test_fields_of_two_stages_go_in_one_commit_by_the_acting_person(team: Team) 
     pid = new_project(team)
     team.ok("zhangsan", "set", pid, "initiation.team.members=[lisi]")  # lisi joins the project's team
     before = team.commits()
-    team.ok("lisi", "set", pid, "initiation.client.contact=刘经理", "contract.number=HT-7", "contract.warranty_months=12")
+    team.ok(
+        "lisi", "set", pid, "initiation.client.contact=刘经理", "contract.number=HT-7", "contract.warranty_months=12"
+    )
     assert team.commits() == before + 1
     assert team.clean()
     found = trailers(team.root)
@@ -146,16 +153,23 @@ def test_structured_values_are_read_as_yaml_and_checked(team: Team) -> None:
     pid = new_project(team)
     team.ok("zhangsan", "set", pid, "contract.payment_terms=[{name: 预付款, percent: 30, due: signing, days: 7}]")
     assert stage_data(team, pid, "contract")["payment_terms"] == [
-        {"name": "预付款", "percent": "30", "due": "signing", "days": 7}]
-    message = said(refused(team, "zhangsan", "set", pid,
-                           "contract.payment_terms=[{name: 尾款, percent: 70, due: someday}]", code=2))
+        {"name": "预付款", "percent": "30", "due": "signing", "days": 7}
+    ]
+    message = said(
+        refused(
+            team, "zhangsan", "set", pid, "contract.payment_terms=[{name: 尾款, percent: 70, due: someday}]", code=2
+        )
+    )
     assert "contract.payment_terms.0.due" in message and "someday" in message
 
 
 def test_ledger_fields_are_written_only_by_their_commands(team: Team) -> None:
     pid = new_project(team)
-    for assignment in ("collection.receipts=[{amount: 100}]", "collection.invoices=[]",
-                       "collection.receipts.0.amount=100"):
+    for assignment in (
+        "collection.receipts=[{amount: 100}]",
+        "collection.invoices=[]",
+        "collection.receipts.0.amount=100",
+    ):
         message = said(refused(team, "fenger", "set", pid, assignment))
         assert "receive" in message and "4.0" in message
 
@@ -164,12 +178,16 @@ def test_list_items_are_set_by_index(team: Team) -> None:
     pid = open_project(team, "150万")
     team.ok("zhangsan", "set", pid, "plan.milestones=[{name: A, due: 2026-10-01}]")
     before = team.commits()
-    team.ok("zhangsan", "set", pid, "plan.milestones.0.done=2026-10-02", at=team.on("2026-10-02"))  # a milestone marked done
+    team.ok(
+        "zhangsan", "set", pid, "plan.milestones.0.done=2026-10-02", at=team.on("2026-10-02")
+    )  # a milestone marked done
     assert team.commits() == before + 1
     assert trailers(team.root)["Xmflow-Decision"] == "record"
     team.ok("zhangsan", "set", pid, "plan.milestones.1={name: B, due: 2026-11-01}")
     assert stage_data(team, pid, "plan")["milestones"] == [
-        {"name": "A", "due": "2026-10-01", "done": "2026-10-02"}, {"name": "B", "due": "2026-11-01"}]
+        {"name": "A", "due": "2026-10-01", "done": "2026-10-02"},
+        {"name": "B", "due": "2026-11-01"},
+    ]
     message = said(refused(team, "zhangsan", "set", pid, "plan.milestones.5.name=C", code=2))
     assert "plan.milestones.5.name" in message
 
@@ -326,10 +344,13 @@ def test_edit_with_an_unknown_field_is_refused(team: Team, editor: str) -> None:
     assert f"projects/{pid}/contract.yaml:2" in message and "amout" in message
 
 
-@pytest.mark.parametrize("change", [
-    "text.split('signoffs:')[0]",                       # removes the sign-offs
-    "text.replace('by: zhangsan', 'by: lisi')",         # rewrites one
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        "text.split('signoffs:')[0]",  # removes the sign-offs
+        "text.replace('by: zhangsan', 'by: lisi')",  # rewrites one
+    ],
+)
 def test_edit_may_not_touch_the_signoffs(team: Team, editor: str, change: str) -> None:
     pid = open_project(team)
     draft_contract(team, pid)
@@ -375,8 +396,9 @@ def test_edit_of_a_completed_stage_needs_reopen(team: Team, editor: str) -> None
     change = "text.replace('contact: 刘经理', 'contact: 黄女士')"
     message = said(refused(team, "zhangsan", "edit", pid, "initiation", env=editing(editor, change)))
     assert "--reopen" in message
-    result = team("zhangsan", "edit", pid, "initiation", "--reopen", "-m", "联系人变更",
-                  env={"EDITOR": editor, "XM_EDIT": change})
+    result = team(
+        "zhangsan", "edit", pid, "initiation", "--reopen", "-m", "联系人变更", env={"EDITOR": editor, "XM_EDIT": change}
+    )
     assert result.exit_code == 0, result.output
     assert trailers(team.root)["Xmflow-Decision"] == "reopen"
     assert stage_data(team, pid, "initiation")["client"]["contact"] == "黄女士"
@@ -387,8 +409,14 @@ def test_yes_no_and_dates_are_taken_as_people_write_them(team: Team) -> None:
     """Issue 11: 是/否 (and yes/no) for a yes/no field; 2026/12/20, 2026.12.20 and 2026年12月20日
     for a date; stored as the one form each has."""
     pid = new_project(team)
-    team.ok("zhangsan", "set", pid, "initiation.key_criteria.special=是", "initiation.key_criteria.industry_need=否",
-            "initiation.team.kickoff_date=2026年8月8日")
+    team.ok(
+        "zhangsan",
+        "set",
+        pid,
+        "initiation.key_criteria.special=是",
+        "initiation.key_criteria.industry_need=否",
+        "initiation.team.kickoff_date=2026年8月8日",
+    )
     shown = team.json("zhangsan", "show", pid)["stages"]["initiation"]["data"]
     assert shown["key_criteria"]["special"] is True and shown["key_criteria"]["industry_need"] is False
     assert shown["team"]["kickoff_date"] == "2026-08-08"
@@ -404,9 +432,11 @@ def test_what_a_step_needs_is_not_taken_away_nor_set_to_nought_and_a_field_goes_
     refused (exit 2) and nothing is committed."""
     pid = new_project(team)
     before = team.commits()
-    for args, words in ((["initiation.name="], "initiation.name: it cannot be emptied, initiation.submit"),
-                        (["contract.amount=0"], "contract.amount: ¥0.00 is no amount"),
-                        (["initiation.phase=跟踪", "initiation.phase=咨询"], "initiation.phase is given twice")):
+    for args, words in (
+        (["initiation.name="], "initiation.name: it cannot be emptied, initiation.submit"),
+        (["contract.amount=0"], "contract.amount: ¥0.00 is no amount"),
+        (["initiation.phase=跟踪", "initiation.phase=咨询"], "initiation.phase is given twice"),
+    ):
         result = team("zhangsan", "set", pid, *args)
         assert result.exit_code == 2 and words in result.output, (args, result.output)
     zero = team("zhangsan", "new", "另一个", "--client", "乙方", "--budget", "0")

@@ -12,8 +12,13 @@ from conftest import TERMS, Team, draft_contract, git, open_project, plan_ready,
 def trailers(team: Team, rev: str = "HEAD") -> dict[str, str]:
     """The trailers of a commit, as git itself parses them."""
     message = git(team.root, "log", "-1", "--format=%B", rev)
-    out = subprocess.run(["git", "-C", str(team.root), "interpret-trailers", "--parse"], input=message,
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["git", "-C", str(team.root), "interpret-trailers", "--parse"],
+        input=message,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return dict(line.split(": ", 1) for line in out.splitlines() if line)
 
 
@@ -56,7 +61,9 @@ def test_nobody_approves_their_own_work(team: Team) -> None:
     people = (team.root / "people.yaml").read_text(encoding="utf-8")
     people = people.replace("roles: [sales]}\n  - {id: lisi", "roles: [sales, sales_supervisor]}\n  - {id: lisi")
     (team.root / "people.yaml").write_text(people, encoding="utf-8")
-    git(team.root, "-c", "user.email=wangjg@example.com", "commit", "-qam", "zhangsan is also a supervisor")  # the admin
+    git(
+        team.root, "-c", "user.email=wangjg@example.com", "commit", "-qam", "zhangsan is also a supervisor"
+    )  # the admin
     pid = open_project(team)
     draft_contract(team, pid)
     message = refused(team, "zhangsan", "sign", pid, "contract.supervisor_review", "--role", "sales_supervisor")
@@ -68,9 +75,18 @@ def test_nobody_approves_their_own_work(team: Team) -> None:
 
 def test_3_5_1_the_supervisor_review_needs_the_self_review_first(team: Team) -> None:
     pid = open_project(team)
-    team.ok("zhangsan", "set", pid, "contract.number=HT-1", "contract.template=company", "contract.amount=30万",
-            f"contract.payment_terms={TERMS}", "contract.warranty_months=12", "contract.delivery_date=2026-12-01",
-            "contract.core_principles={pricing: true, payment: false}")
+    team.ok(
+        "zhangsan",
+        "set",
+        pid,
+        "contract.number=HT-1",
+        "contract.template=company",
+        "contract.amount=30万",
+        f"contract.payment_terms={TERMS}",
+        "contract.warranty_months=12",
+        "contract.delivery_date=2026-12-01",
+        "contract.core_principles={pricing: true, payment: false}",
+    )
     team.ok("zhangsan", "sign", pid, "contract.draft")
     message = refused(team, "zhaoliu", "sign", pid, "contract.supervisor_review")
     assert "needs contract.self_review" in message and "xmflow sign" in message
@@ -88,16 +104,26 @@ def test_3_1_1_submit_needs_the_follow_up_phase_and_the_client(team: Team) -> No
 
 def test_3_4_1_payment_terms_must_add_up_to_100_percent(team: Team) -> None:
     pid = open_project(team)
-    team.ok("zhangsan", "set", pid, "contract.number=HT-1", "contract.template=company", "contract.amount=30万",
-            "contract.payment_terms=[{name: 预付, percent: 30, due: signing, days: 0}, {name: 尾款, percent: 60, due: acceptance, days: 30}]",
-            "contract.warranty_months=12", "contract.delivery_date=2026-12-01")
+    team.ok(
+        "zhangsan",
+        "set",
+        pid,
+        "contract.number=HT-1",
+        "contract.template=company",
+        "contract.amount=30万",
+        "contract.payment_terms=[{name: 预付, percent: 30, due: signing, days: 0}, {name: 尾款, percent: 60, due: acceptance, days: 30}]",  # noqa: E501
+        "contract.warranty_months=12",
+        "contract.delivery_date=2026-12-01",
+    )
     assert "percent must add up to 100 (now 90)" in refused(team, "zhangsan", "sign", pid, "contract.draft")
 
 
 def test_3_5_2_supervisor_reject_returns_to_the_draft(team: Team) -> None:
     pid = open_project(team)
     draft_contract(team, pid)
-    assert "a reject needs a reason" in refused(team, "zhaoliu", "sign", pid, "contract.supervisor_review", "--reject", code=2)
+    assert "a reject needs a reason" in refused(
+        team, "zhaoliu", "sign", pid, "contract.supervisor_review", "--reject", code=2
+    )
     team.ok("zhaoliu", "sign", pid, "contract.supervisor_review", "--reject", "-m", "违约责任未设上限")
     assert trailers(team)["Xmflow-Decision"] == "reject"
     assert team.state(pid, "contract.draft") == "waiting"
@@ -156,8 +182,20 @@ def test_3_6_2_client_signature_is_recorded_with_signatory_evidence_and_paper_da
     scan = tmp_path / "signed.PDF"
     scan.write_bytes(b"%PDF-1.4 scan of the signed contract")
     digest = hashlib.sha256(scan.read_bytes()).hexdigest()
-    team.ok("zhangsan", "sign", pid, "contract.client_sign", "--role", "client", "--signatory", "刘经理",
-            "--evidence", str(scan), "--date", "2026-9-1")
+    team.ok(
+        "zhangsan",
+        "sign",
+        pid,
+        "contract.client_sign",
+        "--role",
+        "client",
+        "--signatory",
+        "刘经理",
+        "--evidence",
+        str(scan),
+        "--date",
+        "2026-9-1",
+    )
     found = trailers(team)
     assert found["Xmflow-Signatory"] == "刘经理" and found["Xmflow-Evidence"] == f"sha256:{digest}"
     copied = team.root / "projects" / pid / "files" / f"contract.client_sign-{digest[:12]}.pdf"
@@ -176,8 +214,9 @@ def test_3_3_1_countersign_needs_both_sales_and_the_client(team: Team) -> None:
     team.ok("zhangsan", "set", pid, "plan.milestones.0.due=2026-10-15")
     team.ok("zhangsan", "sign", pid, "plan.countersign", "--role", "client", "--signatory", "刘经理")
     assert team.state(pid, "plan.countersign") == "waiting"
-    assert "already signed as client" in refused(team, "zhangsan", "sign", pid, "plan.countersign", "--role", "client",
-                                                 "--signatory", "刘经理")
+    assert "already signed as client" in refused(
+        team, "zhangsan", "sign", pid, "plan.countersign", "--role", "client", "--signatory", "刘经理"
+    )
     team.ok("zhangsan", "sign", pid, "plan.countersign")
     assert team.state(pid, "plan.countersign") == "signed"
     assert "is already complete" in refused(team, "zhangsan", "sign", pid, "plan.countersign")
@@ -187,19 +226,44 @@ def test_3_3_3_key_project_contract_waits_for_the_clients_sample_review(team: Te
     pid = open_project(team, "150万")
     team.ok("zhangsan", "set", pid, "initiation.team.kickoff_date=2026-09-01", "initiation.team.members=[zhangsan]")
     team.ok("zhangsan", "sign", pid, "initiation.team")
-    team.ok("zhangsan", "set", pid, "plan.approach=方案", "plan.samples.model=M", "plan.samples.configuration=C",
-            "plan.samples.drawings=D", "plan.samples.color=黑", "plan.samples.silkscreen=S",
-            "plan.milestones=[{name: 合同签订, due: 2026-10-15}]")
+    team.ok(
+        "zhangsan",
+        "set",
+        pid,
+        "plan.approach=方案",
+        "plan.samples.model=M",
+        "plan.samples.configuration=C",
+        "plan.samples.drawings=D",
+        "plan.samples.color=黑",
+        "plan.samples.silkscreen=S",
+        "plan.milestones=[{name: 合同签订, due: 2026-10-15}]",
+    )
     team.ok("zhangsan", "sign", pid, "plan.draft")
     team.ok("zhangsan", "sign", pid, "plan.sample_details")
     team.ok("zhangsan", "sign", pid, "plan.countersign")
     team.ok("zhangsan", "sign", pid, "plan.countersign", "--role", "client", "--signatory", "刘经理")
     # 3.3.2: a sample on site: the request, then (3.3.3) the client's review before the contract.
-    team.ok("zhangsan", "set", pid, "samples.required=true", "samples.model=M", "samples.quantity=1",
-            "samples.delivery_date=2026-09-22")
+    team.ok(
+        "zhangsan",
+        "set",
+        pid,
+        "samples.required=true",
+        "samples.model=M",
+        "samples.quantity=1",
+        "samples.delivery_date=2026-09-22",
+    )
     team.ok("zhangsan", "sign", pid, "samples.request")
-    team.ok("zhangsan", "set", pid, "contract.number=HT-1", "contract.template=company", "contract.amount=140万",
-            f"contract.payment_terms={TERMS}", "contract.warranty_months=12", "contract.delivery_date=2026-12-01")
+    team.ok(
+        "zhangsan",
+        "set",
+        pid,
+        "contract.number=HT-1",
+        "contract.template=company",
+        "contract.amount=140万",
+        f"contract.payment_terms={TERMS}",
+        "contract.warranty_months=12",
+        "contract.delivery_date=2026-12-01",
+    )
     assert "needs samples.client_review" in refused(team, "zhangsan", "sign", pid, "contract.draft")
     team.ok("zhangsan", "sign", pid, "samples.client_review", "--reject", "-m", "颜色不对", "--signatory", "刘经理")
     assert team.state(pid, "samples.request") == "waiting"
@@ -251,7 +315,9 @@ def test_a_failing_git_hook_leaves_nothing_behind(team: Team) -> None:
 
 def test_3_2_1_the_plan_is_drafted_by_a_team_member(team: Team) -> None:
     pid = open_project(team, "150万")
-    team.ok("zhangsan", "set", pid, "initiation.team.kickoff_date=2026-09-01", "initiation.team.members=[zhangsan, hewu]")
+    team.ok(
+        "zhangsan", "set", pid, "initiation.team.kickoff_date=2026-09-01", "initiation.team.members=[zhangsan, hewu]"
+    )
     team.ok("zhangsan", "sign", pid, "initiation.team")
     team.ok("zhangsan", "set", pid, "plan.approach=方案")
     assert "initiation.team.members" in refused(team, "lisi", "sign", pid, "plan.draft")

@@ -87,7 +87,9 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
         team.ok("zhangsan", "set", pid, "initiation.client.contact=刘经理", "initiation.phase=跟踪")
         team.ok("zhangsan", "sign", pid, "initiation.submit")
         out = tmp_path_factory.mktemp("portal") / "site"
-        result = CliRunner().invoke(app, ["-C", str(root), "--lang", "zh", "site", "-o", str(out), "--as-of", "2026-11-28"])
+        result = CliRunner().invoke(
+            app, ["-C", str(root), "--lang", "zh", "site", "-o", str(out), "--as-of", "2026-11-28"]
+        )
         assert result.exit_code == 0, result.output
         assert "index.html" in result.stdout
         return root, out, git(root, "rev-parse", "HEAD").strip()
@@ -143,8 +145,9 @@ def test_user_data_is_text_and_waiting_steps_show_the_command(portal: tuple[Path
 
 def test_english_with_lang(portal: tuple[Path, Path, str], tmp_path: Path) -> None:
     root, _out, _commit = portal
-    result = CliRunner().invoke(app, ["-C", str(root), "--lang", "en", "site", "-o", str(tmp_path / "en"),
-                                      "--as-of", "2026-11-28"])
+    result = CliRunner().invoke(
+        app, ["-C", str(root), "--lang", "en", "site", "-o", str(tmp_path / "en"), "--as-of", "2026-11-28"]
+    )
     assert result.exit_code == 0, result.output
     index, _text = read(tmp_path / "en" / "index.html")
     assert "Portfolio" in index.words and "projects by stage" in index.words and "项目组合" not in index.words
@@ -162,8 +165,10 @@ def _browser() -> Any:
     try:
         from playwright import sync_api
     except ImportError:
-        pytest.fail("the browser test needs Playwright: pip install '.[test]' (never `playwright install`: "
-                    "it drives Debian's Chromium)")
+        pytest.fail(
+            "the browser test needs Playwright: pip install '.[test]' (never `playwright install`: "
+            "it drives Debian's Chromium)"
+        )
     if shutil.which(CHROMIUM) is None:
         pytest.fail(f"the browser test needs Debian's Chromium at {CHROMIUM}: apt-get install chromium")
     return sync_api
@@ -175,9 +180,18 @@ def test_in_chromium(portal: tuple[Path, Path, str]) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run"])
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             errors: list[str] = []
@@ -211,8 +225,11 @@ def test_in_chromium(portal: tuple[Path, Path, str]) -> None:
             page.wait_for_load_state()
             assert "form-2026-003.form1.html" in page.url and page.locator("h1").count() >= 1
 
-            evil = next(p for p in sorted(out.glob("project-*.html")) if EVIL in p.read_text(encoding="utf-8")
-                        .replace("&lt;", "<").replace("&gt;", ">"))
+            evil = next(
+                p
+                for p in sorted(out.glob("project-*.html"))
+                if EVIL in p.read_text(encoding="utf-8").replace("&lt;", "<").replace("&gt;", ">")
+            )
             page.goto(evil.as_uri())
             assert page.get_by_text(EVIL).count() >= 1 and page.locator("img").count() == 0
             page.screenshot(path=str(SHOTS / "escaped.png"), full_page=True)
@@ -237,8 +254,13 @@ def test_serve_for_one_person(portal: tuple[Path, Path, str]) -> None:
     read-only, nothing outside its folder; a polite kill stops it and removes its temporary folder."""
     root, _out, commit = portal
     env = {**os.environ, "XMFLOW_LANG": "en"}
-    server = subprocess.Popen([sys.executable, "-m", "xmflow", "-C", str(root), "site", "--serve", "--as-of", "2026-11-28"],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "xmflow", "-C", str(root), "site", "--serve", "--as-of", "2026-11-28"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     try:
         assert server.stdout is not None
         wrote = server.stdout.readline()
@@ -253,14 +275,21 @@ def test_serve_for_one_person(portal: tuple[Path, Path, str]) -> None:
         assert commit in index and "Portfolio" in index
         with urllib.request.urlopen(base + "project-2026-003.html") as response:
             assert "xmflow sign 2026-003 contract.business_review" in response.read().decode("utf-8")
-        for path, method, code in (("", "POST", 501), ("index.html", "PUT", 501), ("%2e%2e/%2e%2e/etc/passwd", "GET", 404),
-                                   ("../xmflow.yaml", "GET", 404)):
+        for path, method, code in (
+            ("", "POST", 501),
+            ("index.html", "PUT", 501),
+            ("%2e%2e/%2e%2e/etc/passwd", "GET", 404),
+            ("../xmflow.yaml", "GET", 404),
+        ):
             with pytest.raises(urllib.error.HTTPError) as refused:
-                urllib.request.urlopen(urllib.request.Request(base + path, data=b"x" if method != "GET" else None,
-                                                              method=method))
+                urllib.request.urlopen(
+                    urllib.request.Request(base + path, data=b"x" if method != "GET" else None, method=method)
+                )
             assert refused.value.code == code, (path, method)
         with socket.socket() as other:  # this computer only
-            addresses = {a[4][0] for a in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)} - {"127.0.0.1"}
+            addresses = {a[4][0] for a in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)} - {
+                "127.0.0.1"
+            }
             for address in addresses:
                 assert other.connect_ex((address, int(found.group(1)))) != 0
     finally:
@@ -286,8 +315,10 @@ def test_an_empty_workspace_and_a_second_build(team: Team, tmp_path: Path) -> No
     result = team("wangjg", "--lang", "zh", "site", "-o", str(out))
     assert result.exit_code == 0, result.output
     assert not (out / "project-2025-999.html").exists()
-    assert all((where / name).read_text() == "mine"
-               for where, name in ((out, "project-mine.html"), (out, "notes.txt"), (tmp_path, "victim.html")))
+    assert all(
+        (where / name).read_text() == "mine"
+        for where, name in ((out, "project-mine.html"), (out, "notes.txt"), (tmp_path, "victim.html"))
+    )
     assert "project-2025-999.html" not in json.loads((out / ".xmflow-site.json").read_text(encoding="utf-8"))["files"]
     index, _text = read(out / "index.html")
     assert "（无）" in index.words and index.commit == team.head()
@@ -422,13 +453,20 @@ def test_serve_answers_only_for_this_computer_by_name(team: Team, tmp_path: Path
         port = base.rsplit(":", 1)[1]
         for host in ("127.0.0.1", f"127.0.0.1:{port}", "localhost", f"LOCALHOST:{port}", "[::1]", f"[::1]:{port}"):
             assert get(base + "/index.html", host)[0] == 200, host
-        for host in (f"evil.example:{port}", "evil.example", "127.0.0.1.evil.example", f"localhost.:{port}",
-                     "127.0.0.1:x", "localhost@evil.example"):
+        for host in (
+            f"evil.example:{port}",
+            "evil.example",
+            "127.0.0.1.evil.example",
+            f"localhost.:{port}",
+            "127.0.0.1:x",
+            "localhost@evil.example",
+        ):
             assert get(base + "/index.html", host)[0] == 421, host
 
 
-def test_serve_never_follows_a_link_made_after_a_check(team: Team, tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_serve_never_follows_a_link_made_after_a_check(
+    team: Team, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Whoever may write the folder swaps a page for a link between a check and the open: as if
     every check of a link said none, the link is still not followed."""
     out = tmp_path / "portal"

@@ -95,22 +95,40 @@ def test_a_refused_edit_keeps_the_copy_and_lists_every_error(team: Team, tmp_pat
     pid = open_project(team)
     seen = tmp_path / "seen.yaml"
     # what the editor is shown: the stage's fields and their types, as comments
-    team.ok("zhangsan", "edit", pid, "contract", env={
-        "EDITOR": editor, "XM_EDIT": f"open({str(seen)!r}, 'w').write(text) and text"})
+    team.ok(
+        "zhangsan",
+        "edit",
+        pid,
+        "contract",
+        env={"EDITOR": editor, "XM_EDIT": f"open({str(seen)!r}, 'w').write(text) and text"},
+    )
     guide = seen.read_text(encoding="utf-8")
     assert "#   amount: an amount of money" in guide and "#   payment_terms: list of" in guide
     assert "#     percent: a number" in guide and "written only by xmflow sign" in guide
     before = team.head()
-    result = team("zhangsan", "edit", pid, "contract", env={
-        "EDITOR": editor, "XM_EDIT": "text + 'amount: 很多\\nwarranty_months: 一年\\ndelivery_date: 明天\\n'"})
+    result = team(
+        "zhangsan",
+        "edit",
+        pid,
+        "contract",
+        env={"EDITOR": editor, "XM_EDIT": "text + 'amount: 很多\\nwarranty_months: 一年\\ndelivery_date: 明天\\n'"},
+    )
     assert result.exit_code == 2 and team.head() == before and team.clean()
     for field in ("contract.amount", "contract.warranty_months", "contract.delivery_date"):
         assert field in result.output, result.output
     kept = team.root / ".git" / "xmflow" / "edits" / f"{pid}-contract.yaml"
     assert str(kept) in result.output.replace("\n", "")
     assert "amount: 很多" in kept.read_text(encoding="utf-8")
-    nested = team("zhangsan", "edit", pid, "contract", env={  # items of a list, each on its own
-        "EDITOR": editor, "XM_EDIT": "text + 'payment_terms:\\n- {name: a, percent: abc, due: bogus}\\n- {name: b, days: x}\\n'"})
+    nested = team(
+        "zhangsan",
+        "edit",
+        pid,
+        "contract",
+        env={  # items of a list, each on its own
+            "EDITOR": editor,
+            "XM_EDIT": "text + 'payment_terms:\\n- {name: a, percent: abc, due: bogus}\\n- {name: b, days: x}\\n'",
+        },
+    )
     for field in ("contract.payment_terms.0.percent", "contract.payment_terms.0.due", "contract.payment_terms.1.days"):
         assert field in nested.output, nested.output
 
@@ -125,14 +143,32 @@ def test_status_mine_shows_the_money_that_waits_on_me(team: Team) -> None:
     (due,) = mine[pid]["money"]
     assert due["kind"] == "invoice" and due["amount"] == "104400.00" and due["since"] == "2026-09-08"
     assert due["days"] == 12
-    assert all(not p["money"] for p in team.json("lisi", "status", "--mine", "--as-of", "2026-09-20"))  # not his project
+    assert all(
+        not p["money"] for p in team.json("lisi", "status", "--mine", "--as-of", "2026-09-20")
+    )  # not his project
     shown = team.ok("zhangsan", "--lang", "zh", "status", "--mine", "--as-of", "2026-09-20", env={"COLUMNS": "200"})
     assert "¥104,400.00" in shown.stdout and "待开票" in shown.stdout, shown.stdout
-    team.ok("zhangsan", "invoice", pid, "10.44万", "--number", "FP-1", "--date", "2026-09-21", at="2026-09-21T10:00:00+08:00")
+    team.ok(
+        "zhangsan",
+        "invoice",
+        pid,
+        "10.44万",
+        "--number",
+        "FP-1",
+        "--date",
+        "2026-09-21",
+        at="2026-09-21T10:00:00+08:00",
+    )
     assert not [m for p in team.json("zhangsan", "status", "--mine", "--as-of", "2026-09-25") for m in p["money"]]
     (owed,) = [m for p in team.json("fenger", "status", "--mine", "--as-of", "2026-09-25") for m in p["money"]]
-    assert owed == {"project": pid, "name": owed["name"], "kind": "collect", "amount": "104400.00",
-                    "since": "2026-09-21", "days": 4}
+    assert owed == {
+        "project": pid,
+        "name": owed["name"],
+        "kind": "collect",
+        "amount": "104400.00",
+        "since": "2026-09-21",
+        "days": 4,
+    }
     team.ok("fenger", "receive", pid, "10.44万", "--date", "2026-09-26", at="2026-09-26T10:00:00+08:00")
     assert not [m for p in team.json("fenger", "status", "--mine", "--as-of", "2026-09-30") for m in p["money"]]
 
@@ -145,4 +181,6 @@ def test_status_says_in_chinese_why_a_step_does_not_apply_and_what_a_decline_mea
     assert f"installation.on_site 未设置：设置后即适用（xmflow set {pid} installation.on_site=是）" in out, out
     english = team.ok("wangjg", "--lang", "en", "status", pid, env={"COLUMNS": "250"}).stdout
     assert "declined" in english and "the project goes on as a normal (non-key) project" in english
-    assert f"installation.on_site is not set: it applies once it is (xmflow set {pid} installation.on_site=yes)" in english
+    assert (
+        f"installation.on_site is not set: it applies once it is (xmflow set {pid} installation.on_site=yes)" in english
+    )

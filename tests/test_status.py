@@ -38,7 +38,9 @@ def test_filters_mine_role_key(team: Team) -> None:
 
 def test_1_4_overdue_milestones_of_key_projects(team: Team) -> None:
     pid = open_project(team, "150万")
-    team.ok("zhangsan", "set", pid, "plan.milestones=[{name: 样机评审, due: 2026-09-25}, {name: 合同签订, due: 2026-10-15}]")
+    team.ok(
+        "zhangsan", "set", pid, "plan.milestones=[{name: 样机评审, due: 2026-09-25}, {name: 合同签订, due: 2026-10-15}]"
+    )
     assert [r["id"] for r in team.json("wangjg", "status", "--overdue", "--as-of", "2026-09-20")] == []
     rows = team.json("wangjg", "status", "--overdue", "--as-of", "2026-09-30")
     assert [m["name"] for m in rows[0]["overdue_milestones"]] == ["样机评审"]
@@ -121,11 +123,23 @@ def test_a_large_portfolio_draws_200_rows_in_a_terminal_and_a_line_each_when_pip
 def test_status_warranty_shows_each_warranty_end_and_the_days_left_soonest_first(team: Team) -> None:
     """Issue 11: `status --warranty` lists the warranties ending within 60 days with their end."""
     later = team.json("zhangsan", "new", "保修项目", "--client", "甲方公司", "--budget", "5万")["id"]
-    team.ok("zhangsan", "set", later, "acceptance.accepted_date=2026-11-20", "contract.warranty_months=12",
-            at=team.on("2026-11-20"))
+    team.ok(
+        "zhangsan",
+        "set",
+        later,
+        "acceptance.accepted_date=2026-11-20",
+        "contract.warranty_months=12",
+        at=team.on("2026-11-20"),
+    )
     sooner = team.json("lisi", "new", "另一项目", "--client", "乙公司", "--budget", "5万")["id"]
-    team.ok("lisi", "set", sooner, "acceptance.accepted_date=2026-11-10", "contract.warranty_months=12",
-            at=team.on("2026-11-10"))
+    team.ok(
+        "lisi",
+        "set",
+        sooner,
+        "acceptance.accepted_date=2026-11-10",
+        "contract.warranty_months=12",
+        at=team.on("2026-11-10"),
+    )
     assert [r["id"] for r in team.json("wangjg", "status", "--warranty", "--as-of", "2027-10-01")] == [sooner, later]
     zh = team.ok("wangjg", "--lang", "zh", "status", "--warranty", "--as-of", "2027-10-01").stdout
     assert "保修截止" in zh and "剩余天数" in zh

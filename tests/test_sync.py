@@ -240,8 +240,9 @@ def test_a_combination_that_breaks_the_records_is_not_pushed(clones):
     pid = drafted_in_both(a, b)
     b.ok("zhaoliu", "sign", pid, "contract.supervisor_review")
     people = (a.root / "people.yaml").read_text(encoding="utf-8")
-    (a.root / "people.yaml").write_text(people.replace("roles: [sales_supervisor]", "roles: [presales]"),
-                                        encoding="utf-8")
+    (a.root / "people.yaml").write_text(
+        people.replace("roles: [sales_supervisor]", "roles: [presales]"), encoding="utf-8"
+    )
     git(a.root, "-c", "user.email=wangjg@example.com", "commit", "-qam", "赵六 moves to presales")
     a.ok("wangjg", "sync")
     head, pushed = b.head(), server_head(server)
@@ -269,10 +270,13 @@ def test_uncommitted_changes_are_refused_before_anything_is_fetched(clones):
     assert record.read_text(encoding="utf-8").endswith("# a note\n")
 
 
-@pytest.mark.parametrize("setup, message", [
-    (lambda t: git(t.root, "remote", "remove", "origin"), "no remote 'origin'"),
-    (lambda t: git(t.root, "checkout", "-q", "--detach"), "detached HEAD"),
-])
+@pytest.mark.parametrize(
+    "setup, message",
+    [
+        (lambda t: git(t.root, "remote", "remove", "origin"), "no remote 'origin'"),
+        (lambda t: git(t.root, "checkout", "-q", "--detach"), "detached HEAD"),
+    ],
+)
 def test_sync_refuses_without_a_remote_or_a_branch(clones, setup, message):
     _, b, _ = clones
     setup(b)
@@ -291,11 +295,14 @@ def test_the_first_push_creates_the_shared_branch(team, tmp_path):
 
 
 def test_renumbering_rewrites_the_subject_id_and_the_project_trailer_only():
-    message = ("2026-001 contract.draft: lisi approve as sales\n\nsee 2026-001 on paper\n\n"
-               "Xmflow-Project: 2026-001\nXmflow-Step: contract.draft\nXmflow-Digest: sha256:ab\n")
+    message = (
+        "2026-001 contract.draft: lisi approve as sales\n\nsee 2026-001 on paper\n\n"
+        "Xmflow-Project: 2026-001\nXmflow-Step: contract.draft\nXmflow-Digest: sha256:ab\n"
+    )
     assert renumber.renamed_message(message, {"2026-001": "2026-004"}) == (
         "2026-004 contract.draft: lisi approve as sales\n\nsee 2026-001 on paper\n\n"
-        "Xmflow-Project: 2026-004\nXmflow-Step: contract.draft\nXmflow-Digest: sha256:ab\n")
+        "Xmflow-Project: 2026-004\nXmflow-Step: contract.draft\nXmflow-Digest: sha256:ab\n"
+    )
 
 
 def test_a_clashing_id_takes_the_next_free_number_of_its_year():

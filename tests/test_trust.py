@@ -63,9 +63,17 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Base:
         folder = tmp_path_factory.mktemp("trust")
         team = new_team(folder / "ws")
         done = open_project(team)
-        draft_contract(team, done)                                      # self-review 2026-09-01 10:00
-        team.ok("zhaoliu", "sign", done, "contract.supervisor_review", "--reject", "-m", REASON,
-                at="2026-09-02T10:00:00+08:00")
+        draft_contract(team, done)  # self-review 2026-09-01 10:00
+        team.ok(
+            "zhaoliu",
+            "sign",
+            done,
+            "contract.supervisor_review",
+            "--reject",
+            "-m",
+            REASON,
+            at="2026-09-02T10:00:00+08:00",
+        )
         team.ok("zhangsan", "set", done, "contract.warranty_months=18", at="2026-09-03T09:00:00+08:00")
         team.ok("zhangsan", "sign", done, "contract.draft")
         team.ok("zhangsan", "sign", done, "contract.self_review", at="2026-09-03T10:00:00+08:00")
@@ -74,8 +82,20 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Base:
         team.ok("qianqi", "sign", done, "contract.stamp")
         team.ok("zhangsan", "set", done, "contract.originals.copies=2", "contract.originals.kept_by=zhangsan")
         (folder / "scan.pdf").write_bytes(SCAN)
-        team.ok("zhangsan", "sign", done, "contract.client_sign", "--role", "client", "--signatory", "刘经理",
-                "--evidence", str(folder / "scan.pdf"), "--date", "2026-09-05")
+        team.ok(
+            "zhangsan",
+            "sign",
+            done,
+            "contract.client_sign",
+            "--role",
+            "client",
+            "--signatory",
+            "刘经理",
+            "--evidence",
+            str(folder / "scan.pdf"),
+            "--date",
+            "2026-09-05",
+        )
         review = open_project(team, "50万", who="lisi")
         draft_contract(team, review, "49万", who="lisi")
         return Base(team.root, team.clock, done, review)
@@ -98,14 +118,18 @@ def verify_findings(team: Team, *args: str) -> tuple[list[dict], str]:
     return json.loads(as_json.stdout)["findings"], text.stderr
 
 
-def assert_finding(team: Team, commit: str, project: str = "", stage: str = "", step: str = "",
-                   says: tuple[str, ...] = ()) -> str:
+def assert_finding(
+    team: Team, commit: str, project: str = "", stage: str = "", step: str = "", says: tuple[str, ...] = ()
+) -> str:
     """verify fails and every finding is about *commit*: one names its project, stage and step
     and says each of *says*; returns that line as printed."""
     found, text = verify_findings(team)
     assert {f["commit"] for f in found} == {commit}, text
-    match = [f for f in found if (f["project"], f["stage"], f["step"]) == (project, stage, step)
-             and all(s in f["message"] for s in says)]
+    match = [
+        f
+        for f in found
+        if (f["project"], f["stage"], f["step"]) == (project, stage, step) and all(s in f["message"] for s in says)
+    ]
     assert match, f"no finding on {project} {stage} {step} saying {says}:\n{text}"
     where = " ".join(filter(None, [project, stage, f"({step})" if step else ""]))
     lines = [line for line in text.splitlines() if line.startswith(f"commit {commit[:7]}")]
@@ -134,16 +158,33 @@ def record_message(project: str, subject: str = "fix") -> str:
     return trailer_message(f"{project} {subject}", Project=project, Decision="record")
 
 
-def forge_signoff(team: Team, who: str, project: str, step: str, role: str, by: str | None = None,
-                  **overrides: str) -> str:
+def forge_signoff(
+    team: Team, who: str, project: str, step: str, role: str, by: str | None = None, **overrides: str
+) -> str:
     """Hand-make a sign-off of *step* (in the name of *by*, default *who*) on the data as it is,
     and commit it as *who* with the trailers `xmflow sign` would write (or these *overrides*)."""
     digest = digest_now(team.root, project, step)
     at = (team.clock + timedelta(minutes=10)).isoformat()
-    append_signoff(team.root, project, step.split(".")[0], step=step, decision="approve", by=by or who, role=role,
-                   at=at, digest=digest)
-    trailers = {"Project": project, "Step": step, "Decision": "approve", "Role": role,
-                "Clause": Workspace(team.root).process.step(step).clause, "Digest": digest, **overrides}
+    append_signoff(
+        team.root,
+        project,
+        step.split(".")[0],
+        step=step,
+        decision="approve",
+        by=by or who,
+        role=role,
+        at=at,
+        digest=digest,
+    )
+    trailers = {
+        "Project": project,
+        "Step": step,
+        "Decision": "approve",
+        "Role": role,
+        "Clause": Workspace(team.root).process.step(step).clause,
+        "Digest": digest,
+        **overrides,
+    }
     return hand_commit(team, who, trailer_message(f"{project} {step}: {by or who} signs as {role}", **trailers), at=at)
 
 
@@ -178,8 +219,13 @@ def test_5_a_whole_lifecycle_with_a_reject_and_a_scan_verifies_clean(ws: Team, b
     ws.ok("zhangsan", "invoice", pid, "34.8万", "--number", "FP-1")
     ws.ok("fenger", "receive", pid, "34.8万", "--ref", "工行")
     ws.ok("fenger", "sign", pid, "collection.settled")
-    ws.ok("zhangsan", "set", pid, "archive.documents={contract: true, acceptance_report: true}",
-          "archive.copies={sales: true, customer_service: true}")
+    ws.ok(
+        "zhangsan",
+        "set",
+        pid,
+        "archive.documents={contract: true, acceptance_report: true}",
+        "archive.copies={sales: true, customer_service: true}",
+    )
     ws.ok("zhangsan", "sign", pid, "archive.collate")
     ws.ok("chensan", "set", pid, "archive.volume=XM-1")
     ws.ok("chensan", "sign", pid, "archive.file")
@@ -196,8 +242,9 @@ def test_5_a_whole_lifecycle_with_a_reject_and_a_scan_verifies_clean(ws: Team, b
 def test_5_a_signed_contract_edited_with_plain_git_is_named(ws: Team, base: Base) -> None:
     edit(ws, base.done, "contract", "amount: 348000.00", "amount: 480000.00")
     bad = hand_commit(ws, "zhangsan", "改一下金额")
-    line = assert_finding(ws, bad, base.done, "contract", says=("contract.yaml changed outside xmflow",
-                                                                "no Xmflow-Project trailer"))
+    line = assert_finding(
+        ws, bad, base.done, "contract", says=("contract.yaml changed outside xmflow", "no Xmflow-Project trailer")
+    )
     assert line.startswith(f"commit {bad[:7]} · {base.done} contract: ")
     # verify of one project: the same; of another: nothing; up to the commit before: nothing.
     assert verify_findings(ws, base.done)[0][0]["commit"] == bad
@@ -207,9 +254,12 @@ def test_5_a_signed_contract_edited_with_plain_git_is_named(ws: Team, base: Base
 
 def test_5_giving_oneself_a_role_in_people_yaml_is_named(ws: Team, base: Base) -> None:
     people = ws.root / "people.yaml"
-    people.write_text(people.read_text(encoding="utf-8").replace(
-        "email: lisi@example.com, roles: [sales]", "email: lisi@example.com, roles: [sales, sales_supervisor]"),
-        encoding="utf-8")
+    people.write_text(
+        people.read_text(encoding="utf-8").replace(
+            "email: lisi@example.com, roles: [sales]", "email: lisi@example.com, roles: [sales, sales_supervisor]"
+        ),
+        encoding="utf-8",
+    )
     bad = hand_commit(ws, "lisi", "people")
     line = assert_finding(ws, bad, says=("people.yaml changed by 李四 (lisi), who is not an admin",))
     assert line.startswith(f"commit {bad[:7]}: people.yaml")
@@ -217,8 +267,11 @@ def test_5_giving_oneself_a_role_in_people_yaml_is_named(ws: Team, base: Base) -
 
 def test_5_an_admin_changing_people_yaml_is_fine(ws: Team, base: Base) -> None:
     people = ws.root / "people.yaml"
-    people.write_text(people.read_text(encoding="utf-8").replace("roles: [sales]}", "roles: [sales, presales]}", 1)
-                      + "  - {id: newbie, name: 新人, email: newbie@example.com, roles: [sales]}\n", encoding="utf-8")
+    people.write_text(
+        people.read_text(encoding="utf-8").replace("roles: [sales]}", "roles: [sales, presales]}", 1)
+        + "  - {id: newbie, name: 新人, email: newbie@example.com, roles: [sales]}\n",
+        encoding="utf-8",
+    )
     hand_commit(ws, "wangjg", "people: 新人")
     verified_clean(ws)
 
@@ -230,10 +283,14 @@ def test_5_xmflow_yaml_changed_by_a_non_admin_is_named(ws: Team) -> None:
     assert_finding(ws, bad, says=("xmflow.yaml changed by 赵六 (zhaoliu), who is not an admin",))
 
 
-@pytest.mark.parametrize(("old", "new"), [
-    (f"comment: {REASON}", "comment: 同意"),
-    ("digest: sha256:", "digest: sha256:0"),
-], ids=["comment", "digest"])
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        (f"comment: {REASON}", "comment: 同意"),
+        ("digest: sha256:", "digest: sha256:0"),
+    ],
+    ids=["comment", "digest"],
+)
 def test_5_a_sign_off_rewritten_under_forged_record_trailers_is_named(ws: Team, base: Base, old: str, new: str) -> None:
     edit(ws, base.done, "contract", old, new)
     bad = hand_commit(ws, "zhaoliu", record_message(base.done))
@@ -243,61 +300,109 @@ def test_5_a_sign_off_rewritten_under_forged_record_trailers_is_named(ws: Team, 
 def test_5_a_deleted_sign_off_is_named(ws: Team, base: Base) -> None:
     path = ws.root / "projects" / base.done / "contract.yaml"
     text = path.read_text(encoding="utf-8")
-    path.write_text(text[:text.rindex("- step: contract.client_sign")], encoding="utf-8")
+    path.write_text(text[: text.rindex("- step: contract.client_sign")], encoding="utf-8")
     bad = hand_commit(ws, "zhangsan", record_message(base.done))
     assert_finding(ws, bad, base.done, "contract", says=("a sign-off was rewritten or removed",))
 
 
 def test_5_signing_for_someone_else_is_named(ws: Team, base: Base) -> None:
     bad = forge_signoff(ws, "lisi", base.review, "contract.supervisor_review", "sales_supervisor", by="zhaoliu")
-    assert_finding(ws, bad, base.review, "contract", "contract.supervisor_review",
-                   says=("signed in the name of zhaoliu but committed by 李四 (lisi)",))
+    assert_finding(
+        ws,
+        bad,
+        base.review,
+        "contract",
+        "contract.supervisor_review",
+        says=("signed in the name of zhaoliu but committed by 李四 (lisi)",),
+    )
 
 
 def test_5_a_sign_off_by_someone_without_the_role_is_named(ws: Team, base: Base) -> None:
     bad = forge_signoff(ws, "hewu", base.review, "contract.supervisor_review", "sales_supervisor")
-    assert_finding(ws, bad, base.review, "contract", "contract.supervisor_review",
-                   says=("signed when the procedure refused it", "何五 (hewu) may not sign as sales_supervisor"))
+    assert_finding(
+        ws,
+        bad,
+        base.review,
+        "contract",
+        "contract.supervisor_review",
+        says=("signed when the procedure refused it", "何五 (hewu) may not sign as sales_supervisor"),
+    )
 
 
 def test_5_a_step_signed_before_its_prerequisites_is_named(ws: Team, base: Base) -> None:
     bad = forge_signoff(ws, "qianqi", base.review, "contract.business_review", "business_center")
-    assert_finding(ws, bad, base.review, "contract", "contract.business_review",
-                   says=("signed when the procedure refused it", "contract.supervisor_review"))
+    assert_finding(
+        ws,
+        bad,
+        base.review,
+        "contract",
+        "contract.business_review",
+        says=("signed when the procedure refused it", "contract.supervisor_review"),
+    )
 
 
-@pytest.mark.parametrize(("trailer", "value", "says"), [
-    ("Role", "business_center", "the sign-off in the file says role sales_supervisor, its commit says business_center"),
-    ("Digest", "sha256:" + "0" * 64, "its commit says sha256:" + "0" * 64),
-], ids=["role", "digest"])
-def test_5_trailers_that_disagree_with_the_file_are_named(ws: Team, base: Base, trailer: str, value: str,
-                                                          says: str) -> None:
-    bad = forge_signoff(ws, "zhaoliu", base.review, "contract.supervisor_review", "sales_supervisor",
-                        **{trailer: value})
+@pytest.mark.parametrize(
+    ("trailer", "value", "says"),
+    [
+        (
+            "Role",
+            "business_center",
+            "the sign-off in the file says role sales_supervisor, its commit says business_center",
+        ),
+        ("Digest", "sha256:" + "0" * 64, "its commit says sha256:" + "0" * 64),
+    ],
+    ids=["role", "digest"],
+)
+def test_5_trailers_that_disagree_with_the_file_are_named(
+    ws: Team, base: Base, trailer: str, value: str, says: str
+) -> None:
+    bad = forge_signoff(
+        ws, "zhaoliu", base.review, "contract.supervisor_review", "sales_supervisor", **{trailer: value}
+    )
     assert_finding(ws, bad, base.review, "contract", "contract.supervisor_review", says=(says,))
 
 
 def supervisor_trailers(ws: Team, project: str) -> str:
     """The message of zhaoliu's supervisor review of *project*, as `xmflow sign` would write it."""
     step = "contract.supervisor_review"
-    return trailer_message(f"{project} {step}: zhaoliu signs as sales_supervisor", Project=project, Step=step,
-                           Decision="approve", Role="sales_supervisor", Clause="3.5.2",
-                           Digest=digest_now(ws.root, project, step))
+    return trailer_message(
+        f"{project} {step}: zhaoliu signs as sales_supervisor",
+        Project=project,
+        Step=step,
+        Decision="approve",
+        Role="sales_supervisor",
+        Clause="3.5.2",
+        Digest=digest_now(ws.root, project, step),
+    )
 
 
 def test_5_a_sign_off_commit_whose_files_add_no_sign_off_is_named(ws: Team, base: Base) -> None:
     path = ws.root / "projects" / base.review / "contract.yaml"
     path.write_text(path.read_text(encoding="utf-8") + "# 已审\n", encoding="utf-8")
     bad = hand_commit(ws, "zhaoliu", supervisor_trailers(ws, base.review))
-    assert_finding(ws, bad, base.review, "contract", "contract.supervisor_review",
-                   says=("add no sign-off", "a commit with no matching signature"))
+    assert_finding(
+        ws,
+        bad,
+        base.review,
+        "contract",
+        "contract.supervisor_review",
+        says=("add no sign-off", "a commit with no matching signature"),
+    )
 
 
 def test_5_an_empty_commit_with_sign_off_trailers_is_named(ws: Team, base: Base) -> None:
     """A Step trailer and nothing signed: `log` lists only what changed the records, and verify
     says the commit signed nothing."""
-    git(ws.root, "-c", "user.email=zhaoliu@example.com", "commit", "-q", "--allow-empty", "-m",
-        supervisor_trailers(ws, base.review))
+    git(
+        ws.root,
+        "-c",
+        "user.email=zhaoliu@example.com",
+        "commit",
+        "-q",
+        "--allow-empty",
+        "-m",
+        supervisor_trailers(ws, base.review),
+    )
     bad = ws.head()
     entries = ws.json("wangjg", "log", base.review)["entries"]
     assert bad not in [e["commit"] for e in entries]
@@ -340,13 +445,30 @@ def test_5_a_reopen_made_by_hand_by_someone_who_may_not_reopen_is_named(ws: Team
     digest = records.digest(stage, workspace.project(base.done).record("contract").data)
     edit(ws, base.done, "contract", "warranty_months: 18", "warranty_months: 6")
     at = (ws.clock + timedelta(minutes=10)).isoformat()
-    append_signoff(ws.root, base.done, "contract", step="contract", decision="reopen", by=by, role="sales", at=at,
-                   digest=digest, comment="客户要求缩短质保")
-    bad = hand_commit(ws, "fenger", trailer_message(f"{base.done} set contract.warranty_months", Project=base.done,
-                                                    Decision="reopen", Stage="contract"), at=at)
+    append_signoff(
+        ws.root,
+        base.done,
+        "contract",
+        step="contract",
+        decision="reopen",
+        by=by,
+        role="sales",
+        at=at,
+        digest=digest,
+        comment="客户要求缩短质保",
+    )
+    bad = hand_commit(
+        ws,
+        "fenger",
+        trailer_message(
+            f"{base.done} set contract.warranty_months", Project=base.done, Decision="reopen", Stage="contract"
+        ),
+        at=at,
+    )
     found, text = verify_findings(ws)
     assert {f["commit"] for f in found} == {bad}, text
     assert any("fenger" in f["message"] and f["project"] == base.done for f in found), text
+
 
 # --- signed commits (SSH) ---------------------------------------------------------------------
 
@@ -364,8 +486,10 @@ def signed_base(base: Base, tmp_path_factory: pytest.TempPathFactory) -> tuple[P
     """The base workspace where the admin listed everyone's key, then required signed commits
     (in a signed commit of his own)."""
     folder = tmp_path_factory.mktemp("signed")
-    keys = Keys({who: keygen(folder, who) for who in ("wangjg", "zhangsan", "lisi", "zhaoliu", "qianqi")},
-                keygen(folder, "stray"))
+    keys = Keys(
+        {who: keygen(folder, who) for who in ("wangjg", "zhangsan", "lisi", "zhaoliu", "qianqi")},
+        keygen(folder, "stray"),
+    )
     with pytest.MonkeyPatch.context() as mp:
         isolate_git(tmp_path_factory.mktemp("signed-home"), mp)
         team = Team(folder / "ws", clock=base.clock)
@@ -407,8 +531,7 @@ def test_5_an_unsigned_commit_after_the_switch_is_named(signed: tuple[Team, Keys
     assert_finding(team, team.head(), base.review, says=("is not signed (xmflow.yaml requires signed commits)",))
 
 
-def test_5_a_commit_signed_with_a_key_people_yaml_does_not_list_is_named(signed: tuple[Team, Keys],
-                                                                         base: Base) -> None:
+def test_5_a_commit_signed_with_a_key_people_yaml_does_not_list_is_named(signed: tuple[Team, Keys], base: Base) -> None:
     team, keys = signed
     team.ok("zhaoliu", "sign", base.review, "contract.supervisor_review", env=signing(keys.stray))
     assert_finding(team, team.head(), base.review, says=("a key people.yaml does not list",))
@@ -417,8 +540,12 @@ def test_5_a_commit_signed_with_a_key_people_yaml_does_not_list_is_named(signed:
 def test_5_a_commit_signed_with_another_persons_key_is_named(signed: tuple[Team, Keys], base: Base) -> None:
     team, keys = signed
     team.ok("zhaoliu", "sign", base.review, "contract.supervisor_review", env=signing(keys.files["lisi"]))
-    assert_finding(team, team.head(), base.review,
-                   says=("is signed with lisi@example.com's key, but its author is zhaoliu@example.com",))
+    assert_finding(
+        team,
+        team.head(),
+        base.review,
+        says=("is signed with lisi@example.com's key, but its author is zhaoliu@example.com",),
+    )
 
 
 # --- the client's hook: advice ----------------------------------------------------------------
@@ -433,8 +560,11 @@ def test_5_the_pre_commit_hook_runs_check_and_refuses_a_hand_edit_of_a_completed
     before = ws.head()
     edit(ws, base.done, "contract", "warranty_months: 18", "warranty_months: 6")
     git(ws.root, "add", "-A")
-    refused = subprocess.run(["git", "-C", str(ws.root), "-c", "user.email=zhangsan@example.com", "commit", "-qm", "x"],
-                             capture_output=True, text=True)
+    refused = subprocess.run(
+        ["git", "-C", str(ws.root), "-c", "user.email=zhangsan@example.com", "commit", "-qm", "x"],
+        capture_output=True,
+        text=True,
+    )
     assert refused.returncode != 0 and ws.head() == before
     assert f"projects/{base.done}/contract.yaml" in refused.stderr and "--reopen" in refused.stderr
     git(ws.root, "reset", "-q", "--hard")
@@ -484,12 +614,22 @@ def test_5_check_names_the_file_and_line_of_a_syntax_error(ws: Team, base: Base)
 
 
 def test_5_check_names_a_sign_off_by_someone_not_in_people_yaml(ws: Team, base: Base) -> None:
-    append_signoff(ws.root, base.review, "contract", step="contract.supervisor_review", decision="approve",
-                   by="ghost", role="sales_supervisor", at="2026-09-06T09:00:00+08:00",
-                   digest=digest_now(ws.root, base.review, "contract.supervisor_review"))
+    append_signoff(
+        ws.root,
+        base.review,
+        "contract",
+        step="contract.supervisor_review",
+        decision="approve",
+        by="ghost",
+        role="sales_supervisor",
+        at="2026-09-06T09:00:00+08:00",
+        digest=digest_now(ws.root, base.review, "contract.supervisor_review"),
+    )
     problems = check_problems(ws)
-    assert f"projects/{base.review}/contract.yaml: sign-off 3 (contract.supervisor_review): ghost is not in " \
-           "people.yaml" in problems
+    assert (
+        f"projects/{base.review}/contract.yaml: sign-off 3 (contract.supervisor_review): ghost is not in "
+        "people.yaml" in problems
+    )
 
 
 def test_5_check_names_an_uncommitted_edit_of_a_completed_stage(ws: Team, base: Base) -> None:
@@ -502,7 +642,7 @@ def test_5_check_names_an_uncommitted_edit_of_a_completed_stage(ws: Team, base: 
 def test_5_check_names_an_uncommitted_removal_of_a_sign_off(ws: Team, base: Base) -> None:
     path = ws.root / "projects" / base.review / "contract.yaml"
     text = path.read_text(encoding="utf-8")
-    path.write_text(text[:text.rindex("- step: contract.self_review")], encoding="utf-8")
+    path.write_text(text[: text.rindex("- step: contract.self_review")], encoding="utf-8")
     problems = check_problems(ws)
     assert f"projects/{base.review}/contract.yaml: a sign-off was rewritten or removed" in problems
 
@@ -515,26 +655,45 @@ def test_5_log_tells_the_story_with_the_reject_loop_waits_and_the_scan(base: Bas
     trail = team.json("wangjg", "log", base.done)
     entries = trail["entries"]
     assert [(e["decision"], e["step"]) for e in entries] == [
-        ("record", None), ("record", None), ("approve", "initiation.submit"), ("record", None),
-        ("approve", "contract.draft"), ("approve", "contract.self_review"), ("reject", "contract.supervisor_review"),
-        ("record", None), ("approve", "contract.draft"), ("approve", "contract.self_review"),
-        ("approve", "contract.supervisor_review"), ("approve", "contract.business_review"),
-        ("approve", "contract.stamp"), ("record", None), ("approve", "contract.client_sign")]
+        ("record", None),
+        ("record", None),
+        ("approve", "initiation.submit"),
+        ("record", None),
+        ("approve", "contract.draft"),
+        ("approve", "contract.self_review"),
+        ("reject", "contract.supervisor_review"),
+        ("record", None),
+        ("approve", "contract.draft"),
+        ("approve", "contract.self_review"),
+        ("approve", "contract.supervisor_review"),
+        ("approve", "contract.business_review"),
+        ("approve", "contract.stamp"),
+        ("record", None),
+        ("approve", "contract.client_sign"),
+    ]
     assert {e["project"] for e in entries} == {base.done}
     assert [e["at"] for e in entries] == sorted(e["at"] for e in entries)
     reject, resign, approve, client = entries[6], entries[8], entries[10], entries[14]
     assert (reject["who"], reject["role"], reject["note"]) == ("赵六", "sales_supervisor", REASON)
-    assert reject["waited_days"] == 1.0            # since the self-review, 2026-09-01 10:00
-    assert resign["waited_days"] == 0.97           # since the reject sent the work back to the draft
+    assert reject["waited_days"] == 1.0  # since the self-review, 2026-09-01 10:00
+    assert resign["waited_days"] == 0.97  # since the reject sent the work back to the draft
     assert (approve["who"], approve["at"]) == ("赵六", "2026-09-05T16:00:00+08:00")
-    assert approve["waited_days"] == 2.25          # since the self-review signed again, 2026-09-03 10:00
+    assert approve["waited_days"] == 2.25  # since the self-review signed again, 2026-09-03 10:00
     assert (client["who"], client["role"], client["signatory"]) == ("张三", "client", "刘经理")
     assert client["evidence"] == "sha256:" + hashlib.sha256(SCAN).hexdigest()
     assert entries[12]["who"] == "钱七" and entries[0]["who"] == "张三"
     assert all(len(e["commit"]) == 40 for e in entries)
-    assert trail["loops"] == [{"project": base.done, "step": "contract.supervisor_review",
-                               "rejected_at": "2026-09-02T10:00:00+08:00", "by": "赵六", "reason": REASON,
-                               "back_to": "contract.draft", "resolved_at": "2026-09-05T16:00:00+08:00"}]
+    assert trail["loops"] == [
+        {
+            "project": base.done,
+            "step": "contract.supervisor_review",
+            "rejected_at": "2026-09-02T10:00:00+08:00",
+            "by": "赵六",
+            "reason": REASON,
+            "back_to": "contract.draft",
+            "resolved_at": "2026-09-05T16:00:00+08:00",
+        }
+    ]
     everything = team.json("wangjg", "log")["entries"]
     assert {e["project"] for e in everything} == {base.done, base.review}
 
@@ -553,15 +712,14 @@ def test_5_log_of_an_unknown_project_is_bad_usage(base: Base) -> None:
     assert result.exit_code == 2 and "no project '2026-999'" in result.output
 
 
-
-
 def test_4_0_a_receipt_recorded_by_hand_by_sales_is_named(ws: Team, base: Base) -> None:
     """Receipts are finance's (4.0): one written into the ledger by sales with forged trailers is named."""
     path = ws.root / "projects" / base.done / "collection.yaml"
     path.write_text("receipts:\n  - {amount: '1000.00', date: 2026-10-20, by: zhangsan}\n", encoding="utf-8")
     bad = hand_commit(ws, "zhangsan", record_message(base.done, "receipts: ¥1,000.00"))
-    assert_finding(ws, bad, base.done, "collection", says=("collection.receipts: recorded by 张三 (zhangsan)",
-                                                           "finance"))
+    assert_finding(
+        ws, bad, base.done, "collection", says=("collection.receipts: recorded by 张三 (zhangsan)", "finance")
+    )
 
 
 def test_4_0_a_ledger_entry_changed_afterwards_is_named(ws: Team, base: Base) -> None:
@@ -594,7 +752,9 @@ def test_log_keeps_to_the_last_changes_or_those_since_a_day_and_pipes_as_lines(b
     assert since == [e for e in everything if e["at"][:10] >= day] and since
     assert team("wangjg", "log", "--since", "yesterday").exit_code == 2
     assert team("wangjg", "log", "-n", "0").exit_code == 2
-    lines = team.ok("wangjg", "--lang", "zh", "log", "-n", "2").stdout.splitlines()  # captured, as a pipe: a header and a line each
+    lines = team.ok(
+        "wangjg", "--lang", "zh", "log", "-n", "2"
+    ).stdout.splitlines()  # captured, as a pipe: a header and a line each
     assert lines[0].split("\t")[:3] == ["时间", "项目", "步骤"] and len(lines) >= 3
     assert all(line.count("\t") == 8 for line in lines[:3])
     assert lines[2].split("\t")[-1] == everything[-1]["commit"][:7]

@@ -190,6 +190,7 @@ def test_a_negative_amount_has_no_capital_form() -> None:
 
 # --- hostile input (issue 9) ---------------------------------------------------------------------
 
+
 def test_a_hundred_thousand_digit_amount_is_refused_at_once() -> None:
     import time
 

@@ -65,8 +65,10 @@ def test_a_finding_after_the_checkpoint_is_found_going_on_from_it(ws: Team) -> N
     path.write_text(path.read_text(encoding="utf-8") + "notes: 改了\n", encoding="utf-8")
     bad = hand_commit(ws, "lisi", "more by hand")
     later = verified(ws)
-    assert later["replayed"] == 1 and later["findings"][:len(before)] == before
-    assert any(f["commit"] == bad for f in later["findings"]) and later["findings"] == verified(ws, "--full")["findings"]
+    assert later["replayed"] == 1 and later["findings"][: len(before)] == before
+    assert (
+        any(f["commit"] == bad for f in later["findings"]) and later["findings"] == verified(ws, "--full")["findings"]
+    )
 
 
 @pytest.mark.parametrize("damage", ["garbage", "dropped-findings", "other-code", "deleted"])
@@ -104,8 +106,9 @@ def test_a_checkpoint_on_another_line_of_history_is_not_gone_on_from(ws: Team) -
 
 
 @pytest.mark.parametrize("batch", [1, 2, 5])
-def test_a_replay_read_a_few_commits_at_a_time_finds_what_one_reading_finds(ws: Team, batch: int,
-                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_replay_read_a_few_commits_at_a_time_finds_what_one_reading_finds(
+    ws: Team, batch: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """verify holds the contents of a batch of commits at a time (its memory does not grow with the
     history): however the history is cut, a project changed again after its files were let go is
     read again, and the findings are the same."""

@@ -30,45 +30,67 @@ def people_error(text: str) -> str:
 
 # --- xmflow.yaml ------------------------------------------------------------------------------
 
+
 def test_parse_config_defaults() -> None:
     config = workspace.parse_config("company: 厦门某某科技有限公司\n")
-    assert config == Config(company="厦门某某科技有限公司", currency="CNY", key_threshold=Decimal("1000000.00"),
-                            locale="zh", process=None, require_signed_commits=False)
+    assert config == Config(
+        company="厦门某某科技有限公司",
+        currency="CNY",
+        key_threshold=Decimal("1000000.00"),
+        locale="zh",
+        process=None,
+        require_signed_commits=False,
+    )
     assert str(config.key_threshold) == "1000000.00"
 
 
 def test_parse_config_of_an_empty_file_has_every_default() -> None:
     config = workspace.parse_config("")
-    assert (config.company, config.currency, config.key_threshold, config.locale) == ("", "CNY",
-                                                                                        Decimal("1000000.00"), "zh")
+    assert (config.company, config.currency, config.key_threshold, config.locale) == (
+        "",
+        "CNY",
+        Decimal("1000000.00"),
+        "zh",
+    )
     assert config.process is None and config.require_signed_commits is False
 
 
 def test_parse_config_reads_every_setting() -> None:
-    config = workspace.parse_config("company: X\ncurrency: CNY\nkey_threshold: 150万\nlocale: en\n"
-                                    "process: process.yaml\nrequire_signed_commits: true\n")
+    config = workspace.parse_config(
+        "company: X\ncurrency: CNY\nkey_threshold: 150万\nlocale: en\n"
+        "process: process.yaml\nrequire_signed_commits: true\n"
+    )
     assert config == Config("X", "CNY", Decimal("1500000.00"), "en", "process.yaml", True)
     assert config.setting("key_threshold") == Decimal("1500000.00")
 
 
 def test_parse_config_unknown_setting_names_the_line() -> None:
     message = config_error("company: X\nlocale: zh\ncolour: red\n")
-    assert message.startswith("xmflow.yaml:3: colour: unknown field 'colour' (known: company, currency, key_threshold, ")
+    assert message.startswith(
+        "xmflow.yaml:3: colour: unknown field 'colour' (known: company, currency, key_threshold, "
+    )
 
 
 @pytest.mark.parametrize("locale", ["fr", "zh-CN", "ZH"])
 def test_parse_config_bad_locale(locale: str) -> None:
-    assert config_error(f"company: X\nlocale: {locale}\n") == f"xmflow.yaml:2: locale: must be one of zh/en (got {locale!r})"
+    assert (
+        config_error(f"company: X\nlocale: {locale}\n")
+        == f"xmflow.yaml:2: locale: must be one of zh/en (got {locale!r})"
+    )
 
 
 def test_parse_config_bad_threshold() -> None:
     message = config_error("company: X\n\nkey_threshold: 一百万\n")
-    assert message.startswith("xmflow.yaml:3: key_threshold: must be an amount of money: '一百万' is not an amount of money")
+    assert message.startswith(
+        "xmflow.yaml:3: key_threshold: must be an amount of money: '一百万' is not an amount of money"
+    )
 
 
 def test_parse_config_bad_signed_commits_flag() -> None:
-    assert config_error("require_signed_commits: maybe\n") == \
-        "xmflow.yaml:1: require_signed_commits: must be 是 or 否: 'maybe' is not one of 是/否, true/false, yes/no"
+    assert (
+        config_error("require_signed_commits: maybe\n")
+        == "xmflow.yaml:1: require_signed_commits: must be 是 or 否: 'maybe' is not one of 是/否, true/false, yes/no"
+    )
 
 
 def test_parse_config_must_be_a_mapping() -> None:
@@ -99,8 +121,9 @@ def test_parse_people() -> None:
     people = workspace.parse_people(PEOPLE, ROLES)
     assert people.persons == (
         Person("zhangsan", "张三", "zhangsan@example.com", frozenset({"sales"})),
-        Person("lisi", "李四", "lisi@example.com", frozenset({"sales_supervisor", "admin"}),
-               "ssh-ed25519 AAAAC3Nz lisi"),
+        Person(
+            "lisi", "李四", "lisi@example.com", frozenset({"sales_supervisor", "admin"}), "ssh-ed25519 AAAAC3Nz lisi"
+        ),
     )
     assert people.by_email("LISI@example.com ").id == "lisi"
     assert people.by_id("zhangsan").name == "张三"
@@ -114,8 +137,10 @@ def test_parse_people_of_an_empty_file_is_nobody() -> None:
 
 def test_parse_people_unknown_key_names_the_line() -> None:
     text = PEOPLE.replace("    roles: [sales]\n", "    roles: [sales]\n    phone: 13800138000\n")
-    assert people_error(text) == \
-        "people.yaml:6: people.0.phone: unknown field 'phone' (known: id, name, email, roles, signing_key)"
+    assert (
+        people_error(text)
+        == "people.yaml:6: people.0.phone: unknown field 'phone' (known: id, name, email, roles, signing_key)"
+    )
 
 
 def test_parse_people_unknown_role_names_the_line() -> None:
@@ -148,22 +173,29 @@ def test_parse_people_missing_key_names_the_person(key: str, old: str, new: str)
 
 
 def test_parse_people_bad_id() -> None:
-    assert people_error(PEOPLE.replace("id: lisi", "id: li si")) == \
-        "people.yaml:6: id 'li si' may hold only letters, digits, - and _ (at most 64)"
+    assert (
+        people_error(PEOPLE.replace("id: lisi", "id: li si"))
+        == "people.yaml:6: id 'li si' may hold only letters, digits, - and _ (at most 64)"
+    )
 
 
 def test_parse_people_roles_must_be_a_list() -> None:
-    assert people_error(PEOPLE.replace("roles: [sales]", "roles: sales")) == \
-        "people.yaml:5: people.0.roles: must be a list, not 'sales'"
+    assert (
+        people_error(PEOPLE.replace("roles: [sales]", "roles: sales"))
+        == "people.yaml:5: people.0.roles: must be a list, not 'sales'"
+    )
 
 
 def test_parse_people_needs_a_people_list() -> None:
     assert people_error("people: zhangsan\n") == "people.yaml: must have a `people:` list"
-    assert people_error("people:\n  - zhangsan\n") == \
-        "people.yaml:2: people.0: must be a mapping with id, name, email, roles, not 'zhangsan'"
+    assert (
+        people_error("people:\n  - zhangsan\n")
+        == "people.yaml:2: people.0: must be a mapping with id, name, email, roles, not 'zhangsan'"
+    )
 
 
 # --- project ids ------------------------------------------------------------------------------
+
 
 def test_next_project_id_starts_at_001() -> None:
     assert workspace.next_project_id([], 2026) == "2026-001"
@@ -184,13 +216,16 @@ def test_next_project_id_goes_past_999() -> None:
     assert workspace.next_project_id(["2026-999"], 2026) == "2026-1000"
 
 
-@pytest.mark.parametrize(("text", "valid"), [("2026-001", True), ("HT_2026-a", True), ("a b", False),
-                                              ("../x", False), ("", False), ("项目", False)])
+@pytest.mark.parametrize(
+    ("text", "valid"),
+    [("2026-001", True), ("HT_2026-a", True), ("a b", False), ("../x", False), ("", False), ("项目", False)],
+)
 def test_valid_project_id(text: str, valid: bool) -> None:
     assert workspace.valid_project_id(text) is valid
 
 
 # --- finding the workspace --------------------------------------------------------------------
+
 
 def test_find_root_walks_upward(tmp_path: Path) -> None:
     (tmp_path / "xmflow.yaml").write_text("company: X\n", encoding="utf-8")
@@ -254,25 +289,29 @@ def test_unknown_project_is_a_usage_error(tmp_path: Path) -> None:
 
 # --- strictly typed settings and people (issue 9) ------------------------------------------------
 
-@pytest.mark.parametrize(("setting", "message"), [
-    ("process: [a]", "process: must be a file's path, not a list"),
-    ("key_threshold: -1", "key_threshold: must not be negative (got -1)"),
-    ("company: {a: b}", "company: must be text, not a mapping"),
-    ("currency: [CNY]", "currency: must be text, not a list"),
-    ("locale: [zh]", "locale: must be one of zh/en, not a list"),
-    ("require_signed_commits: [true]", "require_signed_commits: must be 是 or 否, not a list"),
-    ("max_backdate_days: -3", "max_backdate_days: must not be negative"),
-    ("max_backdate_days: 1e3", "max_backdate_days: must be a whole number"),
-    ("max_backdate_days: 100000", "max_backdate_days: at most 99999 days"),
-    ('company: "星辰\\e[31m"', "company: has a control character (U+001B)"),
-    ('company: "星辰\\n科技"', "company: must be a single line"),
-    ("process: /dev/zero", "process: '/dev/zero' must be a path relative to the workspace"),
-    ("process: ../shared/process.yaml", "process: '../shared/process.yaml' must name a file inside the workspace"),
-    ("process: a/../../x.yaml", "must name a file inside the workspace"),
-    ("process: .git/config", "must name a file inside the workspace"),
-    ("process: 'C:\\x.yaml'", "must be a path relative to the workspace"),
-    ("process: procs/", "must name a file inside the workspace"),
-])
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("process: [a]", "process: must be a file's path, not a list"),
+        ("key_threshold: -1", "key_threshold: must not be negative (got -1)"),
+        ("company: {a: b}", "company: must be text, not a mapping"),
+        ("currency: [CNY]", "currency: must be text, not a list"),
+        ("locale: [zh]", "locale: must be one of zh/en, not a list"),
+        ("require_signed_commits: [true]", "require_signed_commits: must be 是 or 否, not a list"),
+        ("max_backdate_days: -3", "max_backdate_days: must not be negative"),
+        ("max_backdate_days: 1e3", "max_backdate_days: must be a whole number"),
+        ("max_backdate_days: 100000", "max_backdate_days: at most 99999 days"),
+        ('company: "星辰\\e[31m"', "company: has a control character (U+001B)"),
+        ('company: "星辰\\n科技"', "company: must be a single line"),
+        ("process: /dev/zero", "process: '/dev/zero' must be a path relative to the workspace"),
+        ("process: ../shared/process.yaml", "process: '../shared/process.yaml' must name a file inside the workspace"),
+        ("process: a/../../x.yaml", "must name a file inside the workspace"),
+        ("process: .git/config", "must name a file inside the workspace"),
+        ("process: 'C:\\x.yaml'", "must be a path relative to the workspace"),
+        ("process: procs/", "must name a file inside the workspace"),
+    ],
+)
 def test_parse_config_refuses_a_wrong_type_naming_the_line(setting: str, message: str) -> None:
     error = config_error(f"company: X\n{setting}\n".replace("company: X\ncompany", "company"))
     assert error.startswith(f"xmflow.yaml:{1 if setting.startswith('company') else 2}: ") and message in error
@@ -289,20 +328,40 @@ def test_parse_config_takes_a_process_in_a_folder_of_the_workspace() -> None:
     assert workspace.parse_config("key_threshold: 0\n").key_threshold == 0
 
 
-@pytest.mark.parametrize(("old", "new", "message"), [
-    ("id: zhangsan", "id: [x]", "people.yaml:2: people.0.id: must be a person's id, not a list"),
-    ("roles: [sales]", "roles: [[sales]]", "people.yaml:5: people.0.roles.0: must be a role name, not a list"),
-    ("email: zhangsan@example.com", "email: [a]", "people.yaml:4: people.0.email: must be an email address, not a list"),
-    ("name: 张三", "name: {a: b}", "people.yaml:3: people.0.name: must be text, not a mapping"),
-    ("signing_key: ssh-ed25519 AAAAC3Nz lisi", "signing_key: [x]",
-     "people.yaml:10: people.1.signing_key: must be a public key on one line, not a list"),
-    ("signing_key: ssh-ed25519 AAAAC3Nz lisi", 'signing_key: "ssh-ed25519 AAAA\\nevil@x namespaces=\\"git\\" k"',
-     "people.yaml:10: people.1.signing_key: must be a single line"),
-    ("name: 张三", 'name: "\\e]0;pwned\\a张三"', "people.yaml:3: people.0.name: has a control character (U+001B)"),
-    ("email: zhangsan@example.com", "email: zhang san@example.com",
-     "people.yaml:4: email 'zhang san@example.com': an email address has no spaces"),
-    ("id: zhangsan", "id: " + "z" * 65, "people.yaml:2: id '" + "z" * 65 + "' may hold only letters, digits, - and _"),
-])
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("id: zhangsan", "id: [x]", "people.yaml:2: people.0.id: must be a person's id, not a list"),
+        ("roles: [sales]", "roles: [[sales]]", "people.yaml:5: people.0.roles.0: must be a role name, not a list"),
+        (
+            "email: zhangsan@example.com",
+            "email: [a]",
+            "people.yaml:4: people.0.email: must be an email address, not a list",
+        ),
+        ("name: 张三", "name: {a: b}", "people.yaml:3: people.0.name: must be text, not a mapping"),
+        (
+            "signing_key: ssh-ed25519 AAAAC3Nz lisi",
+            "signing_key: [x]",
+            "people.yaml:10: people.1.signing_key: must be a public key on one line, not a list",
+        ),
+        (
+            "signing_key: ssh-ed25519 AAAAC3Nz lisi",
+            'signing_key: "ssh-ed25519 AAAA\\nevil@x namespaces=\\"git\\" k"',
+            "people.yaml:10: people.1.signing_key: must be a single line",
+        ),
+        ("name: 张三", 'name: "\\e]0;pwned\\a张三"', "people.yaml:3: people.0.name: has a control character (U+001B)"),
+        (
+            "email: zhangsan@example.com",
+            "email: zhang san@example.com",
+            "people.yaml:4: email 'zhang san@example.com': an email address has no spaces",
+        ),
+        (
+            "id: zhangsan",
+            "id: " + "z" * 65,
+            "people.yaml:2: id '" + "z" * 65 + "' may hold only letters, digits, - and _",
+        ),
+    ],
+)
 def test_parse_people_refuses_a_wrong_type_naming_the_line(old: str, new: str, message: str) -> None:
     assert old in PEOPLE
     assert people_error(PEOPLE.replace(old, new, 1)).startswith(message)
@@ -311,14 +370,29 @@ def test_parse_people_refuses_a_wrong_type_naming_the_line(old: str, new: str, m
 DELEGATING = PEOPLE + "delegations:\n  - {from: lisi, to: zhangsan, roles: [sales_supervisor], until: 2026-12-31}\n"
 
 
-@pytest.mark.parametrize(("old", "new", "message"), [
-    ("from: lisi", "from: [x]", "delegations.0.from: must be a person's id, not a list"),
-    ("to: zhangsan", "to: {a: b}", "delegations.0.to: must be a person's id, not a mapping"),
-    ("roles: [sales_supervisor]", "roles: [[sales_supervisor]]", "delegations.0.roles.0: must be a role name, not a list"),
-    ("until: 2026-12-31", "until: [2026-12-31]", "delegations.0.until: must be a date, not a list"),
-    ("until: 2026-12-31", "until: soon", "delegations.0.until: must be a date: 'soon' is not a date (2026-12-20, 2026/12/20, 2026.12.20 or 2026年12月20日)"),
-    ("until: 2026-12-31}", "until: 2026-12-31, since: {a: b}}", "delegations.0.since: must be a date, not a mapping"),
-])
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("from: lisi", "from: [x]", "delegations.0.from: must be a person's id, not a list"),
+        ("to: zhangsan", "to: {a: b}", "delegations.0.to: must be a person's id, not a mapping"),
+        (
+            "roles: [sales_supervisor]",
+            "roles: [[sales_supervisor]]",
+            "delegations.0.roles.0: must be a role name, not a list",
+        ),
+        ("until: 2026-12-31", "until: [2026-12-31]", "delegations.0.until: must be a date, not a list"),
+        (
+            "until: 2026-12-31",
+            "until: soon",
+            "delegations.0.until: must be a date: 'soon' is not a date (2026-12-20, 2026/12/20, 2026.12.20 or 2026年12月20日)",  # noqa: E501
+        ),
+        (
+            "until: 2026-12-31}",
+            "until: 2026-12-31, since: {a: b}}",
+            "delegations.0.since: must be a date, not a mapping",
+        ),
+    ],
+)
 def test_parse_people_refuses_a_delegation_of_the_wrong_type(old: str, new: str, message: str) -> None:
     assert people_error(DELEGATING.replace(old, new, 1)) == f"people.yaml:12: {message}"
 

@@ -44,8 +44,9 @@ def test_load_plain_empty_tilde_and_null_are_none(text: str) -> None:
     assert yamlio.load(text, "f.yaml").data == {"empty": None}
 
 
-@pytest.mark.parametrize(("text", "expected"), [("v: ''\n", ""), ('v: ""\n', ""), ("v: 'null'\n", "null"),
-                                                 ('v: "~"\n', "~")])
+@pytest.mark.parametrize(
+    ("text", "expected"), [("v: ''\n", ""), ('v: ""\n', ""), ("v: 'null'\n", "null"), ('v: "~"\n', "~")]
+)
 def test_load_quoted_scalars_stay_strings(text: str, expected: str) -> None:
     assert yamlio.load(text, "f.yaml").data == {"v": expected}
 
@@ -158,10 +159,59 @@ def test_dump_uses_block_style_with_fixed_indent() -> None:
     assert text == "terms:\n- name: 预付\n  due: signing\ncore:\n  pricing: true\n"
 
 
-TRICKY = ["NO", "on", "Off", "yes", "y", "n", "true", "True", "FALSE", "null", "Null", "NULL", "~", "", "010",
-          "0755", "1:30", "1.10", "13800138000", "1e3", ".inf", ".nan", "0x1F", "1_000", "2026-01-01", "张三 甲方",
-          "a: b", "- x", "#c", "a #b", " lead", "trail ", "multi\nline", "*alias", "&anchor", "!tag", "%x", "@x",
-          "`x", "=", "<<", "-", "?", "'q'", '"dq"', "[x]", "{x}", "~x", "null ", ":x", "x:"]
+TRICKY = [
+    "NO",
+    "on",
+    "Off",
+    "yes",
+    "y",
+    "n",
+    "true",
+    "True",
+    "FALSE",
+    "null",
+    "Null",
+    "NULL",
+    "~",
+    "",
+    "010",
+    "0755",
+    "1:30",
+    "1.10",
+    "13800138000",
+    "1e3",
+    ".inf",
+    ".nan",
+    "0x1F",
+    "1_000",
+    "2026-01-01",
+    "张三 甲方",
+    "a: b",
+    "- x",
+    "#c",
+    "a #b",
+    " lead",
+    "trail ",
+    "multi\nline",
+    "*alias",
+    "&anchor",
+    "!tag",
+    "%x",
+    "@x",
+    "`x",
+    "=",
+    "<<",
+    "-",
+    "?",
+    "'q'",
+    '"dq"',
+    "[x]",
+    "{x}",
+    "~x",
+    "null ",
+    ":x",
+    "x:",
+]
 
 
 def test_load_of_dump_round_trips_strings() -> None:
@@ -186,9 +236,17 @@ def test_dump_is_stable() -> None:
 
 # --- hostile input (issue 9) ---------------------------------------------------------------------
 
-@pytest.mark.parametrize("text", ["[" * 600 + "]" * 600, "{a: " * 600 + "x" + "}" * 600,
-                                  "".join("  " * i + "a:\n" for i in range(600)),
-                                  "".join("  " * i + "-\n" for i in range(600)), "[" * 100_000])
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[" * 600 + "]" * 600,
+        "{a: " * 600 + "x" + "}" * 600,
+        "".join("  " * i + "a:\n" for i in range(600)),
+        "".join("  " * i + "-\n" for i in range(600)),
+        "[" * 100_000,
+    ],
+)
 def test_nesting_600_levels_deep_is_a_record_error_not_a_recursion_error(text: str) -> None:
     with pytest.raises(RecordError) as info:
         yamlio.load(text, "projects/x/plan.yaml")
@@ -209,16 +267,30 @@ def test_deep_nesting_names_the_line_where_it_goes_too_deep() -> None:
         yamlio.load(text.replace("- \n", "-\n"), "f.yaml")
 
 
-@pytest.mark.parametrize("text", ["a: !!python/object:os.system echo\n", "a: !!int 5\n", "a: !!binary aGk=\n",
-                                  "a: !!map x\n", "a: !custom x\n", "!!set {a: null}\n", "a: !!seq x\n"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: !!python/object:os.system echo\n",
+        "a: !!int 5\n",
+        "a: !!binary aGk=\n",
+        "a: !!map x\n",
+        "a: !custom x\n",
+        "!!set {a: null}\n",
+        "a: !!seq x\n",
+    ],
+)
 def test_explicit_tags_are_refused_with_file_and_line(text: str) -> None:
     with pytest.raises(RecordError, match=r"^t\.yaml:1: YAML tags \(.+\) are not supported"):
         yamlio.load(text, "t.yaml")
 
 
 def test_the_tag_of_what_a_value_already_is_changes_nothing() -> None:
-    assert yamlio.load("a: !!str 010\nb: ! x\nc: !!map {}\nd: !!seq []\n", "t.yaml").data == \
-        {"a": "010", "b": "x", "c": {}, "d": []}
+    assert yamlio.load("a: !!str 010\nb: ! x\nc: !!map {}\nd: !!seq []\n", "t.yaml").data == {
+        "a": "010",
+        "b": "x",
+        "c": {},
+        "d": [],
+    }
 
 
 @pytest.mark.parametrize("text", ["a: &x [1]\nb: *x\n", "- &a x\n- *a\n", "a: &x {b: 1}\nc: *x\n"])
@@ -234,7 +306,7 @@ def test_a_billion_laughs_is_refused_at_once() -> None:
         yamlio.load("\n".join(lines) + "\n", "lol.yaml")
 
 
-@pytest.mark.parametrize("text", ["a:\n\tb: 1\n", "a: 'x\n", "a: \"\\q\"\n", "- a\nb: c\n", "\x00\n"])
+@pytest.mark.parametrize("text", ["a:\n\tb: 1\n", "a: 'x\n", 'a: "\\q"\n', "- a\nb: c\n", "\x00\n"])
 def test_malformed_yaml_names_file_and_line(text: str) -> None:
     with pytest.raises(RecordError, match=r"^m\.yaml(:\d+)?: "):
         yamlio.load(text, "m.yaml")
@@ -242,20 +314,26 @@ def test_malformed_yaml_names_file_and_line(text: str) -> None:
 
 # --- reading a file: only a regular file, bounded --------------------------------------------------
 
+
 def test_read_file_gives_the_bytes_of_a_regular_file_and_none_for_a_missing_one(tmp_path: Path) -> None:
     (tmp_path / "a.yaml").write_bytes(b"a: 1\n")
     assert yamlio.read_file(tmp_path / "a.yaml", "a.yaml") == b"a: 1\n"
     assert yamlio.read_file(tmp_path / "missing.yaml", "missing.yaml") is None
 
 
-@pytest.mark.parametrize(("make", "message"), [
-    (lambda p: os.mkfifo(p), "is not a regular file"),
-    (lambda p: p.mkdir(), "is not a regular file"),
-    (lambda p: p.symlink_to("/dev/zero"), "is a link, not a file"),
-    (lambda p: p.write_bytes(b"#" * (yamlio.MAX_BYTES + 1)), "bytes: more than 1,000,000 is no file of xmflow's"),
-], ids=["fifo", "folder", "link-to-a-device", "too-big"])
-def test_read_file_refuses_what_is_not_a_small_regular_file_without_waiting(tmp_path: Path, make: Callable[[Path], object],
-                                                                            message: str) -> None:
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda p: os.mkfifo(p), "is not a regular file"),
+        (lambda p: p.mkdir(), "is not a regular file"),
+        (lambda p: p.symlink_to("/dev/zero"), "is a link, not a file"),
+        (lambda p: p.write_bytes(b"#" * (yamlio.MAX_BYTES + 1)), "bytes: more than 1,000,000 is no file of xmflow's"),
+    ],
+    ids=["fifo", "folder", "link-to-a-device", "too-big"],
+)
+def test_read_file_refuses_what_is_not_a_small_regular_file_without_waiting(
+    tmp_path: Path, make: Callable[[Path], object], message: str
+) -> None:
     path = tmp_path / "contract.yaml"
     make(path)
     with pytest.raises(RecordError, match=rf"^projects/x/contract\.yaml: .*{re.escape(message)}"):

@@ -28,16 +28,25 @@ def output_path(text: str, option: str, example: str) -> Path:
     """A file named on the command line to write to: not empty, not a folder, in a folder that
     exists, and not a device a form cannot go to. Checked before any work is done."""
     if not text.strip():
-        raise UsageError(_("{option}: an empty file name; name the file to write, e.g. {option} {example}")
-                         .format(option=option, example=example))
+        raise UsageError(
+            _("{option}: an empty file name; name the file to write, e.g. {option} {example}").format(
+                option=option, example=example
+            )
+        )
     path = Path(text)
     kind = _kind(path, option)  # first: a name the system refuses (too long, a loop of links) says so
     if text.endswith(("/", "/.", "/..")) or text in (".", "..") or kind == "folder":
-        raise UsageError(_("{option} {path}: is a folder; name a file in it, e.g. {option} {example}")
-                         .format(option=option, path=text, example=path / example))
+        raise UsageError(
+            _("{option} {path}: is a folder; name a file in it, e.g. {option} {example}").format(
+                option=option, path=text, example=path / example
+            )
+        )
     if _kind(path.parent, option) != "folder":
-        raise UsageError(_("{option} {path}: cannot write it, there is no folder {folder}; make it first, "
-                           "or name another file").format(option=option, path=text, folder=path.parent))
+        raise UsageError(
+            _(
+                "{option} {path}: cannot write it, there is no folder {folder}; make it first, or name another file"
+            ).format(option=option, path=text, folder=path.parent)
+        )
     if kind not in (None, "file", "device"):
         raise UsageError(_not_writable(option, text, kind))
     return path
@@ -81,7 +90,8 @@ def _kind(path: Path, option: str) -> str | None:
 def _not_writable(option: str, path: Path | str, kind: str | None) -> str:
     """The refusal of a path that is something xmflow does not write to (a folder, a socket…)."""
     what = {"folder": _("a folder"), "block device": _("a block device"), "socket": _("a socket")}.get(
-        kind or "", _("not a file"))
+        kind or "", _("not a file")
+    )
     return _("{option} {path}: is {kind}, not a file xmflow can write to").format(option=option, path=path, kind=what)
 
 
@@ -112,8 +122,11 @@ def _write_aside(target: Path, data: bytes, option: str) -> None:
         os.replace(tmp, target)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
-        raise UsageError(_("{option} {path}: cannot write it ({reason}); nothing was written")
-                         .format(option=option, path=target, reason=exc.strerror)) from None
+        raise UsageError(
+            _("{option} {path}: cannot write it ({reason}); nothing was written").format(
+                option=option, path=target, reason=exc.strerror
+            )
+        ) from None
 
 
 def _write_through(path: Path, data: bytes, option: str) -> None:
@@ -123,8 +136,9 @@ def _write_through(path: Path, data: bytes, option: str) -> None:
         fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK | os.O_NOCTTY)
     except OSError as exc:
         if exc.errno == errno.ENXIO:
-            raise UsageError(_("{option} {path}: is a pipe nobody reads from").format(option=option, path=path)) \
-                from None
+            raise UsageError(
+                _("{option} {path}: is a pipe nobody reads from").format(option=option, path=path)
+            ) from None
         raise UsageError(_cannot_write(option, path, exc)) from None
     try:
         os.set_blocking(fd, True)
@@ -142,7 +156,7 @@ def _cannot_write(option: str, path: Path, exc: OSError) -> str:
 def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
-        view = view[os.write(fd, view[:_CHUNK]):]
+        view = view[os.write(fd, view[:_CHUNK]) :]
 
 
 def read_scan(path: Path, option: str, limit: int = MAX_SCAN) -> bytes:
@@ -156,8 +170,9 @@ def read_scan(path: Path, option: str, limit: int = MAX_SCAN) -> bytes:
         raise UsageError(f"{option} {path}: {exc.strerror}") from None
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):  # swapped for something else since the check
-            raise UsageError(_("{option} {path}: is not a regular file; give the scan's file").format(
-                option=option, path=path))
+            raise UsageError(
+                _("{option} {path}: is not a regular file; give the scan's file").format(option=option, path=path)
+            )
         chunks, size = [], 0
         while chunk := os.read(fd, min(_CHUNK, limit + 1 - size)):
             chunks.append(chunk)
@@ -180,12 +195,16 @@ def check_scan(path: Path, option: str, limit: int = MAX_SCAN) -> None:
     if stat.S_ISDIR(info.st_mode):
         raise UsageError(_("{option} {path}: is a folder; give the scan's file").format(option=option, path=path))
     if not stat.S_ISREG(info.st_mode):
-        raise UsageError(_("{option} {path}: is not a regular file (a device or a pipe); give the scan's file")
-                         .format(option=option, path=path))
+        raise UsageError(
+            _("{option} {path}: is not a regular file (a device or a pipe); give the scan's file").format(
+                option=option, path=path
+            )
+        )
     if info.st_size > limit:
         raise UsageError(_too_big(option, path, limit))
 
 
 def _too_big(option: str, path: Path, limit: int) -> str:
-    return _("{option} {path}: is larger than {size} MB, the most a scan may be; "
-             "scan it at a lower resolution or as a PDF").format(option=option, path=path, size=limit // (1024 * 1024))
+    return _(
+        "{option} {path}: is larger than {size} MB, the most a scan may be; scan it at a lower resolution or as a PDF"
+    ).format(option=option, path=path, size=limit // (1024 * 1024))

@@ -85,7 +85,14 @@ def of_system(environ: os._Environ[str] | dict[str, str] | None = None) -> str |
 
 # The command line's own words (typer's help sections and errors), for the catalogue.
 TYPER_WORDS = (
-    N_("Options"), N_("Arguments"), N_("Commands"), N_("required"), N_("default: {default}"),
-    N_("(dynamic)"), N_("env var: {var}"), N_("Aborted!"), N_("Missing command."),
+    N_("Options"),
+    N_("Arguments"),
+    N_("Commands"),
+    N_("required"),
+    N_("default: {default}"),
+    N_("(dynamic)"),
+    N_("env var: {var}"),
+    N_("Aborted!"),
+    N_("Missing command."),
     N_("No such command {name!r}."),
 )

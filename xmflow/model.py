@@ -25,11 +25,11 @@ class StepState(StrEnum):
     """Where a step stands."""
 
     SIGNED = "signed"
-    WAITING = "waiting"    # everything it needs is there: waiting for its signer
-    BLOCKED = "blocked"    # something it needs is missing
-    SKIPPED = "skipped"    # its condition does not hold for this project
+    WAITING = "waiting"  # everything it needs is there: waiting for its signer
+    BLOCKED = "blocked"  # something it needs is missing
+    SKIPPED = "skipped"  # its condition does not hold for this project
     DECLINED = "declined"  # its signer answered no, and that is an answer (3.1.2 C: the VP declines)
-    STOPPED = "stopped"    # the project was withdrawn (终止) before it was signed
+    STOPPED = "stopped"  # the project was withdrawn (终止) before it was signed
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,7 @@ class Config:
     locale: str = "zh"
     process: str | None = None
     require_signed_commits: bool = False
-    max_backdate_days: int = 30   # the server refuses commits dated further back (or in the future)
+    max_backdate_days: int = 30  # the server refuses commits dated further back (or in the future)
     notify: dict[str, Any] | None = None  # notices' channels (xmflow.notify.mail.NOTIFY_TYPE)
 
     def setting(self, name: str) -> Any:
@@ -119,7 +119,7 @@ class Signoff:
     signatory: str | None = None
     evidence: Evidence | None = None
     signed_on: date | None = None
-    on_behalf_of: str | None = None    # 代签: signed by `by` for this person, under a delegation
+    on_behalf_of: str | None = None  # 代签: signed by `by` for this person, under a delegation
 
 
 @dataclass(frozen=True)
@@ -155,6 +155,9 @@ class Problem:
     field: str = ""
 
     def __str__(self) -> str:
-        said = _("{message} (clause {clause})").format(message=self.message, clause=self.clause) if self.clause \
+        said = (
+            _("{message} (clause {clause})").format(message=self.message, clause=self.clause)
+            if self.clause
             else self.message
+        )
         return f"{self.where}: {said}" if self.where else said

@@ -29,8 +29,9 @@ MAX_SCALAR = 100  # characters of an amount, a date or a number: beyond it, the 
 def quoted(text: str) -> str:
     """*text* in quotes for a message ('TBD', in Chinese “TBD”), each character that is not
     text (a control character, a line break) written as its escape (``\\x1b``, ``\\n``)."""
-    shown = _UNQUOTABLE.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
-                            else f"\\u{ord(m.group()):04x}", text)
+    shown = _UNQUOTABLE.sub(
+        lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}", text
+    )
     return pgettext("a value quoted in a message", "'{value}'").format(value=shown)
 
 
@@ -62,8 +63,9 @@ def parse_money(text: str) -> Decimal:
         raise ValueError(_("{value} is too long for an amount of money").format(value=brief(text)))
     match = _MONEY.match(text)
     if not match:
-        raise ValueError(_("{value} is not an amount of money (e.g. 1500000, 1,500,000.00, 150万, 1.5亿)")
-                         .format(value=quoted(text)))
+        raise ValueError(
+            _("{value} is not an amount of money (e.g. 1500000, 1,500,000.00, 150万, 1.5亿)").format(value=quoted(text))
+        )
     sign, digits, unit = match.groups()
     if sign and digits[0] in "+-":
         raise ValueError(_("{value} has two signs").format(value=quoted(text)))
@@ -83,8 +85,11 @@ def check_text(text: str, *, multiline: bool = False) -> str:
     line unless *multiline*. Returns it unchanged; raises ValueError saying what is wrong."""
     bad = _CONTROL.search(text)
     if bad:
-        raise ValueError(_("has a control character (U+{code}) at position {position}")
-                         .format(code=f"{ord(bad.group()):04X}", position=bad.start() + 1))
+        raise ValueError(
+            _("has a control character (U+{code}) at position {position}").format(
+                code=f"{ord(bad.group()):04X}", position=bad.start() + 1
+            )
+        )
     bad = _SURROGATE.search(text)
     if bad:
         raise ValueError(_("has a byte that is not UTF-8 text at position {position}").format(position=bad.start() + 1))
@@ -105,15 +110,19 @@ def parse_date(text: str) -> date:
     ``2017-12-5`` is accepted as well as ``2017-12-05``."""
     match = _DATE.match(str(text).strip())
     if not match:
-        raise ValueError(_("{value} is not a date (2026-12-20, 2026/12/20, 2026.12.20 or 2026年12月20日)")
-                         .format(value=brief(str(text))))
+        raise ValueError(
+            _("{value} is not a date (2026-12-20, 2026/12/20, 2026.12.20 or 2026年12月20日)").format(
+                value=brief(str(text))
+            )
+        )
     year, _sep, month, day, *chinese = match.groups()
     numbers = [int(n) for n in ((year, month, day) if year else chinese)]
     try:
         return date(*numbers)
     except ValueError as exc:
-        raise ValueError(_("{value} is not a date: {reason}").format(
-            value=quoted(str(text)), reason=_date_fault(*numbers))) from exc
+        raise ValueError(
+            _("{value} is not a date: {reason}").format(value=quoted(str(text)), reason=_date_fault(*numbers))
+        ) from exc
 
 
 def _date_fault(year: int, month: int, day: int) -> str:
@@ -135,8 +144,9 @@ def parse_time(text: str) -> datetime:
     try:
         value = datetime.fromisoformat(str(text).strip())
     except ValueError as exc:
-        raise ValueError(_("{value} is not a timestamp (ISO 8601 with timezone)").format(value=brief(str(text)))) \
-            from exc
+        raise ValueError(
+            _("{value} is not a timestamp (ISO 8601 with timezone)").format(value=brief(str(text)))
+        ) from exc
     if value.tzinfo is None:
         raise ValueError(_("{value} has no timezone").format(value=quoted(str(text))))
     return value
@@ -205,8 +215,9 @@ _UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202
 def visible(text: str) -> str:
     """Text as it may be shown: each control character as its escape (``\\x1b``, ``\\u202e``),
     so an ANSI escape in a record prints as text and never repaints the terminal."""
-    return _UNPRINTABLE.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
-                            else f"\\u{ord(m.group()):04x}", text)
+    return _UNPRINTABLE.sub(
+        lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}", text
+    )
 
 
 MESSAGE_DOMAIN = "xmflow.local"

@@ -37,8 +37,11 @@ class _Loader(_Base):  # type: ignore[misc,valid-type]
         return _TAGS[kind]
 
 
-_TAGS = {yaml.ScalarNode: "tag:yaml.org,2002:str", yaml.SequenceNode: "tag:yaml.org,2002:seq",
-         yaml.MappingNode: "tag:yaml.org,2002:map"}
+_TAGS = {
+    yaml.ScalarNode: "tag:yaml.org,2002:str",
+    yaml.SequenceNode: "tag:yaml.org,2002:seq",
+    yaml.MappingNode: "tag:yaml.org,2002:map",
+}
 
 Path = tuple[str | int, ...]
 _NULLS = {"", "~", "null", "Null", "NULL"}
@@ -70,9 +73,13 @@ def load(text: str, name: str) -> Document:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.reader.ReaderError as exc:  # a character YAML does not allow (a control character)
         line = text.count("\n", 0, exc.position) + 1
-        raise RecordError(f"{name}:{line}", _("not valid YAML: a control character (U+{code}) at position {position}")
-                          .format(code=f"{exc.character:04X}" if isinstance(exc.character, int) else exc.character,
-                                  position=exc.position + 1)) from None
+        raise RecordError(
+            f"{name}:{line}",
+            _("not valid YAML: a control character (U+{code}) at position {position}").format(
+                code=f"{exc.character:04X}" if isinstance(exc.character, int) else exc.character,
+                position=exc.position + 1,
+            ),
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{name}:{mark.line + 1}" if mark else name
@@ -103,8 +110,9 @@ def _problem(exc: yaml.YAMLError) -> str:
         "found undefined alias": _("found undefined alias"),
         "could not find expected ':'": _("could not find expected ':'"),
         "found a tab character that violates indentation": _("found a tab character that violates indentation"),
-        "block sequence entries are not allowed in this context":
-            _("block sequence entries are not allowed in this context"),
+        "block sequence entries are not allowed in this context": _(
+            "block sequence entries are not allowed in this context"
+        ),
         "but found another document": _("but found another document"),
         "did not find expected comment or line break": _("did not find expected comment or line break"),
     }.get(problem, problem)
@@ -119,8 +127,13 @@ def _plain(node: yaml.Node, path: Path, doc: Document, seen: set[int]) -> Any:
     if id(node) in seen:  # the same node twice: an alias (&name / *name)
         raise _error(node, doc, _("YAML aliases (&name, *name) are not supported"))
     if node.tag != _TAGS.get(type(node)):
-        raise _error(node, doc, _("YAML tags ({tag}) are not supported: write the value plainly").format(
-            tag=node.tag.replace("tag:yaml.org,2002:", "!!")))
+        raise _error(
+            node,
+            doc,
+            _("YAML tags ({tag}) are not supported: write the value plainly").format(
+                tag=node.tag.replace("tag:yaml.org,2002:", "!!")
+            ),
+        )
     if len(path) >= MAX_DEPTH and not isinstance(node, yaml.ScalarNode):
         raise _error(node, doc, _too_deep())
     seen.add(id(node))
@@ -168,8 +181,12 @@ def read_file(path: pathlib.Path, name: str, follow_links: bool = False) -> byte
         if not stat.S_ISREG(info.st_mode):
             raise RecordError(name, _("is not a regular file (a folder, a device or a pipe?)"))
         if info.st_size > MAX_BYTES:
-            raise RecordError(name, _("is {size} bytes: more than {most} is no file of xmflow's").format(
-                size=f"{info.st_size:,}", most=f"{MAX_BYTES:,}"))
+            raise RecordError(
+                name,
+                _("is {size} bytes: more than {most} is no file of xmflow's").format(
+                    size=f"{info.st_size:,}", most=f"{MAX_BYTES:,}"
+                ),
+            )
         return os.read(fd, MAX_BYTES + 1)[:MAX_BYTES]
     except OSError as exc:
         raise RecordError(name, _cannot_read(exc)) from None
@@ -208,5 +225,6 @@ _Dumper.yaml_implicit_resolvers = {
 
 def dump(data: Any) -> str:
     """Stable YAML text of plain data (dicts keep their order, Chinese stays readable)."""
-    return yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, indent=2, width=100,
-                     default_flow_style=False)
+    return yaml.dump(
+        data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, indent=2, width=100, default_flow_style=False
+    )

@@ -1,1 +1,2 @@
-"""The writing commands, one module each: new/set/edit/sign, invoices and receipts, sync; and the session they act in."""
+"""The writing commands, one module each: new/set/edit/sign, invoices and receipts, sync;
+and the session they act in."""

@@ -34,32 +34,58 @@ from xmflow.values import brief, check_text, format_money
 
 
 # -- new ----------------------------------------------------------------------------------
-def new_project(session: Session, name: str, client: str, budget: str, *, industry_need: bool = False,
-                special: bool = False, sales: str | None = None, project_id: str | None = None) -> Result:
+def new_project(
+    session: Session,
+    name: str,
+    client: str,
+    budget: str,
+    *,
+    industry_need: bool = False,
+    special: bool = False,
+    sales: str | None = None,
+    project_id: str | None = None,
+) -> Result:
     """Open a project (3.1.1): its initiation record, owned by the project's salesperson."""
     ws, process = session.ws, session.ws.process
     first = process.steps[0]
     if not (set(first.roles) & session.actor.roles or "admin" in session.actor.roles):
-        raise RuleError(_("{person} may not open a project: it is {roles}'s work (clause {clause})").format(
-            person=session.actor.label(), clause=first.clause,
-            roles=either(title_of(process.roles[r]) if r in process.roles else r for r in first.roles)))
+        raise RuleError(
+            _("{person} may not open a project: it is {roles}'s work (clause {clause})").format(
+                person=session.actor.label(),
+                clause=first.clause,
+                roles=either(title_of(process.roles[r]) if r in process.roles else r for r in first.roles),
+            )
+        )
     existing = ws.project_ids()
     project_id = project_id if project_id is not None else next_project_id(existing, session.at.year)
     if not valid_project_id(project_id):
-        raise UsageError(_("--id: a project id holds only letters, digits, - and _, at most {most} of them "
-                           "(got {id})").format(most=MAX_ID, id=brief(project_id)))
+        raise UsageError(
+            _("--id: a project id holds only letters, digits, - and _, at most {most} of them (got {id})").format(
+                most=MAX_ID, id=brief(project_id)
+            )
+        )
     if project_id in existing:
         raise UsageError(_("project {project} already exists").format(project=project_id))
     session.require_clean(f"projects/{project_id}")
     owner = _salesperson(session, sales)
-    values = {"name": single_line(name, "NAME"), "client": single_line(client, "--client"), "salesperson": owner.id,
-              "opened": session.at.date(), "industry_need": industry_need or None, "special": special or None}
+    values = {
+        "name": single_line(name, "NAME"),
+        "client": single_line(client, "--client"),
+        "salesperson": owner.id,
+        "opened": session.at.date(),
+        "industry_need": industry_need or None,
+        "special": special or None,
+    }
     if not values["name"] or not values["client"]:
         raise UsageError(_("a project needs a name and --client"))
     values["budget"] = _value(process.field_type(process.figure("budget")), budget, "--budget")
     if not values["budget"]:  # none, or ¥0.00
-        raise UsageError(_("--budget: a project needs its budget (e.g. --budget 150万); it decides whether the "
-                           "project is a key project (clause 3.1.2)"))
+        raise UsageError(
+            _(
+                "--budget: a project needs its budget (e.g. --budget 150万); it decides whether the "
+                "project is a key project (clause 3.1.2)"
+            )
+        )
     stage = process.stage(process.figure("name").split(".")[0])
     data: dict[str, Any] = {}
     for name_of, value in values.items():
@@ -67,12 +93,20 @@ def new_project(session: Session, name: str, client: str, budget: str, *, indust
             data = records.set_path(data, process.figure(name_of).split(".")[1:], value)
     record = StageRecord(stage.id, f"projects/{project_id}/{stage.file}", data, (), True)
     empty = records.project_from(process, project_id, lambda _name: None)
-    _check_editor(session, session.view(empty), replace(empty, records={**empty.records, stage.id: record}),
-                  creating=True)
-    commit = session.commit(project_id, {stage.id: record}, f"{project_id} new: {values['name']}",
-                            {"Xmflow-Decision": Decision.RECORD.value, "Xmflow-Clause": first.clause})
-    return Result(project_id, commit, _("opened {project} {name} for {person}").format(
-        project=project_id, name=values["name"], person=owner.label()))
+    _check_editor(
+        session, session.view(empty), replace(empty, records={**empty.records, stage.id: record}), creating=True
+    )
+    commit = session.commit(
+        project_id,
+        {stage.id: record},
+        f"{project_id} new: {values['name']}",
+        {"Xmflow-Decision": Decision.RECORD.value, "Xmflow-Clause": first.clause},
+    )
+    return Result(
+        project_id,
+        commit,
+        _("opened {project} {name} for {person}").format(project=project_id, name=values["name"], person=owner.label()),
+    )
 
 
 def _salesperson(session: Session, sales: str | None) -> Person:
@@ -85,7 +119,9 @@ def _salesperson(session: Session, sales: str | None) -> Person:
     if person is None:
         raise UsageError(_("--sales: no person {person} in people.yaml").format(person=brief(sales)))
     if "sales" not in person.roles:
-        raise RuleError(_("--sales: {person} does not hold the sales role (clause 3.1.1)").format(person=person.label()))
+        raise RuleError(
+            _("--sales: {person} does not hold the sales role (clause 3.1.1)").format(person=person.label())
+        )
     return person
 
 
@@ -114,14 +150,20 @@ def parse_assignment(session: Session, text: str) -> tuple[Stage, list[str], Any
     parts = path.split(".")
     stage_ids = [s.id for s in process.stages]
     if parts[0] not in stage_ids or len(parts) < 2:
-        raise UsageError(_("{path}: a field starts with its stage ({stages}), e.g. contract.amount").format(
-            path=brief(path), stages=listing(stage_ids)))
+        raise UsageError(
+            _("{path}: a field starts with its stage ({stages}), e.g. contract.amount").format(
+                path=brief(path), stages=listing(stage_ids)
+            )
+        )
     stage = process.stage(parts[0])
     ftype: FieldType | None = stage.fields
     for i, part in enumerate(parts[1:], start=1):
         if ftype is not None and ftype.kind == "list" and not (part.isascii() and part.isdigit()):
-            raise UsageError(_("{path}: {list} is a list: name an item by its index ({list}.0.{part}) or set the "
-                               "whole list").format(path=path, list=".".join(parts[:i]), part=part))
+            raise UsageError(
+                _("{path}: {list} is a list: name an item by its index ({list}.0.{part}) or set the whole list").format(
+                    path=path, list=".".join(parts[:i]), part=part
+                )
+            )
         if ftype is not None and ftype.readonly:
             break
         ftype = ftype.item if ftype is not None and ftype.kind == "list" else ftype.child(part) if ftype else None
@@ -135,13 +177,17 @@ def parse_assignment(session: Session, text: str) -> tuple[Stage, list[str], Any
                 raise UsageError(_("{path}: no such field (known: {names})").format(path=path, names=listing(known)))
             raise UsageError(_("{path}: no such field").format(path=path))
     if ftype is not None and ftype.readonly:
-        raise RuleError(_("{path} is written only by its own command (xmflow invoice / xmflow receive), clause 4.0")
-                        .format(path=path))
+        raise RuleError(
+            _("{path} is written only by its own command (xmflow invoice / xmflow receive), clause 4.0").format(
+                path=path
+            )
+        )
     return stage, parts[1:], _value(ftype, raw, path)
 
 
-def set_fields(session: Session, project_id: str, assignments: list[str], reopen: str | None = None,
-               note: str | None = None) -> Result:
+def set_fields(
+    session: Session, project_id: str, assignments: list[str], reopen: str | None = None, note: str | None = None
+) -> Result:
     """Set fields of one or more stages in one commit (SPEC §4 `set`)."""
     project = session.project_to_change(project_id)
     if not assignments:
@@ -164,8 +210,14 @@ def set_fields(session: Session, project_id: str, assignments: list[str], reopen
     return _change_stages(session, project, data, f"{project_id} set {touched}", reopen, note, summary)
 
 
-def edit_stage(session: Session, project_id: str, stage_id: str, editor: Callable[[Path], None],
-               reopen: str | None = None, note: str | None = None) -> Result | None:
+def edit_stage(
+    session: Session,
+    project_id: str,
+    stage_id: str,
+    editor: Callable[[Path], None],
+    reopen: str | None = None,
+    note: str | None = None,
+) -> Result | None:
     """Open a stage file in an editor (on a copy), check what was saved, commit it."""
     project = session.project_to_change(project_id)
     stages = {s.id: s for s in session.ws.process.stages}
@@ -177,14 +229,16 @@ def edit_stage(session: Session, project_id: str, stage_id: str, editor: Callabl
         scratch = Path(folder) / f"{project_id}-{stage.file}"
         # the guide goes last, as git puts its comments under a commit message: the lines above are the file's
         shown = records.dump_record(stage, record)
-        scratch.write_text(shown + ("\n" if shown else "") + edit_guide(session.ws.process, stage, project_id),
-                           encoding="utf-8")
+        scratch.write_text(
+            shown + ("\n" if shown else "") + edit_guide(session.ws.process, stage, project_id), encoding="utf-8"
+        )
         editor(scratch)
         try:
             saved = scratch.read_bytes()
         except OSError as exc:
-            raise UsageError(_("the editor left no file to read ({reason}): nothing changed").format(
-                reason=exc.strerror)) from None
+            raise UsageError(
+                _("the editor left no file to read ({reason}): nothing changed").format(reason=exc.strerror)
+            ) from None
     kept = store.git_dir(session.ws.root) / "xmflow" / "edits" / f"{project_id}-{stage.file}"
     try:
         return _commit_edit(session, project, stage, record, saved, reopen, note)
@@ -194,16 +248,21 @@ def edit_stage(session: Session, project_id: str, stage_id: str, editor: Callabl
             kept.write_bytes(saved)
         except OSError:
             raise exc from None
-        said = _("{error}\nYour edit is kept in {path}: take what you need from it and run "
-                 "xmflow edit {project} {stage} again.").format(error=exc.message, path=kept, project=project_id,
-                                                                 stage=stage.id)
+        said = _(
+            "{error}\nYour edit is kept in {path}: take what you need from it and run "
+            "xmflow edit {project} {stage} again."
+        ).format(error=exc.message, path=kept, project=project_id, stage=stage.id)
         raise (RuleError(said) if exc.exit_code == 1 else UsageError(said)) from None
 
 
 def edit_guide(process: Process, stage: Stage, project_id: str) -> str:
     """The comments at the top of the copy `xmflow edit` opens: the stage's fields and their types."""
-    lines = [_("# {project} {stage} ({title}): the fields of this stage and what each takes. Lines starting "
-               "with # are not saved.").format(project=project_id, stage=stage.id, title=title_of(stage))]
+    lines = [
+        _(
+            "# {project} {stage} ({title}): the fields of this stage and what each takes. Lines starting "
+            "with # are not saved."
+        ).format(project=project_id, stage=stage.id, title=title_of(stage))
+    ]
 
     def walk(ftype: FieldType, depth: int) -> None:
         for name, sub in ftype.fields.items():
@@ -225,8 +284,15 @@ def edit_guide(process: Process, stage: Stage, project_id: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _commit_edit(session: Session, project: Project, stage: Stage, record: StageRecord, saved: bytes,
-                 reopen: str | None, note: str | None) -> Result | None:
+def _commit_edit(
+    session: Session,
+    project: Project,
+    stage: Stage,
+    record: StageRecord,
+    saved: bytes,
+    reopen: str | None,
+    note: str | None,
+) -> Result | None:
     """Check what `xmflow edit` saved and commit it: every field's error at once, if it has some."""
     project_id = project.id
     edited = yamlio.decode(saved, record.path)
@@ -238,21 +304,39 @@ def _commit_edit(session: Session, project: Project, stage: Stage, record: Stage
             raise RecordError("", "\n".join(every)) from None
         raise exc from None
     if new.signoffs != record.signoffs:
-        raise RuleError(_("{file}: sign-offs are written only by `xmflow sign`; your edit changed them").format(
-            file=record.path))
+        raise RuleError(
+            _("{file}: sign-offs are written only by `xmflow sign`; your edit changed them").format(file=record.path)
+        )
     for name, ftype in stage.fields.fields.items():
         if ftype.readonly and new.data.get(name) != record.data.get(name):
-            raise RuleError(_("{file}: {field} is written only by its own command (clause 4.0)").format(
-                file=record.path, field=f"{stage.id}.{name}"))
+            raise RuleError(
+                _("{file}: {field} is written only by its own command (clause 4.0)").format(
+                    file=record.path, field=f"{stage.id}.{name}"
+                )
+            )
     if new.data == record.data:
         return None
     data = {sid: rec.data for sid, rec in project.records.items()} | {stage.id: new.data}
-    return _change_stages(session, project, data, f"{project_id} edit {stage.id}", reopen, note,
-                          _("{project} edit {stage}").format(project=project_id, stage=stage.id))
+    return _change_stages(
+        session,
+        project,
+        data,
+        f"{project_id} edit {stage.id}",
+        reopen,
+        note,
+        _("{project} edit {stage}").format(project=project_id, stage=stage.id),
+    )
 
 
-def _change_stages(session: Session, project: Project, data: dict[str, dict[str, Any]], subject: str,
-                   reopen: str | None, note: str | None, summary: str | None = None) -> Result:
+def _change_stages(
+    session: Session,
+    project: Project,
+    data: dict[str, dict[str, Any]],
+    subject: str,
+    reopen: str | None,
+    note: str | None,
+    summary: str | None = None,
+) -> Result:
     """Commit new data for a project's stages; what needs --reopen is reopened with it, and the
     signatures the change undoes are reported. *subject* is the commit's (kept as it is: a commit
     is data), *summary* what the person is told (in the language in use), by default the subject."""
@@ -273,21 +357,35 @@ def _change_stages(session: Session, project: Project, data: dict[str, dict[str,
     _check_required(session, before, edited_view)
     must_reopen = reopen_reasons(before, edited_view, data, changed)
     if must_reopen and not reopen:
-        raise RuleError(_("{reasons}: to change it, add --reopen -m WHY (its sign-offs will need signing again)")
-                        .format(reasons=pgettext("a list of sentences", "; ").join(must_reopen.values())))
+        raise RuleError(
+            _("{reasons}: to change it, add --reopen -m WHY (its sign-offs will need signing again)").format(
+                reasons=pgettext("a list of sentences", "; ").join(must_reopen.values())
+            )
+        )
     if reopen and not must_reopen:
         raise UsageError(_("--reopen is only for a completed stage or a signed step; this change needs none"))
     roles = _reopen_roles(session, before, list(must_reopen)) if must_reopen else {}
     for stage_id in must_reopen:
         stage, record = process.stage(stage_id), changed.get(stage_id) or project.record(stage_id)
-        signoff = Signoff(stage_id, Decision.REOPEN, session.actor.id, roles[stage_id], session.at,
-                          records.digest(stage, project.record(stage_id).data), reopen)
+        signoff = Signoff(
+            stage_id,
+            Decision.REOPEN,
+            session.actor.id,
+            roles[stage_id],
+            session.at,
+            records.digest(stage, project.record(stage_id).data),
+            reopen,
+        )
         changed[stage_id] = records.with_signoff(record, signoff)
     after = session.view(replace(project, records={**project.records, **changed}))
-    notes = tuple(_("this undoes {signer}'s signature of {step}: it must be signed again").format(
-                  signer=_label(session, s.by), step=st.step.id)
-                  for st in map(after.status, process.steps) for s in st.stale
-                  if s in before.valid_signatures(st.step).values()) + _far_from_budget(before, after)
+    notes = tuple(
+        _("this undoes {signer}'s signature of {step}: it must be signed again").format(
+            signer=_label(session, s.by), step=st.step.id
+        )
+        for st in map(after.status, process.steps)
+        for s in st.stale
+        if s in before.valid_signatures(st.step).values()
+    ) + _far_from_budget(before, after)
     decision = Decision.REOPEN if reopen else Decision.RECORD
     trailers = {"Xmflow-Decision": decision.value, "Xmflow-Stage": ", ".join(must_reopen) if reopen else None}
     commit = session.commit(project.id, changed, subject, trailers, reopen or note)
@@ -309,10 +407,18 @@ def _check_editor(session: Session, before: ProjectView, after: Project, creatin
     for stage_id in edited_stages(process, before.project, after):
         if not may_edit(session.actor, process, stage_id, view):
             stage = process.stage(stage_id)
-            raise RuleError(_("{person} may not change {stage} ({title}) of project {project}: {editors} (the "
-                              "process's `editors`)").format(person=session.actor.label(), stage=stage.id,
-                                                             title=title_of(stage), project=after.id,
-                                                             editors=editors_wording(process, stage_id)))
+            raise RuleError(
+                _(
+                    "{person} may not change {stage} ({title}) of project {project}: {editors} (the "
+                    "process's `editors`)"
+                ).format(
+                    person=session.actor.label(),
+                    stage=stage.id,
+                    title=title_of(stage),
+                    project=after.id,
+                    editors=editors_wording(process, stage_id),
+                )
+            )
 
 
 def _check_required(session: Session, before: ProjectView, after: ProjectView) -> None:
@@ -326,14 +432,21 @@ def _check_required(session: Session, before: ProjectView, after: ProjectView) -
             if old == new or not (after.applies(step) and req.when.holds(after)):
                 continue  # unchanged, or not needed any more (installation.address once not on site)
             needed = _("{step} ({title}) needs it (clause {clause})").format(
-                step=step.id, title=title_of(step), clause=step.clause)
+                step=step.id, title=title_of(step), clause=step.clause
+            )
             if is_filled(old) and not is_filled(new):
-                raise UsageError(_("{field}: it cannot be emptied, {needed}: give the right value instead").format(
-                    field=req.field, needed=needed))
+                raise UsageError(
+                    _("{field}: it cannot be emptied, {needed}: give the right value instead").format(
+                        field=req.field, needed=needed
+                    )
+                )
             ftype = session.ws.process.field_type(req.field)
             if ftype is not None and ftype.kind == "money" and new == 0:
-                raise UsageError(_("{field}: ¥0.00 is no amount, and {needed}: give the amount").format(
-                    field=req.field, needed=needed))
+                raise UsageError(
+                    _("{field}: ¥0.00 is no amount, and {needed}: give the amount").format(
+                        field=req.field, needed=needed
+                    )
+                )
 
 
 _FAR = 10  # a contract amount more than this many times the budget, or less than its share, is warned about
@@ -345,9 +458,12 @@ def _far_from_budget(before: ProjectView, after: ProjectView) -> tuple[str, ...]
     if not budget or not amount or amount == figure(before, "contract_amount"):
         return ()
     if amount > budget * _FAR or amount * _FAR < budget:
-        return (_("the contract amount {amount} is far from the budget {budget} (more than {times}× apart): check "
-                  "it is not a typo (万 for 元, a zero too many)").format(
-            amount=format_money(amount), budget=format_money(budget), times=_FAR),)
+        return (
+            _(
+                "the contract amount {amount} is far from the budget {budget} (more than {times}× apart): check "
+                "it is not a typo (万 for 元, a zero too many)"
+            ).format(amount=format_money(amount), budget=format_money(budget), times=_FAR),
+        )
     return ()
 
 
@@ -356,8 +472,11 @@ def _check_facts(session: Session, before: Project, after: Project) -> None:
     the future: form 4 must not print an acceptance dated after the client's signature."""
     today = session.at.date()
     for _stage, path, value in future_facts(session.ws.process, before, after, today):
-        raise UsageError(_("{field}: {day} is in the future (today is {today}); it records what happened, so it "
-                           "is at most today").format(field=path, day=value, today=today))
+        raise UsageError(
+            _(
+                "{field}: {day} is in the future (today is {today}); it records what happened, so it is at most today"
+            ).format(field=path, day=value, today=today)
+        )
 
 
 def _check_persons(session: Session, stage: Stage, old: dict[str, Any], new: dict[str, Any]) -> None:
@@ -365,33 +484,47 @@ def _check_persons(session: Session, stage: Stage, old: dict[str, Any], new: dic
     for person_id, role in sorted(persons(stage.fields, new) - persons(stage.fields, old), key=str):
         person = session.ws.people.by_id(person_id)
         if person is None:
-            raise UsageError(_("{stage}: {person} not in people.yaml (a person field takes a person's id)").format(
-                stage=stage.id, person=person_id))
+            raise UsageError(
+                _("{stage}: {person} not in people.yaml (a person field takes a person's id)").format(
+                    stage=stage.id, person=person_id
+                )
+            )
         if role and role not in person.roles:
-            raise RuleError(_("{stage}: {person} does not hold the role {role}").format(
-                stage=stage.id, person=person.label(), role=role_name(session.ws.process, role)))
+            raise RuleError(
+                _("{stage}: {person} does not hold the role {role}").format(
+                    stage=stage.id, person=person.label(), role=role_name(session.ws.process, role)
+                )
+            )
 
 
 def _reopen_roles(session: Session, view: ProjectView, stage_ids: list[str]) -> dict[str, str]:
     """The role each stage is reopened in. Reopening is for someone who signs in the stage (or an
     admin); a stage reopened only as a consequence (the settlement, when the contract amount
     changes) takes the role the change is made in."""
+
     def own_role(stage_id: str) -> str | None:
         stage = view.process.stage(stage_id)
-        return next((r for step in stage.steps for r in step.roles
-                     if not view.process.roles[r].external and holds_role(session.actor, r, view)), None)
+        return next(
+            (
+                r
+                for step in stage.steps
+                for r in step.roles
+                if not view.process.roles[r].external and holds_role(session.actor, r, view)
+            ),
+            None,
+        )
 
     found = {sid: own_role(sid) for sid in stage_ids}
     fallback = next((r for r in found.values() if r), "admin" if "admin" in session.actor.roles else None)
     if fallback is None:
-        raise RuleError(_("only someone who signs in stage {stage} (or an admin) may reopen it").format(
-            stage=stage_ids[0]))
+        raise RuleError(
+            _("only someone who signs in stage {stage} (or an admin) may reopen it").format(stage=stage_ids[0])
+        )
     return {sid: role or fallback for sid, role in found.items()}
 
 
 # -- init -------------------------------------------------------------------------------------
-def init_workspace(path: Path, company: str, admin_name: str, admin_email: str,
-                   when: datetime | None = None) -> str:
+def init_workspace(path: Path, company: str, admin_name: str, admin_email: str, when: datetime | None = None) -> str:
     """Make a workspace: xmflow.yaml, people.yaml with the first admin, projects/, one commit."""
     if path.exists() and not path.is_dir():
         raise UsageError(_("{path} is a file, not a folder").format(path=path))
@@ -421,8 +554,9 @@ def acknowledge(session: Session, commit: str, kind: str | None, why: str) -> Re
 
     ws = session.ws
     if "admin" not in session.actor.roles:
-        raise RuleError(_("{person} is not an admin: only an admin acknowledges a finding").format(
-            person=session.actor.label()))
+        raise RuleError(
+            _("{person} is not an admin: only an admin acknowledges a finding").format(person=session.actor.label())
+        )
     sha = store.git(ws.root, "rev-parse", "--verify", "-q", f"{commit}^{{commit}}", check=False).strip()
     if not sha:
         raise UsageError(_("--acknowledge {commit}: no such commit here").format(commit=commit))
@@ -433,8 +567,11 @@ def acknowledge(session: Session, commit: str, kind: str | None, why: str) -> Re
     if not chosen:
         kinds = sorted({f.kind for f in findings})
         if kinds:
-            raise UsageError(_("commit {commit} has no {kind} finding (its findings: {kinds})").format(
-                commit=sha[:7], kind=kind, kinds=listing(kinds)))
+            raise UsageError(
+                _("commit {commit} has no {kind} finding (its findings: {kinds})").format(
+                    commit=sha[:7], kind=kind, kinds=listing(kinds)
+                )
+            )
         raise UsageError(_("commit {commit} has no findings to acknowledge").format(commit=sha[:7]))
     entries = acks_mod.parse(ws.text_if_any(ACKNOWLEDGEMENTS) or "")
     new = tuple(dict.fromkeys(acks_mod.Acknowledgement(sha, f.kind, f.project, why) for f in chosen))
@@ -443,8 +580,13 @@ def acknowledge(session: Session, commit: str, kind: str | None, why: str) -> Re
     msg = message(subject, {"Xmflow-Decision": Decision.RECORD.value, "Xmflow-Acknowledges": sha}, why)
     files: dict[str, bytes | None] = {ACKNOWLEDGEMENTS: acks_mod.dump(entries + new).encode("utf-8")}
     done = journal.commit(ws.root, files, msg, store.Author(session.actor.name, session.actor.email), session.at)
-    return Result("", done, _("acknowledge {count} finding(s) of {commit}: {kinds}").format(
-        count=len(new), commit=sha[:7], kinds=listing(found)))
+    return Result(
+        "",
+        done,
+        _("acknowledge {count} finding(s) of {commit}: {kinds}").format(
+            count=len(new), commit=sha[:7], kinds=listing(found)
+        ),
+    )
 
 
 def _text(value: str, option: str, multiline: bool = False) -> str:

@@ -32,8 +32,11 @@ def _check_invoice(session: Session, view: ProjectView, entry: dict[str, Any]) -
         except XmflowError:
             continue  # a record that cannot be read holds no invoice; `status` names it
         if any((inv.get("number") or "").casefold() == number.casefold() for inv in other.value(field) or []):
-            raise RuleError(_("invoice number {number} is already recorded (project {project}); clause 4.0").format(
-                number=number, project=pid))
+            raise RuleError(
+                _("invoice number {number} is already recorded (project {project}); clause 4.0").format(
+                    number=number, project=pid
+                )
+            )
 
 
 _CHECKS: dict[str, Callable[[Session, ProjectView, dict[str, Any]], None]] = {
@@ -60,12 +63,21 @@ def add_entry(session: Session, project_id: str, ledger_id: str, amount: str, en
     view = session.view(project)
     value = amount_of(amount)
     if not any(holds_role(session.actor, role, view) for role in ledger.roles):
-        raise RuleError(_("{person} may not record {ledger} for {project}: only {roles} (clause {clause})").format(
-            person=session.actor.label(), ledger=ledger_id, project=project_id,
-            roles=pgettext("between two items", " or ").join(ledger.roles), clause=ledger.clause))
+        raise RuleError(
+            _("{person} may not record {ledger} for {project}: only {roles} (clause {clause})").format(
+                person=session.actor.label(),
+                ledger=ledger_id,
+                project=project_id,
+                roles=pgettext("between two items", " or ").join(ledger.roles),
+                clause=ledger.clause,
+            )
+        )
     stage = process.stage(ledger.stage)
-    entry = {**{k: single_line(v, k) if isinstance(v, str) else v for k, v in entry.items() if v is not None},
-             "amount": value, "by": session.actor.id}
+    entry = {
+        **{k: single_line(v, k) if isinstance(v, str) else v for k, v in entry.items() if v is not None},
+        "amount": value,
+        "by": session.actor.id,
+    }
     entry.setdefault("date", session.at.date())
     if entry["date"] > session.at.date():
         raise UsageError(_("--date {date}: that is in the future").format(date=entry["date"]))
@@ -78,8 +90,12 @@ def add_entry(session: Session, project_id: str, ledger_id: str, amount: str, en
     record = project.record(stage.id)
     data = {**record.data, field: [*(record.data.get(field) or []), _ordered(process, ledger, entry)]}
     subject = f"{project_id} {ledger_id}: {format_money(value)}"  # the commit's subject: not translated
-    commit = session.commit(project_id, {stage.id: replace(record, data=data, exists=True)}, subject,
-                            {"Xmflow-Decision": Decision.RECORD.value, "Xmflow-Clause": ledger.clause})
+    commit = session.commit(
+        project_id,
+        {stage.id: replace(record, data=data, exists=True)},
+        subject,
+        {"Xmflow-Decision": Decision.RECORD.value, "Xmflow-Clause": ledger.clause},
+    )
     return Result(project_id, commit, subject)
 
 

@@ -65,8 +65,11 @@ def renumber(root: Path, tip: str, head: str, renames: dict[str, str]) -> dict[s
             header, _, message = raw.partition("\n\n")
             msg_file = Path(scratch, "message")
             msg_file.write_text(renamed_message(message, renames), encoding="utf-8")
-            env = {f"GIT_{role.upper()}_{part}": value for role, name, email, stamp in _PERSON.findall(header)
-                   for part, value in (("NAME", name), ("EMAIL", email), ("DATE", f"@{stamp}"))}
+            env = {
+                f"GIT_{role.upper()}_{part}": value
+                for role, name, email, stamp in _PERSON.findall(header)
+                for part, value in (("NAME", name), ("EMAIL", email), ("DATE", f"@{stamp}"))
+            }
             args = [a for p in parents for a in ("-p", mapping.get(p, p))]
             mapping[sha] = store.git(root, "commit-tree", tree, *args, "-F", str(msg_file), env=env).strip()
     return mapping

@@ -43,8 +43,7 @@ class Session:
     ws: Workspace
     actor: Person
     at: datetime = field(default_factory=now)
-    _held: contextlib.ExitStack = field(default_factory=contextlib.ExitStack, init=False, repr=False,
-                                        compare=False)
+    _held: contextlib.ExitStack = field(default_factory=contextlib.ExitStack, init=False, repr=False, compare=False)
 
     @classmethod
     def start(cls, ws: Workspace, *, untrusted_settings_ok: bool = False) -> Session:
@@ -103,9 +102,15 @@ class Session:
     def view(self, project: Project) -> ProjectView:
         return ProjectView(project, self.ws.process, self.ws.config)
 
-    def commit(self, project_id: str, changed: dict[str, StageRecord], subject: str,
-               trailers: dict[str, str | None], body: str | None = None,
-               extra: dict[str, bytes] | None = None) -> str:
+    def commit(
+        self,
+        project_id: str,
+        changed: dict[str, StageRecord],
+        subject: str,
+        trailers: dict[str, str | None],
+        body: str | None = None,
+        extra: dict[str, bytes] | None = None,
+    ) -> str:
         """Write the changed stage records (and any extra files) and commit them as the person
         acting. Each record is read back before anything is written, so no change can leave a
         file that xmflow itself would refuse to read."""
@@ -117,9 +122,12 @@ class Session:
             records.parse_record(stage, text, rec.path)
             files[rec.path] = text.encode("utf-8")
             if len(files[rec.path]) > yamlio.MAX_BYTES:  # xmflow would not read it back: refused before it is written
-                raise UsageError(_("{file} would be {size} bytes, more than the {most} xmflow reads of a stage file: "
-                                   "shorten what you give (a scan goes in with --evidence, not in a field)").format(
-                    file=rec.path, size=f"{len(files[rec.path]):,}", most=f"{yamlio.MAX_BYTES:,}"))
+                raise UsageError(
+                    _(
+                        "{file} would be {size} bytes, more than the {most} xmflow reads of a stage file: "
+                        "shorten what you give (a scan goes in with --evidence, not in a field)"
+                    ).format(file=rec.path, size=f"{len(files[rec.path]):,}", most=f"{yamlio.MAX_BYTES:,}")
+                )
         files.update(extra or {})
         msg = message(subject, {"Xmflow-Project": project_id, **trailers}, body)
         return journal.commit(self.ws.root, files, msg, store.Author(self.actor.name, self.actor.email), self.at)
@@ -163,8 +171,9 @@ def message(subject: str, trailers: dict[str, str | None], body: str | None = No
     for key, value in trailers.items():
         single_line(value, key)
     if body and _DIVIDER.search(body):
-        raise UsageError(_("a note may not have a line starting with --- (git would read it as the end of the "
-                           "message)"))
+        raise UsageError(
+            _("a note may not have a line starting with --- (git would read it as the end of the message)")
+        )
     lines = [f"{key}: {value}" for key, value in trailers.items() if value]
     parts = [" ".join(subject.split())] + ([body.strip()] if body and body.strip() else []) + ["\n".join(lines)]
     return "\n\n".join(parts) + "\n"

@@ -116,9 +116,12 @@ def _attempts(ws: Workspace, target: _Target, orig: str) -> SyncReport:
         outgoing.refuse_unpushable(root, target.shown, tip, run.orig, run.forgiven, run.origins)
         if _push(root, target, tip):
             return SyncReport(pulled, pushed, run.renumbered, attempt)
-    raise StoreError(_("{branch} kept moving: others pushed first {attempts} times in a row. Nothing was pushed and "
-                       "your branch is as it was; run `xmflow sync` again in a moment").format(branch=target.shown,
-                                                                                           attempts=ATTEMPTS))
+    raise StoreError(
+        _(
+            "{branch} kept moving: others pushed first {attempts} times in a row. Nothing was pushed and "
+            "your branch is as it was; run `xmflow sync` again in a moment"
+        ).format(branch=target.shown, attempts=ATTEMPTS)
+    )
 
 
 # -- before anything moves ------------------------------------------------------------------
@@ -131,15 +134,34 @@ def _preflight(ws: Workspace, remote: str, branch: str | None) -> _Target:
     for found in store.git(root, "rev-parse", *[a for name in _UNFINISHED for a in ("--git-path", name)]).split("\n"):
         if found and (root / found).exists():
             saved = store.git(root, "rev-parse", "--verify", "-q", SAVED, check=False).strip()
-            back = _("; an interrupted `xmflow sync` left it: put your branch back as it was with `git rebase "
-                     "--abort && git reset --keep {saved}`").format(saved=SAVED) if saved else ""
-            raise UsageError(_("a git rebase, merge or cherry-pick is unfinished here: finish it or abort it (git "
-                               "rebase --abort, git merge --abort) before `xmflow sync`") + back)
+            back = (
+                _(
+                    "; an interrupted `xmflow sync` left it: put your branch back as it was with `git rebase "
+                    "--abort && git reset --keep {saved}`"
+                ).format(saved=SAVED)
+                if saved
+                else ""
+            )
+            raise UsageError(
+                _(
+                    "a git rebase, merge or cherry-pick is unfinished here: finish it or abort it (git "
+                    "rebase --abort, git merge --abort) before `xmflow sync`"
+                )
+                + back
+            )
     remotes = store.git(root, "remote").split()
     if remote not in remotes:
-        said = _("no remote {remote} (remotes: {remotes}): add the shared repository with `git remote add {name} "
-                 "URL` or name one with --remote") if remotes else \
-            _("no remote {remote}: add the shared repository with `git remote add {name} URL` or name one with --remote")
+        said = (
+            _(
+                "no remote {remote} (remotes: {remotes}): add the shared repository with `git remote add {name} "
+                "URL` or name one with --remote"
+            )
+            if remotes
+            else _(
+                "no remote {remote}: add the shared repository with `git remote add {name} URL` or name one with "
+                "--remote"
+            )
+        )
         raise UsageError(said.format(remote=repr(remote), remotes=", ".join(remotes), name=remote))
     current = store.git(root, "symbolic-ref", "--short", "-q", "HEAD", check=False).strip()
     if not current:
@@ -161,9 +183,12 @@ def _require_clean(ws: Workspace) -> None:
     store.refuse_hand_edits(ws.root, [CONFIG, PEOPLE, ACKNOWLEDGEMENTS, PROJECTS, *process])
     others = [path for code, path in store.changes(ws.root, []) if code != "??"]
     if others:
-        raise UsageError(_("uncommitted changes in {files}: commit them with git or put them back (git restore "
-                           "--staged --worktree -- {paths}) before `xmflow sync`").format(files=", ".join(others),
-                                                                                       paths=" ".join(others)))
+        raise UsageError(
+            _(
+                "uncommitted changes in {files}: commit them with git or put them back (git restore "
+                "--staged --worktree -- {paths}) before `xmflow sync`"
+            ).format(files=", ".join(others), paths=" ".join(others))
+        )
 
 
 # -- the remote -----------------------------------------------------------------------------
@@ -177,18 +202,30 @@ def _fetch(root: Path, target: _Target) -> str | None:
     except StoreError as exc:
         if _remote_tip(root, target) is None:
             return None
-        raise StoreError(_("cannot fetch {branch} from {remote}: {error}").format(
-            branch=target.branch, remote=target.remote, error=exc.message)) from None
+        raise StoreError(
+            _("cannot fetch {branch} from {remote}: {error}").format(
+                branch=target.branch, remote=target.remote, error=exc.message
+            )
+        ) from None
     tip = _rev(root, target.tracking)
     if known and not _is_ancestor(root, known, tip):
-        store.git(root, "update-ref", "-m", "xmflow sync: the shared branch was rewritten; kept as received",
-                  target.tracking, known)
+        store.git(
+            root,
+            "update-ref",
+            "-m",
+            "xmflow sync: the shared branch was rewritten; kept as received",
+            target.tracking,
+            known,
+        )
         lost = len(store.commits_only_in(root, known, tip))
-        raise RuleError(_("{branch} was rewritten on the shared repository: {lost} commit(s) this clone received "
-                          "from it are no longer there (a forced push, past or without the server's hook), and with "
-                          "them the sign-offs they held. Nothing was pushed and your branch is as it was. Tell your "
-                          "admin; the commits are still here: git log {tip}..{known}").format(
-            branch=target.shown, lost=lost, tip=tip, known=known))
+        raise RuleError(
+            _(
+                "{branch} was rewritten on the shared repository: {lost} commit(s) this clone received "
+                "from it are no longer there (a forced push, past or without the server's hook), and with "
+                "them the sign-offs they held. Nothing was pushed and your branch is as it was. Tell your "
+                "admin; the commits are still here: git log {tip}..{known}"
+            ).format(branch=target.shown, lost=lost, tip=tip, known=known)
+        )
     return tip
 
 
@@ -216,8 +253,11 @@ def _push(root: Path, target: _Target, tip: str | None) -> bool:
         if declined:
             raise RuleError(_declined_message(target, said, declined.group(1))) from None
         detail = "\n".join(line.rstrip() for line in exc.message.splitlines())
-        raise StoreError(_("cannot push to {branch} on {remote}, so nothing was pushed and your branch is as it "
-                           "was: {detail}").format(branch=target.branch, remote=target.remote, detail=detail)) from None
+        raise StoreError(
+            _(
+                "cannot push to {branch} on {remote}, so nothing was pushed and your branch is as it was: {detail}"
+            ).format(branch=target.branch, remote=target.remote, detail=detail)
+        ) from None
     store.git(root, "update-ref", target.tracking, head)
     return True
 
@@ -227,9 +267,11 @@ def _declined_message(target: _Target, stderr: str, why: str) -> str:
     said = [_CONTROL.sub("", line) for line in _REMOTE_LINE.findall(stderr)]
     # git's own words, quoted as git printed them: the server's lines (in its language) after git's "remote:"
     reasons = "\n".join(f"  remote: {line}" for line in said if line.strip()) or f"  ({why})"
-    return _("{remote} refused the push to {branch} ({why}); its reasons:\n{reasons}\nNothing was pushed and your "
-             "branch is as it was. Set right what the server names (or ask whoever runs it), then `xmflow sync` "
-             "again.").format(remote=target.remote, branch=target.branch, why=why, reasons=reasons)
+    return _(
+        "{remote} refused the push to {branch} ({why}); its reasons:\n{reasons}\nNothing was pushed and your "
+        "branch is as it was. Set right what the server names (or ask whoever runs it), then `xmflow sync` "
+        "again."
+    ).format(remote=target.remote, branch=target.branch, why=why, reasons=reasons)
 
 
 # -- combining with the shared branch -------------------------------------------------------
@@ -272,16 +314,23 @@ def _rebase(ws: Workspace, target: _Target, tip: str, origins: dict[str, str]) -
         store.git(root, "-c", "rebase.autoStash=false", "-c", "rebase.updateRefs=false", "rebase", "-q", tip)
     except StoreError as exc:
         if not _rebasing(root):
-            raise StoreError(_("cannot put your commits on top of {branch}: {error}").format(
-                branch=target.shown, error=exc.message)) from None
-        paths = [p for p in store.git(root, "-c", "core.quotePath=false", "diff", "--name-only",
-                                      "--diff-filter=U").splitlines() if p]
+            raise StoreError(
+                _("cannot put your commits on top of {branch}: {error}").format(branch=target.shown, error=exc.message)
+            ) from None
+        paths = [
+            p
+            for p in store.git(
+                root, "-c", "core.quotePath=false", "diff", "--name-only", "--diff-filter=U"
+            ).splitlines()
+            if p
+        ]
         stopped = store.git(root, "rev-parse", "-q", "--verify", "REBASE_HEAD", check=False).strip()
         ours = store.git(root, "log", "-1", "--format=%h “%s”", origins.get(stopped, stopped)).strip()
         store.git(root, "rebase", "--abort")
         if not paths:
-            raise StoreError(_("cannot put your commits on top of {branch}: {error}").format(
-                branch=target.shown, error=exc.message)) from None
+            raise StoreError(
+                _("cannot put your commits on top of {branch}: {error}").format(branch=target.shown, error=exc.message)
+            ) from None
         raise SyncConflict(_conflict_message(ws, target, tip, paths, ours)) from None
 
 
@@ -294,13 +343,18 @@ def _conflict_message(ws: Workspace, target: _Target, tip: str, paths: list[str]
         sha, name, email, subject = theirs[0][0] if theirs else ("", "", "", "")
         who = _who(ws, name, email)
         people.add(who)
-        lines.append(_("{stage}: changed here (your commit {ours}) and by {who} on {branch} (commit {commit} "
-                       "“{subject}”)").format(stage=_describe(ws, path), ours=ours, who=who, branch=target.shown,
-                                              commit=sha, subject=subject))
-    lines.append(_("Nothing was pushed; your commits and files are as they were. Talk to {people} and agree whose "
-                   "change stands. To build on theirs, drop your commit(s) to that stage (git rebase -i {branch}), run "
-                   "`xmflow sync`, then make your change again.").format(people=", ".join(sorted(people)),
-                                                                        branch=target.shown))
+        lines.append(
+            _(
+                "{stage}: changed here (your commit {ours}) and by {who} on {branch} (commit {commit} “{subject}”)"
+            ).format(stage=_describe(ws, path), ours=ours, who=who, branch=target.shown, commit=sha, subject=subject)
+        )
+    lines.append(
+        _(
+            "Nothing was pushed; your commits and files are as they were. Talk to {people} and agree whose "
+            "change stands. To build on theirs, drop your commit(s) to that stage (git rebase -i {branch}), run "
+            "`xmflow sync`, then make your change again."
+        ).format(people=", ".join(sorted(people)), branch=target.shown)
+    )
     return "\n".join(lines)
 
 
@@ -345,13 +399,16 @@ def _restore(root: Path, orig: str) -> None:
         if _rev(root, "HEAD") != orig:
             store.git(root, "reset", "-q", "--keep", orig)
     except StoreError as exc:
-        raise StoreError(_("sync stopped and could not put your branch back by itself ({error}); your commits are "
-                           "safe at {saved}: git reset --keep {saved}").format(error=exc.message, saved=SAVED)) from None
+        raise StoreError(
+            _(
+                "sync stopped and could not put your branch back by itself ({error}); your commits are "
+                "safe at {saved}: git reset --keep {saved}"
+            ).format(error=exc.message, saved=SAVED)
+        ) from None
 
 
 def _rev(root: Path, rev: str) -> str:
     return store.git(root, "rev-parse", "--verify", "-q", rev).strip()
-
 
 
 def _is_ancestor(root: Path, older: str, newer: str) -> bool:

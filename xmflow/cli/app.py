@@ -57,8 +57,14 @@ from xmflow.values import quoted
 class _Group(TyperGroup):
     """Turns xmflow's errors into a message and their exit code (1 rule, 2 input); 3 for a crash."""
 
-    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
-             standalone_mode: bool = True, **extra: Any) -> Any:
+    def main(
+        self,
+        args: Any = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
         """Run the command line in its language (chosen before it is parsed: help and the parser's
         errors speak it too)."""
         argv = list(sys.argv[1:] if args is None else args)
@@ -107,9 +113,14 @@ class _Group(TyperGroup):
         return name, command, rest
 
 
-app = typer.Typer(cls=_Group, no_args_is_help=True, add_completion=False, rich_markup_mode=None,
-                  context_settings={"help_option_names": ["-h", "--help"]},
-                  help="xmflow: the marketing-project control procedure (营销项目作业控制程序) on git.")
+app = typer.Typer(
+    cls=_Group,
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    help="xmflow: the marketing-project control procedure (营销项目作业控制程序) on git.",
+)
 process_app = typer.Typer(no_args_is_help=True, help="The procedure as data: show or export it.")
 app.add_typer(process_app, name="process")
 app.add_typer(cli_money.app)
@@ -117,13 +128,12 @@ app.add_typer(cli_trust.app)
 app.add_typer(cli_notify.app)
 app.add_typer(cli_site.app)
 
+
 class Lang(StrEnum):
     """The languages of xmflow's tables."""
 
     zh = "zh"
     en = "en"
-
-
 
 
 def _print_version(value: bool) -> None:
@@ -136,17 +146,37 @@ def _print_version(value: bool) -> None:
 def main_options(
     ctx: typer.Context,
     path: Annotated[str | None, typer.Option("-C", metavar="PATH", help="Run as if started in PATH.")] = None,
-    lang: Annotated[Lang | None, typer.Option("--lang", help="zh or en (default: $XMFLOW_LANG, else the workspace's locale, else the system's).")] = None,
+    lang: Annotated[
+        Lang | None,
+        typer.Option(
+            "--lang", help="zh or en (default: $XMFLOW_LANG, else the workspace's locale, else the system's)."
+        ),
+    ] = None,
     no_color: Annotated[bool, typer.Option("--no-color", help="No colours (also: the NO_COLOR variable).")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show a traceback on an internal error.")] = False,
-    version: Annotated[bool, typer.Option("--version", is_eager=True, callback=_print_version,
-                                          help="Show xmflow's version and exit.")] = False,
-    install_completion: Annotated[bool, typer.Option(
-        "--install-completion", is_eager=True, expose_value=False, callback=completion.install_callback,
-        help="Install TAB completion for your shell (bash, zsh, fish): project ids, steps, fields.")] = False,
-    show_completion: Annotated[bool, typer.Option(
-        "--show-completion", is_eager=True, expose_value=False, callback=completion.show_callback,
-        help="Print the completion script for your shell, to install it by hand.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", is_eager=True, callback=_print_version, help="Show xmflow's version and exit.")
+    ] = False,
+    install_completion: Annotated[
+        bool,
+        typer.Option(
+            "--install-completion",
+            is_eager=True,
+            expose_value=False,
+            callback=completion.install_callback,
+            help="Install TAB completion for your shell (bash, zsh, fish): project ids, steps, fields.",
+        ),
+    ] = False,
+    show_completion: Annotated[
+        bool,
+        typer.Option(
+            "--show-completion",
+            is_eager=True,
+            expose_value=False,
+            callback=completion.show_callback,
+            help="Print the completion script for your shell, to install it by hand.",
+        ),
+    ] = False,
 ) -> None:
     start = folder_of(path, "-C") or Path.cwd()
     ctx.obj = {"path": start, "out": Out(i18n.language(), not no_color), "debug": debug}
@@ -155,8 +185,9 @@ def main_options(
 @app.command()
 def init(
     ctx: typer.Context,
-    path: Annotated[str | None, typer.Argument(metavar="PATH",
-                                               help="Folder to make a workspace of (default: here).")] = None,
+    path: Annotated[
+        str | None, typer.Argument(metavar="PATH", help="Folder to make a workspace of (default: here).")
+    ] = None,
     company: Annotated[str, typer.Option(help="The company's name, printed on every form.")] = "未命名公司",
 ) -> None:
     """Make a workspace: xmflow.yaml, people.yaml (you as the first admin), projects/, one commit."""
@@ -171,8 +202,11 @@ def init(
     name, email = store.identity(target)
     actions.init_workspace(target, company, name, email)
     with made(ctx, _("the workspace in {folder}").format(folder=target)):
-        out_of(ctx).line(_("workspace ready in {folder}; you ({email}) are its admin. Add people to people.yaml.")
-                         .format(folder=target, email=email))
+        out_of(ctx).line(
+            _("workspace ready in {folder}; you ({email}) are its admin. Add people to people.yaml.").format(
+                folder=target, email=email
+            )
+        )
 
 
 @app.command()
@@ -181,10 +215,18 @@ def new(
     name: Annotated[str, typer.Argument(help="The project's name.")],
     client: Annotated[str, typer.Option("--client", help="The client (甲方).")],
     budget: Annotated[str, typer.Option("--budget", help="Budget: 1500000, 1,500,000, 150万, 1.5亿.")],
-    industry_need: Annotated[bool, typer.Option("--industry-need", help="Key project for industry need (3.1.2 A).")] = False,
-    special: Annotated[bool, typer.Option("--special", help="Special project; key once the VP approves (3.1.2 C).")] = False,
-    sales: Annotated[str | None, typer.Option("--sales", help="The project's salesperson (default: you).",
-                                                          autocompletion=completion.salespeople)] = None,
+    industry_need: Annotated[
+        bool, typer.Option("--industry-need", help="Key project for industry need (3.1.2 A).")
+    ] = False,
+    special: Annotated[
+        bool, typer.Option("--special", help="Special project; key once the VP approves (3.1.2 C).")
+    ] = False,
+    sales: Annotated[
+        str | None,
+        typer.Option(
+            "--sales", help="The project's salesperson (default: you).", autocompletion=completion.salespeople
+        ),
+    ] = None,
     project_id: Annotated[str | None, typer.Option("--id", help="Project id (default YYYY-NNN).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -192,8 +234,9 @@ def new(
     name, client = text_of(name, "NAME") or "", text_of(client, "--client") or ""
     budget = text_of(budget, "--budget", blank=False, required=True) or ""
     session = Session.start(workspace_of(ctx))
-    result = actions.new_project(session, name, client, budget, industry_need=industry_need, special=special,
-                                 sales=sales, project_id=project_id)
+    result = actions.new_project(
+        session, name, client, budget, industry_need=industry_need, special=special, sales=sales, project_id=project_id
+    )
     with made(ctx, f"{result.project} [{result.commit[:8]}]"):
         out = out_of(ctx)
         out.json({"id": result.project}) if as_json else out.line(result.project)
@@ -203,8 +246,9 @@ def new(
 def set_(
     ctx: typer.Context,
     project: Annotated[str, typer.Argument(help="Project id.", autocompletion=completion.projects)],
-    assignments: Annotated[list[str], typer.Argument(help="FIELD=VALUE, e.g. contract.amount=150万.",
-                                                            autocompletion=completion.fields)],
+    assignments: Annotated[
+        list[str], typer.Argument(help="FIELD=VALUE, e.g. contract.amount=150万.", autocompletion=completion.fields)
+    ],
     reopen: Annotated[bool, typer.Option("--reopen", help="Change a completed stage (needs -m WHY).")] = False,
     why: Annotated[str | None, typer.Option("-m", help="Why a stage is reopened, or a note for the commit.")] = None,
 ) -> None:
@@ -230,8 +274,11 @@ def edit(
         try:
             code = subprocess.call([*editor, str(path)])
         except OSError as exc:
-            raise UsageError(_("cannot start the editor ({editor}): {reason}; set EDITOR").format(
-                editor=" ".join(editor), reason=exc.strerror)) from None
+            raise UsageError(
+                _("cannot start the editor ({editor}): {reason}; set EDITOR").format(
+                    editor=" ".join(editor), reason=exc.strerror
+                )
+            ) from None
         if code != 0:
             raise UsageError(_("the editor ({editor}) failed; nothing changed").format(editor=" ".join(editor)))
 
@@ -254,25 +301,44 @@ def _reopen(reopen: bool, why: str | None) -> tuple[str | None, str | None]:
 def sign(
     ctx: typer.Context,
     project: Annotated[str, typer.Argument(help="Project id.", autocompletion=completion.projects)],
-    step: Annotated[str, typer.Argument(help="Step, e.g. contract.supervisor_review.",
-                                               autocompletion=completion.steps)],
+    step: Annotated[
+        str, typer.Argument(help="Step, e.g. contract.supervisor_review.", autocompletion=completion.steps)
+    ],
     reject: Annotated[bool, typer.Option("--reject", help="Reject (needs -m WHY).")] = False,
     comment: Annotated[str | None, typer.Option("-m", help="A note, or the reason of a reject.")] = None,
-    role: Annotated[str | None, typer.Option("--role", help="The role you sign in (client for 甲方).",
-                                                         autocompletion=completion.roles)] = None,
+    role: Annotated[
+        str | None,
+        typer.Option("--role", help="The role you sign in (client for 甲方).", autocompletion=completion.roles),
+    ] = None,
     signatory: Annotated[str | None, typer.Option("--signatory", help="The client's signer.")] = None,
-    evidence: Annotated[str | None, typer.Option("--evidence", metavar="FILE",
-                                                 help="A scan of the signed paper (a file of at most 20 MB).")] = None,
+    evidence: Annotated[
+        str | None,
+        typer.Option("--evidence", metavar="FILE", help="A scan of the signed paper (a file of at most 20 MB)."),
+    ] = None,
     paper_date: Annotated[str | None, typer.Option("--date", help="The day signed on paper.")] = None,
-    on_behalf_of: Annotated[str | None, typer.Option("--on-behalf-of", autocompletion=completion.delegators,
-                                                     help="Sign for this person, who delegated "
-                                                          "the role to you in people.yaml (代签).")] = None,
+    on_behalf_of: Annotated[
+        str | None,
+        typer.Option(
+            "--on-behalf-of",
+            autocompletion=completion.delegators,
+            help="Sign for this person, who delegated the role to you in people.yaml (代签).",
+        ),
+    ] = None,
 ) -> None:
     """Sign (or reject) a step, as yourself; one commit with the sign-off's trailers."""
     comment, signatory = text_of(comment, "-m", multiline=True, blank=False), text_of(signatory, "--signatory")
-    result = signing.sign_step(Session.start(workspace_of(ctx)), project, step, reject=reject, comment=comment,
-                               role=role, signatory=signatory, evidence=Path(evidence) if evidence else None,
-                               paper_date=day_of(paper_date, "--date"), on_behalf_of=on_behalf_of)
+    result = signing.sign_step(
+        Session.start(workspace_of(ctx)),
+        project,
+        step,
+        reject=reject,
+        comment=comment,
+        role=role,
+        signatory=signatory,
+        evidence=Path(evidence) if evidence else None,
+        paper_date=day_of(paper_date, "--date"),
+        on_behalf_of=on_behalf_of,
+    )
     report_change(ctx, result)
     cli_notify.after_sign(ctx, result)  # 3.7.1: the notice to customer service, once the sign-off is committed
 
@@ -288,7 +354,9 @@ def show(
     ws = workspace_of(ctx)
     stage_ids = [s.id for s in ws.process.stages]
     if stage and stage not in stage_ids:
-        raise UsageError(_("no stage {stage} (stages: {stages})").format(stage=quoted(stage), stages=", ".join(stage_ids)))
+        raise UsageError(
+            _("no stage {stage} (stages: {stages})").format(stage=quoted(stage), stages=", ".join(stage_ids))
+        )
     view = ProjectView(ws.project(project), ws.process, ws.config)
     shown = [ws.process.stage(stage)] if stage else list(ws.process.stages)
     if as_json:
@@ -300,19 +368,31 @@ def show(
 @app.command()
 def status(
     ctx: typer.Context,
-    project: Annotated[str | None, typer.Argument(help="One project in full.", autocompletion=completion.projects)] = None,
+    project: Annotated[
+        str | None, typer.Argument(help="One project in full.", autocompletion=completion.projects)
+    ] = None,
     mine: Annotated[bool, typer.Option("--mine", help="Only what waits on me.")] = False,
-    role: Annotated[str | None, typer.Option("--role", help="Only what waits on this role.",
-                                                         autocompletion=completion.roles)] = None,
+    role: Annotated[
+        str | None, typer.Option("--role", help="Only what waits on this role.", autocompletion=completion.roles)
+    ] = None,
     overdue: Annotated[bool, typer.Option("--overdue", help="Only projects with overdue milestones.")] = False,
     key: Annotated[bool, typer.Option("--key", help="Only key projects.")] = False,
-    late: Annotated[bool, typer.Option("--late", help="Only projects with a step waiting longer than its due_days.")] = False,
-    warranty: Annotated[bool, typer.Option("--warranty", help="Only projects whose warranty ends within 60 days.")] = False,
+    late: Annotated[
+        bool, typer.Option("--late", help="Only projects with a step waiting longer than its due_days.")
+    ] = False,
+    warranty: Annotated[
+        bool, typer.Option("--warranty", help="Only projects whose warranty ends within 60 days.")
+    ] = False,
     withdrawn: Annotated[bool, typer.Option("--withdrawn", help="Only withdrawn projects (终止).")] = False,
-    xlsx: Annotated[str | None, typer.Option("--xlsx", metavar="FILE",
-                                             help="Write the portfolio as an Excel workbook.")] = None,
-    as_of: Annotated[str | None, typer.Option("--as-of", help="The day figures are computed for (default today).")] = None,
-    every: Annotated[bool, typer.Option("--all", help="In a terminal, every project in the table (not the first 200).")] = False,
+    xlsx: Annotated[
+        str | None, typer.Option("--xlsx", metavar="FILE", help="Write the portfolio as an Excel workbook.")
+    ] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="The day figures are computed for (default today).")
+    ] = None,
+    every: Annotated[
+        bool, typer.Option("--all", help="In a terminal, every project in the table (not the first 200).")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Where projects stand: the portfolio, or one project's every step."""
@@ -327,17 +407,23 @@ def status(
         out.json(status_mod.report_json(rep)) if as_json else out.report(rep, ws.process, ws.people)
         return
     if role and role not in ws.process.roles:
-        raise UsageError(_("--role: no role {role} (roles: {roles})").format(role=quoted(role), roles=", ".join(ws.process.roles)))
+        raise UsageError(
+            _("--role: no role {role} (roles: {roles})").format(role=quoted(role), roles=", ".join(ws.process.roles))
+        )
     me = None
     if mine:
         email = ws.identity_email()
         me = ws.people.by_email(email) if email else None
         if me is None:
-            raise UsageError(_("--mine: {email} is not in people.yaml (git config user.email)").format(
-                email=email or _("your git identity")))
+            raise UsageError(
+                _("--mine: {email} is not in people.yaml (git config user.email)").format(
+                    email=email or _("your git identity")
+                )
+            )
     found, problems = overview.lines(ws, day)
-    chosen = overview.select(found, day, mine=me, role=role, overdue=overdue, key=key, late=late, warranty=warranty,
-                              withdrawn=withdrawn)
+    chosen = overview.select(
+        found, day, mine=me, role=role, overdue=overdue, key=key, late=late, warranty=warranty, withdrawn=withdrawn
+    )
     rows = [line.summary for line in chosen]
     if me is not None:  # of each project, the steps that wait on me (a withdrawal to approve, not the team's step)
         rows = [dataclasses.replace(r, next=tuple(n for n in r.next if me in n.people) or r.next) for r in rows]
@@ -345,8 +431,9 @@ def status(
         rows = status_mod.by_warranty_end(rows)
     money: dict[str, list[overview.Money]] = {}
     if me is not None:  # and the money that waits on me, in the projects the other filters keep
-        others = overview.select(found, day, role=role, overdue=overdue, key=key, late=late, warranty=warranty,
-                                 withdrawn=withdrawn)
+        others = overview.select(
+            found, day, role=role, overdue=overdue, key=key, late=late, warranty=warranty, withdrawn=withdrawn
+        )
         for item in overview.money_for(me, others, ws, day):
             money.setdefault(item.project, []).append(item)
     if workbook:
@@ -384,13 +471,21 @@ class Format(StrEnum):
 def render(
     ctx: typer.Context,
     project: Annotated[str, typer.Argument(help="Project id.", autocompletion=completion.projects)],
-    form: Annotated[str, typer.Argument(help="form1…form4, sample-request, shipping-order, registration, "
-                                              "archive-list (or the Chinese title), or volume: the whole project.",
-                                              autocompletion=completion.forms)],
-    fmt: Annotated[Format | None, typer.Option("--format", "-f", help="md (default), html (A4) or pdf "
-                                                                    "(default: from -o's extension).")] = None,
-    output: Annotated[str | None, typer.Option("-o", "--output", metavar="FILE",
-                                               help="Write to FILE (default: standard output).")] = None,
+    form: Annotated[
+        str,
+        typer.Argument(
+            help="form1…form4, sample-request, shipping-order, registration, "
+            "archive-list (or the Chinese title), or volume: the whole project.",
+            autocompletion=completion.forms,
+        ),
+    ],
+    fmt: Annotated[
+        Format | None,
+        typer.Option("--format", "-f", help="md (default), html (A4) or pdf (default: from -o's extension)."),
+    ] = None,
+    output: Annotated[
+        str | None, typer.Option("-o", "--output", metavar="FILE", help="Write to FILE (default: standard output).")
+    ] = None,
 ) -> None:
     """Print a form (附表1–4 and the others) from the records, to sign on paper."""
     from xmflow.forms import rendering  # Jinja is loaded by the one command that prints forms
@@ -422,10 +517,19 @@ def glance(out: Out, ws: Workspace, shown: list[overview.Line]) -> None:
 def process_show(
     ctx: typer.Context,
     as_json: JsonOpt = False,
-    fields: Annotated[bool, typer.Option("--fields", help="The stages' fields instead: each one's type, the steps "
-                                                          "that require it, and what else to know.")] = False,
-    as_markdown: Annotated[bool, typer.Option("--markdown", help="With --fields: as a Markdown document, "
-                                                                 "to print or to keep beside the process.")] = False,
+    fields: Annotated[
+        bool,
+        typer.Option(
+            "--fields",
+            help="The stages' fields instead: each one's type, the steps that require it, and what else to know.",
+        ),
+    ] = False,
+    as_markdown: Annotated[
+        bool,
+        typer.Option(
+            "--markdown", help="With --fields: as a Markdown document, to print or to keep beside the process."
+        ),
+    ] = False,
 ) -> None:
     """Print the procedure: stages, steps, roles, conditions, clauses, forms."""
     proc = _process(ctx)

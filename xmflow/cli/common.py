@@ -96,8 +96,9 @@ def _refuse_negative_amount(command: Any, args: list[str]) -> None:
             amount_of(arg)  # refuses it, with the amount's own message
 
 
-def text_of(value: str | None, option: str, multiline: bool = False, blank: bool = True,
-            required: bool = False) -> str | None:
+def text_of(
+    value: str | None, option: str, multiline: bool = False, blank: bool = True, required: bool = False
+) -> str | None:
     """Text typed on the command line that is kept (a name, a note, a reference): no control
     characters, on one line unless *multiline*, and not only blanks unless *blank* (where blanks
     would be taken for no value); None stays None."""
@@ -105,19 +106,30 @@ def text_of(value: str | None, option: str, multiline: bool = False, blank: bool
         return None
     what = _("a single line of text") if not multiline else _("plain text")
     if any("\ud800" <= c <= "\udfff" for c in value):  # bytes that were not UTF-8
-        raise UsageError(_("{option} must be {what}, in UTF-8 (got {value}); type it again").format(
-            option=option, what=what, value=brief(value)))
+        raise UsageError(
+            _("{option} must be {what}, in UTF-8 (got {value}); type it again").format(
+                option=option, what=what, value=brief(value)
+            )
+        )
     if not blank and not value.strip():
         if required:
             raise UsageError(_("{option}: an empty text (only blanks); give one").format(option=option))
-        raise UsageError(_("{option}: an empty text (only blanks); give one, or leave {option} out").format(option=option))
+        raise UsageError(
+            _("{option}: an empty text (only blanks); give one, or leave {option} out").format(option=option)
+        )
     try:
         return check_text(value, multiline=multiline)
     except ValueError as exc:
-        why = (_("it has a line break") if not multiline and ("\n" in value or "\r" in value)
-               else _("it {problem}").format(problem=exc))
-        raise UsageError(_("{option} must be {what}: {why} (got {value})").format(
-            option=option, what=what, why=why, value=brief(value))) from None
+        why = (
+            _("it has a line break")
+            if not multiline and ("\n" in value or "\r" in value)
+            else _("it {problem}").format(problem=exc)
+        )
+        raise UsageError(
+            _("{option} must be {what}: {why} (got {value})").format(
+                option=option, what=what, why=why, value=brief(value)
+            )
+        ) from None
 
 
 def output_of(text: str | None, option: str, example: str) -> Path | None:
@@ -151,11 +163,17 @@ def editor_command() -> list[str]:
         try:
             words = shlex.split(value)
         except ValueError as exc:
-            raise UsageError(_("${variable} ({value}) cannot be read as a command: {problem}; fix it, e.g. {variable}=nano")
-                             .format(variable=variable, value=quoted(value), problem=exc)) from None
+            raise UsageError(
+                _("${variable} ({value}) cannot be read as a command: {problem}; fix it, e.g. {variable}=nano").format(
+                    variable=variable, value=quoted(value), problem=exc
+                )
+            ) from None
         if not words:
-            raise UsageError(_("${variable} is empty; set it to your editor, e.g. {variable}=nano, or unset it")
-                             .format(variable=variable))
+            raise UsageError(
+                _("${variable} is empty; set it to your editor, e.g. {variable}=nano, or unset it").format(
+                    variable=variable
+                )
+            )
         return words
     return ["vi"]
 
@@ -176,5 +194,6 @@ def made(ctx: typer.Context, made_what: str) -> Iterator[None]:
     try:
         yield
     except OutputError as exc:
-        out_of(ctx).error(_("{problem}; the change is made all the same: {change}").format(problem=exc.message,
-                                                                                          change=made_what))
+        out_of(ctx).error(
+            _("{problem}; the change is made all the same: {change}").format(problem=exc.message, change=made_what)
+        )

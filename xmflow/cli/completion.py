@@ -139,16 +139,17 @@ class Bash(_Shell):
         if line is not None:
             args, incomplete = _split(_before_cursor(line, os.environ.get("COMP_POINT", "")))
         else:
-            args, incomplete = _glued_words(split_arg_string(os.environ.get("COMP_WORDS", "")),
-                                            int(os.environ.get("COMP_CWORD") or 0))
+            args, incomplete = _glued_words(
+                split_arg_string(os.environ.get("COMP_WORDS", "")), int(os.environ.get("COMP_CWORD") or 0)
+            )
         breaks = os.environ.get("COMP_WORDBREAKS", " \t\n\"'><=;|&(:")
         cut = max((incomplete.rfind(c) for c in breaks if c not in " \t\n\"'"), default=-1)
-        self._kept = incomplete[:cut + 1]
+        self._kept = incomplete[: cut + 1]
         return args, incomplete
 
     def format_completion(self, item: CompletionItem) -> str:
         value = str(item.value)
-        return value[len(self._kept):] if self._kept and value.startswith(self._kept) else value
+        return value[len(self._kept) :] if self._kept and value.startswith(self._kept) else value
 
 
 def _before_cursor(line: str, point: str) -> str:
@@ -222,8 +223,13 @@ def answer(cli: Any, ctx_args: MutableMapping[str, Any], prog_name: str, complet
     action, shell = (first, second) if first in ("source", "complete") else (second, first)
     comp_cls = _CLASSES.get(shell)
     if comp_cls is None or action not in ("source", "complete"):
-        typer.echo(_("{instruction}: not a completion instruction (complete_bash, complete_zsh, "
-                     "complete_fish, or source_… for the script)").format(instruction=instruction), err=True)
+        typer.echo(
+            _(
+                "{instruction}: not a completion instruction (complete_bash, complete_zsh, "
+                "complete_fish, or source_… for the script)"
+            ).format(instruction=instruction),
+            err=True,
+        )
         return 1
     comp = comp_cls(cli, ctx_args, prog_name, complete_var)
     if action == "source":
@@ -259,9 +265,13 @@ def shell_of(environ: MutableMapping[str, str] | None = None) -> str:
     if name not in SHELLS:
         name = Path(environ.get("SHELL", "")).name or name
     if name not in SHELLS:
-        raise UsageError(_("cannot tell your shell ({shell}): completion is for bash, zsh and fish; for one of "
-                           "them, print its script with _XMFLOW_COMPLETE=source_bash xmflow (or source_zsh, "
-                           "source_fish)").format(shell=name or "?"))
+        raise UsageError(
+            _(
+                "cannot tell your shell ({shell}): completion is for bash, zsh and fish; for one of "
+                "them, print its script with _XMFLOW_COMPLETE=source_bash xmflow (or source_zsh, "
+                "source_fish)"
+            ).format(shell=name or "?")
+        )
     return name
 
 
@@ -352,9 +362,12 @@ def _write(path: Path, text: str) -> None:
 # -- the candidates -----------------------------------------------------------------------------
 def _quiet(complete: Callable[[typer.Context, str], Iterable[tuple[str, str]]]) -> Callable[..., Candidates]:
     """A completion that offers nothing rather than fail."""
+
     def guarded(ctx: typer.Context, incomplete: str) -> Candidates:
         try:
-            return [(value, help_text) for value, help_text in complete(ctx, incomplete) if value.startswith(incomplete)]
+            return [
+                (value, help_text) for value, help_text in complete(ctx, incomplete) if value.startswith(incomplete)
+            ]
         except Exception:  # a broken workspace completes nothing
             return []
 
@@ -387,8 +400,15 @@ def projects(ctx: typer.Context, incomplete: str) -> Iterable[tuple[str, str]]:
 @_quiet
 def steps(ctx: typer.Context, incomplete: str) -> Iterable[tuple[str, str]]:
     """Every step of the process, with its title and clause."""
-    return [(st.id, _("{title} (clause {clause})").format(title=_title(st.title, st.title_en), clause=st.clause)
-             if st.clause else _title(st.title, st.title_en)) for st in _workspace(ctx).process.steps]
+    return [
+        (
+            st.id,
+            _("{title} (clause {clause})").format(title=_title(st.title, st.title_en), clause=st.clause)
+            if st.clause
+            else _title(st.title, st.title_en),
+        )
+        for st in _workspace(ctx).process.steps
+    ]
 
 
 @_quiet
@@ -400,8 +420,10 @@ def stages(ctx: typer.Context, incomplete: str) -> Iterable[tuple[str, str]]:
 @_quiet
 def forms(ctx: typer.Context, incomplete: str) -> Iterable[tuple[str, str]]:
     """The forms of the process by id, and ``volume`` (the whole project)."""
-    found = [(f.id, _title(f"{f.title}（{f.annex}）" if f.annex else f.title, f.title_en))
-             for f in _workspace(ctx).process.forms.values()]
+    found = [
+        (f.id, _title(f"{f.title}（{f.annex}）" if f.annex else f.title, f.title_en))
+        for f in _workspace(ctx).process.forms.values()
+    ]
     return [*found, ("volume", _("the whole project, every form in one volume"))]
 
 
@@ -482,8 +504,11 @@ def _values(ws: Any, path: str) -> Candidates:
     elif ftype.kind == "enum":
         choices = [(v, "") for v in ftype.values]
     elif ftype.kind == "person":
-        choices = [_person(p) for p in ws.people.persons if ftype.role is None or ftype.role in p.roles
-                   or not _is_global(ws, ftype.role)]
+        choices = [
+            _person(p)
+            for p in ws.people.persons
+            if ftype.role is None or ftype.role in p.roles or not _is_global(ws, ftype.role)
+        ]
     elif ftype.kind == "date":
         choices = [(date.today().isoformat(), _("today"))]
     else:
@@ -494,4 +519,3 @@ def _values(ws: Any, path: str) -> Candidates:
 def _is_global(ws: Any, role_id: str) -> bool:
     role = ws.process.roles.get(role_id)
     return role is None or role.is_global
-

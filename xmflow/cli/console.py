@@ -36,9 +36,14 @@ from xmflow.reports.status import NextStep, Report, Summary, warranty_days_left
 from xmflow.trust.trail import Trail
 from xmflow.values import format_money, visible
 
-_STATE_STYLE = {StepState.SIGNED: ("signed", "green"), StepState.WAITING: ("waiting_state", "yellow"),
-                StepState.BLOCKED: ("blocked", "red"), StepState.SKIPPED: ("skipped", "dim"),
-                StepState.DECLINED: ("declined", "magenta"), StepState.STOPPED: ("stopped", "dim")}
+_STATE_STYLE = {
+    StepState.SIGNED: ("signed", "green"),
+    StepState.WAITING: ("waiting_state", "yellow"),
+    StepState.BLOCKED: ("blocked", "red"),
+    StepState.SKIPPED: ("skipped", "dim"),
+    StepState.DECLINED: ("declined", "magenta"),
+    StepState.STOPPED: ("stopped", "dim"),
+}
 _REVISION_COLUMNS = ("version", "chapter", "content", "date", "prepared_by", "reviewed_by", "approved_by")
 
 
@@ -161,8 +166,10 @@ class Out:
         safe = functools.partial(_JSON_UNSAFE.sub, lambda m: f"\\u{ord(m.group()):04x}")
         self.text(f"{{\n  {json.dumps(key)}: [\n")
         every = itertools.chain(first, it)
-        chunks = (",\n".join("    " + json.dumps(item, ensure_ascii=False) for item in chunk)
-                  for chunk in iter(lambda: list(itertools.islice(every, 1000)), []))
+        chunks = (
+            ",\n".join("    " + json.dumps(item, ensure_ascii=False) for item in chunk)
+            for chunk in iter(lambda: list(itertools.islice(every, 1000)), [])
+        )
         for n, chunk in enumerate(chunks):
             self.text(safe((",\n" if n else "") + chunk))
         tail = "".join(f",\n  {json.dumps(k, ensure_ascii=False)}: {_json_text(v, '  ')}" for k, v in rest().items())
@@ -178,7 +185,9 @@ class Out:
         self._print_err(Text(visible(text), style="yellow"))
 
     # -- status ---------------------------------------------------------------------------------
-    def portfolio(self, rows: list[Summary], process: Process, every: bool = False, warranty: date | None = None) -> None:
+    def portfolio(
+        self, rows: list[Summary], process: Process, every: bool = False, warranty: date | None = None
+    ) -> None:
         """The portfolio: a table of at most PORTFOLIO_ROWS rows in a terminal (all with *every*),
         the rest said in one line; piped, more than that go out as a line each (tab-separated),
         written as they go: a table of 10,000 rows costs more to draw than to compute. With
@@ -189,8 +198,10 @@ class Out:
             self.line(self.t("none"))
             return
         if len(rows) > PORTFOLIO_ROWS and not self.console.is_terminal:
-            self._tsv([*(self.t(key) for key in keys), *ends],
-                      ((*self._portfolio_row(s, process, "; "), *self._warranty_cells(s, warranty)) for s in rows))
+            self._tsv(
+                [*(self.t(key) for key in keys), *ends],
+                ((*self._portfolio_row(s, process, "; "), *self._warranty_cells(s, warranty)) for s in rows),
+            )
             return
         shown = rows if every else rows[:PORTFOLIO_ROWS]
         table = Table(show_lines=False, header_style="bold")
@@ -202,8 +213,13 @@ class Out:
             _row(table, *self._portfolio_row(s, process, "\n"), *self._warranty_cells(s, warranty))
         self._print(table)
         if len(shown) < len(rows):
-            self.line(_("{total} projects, the first {shown} above: xmflow status --all for every one, or pipe it "
-                        "(| less) for a line each").format(shown=len(shown), total=len(rows)), style="yellow")
+            self.line(
+                _(
+                    "{total} projects, the first {shown} above: xmflow status --all for every one, or pipe it "
+                    "(| less) for a line each"
+                ).format(shown=len(shown), total=len(rows)),
+                style="yellow",
+            )
 
     @staticmethod
     def _warranty_cells(s: Summary, warranty: date | None) -> tuple[str, ...]:
@@ -214,13 +230,28 @@ class Out:
         return (shown(s.warranty_end), str(left) if left is not None else "")
 
     def _portfolio_row(self, s: Summary, process: Process, between: str) -> tuple[str, ...]:
-        stage = (self.t("withdrawn") if s.withdrawn is not None else self.t("closed") if s.closed
-                 else wording.title(process.stage(s.stage).title, process.stage(s.stage).title_en))
+        stage = (
+            self.t("withdrawn")
+            if s.withdrawn is not None
+            else self.t("closed")
+            if s.closed
+            else wording.title(process.stage(s.stage).title, process.stage(s.stage).title_en)
+        )
         steps = between.join(n.step.id for n in s.next)
         who = between.join(wording.waiting_on(n, process) for n in s.next)
-        return (s.id, s.name, s.client, s.sales_name, self.t("yes") if s.key else "", stage, steps or "—", who,
-                str(s.waiting_days), str(len(s.overdue)) if s.overdue else "",
-                format_money(s.amount) if s.amount is not None else "")
+        return (
+            s.id,
+            s.name,
+            s.client,
+            s.sales_name,
+            self.t("yes") if s.key else "",
+            stage,
+            steps or "—",
+            who,
+            str(s.waiting_days),
+            str(len(s.overdue)) if s.overdue else "",
+            format_money(s.amount) if s.amount is not None else "",
+        )
 
     def money(self, items: list[Money]) -> None:
         """`status --mine`: the money that waits on this person (to invoice, or to collect)."""
@@ -234,15 +265,23 @@ class Out:
     def show(self, project: Project, stages: list[Stage], derived: Figures, plan: list[Installment]) -> None:
         """`show`: the derived figures on one line (named in the language in use, yes/no as
         是/否, none as —), then each stage's record as stored."""
-        names = {"key": "key", "contract_amount": "amount", "invoiced": "invoiced", "received": "received",
-                 "outstanding": "unreceived", "warranty_end": "warranty_end"}  # of the contract, not ar's invoiced
+        names = {
+            "key": "key",
+            "contract_amount": "amount",
+            "invoiced": "invoiced",
+            "received": "received",
+            "outstanding": "unreceived",
+            "warranty_end": "warranty_end",
+        }  # of the contract, not ar's invoiced
         figures = "  ".join(f"{label_or(names.get(k, k))}: {shown(v)}" for k, v in derived.as_dict().items())
         self.line(f"# {project.id}  {figures}", style="bold")
         self.schedule(plan, None)
         for stage in stages:
             record = project.record(stage.id)
             if record.exists:
-                self.line(f"\n## {stage.id} — {wording.title(stage.title, stage.title_en)} ({record.path})", style="bold cyan")
+                self.line(
+                    f"\n## {stage.id} — {wording.title(stage.title, stage.title_en)} ({record.path})", style="bold cyan"
+                )
                 self.line(dump_record(stage, record).rstrip())
 
     def report(self, r: Report, process: Process, people: People | None = None) -> None:
@@ -260,28 +299,56 @@ class Out:
                 current = st.step.stage
                 stage = process.stage(current)
                 table.add_section()
-                _row(table, Text(wording.title(stage.title, stage.title_en), style="bold cyan"), "", stage.clause, "", "", "")
+                _row(
+                    table,
+                    Text(wording.title(stage.title, stage.title_en), style="bold cyan"),
+                    "",
+                    stage.clause,
+                    "",
+                    "",
+                    "",
+                )
             label, style = _STATE_STYLE[st.state]
             who = [f"{wording.signer(x, process, people)} {x.at.date()}" for x in st.signed]
             if st.state in (StepState.WAITING, StepState.BLOCKED):
                 who.append("→ " + "/".join(wording.role_title(role, process) for role in st.waiting_roles))
             notes = [str(m.message) for m in st.missing]
-            notes += [_("the signature of {name} ({day}) no longer matches: sign again").format(
-                name=wording.person(x.by, people), day=x.at.date()) for x in st.stale]
-            notes += [_("changed since {name} signed ({day})").format(name=wording.person(x.by, people), day=x.at.date())
-                      for x in st.changed_since]
+            notes += [
+                _("the signature of {name} ({day}) no longer matches: sign again").format(
+                    name=wording.person(x.by, people), day=x.at.date()
+                )
+                for x in st.stale
+            ]
+            notes += [
+                _("changed since {name} signed ({day})").format(name=wording.person(x.by, people), day=x.at.date())
+                for x in st.changed_since
+            ]
             notes += list(st.why)  # not applying: why, and how it would
             if st.rejected and st.state is StepState.DECLINED:
-                notes.append(_("declined by {name} ({day}): {reason}").format(
-                    name=wording.signer(st.rejected, process, people), day=st.rejected.at.date(),
-                    reason=st.rejected.comment or ""))
+                notes.append(
+                    _("declined by {name} ({day}): {reason}").format(
+                        name=wording.signer(st.rejected, process, people),
+                        day=st.rejected.at.date(),
+                        reason=st.rejected.comment or "",
+                    )
+                )
             elif st.rejected:
-                notes.append(_("rejected by {name}: {reason}").format(
-                    name=wording.signer(st.rejected, process, people), reason=st.rejected.comment or ""))
+                notes.append(
+                    _("rejected by {name}: {reason}").format(
+                        name=wording.signer(st.rejected, process, people), reason=st.rejected.comment or ""
+                    )
+                )
             for n in (n for n in s.late if n.step.id == st.step.id):
                 notes.append(_("late: {waited} > {due} days").format(waited=n.waiting_days, due=st.step.due_days))
-            _row(table, st.step.id, wording.title(st.step.title, st.step.title_en or st.step.title), st.step.clause, Text(self.t(label), style=style),
-                          "\n".join(who), "\n".join(notes))
+            _row(
+                table,
+                st.step.id,
+                wording.title(st.step.title, st.step.title_en or st.step.title),
+                st.step.clause,
+                Text(self.t(label), style=style),
+                "\n".join(who),
+                "\n".join(notes),
+            )
         self._print(table)
         for note in r.notes:
             self.line(note, style="yellow")
@@ -294,8 +361,15 @@ class Out:
             for key in ("name", "percent", "event", "event_date", "due_date", "sum"):
                 table.add_column(self.t(key), justify="right" if key in ("percent", "sum") else "left")
             for i in plan:
-                _row(table, i.name, f"{i.percent}%" if i.percent is not None else "", f"{label_or('ev_' + i.event).removeprefix('ev_')} +{i.days}",
-                     str(i.event_date or "—"), str(i.due or "—"), format_money(i.amount) if i.amount is not None else "")
+                _row(
+                    table,
+                    i.name,
+                    f"{i.percent}%" if i.percent is not None else "",
+                    f"{label_or('ev_' + i.event).removeprefix('ev_')} +{i.days}",
+                    str(i.event_date or "—"),
+                    str(i.due or "—"),
+                    format_money(i.amount) if i.amount is not None else "",
+                )
             self._print(table)
         if warranty_end:
             self.line(f"{self.t('warranty_end')}: {shown(warranty_end)}")
@@ -308,12 +382,28 @@ class Out:
         for stage in process.stages:
             table.add_section()
             when = "" if isinstance(stage.when, Always) else stage.when.describe()
-            _row(table, Text(f"{stage.id} ({stage.file})", style="bold cyan"), wording.title(stage.title, stage.title_en), "", stage.clause, when, "",
-                          stage.form or "")
+            _row(
+                table,
+                Text(f"{stage.id} ({stage.file})", style="bold cyan"),
+                wording.title(stage.title, stage.title_en),
+                "",
+                stage.clause,
+                when,
+                "",
+                stage.form or "",
+            )
             for step in stage.steps:
                 roles = (" + " if step.needs_all_roles else " | ").join(step.roles)
-                _row(table, step.id, wording.title(step.title, step.title_en or step.title), roles, step.clause, step.when.describe(),
-                              ", ".join(p.step for p in step.after), step.form or "")
+                _row(
+                    table,
+                    step.id,
+                    wording.title(step.title, step.title_en or step.title),
+                    roles,
+                    step.clause,
+                    step.when.describe(),
+                    ", ".join(p.step for p in step.after),
+                    step.form or "",
+                )
         self._print(table)
         if process.forms:
             forms = Table(title=self.t("forms"), header_style="bold")
@@ -321,7 +411,14 @@ class Out:
                 forms.add_column(self.t(col), overflow="fold")
             for form in process.forms.values():
                 title = f"{form.title}（{form.annex}）" if form.annex else form.title
-                _row(forms, form.id, form.number, wording.title(title, form.title_en), form.when.describe(), ", ".join(form.steps))
+                _row(
+                    forms,
+                    form.id,
+                    form.number,
+                    wording.title(title, form.title_en),
+                    form.when.describe(),
+                    ", ".join(form.steps),
+                )
             self._print(forms)
         if process.revisions:
             revisions = Table(title=self.t("revisions"), header_style="bold")
@@ -331,7 +428,9 @@ class Out:
                 _row(revisions, *(rev.get(key, "") for key in _REVISION_COLUMNS))
             self._print(revisions)
 
-    def sections(self, title: str, intro: str, sections: list[tuple[str, list[str], list[str], list[list[str]]]]) -> None:
+    def sections(
+        self, title: str, intro: str, sections: list[tuple[str, list[str], list[str], list[list[str]]]]
+    ) -> None:
         """A document of tables (`process show --fields`, worded by reference.py): its title and
         introduction, then each section's heading, lines and table."""
         self.line(title, style="bold")
@@ -372,9 +471,20 @@ class Out:
         loops = found.loops
         for loop in loops:
             days = f"{(loop.resolved_at - loop.rejected_at).total_seconds() / 86400:.1f}" if loop.resolved_at else "…"
-            self.line(_("reject {project} {step} → {back_to}: {name} {day} “{reason}”, signed again after {days} days")
-                      .format(project=loop.project, step=loop.step, back_to=loop.back_to, name=loop.by,
-                              day=f"{loop.rejected_at:%Y-%m-%d}", reason=loop.reason, days=days), style="yellow")
+            self.line(
+                _(
+                    "reject {project} {step} → {back_to}: {name} {day} “{reason}”, signed again after {days} days"
+                ).format(
+                    project=loop.project,
+                    step=loop.step,
+                    back_to=loop.back_to,
+                    name=loop.by,
+                    day=f"{loop.rejected_at:%Y-%m-%d}",
+                    reason=loop.reason,
+                    days=days,
+                ),
+                style="yellow",
+            )
 
     def findings(self, findings: list[Any], checked: str) -> None:
         """`verify` and `check`: each finding on stderr, or one line saying all is well."""
@@ -384,8 +494,13 @@ class Out:
             self.line(checked, style="green")
 
     # -- receivables ----------------------------------------------------------------------------
-    def ar(self, rows: list[Receivable], groups: dict[str, list[Receivable]] | None, total_row: Receivable,
-           every: bool = False) -> None:
+    def ar(
+        self,
+        rows: list[Receivable],
+        groups: dict[str, list[Receivable]] | None,
+        total_row: Receivable,
+        every: bool = False,
+    ) -> None:
         """`ar`: a row per project (grouped by salesperson on request, each group's subtotal
         after it), the total, the ageing as bars. In a terminal at most PORTFOLIO_ROWS projects
         are drawn unless *every* (every subtotal and the total still count all); piped, more
@@ -394,12 +509,18 @@ class Out:
         headers = [label_or(key) for key in keys]
 
         def cells(r: Receivable) -> list[str]:
-            return [r.project, r.name, r.salesperson_name or r.salesperson, *(format_money(v) for v in
-                    (r.contract, r.due, r.invoiced, r.received, r.outstanding)),
-                    *(format_money(r.ageing[k]) if r.ageing[k] else "" for k in (NOT_DUE, *BUCKETS))]
+            return [
+                r.project,
+                r.name,
+                r.salesperson_name or r.salesperson,
+                *(format_money(v) for v in (r.contract, r.due, r.invoiced, r.received, r.outstanding)),
+                *(format_money(r.ageing[k]) if r.ageing[k] else "" for k in (NOT_DUE, *BUCKETS)),
+            ]
 
-        sections = [(members, total(members, _("subtotal {name}").format(name=person)) if groups is not None else None)
-                    for person, members in (groups or {"": rows}).items()]
+        sections = [
+            (members, total(members, _("subtotal {name}").format(name=person)) if groups is not None else None)
+            for person, members in (groups or {"": rows}).items()
+        ]
         if len(rows) > PORTFOLIO_ROWS and not self.console.is_terminal:
             self._tsv(headers, (cells(r) for members, sub in sections for r in [*members, *filter(None, [sub])]))
             self._tsv(None, [cells(total_row)])
@@ -410,7 +531,7 @@ class Out:
             table.add_column(header, justify="left" if text else "right", overflow="fold", no_wrap=not text)
         budget = len(rows) if every else PORTFOLIO_ROWS
         for members, sub in sections:
-            for r in members[:max(budget, 0)]:
+            for r in members[: max(budget, 0)]:
                 table.add_row(*(_cell(c) for c in cells(r)))
             budget -= len(members)
             if sub is not None:
@@ -419,9 +540,13 @@ class Out:
         table.add_row(*(_cell(c, "bold") for c in cells(total_row)))
         self._print(table)
         if budget < 0:
-            self.line(_("{total} projects, the first {shown} above (subtotals and the total count all): "
-                        "xmflow ar --all, --csv or --xlsx for every one").format(shown=PORTFOLIO_ROWS, total=len(rows)),
-                      style="yellow")
+            self.line(
+                _(
+                    "{total} projects, the first {shown} above (subtotals and the total count all): "
+                    "xmflow ar --all, --csv or --xlsx for every one"
+                ).format(shown=PORTFOLIO_ROWS, total=len(rows)),
+                style="yellow",
+            )
         self.bars(self.t("ageing"), {k: total_row.ageing[k] for k in (NOT_DUE, *BUCKETS)}, money=True)
 
     def _tsv(self, header: list[str] | None, rows: Iterable[list[str] | tuple[str, ...]]) -> None:
@@ -449,8 +574,11 @@ class Out:
         steps waiting too long."""
         if not rows:
             return
-        counts = {wording.title(st.title, st.title_en): sum(1 for r in rows if not r.closed and r.stage == st.id)
-                  for st in process.stages if not st.halts}
+        counts = {
+            wording.title(st.title, st.title_en): sum(1 for r in rows if not r.closed and r.stage == st.id)
+            for st in process.stages
+            if not st.halts
+        }
         counts[self.t("closed")] = sum(1 for r in rows if r.closed and r.withdrawn is None)
         counts[self.t("withdrawn")] = sum(1 for r in rows if r.withdrawn is not None)
         self.line("")
@@ -462,9 +590,17 @@ class Out:
             self.line(self.t("late_steps"), style="bold red")
         if len(late) <= LATE_LINES:
             for r, n in late:
-                self.line("  " + _("{project} {step}: {waited} > {due} days — {who}").format(
-                    project=r.id, step=n.step.id, waited=n.waiting_days, due=n.step.due_days,
-                    who=wording.waiting_on(n, process)), style="red")
+                self.line(
+                    "  "
+                    + _("{project} {step}: {waited} > {due} days — {who}").format(
+                        project=r.id,
+                        step=n.step.id,
+                        waited=n.waiting_days,
+                        due=n.step.due_days,
+                        who=wording.waiting_on(n, process),
+                    ),
+                    style="red",
+                )
             return
         groups: dict[tuple[str, str], list[tuple[Summary, NextStep]]] = {}
         for r, n in late:  # many: one line per step and who it waits on
@@ -472,6 +608,10 @@ class Out:
         for (step, who), items in sorted(groups.items(), key=lambda g: -len(g[1])):
             ids = ", ".join(r.id for r, _n in items[:3]) + (", …" if len(items) > 3 else "")
             longest = max(n.waiting_days for _r, n in items)
-            self.line("  " + _("{step} — {who}: {count} projects late, the longest {longest} days ({ids})").format(
-                step=step, who=who, count=len(items), longest=longest, ids=ids), style="red")
-
+            self.line(
+                "  "
+                + _("{step} — {who}: {count} projects late, the longest {longest} days ({ids})").format(
+                    step=step, who=who, count=len(items), longest=longest, ids=ids
+                ),
+                style="red",
+            )

@@ -46,8 +46,9 @@ class Script:
 def script() -> Script:
     """Read ``examples/demo.yaml``."""
     doc = yamlio.load(_examples().joinpath("demo.yaml").read_text(encoding="utf-8"), "examples/demo.yaml")
-    lines = [(datetime.fromisoformat(when).replace(tzinfo=TZ), who, command)
-             for when, who, command in doc.data["script"]]
+    lines = [
+        (datetime.fromisoformat(when).replace(tzinfo=TZ), who, command) for when, who, command in doc.data["script"]
+    ]
     lines.sort(key=lambda line: line[0])  # stable: the file's order within a minute
     return Script(doc.data["company"], parse_date(doc.data["today"]), lines)
 
@@ -68,19 +69,30 @@ def build(path: Path | None = None) -> Path:
     start = demo.lines[0][0] - timedelta(days=1)
     init_workspace(root, demo.company, admin["name"], admin["email"], start)
     people_text = _examples().joinpath(PEOPLE).read_bytes()
-    journal.commit(root, {PEOPLE: people_text}, "people: the demo company's staff\n\nXmflow-Decision: record\n",
-                       store.Author(admin["name"], admin["email"]), start + timedelta(minutes=5))
+    journal.commit(
+        root,
+        {PEOPLE: people_text},
+        "people: the demo company's staff\n\nXmflow-Decision: record\n",
+        store.Author(admin["name"], admin["email"]),
+        start + timedelta(minutes=5),
+    )
     command = typer.main.get_command(app)
     with resources.as_file(_examples()) as examples:
         for when, who, text in demo.lines:
             # in the language of the command that builds it: each command chooses its own otherwise
             args = ["--lang", i18n.language(), "-C", str(root), *shlex.split(text.replace("{examples}", str(examples)))]
-            with _acting(emails[who], when), contextlib.redirect_stdout(io.StringIO()), \
-                    contextlib.redirect_stderr(io.StringIO()) as err:
+            with (
+                _acting(emails[who], when),
+                contextlib.redirect_stdout(io.StringIO()),
+                contextlib.redirect_stderr(io.StringIO()) as err,
+            ):
                 code = command.main(args, prog_name="xmflow", standalone_mode=False)
             if code:
-                raise XmflowError(_("demo step failed ({who} at {when}): xmflow {command}\n{errors}").format(
-                    who=who, when=f"{when:%Y-%m-%d %H:%M}", command=text, errors=err.getvalue()))
+                raise XmflowError(
+                    _("demo step failed ({who} at {when}): xmflow {command}\n{errors}").format(
+                        who=who, when=f"{when:%Y-%m-%d %H:%M}", command=text, errors=err.getvalue()
+                    )
+                )
     return root
 
 

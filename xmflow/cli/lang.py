@@ -62,7 +62,7 @@ def language_of(argv: list[str]) -> str:
 _WIDE = re.compile(r"[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]")
 _TOKENS = re.compile(r"\s+|[\u2e80-\uffff]|[^\s\u2e80-\uffff]+")
 _NO_BREAK_BEFORE = set("，。；：、！？）」』”’》…%")  # Chinese punctuation never starts a line
-_NO_BREAK_AFTER = set("（「『“‘《")                # nor do opening brackets end one
+_NO_BREAK_AFTER = set("（「『“‘《")  # nor do opening brackets end one
 
 
 def cells(text: str) -> int:
@@ -80,8 +80,11 @@ def _fill(text: str, width: int, initial_indent: str, subsequent_indent: str) ->
         if token.isspace():
             space = token.replace("\n", " ")
             continue
-        breakable = (bool(space) or bool(_WIDE.match(token)) or bool(_WIDE.match(before[-1:]))) \
-            and token[0] not in _NO_BREAK_BEFORE and before[-1:] not in _NO_BREAK_AFTER
+        breakable = (
+            (bool(space) or bool(_WIDE.match(token)) or bool(_WIDE.match(before[-1:])))
+            and token[0] not in _NO_BREAK_BEFORE
+            and before[-1:] not in _NO_BREAK_AFTER
+        )
         pieces.append((space if before else "", token, breakable))
         before, space = token, ""
     lines: list[str] = []
@@ -102,8 +105,9 @@ def _fill(text: str, width: int, initial_indent: str, subsequent_indent: str) ->
     return "\n".join(line.rstrip() for line in lines)
 
 
-def wrap(text: str, width: int = 78, initial_indent: str = "", subsequent_indent: str = "",
-         preserve_paragraphs: bool = False) -> str:
+def wrap(
+    text: str, width: int = 78, initial_indent: str = "", subsequent_indent: str = "", preserve_paragraphs: bool = False
+) -> str:
     """click's ``wrap_text``, for text with Chinese in it too: measured in terminal columns, and
     broken between Chinese characters, which have no spaces to break at. Text without Chinese
     is click's to wrap, exactly as it would."""
@@ -233,19 +237,33 @@ def _name_the_value(param: Any) -> None:
 
 # click's messages (typer vendors click without gettext), as the catalogue knows them.
 _PATTERNS = (
-    (re.compile(r"Got unexpected extra argument(?:s|\(s\))? \((?P<args>.*)\)", re.S), N_("Got unexpected extra arguments ({args})")),
+    (
+        re.compile(r"Got unexpected extra argument(?:s|\(s\))? \((?P<args>.*)\)", re.S),
+        N_("Got unexpected extra arguments ({args})"),
+    ),
     (re.compile(r"Option '(?P<name>.+)' requires an argument\."), N_("Option '{name}' requires an argument.")),
-    (re.compile(r"Option '(?P<name>.+)' requires (?P<n>\d+) arguments\."), N_("Option '{name}' requires {n} arguments.")),
+    (
+        re.compile(r"Option '(?P<name>.+)' requires (?P<n>\d+) arguments\."),
+        N_("Option '{name}' requires {n} arguments."),
+    ),
     (re.compile(r"Option '(?P<name>.+)' does not take a value\."), N_("Option '{name}' does not take a value.")),
     (re.compile(r"'(?P<value>.*)' is not one of (?P<choices>.*)\.", re.S), N_("'{value}' is not one of {choices}.")),
     (re.compile(r"'(?P<value>.*)' is not a valid (?P<kind>\w[\w ]*)\.", re.S), N_("'{value}' is not a valid {kind}.")),
-    (re.compile(r"(?P<value>.+) is not in the range (?P<range>.+)\.", re.S), N_("{value} is not in the range {range}.")),
+    (
+        re.compile(r"(?P<value>.+) is not in the range (?P<range>.+)\.", re.S),
+        N_("{value} is not in the range {range}."),
+    ),
 )
 
 
 # the kinds of value click names in "'x' is not a valid …"
-_KINDS = {"integer": N_("integer"), "int range": N_("whole number in range"), "float": N_("number"),
-          "float range": N_("number in range"), "boolean": N_("yes or no")}
+_KINDS = {
+    "integer": N_("integer"),
+    "int range": N_("whole number in range"),
+    "float": N_("number"),
+    "float range": N_("number in range"),
+    "boolean": N_("yes or no"),
+}
 
 
 def _said(message: str) -> str:
@@ -268,7 +286,8 @@ def _message(exc: click_errors.ClickException) -> str:
     if isinstance(exc, click_errors.MissingParameter):
         kind = exc.param_type or (param.param_type_name if param else "parameter")
         said = {"argument": _("Missing argument {name}."), "option": _("Missing option {name}.")}.get(
-            kind, _("Missing parameter {name}."))
+            kind, _("Missing parameter {name}.")
+        )
         return said.format(name=hint).replace("  ", " ").replace(" .", ".")
     if isinstance(exc, click_errors.NoSuchOption):
         text = _("No such option: {name}").format(name=click_errors._escape_control_characters(exc.option_name))
@@ -294,7 +313,11 @@ def show_usage_error(exc: click_errors.ClickException) -> None:
     if ctx is not None:
         hint = ""
         if ctx.command.get_help_option(ctx) is not None:
-            hint = _("Try '{command} {option}' for help.").format(command=ctx.command_path,
-                                                                   option=ctx.help_option_names[0]) + "\n"
+            hint = (
+                _("Try '{command} {option}' for help.").format(
+                    command=ctx.command_path, option=ctx.help_option_names[0]
+                )
+                + "\n"
+            )
         echo(f"{ctx.get_usage()}\n{hint}", file=sys.stderr, color=ctx.color)
     echo(_("Error: {message}").format(message=_message(exc)), file=sys.stderr, color=ctx.color if ctx else None)

@@ -18,8 +18,9 @@ from xmflow.reports import overview
 @app.command()
 def demo(
     ctx: typer.Context,
-    path: Annotated[str | None, typer.Argument(metavar="PATH",
-                                               help="Where to build it (default: a new temporary folder).")] = None,
+    path: Annotated[
+        str | None, typer.Argument(metavar="PATH", help="Where to build it (default: a new temporary folder).")
+    ] = None,
 ) -> None:
     """Build a demo workspace through the real commands, and show its status."""
     root = demo_mod.build(folder_of(path, "PATH"))
@@ -31,8 +32,11 @@ def demo(
     out.portfolio([line.summary for line in found], ws.process)
     glance(out, ws, found)
     out.line("")
-    out.line(_("try: cd {folder} && xmflow status {project} --as-of {day}").format(
-        folder=root, project=demo_mod.SHOWCASE, day=as_of))
+    out.line(
+        _("try: cd {folder} && xmflow status {project} --as-of {day}").format(
+            folder=root, project=demo_mod.SHOWCASE, day=as_of
+        )
+    )
 
 
 def main() -> None:

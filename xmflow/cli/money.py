@@ -52,9 +52,12 @@ def ar(
     by_sales: Annotated[bool, typer.Option("--by-salesperson", help="Group the projects by salesperson.")] = False,
     as_json: JsonOpt = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV (one row per project, then the total).")] = False,
-    xlsx: Annotated[str | None, typer.Option("--xlsx", metavar="FILE",
-                                             help="Write an Excel workbook for finance.")] = None,
-    every: Annotated[bool, typer.Option("--all", help="In a terminal, every project in the table (not the first 200).")] = False,
+    xlsx: Annotated[
+        str | None, typer.Option("--xlsx", metavar="FILE", help="Write an Excel workbook for finance.")
+    ] = None,
+    every: Annotated[
+        bool, typer.Option("--all", help="In a terminal, every project in the table (not the first 200).")
+    ] = False,
 ) -> None:
     """Receivables: contract, due, invoiced, received, outstanding, ageing 0–30/31–60/61–90/90+ days.
 
@@ -79,8 +82,14 @@ def ar(
         out.line(_("wrote {file}").format(file=workbook))
     elif as_json:
         subtotals = {name: receivables.total(members, name).as_json() for name, members in (groups or {}).items()}
-        out.json({"as_of": day.isoformat(), "projects": [r.as_json() for r in rows], "total": grand.as_json(),
-                  **({"by_salesperson": subtotals} if groups is not None else {})})
+        out.json(
+            {
+                "as_of": day.isoformat(),
+                "projects": [r.as_json() for r in rows],
+                "total": grand.as_json(),
+                **({"by_salesperson": subtotals} if groups is not None else {}),
+            }
+        )
     elif as_csv:
         out.text(spreadsheets.ar_csv(_with_subtotals(rows, groups), grand))
     else:
@@ -91,12 +100,14 @@ def ar(
         raise typer.Exit(2)
 
 
-def _with_subtotals(rows: list[receivables.Receivable],
-                    groups: dict[str, list[receivables.Receivable]] | None) -> list[receivables.Receivable]:
+def _with_subtotals(
+    rows: list[receivables.Receivable], groups: dict[str, list[receivables.Receivable]] | None
+) -> list[receivables.Receivable]:
     """The rows, or with --by-salesperson each salesperson's projects followed by their subtotal."""
     if groups is None:
         return rows
-    return [row for name, members in groups.items()
-            for row in (*members, receivables.total(members, _("subtotal {name}").format(name=name)))]
-
-
+    return [
+        row
+        for name, members in groups.items()
+        for row in (*members, receivables.total(members, _("subtotal {name}").format(name=name)))
+    ]

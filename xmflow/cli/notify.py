@@ -33,8 +33,11 @@ def notify(
     """Send each person the digest of what waits on them (once a day), or --resend the outbox.
     Exit 1 when a message could not be delivered (it waits in the outbox)."""
     if message is not None and not resend:
-        raise UsageError(_("{message}: a message is named only with --resend (xmflow notify --resend MESSAGE-ID)").format(
-            message=message))
+        raise UsageError(
+            _("{message}: a message is named only with --resend (xmflow notify --resend MESSAGE-ID)").format(
+                message=message
+            )
+        )
     if resend and as_of:
         raise UsageError(_("--as-of is the day of the digests: --resend sends what waits in the outbox as it is"))
     ws = workspace_of(ctx)
@@ -48,8 +51,11 @@ def notify(
     found = notices.send_digests(ws, day, dry_run=dry_run)
     for digest, done in found:
         if done is None:
-            out.line(_("to {person} <{email}>: {subject}").format(person=digest.person.name, email=digest.person.email,
-                                                                  subject=digest.notice.subject))
+            out.line(
+                _("to {person} <{email}>: {subject}").format(
+                    person=digest.person.name, email=digest.person.email, subject=digest.notice.subject
+                )
+            )
             for line in digest.notice.lines:
                 out.line(f"  {line}")
             for project, form in digest.forms:
@@ -72,8 +78,11 @@ def _resend(ws: Workspace, out: Out, message: str | None, dry_run: bool) -> None
     some of it still cannot go."""
     if dry_run:
         for path, msg in notify_mod.waiting(notices.conf(ws), message):
-            out.line(_("would send {message} to {people}: {subject}").format(
-                message=msg["Message-ID"], people=msg["To"], subject=msg["Subject"]))
+            out.line(
+                _("would send {message} to {people}: {subject}").format(
+                    message=msg["Message-ID"], people=msg["To"], subject=msg["Subject"]
+                )
+            )
             out.line("  " + str(path))
         return
     found = notices.resend(ws, message)
@@ -87,14 +96,21 @@ def _said(out: Out, who: str, done: Delivery) -> None:
     """One message's fate: sent by which channels, in the outbox for want of a mail server, or
     why not and where it waits."""
     if done.problems:
-        out.note(_("{who}: not sent ({problems}); kept in {file}: xmflow notify --resend").format(
-            who=who, problems="; ".join(done.problems), file=done.kept))
+        out.note(
+            _("{who}: not sent ({problems}); kept in {file}: xmflow notify --resend").format(
+                who=who, problems="; ".join(done.problems), file=done.kept
+            )
+        )
     elif done.kept is not None:
         posted = [channel for channel in done.channels if channel != "outbox"]
         said = _("{who}: in the outbox {file} (no mail server set in xmflow.yaml)").format(who=who, file=done.kept)
-        out.line(said if not posted else _("{who}: sent ({channels}); the mail is in the outbox {file} (no mail server "
-                                           "set in xmflow.yaml)").format(who=who, channels=", ".join(posted),
-                                                                         file=done.kept))
+        out.line(
+            said
+            if not posted
+            else _(
+                "{who}: sent ({channels}); the mail is in the outbox {file} (no mail server set in xmflow.yaml)"
+            ).format(who=who, channels=", ".join(posted), file=done.kept)
+        )
     else:
         out.line(_("{who}: sent ({channels})").format(who=who, channels=", ".join(done.channels)))
 

@@ -24,12 +24,23 @@ app = typer.Typer()
 @app.command()
 def site(
     ctx: typer.Context,
-    output: Annotated[str | None, typer.Option("-o", "--output", metavar="DIR",
-                                               help="The folder to write the portal into (made if need be).")] = None,
-    as_of: Annotated[str | None, typer.Option("--as-of", help="The day figures are computed for (default today).")] = None,
-    serve: Annotated[bool, typer.Option("--serve", help="Then serve it on this computer only (127.0.0.1) until "
-                                                        "Ctrl-C; without -o, from a temporary folder.")] = False,
-    port: Annotated[int, typer.Option("--port", min=0, max=65535, metavar="N", help="With --serve: the port (default: a free one).")] = 0,
+    output: Annotated[
+        str | None,
+        typer.Option("-o", "--output", metavar="DIR", help="The folder to write the portal into (made if need be)."),
+    ] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="The day figures are computed for (default today).")
+    ] = None,
+    serve: Annotated[
+        bool,
+        typer.Option(
+            "--serve",
+            help="Then serve it on this computer only (127.0.0.1) until Ctrl-C; without -o, from a temporary folder.",
+        ),
+    ] = False,
+    port: Annotated[
+        int, typer.Option("--port", min=0, max=65535, metavar="N", help="With --serve: the port (default: a free one).")
+    ] = 0,
     pdf: Annotated[bool, typer.Option("--pdf", help="Each form also as a PDF ready to print (the pdf extra).")] = False,
 ) -> None:
     """Build a static web portal of the workspace: the portfolio, a page per project, per person, the receivables.
@@ -53,8 +64,11 @@ def site(
             folder = Path(text_of(output, "-o", blank=False, required=True) or "")
         built = site_mod.build(ws, folder, day, pdf=pdf)
         out = out_of(ctx)
-        out.line(_("wrote {count} pages into {folder} (commit {commit}): open {index}").format(
-            count=len(built.pages), folder=folder, commit=built.commit[:8], index=folder / "index.html"))
+        out.line(
+            _("wrote {count} pages into {folder} (commit {commit}): open {index}").format(
+                count=len(built.pages), folder=folder, commit=built.commit[:8], index=folder / "index.html"
+            )
+        )
         for problem in built.problems:
             out.error(problem)
         if serve:

@@ -28,20 +28,40 @@ from xmflow.i18n import _, pgettext
 from xmflow.money.receivables import BUCKETS, NOT_DUE, Receivable
 from xmflow.values import visible
 
-AR_COLUMNS = ("project", "name", "client", "salesperson", "contract", "due", "invoiced", "received", "outstanding",
-              NOT_DUE, *BUCKETS)
+AR_COLUMNS = (
+    "project",
+    "name",
+    "client",
+    "salesperson",
+    "contract",
+    "due",
+    "invoiced",
+    "received",
+    "outstanding",
+    NOT_DUE,
+    *BUCKETS,
+)
 BOM = "\ufeff"  # UTF-8's byte order mark: what tells Excel the file is UTF-8
 
 
 def ar_headers() -> list[str]:
     """The columns of the receivables in the language in use; in English, :data:`AR_COLUMNS`."""
-    return [pgettext("receivables column", "project"), pgettext("receivables column", "name"),
-            pgettext("receivables column", "client"), pgettext("receivables column", "salesperson"),
-            pgettext("receivables column", "contract"), pgettext("receivables column", "due"),
-            pgettext("receivables column", "invoiced"), pgettext("receivables column", "received"),
-            pgettext("receivables column", "outstanding"), pgettext("receivables column", "not_due"),
-            pgettext("receivables column", "0-30"), pgettext("receivables column", "31-60"),
-            pgettext("receivables column", "61-90"), pgettext("receivables column", "90+")]
+    return [
+        pgettext("receivables column", "project"),
+        pgettext("receivables column", "name"),
+        pgettext("receivables column", "client"),
+        pgettext("receivables column", "salesperson"),
+        pgettext("receivables column", "contract"),
+        pgettext("receivables column", "due"),
+        pgettext("receivables column", "invoiced"),
+        pgettext("receivables column", "received"),
+        pgettext("receivables column", "outstanding"),
+        pgettext("receivables column", "not_due"),
+        pgettext("receivables column", "0-30"),
+        pgettext("receivables column", "31-60"),
+        pgettext("receivables column", "61-90"),
+        pgettext("receivables column", "90+"),
+    ]
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -56,8 +76,18 @@ def csv_text(value: Any) -> Any:
 
 
 def _ar_cells(r: Receivable) -> list[Any]:
-    return [r.project, r.name, r.client, r.salesperson, r.contract, r.due, r.invoiced, r.received, r.outstanding,
-            *(r.ageing[k] for k in (NOT_DUE, *BUCKETS))]
+    return [
+        r.project,
+        r.name,
+        r.client,
+        r.salesperson,
+        r.contract,
+        r.due,
+        r.invoiced,
+        r.received,
+        r.outstanding,
+        *(r.ageing[k] for k in (NOT_DUE, *BUCKETS)),
+    ]
 
 
 def ar_csv(rows: list[Receivable], grand: Receivable) -> str:
@@ -85,8 +115,9 @@ def write_ar(path: Path, rows: list[Receivable], grand: Receivable, as_of: date,
     _write(path, _("receivables {day}").format(day=as_of.isoformat()), sheet_rows, 4, option)
 
 
-def write_table(path: Path, title: str, rows: list[list[Any]], money_from: int | None = None,
-                option: str = "--xlsx") -> None:
+def write_table(
+    path: Path, title: str, rows: list[list[Any]], money_from: int | None = None, option: str = "--xlsx"
+) -> None:
     """A workbook of one sheet: the first row the header."""
     _write(path, title, rows, money_from, option)
 
@@ -96,8 +127,9 @@ def _write(path: Path, title: str, rows: list[list[Any]], money_from: int | None
         from openpyxl import Workbook
         from openpyxl.styles import Font
     except ImportError:
-        raise UsageError(_("Excel output needs openpyxl, an optional extra: pip install openpyxl "
-                           "(or use --csv)")) from None
+        raise UsageError(
+            _("Excel output needs openpyxl, an optional extra: pip install openpyxl (or use --csv)")
+        ) from None
     book = Workbook()
     sheet = book.active
     sheet.title = title[:31].replace(":", " ")

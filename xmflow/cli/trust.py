@@ -30,11 +30,15 @@ app.add_typer(hooks_app, name="hooks")
 @app.command()
 def log(
     ctx: typer.Context,
-    project: Annotated[str | None, typer.Argument(help="Only this project.", autocompletion=completion.projects)] = None,
-    last: Annotated[int | None, typer.Option("-n", "--max-count", min=1, metavar="N",
-                                             help="Only the last N changes.")] = None,
-    since: Annotated[str | None, typer.Option("--since", metavar="DATE",
-                                              help="Only the changes made on or after this day.")] = None,
+    project: Annotated[
+        str | None, typer.Argument(help="Only this project.", autocompletion=completion.projects)
+    ] = None,
+    last: Annotated[
+        int | None, typer.Option("-n", "--max-count", min=1, metavar="N", help="Only the last N changes.")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", metavar="DATE", help="Only the changes made on or after this day.")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """The audit trail from git: who did what, in which role, when, why; waits and reject loops."""
@@ -44,8 +48,9 @@ def log(
         ws.project(project)  # an unknown project is bad usage, not an empty trail
     found = trail_mod.Trail(ws.root, ws.process, ws.people, project, last, first)
     if as_json:
-        out_of(ctx).json_list("entries", (e.as_json() for e in found),
-                              lambda: {"loops": [loop.as_json() for loop in found.loops]})
+        out_of(ctx).json_list(
+            "entries", (e.as_json() for e in found), lambda: {"loops": [loop.as_json() for loop in found.loops]}
+        )
     else:
         out_of(ctx).trail(found, ws.process)
 
@@ -53,18 +58,42 @@ def log(
 @app.command()
 def verify(
     ctx: typer.Context,
-    project: Annotated[str | None, typer.Argument(help="Only this project's findings.",
-                                                               autocompletion=completion.projects)] = None,
+    project: Annotated[
+        str | None, typer.Argument(help="Only this project's findings.", autocompletion=completion.projects)
+    ] = None,
     rev: Annotated[str, typer.Option("--rev", help="Verify the history up to this commit (default HEAD).")] = "HEAD",
-    acknowledge: Annotated[str | None, typer.Option("--acknowledge", metavar="COMMIT", help=(
-        "Admin: record that the findings of COMMIT are known (with -m WHY), in a commit of their own; "
-        "verify then lists them as acknowledged."))] = None,
-    kind: Annotated[str | None, typer.Option("--finding", metavar="KIND", help=(
-        "With --acknowledge: only the findings of this kind (the name in brackets after each finding)."))] = None,
-    why: Annotated[str | None, typer.Option("-m", help="With --acknowledge: why the findings are known and stand.")] = None,
-    full: Annotated[bool, typer.Option("--full", help=(
-        "Replay the whole history from the first commit, not from where the last verify left off "
-        "(the findings are the same)."))] = False,
+    acknowledge: Annotated[
+        str | None,
+        typer.Option(
+            "--acknowledge",
+            metavar="COMMIT",
+            help=(
+                "Admin: record that the findings of COMMIT are known (with -m WHY), in a commit of their own; "
+                "verify then lists them as acknowledged."
+            ),
+        ),
+    ] = None,
+    kind: Annotated[
+        str | None,
+        typer.Option(
+            "--finding",
+            metavar="KIND",
+            help=("With --acknowledge: only the findings of this kind (the name in brackets after each finding)."),
+        ),
+    ] = None,
+    why: Annotated[
+        str | None, typer.Option("-m", help="With --acknowledge: why the findings are known and stand.")
+    ] = None,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full",
+            help=(
+                "Replay the whole history from the first commit, not from where the last verify left off "
+                "(the findings are the same)."
+            ),
+        ),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Replay the git history against the procedure: each sign-off by someone who held its role, in order, and no
@@ -113,11 +142,21 @@ def check(ctx: typer.Context) -> None:
 @hooks_app.command("install")
 def hooks_install(
     ctx: typer.Context,
-    server: Annotated[bool, typer.Option("--server", help="In a bare repository: a pre-receive hook that refuses "
-                                                          "pushes failing verify.")] = False,
-    site: Annotated[str | None, typer.Option("--site", metavar="DIR", help="With --server: also a post-receive hook "
-                                             "that rebuilds the web portal in DIR after each push.")] = None,
-    pdf: Annotated[bool, typer.Option("--pdf", help="With --site: the portal's forms as PDF too (WeasyPrint).")] = False,
+    server: Annotated[
+        bool,
+        typer.Option("--server", help="In a bare repository: a pre-receive hook that refuses pushes failing verify."),
+    ] = False,
+    site: Annotated[
+        str | None,
+        typer.Option(
+            "--site",
+            metavar="DIR",
+            help="With --server: also a post-receive hook that rebuilds the web portal in DIR after each push.",
+        ),
+    ] = None,
+    pdf: Annotated[
+        bool, typer.Option("--pdf", help="With --site: the portal's forms as PDF too (WeasyPrint).")
+    ] = False,
 ) -> None:
     """Install the pre-commit hook (runs check), or with --server the pre-receive hook (guards the shared history)."""
     path = ctx.find_root().obj["path"].resolve()
@@ -157,8 +196,15 @@ def hooks_post_receive(
     from xmflow.forms import site as site_mod
     from xmflow.records.workspace import Workspace
 
-    for var in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_PREFIX",
-                "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_QUARANTINE_PATH"):
+    for var in (
+        "GIT_DIR",
+        "GIT_WORK_TREE",
+        "GIT_INDEX_FILE",
+        "GIT_OBJECT_DIRECTORY",
+        "GIT_PREFIX",
+        "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+        "GIT_QUARANTINE_PATH",
+    ):
         os.environ.pop(var, None)  # git's, for the bare repository the hook runs in: not the clone's
     root = ctx.find_root().obj["path"].resolve()
     branch = store.git(root, "symbolic-ref", "-q", "HEAD", check=False).strip()
@@ -209,16 +255,27 @@ def hooks_pre_receive(ctx: typer.Context) -> None:
         out.error(refusal)
     for ref, commit, found in report.verified:
         if found.findings:
-            out.error(_("{ref}: {count} finding(s) of `xmflow verify` up to {commit}:")
-                      .format(ref=ref, count=len(found.findings), commit=commit[:7]))
+            out.error(
+                _("{ref}: {count} finding(s) of `xmflow verify` up to {commit}:").format(
+                    ref=ref, count=len(found.findings), commit=commit[:7]
+                )
+            )
             out.findings(found.findings, "")
         elif found.resumed:
-            out.note(_HOOK + _("{ref}: verified, no findings up to {commit} ({count} commit(s) replayed from "
-                                    "{start}, verified before)").format(ref=ref, commit=commit[:7], count=found.replayed,
-                                                                        start=found.resumed[:7]))
+            out.note(
+                _HOOK
+                + _(
+                    "{ref}: verified, no findings up to {commit} ({count} commit(s) replayed from "
+                    "{start}, verified before)"
+                ).format(ref=ref, commit=commit[:7], count=found.replayed, start=found.resumed[:7])
+            )
         else:
-            out.note(_HOOK + _("{ref}: verified, no findings up to {commit} ({count} commit(s) replayed from the "
-                                    "first)").format(ref=ref, commit=commit[:7], count=found.replayed))
+            out.note(
+                _HOOK
+                + _("{ref}: verified, no findings up to {commit} ({count} commit(s) replayed from the first)").format(
+                    ref=ref, commit=commit[:7], count=found.replayed
+                )
+            )
     for note in report.notes:
         out.note(_HOOK + _("note: {note}").format(note=note))
     if not report.accepted:
@@ -229,17 +286,22 @@ def hooks_pre_receive(ctx: typer.Context) -> None:
 def sync(
     ctx: typer.Context,
     remote: Annotated[str, typer.Option("--remote", help="The shared repository's remote.")] = "origin",
-    branch: Annotated[str | None, typer.Option("--branch", help="The shared branch (default: the current one).")] = None,
+    branch: Annotated[
+        str | None, typer.Option("--branch", help="The shared branch (default: the current one).")
+    ] = None,
 ) -> None:
-    """Pull (rebase), check, push nothing verify rejects; retries when someone pushed first; never loses a local sign-off."""
+    """Pull (rebase), check, push nothing verify rejects; retries when someone pushed first; never loses a local sign-off."""  # noqa: E501 (its help, one line)
     from xmflow.changes import sync as sync_mod
 
     report = sync_mod.sync(workspace_of(ctx), remote, branch)
     out = out_of(ctx)
     for old, new in report.renumbered.items():
         out.note(_("project {old} was also made in another clone: yours is now {new}").format(old=old, new=new))
-    out.line(_("synced with {remote}: {pulled} commit(s) received, {pushed} pushed").format(
-        remote=remote, pulled=report.pulled, pushed=report.pushed))
+    out.line(
+        _("synced with {remote}: {pulled} commit(s) received, {pushed} pushed").format(
+            remote=remote, pulled=report.pulled, pushed=report.pushed
+        )
+    )
 
 
 def _repository(ctx: typer.Context) -> Path:

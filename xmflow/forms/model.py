@@ -40,8 +40,11 @@ class Fields:
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_") or name not in self._type.fields:
-            raise AttributeError(_("{where} has no field '{name}' (fields: {fields})").format(
-                where=self._where, name=name, fields=", ".join(self._type.fields)))
+            raise AttributeError(
+                _("{where} has no field '{name}' (fields: {fields})").format(
+                    where=self._where, name=name, fields=", ".join(self._type.fields)
+                )
+            )
         return _typed(self._type.fields[name], self._data.get(name), self._people, f"{self._where}.{name}")
 
     def __getitem__(self, name: str) -> Any:
@@ -67,12 +70,12 @@ class Signature:
     """One line of a form's opinion column: a step signed in one role, or a blank to sign by hand."""
 
     step: Step
-    roles: tuple[Role, ...]                 # who may sign this line
+    roles: tuple[Role, ...]  # who may sign this line
     signoff: Signoff | None = None
-    person: Person | None = None            # the company person who signed (or recorded the client's)
-    commit: str | None = None               # the short id of the commit that made the sign-off
-    changed_since: bool = False             # 3.5.3: stands, though the data changed after it
-    for_person: Person | None = None        # 代签: signed for this person, under a delegation
+    person: Person | None = None  # the company person who signed (or recorded the client's)
+    commit: str | None = None  # the short id of the commit that made the sign-off
+    changed_since: bool = False  # 3.5.3: stands, though the data changed after it
+    for_person: Person | None = None  # 代签: signed for this person, under a delegation
 
     @property
     def signed(self) -> bool:
@@ -103,11 +106,15 @@ class Signature:
         colleague who recorded it (``刘经理 ← 张三``), a 代签 with for whom, else the person."""
         if self.signoff is None:
             return None
-        name = (_("{signatory} ← {recorder}").format(signatory=self.signoff.signatory, recorder=self.recorder)
-                if self.signoff.signatory else self.recorder or "")
+        name = (
+            _("{signatory} ← {recorder}").format(signatory=self.signoff.signatory, recorder=self.recorder)
+            if self.signoff.signatory
+            else self.recorder or ""
+        )
         if self.signoff.on_behalf_of:
             name = _("{name} (for {person})").format(
-                name=name, person=self.for_person.name if self.for_person else self.signoff.on_behalf_of)
+                name=name, person=self.for_person.name if self.for_person else self.signoff.on_behalf_of
+            )
         return name
 
     @property
@@ -170,7 +177,7 @@ class Change:
 class Party:
     """Someone who stamps a form (盖章处)."""
 
-    id: str        # company | client
+    id: str  # company | client
     name: str | None
 
 
@@ -186,7 +193,13 @@ class Printing:
 
     @classmethod
     def now(cls, ws: Workspace, project_id: str, at: datetime) -> Printing:
-        sources = [f"projects/{project_id}", PEOPLE, CONFIG, "templates", *([ws.config.process] if ws.config.process else [])]
+        sources = [
+            f"projects/{project_id}",
+            PEOPLE,
+            CONFIG,
+            "templates",
+            *([ws.config.process] if ws.config.process else []),
+        ]
         commit = store.head(ws.root)
         return cls(commit[:7] if commit else None, bool(store.dirty_paths(ws.root, sources)), at)
 
@@ -197,21 +210,21 @@ class FormPage:
 
     form: Form
     company: str
-    revision: str                          # the procedure's document number and version
+    revision: str  # the procedure's document number and version
     project_id: str
-    name: str | None                       # the project's name and client, from the process's figures
+    name: str | None  # the project's name and client, from the process's figures
     client: str | None
     key: bool
-    threshold: Decimal                     # the workspace's key-project budget (3.1.2 B)
+    threshold: Decimal  # the workspace's key-project budget (3.1.2 B)
     applies: bool
     stages: dict[str, Fields]
     figures: Figures
     signatures: dict[str, tuple[Signature, ...]]
     stamps: tuple[Party, ...]
     changes: tuple[Change, ...]
-    changes_since: Signature | None        # the signature the changes are counted from
+    changes_since: Signature | None  # the signature the changes are counted from
     printing: Printing
-    all_rounds: tuple[Round, ...] = ()     # every reject of the form's steps, oldest first
+    all_rounds: tuple[Round, ...] = ()  # every reject of the form's steps, oldest first
 
     @property
     def data_commit(self) -> str | None:
@@ -229,8 +242,11 @@ class FormPage:
         """The opinion lines of these steps, in order; a step that does not apply has none."""
         unknown = [s for s in step_ids if s not in self.form.steps]
         if unknown:
-            raise TemplateError(_("{step} is not a step of {form} (its steps: {steps})").format(
-                step=unknown[0], form=self.form.id, steps=", ".join(self.form.steps)))
+            raise TemplateError(
+                _("{step} is not a step of {form} (its steps: {steps})").format(
+                    step=unknown[0], form=self.form.id, steps=", ".join(self.form.steps)
+                )
+            )
         return [line for step_id in step_ids for line in self.signatures.get(step_id, ())]
 
     def signer(self, step_id: str) -> str | None:
@@ -265,17 +281,36 @@ def form_page(ws: Workspace, view: ProjectView, form: Form, commits: list[Commit
     """The page of one form for one project, as of its records now."""
     process, project = ws.process, view.project
     stages = stage_fields(ws, project)
-    signatures = {step_id: _signatures(view, process.step(step_id), ws.people, commits) for step_id in form.steps
-                  if view.applies(process.step(step_id))}
+    signatures = {
+        step_id: _signatures(view, process.step(step_id), ws.people, commits)
+        for step_id in form.steps
+        if view.applies(process.step(step_id))
+    }
     rounds = _rounds(view, [process.step(step_id) for step_id in signatures], ws.people, commits)
     since, changes = _changes_in_red(ws.root, view, signatures)
     client = view.value(process.figure("client"))
     stamps = tuple(Party(p, ws.config.company if p == "company" else client) for p in form.stamps)
     version = process.revisions[-1].get("version") if process.revisions else None
     revision = " ".join(filter(None, [process.document, version]))
-    return FormPage(form, ws.config.company, revision, project.id, view.value(process.figure("name")), client,
-                    view.key, ws.config.key_threshold, form.when.holds(view), stages,
-                    figures(view), signatures, stamps, changes, since, printing, rounds)
+    return FormPage(
+        form,
+        ws.config.company,
+        revision,
+        project.id,
+        view.value(process.figure("name")),
+        client,
+        view.key,
+        ws.config.key_threshold,
+        form.when.holds(view),
+        stages,
+        figures(view),
+        signatures,
+        stamps,
+        changes,
+        since,
+        printing,
+        rounds,
+    )
 
 
 def _signatures(view: ProjectView, step: Step, people: People, commits: list[Commit]) -> tuple[Signature, ...]:
@@ -290,15 +325,24 @@ def _signatures(view: ProjectView, step: Step, people: People, commits: list[Com
 
     groups = [(roles[r],) for r in step.roles] if step.needs_all_roles else [tuple(roles[r] for r in step.roles)]
     rejected = status.rejected
-    lines = [line(next((g for g in groups if rejected.role in {r.id for r in g}), groups[0]), rejected)] if rejected else []
+    lines = (
+        [line(next((g for g in groups if rejected.role in {r.id for r in g}), groups[0]), rejected)] if rejected else []
+    )
     for group in groups:
         signoff = next((s for s in status.signed if s.role in {r.id for r in group}), None)
         lines.append(line(group, signoff, signoff in status.changed_since))
     return tuple(lines)
 
 
-def _signature(view: ProjectView, step: Step, roles: tuple[Role, ...], signoff: Signoff | None, people: People,
-               commits: list[Commit], changed: bool = False) -> Signature:
+def _signature(
+    view: ProjectView,
+    step: Step,
+    roles: tuple[Role, ...],
+    signoff: Signoff | None,
+    people: People,
+    commits: list[Commit],
+    changed: bool = False,
+) -> Signature:
     """One line of the opinion column, with the commit that made its sign-off."""
     person = people.by_id(signoff.by) if signoff else None
     commit = history.signoff_commit(commits, view.project.id, signoff, person.email) if signoff and person else None
@@ -314,17 +358,25 @@ def _rounds(view: ProjectView, steps: list[Step], people: People, commits: list[
         signoffs = [s for s in view.project.record(step.stage).signoffs if s.step == step.id and s.role in step.roles]
         for i, s in enumerate(signoffs):
             if s.decision is Decision.REJECT:
-                again = next((a for a in signoffs[i + 1:] if a.decision is Decision.APPROVE and a.role == s.role), None)
+                again = next(
+                    (a for a in signoffs[i + 1 :] if a.decision is Decision.APPROVE and a.role == s.role), None
+                )
                 found.append((s, again, step))
     found.sort(key=lambda r: r[0].at)
     roles = view.process.roles
-    return tuple(Round(n, _signature(view, step, (roles[reject.role],), reject, people, commits),
-                       _signature(view, step, (roles[reject.role],), again, people, commits) if again else None)
-                 for n, (reject, again, step) in enumerate(found, 1))
+    return tuple(
+        Round(
+            n,
+            _signature(view, step, (roles[reject.role],), reject, people, commits),
+            _signature(view, step, (roles[reject.role],), again, people, commits) if again else None,
+        )
+        for n, (reject, again, step) in enumerate(found, 1)
+    )
 
 
-def _changes_in_red(root: Path, view: ProjectView,
-                    signatures: dict[str, tuple[Signature, ...]]) -> tuple[Signature | None, tuple[Change, ...]]:
+def _changes_in_red(
+    root: Path, view: ProjectView, signatures: dict[str, tuple[Signature, ...]]
+) -> tuple[Signature | None, tuple[Change, ...]]:
     """What changed in the stage since the earliest standing review signature on this form that
     the data moved away from (3.5.3: the supervisor signed, the business centre's changes are
     shown in red), read from the stage file as it was at that signature's commit."""
@@ -337,8 +389,13 @@ def _changes_in_red(root: Path, view: ProjectView,
             before = records.parse_record(stage, text, f"{rel}@{line.commit}").data
             signed = view.process.signed_fields(line.step.id)  # not what later steps fill in
             after = view.project.record(stage.id).data
-            return line, tuple(_diff(stage.fields, {k: v for k, v in before.items() if k in signed},
-                                     {k: v for k, v in after.items() if k in signed}))
+            return line, tuple(
+                _diff(
+                    stage.fields,
+                    {k: v for k, v in before.items() if k in signed},
+                    {k: v for k, v in after.items() if k in signed},
+                )
+            )
     return None, ()
 
 
@@ -346,11 +403,18 @@ def _diff(ftype: FieldType | None, before: Any, after: Any, path: str = "") -> l
     """The leaf fields that differ between two versions of a stage's data (items of a list of
     the same length one by one, else the whole list)."""
     if isinstance(before, dict) and isinstance(after, dict) and ftype is not None:
-        return [c for key in dict.fromkeys([*before, *after]) if key != "signoffs"
-                for c in _diff(ftype.child(key), before.get(key), after.get(key), f"{path}.{key}" if path else key)]
+        return [
+            c
+            for key in dict.fromkeys([*before, *after])
+            if key != "signoffs"
+            for c in _diff(ftype.child(key), before.get(key), after.get(key), f"{path}.{key}" if path else key)
+        ]
     if isinstance(before, list) and isinstance(after, list) and len(before) == len(after) and ftype is not None:
-        return [c for i, (b, a) in enumerate(zip(before, after, strict=True))
-                for c in _diff(ftype.item, b, a, f"{path}.{i + 1}")]
+        return [
+            c
+            for i, (b, a) in enumerate(zip(before, after, strict=True))
+            for c in _diff(ftype.item, b, a, f"{path}.{i + 1}")
+        ]
     if plain(before) == plain(after):
         return []
     return [Change(path, shown(ftype, before), shown(ftype, after))]
@@ -369,8 +433,13 @@ def shown(ftype: FieldType | None, value: Any) -> str:
     if isinstance(value, list):
         return joined([shown(ftype.item if ftype else None, v) for v in value], _("{items}; {item}"))
     if isinstance(value, dict):
-        return joined([_("{field}: {value}").format(field=k, value=shown(ftype.child(k) if ftype else None, v))
-                       for k, v in value.items()], _("{fields}, {field}"))
+        return joined(
+            [
+                _("{field}: {value}").format(field=k, value=shown(ftype.child(k) if ftype else None, v))
+                for k, v in value.items()
+            ],
+            _("{fields}, {field}"),
+        )
     return str(plain(value))
 
 

@@ -55,22 +55,46 @@ def environment(root: Path | None, fmt: str) -> BoundedSandbox:
     bounded work; the templates' words (``_()``, ``ngettext``, ``pgettext``, English message ids)
     in the language of the command, from xmflow's catalogue, and ``lang`` (zh or en) for what
     only one language writes (capital numerals)."""
-    folders = ([str(root / "templates")] if root and (root / "templates").is_dir() else [])
+    folders = [str(root / "templates")] if root and (root / "templates").is_dir() else []
     folders.append(str(resources.files("xmflow.templates")))
     finalize = {"md": _markdown_finalize, "txt": _text_finalize}.get(fmt, _finalize)
-    env = BoundedSandbox(loader=_ConfinedLoader(folders), undefined=jinja2.StrictUndefined,
-                         autoescape=fmt != "txt", trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-                         finalize=finalize, extensions=["jinja2.ext.i18n"])
+    env = BoundedSandbox(
+        loader=_ConfinedLoader(folders),
+        undefined=jinja2.StrictUndefined,
+        autoescape=fmt != "txt",
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        finalize=finalize,
+        extensions=["jinja2.ext.i18n"],
+    )
     env.policies["ext.i18n.trimmed"] = True  # as tests/catalogue.py extracts {% trans %} blocks
     env.install_gettext_callables(i18n._, i18n.ngettext, newstyle=False, pgettext=i18n.pgettext)  # type: ignore[attr-defined]
-    env.filters.update(money=_money, words=_words, day=_day, check=_check, person=_person, people=_people,
-                       percent=_percent, unit=_unit, local=_local, step=_step, alternatives=_alternatives,
-                       annex=_annex, css_counter=_css_counter,
-                       paragraphs=_markdown_paragraphs if fmt == "md" else _finalize, shares=_shares)
+    env.filters.update(
+        money=_money,
+        words=_words,
+        day=_day,
+        check=_check,
+        person=_person,
+        people=_people,
+        percent=_percent,
+        unit=_unit,
+        local=_local,
+        step=_step,
+        alternatives=_alternatives,
+        annex=_annex,
+        css_counter=_css_counter,
+        paragraphs=_markdown_paragraphs if fmt == "md" else _finalize,
+        shares=_shares,
+    )
     if fmt == "md":
         env.filters.update(join=_markdown_join, replace=_markdown_replace)
-    env.globals.update(format=fmt if fmt in ("md", "txt") else "html", base=f"base.{'md' if fmt == 'md' else 'html'}.j2",
-                       ui=f"ui.{'md' if fmt == 'md' else 'html'}.j2", lang=i18n.language())
+    env.globals.update(
+        format=fmt if fmt in ("md", "txt") else "html",
+        base=f"base.{'md' if fmt == 'md' else 'html'}.j2",
+        ui=f"ui.{'md' if fmt == 'md' else 'html'}.j2",
+        lang=i18n.language(),
+    )
     env.bound_filters()
     return env
 
@@ -84,8 +108,11 @@ class _ConfinedLoader(jinja2.FileSystemLoader):
         source, filename, uptodate = super().get_source(environment, template)
         real = Path(filename or "").resolve()
         if not any(real.is_relative_to(Path(folder).resolve()) for folder in self.searchpath):
-            raise TemplateError(_("template {template} links outside its folder ({filename} → {real}): refused").format(
-                template=template, filename=filename, real=real))
+            raise TemplateError(
+                _("template {template} links outside its folder ({filename} → {real}): refused").format(
+                    template=template, filename=filename, real=real
+                )
+            )
         return source, filename, uptodate
 
 
@@ -258,9 +285,17 @@ def render_notice(ws: Workspace, project_id: str, step: Step, attached: list[str
     view = ProjectView(ws.project(project_id), process, ws.config)
     stages = forms.stage_fields(ws, view.project)
     sales = ws.people.by_id(str(view.value(process.figure("salesperson")) or ""))
-    text = _render(environment(ws.root, "txt"), step.notice.template, **stages, project_id=project_id,
-                   project_name=view.value(process.figure("name")) or "", client=view.value(process.figure("client")) or "",
-                   sales=sales, step=step, attached=attached)
+    text = _render(
+        environment(ws.root, "txt"),
+        step.notice.template,
+        **stages,
+        project_id=project_id,
+        project_name=view.value(process.figure("name")) or "",
+        client=view.value(process.figure("client")) or "",
+        sales=sales,
+        step=step,
+        attached=attached,
+    )
     subject, *lines = text.strip("\n").splitlines() or [""]
     while lines and not lines[-1].strip():
         lines.pop()
@@ -277,11 +312,18 @@ def render_volume(ws: Workspace, project_id: str, fmt: str) -> str | bytes:
     pages = [forms.form_page(ws, view, form, commits, printed) for form in forms.forms_of(ws.process, view)]
     bodies = [Markup(_render(env, f"{page.form.id}.j2", **_context(page), standalone=False)) for page in pages]
     if not pages and not ws.process.forms:
-        raise TemplateError(_("the process ({source}) has no forms: there is no volume to bind").format(
-            source=ws.process.source))
+        raise TemplateError(
+            _("the process ({source}) has no forms: there is no volume to bind").format(source=ws.process.source)
+        )
     cover = pages[0] if pages else forms.form_page(ws, view, next(iter(ws.process.forms.values())), commits, printed)
-    text = _render(env, "volume.j2", **_context(cover), pages=list(zip(pages, bodies, strict=True)), standalone=True,
-                   volume=view.value("archive.volume"))
+    text = _render(
+        env,
+        "volume.j2",
+        **_context(cover),
+        pages=list(zip(pages, bodies, strict=True)),
+        standalone=True,
+        volume=view.value("archive.volume"),
+    )
     return html_to_pdf(text) if fmt == "pdf" else text
 
 
@@ -289,8 +331,12 @@ def _history(ws: Workspace, project_id: str) -> list[history.Commit]:
     """The project's commits, which the forms print next to each signature; a shallow clone
     has not got them all, and a paper form must not show a signature as unrecorded when it is not."""
     if store.is_shallow(ws.root):
-        raise UsageError(_("this clone is shallow: a form prints the commit of every signature, which needs "
-                           "the whole history (git fetch --unshallow)"))
+        raise UsageError(
+            _(
+                "this clone is shallow: a form prints the commit of every signature, which needs "
+                "the whole history (git fetch --unshallow)"
+            )
+        )
     return logindex.signoff_commits(ws.root, project_id)
 
 
@@ -307,19 +353,27 @@ def format_for(output: Path | None, chosen: str | None = None) -> str:
     suffix = output.suffix.lower().lstrip(".") if output else ""
     implied = _EXTENSIONS.get(suffix)
     if chosen and implied and suffix and chosen != implied:
-        raise UsageError(_("--format {format} does not fit -o {output} (a .{suffix} file): change one of them").format(
-            format=chosen, output=output, suffix=suffix))
+        raise UsageError(
+            _("--format {format} does not fit -o {output} (a .{suffix} file): change one of them").format(
+                format=chosen, output=output, suffix=suffix
+            )
+        )
     if not chosen and implied is None:
-        raise UsageError(_("-o {output}: xmflow cannot write a .{suffix} file; it writes {extensions} files (or say "
-                           "what to write into it with --format md|html|pdf); nothing was written").format(
-            output=output, suffix=suffix, extensions=writable()))
+        raise UsageError(
+            _(
+                "-o {output}: xmflow cannot write a .{suffix} file; it writes {extensions} files (or say "
+                "what to write into it with --format md|html|pdf); nothing was written"
+            ).format(output=output, suffix=suffix, extensions=writable())
+        )
     return chosen or implied or "md"
 
 
 def writable() -> str:
     """The extensions -o may name, by format: ``.md (.markdown, .txt), .html (.htm), .pdf``."""
-    return ", ".join(" ".join([f".{ext}", *([f"({', '.join('.' + x for x in more)})"] if more else [])])
-                     for ext, *more in ([x for x in _EXTENSIONS if x and _EXTENSIONS[x] == fmt] for fmt in FORMATS))
+    return ", ".join(
+        " ".join([f".{ext}", *([f"({', '.join('.' + x for x in more)})"] if more else [])])
+        for ext, *more in ([x for x in _EXTENSIONS if x and _EXTENSIONS[x] == fmt] for fmt in FORMATS)
+    )
 
 
 def write(content: str | bytes, output: Path | None) -> None:
@@ -335,15 +389,20 @@ def write(content: str | bytes, output: Path | None) -> None:
     except BrokenPipeError:  # the reader stopped early (| head): not an error of ours
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     except OSError as exc:  # > /dev/full, a disk that is full
-        raise UsageError(_("cannot write the form to the standard output ({error})").format(error=exc.strerror)) from None
+        raise UsageError(
+            _("cannot write the form to the standard output ({error})").format(error=exc.strerror)
+        ) from None
 
 
 def _form(ws: Workspace, name: str) -> Form:
     form = ws.process.form(name)
     if form is None:
         names = ", ".join(f"{f.id} ({f.title})" for f in ws.process.forms.values())
-        raise UsageError(_("no form '{name}' (forms: {forms}, or {volume} for the whole project)").format(
-            name=name, forms=names, volume=VOLUME))
+        raise UsageError(
+            _("no form '{name}' (forms: {forms}, or {volume} for the whole project)").format(
+                name=name, forms=names, volume=VOLUME
+            )
+        )
     return form
 
 
@@ -355,17 +414,25 @@ def _render(env: BoundedSandbox, name: str, **context: Any) -> str:
         text = env.get_template(name).render(**context)
         return _BLANK_LINES.sub("\n\n", text) if env.globals["format"] in ("md", "txt") else text
     except jinja2.TemplateNotFound as exc:
-        raise TemplateError(_("no template {name} (in templates/ or the packaged ones)").format(name=exc.name)) from None
+        raise TemplateError(
+            _("no template {name} (in templates/ or the packaged ones)").format(name=exc.name)
+        ) from None
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(f"{exc.filename or exc.name}:{exc.lineno}: {exc.message}") from None
     except (jinja2.UndefinedError, jinja2.exceptions.SecurityError) as exc:
-        raise TemplateError(_("template {name}{line}: {error}").format(name=name, line=_template_line(exc), error=exc)) from None
+        raise TemplateError(
+            _("template {name}{line}: {error}").format(name=name, line=_template_line(exc), error=exc)
+        ) from None
     except XmflowError as exc:  # a step the form does not have, asked for by the template
-        raise TemplateError(_("template {name}{line}: {error}").format(name=name, line=_template_line(exc),
-                                                                      error=exc.message)) from None
+        raise TemplateError(
+            _("template {name}{line}: {error}").format(name=name, line=_template_line(exc), error=exc.message)
+        ) from None
     except Exception as exc:  # a template is code from the repository: whatever it raises is its own error
-        raise TemplateError(_("template {name}{line}: {error}").format(
-            name=name, line=_template_line(exc), error=f"{type(exc).__name__}: {exc}")) from None
+        raise TemplateError(
+            _("template {name}{line}: {error}").format(
+                name=name, line=_template_line(exc), error=f"{type(exc).__name__}: {exc}"
+            )
+        ) from None
     finally:
         BUDGET.reset(token)
 
@@ -387,11 +454,19 @@ def html_to_pdf(html: str, loader: Callable[[], Any] | None = None) -> bytes:
     try:
         weasyprint = (loader or _import_weasyprint)()
     except ImportError:
-        raise UsageError(_("PDF needs WeasyPrint, xmflow's optional extra pdf: pip install '.[pdf]' in the folder "
-                           "of xmflow's source (or use --format html and print it from a browser)")) from None
+        raise UsageError(
+            _(
+                "PDF needs WeasyPrint, xmflow's optional extra pdf: pip install '.[pdf]' in the folder "
+                "of xmflow's source (or use --format html and print it from a browser)"
+            )
+        ) from None
     except OSError as exc:  # WeasyPrint is there, but the Pango libraries it needs are not
-        raise UsageError(_("WeasyPrint cannot start ({error}); install Pango and a CJK font, e.g. "
-                           "apt-get install libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk").format(error=exc)) from None
+        raise UsageError(
+            _(
+                "WeasyPrint cannot start ({error}); install Pango and a CJK font, e.g. "
+                "apt-get install libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk"
+            ).format(error=exc)
+        ) from None
     return weasyprint.HTML(string=html, url_fetcher=_fetch_nothing(weasyprint)).write_pdf()
 
 

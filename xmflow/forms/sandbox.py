@@ -33,11 +33,11 @@ from xmflow.i18n import _
 # A template is code that anyone who can push may change. These bound what one render may do,
 # far above what the packaged forms need (the largest volume of the demo takes under 3,000 steps
 # and writes under 80,000 characters); beyond them the render stops with a TemplateError.
-MAX_STEPS = 200_000        # loop rounds, calls and filters, and the items a call goes through
-MAX_OUTPUT = 20_000_000    # characters written, in all, counting what macros build
-MAX_SIZE = 1_000_000       # characters or items of any one value a template makes
-MAX_RANGE = 10_000         # items of one range()
-MAX_BITS = 10_000          # bits of a whole number a template computes
+MAX_STEPS = 200_000  # loop rounds, calls and filters, and the items a call goes through
+MAX_OUTPUT = 20_000_000  # characters written, in all, counting what macros build
+MAX_SIZE = 1_000_000  # characters or items of any one value a template makes
+MAX_RANGE = 10_000  # items of one range()
+MAX_BITS = 10_000  # bits of a whole number a template computes
 _SIZED = (str, bytes, list, tuple, dict, set, frozenset, range)
 _PRINTF = re.compile(r"%[#0\- +]*(\*|\d+)?(?:\.(\*|\d+))?")
 BUDGET: ContextVar[_Budget | None] = ContextVar("xmflow_template_budget", default=None)
@@ -54,8 +54,12 @@ class _Budget:
         self.steps += steps
         self.chars += chars
         if self.steps > MAX_STEPS:
-            raise SecurityError(_("the template does too much work: more than {limit} steps (loop rounds, calls, "
-                                  "items gone through), far more than any form needs").format(limit=f"{MAX_STEPS:,}"))
+            raise SecurityError(
+                _(
+                    "the template does too much work: more than {limit} steps (loop rounds, calls, "
+                    "items gone through), far more than any form needs"
+                ).format(limit=f"{MAX_STEPS:,}")
+            )
         if self.chars > MAX_OUTPUT:
             raise SecurityError(_("the template writes more than {limit} characters").format(limit=f"{MAX_OUTPUT:,}"))
 
@@ -81,14 +85,20 @@ def _work(value: Any) -> int:
 # in the catalogue only then, not at every step of every render.
 def _limit_size(size: int, what: Callable[[], str]) -> None:
     if size > MAX_SIZE:
-        raise SecurityError(_("{what} would make a value of {size} characters or items (at most {limit})").format(
-            what=what(), size=f"{size:,}", limit=f"{MAX_SIZE:,}"))
+        raise SecurityError(
+            _("{what} would make a value of {size} characters or items (at most {limit})").format(
+                what=what(), size=f"{size:,}", limit=f"{MAX_SIZE:,}"
+            )
+        )
 
 
 def _limit(value: Any, limit: int, what: Callable[[], str]) -> None:
     if isinstance(value, int) and value > limit:
-        raise SecurityError(_("{what} of {value} is more than a template may ask for ({limit})").format(
-            what=what(), value=f"{value:,}", limit=f"{limit:,}"))
+        raise SecurityError(
+            _("{what} of {value} is more than a template may ask for ({limit})").format(
+                what=what(), value=f"{value:,}", limit=f"{limit:,}"
+            )
+        )
 
 
 def _check_format(fmt: str, printf: bool) -> None:
@@ -190,7 +200,7 @@ def _bounded_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
         if check is not None and signature is not None:
             if value is not None and not isinstance(value, _SIZED) and isinstance(value, Iterable):
                 value = list(value)  # gone through once here, so the filter gets the items too
-                args = (*args[:at], value, *args[at + 1:])
+                args = (*args[:at], value, *args[at + 1 :])
             bound = signature.bind(*args[named_from:], **kwargs)
             bound.apply_defaults()
             check(value, dict(bound.arguments))
@@ -206,8 +216,11 @@ def _range(*args: int) -> range:
     """range() in a template: at most MAX_RANGE items."""
     rng = range(*args)
     if len(rng) > MAX_RANGE:
-        raise SecurityError(_("range{args} has {count} items, more than a template may count ({limit})").format(
-            args=args, count=f"{len(rng):,}", limit=f"{MAX_RANGE:,}"))
+        raise SecurityError(
+            _("range{args} has {count} items, more than a template may count ({limit})").format(
+                args=args, count=f"{len(rng):,}", limit=f"{MAX_RANGE:,}"
+            )
+        )
     return rng
 
 
@@ -244,8 +257,11 @@ def _literal_chars(body: list[nodes.Node]) -> int:
     total = 0
     for node in body:
         if isinstance(node, nodes.Output):
-            total += sum(len(c.data) if isinstance(c, nodes.TemplateData) else len(str(c.value))
-                         for c in node.nodes if isinstance(c, (nodes.TemplateData, nodes.Const)))
+            total += sum(
+                len(c.data) if isinstance(c, nodes.TemplateData) else len(str(c.value))
+                for c in node.nodes
+                if isinstance(c, (nodes.TemplateData, nodes.Const))
+            )
         elif isinstance(node, nodes.For):
             total += _literal_chars(node.else_)
         elif not isinstance(node, (nodes.Macro, nodes.CallBlock, nodes.Block)):

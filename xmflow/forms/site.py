@@ -52,8 +52,14 @@ from xmflow.values import format_money, visible
 MANIFEST = ".xmflow-site.json"  # in the portal's folder: the files the last build wrote, the only ones a build deletes
 _OURS = re.compile(r"(index|ar|(project|person|form)-[A-Za-z0-9_.-]+)\.html|form-[A-Za-z0-9_.-]+\.pdf")
 _SAFE_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
-_STATE_KEY = {StepState.SIGNED: "signed", StepState.WAITING: "waiting_state", StepState.BLOCKED: "blocked",
-              StepState.SKIPPED: "skipped", StepState.DECLINED: "declined", StepState.STOPPED: "stopped"}
+_STATE_KEY = {
+    StepState.SIGNED: "signed",
+    StepState.WAITING: "waiting_state",
+    StepState.BLOCKED: "blocked",
+    StepState.SKIPPED: "skipped",
+    StepState.DECLINED: "declined",
+    StepState.STOPPED: "stopped",
+}
 
 
 @dataclass
@@ -70,8 +76,11 @@ class Built:
 def page_name(kind: str, ident: str) -> str:
     """The file of a page: ``project-2026-001.html``; an id that is not a plain file name is
     named by its digest, so no id from the records can reach outside the folder."""
-    safe = ident if _SAFE_NAME.fullmatch(ident) and not ident.startswith(".") else (
-        "h" + hashlib.sha256(ident.encode("utf-8")).hexdigest()[:16])
+    safe = (
+        ident
+        if _SAFE_NAME.fullmatch(ident) and not ident.startswith(".")
+        else ("h" + hashlib.sha256(ident.encode("utf-8")).hexdigest()[:16])
+    )
     return f"{kind}-{safe}.html"
 
 
@@ -80,9 +89,33 @@ def form_page_name(project_id: str, form_id: str) -> str:
 
 
 # system folders, a portal never goes into them: it would mix its pages with the system's files
-_SYSTEM = tuple(Path(p) for p in ("/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib32", "/lib64", "/media",
-                                  "/mnt", "/opt", "/proc", "/root", "/run", "/sbin", "/srv", "/sys", "/tmp", "/usr",
-                                  "/usr/local", "/var", "/var/tmp"))
+_SYSTEM = tuple(
+    Path(p)
+    for p in (
+        "/bin",
+        "/boot",
+        "/dev",
+        "/etc",
+        "/home",
+        "/lib",
+        "/lib32",
+        "/lib64",
+        "/media",
+        "/mnt",
+        "/opt",
+        "/proc",
+        "/root",
+        "/run",
+        "/sbin",
+        "/srv",
+        "/sys",
+        "/tmp",
+        "/usr",
+        "/usr/local",
+        "/var",
+        "/var/tmp",
+    )
+)
 
 
 def check_folder(folder: Path, repository: Path, option: str, bare: bool = False) -> None:
@@ -93,21 +126,35 @@ def check_folder(folder: Path, repository: Path, option: str, bare: bool = False
         raise UsageError(_("{option} {folder}: a file, not a folder").format(option=option, folder=folder))
     real = folder.resolve()
     if real == Path(real.anchor) or real in _SYSTEM or real in _homes():
-        raise UsageError(_("{option} {folder}: a system folder or a home folder; give the portal a folder of its "
-                           "own, e.g. {example}").format(option=option, folder=folder, example=folder / "portal"))
+        raise UsageError(
+            _(
+                "{option} {folder}: a system folder or a home folder; give the portal a folder of its "
+                "own, e.g. {example}"
+            ).format(option=option, folder=folder, example=folder / "portal")
+        )
     held = [repository.resolve(), *([] if bare else [store.git_dir(repository).resolve()])]
     if any(real == h or h in real.parents for h in held):
         if bare:
-            raise UsageError(_("{option} {folder}: inside the repository; the portal goes into a folder of its "
-                               "own").format(option=option, folder=folder))
-        raise UsageError(_("{option} {folder}: inside the workspace; the portal goes into a folder of its own, "
-                           "outside it (its pages are not records, and serving it must not serve the "
-                           "repository)").format(option=option, folder=folder))
+            raise UsageError(
+                _("{option} {folder}: inside the repository; the portal goes into a folder of its own").format(
+                    option=option, folder=folder
+                )
+            )
+        raise UsageError(
+            _(
+                "{option} {folder}: inside the workspace; the portal goes into a folder of its own, "
+                "outside it (its pages are not records, and serving it must not serve the "
+                "repository)"
+            ).format(option=option, folder=folder)
+        )
     around = next((h for h in held if real in h.parents), None)
     if around is not None:
-        raise UsageError(_("{option} {folder}: it holds the repository {repository}; the portal goes into a "
-                           "folder of its own, outside it (serving it must not serve the repository)").format(
-            option=option, folder=folder, repository=around))
+        raise UsageError(
+            _(
+                "{option} {folder}: it holds the repository {repository}; the portal goes into a "
+                "folder of its own, outside it (serving it must not serve the repository)"
+            ).format(option=option, folder=folder, repository=around)
+        )
 
 
 def _homes() -> set[Path]:
@@ -129,9 +176,13 @@ def earlier_files(folder: Path, option: str) -> set[str]:
             return set()
         manifest = folder / MANIFEST
         if manifest.is_symlink() or not manifest.is_file():
-            raise UsageError(_("{option} {folder}: the folder holds files no build of xmflow wrote (it has no "
-                               "{manifest}); give an empty folder or a new one, where xmflow replaces and deletes "
-                               "only the pages it wrote").format(option=option, folder=folder, manifest=MANIFEST))
+            raise UsageError(
+                _(
+                    "{option} {folder}: the folder holds files no build of xmflow wrote (it has no "
+                    "{manifest}); give an empty folder or a new one, where xmflow replaces and deletes "
+                    "only the pages it wrote"
+                ).format(option=option, folder=folder, manifest=MANIFEST)
+            )
         data = json.loads(manifest.read_bytes())
     except OSError as exc:
         raise UsageError(f"{option} {folder}: {exc.strerror}") from None
@@ -139,8 +190,11 @@ def earlier_files(folder: Path, option: str) -> set[str]:
         data = None
     files = data.get("files") if isinstance(data, dict) and data.get("xmflow") == "site" else None
     if not isinstance(files, list) or not all(isinstance(name, str) for name in files):
-        raise UsageError(_("{option} {folder}: {manifest} is not one xmflow wrote; give an empty folder or a new "
-                           "one").format(option=option, folder=folder, manifest=MANIFEST))
+        raise UsageError(
+            _("{option} {folder}: {manifest} is not one xmflow wrote; give an empty folder or a new one").format(
+                option=option, folder=folder, manifest=MANIFEST
+            )
+        )
     return {name for name in files if _OURS.fullmatch(name)}
 
 
@@ -150,8 +204,9 @@ def _write_manifest(built: Built, files: set[str], option: str) -> None:
     _write(built.folder / MANIFEST, (json.dumps(data, indent=1) + "\n").encode("utf-8"), option)
 
 
-def build(ws: Workspace, folder: Path, as_of: date, only: set[str] | None = None, pdf: bool = False,
-          option: str = "-o") -> Built:
+def build(
+    ws: Workspace, folder: Path, as_of: date, only: set[str] | None = None, pdf: bool = False, option: str = "-o"
+) -> Built:
     """Write the portal of *ws* into *folder* (made if need be): index.html, ar.html, a page per
     project, per person and per form of each project. With *only*, the pages of the other projects
     an earlier build wrote are kept as they are (each says the commit it was built from), and
@@ -176,16 +231,25 @@ def build(ws: Workspace, folder: Path, as_of: date, only: set[str] | None = None
     return built
 
 
-def _pages(ws: Workspace, built: Built, as_of: date, only: set[str] | None, pdf: bool, earlier: set[str],
-           option: str) -> None:
+def _pages(
+    ws: Workspace, built: Built, as_of: date, only: set[str] | None, pdf: bool, earlier: set[str], option: str
+) -> None:
     """The pages of :func:`build`: the projects' first, so the others link only to those made."""
     folder, commit = built.folder, built.commit
     env = environment()
     found, problems = overview.lines(ws, as_of)
     built.problems.extend(problems)
     shown: set[str] = set()  # the projects whose page is in the folder: the only ones linked
-    common = {"commit": commit, "short": commit[:8] or _("(no commit yet)"), "company": ws.config.company,
-              "as_of": as_of, "lang": i18n.language(), "index": "index.html", "ar_page": "ar.html", "shown": shown}
+    common = {
+        "commit": commit,
+        "short": commit[:8] or _("(no commit yet)"),
+        "company": ws.config.company,
+        "as_of": as_of,
+        "lang": i18n.language(),
+        "index": "index.html",
+        "ar_page": "ar.html",
+        "shown": shown,
+    }
 
     def write(name: str, template: str, **context: Any) -> None:
         text = env.get_template(template).render(**common, **context)
@@ -207,26 +271,53 @@ def _pages(ws: Workspace, built: Built, as_of: date, only: set[str] | None, pdf:
             _project(ws, s.id, as_of, write, built, history.get(s.id, []), pdf, option)
             shown.add(s.id)
         except (TemplateError, RecordError) as exc:
-            built.problems.append(_("project {project}: its page is left out of the portal: {reason}").format(
-                project=s.id, reason=exc.message))
+            built.problems.append(
+                _("project {project}: its page is left out of the portal: {reason}").format(
+                    project=s.id, reason=exc.message
+                )
+            )
     people = list(ws.people.persons)
     waiting = {p.id: [line for line in overview.select(found, as_of, mine=p)] for p in people}
     owed_rows = [line.receivable for line in found if line.receivable is not None]
     owed = receivables.total(owed_rows, label("total"))
-    write("index.html", "site-index.j2", rows=[_row(s, ws) for s in summaries],
-          pipeline=_bars(_pipeline(summaries, ws)), ageing=_bars(_ageing(owed), money=True),
-          late=[(s, n, wording.waiting_on(n, ws.process)) for s in summaries for n in s.late],
-          people=[(p, page_name("person", p.id), len(waiting[p.id]), len(overview.money_for(p, found, ws, as_of)))
-                  for p in people])
+    write(
+        "index.html",
+        "site-index.j2",
+        rows=[_row(s, ws) for s in summaries],
+        pipeline=_bars(_pipeline(summaries, ws)),
+        ageing=_bars(_ageing(owed), money=True),
+        late=[(s, n, wording.waiting_on(n, ws.process)) for s in summaries for n in s.late],
+        people=[
+            (p, page_name("person", p.id), len(waiting[p.id]), len(overview.money_for(p, found, ws, as_of)))
+            for p in people
+        ],
+    )
     for p in people:
         lines = waiting[p.id]
-        mine = [(line.summary, [(n, wording.waiting_on(n, ws.process)) for n in line.summary.next if p in n.people]
-                 or [(n, wording.waiting_on(n, ws.process)) for n in line.summary.next]) for line in lines]
-        write(page_name("person", p.id), "site-person.j2", person=p, mine=mine,
-              roles=[wording.role_title(r, ws.process) for r in p.roles],
-              money=overview.money_for(p, found, ws, as_of))
-    write("ar.html", "site-ar.j2", rows=sorted(owed_rows, key=lambda r: r.project), total=owed,
-          ageing=_bars(_ageing(owed), money=True), buckets=(NOT_DUE, *BUCKETS))
+        mine = [
+            (
+                line.summary,
+                [(n, wording.waiting_on(n, ws.process)) for n in line.summary.next if p in n.people]
+                or [(n, wording.waiting_on(n, ws.process)) for n in line.summary.next],
+            )
+            for line in lines
+        ]
+        write(
+            page_name("person", p.id),
+            "site-person.j2",
+            person=p,
+            mine=mine,
+            roles=[wording.role_title(r, ws.process) for r in p.roles],
+            money=overview.money_for(p, found, ws, as_of),
+        )
+    write(
+        "ar.html",
+        "site-ar.j2",
+        rows=sorted(owed_rows, key=lambda r: r.project),
+        total=owed,
+        ageing=_bars(_ageing(owed), money=True),
+        buckets=(NOT_DUE, *BUCKETS),
+    )
 
 
 def _write(path: Path, data: bytes, option: str = "-o") -> None:
@@ -247,8 +338,16 @@ def _sweep(folder: Path, gone: set[str]) -> None:
             path.unlink(missing_ok=True)
 
 
-def _project(ws: Workspace, project_id: str, as_of: date, write: Any, built: Built,
-             history: list[tuple[str, ...]], pdf: bool = False, option: str = "-o") -> None:
+def _project(
+    ws: Workspace,
+    project_id: str,
+    as_of: date,
+    write: Any,
+    built: Built,
+    history: list[tuple[str, ...]],
+    pdf: bool = False,
+    option: str = "-o",
+) -> None:
     """A project's page (its steps, payment schedule, audit trail), and its forms as HTML pages; a
     form that cannot be made is a problem of the build, listed on the page without a link."""
     project = ws.project(project_id)
@@ -261,8 +360,11 @@ def _project(ws: Workspace, project_id: str, as_of: date, write: Any, built: Bui
         try:
             text = rendering.render_form(ws, project_id, form.id, "html")
         except (TemplateError, RecordError) as exc:
-            built.problems.append(_("project {project}: form {form} is left out of the portal: {reason}").format(
-                project=project_id, form=form.id, reason=exc.message))
+            built.problems.append(
+                _("project {project}: form {form} is left out of the portal: {reason}").format(
+                    project=project_id, form=form.id, reason=exc.message
+                )
+            )
             form_links.append((rendering._local(form), form.number, None, None))
             continue
         _write(built.folder / name, str(text).encode("utf-8"), option)
@@ -278,21 +380,42 @@ def _project(ws: Workspace, project_id: str, as_of: date, write: Any, built: Bui
         if not stages or stages[-1][0].id != st.step.stage:
             stages.append((ws.process.stage(st.step.stage), []))
         late = next((n for n in rep.summary.late if n.step.id == st.step.id), None)
-        stages[-1][1].append({
-            "status": st, "title": title_of(st.step), "state": label(_STATE_KEY[st.state]), "css": st.state.value,
-            "signed": [(wording.signer(x, ws.process, ws.people), x.at.strftime("%Y-%m-%d %H:%M")) for x in st.signed],
-            "to_sign": ([nexts[st.step.id]] if st.step.id in nexts else
-                        [wording.role_title(r, ws.process) for r in st.waiting_roles]
-                        if st.state in (StepState.WAITING, StepState.BLOCKED) else []),
-            "missing": [str(m.message) for m in st.missing] + list(st.why),
-            "rejected": (wording.signer(st.rejected, ws.process, ws.people), st.rejected.comment or "") if st.rejected else None,
-            "late": late,
-            "command": f"xmflow sign {project_id} {st.step.id}" if st.state is StepState.WAITING else "",
-        })
-    write(page_name("project", project_id), "site-project.j2", s=rep.summary, row=_row(rep.summary, ws),
-          stages=[(stage, title_of(stage), rows) for stage, rows in stages], notes=rep.notes,
-          schedule=[(i, label_or("ev_" + i.event).removeprefix("ev_")) for i in rep.schedule], forms=form_links,
-          history=history, history_keys=("time", "step", "decision", "by", "role", "note", "waited", "commit"))
+        stages[-1][1].append(
+            {
+                "status": st,
+                "title": title_of(st.step),
+                "state": label(_STATE_KEY[st.state]),
+                "css": st.state.value,
+                "signed": [
+                    (wording.signer(x, ws.process, ws.people), x.at.strftime("%Y-%m-%d %H:%M")) for x in st.signed
+                ],
+                "to_sign": (
+                    [nexts[st.step.id]]
+                    if st.step.id in nexts
+                    else [wording.role_title(r, ws.process) for r in st.waiting_roles]
+                    if st.state in (StepState.WAITING, StepState.BLOCKED)
+                    else []
+                ),
+                "missing": [str(m.message) for m in st.missing] + list(st.why),
+                "rejected": (wording.signer(st.rejected, ws.process, ws.people), st.rejected.comment or "")
+                if st.rejected
+                else None,
+                "late": late,
+                "command": f"xmflow sign {project_id} {st.step.id}" if st.state is StepState.WAITING else "",
+            }
+        )
+    write(
+        page_name("project", project_id),
+        "site-project.j2",
+        s=rep.summary,
+        row=_row(rep.summary, ws),
+        stages=[(stage, title_of(stage), rows) for stage, rows in stages],
+        notes=rep.notes,
+        schedule=[(i, label_or("ev_" + i.event).removeprefix("ev_")) for i in rep.schedule],
+        forms=form_links,
+        history=history,
+        history_keys=("time", "step", "decision", "by", "role", "note", "waited", "commit"),
+    )
 
 
 def _row(s: Summary, ws: Workspace) -> dict[str, Any]:
@@ -303,15 +426,21 @@ def _row(s: Summary, ws: Workspace) -> dict[str, Any]:
         stage = label("closed")
     else:
         stage = title_of(ws.process.stage(s.stage))
-    return {"s": s, "stage": stage,
-            "next": [(n, wording.waiting_on(n, ws.process)) for n in s.next],
-            "amount": format_money(s.amount) if s.amount is not None else ""}
+    return {
+        "s": s,
+        "stage": stage,
+        "next": [(n, wording.waiting_on(n, ws.process)) for n in s.next],
+        "amount": format_money(s.amount) if s.amount is not None else "",
+    }
 
 
 def _pipeline(rows: list[Summary], ws: Workspace) -> dict[str, Decimal | int]:
     """How many projects are at each stage (as `status` draws it under the portfolio)."""
-    counts: dict[str, Decimal | int] = {title_of(st): sum(1 for r in rows if not r.closed and r.stage == st.id)
-                                        for st in ws.process.stages if not st.halts}
+    counts: dict[str, Decimal | int] = {
+        title_of(st): sum(1 for r in rows if not r.closed and r.stage == st.id)
+        for st in ws.process.stages
+        if not st.halts
+    }
     counts[label("closed")] = sum(1 for r in rows if r.closed and r.withdrawn is None)
     counts[label("withdrawn")] = sum(1 for r in rows if r.withdrawn is not None)
     return counts
@@ -332,20 +461,29 @@ class Bar:
 
 def _bars(values: dict[str, Decimal | int], money: bool = False) -> list[Bar]:
     top = max((v for v in values.values()), default=0) or 1
-    return [Bar(name, format_money(Decimal(v)) if money else str(v), round(100 * float(v) / float(top), 1))
-            for name, v in values.items()]
+    return [
+        Bar(name, format_money(Decimal(v)) if money else str(v), round(100 * float(v) / float(top), 1))
+        for name, v in values.items()
+    ]
 
 
 def environment() -> jinja2.Environment:
     """The pages' templates: xmflow's own (packaged), HTML autoescape, undefined names an error,
     the words from xmflow's catalogue in the language of the command."""
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(resources.files("xmflow.templates"))),
-                             autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                             finalize=_finalize, extensions=["jinja2.ext.i18n"])
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(resources.files("xmflow.templates"))),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        finalize=_finalize,
+        extensions=["jinja2.ext.i18n"],
+    )
     env.policies["ext.i18n.trimmed"] = True
     env.install_gettext_callables(i18n._, i18n.ngettext, newstyle=False, pgettext=i18n.pgettext)  # type: ignore[attr-defined]
-    env.filters.update(money=lambda v: format_money(v) if v is not None else "", label=label, label_or=label_or,
-                       page_of=page_name)
+    env.filters.update(
+        money=lambda v: format_money(v) if v is not None else "", label=label, label_or=label_or, page_of=page_name
+    )
     return env
 
 
@@ -356,7 +494,6 @@ def _finalize(value: Any) -> Any:
     if isinstance(value, Markup):
         return value
     return visible(value) if isinstance(value, str) else value
-
 
 
 _LOCAL = re.compile(r"(127\.0\.0\.1|localhost|\[::1\])(:[0-9]{1,5})?", re.IGNORECASE)
@@ -404,13 +541,16 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """An error as a small page of the portal's own, in the language of the command."""
-        reason = {404: _("There is no such page in the portal."),
-                  421: _("This server answers only for this computer: open http://127.0.0.1:{port}/ or "
-                         "http://localhost:{port}/.").format(port=getattr(self.server, "server_port", "PORT")),
-                  501: _("The portal is read-only: it answers only GET and HEAD.")}.get(
-            code, _("The server cannot answer this request."))
-        body = _ERROR_PAGE.format(lang="zh-CN" if i18n.language() == "zh" else "en", code=code,
-                                  reason=html.escape(reason)).encode("utf-8")
+        reason = {
+            404: _("There is no such page in the portal."),
+            421: _(
+                "This server answers only for this computer: open http://127.0.0.1:{port}/ or http://localhost:{port}/."
+            ).format(port=getattr(self.server, "server_port", "PORT")),
+            501: _("The portal is read-only: it answers only GET and HEAD."),
+        }.get(code, _("The server cannot answer this request."))
+        body = _ERROR_PAGE.format(
+            lang="zh-CN" if i18n.language() == "zh" else "en", code=code, reason=html.escape(reason)
+        ).encode("utf-8")
         self.close_connection = True
         self.send_response(code)
         self.send_header("Connection", "close")
@@ -462,7 +602,10 @@ def serve(folder: Path, port: int = 0) -> http.server.ThreadingHTTPServer:
         server = _Server(("127.0.0.1", port), functools.partial(_Handler, directory=str(folder)))
     except OSError as exc:
         os.close(fd)
-        raise UsageError(_("cannot serve on 127.0.0.1:{port} ({reason}): choose another --port").format(
-            port=port, reason=exc.strerror)) from None
+        raise UsageError(
+            _("cannot serve on 127.0.0.1:{port} ({reason}): choose another --port").format(
+                port=port, reason=exc.strerror
+            )
+        ) from None
     server.folder_fd = fd
     return server

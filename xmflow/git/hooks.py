@@ -37,8 +37,7 @@ exec {python} -P -m xmflow -C "$PWD" hooks post-receive --site {site}{pdf}
 
 # git's own guards: branches only grow (git applies these after the hook), and an object that is
 # not well formed (a commit with no author line, a tree entry named `..`) is refused before the hook runs.
-SERVER_SETTINGS = {"receive.denyNonFastForwards": "true", "receive.denyDeletes": "true",
-                   "receive.fsckObjects": "true"}
+SERVER_SETTINGS = {"receive.denyNonFastForwards": "true", "receive.denyDeletes": "true", "receive.fsckObjects": "true"}
 
 
 def install_site(path: Path, site: Path, pdf: bool = False) -> Path:
@@ -47,11 +46,20 @@ def install_site(path: Path, site: Path, pdf: bool = False) -> Path:
     existing hook not xmflow's is left."""
     hook = store.hooks_dir(path) / "post-receive"
     if hook.exists() and MARK not in hook.read_text(encoding="utf-8", errors="replace"):
-        raise UsageError(_("{hook} exists and is not xmflow's: it is left as it is. Add this to it instead: "
-                           "{python} -P -m xmflow -C \"$PWD\" hooks post-receive --site {site}").format(
-            hook=hook, python=shlex.quote(sys.executable), site=shlex.quote(str(site)) + (" --pdf" if pdf else "")))
-    hook.write_text(_POST_RECEIVE.format(mark=MARK, python=shlex.quote(sys.executable), site=shlex.quote(str(site)),
-                                         pdf=" --pdf" if pdf else ""), encoding="utf-8")
+        raise UsageError(
+            _(
+                "{hook} exists and is not xmflow's: it is left as it is. Add this to it instead: "
+                '{python} -P -m xmflow -C "$PWD" hooks post-receive --site {site}'
+            ).format(
+                hook=hook, python=shlex.quote(sys.executable), site=shlex.quote(str(site)) + (" --pdf" if pdf else "")
+            )
+        )
+    hook.write_text(
+        _POST_RECEIVE.format(
+            mark=MARK, python=shlex.quote(sys.executable), site=shlex.quote(str(site)), pdf=" --pdf" if pdf else ""
+        ),
+        encoding="utf-8",
+    )
     hook.chmod(hook.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
     return hook
 
@@ -62,8 +70,12 @@ def install(path: Path, server: bool = False) -> Path:
     :data:`SERVER_SETTINGS` in the repository's git configuration."""
     bare = store.is_bare(path)
     if server and not bare:
-        raise UsageError(_("{path} is not a bare repository: --server installs the pre-receive hook in the "
-                           "repository people push to (git init --bare)").format(path=path))
+        raise UsageError(
+            _(
+                "{path} is not a bare repository: --server installs the pre-receive hook in the "
+                "repository people push to (git init --bare)"
+            ).format(path=path)
+        )
     if not server and bare:
         raise UsageError(_("{path} is a bare repository: use --server there").format(path=path))
     name, text = ("pre-receive", _PRE_RECEIVE) if server else ("pre-commit", _PRE_COMMIT)
@@ -71,11 +83,18 @@ def install(path: Path, server: bool = False) -> Path:
     if hook.exists() and MARK not in hook.read_text(encoding="utf-8", errors="replace"):
         python = shlex.quote(sys.executable)
         if server:
-            raise UsageError(_("{hook} exists and is not xmflow's: it is left as it is. Add this to it instead: "
-                               "{python} -P -m xmflow -C \"$PWD\" hooks pre-receive (with the same standard input)")
-                             .format(hook=hook, python=python))
-        raise UsageError(_("{hook} exists and is not xmflow's: it is left as it is. Add this to it instead: "
-                           "{python} -P -m xmflow check").format(hook=hook, python=python))
+            raise UsageError(
+                _(
+                    "{hook} exists and is not xmflow's: it is left as it is. Add this to it instead: "
+                    '{python} -P -m xmflow -C "$PWD" hooks pre-receive (with the same standard input)'
+                ).format(hook=hook, python=python)
+            )
+        raise UsageError(
+            _(
+                "{hook} exists and is not xmflow's: it is left as it is. Add this to it instead: "
+                "{python} -P -m xmflow check"
+            ).format(hook=hook, python=python)
+        )
     hook.parent.mkdir(parents=True, exist_ok=True)
     hook.write_text(text.format(mark=MARK, python=shlex.quote(sys.executable)), encoding="utf-8")
     hook.chmod(hook.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)

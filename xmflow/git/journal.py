@@ -26,17 +26,17 @@ from xmflow.git.lock import lock_if_free, workspace_lock
 from xmflow.i18n import _
 
 _UNFINISHED = ("MERGE_HEAD", "CHERRY_PICK_HEAD", "REVERT_HEAD", "rebase-merge", "rebase-apply")
-_LOCK_GRACE = 0.5   # seconds a git lock file must stand unchanged before it is taken as left behind
-_INDEX_WAIT = 2.0   # seconds to wait for another git (a shell prompt's `git status`) to free the index
+_LOCK_GRACE = 0.5  # seconds a git lock file must stand unchanged before it is taken as left behind
+_INDEX_WAIT = 2.0  # seconds to wait for another git (a shell prompt's `git status`) to free the index
 
 
 @dataclass(frozen=True)
 class Pending:
     """A change that was being committed: what it built on and what it writes."""
 
-    base: str | None                 # the commit it builds on (None: the first commit)
-    files: dict[str, str | None]     # path → its new blob id, or None when the change deletes it
-    written_ns: int = 0              # when the journal was written (its file's mtime)
+    base: str | None  # the commit it builds on (None: the first commit)
+    files: dict[str, str | None]  # path → its new blob id, or None when the change deletes it
+    written_ns: int = 0  # when the journal was written (its file's mtime)
 
     def names(self) -> str:
         """The paths, for a message."""
@@ -44,8 +44,9 @@ class Pending:
 
 
 # -- committing -----------------------------------------------------------------------------------
-def commit(root: Path, files: dict[str, bytes | None], message: str, author: store.Author,
-           when: datetime | None = None) -> str:
+def commit(
+    root: Path, files: dict[str, bytes | None], message: str, author: store.Author, when: datetime | None = None
+) -> str:
     """Commit *files* (relative path → content, None deletes) as one change, authored by
     *author*, and put them in the working tree; returns the new commit id. Refuses when any of
     them has uncommitted changes, so a change never sweeps up an edit made by hand. A change is
@@ -59,8 +60,16 @@ def commit(root: Path, files: dict[str, bytes | None], message: str, author: sto
             blobs = {rel: None if data is None else _store_blob(root, rel, data) for rel, data in files.items()}
             index = _scratch_index(root, gdir, base, blobs)
             _write_journal(gdir, base, blobs)
-            store.git(root, "commit", "-q", "--no-edit", "-m", message, tied=True,
-                      env={"GIT_INDEX_FILE": str(index), **store.identity_env(root, author, when)})
+            store.git(
+                root,
+                "commit",
+                "-q",
+                "--no-edit",
+                "-m",
+                message,
+                tied=True,
+                env={"GIT_INDEX_FILE": str(index), **store.identity_env(root, author, when)},
+            )
         except BaseException as exc:
             pending = read(gdir)
             landed = _landed(root, pending) if pending else None
@@ -80,12 +89,20 @@ def _refuse_unready(root: Path, gdir: Path, paths: list[str]) -> None:
     """Refuse what a commit must not be made on: an unfinished merge or rebase (git would make a
     merge commit, or one in the middle of the rebase), git's index held by another git, a hand edit."""
     if any((gdir / name).exists() for name in _UNFINISHED):
-        raise StoreError(_("a git merge, rebase or cherry-pick is unfinished here: finish it or abort it "
-                           "(git merge --abort, git rebase --abort) first"))
+        raise StoreError(
+            _(
+                "a git merge, rebase or cherry-pick is unfinished here: finish it or abort it "
+                "(git merge --abort, git rebase --abort) first"
+            )
+        )
     if not _index_free(gdir):
         lock = gdir / "index.lock"
-        raise StoreError(_("git's index is locked ({lock}): another git command is running here. If none is, "
-                           "one was interrupted: remove {lock} and try again").format(lock=lock))
+        raise StoreError(
+            _(
+                "git's index is locked ({lock}): another git command is running here. If none is, "
+                "one was interrupted: remove {lock} and try again"
+            ).format(lock=lock)
+        )
     store.refuse_hand_edits(root, paths)
 
 
@@ -121,8 +138,11 @@ def _scratch_index(root: Path, gdir: Path, base: str | None, blobs: dict[str, st
             index.unlink(missing_ok=True)
             store.git(root, "read-tree", base, env=env)
     zero = "0" * len(base or "")
-    entries = "".join(f"100644 {blob}\t{rel}\0" if blob else f"0 {zero}\t{rel}\0"
-                      for rel, blob in sorted(blobs.items()) if blob or base)
+    entries = "".join(
+        f"100644 {blob}\t{rel}\0" if blob else f"0 {zero}\t{rel}\0"
+        for rel, blob in sorted(blobs.items())
+        if blob or base
+    )
     store.git(root, "update-index", "-z", "--index-info", env=env, data=entries)
     return index
 
@@ -135,14 +155,22 @@ def _put_in_place(root: Path, gdir: Path, commit_id: str, contents: dict[str, by
             _write(root / rel, content)
         if contents:
             if not _index_free(gdir):
-                raise StoreError(_("git's index is locked ({lock}) by another git command").format(
-                    lock=gdir / "index.lock"))
+                raise StoreError(
+                    _("git's index is locked ({lock}) by another git command").format(lock=gdir / "index.lock")
+                )
             store.git(root, "update-index", "--add", "--remove", "--", *sorted(contents), tied=True)
     except (OSError, StoreError) as exc:
-        why = _("cannot write {file}: {error}").format(file=exc.filename or _("a file"), error=exc.strerror) \
-            if isinstance(exc, OSError) else exc.message
-        raise StoreError(_("the change is committed ({commit}) but its files are not all in place ({why}); the next "
-                           "xmflow command finishes writing them").format(commit=commit_id[:7], why=why)) from None
+        why = (
+            _("cannot write {file}: {error}").format(file=exc.filename or _("a file"), error=exc.strerror)
+            if isinstance(exc, OSError)
+            else exc.message
+        )
+        raise StoreError(
+            _(
+                "the change is committed ({commit}) but its files are not all in place ({why}); the next "
+                "xmflow command finishes writing them"
+            ).format(commit=commit_id[:7], why=why)
+        ) from None
     clear(gdir)
 
 
@@ -166,17 +194,22 @@ def finish_interrupted(root: Path, gdir: Path | None = None) -> str | None:
     if landed is not None:
         kept = _finish_files(root, gdir, landed, pending)
         note = _("finished writing the files of the interrupted change {commit} ({files})").format(
-            commit=landed[:7], files=pending.names())
+            commit=landed[:7], files=pending.names()
+        )
         note += _("; left {files} as it was changed since").format(files=", ".join(kept)) if kept else ""
     else:
         clear(gdir)
         now = store.head(root)
-        note = (_("the interrupted change to {files} was not committed; nothing of it was kept").format(
-                    files=pending.names())
-                if now == pending.base else
-                _("dropped the record of an interrupted change to {files}: the branch has moved since (to {commit}); "
-                  "`git status` shows anything left uncommitted").format(files=pending.names(),
-                                                                         commit=now[:7] if now else _("no commit")))
+        note = (
+            _("the interrupted change to {files} was not committed; nothing of it was kept").format(
+                files=pending.names()
+            )
+            if now == pending.base
+            else _(
+                "dropped the record of an interrupted change to {files}: the branch has moved since (to {commit}); "
+                "`git status` shows anything left uncommitted"
+            ).format(files=pending.names(), commit=now[:7] if now else _("no commit"))
+        )
     if removed:
         note += _("; removed {files}, left by a git it ran").format(files=", ".join(removed))
     print(_("xmflow: {note}").format(note=note), file=sys.stderr)
@@ -198,8 +231,10 @@ def finish_if_free(root: Path) -> None:
             if mine:
                 finish_interrupted(root, gdir)
     except XmflowError as exc:
-        print(_("xmflow: an interrupted change could not be finished yet: {error}").format(error=exc.message),
-              file=sys.stderr)
+        print(
+            _("xmflow: an interrupted change could not be finished yet: {error}").format(error=exc.message),
+            file=sys.stderr,
+        )
 
 
 def in_own_commit(gdir: Path) -> bool:
@@ -207,8 +242,11 @@ def in_own_commit(gdir: Path) -> bool:
     them the scratch index as ``GIT_INDEX_FILE``): then it must neither wait for the workspace
     lock nor touch the change in flight."""
     index = os.environ.get("GIT_INDEX_FILE")
-    return bool(index) and Path(index).name.startswith("index-") and \
-        os.path.realpath(Path(index).parent) == os.path.realpath(folder(gdir))
+    return (
+        bool(index)
+        and Path(index).name.startswith("index-")
+        and os.path.realpath(Path(index).parent) == os.path.realpath(folder(gdir))
+    )
 
 
 def _landed(root: Path, pending: Pending) -> str | None:
@@ -309,12 +347,14 @@ def _write_journal(gdir: Path, base: str | None, files: dict[str, str | None]) -
     path = folder(gdir) / "journal"
     tmp = path.with_name("journal.tmp")
     try:
-        tmp.write_text(json.dumps({"base": base, "files": files}, ensure_ascii=False, indent=1) + "\n",
-                       encoding="utf-8")
+        tmp.write_text(
+            json.dumps({"base": base, "files": files}, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+        )
         os.replace(tmp, path)
     except OSError as exc:
-        raise StoreError(_("cannot write xmflow's journal in {folder}: {error}").format(folder=path.parent,
-                                                                                       error=exc.strerror)) from None
+        raise StoreError(
+            _("cannot write xmflow's journal in {folder}: {error}").format(folder=path.parent, error=exc.strerror)
+        ) from None
 
 
 def read(gdir: Path) -> Pending | None:
@@ -326,12 +366,19 @@ def read(gdir: Path) -> Pending | None:
     except FileNotFoundError:
         return None
     except (OSError, ValueError) as exc:
-        raise StoreError(_("{path}: xmflow's journal of an interrupted change cannot be read ({error}); if `git "
-                           "status` shows nothing to put right, remove it").format(path=path, error=exc)) from None
+        raise StoreError(
+            _(
+                "{path}: xmflow's journal of an interrupted change cannot be read ({error}); if `git "
+                "status` shows nothing to put right, remove it"
+            ).format(path=path, error=exc)
+        ) from None
     files, base = (data.get("files"), data.get("base")) if isinstance(data, dict) else (None, None)
     if not isinstance(files, dict) or not (base is None or isinstance(base, str)):
-        raise StoreError(_("{path}: this is not a journal xmflow wrote; if `git status` shows nothing to put "
-                           "right, remove it").format(path=path))
+        raise StoreError(
+            _(
+                "{path}: this is not a journal xmflow wrote; if `git status` shows nothing to put right, remove it"
+            ).format(path=path)
+        )
     return Pending(base, {str(k): (str(v) if v else None) for k, v in files.items()}, written)
 
 

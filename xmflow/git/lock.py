@@ -61,9 +61,12 @@ def workspace_lock(git_dir: Path, wait: float = WAIT) -> Iterator[None]:
         deadline = time.monotonic() + wait
         while not _try(handle):
             if time.monotonic() >= deadline:
-                raise StoreError(_("another xmflow command is running in this workspace ({holder}); waited {wait} s "
-                                   "for it. Try again when it has finished").format(holder=_holder(handle),
-                                                                                    wait=f"{wait:g}"))
+                raise StoreError(
+                    _(
+                        "another xmflow command is running in this workspace ({holder}); waited {wait} s "
+                        "for it. Try again when it has finished"
+                    ).format(holder=_holder(handle), wait=f"{wait:g}")
+                )
             time.sleep(_POLL)
         handle.seek(0)
         handle.truncate()
@@ -118,8 +121,9 @@ def _open(git_dir: Path) -> TextIO:
         folder.mkdir(parents=True, exist_ok=True)
         return (folder / "lock").open("a+", encoding="utf-8")
     except OSError as exc:
-        raise StoreError(_("cannot take the workspace lock in {folder}: {error}").format(folder=folder,
-                                                                                        error=exc.strerror)) from None
+        raise StoreError(
+            _("cannot take the workspace lock in {folder}: {error}").format(folder=folder, error=exc.strerror)
+        ) from None
 
 
 def _try(handle: TextIO) -> bool:

@@ -60,8 +60,14 @@ class Author:
     email: str
 
 
-def git(root: Path, *args: str, env: dict[str, str] | None = None, check: bool = True,
-        data: str | bytes | None = None, tied: bool = False) -> str:
+def git(
+    root: Path,
+    *args: str,
+    env: dict[str, str] | None = None,
+    check: bool = True,
+    data: str | bytes | None = None,
+    tied: bool = False,
+) -> str:
     """Run git in *root* and return its standard output; a failure becomes a StoreError. *data*
     goes to its standard input; a *tied* git dies with xmflow (on Linux, see `_tie`)."""
     binary = isinstance(data, bytes)
@@ -69,8 +75,14 @@ def git(root: Path, *args: str, env: dict[str, str] | None = None, check: bool =
         data = data.encode("utf-8", "surrogateescape")
     prefix, before_exec = _tie() if tied else ([], None)
     try:
-        proc = subprocess.run([*prefix, "git", "-C", str(root), *args], input=data, capture_output=True,
-                              env=environment(env), check=False, preexec_fn=before_exec)
+        proc = subprocess.run(
+            [*prefix, "git", "-C", str(root), *args],
+            input=data,
+            capture_output=True,
+            env=environment(env),
+            check=False,
+            preexec_fn=before_exec,
+        )
     except FileNotFoundError:
         raise StoreError(_("git is not installed or not on PATH")) from None
     # Text that is not UTF-8 (a crafted commit's name or message, a path) is kept byte for byte
@@ -99,8 +111,11 @@ def _tie() -> tuple[list[str], Callable[[], None] | None]:
     if not sys.platform.startswith("linux"):
         return [], None
     setpriv = shutil.which("setpriv")
-    if setpriv and subprocess.run([setpriv, "--pdeathsig", "KILL", "--", "true"], capture_output=True,
-                                  check=False).returncode == 0:
+    if (
+        setpriv
+        and subprocess.run([setpriv, "--pdeathsig", "KILL", "--", "true"], capture_output=True, check=False).returncode
+        == 0
+    ):
         return [setpriv, "--pdeathsig", "KILL", "--"], None
     try:
         prctl = ctypes.CDLL(None, use_errno=True).prctl
@@ -112,6 +127,7 @@ def _tie() -> tuple[list[str], Callable[[], None] | None]:
         prctl(1, signal.SIGKILL, 0, 0, 0)  # 1: PR_SET_PDEATHSIG
         if os.getppid() != parent:  # xmflow died before the tie was made
             os._exit(1)
+
     return [], tie
 
 
@@ -126,7 +142,7 @@ def git_dir(root: Path) -> Path:
         except OSError:
             text = ""
         if text.startswith("gitdir: "):
-            return (root / text[len("gitdir: "):]).resolve()
+            return (root / text[len("gitdir: ") :]).resolve()
     return Path(git(root, "rev-parse", "--absolute-git-dir").strip())
 
 
@@ -154,13 +170,15 @@ def identity(root: Path) -> tuple[str, str]:
     email = os.environ.get("GIT_AUTHOR_EMAIL") or config_value(root, "user.email")
     name = os.environ.get("GIT_AUTHOR_NAME") or config_value(root, "user.name")
     if not email:
-        raise StoreError(_("git does not know who you are: git config --global user.email YOU@EXAMPLE.COM (and "
-                           "user.name)"))
+        raise StoreError(
+            _("git does not know who you are: git config --global user.email YOU@EXAMPLE.COM (and user.name)")
+        )
     return name or email.split("@")[0], email
 
 
-def log_fields(root: Path, placeholders: Sequence[str], *args: str, config: dict[str, str] | None = None,
-               revs: Sequence[str] = ()) -> list[tuple[list[str], str]]:
+def log_fields(
+    root: Path, placeholders: Sequence[str], *args: str, config: dict[str, str] | None = None, revs: Sequence[str] = ()
+) -> list[tuple[list[str], str]]:
     """``git log ARGS`` with each commit's *placeholders* (``%H``, ``%an``, ``%B``…): for each commit,
     the fields exactly as git printed them, and what git printed after them (``--raw``'s changes).
     The fields are cut on a random token made for this call: a commit message may hold any byte
@@ -170,11 +188,21 @@ def log_fields(root: Path, placeholders: Sequence[str], *args: str, config: dict
     token = secrets.token_hex(16)
     options = [a for key, value in (config or {}).items() for a in ("-c", f"{key}={value}")]
     stdin = ("--stdin",) if revs else ()
-    out = git(root, *options, "log", *_LOG_OPTIONS, _log_format(token, placeholders), *args, *stdin,
-              data="".join(f"{rev}\n" for rev in revs) if revs else None)
+    out = git(
+        root,
+        *options,
+        "log",
+        *_LOG_OPTIONS,
+        _log_format(token, placeholders),
+        *args,
+        *stdin,
+        data="".join(f"{rev}\n" for rev in revs) if revs else None,
+    )
     before, *chunks = out.split(f"{token}<")
     if before.strip():
-        raise StoreError(_("git log printed what xmflow does not expect: {text}").format(text=repr(before.strip()[:200])))
+        raise StoreError(
+            _("git log printed what xmflow does not expect: {text}").format(text=repr(before.strip()[:200]))
+        )
     return [_log_entry(chunk, token, len(placeholders)) for chunk in chunks]
 
 
@@ -184,8 +212,12 @@ def log_stream(root: Path, placeholders: Sequence[str], *args: str) -> Iterator[
     token = secrets.token_hex(16)
     start = f"{token}<"
     with tempfile.TemporaryFile() as errors:
-        proc = subprocess.Popen(["git", "-C", str(root), "log", *_LOG_OPTIONS, _log_format(token, placeholders),
-                                 *args], stdout=subprocess.PIPE, stderr=errors, env=environment())
+        proc = subprocess.Popen(
+            ["git", "-C", str(root), "log", *_LOG_OPTIONS, _log_format(token, placeholders), *args],
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            env=environment(),
+        )
         assert proc.stdout is not None
         decoder = codecs.getincrementaldecoder("utf-8")("surrogateescape")
         buffer, first = "", True
@@ -197,8 +229,11 @@ def log_stream(root: Path, placeholders: Sequence[str], *args: str) -> Iterator[
                     if first:
                         first = False
                         if chunk.strip():
-                            raise StoreError(_("git log printed what xmflow does not expect: {text}").format(
-                                text=repr(chunk.strip()[:200])))
+                            raise StoreError(
+                                _("git log printed what xmflow does not expect: {text}").format(
+                                    text=repr(chunk.strip()[:200])
+                                )
+                            )
                         continue
                     yield _log_entry(chunk, token, len(placeholders))
             buffer += decoder.decode(b"", final=True)
@@ -235,27 +270,54 @@ class RawChange:
     path: str
 
 
-def log_raw(root: Path, placeholders: Sequence[str], rev: str = "HEAD", *paths: str,
-            since: str | None = None) -> list[tuple[list[str], list[RawChange]]]:
+def log_raw(
+    root: Path, placeholders: Sequence[str], rev: str = "HEAD", *paths: str, since: str | None = None
+) -> list[tuple[list[str], list[RawChange]]]:
     """``git log --raw`` from *rev* back (to *since*, not included), oldest first, following the
     first parent (a merge shows as what it changed on the branch): each commit's *placeholders*
     (see `log_fields`) and the files it changed, in one pass. Paths come NUL-separated, so any
     name is read as it is."""
     if not git(root, "rev-parse", "--verify", "-q", f"{rev}^{{commit}}", check=False).strip():
         return []
-    entries = log_fields(root, placeholders, "-z", "--reverse", "--first-parent", "-m", "--raw", "--no-abbrev",
-                         "--no-renames", rev, *([f"^{since}"] if since else []), "--", *paths)
+    entries = log_fields(
+        root,
+        placeholders,
+        "-z",
+        "--reverse",
+        "--first-parent",
+        "-m",
+        "--raw",
+        "--no-abbrev",
+        "--no-renames",
+        rev,
+        *([f"^{since}"] if since else []),
+        "--",
+        *paths,
+    )
     return [(fields, _raw_changes(rest)) for fields, rest in entries]
 
 
-def log_raw_stream(root: Path, placeholders: Sequence[str], rev: str = "HEAD", *paths: str,
-                   since: str | None = None) -> Iterator[tuple[list[str], list[RawChange]]]:
+def log_raw_stream(
+    root: Path, placeholders: Sequence[str], rev: str = "HEAD", *paths: str, since: str | None = None
+) -> Iterator[tuple[list[str], list[RawChange]]]:
     """:func:`log_raw`, one commit at a time as git writes it (memory of one commit)."""
     if not git(root, "rev-parse", "--verify", "-q", f"{rev}^{{commit}}", check=False).strip():
         return
-    for fields, rest in log_stream(root, placeholders, "-z", "--reverse", "--first-parent", "-m", "--raw",
-                                   "--no-abbrev", "--no-renames", rev, *([f"^{since}"] if since else []),
-                                   "--", *paths):
+    for fields, rest in log_stream(
+        root,
+        placeholders,
+        "-z",
+        "--reverse",
+        "--first-parent",
+        "-m",
+        "--raw",
+        "--no-abbrev",
+        "--no-renames",
+        rev,
+        *([f"^{since}"] if since else []),
+        "--",
+        *paths,
+    ):
         yield fields, _raw_changes(rest)
 
 
@@ -270,7 +332,9 @@ def _raw_changes(text: str) -> list[RawChange]:
             continue
         parts = meta.split()
         if not meta.startswith(":") or len(parts) < 5 or i + 1 >= len(items):
-            raise StoreError(_("git log --raw printed what xmflow does not expect: {text}").format(text=repr(meta[:200])))
+            raise StoreError(
+                _("git log --raw printed what xmflow does not expect: {text}").format(text=repr(meta[:200]))
+            )
         changes.append(RawChange(parts[1], parts[3], items[i + 1]))
         i += 2
     return changes
@@ -282,11 +346,19 @@ def read_blobs(root: Path, ids: list[str]) -> dict[str, bytes]:
     wanted = list(dict.fromkeys(ids))
     if not wanted:
         return {}
-    proc = subprocess.run(["git", "-C", str(root), "cat-file", "--batch"], input="\n".join(wanted).encode() + b"\n",
-                          capture_output=True, check=False, env=environment())
+    proc = subprocess.run(
+        ["git", "-C", str(root), "cat-file", "--batch"],
+        input="\n".join(wanted).encode() + b"\n",
+        capture_output=True,
+        check=False,
+        env=environment(),
+    )
     if proc.returncode != 0:
-        raise StoreError(_("git {verb} failed: {detail}").format(verb="cat-file",
-                                                                 detail=proc.stderr.decode(errors="replace").strip()))
+        raise StoreError(
+            _("git {verb} failed: {detail}").format(
+                verb="cat-file", detail=proc.stderr.decode(errors="replace").strip()
+            )
+        )
     out, pos, found = proc.stdout, 0, {}
     for blob in wanted:
         end = out.index(b"\n", pos)
@@ -296,7 +368,7 @@ def read_blobs(root: Path, ids: list[str]) -> dict[str, bytes]:
             continue
         size = int(header[2])
         if header[1] == "blob":
-            found[blob] = out[end + 1:end + 1 + size]
+            found[blob] = out[end + 1 : end + 1 + size]
         pos = end + 1 + size + 1
     return found
 
@@ -307,8 +379,9 @@ def blob_sizes(root: Path, ids: list[str]) -> dict[str, tuple[str, int]]:
     wanted = list(dict.fromkeys(ids))
     if not wanted:
         return {}
-    out = git(root, "cat-file", "--batch-check=%(objectname) %(objecttype) %(objectsize)",
-              data="\n".join(wanted) + "\n")
+    out = git(
+        root, "cat-file", "--batch-check=%(objectname) %(objecttype) %(objectsize)", data="\n".join(wanted) + "\n"
+    )
     found = {}
     for line in out.splitlines():
         parts = line.split()
@@ -325,8 +398,13 @@ def blob_digests(root: Path, ids: list[str]) -> dict[str, str]:
     if not wanted:
         return {}
     found = {}
-    with subprocess.Popen(["git", "-C", str(root), "cat-file", "--batch"], stdin=subprocess.PIPE,
-                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=environment()) as proc:
+    with subprocess.Popen(
+        ["git", "-C", str(root), "cat-file", "--batch"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=environment(),
+    ) as proc:
         assert proc.stdin is not None and proc.stdout is not None
         for blob in wanted:  # one at a time: git answers each line before it reads the next
             proc.stdin.write(blob.encode() + b"\n")
@@ -356,8 +434,13 @@ def signatures(root: Path, commits: list[str], allowed_signers: str) -> dict[str
     with tempfile.NamedTemporaryFile("w", suffix=".allowed_signers", encoding="utf-8", delete=False) as f:
         f.write(allowed_signers)
     try:
-        entries = log_fields(root, ("%H", "%G?", "%GS", "%GK"), "--no-walk=unsorted", revs=commits,
-                             config={"gpg.ssh.allowedSignersFile": f.name})
+        entries = log_fields(
+            root,
+            ("%H", "%G?", "%GS", "%GK"),
+            "--no-walk=unsorted",
+            revs=commits,
+            config={"gpg.ssh.allowedSignersFile": f.name},
+        )
     finally:
         os.unlink(f.name)
     return {sha: (status, signer, key) for (sha, status, signer, key), __ in entries}
@@ -370,8 +453,15 @@ def head(root: Path) -> str | None:
 
 def is_ancestor(root: Path, older: str, newer: str) -> bool:
     """Whether *older* is in the history of *newer* (git's own reachability, not commit dates)."""
-    return subprocess.run(["git", "-C", str(root), "merge-base", "--is-ancestor", older, newer],
-                          capture_output=True, check=False, env=environment()).returncode == 0
+    return (
+        subprocess.run(
+            ["git", "-C", str(root), "merge-base", "--is-ancestor", older, newer],
+            capture_output=True,
+            check=False,
+            env=environment(),
+        ).returncode
+        == 0
+    )
 
 
 def commits_only_in(root: Path, rev: str, *others: str) -> list[str]:
@@ -412,8 +502,9 @@ def read_at(root: Path, rev: str, path: str) -> str | None:
 
 def read_bytes_at(root: Path, rev: str, path: str) -> bytes | None:
     """A file's bytes as of a commit (a scan, say), or None when it did not exist there."""
-    out = subprocess.run(["git", "-C", str(root), "show", f"{rev}:{path}"], capture_output=True, check=False,
-                         env=environment())
+    out = subprocess.run(
+        ["git", "-C", str(root), "show", f"{rev}:{path}"], capture_output=True, check=False, env=environment()
+    )
     return out.stdout if out.returncode == 0 else None
 
 
@@ -423,8 +514,8 @@ class Vouched(dict[str, str]):
     conflict, no empty folder — so a path not here is no file, and need not be looked for."""
 
     complete: bool = False
-    listing: str = ""   # a digest of git's listing of the path (paths, modes, blob ids): when complete,
-                        # of every file under it
+    listing: str = ""  # a digest of git's listing of the path (paths, modes, blob ids): when complete,
+    # of every file under it
 
 
 def vouched_blobs(root: Path, path: str) -> Vouched:
@@ -443,8 +534,12 @@ def vouched_blobs(root: Path, path: str) -> Vouched:
             blobs[name] = fields[2]
         elif entry:
             others += 1
-    blobs.complete = (not changed and not others and not _folded_names(root)
-                      and not git(root, "ls-files", "-o", "--directory", "-z", "--", path))
+    blobs.complete = (
+        not changed
+        and not others
+        and not _folded_names(root)
+        and not git(root, "ls-files", "-o", "--directory", "-z", "--", path)
+    )
     blobs.listing = hashlib.sha1(listed.encode("utf-8", "surrogateescape")).hexdigest()
     return blobs
 
@@ -473,8 +568,11 @@ def refuse_hand_edits(root: Path, paths: list[str]) -> None:
     `verify` finding); people.yaml, xmflow.yaml and the process file are the admin's to commit."""
     found = changes(root, paths)
     if found:
-        raise StoreError(_("uncommitted changes in {files}: {advice}").format(
-            files=", ".join(path for __, path in found), advice=_("; ").join(_advice(found))))
+        raise StoreError(
+            _("uncommitted changes in {files}: {advice}").format(
+                files=", ".join(path for __, path in found), advice=_("; ").join(_advice(found))
+            )
+        )
 
 
 def _advice(changes: list[tuple[str, str]]) -> list[str]:
@@ -484,18 +582,31 @@ def _advice(changes: list[tuple[str, str]]) -> list[str]:
     new_settings = [path for code, path in changes if not path.startswith("projects/") and code == "??"]
     advice = []
     if records:
-        advice.append(_("put {files} back with `git restore --staged --worktree -- {files}`, then make the change "
-                        "with `xmflow set` or `xmflow edit` (a project's files change only through xmflow: a commit "
-                        "made with plain git is a `verify` finding)").format(files=_quoted(records)))
+        advice.append(
+            _(
+                "put {files} back with `git restore --staged --worktree -- {files}`, then make the change "
+                "with `xmflow set` or `xmflow edit` (a project's files change only through xmflow: a commit "
+                "made with plain git is a `verify` finding)"
+            ).format(files=_quoted(records))
+        )
     if strays:
-        advice.append(_("move {files} out of the workspace (a scan of a signed paper goes in with `xmflow sign … "
-                        "--evidence FILE`)").format(files=_quoted(strays)))
+        advice.append(
+            _(
+                "move {files} out of the workspace (a scan of a signed paper goes in with `xmflow sign … "
+                "--evidence FILE`)"
+            ).format(files=_quoted(strays))
+        )
     if settings:
-        advice.append(_("if you are the admin, commit {files} with git; if not, put it back with `git restore "
-                        "--staged --worktree -- {files}`").format(files=_quoted(settings)))
+        advice.append(
+            _(
+                "if you are the admin, commit {files} with git; if not, put it back with `git restore "
+                "--staged --worktree -- {files}`"
+            ).format(files=_quoted(settings))
+        )
     if new_settings:
-        advice.append(_("if you are the admin, commit {files} with git; if not, remove it").format(
-            files=_quoted(new_settings)))
+        advice.append(
+            _("if you are the admin, commit {files} with git; if not, remove it").format(files=_quoted(new_settings))
+        )
     return advice
 
 
@@ -520,9 +631,14 @@ def credential(host: str, port: int, user: str) -> str | None:
     told never to ask at a terminal (a cron job or a hook has none)."""
     asked = f"protocol=smtp\nhost={host}:{port}\nusername={user}\n\n"
     try:
-        found = subprocess.run(["git", "credential", "fill"], input=asked, capture_output=True, text=True,
-                               timeout=30, env={**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "true",
-                                                "SSH_ASKPASS": "true"})
+        found = subprocess.run(
+            ["git", "credential", "fill"],
+            input=asked,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            env={**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "true", "SSH_ASKPASS": "true"},
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     if found.returncode != 0:

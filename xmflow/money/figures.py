@@ -26,8 +26,9 @@ def split_amount(amount: Decimal, percents: list[Decimal | None]) -> list[Decima
     """An amount in shares by percent, each to the fen, adding up exactly: the last share takes
     what rounding left (¥100,000.01 at 33.33/33.33/33.34 → 33,330.00 + 33,330.00 + 33,340.01).
     A share without a percent is None."""
-    shares: list[Decimal | None] = [(amount * p / 100).quantize(CENT, ROUND_HALF_UP) if p is not None else None
-                                    for p in percents]
+    shares: list[Decimal | None] = [
+        (amount * p / 100).quantize(CENT, ROUND_HALF_UP) if p is not None else None for p in percents
+    ]
     known = [i for i, share in enumerate(shares) if share is not None]
     if known and sum((p for p in percents if p is not None), Decimal(0)) == 100:
         last = known[-1]
@@ -76,6 +77,11 @@ def figures(view: ProjectView) -> Figures:
         warranty_end = add_months(start, months) if start and months is not None else None
     except (ValueError, OverflowError):
         warranty_end = None  # beyond the calendar: no end date to show
-    return Figures(view.key, amount, ledger_total(view, "invoices"), received,
-                   amount - received if amount is not None else None, warranty_end)
-
+    return Figures(
+        view.key,
+        amount,
+        ledger_total(view, "invoices"),
+        received,
+        amount - received if amount is not None else None,
+        warranty_end,
+    )

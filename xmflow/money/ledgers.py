@@ -20,8 +20,11 @@ def ledger_refusals(before: ProjectView, ledger: Ledger, entries: list[dict[str,
     process = before.process
     entries_of = ledger_name(ledger.id)
     if not before.satisfied(ledger.after) or not before.applies(process.step(ledger.after)):
-        return [_("{ledger} need {step} signed first (clause {clause})").format(
-            ledger=entries_of, step=ledger.after, clause=ledger.clause)]
+        return [
+            _("{ledger} need {step} signed first (clause {clause})").format(
+                ledger=entries_of, step=ledger.after, clause=ledger.clause
+            )
+        ]
     stage = process.stage(ledger.stage)
     if before.stage_complete(stage):
         return [_("stage {stage} is complete; reopen it first (xmflow set ... --reopen -m WHY)").format(stage=stage.id)]
@@ -33,26 +36,39 @@ def ledger_refusals(before: ProjectView, ledger: Ledger, entries: list[dict[str,
     for entry in entries:
         amount, day = entry.get("amount") or ZERO, entry.get("date")
         if amount <= 0:
-            problems.append(_("{ledger}: an amount must be more than zero (got {amount})").format(
-                ledger=entries_of, amount=format_money(amount)))
+            problems.append(
+                _("{ledger}: an amount must be more than zero (got {amount})").format(
+                    ledger=entries_of, amount=format_money(amount)
+                )
+            )
         if signed and day and day < signed:
-            problems.append(_("--date {day}: before {step} was signed ({signed}); {ledger} follow it "
-                              "(clause {clause})").format(day=day, step=ledger.after, signed=signed,
-                                                          ledger=entries_of, clause=ledger.clause))
+            problems.append(
+                _("--date {day}: before {step} was signed ({signed}); {ledger} follow it (clause {clause})").format(
+                    day=day, step=ledger.after, signed=signed, ledger=entries_of, clause=ledger.clause
+                )
+            )
         running += amount
         if ledger.id == "invoices":
             number = str(entry.get("number") or "").casefold()
             if number in numbers:
-                problems.append(_("invoice number {number} is already recorded (project {project}); clause 4.0")
-                                .format(number=entry.get("number"), project=before.project.id))
+                problems.append(
+                    _("invoice number {number} is already recorded (project {project}); clause 4.0").format(
+                        number=entry.get("number"), project=before.project.id
+                    )
+                )
             numbers.add(number)
             if running > contract:
-                problems.append(_("invoices would total {total}, more than the contract's {contract} (clause 4.0)")
-                                .format(total=format_money(running), contract=format_money(contract)))
+                problems.append(
+                    _("invoices would total {total}, more than the contract's {contract} (clause 4.0)").format(
+                        total=format_money(running), contract=format_money(contract)
+                    )
+                )
         elif ledger.id == "receipts" and running > contract:
-            problems.append(_("a receipt of {amount} is more than the {outstanding} outstanding on the contract "
-                              "(clause 4.0)").format(amount=format_money(amount),
-                                                     outstanding=format_money(contract - running + amount)))
+            problems.append(
+                _(
+                    "a receipt of {amount} is more than the {outstanding} outstanding on the contract (clause 4.0)"
+                ).format(amount=format_money(amount), outstanding=format_money(contract - running + amount))
+            )
     return problems
 
 

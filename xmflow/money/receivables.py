@@ -36,8 +36,17 @@ class Installment:
     due: date | None
 
     def as_json(self) -> dict[str, Any]:
-        return plain({"name": self.name, "percent": self.percent, "event": self.event, "days": self.days,
-                      "amount": self.amount, "event_date": self.event_date, "due": self.due})
+        return plain(
+            {
+                "name": self.name,
+                "percent": self.percent,
+                "event": self.event,
+                "days": self.days,
+                "amount": self.amount,
+                "event_date": self.event_date,
+                "due": self.due,
+            }
+        )
 
 
 def event_date(view: ProjectView, event: str) -> date | None:
@@ -62,8 +71,17 @@ def schedule(view: ProjectView) -> list[Installment]:
     for term, share in zip(terms, shares, strict=True):
         when = event_date(view, term.get("due") or "")
         days = term.get("days") or 0
-        found.append(Installment(term.get("name") or "", term.get("percent"), term.get("due") or "", days, share,
-                                 when, _later(when, days)))
+        found.append(
+            Installment(
+                term.get("name") or "",
+                term.get("percent"),
+                term.get("due") or "",
+                days,
+                share,
+                when,
+                _later(when, days),
+            )
+        )
     return found
 
 
@@ -75,7 +93,7 @@ def _later(day: date | None, days: int) -> date | None:
         return None
 
 
-Entry = tuple[date | None, Decimal]   # a ledger's entry as money over time: its date and amount
+Entry = tuple[date | None, Decimal]  # a ledger's entry as money over time: its date and amount
 
 
 def entries(view: ProjectView, ledger: str) -> tuple[Entry, ...]:
@@ -97,10 +115,10 @@ class Receivable:
     client: str
     salesperson: str
     contract: Decimal
-    due: Decimal              # what the schedule says has fallen due by that day
+    due: Decimal  # what the schedule says has fallen due by that day
     invoiced: Decimal
     received: Decimal
-    ageing: dict[str, Decimal] = field(default_factory=dict)   # invoiced and unpaid, by bucket
+    ageing: dict[str, Decimal] = field(default_factory=dict)  # invoiced and unpaid, by bucket
     salesperson_name: str = ""
 
     @property
@@ -109,11 +127,21 @@ class Receivable:
         return self.invoiced - self.received
 
     def as_json(self) -> dict[str, Any]:
-        return plain({"project": self.project, "name": self.name, "client": self.client,
-                      "salesperson": self.salesperson, "salesperson_name": self.salesperson_name,
-                      "contract": self.contract, "due": self.due,
-                      "invoiced": self.invoiced, "received": self.received, "outstanding": self.outstanding,
-                      "ageing": self.ageing})
+        return plain(
+            {
+                "project": self.project,
+                "name": self.name,
+                "client": self.client,
+                "salesperson": self.salesperson,
+                "salesperson_name": self.salesperson_name,
+                "contract": self.contract,
+                "due": self.due,
+                "invoiced": self.invoiced,
+                "received": self.received,
+                "outstanding": self.outstanding,
+                "ageing": self.ageing,
+            }
+        )
 
 
 @dataclass(frozen=True)
@@ -137,15 +165,32 @@ class Account:
         before that day count, so every figure can be reproduced)."""
         invoiced, received = until(self.invoices, as_of), until(self.receipts, as_of)
         due = sum((i.amount or ZERO for i in self.plan if i.due and i.due <= as_of), ZERO)
-        return Receivable(self.project, self.name, self.client, self.salesperson, self.contract, due, invoiced,
-                          received, _age(self.plan, received, invoiced, as_of), self.salesperson_name)
+        return Receivable(
+            self.project,
+            self.name,
+            self.client,
+            self.salesperson,
+            self.contract,
+            due,
+            invoiced,
+            received,
+            _age(self.plan, received, invoiced, as_of),
+            self.salesperson_name,
+        )
 
 
 def account(view: ProjectView) -> Account:
     """A project's :class:`Account`."""
-    return Account(view.project.id, figure(view, "name") or "", figure(view, "client") or "",
-                   figure(view, "salesperson") or "", figure(view, "contract_amount") or ZERO, tuple(schedule(view)),
-                   entries(view, "invoices"), entries(view, "receipts"))
+    return Account(
+        view.project.id,
+        figure(view, "name") or "",
+        figure(view, "client") or "",
+        figure(view, "salesperson") or "",
+        figure(view, "contract_amount") or ZERO,
+        tuple(schedule(view)),
+        entries(view, "invoices"),
+        entries(view, "receipts"),
+    )
 
 
 def receivable(view: ProjectView, as_of: date) -> Receivable:
@@ -185,5 +230,14 @@ def bucket(due: date | None, as_of: date) -> str:
 def total(rows: list[Receivable], label: str = "") -> Receivable:
     """The sum of several projects' receivables (the total row; a salesperson's subtotal)."""
     ageing = {k: sum((r.ageing.get(k, ZERO) for r in rows), ZERO) for k in (NOT_DUE, *BUCKETS)}
-    return Receivable("", label, "", "", sum((r.contract for r in rows), ZERO), sum((r.due for r in rows), ZERO),
-                      sum((r.invoiced for r in rows), ZERO), sum((r.received for r in rows), ZERO), ageing)
+    return Receivable(
+        "",
+        label,
+        "",
+        "",
+        sum((r.contract for r in rows), ZERO),
+        sum((r.due for r in rows), ZERO),
+        sum((r.invoiced for r in rows), ZERO),
+        sum((r.received for r in rows), ZERO),
+        ageing,
+    )

@@ -57,7 +57,7 @@ class Smtp:
     user: str | None
     password_env: str | None
     timeout: int
-    roles: frozenset[str] = frozenset()   # mail for these roles' and people's notices only (all, naming none)
+    roles: frozenset[str] = frozenset()  # mail for these roles' and people's notices only (all, naming none)
     people: frozenset[str] = frozenset()
 
     def reaches(self, person: Person) -> bool:
@@ -88,8 +88,14 @@ class Settings:
     webhooks: tuple[Webhook, ...] = ()
 
 
-def settings(root: Path, data: dict[str, Any] | None, company_email: str = "xmflow@localhost",
-             roles: set[str] | None = None, people: set[str] | None = None, git_dir: Path | None = None) -> Settings:
+def settings(
+    root: Path,
+    data: dict[str, Any] | None,
+    company_email: str = "xmflow@localhost",
+    roles: set[str] | None = None,
+    people: set[str] | None = None,
+    git_dir: Path | None = None,
+) -> Settings:
     """The notice settings of the workspace at *root* (``Config.notify``, typed by NOTIFY_TYPE);
     what a type cannot say (an SMTP host, an http(s) webhook, an outbox that stays in the
     workspace, the *roles* and *people* a channel names) is an error naming file, line, field.
@@ -104,12 +110,21 @@ def settings(root: Path, data: dict[str, Any] | None, company_email: str = "xmfl
         for key, known in (("roles", roles), ("people", people)):
             unknown = [name for name in spec.get(key) or () if known is not None and name not in known]
             if unknown:
-                raise fail((*path, key), _("{key}: {name} is not in the process's roles nor in people.yaml").format(
-                    key=key, name=unknown[0]))
+                raise fail(
+                    (*path, key),
+                    _("{key}: {name} is not in the process's roles nor in people.yaml").format(
+                        key=key, name=unknown[0]
+                    ),
+                )
 
-    outbox = _outbox(root, str(data["outbox"]), lambda message: fail(("outbox",), message)) if data.get("outbox") \
+    outbox = (
+        _outbox(root, str(data["outbox"]), lambda message: fail(("outbox",), message))
+        if data.get("outbox")
         else (git_dir or root / ".git") / "xmflow" / "outbox"
-    if data.get("sender") and not re.fullmatch(r"[^@\s<>(),;:\"]+@[^@\s<>(),;:\"]+\.[^@\s<>(),;:\"]+", str(data["sender"])):
+    )
+    if data.get("sender") and not re.fullmatch(
+        r"[^@\s<>(),;:\"]+@[^@\s<>(),;:\"]+\.[^@\s<>(),;:\"]+", str(data["sender"])
+    ):
         raise fail(("sender",), _("sender: an email address (xmflow@example.com)"))
     smtp = None
     if data.get("smtp") is not None:
@@ -123,18 +138,38 @@ def settings(root: Path, data: dict[str, Any] | None, company_email: str = "xmfl
         if spec.get("timeout") is not None and not 0 < spec["timeout"] <= 600:
             raise fail(("smtp", "timeout"), _("smtp.timeout: seconds, from 1 to 600"))
         check_reach(spec, ("smtp",))
-        smtp = Smtp(spec["host"], port, security, spec.get("user"), spec.get("password_env"), spec.get("timeout") or 30,
-                    frozenset(spec.get("roles") or ()), frozenset(spec.get("people") or ()))
+        smtp = Smtp(
+            spec["host"],
+            port,
+            security,
+            spec.get("user"),
+            spec.get("password_env"),
+            spec.get("timeout") or 30,
+            frozenset(spec.get("roles") or ()),
+            frozenset(spec.get("people") or ()),
+        )
     hooks = []
     for i, spec in enumerate(data.get("webhooks") or []):
         if not spec.get("kind"):
-            raise fail(("webhooks", i), _("webhook {number}: needs kind (dingtalk, wecom or feishu)").format(number=i + 1))
+            raise fail(
+                ("webhooks", i), _("webhook {number}: needs kind (dingtalk, wecom or feishu)").format(number=i + 1)
+            )
         url = spec.get("url") or ""
         if not spec.get("url_env") and not _web(url):
-            raise fail(("webhooks", i, "url"), _("webhook {number}: url must be an http(s) address").format(number=i + 1))
+            raise fail(
+                ("webhooks", i, "url"), _("webhook {number}: url must be an http(s) address").format(number=i + 1)
+            )
         check_reach(spec, ("webhooks", i))
-        hooks.append(Webhook(spec["kind"], url, spec.get("secret_env"), frozenset(spec.get("roles") or ()),
-                             frozenset(spec.get("people") or ()), spec.get("url_env")))
+        hooks.append(
+            Webhook(
+                spec["kind"],
+                url,
+                spec.get("secret_env"),
+                frozenset(spec.get("roles") or ()),
+                frozenset(spec.get("people") or ()),
+                spec.get("url_env"),
+            )
+        )
     return Settings(outbox, data.get("sender") or company_email, smtp, tuple(hooks))
 
 
@@ -147,13 +182,23 @@ def _outbox(root: Path, outbox: str, fail: Callable[[str], RecordError]) -> Path
     home = root.resolve()
     real = (root / relative).resolve()
     if not real.is_relative_to(home):
-        raise fail(_("outbox: {folder} leads out of the workspace (a link): a folder inside it (e.g. {default})").format(
-            folder=outbox, default=OUTBOX))
+        raise fail(
+            _("outbox: {folder} leads out of the workspace (a link): a folder inside it (e.g. {default})").format(
+                folder=outbox, default=OUTBOX
+            )
+        )
     parts = real.relative_to(home).parts
-    if not parts or parts[0] in ("projects", "templates") or (parts[0] == ".git" and parts[1:2] != ("xmflow",)) \
-            or real == home / ".git" / "xmflow":
-        raise fail(_("outbox: not among the records, nor git's own folder: a folder of its own (e.g. "
-                     "{default})").format(default=OUTBOX))
+    if (
+        not parts
+        or parts[0] in ("projects", "templates")
+        or (parts[0] == ".git" and parts[1:2] != ("xmflow",))
+        or real == home / ".git" / "xmflow"
+    ):
+        raise fail(
+            _("outbox: not among the records, nor git's own folder: a folder of its own (e.g. {default})").format(
+                default=OUTBOX
+            )
+        )
     return real
 
 
@@ -177,7 +222,7 @@ class Attachment:
 class Notice:
     """A message to people: its subject, its plain text (lines) and the same as HTML, escaped."""
 
-    key: str                     # what it is about: "installation.notify_service/2026-001", "digest/zhangsan/2026-12-01"
+    key: str  # what it is about: "installation.notify_service/2026-001", "digest/zhangsan/2026-12-01"
     to: tuple[Person, ...]
     subject: str
     lines: tuple[str, ...]
@@ -227,8 +272,11 @@ def send(conf: Settings, msg: EmailMessage) -> Delivery:
     try:
         conf.outbox.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise UsageError(_("the outbox {folder} cannot be made ({reason}): name a folder in notify.outbox").format(
-            folder=conf.outbox, reason=exc.strerror)) from None
+        raise UsageError(
+            _("the outbox {folder} cannot be made ({reason}): name a folder in notify.outbox").format(
+                folder=conf.outbox, reason=exc.strerror
+            )
+        ) from None
     message_id = str(msg["Message-ID"])
     kept = conf.outbox / (message_id.strip("<>").replace("/", "_") + ".eml")
     _keep(msg, kept)
@@ -258,8 +306,10 @@ def waiting(conf: Settings, only: str | None = None) -> list[tuple[Path, EmailMe
 
 def resend(conf: Settings, only: str | None = None) -> list[Delivery]:
     """Send again what waits in the outbox (all of it, or the message whose id or key is *only*)."""
-    return [_deliver(conf, msg, path, robots=str(msg.get("X-Xmflow-Robots", "")) != "done")
-            for path, msg in waiting(conf, only)]
+    return [
+        _deliver(conf, msg, path, robots=str(msg.get("X-Xmflow-Robots", "")) != "done")
+        for path, msg in waiting(conf, only)
+    ]
 
 
 def _deliver(conf: Settings, msg: EmailMessage, kept: Path, robots: bool = True) -> Delivery:
@@ -289,8 +339,11 @@ def _deliver(conf: Settings, msg: EmailMessage, kept: Path, robots: bool = True)
             channels.append("smtp")
             _mark(msg, "X-Xmflow-Mailed")
         except (OSError, smtplib.SMTPException) as exc:
-            problems.append(_("mail to {host}:{port}: {reason}").format(host=conf.smtp.host, port=conf.smtp.port,
-                                                                          reason=_reason(exc)))
+            problems.append(
+                _("mail to {host}:{port}: {reason}").format(
+                    host=conf.smtp.host, port=conf.smtp.port, reason=_reason(exc)
+                )
+            )
     if problems:
         _keep(msg, kept)
         return Delivery(str(msg["Message-ID"]), tuple(channels), tuple(problems), kept)
@@ -321,8 +374,9 @@ def _recipients(msg: EmailMessage) -> list[Person]:
 
 def address(msg: EmailMessage, people: tuple[Person, ...]) -> None:
     """Note on the message who it is for, with their roles, for the robots that serve a role."""
-    msg["X-Xmflow-To"] = json.dumps([{"id": p.id, "name": p.name, "email": p.email, "roles": sorted(p.roles)}
-                                     for p in people], ensure_ascii=True)
+    msg["X-Xmflow-To"] = json.dumps(
+        [{"id": p.id, "name": p.name, "email": p.email, "roles": sorted(p.roles)} for p in people], ensure_ascii=True
+    )
 
 
 def _plain(msg: EmailMessage) -> str:
@@ -353,7 +407,8 @@ def _reason(exc: BaseException) -> str:
         return _("TLS failed (is it the right port and security?): {reason}").format(reason=exc.reason or exc)
     if isinstance(exc, smtplib.SMTPNotSupportedError):
         return _("the server does not offer what the settings ask (STARTTLS, or a login with user): {said}").format(
-            said=exc)
+            said=exc
+        )
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror
     return str(exc) or type(exc).__name__
@@ -377,14 +432,19 @@ def send_smtp(conf: Smtp, msg: EmailMessage, to: list[str]) -> None:
     never from the repository."""
     password = os.environ.get(conf.password_env) if conf.password_env else None
     if conf.password_env and not password:
-        raise smtplib.SMTPException(_("the variable {name} holding the SMTP password is not set").format(
-            name=conf.password_env))
+        raise smtplib.SMTPException(
+            _("the variable {name} holding the SMTP password is not set").format(name=conf.password_env)
+        )
     if conf.user and not conf.password_env:
         password = store.credential(conf.host, conf.port, conf.user)
         if not password:
-            raise smtplib.SMTPException(_("no SMTP password for {user} at {host}: name a variable holding it "
-                                          "(password_env), or store it with git's credential helper "
-                                          "(git credential approve)").format(user=conf.user, host=conf.host))
+            raise smtplib.SMTPException(
+                _(
+                    "no SMTP password for {user} at {host}: name a variable holding it "
+                    "(password_env), or store it with git's credential helper "
+                    "(git credential approve)"
+                ).format(user=conf.user, host=conf.host)
+            )
     context = ssl.create_default_context()
     cls = smtplib.SMTP_SSL if conf.security == "ssl" else smtplib.SMTP
     extra: dict[str, Any] = {"context": context} if conf.security == "ssl" else {}
@@ -439,8 +499,12 @@ def post_webhook(hook: Webhook, title: str, text: str, timeout: int = 30) -> Non
             raise OSError(_("the variable {name} does not hold the robot's http(s) address").format(name=hook.url_env))
         hook = replace(hook, url=address)
     url, body = payload(hook, title, text, secret, time.time())
-    request = urllib.request.Request(url, data=json.dumps(body, ensure_ascii=False).encode(), method="POST",
-                                     headers={"Content-Type": "application/json; charset=utf-8"})
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(body, ensure_ascii=False).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json; charset=utf-8"},
+    )
     with urllib.request.urlopen(request, timeout=timeout) as answer:  # http(s) only: settings() checks the scheme
         said = answer.read()
     try:
@@ -449,5 +513,8 @@ def post_webhook(hook: Webhook, title: str, text: str, timeout: int = 30) -> Non
         reply = {}
     code = reply.get("errcode", reply.get("code", 0)) if isinstance(reply, dict) else 0
     if code:
-        raise OSError(_("the robot refused the message ({code}: {message})").format(
-            code=code, message=reply.get("errmsg") or reply.get("msg") or ""))
+        raise OSError(
+            _("the robot refused the message ({code}: {message})").format(
+                code=code, message=reply.get("errmsg") or reply.get("msg") or ""
+            )
+        )

@@ -1,7 +1,8 @@
 """What xmflow tells people, and what it remembers having told them: the notice a step's approval
 sends (the process's ``notify:``; 3.7.1: customer service told of an installation when sales signs
-installation.notify_service), and the daily digest of what waits on each person. What was sent is kept in ``.git/xmflow/notify.json``, not in the repository: the sign-off
-commit is already made when the notice goes out, and a resend is no change of the records."""
+installation.notify_service), and the daily digest of what waits on each person. What was sent
+is kept in ``.git/xmflow/notify.json``, not in the repository: the sign-off commit is already
+made when the notice goes out, and a resend is no change of the records."""
 
 from __future__ import annotations
 
@@ -36,8 +37,13 @@ STATE = "notify.json"
 def conf(ws: Workspace) -> notify.Settings:
     """The workspace's notice settings (nothing configured: the outbox in .git/xmflow), the roles
     and people they name checked against the process and people.yaml."""
-    return notify.settings(ws.root, ws.config.notify, roles=set(ws.process.roles),
-                           people={p.id for p in ws.people.persons}, git_dir=store.git_dir(ws.root))
+    return notify.settings(
+        ws.root,
+        ws.config.notify,
+        roles=set(ws.process.roles),
+        people={p.id for p in ws.people.persons},
+        git_dir=store.git_dir(ws.root),
+    )
 
 
 def _state_path(ws: Workspace) -> Path:
@@ -77,14 +83,21 @@ def load_state(ws: Workspace) -> dict[str, Any]:
     except FileNotFoundError:
         state = {}
     except OSError as exc:
-        raise UsageError(_("{file} cannot be read ({reason}): it is xmflow's memory of what was sent; move it "
-                           "away to start afresh (digests of today may then go out again)").format(
-            file=path, reason=exc.strerror or exc)) from None
+        raise UsageError(
+            _(
+                "{file} cannot be read ({reason}): it is xmflow's memory of what was sent; move it "
+                "away to start afresh (digests of today may then go out again)"
+            ).format(file=path, reason=exc.strerror or exc)
+        ) from None
     except ValueError:  # not JSON, not UTF-8
         state = None
     if not _as_written(state):
-        raise UsageError(_("{file} is not what xmflow writes there: move it away to start afresh (digests of "
-                           "today may then go out again)").format(file=path))
+        raise UsageError(
+            _(
+                "{file} is not what xmflow writes there: move it away to start afresh (digests of "
+                "today may then go out again)"
+            ).format(file=path)
+        )
     return {"sent": state.get("sent", []), "digests": state.get("digests", {})}
 
 
@@ -94,11 +107,20 @@ def _as_written(state: Any) -> bool:
     if not isinstance(state, dict):
         return False
     sent, days = state.get("sent", []), state.get("digests", {})
-    return (isinstance(sent, list) and all(isinstance(e, dict) and isinstance(e.get("message_id"), str)
-                                           and isinstance(e.get("key", ""), str) and isinstance(e.get("to", []), list)
-                                           for e in sent)
-            and isinstance(days, dict) and all(isinstance(people, dict) and all(isinstance(v, str) for v in people.values())
-                                               for people in days.values()))
+    return (
+        isinstance(sent, list)
+        and all(
+            isinstance(e, dict)
+            and isinstance(e.get("message_id"), str)
+            and isinstance(e.get("key", ""), str)
+            and isinstance(e.get("to", []), list)
+            for e in sent
+        )
+        and isinstance(days, dict)
+        and all(
+            isinstance(people, dict) and all(isinstance(v, str) for v in people.values()) for people in days.values()
+        )
+    )
 
 
 def save_state(ws: Workspace, state: dict[str, Any]) -> None:
@@ -118,8 +140,15 @@ def remember(ws: Workspace, key: str, to: list[str], done: notify.Delivery) -> N
 
 def _remember(ws: Workspace, key: str, to: list[str], done: notify.Delivery) -> None:
     state = load_state(ws)
-    entry = {"key": key, "message_id": done.message_id, "to": to, "channels": list(done.channels),
-             "problems": list(done.problems), "waiting": bool(done.problems), "at": now().isoformat()}
+    entry = {
+        "key": key,
+        "message_id": done.message_id,
+        "to": to,
+        "channels": list(done.channels),
+        "problems": list(done.problems),
+        "waiting": bool(done.problems),
+        "at": now().isoformat(),
+    }
     state["sent"] = [e for e in state["sent"] if e.get("message_id") != done.message_id] + [entry]
     save_state(ws, state)
 
@@ -146,6 +175,7 @@ def resend(ws: Workspace, only: str | None) -> list[notify.Delivery]:
 
 
 # -- a step's notice (3.7.1) --------------------------------------------------------------------
+
 
 def step_notice(ws: Workspace, project_id: str, step: Step) -> notify.Notice:
     """The notice a step's approval sends (its ``notify:`` in the process): to the people holding
@@ -198,25 +228,47 @@ def after_sign(ws: Workspace, result: Result) -> list[str]:
     try:
         item = step_notice(ws, result.project, step)
         if not item.to:
-            return [_("{clause}: nobody in people.yaml holds {roles}: no notice was sent").format(
-                clause=clause, roles=", ".join(step.notice.to if step.notice else ()))]
+            return [
+                _("{clause}: nobody in people.yaml holds {roles}: no notice was sent").format(
+                    clause=clause, roles=", ".join(step.notice.to if step.notice else ())
+                )
+            ]
         done = deliver(ws, item, result.notice)
     except (XmflowError, OSError) as exc:
-        return [_("{clause}: the notice could not be made ({reason}); the sign-off stands").format(
-            clause=clause, reason=getattr(exc, "message", None) or exc)]
+        return [
+            _("{clause}: the notice could not be made ({reason}); the sign-off stands").format(
+                clause=clause, reason=getattr(exc, "message", None) or exc
+            )
+        ]
     people = ", ".join(p.name for p in item.to)
     if done.problems:
-        return [_("{clause}: the notice to {people} was not sent: {problems}; it waits in {file}: xmflow notify "
-                  "--resend {message}").format(clause=clause, people=people, problems="; ".join(done.problems),
-                                               file=done.kept, message=done.message_id.strip("<>"))]
+        return [
+            _(
+                "{clause}: the notice to {people} was not sent: {problems}; it waits in {file}: xmflow notify "
+                "--resend {message}"
+            ).format(
+                clause=clause,
+                people=people,
+                problems="; ".join(done.problems),
+                file=done.kept,
+                message=done.message_id.strip("<>"),
+            )
+        ]
     if done.kept is not None:
-        return [_("{clause}: the notice to {people} is in the outbox {file} (no mail server set in xmflow.yaml)").format(
-            clause=clause, people=people, file=done.kept)]
-    return [_("{clause}: the notice went to {people} ({channels}), Message-ID {message}").format(
-        clause=clause, people=people, channels=", ".join(done.channels), message=done.message_id)]
+        return [
+            _("{clause}: the notice to {people} is in the outbox {file} (no mail server set in xmflow.yaml)").format(
+                clause=clause, people=people, file=done.kept
+            )
+        ]
+    return [
+        _("{clause}: the notice went to {people} ({channels}), Message-ID {message}").format(
+            clause=clause, people=people, channels=", ".join(done.channels), message=done.message_id
+        )
+    ]
 
 
 # -- the digest ---------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Digest:
@@ -238,12 +290,19 @@ def digests(ws: Workspace, day: date) -> list[Digest]:
         shown = steps + _money(person, found, ws, day)
         if shown:
             title = _("xmflow: what waits on {person} ({day})").format(person=person.name, day=day.isoformat())
-            made.append(Digest(person, notify.Notice(f"digest/{person.id}/{day.isoformat()}", (person,), title,
-                                                     tuple(shown)), tuple(papers)))
+            made.append(
+                Digest(
+                    person,
+                    notify.Notice(f"digest/{person.id}/{day.isoformat()}", (person,), title, tuple(shown)),
+                    tuple(papers),
+                )
+            )
     return made
 
 
-def _waiting(ws: Workspace, person: Person, found: list[overview.Line], day: date) -> tuple[list[str], list[tuple[str, str]]]:
+def _waiting(
+    ws: Workspace, person: Person, found: list[overview.Line], day: date
+) -> tuple[list[str], list[tuple[str, str]]]:
     """The lines of the steps waiting on *person*, and the forms those steps are signed on."""
     said: list[str] = []
     papers: list[tuple[str, str]] = []
@@ -253,16 +312,22 @@ def _waiting(ws: Workspace, person: Person, found: list[overview.Line], day: dat
             if person not in n.people:
                 continue
             title = n.step.title if i18n.language() == "zh" else n.step.title_en or n.step.title
-            said.append((_("{project} {name}: {step} ({title}), waiting {days} days, late: xmflow sign {project} {step}")
-                         if n.late else _("{project} {name}: {step} ({title}), waiting {days} days: xmflow sign "
-                                          "{project} {step}")).format(project=s.id, name=s.name, step=n.step.id,
-                                                                      title=title, days=n.waiting_days))
+            said.append(
+                (
+                    _("{project} {name}: {step} ({title}), waiting {days} days, late: xmflow sign {project} {step}")
+                    if n.late
+                    else _("{project} {name}: {step} ({title}), waiting {days} days: xmflow sign {project} {step}")
+                ).format(project=s.id, name=s.name, step=n.step.id, title=title, days=n.waiting_days)
+            )
             papers += [(s.id, form) for form in _forms_of(ws, s.id, n.step.id) if (s.id, form) not in papers]
     for line in found:
         s = line.summary
         if s.sales == person.id and s.overdue and s.withdrawn is None and not s.closed:
-            said.append(_("{project} {name}: {count} overdue milestones: xmflow status {project}").format(
-                project=s.id, name=s.name, count=len(s.overdue)))
+            said.append(
+                _("{project} {name}: {count} overdue milestones: xmflow status {project}").format(
+                    project=s.id, name=s.name, count=len(s.overdue)
+                )
+            )
     return said, papers
 
 
@@ -281,10 +346,19 @@ def _forms_of(ws: Workspace, project_id: str, step_id: str) -> list[str]:
 def _money(person: Person, found: list[overview.Line], ws: Workspace, day: date) -> list[str]:
     said = []
     for m in overview.money_for(person, found, ws, day):
-        said.append((_("{project} {name}: {amount} fallen due and not invoiced ({days} days): xmflow invoice {project} "
-                       "AMOUNT --number N") if m.kind == "invoice" else
-                     _("{project} {name}: {amount} invoiced and not received ({days} days): xmflow receive {project} "
-                       "AMOUNT")).format(project=m.project, name=m.name, amount=format_money(m.amount), days=m.days))
+        said.append(
+            (
+                _(
+                    "{project} {name}: {amount} fallen due and not invoiced ({days} days): xmflow invoice {project} "
+                    "AMOUNT --number N"
+                )
+                if m.kind == "invoice"
+                else _(
+                    "{project} {name}: {amount} invoiced and not received ({days} days): xmflow receive {project} "
+                    "AMOUNT"
+                )
+            ).format(project=m.project, name=m.name, amount=format_money(m.amount), days=m.days)
+        )
     return said
 
 

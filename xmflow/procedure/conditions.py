@@ -157,8 +157,11 @@ def parse_condition(spec: Any, derived_names: set[str]) -> Condition:
             return Derived(spec)
         if "." in spec:
             return FieldTrue(spec)
-        raise ValueError(_("unknown condition {name}: not a derived name ({names}) nor a field path")
-                         .format(name=brief(spec), names=", ".join(sorted(derived_names))))
+        raise ValueError(
+            _("unknown condition {name}: not a derived name ({names}) nor a field path").format(
+                name=brief(spec), names=", ".join(sorted(derived_names))
+            )
+        )
     if isinstance(spec, dict) and len(spec) == 1:
         ((kind, arg),) = spec.items()
         if kind in ("any", "all") and isinstance(arg, list) and arg:
@@ -168,11 +171,19 @@ def parse_condition(spec: Any, derived_names: set[str]) -> Condition:
             return Not(parse_condition(arg, derived_names))
         if kind == "signed" and isinstance(arg, str):
             return Signed(arg)
-    if isinstance(spec, dict) and set(spec) == {"field", "at_least"} and \
-            isinstance(spec["field"], str) and isinstance(spec["at_least"], str):
+    if (
+        isinstance(spec, dict)
+        and set(spec) == {"field", "at_least"}
+        and isinstance(spec["field"], str)
+        and isinstance(spec["at_least"], str)
+    ):
         return AtLeast(spec["field"], spec["at_least"])
-    raise ValueError(_("not a condition: {value} (a derived name, a field, {{any: [...]}}, {{all: [...]}}, "
-                       "{{not: ...}}, {{signed: STEP}} or {{field: F, at_least: X}})").format(value=brief(as_written(spec))))
+    raise ValueError(
+        _(
+            "not a condition: {value} (a derived name, a field, {{any: [...]}}, {{all: [...]}}, "
+            "{{not: ...}}, {{signed: STEP}} or {{field: F, at_least: X}})"
+        ).format(value=brief(as_written(spec)))
+    )
 
 
 def walk(cond: Condition) -> Iterator[Condition]:

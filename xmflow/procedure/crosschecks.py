@@ -14,20 +14,35 @@ from xmflow.procedure.process import Process, Requirement, Stage, Step
 from xmflow.procedure.schema import FieldType
 from xmflow.values import quoted
 
-_FIGURE_KINDS = {"name": "text", "client": "text", "budget": "money", "salesperson": "person", "opened": "date",
-                 "industry_need": "bool", "special": "bool", "contract_amount": "money", "warranty_start": "date",
-                 "warranty_months": "int", "milestones": "list", "payment_terms": "list"}
+_FIGURE_KINDS = {
+    "name": "text",
+    "client": "text",
+    "budget": "money",
+    "salesperson": "person",
+    "opened": "date",
+    "industry_need": "bool",
+    "special": "bool",
+    "contract_amount": "money",
+    "warranty_start": "date",
+    "warranty_months": "int",
+    "milestones": "list",
+    "payment_terms": "list",
+}
 _NUMBERS = ("money", "number", "int")
 # What xmflow reads inside the list figures and the ledgers: sub-field → the kinds it may be.
 _ITEMS = {
-    "figures": {"milestones": {"name": ("text",), "due": ("date",), "done": ("date",)},
-                "payment_terms": {"name": ("text",), "percent": _NUMBERS, "due": ("enum", "text"), "days": ("int",)}},
-    "ledgers": {"invoices": {"number": ("text",), "amount": ("money",), "date": ("date",), "by": ("person",)},
-                "receipts": {"amount": ("money",), "date": ("date",), "by": ("person",)}},
+    "figures": {
+        "milestones": {"name": ("text",), "due": ("date",), "done": ("date",)},
+        "payment_terms": {"name": ("text",), "percent": _NUMBERS, "due": ("enum", "text"), "days": ("int",)},
+    },
+    "ledgers": {
+        "invoices": {"number": ("text",), "amount": ("money",), "date": ("date",), "by": ("person",)},
+        "receipts": {"amount": ("money",), "date": ("date",), "by": ("person",)},
+    },
 }
 _OPENING = ("name", "client", "budget", "salesperson", "opened", "industry_need", "special")  # `new` writes them
 SETTINGS = {"key_threshold"}
-MAX_CHAIN = 100   # steps one after another (the default has 16): the rules follow the chain recursively
+MAX_CHAIN = 100  # steps one after another (the default has 16): the rules follow the chain recursively
 
 
 def _bound_known(process: Process, bound: str) -> bool:
@@ -56,7 +71,7 @@ def chain(graph: dict[str, list[str]]) -> tuple[list[str], int]:
                 todo.pop()
                 depth[done] = 1 + max((depth[n] for n in graph[done] if n in graph), default=0)
             elif node in path:
-                return path[path.index(node):] + [node], 0
+                return path[path.index(node) :] + [node], 0
             elif node not in depth:
                 path.append(node)
                 todo.append(iter(graph[node]))
@@ -75,21 +90,31 @@ class Checker:
     def order(self, stages: tuple[Stage, ...], derived: dict[str, Condition]) -> None:
         """No step follows itself through `after:` (the rules would wait for ever), no chain is
         longer than MAX_CHAIN, and no derived name is defined by itself."""
-        where = {step.id: ("stages", i, "steps", j, "after") for i, stage in enumerate(stages)
-                 for j, step in enumerate(stage.steps)}
+        where = {
+            step.id: ("stages", i, "steps", j, "after")
+            for i, stage in enumerate(stages)
+            for j, step in enumerate(stage.steps)
+        }
         cycle, longest = chain({step.id: [p.step for p in step.after] for stage in stages for step in stage.steps})
         if cycle:
-            raise self.fail(where[cycle[0]], _("`after:` goes round in a circle: {cycle} (a step cannot follow itself)")
-                            .format(cycle=" → ".join(reversed(cycle))))
+            raise self.fail(
+                where[cycle[0]],
+                _("`after:` goes round in a circle: {cycle} (a step cannot follow itself)").format(
+                    cycle=" → ".join(reversed(cycle))
+                ),
+            )
         if longest > MAX_CHAIN:
-            raise self.fail(("stages",), _("{count} steps one after another: at most {most}").format(
-                count=longest, most=MAX_CHAIN))
+            raise self.fail(
+                ("stages",), _("{count} steps one after another: at most {most}").format(count=longest, most=MAX_CHAIN)
+            )
         cycle, longest = chain({name: referenced_derived(cond) for name, cond in derived.items()})
         if cycle or longest > MAX_CHAIN:
-            raise self.fail(("derived", cycle[0]) if cycle else ("derived",),
-                            _("derived names defined by one another: {cycle}").format(cycle=" → ".join(cycle)) if cycle
-                            else _("derived names nested {count} deep: at most {most}").format(count=longest,
-                                                                                               most=MAX_CHAIN))
+            raise self.fail(
+                ("derived", cycle[0]) if cycle else ("derived",),
+                _("derived names defined by one another: {cycle}").format(cycle=" → ".join(cycle))
+                if cycle
+                else _("derived names nested {count} deep: at most {most}").format(count=longest, most=MAX_CHAIN),
+            )
 
     def all(self, process: Process) -> None:
         """Every reference in the process points at something that exists."""
@@ -99,16 +124,22 @@ class Checker:
                 self.check_step(process, step, ("stages", i, "steps", j))
             for name, ftype in stage.fields.fields.items():
                 self.check_person_roles(process, ftype, ("stages", i, "fields", name))
-        for path, editors in [(("editors",), process.editors_everywhere),
-                              *((("stages", i, "editors"), s.editors) for i, s in enumerate(process.stages))]:
+        for path, editors in [
+            (("editors",), process.editors_everywhere),
+            *((("stages", i, "editors"), s.editors) for i, s in enumerate(process.stages)),
+        ]:
             for role in editors:
                 if role not in process.roles or process.roles[role].external:
-                    raise self.fail(path, _("editors names {role}, which is not a company role").format(role=quoted(role)))
+                    raise self.fail(
+                        path, _("editors names {role}, which is not a company role").format(role=quoted(role))
+                    )
         for rid, role in process.roles.items():
             for ref in role.recorded_by:
                 if ref not in process.roles or process.roles[ref].external:
-                    raise self.fail(("roles", rid), _("recorded_by names {role}, which is not a company role").format(
-                        role=quoted(ref)))
+                    raise self.fail(
+                        ("roles", rid),
+                        _("recorded_by names {role}, which is not a company role").format(role=quoted(ref)),
+                    )
             for ref in role.named_in:
                 self.check_field_ref(process, ref, ("roles", rid, "named_in"))
         for name, cond in process.derived.items():
@@ -122,14 +153,20 @@ class Checker:
     def check_ledgers(self, process: Process) -> None:
         for lid in _ITEMS["ledgers"]:
             if lid not in process.ledgers:
-                raise self.fail(("ledgers",), _("`ledgers` must have `{ledger}` (4.0: xmflow invoice, xmflow receive)")
-                                .format(ledger=lid))
+                raise self.fail(
+                    ("ledgers",),
+                    _("`ledgers` must have `{ledger}` (4.0: xmflow invoice, xmflow receive)").format(ledger=lid),
+                )
         for lid, ledger in process.ledgers.items():
             path = ("ledgers", lid)
             self.check_field_ref(process, ledger.field, path + ("field",))
             if ledger.field.split(".")[0] != ledger.stage:
-                raise self.fail(path + ("stage",), _("ledger {ledger} writes {field}, a field of another stage than {stage}")
-                                .format(ledger=lid, field=ledger.field, stage=ledger.stage))
+                raise self.fail(
+                    path + ("stage",),
+                    _("ledger {ledger} writes {field}, a field of another stage than {stage}").format(
+                        ledger=lid, field=ledger.field, stage=ledger.stage
+                    ),
+                )
             self.check_step_ref(process, ledger.after, path + ("after",))
             self.check_roles(process, ledger.roles, path + ("roles",))
             self.check_items(process, ledger.field, _ITEMS["ledgers"].get(lid, {}), path + ("field",))
@@ -142,24 +179,35 @@ class Checker:
             elif event.kind == "field":
                 self.check_field_ref(process, event.ref, path)
                 if process.field_type(event.ref).kind != "date":
-                    raise self.fail(path, _("a payment event's field must be a date ({field} is not)").format(field=event.ref))
+                    raise self.fail(
+                        path, _("a payment event's field must be a date ({field} is not)").format(field=event.ref)
+                    )
             elif event.ref != "warranty_end":
-                raise self.fail(path, _("unknown figure {name} (an event's figure can be warranty_end)").format(
-                    name=quoted(event.ref)))
+                raise self.fail(
+                    path,
+                    _("unknown figure {name} (an event's figure can be warranty_end)").format(name=quoted(event.ref)),
+                )
 
     def check_figures(self, process: Process) -> None:
         for name, ref in process.figures.items():
             self.check_field_ref(process, ref, ("figures", name))
             kind = process.field_type(ref).kind
             if name in _FIGURE_KINDS and kind != _FIGURE_KINDS[name]:
-                raise self.fail(("figures", name), _("figure {name} must name a {kind} field ({field} is {actual})").format(
-                    name=name, kind=_FIGURE_KINDS[name], field=ref, actual=kind))
+                raise self.fail(
+                    ("figures", name),
+                    _("figure {name} must name a {kind} field ({field} is {actual})").format(
+                        name=name, kind=_FIGURE_KINDS[name], field=ref, actual=kind
+                    ),
+                )
             self.check_items(process, ref, _ITEMS["figures"].get(name, {}), ("figures", name))
         stages = {process.figure(name).split(".")[0] for name in _OPENING}
         if len(stages) > 1:
-            raise self.fail(("figures",), _("the figures {figures} are fields of the record `new` opens: one stage, "
-                                            "not {stages}").format(figures=", ".join(_OPENING),
-                                                                   stages=", ".join(sorted(stages))))
+            raise self.fail(
+                ("figures",),
+                _("the figures {figures} are fields of the record `new` opens: one stage, not {stages}").format(
+                    figures=", ".join(_OPENING), stages=", ".join(sorted(stages))
+                ),
+            )
 
     def check_items(self, process: Process, ref: str, wanted: dict[str, tuple[str, ...]], path: tuple) -> None:
         """*ref* is a list of mappings whose sub-fields named in *wanted* are of those kinds."""
@@ -173,8 +221,12 @@ class Checker:
                 either = kinds[0]
                 for other in kinds[1:]:
                     either = _("{left} or {right}").format(left=either, right=other)
-                raise self.fail(path, _("{field} must be a list of mappings whose `{name}` is {kinds}").format(
-                    field=ref, name=name, kinds=either))
+                raise self.fail(
+                    path,
+                    _("{field} must be a list of mappings whose `{name}` is {kinds}").format(
+                        field=ref, name=name, kinds=either
+                    ),
+                )
 
     def check_step(self, process: Process, step: Step, path: tuple) -> None:
         self.check_roles(process, step.roles, path + ("roles",), step.id)
@@ -191,11 +243,17 @@ class Checker:
                 self.check_step_ref(process, ref, path + ("on_reject",))
         for role in step.notice.to if step.notice else ():
             if role not in process.roles:
-                raise self.fail(path + ("notify", "to"), _("notify: unknown role {role} in {step}").format(
-                    role=quoted(role), step=step.id))
+                raise self.fail(
+                    path + ("notify", "to"),
+                    _("notify: unknown role {role} in {step}").format(role=quoted(role), step=step.id),
+                )
             if process.roles[role].external:
-                raise self.fail(path + ("notify", "to"), _("notify: {role} is the client's: xmflow tells the company's "
-                                                           "people only").format(role=quoted(role)))
+                raise self.fail(
+                    path + ("notify", "to"),
+                    _("notify: {role} is the client's: xmflow tells the company's people only").format(
+                        role=quoted(role)
+                    ),
+                )
 
     def check_requirement(self, process: Process, req: Requirement, path: tuple) -> None:
         """A requirement's checks fit its field: items of a list, sub-fields of a mapping."""
@@ -206,17 +264,25 @@ class Checker:
         ftype = process.field_type(req.field)
         item = ftype.item if ftype.kind == "list" else None
         if (req.min_items is not None or req.each_has or req.sum) and ftype.kind != "list":
-            raise self.fail(path, _("min_items, each_has and sum count the items of a list: {field} is not one").format(
-                field=req.field))
+            raise self.fail(
+                path,
+                _("min_items, each_has and sum count the items of a list: {field} is not one").format(field=req.field),
+            )
         for name in (*req.each_has, *([req.sum] if req.sum else [])):
             sub = item.child(name) if item is not None else None
             if sub is None or name == req.sum and sub.kind not in _NUMBERS:
-                raise self.fail(path, (_("the items of {field} have no number field {name}") if name == req.sum else
-                                       _("the items of {field} have no field {name}")).format(field=req.field,
-                                                                                               name=quoted(name)))
+                raise self.fail(
+                    path,
+                    (
+                        _("the items of {field} have no number field {name}")
+                        if name == req.sum
+                        else _("the items of {field} have no field {name}")
+                    ).format(field=req.field, name=quoted(name)),
+                )
         if req.all_true and (ftype.kind != "map" or any(sub.kind != "bool" for sub in ftype.fields.values())):
-            raise self.fail(path, _("all_true checks a mapping of true/false fields: {field} is not one").format(
-                field=req.field))
+            raise self.fail(
+                path, _("all_true checks a mapping of true/false fields: {field} is not one").format(field=req.field)
+            )
 
     def check_person_roles(self, process: Process, ftype: FieldType, path: tuple) -> None:
         """A person field's `role` is a role of the process."""
@@ -230,8 +296,12 @@ class Checker:
     def check_roles(self, process: Process, roles: tuple[str, ...], path: tuple, step: str = "") -> None:
         for role in roles:
             if role not in process.roles:
-                raise self.fail(path, _("unknown role {role} in {step}").format(role=quoted(role), step=step) if step
-                                else _("unknown role {role}").format(role=quoted(role)))
+                raise self.fail(
+                    path,
+                    _("unknown role {role} in {step}").format(role=quoted(role), step=step)
+                    if step
+                    else _("unknown role {role}").format(role=quoted(role)),
+                )
 
     def check_step_ref(self, process: Process, ref: str, path: tuple) -> None:
         if not process.has_step(ref):
@@ -248,9 +318,11 @@ class Checker:
             if bound.path and process.field_type(bound.path).kind not in _NUMBERS:
                 raise self.fail(path, _("at_least compares numbers: {field} is not one").format(field=bound.path))
             if not _bound_known(process, bound.bound):
-                raise self.fail(path, _("at_least {bound} is neither a number, a $setting nor a $field").format(
-                    bound=quoted(bound.bound)))
+                raise self.fail(
+                    path,
+                    _("at_least {bound} is neither a number, a $setting nor a $field").format(
+                        bound=quoted(bound.bound)
+                    ),
+                )
         for ref in referenced_steps(cond):
             self.check_step_ref(process, ref, path)
-
-

@@ -15,8 +15,20 @@ from xmflow.procedure.schema import FieldType
 DEFAULT_NAME = "process.yaml"
 
 # The facts xmflow reports and works with, and so needs to find in any revision of the process.
-FIGURES = ("name", "client", "budget", "salesperson", "opened", "industry_need", "special",
-           "contract_amount", "warranty_start", "warranty_months", "milestones", "payment_terms")
+FIGURES = (
+    "name",
+    "client",
+    "budget",
+    "salesperson",
+    "opened",
+    "industry_need",
+    "special",
+    "contract_amount",
+    "warranty_start",
+    "warranty_months",
+    "milestones",
+    "payment_terms",
+)
 
 
 @dataclass(frozen=True)
@@ -59,8 +71,8 @@ class Reject:
 
     to: str
     keeps: tuple[str, ...] = ()
-    declines: bool = False          # the reject is the step's answer, not a return (3.1.2 C: the VP declines)
-    means: str = ""                 # what a decline means for the project, in words (Chinese, English)
+    declines: bool = False  # the reject is the step's answer, not a return (3.1.2 C: the VP declines)
+    means: str = ""  # what a decline means for the project, in words (Chinese, English)
     means_en: str = ""
 
 
@@ -69,9 +81,9 @@ class Notice:
     """Whom a step's approval tells, in what words, with which forms (3.7.1: sales' mail to
     customer service with the site, the requirements and 附表3)."""
 
-    to: tuple[str, ...]             # the roles whose people are told
-    template: str                   # the text under templates/: its first line the subject
-    forms: tuple[str, ...] = ()     # attached, as PDF (HTML without the pdf extra)
+    to: tuple[str, ...]  # the roles whose people are told
+    template: str  # the text under templates/: its first line the subject
+    forms: tuple[str, ...] = ()  # attached, as PDF (HTML without the pdf extra)
 
 
 @dataclass(frozen=True)
@@ -92,8 +104,8 @@ class Step:
     form: str | None = None
     fills: tuple[str, ...] = ()
     title_en: str = ""
-    due_days: int | None = None    # how long it may wait before it is late (an escalation in status)
-    notice: Notice | None = None   # who is told once it is approved
+    due_days: int | None = None  # how long it may wait before it is late (an escalation in status)
+    notice: Notice | None = None  # who is told once it is approved
 
     @property
     def needs_all_roles(self) -> bool:
@@ -114,8 +126,8 @@ class Stage:
     steps: tuple[Step, ...]
     when: Condition = ALWAYS
     form: str | None = None
-    editors: tuple[str, ...] = ()   # who may change its fields (set, edit): see Process.editors
-    halts: bool = False             # once complete, the project is withdrawn (终止): no other stage takes sign-offs
+    editors: tuple[str, ...] = ()  # who may change its fields (set, edit): see Process.editors
+    halts: bool = False  # once complete, the project is withdrawn (终止): no other stage takes sign-offs
 
 
 @dataclass(frozen=True)
@@ -135,7 +147,7 @@ class PaymentEvent:
     """What a payment term's `due` counts from (4.0): the day a step was signed (the client's
     signature on paper, else the sign-off), a date field, or a derived figure (warranty end)."""
 
-    kind: str        # step | field | figure
+    kind: str  # step | field | figure
     ref: str
 
 
@@ -148,12 +160,12 @@ class Form:
     number: str
     title: str
     title_en: str
-    annex: str = ""                     # 附表1…附表4: the procedure's own numbering
+    annex: str = ""  # 附表1…附表4: the procedure's own numbering
     clause: str = ""
-    copies: int = 1                     # 3.8.2: the acceptance report is made in duplicate
-    stamps: tuple[str, ...] = ()        # the parties who stamp it: company, client
+    copies: int = 1  # 3.8.2: the acceptance report is made in duplicate
+    stamps: tuple[str, ...] = ()  # the parties who stamp it: company, client
     when: Condition = ALWAYS
-    steps: tuple[str, ...] = ()         # the steps whose `form` (or whose stage's) is this one
+    steps: tuple[str, ...] = ()  # the steps whose `form` (or whose stage's) is this one
 
     def names(self) -> tuple[str, ...]:
         """Every name the form goes by on the command line: id, title, annex, number."""
@@ -236,29 +248,73 @@ class Process:
     def as_json(self) -> dict[str, Any]:
         """The process as plain data, for `process show --json`."""
         return {
-            "name": self.name, "name_en": self.name_en, "document": self.document, "revisions": list(self.revisions),
-            "roles": {r.id: {"title": r.title, "title_en": r.title_en, "external": r.external} for r in self.roles.values()},
-            "stages": [{"id": s.id, "title": s.title, "title_en": s.title_en, "file": s.file, "clause": s.clause,
-                        "form": s.form, "when": s.when.describe(str),
-                        "steps": [{"id": st.id, "title": st.title, "title_en": st.title_en, "clause": st.clause, "roles": list(st.roles),
-                                   "mode": st.mode, "review": st.review, "when": st.when.describe(str),
-                                   "after": [p.step for p in st.after], "requires": [r.field for r in st.requires],
-                                   "on_reject": st.on_reject.to if st.on_reject else None, "form": st.form,
-                                   "due_days": st.due_days}
-                                  for st in s.steps], "editors": list(self.editors(s.id))} for s in self.stages],
-            "forms": [{"id": f.id, "number": f.number, "title": f.title, "title_en": f.title_en, "annex": f.annex,
-                       "clause": f.clause, "copies": f.copies, "stamps": list(f.stamps), "when": f.when.describe(str),
-                       "steps": list(f.steps)} for f in self.forms.values()],
+            "name": self.name,
+            "name_en": self.name_en,
+            "document": self.document,
+            "revisions": list(self.revisions),
+            "roles": {
+                r.id: {"title": r.title, "title_en": r.title_en, "external": r.external} for r in self.roles.values()
+            },
+            "stages": [
+                {
+                    "id": s.id,
+                    "title": s.title,
+                    "title_en": s.title_en,
+                    "file": s.file,
+                    "clause": s.clause,
+                    "form": s.form,
+                    "when": s.when.describe(str),
+                    "steps": [
+                        {
+                            "id": st.id,
+                            "title": st.title,
+                            "title_en": st.title_en,
+                            "clause": st.clause,
+                            "roles": list(st.roles),
+                            "mode": st.mode,
+                            "review": st.review,
+                            "when": st.when.describe(str),
+                            "after": [p.step for p in st.after],
+                            "requires": [r.field for r in st.requires],
+                            "on_reject": st.on_reject.to if st.on_reject else None,
+                            "form": st.form,
+                            "due_days": st.due_days,
+                        }
+                        for st in s.steps
+                    ],
+                    "editors": list(self.editors(s.id)),
+                }
+                for s in self.stages
+            ],
+            "forms": [
+                {
+                    "id": f.id,
+                    "number": f.number,
+                    "title": f.title,
+                    "title_en": f.title_en,
+                    "annex": f.annex,
+                    "clause": f.clause,
+                    "copies": f.copies,
+                    "stamps": list(f.stamps),
+                    "when": f.when.describe(str),
+                    "steps": list(f.steps),
+                }
+                for f in self.forms.values()
+            ],
             "payment_events": {name: {e.kind: e.ref} for name, e in self.payment_events.items()},
         }
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_stages", {s.id: s for s in self.stages})
         object.__setattr__(self, "_steps", {st.id: st for s in self.stages for st in s.steps})
-        object.__setattr__(self, "_signed", {step_id: fields for stage in self.stages
-                                             for step_id, fields in _signed_fields(stage).items()})
-        object.__setattr__(self, "_editors", {stage.id: stage.editors or _default_editors(self, stage)
-                                              for stage in self.stages})
+        object.__setattr__(
+            self,
+            "_signed",
+            {step_id: fields for stage in self.stages for step_id, fields in _signed_fields(stage).items()},
+        )
+        object.__setattr__(
+            self, "_editors", {stage.id: stage.editors or _default_editors(self, stage) for stage in self.stages}
+        )
 
 
 def _default_editors(process: Process, stage: Stage) -> tuple[str, ...]:
@@ -292,5 +348,6 @@ def _signed_fields(stage: Stage) -> dict[str, frozenset[str]]:
                 found |= lineage(pre.step)
         return found
 
-    return {step.id: unowned | {name for name, owner in owned.items() if owner in lineage(step.id)}
-            for step in stage.steps}
+    return {
+        step.id: unowned | {name for name, owner in owned.items() if owner in lineage(step.id)} for step in stage.steps
+    }

@@ -24,8 +24,10 @@ from xmflow.procedure.schema import FieldType
 ITEM = "N"  # a list's item in a field path: contract.payment_terms.N.name (N: 0, 1, …)
 
 LEDGER_COMMANDS = {"invoices": "xmflow invoice", "receipts": "xmflow receive"}  # the commands that write them
-COMMANDS = {"zh": "xmflow --lang zh process show --fields --markdown",
-            "en": "xmflow --lang en process show --fields --markdown"}
+COMMANDS = {
+    "zh": "xmflow --lang zh process show --fields --markdown",
+    "en": "xmflow --lang en process show --fields --markdown",
+}
 
 
 @dataclass(frozen=True)
@@ -34,10 +36,10 @@ class Field:
 
     path: str
     ftype: FieldType
-    required: tuple[tuple[str, Requirement], ...] = ()   # (step id, what it requires)
-    filled: tuple[str, ...] = ()                        # steps that fill it in (`fills`)
-    decides: tuple[str, ...] = ()                       # the stages and steps whose condition reads it
-    derives: tuple[str, ...] = ()                       # the derived names (key) whose condition reads it
+    required: tuple[tuple[str, Requirement], ...] = ()  # (step id, what it requires)
+    filled: tuple[str, ...] = ()  # steps that fill it in (`fills`)
+    decides: tuple[str, ...] = ()  # the stages and steps whose condition reads it
+    derives: tuple[str, ...] = ()  # the derived names (key) whose condition reads it
 
 
 @dataclass(frozen=True)
@@ -71,11 +73,24 @@ def reference(process: Process) -> list[StageFields]:
                 required.setdefault(_generic(req.field), []).append((step.id, req))  # its `when`: said there
             for path in step.fills:
                 filled.setdefault(_generic(path), []).append(step.id)
-    return [StageFields(stage, tuple(Field(path, ftype, tuple(required.get(path, ())), tuple(filled.get(path, ())),
-                                           tuple(decides.get(path, ())), tuple(derives.get(path, ())))
-                                     for path, ftype in _walk(stage.fields, stage.id)),
-                        process.editors(stage.id))
-            for stage in process.stages]
+    return [
+        StageFields(
+            stage,
+            tuple(
+                Field(
+                    path,
+                    ftype,
+                    tuple(required.get(path, ())),
+                    tuple(filled.get(path, ())),
+                    tuple(decides.get(path, ())),
+                    tuple(derives.get(path, ())),
+                )
+                for path, ftype in _walk(stage.fields, stage.id)
+            ),
+            process.editors(stage.id),
+        )
+        for stage in process.stages
+    ]
 
 
 def _walk(ftype: FieldType, prefix: str) -> Iterator[tuple[str, FieldType]]:
@@ -115,7 +130,9 @@ def _value(ftype: FieldType | None, value: Any) -> str:
     if text.startswith("$"):
         return text[1:]
     if ftype is not None and ftype.kind == "bool" and text.lower() in ("true", "false"):
-        return "是" if text.lower() == "true" else "否"  # untranslated: how a yes/no field is written, in both languages
+        return (
+            "是" if text.lower() == "true" else "否"
+        )  # untranslated: how a yes/no field is written, in both languages
     return text
 
 
@@ -154,13 +171,18 @@ def notes(process: Process, f: Field) -> list[str]:
     """What else to know of a field, a line each."""
     found = []
     if f.ftype.readonly:
-        command = next((LEDGER_COMMANDS.get(ledger.id) for ledger in process.ledgers.values() if ledger.field == f.path),
-                       None)
-        found.append(_("written only by {command}, not by set or edit").format(command=command) if command
-                     else _("written only by its own command, not by set or edit"))
+        command = next(
+            (LEDGER_COMMANDS.get(ledger.id) for ledger in process.ledgers.values() if ledger.field == f.path), None
+        )
+        found.append(
+            _("written only by {command}, not by set or edit").format(command=command)
+            if command
+            else _("written only by its own command, not by set or edit")
+        )
     if f.ftype.tracking:
-        found.append(_("progress noted after signing: no signature covers it, a completed stage takes it "
-                       "without --reopen"))
+        found.append(
+            _("progress noted after signing: no signature covers it, a completed stage takes it without --reopen")
+        )
     if f.ftype.multiline:
         found.append(_("may hold line breaks"))
     if f.ftype.past:
@@ -178,8 +200,9 @@ def heading(stage: Stage) -> str:
     """``contract — 合同 (contract.yaml, clause 3.4)``."""
     title = _title(stage.title, stage.title_en)
     if stage.clause:
-        return _("{stage} — {title} ({file}, clause {clause})").format(stage=stage.id, title=title, file=stage.file,
-                                                                         clause=stage.clause)
+        return _("{stage} — {title} ({file}, clause {clause})").format(
+            stage=stage.id, title=title, file=stage.file, clause=stage.clause
+        )
     return _("{stage} — {title} ({file})").format(stage=stage.id, title=title, file=stage.file)
 
 
@@ -194,33 +217,48 @@ def about(process: Process, entry: StageFields) -> list[str]:
 
 
 def headers() -> list[str]:
-    return [pgettext("fields reference", "field"), pgettext("fields reference", "type"),
-            pgettext("fields reference", "required by"), pgettext("fields reference", "notes")]
+    return [
+        pgettext("fields reference", "field"),
+        pgettext("fields reference", "type"),
+        pgettext("fields reference", "required by"),
+        pgettext("fields reference", "notes"),
+    ]
 
 
 def rows(process: Process, entry: StageFields) -> list[tuple[str, str, list[str], list[str]]]:
     """A row a field: its path, its type, the steps that require it, the notes."""
-    return [(f.path, type_words(process, f), [requirement_words(process, step, req) for step, req in f.required],
-             notes(process, f)) for f in entry.fields]
+    return [
+        (
+            f.path,
+            type_words(process, f),
+            [requirement_words(process, step, req) for step, req in f.required],
+            notes(process, f),
+        )
+        for f in entry.fields
+    ]
 
 
 def title(process: Process) -> str:
-    return _("Stage fields: {process} ({document})").format(process=_title(process.name, process.name_en),
-                                                           document=process.document)
+    return _("Stage fields: {process} ({document})").format(
+        process=_title(process.name, process.name_en), document=process.document
+    )
 
 
 def intro() -> str:
-    return _("Each stage's fields as the process defines them: their type, the steps that require them, and "
-             "what else to know. N in a path is an item's number, from 0: xmflow set PROJECT "
-             "contract.payment_terms.0.percent=30.")
+    return _(
+        "Each stage's fields as the process defines them: their type, the steps that require them, and "
+        "what else to know. N in a path is an item's number, from 0: xmflow set PROJECT "
+        "contract.payment_terms.0.percent=30."
+    )
 
 
 # -- the outputs ----------------------------------------------------------------------------------
 def markdown(process: Process) -> str:
     """The reference as a Markdown document, in the language in use."""
-    made = _("Generated by `{command}`: do not edit by hand.").format(command=COMMANDS.get(i18n.language(), COMMANDS["en"]))
-    out = [f"<!-- {made} -->", "",
-           f"# {_md(title(process))}", "", _md(intro()), ""]
+    made = _("Generated by `{command}`: do not edit by hand.").format(
+        command=COMMANDS.get(i18n.language(), COMMANDS["en"])
+    )
+    out = [f"<!-- {made} -->", "", f"# {_md(title(process))}", "", _md(intro()), ""]
     for entry in reference(process):
         out += [f"## {_md(heading(entry.stage))}", ""]
         lines = about(process, entry)
@@ -243,20 +281,50 @@ def _md(text: str) -> str:
 
 def as_json_data(process: Process) -> dict[str, Any]:
     """The reference as data, for scripts: ids, kinds and flags (English, as JSON stays)."""
-    return {"process": process.name, "document": process.document, "stages": [
-        {"id": e.stage.id, "title": e.stage.title, "title_en": e.stage.title_en, "file": e.stage.file,
-         "clause": e.stage.clause, "when": e.stage.when.describe(str), "editors": list(e.editors),
-         "fields": [_field_json(f) for f in e.fields]} for e in reference(process)]}
+    return {
+        "process": process.name,
+        "document": process.document,
+        "stages": [
+            {
+                "id": e.stage.id,
+                "title": e.stage.title,
+                "title_en": e.stage.title_en,
+                "file": e.stage.file,
+                "clause": e.stage.clause,
+                "when": e.stage.when.describe(str),
+                "editors": list(e.editors),
+                "fields": [_field_json(f) for f in e.fields],
+            }
+            for e in reference(process)
+        ],
+    }
 
 
 def _field_json(f: Field) -> dict[str, Any]:
     t = f.ftype
-    return {"path": f.path, "type": _type_json(t), "readonly": t.readonly, "tracking": t.tracking,
-            "multiline": t.multiline, "past": t.past,
-            "required_by": [{"step": step, "when": req.when.describe(str), "equals": req.equals,
-                             "min_items": req.min_items, "each_has": list(req.each_has), "sum": req.sum,
-                             "all_true": req.all_true} for step, req in f.required],
-            "filled_by": list(f.filled), "decides": list(f.decides), "derives": list(f.derives)}
+    return {
+        "path": f.path,
+        "type": _type_json(t),
+        "readonly": t.readonly,
+        "tracking": t.tracking,
+        "multiline": t.multiline,
+        "past": t.past,
+        "required_by": [
+            {
+                "step": step,
+                "when": req.when.describe(str),
+                "equals": req.equals,
+                "min_items": req.min_items,
+                "each_has": list(req.each_has),
+                "sum": req.sum,
+                "all_true": req.all_true,
+            }
+            for step, req in f.required
+        ],
+        "filled_by": list(f.filled),
+        "decides": list(f.decides),
+        "derives": list(f.derives),
+    }
 
 
 def _type_json(t: FieldType) -> dict[str, Any]:
@@ -279,7 +347,19 @@ def show(out: Any, process: Process, as_json: bool = False, as_markdown: bool = 
     elif as_markdown:
         out.text(markdown(process))
     else:
-        out.sections(title(process), intro(), [
-            (heading(e.stage), about(process, e), headers(),
-             [[path, words, "\n".join(required), "\n".join(said)] for path, words, required, said in rows(process, e)])
-            for e in reference(process)])
+        out.sections(
+            title(process),
+            intro(),
+            [
+                (
+                    heading(e.stage),
+                    about(process, e),
+                    headers(),
+                    [
+                        [path, words, "\n".join(required), "\n".join(said)]
+                        for path, words, required, said in rows(process, e)
+                    ],
+                )
+                for e in reference(process)
+            ],
+        )

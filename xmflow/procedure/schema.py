@@ -43,7 +43,7 @@ class FieldType:
     tracking: bool = False  # progress noted after signing (a milestone done): not part of what is signed
     role: str | None = None  # a person field: the role the person must hold
     multiline: bool = False  # a text field that may hold line breaks (an approach, remarks, notes)
-    past: bool = False       # a date that records something that happened (shipped, accepted)
+    past: bool = False  # a date that records something that happened (shipped, accepted)
     label: Callable[[], str] | None = None  # what messages call a value of this type, where the kind says less
 
     @cached_property
@@ -76,8 +76,15 @@ class FieldType:
 
 def _kinds() -> dict[str, str]:
     """What a scalar kind is called in a message."""
-    return {"money": _("an amount of money"), "int": _("a whole number"), "number": _("a number"),
-            "bool": _("是 or 否"), "person": _("a person's id"), "date": _("a date"), "text": _("text")}
+    return {
+        "money": _("an amount of money"),
+        "int": _("a whole number"),
+        "number": _("a number"),
+        "bool": _("是 or 否"),
+        "person": _("a person's id"),
+        "date": _("a date"),
+        "text": _("text"),
+    }
 
 
 _YES, _NO = ("是", "true", "yes"), ("否", "false", "no")
@@ -103,8 +110,9 @@ def _number(text: str) -> Decimal:
     try:
         value = Decimal(text.replace(",", ""))
     except InvalidOperation:
-        raise ValueError(_("{value} is not a number (up to 15 digits, 6 decimal places)").format(value=quoted(text))) \
-            from None
+        raise ValueError(
+            _("{value} is not a number (up to 15 digits, 6 decimal places)").format(value=quoted(text))
+        ) from None
     if not value.is_finite() or abs(value) >= Decimal(10) ** 15 or value.as_tuple().exponent < -6:
         raise ValueError(_("{value} is not a number").format(value=quoted(text)))
     return value
@@ -115,8 +123,13 @@ def _text(text: str) -> str:
 
 
 _CONVERT: dict[str, Callable[[str], Any]] = {
-    "text": _text, "person": _text, "money": parse_money, "date": parse_date,
-    "int": _int, "number": _number, "bool": _bool,
+    "text": _text,
+    "person": _text,
+    "money": parse_money,
+    "date": parse_date,
+    "int": _int,
+    "number": _number,
+    "bool": _bool,
 }
 
 
@@ -132,8 +145,12 @@ def convert(ftype: FieldType, raw: Any, path: tuple[str | int, ...] = ()) -> Any
     if ftype.kind == "list":
         return _convert_list(ftype, raw, path)
     if isinstance(raw, (dict, list)):
-        raise FieldError(path, (_("must be {kind}, not a mapping") if isinstance(raw, dict) else
-                                _("must be {kind}, not a list")).format(kind=ftype.describe()))
+        raise FieldError(
+            path,
+            (_("must be {kind}, not a mapping") if isinstance(raw, dict) else _("must be {kind}, not a list")).format(
+                kind=ftype.describe()
+            ),
+        )
     if isinstance(raw, (bool, int, Decimal, date)):
         raw = plain(raw)
     text = str(raw).strip()
@@ -150,8 +167,9 @@ def convert(ftype: FieldType, raw: Any, path: tuple[str | int, ...] = ()) -> Any
     if text == "":
         return None
     if len(text) > MAX_SCALAR:
-        raise FieldError(path, _("must be {kind}, not {count} characters of text").format(
-            kind=ftype.describe(), count=len(text)))
+        raise FieldError(
+            path, _("must be {kind}, not {count} characters of text").format(kind=ftype.describe(), count=len(text))
+        )
     try:
         value = _CONVERT[ftype.kind](text)
     except ValueError as exc:
@@ -169,8 +187,9 @@ def _convert_map(ftype: FieldType, raw: Any, path: tuple[str | int, ...]) -> dic
         sub = ftype.fields.get(name)
         if sub is None:
             known = ", ".join(ftype.fields)
-            raise FieldError(path + (name,), _("unknown field {name} (known: {known})").format(
-                name=brief(str(name)), known=known))
+            raise FieldError(
+                path + (name,), _("unknown field {name} (known: {known})").format(name=brief(str(name)), known=known)
+            )
         result[name] = convert(sub, value, path + (name,))
     return result
 
@@ -215,8 +234,11 @@ def signed_part(ftype: FieldType, value: Any) -> Any:
     if not ftype.has_tracking:
         return value
     if ftype.kind == "map" and isinstance(value, dict):
-        return {k: signed_part(ftype.fields[k], v) for k, v in value.items()
-                if k in ftype.fields and not ftype.fields[k].tracking}
+        return {
+            k: signed_part(ftype.fields[k], v)
+            for k, v in value.items()
+            if k in ftype.fields and not ftype.fields[k].tracking
+        }
     if ftype.kind == "list" and isinstance(value, list) and ftype.item is not None:
         return [signed_part(ftype.item, v) for v in value]
     return value
@@ -242,8 +264,7 @@ def is_filled(value: Any) -> bool:
 
 _NAME = re.compile(r"[^\W\d]\w*")  # a field's name: a word (Chinese too), not a number (those index lists)
 _SHAPES = ("fields", "list", "type")
-_KEYS = {"enum": {"values"}, "person": {"role"},
-         "text": {"multiline"}, "date": {"past"}}
+_KEYS = {"enum": {"values"}, "person": {"role"}, "text": {"multiline"}, "date": {"past"}}
 _FLAGS = ("readonly", "tracking", "multiline", "past")
 
 Where = Callable[[tuple[str | int, ...]], str]
@@ -252,30 +273,43 @@ Where = Callable[[tuple[str | int, ...]], str]
 def parse_field_type(spec: Any, where: Where, path: tuple[str | int, ...] = ()) -> FieldType:
     """Read a field type from the process definition (see the header of process.yaml); every
     error is a ValueError starting with ``where(path)`` of the part at fault."""
+
     def fail(message: str, at: tuple[str | int, ...] = ()) -> ValueError:
         return ValueError(f"{where(path + at)}: {message}")
 
     if isinstance(spec, str):
         if spec not in SCALARS or spec == "enum":
-            raise fail(_("unknown field type {name} (known: {known})").format(name=brief(spec),
-                                                                            known=", ".join(SCALARS[:-1])))
+            raise fail(
+                _("unknown field type {name} (known: {known})").format(name=brief(spec), known=", ".join(SCALARS[:-1]))
+            )
         return FieldType(spec)
     if not isinstance(spec, dict):
         raise fail(_("a field type must be a name or a mapping"))
     shapes = [key for key in _SHAPES if key in spec]
     if len(shapes) != 1:
-        raise fail(_("a field type needs `fields`, `list` or `type` (one of them)") if shapes else
-                   _("a field type needs `fields`, `list` or `type`"))
+        raise fail(
+            _("a field type needs `fields`, `list` or `type` (one of them)")
+            if shapes
+            else _("a field type needs `fields`, `list` or `type`")
+        )
     shape = shapes[0]
     kind = spec["type"] if shape == "type" else shape
     if shape == "type" and (not isinstance(kind, str) or kind not in SCALARS):
-        raise fail(_("unknown field type {name} (known: {known})").format(name=brief(as_written(kind)), known=", ".join(SCALARS)),
-                   ("type",))
+        raise fail(
+            _("unknown field type {name} (known: {known})").format(
+                name=brief(as_written(kind)), known=", ".join(SCALARS)
+            ),
+            ("type",),
+        )
     known = {shape, "readonly", "tracking", *_KEYS.get(kind, ())}
     for key in spec:
         if key not in known:
-            raise fail(_("unknown key {name} in a field type (known here: {known})").format(
-                name=brief(as_written(key)), known=", ".join(sorted(known))), (key,))
+            raise fail(
+                _("unknown key {name} in a field type (known here: {known})").format(
+                    name=brief(as_written(key)), known=", ".join(sorted(known))
+                ),
+                (key,),
+            )
     flags = {name: _flag(spec, name, fail) for name in _FLAGS if name in known}
     if shape == "fields":
         return FieldType("map", fields=_parse_fields(spec["fields"], where, path + ("fields",)), **flags)
@@ -294,9 +328,12 @@ def _parse_fields(spec: Any, where: Where, path: tuple[str | int, ...]) -> dict[
         raise ValueError(f"{where(path)}: " + _("`fields` must be a mapping"))
     for name in spec:
         if not _NAME.fullmatch(name):
-            raise ValueError(f"{where(path + (name,))}: " + _(
-                "{name} is not a field name (a word: letters, digits and _, not starting with a digit)")
-                .format(name=brief(name)))
+            raise ValueError(
+                f"{where(path + (name,))}: "
+                + _("{name} is not a field name (a word: letters, digits and _, not starting with a digit)").format(
+                    name=brief(name)
+                )
+            )
     return {name: parse_field_type(sub, where, path + (name,)) for name, sub in spec.items()}
 
 

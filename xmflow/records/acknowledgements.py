@@ -41,8 +41,9 @@ def parse(text: str, name: str = ACKNOWLEDGEMENTS) -> tuple[Acknowledgement, ...
     doc = yamlio.load(text, name)
     data = doc.data or {}
     if not isinstance(data, dict) or set(data) - {"acknowledged"}:
-        raise RecordError(name, _("must have one section, `acknowledged:`, a list of {{commit, finding, project, why}}")
-                          .format())
+        raise RecordError(
+            name, _("must have one section, `acknowledged:`, a list of {{commit, finding, project, why}}").format()
+        )
     items = data.get("acknowledged") or []
     if not isinstance(items, list):
         raise RecordError(doc.where(("acknowledged",)), _("`acknowledged` must be a list"))
@@ -52,31 +53,44 @@ def parse(text: str, name: str = ACKNOWLEDGEMENTS) -> tuple[Acknowledgement, ...
 def _entry(doc: yamlio.Document, index: int, item: Any) -> Acknowledgement:
     where = ("acknowledged", index)
     if not isinstance(item, dict) or set(item) - set(_KEYS):
-        raise RecordError(doc.where(where), _("an acknowledgement is a mapping of {keys}").format(keys=", ".join(_KEYS)))
+        raise RecordError(
+            doc.where(where), _("an acknowledgement is a mapping of {keys}").format(keys=", ".join(_KEYS))
+        )
     values = {}
     for key in _KEYS:
         value = item.get(key)
         if value is None and key == "project":
             value = ""
         if not isinstance(value, str) or (not value and key != "project"):
-            raise RecordError(doc.where(where + (key,)), _("acknowledgement {number}: `{key}` must be text").format(
-                number=index + 1, key=key))
+            raise RecordError(
+                doc.where(where + (key,)),
+                _("acknowledgement {number}: `{key}` must be text").format(number=index + 1, key=key),
+            )
         try:
             values[key] = check_text(value, multiline=key == "why")
         except ValueError as exc:
-            raise RecordError(doc.where(where + (key,)), _("acknowledgement {number}: `{key}` {problem}").format(
-                number=index + 1, key=key, problem=exc)) from None
+            raise RecordError(
+                doc.where(where + (key,)),
+                _("acknowledgement {number}: `{key}` {problem}").format(number=index + 1, key=key, problem=exc),
+            ) from None
     if len(values["commit"]) != 40 or not all(c in "0123456789abcdef" for c in values["commit"]):
-        raise RecordError(doc.where(where + ("commit",)), _("acknowledgement {number}: `commit` must be a full "
-                                                           "commit id (40 hex digits)").format(number=index + 1))
+        raise RecordError(
+            doc.where(where + ("commit",)),
+            _("acknowledgement {number}: `commit` must be a full commit id (40 hex digits)").format(number=index + 1),
+        )
     return Acknowledgement(**values)
 
 
 def dump(entries: tuple[Acknowledgement, ...]) -> str:
     """The file's text, entries in the order they were made."""
-    header = ("# Findings of `xmflow verify` an admin has acknowledged (xmflow verify --acknowledge COMMIT -m WHY).\n"
-              "# Each names one commit, one kind of finding and its project; it hides nothing else.\n")
-    body = {"acknowledged": [{"commit": a.commit, "finding": a.finding, "project": a.project or None, "why": a.why}
-                             for a in entries]}
+    header = (
+        "# Findings of `xmflow verify` an admin has acknowledged (xmflow verify --acknowledge COMMIT -m WHY).\n"
+        "# Each names one commit, one kind of finding and its project; it hides nothing else.\n"
+    )
+    body = {
+        "acknowledged": [
+            {"commit": a.commit, "finding": a.finding, "project": a.project or None, "why": a.why} for a in entries
+        ]
+    }
     body["acknowledged"] = [{k: v for k, v in item.items() if v is not None} for item in body["acknowledged"]]
     return header + yamlio.dump(body)

@@ -53,7 +53,7 @@ class Commit:
     subject: str = ""
     body: str = ""
     changes: tuple[Change, ...] = ()
-    committed_at: datetime | None = None   # the committer's date (a rebase moves it, not the author's)
+    committed_at: datetime | None = None  # the committer's date (a rebase moves it, not the author's)
     bad_dates: tuple[str, ...] = ()
 
     @property
@@ -95,21 +95,40 @@ def _commit(fields: list[str], raw: list[store.RawChange]) -> Commit:
     sha, parents, author, email, at, at_epoch, committed, committed_epoch, trailer_text, subject, body = fields
     authored, commit_time, bad = commit_times(at, at_epoch, committed, committed_epoch)
     changes = tuple(Change(c.path, None if c.blob == _ZERO else c.blob, c.mode) for c in raw)
-    return Commit(sha, author, email, authored, _trailers(trailer_text), tuple(parents.split()),
-                  subject, _note(body), changes, commit_time, bad)
+    return Commit(
+        sha,
+        author,
+        email,
+        authored,
+        _trailers(trailer_text),
+        tuple(parents.split()),
+        subject,
+        _note(body),
+        changes,
+        commit_time,
+        bad,
+    )
 
 
-def commit_times(authored: str, authored_epoch: str, committed: str,
-                 committed_epoch: str) -> tuple[datetime, datetime, tuple[str, ...]]:
+def commit_times(
+    authored: str, authored_epoch: str, committed: str, committed_epoch: str
+) -> tuple[datetime, datetime, tuple[str, ...]]:
     """A commit's author and committer dates (``%aI %at %cI %ct``), and which of them is no time
     (see `git_time`), named for a message."""
-    (at, bad_author), (committed_at, bad_committer) = git_time(authored, authored_epoch), \
-        git_time(committed, committed_epoch)
+    (at, bad_author), (committed_at, bad_committer) = (
+        git_time(authored, authored_epoch),
+        git_time(committed, committed_epoch),
+    )
     bad: tuple[str, ...] = ()
     if bad_author or bad_committer:  # rare: the words are looked up only then, not for every commit
-        bad = tuple(what.format(date=repr(text)) for what, text, is_bad in
-                    ((_("author date {date}"), authored, bad_author),
-                     (_("committer date {date}"), committed, bad_committer)) if is_bad)
+        bad = tuple(
+            what.format(date=repr(text))
+            for what, text, is_bad in (
+                (_("author date {date}"), authored, bad_author),
+                (_("committer date {date}"), committed, bad_committer),
+            )
+            if is_bad
+        )
     return at, committed_at, bad
 
 
@@ -142,9 +161,14 @@ def signoff_commit(commits: list[Commit], project_id: str, signoff: Signoff, ema
     """The commit that made a sign-off: by the signer (*email*), at the same time, with the same
     project, step, decision and role in its trailers."""
     for commit in commits:
-        if (commit.at == signoff.at and commit.email.lower() == email.lower() and commit.trailer("Project") == project_id
-                and commit.trailer("Step") == signoff.step and commit.trailer("Decision") == signoff.decision.value
-                and commit.trailer("Role") == signoff.role):
+        if (
+            commit.at == signoff.at
+            and commit.email.lower() == email.lower()
+            and commit.trailer("Project") == project_id
+            and commit.trailer("Step") == signoff.step
+            and commit.trailer("Decision") == signoff.decision.value
+            and commit.trailer("Role") == signoff.role
+        ):
             return commit
     return None
 
@@ -183,16 +207,24 @@ def read_contents(root: Path, commits: list[Commit], processes: Iterable[str] = 
     a checkpoint)."""
     named = set(processes) | processes_named(root, commits)
     settings = set(SETTINGS_READ) | named
-    sizes = store.blob_sizes(root, [ch.blob for c in commits for ch in c.changes
-                                    if ch.blob and ch.mode in FILE_MODES and _reading(ch.path, settings)])
+    sizes = store.blob_sizes(
+        root,
+        [
+            ch.blob
+            for c in commits
+            for ch in c.changes
+            if ch.blob and ch.mode in FILE_MODES and _reading(ch.path, settings)
+        ],
+    )
     kept, unreadable = [], []
     for commit in commits:
         changes = []
         for change in commit.changes:
             # A link or a submodule is never xmflow's, wherever it is (a project folder that is a
             # link would show a project's files from elsewhere); a file xmflow reads, within its limit.
-            read = change.blob is not None and (change.mode not in FILE_MODES
-                                                or _reading(change.path, settings) is not None)
+            read = change.blob is not None and (
+                change.mode not in FILE_MODES or _reading(change.path, settings) is not None
+            )
             problem = _problem(change, sizes, _limit(change.path, settings)) if read else None
             if problem:
                 unreadable.append(Unreadable(commit.sha, change.path, *problem))
@@ -203,8 +235,9 @@ def read_contents(root: Path, commits: list[Commit], processes: Iterable[str] = 
     blobs = store.read_blobs(root, [blob for blob, how in read if how == "text"])
     digests = store.blob_digests(root, [blob for blob, how in read if how == "digest"])
     if digests:
-        kept = [replace(c, changes=tuple(replace(ch, digest=digests.get(ch.blob or "")) for ch in c.changes))
-                for c in kept]
+        kept = [
+            replace(c, changes=tuple(replace(ch, digest=digests.get(ch.blob or "")) for ch in c.changes)) for c in kept
+        ]
     return Contents(kept, blobs, unreadable, named)
 
 
@@ -231,12 +264,15 @@ def _problem(change: Change, sizes: dict[str, tuple[str, int]], limit: int) -> t
     if change.mode not in FILE_MODES:
         links = {"120000": _("a symbolic link"), "160000": _("a submodule (a link to a commit of another repository)")}
         what = links.get(change.mode) or _("an entry of git mode {mode}").format(mode=change.mode)
-        return "not-a-file", _("is {what}, not a file: xmflow's files are plain files; an admin commits it as "
-                               "one").format(what=what)
+        return "not-a-file", _(
+            "is {what}, not a file: xmflow's files are plain files; an admin commits it as one"
+        ).format(what=what)
     found = sizes.get(change.blob or "")
     if found is None:
-        return "not-a-file", _("its content ({blob}) is missing from this repository: fetch it (git fetch), or an "
-                               "admin commits the file again").format(blob=(change.blob or "")[:7])
+        return "not-a-file", _(
+            "its content ({blob}) is missing from this repository: fetch it (git fetch), or an "
+            "admin commits the file again"
+        ).format(blob=(change.blob or "")[:7])
     kind, size = found
     if kind != "blob":
         return "not-a-file", _("is a git {kind}, not a file's content: an admin commits it as a file").format(kind=kind)
@@ -247,8 +283,9 @@ def _problem(change: Change, sizes: dict[str, tuple[str, int]], limit: int) -> t
 
 def too_large(size: int, limit: int) -> str:
     """Why a file of *size* bytes is not read, for a message naming it."""
-    return _("is {size} bytes: more than {limit} is no file of xmflow's, so it is not read; an admin "
-             "removes it").format(size=f"{size:,}", limit=f"{limit:,}")
+    return _(
+        "is {size} bytes: more than {limit} is no file of xmflow's, so it is not read; an admin removes it"
+    ).format(size=f"{size:,}", limit=f"{limit:,}")
 
 
 def processes_named(root: Path, commits: list[Commit]) -> set[str]:
@@ -257,8 +294,9 @@ def processes_named(root: Path, commits: list[Commit]) -> set[str]:
     configs = [ch for c in commits for ch in c.changes if ch.path == CONFIG and ch.blob and ch.mode in FILE_MODES]
     sizes = store.blob_sizes(root, [ch.blob for ch in configs if ch.blob])
     named = set()
-    for content in store.read_blobs(root, [ch.blob for ch in configs
-                                           if ch.blob and not _problem(ch, sizes, yamlio.MAX_BYTES)]).values():
+    for content in store.read_blobs(
+        root, [ch.blob for ch in configs if ch.blob and not _problem(ch, sizes, yamlio.MAX_BYTES)]
+    ).values():
         try:
             process = parse_config(yamlio.decode(content, CONFIG)).process
         except XmflowError:

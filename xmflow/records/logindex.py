@@ -47,8 +47,15 @@ class Logged:
 
 def touched(commit: Commit) -> tuple[str, ...]:
     """The projects whose files a commit changed: what it did, whatever its trailers claim."""
-    return tuple(sorted({parts[1] for parts in (c.path.split("/") for c in commit.changes)
-                         if parts[0] == "projects" and len(parts) > 2}))
+    return tuple(
+        sorted(
+            {
+                parts[1]
+                for parts in (c.path.split("/") for c in commit.changes)
+                if parts[0] == "projects" and len(parts) > 2
+            }
+        )
+    )
 
 
 def logged(root: Path, project: str | None = None) -> Iterator[Logged]:
@@ -72,7 +79,7 @@ def logged(root: Path, project: str | None = None) -> Iterator[Logged]:
 
 
 def _walked(root: Path, project: str | None) -> Iterator[Logged]:
-    for commit in (stream(root, "HEAD", f"projects/{project}") if project else stream(root)):
+    for commit in stream(root, "HEAD", f"projects/{project}") if project else stream(root):
         found = Logged(commit, touched(commit))
         if found.projects:
             yield found
@@ -151,8 +158,16 @@ def _bring_up_to_date(root: Path, folder: Path) -> None:
 
 
 def _line(commit: Commit, projects: tuple[str, ...]) -> bytes:
-    item = [commit.sha, commit.author, commit.email, commit.at.isoformat(), commit.trailers, commit.subject,
-            commit.body, projects]
+    item = [
+        commit.sha,
+        commit.author,
+        commit.email,
+        commit.at.isoformat(),
+        commit.trailers,
+        commit.subject,
+        commit.body,
+        projects,
+    ]
     return (json.dumps(item, ensure_ascii=False) + "\n").encode("utf-8", "surrogateescape")
 
 

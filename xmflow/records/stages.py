@@ -30,12 +30,22 @@ SIGNOFFS = "signoffs"
 _TEXT = FieldType("text")
 # A sign-off as a stage file keeps it, typed like the stage's own fields: one line each, but
 # the comment (a reviewer's reasons may run to several lines); `at` is read as a time below.
-SIGNOFF_TYPE = FieldType("map", fields={
-    "step": _TEXT, "decision": FieldType("enum", values=tuple(d.value for d in Decision)),
-    "by": FieldType("person"), "role": _TEXT, "at": _TEXT, "digest": _TEXT,
-    "comment": FieldType("text", multiline=True), "signatory": _TEXT,
-    "evidence": FieldType("map", fields={"file": _TEXT, "sha256": _TEXT}),
-    "signed_on": FieldType("date"), "on_behalf_of": FieldType("person")})
+SIGNOFF_TYPE = FieldType(
+    "map",
+    fields={
+        "step": _TEXT,
+        "decision": FieldType("enum", values=tuple(d.value for d in Decision)),
+        "by": FieldType("person"),
+        "role": _TEXT,
+        "at": _TEXT,
+        "digest": _TEXT,
+        "comment": FieldType("text", multiline=True),
+        "signatory": _TEXT,
+        "evidence": FieldType("map", fields={"file": _TEXT, "sha256": _TEXT}),
+        "signed_on": FieldType("date"),
+        "on_behalf_of": FieldType("person"),
+    },
+)
 _EVIDENCE_FILE = re.compile(r"files/[^/\\.][^/\\]*")  # what `sign --evidence` writes: files/STEP-HASH.ext
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
@@ -44,8 +54,13 @@ def project_dir(root: Path, project_id: str) -> Path:
     return root / "projects" / project_id
 
 
-def load_project(root: Path, process: Process, project_id: str, cache: RecordCache | None = None,
-                 blobs: Mapping[str, str | None] | None = None) -> Project:
+def load_project(
+    root: Path,
+    process: Process,
+    project_id: str,
+    cache: RecordCache | None = None,
+    blobs: Mapping[str, str | None] | None = None,
+) -> Project:
     """Read every stage file of a project (a missing file is an empty record; a link, a FIFO or a
     device where a stage file belongs is an error naming it). *blobs* holds the git blob ids of
     the files whose working-tree content git vouches for (:func:`xmflow.git.store.vouched_blobs`):
@@ -77,8 +92,13 @@ def _reader(root: Path, project_id: str) -> Callable[[str], bytes | None]:
     return read
 
 
-def project_from(process: Process, project_id: str, read: Callable[[str], bytes | None],
-                 cache: ParsedRecords | None = None, blobs: Mapping[str, str | None] | None = None) -> Project:
+def project_from(
+    process: Process,
+    project_id: str,
+    read: Callable[[str], bytes | None],
+    cache: ParsedRecords | None = None,
+    blobs: Mapping[str, str | None] | None = None,
+) -> Project:
     """A project from its stage files as *read* gives them (by file name; None: no such file),
     from the working tree or from any commit of the history. Through a *cache*, a record is
     looked up by its path and git blob id (from *blobs* by path, where known, else of the bytes
@@ -88,8 +108,9 @@ def project_from(process: Process, project_id: str, read: Callable[[str], bytes 
         for stage in process.stages:
             rel = f"projects/{project_id}/{stage.file}"
             content = read(stage.file)
-            records[stage.id] = StageRecord(stage.id, rel) if content is None else \
-                parse_record(stage, yamlio.decode(content, rel), rel)
+            records[stage.id] = (
+                StageRecord(stage.id, rel) if content is None else parse_record(stage, yamlio.decode(content, rel), rel)
+            )
         return Project(project_id, records)
     records, keys = {}, []
     for stage, key, content in _stage_keys(process, project_id, read, blobs or {}):
@@ -108,8 +129,9 @@ def project_from(process: Process, project_id: str, read: Callable[[str], bytes 
     return Project(project_id, records, _key(keys))
 
 
-def _stage_keys(process: Process, project_id: str, read: Callable[[str], bytes | None],
-                blobs: Mapping[str, str | None]) -> Iterator[tuple[Stage, str, bytes | None]]:
+def _stage_keys(
+    process: Process, project_id: str, read: Callable[[str], bytes | None], blobs: Mapping[str, str | None]
+) -> Iterator[tuple[Stage, str, bytes | None]]:
     """Each stage, the cache key of its file ("-": no file), and the bytes read to make the key
     (None when git's blob id made it without reading). Where *blobs* is complete
     (:class:`xmflow.git.store.Vouched`), a stage file not in it is none, without looking."""
@@ -147,8 +169,9 @@ def parse_record(stage: Stage, text: str, name: str) -> StageRecord:
         data = convert(stage.fields, raw)
     except FieldError as exc:
         dotted = ".".join(str(p) for p in (stage.id, *exc.path))
-        raise RecordError(doc.where(exc.path), _("{field}: {problem}").format(field=dotted, problem=exc.message)) \
-            from None
+        raise RecordError(
+            doc.where(exc.path), _("{field}: {problem}").format(field=dotted, problem=exc.message)
+        ) from None
     if not isinstance(raw_signoffs, list):
         raise RecordError(doc.where((SIGNOFFS,)), _("`signoffs` must be a list"))
     signoffs = tuple(_signoff(item, doc, i) for i, item in enumerate(raw_signoffs))
@@ -166,37 +189,60 @@ def _signoff(item: Any, doc: yamlio.Document, index: int) -> Signoff:
         typed = convert(SIGNOFF_TYPE, item, where)
     except FieldError as exc:
         inner = ".".join(str(p) for p in exc.path[2:])
-        raise RecordError(doc.where(exc.path), _("sign-off {number}: `{field}` {problem}").format(
-            number=index + 1, field=inner, problem=exc.message)) from None
+        raise RecordError(
+            doc.where(exc.path),
+            _("sign-off {number}: `{field}` {problem}").format(number=index + 1, field=inner, problem=exc.message),
+        ) from None
     for key in ("step", "decision", "by", "role", "at", "digest"):
         if not typed.get(key):
-            raise RecordError(doc.where(where), _("sign-off {number} has no `{field}`").format(number=index + 1, field=key))
+            raise RecordError(
+                doc.where(where), _("sign-off {number} has no `{field}`").format(number=index + 1, field=key)
+            )
     evidence = typed.get("evidence")
     if evidence is not None:
         evidence = _evidence(evidence, doc, where + ("evidence",), index)
     try:
         at = parse_time(typed["at"])
     except ValueError as exc:
-        raise RecordError(doc.where(where + ("at",)), _("sign-off {number}: {problem}").format(number=index + 1, problem=exc)) from None
-    return Signoff(step=typed["step"], decision=Decision(typed["decision"]), by=typed["by"], role=typed["role"],
-                   at=at, digest=typed["digest"], comment=typed.get("comment"), signatory=typed.get("signatory"),
-                   evidence=evidence, signed_on=typed.get("signed_on"), on_behalf_of=typed.get("on_behalf_of"))
+        raise RecordError(
+            doc.where(where + ("at",)), _("sign-off {number}: {problem}").format(number=index + 1, problem=exc)
+        ) from None
+    return Signoff(
+        step=typed["step"],
+        decision=Decision(typed["decision"]),
+        by=typed["by"],
+        role=typed["role"],
+        at=at,
+        digest=typed["digest"],
+        comment=typed.get("comment"),
+        signatory=typed.get("signatory"),
+        evidence=evidence,
+        signed_on=typed.get("signed_on"),
+        on_behalf_of=typed.get("on_behalf_of"),
+    )
 
 
 def _evidence(value: dict[str, str], doc: yamlio.Document, where: yamlio.Path, index: int) -> Evidence:
     """The scan a client's sign-off names: a file of the project's ``files/`` and its SHA-256."""
     file, sha256 = value.get("file"), value.get("sha256")
     if not file or not sha256:
-        raise RecordError(doc.where(where), _("sign-off {number}: `evidence` needs both `file` and `sha256`")
-                          .format(number=index + 1))
+        raise RecordError(
+            doc.where(where), _("sign-off {number}: `evidence` needs both `file` and `sha256`").format(number=index + 1)
+        )
     if not _EVIDENCE_FILE.fullmatch(file):
-        raise RecordError(doc.where(where + ("file",)), _(
-            "sign-off {number}: `evidence.file` must name a file in the project's files/ folder (got {value})")
-            .format(number=index + 1, value=brief(file)))
+        raise RecordError(
+            doc.where(where + ("file",)),
+            _(
+                "sign-off {number}: `evidence.file` must name a file in the project's files/ folder (got {value})"
+            ).format(number=index + 1, value=brief(file)),
+        )
     if not _SHA256.fullmatch(sha256):
-        raise RecordError(doc.where(where + ("sha256",)), _(
-            "sign-off {number}: `evidence.sha256` must be 64 hex digits (got {value})")
-            .format(number=index + 1, value=brief(sha256)))
+        raise RecordError(
+            doc.where(where + ("sha256",)),
+            _("sign-off {number}: `evidence.sha256` must be 64 hex digits (got {value})").format(
+                number=index + 1, value=brief(sha256)
+            ),
+        )
     return Evidence(file, sha256)
 
 
@@ -229,9 +275,17 @@ def _ordered(ftype: FieldType, value: Any) -> Any:
 
 
 def _plain_signoff(s: Signoff) -> dict[str, Any]:
-    at = s.at.isoformat(timespec="seconds" if not s.at.microsecond else "auto")  # as read: a hand-written fraction stays
-    out: dict[str, Any] = {"step": s.step, "decision": s.decision.value, "by": s.by, "role": s.role, "at": at,
-                           "digest": s.digest}
+    at = s.at.isoformat(
+        timespec="seconds" if not s.at.microsecond else "auto"
+    )  # as read: a hand-written fraction stays
+    out: dict[str, Any] = {
+        "step": s.step,
+        "decision": s.decision.value,
+        "by": s.by,
+        "role": s.role,
+        "at": at,
+        "digest": s.digest,
+    }
     if s.comment:
         out["comment"] = s.comment
     if s.signatory:
@@ -287,8 +341,11 @@ def set_path(data: dict[str, Any], parts: list[str], value: Any) -> dict[str, An
         items = list(child or [])
         index = int(rest[0])
         if index > len(items):
-            raise IndexError(_("item {index} of {field} does not exist (it has {count})").format(
-                index=index, field=head, count=len(items)))
+            raise IndexError(
+                _("item {index} of {field} does not exist (it has {count})").format(
+                    index=index, field=head, count=len(items)
+                )
+            )
         if index == len(items):
             items.append({})
         items[index] = set_path(items[index], rest[1:], value) if rest[1:] else value

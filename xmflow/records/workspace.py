@@ -40,10 +40,16 @@ def find_root(start: Path) -> Path:
             if (folder / CONFIG).is_file():
                 return folder
     except (OSError, ValueError) as exc:  # a name too long, a NUL byte: no folder of that name
-        raise UsageError(_("cannot look for a workspace in {folder}: {reason}").format(
-            folder=quoted(str(start)[:80]), reason=getattr(exc, "strerror", None) or exc)) from None
-    raise UsageError(_("no xmflow workspace here or above {folder} (no {config}): run `xmflow init` or pass -C PATH")
-                     .format(folder=start, config=CONFIG))
+        raise UsageError(
+            _("cannot look for a workspace in {folder}: {reason}").format(
+                folder=quoted(str(start)[:80]), reason=getattr(exc, "strerror", None) or exc
+            )
+        ) from None
+    raise UsageError(
+        _("no xmflow workspace here or above {folder} (no {config}): run `xmflow init` or pass -C PATH").format(
+            folder=start, config=CONFIG
+        )
+    )
 
 
 def _typed(doc: yamlio.Document, ftype: FieldType) -> dict[str, Any]:
@@ -52,8 +58,10 @@ def _typed(doc: yamlio.Document, ftype: FieldType) -> dict[str, Any]:
         return convert(ftype, doc.data) or {}
     except FieldError as exc:
         dotted = ".".join(str(p) for p in exc.path)
-        raise RecordError(doc.where(exc.path), _("{field}: {problem}").format(field=dotted, problem=exc.message)
-                          if dotted else exc.message) from None
+        raise RecordError(
+            doc.where(exc.path),
+            _("{field}: {problem}").format(field=dotted, problem=exc.message) if dotted else exc.message,
+        ) from None
 
 
 def parse_config(text: str, name: str = CONFIG) -> Config:
@@ -62,8 +70,9 @@ def parse_config(text: str, name: str = CONFIG) -> Config:
     data = _typed(doc, CONFIG_TYPE)
     backdate = data.get("max_backdate_days")
     if backdate is not None and backdate > _MAX_BACKDATE:
-        raise RecordError(doc.where(("max_backdate_days",)), _("max_backdate_days: at most {most} days").format(
-            most=_MAX_BACKDATE))
+        raise RecordError(
+            doc.where(("max_backdate_days",)), _("max_backdate_days: at most {most} days").format(most=_MAX_BACKDATE)
+        )
     process = data.get("process")
     if process is not None:
         _check_process_path(process, doc)
@@ -75,14 +84,24 @@ def _check_process_path(path: str, doc: yamlio.Document) -> None:
     """`process:` names a file of the workspace: a relative path that stays inside it."""
     parts = PurePosixPath(path).parts
     if path.startswith(("/", "\\")) or PureWindowsPath(path).drive or "\\" in path:
-        raise RecordError(doc.where(("process",)), _("process: {path} must be a path relative to the workspace "
-                                                     "(e.g. process.yaml), with / between folders").format(path=quoted(path)))
+        raise RecordError(
+            doc.where(("process",)),
+            _(
+                "process: {path} must be a path relative to the workspace (e.g. process.yaml), with / between folders"
+            ).format(path=quoted(path)),
+        )
     if ".." in parts or ".git" in parts or not parts or path.endswith("/"):
-        raise RecordError(doc.where(("process",)), _("process: {path} must name a file inside the workspace "
-                                                     "(no .., not in .git)").format(path=quoted(path)))
+        raise RecordError(
+            doc.where(("process",)),
+            _("process: {path} must name a file inside the workspace (no .., not in .git)").format(path=quoted(path)),
+        )
     if "/".join(parts) != path:  # ./process.yaml, a//b: git names the file otherwise, and guards would miss it
-        raise RecordError(doc.where(("process",)), _("process: write {right}, not {path} (the file's name as git "
-                                                     "gives it)").format(right=quoted("/".join(parts)), path=quoted(path)))
+        raise RecordError(
+            doc.where(("process",)),
+            _("process: write {right}, not {path} (the file's name as git gives it)").format(
+                right=quoted("/".join(parts)), path=quoted(path)
+            ),
+        )
 
 
 def parse_people(text: str, roles: set[str], name: str = PEOPLE) -> People:
@@ -106,27 +125,42 @@ def _person(doc: yamlio.Document, i: int, item: dict[str, Any], roles: set[str],
         if not item.get(key):
             raise RecordError(doc.where(where), _("person {number} has no `{key}`").format(number=i + 1, key=key))
     if not _ID.fullmatch(item["id"]):
-        raise RecordError(doc.where(where + ("id",)), _("id {id} may hold only letters, digits, - and _ (at most {most})")
-                          .format(id=quoted(item["id"]), most=MAX_ID))
+        raise RecordError(
+            doc.where(where + ("id",)),
+            _("id {id} may hold only letters, digits, - and _ (at most {most})").format(
+                id=quoted(item["id"]), most=MAX_ID
+            ),
+        )
     if any(c.isspace() for c in item["email"]):
-        raise RecordError(doc.where(where + ("email",)), _("email {email}: an email address has no spaces").format(
-            email=quoted(item["email"])))
+        raise RecordError(
+            doc.where(where + ("email",)),
+            _("email {email}: an email address has no spaces").format(email=quoted(item["email"])),
+        )
     if not _EMAIL.fullmatch(item["email"]):  # one address: a mail's To: must not name another
-        raise RecordError(doc.where(where + ("email",)), _("email {email}: one address, name@domain, without commas, "
-                                                           "quotes, brackets or <>").format(email=quoted(item["email"])))
+        raise RecordError(
+            doc.where(where + ("email",)),
+            _("email {email}: one address, name@domain, without commas, quotes, brackets or <>").format(
+                email=quoted(item["email"])
+            ),
+        )
     person_roles = item.get("roles") or []
     for j, role in enumerate(person_roles):
         if role not in roles:
-            raise RecordError(doc.where(where + ("roles", j)), _("unknown role {role} (known: {known})").format(
-                role=quoted(role), known=", ".join(sorted(roles))))
+            raise RecordError(
+                doc.where(where + ("roles", j)),
+                _("unknown role {role} (known: {known})").format(role=quoted(role), known=", ".join(sorted(roles))),
+            )
     if any(p.id == item["id"] for p in persons) or any(p.email.lower() == item["email"].lower() for p in persons):
-        raise RecordError(doc.where(where), _("id {id} or email {email} appears twice").format(
-            id=quoted(item["id"]), email=quoted(item["email"])))
+        raise RecordError(
+            doc.where(where),
+            _("id {id} or email {email} appears twice").format(id=quoted(item["id"]), email=quoted(item["email"])),
+        )
     return Person(item["id"], item["name"], item["email"], frozenset(person_roles), item.get("signing_key"))
 
 
-def _delegations(doc: yamlio.Document, spec: list[dict[str, Any]] | None,
-                 persons: list[Person]) -> tuple[Delegation, ...]:
+def _delegations(
+    doc: yamlio.Document, spec: list[dict[str, Any]] | None, persons: list[Person]
+) -> tuple[Delegation, ...]:
     """``delegations:`` (转交/代签): ``{from: ID, to: ID, roles: [...], until: DATE, since: DATE}``,
     typed by DELEGATION_TYPE; *to* may sign for *from* in those roles, which *from* must hold,
     until that day."""
@@ -136,25 +170,36 @@ def _delegations(doc: yamlio.Document, spec: list[dict[str, Any]] | None,
         where = ("delegations", i)
         for key in ("from", "to", "until"):
             if not item.get(key):
-                raise RecordError(doc.where(where), _("delegation {number} has no `{key}`").format(number=i + 1, key=key))
+                raise RecordError(
+                    doc.where(where), _("delegation {number} has no `{key}`").format(number=i + 1, key=key)
+                )
         for key in ("from", "to"):
             if item[key] not in ids:
-                raise RecordError(doc.where(where + (key,)), _("{person} is not a person in people.yaml").format(
-                    person=quoted(item[key])))
+                raise RecordError(
+                    doc.where(where + (key,)),
+                    _("{person} is not a person in people.yaml").format(person=quoted(item[key])),
+                )
         roles = item.get("roles") or []
         if not roles:
             raise RecordError(doc.where(where + ("roles",)), _("roles must be a list of the roles delegated"))
         missing = [r for r in roles if r not in ids[item["from"]].roles]
         if missing:
-            raise RecordError(doc.where(where + ("roles",)), _("{person} does not hold {roles}: only a role one holds "
-                                                               "can be delegated").format(person=item["from"],
-                                                                                          roles=", ".join(missing)))
+            raise RecordError(
+                doc.where(where + ("roles",)),
+                _("{person} does not hold {roles}: only a role one holds can be delegated").format(
+                    person=item["from"], roles=", ".join(missing)
+                ),
+            )
         if item["from"] == item["to"]:
             raise RecordError(doc.where(where), _("a person does not delegate to themselves"))
         until, since = item["until"], item.get("since")
         if since and since > until:
-            raise RecordError(doc.where(where), _("delegation {number}: since {since} is after until {until}").format(
-                number=i + 1, since=since, until=until))
+            raise RecordError(
+                doc.where(where),
+                _("delegation {number}: since {since} is after until {until}").format(
+                    number=i + 1, since=since, until=until
+                ),
+            )
         found.append(Delegation(item["from"], item["to"], frozenset(roles), until, since))
     return tuple(found)
 
@@ -205,9 +250,12 @@ class Workspace:
         person = self.people.by_email(email) if email else None
         if person is None:
             shown = email or _("(no git user.email set)")
-            raise RuleError(_("{email} is not in {people}: you may read but not change anything. Ask an admin to add "
-                              "you to {people}, or set your git identity: git config user.email YOUR@EMAIL").format(
-                email=shown, people=PEOPLE))
+            raise RuleError(
+                _(
+                    "{email} is not in {people}: you may read but not change anything. Ask an admin to add "
+                    "you to {people}, or set your git identity: git config user.email YOUR@EMAIL"
+                ).format(email=shown, people=PEOPLE)
+            )
         return person
 
     def project_ids(self) -> list[str]:
@@ -225,7 +273,10 @@ class Workspace:
         if not git_dir.is_dir():
             return None
         settings = [self.process.text, self.text_if_any(PEOPLE) or "", self.text_if_any(CONFIG) or ""]
-        shared = {**{f"step:{s.id}": s for s in self.process.steps}, **{f"person:{p.id}": p for p in self.people.persons}}
+        shared = {
+            **{f"step:{s.id}": s for s in self.process.steps},
+            **{f"person:{p.id}": p for p in self.people.persons},
+        }
         return KeptCache(git_dir, name, *settings, *tagged, shared=shared)
 
     @cached_property
@@ -260,8 +311,11 @@ class Workspace:
             shown = quoted(project_id if len(project_id) <= MAX_ID else project_id[:MAX_ID] + "…")
             if not known:
                 raise UsageError(_("no project {project}").format(project=shown))
-            raise UsageError(_("no project {project} (projects: {projects})").format(
-                project=shown, projects=", ".join(known[:8]) + (" …" if len(known) > 8 else "")))
+            raise UsageError(
+                _("no project {project} (projects: {projects})").format(
+                    project=shown, projects=", ".join(known[:8]) + (" …" if len(known) > 8 else "")
+                )
+            )
         if not cached:
             return records.load_project(self.root, self.process, project_id)
         return records.load_project(self.root, self.process, project_id, self.record_cache, self.blobs)

@@ -31,8 +31,8 @@ class Line:
     """One project as the portfolio and the receivables see it on one day."""
 
     summary: Summary
-    waiting_on: frozenset[str]      # the people a next step waits on (`status --mine`)
-    receivable: Receivable | None   # its row of `ar`: its client has signed, or it has an invoice
+    waiting_on: frozenset[str]  # the people a next step waits on (`status --mine`)
+    receivable: Receivable | None  # its row of `ar`: its client has signed, or it has an invoice
     account: Account | None = None  # what its receivables are made of (`status --mine`: money due)
 
 
@@ -43,12 +43,11 @@ class Kept:
     standing: Standing
     waiting_on: frozenset[str]
     account: Account
-    signed: date | None   # when its client signed what invoices follow (4.0): from then on it is in `ar`
+    signed: date | None  # when its client signed what invoices follow (4.0): from then on it is in `ar`
 
     def on(self, as_of: date) -> Line:
         listed = (self.signed and self.signed <= as_of) or until(self.account.invoices, as_of)
-        return Line(self.standing.on(as_of), self.waiting_on, self.account.on(as_of) if listed else None,
-                    self.account)
+        return Line(self.standing.on(as_of), self.waiting_on, self.account.on(as_of) if listed else None, self.account)
 
 
 def lines(ws: Workspace, as_of: date) -> tuple[list[Line], list[str]]:
@@ -104,16 +103,31 @@ def _kept(ws: Workspace, view: ProjectView) -> Kept:
     return Kept(base, waiting, money, signed_on(view, view.process.ledgers["invoices"].after))
 
 
-def select(found: list[Line], as_of: date, *, mine: Person | None = None, role: str | None = None,
-           overdue: bool = False, key: bool = False, late: bool = False, warranty: bool = False,
-           withdrawn: bool = False) -> list[Line]:
+def select(
+    found: list[Line],
+    as_of: date,
+    *,
+    mine: Person | None = None,
+    role: str | None = None,
+    overdue: bool = False,
+    key: bool = False,
+    late: bool = False,
+    warranty: bool = False,
+    withdrawn: bool = False,
+) -> list[Line]:
     """The lines the filters of `status` keep (all of them with none)."""
+
     def kept(line: Line) -> bool:
         s = line.summary
-        return ((not key or s.key) and (not withdrawn or s.withdrawn is not None) and (not overdue or bool(s.overdue)) and (not late or bool(s.late))
-                and (not warranty or bool(s.warranty_end and as_of <= s.warranty_end <= as_of + WARRANTY_SOON))
-                and (not role or any(role in n.roles for n in s.next))
-                and (not mine or mine.id in line.waiting_on))
+        return (
+            (not key or s.key)
+            and (not withdrawn or s.withdrawn is not None)
+            and (not overdue or bool(s.overdue))
+            and (not late or bool(s.late))
+            and (not warranty or bool(s.warranty_end and as_of <= s.warranty_end <= as_of + WARRANTY_SOON))
+            and (not role or any(role in n.roles for n in s.next))
+            and (not mine or mine.id in line.waiting_on)
+        )
 
     return [line for line in found if kept(line)]
 
@@ -132,14 +146,20 @@ class Money:
 
     project: str
     name: str
-    kind: str          # "invoice": to invoice (sales); "collect": invoiced, waiting for the money (finance)
+    kind: str  # "invoice": to invoice (sales); "collect": invoiced, waiting for the money (finance)
     amount: Decimal
     since: date | None  # the day the oldest part fell due (to invoice) or was invoiced (to collect)
     days: int
 
     def as_json(self) -> dict[str, object]:
-        return {"project": self.project, "name": self.name, "kind": self.kind, "amount": str(self.amount),
-                "since": self.since.isoformat() if self.since else None, "days": self.days}
+        return {
+            "project": self.project,
+            "name": self.name,
+            "kind": self.kind,
+            "amount": str(self.amount),
+            "since": self.since.isoformat() if self.since else None,
+            "days": self.days,
+        }
 
 
 def money_for(person: Person, found: list[Line], ws: Workspace, as_of: date) -> list[Money]:
@@ -162,10 +182,13 @@ def money_for(person: Person, found: list[Line], ws: Workspace, as_of: date) -> 
                 since = _oldest(due, invoiced)
                 said.append(Money(s.id, s.name, "invoice", owed, since, (as_of - since).days if since else 0))
         if collecting and invoiced > received:
-            bills = sorted(((day, amount) for day, amount in acc.invoices if not day or day <= as_of),
-                           key=lambda e: e[0] or as_of)
+            bills = sorted(
+                ((day, amount) for day, amount in acc.invoices if not day or day <= as_of), key=lambda e: e[0] or as_of
+            )
             since = _oldest(bills, received)
-            said.append(Money(s.id, s.name, "collect", invoiced - received, since, (as_of - since).days if since else 0))
+            said.append(
+                Money(s.id, s.name, "collect", invoiced - received, since, (as_of - since).days if since else 0)
+            )
     return said
 
 

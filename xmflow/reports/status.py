@@ -27,19 +27,22 @@ class NextStep:
     """A step that can be worked on now, the roles it waits for and who holds them."""
 
     step: Step
-    state: StepState                # waiting or blocked
-    missing: tuple[Problem, ...]    # what it still needs besides its signatures
+    state: StepState  # waiting or blocked
+    missing: tuple[Problem, ...]  # what it still needs besides its signatures
     roles: tuple[str, ...]
     people: tuple[Person, ...]
-    waiting_days: int = 0     # since it could first be signed: what it follows was done, or a reject sent it back
+    waiting_days: int = 0  # since it could first be signed: what it follows was done, or a reject sent it back
 
     @property
     def late(self) -> bool:
         """Ready to be signed (everything it needs is there) and waiting longer than the process
         allows it (its `due_days`): the escalation. A step still missing something (a settlement
         waiting for the client's money) is not late for its signer."""
-        return (self.state is StepState.WAITING and self.step.due_days is not None
-                and self.waiting_days > self.step.due_days)
+        return (
+            self.state is StepState.WAITING
+            and self.step.due_days is not None
+            and self.waiting_days > self.step.due_days
+        )
 
 
 @dataclass(frozen=True)
@@ -85,20 +88,36 @@ class Standing:
     :meth:`on` gives the summary of one day (how long each step has waited, the milestones
     overdue, what was received by then) with arithmetic alone, so the portfolio keeps these."""
 
-    summary: Summary                         # its figures of the day left at nought
-    since: date | None                       # the day it last moved (its last sign-off, else opened)
-    ready: tuple[date | None, ...]           # the day each next step could first be signed
-    milestones: tuple[dict[str, Any], ...]   # those not done that have a due date
+    summary: Summary  # its figures of the day left at nought
+    since: date | None  # the day it last moved (its last sign-off, else opened)
+    ready: tuple[date | None, ...]  # the day each next step could first be signed
+    milestones: tuple[dict[str, Any], ...]  # those not done that have a due date
     receipts: tuple[Entry, ...]
 
     def on(self, as_of: date) -> Summary:
         s = self.summary  # made field by field: dataclasses.replace costs more than the day's arithmetic
-        nexts = tuple(NextStep(n.step, n.state, n.missing, n.roles, n.people, _days(ready, as_of))
-                      for n, ready in zip(s.next, self.ready, strict=True))
-        return Summary(s.id, s.name, s.client, s.sales, s.sales_name, s.key, s.stage, s.closed, nexts,
-                       0 if s.closed else _days(self.since, as_of), s.last,
-                       () if s.closed else tuple(m for m in self.milestones if m["due"] < as_of), s.amount,
-                       until(self.receipts, as_of), s.warranty_end, s.withdrawn)
+        nexts = tuple(
+            NextStep(n.step, n.state, n.missing, n.roles, n.people, _days(ready, as_of))
+            for n, ready in zip(s.next, self.ready, strict=True)
+        )
+        return Summary(
+            s.id,
+            s.name,
+            s.client,
+            s.sales,
+            s.sales_name,
+            s.key,
+            s.stage,
+            s.closed,
+            nexts,
+            0 if s.closed else _days(self.since, as_of),
+            s.last,
+            () if s.closed else tuple(m for m in self.milestones if m["due"] < as_of),
+            s.amount,
+            until(self.receipts, as_of),
+            s.warranty_end,
+            s.withdrawn,
+        )
 
 
 def _days(since: date | None, as_of: date) -> int:
@@ -123,8 +142,11 @@ def summary(ws: Workspace, view: ProjectView, statuses: list[StepStatus], as_of:
 
 def standing(ws: Workspace, view: ProjectView, statuses: list[StepStatus]) -> Standing:
     """One project's :class:`Standing`."""
-    waiting = [st for st in statuses if st.state in (StepState.WAITING, StepState.BLOCKED)
-               and not view.missing_prerequisites(st.step)]
+    waiting = [
+        st
+        for st in statuses
+        if st.state in (StepState.WAITING, StepState.BLOCKED) and not view.missing_prerequisites(st.step)
+    ]
     nexts = tuple(_next_step(ws, view, st) for st in waiting)
     pending = [st for st in statuses if st.state in (StepState.WAITING, StepState.BLOCKED)]
     stage = (nexts[0].step.stage if nexts else pending[0].step.stage) if pending else "closed"
@@ -134,12 +156,32 @@ def standing(ws: Workspace, view: ProjectView, statuses: list[StepStatus]) -> St
     sales = figure(view, "salesperson") or ""
     person = ws.people.by_id(sales)
     closed = not pending  # nothing waits on a closed project, and none of its milestones is late
-    line = Summary(view.project.id, figure(view, "name") or "", figure(view, "client") or "",
-                   sales, person.name if person else sales, view.key, stage, closed, nexts, 0, last, (),
-                   figure(view, "contract_amount"), ZERO, figures(view).warranty_end, view.withdrawn)
+    line = Summary(
+        view.project.id,
+        figure(view, "name") or "",
+        figure(view, "client") or "",
+        sales,
+        person.name if person else sales,
+        view.key,
+        stage,
+        closed,
+        nexts,
+        0,
+        last,
+        (),
+        figure(view, "contract_amount"),
+        ZERO,
+        figures(view).warranty_end,
+        view.withdrawn,
+    )
     milestones = tuple(m for m in figure(view, "milestones") or [] if m.get("due") and not m.get("done"))
-    return Standing(line, last.at.date() if last else figure(view, "opened"),
-                    tuple(_ready_since(view, st) for st in waiting), milestones, entries(view, "receipts"))
+    return Standing(
+        line,
+        last.at.date() if last else figure(view, "opened"),
+        tuple(_ready_since(view, st) for st in waiting),
+        milestones,
+        entries(view, "receipts"),
+    )
 
 
 def _next_step(ws: Workspace, view: ProjectView, st: StepStatus) -> NextStep:
@@ -153,8 +195,12 @@ def _next_step(ws: Workspace, view: ProjectView, st: StepStatus) -> NextStep:
 def _ready_since(view: ProjectView, st: StepStatus) -> date | None:
     """When a step could first be signed: the latest signature of what it follows, or the reject
     that sent the work back to it; for a first step, the day the project was opened."""
-    days = [s.at.date() for pre in st.step.after if view.applies(view.process.step(pre.step))
-            for s in view.valid_signatures(view.process.step(pre.step)).values()]
+    days = [
+        s.at.date()
+        for pre in st.step.after
+        if view.applies(view.process.step(pre.step))
+        for s in view.valid_signatures(view.process.step(pre.step)).values()
+    ]
     for s in view.project.record(st.step.stage).signoffs:
         back = view.process.step(s.step).on_reject if view.process.has_step(s.step) else None
         if s.decision is Decision.REJECT and back is not None and back.to == st.step.id:
@@ -166,8 +212,9 @@ def report(ws: Workspace, project: Project, as_of: date) -> Report:
     """Every step of one project, and its summary."""
     view = ProjectView(project, ws.process, ws.config)
     statuses = view.statuses()
-    return Report(summary(ws, view, statuses, as_of), tuple(statuses), tuple(schedule(view)),
-                  tuple(happened(ws, view, statuses)))
+    return Report(
+        summary(ws, view, statuses, as_of), tuple(statuses), tuple(schedule(view)), tuple(happened(ws, view, statuses))
+    )
 
 
 def happened(ws: Workspace, view: ProjectView, statuses: list[StepStatus]) -> list[str]:
@@ -177,29 +224,55 @@ def happened(ws: Workspace, view: ProjectView, statuses: list[StepStatus]) -> li
     said = []
     if (stopped := view.withdrawn) is not None:
         halting = next(s for s in view.process.stages if s.halts)
-        said.append(_("withdrawn (终止) on {day}, approved by {who}: {reason}. It takes no more sign-offs; to go "
-                      "on with it: xmflow set {project} {stage}.reason= --reopen -m WHY").format(
-            day=stopped.at.date(), who=_person(ws, stopped.by), reason=str(view.value(f"{halting.id}.reason") or ""),
-            project=view.project.id, stage=halting.id))
+        said.append(
+            _(
+                "withdrawn (终止) on {day}, approved by {who}: {reason}. It takes no more sign-offs; to go "
+                "on with it: xmflow set {project} {stage}.reason= --reopen -m WHY"
+            ).format(
+                day=stopped.at.date(),
+                who=_person(ws, stopped.by),
+                reason=str(view.value(f"{halting.id}.reason") or ""),
+                project=view.project.id,
+                stage=halting.id,
+            )
+        )
     held = {st.step.id for st in statuses if st.state in (StepState.WAITING, StepState.BLOCKED) and st.signed}
     for st in statuses:
         if st.state is StepState.DECLINED and st.rejected is not None:
             reject = st.step.on_reject
-            means = (reject.means_en or reject.means) if reject and i18n.language() == "en" else (reject.means if reject else "")
+            means = (
+                (reject.means_en or reject.means)
+                if reject and i18n.language() == "en"
+                else (reject.means if reject else "")
+            )
             if view.key:  # key all the same (its budget, an industry need): the decline changes nothing of that
                 means = _("The project is a key project all the same (clause 3.1.2 A or B).")
-            said.append(_("{step} ({title}) declined by {who} on {day}: {comment}. {means}").format(
-                step=st.step.id, title=title_of(st.step), who=_person(ws, st.rejected.by), day=st.rejected.at.date(),
-                comment=st.rejected.comment or "—", means=means))
+            said.append(
+                _("{step} ({title}) declined by {who} on {day}: {comment}. {means}").format(
+                    step=st.step.id,
+                    title=title_of(st.step),
+                    who=_person(ws, st.rejected.by),
+                    day=st.rejected.at.date(),
+                    comment=st.rejected.comment or "—",
+                    means=means,
+                )
+            )
         first = [pre.step for pre in st.step.after if pre.when.holds(view) and not view.satisfied(pre.step)]
         if st.step.id in held and first and not set(first) <= held:  # the first signature held up, not each after it
             became_key = view.key and any(_needs_key(view, pre) for pre in first)
-            said.append((_("{step} was signed on {day}, but the project has since become a key project (clause "
-                           "3.1.2) and {first} now come first: the signature counts again once they are signed")
-                         if became_key else
-                         _("{step} was signed on {day}, but {first} now come first: the signature counts again "
-                           "once they are signed")).format(
-                step=st.step.id, day=max(s.at for s in st.signed).date(), first=", ".join(first)))
+            said.append(
+                (
+                    _(
+                        "{step} was signed on {day}, but the project has since become a key project (clause "
+                        "3.1.2) and {first} now come first: the signature counts again once they are signed"
+                    )
+                    if became_key
+                    else _(
+                        "{step} was signed on {day}, but {first} now come first: the signature counts again "
+                        "once they are signed"
+                    )
+                ).format(step=st.step.id, day=max(s.at for s in st.signed).date(), first=", ".join(first))
+            )
     return said
 
 
@@ -232,52 +305,116 @@ def waits_on(person: Person, summary: Summary, view: ProjectView) -> bool:
 
 # -- JSON -------------------------------------------------------------------------------------
 def signoff_json(s: Signoff) -> dict[str, Any]:
-    return {"step": s.step, "decision": s.decision.value, "by": s.by, "role": s.role,
-            "at": s.at.isoformat(timespec="seconds"), "comment": s.comment, "signatory": s.signatory,
-            "digest": s.digest, "evidence": s.evidence.file if s.evidence else None,
-            "signed_on": s.signed_on.isoformat() if s.signed_on else None, "on_behalf_of": s.on_behalf_of}
+    return {
+        "step": s.step,
+        "decision": s.decision.value,
+        "by": s.by,
+        "role": s.role,
+        "at": s.at.isoformat(timespec="seconds"),
+        "comment": s.comment,
+        "signatory": s.signatory,
+        "digest": s.digest,
+        "evidence": s.evidence.file if s.evidence else None,
+        "signed_on": s.signed_on.isoformat() if s.signed_on else None,
+        "on_behalf_of": s.on_behalf_of,
+    }
 
 
 def summary_json(s: Summary) -> dict[str, Any]:
-    return {"id": s.id, "name": s.name, "client": s.client, "sales": s.sales, "sales_name": s.sales_name, "key": s.key, "stage": s.stage,
-            "closed": s.closed, "withdrawn": s.withdrawn is not None, "waiting_days": s.waiting_days,
-            "last_signoff": signoff_json(s.last) if s.last else None,
-            "next": [{"step": n.step.id, "title": n.step.title, "clause": n.step.clause, "roles": list(n.roles),
-                      "people": [p.id for p in n.people], "missing": [str(m) for m in n.missing]}
-                     for n in s.next],
-            "overdue_milestones": plain(list(s.overdue)),
-            "late": [{"step": n.step.id, "due_days": n.step.due_days, "waiting_days": n.waiting_days} for n in s.late],
-            "warranty_end": plain(s.warranty_end),
-            "amount": plain(s.amount), "received": plain(s.received)}
+    return {
+        "id": s.id,
+        "name": s.name,
+        "client": s.client,
+        "sales": s.sales,
+        "sales_name": s.sales_name,
+        "key": s.key,
+        "stage": s.stage,
+        "closed": s.closed,
+        "withdrawn": s.withdrawn is not None,
+        "waiting_days": s.waiting_days,
+        "last_signoff": signoff_json(s.last) if s.last else None,
+        "next": [
+            {
+                "step": n.step.id,
+                "title": n.step.title,
+                "clause": n.step.clause,
+                "roles": list(n.roles),
+                "people": [p.id for p in n.people],
+                "missing": [str(m) for m in n.missing],
+            }
+            for n in s.next
+        ],
+        "overdue_milestones": plain(list(s.overdue)),
+        "late": [{"step": n.step.id, "due_days": n.step.due_days, "waiting_days": n.waiting_days} for n in s.late],
+        "warranty_end": plain(s.warranty_end),
+        "amount": plain(s.amount),
+        "received": plain(s.received),
+    }
 
 
 def step_json(st: StepStatus) -> dict[str, Any]:
-    return {"step": st.step.id, "title": st.step.title, "clause": st.step.clause, "state": st.state.value,
-            "roles": list(st.step.roles), "waiting_roles": list(st.waiting_roles) if st.state != StepState.SIGNED else [],
-            "signed": [signoff_json(s) for s in st.signed], "missing": [str(m) for m in st.missing],
-            "stale": [signoff_json(s) for s in st.stale],
-            "changed_since": [signoff_json(s) for s in st.changed_since],
-            "rejected": signoff_json(st.rejected) if st.rejected else None, "why": list(st.why)}
+    return {
+        "step": st.step.id,
+        "title": st.step.title,
+        "clause": st.step.clause,
+        "state": st.state.value,
+        "roles": list(st.step.roles),
+        "waiting_roles": list(st.waiting_roles) if st.state != StepState.SIGNED else [],
+        "signed": [signoff_json(s) for s in st.signed],
+        "missing": [str(m) for m in st.missing],
+        "stale": [signoff_json(s) for s in st.stale],
+        "changed_since": [signoff_json(s) for s in st.changed_since],
+        "rejected": signoff_json(st.rejected) if st.rejected else None,
+        "why": list(st.why),
+    }
 
 
 def report_json(r: Report) -> dict[str, Any]:
-    return {**summary_json(r.summary), "steps": [step_json(st) for st in r.steps],
-            "payment_schedule": [i.as_json() for i in r.schedule], "notes": list(r.notes)}
+    return {
+        **summary_json(r.summary),
+        "steps": [step_json(st) for st in r.steps],
+        "payment_schedule": [i.as_json() for i in r.schedule],
+        "notes": list(r.notes),
+    }
 
 
 def show_json(view: ProjectView, derived: Figures, stages: list[Stage]) -> dict[str, Any]:
     """`show --json`: the records as stored, their sign-offs, and the derived figures; "key" on top."""
     wanted = {stage.id for stage in stages}
-    body = {rec.stage: {"data": plain(rec.data), "signoffs": [signoff_json(s) for s in rec.signoffs]}
-            for rec in view.project.records.values() if rec.exists and rec.stage in wanted}
-    return {"id": view.project.id, "key": view.key, "derived": plain(derived.as_dict()),
-            "payment_schedule": [i.as_json() for i in schedule(view)], "stages": body}
+    body = {
+        rec.stage: {"data": plain(rec.data), "signoffs": [signoff_json(s) for s in rec.signoffs]}
+        for rec in view.project.records.values()
+        if rec.exists and rec.stage in wanted
+    }
+    return {
+        "id": view.project.id,
+        "key": view.key,
+        "derived": plain(derived.as_dict()),
+        "payment_schedule": [i.as_json() for i in schedule(view)],
+        "stages": body,
+    }
 
 
 def portfolio_table(rows: list[Summary], process: Process) -> list[list[Any]]:
     """The portfolio as rows for a spreadsheet, the first row the header (in the language in use)."""
-    header = [label(key) for key in ("project", "name", "client", "sales", "key", "stage", "next", "waiting", "late",
-                                     "overdue", "warranty_end", "amount", "received")]
+    header = [
+        label(key)
+        for key in (
+            "project",
+            "name",
+            "client",
+            "sales",
+            "key",
+            "stage",
+            "next",
+            "waiting",
+            "late",
+            "overdue",
+            "warranty_end",
+            "amount",
+            "received",
+        )
+    ]
     english = i18n.language() == "en"
 
     def stage_of(s: Summary) -> str:
@@ -286,8 +423,22 @@ def portfolio_table(rows: list[Summary], process: Process) -> list[list[Any]]:
         stage = process.stage(s.stage)
         return stage.title_en if english and stage.title_en else stage.title
 
-    body = [[s.id, s.name, s.client, s.sales_name, label("yes") if s.key else "", stage_of(s),
-             ", ".join(n.step.id for n in s.next), s.waiting_days, ", ".join(n.step.id for n in s.late),
-             len(s.overdue), s.warranty_end, s.amount, s.received] for s in rows]
+    body = [
+        [
+            s.id,
+            s.name,
+            s.client,
+            s.sales_name,
+            label("yes") if s.key else "",
+            stage_of(s),
+            ", ".join(n.step.id for n in s.next),
+            s.waiting_days,
+            ", ".join(n.step.id for n in s.late),
+            len(s.overdue),
+            s.warranty_end,
+            s.amount,
+            s.received,
+        ]
+        for s in rows
+    ]
     return [header, *body]
-

@@ -25,8 +25,9 @@ def waiting_on(n: NextStep, process: Process) -> str:
         role = process.roles[role_id]
         shown = title(role.title, role.title_en)
         names = "/".join(p.name for p in n.people if role.external or role_id in p.roles or not role.is_global)
-        parts.append(f"{shown} ← {names}" if role.external
-                     else _("{role}: {names}").format(role=shown, names=names or "—"))
+        parts.append(
+            f"{shown} ← {names}" if role.external else _("{role}: {names}").format(role=shown, names=names or "—")
+        )
     return "; ".join(parts)
 
 
@@ -63,5 +64,14 @@ def trail_row(e: Entry, process: Process) -> tuple[str, ...]:
     note = " ".join(filter(None, [e.note, f"[{e.evidence[:19]}…]" if e.evidence else ""]))
     role = role_title(e.role, process)
     waited = f"{e.waited.total_seconds() / 86400:.1f}" if e.waited is not None else ""
-    return (e.at.strftime("%Y-%m-%d %H:%M"), e.project, step, (label(f"d_{e.decision}") if has_label(f"d_{e.decision}") else e.decision),
-            who, role, note, waited, e.commit[:7])
+    return (
+        e.at.strftime("%Y-%m-%d %H:%M"),
+        e.project,
+        step,
+        (label(f"d_{e.decision}") if has_label(f"d_{e.decision}") else e.decision),
+        who,
+        role,
+        note,
+        waited,
+        e.commit[:7],
+    )

@@ -25,12 +25,13 @@ class Finding:
     step: str = ""
     clause: str = ""
     kind: str = ""
-    file: str = ""      # the file of the project it is about, when one (``contract.yaml``, ``files/…``)
+    file: str = ""  # the file of the project it is about, when one (``contract.yaml``, ``files/…``)
 
     def __str__(self) -> str:
         where = " ".join(filter(None, [self.project, self.stage, f"({self.step})" if self.step else ""]))
-        text = _("{message} (clause {clause})").format(message=self.text, clause=self.clause) if self.clause \
-            else self.text
+        text = (
+            _("{message} (clause {clause})").format(message=self.text, clause=self.clause) if self.clause else self.text
+        )
         kind = f" [{self.kind}]" if self.kind else ""
         commit = _("commit {commit}").format(commit=self.commit[:7]) if self.commit else _("working tree")
         return f"{commit}{' · ' + where if where else ''}: {text}{kind}"
@@ -41,8 +42,16 @@ class Finding:
         return f"{self.file}: {self.message}" if self.file else self.message
 
     def as_json(self) -> dict[str, str]:
-        return {"commit": self.commit, "project": self.project, "stage": self.stage, "step": self.step,
-                "clause": self.clause, "kind": self.kind, "file": self.file, "message": self.text}
+        return {
+            "commit": self.commit,
+            "project": self.project,
+            "stage": self.stage,
+            "step": self.step,
+            "clause": self.clause,
+            "kind": self.kind,
+            "file": self.file,
+            "message": self.text,
+        }
 
 
 @dataclass(frozen=True)
@@ -58,9 +67,9 @@ class Settings:
 class Scan:
     """A file under a project's ``files/`` that a change added, changed or removed."""
 
-    path: str              # inside the project's folder: ``files/…``
-    existed: bool          # it was there before the change
-    sha256: str | None     # the SHA-256 of its new content (None: removed)
+    path: str  # inside the project's folder: ``files/…``
+    existed: bool  # it was there before the change
+    sha256: str | None  # the SHA-256 of its new content (None: removed)
 
 
 @dataclass(frozen=True)
@@ -68,10 +77,10 @@ class ProjectChange:
     """One change to one project: before and after, who, when, and what its commit says."""
 
     project: str
-    commit: str                        # its commit; "" for the working tree's pending change
-    email: str                         # its author (pending: whoever is about to commit it; "" unknown)
-    at: datetime                       # when its author made it
-    trailers: dict[str, str] | None    # its commit's Xmflow- trailers; None: not committed yet
+    commit: str  # its commit; "" for the working tree's pending change
+    email: str  # its author (pending: whoever is about to commit it; "" unknown)
+    at: datetime  # when its author made it
+    trailers: dict[str, str] | None  # its commit's Xmflow- trailers; None: not committed yet
     settings: Settings
     before: Project
     after: Project
@@ -111,8 +120,8 @@ class ProjectChange:
         found = []
         for stage in self.process.stages:
             old, new = self.before.record(stage.id).signoffs, self.after.record(stage.id).signoffs
-            if new[:len(old)] == old:
-                found += new[len(old):]
+            if new[: len(old)] == old:
+                found += new[len(old) :]
         return found
 
     @cached_property
@@ -126,6 +135,7 @@ class ProjectChange:
             return signs[0].decision.value
         return Decision.REOPEN.value if self.added else Decision.RECORD.value
 
-    def finding(self, message: str, kind: str, stage: str = "", step: str = "", clause: str = "",
-                file: str = "") -> Finding:
+    def finding(
+        self, message: str, kind: str, stage: str = "", step: str = "", clause: str = "", file: str = ""
+    ) -> Finding:
         return Finding(self.commit, message, self.project, stage, step, clause, kind, file)

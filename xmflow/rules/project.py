@@ -40,13 +40,13 @@ class StepStatus:
 
     step: Step
     state: StepState
-    signed: tuple[Signoff, ...] = ()          # the signatures that count
-    waiting_roles: tuple[str, ...] = ()       # roles still to sign
-    missing: tuple[Problem, ...] = ()         # prerequisites and fields not there yet
-    stale: tuple[Signoff, ...] = ()           # signatures undone by a later change
-    changed_since: tuple[Signoff, ...] = ()   # signatures that stand through a loop (3.5.3)
-    rejected: Signoff | None = None           # the reject that sent it back, if any (or declined it)
-    why: tuple[str, ...] = ()                 # skipped: why it does not apply, and how it would
+    signed: tuple[Signoff, ...] = ()  # the signatures that count
+    waiting_roles: tuple[str, ...] = ()  # roles still to sign
+    missing: tuple[Problem, ...] = ()  # prerequisites and fields not there yet
+    stale: tuple[Signoff, ...] = ()  # signatures undone by a later change
+    changed_since: tuple[Signoff, ...] = ()  # signatures that stand through a loop (3.5.3)
+    rejected: Signoff | None = None  # the reject that sent it back, if any (or declined it)
+    why: tuple[str, ...] = ()  # skipped: why it does not apply, and how it would
 
 
 # -- words of the messages ----------------------------------------------------------------------
@@ -164,9 +164,15 @@ class ProjectView:
             self._satisfied[step_id] = False  # guards against a cycle in the process
             step = self.process.step(step_id)
             exempt = self.stands(step)
-            self._satisfied[step_id] = not self.applies(step) or self.declined(step) is not None or (
-                self.is_signed(step_id) and not self.missing_fields(step)
-                and not self.missing_prerequisites(step, lambda pre: exempt and self.looping(pre)))
+            self._satisfied[step_id] = (
+                not self.applies(step)
+                or self.declined(step) is not None
+                or (
+                    self.is_signed(step_id)
+                    and not self.missing_fields(step)
+                    and not self.missing_prerequisites(step, lambda pre: exempt and self.looping(pre))
+                )
+            )
         return self._satisfied[step_id]
 
     def declined(self, step: Step) -> Signoff | None:
@@ -180,8 +186,11 @@ class ProjectView:
         """The sign-off that withdrew the project (终止): the last of a complete `halts` stage."""
         for stage in self.process.stages:
             if stage.halts and self.stage_complete(stage):
-                return max((s for s in self.project.record(stage.id).signoffs if s.decision is Decision.APPROVE),
-                           key=lambda s: s.at, default=None)
+                return max(
+                    (s for s in self.project.record(stage.id).signoffs if s.decision is Decision.APPROVE),
+                    key=lambda s: s.at,
+                    default=None,
+                )
         return None
 
     def stage_complete(self, stage: Stage) -> bool:
@@ -203,9 +212,15 @@ class ProjectView:
                     if deeper:
                         problems += [p for p in deeper if p not in problems]
                         continue
-                problems.append(Problem(step.id, _("needs {step} ({title}) signed first: xmflow sign {project} {step}")
-                                        .format(step=pre.step, title=title_of(needed), project=self.project.id),
-                                        needed.clause))
+                problems.append(
+                    Problem(
+                        step.id,
+                        _("needs {step} ({title}) signed first: xmflow sign {project} {step}").format(
+                            step=pre.step, title=title_of(needed), project=self.project.id
+                        ),
+                        needed.clause,
+                    )
+                )
         return problems
 
     def missing_fields(self, step: Step) -> list[Problem]:
@@ -229,8 +244,12 @@ class ProjectView:
             total = sum((Decimal(item.get(req.sum) or 0) for item in value or []), Decimal(0))
             expected = self._expected(req, req.sum)
             if expected is not None and total != expected:
-                return problem(_("{field} {part} must add up to {expected} (now {total})"), part=req.sum,
-                               expected=_shown(expected), total=_shown(total))
+                return problem(
+                    _("{field} {part} must add up to {expected} (now {total})"),
+                    part=req.sum,
+                    expected=_shown(expected),
+                    total=_shown(total),
+                )
             return None
         if req.all_true:
             ftype = self.process.field_type(req.field)
@@ -244,8 +263,9 @@ class ProjectView:
             if value != expected:
                 if value is None:
                     return problem(_("{field} must be {expected} (is missing)"), expected=_shown(expected))
-                return problem(_("{field} must be {expected} (is {value})"), expected=_shown(expected),
-                               value=_shown(value))
+                return problem(
+                    _("{field} must be {expected} (is {value})"), expected=_shown(expected), value=_shown(value)
+                )
             return None
         if not is_filled(value):
             return problem(_("{field} is missing"))
@@ -301,13 +321,19 @@ def replay(stage: Stage, signoffs: tuple[Signoff, ...], process: Process) -> Rep
     replayed = Replay()
     order = [s.id for s in stage.steps]
     for signoff in signoffs:
-        if signoff.decision is Decision.APPROVE and signoff.step in order \
-                and signoff.role in process.step(signoff.step).roles:  # a sign-off in another role is no signature
+        if (
+            signoff.decision is Decision.APPROVE
+            and signoff.step in order
+            and signoff.role in process.step(signoff.step).roles
+        ):  # a sign-off in another role is no signature
             replayed.counting.setdefault(signoff.step, {})[signoff.role] = signoff
             replayed.rejected.pop(signoff.step, None)
             replayed.looping.discard(signoff.step)
-        elif signoff.decision is Decision.REJECT and signoff.step in order \
-                and signoff.role in process.step(signoff.step).roles:  # nor is a reject in another role
+        elif (
+            signoff.decision is Decision.REJECT
+            and signoff.step in order
+            and signoff.role in process.step(signoff.step).roles
+        ):  # nor is a reject in another role
             step = process.step(signoff.step)
             if step.on_reject and step.on_reject.declines:  # an answer: it undoes the step's own signature only
                 replayed.counting.pop(step.id, None)
@@ -359,9 +385,13 @@ def makers(view: ProjectView, stage: Stage) -> set[str]:
     roles = view.process.roles
     own = [step for step in stage.steps if not step.review]
     ids = {step.id for step in own}
-    signed = {who for s in view.project.record(stage.id).signoffs
-              if s.step in ids and s.decision is Decision.APPROVE and s.role in roles and not roles[s.role].external
-              for who in (s.by, s.on_behalf_of) if who}
+    signed = {
+        who
+        for s in view.project.record(stage.id).signoffs
+        if s.step in ids and s.decision is Decision.APPROVE and s.role in roles and not roles[s.role].external
+        for who in (s.by, s.on_behalf_of)
+        if who
+    }
     named: set[str] = set()
     for role in {roles[r] for step in own for r in step.roles if r in roles and not roles[r].external}:
         for path in role.named_in:
@@ -378,40 +408,75 @@ def sign_refusals(view: ProjectView, step: Step, person: Person, role: str, deci
         return problems
     if not view.applies(step):
         conds = [c.describe() for c in (view.process.stage(step.stage).when, step.when) if not c.holds(view)]
-        problems.append(Problem(step.id, _("does not apply to this project ({conditions} does not hold)")
-                                .format(conditions=both(conds)), step.clause))
+        problems.append(
+            Problem(
+                step.id,
+                _("does not apply to this project ({conditions} does not hold)").format(conditions=both(conds)),
+                step.clause,
+            )
+        )
         return problems
     if role not in step.roles:
-        problems.append(Problem(step.id, _("is not signed as {role}: it is signed by {roles}").format(
-            role=role, roles=listing(role_name(view.process, r) for r in step.roles)), step.clause))
+        problems.append(
+            Problem(
+                step.id,
+                _("is not signed as {role}: it is signed by {roles}").format(
+                    role=role, roles=listing(role_name(view.process, r) for r in step.roles)
+                ),
+                step.clause,
+            )
+        )
     elif not holds_role(person, role, view):
-        problems.append(Problem(step.id, _("{person} may not sign as {role}: {requirement}").format(
-            person=person.label(), role=role_name(view.process, role), requirement=role_requirement(view, role)),
-            step.clause))
+        problems.append(
+            Problem(
+                step.id,
+                _("{person} may not sign as {role}: {requirement}").format(
+                    person=person.label(), role=role_name(view.process, role), requirement=role_requirement(view, role)
+                ),
+                step.clause,
+            )
+        )
     valid = view.valid_signatures(step)
     if role in valid and decision is not Decision.REJECT:
         done = valid[role]
-        problems.append(Problem(step.id, _("already signed as {role} by {signer} on {day}").format(
-            role=role_name(view.process, role), signer=done.by, day=done.at.date()), step.clause))
+        problems.append(
+            Problem(
+                step.id,
+                _("already signed as {role} by {signer} on {day}").format(
+                    role=role_name(view.process, role), signer=done.by, day=done.at.date()
+                ),
+                step.clause,
+            )
+        )
     elif view.is_signed(step.id) and view.satisfied(step.id):
         problems.append(Problem(step.id, _("is already complete"), step.clause))
     elif view.is_signed(step.id):
-        problems.append(Problem(step.id, _("is signed already: it waits for what it follows (below), not for a "
-                                           "signature"), step.clause))
+        problems.append(
+            Problem(
+                step.id, _("is signed already: it waits for what it follows (below), not for a signature"), step.clause
+            )
+        )
     if decision is Decision.REJECT and step.on_reject is None:
         problems.append(Problem(step.id, _("cannot be rejected: the procedure gives it no return point"), step.clause))
     problems += view.missing_prerequisites(step)
     if decision is Decision.APPROVE:
         problems += view.missing_fields(step)
     if step.review and person.id in makers(view, view.process.stage(step.stage)):
-        problems.append(Problem(step.id, _("{person} signed this stage's own work and may not approve it "
-                                           "(nobody approves their own work)").format(person=person.label()),
-                                step.clause))
+        problems.append(
+            Problem(
+                step.id,
+                _(
+                    "{person} signed this stage's own work and may not approve it (nobody approves their own work)"
+                ).format(person=person.label()),
+                step.clause,
+            )
+        )
     return problems
 
 
-def delegation_refusals(view: ProjectView, step: Step, actor: Person, signer: Person, role: str, people: People,
-                        day: date) -> list[Problem]:
+def delegation_refusals(
+    view: ProjectView, step: Step, actor: Person, signer: Person, role: str, people: People, day: date
+) -> list[Problem]:
     """代签: *actor* signs for *signer* only under a delegation of that role valid on *day*, and
     neither of them may approve their own work."""
     problems = []
@@ -421,18 +486,29 @@ def delegation_refusals(view: ProjectView, step: Step, actor: Person, signer: Pe
         ended = max((d.until for d in near if d.until < day), default=None)
         starts = min((d.since for d in near if d.since and d.since > day), default=None)
         if ended is not None:
-            text = _("{actor} may not sign for {signer} as {role} on {day}: the delegation in people.yaml ended on "
-                     "{until}").format(until=ended, **said)
+            text = _(
+                "{actor} may not sign for {signer} as {role} on {day}: the delegation in people.yaml ended on {until}"
+            ).format(until=ended, **said)
         elif starts is not None:
-            text = _("{actor} may not sign for {signer} as {role} on {day}: the delegation in people.yaml starts on "
-                     "{since}").format(since=starts, **said)
+            text = _(
+                "{actor} may not sign for {signer} as {role} on {day}: the delegation in people.yaml starts on {since}"
+            ).format(since=starts, **said)
         else:
-            text = _("{actor} may not sign for {signer} as {role} on {day}: people.yaml has no such delegation "
-                     "(delegations: from, to, roles, until)").format(**said)
+            text = _(
+                "{actor} may not sign for {signer} as {role} on {day}: people.yaml has no such delegation "
+                "(delegations: from, to, roles, until)"
+            ).format(**said)
         problems.append(Problem(step.id, text, step.clause))
     if step.review and actor.id in makers(view, view.process.stage(step.stage)):
-        problems.append(Problem(step.id, _("{actor} signed this stage's own work and may not approve it, "
-                                           "not even for someone else").format(actor=actor.label()), step.clause))
+        problems.append(
+            Problem(
+                step.id,
+                _("{actor} signed this stage's own work and may not approve it, not even for someone else").format(
+                    actor=actor.label()
+                ),
+                step.clause,
+            )
+        )
     return problems
 
 
@@ -441,9 +517,14 @@ def role_requirement(view: ProjectView, role_id: str) -> str:
     role = view.process.roles[role_id]
     if role.external:
         return _("{role} is recorded by {recorders} with --signatory").format(
-            role=role_name(view.process, role_id), recorders=either(role_name(view.process, r) for r in role.recorded_by))
-    parts = [_("needs the role {role} in people.yaml").format(role=role_name(view.process, role_id))] \
-        if role.is_global else []
+            role=role_name(view.process, role_id),
+            recorders=either(role_name(view.process, r) for r in role.recorded_by),
+        )
+    parts = (
+        [_("needs the role {role} in people.yaml").format(role=role_name(view.process, role_id))]
+        if role.is_global
+        else []
+    )
     if role.named_in:
         parts.append(_("must be named in {fields}").format(fields=either(role.named_in)))
     return both(parts)
@@ -459,9 +540,10 @@ def withdrawn_words(view: ProjectView, stopped: Signoff) -> str:
     """Why a withdrawn project takes no sign-off, and how it goes on."""
     halting = next(s for s in view.process.stages if s.halts)
     reason = view.value(f"{halting.id}.reason") or ""
-    return _("project {project} was withdrawn on {day} ({reason}): it takes no more sign-offs; to go on with it, "
-             "reopen {stage}: xmflow set {project} {stage}.reason= --reopen -m WHY").format(
-        project=view.project.id, day=stopped.at.date(), reason=str(reason).strip(), stage=halting.id)
+    return _(
+        "project {project} was withdrawn on {day} ({reason}): it takes no more sign-offs; to go on with it, "
+        "reopen {stage}: xmflow set {project} {stage}.reason= --reopen -m WHY"
+    ).format(project=view.project.id, day=stopped.at.date(), reason=str(reason).strip(), stage=halting.id)
 
 
 def not_applying(view: ProjectView, step: Step) -> list[str]:
@@ -473,8 +555,11 @@ def not_applying(view: ProjectView, step: Step) -> list[str]:
         if isinstance(cond, FieldTrue):
             ftype = view.process.field_type(cond.path)
             value = _("yes") if ftype is not None and ftype.kind == "bool" else "…"
-            said.append(_("{field} is not set: it applies once it is (xmflow set {project} {field}={value})").format(
-                field=cond.path, project=view.project.id, value=value))
+            said.append(
+                _("{field} is not set: it applies once it is (xmflow set {project} {field}={value})").format(
+                    field=cond.path, project=view.project.id, value=value
+                )
+            )
         else:
             said.append(_("{condition} does not hold").format(condition=cond.describe()))
     return said

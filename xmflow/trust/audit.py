@@ -43,18 +43,22 @@ from xmflow.trust.conformance import SKEW, invoice_numbers_used_once, judge, out
 __all__ = ["Finding", "Report", "report", "verify"]
 
 TEMPLATES = "templates/"  # the workspace's own form templates (rendering.py reads them)
-UNAUTHENTICATED = N_("identities are taken from each commit's author and are not authenticated: xmflow.yaml does not "
-                     "require signed commits, so anyone who can commit can set GIT_AUTHOR_EMAIL to another person's "
-                     "(the admin's too). Turn on require_signed_commits (README: Running the server hook), and run the "
-                     "server's hook where the server says who pushes")  # the English, as scripts and tests name it
+UNAUTHENTICATED = N_(
+    "identities are taken from each commit's author and are not authenticated: xmflow.yaml does not "
+    "require signed commits, so anyone who can commit can set GIT_AUTHOR_EMAIL to another person's "
+    "(the admin's too). Turn on require_signed_commits (README: Running the server hook), and run the "
+    "server's hook where the server says who pushes"
+)  # the English, as scripts and tests name it
 
 
 def unauthenticated() -> str:
     """:data:`UNAUTHENTICATED` in the language in use (a note of `verify`)."""
-    return _("identities are taken from each commit's author and are not authenticated: xmflow.yaml does not "
-             "require signed commits, so anyone who can commit can set GIT_AUTHOR_EMAIL to another person's "
-             "(the admin's too). Turn on require_signed_commits (README: Running the server hook), and run the "
-             "server's hook where the server says who pushes")
+    return _(
+        "identities are taken from each commit's author and are not authenticated: xmflow.yaml does not "
+        "require signed commits, so anyone who can commit can set GIT_AUTHOR_EMAIL to another person's "
+        "(the admin's too). Turn on require_signed_commits (README: Running the server hook), and run the "
+        "server's hook where the server says who pushes"
+    )
 
 
 @dataclass(frozen=True)
@@ -65,13 +69,18 @@ class Report:
     findings: list[Finding]
     acknowledged: list[tuple[Finding, str]]
     notes: list[str]
-    replayed: int = 0   # the commits replayed this time
-    resumed: str = ""   # the commit it went on from (a checkpoint), "" from the first
+    replayed: int = 0  # the commits replayed this time
+    resumed: str = ""  # the commit it went on from (a checkpoint), "" from the first
 
     def as_json(self) -> dict[str, Any]:
-        return {"rev": self.rev, "findings": [f.as_json() for f in self.findings],
-                "acknowledged": [{**f.as_json(), "why": why} for f, why in self.acknowledged], "notes": self.notes,
-                "replayed": self.replayed, "resumed_from": self.resumed or None}
+        return {
+            "rev": self.rev,
+            "findings": [f.as_json() for f in self.findings],
+            "acknowledged": [{**f.as_json(), "why": why} for f, why in self.acknowledged],
+            "notes": self.notes,
+            "replayed": self.replayed,
+            "resumed_from": self.resumed or None,
+        }
 
 
 @dataclass
@@ -81,7 +90,7 @@ class Tree:
 
     root: Path
     files: dict[str, str] = field(default_factory=dict)
-    trusted: dict[str, str] = field(default_factory=dict)   # settings path → blob, as an admin left them
+    trusted: dict[str, str] = field(default_factory=dict)  # settings path → blob, as an admin left them
     invoices: dict[str, str] = field(default_factory=dict)  # each invoice number so far (casefolded) → its project
     blobs: dict[str, bytes] = field(default_factory=dict)
     _parsed: dict[tuple[Any, ...], Any] = field(default_factory=dict)
@@ -103,8 +112,9 @@ class Tree:
         per version of each."""
         files = self.trusted if files is None else files
         config = self.config(files)
-        process = self._once(("process", config.process, files.get(config.process or "")),
-                             lambda: self._process(config, files))
+        process = self._once(
+            ("process", config.process, files.get(config.process or "")), lambda: self._process(config, files)
+        )
         people = self._once(("people", id(process), files.get(PEOPLE)), lambda: self._people(process, files))
         return self._once(("settings", id(config), id(process), id(people)), lambda: Settings(config, process, people))
 
@@ -141,11 +151,15 @@ class Tree:
         settings and the files of the projects they change (read in one go): what verify holds
         does not grow with the history."""
         settings = set(self.trusted.values()) | {blob for path, blob in self.files.items() if "/" not in path}
-        wanted = {blob for path, blob in self.files.items()
-                  if (parts := path.split("/"))[0] == "projects" and len(parts) == 3 and parts[1] in projects}
+        wanted = {
+            blob
+            for path, blob in self.files.items()
+            if (parts := path.split("/"))[0] == "projects" and len(parts) == 3 and parts[1] in projects
+        }
         held = {blob: data for blob, data in self.blobs.items() if blob in settings or blob in wanted}
-        self.blobs = _Blobs(self.root, {**store.read_blobs(self.root, sorted(wanted - held.keys())), **held,
-                                        **contents.blobs})
+        self.blobs = _Blobs(
+            self.root, {**store.read_blobs(self.root, sorted(wanted - held.keys())), **held, **contents.blobs}
+        )
         self._parsed = {key: value for key, value in self._parsed.items() if key[0] != "records"}
 
     def _once(self, key: tuple[Any, ...], make: Any) -> Any:
@@ -157,8 +171,9 @@ class Tree:
         if not config.process:
             return parser.load(None)
         if config.process not in files:
-            raise RecordError(config.process, _("missing: xmflow.yaml names it as the process, and there is no such "
-                                                "file"))
+            raise RecordError(
+                config.process, _("missing: xmflow.yaml names it as the process, and there is no such file")
+            )
         return parser.parse(self.text(files[config.process], config.process) or "", config.process)
 
     def _people(self, process: Process, files: dict[str, str]) -> People:
@@ -167,6 +182,7 @@ class Tree:
 
     def project(self, process: Process, project_id: str, old: dict[str, str | None] | None = None) -> Project:
         """A project as this tree has it, or as it was before a commit changed the files in *old*."""
+
         def read(name: str) -> bytes | None:
             path = f"projects/{project_id}/{name}"
             blob = old[path] if old is not None and path in old else self.files.get(path)
@@ -189,12 +205,20 @@ def report(root: Path, rev: str = "HEAD", project: str | None = None, full: bool
     tip = store.git(root, "rev-parse", "--verify", "-q", f"{rev}^{{commit}}", check=False).strip()
     if rev.startswith("^") or ".." in rev or not re.fullmatch(r"[0-9a-f]{40}(?:[0-9a-f]{24})?", tip):
         one = not (tip or ".." in rev or rev.startswith("^"))
-        raise UsageError(_("--rev {rev}: no such commit here").format(rev=rev) if one else
-                         _("--rev {rev}: not one commit (a range or an exclusion names none): give a branch, a tag or "
-                           "a commit id").format(rev=rev))
+        raise UsageError(
+            _("--rev {rev}: no such commit here").format(rev=rev)
+            if one
+            else _(
+                "--rev {rev}: not one commit (a range or an exclusion names none): give a branch, a tag or a commit id"
+            ).format(rev=rev)
+        )
     if store.is_shallow(root):
-        raise UsageError(_("this clone has only part of the history (a shallow clone), so it cannot be verified: "
-                           "fetch the rest with `git fetch --unshallow`, then verify again"))
+        raise UsageError(
+            _(
+                "this clone has only part of the history (a shallow clone), so it cannot be verified: "
+                "fetch the rest with `git fetch --unshallow`, then verify again"
+            )
+        )
     start, commits = _start(root, tip, full)
     tree = Tree(root, dict(start.files), dict(start.trusted), dict(start.invoices))
     tree.blobs = _Blobs(root, {})
@@ -222,8 +246,11 @@ def report(root: Path, rev: str = "HEAD", project: str | None = None, full: bool
     except XmflowError:
         acked, notes = (), []  # the trusted settings are broken: their findings say so
     mine = [f for f in findings if project is None or f.project == project]
-    known = [(f, next(a.why for a in acked if a.covers(f.commit, f.kind, f.project)))
-             for f in mine if any(a.covers(f.commit, f.kind, f.project) for a in acked)]
+    known = [
+        (f, next(a.why for a in acked if a.covers(f.commit, f.kind, f.project)))
+        for f in mine
+        if any(a.covers(f.commit, f.kind, f.project) for a in acked)
+    ]
     left = [f for f in mine if not any(f is k for k, _why in known)]
     return Report(rev, left, known, notes, replayed=replayed, resumed=start.commit)
 
@@ -263,8 +290,11 @@ class _Blobs(dict[str, bytes]):
     def __missing__(self, blob: str) -> bytes:
         found = store.read_blobs(self.root, [blob])
         if blob not in found:
-            raise StoreError(_("git object {blob} is missing from this repository: fetch it (git fetch), or verify "
-                               "with --full").format(blob=blob))
+            raise StoreError(
+                _(
+                    "git object {blob} is missing from this repository: fetch it (git fetch), or verify with --full"
+                ).format(blob=blob)
+            )
         self[blob] = found[blob]
         return found[blob]
 
@@ -275,16 +305,30 @@ def _commit_shape(commit: Commit) -> list[Finding]:
     parents is never judged, so twenty commits can vanish behind one), or a date that is no time."""
     findings = []
     if len(commit.parents) > 1:
-        findings.append(Finding(commit.sha, _("is a merge (of {parents}): xmflow's history is a line, and what a "
-                                              "merge brings from its other parents is not verified; an admin puts the "
-                                              "line right (xmflow sync rebases, it never merges)").format(
-                                    parents=", ".join(p[:7] for p in commit.parents)),
-                                commit.trailer("Project") or "", kind="merge"))
+        findings.append(
+            Finding(
+                commit.sha,
+                _(
+                    "is a merge (of {parents}): xmflow's history is a line, and what a "
+                    "merge brings from its other parents is not verified; an admin puts the "
+                    "line right (xmflow sync rebases, it never merges)"
+                ).format(parents=", ".join(p[:7] for p in commit.parents)),
+                commit.trailer("Project") or "",
+                kind="merge",
+            )
+        )
     if commit.bad_dates:
-        findings.append(Finding(commit.sha, _("its {dates} is no time (a timezone or a year git does not make: the "
-                                              "commit was made by hand); verify reads it as {at}").format(
-                                    dates=pgettext("between two items", " and ").join(commit.bad_dates),
-                                    at=commit.at.isoformat()), commit.trailer("Project") or "", kind="bad-date"))
+        findings.append(
+            Finding(
+                commit.sha,
+                _(
+                    "its {dates} is no time (a timezone or a year git does not make: the "
+                    "commit was made by hand); verify reads it as {at}"
+                ).format(dates=pgettext("between two items", " and ").join(commit.bad_dates), at=commit.at.isoformat()),
+                commit.trailer("Project") or "",
+                kind="bad-date",
+            )
+        )
     return findings
 
 
@@ -296,9 +340,15 @@ def _unreadable(contents: Contents) -> dict[str, list[Finding]]:
         parts = item.path.split("/", 2)
         project = parts[1] if parts[0] == "projects" and len(parts) > 1 else ""
         file = parts[2] if project and len(parts) == 3 else item.path
-        findings.setdefault(item.commit, []).append(Finding(
-            item.commit, _("{why}; verify judges the commit as if it had removed the file").format(why=item.why),
-            project, kind=item.kind, file=file))
+        findings.setdefault(item.commit, []).append(
+            Finding(
+                item.commit,
+                _("{why}; verify judges the commit as if it had removed the file").format(why=item.why),
+                project,
+                kind=item.kind,
+                file=file,
+            )
+        )
     return findings
 
 
@@ -318,10 +368,16 @@ def _replay(tree: Tree, commit: Commit, signed: dict[str | None, tuple[People, l
     if before is None:
         return findings
     if commit.committed_at and commit.at > commit.committed_at + SKEW:
-        findings.append(Finding(commit.sha, _("dated {at}, after it was committed ({committed}): a change made in "
-                                              "the future").format(at=commit.at.isoformat(),
-                                                                   committed=commit.committed_at.isoformat()),
-                                commit.trailer("Project") or "", kind="future-dated"))
+        findings.append(
+            Finding(
+                commit.sha,
+                _("dated {at}, after it was committed ({committed}): a change made in the future").format(
+                    at=commit.at.isoformat(), committed=commit.committed_at.isoformat()
+                ),
+                commit.trailer("Project") or "",
+                kind="future-dated",
+            )
+        )
     findings += _lookalikes(commit, before)
     touched = _projects(changed)
     for project_id in sorted(touched):
@@ -329,9 +385,18 @@ def _replay(tree: Tree, commit: Commit, signed: dict[str | None, tuple[People, l
     claimed = commit.trailer("Project")
     if claimed and claimed not in touched and commit.trailer("Decision") != Decision.RECORD.value:
         step, decision = commit.trailer("Step") or "", commit.trailer("Decision")
-        findings.append(Finding(commit.sha, _("says it {does} but changes none of the project's files (a commit "
-                                              "with no matching signature)").format(does=_claimed(decision, step)),
-                                claimed, step.partition(".")[0], step, kind="no-signoff"))
+        findings.append(
+            Finding(
+                commit.sha,
+                _(
+                    "says it {does} but changes none of the project's files (a commit with no matching signature)"
+                ).format(does=_claimed(decision, step)),
+                claimed,
+                step.partition(".")[0],
+                step,
+                kind="no-signoff",
+            )
+        )
     if before.config.require_signed_commits:
         signed.setdefault(people_blob, (before.people, []))[1].append(replace(commit, changes=()))
     return findings
@@ -342,8 +407,11 @@ def _claimed(decision: str | None, step: str) -> str:
     if not decision:
         return _("acts on the project")
     step = step or _("a step")
-    does = {Decision.APPROVE.value: _("approves {step}"), Decision.REJECT.value: _("rejects {step}"),
-            Decision.REOPEN.value: _("reopens {step}")}.get(decision)
+    does = {
+        Decision.APPROVE.value: _("approves {step}"),
+        Decision.REJECT.value: _("rejects {step}"),
+        Decision.REOPEN.value: _("reopens {step}"),
+    }.get(decision)
     return does.format(step=step) if does else _("{decision}s {step}").format(decision=decision, step=step)
 
 
@@ -354,12 +422,19 @@ def _settings(tree: Tree, commit: Commit, findings: list[Finding]) -> Settings |
     try:
         return tree.settings()
     except XmflowError as exc:
-        findings.append(Finding(commit.sha, _("the settings before this commit cannot be read: {error}").format(
-            error=exc.message), kind="settings-unreadable"))
+        findings.append(
+            Finding(
+                commit.sha,
+                _("the settings before this commit cannot be read: {error}").format(error=exc.message),
+                kind="settings-unreadable",
+            )
+        )
         return None
 
 
-def _settings_change(tree: Tree, commit: Commit, before: Settings | None, changed: dict[str, str | None]) -> list[Finding]:
+def _settings_change(
+    tree: Tree, commit: Commit, before: Settings | None, changed: dict[str, str | None]
+) -> list[Finding]:
     """people.yaml, xmflow.yaml, the process and the acknowledgements change only by an admin
     (SPEC §2). An admin's change is taken up whole; anyone else's is a finding and is not."""
     guarded = tree.guarded(before.config if before else None) | tree.guarded(tree.current_config())
@@ -374,9 +449,17 @@ def _settings_change(tree: Tree, commit: Commit, before: Settings | None, change
         tree.trust_current()
         return []
     who = person.label() if person else commit.email
-    return [Finding(commit.sha, _("{files} changed by {who}, who is not an admin (only an admin changes people.yaml, "
-                                  "xmflow.yaml, the process and the acknowledgements); the change is not taken "
-                                  "up").format(files=", ".join(touched), who=who), kind="settings-by-non-admin")]
+    return [
+        Finding(
+            commit.sha,
+            _(
+                "{files} changed by {who}, who is not an admin (only an admin changes people.yaml, "
+                "xmflow.yaml, the process and the acknowledgements); the change is not taken "
+                "up"
+            ).format(files=", ".join(touched), who=who),
+            kind="settings-by-non-admin",
+        )
+    ]
 
 
 def _fold(name: str) -> str:
@@ -389,8 +472,17 @@ def _lookalikes(commit: Commit, settings: Settings) -> list[Finding]:
     ``projects/ID/Contract.yaml``, ``People.yaml``): on a Mac or Windows disk it is the same file
     as xmflow's, so checking the commit out there writes it over the real one, unjudged."""
     process = settings.process
-    top = {_fold(n): n for n in (PEOPLE, CONFIG, ACKNOWLEDGEMENTS, "projects", TEMPLATES.rstrip("/"),
-                                 *filter(None, [settings.config.process]))}
+    top = {
+        _fold(n): n
+        for n in (
+            PEOPLE,
+            CONFIG,
+            ACKNOWLEDGEMENTS,
+            "projects",
+            TEMPLATES.rstrip("/"),
+            *filter(None, [settings.config.process]),
+        )
+    }
     stage_files = {_fold(s.file): s.file for s in process.stages}
     findings = []
     for change in commit.changes:
@@ -402,10 +494,19 @@ def _lookalikes(commit: Commit, settings: Settings) -> list[Finding]:
         for real, named in ((first, parts[0]), (stage, parts[2] if len(parts) == 3 else "")):
             if real is not None and real != named:
                 project = parts[1] if first == "projects" and len(parts) > 1 else ""
-                findings.append(Finding(commit.sha, _("{path} differs from xmflow's {real} only in letter case: on a "
-                                                      "Mac or Windows disk it is the same file and would be written "
-                                                      "over it; an admin removes it").format(path=change.path, real=real),
-                                        project, kind="lookalike-name", file=change.path))
+                findings.append(
+                    Finding(
+                        commit.sha,
+                        _(
+                            "{path} differs from xmflow's {real} only in letter case: on a "
+                            "Mac or Windows disk it is the same file and would be written "
+                            "over it; an admin removes it"
+                        ).format(path=change.path, real=real),
+                        project,
+                        kind="lookalike-name",
+                        file=change.path,
+                    )
+                )
                 break
     return findings
 
@@ -414,22 +515,36 @@ def _projects(changed: dict[str, str | None]) -> set[str]:
     return {parts[1] for parts in (path.split("/") for path in changed) if parts[0] == "projects" and len(parts) > 2}
 
 
-def _project_change(commit: Commit, settings: Settings, old_files: dict[str, str | None], tree: Tree,
-                    project_id: str) -> list[Finding]:
+def _project_change(
+    commit: Commit, settings: Settings, old_files: dict[str, str | None], tree: Tree, project_id: str
+) -> list[Finding]:
     """One commit's change to one project, judged by the conformance checks."""
     base = f"projects/{project_id}/"
     if commit.trailer("Project") != project_id:
         files = sorted({c.path.split("/")[2] for c in commit.changes if c.path.startswith(base)})
         return [outside_xmflow(commit.sha, project_id, files, settings.process)]
     try:
-        before, after = tree.project(settings.process, project_id, old_files), tree.project(settings.process, project_id)
+        before, after = (
+            tree.project(settings.process, project_id, old_files),
+            tree.project(settings.process, project_id),
+        )
     except XmflowError as exc:
-        return [Finding(commit.sha, _("a record cannot be read: {error}").format(error=exc.message), project_id,
-                        kind="record-unreadable")]
-    scans = tuple(Scan(c.path[len(base):], old_files.get(c.path) is not None, c.digest if c.blob else None)
-                  for c in commit.changes if c.path.startswith(base + "files/"))  # read_contents took each digest
-    change = ProjectChange(project_id, commit.sha, commit.email, commit.at, commit.trailers, settings, before, after,
-                           scans)
+        return [
+            Finding(
+                commit.sha,
+                _("a record cannot be read: {error}").format(error=exc.message),
+                project_id,
+                kind="record-unreadable",
+            )
+        ]
+    scans = tuple(
+        Scan(c.path[len(base) :], old_files.get(c.path) is not None, c.digest if c.blob else None)
+        for c in commit.changes
+        if c.path.startswith(base + "files/")
+    )  # read_contents took each digest
+    change = ProjectChange(
+        project_id, commit.sha, commit.email, commit.at, commit.trailers, settings, before, after, scans
+    )
     return judge(change) + list(invoice_numbers_used_once(change, tree.invoices))
 
 
@@ -446,13 +561,25 @@ def _rewritten_shared_history(root: Path) -> list[Finding]:
         for i, (sha, subject, _when) in enumerate(entries):
             if "forced-update" in subject:
                 old = entries[i + 1][0] if i + 1 < len(entries) else ""
-                said = _("{branch} was rewritten on the shared repository (git fetch took a forced update from "
-                         "{old} to {new}): commits it held, and any sign-off in them, are gone from it; its admin "
-                         "restores them") if old else \
-                    _("{branch} was rewritten on the shared repository (git fetch took a forced update to {new}): "
-                      "commits it held, and any sign-off in them, are gone from it; its admin restores them")
-                findings.append(Finding(sha, said.format(branch=ref.removeprefix("refs/remotes/"), old=old[:7],
-                                                         new=sha[:7]), kind="history-rewritten"))
+                said = (
+                    _(
+                        "{branch} was rewritten on the shared repository (git fetch took a forced update from "
+                        "{old} to {new}): commits it held, and any sign-off in them, are gone from it; its admin "
+                        "restores them"
+                    )
+                    if old
+                    else _(
+                        "{branch} was rewritten on the shared repository (git fetch took a forced update to {new}): "
+                        "commits it held, and any sign-off in them, are gone from it; its admin restores them"
+                    )
+                )
+                findings.append(
+                    Finding(
+                        sha,
+                        said.format(branch=ref.removeprefix("refs/remotes/"), old=old[:7], new=sha[:7]),
+                        kind="history-rewritten",
+                    )
+                )
     return findings
 
 
@@ -464,8 +591,15 @@ def _tip_settings(tree: Tree, tip: str) -> list[Finding]:
         tree.settings(tree.files)
         acks_mod.parse(tree.text(tree.files.get(ACKNOWLEDGEMENTS), ACKNOWLEDGEMENTS) or "")
     except XmflowError as exc:
-        return [Finding(tip, _("the settings of the last commit cannot be read, so no xmflow command can work on "
-                               "it: {error}").format(error=exc.message), kind="settings-unreadable")]
+        return [
+            Finding(
+                tip,
+                _(
+                    "the settings of the last commit cannot be read, so no xmflow command can work on it: {error}"
+                ).format(error=exc.message),
+                kind="settings-unreadable",
+            )
+        ]
     return []
 
 
@@ -481,21 +615,34 @@ def _signatures(root: Path, by_people: dict[str | None, tuple[People, list[Commi
             status, signer, _key = checked.get(commit.sha, ("N", "", ""))
             problem = problems.get(status) or _("has a signature git judges {status}").format(status=repr(status))
             if status == "G":
-                problem = None if signer.lower() == commit.email.lower() else \
-                    _("is signed with {signer}'s key, but its author is {email}").format(signer=signer,
-                                                                                      email=commit.email)
+                problem = (
+                    None
+                    if signer.lower() == commit.email.lower()
+                    else _("is signed with {signer}'s key, but its author is {email}").format(
+                        signer=signer, email=commit.email
+                    )
+                )
             if problem:
-                findings.append(Finding(commit.sha, _("{problem} (xmflow.yaml requires signed commits)").format(
-                    problem=problem), commit.trailer("Project") or "", kind="signature"))
+                findings.append(
+                    Finding(
+                        commit.sha,
+                        _("{problem} (xmflow.yaml requires signed commits)").format(problem=problem),
+                        commit.trailer("Project") or "",
+                        kind="signature",
+                    )
+                )
     return findings
 
 
 def _signature_problems() -> dict[str, str]:
     """What is wrong with a commit's signature, by git's verdict on it (``%G?``)."""
     return {
-        "N": _("is not signed"), "B": _("has a bad signature"), "U": _("is signed with a key people.yaml does not list"),
+        "N": _("is not signed"),
+        "B": _("has a bad signature"),
+        "U": _("is signed with a key people.yaml does not list"),
         "E": _("is signed, but the signature cannot be checked (a key people.yaml does not list?)"),
-        "X": _("has an expired signature"), "Y": _("is signed with an expired key"),
+        "X": _("has an expired signature"),
+        "Y": _("is signed with an expired key"),
         "R": _("is signed with a revoked key"),
     }
 
@@ -541,10 +688,15 @@ def settings_in_force(root: Path, rev: str = "HEAD") -> SettingsInForce:
     if tree.guarded_files(tree.current_config(), trusted_config) == tree.trusted or not refused:
         return SettingsInForce(trusted, None, paths)
     commit, why = refused[-1]
-    return SettingsInForce(trusted, paths=paths, refusal=_(
-        "commit {commit}: {why}. xmflow acts only on people, settings and the process as an admin last committed "
-        "them; an admin sets it right by committing the files as they should be, or acknowledges the change, taking "
-        "the settings up as they are (xmflow verify --acknowledge {commit} -m WHY)").format(commit=commit.short, why=why))
+    return SettingsInForce(
+        trusted,
+        paths=paths,
+        refusal=_(
+            "commit {commit}: {why}. xmflow acts only on people, settings and the process as an admin last committed "
+            "them; an admin sets it right by committing the files as they should be, or acknowledges the change, "
+            "taking the settings up as they are (xmflow verify --acknowledge {commit} -m WHY)"
+        ).format(commit=commit.short, why=why),
+    )
 
 
 def untrusted_settings(root: Path, rev: str = "HEAD") -> str | None:
@@ -588,8 +740,9 @@ def _unchanged_since(root: Path, commit: str, tip: str, paths: tuple[str, ...]) 
     line = store.git(root, "rev-list", "--first-parent", f"{commit}..{tip}").split()
     if not line or store.git(root, "rev-parse", f"{line[-1]}^1", check=False).strip() != commit:
         return False  # not on the first-parent line from the commit
-    touched = store.git(root, "rev-list", "--first-parent", "-1", f"{commit}..{tip}", "--", *paths,
-                        ":(glob)**/.gitattributes")
+    touched = store.git(
+        root, "rev-list", "--first-parent", "-1", f"{commit}..{tip}", "--", *paths, ":(glob)**/.gitattributes"
+    )
     return not touched.strip()
 
 
@@ -597,8 +750,12 @@ def is_guarded(path: str, settings: set[str]) -> bool:
     """Whether only an admin changes *path*: the settings files (and anything put where one
     goes), the workspace's own form templates (a form must print what the records say), and
     `.gitattributes` anywhere (it changes how git writes the files out in every clone)."""
-    return (path in settings or path.split("/", 1)[0] in settings or path.startswith(TEMPLATES)
-            or path.rsplit("/", 1)[-1] == ".gitattributes")
+    return (
+        path in settings
+        or path.split("/", 1)[0] in settings
+        or path.startswith(TEMPLATES)
+        or path.rsplit("/", 1)[-1] == ".gitattributes"
+    )
 
 
 def _settings_paths(root: Path, rev: str) -> list[str]:

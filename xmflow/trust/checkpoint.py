@@ -11,9 +11,10 @@ very code (its name carries a digest of xmflow's own source, so another version,
 file, never reads it), its content matches the digest written with it, and its commit is on the
 line being verified. The findings it holds are messages, in the language of the verify that made
 them, so each language has its own checkpoints (``TAG.LANG-COMMIT.json``, :data:`KEEP` of each):
-a verify in Chinese never shows a finding an English one kept, nor the other way round. Anything else, and `verify` replays the history from the start, as
-`verify --full` always does. Findings depend only on the commits up to a checkpoint, never on
-the clock or on refs, so going on from one gives what a full replay gives.
+a verify in Chinese never shows a finding an English one kept, nor the other way round.
+Anything else, and `verify` replays the history from the start, as `verify --full` always does.
+Findings depend only on the commits up to a checkpoint, never on the clock or on refs, so going
+on from one gives what a full replay gives.
 """
 
 from __future__ import annotations
@@ -81,8 +82,14 @@ def _read(path: Path, commit: str) -> Checkpoint | None:
         if hashlib.sha256(body).hexdigest().encode() != digest:
             raise ValueError("digest")  # untranslated: never shown, caught below
         data: dict[str, Any] = json.loads(body)
-        found = Checkpoint(commit, dict(data["files"]), dict(data["trusted"]), dict(data["invoices"]),
-                           list(data["processes"]), [Finding(**f) for f in data["findings"]])
+        found = Checkpoint(
+            commit,
+            dict(data["files"]),
+            dict(data["trusted"]),
+            dict(data["invoices"]),
+            list(data["processes"]),
+            [Finding(**f) for f in data["findings"]],
+        )
     except (OSError, ValueError, KeyError, TypeError):
         with contextlib.suppress(OSError):
             path.unlink()  # broken: the next verify writes it again
@@ -94,10 +101,17 @@ def save(root: Path, checkpoint: Checkpoint) -> None:
     """Keep *checkpoint* (atomically) and the latest KEEP-1 others; one that cannot be written
     is no error (the next verify replays more)."""
     folder = _folder(root)
-    body = json.dumps({"commit": checkpoint.commit, "files": checkpoint.files, "trusted": checkpoint.trusted,
-                       "invoices": checkpoint.invoices, "processes": checkpoint.processes,
-                       "findings": [asdict(f) for f in checkpoint.findings]},
-                      separators=(",", ":")).encode("ascii")  # ASCII: a path that is not UTF-8 is kept escaped
+    body = json.dumps(
+        {
+            "commit": checkpoint.commit,
+            "files": checkpoint.files,
+            "trusted": checkpoint.trusted,
+            "invoices": checkpoint.invoices,
+            "processes": checkpoint.processes,
+            "findings": [asdict(f) for f in checkpoint.findings],
+        },
+        separators=(",", ":"),
+    ).encode("ascii")  # ASCII: a path that is not UTF-8 is kept escaped
     path = folder / f"{_prefix()}-{checkpoint.commit}.json"
     try:
         folder.mkdir(parents=True, exist_ok=True)

@@ -79,15 +79,19 @@ class Checked:
     ids of the scans it hashed, checked again before it is used)."""
 
     problems: tuple[Problem, ...]
-    invoices: tuple[str, ...]              # its invoice numbers, in order
-    scans: tuple[tuple[str, str], ...]     # (path, git blob id) of each scan it read
+    invoices: tuple[str, ...]  # its invoice numbers, in order
+    scans: tuple[tuple[str, str], ...]  # (path, git blob id) of each scan it read
 
 
 def _check_project(ws: Workspace, project: Project) -> Checked:
     ledger = ws.process.ledgers.get("invoices")
     entries = ProjectView(project, ws.process, ws.config).value(ledger.field) or [] if ledger else []
-    scans = {f"projects/{project.id}/{s.evidence.file}" for record in project.records.values()
-             for s in record.signoffs if s.evidence}
+    scans = {
+        f"projects/{project.id}/{s.evidence.file}"
+        for record in project.records.values()
+        for s in record.signoffs
+        if s.evidence
+    }
     blobs = tuple((path, ws.blobs.get(path, "")) for path in sorted(scans))  # "": git does not vouch for it
     return Checked(tuple(_signoffs(ws, project)), tuple(str(e.get("number") or "") for e in entries), blobs)
 
@@ -97,12 +101,21 @@ def _links(ws: Workspace) -> list[Problem]:
     project through it, and verify names the commit that adds one."""
     base = ws.root / PROJECTS
     links = [base] if base.is_symlink() else [p for p in base.iterdir() if p.is_symlink()] if base.is_dir() else []
-    return [Problem(str(link.relative_to(ws.root)), _("is a symbolic link, not a folder: a project's files are kept "
-                                                      "in its own folder; remove the link (git rm)")) for link in links]
+    return [
+        Problem(
+            str(link.relative_to(ws.root)),
+            _(
+                "is a symbolic link, not a folder: a project's files are kept "
+                "in its own folder; remove the link (git rm)"
+            ),
+        )
+        for link in links
+    ]
 
 
-def _invoice_numbers(project_id: str, numbers: tuple[str, ...], used: dict[str, str],
-                     ledger: Ledger | None) -> list[Problem]:
+def _invoice_numbers(
+    project_id: str, numbers: tuple[str, ...], used: dict[str, str], ledger: Ledger | None
+) -> list[Problem]:
     """An invoice number recorded in another project before this one (4.0: used once)."""
     if ledger is None:
         return []
@@ -111,9 +124,16 @@ def _invoice_numbers(project_id: str, numbers: tuple[str, ...], used: dict[str, 
         other = used.setdefault(number.casefold(), project_id)
         if other != project_id:
             where = f"projects/{project_id}"  # a path
-            problems.append(Problem(where, _("invoice number {number} is also recorded in project {other}: an invoice "
-                                             "number is used once").format(number=number, other=other),
-                                    ledger.clause, ledger.field))
+            problems.append(
+                Problem(
+                    where,
+                    _(
+                        "invoice number {number} is also recorded in project {other}: an invoice number is used once"
+                    ).format(number=number, other=other),
+                    ledger.clause,
+                    ledger.field,
+                )
+            )
     return problems
 
 
@@ -123,16 +143,25 @@ def _settings(ws: Workspace) -> list[Problem]:
     refusal, trusted = kept_settings(ws.root)
     problems = [Problem("", refusal)] if refusal else []
     process = [ws.config.process] if ws.config.process else []
-    pending = [path for path in store.dirty_paths(ws.root, [PEOPLE, CONFIG, ACKNOWLEDGEMENTS, *process,
-                                                            TEMPLATES.rstrip("/")])
-               if is_guarded(path, {PEOPLE, CONFIG, ACKNOWLEDGEMENTS, *process})]
+    pending = [
+        path
+        for path in store.dirty_paths(ws.root, [PEOPLE, CONFIG, ACKNOWLEDGEMENTS, *process, TEMPLATES.rstrip("/")])
+        if is_guarded(path, {PEOPLE, CONFIG, ACKNOWLEDGEMENTS, *process})
+    ]
     email = ws.identity_email() or ""
     admin = trusted.by_email(email) if trusted and email else None
     if pending and not (admin and "admin" in admin.roles):
         who = admin.label() if admin else email or _("whoever commits next (no git identity)")
-        problems += [Problem(path, _("changed, and {who} is not an admin: only an admin commits people.yaml, "
-                                     "xmflow.yaml, the process, the acknowledgements and the templates").format(who=who))
-                     for path in pending]
+        problems += [
+            Problem(
+                path,
+                _(
+                    "changed, and {who} is not an admin: only an admin commits people.yaml, "
+                    "xmflow.yaml, the process, the acknowledgements and the templates"
+                ).format(who=who),
+            )
+            for path in pending
+        ]
     return problems
 
 
@@ -147,8 +176,11 @@ def _signoffs(ws: Workspace, project: Project) -> list[Problem]:
             wrong: list[str] = []  # what is wrong with this sign-off (words looked up only then)
             if s.decision is Decision.REOPEN:
                 if s.step != stage.id or s.role not in process.roles:
-                    wrong.append(_("a reopen of stage {stage} names {step} as {role}").format(stage=stage.id,
-                                                                                           step=s.step, role=s.role))
+                    wrong.append(
+                        _("a reopen of stage {stage} names {step} as {role}").format(
+                            stage=stage.id, step=s.step, role=s.role
+                        )
+                    )
             elif not process.has_step(s.step) or process.step(s.step).stage != stage.id:
                 wrong.append(_("{step} is not a step of stage {stage}").format(step=s.step, stage=stage.id))
             elif s.role not in process.step(s.step).roles:
@@ -161,13 +193,19 @@ def _signoffs(ws: Workspace, project: Project) -> list[Problem]:
                 try:
                     actual = hashlib.sha256(files.read_scan(path, s.evidence.file)).hexdigest()
                 except XmflowError as exc:
-                    said = _("the scan {file} cannot be read (it is missing)") if not path.exists() else \
-                        _("the scan {file} cannot be read: {error}")
+                    said = (
+                        _("the scan {file} cannot be read (it is missing)")
+                        if not path.exists()
+                        else _("the scan {file} cannot be read: {error}")
+                    )
                     wrong.append(said.format(file=s.evidence.file, error=exc.message))
                 else:
                     if actual != s.evidence.sha256:
-                        wrong.append(_("the scan {file} is not the one signed (its SHA-256 differs from the "
-                                       "sign-off's)").format(file=s.evidence.file))
+                        wrong.append(
+                            _("the scan {file} is not the one signed (its SHA-256 differs from the sign-off's)").format(
+                                file=s.evidence.file
+                            )
+                        )
             if wrong:
                 where = _("{path}: sign-off {number} ({step})").format(path=record.path, number=i + 1, step=s.step)
                 problems += [Problem(where, message) for message in wrong]
@@ -188,13 +226,26 @@ def _pending(ws: Workspace, project: Project) -> list[Problem]:
         committed = records.project_from(ws.process, project.id, read)
     except XmflowError:
         return []  # the last commit's files are verify's business
-    scans = tuple(Scan(path[len(base):], store.read_bytes_at(ws.root, "HEAD", path) is not None, _sha256(ws, path))
-                  for path in store.dirty_paths(ws.root, [base + "files"]))
-    change = ProjectChange(project.id, "", ws.identity_email() or "", now(), None,
-                           Settings(ws.config, ws.process, ws.people), committed, project, scans)
+    scans = tuple(
+        Scan(path[len(base) :], store.read_bytes_at(ws.root, "HEAD", path) is not None, _sha256(ws, path))
+        for path in store.dirty_paths(ws.root, [base + "files"])
+    )
+    change = ProjectChange(
+        project.id,
+        "",
+        ws.identity_email() or "",
+        now(),
+        None,
+        Settings(ws.config, ws.process, ws.people),
+        committed,
+        project,
+        scans,
+    )
     paths = {stage.id: project.record(stage.id).path for stage in ws.process.stages}
-    return [Problem(base + f.file if f.file else paths.get(f.stage, base.rstrip("/")), f.message, f.clause)
-            for f in judge(change)]
+    return [
+        Problem(base + f.file if f.file else paths.get(f.stage, base.rstrip("/")), f.message, f.clause)
+        for f in judge(change)
+    ]
 
 
 def _sha256(ws: Workspace, path: str) -> str | None:

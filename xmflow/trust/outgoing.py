@@ -39,12 +39,13 @@ class Undone:
     project: str
     step: Step
     signoff: Signoff
-    made_in: str                  # the commit that made it: ``abc1234 “subject”``
-    changed_by: tuple[str, ...]   # the user's commits that changed its stage file, likewise
+    made_in: str  # the commit that made it: ``abc1234 “subject”``
+    changed_by: tuple[str, ...]  # the user's commits that changed its stage file, likewise
 
 
-def refuse_unpushable(root: Path, shown: str, tip: str | None, orig: str, forgiven: set[str] | None,
-                      origins: dict[str, str]) -> None:
+def refuse_unpushable(
+    root: Path, shown: str, tip: str | None, orig: str, forgiven: set[str] | None, origins: dict[str, str]
+) -> None:
     """Raise RuleError, naming each problem, unless the commits on top of *tip* (all of HEAD's
     when *tip* is None: a first push) may be pushed. *orig*: the branch before the sync;
     *forgiven*: the `xmflow check` problems its working tree had (None: the tree has not moved,
@@ -62,8 +63,15 @@ def refuse_unpushable(root: Path, shown: str, tip: str | None, orig: str, forgiv
 
 
 # -- verify ---------------------------------------------------------------------------------
-def _unverified_message(root: Path, shown: str, tip: str | None, orig: str, problems: list[str],
-                        found: list[audit.Finding], origins: dict[str, str]) -> str:
+def _unverified_message(
+    root: Path,
+    shown: str,
+    tip: str | None,
+    orig: str,
+    problems: list[str],
+    found: list[audit.Finding],
+    origins: dict[str, str],
+) -> str:
     """The findings, under the user's own commit ids, split into what the local commits had
     before the sync (theirs to redo through xmflow) and what the combination brought."""
     local = set(store.commits_only_in(root, orig, *([tip] if tip else [])))
@@ -71,25 +79,43 @@ def _unverified_message(root: Path, shown: str, tip: str | None, orig: str, prob
     own = [f for f in found if _key(f) in earlier]
     combined = problems + [str(replace(f, commit=origins.get(f.commit, f.commit))) for f in found if f not in own]
     failed = [name for name, has in (("`xmflow verify`", found), ("`xmflow check`", problems)) if has]
-    checks_failed = (_("{first} and {second}").format(first=failed[0], second=failed[1]) if len(failed) > 1
-                     else failed[0])
-    lines = [(_("nothing was pushed and your branch is as it was: your commits do not pass {checks} (the shared "
-                "repository's hook would refuse them too).") if found else
-              _("nothing was pushed and your branch is as it was: your commits do not pass {checks}.")).format(
-        checks=checks_failed)]
+    checks_failed = (
+        _("{first} and {second}").format(first=failed[0], second=failed[1]) if len(failed) > 1 else failed[0]
+    )
+    lines = [
+        (
+            _(
+                "nothing was pushed and your branch is as it was: your commits do not pass {checks} (the shared "
+                "repository's hook would refuse them too)."
+            )
+            if found
+            else _("nothing was pushed and your branch is as it was: your commits do not pass {checks}.")
+        ).format(checks=checks_failed)
+    ]
     if own:
         lines.append(_("Wrong in your commits themselves (a file changed by hand and committed with git, say):"))
         lines += [f"  - {replace(f, commit=origins.get(f.commit, f.commit))}" for f in own]
-        lines.append(_("Take such a commit out and make the change through xmflow: for your last commit, "
-                       "`git reset --soft HEAD~1`, then `git restore --staged --worktree FILE`; for an earlier one, "
-                       "`git rebase -i {shown}` and drop it. Then `xmflow set PROJECT FIELD=VALUE` (or `xmflow edit`) "
-                       "and `xmflow sync` again.").format(shown=shown))
+        lines.append(
+            _(
+                "Take such a commit out and make the change through xmflow: for your last commit, "
+                "`git reset --soft HEAD~1`, then `git restore --staged --worktree FILE`; for an earlier one, "
+                "`git rebase -i {shown}` and drop it. Then `xmflow set PROJECT FIELD=VALUE` (or `xmflow edit`) "
+                "and `xmflow sync` again."
+            ).format(shown=shown)
+        )
     if combined:
-        lines.append(_("Your commits no longer check out on top of {shown} (combined with what others pushed):").format(
-            shown=shown))
+        lines.append(
+            _("Your commits no longer check out on top of {shown} (combined with what others pushed):").format(
+                shown=shown
+            )
+        )
         lines += [f"  - {line}" for line in combined]
-        lines.append(_("Talk to whoever made the other change (git log {shown}), then sync again once one of you has "
-                       "set it right.").format(shown=shown))
+        lines.append(
+            _(
+                "Talk to whoever made the other change (git log {shown}), then sync again once one of you has "
+                "set it right."
+            ).format(shown=shown)
+        )
     return "\n".join(lines)
 
 
@@ -113,8 +139,11 @@ def undone_signatures(ws: Workspace, tip: str, orig: str, origins: dict[str, str
             continue
         known = {s for r in before.records.values() for s in r.signoffs} if before else set()
         still = _counting(ws, now) if now else set()
-        lost = [(step_id, s) for step_id, s in sorted(_counting(ws, theirs), key=lambda c: c[1].at)
-                if s not in known and (step_id, s) not in still]
+        lost = [
+            (step_id, s)
+            for step_id, s in sorted(_counting(ws, theirs), key=lambda c: c[1].at)
+            if s not in known and (step_id, s) not in still
+        ]
         for step_id, s in lost:
             step = process.step(step_id)
             path = f"{PROJECTS}/{pid}/{process.stage(step.stage).file}"
@@ -146,32 +175,40 @@ def _projects_at(root: Path, process: Process, rev: str, ids: list[str]) -> dict
 
 def _reader(files: dict[str, str], blobs: dict[str, bytes], folder: str) -> Callable[[str], bytes | None]:
     """Read a project's stage file by name from the blobs of one commit (None: no such file)."""
+
     def read(name: str) -> bytes | None:
         blob = files.get(folder + name)
         return blobs.get(blob) if blob else None
+
     return read
 
 
 def _counting(ws: Workspace, project: Project) -> set[tuple[str, Signoff]]:
     """The signatures that count on these records, by step id (of the steps that apply)."""
     view = ProjectView(project, ws.process, ws.config)
-    return {(step.id, s) for step in ws.process.steps if view.applies(step)
-            for s in view.valid_signatures(step).values()}
+    return {
+        (step.id, s) for step in ws.process.steps if view.applies(step) for s in view.valid_signatures(step).values()
+    }
 
 
 def _made_in(ws: Workspace, tip: str, pid: str, signoff: Signoff) -> str:
     """The commit of the shared branch that made a sign-off, as ``abc1234 “subject”``."""
     person = ws.people.by_id(signoff.by)
     commit = signoff_commit(walk(ws.root, tip, f"{PROJECTS}/{pid}"), pid, signoff, person.email) if person else None
-    return (_("{commit} “{subject}”").format(commit=commit.short, subject=commit.subject) if commit
-            else _("(its commit is not on the shared branch's main line)"))
+    return (
+        _("{commit} “{subject}”").format(commit=commit.short, subject=commit.subject)
+        if commit
+        else _("(its commit is not on the shared branch's main line)")
+    )
 
 
 def _changed_by(root: Path, tip: str, path: str, origins: dict[str, str]) -> tuple[str, ...]:
     """The local commits that changed *path*, oldest first, as ``abc1234 “subject”`` by the
     user's own ids."""
     local = set(store.commits_only_in(root, "HEAD", tip))
-    shas = [sha for sha in store.git(root, "log", "--reverse", "--format=%H", "HEAD", "--", path).split() if sha in local]
+    shas = [
+        sha for sha in store.git(root, "log", "--reverse", "--format=%H", "HEAD", "--", path).split() if sha in local
+    ]
     if not shas:
         return ()
     found = store.log_fields(root, ("%h", "%s"), "--no-walk=unsorted", revs=[origins.get(c, c) for c in shas])
@@ -184,23 +221,46 @@ def _undone_message(people: People, shown: str, undone: list[Undone]) -> str:
     for u in undone:
         who = _signer(people, u.signoff)
         signers.append(who)
-        yours = (ngettext("your commit {commits} changes", "your commits {commits} change", len(u.changed_by)).format(
-                     commits=", ".join(u.changed_by)) if u.changed_by else _("your commits change"))
+        yours = (
+            ngettext("your commit {commits} changes", "your commits {commits} change", len(u.changed_by)).format(
+                commits=", ".join(u.changed_by)
+            )
+            if u.changed_by
+            else _("your commits change")
+        )
         title = u.step.title if i18n.language() == "zh" else u.step.title_en or u.step.title
-        lines.append("  - " + _("{project} {step} ({title}): signed by {who} on {day} in commit {commit}; {yours} what "
-                                "it signed, so it no longer counts").format(
-            project=u.project, step=u.step.id, title=title, who=who, day=u.signoff.at.date().isoformat(),
-            commit=u.made_in, yours=yours))
+        lines.append(
+            "  - "
+            + _(
+                "{project} {step} ({title}): signed by {who} on {day} in commit {commit}; {yours} what "
+                "it signed, so it no longer counts"
+            ).format(
+                project=u.project,
+                step=u.step.id,
+                title=title,
+                who=who,
+                day=u.signoff.at.date().isoformat(),
+                commit=u.made_in,
+                yours=yours,
+            )
+        )
     talk = _names(list(dict.fromkeys(signers)))
-    return (ngettext("your changes would undo a signature made on {shown} since you last synced, which you had not "
-                     "seen:", "your changes would undo signatures made on {shown} since you last synced, which you "
-                     "had not seen:", len(undone)).format(shown=shown)
-            + "\n" + "\n".join(lines) + "\n"
-            + _("Nothing was pushed; your commits and files are as they were. Talk to {talk} first. To keep what they "
-                "signed, drop your commit(s) to that stage (git rebase -i {shown}) and run `xmflow sync`. To make your "
-                "change all the same, knowingly: drop them, run `xmflow sync`, make the change again on top of theirs "
-                "(xmflow set then says whose signature it undoes), and ask them to sign again.").format(
-                talk=talk, shown=shown))
+    return (
+        ngettext(
+            "your changes would undo a signature made on {shown} since you last synced, which you had not seen:",
+            "your changes would undo signatures made on {shown} since you last synced, which you had not seen:",
+            len(undone),
+        ).format(shown=shown)
+        + "\n"
+        + "\n".join(lines)
+        + "\n"
+        + _(
+            "Nothing was pushed; your commits and files are as they were. Talk to {talk} first. To keep what they "
+            "signed, drop your commit(s) to that stage (git rebase -i {shown}) and run `xmflow sync`. To make your "
+            "change all the same, knowingly: drop them, run `xmflow sync`, make the change again on top of theirs "
+            "(xmflow set then says whose signature it undoes), and ask them to sign again."
+        ).format(talk=talk, shown=shown)
+    )
 
 
 def _names(names: list[str]) -> str:
@@ -213,13 +273,15 @@ def _names(names: list[str]) -> str:
 
 def _signer(people: People, s: Signoff) -> str:
     """Who made a sign-off, by name: a client's signatory with who recorded it, a 代签 with for whom."""
+
     def label(person_id: str) -> str:
         person = people.by_id(person_id)
         return person.label() if person else person_id
 
     if s.signatory:
-        return _("{signatory} ({role}), recorded by {person}").format(signatory=s.signatory, role=s.role,
-                                                                      person=label(s.by))
+        return _("{signatory} ({role}), recorded by {person}").format(
+            signatory=s.signatory, role=s.role, person=label(s.by)
+        )
     if s.on_behalf_of:
         return _("{person} for {other}").format(person=label(s.by), other=label(s.on_behalf_of))
     return label(s.by)

@@ -117,8 +117,10 @@ class _Push:
 
 
 def _grows() -> str:
-    return _("history on the shared repository only grows; to undo a change, make a new commit (xmflow set … "
-             "--reopen -m WHY, or git revert) and push it (xmflow sync)")
+    return _(
+        "history on the shared repository only grows; to undo a change, make a new commit (xmflow set … "
+        "--reopen -m WHY, or git revert) and push it (xmflow sync)"
+    )
 
 
 def read_updates(text: str) -> list[Update]:
@@ -129,8 +131,12 @@ def read_updates(text: str) -> list[Update]:
             continue
         match = _LINE.fullmatch(line.strip())
         if not match:
-            raise UsageError(_("standard input, line {number}: expected `OLD NEW REF` as git gives it to a "
-                               "pre-receive hook (got {line})").format(number=number, line=repr(line.strip()[:80])))
+            raise UsageError(
+                _(
+                    "standard input, line {number}: expected `OLD NEW REF` as git gives it to a "
+                    "pre-receive hook (got {line})"
+                ).format(number=number, line=repr(line.strip()[:80]))
+            )
         updates.append(Update(*match.groups()))
     return updates
 
@@ -166,12 +172,16 @@ def receive(root: Path, updates: list[Update], environ: Mapping[str, str], now: 
         if _judge_commits(push, update, commit, config, report):
             report.verified.append((update.ref, commit, audit.report(root, commit)))
     if push.pusher is None and signing_off:
-        report.notes.append(_("identities are taken from each commit's author and are not authenticated: this "
-                              "server does not say who pushes and xmflow.yaml does not require signed commits, so "
-                              "anyone who can push can commit in another person's name (GIT_AUTHOR_EMAIL). To fix "
-                              "it, run this hook where the pusher is known (Gitea/Forgejo, GitLab, or SSH with "
-                              "XMFLOW_PUSHER; see the README), or have an admin set require_signed_commits: true in "
-                              "xmflow.yaml"))
+        report.notes.append(
+            _(
+                "identities are taken from each commit's author and are not authenticated: this "
+                "server does not say who pushes and xmflow.yaml does not require signed commits, so "
+                "anyone who can push can commit in another person's name (GIT_AUTHOR_EMAIL). To fix "
+                "it, run this hook where the pusher is known (Gitea/Forgejo, GitLab, or SSH with "
+                "XMFLOW_PUSHER; see the README), or have an admin set require_signed_commits: true in "
+                "xmflow.yaml"
+            )
+        )
     return report
 
 
@@ -180,35 +190,49 @@ def _judge_ref(push: _Push, update: Update, report: Report) -> str | None:
     deletion) and nothing more is to be judged."""
     root, ref = push.root, update.ref
     if ref.startswith("refs/replace/"):
-        report.refusals.append(_("{ref}: replace refs are refused: a ref under refs/replace/ makes git show another "
-                                 "commit in place of one in the history, rewriting it as readers see it; to change "
-                                 "something, make a new commit and push it (xmflow sync)").format(ref=ref))
+        report.refusals.append(
+            _(
+                "{ref}: replace refs are refused: a ref under refs/replace/ makes git show another "
+                "commit in place of one in the history, rewriting it as readers see it; to change "
+                "something, make a new commit and push it (xmflow sync)"
+            ).format(ref=ref)
+        )
         return None
     if update.deleted:
         report.refusals.append(_("{ref}: deleting a ref is refused: {why}").format(ref=ref, why=_grows()))
         return None
     commit = _commit_of(root, update.new)
     if commit is None:
-        report.refusals.append(_("{ref}: {object} is a {kind}, not a commit: refs on the shared repository point at "
-                                 "commits (a tag at a commit)").format(ref=ref, object=update.new[:7],
-                                                                      kind=_kind(root, update.new)))
+        report.refusals.append(
+            _(
+                "{ref}: {object} is a {kind}, not a commit: refs on the shared repository point at "
+                "commits (a tag at a commit)"
+            ).format(ref=ref, object=update.new[:7], kind=_kind(root, update.new))
+        )
         return None
     old = None if update.created else _commit_of(root, update.old)  # None too for a ref at no commit
     if old is not None:
         dropped = 0 if store.is_ancestor(root, old, commit) else len(store.commits_only_in(root, old, commit))
         if dropped:
-            report.refusals.append(_("{ref}: {commit} is not a fast-forward of the server's {old}: it would remove "
-                                     "{dropped} commit(s) from the shared history (a forced push, an amended or a "
-                                     "rebased commit): {why}. To bring your clone up to date: xmflow sync").format(
-                ref=ref, commit=commit[:7], old=old[:7], dropped=dropped, why=_grows()))
+            report.refusals.append(
+                _(
+                    "{ref}: {commit} is not a fast-forward of the server's {old}: it would remove "
+                    "{dropped} commit(s) from the shared history (a forced push, an amended or a "
+                    "rebased commit): {why}. To bring your clone up to date: xmflow sync"
+                ).format(ref=ref, commit=commit[:7], old=old[:7], dropped=dropped, why=_grows())
+            )
             return None
     if not push.first_history:
         new = set(store.commits_only_in(root, commit, "--all"))
         roots = [sha for sha in store.git(root, "rev-list", "--max-parents=0", commit).split() if sha in new]
         if roots:
-            report.refusals.append(_("{ref}: {commit} starts a history of its own (root commit {root}), unrelated "
-                                     "to the shared repository's: clone the shared repository (git clone) and make "
-                                     "your changes there").format(ref=ref, commit=commit[:7], root=roots[0][:7]))
+            report.refusals.append(
+                _(
+                    "{ref}: {commit} starts a history of its own (root commit {root}), unrelated "
+                    "to the shared repository's: clone the shared repository (git clone) and make "
+                    "your changes there"
+                ).format(ref=ref, commit=commit[:7], root=roots[0][:7])
+            )
             return None
     return commit
 
@@ -224,9 +248,12 @@ def _judge_commits(push: _Push, update: Update, commit: str, config: Config, rep
             continue
         push.judged.add(c.sha)
         if len(c.parents) > 1:
-            report.refusals.append(_("commit {commit} is a merge (of {parents}): xmflow's history is a line: merges "
-                                     "are refused; use xmflow sync (it puts your commits on top, never merges)").format(
-                commit=c.short, parents=", ".join(p[:7] for p in c.parents)))
+            report.refusals.append(
+                _(
+                    "commit {commit} is a merge (of {parents}): xmflow's history is a line: merges "
+                    "are refused; use xmflow sync (it puts your commits on top, never merges)"
+                ).format(commit=c.short, parents=", ".join(p[:7] for p in c.parents))
+            )
         by_other = person is not None and not push.first_history and c.email.lower() != person.email.lower()
         needs_original = not push.first_history and (by_other or c.authored < oldest)
         original = _original_of(push.root, c) if needs_original else None
@@ -243,20 +270,28 @@ def _pusher_person(push: _Push, pusher: Pusher, update: Update, commit: str, rep
     try:
         people = _people_at(push, trusted)
     except XmflowError as exc:
-        report.refusals.append(_("{ref}: cannot tell who pushes ({pusher}): people.yaml as of {commit} cannot be "
-                                 "read: {error}").format(ref=update.ref, pusher=pusher.shown(), commit=trusted[:7],
-                                                         error=exc.message))
+        report.refusals.append(
+            _("{ref}: cannot tell who pushes ({pusher}): people.yaml as of {commit} cannot be read: {error}").format(
+                ref=update.ref, pusher=pusher.shown(), commit=trusted[:7], error=exc.message
+            )
+        )
         return None
     person = person_of(pusher, people)
     if person is None:
-        report.refusals.append(_("{ref}: the pusher ({pusher}) is nobody in people.yaml as of {commit}: only the "
-                                 "people listed there push to the shared repository; an admin adds them (their id, "
-                                 "and the email their git server account uses)").format(
-            ref=update.ref, pusher=pusher.shown(), commit=trusted[:7]))
+        report.refusals.append(
+            _(
+                "{ref}: the pusher ({pusher}) is nobody in people.yaml as of {commit}: only the "
+                "people listed there push to the shared repository; an admin adds them (their id, "
+                "and the email their git server account uses)"
+            ).format(ref=update.ref, pusher=pusher.shown(), commit=trusted[:7])
+        )
     elif push.first_history and "admin" not in person.roles:
-        report.refusals.append(_("{ref}: the first history of this repository is pushed by an admin of its "
-                                 "people.yaml, and {person} ({pusher}) is not one").format(
-            ref=update.ref, person=person.label(), pusher=pusher.shown()))
+        report.refusals.append(
+            _(
+                "{ref}: the first history of this repository is pushed by an admin of its "
+                "people.yaml, and {person} ({pusher}) is not one"
+            ).format(ref=update.ref, person=person.label(), pusher=pusher.shown())
+        )
         return None
     return person
 
@@ -265,40 +300,66 @@ def _authorship(c: NewCommit, person: Person, pusher: Pusher, original: str | No
     """A commit by someone else passes only as a copy of one the server has, committed by the pusher."""
     if original is not None and c.committer_email.lower() == person.email.lower():
         return []
-    why = (_("it copies {original}, already here, but was committed by {committer}, not by the pusher").format(
-               original=original[:7], committer=c.committer_email)
-           if original else _("it is not a copy of a commit already on the server"))
-    return [_("commit {commit} is authored by {author} <{email}> but pushed by {person} ({pusher}), and {why}: each "
-              "person pushes their own commits, and copies that `xmflow sync` made of commits already on the server; "
-              "ask {author} to push it").format(commit=c.short, author=c.author, email=c.email, person=person.label(),
-                                                pusher=pusher.shown(), why=why)]
+    why = (
+        _("it copies {original}, already here, but was committed by {committer}, not by the pusher").format(
+            original=original[:7], committer=c.committer_email
+        )
+        if original
+        else _("it is not a copy of a commit already on the server")
+    )
+    return [
+        _(
+            "commit {commit} is authored by {author} <{email}> but pushed by {person} ({pusher}), and {why}: each "
+            "person pushes their own commits, and copies that `xmflow sync` made of commits already on the server; "
+            "ask {author} to push it"
+        ).format(commit=c.short, author=c.author, email=c.email, person=person.label(), pusher=pusher.shown(), why=why)
+    ]
 
 
 def _dates(c: NewCommit, config: Config, push: _Push, copy: bool) -> list[str]:
     """Not in the future (beyond the skew); not older than max_backdate_days (the first history
     and a copy's author date excepted: they were made, or judged, before)."""
     if c.bad_dates:
-        return [_("commit {commit}: its {dates} is no time (a timezone or a year git does not make: the commit was "
-                  "made by hand); make the commit again with git or xmflow").format(
-            commit=c.short, dates=pgettext("between two items", " and ").join(c.bad_dates))]
+        return [
+            _(
+                "commit {commit}: its {dates} is no time (a timezone or a year git does not make: the commit was "
+                "made by hand); make the commit again with git or xmflow"
+            ).format(commit=c.short, dates=pgettext("between two items", " and ").join(c.bad_dates))
+        ]
     problems = []
     oldest = push.now - _window(config)
     for authored, when in ((True, c.authored), (False, c.committed)):
         if when > push.now + SKEW:
-            said = _("commit {commit} is authored {at}, in the future (the server's clock says {now}, and allows "
-                     "{skew} of skew): check the clock of the computer that made it, then make the commit again") \
-                if authored else \
-                _("commit {commit} is committed {at}, in the future (the server's clock says {now}, and allows "
-                  "{skew} of skew): check the clock of the computer that made it, then make the commit again")
-            problems.append(said.format(commit=c.short, at=when.isoformat(), now=push.now.isoformat(timespec="seconds"),
-                                        skew=_minutes(SKEW)))
+            said = (
+                _(
+                    "commit {commit} is authored {at}, in the future (the server's clock says {now}, and allows "
+                    "{skew} of skew): check the clock of the computer that made it, then make the commit again"
+                )
+                if authored
+                else _(
+                    "commit {commit} is committed {at}, in the future (the server's clock says {now}, and allows "
+                    "{skew} of skew): check the clock of the computer that made it, then make the commit again"
+                )
+            )
+            problems.append(
+                said.format(
+                    commit=c.short, at=when.isoformat(), now=push.now.isoformat(timespec="seconds"), skew=_minutes(SKEW)
+                )
+            )
         elif when < oldest and not push.first_history and not (copy and authored):
-            said = _("commit {commit} is authored {at}, more than {days} days ago (max_backdate_days in xmflow.yaml): "
-                     "the server takes commits made within that many days; make the change again now, or ask an "
-                     "admin to raise max_backdate_days") if authored else \
-                _("commit {commit} is committed {at}, more than {days} days ago (max_backdate_days in xmflow.yaml): "
-                  "the server takes commits made within that many days; make the change again now, or ask an admin "
-                  "to raise max_backdate_days")
+            said = (
+                _(
+                    "commit {commit} is authored {at}, more than {days} days ago (max_backdate_days in xmflow.yaml): "
+                    "the server takes commits made within that many days; make the change again now, or ask an "
+                    "admin to raise max_backdate_days"
+                )
+                if authored
+                else _(
+                    "commit {commit} is committed {at}, more than {days} days ago (max_backdate_days in xmflow.yaml): "
+                    "the server takes commits made within that many days; make the change again now, or ask an admin "
+                    "to raise max_backdate_days"
+                )
+            )
             problems.append(said.format(commit=c.short, at=when.isoformat(), days=config.max_backdate_days))
     return problems
 
@@ -320,17 +381,30 @@ def _original_of(root: Path, c: NewCommit) -> str | None:
 
 def _same(root: Path, *args: str) -> list[tuple[str, tuple[str, ...]]]:
     """(commit, what a rebase keeps of it: author, author date, message) of single-parent commits."""
-    return [(sha, tuple(kept)) for (sha, parents, *kept), __ in store.log_fields(root, _SAME, *args)
-            if len(parents.split()) == 1]
+    return [
+        (sha, tuple(kept))
+        for (sha, parents, *kept), __ in store.log_fields(root, _SAME, *args)
+        if len(parents.split()) == 1
+    ]
 
 
 def _same_patch(root: Path, original: str, copy: str) -> bool:
     """Whether two single-parent commits make the same change, byte for byte: git's patch id of
     each diff taken ``--verbatim`` (the plain patch id, as ``--cherry-mark`` compares, ignores
     whitespace, and in YAML a space changes a value: ``a#b`` is text, ``a #b`` is ``a``)."""
+
     def patch_id(commit: str) -> str:
-        diff = store.git(root, "diff-tree", "-p", "--no-renames", "--full-index", "--no-color", "--no-ext-diff",
-                         "--no-textconv", commit)
+        diff = store.git(
+            root,
+            "diff-tree",
+            "-p",
+            "--no-renames",
+            "--full-index",
+            "--no-color",
+            "--no-ext-diff",
+            "--no-textconv",
+            commit,
+        )
         return store.git(root, "patch-id", "--verbatim", data=diff).split(" ", 1)[0]
 
     return patch_id(original) == patch_id(copy) != ""
@@ -360,12 +434,12 @@ def _trusted_rev(root: Path, update: Update) -> str:
     if head:
         return head
     for pattern in ("refs/heads", "refs"):
-        newest = store.git(root, "for-each-ref", "--count=1", "--sort=-committerdate", "--format=%(objectname)",
-                           pattern).strip()
+        newest = store.git(
+            root, "for-each-ref", "--count=1", "--sort=-committerdate", "--format=%(objectname)", pattern
+        ).strip()
         if newest and (found := _commit_of(root, newest)):
             return found
-    raise UsageError(_("the repository has refs but none reaches a commit: it cannot say whose people.yaml to "
-                       "trust"))
+    raise UsageError(_("the repository has refs but none reaches a commit: it cannot say whose people.yaml to trust"))
 
 
 def _people_at(push: _Push, rev: str) -> People:
@@ -373,8 +447,7 @@ def _people_at(push: _Push, rev: str) -> People:
     if rev not in push.people:
         config = parse_config(store.read_at(push.root, rev, CONFIG) or "company: ''\n")
         process_text = store.read_at(push.root, rev, config.process) if config.process else None
-        process = parser.parse(process_text, config.process) if process_text and config.process \
-            else parser.load(None)
+        process = parser.parse(process_text, config.process) if process_text and config.process else parser.load(None)
         roles = {rid for rid, role in process.roles.items() if role.is_global and not role.external}
         push.people[rev] = parse_people(store.read_at(push.root, rev, PEOPLE) or "people: []\n", roles)
     return push.people[rev]
@@ -409,8 +482,9 @@ def _kind(root: Path, sha: str) -> str:
     """What an object is, for a message: ``tree``, ``blob``, ``tag of a tree``…"""
     kind = store.git(root, "cat-file", "-t", sha, check=False).strip() or _("missing object")
     if kind == "tag":
-        return _("tag of a {kind}").format(kind=store.git(root, "cat-file", "-t", f"{sha}^{{}}", check=False).strip()
-                                           or _("missing object"))
+        return _("tag of a {kind}").format(
+            kind=store.git(root, "cat-file", "-t", f"{sha}^{{}}", check=False).strip() or _("missing object")
+        )
     return kind
 
 
@@ -426,4 +500,3 @@ def locale_of(path: str | Path | None) -> str | None:
         return parse_config(text).locale if text is not None else None
     except (XmflowError, OSError, ValueError):
         return None
-

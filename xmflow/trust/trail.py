@@ -29,19 +29,30 @@ class Entry:
     decision: str
     step: str | None
     role: str | None
-    who: str                       # the person's name (their id when no longer in people.yaml)
+    who: str  # the person's name (their id when no longer in people.yaml)
     on_behalf_of: str | None
     signatory: str | None
     evidence: str | None
     note: str
     subject: str
-    waited: timedelta | None       # since the step could first be signed: what it follows was done
+    waited: timedelta | None  # since the step could first be signed: what it follows was done
 
     def as_json(self) -> dict[str, Any]:
-        return {"commit": self.commit, "at": self.at.isoformat(), "project": self.project, "decision": self.decision,
-                "step": self.step, "role": self.role, "who": self.who, "on_behalf_of": self.on_behalf_of,
-                "signatory": self.signatory, "evidence": self.evidence, "note": self.note, "subject": self.subject,
-                "waited_days": round(self.waited.total_seconds() / 86400, 2) if self.waited is not None else None}
+        return {
+            "commit": self.commit,
+            "at": self.at.isoformat(),
+            "project": self.project,
+            "decision": self.decision,
+            "step": self.step,
+            "role": self.role,
+            "who": self.who,
+            "on_behalf_of": self.on_behalf_of,
+            "signatory": self.signatory,
+            "evidence": self.evidence,
+            "note": self.note,
+            "subject": self.subject,
+            "waited_days": round(self.waited.total_seconds() / 86400, 2) if self.waited is not None else None,
+        }
 
 
 @dataclass(frozen=True)
@@ -57,9 +68,15 @@ class Loop:
     resolved_at: datetime | None
 
     def as_json(self) -> dict[str, Any]:
-        return {"project": self.project, "step": self.step, "rejected_at": self.rejected_at.isoformat(), "by": self.by,
-                "reason": self.reason, "back_to": self.back_to,
-                "resolved_at": self.resolved_at.isoformat() if self.resolved_at else None}
+        return {
+            "project": self.project,
+            "step": self.step,
+            "rejected_at": self.rejected_at.isoformat(),
+            "by": self.by,
+            "reason": self.reason,
+            "back_to": self.back_to,
+            "resolved_at": self.resolved_at.isoformat() if self.resolved_at else None,
+        }
 
 
 class Trail:
@@ -69,8 +86,15 @@ class Trail:
     a commit and what each project's waits are measured from, not the history (with *last*: the
     last entries)."""
 
-    def __init__(self, root: Path, process: Process, people: People, project: str | None = None,
-                 last: int | None = None, since: date | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        process: Process,
+        people: People,
+        project: str | None = None,
+        last: int | None = None,
+        since: date | None = None,
+    ) -> None:
         self.root, self.process, self.people, self.project = root, process, people, project
         self.last, self.since = last, since
         self._loops: list[Loop] = []
@@ -91,19 +115,23 @@ class Trail:
         loops = self._loops
         if self.since is not None:
             day = self.since
-            loops = [loop for loop in loops if loop.rejected_at.date() >= day
-                     or loop.resolved_at is None or loop.resolved_at.date() >= day]
+            loops = [
+                loop
+                for loop in loops
+                if loop.rejected_at.date() >= day or loop.resolved_at is None or loop.resolved_at.date() >= day
+            ]
         if self.last is not None:
             start = self._start
-            loops = [loop for loop in loops
-                     if start is not None and (loop.resolved_at is None or loop.resolved_at >= start)]
+            loops = [
+                loop for loop in loops if start is not None and (loop.resolved_at is None or loop.resolved_at >= start)
+            ]
         return loops
 
     def _all(self) -> Iterator[Entry]:
         process, project = self.process, self.project
-        ready: dict[tuple[str, str], datetime] = {}       # (project, step) → when it was signed, or sent back to
-        last: dict[str, datetime] = {}                    # project → its previous change
-        looping: dict[tuple[str, str], list[int]] = {}    # (project, step) → its rejects not signed again yet
+        ready: dict[tuple[str, str], datetime] = {}  # (project, step) → when it was signed, or sent back to
+        last: dict[str, datetime] = {}  # project → its previous change
+        looping: dict[tuple[str, str], list[int]] = {}  # (project, step) → its rejects not signed again yet
         self._loops = []
         for commit, pid in _changes(logged(self.root, project), project):
             ours = commit.trailer("Project") == pid
@@ -139,18 +167,37 @@ def _changes(commits: Iterable[Logged], project: str | None) -> Iterator[tuple[C
                 yield found.commit, pid
 
 
-def _entry(commit: Commit, pid: str, step: str | None, decision: str, people: People,
-           waited: timedelta | None) -> Entry:
+def _entry(
+    commit: Commit, pid: str, step: str | None, decision: str, people: People, waited: timedelta | None
+) -> Entry:
     person = people.by_email(commit.email)
     deputy = commit.trailer("On-Behalf-Of")
     deputy_person = people.by_id(deputy) if deputy else None
-    return Entry(commit.sha, commit.at, pid, decision, step, commit.trailer("Role"), person.name if person else commit.author,
-                 deputy_person.name if deputy_person else deputy, commit.trailer("Signatory"), commit.trailer("Evidence"),
-                 commit.body, commit.subject, waited)
+    return Entry(
+        commit.sha,
+        commit.at,
+        pid,
+        decision,
+        step,
+        commit.trailer("Role"),
+        person.name if person else commit.author,
+        deputy_person.name if deputy_person else deputy,
+        commit.trailer("Signatory"),
+        commit.trailer("Evidence"),
+        commit.body,
+        commit.subject,
+        waited,
+    )
 
 
-def _waited(process: Process, commit: Commit, pid: str, step: str | None, ready: dict[tuple[str, str], datetime],
-            last: dict[str, datetime]) -> timedelta | None:
+def _waited(
+    process: Process,
+    commit: Commit,
+    pid: str,
+    step: str | None,
+    ready: dict[tuple[str, str], datetime],
+    last: dict[str, datetime],
+) -> timedelta | None:
     """How long a sign-off waited: since the latest of the steps it follows was signed or a reject
     sent the work back to it (or, when nothing of the kind happened yet, since the project's
     previous change)."""
