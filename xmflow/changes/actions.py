@@ -557,7 +557,7 @@ def acknowledge(session: Session, commit: str, kind: str | None, why: str) -> Re
         raise RuleError(
             _("{person} is not an admin: only an admin acknowledges a finding").format(person=session.actor.label())
         )
-    sha = store.git(ws.root, "rev-parse", "--verify", "-q", f"{commit}^{{commit}}", check=False).strip()
+    sha = store.commit_of(ws.root, commit)
     if not sha:
         raise UsageError(_("--acknowledge {commit}: no such commit here").format(commit=commit))
     why = _text(why, "-m", multiline=True).strip()

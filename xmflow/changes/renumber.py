@@ -25,7 +25,7 @@ _YEAR_ID = re.compile(r"(\d{4})-\d+")
 def clashes(root: Path, tip: str, head: str) -> dict[str, str]:
     """Projects opened both here and on the shared branch since they parted (the same id, two
     projects), each with the next free id for it."""
-    base = store.git(root, "merge-base", tip, head, check=False).strip()
+    base = store.merge_base_or_none(root, tip, head)
     mine, theirs = project_ids(root, head), project_ids(root, tip)
     common = project_ids(root, base) if base else set()
     taken = mine | theirs | common
@@ -46,8 +46,7 @@ def free_id(old: str, taken: set[str]) -> str:
 
 def project_ids(root: Path, rev: str) -> set[str]:
     """The ids of the project folders at *rev*."""
-    out = store.git(root, "-c", "core.quotePath=false", "ls-tree", "-d", "--name-only", rev, f"{PROJECTS}/")
-    return {line.split("/", 1)[1] for line in out.splitlines() if "/" in line}
+    return {path.split("/", 1)[1] for path in store.folders_at(root, rev, f"{PROJECTS}/") if "/" in path}
 
 
 def renumber(root: Path, tip: str, head: str, renames: dict[str, str]) -> dict[str, str]:
@@ -55,13 +54,13 @@ def renumber(root: Path, tip: str, head: str, renames: dict[str, str]) -> dict[s
     id: each old commit → its rewrite. Authors, committers, dates and other trailers are kept."""
     mapping: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="xmflow-sync-") as scratch:
-        index = {"GIT_INDEX_FILE": os.path.join(scratch, "index")}
+        index = os.path.join(scratch, "index")
         local = set(store.commits_only_in(root, head, tip))
-        lines = store.git(root, "rev-list", "--reverse", "--topo-order", "--parents", head).splitlines()
-        for line in (line for line in lines if line.split()[0] in local):
-            sha, *parents = line.split()
+        for sha, parents in store.ancestry(root, head):
+            if sha not in local:
+                continue
             tree = _renamed_tree(root, sha, renames, index)
-            raw = store.git(root, "cat-file", "commit", sha)
+            raw = store.raw_commit(root, sha)
             header, _, message = raw.partition("\n\n")
             msg_file = Path(scratch, "message")
             msg_file.write_text(renamed_message(message, renames), encoding="utf-8")
@@ -70,21 +69,21 @@ def renumber(root: Path, tip: str, head: str, renames: dict[str, str]) -> dict[s
                 for role, name, email, stamp in _PERSON.findall(header)
                 for part, value in (("NAME", name), ("EMAIL", email), ("DATE", f"@{stamp}"))
             }
-            args = [a for p in parents for a in ("-p", mapping.get(p, p))]
-            mapping[sha] = store.git(root, "commit-tree", tree, *args, "-F", str(msg_file), env=env).strip()
+            mapping[sha] = store.commit_tree(root, tree, [mapping.get(p, p) for p in parents], msg_file, env)
     return mapping
 
 
-def _renamed_tree(root: Path, sha: str, renames: dict[str, str], index: dict[str, str]) -> str:
-    """The commit's tree with ``projects/OLD/`` moved to ``projects/NEW/`` (built in a scratch index)."""
+def _renamed_tree(root: Path, sha: str, renames: dict[str, str], index: str) -> str:
+    """The commit's tree with ``projects/OLD/`` moved to ``projects/NEW/`` (built in the scratch
+    index file *index*)."""
     present = project_ids(root, sha) & set(renames)
     if not present:
-        return store.git(root, "rev-parse", f"{sha}^{{tree}}").strip()
-    store.git(root, "read-tree", sha, env=index)
+        return store.tree_of(root, sha)
+    store.read_tree(root, sha, index)
     for old in sorted(present):
-        store.git(root, "rm", "--cached", "-r", "-q", "-f", "--", f"{PROJECTS}/{old}", env=index)
-        store.git(root, "read-tree", f"--prefix={PROJECTS}/{renames[old]}/", f"{sha}:{PROJECTS}/{old}", env=index)
-    return store.git(root, "write-tree", env=index).strip()
+        store.remove_from_index(root, f"{PROJECTS}/{old}", index)
+        store.read_tree(root, f"{sha}:{PROJECTS}/{old}", index, prefix=f"{PROJECTS}/{renames[old]}/")
+    return store.write_tree(root, index)
 
 
 def renamed_message(message: str, renames: dict[str, str]) -> str:

@@ -71,23 +71,23 @@ def sync(ws: Workspace, remote: str = "origin", branch: str | None = None) -> Sy
     with workspace_lock(_git_dir(root)):
         target = _preflight(ws, remote, branch)
         orig = _rev(root, "HEAD")
-        store.git(root, "update-ref", "-m", "xmflow sync: the branch before syncing", SAVED, orig)
+        store.set_ref(root, SAVED, orig, "xmflow sync: the branch before syncing")
         try:
             report = _attempts(ws, target, orig)
         except BaseException:
             _restore(root, orig)
-            store.git(root, "update-ref", "-d", SAVED, check=False)
+            store.delete_ref(root, SAVED)
             raise
-        store.git(root, "update-ref", "-d", SAVED, check=False)
+        store.delete_ref(root, SAVED)
     return report
 
 
 def _git_dir(root: Path) -> Path:
     """The repository's own git folder, absolute: where the workspace lock lives."""
-    found = store.git(root, "rev-parse", "--absolute-git-dir", check=False).strip()
-    if not found:
+    found = store.absolute_git_dir(root)
+    if found is None:
         raise UsageError(_("nothing to sync: this workspace is not in a git repository (xmflow init makes one)"))
-    return Path(found)
+    return found
 
 
 @dataclass
@@ -131,9 +131,9 @@ def _preflight(ws: Workspace, remote: str, branch: str | None) -> _Target:
     root = ws.root
     if store.head(root) is None:
         raise UsageError(_("nothing to sync: this workspace has no commit yet (xmflow init makes the first)"))
-    for found in store.git(root, "rev-parse", *[a for name in _UNFINISHED for a in ("--git-path", name)]).split("\n"):
-        if found and (root / found).exists():
-            saved = store.git(root, "rev-parse", "--verify", "-q", SAVED, check=False).strip()
+    for found in store.git_paths(root, *_UNFINISHED):
+        if (root / found).exists():
+            saved = store.resolve(root, SAVED)
             back = (
                 _(
                     "; an interrupted `xmflow sync` left it: put your branch back as it was with `git rebase "
@@ -149,7 +149,7 @@ def _preflight(ws: Workspace, remote: str, branch: str | None) -> _Target:
                 )
                 + back
             )
-    remotes = store.git(root, "remote").split()
+    remotes = store.remote_names(root)
     if remote not in remotes:
         said = (
             _(
@@ -163,11 +163,11 @@ def _preflight(ws: Workspace, remote: str, branch: str | None) -> _Target:
             )
         )
         raise UsageError(said.format(remote=repr(remote), remotes=", ".join(remotes), name=remote))
-    current = store.git(root, "symbolic-ref", "--short", "-q", "HEAD", check=False).strip()
+    current = store.current_branch(root)
     if not current:
         raise UsageError(_("not on a branch (detached HEAD): `git switch BRANCH` first"))
     name = branch or current
-    if not store.git(root, "check-ref-format", "--branch", name, check=False).strip():
+    if not store.is_branch_name(root, name):
         raise UsageError(_("--branch: {name} is not a valid branch name").format(name=repr(name)))
     _require_clean(ws)
     return _Target(remote, name)
@@ -196,9 +196,9 @@ def _fetch(root: Path, target: _Target) -> str | None:
     """Fetch the shared branch into its remote-tracking ref; its commit, or None when the remote
     has no such branch yet. A shared branch that no longer holds what this clone received from it
     was rewritten (a forced push past the server's hook): refused, the tracking ref kept."""
-    known = store.git(root, "rev-parse", "--verify", "-q", target.tracking, check=False).strip() or None
+    known = store.resolve(root, target.tracking)
     try:
-        store.git(root, "fetch", "-q", target.remote, f"+refs/heads/{target.branch}:{target.tracking}")
+        store.fetch(root, target.remote, target.branch, target.tracking)
     except StoreError as exc:
         if _remote_tip(root, target) is None:
             return None
@@ -209,14 +209,7 @@ def _fetch(root: Path, target: _Target) -> str | None:
         ) from None
     tip = _rev(root, target.tracking)
     if known and not _is_ancestor(root, known, tip):
-        store.git(
-            root,
-            "update-ref",
-            "-m",
-            "xmflow sync: the shared branch was rewritten; kept as received",
-            target.tracking,
-            known,
-        )
+        store.set_ref(root, target.tracking, known, "xmflow sync: the shared branch was rewritten; kept as received")
         lost = len(store.commits_only_in(root, known, tip))
         raise RuleError(
             _(
@@ -232,10 +225,9 @@ def _fetch(root: Path, target: _Target) -> str | None:
 def _remote_tip(root: Path, target: _Target) -> str | None:
     """The shared branch's commit as the remote has it now (None: no such branch)."""
     try:
-        out = store.git(root, "ls-remote", "--heads", target.remote, f"refs/heads/{target.branch}")
+        return store.remote_branch(root, target.remote, target.branch)
     except StoreError as exc:
         raise StoreError(_("cannot reach {remote}: {error}").format(remote=target.remote, error=exc.message)) from None
-    return out.split()[0] if out.strip() else None
 
 
 def _push(root: Path, target: _Target, tip: str | None) -> bool:
@@ -243,7 +235,7 @@ def _push(root: Path, target: _Target, tip: str | None) -> bool:
     branch is no longer at *tip*): the caller fetches and tries again."""
     head = _rev(root, "HEAD")
     try:
-        store.git(root, "push", "-q", target.remote, f"{head}:refs/heads/{target.branch}")
+        store.push(root, target.remote, head, target.branch)
     except StoreError as exc:
         # Someone pushed first: judged by where the branch is now, not by git's wording.
         if _remote_tip(root, target) != tip:
@@ -258,7 +250,7 @@ def _push(root: Path, target: _Target, tip: str | None) -> bool:
                 "cannot push to {branch} on {remote}, so nothing was pushed and your branch is as it was: {detail}"
             ).format(branch=target.branch, remote=target.remote, detail=detail)
         ) from None
-    store.git(root, "update-ref", target.tracking, head)
+    store.set_ref(root, target.tracking, head)
     return True
 
 
@@ -282,7 +274,7 @@ def _combine(ws: Workspace, target: _Target, tip: str, run: _Run) -> None:
     if _is_ancestor(root, tip, head):
         return  # nothing new on the shared branch
     if _is_ancestor(root, head, tip):
-        store.git(root, "merge", "-q", "--ff-only", tip)  # nothing local: a fast-forward
+        store.fast_forward(root, tip)  # nothing local
         return
     if run.forgiven is None:
         run.forgiven = {str(p) for p in checks.check(Workspace(root))}
@@ -291,7 +283,7 @@ def _combine(ws: Workspace, target: _Target, tip: str, run: _Run) -> None:
         rewritten = renumber.renumber(root, tip, head, renames)
         _trace(run.origins, {new: old for old, new in rewritten.items()})
         head = rewritten[head]
-        store.git(root, "reset", "-q", "--keep", head)
+        store.reset_keep(root, head)
         for old, new in renames.items():
             first = next((k for k, v in run.renumbered.items() if v == old), old)
             run.renumbered[first] = new
@@ -311,22 +303,16 @@ def _rebase(ws: Workspace, target: _Target, tip: str, origins: dict[str, str]) -
     as the projects and stages both sides changed."""
     root = ws.root
     try:
-        store.git(root, "-c", "rebase.autoStash=false", "-c", "rebase.updateRefs=false", "rebase", "-q", tip)
+        store.rebase(root, tip)
     except StoreError as exc:
         if not _rebasing(root):
             raise StoreError(
                 _("cannot put your commits on top of {branch}: {error}").format(branch=target.shown, error=exc.message)
             ) from None
-        paths = [
-            p
-            for p in store.git(
-                root, "-c", "core.quotePath=false", "diff", "--name-only", "--diff-filter=U"
-            ).splitlines()
-            if p
-        ]
-        stopped = store.git(root, "rev-parse", "-q", "--verify", "REBASE_HEAD", check=False).strip()
-        ours = store.git(root, "log", "-1", "--format=%h “%s”", origins.get(stopped, stopped)).strip()
-        store.git(root, "rebase", "--abort")
+        paths = store.conflicted_paths(root)
+        stopped = store.resolve(root, "REBASE_HEAD") or ""
+        ours = store.commit_line(root, origins.get(stopped, stopped))
+        store.abort_rebase(root)
         if not paths:
             raise StoreError(
                 _("cannot put your commits on top of {branch}: {error}").format(branch=target.shown, error=exc.message)
@@ -336,7 +322,7 @@ def _rebase(ws: Workspace, target: _Target, tip: str, origins: dict[str, str]) -
 
 def _conflict_message(ws: Workspace, target: _Target, tip: str, paths: list[str], ours: str) -> str:
     """Which project and stage both sides changed, who changed it there, and what to do."""
-    base = store.git(ws.root, "merge-base", tip, "HEAD").strip()
+    base = store.merge_base(ws.root, tip, "HEAD")
     lines, people = [], set()
     for path in paths:
         theirs = store.log_fields(ws.root, ("%h", "%an", "%ae", "%s"), "-1", f"{base}..{tip}", "--", path)
@@ -395,9 +381,9 @@ def _restore(root: Path, orig: str) -> None:
     """Put the branch, index and files back to the saved tip; say where it is if that fails."""
     try:
         if _rebasing(root):
-            store.git(root, "rebase", "--abort")
+            store.abort_rebase(root)
         if _rev(root, "HEAD") != orig:
-            store.git(root, "reset", "-q", "--keep", orig)
+            store.reset_keep(root, orig)
     except StoreError as exc:
         raise StoreError(
             _(
@@ -408,7 +394,7 @@ def _restore(root: Path, orig: str) -> None:
 
 
 def _rev(root: Path, rev: str) -> str:
-    return store.git(root, "rev-parse", "--verify", "-q", rev).strip()
+    return store.rev_parse(root, rev)
 
 
 def _is_ancestor(root: Path, older: str, newer: str) -> bool:
@@ -417,5 +403,4 @@ def _is_ancestor(root: Path, older: str, newer: str) -> bool:
 
 def _rebasing(root: Path) -> bool:
     """Whether a rebase is stopped half-way here."""
-    found = store.git(root, "rev-parse", "--git-path", "rebase-merge", "--git-path", "rebase-apply").split("\n")
-    return any(path and (root / path).exists() for path in found)
+    return any((root / path).exists() for path in store.git_paths(root, "rebase-merge", "rebase-apply"))

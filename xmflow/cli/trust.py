@@ -207,7 +207,7 @@ def hooks_post_receive(
     ):
         os.environ.pop(var, None)  # git's, for the bare repository the hook runs in: not the clone's
     root = ctx.find_root().obj["path"].resolve()
-    branch = store.git(root, "symbolic-ref", "-q", "HEAD", check=False).strip()
+    branch = store.current_branch_ref(root)
     moved = [line.split() for line in sys.stdin.read().splitlines() if len(line.split()) == 3]
     moved = [(old, new) for old, new, ref in moved if ref == branch]
     if not moved:
@@ -218,7 +218,7 @@ def hooks_post_receive(
     # all of them when it changed anything else (people, settings, the process, templates)
     only: set[str] | None = set()
     for old, new in moved:
-        changed = [] if set(old) == {"0"} else store.git(root, "diff", "--name-only", old, new).split("\n")
+        changed = [] if set(old) == {"0"} else store.changed_paths(root, old, new)
         parts = [path.split("/") for path in changed if path]
         if set(old) == {"0"} or any(p[0] != "projects" or len(p) < 3 for p in parts) or only is None:
             only = None
@@ -226,7 +226,7 @@ def hooks_post_receive(
             only |= {p[1] for p in parts}
     with tempfile.TemporaryDirectory(prefix="xmflow-site-") as scratch:
         clone = Path(scratch) / "ws"
-        store.git(Path(scratch), "clone", "-q", "--shared", "--no-hardlinks", str(root), str(clone))
+        store.clone_shared(root, clone)
         built = site_mod.build(Workspace(clone), portal, now().date(), only, pdf=pdf, option="--site")
     out = out_of(ctx)
     out.line(_("the portal in {folder} is rebuilt ({pages} pages)").format(folder=portal, pages=len(built.pages)))

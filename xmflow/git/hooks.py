@@ -100,5 +100,5 @@ def install(path: Path, server: bool = False) -> Path:
     hook.chmod(hook.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
     if server:
         for key, value in SERVER_SETTINGS.items():
-            store.git(path, "config", key, value)
+            store.set_config(path, key, value)
     return hook

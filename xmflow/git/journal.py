@@ -60,7 +60,7 @@ def commit(
             blobs = {rel: None if data is None else _store_blob(root, rel, data) for rel, data in files.items()}
             index = _scratch_index(root, gdir, base, blobs)
             _write_journal(gdir, base, blobs)
-            store.git(
+            store._git(
                 root,
                 "commit",
                 "-q",
@@ -118,7 +118,7 @@ def _index_free(gdir: Path) -> bool:
 
 def _store_blob(root: Path, rel: str, data: bytes) -> str:
     """Store one file's new content in git's object store (as `git add` would); its id."""
-    return store.git(root, "hash-object", "-w", "--stdin", f"--path={rel}", data=data).strip()
+    return store._git(root, "hash-object", "-w", "--stdin", f"--path={rel}", data=data).strip()
 
 
 def _scratch_index(root: Path, gdir: Path, base: str | None, blobs: dict[str, str | None]) -> Path:
@@ -129,21 +129,21 @@ def _scratch_index(root: Path, gdir: Path, base: str | None, blobs: dict[str, st
     index = folder(gdir) / f"index-{os.getpid()}"
     env = {"GIT_INDEX_FILE": str(index)}
     if base is None:
-        store.git(root, "read-tree", "--empty", env=env)
+        store._git(root, "read-tree", "--empty", env=env)
     else:
         try:
             shutil.copyfile(gdir / "index", index)
-            store.git(root, "read-tree", "-m", base, env=env)
+            store._git(root, "read-tree", "-m", base, env=env)
         except (OSError, StoreError):  # no index yet, or one git cannot merge into (a conflict)
             index.unlink(missing_ok=True)
-            store.git(root, "read-tree", base, env=env)
+            store._git(root, "read-tree", base, env=env)
     zero = "0" * len(base or "")
     entries = "".join(
         f"100644 {blob}\t{rel}\0" if blob else f"0 {zero}\t{rel}\0"
         for rel, blob in sorted(blobs.items())
         if blob or base
     )
-    store.git(root, "update-index", "-z", "--index-info", env=env, data=entries)
+    store._git(root, "update-index", "-z", "--index-info", env=env, data=entries)
     return index
 
 
@@ -158,7 +158,7 @@ def _put_in_place(root: Path, gdir: Path, commit_id: str, contents: dict[str, by
                 raise StoreError(
                     _("git's index is locked ({lock}) by another git command").format(lock=gdir / "index.lock")
                 )
-            store.git(root, "update-index", "--add", "--remove", "--", *sorted(contents), tied=True)
+            store._git(root, "update-index", "--add", "--remove", "--", *sorted(contents), tied=True)
     except (OSError, StoreError) as exc:
         why = (
             _("cannot write {file}: {error}").format(file=exc.filename or _("a file"), error=exc.strerror)
@@ -255,7 +255,7 @@ def _landed(root: Path, pending: Pending) -> str | None:
     now = store.head(root)
     if now is None or now == pending.base:
         return None
-    parents = store.git(root, "rev-list", "--parents", "-n", "1", now).split()[1:]
+    parents = store._git(root, "rev-list", "--parents", "-n", "1", now).split()[1:]
     if parents != ([pending.base] if pending.base else []):
         return None
     tree = _tree_blobs(root, now, list(pending.files))
@@ -265,7 +265,7 @@ def _landed(root: Path, pending: Pending) -> str | None:
 def _tree_blobs(root: Path, rev: str, paths: list[str]) -> dict[str, str]:
     """The blob id of each of *paths* in *rev* (absent ones left out)."""
     found = {}
-    for entry in filter(None, store.git(root, "ls-tree", "-z", "--full-tree", rev, "--", *paths).split("\0")):
+    for entry in filter(None, store._git(root, "ls-tree", "-z", "--full-tree", rev, "--", *paths).split("\0")):
         meta, __, rel = entry.partition("\t")
         found[rel] = meta.split()[2]
     return found
@@ -289,7 +289,7 @@ def _finish_files(root: Path, gdir: Path, commit_id: str, pending: Pending) -> l
         else:
             kept.append(rel)
     if kept:
-        store.git(root, "reset", "-q", commit_id, "--", *kept, tied=True)
+        store._git(root, "reset", "-q", commit_id, "--", *kept, tied=True)
     _put_in_place(root, gdir, commit_id, placed)
     return kept
 

@@ -60,7 +60,7 @@ class Author:
     email: str
 
 
-def git(
+def _git(
     root: Path,
     *args: str,
     env: dict[str, str] | None = None,
@@ -143,12 +143,12 @@ def git_dir(root: Path) -> Path:
             text = ""
         if text.startswith("gitdir: "):
             return (root / text[len("gitdir: ") :]).resolve()
-    return Path(git(root, "rev-parse", "--absolute-git-dir").strip())
+    return Path(_git(root, "rev-parse", "--absolute-git-dir").strip())
 
 
 def toplevel(path: Path) -> Path | None:
     """The root of the git work tree containing *path*, or None."""
-    out = git(path, "rev-parse", "--show-toplevel", check=False).strip()
+    out = _git(path, "rev-parse", "--show-toplevel", check=False).strip()
     return Path(out) if out else None
 
 
@@ -156,12 +156,12 @@ def init(path: Path) -> None:
     """Make *path* a git repository (no-op when it already is the root of one)."""
     path.mkdir(parents=True, exist_ok=True)
     if toplevel(path) != path.resolve():
-        git(path, "init", "-q")
+        _git(path, "init", "-q")
 
 
 def config_value(root: Path, key: str) -> str | None:
     """A git configuration value as seen from *root*, or None."""
-    value = git(root, "config", "--get", key, check=False).strip()
+    value = _git(root, "config", "--get", key, check=False).strip()
     return value or None
 
 
@@ -188,7 +188,7 @@ def log_fields(
     token = secrets.token_hex(16)
     options = [a for key, value in (config or {}).items() for a in ("-c", f"{key}={value}")]
     stdin = ("--stdin",) if revs else ()
-    out = git(
+    out = _git(
         root,
         *options,
         "log",
@@ -277,7 +277,7 @@ def log_raw(
     first parent (a merge shows as what it changed on the branch): each commit's *placeholders*
     (see `log_fields`) and the files it changed, in one pass. Paths come NUL-separated, so any
     name is read as it is."""
-    if not git(root, "rev-parse", "--verify", "-q", f"{rev}^{{commit}}", check=False).strip():
+    if not commit_of(root, rev):
         return []
     entries = log_fields(
         root,
@@ -301,7 +301,7 @@ def log_raw_stream(
     root: Path, placeholders: Sequence[str], rev: str = "HEAD", *paths: str, since: str | None = None
 ) -> Iterator[tuple[list[str], list[RawChange]]]:
     """:func:`log_raw`, one commit at a time as git writes it (memory of one commit)."""
-    if not git(root, "rev-parse", "--verify", "-q", f"{rev}^{{commit}}", check=False).strip():
+    if not commit_of(root, rev):
         return
     for fields, rest in log_stream(
         root,
@@ -379,7 +379,7 @@ def blob_sizes(root: Path, ids: list[str]) -> dict[str, tuple[str, int]]:
     wanted = list(dict.fromkeys(ids))
     if not wanted:
         return {}
-    out = git(
+    out = _git(
         root, "cat-file", "--batch-check=%(objectname) %(objecttype) %(objectsize)", data="\n".join(wanted) + "\n"
     )
     found = {}
@@ -448,7 +448,7 @@ def signatures(root: Path, commits: list[str], allowed_signers: str) -> dict[str
 
 def head(root: Path) -> str | None:
     """The commit checked out, or None before the first commit."""
-    return git(root, "rev-parse", "--verify", "-q", "HEAD", check=False).strip() or None
+    return resolve(root, "HEAD")
 
 
 def is_ancestor(root: Path, older: str, newer: str) -> bool:
@@ -468,27 +468,303 @@ def commits_only_in(root: Path, rev: str, *others: str) -> list[str]:
     """The commits reachable from *rev* and from none of *others* (``--all`` for every ref), newest
     first, topologically. Counted exactly: git's ``A..B`` walks by commit date and, where clocks
     disagreed (a child dated before its parent), can list commits that both histories share."""
-    mine = git(root, "rev-list", "--topo-order", rev).split()
+    mine = _git(root, "rev-list", "--topo-order", rev).split()
     if not others:
         return mine
-    theirs = set(git(root, "rev-list", *others).split())
+    theirs = set(_git(root, "rev-list", *others).split())
     return [sha for sha in mine if sha not in theirs]
 
 
 def is_bare(path: Path) -> bool:
     """Whether *path* is a bare repository (one people push to, with no working tree)."""
-    return git(path, "rev-parse", "--is-bare-repository", check=False).strip() == "true"
+    return _git(path, "rev-parse", "--is-bare-repository", check=False).strip() == "true"
 
 
 def hooks_dir(path: Path) -> Path:
     """Where git looks for this repository's hooks (core.hooksPath honoured)."""
-    found = Path(git(path, "rev-parse", "--git-path", "hooks").strip())
+    found = Path(_git(path, "rev-parse", "--git-path", "hooks").strip())
     return found if found.is_absolute() else path / found
 
 
 def is_shallow(root: Path) -> bool:
     """Whether this clone lacks part of the history (``git clone --depth``)."""
-    return git(root, "rev-parse", "--is-shallow-repository", check=False).strip() == "true"
+    return _git(root, "rev-parse", "--is-shallow-repository", check=False).strip() == "true"
+
+
+# -- what names what: refs, commits, branches ------------------------------------------------
+def resolve(root: Path, rev: str) -> str | None:
+    """The object *rev* names (``rev-parse --verify``), or None when it names none."""
+    return _git(root, "rev-parse", "--verify", "-q", rev, check=False).strip() or None
+
+
+def rev_parse(root: Path, rev: str) -> str:
+    """The object *rev* names (``rev-parse --verify``); git's error when it names none."""
+    return _git(root, "rev-parse", "--verify", "-q", rev).strip()
+
+
+def commit_of(root: Path, rev: str) -> str | None:
+    """The commit *rev* is or points at (an annotated tag peeled); None when it is no commit."""
+    return _git(root, "rev-parse", "--verify", "-q", f"{rev}^{{commit}}", check=False).strip() or None
+
+
+def tree_of(root: Path, commit: str) -> str:
+    """The id of a commit's tree."""
+    return _git(root, "rev-parse", f"{commit}^{{tree}}").strip()
+
+
+def first_parent(root: Path, commit: str) -> str | None:
+    """A commit's first parent (``COMMIT^1``), or None when it has none (a root commit)."""
+    try:
+        return _git(root, "rev-parse", f"{commit}^1").strip() or None
+    except GitError:
+        return None
+
+
+def object_type(root: Path, rev: str) -> str | None:
+    """What *rev* is to git (``commit``, ``tree``, ``blob``, ``tag``), or None when there is no such object."""
+    return _git(root, "cat-file", "-t", rev, check=False).strip() or None
+
+
+def absolute_git_dir(root: Path) -> Path | None:
+    """The repository's own git folder, absolute, as git finds it from *root*; None outside a repository."""
+    found = _git(root, "rev-parse", "--absolute-git-dir", check=False).strip()
+    return Path(found) if found else None
+
+
+def git_paths(root: Path, *names: str) -> list[str]:
+    """Where git keeps each of *names* (``rev-parse --git-path``: ``rebase-merge``, ``MERGE_HEAD``…),
+    relative to *root* unless absolute; whether each exists is the caller's to look."""
+    out = _git(root, "rev-parse", *[a for name in names for a in ("--git-path", name)])
+    return [path for path in out.split("\n") if path]
+
+
+def current_branch(root: Path) -> str | None:
+    """The short name of the branch checked out (``main``); None on a detached HEAD."""
+    return _git(root, "symbolic-ref", "--short", "-q", "HEAD", check=False).strip() or None
+
+
+def current_branch_ref(root: Path) -> str | None:
+    """The full ref of the branch HEAD names (``refs/heads/main``), or None when HEAD is detached."""
+    return _git(root, "symbolic-ref", "-q", "HEAD", check=False).strip() or None
+
+
+def is_branch_name(root: Path, name: str) -> bool:
+    """Whether *name* is a valid branch name (``check-ref-format --branch``)."""
+    return bool(_git(root, "check-ref-format", "--branch", name, check=False).strip())
+
+
+def set_ref(root: Path, ref: str, commit: str, reason: str | None = None) -> None:
+    """Point *ref* at *commit* (``update-ref``), with *reason* for its reflog when given."""
+    _git(root, "update-ref", *(["-m", reason] if reason else []), ref, commit)
+
+
+def delete_ref(root: Path, ref: str) -> None:
+    """Delete *ref*; one that is not there, or cannot be deleted, is left as it is."""
+    _git(root, "update-ref", "-d", ref, check=False)
+
+
+def ref_names(root: Path, prefix: str) -> list[str]:
+    """The full names of the refs under *prefix* (``refs/remotes``)."""
+    return _git(root, "for-each-ref", "--format=%(refname)", prefix).split()
+
+
+def has_refs(root: Path) -> bool:
+    """Whether the repository has any ref at all."""
+    return bool(_git(root, "for-each-ref", "--count=1", "--format=%(refname)").strip())
+
+
+def newest_ref_target(root: Path, pattern: str) -> str | None:
+    """What the ref under *pattern* whose commit is newest (by committer date) points at, or None."""
+    newest = _git(root, "for-each-ref", "--count=1", "--sort=-committerdate", "--format=%(objectname)", pattern)
+    return newest.strip() or None
+
+
+def reflog_entries(root: Path, ref: str) -> list[tuple[str, str, str]]:
+    """*ref*'s reflog, newest first: each entry's commit, git's words for how the ref moved
+    (``fetch: forced-update``) and its committer date; none when the ref has no reflog."""
+    log = _git(root, "reflog", "show", "--format=%H%x1f%gs%x1f%cI", ref, "--", check=False)
+    fields = [line.split("\x1f") for line in log.splitlines() if line.count("\x1f") == 2]
+    return [(sha, subject, when) for sha, subject, when in fields]
+
+
+def merge_base(root: Path, one: str, other: str) -> str:
+    """The best common ancestor of two commits; git's error when they have none."""
+    return _git(root, "merge-base", one, other).strip()
+
+
+def merge_base_or_none(root: Path, one: str, other: str) -> str | None:
+    """The best common ancestor of two commits, or None when their histories are unrelated."""
+    return _git(root, "merge-base", one, other, check=False).strip() or None
+
+
+def root_commits(root: Path, rev: str) -> list[str]:
+    """The commits with no parent in the history of *rev*."""
+    return _git(root, "rev-list", "--max-parents=0", rev).split()
+
+
+def ancestry(root: Path, rev: str) -> list[tuple[str, list[str]]]:
+    """Every commit in the history of *rev*, each after its parents, with its parents."""
+    lines = _git(root, "rev-list", "--reverse", "--topo-order", "--parents", rev).splitlines()
+    return [(sha, parents) for sha, *parents in (line.split() for line in lines)]
+
+
+def first_parent_commits(root: Path, since: str, tip: str, *paths: str, limit: int | None = None) -> list[str]:
+    """The commits on *tip*'s first-parent line after *since* (``since..tip``), newest first; only
+    those that change *paths* when given, at most *limit* when given."""
+    return _git(
+        root,
+        "rev-list",
+        "--first-parent",
+        *([f"-{limit}"] if limit is not None else []),
+        f"{since}..{tip}",
+        *(["--", *paths] if paths else []),
+    ).split()
+
+
+def commits_changing(root: Path, rev: str, path: str) -> list[str]:
+    """The commits in the history of *rev* that change *path*, oldest first."""
+    return _git(root, "log", "--reverse", "--format=%H", rev, "--", path).split()
+
+
+def commit_line(root: Path, rev: str) -> str:
+    """A commit as a message names it: its short id and its subject in quotes (``abc1234 “subject”``)."""
+    return _git(root, "log", "-1", "--format=%h “%s”", rev).strip()
+
+
+def raw_commit(root: Path, commit: str) -> str:
+    """A commit object as git stores it: its header (tree, parents, author, committer), a blank line, its message."""
+    return _git(root, "cat-file", "commit", commit)
+
+
+def patch_id(root: Path, commit: str) -> str:
+    """git's patch id of the change a single-parent commit makes, taken ``--verbatim`` (every byte
+    counts, whitespace too); empty when it changes nothing."""
+    diff = _git(
+        root,
+        "diff-tree",
+        "-p",
+        "--no-renames",
+        "--full-index",
+        "--no-color",
+        "--no-ext-diff",
+        "--no-textconv",
+        commit,
+    )
+    return _git(root, "patch-id", "--verbatim", data=diff).split(" ", 1)[0]
+
+
+# -- what a commit holds ---------------------------------------------------------------------
+def changed_paths(root: Path, old: str, new: str, *paths: str, quoted: bool = True) -> list[str]:
+    """The paths that differ between two commits (under *paths* when given). *quoted*: as git
+    prints them by default (a name with unusual characters in C-style quotes); else each as it is."""
+    options = [] if quoted else ["-c", "core.quotePath=false"]
+    return _git(root, *options, "diff", "--name-only", old, new, *(["--", *paths] if paths else [])).splitlines()
+
+
+def conflicted_paths(root: Path) -> list[str]:
+    """The paths a stopped merge or rebase left in conflict, each as it is."""
+    out = _git(root, "-c", "core.quotePath=false", "diff", "--name-only", "--diff-filter=U")
+    return [path for path in out.splitlines() if path]
+
+
+def folders_at(root: Path, rev: str, folder: str) -> list[str]:
+    """The folders directly in *folder* (``projects/``) at *rev*, as paths (``projects/2026-001``)."""
+    return _git(root, "-c", "core.quotePath=false", "ls-tree", "-d", "--name-only", rev, folder).splitlines()
+
+
+def object_ids_at(root: Path, rev: str, *folders: str) -> dict[str, str]:
+    """Each file under *folders* at *rev* (path as it is) → its object id."""
+    out = _git(root, "-c", "core.quotePath=false", "ls-tree", "-r", rev, "--", *folders)
+    return {path: meta.split()[2] for meta, _tab, path in (line.partition("\t") for line in out.splitlines())}
+
+
+def paths_at(root: Path, rev: str) -> list[str]:
+    """The path of every file at *rev*, each as it is."""
+    return [path for path in _git(root, "ls-tree", "-r", "-z", "--name-only", rev).split("\0") if path]
+
+
+# -- the remote ------------------------------------------------------------------------------
+def remote_names(root: Path) -> list[str]:
+    """The remotes this repository knows (``origin``…)."""
+    return _git(root, "remote").split()
+
+
+def fetch(root: Path, remote: str, branch: str, tracking: str) -> None:
+    """Fetch *branch* from *remote* into the ref *tracking*, whatever that ref held before (``+``)."""
+    _git(root, "fetch", "-q", remote, f"+refs/heads/{branch}:{tracking}")
+
+
+def remote_branch(root: Path, remote: str, branch: str) -> str | None:
+    """The commit *branch* is at on *remote*, asked of the remote now; None when it has no such branch."""
+    out = _git(root, "ls-remote", "--heads", remote, f"refs/heads/{branch}")
+    return out.split()[0] if out.strip() else None
+
+
+def push(root: Path, remote: str, commit: str, branch: str) -> None:
+    """Push *commit* to *branch* on *remote*, never forced: git refuses what is not a fast-forward."""
+    _git(root, "push", "-q", remote, f"{commit}:refs/heads/{branch}")
+
+
+def clone_shared(source: Path, target: Path) -> None:
+    """Clone *source* into the new folder *target*, sharing its objects (``--shared``), nothing hard-linked."""
+    _git(target.parent, "clone", "-q", "--shared", "--no-hardlinks", str(source), str(target))
+
+
+# -- moving the branch -----------------------------------------------------------------------
+def fast_forward(root: Path, commit: str) -> None:
+    """Move the branch, index and files forward to *commit* (``merge --ff-only``)."""
+    _git(root, "merge", "-q", "--ff-only", commit)
+
+
+def reset_keep(root: Path, commit: str) -> None:
+    """Move the branch to *commit*, its index and files with it, keeping what nobody committed
+    (``reset --keep``: git refuses when that would lose it)."""
+    _git(root, "reset", "-q", "--keep", commit)
+
+
+def rebase(root: Path, upstream: str) -> None:
+    """Put the branch's own commits on top of *upstream* (``rebase``, never stashing, no other
+    ref moved); a conflict stops it half-way, for the caller to look at and abort."""
+    _git(root, "-c", "rebase.autoStash=false", "-c", "rebase.updateRefs=false", "rebase", "-q", upstream)
+
+
+def abort_rebase(root: Path) -> None:
+    """Abort a rebase stopped half-way: the branch, index and files as they were before it."""
+    _git(root, "rebase", "--abort")
+
+
+# -- building commits in a scratch index -------------------------------------------------------
+def read_tree(root: Path, tree: str, index: str, prefix: str | None = None) -> None:
+    """Read *tree* into the index file *index* (under *prefix*, ``projects/NEW/``, when given,
+    added to what it holds; else in place of it)."""
+    _git(root, "read-tree", *([f"--prefix={prefix}"] if prefix is not None else []), tree, env=_index(index))
+
+
+def remove_from_index(root: Path, path: str, index: str) -> None:
+    """Take *path* (a folder: all under it) out of the index file *index*; the files stay."""
+    _git(root, "rm", "--cached", "-r", "-q", "-f", "--", path, env=_index(index))
+
+
+def write_tree(root: Path, index: str) -> str:
+    """Store the tree the index file *index* holds; its id."""
+    return _git(root, "write-tree", env=_index(index)).strip()
+
+
+def commit_tree(root: Path, tree: str, parents: Sequence[str], message_file: Path, env: dict[str, str]) -> str:
+    """A new commit of *tree* with these *parents* and the message in *message_file*, made in the
+    environment *env* (who wrote and committed it, when); its id. No branch moves."""
+    args = [a for parent in parents for a in ("-p", parent)]
+    return _git(root, "commit-tree", tree, *args, "-F", str(message_file), env=env).strip()
+
+
+def _index(index: str) -> dict[str, str]:
+    return {"GIT_INDEX_FILE": index}
+
+
+# -- configuration ---------------------------------------------------------------------------
+def set_config(root: Path, key: str, value: str) -> None:
+    """Set a git configuration value in the repository at *root* (its own ``config`` file)."""
+    _git(root, "config", key, value)
 
 
 def read_at(root: Path, rev: str, path: str) -> str | None:
@@ -524,8 +800,8 @@ def vouched_blobs(root: Path, path: str) -> Vouched:
     nor skip-worktree, and not changed since (``git diff-files``: git's stat check, which looks
     at the content of a file changed within the index's own second); and whether they are all
     there is (``git ls-files -o``). Three git calls, no file read."""
-    listed = git(root, "ls-files", "--stage", "-v", "-z", "--", path)
-    changed = set(git(root, "diff-files", "--name-only", "-z", "--", path).split("\0")) - {""}
+    listed = _git(root, "ls-files", "--stage", "-v", "-z", "--", path)
+    changed = set(_git(root, "diff-files", "--name-only", "-z", "--", path).split("\0")) - {""}
     blobs, others = Vouched(), 0
     for entry in listed.split("\0"):
         meta, __, name = entry.partition("\t")
@@ -538,7 +814,7 @@ def vouched_blobs(root: Path, path: str) -> Vouched:
         not changed
         and not others
         and not _folded_names(root)
-        and not git(root, "ls-files", "-o", "--directory", "-z", "--", path)
+        and not _git(root, "ls-files", "-o", "--directory", "-z", "--", path)
     )
     blobs.listing = hashlib.sha1(listed.encode("utf-8", "surrogateescape")).hexdigest()
     return blobs
@@ -547,7 +823,7 @@ def vouched_blobs(root: Path, path: str) -> Vouched:
 def _folded_names(root: Path) -> bool:
     """Does git match file names loosely here (``core.ignorecase``, ``core.precomposeunicode``)?
     Then a folder it takes for one it knows (``HX-01`` for ``hx-01``) is not listed as untracked."""
-    found = git(root, "config", "--type=bool", "--get-regexp", r"^core\.(ignorecase|precomposeunicode)$", check=False)
+    found = _git(root, "config", "--type=bool", "--get-regexp", r"^core\.(ignorecase|precomposeunicode)$", check=False)
     return any(line.split()[-1:] == ["true"] for line in found.splitlines())
 
 
@@ -558,7 +834,7 @@ def dirty_paths(root: Path, paths: list[str]) -> list[str]:
 
 def changes(root: Path, paths: list[str]) -> list[tuple[str, str]]:
     """Each uncommitted change under *paths*: its two-letter status (``??`` untracked) and path."""
-    out = git(root, "status", "--porcelain", "-z", "--no-renames", "--untracked-files=all", "--", *paths)
+    out = _git(root, "status", "--porcelain", "-z", "--no-renames", "--untracked-files=all", "--", *paths)
     return [(entry[:2], entry[3:]) for entry in out.split("\0") if entry]
 
 

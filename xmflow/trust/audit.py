@@ -202,7 +202,7 @@ def verify(root: Path, rev: str = "HEAD", project: str | None = None) -> list[Fi
 def report(root: Path, rev: str = "HEAD", project: str | None = None, full: bool = False) -> Report:
     """Verify the history up to *rev*: the findings, the acknowledged ones, and notes. It goes on
     from the nearest checkpoint on the line (see :mod:`xmflow.trust.checkpoint`) unless *full*."""
-    tip = store.git(root, "rev-parse", "--verify", "-q", f"{rev}^{{commit}}", check=False).strip()
+    tip = store.commit_of(root, rev) or ""
     if rev.startswith("^") or ".." in rev or not re.fullmatch(r"[0-9a-f]{40}(?:[0-9a-f]{24})?", tip):
         one = not (tip or ".." in rev or rev.startswith("^"))
         raise UsageError(
@@ -555,9 +555,8 @@ def _rewritten_shared_history(root: Path) -> list[Finding]:
     if store.is_bare(root):
         return []  # the server's own refs: its hook refuses a rewrite before it happens
     findings = []
-    for ref in store.git(root, "for-each-ref", "--format=%(refname)", "refs/remotes").split():
-        log = store.git(root, "reflog", "show", "--format=%H%x1f%gs%x1f%cI", ref, "--", check=False)
-        entries = [line.split("\x1f") for line in log.splitlines() if line.count("\x1f") == 2]
+    for ref in store.ref_names(root, "refs/remotes"):
+        entries = store.reflog_entries(root, ref)
         for i, (sha, subject, _when) in enumerate(entries):
             if "forced-update" in subject:
                 old = entries[i + 1][0] if i + 1 < len(entries) else ""
@@ -662,7 +661,7 @@ class SettingsInForce:
 def settings_in_force(root: Path, rev: str = "HEAD") -> SettingsInForce:
     """Replay the commits that changed the settings files (one path-limited `git log`): whose
     changes were an admin's, and whether the settings of *rev* are the ones an admin left."""
-    if not store.git(root, "rev-parse", "--verify", "-q", f"{rev}^{{commit}}", check=False).strip():
+    if not store.commit_of(root, rev):
         return SettingsInForce(None, None)
     paths = tuple(_settings_paths(root, rev))
     contents = read_contents(root, walk(root, rev, *paths))
@@ -713,7 +712,7 @@ def kept_settings(root: Path, rev: str = "HEAD") -> tuple[str | None, People | N
     the language it was made in) with the commit it was for and the settings' paths: for a later
     commit whose history since then changed none of them (a sign-off, an edit of a record: nearly
     every command), it stands, and only those few commits are looked at, not the whole history."""
-    tip = store.git(root, "rev-parse", "--verify", "-q", f"{rev}^{{commit}}", check=False).strip()
+    tip = store.commit_of(root, rev) or ""
     kept: KeptCache[tuple[str, tuple[str, ...], str | None, People | None]] | None = None
     try:
         kept = KeptCache(store.git_dir(root), "settings")
@@ -737,13 +736,10 @@ def _unchanged_since(root: Path, commit: str, tip: str, paths: tuple[str, ...]) 
         return True
     if not store.is_ancestor(root, commit, tip):
         return False
-    line = store.git(root, "rev-list", "--first-parent", f"{commit}..{tip}").split()
-    if not line or store.git(root, "rev-parse", f"{line[-1]}^1", check=False).strip() != commit:
+    line = store.first_parent_commits(root, commit, tip)
+    if not line or store.first_parent(root, line[-1]) != commit:
         return False  # not on the first-parent line from the commit
-    touched = store.git(
-        root, "rev-list", "--first-parent", "-1", f"{commit}..{tip}", "--", *paths, ":(glob)**/.gitattributes"
-    )
-    return not touched.strip()
+    return not store.first_parent_commits(root, commit, tip, *paths, ":(glob)**/.gitattributes", limit=1)
 
 
 def is_guarded(path: str, settings: set[str]) -> bool:
@@ -766,6 +762,6 @@ def _settings_paths(root: Path, rev: str) -> list[str]:
     against 0.5 s. One a non-admin added and removed again is no setting of *rev*; verify, which
     replays every file, names it."""
     named = processes_named(root, walk(root, rev, CONFIG))
-    listed = store.git(root, "ls-tree", "-r", "-z", "--name-only", rev).split("\0")
+    listed = store.paths_at(root, rev)
     deeper = sorted(f":(literal){path}" for path in listed if path.endswith("/.gitattributes"))
     return [PEOPLE, CONFIG, ACKNOWLEDGEMENTS, *sorted(named), TEMPLATES.rstrip("/"), ".gitattributes", *deeper]

@@ -153,15 +153,14 @@ def undone_signatures(ws: Workspace, tip: str, orig: str, origins: dict[str, str
 
 def _touched(root: Path, tip: str) -> set[str]:
     """The projects whose files differ between *tip* and HEAD (what the local commits change)."""
-    out = store.git(root, "-c", "core.quotePath=false", "diff", "--name-only", tip, "HEAD", "--", f"{PROJECTS}/")
-    return {parts[1] for parts in (line.split("/") for line in out.splitlines()) if len(parts) > 2}
+    changed = store.changed_paths(root, tip, "HEAD", f"{PROJECTS}/", quoted=False)
+    return {parts[1] for parts in (path.split("/") for path in changed) if len(parts) > 2}
 
 
 def _projects_at(root: Path, process: Process, rev: str, ids: list[str]) -> dict[str, Project]:
     """These projects as commit *rev* has them (one ``ls-tree``, one ``cat-file``); a project
     missing there, or whose records cannot be read, is left out (verify speaks of those)."""
-    out = store.git(root, "-c", "core.quotePath=false", "ls-tree", "-r", rev, "--", *[f"{PROJECTS}/{i}/" for i in ids])
-    files = {path: meta.split()[2] for meta, _tab, path in (line.partition("\t") for line in out.splitlines())}
+    files = store.object_ids_at(root, rev, *[f"{PROJECTS}/{i}/" for i in ids])
     blobs = store.read_blobs(root, list(files.values()))
     found = {}
     for pid in ids:
@@ -206,9 +205,7 @@ def _changed_by(root: Path, tip: str, path: str, origins: dict[str, str]) -> tup
     """The local commits that changed *path*, oldest first, as ``abc1234 “subject”`` by the
     user's own ids."""
     local = set(store.commits_only_in(root, "HEAD", tip))
-    shas = [
-        sha for sha in store.git(root, "log", "--reverse", "--format=%H", "HEAD", "--", path).split() if sha in local
-    ]
+    shas = [sha for sha in store.commits_changing(root, "HEAD", path) if sha in local]
     if not shas:
         return ()
     found = store.log_fields(root, ("%h", "%s"), "--no-walk=unsorted", revs=[origins.get(c, c) for c in shas])

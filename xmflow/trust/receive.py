@@ -224,7 +224,7 @@ def _judge_ref(push: _Push, update: Update, report: Report) -> str | None:
             return None
     if not push.first_history:
         new = set(store.commits_only_in(root, commit, "--all"))
-        roots = [sha for sha in store.git(root, "rev-list", "--max-parents=0", commit).split() if sha in new]
+        roots = [sha for sha in store.root_commits(root, commit) if sha in new]
         if roots:
             report.refusals.append(
                 _(
@@ -393,21 +393,7 @@ def _same_patch(root: Path, original: str, copy: str) -> bool:
     each diff taken ``--verbatim`` (the plain patch id, as ``--cherry-mark`` compares, ignores
     whitespace, and in YAML a space changes a value: ``a#b`` is text, ``a #b`` is ``a``)."""
 
-    def patch_id(commit: str) -> str:
-        diff = store.git(
-            root,
-            "diff-tree",
-            "-p",
-            "--no-renames",
-            "--full-index",
-            "--no-color",
-            "--no-ext-diff",
-            "--no-textconv",
-            commit,
-        )
-        return store.git(root, "patch-id", "--verbatim", data=diff).split(" ", 1)[0]
-
-    return patch_id(original) == patch_id(copy) != ""
+    return store.patch_id(root, original) == store.patch_id(root, copy) != ""
 
 
 def _new_commits(root: Path, commit: str) -> list[NewCommit]:
@@ -434,9 +420,7 @@ def _trusted_rev(root: Path, update: Update) -> str:
     if head:
         return head
     for pattern in ("refs/heads", "refs"):
-        newest = store.git(
-            root, "for-each-ref", "--count=1", "--sort=-committerdate", "--format=%(objectname)", pattern
-        ).strip()
+        newest = store.newest_ref_target(root, pattern)
         if newest and (found := _commit_of(root, newest)):
             return found
     raise UsageError(_("the repository has refs but none reaches a commit: it cannot say whose people.yaml to trust"))
@@ -470,21 +454,19 @@ def _minutes(span: timedelta) -> str:
 
 
 def _has_refs(root: Path) -> bool:
-    return bool(store.git(root, "for-each-ref", "--count=1", "--format=%(refname)").strip())
+    return store.has_refs(root)
 
 
 def _commit_of(root: Path, rev: str) -> str | None:
     """The commit *rev* is or points at (an annotated tag peeled); None when it is no commit."""
-    return store.git(root, "rev-parse", "--verify", "-q", f"{rev}^{{commit}}", check=False).strip() or None
+    return store.commit_of(root, rev)
 
 
 def _kind(root: Path, sha: str) -> str:
     """What an object is, for a message: ``tree``, ``blob``, ``tag of a tree``…"""
-    kind = store.git(root, "cat-file", "-t", sha, check=False).strip() or _("missing object")
+    kind = store.object_type(root, sha) or _("missing object")
     if kind == "tag":
-        return _("tag of a {kind}").format(
-            kind=store.git(root, "cat-file", "-t", f"{sha}^{{}}", check=False).strip() or _("missing object")
-        )
+        return _("tag of a {kind}").format(kind=store.object_type(root, f"{sha}^{{}}") or _("missing object"))
     return kind
 
 
