@@ -8,15 +8,14 @@ the command."""
 from __future__ import annotations
 
 import string
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from xmflow import i18n
 from xmflow.errors import TemplateError
-from xmflow.git import store
 from xmflow.i18n import _, pgettext
 from xmflow.model import Decision, People, Person, Project, Signoff
 from xmflow.money.figures import Figures, figures
@@ -28,6 +27,10 @@ from xmflow.records.history import Commit
 from xmflow.records.workspace import CONFIG, PEOPLE, Workspace
 from xmflow.rules.project import ProjectView
 from xmflow.values import chinese_date, format_money
+
+# How a form reads a stage file as it was when a signature was made: (commit, path) → its text, or
+# None where it did not exist there (or is not text). The caller reads git; the form does not.
+ReadAt = Callable[[str, str], str | None]
 
 
 class Fields:
@@ -191,17 +194,17 @@ class Printing:
     uncommitted: bool
     at: datetime
 
-    @classmethod
-    def now(cls, ws: Workspace, project_id: str, at: datetime) -> Printing:
-        sources = [
+    @staticmethod
+    def sources(ws: Workspace, project_id: str) -> list[str]:
+        """The paths a project's page is printed from (its records, people, settings, templates,
+        the process): those whose uncommitted changes make it :attr:`uncommitted`."""
+        return [
             f"projects/{project_id}",
             PEOPLE,
             CONFIG,
             "templates",
             *([ws.config.process] if ws.config.process else []),
         ]
-        commit = store.head(ws.root)
-        return cls(commit[:7] if commit else None, bool(store.dirty_paths(ws.root, sources)), at)
 
 
 @dataclass(frozen=True)
@@ -277,8 +280,11 @@ def stage_fields(ws: Workspace, project: Project) -> dict[str, Fields]:
     return {s.id: Fields(s.fields, project.record(s.id).data, ws.people, s.id) for s in ws.process.stages}
 
 
-def form_page(ws: Workspace, view: ProjectView, form: Form, commits: list[Commit], printing: Printing) -> FormPage:
-    """The page of one form for one project, as of its records now."""
+def form_page(
+    ws: Workspace, view: ProjectView, form: Form, commits: list[Commit], printing: Printing, read_at: ReadAt
+) -> FormPage:
+    """The page of one form for one project, as of its records now; *read_at* reads a stage file
+    as a signature's commit had it (for the changes since, in red)."""
     process, project = ws.process, view.project
     stages = stage_fields(ws, project)
     signatures = {
@@ -287,7 +293,7 @@ def form_page(ws: Workspace, view: ProjectView, form: Form, commits: list[Commit
         if view.applies(process.step(step_id))
     }
     rounds = _rounds(view, [process.step(step_id) for step_id in signatures], ws.people, commits)
-    since, changes = _changes_in_red(ws.root, view, signatures)
+    since, changes = _changes_in_red(read_at, view, signatures)
     client = view.value(process.figure("client"))
     stamps = tuple(Party(p, ws.config.company if p == "company" else client) for p in form.stamps)
     version = process.revisions[-1].get("version") if process.revisions else None
@@ -375,7 +381,7 @@ def _rounds(view: ProjectView, steps: list[Step], people: People, commits: list[
 
 
 def _changes_in_red(
-    root: Path, view: ProjectView, signatures: dict[str, tuple[Signature, ...]]
+    read_at: ReadAt, view: ProjectView, signatures: dict[str, tuple[Signature, ...]]
 ) -> tuple[Signature | None, tuple[Change, ...]]:
     """What changed in the stage since the earliest standing review signature on this form that
     the data moved away from (3.5.3: the supervisor signed, the business centre's changes are
@@ -384,7 +390,7 @@ def _changes_in_red(
     for line in sorted(standing, key=lambda line: not line.step.review):  # the reviewer's signature first
         stage = view.process.stage(line.step.stage)
         rel = f"projects/{view.project.id}/{stage.file}"
-        text = store.read_at(root, line.commit or "", rel)
+        text = read_at(line.commit or "", rel)
         if text is not None:
             before = records.parse_record(stage, text, f"{rel}@{line.commit}").data
             signed = view.process.signed_fields(line.step.id)  # not what later steps fill in

@@ -269,7 +269,7 @@ def render_form(ws: Workspace, project_id: str, form_name: str, fmt: str) -> str
     form = _form(ws, form_name)
     view = ProjectView(ws.project(project_id), ws.process, ws.config)
     env = environment(ws.root, fmt)
-    page = forms.form_page(ws, view, form, _history(ws, project_id), forms.Printing.now(ws, project_id, now()))
+    page = forms.form_page(ws, view, form, _history(ws, project_id), _printing(ws, project_id, now()), _reader(ws))
     text = _render(env, f"{form.id}.j2", **_context(page), standalone=True)
     return html_to_pdf(text) if fmt == "pdf" else text
 
@@ -308,14 +308,18 @@ def render_volume(ws: Workspace, project_id: str, fmt: str) -> str | bytes:
     view = ProjectView(ws.project(project_id), ws.process, ws.config)
     env = environment(ws.root, fmt)
     commits = _history(ws, project_id)
-    printed = forms.Printing.now(ws, project_id, now())
-    pages = [forms.form_page(ws, view, form, commits, printed) for form in forms.forms_of(ws.process, view)]
+    printed, read_at = _printing(ws, project_id, now()), _reader(ws)
+    pages = [forms.form_page(ws, view, form, commits, printed, read_at) for form in forms.forms_of(ws.process, view)]
     bodies = [Markup(_render(env, f"{page.form.id}.j2", **_context(page), standalone=False)) for page in pages]
     if not pages and not ws.process.forms:
         raise TemplateError(
             _("the process ({source}) has no forms: there is no volume to bind").format(source=ws.process.source)
         )
-    cover = pages[0] if pages else forms.form_page(ws, view, next(iter(ws.process.forms.values())), commits, printed)
+    cover = (
+        pages[0]
+        if pages
+        else forms.form_page(ws, view, next(iter(ws.process.forms.values())), commits, printed, read_at)
+    )
     text = _render(
         env,
         "volume.j2",
@@ -325,6 +329,23 @@ def render_volume(ws: Workspace, project_id: str, fmt: str) -> str | bytes:
         volume=view.value("archive.volume"),
     )
     return html_to_pdf(text) if fmt == "pdf" else text
+
+
+def _printing(ws: Workspace, project_id: str, at: datetime) -> forms.Printing:
+    """What a printed page says about itself, read from git: the commit checked out, and whether
+    what the page is printed from has changes not yet committed."""
+    commit = store.head(ws.root)
+    uncommitted = bool(store.dirty_paths(ws.root, forms.Printing.sources(ws, project_id)))
+    return forms.Printing(commit[:7] if commit else None, uncommitted, at)
+
+
+def _reader(ws: Workspace) -> forms.ReadAt:
+    """How the forms read a file as a commit had it: from git, in the workspace."""
+
+    def read_at(commit: str, path: str) -> str | None:
+        return store.read_at(ws.root, commit, path)
+
+    return read_at
 
 
 def _history(ws: Workspace, project_id: str) -> list[history.Commit]:
