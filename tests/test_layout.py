@@ -155,3 +155,44 @@ def test_no_import_cycle():
 def test_the_cycle_finder_finds_cycles():
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
     assert cycles({"a": {"b"}, "b": set()}) == []
+
+
+def calls_the_git_runner(source: str) -> list[int]:
+    """The lines where *source* calls store's generic git runner (``store.git(…)``,
+    ``store._git(…)``) instead of one of its named operations."""
+    return sorted(
+        node.lineno
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in {"git", "_git"}
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id == "store"
+    )
+
+
+def test_outside_the_git_package_git_is_run_by_named_operations():
+    outside = {m: calls_the_git_runner(MODULES[m].read_text(encoding="utf-8")) for m in MODULES if _package(m) != "git"}
+    assert {m: lines for m, lines in outside.items() if lines} == {}
+
+
+def test_a_call_of_the_git_runner_is_found():
+    source = 'store.git(root, "fetch")\nx = store._git(root, "push")\nstore.fetch(root, "origin", "main", "t")\n'
+    assert calls_the_git_runner(source) == [1, 2]
+    assert calls_the_git_runner("other.git(root)\nstore.git_dir(root)\n") == []
+
+
+def git_imports(graph: dict[str, set[str]], module: str) -> list[str]:
+    """The modules of the ``git`` sub-package that *module* imports itself."""
+    return sorted(dep for dep in graph[module] if _package(dep) == "git")
+
+
+def test_the_form_model_reads_no_git():
+    assert git_imports(GRAPH, "xmflow.forms.model") == []
+
+
+def test_an_import_of_git_is_found():
+    assert git_imports({"xmflow.forms.model": {"xmflow.git.store", "xmflow.values"}}, "xmflow.forms.model") == [
+        "xmflow.git.store"
+    ]
+    assert git_imports(GRAPH, "xmflow.forms.rendering") == ["xmflow.git.store"]  # the caller reads git
