@@ -309,7 +309,7 @@ def _repository(ctx: typer.Context) -> Path:
     try:
         return workspace_of(ctx).root
     except UsageError:
-        path = ctx.find_root().obj["path"].resolve()
+        path: Path = ctx.find_root().obj["path"].resolve()
         if store.is_bare(path):
             return path
         raise

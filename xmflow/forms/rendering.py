@@ -104,7 +104,7 @@ class _ConfinedLoader(jinja2.FileSystemLoader):
     (``leak.j2 → /etc/passwd``) is refused, so a template pushed by a colleague cannot print
     the files of whoever renders it."""
 
-    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str | None, Any]:
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
         source, filename, uptodate = super().get_source(environment, template)
         real = Path(filename or "").resolve()
         if not any(real.is_relative_to(Path(folder).resolve()) for folder in self.searchpath):
@@ -228,9 +228,11 @@ def _people(values: list[Person | str] | None) -> str:
 def _local(thing: Any, capital: bool = True) -> str:
     """The title of a stage, step, role or form in the language of the form: the process's
     ``title``, or its ``title_en`` in English (with a capital, unless inside a sentence)."""
-    if i18n.language() == "zh" or not getattr(thing, "title_en", ""):
-        return thing.title
-    return thing.title_en[:1].upper() + thing.title_en[1:] if capital else thing.title_en
+    english: str = getattr(thing, "title_en", "")
+    if i18n.language() == "zh" or not english:
+        title: str = thing.title
+        return title
+    return english[:1].upper() + english[1:] if capital else english
 
 
 def _step(step: Any) -> str:
@@ -488,7 +490,8 @@ def html_to_pdf(html: str, loader: Callable[[], Any] | None = None) -> bytes:
                 "apt-get install libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk"
             ).format(error=exc)
         ) from None
-    return weasyprint.HTML(string=html, url_fetcher=_fetch_nothing(weasyprint)).write_pdf()
+    pdf: bytes = weasyprint.HTML(string=html, url_fetcher=_fetch_nothing(weasyprint)).write_pdf()
+    return pdf
 
 
 def _fetch_nothing(weasyprint: Any) -> Any:

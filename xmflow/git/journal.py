@@ -241,7 +241,7 @@ def in_own_commit(gdir: Path) -> bool:
     """Whether this process runs inside the hooks of an xmflow commit in progress (git hands
     them the scratch index as ``GIT_INDEX_FILE``): then it must neither wait for the workspace
     lock nor touch the change in flight."""
-    index = os.environ.get("GIT_INDEX_FILE")
+    index = os.environ.get("GIT_INDEX_FILE") or ""
     return (
         bool(index)
         and Path(index).name.startswith("index-")

@@ -17,10 +17,10 @@ import itertools
 import re
 import unicodedata
 from collections import ChainMap
-from collections.abc import Iterator
+from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from xmflow import yamlio
 from xmflow.errors import RecordError, StoreError, UsageError, XmflowError
@@ -42,6 +42,7 @@ from xmflow.trust.conformance import SKEW, invoice_numbers_used_once, judge, out
 
 __all__ = ["Finding", "Report", "report", "verify"]
 
+_T = TypeVar("_T")
 TEMPLATES = "templates/"  # the workspace's own form templates (rendering.py reads them)
 UNAUTHENTICATED = N_(
     "identities are taken from each commit's author and are not authenticated: xmflow.yaml does not "
@@ -162,10 +163,11 @@ class Tree:
         )
         self._parsed = {key: value for key, value in self._parsed.items() if key[0] != "records"}
 
-    def _once(self, key: tuple[Any, ...], make: Any) -> Any:
+    def _once(self, key: tuple[Any, ...], make: Callable[[], _T]) -> _T:
         if key not in self._parsed:
             self._parsed[key] = make()
-        return self._parsed[key]
+        found: _T = self._parsed[key]
+        return found
 
     def _process(self, config: Config, files: dict[str, str]) -> Process:
         if not config.process:
@@ -189,7 +191,10 @@ class Tree:
             return self.blobs[blob] if blob else None
 
         parsed = self._once(("records", id(process)), ParsedRecords)
-        blobs = self.files if old is None else ChainMap(old, self.files)  # the blob ids key the records read
+        # the blob ids key the records read (ChainMap reads self.files, never writes it: the cast is for its typing)
+        blobs: Mapping[str, str | None] = (
+            self.files if old is None else ChainMap(old, cast("dict[str, str | None]", self.files))
+        )
         return records.project_from(process, project_id, read, parsed, blobs)
 
 
@@ -266,7 +271,8 @@ def _start(root: Path, tip: str, full: bool) -> tuple[Checkpoint, Iterator[Commi
         first = next(commits, None)
         if first is not None and first.parents[:1] == (found.commit,):
             return found, itertools.chain([first], commits)
-        commits.close()
+        if isinstance(commits, Generator):  # (it is: stream reads as git writes; closing stops that git)
+            commits.close()
     return Checkpoint(""), stream(root, tip)
 
 
@@ -612,7 +618,9 @@ def _signatures(root: Path, by_people: dict[str | None, tuple[People, list[Commi
         checked = store.signatures(root, [c.sha for c in commits], allowed)
         for commit in commits:
             status, signer, _key = checked.get(commit.sha, ("N", "", ""))
-            problem = problems.get(status) or _("has a signature git judges {status}").format(status=repr(status))
+            problem: str | None = problems.get(status) or _("has a signature git judges {status}").format(
+                status=repr(status)
+            )
             if status == "G":
                 problem = (
                     None

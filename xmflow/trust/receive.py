@@ -400,7 +400,7 @@ def _new_commits(root: Path, commit: str) -> list[NewCommit]:
     """The commits reachable from *commit* that no ref of the server reaches: exactly those new
     to it (in pre-receive, the refs have not moved yet)."""
     new = store.commits_only_in(root, commit, "--all")
-    commits = []
+    commits: list[NewCommit] = []
     if not new:
         return commits
     for fields, __ in store.log_fields(root, _NEW, "--no-walk=unsorted", revs=new):
