@@ -30,7 +30,7 @@ except AttributeError:  # pragma: no cover - PyYAML without libyaml
     _Base = yaml.SafeLoader
 
 
-class _Loader(_Base):  # type: ignore[misc,valid-type]
+class _Loader(_Base):  # type: ignore[misc]  # the base is chosen at run time (libyaml's or not): typed Any
     """Composes nodes without resolving tags: the schema, not YAML 1.1, decides what a value is."""
 
     def resolve(self, kind: type, value: Any, implicit: Any) -> str:

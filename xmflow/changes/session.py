@@ -120,13 +120,13 @@ class Session:
             stage = process.stage(stage_id)
             text = records.dump_record(stage, rec)
             records.parse_record(stage, text, rec.path)
-            files[rec.path] = text.encode("utf-8")
-            if len(files[rec.path]) > yamlio.MAX_BYTES:  # xmflow would not read it back: refused before it is written
+            files[rec.path] = encoded = text.encode("utf-8")
+            if len(encoded) > yamlio.MAX_BYTES:  # xmflow would not read it back: refused before it is written
                 raise UsageError(
                     _(
                         "{file} would be {size} bytes, more than the {most} xmflow reads of a stage file: "
                         "shorten what you give (a scan goes in with --evidence, not in a field)"
-                    ).format(file=rec.path, size=f"{len(files[rec.path]):,}", most=f"{yamlio.MAX_BYTES:,}")
+                    ).format(file=rec.path, size=f"{len(encoded):,}", most=f"{yamlio.MAX_BYTES:,}")
                 )
         files.update(extra or {})
         msg = message(subject, {"Xmflow-Project": project_id, **trailers}, body)

@@ -245,10 +245,11 @@ def _concat(eval_ctx: Any, items: list[Any]) -> str:
     return (markup_join if eval_ctx.autoescape else str_join)(texts)
 
 
-def _call(function: Callable[..., Any], *args: nodes.Expr, lineno: int) -> nodes.Call:
+def _call(function: Callable[..., Any], *args: nodes.Node, lineno: int) -> nodes.Call:
     """A call of one of this module's functions, which a template cannot name or shadow."""
     call = nodes.Call(nodes.ImportedName(f"{__name__}.{function.__name__}"), list(args), [], None, None)
-    return call.set_lineno(lineno)
+    call.set_lineno(lineno)  # returns the node itself
+    return call
 
 
 def _literal_chars(body: list[nodes.Node]) -> int:
@@ -288,7 +289,7 @@ class _Bounder(NodeTransformer):
         return node
 
     def visit_Concat(self, node: nodes.Concat) -> nodes.Call:
-        node = self.generic_visit(node)
+        self.generic_visit(node)  # in place: it returns the node itself
         return _call(_concat, nodes.List(node.nodes, lineno=node.lineno), lineno=node.lineno)
 
 
@@ -310,7 +311,7 @@ class BoundedSandbox(SandboxedEnvironment):
         self.filters = {name: _bounded_filter(name, func) for name, func in self.filters.items()}
 
     def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
-        template = _Bounder().visit(super()._parse(source, name, filename))
+        template: nodes.Template = _Bounder().visit(super()._parse(source, name, filename))
         template.set_environment(self)
         return template
 

@@ -42,6 +42,7 @@ from xmflow.labels import label, label_or
 from xmflow.model import StepState
 from xmflow.money import receivables
 from xmflow.money.receivables import BUCKETS, NOT_DUE
+from xmflow.procedure.process import Stage
 from xmflow.records.workspace import Workspace
 from xmflow.reports import overview, wording
 from xmflow.reports.status import Summary, report
@@ -374,7 +375,7 @@ def _project(
             _write(built.folder / printed, rendering.html_to_pdf(str(text)), option)
             built.kept.append(printed)  # not a page, but the build's: the sweep keeps it
         form_links.append((rendering._local(form), form.number, name, printed))
-    stages = []
+    stages: list[tuple[Stage, list[dict[str, Any]]]] = []
     nexts = {n.step.id: wording.waiting_on(n, ws.process) for n in rep.summary.next}
     for st in rep.steps:
         if not stages or stages[-1][0].id != st.step.stage:
@@ -480,6 +481,7 @@ def environment() -> jinja2.Environment:
         extensions=["jinja2.ext.i18n"],
     )
     env.policies["ext.i18n.trimmed"] = True
+    # jinja2.ext.i18n adds this method to the environment when it is loaded: Environment does not declare it
     env.install_gettext_callables(i18n._, i18n.ngettext, newstyle=False, pgettext=i18n.pgettext)  # type: ignore[attr-defined]
     env.filters.update(
         money=lambda v: format_money(v) if v is not None else "", label=label, label_or=label_or, page_of=page_name
@@ -503,7 +505,9 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
     """The portal's files, read-only (GET and HEAD; anything else is not implemented), nothing
     outside its folder, no listing of folders, quiet, its errors in the language of the command."""
 
-    def list_directory(self, path: Any) -> None:  # type: ignore[override]
+    server: _Server  # the one it is made for: serve() makes the server, the server the handlers
+
+    def list_directory(self, path: Any) -> None:
         self.send_error(404)
         return None
 
@@ -522,7 +526,7 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
                 raise FileNotFoundError(name)
             # the name, in the folder opened once, never through a link: nothing can swap it for one
             # between a check and the open
-            fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=self.server.folder_fd)  # type: ignore[attr-defined]
+            fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=self.server.folder_fd)
         except (ValueError, OSError):
             self.send_error(404)
             return None

@@ -44,7 +44,8 @@ _local = threading.local()  # per thread: the git folders whose lock it holds â†
 def _holds() -> dict[str, int]:
     if not hasattr(_local, "held"):
         _local.held = {}
-    return _local.held
+    held: dict[str, int] = _local.held
+    return held
 
 
 @contextlib.contextmanager

@@ -32,7 +32,7 @@ def split_amount(amount: Decimal, percents: list[Decimal | None]) -> list[Decima
     known = [i for i, share in enumerate(shares) if share is not None]
     if known and sum((p for p in percents if p is not None), Decimal(0)) == 100:
         last = known[-1]
-        shares[last] = amount - sum((shares[i] for i in known[:-1]), ZERO)  # type: ignore[misc]
+        shares[last] = amount - sum((share for share in shares[:last] if share is not None), ZERO)
     return shares
 
 

@@ -55,9 +55,11 @@ def event_date(view: ProjectView, event: str) -> date | None:
     if source is None:
         return None
     if source.kind == "field":
-        return view.value(source.ref)
+        value: date | None = view.value(source.ref)  # a date field (the process is checked so)
+        return value
     if source.kind == "figure":
-        return getattr(figures(view), source.ref, None)
+        derived: date | None = getattr(figures(view), source.ref, None)  # warranty_end
+        return derived
     return signed_on(view, source.ref)
 
 

@@ -373,7 +373,7 @@ def _send_digests(ws: Workspace, day: date, dry_run: bool) -> list[tuple[Digest,
     todo = [d for d in digests(ws, day) if d.person.id not in sent and d.person.email]
     if dry_run:
         return [(d, None) for d in todo]
-    results = []
+    results: list[tuple[Digest, notify.Delivery | None]] = []
     for item in todo:
         attached = tuple(a for a in (form_file(ws, pid, form) for pid, form in item.forms) if a is not None)
         done = deliver(ws, replace(item.notice, attachments=attached))

@@ -30,7 +30,7 @@ _FIGURE_KINDS = {
 }
 _NUMBERS = ("money", "number", "int")
 # What xmflow reads inside the list figures and the ledgers: sub-field → the kinds it may be.
-_ITEMS = {
+_ITEMS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
     "figures": {
         "milestones": {"name": ("text",), "due": ("date",), "done": ("date",)},
         "payment_terms": {"name": ("text",), "percent": _NUMBERS, "due": ("enum", "text"), "days": ("int",)},
@@ -84,7 +84,7 @@ class Checker:
     def __init__(self, doc: yamlio.Document) -> None:
         self.doc = doc
 
-    def fail(self, path: tuple, message: str) -> ProcessError:
+    def fail(self, path: yamlio.Path, message: str) -> ProcessError:
         return ProcessError(self.doc.where(path), message)
 
     def order(self, stages: tuple[Stage, ...], derived: dict[str, Condition]) -> None:
@@ -133,14 +133,14 @@ class Checker:
                     raise self.fail(
                         path, _("editors names {role}, which is not a company role").format(role=quoted(role))
                     )
-        for rid, role in process.roles.items():
-            for ref in role.recorded_by:
+        for rid, defined in process.roles.items():
+            for ref in defined.recorded_by:
                 if ref not in process.roles or process.roles[ref].external:
                     raise self.fail(
                         ("roles", rid),
                         _("recorded_by names {role}, which is not a company role").format(role=quoted(ref)),
                     )
-            for ref in role.named_in:
+            for ref in defined.named_in:
                 self.check_field_ref(process, ref, ("roles", rid, "named_in"))
         for name, cond in process.derived.items():
             self.check_condition(process, cond, ("derived", name))
@@ -177,8 +177,7 @@ class Checker:
             if event.kind == "step":
                 self.check_step_ref(process, event.ref, path)
             elif event.kind == "field":
-                self.check_field_ref(process, event.ref, path)
-                if process.field_type(event.ref).kind != "date":
+                if self.check_field_ref(process, event.ref, path).kind != "date":
                     raise self.fail(
                         path, _("a payment event's field must be a date ({field} is not)").format(field=event.ref)
                     )
@@ -190,8 +189,7 @@ class Checker:
 
     def check_figures(self, process: Process) -> None:
         for name, ref in process.figures.items():
-            self.check_field_ref(process, ref, ("figures", name))
-            kind = process.field_type(ref).kind
+            kind = self.check_field_ref(process, ref, ("figures", name)).kind
             if name in _FIGURE_KINDS and kind != _FIGURE_KINDS[name]:
                 raise self.fail(
                     ("figures", name),
@@ -209,7 +207,7 @@ class Checker:
                 ),
             )
 
-    def check_items(self, process: Process, ref: str, wanted: dict[str, tuple[str, ...]], path: tuple) -> None:
+    def check_items(self, process: Process, ref: str, wanted: dict[str, tuple[str, ...]], path: yamlio.Path) -> None:
         """*ref* is a list of mappings whose sub-fields named in *wanted* are of those kinds."""
         if not wanted:
             return
@@ -228,7 +226,7 @@ class Checker:
                     ),
                 )
 
-    def check_step(self, process: Process, step: Step, path: tuple) -> None:
+    def check_step(self, process: Process, step: Step, path: yamlio.Path) -> None:
         self.check_roles(process, step.roles, path + ("roles",), step.id)
         self.check_condition(process, step.when, path + ("when",))
         for k, pre in enumerate(step.after):
@@ -255,13 +253,12 @@ class Checker:
                     ),
                 )
 
-    def check_requirement(self, process: Process, req: Requirement, path: tuple) -> None:
+    def check_requirement(self, process: Process, req: Requirement, path: yamlio.Path) -> None:
         """A requirement's checks fit its field: items of a list, sub-fields of a mapping."""
-        self.check_field_ref(process, req.field, path)
+        ftype = self.check_field_ref(process, req.field, path)
         self.check_condition(process, req.when, path)
         if isinstance(req.equals, str) and req.equals.startswith("$") and "." in req.equals:
             self.check_field_ref(process, req.equals[1:], path)
-        ftype = process.field_type(req.field)
         item = ftype.item if ftype.kind == "list" else None
         if (req.min_items is not None or req.each_has or req.sum) and ftype.kind != "list":
             raise self.fail(
@@ -284,7 +281,7 @@ class Checker:
                 path, _("all_true checks a mapping of true/false fields: {field} is not one").format(field=req.field)
             )
 
-    def check_person_roles(self, process: Process, ftype: FieldType, path: tuple) -> None:
+    def check_person_roles(self, process: Process, ftype: FieldType, path: yamlio.Path) -> None:
         """A person field's `role` is a role of the process."""
         if ftype.role is not None and ftype.role not in process.roles:
             raise self.fail(path, _("unknown role {role} for a person field").format(role=quoted(ftype.role)))
@@ -293,7 +290,7 @@ class Checker:
         if ftype.item is not None:
             self.check_person_roles(process, ftype.item, path + ("list",))
 
-    def check_roles(self, process: Process, roles: tuple[str, ...], path: tuple, step: str = "") -> None:
+    def check_roles(self, process: Process, roles: tuple[str, ...], path: yamlio.Path, step: str = "") -> None:
         for role in roles:
             if role not in process.roles:
                 raise self.fail(
@@ -303,19 +300,22 @@ class Checker:
                     else _("unknown role {role}").format(role=quoted(role)),
                 )
 
-    def check_step_ref(self, process: Process, ref: str, path: tuple) -> None:
+    def check_step_ref(self, process: Process, ref: str, path: yamlio.Path) -> None:
         if not process.has_step(ref):
             raise self.fail(path, _("unknown step {step}").format(step=quoted(ref)))
 
-    def check_field_ref(self, process: Process, ref: str, path: tuple) -> None:
-        if process.field_type(ref) is None:
+    def check_field_ref(self, process: Process, ref: str, path: yamlio.Path) -> FieldType:
+        """The type of the field *ref*, which must exist."""
+        ftype = process.field_type(ref)
+        if ftype is None:
             raise self.fail(path, _("unknown field {field}").format(field=quoted(ref)))
+        return ftype
 
-    def check_condition(self, process: Process, cond: Condition, path: tuple) -> None:
+    def check_condition(self, process: Process, cond: Condition, path: yamlio.Path) -> None:
         for ref in referenced_fields(cond):
             self.check_field_ref(process, ref, path)
         for bound in bounds(cond):
-            if bound.path and process.field_type(bound.path).kind not in _NUMBERS:
+            if bound.path and self.check_field_ref(process, bound.path, path).kind not in _NUMBERS:
                 raise self.fail(path, _("at_least compares numbers: {field} is not one").format(field=bound.path))
             if not _bound_known(process, bound.bound):
                 raise self.fail(

@@ -77,7 +77,7 @@ _FIELD_REF = re.compile(r"[^\W\d][\w-]*(\.\w+)+")
 MAX_DAYS = 99_999
 
 
-def _dotted(sub: tuple) -> str:
+def _dotted(sub: yamlio.Path) -> str:
     """The field names in a path inside a field type: ``("fields", "a", "list", "type")`` → ``.a``."""
     names, i = [], 0
     while i < len(sub):
@@ -98,10 +98,10 @@ class Parser:
             raise ProcessError(doc.name, _("a process file must be a mapping with `stages`"))
         self.data: dict[str, Any] = doc.data
 
-    def fail(self, path: tuple, message: str) -> ProcessError:
+    def fail(self, path: yamlio.Path, message: str) -> ProcessError:
         return ProcessError(self.doc.where(path), message)
 
-    def mapping(self, spec: Any, path: tuple, known: set[str], what: str) -> dict[str, Any]:
+    def mapping(self, spec: Any, path: yamlio.Path, known: set[str], what: str) -> dict[str, Any]:
         """*spec* as a mapping whose keys are all *known*; *what* is what the entry is, in words."""
         if not isinstance(spec, dict):
             raise self.fail(path, _("a {what} must be a mapping").format(what=what))
@@ -115,7 +115,7 @@ class Parser:
                 )
         return spec
 
-    def get(self, node: dict, path: tuple, key: str, default: Any = ..., kind: type = str) -> Any:
+    def get(self, node: dict[str, Any], path: yamlio.Path, key: str, default: Any = ..., kind: type = str) -> Any:
         """``node[key]``, which must be a *kind* (text, a mapping, a list); *default* when absent
         or empty (a missing key without a default is an error)."""
         value = node.get(key)
@@ -127,7 +127,7 @@ class Parser:
             raise self.fail(path + (key,), _("`{key}` must be {kind}").format(key=key, kind=_kind_words()[kind]))
         return value
 
-    def flag(self, node: dict, path: tuple, key: str, default: bool = False) -> bool:
+    def flag(self, node: dict[str, Any], path: yamlio.Path, key: str, default: bool = False) -> bool:
         value = node.get(key)
         if value is None:
             return default
@@ -135,13 +135,13 @@ class Parser:
             raise self.fail(path + (key,), _("`{key}` must be true or false").format(key=key))
         return str(value).lower() == "true"
 
-    def names(self, node: dict, path: tuple, key: str) -> tuple[str, ...]:
+    def names(self, node: dict[str, Any], path: yamlio.Path, key: str) -> tuple[str, ...]:
         value = node.get(key) or []
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise self.fail(path + (key,), _("`{key}` must be a list of names").format(key=key))
         return tuple(value)
 
-    def number(self, node: dict, path: tuple, key: str, what: str) -> int | None:
+    def number(self, node: dict[str, Any], path: yamlio.Path, key: str, what: str) -> int | None:
         """A whole number of at most MAX_DAYS (days, items, copies), or None when absent."""
         value = node.get(key)
         if value is None:
@@ -155,13 +155,13 @@ class Parser:
             )
         return int(value)
 
-    def identifier(self, node: dict, path: tuple, key: str = "id") -> str:
-        value = self.get(node, path, key)
+    def identifier(self, node: dict[str, Any], path: yamlio.Path, key: str = "id") -> str:
+        value: str = self.get(node, path, key)
         if not _ID.fullmatch(value):
             raise self.fail(path + (key,), _not_an_id(value))
         return value
 
-    def field_ref(self, value: Any, path: tuple) -> str:
+    def field_ref(self, value: Any, path: yamlio.Path) -> str:
         if not isinstance(value, str) or not _FIELD_REF.fullmatch(value):
             raise self.fail(
                 path,
@@ -169,7 +169,7 @@ class Parser:
             )
         return value
 
-    def condition(self, spec: Any, path: tuple) -> Condition:
+    def condition(self, spec: Any, path: yamlio.Path) -> Condition:
         try:
             return parse_condition(spec, set(self.get(self.data, (), "derived", {}, kind=dict)))
         except ValueError as exc:
@@ -225,7 +225,7 @@ class Parser:
         checker.all(process)
         return process
 
-    def key(self, rid: str, path: tuple) -> str:
+    def key(self, rid: str, path: yamlio.Path) -> str:
         if not _ID.fullmatch(rid):
             raise self.fail(path, _not_an_id(rid))
         return rid
@@ -242,7 +242,7 @@ class Parser:
             )
         return tuple({str(k): v or "" for k, v in rev.items()} for rev in spec)
 
-    def role(self, rid: str, spec: Any, path: tuple) -> Role:
+    def role(self, rid: str, spec: Any, path: yamlio.Path) -> Role:
         spec = self.mapping(spec, path, _ROLE, pgettext("an entry of the process file", "role"))
         return Role(
             rid,
@@ -254,7 +254,7 @@ class Parser:
             self.names(spec, path, "recorded_by"),
         )
 
-    def stage(self, spec: Any, path: tuple) -> Stage:
+    def stage(self, spec: Any, path: yamlio.Path) -> Stage:
         spec = self.mapping(spec, path, _STAGE, pgettext("an entry of the process file", "stage"))
         sid = self.identifier(spec, path)
         if not re.fullmatch(r"[A-Za-z0-9_-]+\.yaml", self.get(spec, path, "file")):
@@ -280,7 +280,7 @@ class Parser:
             self.flag(spec, path, "halts"),
         )
 
-    def field_type(self, stage_id: str, name: str, spec: Any, path: tuple) -> FieldType:
+    def field_type(self, stage_id: str, name: str, spec: Any, path: yamlio.Path) -> FieldType:
         if name == "signoffs":
             raise self.fail(path, _("`signoffs` is where a stage file keeps its sign-offs: name the field otherwise"))
         try:
@@ -288,7 +288,7 @@ class Parser:
         except ValueError as exc:
             raise ProcessError("", str(exc)) from None
 
-    def step(self, stage_id: str, spec: Any, path: tuple) -> Step:
+    def step(self, stage_id: str, spec: Any, path: yamlio.Path) -> Step:
         spec = self.mapping(spec, path, _STEP, pgettext("an entry of the process file", "step"))
         after = tuple(
             self.prerequisite(p, path + ("after", i))
@@ -335,7 +335,7 @@ class Parser:
             notice,
         )
 
-    def notice(self, spec: Any, path: tuple) -> Notice:
+    def notice(self, spec: Any, path: yamlio.Path) -> Notice:
         """``notify: {to: [ROLE…], template: FILE.j2, forms: [FORM…]}``: whom the step's approval tells."""
         spec = self.mapping(spec, path, _NOTIFY, "notify")
         to = self.names(spec, path, "to")
@@ -348,13 +348,13 @@ class Parser:
             )
         return Notice(to, template, self.names(spec, path, "forms"))
 
-    def prerequisite(self, spec: Any, path: tuple) -> Prerequisite:
+    def prerequisite(self, spec: Any, path: yamlio.Path) -> Prerequisite:
         if isinstance(spec, str):
             return Prerequisite(spec)
         spec = self.mapping(spec, path, {"step", "when"}, pgettext("an entry of the process file", "prerequisite"))
         return Prerequisite(self.get(spec, path, "step"), self.condition(spec.get("when"), path + ("when",)))
 
-    def requirement(self, spec: Any, path: tuple) -> Requirement:
+    def requirement(self, spec: Any, path: yamlio.Path) -> Requirement:
         spec = self.mapping(spec, path, _REQUIREMENT, pgettext("an entry of the process file", "requirement"))
         equals = spec.get("equals")
         if isinstance(equals, str) and equals.startswith("$") and "." not in equals and equals[1:] not in SETTINGS:
@@ -374,7 +374,7 @@ class Parser:
             self.get(spec, path, "sum", None),
         )
 
-    def ledger(self, lid: str, spec: Any, path: tuple) -> Ledger:
+    def ledger(self, lid: str, spec: Any, path: yamlio.Path) -> Ledger:
         spec = self.mapping(spec, path, _LEDGER, pgettext("an entry of the process file", "ledger"))
         return Ledger(
             lid,
@@ -415,8 +415,8 @@ class Parser:
         covered: dict[str, list[str]] = {}
         for stage in stages:
             for step in stage.steps:
-                if step.form or stage.form:
-                    covered.setdefault(step.form or stage.form, []).append(step.id)  # type: ignore[arg-type]
+                if fid := step.form or stage.form:
+                    covered.setdefault(fid, []).append(step.id)
         if spec is None:
             return {fid: Form(fid, fid, fid, fid, steps=tuple(steps)) for fid, steps in covered.items()}
         if not isinstance(spec, dict):
@@ -447,7 +447,7 @@ class Parser:
                 seen[name] = fid
         return forms
 
-    def form(self, fid: str, spec: Any, path: tuple, steps: tuple[str, ...]) -> Form:
+    def form(self, fid: str, spec: Any, path: yamlio.Path, steps: tuple[str, ...]) -> Form:
         if not re.fullmatch(r"[A-Za-z0-9_-]+", fid):
             raise self.fail(path, _("a form's name has only letters, digits, - and _ (it names its template)"))
         spec = self.mapping(spec, path, _FORM, pgettext("an entry of the process file", "form"))

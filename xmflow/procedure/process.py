@@ -190,6 +190,11 @@ class Process:
     source: str
     text: str = field(repr=False, default="")
     editors_everywhere: tuple[str, ...] = ()  # roles that may edit every stage (`editors:` at the top)
+    # Indexes built once by __post_init__: not arguments, not shown, not compared.
+    _stages: dict[str, Stage] = field(init=False, repr=False, compare=False)
+    _steps: dict[str, Step] = field(init=False, repr=False, compare=False)
+    _signed: dict[str, frozenset[str]] = field(init=False, repr=False, compare=False)
+    _editors: dict[str, tuple[str, ...]] = field(init=False, repr=False, compare=False)
 
     def stage(self, stage_id: str) -> Stage:
         return self._stages[stage_id]

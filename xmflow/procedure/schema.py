@@ -13,8 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from functools import cached_property
-from typing import Any
+from functools import cached_property, partial
+from typing import Any, overload
 
 from xmflow.i18n import _
 from xmflow.values import MAX_SCALAR, as_written, brief, check_text, parse_date, parse_money, quoted
@@ -113,7 +113,8 @@ def _number(text: str) -> Decimal:
         raise ValueError(
             _("{value} is not a number (up to 15 digits, 6 decimal places)").format(value=quoted(text))
         ) from None
-    if not value.is_finite() or abs(value) >= Decimal(10) ** 15 or value.as_tuple().exponent < -6:
+    exponent = value.as_tuple().exponent  # an int when the value is finite ('n', 'N' or 'F' when not)
+    if not value.is_finite() or abs(value) >= Decimal(10) ** 15 or (isinstance(exponent, int) and exponent < -6):
         raise ValueError(_("{value} is not a number").format(value=quoted(text)))
     return value
 
@@ -214,6 +215,10 @@ def _kind_of(raw: Any) -> str:
     return brief(str(plain(raw)))
 
 
+@overload
+def plain(value: dict[str, Any]) -> dict[str, Any]: ...
+@overload
+def plain(value: Any) -> Any: ...
 def plain(value: Any) -> Any:
     """The plain YAML/JSON form of a typed value: amounts and dates as text."""
     if isinstance(value, bool) or value is None or isinstance(value, int):
@@ -311,16 +316,18 @@ def parse_field_type(spec: Any, where: Where, path: tuple[str | int, ...] = ()) 
                 (key,),
             )
     flags = {name: _flag(spec, name, fail) for name in _FLAGS if name in known}
+    readonly, tracking, multiline, past = (flags.get(name, False) for name in _FLAGS)
+    typed = partial(FieldType, readonly=readonly, tracking=tracking, multiline=multiline, past=past)
     if shape == "fields":
-        return FieldType("map", fields=_parse_fields(spec["fields"], where, path + ("fields",)), **flags)
+        return typed("map", fields=_parse_fields(spec["fields"], where, path + ("fields",)))
     if shape == "list":
-        return FieldType("list", item=parse_field_type(spec["list"], where, path + ("list",)), **flags)
+        return typed("list", item=parse_field_type(spec["list"], where, path + ("list",)))
     if kind == "enum":
-        return FieldType("enum", values=_enum_values(spec.get("values"), fail), **flags)
+        return typed("enum", values=_enum_values(spec.get("values"), fail))
     role = spec.get("role")
     if role is not None and not isinstance(role, str):
         raise fail(_("`role` must be a role's name"), ("role",))
-    return FieldType(kind, role=role, **flags)
+    return typed(kind, role=role)
 
 
 def _parse_fields(spec: Any, where: Where, path: tuple[str | int, ...]) -> dict[str, FieldType]:

@@ -72,7 +72,8 @@ class KeptCache(Generic[T]):
             try:
                 with self.path.open("rb") as handle:
                     unpickler = pickle.Unpickler(handle)
-                    unpickler.persistent_load = self.shared.__getitem__  # type: ignore[assignment]
+                    # the pickle module's documented hook, set on the instance; typeshed has it as a method
+                    unpickler.persistent_load = self.shared.__getitem__  # type: ignore[method-assign]
                     loaded = unpickler.load()
                 self._old = loaded if isinstance(loaded, dict) else {}
             except Exception:  # any unreadable cache (truncated, garbage, another version's) is empty
@@ -103,6 +104,7 @@ class KeptCache(Generic[T]):
             with tmp.open("wb") as handle:
                 pickler = pickle.Pickler(handle, protocol=pickle.HIGHEST_PROTOCOL)
                 if refs:  # asked of every object written: only where there is something to refer to
+                    # the pickle module's documented hook, set on the instance; typeshed has it as a method
                     pickler.persistent_id = lambda obj: refs.get(id(obj))  # type: ignore[method-assign]
                 pickler.dump(kept)
             os.replace(tmp, self.path)

@@ -231,9 +231,9 @@ def read_contents(root: Path, commits: list[Commit], processes: Iterable[str] = 
                 change = replace(change, blob=None)  # for the replay, no file of the workspace
             changes.append(change)
         kept.append(replace(commit, changes=tuple(changes)))
-    read = [(ch.blob, _reading(ch.path, settings)) for c in kept for ch in c.changes if ch.blob]
-    blobs = store.read_blobs(root, [blob for blob, how in read if how == "text"])
-    digests = store.blob_digests(root, [blob for blob, how in read if how == "digest"])
+    to_read = [(ch.blob, _reading(ch.path, settings)) for c in kept for ch in c.changes if ch.blob]
+    blobs = store.read_blobs(root, [blob for blob, how in to_read if how == "text"])
+    digests = store.blob_digests(root, [blob for blob, how in to_read if how == "digest"])
     if digests:
         kept = [
             replace(c, changes=tuple(replace(ch, digest=digests.get(ch.blob or "")) for ch in c.changes)) for c in kept

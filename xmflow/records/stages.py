@@ -352,7 +352,8 @@ def set_path(data: dict[str, Any], parts: list[str], value: Any) -> dict[str, An
         result[head] = [item for item in items if item is not None]
     else:
         result[head] = set_path(child if isinstance(child, dict) else {}, rest, value)
-    return _prune(result)
+    pruned: dict[str, Any] = _prune(result)  # a mapping stays a mapping
+    return pruned
 
 
 def with_signoff(record: StageRecord, signoff: Signoff) -> StageRecord:

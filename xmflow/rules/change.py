@@ -117,7 +117,7 @@ class ProjectChange:
     @cached_property
     def added(self) -> list[Signoff]:
         """The sign-offs the change appends (of stages whose earlier sign-offs it kept)."""
-        found = []
+        found: list[Signoff] = []
         for stage in self.process.stages:
             old, new = self.before.record(stage.id).signoffs, self.after.record(stage.id).signoffs
             if new[: len(old)] == old:

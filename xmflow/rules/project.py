@@ -18,7 +18,7 @@ from xmflow.i18n import _, pgettext
 from xmflow.labels import yes_no
 from xmflow.model import Config, Decision, People, Person, Problem, Project, Signoff, StepState
 from xmflow.procedure.conditions import Condition, FieldTrue, resolve_ref
-from xmflow.procedure.process import Process, Requirement, Stage, Step
+from xmflow.procedure.process import Process, Requirement, Role, Stage, Step
 from xmflow.procedure.schema import FieldError, convert, is_filled, plain
 from xmflow.records import stages as records
 
@@ -50,11 +50,11 @@ class StepStatus:
 
 
 # -- words of the messages ----------------------------------------------------------------------
-def title_of(thing: Any) -> str:
+def title_of(thing: Step | Stage | Role) -> str:
     """The title of a step, stage or role of the process in the language in use (its ``title``
     in Chinese, its ``title_en`` in English)."""
     if i18n.language() == "en":
-        return getattr(thing, "title_en", "") or thing.title
+        return thing.title_en or thing.title
     return thing.title
 
 

@@ -351,7 +351,7 @@ def signoff_as_described(change: ProjectChange) -> Iterator[Finding]:
             _("signs an unknown step {step}").format(step=repr(step_id)), "unknown-step", step=step_id or ""
         )
         return
-    step = change.process.step(step_id)  # type: ignore[arg-type]
+    step = change.process.step(step_id or "")  # a known step: not None, not ""
     signoff = _signoff_of(change, step)
     if signoff is None:
         said = (
