@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import subprocess
 import sys
 import traceback
+from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -48,7 +48,7 @@ from xmflow.money import receivables
 from xmflow.money.figures import figures
 from xmflow.procedure import parser
 from xmflow.records.workspace import Workspace
-from xmflow.reports import overview
+from xmflow.reports import overview, portfolio
 from xmflow.reports import status as status_mod
 from xmflow.rules.project import ProjectView
 from xmflow.values import quoted
@@ -421,38 +421,18 @@ def status(
                 )
             )
     found, problems = overview.lines(ws, day)
-    chosen = overview.select(
-        found, day, mine=me, role=role, overdue=overdue, key=key, late=late, warranty=warranty, withdrawn=withdrawn
-    )
-    rows = [line.summary for line in chosen]
-    if me is not None:  # of each project, the steps that wait on me (a withdrawal to approve, not the team's step)
-        rows = [dataclasses.replace(r, next=tuple(n for n in r.next if me in n.people) or r.next) for r in rows]
-    if warranty:
-        rows = status_mod.by_warranty_end(rows)
-    money: dict[str, list[overview.Money]] = {}
-    if me is not None:  # and the money that waits on me, in the projects the other filters keep
-        others = overview.select(
-            found, day, role=role, overdue=overdue, key=key, late=late, warranty=warranty, withdrawn=withdrawn
-        )
-        for item in overview.money_for(me, others, ws, day):
-            money.setdefault(item.project, []).append(item)
+    filters = portfolio.Filters(role=role, overdue=overdue, key=key, late=late, warranty=warranty, withdrawn=withdrawn)
+    shown = portfolio.portfolio(ws, found, day, filters, me)
     if workbook:
-        table = status_mod.portfolio_table(rows, ws.process)
-        spreadsheets.write_table(workbook, _("portfolio {day}").format(day=day.isoformat()), table, money_from=11)
+        spreadsheets.write_sheet(workbook, portfolio.sheet(shown.rows, ws.process, day))
         out.line(_("wrote {file}").format(file=workbook))
     elif as_json:
-        listed = [status_mod.summary_json(r) for r in rows]
-        if me is not None:
-            only_money = [line.summary for line in found if line.summary.id in money.keys() - {r.id for r in rows}]
-            listed += [status_mod.summary_json(s) for s in only_money]
-            for item in listed:
-                item["money"] = [m.as_json() for m in money.get(item["id"], [])]
-        out.json(listed)
+        out.json(shown.as_json())
     else:
-        out.portfolio(rows, ws.process, every, warranty=day if warranty else None)
-        if money:
-            out.money([m for items in money.values() for m in items])
-        glance(out, ws, chosen)
+        out.projects(portfolio.table(shown.rows, ws.process, day if warranty else None), every)
+        if shown.money:
+            out.money(list(shown.money))
+        glance(out, ws, shown.lines)
     for problem in problems:
         out.error(problem)
     if problems:
@@ -507,10 +487,11 @@ def _is_terminal() -> bool:
     return os.isatty(1)
 
 
-def glance(out: Out, ws: Workspace, shown: list[overview.Line]) -> None:
+def glance(out: Out, ws: Workspace, shown: Sequence[overview.Line]) -> None:
     """Under a portfolio: projects per stage, what their clients owe by age, the late steps."""
-    owed = receivables.total([line.receivable for line in shown if line.receivable is not None])
-    out.glance([line.summary for line in shown], ws.process, owed)
+    found = portfolio.glance(shown, ws.process)
+    if found is not None:
+        out.glance(found)
 
 
 @process_app.command("show")
