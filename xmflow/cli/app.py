@@ -9,9 +9,10 @@ import traceback
 from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import typer
+from typer._click import core as click_core
 from typer._click import exceptions as click_errors
 from typer.core import TyperGroup
 
@@ -59,10 +60,11 @@ class _Group(TyperGroup):
 
     def main(
         self,
-        args: Any = None,
+        args: Sequence[str] | None = None,
         prog_name: str | None = None,
         complete_var: str | None = None,
         standalone_mode: bool = True,
+        windows_expand_args: bool = True,
         **extra: Any,
     ) -> Any:
         """Run the command line in its language (chosen before it is parsed: help and the parser's
@@ -71,7 +73,9 @@ class _Group(TyperGroup):
         i18n.use(cli_lang.language_of(argv))
         cli_lang.speak(self)
         try:
-            code = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
+            code = super().main(
+                argv, prog_name, complete_var, standalone_mode=False, windows_expand_args=windows_expand_args, **extra
+            )
         except click_errors.ClickException as exc:
             if not standalone_mode:
                 raise
@@ -90,11 +94,11 @@ class _Group(TyperGroup):
         """Answer the shell's TAB (xmflow/completion.py): never an error, whatever the workspace."""
         completion.run(self, ctx_args, prog_name, complete_var)
 
-    def invoke(self, ctx: typer.Context) -> Any:
+    def invoke(self, ctx: click_core.Context) -> Any:
         try:
             return super().invoke(ctx)
         except XmflowError as exc:
-            out_of(ctx).error(exc.message)
+            out_of(_typer_context(ctx)).error(exc.message)
             raise typer.Exit(exc.exit_code) from None
         except Exception as exc:  # the one top-level handler
             if hasattr(exc, "exit_code") or isinstance(exc, (typer.Exit, typer.Abort)):
@@ -102,15 +106,23 @@ class _Group(TyperGroup):
             if (ctx.obj or {}).get("debug"):
                 traceback.print_exc()
             shown = repr(exc) if len(repr(exc)) <= 300 else repr(exc)[:300] + "…"
-            out_of(ctx).error(_("internal error: {error} (run with --debug for the traceback)").format(error=shown))
+            out_of(_typer_context(ctx)).error(
+                _("internal error: {error} (run with --debug for the traceback)").format(error=shown)
+            )
             raise typer.Exit(3) from None
 
-    def resolve_command(self, ctx: typer.Context, args: list[str]) -> Any:
+    def resolve_command(self, ctx: click_core.Context, args: list[str]) -> Any:
         """The command to run, once its options and arguments pass the checks every command makes."""
         name, command, rest = super().resolve_command(ctx, args)
         if command is not None and not ctx.resilient_parsing:
-            check_values(command, ctx, rest)
+            check_values(command, _typer_context(ctx), rest)
         return name, command, rest
+
+
+def _typer_context(ctx: click_core.Context) -> typer.Context:
+    """The context as the command line's helpers name it: typer calls it typer.Context, and gives
+    the commands (and their group) the click Context that typer.Context is a name for."""
+    return cast(typer.Context, ctx)
 
 
 app = typer.Typer(
