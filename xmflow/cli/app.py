@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import subprocess
 import sys
 import traceback
+from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import typer
+from typer._click import core as click_core
 from typer._click import exceptions as click_errors
 from typer.core import TyperGroup
 
@@ -48,7 +49,7 @@ from xmflow.money import receivables
 from xmflow.money.figures import figures
 from xmflow.procedure import parser
 from xmflow.records.workspace import Workspace
-from xmflow.reports import overview
+from xmflow.reports import overview, portfolio
 from xmflow.reports import status as status_mod
 from xmflow.rules.project import ProjectView
 from xmflow.values import quoted
@@ -59,10 +60,11 @@ class _Group(TyperGroup):
 
     def main(
         self,
-        args: Any = None,
+        args: Sequence[str] | None = None,
         prog_name: str | None = None,
         complete_var: str | None = None,
         standalone_mode: bool = True,
+        windows_expand_args: bool = True,
         **extra: Any,
     ) -> Any:
         """Run the command line in its language (chosen before it is parsed: help and the parser's
@@ -71,7 +73,9 @@ class _Group(TyperGroup):
         i18n.use(cli_lang.language_of(argv))
         cli_lang.speak(self)
         try:
-            code = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
+            code = super().main(
+                argv, prog_name, complete_var, standalone_mode=False, windows_expand_args=windows_expand_args, **extra
+            )
         except click_errors.ClickException as exc:
             if not standalone_mode:
                 raise
@@ -90,11 +94,11 @@ class _Group(TyperGroup):
         """Answer the shell's TAB (xmflow/completion.py): never an error, whatever the workspace."""
         completion.run(self, ctx_args, prog_name, complete_var)
 
-    def invoke(self, ctx: typer.Context) -> Any:
+    def invoke(self, ctx: click_core.Context) -> Any:
         try:
             return super().invoke(ctx)
         except XmflowError as exc:
-            out_of(ctx).error(exc.message)
+            out_of(_typer_context(ctx)).error(exc.message)
             raise typer.Exit(exc.exit_code) from None
         except Exception as exc:  # the one top-level handler
             if hasattr(exc, "exit_code") or isinstance(exc, (typer.Exit, typer.Abort)):
@@ -102,15 +106,23 @@ class _Group(TyperGroup):
             if (ctx.obj or {}).get("debug"):
                 traceback.print_exc()
             shown = repr(exc) if len(repr(exc)) <= 300 else repr(exc)[:300] + "…"
-            out_of(ctx).error(_("internal error: {error} (run with --debug for the traceback)").format(error=shown))
+            out_of(_typer_context(ctx)).error(
+                _("internal error: {error} (run with --debug for the traceback)").format(error=shown)
+            )
             raise typer.Exit(3) from None
 
-    def resolve_command(self, ctx: typer.Context, args: list[str]) -> Any:
+    def resolve_command(self, ctx: click_core.Context, args: list[str]) -> Any:
         """The command to run, once its options and arguments pass the checks every command makes."""
         name, command, rest = super().resolve_command(ctx, args)
         if command is not None and not ctx.resilient_parsing:
-            check_values(command, ctx, rest)
+            check_values(command, _typer_context(ctx), rest)
         return name, command, rest
+
+
+def _typer_context(ctx: click_core.Context) -> typer.Context:
+    """The context as the command line's helpers name it: typer calls it typer.Context, and gives
+    the commands (and their group) the click Context that typer.Context is a name for."""
+    return cast(typer.Context, ctx)
 
 
 app = typer.Typer(
@@ -421,38 +433,18 @@ def status(
                 )
             )
     found, problems = overview.lines(ws, day)
-    chosen = overview.select(
-        found, day, mine=me, role=role, overdue=overdue, key=key, late=late, warranty=warranty, withdrawn=withdrawn
-    )
-    rows = [line.summary for line in chosen]
-    if me is not None:  # of each project, the steps that wait on me (a withdrawal to approve, not the team's step)
-        rows = [dataclasses.replace(r, next=tuple(n for n in r.next if me in n.people) or r.next) for r in rows]
-    if warranty:
-        rows = status_mod.by_warranty_end(rows)
-    money: dict[str, list[overview.Money]] = {}
-    if me is not None:  # and the money that waits on me, in the projects the other filters keep
-        others = overview.select(
-            found, day, role=role, overdue=overdue, key=key, late=late, warranty=warranty, withdrawn=withdrawn
-        )
-        for item in overview.money_for(me, others, ws, day):
-            money.setdefault(item.project, []).append(item)
+    filters = portfolio.Filters(role=role, overdue=overdue, key=key, late=late, warranty=warranty, withdrawn=withdrawn)
+    shown = portfolio.portfolio(ws, found, day, filters, me)
     if workbook:
-        table = status_mod.portfolio_table(rows, ws.process)
-        spreadsheets.write_table(workbook, _("portfolio {day}").format(day=day.isoformat()), table, money_from=11)
+        spreadsheets.write_sheet(workbook, portfolio.sheet(shown.rows, ws.process, day))
         out.line(_("wrote {file}").format(file=workbook))
     elif as_json:
-        listed = [status_mod.summary_json(r) for r in rows]
-        if me is not None:
-            only_money = [line.summary for line in found if line.summary.id in money.keys() - {r.id for r in rows}]
-            listed += [status_mod.summary_json(s) for s in only_money]
-            for item in listed:
-                item["money"] = [m.as_json() for m in money.get(item["id"], [])]
-        out.json(listed)
+        out.json(shown.as_json())
     else:
-        out.portfolio(rows, ws.process, every, warranty=day if warranty else None)
-        if money:
-            out.money([m for items in money.values() for m in items])
-        glance(out, ws, chosen)
+        out.projects(portfolio.table(shown.rows, ws.process, day if warranty else None), every)
+        if shown.money:
+            out.money(list(shown.money))
+        glance(out, ws, shown.lines)
     for problem in problems:
         out.error(problem)
     if problems:
@@ -507,10 +499,11 @@ def _is_terminal() -> bool:
     return os.isatty(1)
 
 
-def glance(out: Out, ws: Workspace, shown: list[overview.Line]) -> None:
+def glance(out: Out, ws: Workspace, shown: Sequence[overview.Line]) -> None:
     """Under a portfolio: projects per stage, what their clients owe by age, the late steps."""
-    owed = receivables.total([line.receivable for line in shown if line.receivable is not None])
-    out.glance([line.summary for line in shown], ws.process, owed)
+    found = portfolio.glance(shown, ws.process)
+    if found is not None:
+        out.glance(found)
 
 
 @process_app.command("show")

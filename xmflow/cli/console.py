@@ -21,18 +21,22 @@ from rich.text import Text
 
 from xmflow import i18n
 from xmflow.errors import UsageError
-from xmflow.i18n import _, pgettext
+from xmflow.i18n import _
 from xmflow.labels import label, label_or, yes_no
 from xmflow.model import People, Project, StepState
 from xmflow.money.figures import Figures
-from xmflow.money.receivables import BUCKETS, NOT_DUE, Installment, Receivable, total
+from xmflow.money.receivables import Installment
 from xmflow.procedure.conditions import Always
 from xmflow.procedure.process import Process, Stage
 from xmflow.procedure.schema import plain
 from xmflow.records.stages import dump_record
-from xmflow.reports import wording
+from xmflow.reports import portfolio, wording
 from xmflow.reports.overview import Money
-from xmflow.reports.status import NextStep, Report, Summary, warranty_days_left
+from xmflow.reports.portfolio import Glance
+from xmflow.reports.status import Report, Summary
+from xmflow.reports.tables import Cell
+from xmflow.reports.tables import Row as ReportRow
+from xmflow.reports.tables import Table as ReportTable
 from xmflow.trust.trail import Trail
 from xmflow.values import format_money, visible
 
@@ -51,7 +55,6 @@ _REVISION_COLUMNS = ("version", "chapter", "content", "date", "prepared_by", "re
 # paragraph separators, the bidirectional overrides and isolates (text that reads backwards), and
 # lone surrogates (the bytes of an argument that was not UTF-8), which cannot even be encoded.
 TABLE_ROWS = 2000  # `log` draws a table of at most this many rows; more go out as lines
-LATE_LINES = 20  # late steps listed one by one under the portfolio; more are counted by step and signer
 PORTFOLIO_ROWS = 200  # `status` draws at most this many projects in a table (`--all`: every one)
 _JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")  # json escapes C0
 
@@ -188,70 +191,41 @@ class Out:
     def portfolio(
         self, rows: list[Summary], process: Process, every: bool = False, warranty: date | None = None
     ) -> None:
-        """The portfolio: a table of at most PORTFOLIO_ROWS rows in a terminal (all with *every*),
-        the rest said in one line; piped, more than that go out as a line each (tab-separated),
-        written as they go: a table of 10,000 rows costs more to draw than to compute. With
-        *warranty* (the day of `status --warranty`), each project's warranty end and the days left."""
-        keys = ("project", "name", "client", "sales", "key", "stage", "next", "who", "waiting", "overdue", "amount")
-        ends = [self.t("warranty_end"), pgettext("table", "days left")] if warranty else []
-        if not rows:
+        """The portfolio of these projects (:func:`xmflow.reports.portfolio.table`), as
+        :meth:`projects` draws it: what the demo shows (cli/main.py)."""
+        self.projects(portfolio.table(rows, process, warranty), every)
+
+    def projects(self, found: ReportTable, every: bool = False) -> None:
+        """The portfolio (`status`): a table of at most PORTFOLIO_ROWS rows in a terminal (all with
+        *every*), the rest said in one line; piped, more than that go out as a line each
+        (tab-separated), written as they go: a table of 10,000 rows costs more to draw than to
+        compute. A cell of several lines (the next steps, whom they wait on) has a line each in the
+        table and is joined with "; " on a line."""
+        if not found.rows:
             self.line(self.t("none"))
             return
-        if len(rows) > PORTFOLIO_ROWS and not self.console.is_terminal:
-            self._tsv(
-                [*(self.t(key) for key in keys), *ends],
-                ((*self._portfolio_row(s, process, "; "), *self._warranty_cells(s, warranty)) for s in rows),
-            )
+        if len(found.rows) > PORTFOLIO_ROWS and not self.console.is_terminal:
+            self._tsv(found.headings, (_cells(found, row, "; ") for row in found.rows))
             return
-        shown = rows if every else rows[:PORTFOLIO_ROWS]
+        shown = found.rows if every else found.rows[:PORTFOLIO_ROWS]
         table = Table(show_lines=False, header_style="bold")
-        for key in keys:
-            table.add_column(self.t(key), overflow="fold", justify="right" if key in ("waiting", "amount") else "left")
-        for header in ends:
-            table.add_column(header, justify="right")
-        for s in shown:
-            _row(table, *self._portfolio_row(s, process, "\n"), *self._warranty_cells(s, warranty))
+        for column in found.columns:
+            if column.key in _WARRANTY_COLUMNS:
+                table.add_column(column.heading, justify="right")
+            else:
+                right = column.key in _RIGHT_COLUMNS
+                table.add_column(column.heading, overflow="fold", justify="right" if right else "left")
+        for row in shown:
+            _row(table, *_cells(found, row, "\n"))
         self._print(table)
-        if len(shown) < len(rows):
+        if len(shown) < len(found.rows):
             self.line(
                 _(
                     "{total} projects, the first {shown} above: xmflow status --all for every one, or pipe it "
                     "(| less) for a line each"
-                ).format(shown=len(shown), total=len(rows)),
+                ).format(shown=len(shown), total=len(found.rows)),
                 style="yellow",
             )
-
-    @staticmethod
-    def _warranty_cells(s: Summary, warranty: date | None) -> tuple[str, ...]:
-        """`status --warranty`: the day a project's warranty ends, and the days left from *warranty*."""
-        if warranty is None:
-            return ()
-        left = warranty_days_left(s, warranty)
-        return (shown(s.warranty_end), str(left) if left is not None else "")
-
-    def _portfolio_row(self, s: Summary, process: Process, between: str) -> tuple[str, ...]:
-        stage = (
-            self.t("withdrawn")
-            if s.withdrawn is not None
-            else self.t("closed")
-            if s.closed
-            else wording.title(process.stage(s.stage).title, process.stage(s.stage).title_en)
-        )
-        steps = between.join(n.step.id for n in s.next)
-        who = between.join(wording.waiting_on(n, process) for n in s.next)
-        return (
-            s.id,
-            s.name,
-            s.client,
-            s.sales_name,
-            self.t("yes") if s.key else "",
-            stage,
-            steps or "—",
-            who,
-            str(s.waiting_days),
-            str(len(s.overdue)) if s.overdue else "",
-            format_money(s.amount) if s.amount is not None else "",
-        )
 
     def money(self, items: list[Money]) -> None:
         """`status --mine`: the money that waits on this person (to invoice, or to collect)."""
@@ -494,60 +468,41 @@ class Out:
             self.line(checked, style="green")
 
     # -- receivables ----------------------------------------------------------------------------
-    def ar(
-        self,
-        rows: list[Receivable],
-        groups: dict[str, list[Receivable]] | None,
-        total_row: Receivable,
-        every: bool = False,
-    ) -> None:
-        """`ar`: a row per project (grouped by salesperson on request, each group's subtotal
-        after it), the total, the ageing as bars. In a terminal at most PORTFOLIO_ROWS projects
-        are drawn unless *every* (every subtotal and the total still count all); piped, more
-        than that go out as a line each (tab-separated)."""
-        keys = ("project", "name", "sales", "amount", "due", "invoiced", "received", "receivable", "not_due", *BUCKETS)
-        headers = [label_or(key) for key in keys]
-
-        def cells(r: Receivable) -> list[str]:
-            return [
-                r.project,
-                r.name,
-                r.salesperson_name or r.salesperson,
-                *(format_money(v) for v in (r.contract, r.due, r.invoiced, r.received, r.outstanding)),
-                *(format_money(r.ageing[k]) if r.ageing[k] else "" for k in (NOT_DUE, *BUCKETS)),
-            ]
-
-        sections = [
-            (members, total(members, _("subtotal {name}").format(name=person)) if groups is not None else None)
-            for person, members in (groups or {"": rows}).items()
-        ]
-        if len(rows) > PORTFOLIO_ROWS and not self.console.is_terminal:
-            self._tsv(headers, (cells(r) for members, sub in sections for r in [*members, *filter(None, [sub])]))
-            self._tsv(None, [cells(total_row)])
+    def ar(self, found: ReportTable, ageing: dict[str, Decimal], every: bool = False) -> None:
+        """`ar` (:func:`xmflow.reports.receivables.table`): its rows (each subtotal in italics, a
+        line under it), the total in bold, then *ageing* (what all clients owe) as bars. In a
+        terminal at most PORTFOLIO_ROWS projects are drawn unless *every* (every subtotal and the
+        total are drawn all the same); piped, more than that go out as a line each (tab-separated)."""
+        projects = found.projects
+        if projects > PORTFOLIO_ROWS and not self.console.is_terminal:
+            self._tsv(found.headings, (_cells(found, row) for row in found.rows))
             return
         table = Table(header_style="bold")
-        for key, header in zip(keys, headers, strict=True):
-            text = key in ("project", "name", "sales")
-            table.add_column(header, justify="left" if text else "right", overflow="fold", no_wrap=not text)
-        budget = len(rows) if every else PORTFOLIO_ROWS
-        for members, sub in sections:
-            for r in members[: max(budget, 0)]:
-                table.add_row(*(_cell(c) for c in cells(r)))
-            budget -= len(members)
-            if sub is not None:
-                table.add_row(*(_cell(c, "italic") for c in cells(sub)))
-            table.add_section()
-        table.add_row(*(_cell(c, "bold") for c in cells(total_row)))
+        for column in found.columns:
+            text = not column.money
+            table.add_column(column.heading, justify="left" if text else "right", overflow="fold", no_wrap=not text)
+        budget = projects if every else PORTFOLIO_ROWS
+        for row in found.rows:
+            if row.kind == "row":
+                if budget > 0:
+                    table.add_row(*(_cell(c) for c in _cells(found, row)))
+                budget -= 1
+                continue
+            if row.kind == "total":  # under a line (a subtotal has one under it already)
+                table.add_section()
+            table.add_row(*(_cell(c, _ROW_STYLE[row.kind]) for c in _cells(found, row)))
+            if row.kind == "subtotal":
+                table.add_section()
         self._print(table)
         if budget < 0:
             self.line(
                 _(
                     "{total} projects, the first {shown} above (subtotals and the total count all): "
                     "xmflow ar --all, --csv or --xlsx for every one"
-                ).format(shown=PORTFOLIO_ROWS, total=len(rows)),
+                ).format(shown=PORTFOLIO_ROWS, total=projects),
                 style="yellow",
             )
-        self.bars(self.t("ageing"), {k: total_row.ageing[k] for k in (NOT_DUE, *BUCKETS)}, money=True)
+        self.bars(self.t("ageing"), ageing, money=True)
 
     def _tsv(self, header: list[str] | None, rows: Iterable[list[str] | tuple[str, ...]]) -> None:
         """Rows as lines of tab-separated cells (each cell on one line), written as they go."""
@@ -569,49 +524,50 @@ class Out:
             amount = format_money(value) if money else str(value)
             self._print(Text(f"  {visible(name)} ") + Text(bar, style="cyan") + Text(f" {amount}"))
 
-    def glance(self, rows: list[Summary], process: Process, owed: Receivable) -> None:
-        """Under the portfolio: how many projects at each stage, what clients owe by age, and the
-        steps waiting too long."""
-        if not rows:
-            return
-        counts = {
-            wording.title(st.title, st.title_en): sum(1 for r in rows if not r.closed and r.stage == st.id)
-            for st in process.stages
-            if not st.halts
-        }
-        counts[self.t("closed")] = sum(1 for r in rows if r.closed and r.withdrawn is None)
-        counts[self.t("withdrawn")] = sum(1 for r in rows if r.withdrawn is not None)
+    def glance(self, found: Glance) -> None:
+        """Under the portfolio (:func:`xmflow.reports.portfolio.glance`): how many projects at
+        each stage, what clients owe by age, and the steps waiting too long."""
         self.line("")
-        self.bars(self.t("pipeline"), {k: v for k, v in counts.items() if v})
-        if owed.outstanding:
-            self.bars(self.t("ageing"), {k: owed.ageing[k] for k in (NOT_DUE, *BUCKETS)}, money=True)
-        late = [(r, n) for r in rows for n in r.late]
-        if late:
+        self.bars(self.t("pipeline"), found.pipeline)
+        if found.ageing is not None:
+            self.bars(self.t("ageing"), found.ageing, money=True)
+        if found.late or found.late_groups:
             self.line(self.t("late_steps"), style="bold red")
-        if len(late) <= LATE_LINES:
-            for r, n in late:
-                self.line(
-                    "  "
-                    + _("{project} {step}: {waited} > {due} days — {who}").format(
-                        project=r.id,
-                        step=n.step.id,
-                        waited=n.waiting_days,
-                        due=n.step.due_days,
-                        who=wording.waiting_on(n, process),
-                    ),
-                    style="red",
-                )
-            return
-        groups: dict[tuple[str, str], list[tuple[Summary, NextStep]]] = {}
-        for r, n in late:  # many: one line per step and who it waits on
-            groups.setdefault((n.step.id, wording.waiting_on(n, process)), []).append((r, n))
-        for (step, who), items in sorted(groups.items(), key=lambda g: -len(g[1])):
-            ids = ", ".join(r.id for r, _n in items[:3]) + (", …" if len(items) > 3 else "")
-            longest = max(n.waiting_days for _r, n in items)
+        for late in found.late:
             self.line(
                 "  "
-                + _("{step} — {who}: {count} projects late, the longest {longest} days ({ids})").format(
-                    step=step, who=who, count=len(items), longest=longest, ids=ids
+                + _("{project} {step}: {waited} > {due} days — {who}").format(
+                    project=late.project, step=late.step, waited=late.waited, due=late.due, who=late.who
                 ),
                 style="red",
             )
+        for group in found.late_groups:
+            ids = ", ".join(group.projects[:3]) + (", …" if len(group.projects) > 3 else "")
+            self.line(
+                "  "
+                + _("{step} — {who}: {count} projects late, the longest {longest} days ({ids})").format(
+                    step=group.step, who=group.who, count=len(group.projects), longest=group.longest, ids=ids
+                ),
+                style="red",
+            )
+
+
+_RIGHT_COLUMNS = frozenset(("waiting", "amount"))  # the portfolio's columns of numbers, to the right
+_WARRANTY_COLUMNS = frozenset(("warranty_end", "days_left"))  # `status --warranty`'s: to the right, never folded
+_ROW_STYLE = {"row": "", "subtotal": "italic", "total": "bold"}
+
+
+def _cells(table: ReportTable, row: ReportRow, between: str = " ") -> list[str]:
+    """A row of a report's table as text: an amount (a cell of a money column) as ¥1,500,000.00,
+    nothing as blank, several lines joined by *between*."""
+    return [_text(cell, column.money, between) for cell, column in zip(row.cells, table.columns, strict=True)]
+
+
+def _text(cell: Cell, money: bool, between: str) -> str:
+    if cell is None:
+        return ""
+    if money and isinstance(cell, Decimal):
+        return format_money(cell)
+    if isinstance(cell, tuple):
+        return between.join(cell)
+    return str(cell)

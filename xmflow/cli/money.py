@@ -12,9 +12,7 @@ from xmflow.cli import completion, spreadsheets
 from xmflow.cli.common import JsonOpt, day_of, out_of, output_of, report_change, text_of, workspace_of
 from xmflow.clock import now
 from xmflow.i18n import _
-from xmflow.labels import label
-from xmflow.money import receivables
-from xmflow.reports import overview
+from xmflow.reports import receivables
 
 app = typer.Typer()
 
@@ -69,45 +67,18 @@ def ar(
     workbook = output_of(xlsx, "--xlsx", "ar.xlsx")
     ws = workspace_of(ctx)
     day = day_of(as_of, "--as-of") or now().date()
-    rows, problems = overview.ar(ws, day)
-    grand = receivables.total(rows, label("total"))
-    groups: dict[str, list[receivables.Receivable]] | None = None
-    if by_sales:
-        groups = {}
-        for row in sorted(rows, key=lambda r: r.salesperson):
-            groups.setdefault(row.salesperson_name or row.salesperson, []).append(row)
+    report, problems = receivables.read(ws, day, by_salesperson=by_sales)
     out = out_of(ctx)
     if workbook:
-        spreadsheets.write_ar(workbook, _with_subtotals(rows, groups), grand, day)
+        spreadsheets.write_sheet(workbook, receivables.sheet(report))
         out.line(_("wrote {file}").format(file=workbook))
     elif as_json:
-        subtotals = {name: receivables.total(members, name).as_json() for name, members in (groups or {}).items()}
-        out.json(
-            {
-                "as_of": day.isoformat(),
-                "projects": [r.as_json() for r in rows],
-                "total": grand.as_json(),
-                **({"by_salesperson": subtotals} if groups is not None else {}),
-            }
-        )
+        out.json(report.as_json())
     elif as_csv:
-        out.text(spreadsheets.ar_csv(_with_subtotals(rows, groups), grand))
+        out.text(spreadsheets.csv_of(receivables.sheet(report)))
     else:
-        out.ar(rows, groups, grand, every)
+        out.ar(receivables.table(report), report.ageing, every)
     for problem in problems:
         out.error(problem)
     if problems:
         raise typer.Exit(2)
-
-
-def _with_subtotals(
-    rows: list[receivables.Receivable], groups: dict[str, list[receivables.Receivable]] | None
-) -> list[receivables.Receivable]:
-    """The rows, or with --by-salesperson each salesperson's projects followed by their subtotal."""
-    if groups is None:
-        return rows
-    return [
-        row
-        for name, members in groups.items()
-        for row in (*members, receivables.total(members, _("subtotal {name}").format(name=name)))
-    ]

@@ -18,52 +18,17 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from xmflow.errors import UsageError
 from xmflow.files import write_whole
-from xmflow.i18n import _, pgettext
-from xmflow.money.receivables import BUCKETS, NOT_DUE, Receivable
+from xmflow.i18n import _
+from xmflow.reports.tables import Cell, Table, text_table
 from xmflow.values import visible
 
-AR_COLUMNS = (
-    "project",
-    "name",
-    "client",
-    "salesperson",
-    "contract",
-    "due",
-    "invoiced",
-    "received",
-    "outstanding",
-    NOT_DUE,
-    *BUCKETS,
-)
 BOM = "\ufeff"  # UTF-8's byte order mark: what tells Excel the file is UTF-8
-
-
-def ar_headers() -> list[str]:
-    """The columns of the receivables in the language in use; in English, :data:`AR_COLUMNS`."""
-    return [
-        pgettext("receivables column", "project"),
-        pgettext("receivables column", "name"),
-        pgettext("receivables column", "client"),
-        pgettext("receivables column", "salesperson"),
-        pgettext("receivables column", "contract"),
-        pgettext("receivables column", "due"),
-        pgettext("receivables column", "invoiced"),
-        pgettext("receivables column", "received"),
-        pgettext("receivables column", "outstanding"),
-        pgettext("receivables column", "not_due"),
-        pgettext("receivables column", "0-30"),
-        pgettext("receivables column", "31-60"),
-        pgettext("receivables column", "61-90"),
-        pgettext("receivables column", "90+"),
-    ]
-
-
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -75,54 +40,37 @@ def csv_text(value: Any) -> Any:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-def _ar_cells(r: Receivable) -> list[Any]:
-    return [
-        r.project,
-        r.name,
-        r.client,
-        r.salesperson,
-        r.contract,
-        r.due,
-        r.invoiced,
-        r.received,
-        r.outstanding,
-        *(r.ageing[k] for k in (NOT_DUE, *BUCKETS)),
-    ]
-
-
-def ar_csv(rows: list[Receivable], grand: Receivable) -> str:
-    """`ar --csv`: the byte order mark, a header (stable column names in English), one row per
-    project (its salesperson by name), then the total."""
+def csv_of(table: Table) -> str:
+    """A table as CSV (`ar --csv`): the byte order mark, the header, a line per row; the cells of
+    its money columns with two decimals, exactly."""
     buffer = io.StringIO()
     buffer.write(BOM)
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(ar_headers())
-    for r in [*rows, grand]:
-        writer.writerow([f"{c:.2f}" if hasattr(c, "quantize") else csv_text(c) for c in _named_cells(r)])
+    writer.writerow(table.headings)
+    money = [column.money for column in table.columns]
+    for row in table.rows:
+        writer.writerow(
+            [
+                f"{c:.2f}" if is_money and isinstance(c, Decimal) else csv_text(_flat(c))
+                for c, is_money in zip(row.cells, money, strict=True)
+            ]
+        )
     return buffer.getvalue()
 
 
-def _named_cells(r: Receivable) -> list[Any]:
-    """A row of the receivables with its salesperson by name (the id when people.yaml has none)."""
-    cells = _ar_cells(r)
-    return [*cells[:3], r.salesperson_name or r.salesperson, *cells[4:]]
+def _flat(cell: Cell) -> Cell:
+    """A cell of several lines on one line."""
+    return ", ".join(cell) if isinstance(cell, tuple) else cell
 
 
-def write_ar(path: Path, rows: list[Receivable], grand: Receivable, as_of: date, option: str = "--xlsx") -> None:
-    """`ar --xlsx`: one sheet, headers in the language in use, salespeople by name, amounts as
-    numbers in yuan with two decimals."""
-    sheet_rows = [ar_headers(), *(_named_cells(r) for r in rows), _ar_cells(grand)]
-    _write(path, _("receivables {day}").format(day=as_of.isoformat()), sheet_rows, 4, option)
+def write_table(path: Path, title: str, rows: list[list[Any]], option: str = "--xlsx") -> None:
+    """A workbook of one sheet of plain cells: the first row the header."""
+    write_sheet(path, text_table(title, rows), option)
 
 
-def write_table(
-    path: Path, title: str, rows: list[list[Any]], money_from: int | None = None, option: str = "--xlsx"
-) -> None:
-    """A workbook of one sheet: the first row the header."""
-    _write(path, title, rows, money_from, option)
-
-
-def _write(path: Path, title: str, rows: list[list[Any]], money_from: int | None, option: str) -> None:
+def write_sheet(path: Path, table: Table, option: str = "--xlsx") -> None:
+    """A workbook of one sheet, named by the table's title: the header in bold, then its rows;
+    the cells of its money columns as numbers in yuan with two decimals."""
     try:
         from openpyxl import Workbook
         from openpyxl.styles import Font
@@ -132,18 +80,18 @@ def _write(path: Path, title: str, rows: list[list[Any]], money_from: int | None
         ) from None
     book = Workbook()
     sheet = book.active
-    sheet.title = title[:31].replace(":", " ")
-    for row in rows:
-        sheet.append([visible(v) if isinstance(v, str) else v for v in row])
+    sheet.title = table.title[:31].replace(":", " ")
+    for cells in [table.headings, *(row.cells for row in table.rows)]:
+        sheet.append([visible(v) if isinstance(v, str) else v for v in map(_flat, cells)])
     for row in sheet.iter_rows():
         for cell in row:
             if cell.data_type == "f":  # text starting with "=": openpyxl takes it for a formula
                 cell.data_type = "s"
     for cell in sheet[1]:
         cell.font = Font(bold=True)
-    if money_from is not None:
-        for row in sheet.iter_rows(min_row=2, min_col=money_from + 1):
-            for cell in row:
+    for number, column in enumerate(table.columns, start=1):
+        if column.money:
+            for (cell,) in sheet.iter_rows(min_row=2, min_col=number, max_col=number):
                 cell.number_format = "#,##0.00"
     buffer = io.BytesIO()
     book.save(buffer)

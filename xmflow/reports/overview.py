@@ -12,6 +12,7 @@ and worked out again. What is cached only shows: every command that changes a re
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
@@ -192,7 +193,7 @@ def money_for(person: Person, found: list[Line], ws: Workspace, as_of: date) -> 
     return said
 
 
-def _oldest(parts: list[tuple[date | None, Decimal]], covered: Decimal) -> date | None:
+def _oldest(parts: Sequence[tuple[date | None, Decimal]], covered: Decimal) -> date | None:
     """The day of the first of *parts* (in order) not wholly covered by *covered*."""
     running = ZERO
     for day, amount in parts:

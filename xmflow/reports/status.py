@@ -9,12 +9,11 @@ from typing import Any
 
 from xmflow import i18n
 from xmflow.i18n import _
-from xmflow.labels import label
 from xmflow.model import Decision, Person, Problem, Project, Signoff, StepState
 from xmflow.money.figures import ZERO, Figures, figure, figures
 from xmflow.money.receivables import Entry, Installment, entries, schedule, until
 from xmflow.procedure.conditions import Derived
-from xmflow.procedure.process import Process, Stage, Step
+from xmflow.procedure.process import Stage, Step
 from xmflow.procedure.schema import plain
 from xmflow.records.workspace import Workspace
 from xmflow.rules.project import ProjectView, StepStatus, holds_role, makers, people_for, title_of
@@ -393,52 +392,3 @@ def show_json(view: ProjectView, derived: Figures, stages: list[Stage]) -> dict[
         "payment_schedule": [i.as_json() for i in schedule(view)],
         "stages": body,
     }
-
-
-def portfolio_table(rows: list[Summary], process: Process) -> list[list[Any]]:
-    """The portfolio as rows for a spreadsheet, the first row the header (in the language in use)."""
-    header = [
-        label(key)
-        for key in (
-            "project",
-            "name",
-            "client",
-            "sales",
-            "key",
-            "stage",
-            "next",
-            "waiting",
-            "late",
-            "overdue",
-            "warranty_end",
-            "amount",
-            "received",
-        )
-    ]
-    english = i18n.language() == "en"
-
-    def stage_of(s: Summary) -> str:
-        if s.withdrawn is not None or s.closed:
-            return label("withdrawn") if s.withdrawn is not None else label("closed")
-        stage = process.stage(s.stage)
-        return stage.title_en if english and stage.title_en else stage.title
-
-    body = [
-        [
-            s.id,
-            s.name,
-            s.client,
-            s.sales_name,
-            label("yes") if s.key else "",
-            stage_of(s),
-            ", ".join(n.step.id for n in s.next),
-            s.waiting_days,
-            ", ".join(n.step.id for n in s.late),
-            len(s.overdue),
-            s.warranty_end,
-            s.amount,
-            s.received,
-        ]
-        for s in rows
-    ]
-    return [header, *body]
