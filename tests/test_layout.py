@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import importlib
 import re
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -73,6 +74,24 @@ def test_the_readme_map_names_every_sub_package_once():
     assert sorted(named) == sorted(packages), f"README's map and the folders differ: {sorted(set(named) ^ packages)}"
     for package in packages:  # each says what it holds
         assert (PACKAGE / package / "__init__.py").read_text(encoding="utf-8").startswith('"""'), package
+
+
+IMPORT_NAMES = {"pyyaml": "yaml"}  # a distribution whose import name differs from its own
+
+
+def test_every_declared_dependency_is_imported():
+    """No dependency is declared and left unused (GitPython was, once): each one the package
+    requires is imported by some module of it."""
+    declared = tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]
+    names = {re.split(r"[<>=!~\[; ]", spec, maxsplit=1)[0].lower() for spec in declared}
+    imported = set()
+    for path in MODULES.values():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                imported.update(a.name.split(".")[0] for a in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                imported.add(node.module.split(".")[0])
+    assert names and {n for n in names if IMPORT_NAMES.get(n, n) not in imported} == set()
 
 
 def upward(graph: dict[str, set[str]]) -> list[str]:
