@@ -18,7 +18,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 
 import jinja2
 from markupsafe import Markup
@@ -266,6 +266,10 @@ def _percent(value: Decimal | None) -> str:
     return f"{value.normalize():f}%" if value is not None else ""
 
 
+@overload
+def render_form(ws: Workspace, project_id: str, form_name: str, fmt: Literal["pdf"]) -> bytes: ...
+@overload
+def render_form(ws: Workspace, project_id: str, form_name: str, fmt: str) -> str | bytes: ...
 def render_form(ws: Workspace, project_id: str, form_name: str, fmt: str) -> str | bytes:
     """One form of one project, in *fmt* (md, html or pdf)."""
     form = _form(ws, form_name)

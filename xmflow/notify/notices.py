@@ -206,7 +206,7 @@ def form_file(ws: Workspace, project_id: str, form_id: str) -> notify.Attachment
     if pdf_possible():
         try:
             pdf = rendering.render_form(ws, project_id, form_id, "pdf")
-            return notify.Attachment(f"{name}.pdf", bytes(pdf), "application/pdf")
+            return notify.Attachment(f"{name}.pdf", pdf, "application/pdf")
         except XmflowError:  # WeasyPrint without Pango: HTML still prints
             pass
     try:
