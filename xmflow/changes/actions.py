@@ -47,7 +47,7 @@ def new_project(
 ) -> Result:
     """Open a project (3.1.1): its initiation record, owned by the project's salesperson."""
     ws, process = session.ws, session.ws.process
-    first = process.steps[0]
+    first = process.opening_step
     if not (set(first.roles) & session.actor.roles or "admin" in session.actor.roles):
         raise RuleError(
             _("{person} may not open a project: it is {roles}'s work (clause {clause})").format(
@@ -110,17 +110,25 @@ def new_project(
 
 
 def _salesperson(session: Session, sales: str | None) -> Person:
-    people = session.ws.people
+    """The project's salesperson: the one named with --sales, else whoever opens it; either holds
+    the role the process gives the salesperson."""
+    people, process = session.ws.people, session.ws.process
+    role = process.salesperson_role
+    title = title_of(process.roles[role])
     if sales is None:
-        if "sales" in session.actor.roles:
+        if role in session.actor.roles:
             return session.actor
-        raise UsageError(_("name the project's salesperson with --sales PERSON (you do not hold the sales role)"))
+        raise UsageError(
+            _("name the project's salesperson with --sales PERSON (you do not hold the {role} role)").format(role=title)
+        )
     person = people.by_id(sales) or people.by_email(sales)
     if person is None:
         raise UsageError(_("--sales: no person {person} in people.yaml").format(person=brief(sales)))
-    if "sales" not in person.roles:
+    if role not in person.roles:
         raise RuleError(
-            _("--sales: {person} does not hold the sales role (clause 3.1.1)").format(person=person.label())
+            _("--sales: {person} does not hold the {role} role (clause {clause})").format(
+                person=person.label(), role=title, clause=process.opening_step.clause
+            )
         )
     return person
 
@@ -177,9 +185,10 @@ def parse_assignment(session: Session, text: str) -> tuple[Stage, list[str], Any
                 raise UsageError(_("{path}: no such field (known: {names})").format(path=path, names=listing(known)))
             raise UsageError(_("{path}: no such field").format(path=path))
     if ftype is not None and ftype.readonly:
+        ledger = process.ledger_of(path)
         raise RuleError(
-            _("{path} is written only by its own command (xmflow invoice / xmflow receive), clause 4.0").format(
-                path=path
+            _("{path} is written only by its own command (xmflow invoice / xmflow receive), clause {clause}").format(
+                path=path, clause=ledger.clause if ledger else stage.clause
             )
         )
     return stage, parts[1:], _value(ftype, raw, path)
@@ -309,9 +318,10 @@ def _commit_edit(
         )
     for name, ftype in stage.fields.fields.items():
         if ftype.readonly and new.data.get(name) != record.data.get(name):
+            ledger = session.ws.process.ledger_of(f"{stage.id}.{name}")
             raise RuleError(
-                _("{file}: {field} is written only by its own command (clause 4.0)").format(
-                    file=record.path, field=f"{stage.id}.{name}"
+                _("{file}: {field} is written only by its own command (clause {clause})").format(
+                    file=record.path, field=f"{stage.id}.{name}", clause=ledger.clause if ledger else stage.clause
                 )
             )
     if new.data == record.data:

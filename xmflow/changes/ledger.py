@@ -16,7 +16,7 @@ from xmflow.errors import RuleError, UsageError, XmflowError
 from xmflow.i18n import _, pgettext
 from xmflow.model import Decision
 from xmflow.money.ledgers import ledger_refusals
-from xmflow.procedure.process import Ledger
+from xmflow.procedure.process import INVOICES, Ledger
 from xmflow.rules.project import ProjectView, holds_role
 from xmflow.values import format_money, parse_money
 
@@ -25,22 +25,22 @@ def _check_invoice(session: Session, view: ProjectView, entry: dict[str, Any]) -
     number = entry["number"] = (entry.get("number") or "").strip()
     if not number:
         raise UsageError(_("--number: an invoice needs its number"))
-    field = view.process.ledgers["invoices"].field
+    ledger = view.process.ledgers[INVOICES]
     for pid in session.ws.project_ids():
         try:
             other = view if pid == view.project.id else session.view(session.ws.project(pid, cached=True))
         except XmflowError:
             continue  # a record that cannot be read holds no invoice; `status` names it
-        if any((inv.get("number") or "").casefold() == number.casefold() for inv in other.value(field) or []):
+        if any((inv.get("number") or "").casefold() == number.casefold() for inv in other.value(ledger.field) or []):
             raise RuleError(
-                _("invoice number {number} is already recorded (project {project}); clause 4.0").format(
-                    number=number, project=pid
+                _("invoice number {number} is already recorded (project {project}); clause {clause}").format(
+                    number=number, project=pid, clause=ledger.clause
                 )
             )
 
 
 _CHECKS: dict[str, Callable[[Session, ProjectView, dict[str, Any]], None]] = {
-    "invoices": _check_invoice,  # the number, used once across every project (the rest: edits.ledger_refusals)
+    INVOICES: _check_invoice,  # the number, used once across every project (the rest: edits.ledger_refusals)
 }
 
 

@@ -439,8 +439,9 @@ def _person(p: Any) -> tuple[str, str]:
 
 @_quiet
 def salespeople(ctx: typer.Context, incomplete: str) -> Iterable[tuple[str, str]]:
-    """The people of people.yaml who hold the sales role."""
-    return [_person(p) for p in _workspace(ctx).people.persons if "sales" in p.roles]
+    """The people of people.yaml who hold the salesperson's role (the process names it)."""
+    ws = _workspace(ctx)
+    return [_person(p) for p in ws.people.persons if ws.process.salesperson_role in p.roles]
 
 
 @_quiet

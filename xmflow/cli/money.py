@@ -12,6 +12,7 @@ from xmflow.cli import completion, spreadsheets
 from xmflow.cli.common import JsonOpt, day_of, out_of, output_of, report_change, text_of, workspace_of
 from xmflow.clock import now
 from xmflow.i18n import _
+from xmflow.procedure.process import INVOICES, RECEIPTS
 from xmflow.reports import receivables
 
 app = typer.Typer()
@@ -27,7 +28,7 @@ def invoice(
 ) -> None:
     """Sales records an invoice (4.0)."""
     entry = {"number": text_of(number, "--number"), "date": day_of(when, "--date")}
-    report_change(ctx, ledger.add_entry(Session.start(workspace_of(ctx)), project, "invoices", amount, entry))
+    report_change(ctx, ledger.add_entry(Session.start(workspace_of(ctx)), project, INVOICES, amount, entry))
 
 
 @app.command()
@@ -40,7 +41,7 @@ def receive(
 ) -> None:
     """Finance records a confirmed receipt (4.0)."""
     entry = {"date": day_of(when, "--date"), "ref": text_of(ref, "--ref", blank=False)}
-    report_change(ctx, ledger.add_entry(Session.start(workspace_of(ctx)), project, "receipts", amount, entry))
+    report_change(ctx, ledger.add_entry(Session.start(workspace_of(ctx)), project, RECEIPTS, amount, entry))
 
 
 @app.command()

@@ -10,6 +10,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from xmflow.procedure.process import INVOICES, RECEIPTS
 from xmflow.rules.project import ProjectView
 from xmflow.values import add_months
 
@@ -71,7 +72,7 @@ class Figures:
 def figures(view: ProjectView) -> Figures:
     """Key or not (3.1.2), the money (4.0) and the end of after-sales service (3.9.2)."""
     amount = figure(view, "contract_amount")
-    received = ledger_total(view, "receipts")
+    received = ledger_total(view, RECEIPTS)
     start, months = figure(view, "warranty_start"), figure(view, "warranty_months")
     try:
         warranty_end = add_months(start, months) if start and months is not None else None
@@ -80,7 +81,7 @@ def figures(view: ProjectView) -> Figures:
     return Figures(
         view.key,
         amount,
-        ledger_total(view, "invoices"),
+        ledger_total(view, INVOICES),
         received,
         amount - received if amount is not None else None,
         warranty_end,

@@ -7,7 +7,7 @@ from typing import Any
 
 from xmflow.i18n import _, pgettext
 from xmflow.money.figures import ZERO, figure, ledger_total, signed_on
-from xmflow.procedure.process import Ledger
+from xmflow.procedure.process import INVOICES, RECEIPTS, Ledger
 from xmflow.rules.project import ProjectView
 from xmflow.values import format_money
 
@@ -48,34 +48,38 @@ def ledger_refusals(before: ProjectView, ledger: Ledger, entries: list[dict[str,
                 )
             )
         running += amount
-        if ledger.id == "invoices":
+        if ledger.id == INVOICES:
             number = str(entry.get("number") or "").casefold()
             if number in numbers:
                 problems.append(
-                    _("invoice number {number} is already recorded (project {project}); clause 4.0").format(
-                        number=entry.get("number"), project=before.project.id
+                    _("invoice number {number} is already recorded (project {project}); clause {clause}").format(
+                        number=entry.get("number"), project=before.project.id, clause=ledger.clause
                     )
                 )
             numbers.add(number)
             if running > contract:
                 problems.append(
-                    _("invoices would total {total}, more than the contract's {contract} (clause 4.0)").format(
-                        total=format_money(running), contract=format_money(contract)
+                    _("invoices would total {total}, more than the contract's {contract} (clause {clause})").format(
+                        total=format_money(running), contract=format_money(contract), clause=ledger.clause
                     )
                 )
-        elif ledger.id == "receipts" and running > contract:
+        elif ledger.id == RECEIPTS and running > contract:
             problems.append(
                 _(
-                    "a receipt of {amount} is more than the {outstanding} outstanding on the contract (clause 4.0)"
-                ).format(amount=format_money(amount), outstanding=format_money(contract - running + amount))
+                    "a receipt of {amount} is more than the {outstanding} outstanding on the contract (clause {clause})"
+                ).format(
+                    amount=format_money(amount),
+                    outstanding=format_money(contract - running + amount),
+                    clause=ledger.clause,
+                )
             )
     return problems
 
 
 def ledger_name(ledger_id: str) -> str:
     """A ledger's entries as a message names them: ``invoices`` (开票), ``receipts`` (收款)."""
-    if ledger_id == "invoices":
+    if ledger_id == INVOICES:
         return pgettext("a ledger", "invoices")
-    if ledger_id == "receipts":
+    if ledger_id == RECEIPTS:
         return pgettext("a ledger", "receipts")
     return ledger_id

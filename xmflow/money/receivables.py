@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from xmflow.money.figures import ZERO, figure, figures, signed_on, split_amount
+from xmflow.procedure.process import INVOICES, RECEIPTS
 from xmflow.procedure.schema import plain
 from xmflow.rules.project import ProjectView
 
@@ -190,8 +191,8 @@ def account(view: ProjectView) -> Account:
         figure(view, "salesperson") or "",
         figure(view, "contract_amount") or ZERO,
         tuple(schedule(view)),
-        entries(view, "invoices"),
-        entries(view, "receipts"),
+        entries(view, INVOICES),
+        entries(view, RECEIPTS),
     )
 
 

@@ -10,7 +10,7 @@ from xmflow import yamlio
 from xmflow.errors import ProcessError
 from xmflow.i18n import _
 from xmflow.procedure.conditions import Condition, bounds, referenced_derived, referenced_fields, referenced_steps
-from xmflow.procedure.process import Process, Requirement, Stage, Step
+from xmflow.procedure.process import INVOICES, LEDGERS, RECEIPTS, Process, Requirement, Stage, Step
 from xmflow.procedure.schema import FieldType
 from xmflow.values import quoted
 
@@ -36,8 +36,8 @@ _ITEMS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
         "payment_terms": {"name": ("text",), "percent": _NUMBERS, "due": ("enum", "text"), "days": ("int",)},
     },
     "ledgers": {
-        "invoices": {"number": ("text",), "amount": ("money",), "date": ("date",), "by": ("person",)},
-        "receipts": {"amount": ("money",), "date": ("date",), "by": ("person",)},
+        INVOICES: {"number": ("text",), "amount": ("money",), "date": ("date",), "by": ("person",)},
+        RECEIPTS: {"amount": ("money",), "date": ("date",), "by": ("person",)},
     },
 }
 _OPENING = ("name", "client", "budget", "salesperson", "opened", "industry_need", "special")  # `new` writes them
@@ -151,11 +151,19 @@ class Checker:
         self.check_figures(process)
 
     def check_ledgers(self, process: Process) -> None:
-        for lid in _ITEMS["ledgers"]:
+        for lid in LEDGERS:
             if lid not in process.ledgers:
                 raise self.fail(
                     ("ledgers",),
                     _("`ledgers` must have `{ledger}` (4.0: xmflow invoice, xmflow receive)").format(ledger=lid),
+                )
+        for lid in process.ledgers:
+            if lid not in LEDGERS:  # a renamed or an extra one: refused here, not left for the commands to trip on
+                raise self.fail(
+                    ("ledgers", lid),
+                    _("unknown ledger {name}: xmflow keeps {known}, each written by its own command").format(
+                        name=quoted(str(lid)), known=", ".join(LEDGERS)
+                    ),
                 )
         for lid, ledger in process.ledgers.items():
             path = ("ledgers", lid)
@@ -204,6 +212,22 @@ class Checker:
                 ("figures",),
                 _("the figures {figures} are fields of the record `new` opens: one stage, not {stages}").format(
                     figures=", ".join(_OPENING), stages=", ".join(sorted(stages))
+                ),
+            )
+        if not process.salesperson_role:
+            raise self.fail(
+                ("figures", "salesperson"),
+                _(
+                    "figure salesperson must name a person field with the salesperson's role ({field}: {{type: person, "
+                    "role: ROLE}})"
+                ).format(field=process.figure("salesperson")),
+            )
+        self.check_roles(process, (process.salesperson_role,), ("figures", "salesperson"))
+        if not process.stage(stages.pop()).steps:
+            raise self.fail(
+                ("figures", "name"),
+                _("the stage `new` opens ({stage}) needs a step: its first step opens a project").format(
+                    stage=process.figure("name").split(".")[0]
                 ),
             )
 

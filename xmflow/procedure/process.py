@@ -29,6 +29,11 @@ FIGURES = (
     "milestones",
     "payment_terms",
 )
+OPTIONAL_FIGURES = ("volume",)  # facts a process may leave out: the archive's volume number (4.2)
+# The ledgers xmflow keeps (4.0), each written by its own command: a process names both, no other.
+INVOICES = "invoices"
+RECEIPTS = "receipts"
+LEDGERS = (INVOICES, RECEIPTS)
 
 
 @dataclass(frozen=True)
@@ -229,6 +234,24 @@ class Process:
     def figure(self, name: str) -> str:
         """The field path of one of the facts xmflow reports (FIGURES), e.g. ``contract.amount``."""
         return self.figures[name]
+
+    def ledger_of(self, path: str) -> Ledger | None:
+        """The ledger kept in the field *path* names or is inside (``collection.invoices``,
+        ``collection.invoices.0.amount``), or None."""
+        return next((ledger for ledger in self.ledgers.values() if f"{path}.".startswith(f"{ledger.field}.")), None)
+
+    @property
+    def opening_step(self) -> Step:
+        """The step a project opens with, which `new` records: the first of the stage `new`
+        writes (the one holding the figure `name`; the process checks it has a step)."""
+        return self.stage(self.figure("name").split(".")[0]).steps[0]
+
+    @property
+    def salesperson_role(self) -> str:
+        """The role a project's salesperson holds: the one its `salesperson` figure's person
+        field names (the process checks that it names one)."""
+        ftype = self.field_type(self.figure("salesperson"))
+        return ftype.role if ftype is not None and ftype.role else ""
 
     def form(self, name: str) -> Form | None:
         """A form by any of its names (``form4``, ``项目验收报告``, ``附表4``, ``XM-F04``), or None."""

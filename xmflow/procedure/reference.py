@@ -18,12 +18,12 @@ from typing import Any
 from xmflow import i18n
 from xmflow.i18n import _, pgettext
 from xmflow.procedure.conditions import Always, Condition, referenced_fields
-from xmflow.procedure.process import Process, Requirement, Stage
+from xmflow.procedure.process import INVOICES, RECEIPTS, Process, Requirement, Stage
 from xmflow.procedure.schema import FieldType
 
 ITEM = "N"  # a list's item in a field path: contract.payment_terms.N.name (N: 0, 1, …)
 
-LEDGER_COMMANDS = {"invoices": "xmflow invoice", "receipts": "xmflow receive"}  # the commands that write them
+LEDGER_COMMANDS = {INVOICES: "xmflow invoice", RECEIPTS: "xmflow receive"}  # the commands that write them
 COMMANDS = {
     "zh": "xmflow --lang zh process show --fields --markdown",
     "en": "xmflow --lang en process show --fields --markdown",

@@ -21,6 +21,7 @@ from xmflow.errors import XmflowError
 from xmflow.model import Person
 from xmflow.money.figures import ZERO, signed_on
 from xmflow.money.receivables import Account, Receivable, account, until
+from xmflow.procedure.process import INVOICES, RECEIPTS
 from xmflow.records.cache import KeptCache
 from xmflow.records.workspace import Workspace
 from xmflow.reports.status import WARRANTY_SOON, Standing, Summary, standing, waits_on
@@ -101,7 +102,7 @@ def _kept(ws: Workspace, view: ProjectView) -> Kept:
     waiting = frozenset(p.id for n in base.summary.next for p in n.people if waits_on(p, base.summary, view))
     person = ws.people.by_id(base.summary.sales)
     money = replace(account(view), salesperson_name=person.name if person else base.summary.sales)
-    return Kept(base, waiting, money, signed_on(view, view.process.ledgers["invoices"].after))
+    return Kept(base, waiting, money, signed_on(view, view.process.ledgers[INVOICES].after))
 
 
 def select(
@@ -168,8 +169,8 @@ def money_for(person: Person, found: list[Line], ws: Workspace, as_of: date) -> 
     projects), the terms fallen due and not invoiced; for whoever records receipts (finance), the
     invoices not yet paid. Each with its amount and how many days it has waited."""
     ledgers = ws.process.ledgers
-    invoicing = any(r in person.roles for r in ledgers["invoices"].roles)
-    collecting = any(r in person.roles for r in ledgers["receipts"].roles)
+    invoicing = any(r in person.roles for r in ledgers[INVOICES].roles)
+    collecting = any(r in person.roles for r in ledgers[RECEIPTS].roles)
     said = []
     for line in found:
         acc, s = line.account, line.summary

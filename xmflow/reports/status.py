@@ -13,7 +13,7 @@ from xmflow.model import Decision, Person, Problem, Project, Signoff, StepState
 from xmflow.money.figures import ZERO, Figures, figure, figures
 from xmflow.money.receivables import Entry, Installment, entries, schedule, until
 from xmflow.procedure.conditions import Derived
-from xmflow.procedure.process import Stage, Step
+from xmflow.procedure.process import RECEIPTS, Stage, Step
 from xmflow.procedure.schema import plain
 from xmflow.records.workspace import Workspace
 from xmflow.rules.project import ProjectView, StepStatus, holds_role, makers, people_for, title_of
@@ -179,7 +179,7 @@ def standing(ws: Workspace, view: ProjectView, statuses: list[StepStatus]) -> St
         last.at.date() if last else figure(view, "opened"),
         tuple(_ready_since(view, st) for st in waiting),
         milestones,
-        entries(view, "receipts"),
+        entries(view, RECEIPTS),
     )
 
 

@@ -19,7 +19,7 @@ from xmflow.errors import XmflowError
 from xmflow.git import store
 from xmflow.i18n import _
 from xmflow.model import Decision, Problem, Project
-from xmflow.procedure.process import Ledger
+from xmflow.procedure.process import INVOICES, Ledger
 from xmflow.records import acknowledgements
 from xmflow.records import stages as records
 from xmflow.records.acknowledgements import ACKNOWLEDGEMENTS
@@ -63,7 +63,7 @@ def check(ws: Workspace) -> list[Problem]:
             if kept is not None and project.key and project_id not in dirty and all(b for __, b in checked.scans):
                 kept.put(project.key, checked)  # not when a scan is one git does not vouch for
         problems += checked.problems
-        problems += _invoice_numbers(project_id, checked.invoices, invoices, ws.process.ledgers.get("invoices"))
+        problems += _invoice_numbers(project_id, checked.invoices, invoices, ws.process.ledgers[INVOICES])
         if project_id in dirty:
             problems += _pending(ws, project or ws.project(project_id, cached=True))
     if kept is not None:
@@ -84,8 +84,8 @@ class Checked:
 
 
 def _check_project(ws: Workspace, project: Project) -> Checked:
-    ledger = ws.process.ledgers.get("invoices")
-    entries = ProjectView(project, ws.process, ws.config).value(ledger.field) or [] if ledger else []
+    ledger = ws.process.ledgers[INVOICES]
+    entries = ProjectView(project, ws.process, ws.config).value(ledger.field) or []
     scans = {
         f"projects/{project.id}/{s.evidence.file}"
         for record in project.records.values()
@@ -113,12 +113,8 @@ def _links(ws: Workspace) -> list[Problem]:
     ]
 
 
-def _invoice_numbers(
-    project_id: str, numbers: tuple[str, ...], used: dict[str, str], ledger: Ledger | None
-) -> list[Problem]:
+def _invoice_numbers(project_id: str, numbers: tuple[str, ...], used: dict[str, str], ledger: Ledger) -> list[Problem]:
     """An invoice number recorded in another project before this one (4.0: used once)."""
-    if ledger is None:
-        return []
     problems = []
     for number in numbers:
         other = used.setdefault(number.casefold(), project_id)

@@ -18,7 +18,7 @@ from xmflow.i18n import _, pgettext
 from xmflow.model import Decision, Signoff
 from xmflow.money.figures import figure
 from xmflow.money.ledgers import ledger_refusals
-from xmflow.procedure.process import Process, Step
+from xmflow.procedure.process import INVOICES, Process, Step
 from xmflow.procedure.schema import persons
 from xmflow.rules.change import Finding, ProjectChange
 from xmflow.rules.edits import (
@@ -262,9 +262,7 @@ def invoice_numbers_used_once(change: ProjectChange, used: dict[str, str]) -> It
     """An invoice number is used once across every project (4.0), as `xmflow invoice` refuses:
     *used* holds each number recorded so far (casefolded) and the project it is in, and takes up
     the numbers this change adds. Within one project, `ledger_entries_allowed` names a repeat."""
-    ledger = change.process.ledgers.get("invoices")
-    if ledger is None:
-        return
+    ledger = change.process.ledgers[INVOICES]
     old, new = change.view("before").value(ledger.field) or [], change.view("after").value(ledger.field) or []
     if new[: len(old)] != old:
         return  # ledgers_append_only names it
