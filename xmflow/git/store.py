@@ -279,9 +279,14 @@ def log_raw(
     name is read as it is."""
     if not commit_of(root, rev):
         return []
-    entries = log_fields(
-        root,
-        placeholders,
+    entries = log_fields(root, placeholders, *_raw_log_args(rev, since, paths))
+    return [(fields, _raw_changes(rest)) for fields, rest in entries]
+
+
+def _raw_log_args(rev: str, since: str | None, paths: Sequence[str]) -> tuple[str, ...]:
+    """The arguments of `log_raw` and `log_raw_stream`: *rev* back to *since*, oldest first, on
+    the first-parent line, each commit's changed files NUL-separated."""
+    return (
         "-z",
         "--reverse",
         "--first-parent",
@@ -294,7 +299,6 @@ def log_raw(
         "--",
         *paths,
     )
-    return [(fields, _raw_changes(rest)) for fields, rest in entries]
 
 
 def log_raw_stream(
@@ -303,21 +307,7 @@ def log_raw_stream(
     """:func:`log_raw`, one commit at a time as git writes it (memory of one commit)."""
     if not commit_of(root, rev):
         return
-    for fields, rest in log_stream(
-        root,
-        placeholders,
-        "-z",
-        "--reverse",
-        "--first-parent",
-        "-m",
-        "--raw",
-        "--no-abbrev",
-        "--no-renames",
-        rev,
-        *([f"^{since}"] if since else []),
-        "--",
-        *paths,
-    ):
+    for fields, rest in log_stream(root, placeholders, *_raw_log_args(rev, since, paths)):
         yield fields, _raw_changes(rest)
 
 
