@@ -6,6 +6,8 @@ from __future__ import annotations
 import ast
 import importlib
 import re
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -215,3 +217,12 @@ def test_an_import_of_git_is_found():
         "xmflow.git.store"
     ]
     assert git_imports(GRAPH, "xmflow.forms.rendering") == ["xmflow.git.store"]  # the caller reads git
+
+
+def test_the_command_line_loads_no_mail_nor_form_code_until_a_command_needs_it():
+    """Every command pays for what the command line imports at start: the mail (smtplib, ssl) and
+    the forms (jinja2) load only for the commands that send or print."""
+    heavy = {"smtplib", "ssl", "xmflow.notify.mail", "jinja2"}
+    probe = f"import sys, xmflow.cli.main; print(sorted({heavy!r} & set(sys.modules)))"
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.strip()
+    assert loaded == "[]", loaded

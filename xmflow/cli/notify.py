@@ -3,7 +3,7 @@ the outbox; and the 3.7.1 notice after `sign` (:func:`after_sign`)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -13,11 +13,11 @@ from xmflow.cli.console import Out
 from xmflow.clock import now
 from xmflow.errors import UsageError
 from xmflow.i18n import _
-from xmflow.notify import mail as notify_mod
-from xmflow.notify import notices
-from xmflow.notify.mail import Delivery
 from xmflow.records.workspace import Workspace
 from xmflow.reports import overview
+
+if TYPE_CHECKING:
+    from xmflow.notify.mail import Delivery
 
 app = typer.Typer()
 
@@ -40,6 +40,8 @@ def notify(
         )
     if resend and as_of:
         raise UsageError(_("--as-of is the day of the digests: --resend sends what waits in the outbox as it is"))
+    from xmflow.notify import notices  # mail (smtplib, ssl) loads only for the commands that send
+
     ws = workspace_of(ctx)
     out = out_of(ctx)
     require_trusted_settings(ws)  # the addresses, servers and robots are the ones an admin committed
@@ -76,6 +78,9 @@ def notify(
 def _resend(ws: Workspace, out: Out, message: str | None, dry_run: bool) -> None:
     """Send again what waits in the outbox, or (--dry-run) say what would be sent; exit 1 when
     some of it still cannot go."""
+    from xmflow.notify import mail as notify_mod
+    from xmflow.notify import notices
+
     if dry_run:
         for path, msg in notify_mod.waiting(notices.conf(ws), message):
             out.line(
@@ -117,5 +122,7 @@ def _said(out: Out, who: str, done: Delivery) -> None:
 
 def after_sign(ctx: typer.Context, result: Result) -> None:
     """After `sign`: the 3.7.1 notice, said as a note (a failed send is no failed sign-off)."""
+    from xmflow.notify import notices
+
     for note in notices.after_sign(workspace_of(ctx), result):
         out_of(ctx).note(note)
