@@ -57,7 +57,7 @@ def _help_texts() -> Iterator[str]:
     import typer.main
 
     from xmflow.cli import lang as cli_lang
-    from xmflow.cli.main import app
+    from xmflow.cli.entry import app
 
     yield from cli_lang.help_texts(typer.main.get_command(app))
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
-from xmflow.cli.main import app
+from xmflow.cli.entry import app
 from xmflow.clock import fixed_time
 
 EXAMPLE_PEOPLE = resources.files("xmflow.examples").joinpath("people.yaml").read_text(encoding="utf-8")

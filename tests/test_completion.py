@@ -17,7 +17,7 @@ from conftest import Team, module_team, open_project
 from typer.testing import CliRunner
 
 from xmflow.cli import completion
-from xmflow.cli.main import app
+from xmflow.cli.entry import app
 
 BIN = Path(sys.executable).parent  # where the console script `xmflow` is
 

@@ -20,7 +20,7 @@ import pytest
 from conftest import EMAILS, Team, draft_contract, git, module_team, open_project
 from typer.testing import CliRunner
 
-from xmflow.cli.main import app
+from xmflow.cli.entry import app
 from xmflow.git.lock import workspace_lock
 
 SEED = 9

@@ -9,7 +9,7 @@ import pytest
 from conftest import git
 from typer.testing import CliRunner
 
-from xmflow.cli.main import app
+from xmflow.cli.entry import app
 
 
 def test_demo_builds_a_workspace_and_shows_its_status(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from typer.testing import CliRunner
 
-from xmflow.cli.main import app
+from xmflow.cli.entry import app
 
 README = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
 

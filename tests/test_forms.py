@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 
 from xmflow.cli import app as cli
 from xmflow.cli import demo
-from xmflow.cli.main import app
+from xmflow.cli.entry import app
 from xmflow.clock import fixed_time
 from xmflow.errors import ProcessError, UsageError
 from xmflow.forms import rendering

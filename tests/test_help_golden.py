@@ -17,7 +17,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from xmflow.cli.main import app
+from xmflow.cli.entry import app
 
 GOLDEN = Path(__file__).parent / "golden" / "help"
 LANGUAGES = ("zh", "en")

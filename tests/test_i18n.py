@@ -18,7 +18,7 @@ PACKAGE = catalogue.ROOT / "xmflow"
 def _command_names() -> str:
     import typer.main
 
-    from xmflow.cli.main import app
+    from xmflow.cli.entry import app
 
     root = typer.main.get_command(app)
     return "|".join(sorted(root.commands, key=len, reverse=True))  # type: ignore[attr-defined]

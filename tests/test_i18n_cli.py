@@ -13,7 +13,7 @@ import pytest
 from conftest import Team, draft_contract, git, open_project, sign_contract
 from typer.testing import CliRunner
 
-from xmflow.cli.main import app
+from xmflow.cli.entry import app
 
 LOCALE_VARIABLES = ("XMFLOW_LANG", "LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")
 WIDE = {"COLUMNS": "250"}

@@ -19,7 +19,7 @@ from conftest import Team, draft_contract, git, hand_commit, module_team, open_p
 from typer.testing import CliRunner
 
 from xmflow import i18n
-from xmflow.cli.main import app
+from xmflow.cli.entry import app
 from xmflow.git import store
 
 

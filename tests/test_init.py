@@ -13,7 +13,7 @@ import yaml
 from conftest import Team, git, open_project, said
 from typer.testing import CliRunner
 
-from xmflow.cli.main import app
+from xmflow.cli.entry import app
 from xmflow.clock import fixed_time
 from xmflow.procedure.parser import default_text
 

@@ -46,20 +46,40 @@ def _package(module: str) -> str:
     return parts[1] if len(parts) > 1 and (PACKAGE / parts[1]).is_dir() else ""
 
 
-def imports(module: str) -> set[str]:
+def imports(module: str, source: str | None = None) -> set[str]:
     """The xmflow modules *module* imports anywhere in it: at the top, in a function, under
-    TYPE_CHECKING."""
+    TYPE_CHECKING, relatively (``from ..records import stages``) or by name
+    (``importlib.import_module("xmflow.…")``, ``__import__``)."""
     found = set()
-    for node in ast.walk(ast.parse(MODULES[module].read_text(encoding="utf-8"))):
+    package = module.split(".") if MODULES.get(module, Path()).name == "__init__.py" else module.split(".")[:-1]
+    for node in ast.walk(ast.parse(source if source is not None else MODULES[module].read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
             found.update(a.name for a in node.names if a.name.split(".")[0] == "xmflow")
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            if node.module.split(".")[0] != "xmflow":
+        elif isinstance(node, ast.ImportFrom):
+            base = ".".join([*package[: len(package) - node.level + 1], *([node.module] if node.module else [])])
+            target = base if node.level else node.module or ""
+            if target.split(".")[0] != "xmflow":
                 continue
             for alias in node.names:
-                sub = f"{node.module}.{alias.name}"
-                found.add(sub if sub in MODULES else node.module)
+                sub = f"{target}.{alias.name}"
+                found.add(sub if sub in MODULES else target)
+        elif (
+            isinstance(node, ast.Call)
+            and (getattr(node.func, "attr", None) == "import_module" or getattr(node.func, "id", None) == "__import__")
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and str(node.args[0].value).split(".")[0] == "xmflow"
+        ):
+            found.add(str(node.args[0].value))
     return {name for name in found if name in MODULES and name != module} - {"xmflow"}
+
+
+def test_relative_and_named_imports_are_seen():
+    source = (
+        "from ..records import stages\nfrom . import console\n"
+        "import importlib\nimportlib.import_module('xmflow.notify.mail')\n"
+    )
+    assert imports("xmflow.cli.app", source) == {"xmflow.records.stages", "xmflow.cli.console", "xmflow.notify.mail"}
 
 
 GRAPH = {module: imports(module) for module in MODULES}
@@ -180,15 +200,12 @@ def test_the_cycle_finder_finds_cycles():
 
 def calls_the_git_runner(source: str) -> list[int]:
     """The lines where *source* calls store's generic git runner (``store.git(…)``,
-    ``store._git(…)``) instead of one of its named operations."""
+    ``store._git(…)``, under whatever name the module has for store) instead of one of its named
+    operations."""
     return sorted(
         node.lineno
         for node in ast.walk(ast.parse(source))
-        if isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Attribute)
-        and node.func.attr in {"git", "_git"}
-        and isinstance(node.func.value, ast.Name)
-        and node.func.value.id == "store"
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in {"git", "_git"}
     )
 
 
@@ -200,7 +217,7 @@ def test_outside_the_git_package_git_is_run_by_named_operations():
 def test_a_call_of_the_git_runner_is_found():
     source = 'store.git(root, "fetch")\nx = store._git(root, "push")\nstore.fetch(root, "origin", "main", "t")\n'
     assert calls_the_git_runner(source) == [1, 2]
-    assert calls_the_git_runner("other.git(root)\nstore.git_dir(root)\n") == []
+    assert calls_the_git_runner("s.git(root)\nstore.git_dir(root)\n") == [1]  # under any name
 
 
 def git_imports(graph: dict[str, set[str]], module: str) -> list[str]:
@@ -223,6 +240,34 @@ def test_the_command_line_loads_no_mail_nor_form_code_until_a_command_needs_it()
     """Every command pays for what the command line imports at start: the mail (smtplib, ssl) and
     the forms (jinja2) load only for the commands that send or print."""
     heavy = {"smtplib", "ssl", "xmflow.notify.mail", "jinja2"}
-    probe = f"import sys, xmflow.cli.main; print(sorted({heavy!r} & set(sys.modules)))"
+    probe = f"import sys, xmflow.cli.entry; print(sorted({heavy!r} & set(sys.modules)))"
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.strip()
     assert loaded == "[]", loaded
+
+
+# The modules outside git/ that may start a program, and what they start.
+RUNS_A_PROGRAM = {"xmflow.cli.app": "the user's $EDITOR for `xmflow edit`"}
+
+
+def starts_programs(source: str) -> bool:
+    """Whether *source* can start another program: it imports subprocess, or calls os.system,
+    os.popen, os.exec* or os.spawn*."""
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import) and any(a.name == "subprocess" for a in node.names):
+            return True
+        if isinstance(node, ast.ImportFrom) and node.module == "subprocess":
+            return True
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "os":
+            if node.attr in {"system", "popen"} or node.attr.startswith(("exec", "spawn")):
+                return True
+    return False
+
+
+def test_outside_the_git_package_no_module_starts_git_nor_another_program():
+    found = {m for m in MODULES if _package(m) != "git" and starts_programs(MODULES[m].read_text(encoding="utf-8"))}
+    assert found == set(RUNS_A_PROGRAM), sorted(found ^ set(RUNS_A_PROGRAM))
+
+
+def test_a_module_that_starts_a_program_is_found():
+    assert starts_programs("import subprocess\n") and starts_programs("import os\nos.system('git push')\n")
+    assert starts_programs("from subprocess import run\n") and not starts_programs("import os\nos.path.join('a')\n")

@@ -29,7 +29,7 @@ from conftest import (
 from xmflow import files
 from xmflow.cli import spreadsheets
 from xmflow.cli.console import Out
-from xmflow.cli.main import app
+from xmflow.cli.entry import app
 from xmflow.errors import UsageError
 from xmflow.forms import rendering
 from xmflow.values import visible
@@ -543,7 +543,7 @@ RENDER_EACH = """
 import json, sys, time
 from pathlib import Path
 from typer.testing import CliRunner
-from xmflow.cli.main import app
+from xmflow.cli.entry import app
 root, pid, cases = Path(sys.argv[1]), sys.argv[2], json.loads(sys.argv[3])
 found = {}
 for name, body in cases.items():

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from xmflow.cli.main import app
+from xmflow.cli.entry import app
 from xmflow.procedure import parser, reference
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"

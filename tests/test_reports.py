@@ -152,6 +152,17 @@ def test_ar_in_a_terminal_leaves_out_the_client_and_blanks_empty_ageing() -> Non
     assert cells["receivable"] == Decimal("60000.00") and cells["sales"] == "张三"
 
 
+def test_ar_by_salesperson_with_nothing_owed_shows_an_empty_subtotal_in_a_terminal_only() -> None:
+    """As `ar --by-salesperson` always drew it before any contract was signed: a subtotal of
+    nothing above the total on screen; the sheet has the total alone."""
+    report = receivables.receivables([], AS_OF, by_salesperson=True)
+    assert [(r.kind, r.cells[3]) for r in receivables.table(report).rows] == [
+        ("subtotal", Decimal("0.00")),
+        ("total", Decimal("0.00")),
+    ]
+    assert [r.kind for r in receivables.sheet(report).rows] == ["total"]
+
+
 def test_portfolio_columns_say_which_are_money() -> None:
     rows = [summary(WS, b.view(), b.view().statuses(), AS_OF) for b in (project("2026-001", "zhangsan", "30万"),)]
     sheet = portfolio.sheet(rows, PROCESS, AS_OF)

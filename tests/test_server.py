@@ -31,7 +31,7 @@ from conftest import (
 )
 from typer.testing import CliRunner
 
-from xmflow.cli.main import app
+from xmflow.cli.entry import app
 from xmflow.trust import receive
 
 CHINA = timezone(timedelta(hours=8))

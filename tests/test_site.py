@@ -26,7 +26,7 @@ from conftest import Team, git, isolate_git, refused
 from typer.testing import CliRunner
 
 from xmflow.cli import demo
-from xmflow.cli.main import app
+from xmflow.cli.entry import app
 
 EVIL = "<script>alert(1)</script>"
 CHROMIUM = "/usr/bin/chromium"

@@ -33,7 +33,7 @@ from conftest import (
 from typer.testing import CliRunner
 
 from xmflow.cli import demo
-from xmflow.cli.main import app
+from xmflow.cli.entry import app
 from xmflow.records import stages as records
 from xmflow.records.workspace import Workspace
 from xmflow.trust import audit

@@ -1,3 +1,3 @@
-from xmflow.cli.main import main
+from xmflow.cli import main
 
 main()

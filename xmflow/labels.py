@@ -127,3 +127,9 @@ def yes_no(value: bool | None) -> str:
     if value is None:
         return "—"
     return pgettext("a yes/no value", "yes") if value else pgettext("a yes/no value", "no")
+
+
+def in_language(zh: str, en: str) -> str:
+    """A title the process gives in both languages (a stage's, a step's, a role's, a form's), in
+    the language in use: the Chinese where it gives no English."""
+    return en if i18n.language() == "en" and en else zh

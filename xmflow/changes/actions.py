@@ -111,12 +111,12 @@ def new_project(
 
 def _salesperson(session: Session, sales: str | None) -> Person:
     """The project's salesperson: the one named with --sales, else whoever opens it; either holds
-    the role the process gives the salesperson."""
+    the role the process gives the salesperson (where it gives one)."""
     people, process = session.ws.people, session.ws.process
     role = process.salesperson_role
-    title = title_of(process.roles[role])
+    title = title_of(process.roles[role]) if role else ""
     if sales is None:
-        if role in session.actor.roles:
+        if role is None or role in session.actor.roles:
             return session.actor
         raise UsageError(
             _("name the project's salesperson with --sales PERSON (you do not hold the {role} role)").format(role=title)
@@ -124,7 +124,7 @@ def _salesperson(session: Session, sales: str | None) -> Person:
     person = people.by_id(sales) or people.by_email(sales)
     if person is None:
         raise UsageError(_("--sales: no person {person} in people.yaml").format(person=brief(sales)))
-    if role not in person.roles:
+    if role is not None and role not in person.roles:
         raise RuleError(
             _("--sales: {person} does not hold the {role} role (clause {clause})").format(
                 person=person.label(), role=title, clause=process.opening_step.clause

@@ -30,6 +30,7 @@ from typer._click.shell_completion import CompletionItem, ShellComplete, split_a
 
 from xmflow import i18n
 from xmflow.i18n import _
+from xmflow.labels import in_language
 
 Candidates = list[tuple[str, str]]
 
@@ -384,10 +385,6 @@ def _workspace(ctx: typer.Context) -> Any:
     return Workspace.find(Path(ctx.find_root().params.get("path") or "."))
 
 
-def _title(zh: str, en: str) -> str:
-    return zh if i18n.language() == "zh" or not en else en
-
-
 @_quiet
 def projects(ctx: typer.Context, incomplete: str) -> Iterable[tuple[str, str]]:
     """The workspace's project ids: the names of the folders under projects/ (nothing is read),
@@ -403,9 +400,9 @@ def steps(ctx: typer.Context, incomplete: str) -> Iterable[tuple[str, str]]:
     return [
         (
             st.id,
-            _("{title} (clause {clause})").format(title=_title(st.title, st.title_en), clause=st.clause)
+            _("{title} (clause {clause})").format(title=in_language(st.title, st.title_en), clause=st.clause)
             if st.clause
-            else _title(st.title, st.title_en),
+            else in_language(st.title, st.title_en),
         )
         for st in _workspace(ctx).process.steps
     ]
@@ -414,14 +411,14 @@ def steps(ctx: typer.Context, incomplete: str) -> Iterable[tuple[str, str]]:
 @_quiet
 def stages(ctx: typer.Context, incomplete: str) -> Iterable[tuple[str, str]]:
     """Every stage of the process, with its title."""
-    return [(s.id, _title(s.title, s.title_en)) for s in _workspace(ctx).process.stages]
+    return [(s.id, in_language(s.title, s.title_en)) for s in _workspace(ctx).process.stages]
 
 
 @_quiet
 def forms(ctx: typer.Context, incomplete: str) -> Iterable[tuple[str, str]]:
     """The forms of the process by id, and ``volume`` (the whole project)."""
     found = [
-        (f.id, _title(f"{f.title}（{f.annex}）" if f.annex else f.title, f.title_en))
+        (f.id, in_language(f"{f.title}（{f.annex}）" if f.annex else f.title, f.title_en))
         for f in _workspace(ctx).process.forms.values()
     ]
     return [*found, ("volume", _("the whole project, every form in one volume"))]
@@ -430,7 +427,7 @@ def forms(ctx: typer.Context, incomplete: str) -> Iterable[tuple[str, str]]:
 @_quiet
 def roles(ctx: typer.Context, incomplete: str) -> Iterable[tuple[str, str]]:
     """The roles of the process."""
-    return [(r.id, _title(r.title, r.title_en)) for r in _workspace(ctx).process.roles.values()]
+    return [(r.id, in_language(r.title, r.title_en)) for r in _workspace(ctx).process.roles.values()]
 
 
 def _person(p: Any) -> tuple[str, str]:
@@ -439,9 +436,10 @@ def _person(p: Any) -> tuple[str, str]:
 
 @_quiet
 def salespeople(ctx: typer.Context, incomplete: str) -> Iterable[tuple[str, str]]:
-    """The people of people.yaml who hold the salesperson's role (the process names it)."""
+    """The people of people.yaml who may be a project's salesperson (hold the role the process names)."""
     ws = _workspace(ctx)
-    return [_person(p) for p in ws.people.persons if ws.process.salesperson_role in p.roles]
+    role = ws.process.salesperson_role
+    return [_person(p) for p in ws.people.persons if role is None or role in p.roles]
 
 
 @_quiet
@@ -464,7 +462,7 @@ def fields(ctx: typer.Context, incomplete: str) -> Iterable[tuple[str, str]]:
         return _values(ws, path)
     stage_id, dot, rest = path.partition(".")
     if not dot:
-        return [(f"{s.id}.", _title(s.title, s.title_en)) for s in process.stages]
+        return [(f"{s.id}.", in_language(s.title, s.title_en)) for s in process.stages]
     stage = next((s for s in process.stages if s.id == stage_id), None)
     if stage is None:
         return []

@@ -22,7 +22,7 @@ from rich.text import Text
 from xmflow import i18n
 from xmflow.errors import UsageError
 from xmflow.i18n import _
-from xmflow.labels import label, label_or, yes_no
+from xmflow.labels import in_language, label, label_or, yes_no
 from xmflow.model import People, Project, StepState
 from xmflow.money.figures import Figures
 from xmflow.money.receivables import Installment
@@ -192,7 +192,7 @@ class Out:
         self, rows: list[Summary], process: Process, every: bool = False, warranty: date | None = None
     ) -> None:
         """The portfolio of these projects (:func:`xmflow.reports.portfolio.table`), as
-        :meth:`projects` draws it: what the demo shows (cli/main.py)."""
+        :meth:`projects` draws it: what the demo shows (cli/entry.py)."""
         self.projects(portfolio.table(rows, process, warranty), every)
 
     def projects(self, found: ReportTable, every: bool = False) -> None:
@@ -254,7 +254,7 @@ class Out:
             record = project.record(stage.id)
             if record.exists:
                 self.line(
-                    f"\n## {stage.id} — {wording.title(stage.title, stage.title_en)} ({record.path})", style="bold cyan"
+                    f"\n## {stage.id} — {in_language(stage.title, stage.title_en)} ({record.path})", style="bold cyan"
                 )
                 self.line(dump_record(stage, record).rstrip())
 
@@ -275,7 +275,7 @@ class Out:
                 table.add_section()
                 _row(
                     table,
-                    Text(wording.title(stage.title, stage.title_en), style="bold cyan"),
+                    Text(in_language(stage.title, stage.title_en), style="bold cyan"),
                     "",
                     stage.clause,
                     "",
@@ -317,7 +317,7 @@ class Out:
             _row(
                 table,
                 st.step.id,
-                wording.title(st.step.title, st.step.title_en or st.step.title),
+                in_language(st.step.title, st.step.title_en or st.step.title),
                 st.step.clause,
                 Text(self.t(label), style=style),
                 "\n".join(who),
@@ -359,7 +359,7 @@ class Out:
             _row(
                 table,
                 Text(f"{stage.id} ({stage.file})", style="bold cyan"),
-                wording.title(stage.title, stage.title_en),
+                in_language(stage.title, stage.title_en),
                 "",
                 stage.clause,
                 when,
@@ -371,7 +371,7 @@ class Out:
                 _row(
                     table,
                     step.id,
-                    wording.title(step.title, step.title_en or step.title),
+                    in_language(step.title, step.title_en or step.title),
                     roles,
                     step.clause,
                     step.when.describe(),
@@ -389,7 +389,7 @@ class Out:
                     forms,
                     form.id,
                     form.number,
-                    wording.title(title, form.title_en),
+                    in_language(title, form.title_en),
                     form.when.describe(),
                     ", ".join(form.steps),
                 )

@@ -332,7 +332,7 @@ def render_volume(ws: Workspace, project_id: str, fmt: str) -> str | bytes:
         **_context(cover),
         pages=list(zip(pages, bodies, strict=True)),
         standalone=True,
-        volume=view.value(ws.process.figures["volume"]) if "volume" in ws.process.figures else None,
+        volume=view.value(ws.process.optional_figure("volume")),
     )
     return html_to_pdf(text) if fmt == "pdf" else text
 

@@ -18,7 +18,6 @@ from xmflow.procedure.crosschecks import SETTINGS, Checker
 from xmflow.procedure.process import (
     DEFAULT_NAME,
     FIGURES,
-    OPTIONAL_FIGURES,
     Form,
     Ledger,
     Notice,
@@ -199,14 +198,6 @@ class Parser:
             raise self.fail(
                 ("figures",), _("`figures` must name the field of: {names}").format(names=", ".join(missing))
             )
-        for name in figures:
-            if name not in FIGURES + OPTIONAL_FIGURES:
-                raise self.fail(
-                    ("figures", name),
-                    _("unknown figure {name} (figures: {known})").format(
-                        name=quoted(str(name)), known=", ".join(FIGURES + OPTIONAL_FIGURES)
-                    ),
-                )
         figures = {name: self.field_ref(ref, ("figures", name)) for name, ref in figures.items()}
         revisions = self.revisions(data.get("revisions"))
         self.check_unique(stages)

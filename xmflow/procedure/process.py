@@ -29,7 +29,9 @@ FIGURES = (
     "milestones",
     "payment_terms",
 )
-OPTIONAL_FIGURES = ("volume",)  # facts a process may leave out: the archive's volume number (4.2)
+# Facts a process may leave out, and where they are then read: the archive's volume number (4.2), where
+# processes exported before the figure was named keep it.
+OPTIONAL_FIGURES = {"volume": "archive.volume"}
 # The ledgers xmflow keeps (4.0), each written by its own command: a process names both, no other.
 INVOICES = "invoices"
 RECEIPTS = "receipts"
@@ -240,6 +242,10 @@ class Process:
         ``collection.invoices.0.amount``), or None."""
         return next((ledger for ledger in self.ledgers.values() if f"{path}.".startswith(f"{ledger.field}.")), None)
 
+    def optional_figure(self, name: str) -> str:
+        """The field path of one of the OPTIONAL_FIGURES: the process's, else the usual place."""
+        return self.figures.get(name, OPTIONAL_FIGURES[name])
+
     @property
     def opening_step(self) -> Step:
         """The step a project opens with, which `new` records: the first of the stage `new`
@@ -247,11 +253,11 @@ class Process:
         return self.stage(self.figure("name").split(".")[0]).steps[0]
 
     @property
-    def salesperson_role(self) -> str:
+    def salesperson_role(self) -> str | None:
         """The role a project's salesperson holds: the one its `salesperson` figure's person
-        field names (the process checks that it names one)."""
+        field names; None where it names none (then anyone in people.yaml may be named)."""
         ftype = self.field_type(self.figure("salesperson"))
-        return ftype.role if ftype is not None and ftype.role else ""
+        return ftype.role if ftype is not None and ftype.role else None
 
     def form(self, name: str) -> Form | None:
         """A form by any of its names (``form4``, ``项目验收报告``, ``附表4``, ``XM-F04``), or None."""

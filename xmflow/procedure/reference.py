@@ -17,6 +17,7 @@ from typing import Any
 
 from xmflow import i18n
 from xmflow.i18n import _, pgettext
+from xmflow.labels import in_language
 from xmflow.procedure.conditions import Always, Condition, referenced_fields
 from xmflow.procedure.process import INVOICES, RECEIPTS, Process, Requirement, Stage
 from xmflow.procedure.schema import FieldType
@@ -110,10 +111,6 @@ def _generic(path: str) -> str:
 
 
 # -- the words ------------------------------------------------------------------------------------
-def _title(zh: str, en: str) -> str:
-    return zh if i18n.language() == "zh" or not en else en
-
-
 def _listed(items: Iterable[str]) -> str:
     """Names one after another: ``a, b`` (Chinese: ``a、b``)."""
     return pgettext("between the names of a list", ", ").join(items)
@@ -121,7 +118,7 @@ def _listed(items: Iterable[str]) -> str:
 
 def _role(process: Process, role_id: str) -> str:
     role = process.roles.get(role_id)
-    return _title(role.title, role.title_en) if role else role_id
+    return in_language(role.title, role.title_en) if role else role_id
 
 
 def _value(ftype: FieldType | None, value: Any) -> str:
@@ -198,7 +195,7 @@ def notes(process: Process, f: Field) -> list[str]:
 
 def heading(stage: Stage) -> str:
     """``contract — 合同 (contract.yaml, clause 3.4)``."""
-    title = _title(stage.title, stage.title_en)
+    title = in_language(stage.title, stage.title_en)
     if stage.clause:
         return _("{stage} — {title} ({file}, clause {clause})").format(
             stage=stage.id, title=title, file=stage.file, clause=stage.clause
@@ -240,7 +237,7 @@ def rows(process: Process, entry: StageFields) -> list[tuple[str, str, list[str]
 
 def title(process: Process) -> str:
     return _("Stage fields: {process} ({document})").format(
-        process=_title(process.name, process.name_en), document=process.document
+        process=in_language(process.name, process.name_en), document=process.document
     )
 
 

@@ -11,9 +11,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from xmflow import i18n
 from xmflow.i18n import _, pgettext
-from xmflow.labels import label
+from xmflow.labels import in_language, label
 from xmflow.model import Person
 from xmflow.money.receivables import total
 from xmflow.procedure.process import Process
@@ -118,7 +117,7 @@ def screen_cells(s: Summary, process: Process, warranty: date | None = None) -> 
     if s.withdrawn is not None or s.closed:
         stage = label("withdrawn") if s.withdrawn is not None else label("closed")
     else:
-        stage = wording.title(process.stage(s.stage).title, process.stage(s.stage).title_en)
+        stage = in_language(process.stage(s.stage).title, process.stage(s.stage).title_en)
     cells: tuple[Cell, ...] = (
         s.id,
         s.name,
@@ -169,7 +168,7 @@ def sheet_cells(s: Summary, process: Process) -> tuple[Cell, ...]:
         stage = label("withdrawn") if s.withdrawn is not None else label("closed")
     else:
         found = process.stage(s.stage)
-        stage = found.title_en if i18n.language() == "en" and found.title_en else found.title
+        stage = in_language(found.title, found.title_en)
     return (
         s.id,
         s.name,
@@ -228,7 +227,7 @@ def glance(shown: Sequence[Line], process: Process) -> Glance | None:
     if not rows:
         return None
     counts = {
-        wording.title(st.title, st.title_en): sum(1 for r in rows if not r.closed and r.stage == st.id)
+        in_language(st.title, st.title_en): sum(1 for r in rows if not r.closed and r.stage == st.id)
         for st in process.stages
         if not st.halts
     }

@@ -88,11 +88,14 @@ def read(ws: Workspace, as_of: date, by_salesperson: bool = False) -> tuple[Rece
     return receivables(rows, as_of, by_salesperson), problems
 
 
-def _sections(report: Receivables) -> list[tuple[tuple[Receivable, ...], Receivable | None]]:
+def _sections(report: Receivables, empty_group: bool = False) -> list[tuple[tuple[Receivable, ...], Receivable | None]]:
     """The projects in the order they are listed, each group's subtotal after its projects; the
-    subtotal's name is the words of a subtotal."""
+    subtotal's name is the words of a subtotal. With *empty_group* (the terminal, as it always
+    drew it), grouping nothing still shows one empty group's subtotal."""
     if report.groups is None:
         return [(report.rows, None)]
+    if not report.groups and empty_group:
+        return [((), _named(total([], ""), _("subtotal {name}").format(name="")))]
     return [(g.rows, _named(g.subtotal, _("subtotal {name}").format(name=g.name))) for g in report.groups]
 
 
@@ -100,10 +103,12 @@ def _named(r: Receivable, name: str) -> Receivable:
     return replace(r, name=name)
 
 
-def _listed(report: Receivables, cells: Callable[[Receivable], tuple[Cell, ...]]) -> tuple[Row, ...]:
+def _listed(
+    report: Receivables, cells: Callable[[Receivable], tuple[Cell, ...]], empty_group: bool = False
+) -> tuple[Row, ...]:
     rows = [
         row
-        for members, subtotal in _sections(report)
+        for members, subtotal in _sections(report, empty_group)
         for row in (
             *(Row(cells(r)) for r in members),
             *((Row(cells(subtotal), "subtotal"),) if subtotal is not None else ()),
@@ -183,4 +188,4 @@ def table(report: Receivables) -> Table:
     """`ar` in a terminal: a row per project (grouped, each group's subtotal after it), then the
     total."""
     columns = tuple(Column(key, label_or(key), key in SCREEN_MONEY) for key in SCREEN)
-    return Table(columns, _listed(report, screen_cells))
+    return Table(columns, _listed(report, screen_cells, empty_group=True))

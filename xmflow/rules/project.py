@@ -15,7 +15,7 @@ from typing import Any
 
 from xmflow import i18n
 from xmflow.i18n import _, pgettext
-from xmflow.labels import yes_no
+from xmflow.labels import in_language, yes_no
 from xmflow.model import Config, Decision, People, Person, Problem, Project, Signoff, StepState
 from xmflow.procedure.conditions import Condition, FieldTrue, resolve_ref
 from xmflow.procedure.process import Process, Requirement, Role, Stage, Step
@@ -53,9 +53,7 @@ class StepStatus:
 def title_of(thing: Step | Stage | Role) -> str:
     """The title of a step, stage or role of the process in the language in use (its ``title``
     in Chinese, its ``title_en`` in English)."""
-    if i18n.language() == "en":
-        return thing.title_en or thing.title
-    return thing.title
+    return in_language(thing.title, thing.title_en)
 
 
 def role_name(process: Process, role_id: str) -> str:

@@ -1,4 +1,4 @@
-"""The console script: the command line with every command. The demo builds its workspace
+"""The command line with every command. The demo builds its workspace
 through the other commands, so it joins them here, above them (:mod:`xmflow.cli.app`)."""
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from xmflow.cli.common import folder_of, out_of
 from xmflow.i18n import _
 from xmflow.records.workspace import Workspace
 from xmflow.reports import overview
+
+__all__ = ["app", "demo"]  # the app with every command
 
 
 @app.command()
@@ -37,8 +39,3 @@ def demo(
             folder=root, project=demo_mod.SHOWCASE, day=as_of
         )
     )
-
-
-def main() -> None:
-    """The console script."""
-    app()
