@@ -32,7 +32,7 @@ FIGURES = (
 # Facts a process may leave out, and where they are then read: the archive's volume number (4.2), where
 # processes exported before the figure was named keep it.
 OPTIONAL_FIGURES = {"volume": "archive.volume"}
-# The ledgers xmflow keeps (4.0), each written by its own command: a process names both, no other.
+# The ledgers xmflow keeps (4.0), each written by its own command: a process names both (another it holds is unused).
 INVOICES = "invoices"
 RECEIPTS = "receipts"
 LEDGERS = (INVOICES, RECEIPTS)
