@@ -1,13 +1,15 @@
 """The words of xmflow's tables — column headers, states of steps, decisions, totals — in the
-language in use (their English is the catalogue's message id; see :mod:`xmflow.i18n`).
+language in use (their English is the catalogue's message id; see :mod:`xmflow.i18n`); and the
+titles the process gives in both languages (:func:`title_of`).
 
-The terminal (console.py), the workbooks and the CSV (spreadsheets.py, status.py) name their
-columns here, so a column is called the same wherever it is shown.
+The terminal (cli/console.py), the workbooks and the CSV (cli/spreadsheets.py, reports/) name
+their columns here, so a column is called the same wherever it is shown.
 """
 
 from __future__ import annotations
 
 import functools
+from typing import Protocol
 
 from xmflow import i18n
 from xmflow.i18n import pgettext
@@ -133,3 +135,17 @@ def in_language(zh: str, en: str) -> str:
     """A title the process gives in both languages (a stage's, a step's, a role's, a form's), in
     the language in use: the Chinese where it gives no English."""
     return en if i18n.language() == "en" and en else zh
+
+
+class Titled(Protocol):
+    """What the process titles in both languages: a stage, a step, a role, a form."""
+
+    @property
+    def title(self) -> str: ...
+    @property
+    def title_en(self) -> str: ...
+
+
+def title_of(thing: Titled) -> str:
+    """The title of a stage, step, role or form of the process in the language in use."""
+    return in_language(thing.title, thing.title_en)

@@ -20,6 +20,7 @@ from xmflow.changes.session import Result, Session, message, single_line
 from xmflow.errors import RecordError, RuleError, UsageError, XmflowError
 from xmflow.git import journal, store
 from xmflow.i18n import _, pgettext
+from xmflow.labels import title_of
 from xmflow.model import Decision, Person, Project, Signoff, StageRecord
 from xmflow.money.figures import figure
 from xmflow.procedure.process import Process, Stage
@@ -29,7 +30,7 @@ from xmflow.records import stages as records
 from xmflow.records.acknowledgements import ACKNOWLEDGEMENTS
 from xmflow.records.workspace import CONFIG, MAX_ID, PEOPLE, next_project_id, valid_project_id
 from xmflow.rules.edits import edited_stages, editors_wording, future_facts, may_edit, reopen_reasons
-from xmflow.rules.project import ProjectView, either, holds_role, listing, role_name, title_of
+from xmflow.rules.project import ProjectView, either, holds_role, listing, role_name
 from xmflow.values import brief, check_text, format_money
 
 

@@ -30,7 +30,7 @@ from typer._click.shell_completion import CompletionItem, ShellComplete, split_a
 
 from xmflow import i18n
 from xmflow.i18n import _
-from xmflow.labels import in_language
+from xmflow.labels import in_language, title_of
 
 Candidates = list[tuple[str, str]]
 
@@ -400,9 +400,7 @@ def steps(ctx: typer.Context, incomplete: str) -> Iterable[tuple[str, str]]:
     return [
         (
             st.id,
-            _("{title} (clause {clause})").format(title=in_language(st.title, st.title_en), clause=st.clause)
-            if st.clause
-            else in_language(st.title, st.title_en),
+            _("{title} (clause {clause})").format(title=title_of(st), clause=st.clause) if st.clause else title_of(st),
         )
         for st in _workspace(ctx).process.steps
     ]
@@ -411,7 +409,7 @@ def steps(ctx: typer.Context, incomplete: str) -> Iterable[tuple[str, str]]:
 @_quiet
 def stages(ctx: typer.Context, incomplete: str) -> Iterable[tuple[str, str]]:
     """Every stage of the process, with its title."""
-    return [(s.id, in_language(s.title, s.title_en)) for s in _workspace(ctx).process.stages]
+    return [(s.id, title_of(s)) for s in _workspace(ctx).process.stages]
 
 
 @_quiet
@@ -427,7 +425,7 @@ def forms(ctx: typer.Context, incomplete: str) -> Iterable[tuple[str, str]]:
 @_quiet
 def roles(ctx: typer.Context, incomplete: str) -> Iterable[tuple[str, str]]:
     """The roles of the process."""
-    return [(r.id, in_language(r.title, r.title_en)) for r in _workspace(ctx).process.roles.values()]
+    return [(r.id, title_of(r)) for r in _workspace(ctx).process.roles.values()]
 
 
 def _person(p: Any) -> tuple[str, str]:
@@ -462,7 +460,7 @@ def fields(ctx: typer.Context, incomplete: str) -> Iterable[tuple[str, str]]:
         return _values(ws, path)
     stage_id, dot, rest = path.partition(".")
     if not dot:
-        return [(f"{s.id}.", in_language(s.title, s.title_en)) for s in process.stages]
+        return [(f"{s.id}.", title_of(s)) for s in process.stages]
     stage = next((s for s in process.stages if s.id == stage_id), None)
     if stage is None:
         return []

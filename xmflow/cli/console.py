@@ -10,7 +10,6 @@ import os
 import re
 import sys
 from collections.abc import Callable, Iterable
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -22,7 +21,7 @@ from rich.text import Text
 from xmflow import i18n
 from xmflow.errors import UsageError
 from xmflow.i18n import _
-from xmflow.labels import in_language, label, label_or, yes_no
+from xmflow.labels import in_language, label, label_or, title_of, yes_no
 from xmflow.model import People, Project, StepState
 from xmflow.money.figures import Figures
 from xmflow.money.receivables import Installment
@@ -30,10 +29,10 @@ from xmflow.procedure.conditions import Always
 from xmflow.procedure.process import Process, Stage
 from xmflow.procedure.schema import plain
 from xmflow.records.stages import dump_record
-from xmflow.reports import portfolio, wording
+from xmflow.reports import wording
 from xmflow.reports.overview import Money
 from xmflow.reports.portfolio import Glance
-from xmflow.reports.status import Report, Summary
+from xmflow.reports.status import Report
 from xmflow.reports.tables import Cell
 from xmflow.reports.tables import Row as ReportRow
 from xmflow.reports.tables import Table as ReportTable
@@ -188,13 +187,6 @@ class Out:
         self._print_err(Text(visible(text), style="yellow"))
 
     # -- status ---------------------------------------------------------------------------------
-    def portfolio(
-        self, rows: list[Summary], process: Process, every: bool = False, warranty: date | None = None
-    ) -> None:
-        """The portfolio of these projects (:func:`xmflow.reports.portfolio.table`), as
-        :meth:`projects` draws it: what the demo shows (cli/entry.py)."""
-        self.projects(portfolio.table(rows, process, warranty), every)
-
     def projects(self, found: ReportTable, every: bool = False) -> None:
         """The portfolio (`status`): a table of at most PORTFOLIO_ROWS rows in a terminal (all with
         *every*), the rest said in one line; piped, more than that go out as a line each
@@ -253,9 +245,7 @@ class Out:
         for stage in stages:
             record = project.record(stage.id)
             if record.exists:
-                self.line(
-                    f"\n## {stage.id} — {in_language(stage.title, stage.title_en)} ({record.path})", style="bold cyan"
-                )
+                self.line(f"\n## {stage.id} — {title_of(stage)} ({record.path})", style="bold cyan")
                 self.line(dump_record(stage, record).rstrip())
 
     def report(self, r: Report, process: Process, people: People | None = None) -> None:
@@ -275,7 +265,7 @@ class Out:
                 table.add_section()
                 _row(
                     table,
-                    Text(in_language(stage.title, stage.title_en), style="bold cyan"),
+                    Text(title_of(stage), style="bold cyan"),
                     "",
                     stage.clause,
                     "",
@@ -317,7 +307,7 @@ class Out:
             _row(
                 table,
                 st.step.id,
-                in_language(st.step.title, st.step.title_en or st.step.title),
+                title_of(st.step),
                 st.step.clause,
                 Text(self.t(label), style=style),
                 "\n".join(who),
@@ -359,7 +349,7 @@ class Out:
             _row(
                 table,
                 Text(f"{stage.id} ({stage.file})", style="bold cyan"),
-                in_language(stage.title, stage.title_en),
+                title_of(stage),
                 "",
                 stage.clause,
                 when,
@@ -371,7 +361,7 @@ class Out:
                 _row(
                     table,
                     step.id,
-                    in_language(step.title, step.title_en or step.title),
+                    title_of(step),
                     roles,
                     step.clause,
                     step.when.describe(),

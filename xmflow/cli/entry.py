@@ -12,7 +12,7 @@ from xmflow.cli.app import app, glance
 from xmflow.cli.common import folder_of, out_of
 from xmflow.i18n import _
 from xmflow.records.workspace import Workspace
-from xmflow.reports import overview
+from xmflow.reports import overview, portfolio
 
 __all__ = ["app", "demo"]  # the app with every command
 
@@ -31,7 +31,7 @@ def demo(
     ws = Workspace(root)
     as_of = demo_mod.script().today
     found = overview.lines(ws, as_of)[0]
-    out.portfolio([line.summary for line in found], ws.process)
+    out.projects(portfolio.table([line.summary for line in found], ws.process))
     glance(out, ws, found)
     out.line("")
     out.line(

@@ -38,7 +38,7 @@ from xmflow.forms import model as forms
 from xmflow.forms import rendering
 from xmflow.git import store
 from xmflow.i18n import _
-from xmflow.labels import label, label_or
+from xmflow.labels import label, label_or, title_of
 from xmflow.model import StepState
 from xmflow.money import receivables
 from xmflow.money.receivables import BUCKETS, NOT_DUE
@@ -46,7 +46,7 @@ from xmflow.procedure.process import Stage
 from xmflow.records.workspace import Workspace
 from xmflow.reports import overview, wording
 from xmflow.reports.status import Summary, report
-from xmflow.rules.project import ProjectView, title_of
+from xmflow.rules.project import ProjectView
 from xmflow.trust import trail
 from xmflow.values import format_money, visible
 

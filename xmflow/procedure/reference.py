@@ -17,7 +17,7 @@ from typing import Any
 
 from xmflow import i18n
 from xmflow.i18n import _, pgettext
-from xmflow.labels import in_language
+from xmflow.labels import in_language, title_of
 from xmflow.procedure.conditions import Always, Condition, referenced_fields
 from xmflow.procedure.process import INVOICES, RECEIPTS, Process, Requirement, Stage
 from xmflow.procedure.schema import FieldType
@@ -118,7 +118,7 @@ def _listed(items: Iterable[str]) -> str:
 
 def _role(process: Process, role_id: str) -> str:
     role = process.roles.get(role_id)
-    return in_language(role.title, role.title_en) if role else role_id
+    return title_of(role) if role else role_id
 
 
 def _value(ftype: FieldType | None, value: Any) -> str:
@@ -195,7 +195,7 @@ def notes(process: Process, f: Field) -> list[str]:
 
 def heading(stage: Stage) -> str:
     """``contract — 合同 (contract.yaml, clause 3.4)``."""
-    title = in_language(stage.title, stage.title_en)
+    title = title_of(stage)
     if stage.clause:
         return _("{stage} — {title} ({file}, clause {clause})").format(
             stage=stage.id, title=title, file=stage.file, clause=stage.clause

@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from xmflow.i18n import _, pgettext
-from xmflow.labels import in_language, label
+from xmflow.labels import label, title_of
 from xmflow.model import Person
 from xmflow.money.receivables import total
 from xmflow.procedure.process import Process
@@ -117,7 +117,7 @@ def screen_cells(s: Summary, process: Process, warranty: date | None = None) -> 
     if s.withdrawn is not None or s.closed:
         stage = label("withdrawn") if s.withdrawn is not None else label("closed")
     else:
-        stage = in_language(process.stage(s.stage).title, process.stage(s.stage).title_en)
+        stage = title_of(process.stage(s.stage))
     cells: tuple[Cell, ...] = (
         s.id,
         s.name,
@@ -168,7 +168,7 @@ def sheet_cells(s: Summary, process: Process) -> tuple[Cell, ...]:
         stage = label("withdrawn") if s.withdrawn is not None else label("closed")
     else:
         found = process.stage(s.stage)
-        stage = in_language(found.title, found.title_en)
+        stage = title_of(found)
     return (
         s.id,
         s.name,
@@ -227,9 +227,7 @@ def glance(shown: Sequence[Line], process: Process) -> Glance | None:
     if not rows:
         return None
     counts = {
-        in_language(st.title, st.title_en): sum(1 for r in rows if not r.closed and r.stage == st.id)
-        for st in process.stages
-        if not st.halts
+        title_of(st): sum(1 for r in rows if not r.closed and r.stage == st.id) for st in process.stages if not st.halts
     }
     counts[label("closed")] = sum(1 for r in rows if r.closed and r.withdrawn is None)
     counts[label("withdrawn")] = sum(1 for r in rows if r.withdrawn is not None)

@@ -9,6 +9,7 @@ from typing import Any
 
 from xmflow import i18n
 from xmflow.i18n import _
+from xmflow.labels import title_of
 from xmflow.model import Decision, Person, Problem, Project, Signoff, StepState
 from xmflow.money.figures import ZERO, Figures, figure, figures
 from xmflow.money.receivables import Entry, Installment, entries, schedule, until
@@ -16,7 +17,7 @@ from xmflow.procedure.conditions import Derived
 from xmflow.procedure.process import RECEIPTS, Stage, Step
 from xmflow.procedure.schema import plain
 from xmflow.records.workspace import Workspace
-from xmflow.rules.project import ProjectView, StepStatus, holds_role, makers, people_for, title_of
+from xmflow.rules.project import ProjectView, StepStatus, holds_role, makers, people_for
 
 WARRANTY_SOON = timedelta(days=60)  # `status --warranty`: warranties ending within this of --as-of
 

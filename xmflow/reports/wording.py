@@ -5,7 +5,7 @@ the portal print the same words."""
 from __future__ import annotations
 
 from xmflow.i18n import _
-from xmflow.labels import has_label, in_language, label
+from xmflow.labels import has_label, label, title_of
 from xmflow.model import People, Signoff
 from xmflow.procedure.process import Process
 from xmflow.reports.status import NextStep
@@ -17,7 +17,7 @@ def waiting_on(n: NextStep, process: Process) -> str:
     parts = []
     for role_id in n.roles:
         role = process.roles[role_id]
-        shown = in_language(role.title, role.title_en)
+        shown = title_of(role)
         names = "/".join(p.name for p in n.people if role.external or role_id in p.roles or not role.is_global)
         parts.append(
             f"{shown} ← {names}" if role.external else _("{role}: {names}").format(role=shown, names=names or "—")
@@ -28,7 +28,7 @@ def waiting_on(n: NextStep, process: Process) -> str:
 def role_title(role_id: str | None, process: Process) -> str:
     """A role by its title in the language in use (its id when the process has no such role)."""
     role = process.roles.get(role_id or "")
-    return in_language(role.title, role.title_en) if role else role_id or ""
+    return title_of(role) if role else role_id or ""
 
 
 def person(person_id: str | None, people: People | None) -> str:

@@ -11,10 +11,11 @@ from datetime import date
 from typing import Any
 
 from xmflow.i18n import _
+from xmflow.labels import title_of
 from xmflow.model import Config, Decision, Person, Project, StageRecord
 from xmflow.procedure.process import Process, Stage, Step
 from xmflow.procedure.schema import FieldType, signed_part
-from xmflow.rules.project import ProjectView, holds_role, listing, role_name, title_of
+from xmflow.rules.project import ProjectView, holds_role, listing, role_name
 
 
 def may_edit(person: Person, process: Process, stage_id: str, view: ProjectView) -> bool:

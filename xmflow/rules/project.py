@@ -15,10 +15,10 @@ from typing import Any
 
 from xmflow import i18n
 from xmflow.i18n import _, pgettext
-from xmflow.labels import in_language, yes_no
+from xmflow.labels import title_of, yes_no
 from xmflow.model import Config, Decision, People, Person, Problem, Project, Signoff, StepState
 from xmflow.procedure.conditions import Condition, FieldTrue, resolve_ref
-from xmflow.procedure.process import Process, Requirement, Role, Stage, Step
+from xmflow.procedure.process import Process, Requirement, Stage, Step
 from xmflow.procedure.schema import FieldError, convert, is_filled, plain
 from xmflow.records import stages as records
 
@@ -50,12 +50,6 @@ class StepStatus:
 
 
 # -- words of the messages ----------------------------------------------------------------------
-def title_of(thing: Step | Stage | Role) -> str:
-    """The title of a step, stage or role of the process in the language in use (its ``title``
-    in Chinese, its ``title_en`` in English)."""
-    return in_language(thing.title, thing.title_en)
-
-
 def role_name(process: Process, role_id: str) -> str:
     """A role as a person reads it in a message: in English its id (an English word already:
     ``sales_supervisor``), in Chinese its title with the id one types (``部门主管（sales_supervisor）``)."""

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 from xmflow.i18n import _, pgettext
+from xmflow.labels import title_of
 from xmflow.model import Decision, Signoff
 from xmflow.money.figures import figure
 from xmflow.money.ledgers import ledger_refusals
@@ -30,7 +31,7 @@ from xmflow.rules.edits import (
     reopen_role_ok,
     unreopened_changes,
 )
-from xmflow.rules.project import delegation_refusals, holds_role, sign_refusals, title_of
+from xmflow.rules.project import delegation_refusals, holds_role, sign_refusals
 
 _MESSAGE_ID = re.compile(r"<[^<>@\s]+@[^<>@\s]+>")
 SKEW = timedelta(minutes=10)  # clocks of two machines may disagree this much (a rebase elsewhere)
